@@ -1,0 +1,58 @@
+// What open_verify() in glibc's elf/dl-load.c decides about a candidate file from its header:
+// use it, skip it and keep searching, or stop loading with an error.
+
+import { ET_DYN, ET_EXEC, EV_CURRENT, ELFOSABI_SYSV, ELFOSABI_GNU, EM_X86_64, EM_AARCH64 } from '../elf/constants.js';
+import type { LoaderConfig } from './host-view.js';
+import type { LoadableHeader } from './loadable.js';
+
+export type HeaderVerdict =
+  | { readonly kind: 'usable' }
+  /** Skipped silently; the search goes on. */
+  | { readonly kind: 'wrong-class' }
+  | { readonly kind: 'wrong-machine' }
+  /** Loading stops at once with this message (the "lose" path of open_verify). */
+  | { readonly kind: 'fatal'; readonly message: string };
+
+/** VALID_ELF_ABIVERSION: the highest EI_ABIVERSION ld.so accepts for ELFOSABI_GNU objects. */
+function maxAbiVersion(machine: number): number {
+  if (machine === EM_X86_64) return 3;
+  if (machine === EM_AARCH64) return 2;
+  return 0;
+}
+
+/** The checks in the order open_verify() makes them, with its messages. */
+export function verifyHeader(header: LoadableHeader, config: LoaderConfig): HeaderVerdict {
+  if (header.elfClass !== config.elfClass) return { kind: 'wrong-class' };
+  const expectedData = 'lsb';
+  if (header.data !== expectedData) return { kind: 'fatal', message: 'ELF file data encoding not little-endian' };
+  if (header.identVersion !== EV_CURRENT) {
+    return { kind: 'fatal', message: 'ELF file version ident does not match current one' };
+  }
+  if (header.osabi !== ELFOSABI_SYSV && header.osabi !== ELFOSABI_GNU) {
+    return { kind: 'fatal', message: 'ELF file OS ABI invalid' };
+  }
+  const abiOk = header.osabi === ELFOSABI_GNU
+    ? header.abiversion <= maxAbiVersion(config.machine)
+    : header.abiversion === 0;
+  if (!abiOk) return { kind: 'fatal', message: 'ELF file ABI version invalid' };
+  if (header.paddingNonZero) return { kind: 'fatal', message: 'nonzero padding in e_ident' };
+  if (header.e_version !== EV_CURRENT) return { kind: 'fatal', message: 'ELF file version does not match current one' };
+  if (header.e_machine !== config.machine) return { kind: 'wrong-machine' };
+  if (header.e_type !== ET_DYN && header.e_type !== ET_EXEC) {
+    return { kind: 'fatal', message: 'only ET_DYN and ET_EXEC can be loaded' };
+  }
+  const expectedPhentsize = config.elfClass === 64 ? 56 : 32;
+  if (header.e_phentsize !== expectedPhentsize) {
+    return { kind: 'fatal', message: "ELF file's phentsize not the expected size" };
+  }
+  return { kind: 'usable' };
+}
+
+/** The checks _dl_map_object_from_fd() adds for a dependency (not the main program). */
+export function verifyDependency(header: LoadableHeader, flags1: number): string | null {
+  if (!header.hasDynamic) return 'object file has no dynamic section';
+  if (header.e_type === ET_EXEC) return 'cannot dynamically load executable';
+  const DF_1_PIE = 0x08000000;
+  if ((flags1 & DF_1_PIE) !== 0) return 'cannot dynamically load position-independent executable';
+  return null;
+}

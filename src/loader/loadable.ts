@@ -1,0 +1,233 @@
+// The loader's view of one ELF file: exactly the facts glibc's ld.so consults when it maps the
+// object, checks its versions and binds its symbols, and nothing else. It is plain data, so a
+// host inventory can store it and the same emulation can run against a live root or a stored host.
+
+import type { AbiTag, ElfClass, ElfData, ElfSymbol } from '../elf/types.js';
+import type { ElfFile } from '../elf/elf-file.js';
+import {
+  SHN_ABS, SHN_UNDEF, STB_GLOBAL, STB_GNU_UNIQUE, STB_LOCAL, STB_WEAK, STT_COMMON, STT_FUNC,
+  STT_GNU_IFUNC, STT_NOTYPE, STT_OBJECT, STT_TLS, STV_HIDDEN, STV_INTERNAL, VER_FLG_BASE, VER_FLG_WEAK,
+  PT_DYNAMIC,
+} from '../elf/constants.js';
+
+/** e_ident and header fields that ld.so's open_verify() and elf_get_dynamic_info() inspect. */
+export interface LoadableHeader {
+  readonly elfClass: ElfClass;
+  readonly data: ElfData;
+  readonly identVersion: number;
+  readonly osabi: number;
+  readonly abiversion: number;
+  readonly paddingNonZero: boolean;
+  readonly e_version: number;
+  readonly e_type: number;
+  readonly e_machine: number;
+  readonly e_phentsize: number;
+  readonly hasDynamic: boolean;
+}
+
+/**
+ * One entry of map->l_versions[]: the version name a .gnu.version index stands for in this object.
+ * Filled from Vernaux (vna_other) and from non-BASE Verdef (vd_ndx), as _dl_check_map_versions does.
+ */
+export interface IndexedVersion {
+  readonly index: number;
+  readonly name: string;
+  readonly hash: number;
+  /** vna_other & 0x8000 for needs; always false for definitions. */
+  readonly hidden: boolean;
+}
+
+/** A dynamic symbol this object defines that a lookup (check_match) can find. */
+export interface SymbolDefinition {
+  readonly name: string;
+  /** .gnu.version index (without the hidden bit); null when the object has no DT_VERSYM. */
+  readonly versionIndex: number | null;
+  readonly versionHidden: boolean;
+  /**
+   * st_shndx == SHN_UNDEF with a non-zero value: a canonical PLT address in an executable.
+   * check_match() accepts it for data references but not for PLT relocations.
+   */
+  readonly undefinedWithValue: boolean;
+}
+
+/** A symbol this object will ask the loader to find while it relocates (one per symbol, not per relocation). */
+export interface SymbolRequirement {
+  readonly name: string;
+  /** The version index of the reference in .gnu.version; versions come from `versions`. */
+  readonly versionIndex: number | null;
+  /** STB_WEAK reference: never an error when unresolved. */
+  readonly weak: boolean;
+  /** Referenced only by JUMP_SLOT relocations (bound lazily unless BIND_NOW). */
+  readonly pltOnly: boolean;
+  /** The object defines this symbol itself, so it is in every scope the object is in. */
+  readonly selfDefined: boolean;
+}
+
+export interface VersionRequirement {
+  readonly name: string;
+  readonly hash: number;
+  readonly weak: boolean;
+  readonly index: number;
+}
+
+export interface VersionNeedEntry {
+  readonly file: string;
+  readonly versions: readonly VersionRequirement[];
+}
+
+export interface VersionDefinitionEntry {
+  readonly name: string;
+  readonly hash: number;
+  readonly base: boolean;
+  readonly index: number;
+}
+
+export interface LoadableObject {
+  readonly header: LoadableHeader;
+  readonly interpreter: string | null;
+  readonly needed: readonly string[];
+  readonly soname: string | null;
+  readonly rpath: string | null;
+  readonly runpath: string | null;
+  readonly flags: number;
+  readonly flags1: number;
+  readonly abiTag: AbiTag | null;
+  /** Verdef records in file order (BASE included): what match_symbol() compares against. */
+  readonly versionDefinitions: readonly VersionDefinitionEntry[];
+  readonly versionNeeds: readonly VersionNeedEntry[];
+  /** map->l_versions: index -> version, for symbol matching. Sparse, so stored as a list. */
+  readonly versions: readonly IndexedVersion[];
+  readonly hasVersym: boolean;
+  /** False when the object has no hash table (l_nbuckets == 0): lookups skip it. */
+  readonly hasSymbolHash: boolean;
+  readonly definitions: readonly SymbolDefinition[];
+  readonly requirements: readonly SymbolRequirement[];
+}
+
+/** The types check_match() accepts (ALLOWED_STT). */
+const ALLOWED_STT = new Set([STT_NOTYPE, STT_OBJECT, STT_FUNC, STT_COMMON, STT_TLS, STT_GNU_IFUNC]);
+
+/** dl_symbol_visibility_binds_local_p(): hidden and internal symbols never bind from outside. */
+function bindsLocally(symbol: ElfSymbol): boolean {
+  return symbol.visibility === STV_HIDDEN || symbol.visibility === STV_INTERNAL;
+}
+
+/**
+ * Whether check_match() and the binding switch of do_lookup_x() can ever return this symbol.
+ * Definitions that can never be returned are dropped, which keeps inventories small.
+ */
+function isFindableDefinition(symbol: ElfSymbol): boolean {
+  if (symbol.index === 0 || symbol.name === '') return false;
+  if (symbol.st_value === 0 && symbol.st_shndx !== SHN_ABS && symbol.type !== STT_TLS) return false;
+  if (!ALLOWED_STT.has(symbol.type)) return false;
+  if (bindsLocally(symbol)) return false;
+  return symbol.binding === STB_GLOBAL || symbol.binding === STB_WEAK || symbol.binding === STB_GNU_UNIQUE;
+}
+
+/** Whether ld.so performs a scope lookup for a relocation naming this symbol (RESOLVE_MAP). */
+function needsLookup(symbol: ElfSymbol): boolean {
+  return symbol.binding !== STB_LOCAL && !bindsLocally(symbol) && symbol.name !== '';
+}
+
+/** The header facts open_verify() checks, from an ELF file whose header has been read. */
+export function headerOf(elf: ElfFile): LoadableHeader {
+  const h = elf.header;
+  return {
+    elfClass: h.e_ident.class,
+    data: h.e_ident.data,
+    identVersion: h.e_ident.version,
+    osabi: h.e_ident.osabi,
+    abiversion: h.e_ident.abiversion,
+    paddingNonZero: h.e_ident.paddingNonZero,
+    e_version: h.e_version,
+    e_type: h.e_type,
+    e_machine: h.e_machine,
+    e_phentsize: h.e_phentsize,
+    hasDynamic: elf.programHeaders.some((ph) => ph.p_type === PT_DYNAMIC),
+  };
+}
+
+/** Reduces a parsed ELF file to what the loader emulation needs. */
+export function describeElf(elf: ElfFile): LoadableObject {
+  const dynamic = elf.dynamic();
+  const loadableHeader = headerOf(elf);
+  if (dynamic === null) {
+    return {
+      header: loadableHeader, interpreter: elf.interpreter(), needed: [], soname: null, rpath: null,
+      runpath: null, flags: 0, flags1: 0, abiTag: elf.abiTag(), versionDefinitions: [], versionNeeds: [],
+      versions: [], hasVersym: false, hasSymbolHash: false, definitions: [], requirements: [],
+    };
+  }
+
+  const versionDefinitions: VersionDefinitionEntry[] = elf.versionDefinitions().map((vd) => ({
+    name: vd.names[0] ?? '',
+    hash: vd.vd_hash,
+    base: (vd.vd_flags & VER_FLG_BASE) !== 0,
+    index: vd.vd_ndx & 0x7fff,
+  }));
+  const versionNeeds: VersionNeedEntry[] = elf.versionNeeds().map((vn) => ({
+    file: vn.vn_file,
+    versions: vn.aux.map((aux) => ({
+      name: aux.vna_name,
+      hash: aux.vna_hash,
+      weak: (aux.vna_flags & VER_FLG_WEAK) !== 0,
+      index: aux.vna_other & 0x7fff,
+    })),
+  }));
+
+  // l_versions[]: needs first, then non-BASE definitions override, exactly in that order.
+  const versionsByIndex = new Map<number, IndexedVersion>();
+  for (const vn of elf.versionNeeds()) {
+    for (const aux of vn.aux) {
+      const index = aux.vna_other & 0x7fff;
+      versionsByIndex.set(index, { index, name: aux.vna_name, hash: aux.vna_hash, hidden: (aux.vna_other & 0x8000) !== 0 });
+    }
+  }
+  for (const vd of versionDefinitions) {
+    if (!vd.base) versionsByIndex.set(vd.index, { index: vd.index, name: vd.name, hash: vd.hash, hidden: false });
+  }
+
+  const symbols = elf.dynamicSymbols();
+  const definitions: SymbolDefinition[] = [];
+  for (const symbol of symbols) {
+    if (!isFindableDefinition(symbol)) continue;
+    definitions.push({
+      name: symbol.name,
+      versionIndex: symbol.versionIndex,
+      versionHidden: symbol.versionHidden,
+      undefinedWithValue: symbol.st_shndx === SHN_UNDEF,
+    });
+  }
+
+  const requirements: SymbolRequirement[] = [];
+  for (const reference of elf.symbolReferences()) {
+    const symbol = symbols[reference.symbolIndex];
+    if (symbol === undefined || !needsLookup(symbol)) continue;
+    requirements.push({
+      name: symbol.name,
+      versionIndex: symbol.versionIndex,
+      weak: symbol.binding === STB_WEAK,
+      pltOnly: reference.pltOnly,
+      selfDefined: symbol.st_shndx !== SHN_UNDEF && isFindableDefinition(symbol),
+    });
+  }
+
+  return {
+    header: loadableHeader,
+    interpreter: elf.interpreter(),
+    needed: dynamic.needed,
+    soname: dynamic.soname,
+    rpath: dynamic.rpath,
+    runpath: dynamic.runpath,
+    flags: dynamic.flags,
+    flags1: dynamic.flags1,
+    abiTag: elf.abiTag(),
+    versionDefinitions,
+    versionNeeds,
+    versions: [...versionsByIndex.values()].sort((a, b) => a.index - b.index),
+    hasVersym: symbols.some((s) => s.versionIndex !== null),
+    hasSymbolHash: symbols.length > 1,
+    definitions,
+    requirements,
+  };
+}

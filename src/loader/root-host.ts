@@ -1,0 +1,154 @@
+// A HostView over a live root directory: `/`, or a chroot such as a debootstrapped Debian. Paths
+// are resolved as the loader inside that root would see them: absolute symlinks point into the root.
+
+import { closeSync, fstatSync, lstatSync, openSync, readlinkSync, readSync } from 'node:fs';
+import { ElfFile } from '../elf/elf-file.js';
+import { ElfFormatError } from '../elf/errors.js';
+import { describeElf, headerOf, type LoadableHeader, type LoadableObject } from './loadable.js';
+import type { HostView, LoaderConfig, OpenFailure, OpenOutcome } from './host-view.js';
+
+const MAX_SYMLINKS = 40;
+
+type Resolution = { readonly hostPath: string } | { readonly errno: OpenFailure };
+
+function errnoOf(error: unknown): OpenFailure {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES' || code === 'EISDIR' || code === 'ELOOP') return code;
+  return 'EIO';
+}
+
+/** Messages ld.so's open_verify() gives for files it cannot read as ELF. */
+function unreadableMessage(error: ElfFormatError): string {
+  if (error.reason === 'too-short') return 'file too short';
+  if (error.reason === 'bad-magic') return 'invalid ELF header';
+  if (error.reason === 'bad-data') return 'ELF file data encoding not little-endian';
+  return `invalid ELF file (${error.message})`;
+}
+
+export class RootHostView implements HostView {
+  readonly label: string;
+  private readonly resolutions = new Map<string, Resolution>();
+  private readonly outcomes = new Map<string, OpenOutcome>();
+  private readonly objects = new Map<string, LoadableObject>();
+
+  constructor(readonly rootDir: string, readonly config: LoaderConfig) {
+    this.rootDir = rootDir.replace(/\/+$/, '') || '/';
+    this.label = this.rootDir === '/' ? 'this host' : `root ${this.rootDir}`;
+  }
+
+  /** The host filesystem path for a path inside the root, following symlinks inside the root. */
+  resolve(path: string): Resolution {
+    if (this.rootDir === '/') return { hostPath: path };
+    let cached = this.resolutions.get(path);
+    if (cached === undefined) {
+      cached = this.walk(path, 0);
+      this.resolutions.set(path, cached);
+    }
+    return cached;
+  }
+
+  private walk(path: string, links: number): Resolution {
+    const parts = path.split('/').filter((p) => p !== '' && p !== '.');
+    let current = '';
+    for (let i = 0; i < parts.length; i += 1) {
+      const part = parts[i]!;
+      if (part === '..') {
+        current = current.slice(0, Math.max(0, current.lastIndexOf('/')));
+        continue;
+      }
+      const candidate = `${current}/${part}`;
+      let stat;
+      try {
+        stat = lstatSync(this.rootDir + candidate);
+      } catch (error) {
+        return { errno: errnoOf(error) };
+      }
+      if (stat.isSymbolicLink()) {
+        if (links >= MAX_SYMLINKS) return { errno: 'ELOOP' };
+        const target = readlinkSync(this.rootDir + candidate);
+        const rest = parts.slice(i + 1).join('/');
+        const base = target.startsWith('/') ? target : `${current}/${target}`;
+        return this.walk(rest === '' ? base : `${base}/${rest}`, links + 1);
+      }
+      if (!stat.isDirectory() && i < parts.length - 1) return { errno: 'ENOTDIR' };
+      current = candidate;
+    }
+    return { hostPath: this.rootDir + (current === '' ? '/' : current) };
+  }
+
+  open(path: string): OpenOutcome {
+    let outcome = this.outcomes.get(path);
+    if (outcome === undefined) {
+      outcome = this.openUncached(path);
+      this.outcomes.set(path, outcome);
+    }
+    return outcome;
+  }
+
+  private openUncached(path: string): OpenOutcome {
+    const resolution = this.resolve(path);
+    if ('errno' in resolution) return { kind: 'absent', errno: resolution.errno };
+    let fd: number;
+    try {
+      fd = openSync(resolution.hostPath, 'r');
+    } catch (error) {
+      return { kind: 'absent', errno: errnoOf(error) };
+    }
+    try {
+      const stat = fstatSync(fd);
+      if (stat.isDirectory()) return { kind: 'unreadable', message: 'cannot read file data: Is a directory' };
+      const identity = `${stat.dev}:${stat.ino}`;
+      // open_verify() reads a whole ElfW(Ehdr) before any check: anything shorter is "too short".
+      const minimum = this.config.elfClass === 64 ? 64 : 52;
+      if (stat.size < minimum) return { kind: 'unreadable', message: 'file too short' };
+      const magic = Buffer.alloc(4);
+      readSync(fd, magic, 0, 4, 0);
+      if (magic.toString('latin1') !== '\x7fELF') return { kind: 'unreadable', message: 'invalid ELF header' };
+      let header: LoadableHeader;
+      try {
+        header = withElf(resolution.hostPath, headerOf);
+      } catch (error) {
+        if (error instanceof ElfFormatError) {
+          if (error.reason === 'bad-class') return otherClassOutcome(identity, this.config.elfClass === 64 ? 32 : 64);
+          return { kind: 'unreadable', message: unreadableMessage(error) };
+        }
+        throw error;
+      }
+      const hostPath = resolution.hostPath;
+      return {
+        kind: 'object',
+        identity,
+        header,
+        // Reopened on demand, so a skipped candidate holds no file descriptor.
+        load: () => {
+          let object = this.objects.get(identity);
+          if (object === undefined) {
+            object = withElf(hostPath, describeElf);
+            this.objects.set(identity, object);
+          }
+          return object;
+        },
+      };
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+function withElf<T>(path: string, use: (elf: ElfFile) => T): T {
+  const elf = ElfFile.open(path);
+  try {
+    return use(elf);
+  } finally {
+    elf.close();
+  }
+}
+
+/** A file whose EI_CLASS is neither 32 nor 64: ld.so treats it like any file of the other class. */
+function otherClassOutcome(identity: string, elfClass: 32 | 64): OpenOutcome {
+  const header: LoadableHeader = {
+    elfClass, data: 'lsb', identVersion: 0, osabi: 0, abiversion: 0, paddingNonZero: false,
+    e_version: 0, e_type: 0, e_machine: 0, e_phentsize: 0, hasDynamic: false,
+  };
+  return { kind: 'object', identity, header, load: () => { throw new Error('unreachable: other-class file loaded'); } };
+}

@@ -1,0 +1,90 @@
+// Symbol binding as glibc's do_lookup_x()/check_match() (elf/dl-lookup.c) does it when ld.so
+// relocates with LD_BIND_NOW (what `ldd -r` reports): every symbol a relocation names is looked up
+// in the global scope, and a non-weak one found nowhere is an "undefined symbol".
+
+import type { IndexedVersion, LoadableObject, SymbolDefinition, SymbolRequirement } from './loadable.js';
+import type { LoadedObject, Problem } from './types.js';
+
+interface SymbolIndex {
+  readonly byName: ReadonlyMap<string, readonly SymbolDefinition[]>;
+  readonly versions: ReadonlyMap<number, IndexedVersion>;
+}
+
+const indexes = new WeakMap<LoadableObject, SymbolIndex>();
+
+/** Per-object lookup tables, built once per object however many programs load it. */
+function indexOf(object: LoadableObject): SymbolIndex {
+  let index = indexes.get(object);
+  if (index === undefined) {
+    const byName = new Map<string, SymbolDefinition[]>();
+    for (const definition of object.definitions) {
+      const list = byName.get(definition.name);
+      if (list === undefined) byName.set(definition.name, [definition]);
+      else list.push(definition);
+    }
+    index = { byName, versions: new Map(object.versions.map((v) => [v.index, v])) };
+    indexes.set(object, index);
+  }
+  return index;
+}
+
+/** The version a reference asks for (r_found_version), or null for an unversioned reference. */
+function requestedVersion(requirer: LoadableObject, requirement: SymbolRequirement): IndexedVersion | null {
+  if (requirement.versionIndex === null || requirement.versionIndex < 2) return null;
+  const version = indexOf(requirer).versions.get(requirement.versionIndex);
+  return version === undefined || version.hash === 0 ? null : version;
+}
+
+/** check_match() over all definitions of the name in one object, then the num_versions rule. */
+function definesSymbol(provider: LoadableObject, requirement: SymbolRequirement, version: IndexedVersion | null): boolean {
+  if (!provider.hasSymbolHash) return false;
+  const index = indexOf(provider);
+  const candidates = index.byName.get(requirement.name);
+  if (candidates === undefined) return false;
+  let versionedCount = 0;
+  for (const definition of candidates) {
+    // A PLT relocation never binds to an executable's canonical PLT entry (SHN_UNDEF with a value).
+    if (definition.undefinedWithValue && requirement.pltOnly) continue;
+    if (!provider.hasVersym || definition.versionIndex === null) return true;
+    const defined = index.versions.get(definition.versionIndex);
+    if (version !== null) {
+      const same = defined !== undefined && defined.hash === version.hash && defined.name === version.name;
+      const definedHash = defined?.hash ?? 0;
+      if (same || !(version.hidden || definedHash !== 0 || definition.versionHidden)) return true;
+      continue;
+    }
+    // An unversioned reference takes index 0, 1 or 2 at once, or a single non-hidden later version.
+    if (definition.versionIndex >= 3) {
+      if (!definition.versionHidden) versionedCount += 1;
+      continue;
+    }
+    return true;
+  }
+  return versionedCount === 1;
+}
+
+/** ldd -r's undefined-symbol check over the global scope (the namespace in search-list order). */
+export function checkSymbols(objects: readonly LoadedObject[]): Problem[] {
+  const scope = objects.map((o) => o.object).filter((o): o is LoadableObject => o !== null);
+  const problems: Problem[] = [];
+  for (const requirer of objects) {
+    const object = requirer.object;
+    if (object === null) continue;
+    const requirerName = requirer.path ?? requirer.name;
+    for (const requirement of object.requirements) {
+      if (requirement.selfDefined || requirement.weak) continue;
+      const version = requestedVersion(object, requirement);
+      if (scope.some((provider) => definesSymbol(provider, requirement, version))) continue;
+      const versionText = version === null ? '' : `, version ${version.name}`;
+      problems.push({
+        kind: 'undefined-symbol',
+        severity: 'error',
+        object: requirerName,
+        symbol: requirement.name,
+        ...(version === null ? {} : { version: version.name }),
+        message: `${requirerName}: undefined symbol: ${requirement.name}${versionText}`,
+      });
+    }
+  }
+  return problems;
+}
