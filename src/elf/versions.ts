@@ -6,7 +6,9 @@
 // until 0; we also stop after DT_VERDEFNUM/DT_VERNEEDNUM records and vd_cnt/vn_cnt aux entries,
 // so a corrupt link can never make the walk run on. In ELF32 the addresses wrap at 2^32 as they
 // would in a 32-bit process, which is the one way a chain can point backwards and loop: every
-// visited address is remembered and a revisit raises 'cycle'.
+// address visited by one chain is remembered and a revisit raises 'cycle'. Chains may share
+// records (GNU ld points two Elf_Verdef with the same name at one Elf_Verdaux), so each aux
+// chain has its own memory.
 
 import {
   DT_VERDEF, DT_VERDEFNUM, DT_VERNEED, DT_VERNEEDNUM, VERDAUX_SIZE, VERDEF_SIZE, VERNAUX_SIZE, VERNEED_SIZE,
@@ -16,10 +18,9 @@ import { ChunkReader } from './source.js';
 import type { DynamicContext } from './symbols.js';
 import type { VersionDefinition, VersionNeed, VersionNeedAux } from './types.js';
 
-/** Walk state shared by one table: the reader, the visited addresses and a record budget. */
+/** Walk state shared by one table: the reader and a record budget. */
 class Walk {
   private readonly reader: ChunkReader;
-  private readonly seen = new Set<number>();
   /**
    * However the links are corrupted, a walk never decodes more records than could fit in the
    * file without overlapping: bounds time and memory on hostile input.
@@ -36,12 +37,12 @@ class Walk {
     return this.ctx.d.is64 ? addr + rel : (addr + rel) >>> 0;
   }
 
-  /** Maps and fetches the record at `addr`; `field` is the link that led there. */
-  record(addr: number, size: number, field: string): DataView {
-    if (this.seen.has(addr)) {
+  /** Maps and fetches the record at `addr`; `field` is the link that led there, `seen` its chain's memory. */
+  record(addr: number, size: number, field: string, seen: Set<number>): DataView {
+    if (seen.has(addr)) {
       throw new ElfFormatError(this.ctx.source.name, field, 'cycle', `link leads back to 0x${addr.toString(16)}`);
     }
-    this.seen.add(addr);
+    seen.add(addr);
     if (--this.budget < 0) {
       throw new ElfFormatError(this.ctx.source.name, field, 'malformed', 'more version records than the file can hold');
     }
@@ -64,18 +65,20 @@ export function parseVersionDefinitions(ctx: DynamicContext): VersionDefinition[
   const walk = new Walk(ctx);
   const max = countBound(ctx, DT_VERDEFNUM);
   const out: VersionDefinition[] = [];
+  const seen = new Set<number>();
   let addr = start;
   let link = 'DT_VERDEF';
   for (let i = 0; i < max; i++) {
-    const v = walk.record(addr, VERDEF_SIZE, link);
+    const v = walk.record(addr, VERDEF_SIZE, link, seen);
     const vd_cnt = d.u16(v, 6);
     const vd_aux = d.u32(v, 12);
     const vd_next = d.u32(v, 16);
     const names: string[] = [];
     let auxAddr = walk.next(addr, vd_aux);
     let auxLink = 'vd_aux';
+    const auxSeen = new Set<number>();
     for (let j = 0; j < vd_cnt; j++) {
-      const a = walk.record(auxAddr, VERDAUX_SIZE, auxLink);
+      const a = walk.record(auxAddr, VERDAUX_SIZE, auxLink, auxSeen);
       names.push(strings.get(d.u32(a, 0), 'vda_name'));
       const vda_next = d.u32(a, 4);
       if (vda_next === 0) break;
@@ -105,18 +108,20 @@ export function parseVersionNeeds(ctx: DynamicContext): VersionNeed[] {
   const walk = new Walk(ctx);
   const max = countBound(ctx, DT_VERNEEDNUM);
   const out: VersionNeed[] = [];
+  const seen = new Set<number>();
   let addr = start;
   let link = 'DT_VERNEED';
   for (let i = 0; i < max; i++) {
-    const v = walk.record(addr, VERNEED_SIZE, link);
+    const v = walk.record(addr, VERNEED_SIZE, link, seen);
     const vn_cnt = d.u16(v, 2);
     const vn_aux = d.u32(v, 8);
     const vn_next = d.u32(v, 12);
     const aux: VersionNeedAux[] = [];
     let auxAddr = walk.next(addr, vn_aux);
     let auxLink = 'vn_aux';
+    const auxSeen = new Set<number>();
     for (let j = 0; j < vn_cnt; j++) {
-      const a = walk.record(auxAddr, VERNAUX_SIZE, auxLink);
+      const a = walk.record(auxAddr, VERNAUX_SIZE, auxLink, auxSeen);
       aux.push({
         vna_hash: d.u32(a, 0),
         vna_flags: d.u16(a, 4),
