@@ -41,6 +41,8 @@ export interface BuildOptions {
   pltRelocs?: { sym: number; type: number }[];
   hash?: 'sysv' | 'gnu' | 'none';
   abiTag?: [number, number, number, number] | null;
+  /** Emit DT_VERDEFNUM/DT_VERNEEDNUM (default true); without them only the 0 links end the chains. */
+  versionCounts?: boolean;
   /** Emit a section header table with .shstrtab and .dynsym. */
   sectionHeaders?: boolean;
 }
@@ -109,8 +111,11 @@ export function buildElf(o: BuildOptions): Built {
     dyn.push([DT_JMPREL, addr('jmprel')], [DT_PLTRELSZ, () => plt.length * relEnt], [DT_PLTREL, () => (rela ? DT_RELA : DT_REL)]);
   }
   if (syms.some((s) => s.version !== undefined)) dyn.push([DT_VERSYM, addr('versym')]);
-  if (verdefs.length > 0) dyn.push([DT_VERDEF, addr('verdef')], [DT_VERDEFNUM, () => verdefs.length]);
-  if (verneeds.length > 0) dyn.push([DT_VERNEED, addr('verneed')], [DT_VERNEEDNUM, () => verneeds.length]);
+  const counts = o.versionCounts ?? true;
+  if (verdefs.length > 0) dyn.push([DT_VERDEF, addr('verdef')]);
+  if (verdefs.length > 0 && counts) dyn.push([DT_VERDEFNUM, () => verdefs.length]);
+  if (verneeds.length > 0) dyn.push([DT_VERNEED, addr('verneed')]);
+  if (verneeds.length > 0 && counts) dyn.push([DT_VERNEEDNUM, () => verneeds.length]);
   if (o.flags !== undefined) dyn.push([DT_FLAGS, () => o.flags ?? 0]);
   if (o.flags1 !== undefined) dyn.push([DT_FLAGS_1, () => o.flags1 ?? 0]);
   dyn.push([0, () => 0]);
