@@ -1,0 +1,16 @@
+// The lab's public API: what tests import. See README "Testing → The lab".
+export { ensureRoot, describeRoot, cleanCache, type RootInfo, type RootStamp, type EnsureOptions } from './ensure-root.js';
+export { runInRoot, spawnInRoot, type RunOptions, type RunResult, type BindMount, type CopyIn } from './run-in-root.js';
+export { startSshHost, type SshHost } from './ssh-host.js';
+export { labSkipReason, skipUnlessLab, type LabNeed } from './prerequisites.js';
+export { labLayout, DEFAULT_LAB_CACHE } from './paths.js';
+export {
+  LAB_ROOT_NAMES,
+  DEBIAN_ROOT_NAMES,
+  EXPECTED_GLIBC,
+  GLIBC_LOADER,
+  MUSL_LOADER,
+  RECIPE_VERSION,
+  type LabRootName,
+  type DebianRootName,
+} from './recipes.js';
