@@ -23,13 +23,14 @@ export class AddressMap {
   /**
    * Maps `vaddr`, requiring `size` bytes from it to lie in the file-backed part (p_filesz) of
    * one PT_LOAD segment. Data past p_filesz is zero-fill in memory and has no bytes in the file.
+   * Errors name `field` (the address) or, when only the size overruns, `sizeField`.
    */
-  map(vaddr: number, size: number, field: string): MappedRange {
+  map(vaddr: number, size: number, field: string, sizeField = field): MappedRange {
     for (const p of this.loads) {
       if (vaddr >= p.p_vaddr && vaddr - p.p_vaddr < p.p_filesz) {
         const rel = vaddr - p.p_vaddr;
         if (size > p.p_filesz - rel) {
-          throw new ElfFormatError(this.file, field, 'out-of-range',
+          throw new ElfFormatError(this.file, sizeField, 'out-of-range',
             `0x${vaddr.toString(16)}+${size} runs past the end of its PT_LOAD segment`);
         }
         return { offset: p.p_offset + rel, end: p.p_offset + p.p_filesz };

@@ -52,7 +52,7 @@ export function readDynamicStrings(source: ByteSource, map: AddressMap, tags: Re
     throw new ElfFormatError(source.name, 'DT_STRTAB', 'malformed', 'the dynamic section has no DT_STRTAB');
   }
   const strsz = tags.get(DT_STRSZ);
-  const m = map.map(addr, strsz ?? 0, strsz === undefined ? 'DT_STRTAB' : 'DT_STRSZ');
+  const m = map.map(addr, strsz ?? 0, 'DT_STRTAB', 'DT_STRSZ');
   const size = strsz ?? Math.min(m.end, source.size) - m.offset;
   return new StringTable(source.name, '.dynstr', source.read(m.offset, size, 'DT_STRTAB'));
 }
