@@ -7,37 +7,12 @@ import { lstatSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ElfFile, ElfFormatError, isElf, jumpSlotType, SHN_ABS, SHN_COMMON, SHN_UNDEF } from '../../src/elf/index.js';
+import { ElfFile, ElfFormatError, isElf } from '../../src/elf/index.js';
 import { sstrip } from './builder.js';
-import {
-  haveReadelf, readelfAbiTag, readelfDynamic, readelfDynSyms, readelfInterpreter, readelfSymbolRefs, readelfVersions,
-} from './readelf.js';
+import { compareWithReadelf, haveReadelf } from './readelf.js';
 
 const LIBDIR = '/usr/lib/x86_64-linux-gnu';
 const noReadelf = !haveReadelf();
-
-const TYPES = ['NOTYPE', 'OBJECT', 'FUNC', 'SECTION', 'FILE', 'COMMON', 'TLS', '7', '8', '9', 'IFUNC'];
-const BINDS: Record<number, string> = { 0: 'LOCAL', 1: 'GLOBAL', 2: 'WEAK', 10: 'UNIQUE' };
-const VIS = ['DEFAULT', 'INTERNAL', 'HIDDEN', 'PROTECTED'];
-const FLAGS_1 = ['NOW', 'GLOBAL', 'GROUP', 'NODELETE', 'LOADFLTR', 'INITFIRST', 'NOOPEN', 'ORIGIN', 'DIRECT', 'TRANS',
-  'INTERPOSE', 'NODEFLIB', 'NODUMP', 'CONFALT', 'ENDFILTEE', 'DISPRELDNE', 'DISPRELPND', 'NODIRECT', 'IGNMULDEF',
-  'NOKSYMS', 'NOHDR', 'EDITED', 'NORELOC', 'SYMINTPOSE', 'GLOBAUDIT', 'SINGLETON', 'STUB', 'PIE'];
-
-function flagNames(flags: number, names: readonly string[]): string[] {
-  return names.filter((_, bit) => (flags & (2 ** bit)) !== 0);
-}
-
-function verFlags(flags: number): string {
-  const n = flagNames(flags, ['BASE', 'WEAK']);
-  return n.length === 0 ? 'none' : n.join(' | ');
-}
-
-function ndxName(shndx: number): string {
-  if (shndx === SHN_UNDEF) return 'UND';
-  if (shndx === SHN_ABS) return 'ABS';
-  if (shndx === SHN_COMMON) return 'COM';
-  return String(shndx);
-}
 
 /** Real ELF files of this machine, regular files only, sorted. */
 function elfFilesIn(dir: string): string[] {
@@ -64,64 +39,6 @@ function sample(): string[] {
   const step = Math.max(1, Math.floor(all.length / 24));
   for (let i = 0; i < all.length; i += step) files.push(all[i] as string);
   return [...new Set(files)];
-}
-
-function compareWithReadelf(path: string): void {
-  const f = ElfFile.open(path);
-  try {
-    assert.equal(f.interpreter(), readelfInterpreter(path), `${path}: interpreter`);
-    const tag = f.abiTag();
-    assert.equal(tag === null ? null : `${tag.os === 0 ? 'Linux' : tag.os} ${tag.major}.${tag.minor}.${tag.patch}`, readelfAbiTag(path), `${path}: ABI tag`);
-
-    const rd = readelfDynamic(path);
-    const dyn = f.dynamic();
-    if (rd === null) {
-      assert.equal(dyn, null, `${path}: no dynamic section`);
-      return;
-    }
-    assert.ok(dyn !== null);
-    assert.equal(dyn.entries.length, rd.count, `${path}: dynamic entries`);
-    assert.deepEqual(dyn.needed, rd.needed, `${path}: DT_NEEDED`);
-    assert.equal(dyn.soname, rd.soname, `${path}: DT_SONAME`);
-    assert.equal(dyn.rpath, rd.rpath, `${path}: DT_RPATH`);
-    assert.equal(dyn.runpath, rd.runpath, `${path}: DT_RUNPATH`);
-    assert.deepEqual(flagNames(dyn.flags1, FLAGS_1), rd.flags1, `${path}: DT_FLAGS_1`);
-
-    const rv = readelfVersions(path);
-    const defs = f.versionDefinitions();
-    assert.deepEqual(defs.map((v) => ({ flags: verFlags(v.vd_flags), index: v.vd_ndx, cnt: v.vd_cnt, names: v.names })), rv.defs, `${path}: verdef`);
-    const needs = f.versionNeeds();
-    assert.deepEqual(needs.map((v) => ({
-      version: v.vn_version, file: v.vn_file, cnt: v.aux.length,
-      aux: v.aux.map((a) => ({ name: a.vna_name, flags: verFlags(a.vna_flags), other: a.vna_other })),
-    })), rv.needs, `${path}: verneed`);
-
-    const defNames = new Map(defs.map((v) => [v.vd_ndx, v.names[0] ?? '']));
-    const needNames = new Map(needs.flatMap((v) => v.aux.map((a) => [a.vna_other, a.vna_name] as const)));
-    const mine = f.dynamicSymbols().map((s) => {
-      let version = '';
-      const vi = s.versionIndex;
-      if (vi !== null && vi > 1) {
-        const def = s.st_shndx !== SHN_UNDEF ? defNames.get(vi) : undefined;
-        // readelf leaves out the version of the symbol that names the version itself.
-        if (def !== undefined) version = def === s.name && !s.versionHidden ? '' : `${s.versionHidden ? '@' : '@@'}${def}`;
-        else if (needNames.has(vi)) version = `@${needNames.get(vi) ?? ''} (${vi})`;
-      }
-      return {
-        index: s.index, value: s.st_value, size: s.st_size, type: TYPES[s.type] ?? String(s.type),
-        bind: BINDS[s.binding] ?? String(s.binding), vis: VIS[s.visibility] ?? '', ndx: ndxName(s.st_shndx),
-        name: s.name, version,
-      };
-    });
-    assert.deepEqual(mine, readelfDynSyms(path), `${path}: dynamic symbols`);
-
-    const jump = jumpSlotType(f.header.e_machine) ?? -1;
-    const refs = readelfSymbolRefs(path, f.header.e_ident.class === 64, jump);
-    assert.deepEqual(f.symbolReferences(),
-      [...refs].sort((a, b) => a[0] - b[0]).map(([symbolIndex, pltOnly]) => ({ symbolIndex, pltOnly })), `${path}: relocations`);
-  } finally {
-    f.close();
-  }
 }
 
 describe('real files against readelf', { skip: noReadelf && 'readelf not installed' }, () => {
