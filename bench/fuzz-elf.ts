@@ -48,6 +48,8 @@ export interface FuzzResult {
   failures: FuzzFailure[];
   elapsedMs: number;
   casesPerSecond: number;
+  /** The slowest case, to see how far from the time limit the reader stays. */
+  slowest: { caseNo: number; ms: number };
   seeds: string[];
 }
 
@@ -317,6 +319,7 @@ export function fuzz(options: FuzzOptions): FuzzResult {
   const scratch = seeds.map((s) => new Uint8Array(s.bytes.length));
   let ok = 0;
   let ran = 0;
+  const slowest = { caseNo: -1, ms: 0 };
   const first = options.onlyCase ?? 0;
   const last = options.onlyCase !== undefined ? options.onlyCase + 1 : options.cases;
   const start = performance.now();
@@ -340,12 +343,13 @@ export function fuzz(options: FuzzOptions): FuzzResult {
       }
     }
     const dt = performance.now() - t0;
+    if (dt > slowest.ms) { slowest.ms = dt; slowest.caseNo = caseNo; }
     if (error === null && dt > limit) error = `took ${dt.toFixed(0)} ms`;
     if (error !== null) failures.push({ seed: options.seed, caseNo, file: seed.name, mutations: what, error });
     ran++;
   }
   const elapsedMs = performance.now() - start;
-  return { cases: ran, ok, reasons, failures, elapsedMs, casesPerSecond: ran / (elapsedMs / 1000), seeds: seeds.map((s) => s.name) };
+  return { cases: ran, ok, reasons, failures, elapsedMs, casesPerSecond: ran / (elapsedMs / 1000), slowest, seeds: seeds.map((s) => s.name) };
 }
 
 // ---- CLI ---------------------------------------------------------------------------------
@@ -373,6 +377,7 @@ function main(argv: string[]): number {
   const r = fuzz(options);
   console.log(`seeds: ${r.seeds.join(', ')}`);
   console.log(`${r.cases} cases in ${(r.elapsedMs / 1000).toFixed(1)} s: ${Math.round(r.casesPerSecond)} cases/s`);
+  console.log(`slowest case: #${r.slowest.caseNo}, ${r.slowest.ms.toFixed(1)} ms`);
   console.log(`parsed cleanly: ${r.ok}`);
   for (const [reason, n] of Object.entries(r.reasons)) console.log(`  ElfFormatError ${reason}: ${n}`);
   for (const f of r.failures.slice(0, 50)) {
