@@ -119,6 +119,8 @@ function bindsLocally(symbol: ElfSymbol): boolean {
 function isFindableDefinition(symbol: ElfSymbol): boolean {
   if (symbol.index === 0 || symbol.name === '') return false;
   if (symbol.st_value === 0 && symbol.st_shndx !== SHN_ABS && symbol.type !== STT_TLS) return false;
+  // TLS relocations are of the PLT class (elf_machine_type_class), which never binds to SHN_UNDEF.
+  if (symbol.st_shndx === SHN_UNDEF && symbol.type === STT_TLS) return false;
   if (!ALLOWED_STT.has(symbol.type)) return false;
   if (bindsLocally(symbol)) return false;
   return symbol.binding === STB_GLOBAL || symbol.binding === STB_WEAK || symbol.binding === STB_GNU_UNIQUE;

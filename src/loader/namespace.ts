@@ -61,16 +61,18 @@ export interface Interpreter {
 
 class NamespaceBuilder {
   private readonly maps: LinkMap[] = [];
-  private readonly edges: DependencyEdge[] = [];
+  private readonly edgeMaps: { from: LinkMap; name: string; to: LinkMap; foundBy: FoundBy }[] = [];
   private readonly problems: Problem[] = [];
   private aborted = false;
   /** The dynamic linker: in the namespace from the start, listed where it is first needed. */
   private readonly rtld: LinkMap | null;
   private rtldListed = false;
+  /** The last non-faked object listed before the rtld was first needed: its search-list predecessor. */
+  private rtldPredecessor: LinkMap | null = null;
 
   constructor(private readonly host: HostView, private readonly options: NamespaceOptions,
     main: MainObject, interpreter: Interpreter | null) {
-    this.maps.push(this.makeMap({
+    this.list(this.makeMap({
       name: main.path, path: main.path, foundBy: 'main', loader: null, object: main.object,
       identity: main.identity, searched: [],
     }));
@@ -241,6 +243,21 @@ class NamespaceBuilder {
     return this.adopt(name, result.candidate, result.source, loader, result.steps);
   }
 
+  /**
+   * rtld.c keeps the dynamic linker out of the chain while loading, then links it in right after
+   * its predecessor in the search list, which holds no faked maps. So "not found" entries created
+   * between that predecessor and the need for ld.so come after it in ld.so's list.
+   */
+  private placeRtld(): void {
+    if (this.rtld === null || !this.rtldListed) return;
+    this.maps.splice(this.maps.indexOf(this.rtld), 1);
+    const after = this.rtldPredecessor === null ? 0 : this.maps.indexOf(this.rtldPredecessor) + 1;
+    this.maps.splice(after, 0, this.rtld);
+    this.maps.forEach((map, i) => {
+      map.index = i;
+    });
+  }
+
   build(): Namespace {
     // Breadth-first over the search list, as _dl_map_object_deps() does.
     for (let i = 0; i < this.maps.length && !this.aborted; i += 1) {
@@ -250,13 +267,17 @@ class NamespaceBuilder {
         const target = this.mapNeeded(needed, map);
         if (this.aborted) break;
         if (target === null) continue;
-        if (target === this.rtld && !this.rtldListed) this.rtldListed = true;
+        if (target === this.rtld && !this.rtldListed) {
+          this.rtldListed = true;
+          this.rtldPredecessor = [...this.maps].reverse().find((m) => m.object !== null) ?? null;
+        }
         const isNew = target.index === -1;
         this.list(target);
         const foundBy = isNew ? target.foundBy : 'already-loaded';
-        this.edges.push({ from: map.index, name: needed, to: target.index, foundBy });
+        this.edgeMaps.push({ from: map, name: needed, to: target, foundBy });
       }
     }
+    this.placeRtld();
     return {
       objects: this.maps.map((map) => ({
         index: map.index,
@@ -268,7 +289,7 @@ class NamespaceBuilder {
         object: map.object,
         searched: map.searched,
       })),
-      edges: this.edges,
+      edges: this.edgeMaps.map((e): DependencyEdge => ({ from: e.from.index, name: e.name, to: e.to.index, foundBy: e.foundBy })),
       problems: this.problems,
       aborted: this.aborted,
     };

@@ -4,6 +4,7 @@
 
 import type { IndexedVersion, LoadableObject, SymbolDefinition, SymbolRequirement } from './loadable.js';
 import type { LoadedObject, Problem } from './types.js';
+import { findNeeded } from './version-check.js';
 
 interface SymbolIndex {
   readonly byName: ReadonlyMap<string, readonly SymbolDefinition[]>;
@@ -28,9 +29,25 @@ function indexOf(object: LoadableObject): SymbolIndex {
   return index;
 }
 
+/**
+ * The highest version index _dl_check_map_versions() sizes l_versions[] for. In trace mode it skips
+ * Verneed entries of libraries that were not found, so their indexes may fall outside the table and
+ * the references that use them are looked up unversioned.
+ */
+function highestVersionIndex(requirer: LoadableObject, objects: readonly LoadedObject[]): number {
+  let high = 0;
+  for (const need of requirer.versionNeeds) {
+    const provider = findNeeded(need.file, objects);
+    if (provider === undefined || provider.object === null) continue;
+    for (const version of need.versions) high = Math.max(high, version.index);
+  }
+  for (const definition of requirer.versionDefinitions) high = Math.max(high, definition.index);
+  return high;
+}
+
 /** The version a reference asks for (r_found_version), or null for an unversioned reference. */
-function requestedVersion(requirer: LoadableObject, requirement: SymbolRequirement): IndexedVersion | null {
-  if (requirement.versionIndex === null || requirement.versionIndex < 2) return null;
+function requestedVersion(requirer: LoadableObject, requirement: SymbolRequirement, highest: number): IndexedVersion | null {
+  if (requirement.versionIndex === null || requirement.versionIndex < 2 || requirement.versionIndex > highest) return null;
   const version = indexOf(requirer).versions.get(requirement.versionIndex);
   return version === undefined || version.hash === 0 ? null : version;
 }
@@ -71,9 +88,10 @@ export function checkSymbols(objects: readonly LoadedObject[]): Problem[] {
     const object = requirer.object;
     if (object === null) continue;
     const requirerName = requirer.path ?? requirer.name;
+    const highest = highestVersionIndex(object, objects);
     for (const requirement of object.requirements) {
       if (requirement.selfDefined || requirement.weak) continue;
-      const version = requestedVersion(object, requirement);
+      const version = requestedVersion(object, requirement, highest);
       if (scope.some((provider) => definesSymbol(provider, requirement, version))) continue;
       const versionText = version === null ? '' : `, version ${version.name}`;
       problems.push({

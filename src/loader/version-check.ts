@@ -4,7 +4,7 @@
 import type { LoadedObject, Problem } from './types.js';
 
 /** find_needed(): the loaded object a Verneed's vn_file names (by path or by a name it was requested under). */
-function findNeeded(file: string, objects: readonly LoadedObject[]): LoadedObject | undefined {
+export function findNeeded(file: string, objects: readonly LoadedObject[]): LoadedObject | undefined {
   return objects.find((o) => o.path === file || o.aliases.includes(file));
 }
 

@@ -1,0 +1,76 @@
+// The `pyrelo` command line. Exit codes: 0 all good, 1 something would not load, 2 usage error or
+// unreadable input.
+
+import { Command, CommanderError, Option } from 'commander';
+import { ElfFormatError } from '../elf/errors.js';
+import { InputError } from '../elf/find-elf-files.js';
+import { LdCacheFormatError } from '../loader/ld-cache.js';
+import { InventoryFormatError } from '../inventory/read.js';
+import { HostConfigError } from '../inventory/root-config.js';
+import { runCheck } from './commands/check.js';
+import { runInventory } from './commands/inventory.js';
+
+export const EXIT_OK = 0;
+export const EXIT_PROBLEMS = 1;
+export const EXIT_USAGE = 2;
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('pyrelo')
+    .description('Relocatable Python bundles for offline Linux hosts, and a loader check that proves where they run')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command('check')
+    .description("predict what glibc's ld.so does with every ELF file of PATH on a host")
+    .argument('<path...>', 'ELF files, or folders to search for ELF files')
+    .addOption(new Option('--root <dir>', 'check against the root filesystem at DIR (default: this host)').conflicts('inventory'))
+    .option('--inventory <file>', 'check against a stored host inventory (pyrelo inventory --json)')
+    .option('--env <name=value>', 'environment of the emulated process (LD_LIBRARY_PATH)', collect, [])
+    .option('--json', 'print the reports as JSON')
+    .option('--tree', 'print the dependency tree of every file, not only of those that would not load')
+    .action((paths: string[], options) => {
+      process.exitCode = runCheck(paths, options);
+    });
+
+  program
+    .command('inventory')
+    .description('print the facts about a host that a check needs')
+    .option('--root <dir>', 'the root filesystem to inventory (default: /)')
+    .option('--json', 'print the whole inventory as JSON (for --inventory and the server)')
+    .option('-o, --output <file>', 'write the JSON inventory to FILE (gzip when FILE ends in .gz)')
+    .action((options) => {
+      process.exitCode = runInventory(options);
+    });
+
+  return program;
+}
+
+/** Errors that mean "the input is bad", reported in one line with exit status 2. */
+function isInputError(error: unknown): error is Error {
+  return error instanceof InputError || error instanceof ElfFormatError || error instanceof InventoryFormatError
+    || error instanceof LdCacheFormatError || error instanceof HostConfigError
+    || (error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string'
+      && ['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR'].includes((error as NodeJS.ErrnoException).code!));
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv as string[], { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    if (isInputError(error)) {
+      process.stderr.write(`pyrelo: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw error;
+  }
+}
+

@@ -1,0 +1,39 @@
+// `pyrelo check PATH… [--root DIR | --inventory FILE] [--env NAME=VALUE] [--json] [--tree]`
+
+import { checkFile, type CheckOptions } from '../../loader/check.js';
+import { findElfFiles, InputError } from '../../elf/find-elf-files.js';
+import { renderText, toJson } from '../check-output.js';
+import { selectHost } from '../host-selection.js';
+
+export interface CheckCommandOptions {
+  readonly root?: string;
+  readonly inventory?: string;
+  readonly env: readonly string[];
+  readonly json?: boolean;
+  readonly tree?: boolean;
+}
+
+/** The loader environment variables the emulation honours. */
+function parseEnv(assignments: readonly string[]): Pick<CheckOptions, 'libraryPath'> {
+  const result: { libraryPath?: string } = {};
+  for (const assignment of assignments) {
+    const eq = assignment.indexOf('=');
+    if (eq <= 0) throw new InputError(`--env ${assignment}`, 'expected NAME=VALUE');
+    const name = assignment.slice(0, eq);
+    const value = assignment.slice(eq + 1);
+    if (name === 'LD_LIBRARY_PATH') result.libraryPath = value;
+    else throw new InputError(`--env ${assignment}`, `${name} is not emulated (supported: LD_LIBRARY_PATH)`);
+  }
+  return result;
+}
+
+export function runCheck(paths: readonly string[], options: CheckCommandOptions): number {
+  const env = parseEnv(options.env);
+  const files = findElfFiles(paths);
+  if (files.length === 0) throw new InputError(paths.join(' '), 'no ELF files found');
+  const host = selectHost(options, paths);
+  const reports = files.map((file) => checkFile(host.view, host.toHostPath(file), { ...env, cwd: process.cwd() }));
+  if (options.json) process.stdout.write(`${JSON.stringify(toJson(reports, host.view.label), null, 2)}\n`);
+  else process.stdout.write(`${renderText(reports, { tree: options.tree ?? false, hostLabel: host.view.label }).join('\n')}\n`);
+  return reports.every((r) => r.loads) ? 0 : 1;
+}

@@ -1,0 +1,47 @@
+// `pyrelo inventory [--root DIR] [--json] [-o FILE]`
+
+import { renameSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { collectInventory } from '../../inventory/collect.js';
+import type { Inventory } from '../../inventory/format.js';
+
+export interface InventoryCommandOptions {
+  readonly root?: string;
+  readonly json?: boolean;
+  readonly output?: string;
+}
+
+function describe(inventory: Inventory): string[] {
+  const { host, loader } = inventory;
+  const os = host.osRelease;
+  return [
+    `source:      ${inventory.source}`,
+    `os:          ${os?.prettyName ?? 'unknown'} (ID=${os?.id ?? '?'} VERSION_ID=${os?.versionId ?? '?'})`,
+    `arch:        ${host.arch}`,
+    `kernel:      ${host.kernelRelease}`,
+    `libc:        ${host.libc.kind}${host.libc.version === null ? '' : ` ${host.libc.version}`}`,
+    `interpreter: ${loader.interpreter}`,
+    `search dirs: ${loader.systemDirs.join(':')}  ($LIB=${loader.libToken}, $PLATFORM=${loader.platform})`,
+    `hwcaps:      ${loader.hwcapsSubdirs.join(', ') || 'none'}`,
+    `ld.so.cache: ${loader.cache === null ? 'none' : `${loader.cache.entries.length} entries (${loader.cache.format} format)`}`,
+    `libraries:   ${Object.keys(inventory.files).length} paths, ${inventory.objects.length} distinct objects`,
+  ];
+}
+
+/** Writes to a temporary name first, so an interrupted run never leaves half an inventory. */
+function writeAtomically(file: string, bytes: Buffer | string): void {
+  const temporary = `${file}.tmp-${process.pid}`;
+  writeFileSync(temporary, bytes);
+  renameSync(temporary, file);
+}
+
+export function runInventory(options: InventoryCommandOptions): number {
+  const inventory = collectInventory(options.root ?? '/');
+  const json = JSON.stringify(inventory);
+  if (options.output !== undefined) {
+    writeAtomically(options.output, options.output.endsWith('.gz') ? gzipSync(json, { level: 9 }) : json);
+  }
+  if (options.json) process.stdout.write(`${json}\n`);
+  else process.stdout.write(`${describe(inventory).join('\n')}\n`);
+  return 0;
+}

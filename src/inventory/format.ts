@@ -1,0 +1,91 @@
+// The stored inventory of a host: the facts a loader check needs, in a compact JSON form that
+// travels over the network and lives in a database. Symbol tables are the bulk, so symbols are
+// tuples rather than objects and version strings are interned per object.
+
+import type { AbiTag, ElfClass, ElfData } from '../elf/types.js';
+import type { LdCacheEntry } from '../loader/ld-cache.js';
+
+export const INVENTORY_FORMAT = 'pyrelo-inventory/1';
+
+export interface InventoryHostFacts {
+  readonly osRelease: {
+    readonly id: string;
+    readonly versionId: string | null;
+    readonly prettyName: string | null;
+    readonly versionCodename: string | null;
+    readonly idLike: readonly string[];
+  } | null;
+  /** uname -m style: x86_64, aarch64. */
+  readonly arch: string;
+  readonly kernelRelease: string;
+  readonly libc: { readonly kind: 'glibc' | 'musl' | 'none'; readonly version: string | null };
+}
+
+export interface InventoryLoaderConfig {
+  readonly machine: number;
+  readonly elfClass: ElfClass;
+  readonly interpreter: string;
+  readonly systemDirs: readonly string[];
+  readonly libToken: string;
+  readonly platform: string;
+  readonly hwcapsSubdirs: readonly string[];
+  readonly legacyHwcapsSubdirs: readonly string[];
+  readonly isaLevel: number;
+  readonly glibcVersion: readonly [number, number] | null;
+  readonly kernelVersion: readonly [number, number, number] | null;
+  /** ld.so.cache, null when the host has none. hwcap is a decimal string (it is a u64). */
+  readonly cache: {
+    readonly format: 'old' | 'compat' | 'new';
+    readonly hwcapsSubdirs: readonly string[];
+    readonly entries: readonly (readonly [flags: number, key: string, value: string, osVersion: number, hwcap: string])[];
+  } | null;
+}
+
+/** [name, versionIndex (-1 = none), bit flags: 1 versionHidden, 2 undefinedWithValue] */
+export type StoredDefinition = readonly [string, number, number];
+/** [name, versionIndex (-1 = none), bit flags: 1 weak, 2 pltOnly, 4 selfDefined] */
+export type StoredRequirement = readonly [string, number, number];
+
+export interface StoredObject {
+  readonly header: {
+    readonly elfClass: ElfClass; readonly data: ElfData; readonly identVersion: number; readonly osabi: number;
+    readonly abiversion: number; readonly paddingNonZero: boolean; readonly e_version: number; readonly e_type: number;
+    readonly e_machine: number; readonly e_phentsize: number; readonly hasDynamic: boolean;
+  };
+  readonly interpreter: string | null;
+  readonly needed: readonly string[];
+  readonly soname: string | null;
+  readonly rpath: string | null;
+  readonly runpath: string | null;
+  readonly flags: number;
+  readonly flags1: number;
+  readonly abiTag: AbiTag | null;
+  /** [name, hash, base, index] */
+  readonly versionDefinitions: readonly (readonly [string, number, boolean, number])[];
+  /** [file, [name, hash, weak, index][]] */
+  readonly versionNeeds: readonly (readonly [string, readonly (readonly [string, number, boolean, number])[]])[];
+  /** [index, name, hash, hidden] */
+  readonly versions: readonly (readonly [number, string, number, boolean])[];
+  readonly hasVersym: boolean;
+  readonly hasSymbolHash: boolean;
+  readonly definitions: readonly StoredDefinition[];
+  readonly requirements: readonly StoredRequirement[];
+}
+
+export interface Inventory {
+  readonly format: typeof INVENTORY_FORMAT;
+  readonly collectedAt: string;
+  /** Where it was collected from: "/" or the root directory. */
+  readonly source: string;
+  readonly host: InventoryHostFacts;
+  readonly loader: InventoryLoaderConfig;
+  /** Every path the loader can open by name on this host, to an index into `objects`. */
+  readonly files: Readonly<Record<string, number>>;
+  /** Paths that exist but that ld.so cannot read as ELF: path -> ld.so's message. */
+  readonly unreadable: Readonly<Record<string, string>>;
+  readonly objects: readonly StoredObject[];
+}
+
+export function cacheEntryToStored(entry: LdCacheEntry): readonly [number, string, string, number, string] {
+  return [entry.flags, entry.key, entry.value, entry.osVersion, entry.hwcap.toString()];
+}

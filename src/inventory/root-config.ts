@@ -1,0 +1,79 @@
+// The LoaderConfig of a live root directory (`/` or a chroot): read from the root's own ld.so,
+// ld.so.cache and libc, and from this machine's CPU and kernel, which a chroot shares.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { release } from 'node:os';
+import { EM_AARCH64, EM_X86_64 } from '../elf/constants.js';
+import { detectCpuHwcaps } from '../loader/hwcaps.js';
+import { parseLdCache, type LdCache } from '../loader/ld-cache.js';
+import type { LoaderConfig } from '../loader/host-view.js';
+import { chrootCanon, detectLibc, readLoaderDefaults, rootMachines } from './host-facts.js';
+
+const MACHINES: Readonly<Record<string, number>> = { x86_64: EM_X86_64, aarch64: EM_AARCH64 };
+
+export class HostConfigError extends Error {
+  constructor(readonly rootDir: string, detail: string) {
+    super(`${rootDir}: ${detail}`);
+    this.name = 'HostConfigError';
+  }
+}
+
+/** "6.1.0-18-amd64" -> [6, 1, 0] */
+export function parseKernelRelease(text: string): [number, number, number] | null {
+  const match = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(text);
+  return match === null ? null : [Number(match[1]), Number(match[2]), Number(match[3] ?? 0)];
+}
+
+export function parseGlibcVersion(text: string | null): [number, number] | null {
+  const match = text === null ? null : /^(\d+)\.(\d+)/.exec(text);
+  return match === null ? null : [Number(match[1]), Number(match[2])];
+}
+
+function atLeast(version: readonly [number, number] | null, major: number, minor: number): boolean {
+  return version === null || version[0] > major || (version[0] === major && version[1] >= minor);
+}
+
+function readCache(rootDir: string): LdCache | null {
+  const path = chrootCanon(rootDir, '/etc/ld.so.cache');
+  if (path === null || !existsSync(path)) return null;
+  // ld.so ignores a cache it cannot parse; so do we, rather than refusing the whole root.
+  try {
+    return parseLdCache(readFileSync(path), path);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Builds the loader configuration of `rootDir`. A root without a glibc loader (busybox, musl) still
+ * gets a configuration, for this machine's architecture, so that checks can say what is missing.
+ */
+export function loaderConfigForRoot(rootDir: string): LoaderConfig {
+  const machineName = rootMachines(rootDir)[0] ?? (process.arch === 'arm64' ? 'aarch64' : 'x86_64');
+  const machine = MACHINES[machineName];
+  if (machine === undefined) throw new HostConfigError(rootDir, `unsupported machine ${machineName}`);
+  const defaults = readLoaderDefaults(rootDir, machineName) ?? {
+    interpreter: machineName === 'aarch64' ? '/lib/ld-linux-aarch64.so.1' : '/lib64/ld-linux-x86-64.so.2',
+    systemDirs: machineName === 'aarch64' ? ['/lib64/', '/usr/lib64/'] : ['/lib64/', '/usr/lib64/'],
+    libToken: 'lib64',
+  };
+  const libc = detectLibc(rootDir);
+  const glibcVersion = libc.kind === 'glibc' ? parseGlibcVersion(libc.version) : null;
+  const cpu = detectCpuHwcaps();
+  return {
+    machine,
+    elfClass: 64,
+    interpreter: defaults.interpreter,
+    systemDirs: defaults.systemDirs.map((dir) => (dir.length > 1 ? dir.replace(/\/+$/, '') : dir)),
+    libToken: defaults.libToken,
+    platform: cpu.platform,
+    // glibc-hwcaps subdirectories exist since 2.33.
+    hwcapsSubdirs: atLeast(glibcVersion, 2, 33) ? cpu.glibcHwcapsSubdirs : [],
+    // Legacy hwcaps subdirectories (before 2.37) are not emulated: see the loader notes in README.
+    legacyHwcapsSubdirs: [],
+    isaLevel: cpu.isaLevel,
+    glibcVersion,
+    kernelVersion: parseKernelRelease(release()),
+    cache: readCache(rootDir),
+  };
+}

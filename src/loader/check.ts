@@ -1,0 +1,170 @@
+// The loader-resolution check of one ELF file on one host: what `ld.so --list` and `ldd -r` would
+// say there, plus what ld.so checks before it gets that far (the interpreter, the architecture).
+
+import { ElfFormatError } from '../elf/errors.js';
+import { verifyHeader } from './header-checks.js';
+import { buildNamespace, type Interpreter } from './namespace.js';
+import { checkSymbols } from './symbol-binding.js';
+import { checkVersions } from './version-check.js';
+import type { HostView, LoaderConfig } from './host-view.js';
+import type { LoadableObject } from './loadable.js';
+import type { FileKind, LoadReport, LoadedObject, Problem } from './types.js';
+
+export interface CheckOptions {
+  /** LD_LIBRARY_PATH of the emulated process. */
+  readonly libraryPath?: string;
+  readonly inhibitCache?: boolean;
+  /** The current directory of the emulated process (for relative search path elements). */
+  readonly cwd?: string;
+}
+
+const GLIBC_VERSION = /^GLIBC_(\d+)\.(\d+)(?:\.(\d+))?$/;
+
+function compareVersions(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i += 1) {
+    const d = (a[i] ?? 0) - (b[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** The highest GLIBC_x.y[.z] version an object requires, as "x.y[.z]". */
+export function glibcFloorOf(object: LoadableObject): string | null {
+  let best: number[] | null = null;
+  for (const need of object.versionNeeds) {
+    for (const version of need.versions) {
+      const match = GLIBC_VERSION.exec(version.name);
+      if (match === null) continue;
+      const parts = match.slice(1).filter((p): p is string => p !== undefined).map(Number);
+      if (best === null || compareVersions(parts, best) > 0) best = parts;
+    }
+  }
+  return best === null ? null : best.join('.');
+}
+
+export function maxVersion(versions: Iterable<string | null>): string | null {
+  let best: string | null = null;
+  for (const version of versions) {
+    if (version === null) continue;
+    if (best === null || compareVersions(version.split('.').map(Number), best.split('.').map(Number)) > 0) best = version;
+  }
+  return best;
+}
+
+function kernelFloorOf(objects: readonly LoadedObject[]): string | null {
+  return maxVersion(objects.map((o) => {
+    const tag = o.object?.abiTag;
+    return tag ? `${tag.major}.${tag.minor}.${tag.patch}` : null;
+  }));
+}
+
+function kernelProblems(objects: readonly LoadedObject[], config: LoaderConfig): Problem[] {
+  const running = config.kernelVersion;
+  if (running === null) return [];
+  const problems: Problem[] = [];
+  for (const loaded of objects) {
+    const tag = loaded.object?.abiTag;
+    if (!tag || tag.os !== 0) continue;
+    if (compareVersions([tag.major, tag.minor, tag.patch], running) <= 0) continue;
+    // Up to glibc 2.35 ld.so refused such objects; 2.36 dropped the check, but the syscalls they
+    // were built for may still be missing.
+    const enforced = config.glibcVersion !== null && compareVersions(config.glibcVersion, [2, 36]) < 0;
+    const path = loaded.path ?? loaded.name;
+    problems.push({
+      kind: 'kernel-too-old',
+      severity: enforced ? 'error' : 'warning',
+      object: path,
+      message: `${path}: needs kernel ${tag.major}.${tag.minor}.${tag.patch}, host runs ${running.join('.')}${enforced ? ' (FATAL: kernel too old)' : ''}`,
+    });
+  }
+  return problems;
+}
+
+function report(file: string, kind: FileKind, objects: readonly LoadedObject[], edges: LoadReport['edges'],
+  problems: readonly Problem[], glibcFloor: string | null): LoadReport {
+  return {
+    file, kind, objects, edges, problems, glibcFloor,
+    loads: problems.every((p) => p.severity !== 'error'),
+    kernelFloor: kernelFloorOf(objects),
+  };
+}
+
+function lone(file: string, kind: FileKind, problem: Problem): LoadReport {
+  return report(file, kind, [], [], [problem], null);
+}
+
+/** The loader the program asks for (PT_INTERP), or the host's own for libraries. */
+function findInterpreter(host: HostView, object: LoadableObject): { interpreter: Interpreter | null; problem: Problem | null } {
+  const wanted = object.interpreter ?? host.config.interpreter;
+  const tryOpen = (path: string): Interpreter | null => {
+    const outcome = host.open(path);
+    if (outcome.kind !== 'object' || verifyHeader(outcome.header, host.config).kind !== 'usable') return null;
+    try {
+      return { path, identity: outcome.identity, object: outcome.load() };
+    } catch (error) {
+      if (error instanceof ElfFormatError) return null;
+      throw error;
+    }
+  };
+  const interpreter = tryOpen(wanted);
+  if (interpreter !== null) return { interpreter, problem: null };
+  const problem: Problem | null = object.interpreter === null ? null : {
+    kind: 'missing-interpreter',
+    severity: 'error',
+    object: wanted,
+    message: `${wanted}: No such file or directory (the program's interpreter, PT_INTERP, is not on this host)`,
+  };
+  const fallback = wanted === host.config.interpreter ? null : tryOpen(host.config.interpreter);
+  return { interpreter: fallback, problem };
+}
+
+/** Checks one ELF file at `path` (a path on the host) as the main object of a process. */
+export function checkFile(host: HostView, path: string, options: CheckOptions = {}): LoadReport {
+  const opened = host.open(path);
+  if (opened.kind === 'absent') {
+    return lone(path, 'foreign', {
+      kind: 'unloadable-object', severity: 'error', object: path, message: `${path}: cannot open file (${opened.errno})`,
+    });
+  }
+  if (opened.kind === 'unreadable') {
+    return lone(path, 'foreign', { kind: 'unloadable-object', severity: 'error', object: path, message: `${path}: ${opened.message}` });
+  }
+  const verdict = verifyHeader(opened.header, host.config);
+  if (verdict.kind === 'wrong-class' || verdict.kind === 'wrong-machine') {
+    const what = verdict.kind === 'wrong-class'
+      ? `wrong ELF class: ELFCLASS${opened.header.elfClass}`
+      : `wrong machine: e_machine ${opened.header.e_machine}, host needs ${host.config.machine}`;
+    return lone(path, 'foreign', { kind: 'wrong-architecture', severity: 'error', object: path, message: `${path}: ${what}` });
+  }
+  if (verdict.kind === 'fatal') {
+    return lone(path, 'foreign', { kind: 'unloadable-object', severity: 'error', object: path, message: `${path}: ${verdict.message}` });
+  }
+  let object: LoadableObject;
+  try {
+    object = opened.load();
+  } catch (error) {
+    if (!(error instanceof ElfFormatError)) throw error;
+    return lone(path, 'foreign', { kind: 'unloadable-object', severity: 'error', object: path, message: error.message });
+  }
+  if (!object.header.hasDynamic) {
+    const only: LoadedObject = { index: 0, name: path, aliases: [path], path, foundBy: 'main', loader: null, object, searched: [] };
+    return report(path, 'static', [only], [], [], null);
+  }
+
+  const kind: FileKind = object.interpreter === null ? 'library' : 'program';
+  const { interpreter, problem: interpreterProblem } = findInterpreter(host, object);
+  const namespace = buildNamespace(host, { path, identity: opened.identity, object }, interpreter, {
+    ...(options.libraryPath === undefined ? {} : { libraryPath: options.libraryPath }),
+    inhibitCache: options.inhibitCache ?? false,
+    cwd: options.cwd ?? '/',
+  });
+  const problems: Problem[] = [];
+  if (interpreterProblem !== null) problems.push(interpreterProblem);
+  problems.push(...namespace.problems);
+  if (!namespace.aborted) {
+    problems.push(...checkVersions(namespace.objects));
+    problems.push(...checkSymbols(namespace.objects));
+    problems.push(...kernelProblems(namespace.objects, host.config));
+  }
+  return report(path, kind, namespace.objects, namespace.edges, problems, glibcFloorOf(object));
+}

@@ -1,0 +1,57 @@
+// Ground truth for the loader check on a whole system: every ELF under the given folders of a root
+// is checked by pyrelo and traced by the real loader of that root (`ldd -r` semantics), and the two
+// answers are compared file by file.
+
+import { join } from 'node:path';
+import { findElfFiles } from '../../src/elf/find-elf-files.js';
+import { checkFile } from '../../src/loader/check.js';
+import { RootHostView } from '../../src/loader/root-host.js';
+import { loaderConfigForRoot } from '../../src/inventory/root-config.js';
+import type { LoadReport } from '../../src/loader/types.js';
+import { compareWithRealLoader } from './compare.js';
+import { traceManyWithRealLoader, type CommandRunner, type RealLoaderTrace } from './real-loader.js';
+
+export interface GroundTruthResult {
+  readonly root: string;
+  readonly files: number;
+  readonly agreeing: number;
+  /** Files the real loader could not trace (a static non-PIE program, a foreign class): compared by kind only. */
+  readonly notDynamic: number;
+  readonly disagreements: readonly { file: string; differences: string[] }[];
+  readonly reports: readonly LoadReport[];
+  readonly traces: readonly RealLoaderTrace[];
+}
+
+/**
+ * `folders` are paths inside the root ('/usr/lib'); `runner` runs a command inside that root
+ * (the host runner for '/', a chroot runner for a lab root).
+ */
+export async function groundTruth(rootDir: string, folders: readonly string[], runner?: CommandRunner): Promise<GroundTruthResult> {
+  const hostPaths = findElfFiles(folders.map((f) => (rootDir === '/' ? f : join(rootDir, f))));
+  const files = hostPaths.map((p) => (rootDir === '/' ? p : p.slice(rootDir.replace(/\/$/, '').length)));
+  const view = new RootHostView(rootDir, loaderConfigForRoot(rootDir));
+  const reports = files.map((file) => checkFile(view, file, { cwd: '/' }));
+  const traces = await traceManyWithRealLoader(files, { bindNow: true, ...(runner === undefined ? {} : { runner }) });
+  const disagreements: { file: string; differences: string[] }[] = [];
+  let notDynamic = 0;
+  reports.forEach((report, i) => {
+    const trace = traces[i]!;
+    if (trace.notDynamic && report.kind !== 'library' && report.kind !== 'program') notDynamic += 1;
+    const differences = compareWithRealLoader(report, trace);
+    if (differences.length > 0) disagreements.push({ file: report.file, differences });
+  });
+  return {
+    root: rootDir, files: files.length, agreeing: files.length - disagreements.length, notDynamic,
+    disagreements, reports, traces,
+  };
+}
+
+export function describeGroundTruth(result: GroundTruthResult, limit = 15): string {
+  const lines = [
+    `ground truth on ${result.root}: ${result.agreeing}/${result.files} files agree with the real loader`
+      + ` (${(100 * result.agreeing / Math.max(1, result.files)).toFixed(2)} %), ${result.notDynamic} not dynamic`,
+  ];
+  for (const d of result.disagreements.slice(0, limit)) lines.push(`  ${d.file}:`, ...d.differences.map((x) => `    ${x}`));
+  if (result.disagreements.length > limit) lines.push(`  … and ${result.disagreements.length - limit} more`);
+  return lines.join('\n');
+}
