@@ -87,10 +87,13 @@ export function countDynamicSymbols(ctx: DynamicContext): number {
   if (ctx.tags.get(DT_SYMTAB) === undefined) return 0;
   const hash = ctx.tags.get(DT_HASH);
   if (hash !== undefined) return countFromHash(ctx, hash);
-  const gnu = ctx.tags.get(DT_GNU_HASH);
-  if (gnu !== undefined) return countFromGnuHash(ctx, gnu);
   const dynsym = ctx.sectionHeaders().find((s) => s.sh_type === SHT_DYNSYM);
-  if (dynsym !== undefined && dynsym.sh_entsize > 0) return Math.floor(dynsym.sh_size / dynsym.sh_entsize);
+  const fromSection = dynsym !== undefined && dynsym.sh_entsize > 0 ? Math.floor(dynsym.sh_size / dynsym.sh_entsize) : null;
+  const gnu = ctx.tags.get(DT_GNU_HASH);
+  // DT_GNU_HASH only covers the hashed (defined) symbols: an object that defines none has
+  // symoffset 1 and undefined symbols after it, so the section header, when there is one, wins.
+  if (gnu !== undefined) return Math.max(countFromGnuHash(ctx, gnu), fromSection ?? 0);
+  if (fromSection !== null) return fromSection;
   throw new ElfFormatError(ctx.source.name, '.dynsym', 'malformed',
     'DT_SYMTAB is present but neither DT_HASH, DT_GNU_HASH nor a .dynsym section header gives its size');
 }
