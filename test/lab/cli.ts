@@ -5,6 +5,7 @@ import { cleanCache, describeRoot, diskBytes, ensureRoot, formatBytes } from './
 import { labLayout } from './paths.js';
 import { labSkipReason } from './prerequisites.js';
 import { isDebianRootName, isLabRootName, LAB_ROOT_NAMES, type LabRootName } from './recipes.js';
+import { leaveSignalsToCaller } from './live-processes.js';
 import { runInRoot, type BindMount } from './run-in-root.js';
 import { startSshHost } from './ssh-host.js';
 
@@ -115,6 +116,7 @@ program
   .action(async (name: LabRootName) => {
     requireLab();
     if (!isDebianRootName(name)) throw new InvalidArgumentError('only the Debian roots have sshd');
+    leaveSignalsToCaller(); // Ctrl-C is this command's normal end: stop the host and say so
     const host = await startSshHost(name);
     const quote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
     console.log(`${host.name} is up on ${host.host}:${host.port}; reach it with:\n`);

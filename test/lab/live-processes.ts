@@ -3,6 +3,7 @@
 // vanish with their processes. The handlers are installed only while something is live,
 // so a process with nothing running keeps Node's default SIGINT/SIGTERM behaviour.
 import { rmSync } from 'node:fs';
+import { constants } from 'node:os';
 
 interface Killable {
   kill(signal: NodeJS.Signals): boolean;
@@ -15,7 +16,22 @@ const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 function onSignal(signal: NodeJS.Signals): void {
   cleanUpNow();
   uninstall();
-  process.kill(process.pid, signal); // re-raise: exit as the signal intended
+  // Re-raise so the process ends as the signal intended (other listeners, e.g. execa's
+  // exit hook, do not mean someone handles it), unless the program said it does.
+  if (signalsLeftToCaller) return;
+  process.kill(process.pid, signal);
+  // The re-raised signal can be swallowed (execa's signal-exit hook stays registered and,
+  // seeing itself not alone, does nothing), and meanwhile the killed runs settle and the
+  // event loop would drain into a normal exit 0. This timer keeps the loop alive and
+  // exits with the status a shell reports for that signal.
+  setTimeout(() => process.exit(128 + (constants.signals[signal] ?? 0)), 200);
+}
+
+let signalsLeftToCaller = false;
+
+/** For a program that handles SIGINT/SIGTERM itself (the CLI's ssh-up): clean up, don't exit. */
+export function leaveSignalsToCaller(): void {
+  signalsLeftToCaller = true;
 }
 
 function cleanUpNow(): void {

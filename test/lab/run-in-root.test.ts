@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureRoot, runInRoot, skipUnlessLab } from './lab.js';
 import { eventually, hostMounts, pidsRunning } from './host-probes.js';
@@ -63,17 +63,23 @@ test('a run killed by its timeout ends every process it started and leaves no mo
   assert.equal(await hostMounts(), before);
 });
 
-test('killing the Node process with SIGKILL still ends the run and leaves no mount', { timeout: COLD_BUILD_TIMEOUT_MS }, async (t) => {
-  const root = await bookworm(t);
-  if (!root) return;
-  const before = await hostMounts();
-  const script = `const lab = await import(${JSON.stringify(LAB_MODULE)}); await lab.runInRoot(${JSON.stringify(root)}, ['sleep', '987653']);`;
-  const node = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
-  assert.ok(await eventually(async () => (await pidsRunning(['sleep', '987653'])).length === 1, 15_000), 'the run never started');
-  node.kill('SIGKILL');
-  assert.ok(await eventually(async () => (await pidsRunning(['sleep', '987653'])).length === 0), 'the run outlived its Node process');
-  assert.equal(await hostMounts(), before);
-});
+for (const [signal, sleepArg] of [['SIGKILL', '987653'], ['SIGTERM', '987654'], ['SIGINT', '987655']] as const) {
+  test(`a ${signal} to the Node process running it ends the run and leaves no mount`, { timeout: COLD_BUILD_TIMEOUT_MS }, async (t) => {
+    const root = await bookworm(t);
+    if (!root) return;
+    const before = await hostMounts();
+    const script = `const lab = await import(${JSON.stringify(LAB_MODULE)}); await lab.runInRoot(${JSON.stringify(root)}, ['sleep', '${sleepArg}']);`;
+    const node = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
+    const exited = new Promise<string | number | null>((resolve) => node.once('exit', (code, sig) => resolve(sig ?? code)));
+    assert.ok(await eventually(async () => (await pidsRunning(['sleep', sleepArg])).length === 1, 15_000), 'the run never started');
+    node.kill(signal);
+    // Killed by the signal, or exited with the status a shell reports for it: never exit 0.
+    const status = await exited;
+    assert.ok(status === signal || status === 128 + constants.signals[signal], `Node exited with ${String(status)}`);
+    assert.ok(await eventually(async () => (await pidsRunning(['sleep', sleepArg])).length === 0), 'the run outlived its Node process');
+    assert.equal(await hostMounts(), before);
+  });
+}
 
 test('mountProc: false leaves /proc empty; the default shows only the run\'s own processes', { timeout: COLD_BUILD_TIMEOUT_MS }, async (t) => {
   const root = await bookworm(t);

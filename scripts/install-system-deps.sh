@@ -1,0 +1,35 @@
+#!/bin/sh
+# Installs the Debian packages pyrelo's build and tests need. Idempotent: when all are
+# present (checked with dpkg-query) it does nothing and needs neither root nor network.
+#   lab (test/lab):  debootstrap busybox-static musl openssh-client openssh-server
+#                    (debootstrap's keyring: debian-archive-keyring; unshare/setpriv: util-linux; ip: iproute2)
+#   rest of pyrelo:  patchelf libtree gcc binutils file
+set -eu
+
+PACKAGES="debootstrap debian-archive-keyring busybox-static musl openssh-client openssh-server util-linux iproute2 patchelf libtree gcc binutils file"
+
+missing=""
+for pkg in $PACKAGES; do
+  status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+  case "$status" in
+    "install ok installed") ;;
+    *) missing="$missing $pkg" ;;
+  esac
+done
+
+if [ -z "$missing" ]; then
+  echo "install-system-deps: all present:$(printf ' %s' $PACKAGES)"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-system-deps: missing packages:$missing" >&2
+  echo "install-system-deps: run as root (or: sudo apt-get install$missing)" >&2
+  exit 1
+fi
+
+echo "install-system-deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086 # word splitting of the package list is intended
+apt-get install -y -q --no-install-recommends $missing
