@@ -3,6 +3,8 @@
 
 import { ElfFormatError } from './errors.js';
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
 export class StringTable {
   constructor(private readonly file: string, private readonly table: string, private readonly bytes: Buffer) {}
 
@@ -25,6 +27,9 @@ export class StringTable {
     if (end < 0) {
       throw new ElfFormatError(this.file, field, 'malformed', `string at ${offset} is not NUL-terminated within ${this.table}`);
     }
-    return end === offset ? '' : b.toString('utf8', offset, end);
+    if (end === offset) return '';
+    // Symbol names are ASCII; latin1 decodes those several times faster than utf8 and identically.
+    const text = b.toString('latin1', offset, end);
+    return NON_ASCII.test(text) ? b.toString('utf8', offset, end) : text;
   }
 }
