@@ -35,5 +35,8 @@ export function runCheck(paths: readonly string[], options: CheckCommandOptions)
   const reports = files.map((file) => checkFile(host.view, host.toHostPath(file), { ...env, cwd: process.cwd() }));
   if (options.json) process.stdout.write(`${JSON.stringify(toJson(reports, host.view.label), null, 2)}\n`);
   else process.stdout.write(`${renderText(reports, { tree: options.tree ?? false, hostLabel: host.view.label }).join('\n')}\n`);
+  // A checked file that is not readable ELF is bad input, not a prediction.
+  const unreadable = reports.some((r) => r.kind === 'foreign' && r.problems.some((p) => p.kind === 'unloadable-object' && p.object === r.file));
+  if (unreadable) return 2;
   return reports.every((r) => r.loads) ? 0 : 1;
 }
