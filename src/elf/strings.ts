@@ -3,6 +3,7 @@
 
 import { ElfFormatError } from './errors.js';
 
+// eslint-disable-next-line no-control-regex -- the ASCII range starts at NUL by definition
 const NON_ASCII = /[^\x00-\x7f]/;
 
 export class StringTable {

@@ -1,0 +1,96 @@
+// The loader check on the lab's Debian roots: for every ELF under /usr/lib and /usr/bin of each
+// root, pyrelo check --root ROOT must agree with the root's own loader run inside it (chroot); the
+// inventory taken from outside equals the one taken inside; and a program copied from bookworm into
+// bullseye fails there exactly as pyrelo predicted.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { checkFile } from '../../src/loader/check.js';
+import { OverlayHostView } from '../../src/loader/overlay-host.js';
+import { RootHostView } from '../../src/loader/root-host.js';
+import { loaderConfigForRoot } from '../../src/inventory/root-config.js';
+import { collectInventory } from '../../src/inventory/collect.js';
+import { ensureRoot, runInRoot, skipUnlessLab } from '../lab/lab.js';
+import { describeGroundTruth, groundTruth } from '../support/ground-truth.js';
+import type { CommandRunner } from '../support/real-loader.js';
+
+const DEBIAN_ROOTS = ['bullseye', 'bookworm', 'trixie'] as const;
+const BUILD_TIMEOUT = 40 * 60_000;
+
+function chrootRunner(root: string): CommandRunner {
+  return async (argv, env) => {
+    const r = await runInRoot(root, argv, { env });
+    return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+  };
+}
+
+for (const name of DEBIAN_ROOTS) {
+  test(`ground truth in the ${name} root: pyrelo check --root agrees with its own ld.so`, { timeout: BUILD_TIMEOUT }, async (t) => {
+    if (skipUnlessLab(t, ['debootstrap'])) return;
+    const root = await ensureRoot(name);
+    const result = await groundTruth(root, ['/usr/lib', '/usr/bin'], chrootRunner(root));
+    t.diagnostic(describeGroundTruth(result, 0));
+    assert.ok(result.files > 100, `only ${result.files} ELF files in ${name}`);
+    assert.equal(result.disagreements.length, 0, describeGroundTruth(result));
+  });
+}
+
+test('inventory of a root taken from outside equals the one taken inside (chroot)', { timeout: BUILD_TIMEOUT }, async (t) => {
+  if (skipUnlessLab(t, ['debootstrap'])) return;
+  const root = await ensureRoot('bookworm');
+  const outside = collectInventory(root);
+  // Inside: the same code runs as a process in the chroot with the root mounted as `/`. Node is not
+  // in the root, so bind this machine's node and pyrelo in and let node use its own loader.
+  const dist = fileURLToPath(new URL('../../', import.meta.url));
+  const project = fileURLToPath(new URL('../../../', import.meta.url));
+  const r = await runInRoot(root, ['/opt/node/lib64/ld-linux-x86-64.so.2', '--library-path', '/opt/node/lib', '/opt/node/node',
+    '/opt/pyrelo/dist/src/client/main.js', 'inventory', '--json'], {
+    bind: [
+      { hostPath: process.execPath, rootPath: '/opt/node/node', readOnly: true },
+      { hostPath: '/lib/x86_64-linux-gnu', rootPath: '/opt/node/lib', readOnly: true },
+      { hostPath: '/lib/x86_64-linux-gnu', rootPath: '/opt/node/lib64', readOnly: true },
+      { hostPath: join(dist, '..'), rootPath: '/opt/pyrelo/dist', readOnly: true },
+      { hostPath: join(project, 'node_modules'), rootPath: '/opt/pyrelo/node_modules', readOnly: true },
+      { hostPath: join(project, 'data'), rootPath: '/opt/pyrelo/data', readOnly: true },
+      { hostPath: join(project, 'package.json'), rootPath: '/opt/pyrelo/package.json', readOnly: true },
+    ],
+  });
+  assert.equal(r.exitCode, 0, r.stderr);
+  const inside = JSON.parse(r.stdout) as ReturnType<typeof collectInventory>;
+  assert.deepEqual(inside.host.osRelease, outside.host.osRelease);
+  assert.deepEqual(inside.host.libc, outside.host.libc);
+  assert.deepEqual(inside.loader.systemDirs, outside.loader.systemDirs);
+  assert.deepEqual(inside.loader.cache, outside.loader.cache);
+  assert.deepEqual(Object.keys(inside.files).sort(), Object.keys(outside.files).sort());
+  assert.deepEqual(inside.objects.length, outside.objects.length);
+});
+
+test('a program from bookworm fails in bullseye exactly as pyrelo check --root predicted', { timeout: BUILD_TIMEOUT }, async (t) => {
+  if (skipUnlessLab(t, ['debootstrap'])) return;
+  const bookworm = await ensureRoot('bookworm');
+  const bullseye = await ensureRoot('bullseye');
+  const work = mkdtempSync(join(tmpdir(), 'pyrelo-cross-'));
+  try {
+    // /usr/bin/ls of bookworm needs GLIBC_2.34 (bullseye has 2.31).
+    const program = join(bookworm, 'usr/bin/ls');
+    const config = loaderConfigForRoot(bullseye);
+    const view = new OverlayHostView(new RootHostView(bullseye, config), new RootHostView('/', config), [bookworm]);
+    const report = checkFile(view, program, { cwd: '/' });
+    const predicted = report.problems.filter((p) => p.kind === 'missing-version').map((p) => p.version!).sort();
+    assert.ok(predicted.length > 0, 'pyrelo predicted no missing version');
+    assert.equal(report.loads, false);
+
+    writeFileSync(join(work, 'keep'), '');
+    const run = await runInRoot(bullseye, ['/opt/cross/ls', '/'], { bind: [{ hostPath: program, rootPath: '/opt/cross/ls', readOnly: true }] });
+    assert.notEqual(run.exitCode, 0);
+    const real = [...run.stderr.matchAll(/version `([^']+)' not found/g)].map((m) => m[1]!).sort();
+    t.diagnostic(`predicted ${predicted.join(', ')}; running it printed ${real.join(', ')}`);
+    assert.deepEqual(predicted, real);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
