@@ -69,9 +69,11 @@ for (const [signal, sleepArg] of [['SIGKILL', '987653'], ['SIGTERM', '987654'], 
     if (!root) return;
     const before = await hostMounts();
     const script = `const lab = await import(${JSON.stringify(LAB_MODULE)}); await lab.runInRoot(${JSON.stringify(root)}, ['sleep', '${sleepArg}']);`;
-    const node = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
+    const node = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    node.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<string | number | null>((resolve) => node.once('exit', (code, sig) => resolve(sig ?? code)));
-    assert.ok(await eventually(async () => (await pidsRunning(['sleep', sleepArg])).length === 1, 15_000), 'the run never started');
+    assert.ok(await eventually(async () => (await pidsRunning(['sleep', sleepArg])).length === 1, 30_000), `the run never started: ${stderr}`);
     node.kill(signal);
     // Killed by the signal, or exited with the status a shell reports for it: never exit 0.
     const status = await exited;
