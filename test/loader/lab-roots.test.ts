@@ -53,7 +53,7 @@ test('inventory of a root taken from outside equals the one taken inside (chroot
       { hostPath: process.execPath, rootPath: '/opt/node/node', readOnly: true },
       { hostPath: '/lib/x86_64-linux-gnu', rootPath: '/opt/node/lib', readOnly: true },
       { hostPath: '/lib/x86_64-linux-gnu', rootPath: '/opt/node/lib64', readOnly: true },
-      { hostPath: join(dist, '..'), rootPath: '/opt/pyrelo/dist', readOnly: true },
+      { hostPath: dist, rootPath: '/opt/pyrelo/dist', readOnly: true },
       { hostPath: join(project, 'node_modules'), rootPath: '/opt/pyrelo/node_modules', readOnly: true },
       { hostPath: join(project, 'data'), rootPath: '/opt/pyrelo/data', readOnly: true },
       { hostPath: join(project, 'package.json'), rootPath: '/opt/pyrelo/package.json', readOnly: true },
