@@ -1,0 +1,292 @@
+// pyrelo.json, the manifest at the top of every bundle: what is in it (every file with its
+// checksum and mode), what its ELF files need from the target (sonames, symbol versions, glibc and
+// kernel floors), what was grafted in from the build host, and which Python and packages it holds.
+// Nothing in it depends on when or where it was built, so two builds of the same inputs give the
+// same bytes.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BundleError } from './errors.js';
+import { writeFileAtomic } from './atomic-write.js';
+
+export const MANIFEST_NAME = 'pyrelo.json';
+export const MANIFEST_FORMAT = 'pyrelo-bundle/1';
+
+export type LibcPolicy = 'host' | 'bundle';
+
+export interface BundleFile {
+  /** Relative to the bundle root, `/`-separated, never `..` or absolute. */
+  readonly path: string;
+  readonly type: 'file' | 'symlink';
+  /** Permission bits, e.g. 0o755. */
+  readonly mode: number;
+  /** Regular files only. */
+  readonly size?: number;
+  readonly sha256?: string;
+  /** Symlinks only: the link text, relative and inside the bundle. */
+  readonly target?: string;
+}
+
+export interface ElfNeeds {
+  readonly path: string;
+  /** DT_NEEDED, in order. */
+  readonly needed: readonly string[];
+  /** Symbol versions needed, per providing soname (Verneed). */
+  readonly versions: Readonly<Record<string, readonly string[]>>;
+  /** DT_RUNPATH after the build; every element is $ORIGIN-relative. */
+  readonly runpath: string | null;
+}
+
+export interface GraftedLibrary {
+  /** Where it lies in the bundle. */
+  readonly path: string;
+  readonly soname: string;
+  /** Where it came from on the build host. */
+  readonly origin: string;
+  /** The Debian package that owns `origin` (`dpkg -S`), when the build host could tell. */
+  readonly debianPackage: string | null;
+  /** The bundle files that needed it. */
+  readonly neededBy: readonly string[];
+}
+
+export interface InstalledPackage {
+  readonly name: string;
+  readonly version: string;
+}
+
+export interface BuildStep {
+  readonly name: string;
+  /** One line saying what the step did, free of times and build-host paths. */
+  readonly summary: string;
+}
+
+export interface SlimCategory {
+  readonly category: string;
+  readonly files: number;
+  readonly bytes: number;
+}
+
+export interface Manifest {
+  readonly format: typeof MANIFEST_FORMAT;
+  readonly name: string;
+  readonly python: {
+    readonly version: string;
+    /** The interpreter, relative to the bundle root (bin/python3.11). */
+    readonly executable: string;
+    readonly packages: readonly InstalledPackage[];
+  };
+  readonly libc: LibcPolicy;
+  /** Highest GLIBC_x.y any ELF of the bundle needs; null when none needs one. */
+  readonly glibcFloor: string | null;
+  readonly kernelFloor: string | null;
+  readonly entryPoints: Readonly<Record<string, string>>;
+  readonly steps: readonly BuildStep[];
+  readonly slimmed: readonly SlimCategory[];
+  readonly grafted: readonly GraftedLibrary[];
+  readonly elf: readonly ElfNeeds[];
+  readonly files: readonly BundleFile[];
+}
+
+const SHA256 = /^[0-9a-f]{64}$/;
+const VERSION = /^\d+(\.\d+)*$/;
+
+type Json = unknown;
+
+class Checker {
+  constructor(readonly source: string) {}
+
+  fail(where: string, detail: string): never {
+    throw new BundleError(this.source, `invalid manifest: ${where}: ${detail}`);
+  }
+
+  object(value: Json, where: string): Record<string, Json> {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) this.fail(where, 'expected an object');
+    return value as Record<string, Json>;
+  }
+
+  array(value: Json, where: string): Json[] {
+    if (!Array.isArray(value)) this.fail(where, 'expected an array');
+    return value;
+  }
+
+  string(value: Json, where: string): string {
+    if (typeof value !== 'string') this.fail(where, 'expected a string');
+    return value;
+  }
+
+  nullableString(value: Json, where: string): string | null {
+    return value === null ? null : this.string(value, where);
+  }
+
+  integer(value: Json, where: string): number {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) this.fail(where, 'expected a non-negative integer');
+    return value;
+  }
+
+  /** A path relative to the bundle root that cannot leave it. */
+  relativePath(value: Json, where: string): string {
+    const path = this.string(value, where);
+    if (!isSafeRelativePath(path)) this.fail(where, `unsafe path ${JSON.stringify(path)}`);
+    return path;
+  }
+
+  version(value: Json, where: string): string | null {
+    const v = this.nullableString(value, where);
+    if (v !== null && !VERSION.test(v)) this.fail(where, `not a version: ${JSON.stringify(v)}`);
+    return v;
+  }
+
+  stringList(value: Json, where: string): string[] {
+    return this.array(value, where).map((v, i) => this.string(v, `${where}[${i}]`));
+  }
+}
+
+/** Relative, `/`-separated, no empty, `.` or `..` component, no NUL. */
+export function isSafeRelativePath(path: string): boolean {
+  if (path === '' || path.startsWith('/') || path.includes('\0')) return false;
+  return path.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
+}
+
+/**
+ * Whether a symlink at `linkPath` with text `target` stays inside the bundle root: `..` only as a
+ * leading run that does not climb above the root. `a/../b` is refused even though it looks inside:
+ * if `a` is itself a link to `.`, the kernel would climb out of the root.
+ */
+export function symlinkStaysInside(linkPath: string, target: string): boolean {
+  if (target === '' || target.startsWith('/') || target.includes('\0')) return false;
+  const parts = target.split('/').filter((p) => p !== '' && p !== '.');
+  const firstName = parts.findIndex((p) => p !== '..');
+  const leading = firstName === -1 ? parts.length : firstName;
+  if (parts.slice(leading).includes('..')) return false;
+  return leading <= linkPath.split('/').length - 1;
+}
+
+function checkFileEntry(c: Checker, value: Json, where: string): BundleFile {
+  const o = c.object(value, where);
+  const path = c.relativePath(o.path, `${where}.path`);
+  const mode = c.integer(o.mode, `${where}.mode`);
+  if (mode > 0o7777) c.fail(`${where}.mode`, `not permission bits: ${mode}`);
+  if (o.type === 'file') {
+    const sha256 = c.string(o.sha256, `${where}.sha256`);
+    if (!SHA256.test(sha256)) c.fail(`${where}.sha256`, 'expected 64 lowercase hex digits');
+    return { path, type: 'file', mode, size: c.integer(o.size, `${where}.size`), sha256 };
+  }
+  if (o.type === 'symlink') {
+    const target = c.string(o.target, `${where}.target`);
+    if (!symlinkStaysInside(path, target)) c.fail(`${where}.target`, `symlink ${path} -> ${target} leaves the bundle`);
+    return { path, type: 'symlink', mode, target };
+  }
+  return c.fail(`${where}.type`, `expected "file" or "symlink", got ${JSON.stringify(o.type)}`);
+}
+
+function checkElf(c: Checker, value: Json, where: string): ElfNeeds {
+  const o = c.object(value, where);
+  const versionsObject = c.object(o.versions, `${where}.versions`);
+  const versions: Record<string, string[]> = {};
+  for (const [soname, list] of Object.entries(versionsObject)) versions[soname] = c.stringList(list, `${where}.versions.${soname}`);
+  const runpath = c.nullableString(o.runpath, `${where}.runpath`);
+  if (runpath !== null) {
+    for (const element of runpath.split(':')) {
+      if (!element.startsWith('$ORIGIN')) c.fail(`${where}.runpath`, `element ${JSON.stringify(element)} is not $ORIGIN-relative`);
+    }
+  }
+  return { path: c.relativePath(o.path, `${where}.path`), needed: c.stringList(o.needed, `${where}.needed`), versions, runpath };
+}
+
+function checkGraft(c: Checker, value: Json, where: string): GraftedLibrary {
+  const o = c.object(value, where);
+  return {
+    path: c.relativePath(o.path, `${where}.path`),
+    soname: c.string(o.soname, `${where}.soname`),
+    origin: c.string(o.origin, `${where}.origin`),
+    debianPackage: c.nullableString(o.debianPackage, `${where}.debianPackage`),
+    neededBy: c.stringList(o.neededBy, `${where}.neededBy`),
+  };
+}
+
+/** Checks a parsed pyrelo.json; `source` names it in errors. */
+export function validateManifest(value: unknown, source: string): Manifest {
+  const c = new Checker(source);
+  const o = c.object(value, 'manifest');
+  if (o.format !== MANIFEST_FORMAT) c.fail('format', `expected ${JSON.stringify(MANIFEST_FORMAT)}, got ${JSON.stringify(o.format)}`);
+  const python = c.object(o.python, 'python');
+  const packages = c.array(python.packages, 'python.packages').map((p, i) => {
+    const po = c.object(p, `python.packages[${i}]`);
+    return { name: c.string(po.name, `python.packages[${i}].name`), version: c.string(po.version, `python.packages[${i}].version`) };
+  });
+  if (o.libc !== 'host' && o.libc !== 'bundle') c.fail('libc', `expected "host" or "bundle", got ${JSON.stringify(o.libc)}`);
+  const entryPointsObject = c.object(o.entryPoints, 'entryPoints');
+  const entryPoints: Record<string, string> = {};
+  for (const [name, target] of Object.entries(entryPointsObject)) entryPoints[name] = c.string(target, `entryPoints.${name}`);
+  const files = c.array(o.files, 'files').map((f, i) => checkFileEntry(c, f, `files[${i}]`));
+  const seen = new Set<string>();
+  for (const file of files) {
+    if (seen.has(file.path)) c.fail('files', `${file.path} listed twice`);
+    seen.add(file.path);
+  }
+  const elf = c.array(o.elf, 'elf').map((e, i) => checkElf(c, e, `elf[${i}]`));
+  for (const e of elf) if (!seen.has(e.path)) c.fail('elf', `${e.path} is not in files`);
+  const grafted = c.array(o.grafted, 'grafted').map((g, i) => checkGraft(c, g, `grafted[${i}]`));
+  for (const g of grafted) if (!seen.has(g.path)) c.fail('grafted', `${g.path} is not in files`);
+  return {
+    format: MANIFEST_FORMAT,
+    name: c.string(o.name, 'name'),
+    python: {
+      version: c.version(python.version, 'python.version') ?? c.fail('python.version', 'missing'),
+      executable: c.relativePath(python.executable, 'python.executable'),
+      packages,
+    },
+    libc: o.libc as LibcPolicy,
+    glibcFloor: c.version(o.glibcFloor, 'glibcFloor'),
+    kernelFloor: c.version(o.kernelFloor, 'kernelFloor'),
+    entryPoints,
+    steps: c.array(o.steps, 'steps').map((s, i) => {
+      const so = c.object(s, `steps[${i}]`);
+      return { name: c.string(so.name, `steps[${i}].name`), summary: c.string(so.summary, `steps[${i}].summary`) };
+    }),
+    slimmed: c.array(o.slimmed, 'slimmed').map((s, i) => {
+      const so = c.object(s, `slimmed[${i}]`);
+      return {
+        category: c.string(so.category, `slimmed[${i}].category`),
+        files: c.integer(so.files, `slimmed[${i}].files`),
+        bytes: c.integer(so.bytes, `slimmed[${i}].bytes`),
+      };
+    }),
+    grafted,
+    elf,
+    files,
+  };
+}
+
+/** Canonical text: fixed key order (the order of the interface), two-space indent, final newline. */
+export function manifestText(manifest: Manifest): string {
+  return `${JSON.stringify(manifest, null, 2)}\n`;
+}
+
+export function parseManifest(text: string, source: string): Manifest {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new BundleError(source, `not JSON: ${(error as Error).message}`);
+  }
+  return validateManifest(value, source);
+}
+
+export function readManifest(bundleDir: string): Manifest {
+  const path = join(bundleDir, MANIFEST_NAME);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new BundleError(path, (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no manifest (not a pyrelo bundle)' : (error as Error).message);
+  }
+  return parseManifest(text, path);
+}
+
+/** Validates before writing, so a bad manifest is never written; temp name + rename. */
+export function writeManifest(bundleDir: string, manifest: Manifest): void {
+  const path = join(bundleDir, MANIFEST_NAME);
+  const checked = validateManifest(JSON.parse(manifestText(manifest)), path);
+  writeFileAtomic(path, manifestText(checked), 0o644);
+}

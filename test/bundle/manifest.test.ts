@@ -1,0 +1,71 @@
+// The manifest: a written manifest reads back equal; every kind of bad manifest is refused with an
+// error naming the file and the field, and nothing is written.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BundleError } from '../../src/bundle/errors.js';
+import { readManifest, symlinkStaysInside, validateManifest, writeManifest, type Manifest } from '../../src/bundle/manifest.js';
+import { sampleManifest } from './sample-manifest.js';
+import { makeTempDir, removeDir } from '../support/fixtures.js';
+
+test('manifest: write then read gives the same manifest', async () => {
+  const dir = await makeTempDir();
+  try {
+    writeManifest(dir, sampleManifest());
+    assert.deepEqual(readManifest(dir), sampleManifest());
+    assert.deepEqual(readdirSync(dir), ['pyrelo.json'], 'no temporary file left');
+  } finally {
+    await removeDir(dir);
+  }
+});
+
+const BAD: Array<[string, (m: Record<string, unknown>) => void, RegExp]> = [
+  ['wrong format', (m) => { m.format = 'other/9'; }, /format: expected "pyrelo-bundle\/1"/],
+  ['absolute file path', (m) => { (m.files as Array<Record<string, unknown>>)[1]!.path = '/etc/passwd'; }, /files\[1\]\.path: unsafe path/],
+  ['.. in a path', (m) => { (m.files as Array<Record<string, unknown>>)[1]!.path = 'bin/../../x'; }, /unsafe path/],
+  ['bad sha256', (m) => { (m.files as Array<Record<string, unknown>>)[1]!.sha256 = 'xyz'; }, /files\[1\]\.sha256: expected 64 lowercase hex digits/],
+  ['missing mode', (m) => { delete (m.files as Array<Record<string, unknown>>)[1]!.mode; }, /files\[1\]\.mode: expected a non-negative integer/],
+  ['symlink out', (m) => { (m.files as Array<Record<string, unknown>>)[0]!.target = '../../etc'; }, /leaves the bundle/],
+  ['duplicate file', (m) => { (m.files as unknown[]).push((m.files as unknown[])[1]); }, /listed twice/],
+  ['absolute RUNPATH', (m) => { (m.elf as Array<Record<string, unknown>>)[0]!.runpath = '/opt/python/lib'; }, /elf\[0\]\.runpath: element "\/opt\/python\/lib" is not \$ORIGIN-relative/],
+  ['ELF not in files', (m) => { (m.elf as Array<Record<string, unknown>>)[0]!.path = 'bin/nothere'; }, /bin\/nothere is not in files/],
+  ['bad libc', (m) => { m.libc = 'musl'; }, /libc: expected "host" or "bundle"/],
+  ['bad glibc floor', (m) => { m.glibcFloor = 'GLIBC_2.34'; }, /glibcFloor: not a version/],
+];
+
+for (const [what, damage, expected] of BAD) {
+  test(`manifest validation refuses: ${what}`, async () => {
+    const m = JSON.parse(JSON.stringify(sampleManifest())) as Record<string, unknown>;
+    damage(m);
+    assert.throws(() => validateManifest(m, 'X/pyrelo.json'), (e: unknown) => e instanceof BundleError && /^X\/pyrelo\.json: invalid manifest: /.test(e.message) && expected.test(e.message));
+    const dir = await makeTempDir();
+    try {
+      assert.throws(() => writeManifest(dir, m as unknown as Manifest), BundleError);
+      assert.equal(existsSync(join(dir, 'pyrelo.json')), false, 'nothing written');
+      assert.deepEqual(readdirSync(dir), []);
+    } finally {
+      await removeDir(dir);
+    }
+  });
+}
+
+test('manifest: not JSON and missing are clear errors', async () => {
+  const dir = await makeTempDir();
+  try {
+    assert.throws(() => readManifest(dir), /pyrelo\.json: no manifest \(not a pyrelo bundle\)/);
+    writeFileSync(join(dir, 'pyrelo.json'), '{');
+    assert.throws(() => readManifest(dir), /pyrelo\.json: not JSON/);
+  } finally {
+    await removeDir(dir);
+  }
+});
+
+test('symlink rule: only leading .. that stays inside', () => {
+  assert.equal(symlinkStaysInside('bin/python3', 'python3.11'), true);
+  assert.equal(symlinkStaysInside('lib/a/b', '../../bin/x'), true);
+  assert.equal(symlinkStaysInside('lib/a', '../../x'), false);
+  assert.equal(symlinkStaysInside('a', '/etc'), false);
+  assert.equal(symlinkStaysInside('b', 'a/../x'), false);
+});
