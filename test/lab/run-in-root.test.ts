@@ -13,6 +13,15 @@ import { eventually, hostMounts, pidsRunning } from './host-probes.js';
 const COLD_BUILD_TIMEOUT_MS = 20 * 60_000;
 const LAB_MODULE = new URL('./lab.js', import.meta.url).href;
 
+/**
+ * A `sleep` argument no other process uses: tests find their runs' processes on the host
+ * by argv, and other test runs (another engineer's `npm test` on the same machine) run
+ * these same tests at the same time.
+ */
+function uniqueSleepSeconds(): string {
+  return String(10_000_000 + Math.floor(Math.random() * 80_000_000));
+}
+
 async function bookworm(t: { skip(message?: string): void }): Promise<string | undefined> {
   if (skipUnlessLab(t, ['debootstrap'])) return undefined;
   return ensureRoot('bookworm');
@@ -54,24 +63,27 @@ test('a run killed by its timeout ends every process it started and leaves no mo
   const before = await hostMounts();
   const started = Date.now();
   // A background child too: the whole PID namespace must go, not only the direct command.
-  const result = await runInRoot(root, ['sh', '-c', 'sleep 987651 & sleep 987652'], { timeoutMs: 1000 });
+  const [background, foreground] = [uniqueSleepSeconds(), uniqueSleepSeconds()];
+  const result = await runInRoot(root, ['sh', '-c', `sleep ${background} & sleep ${foreground}`], { timeoutMs: 1000 });
   assert.equal(result.timedOut, true);
   assert.equal(result.exitCode, 124);
   assert.ok(Date.now() - started < 10_000, 'the timeout cut the run short');
-  assert.ok(await eventually(async () => (await pidsRunning(['sleep', '987651'])).length === 0), 'background sleep survived');
-  assert.deepEqual(await pidsRunning(['sleep', '987652']), []);
+  assert.ok(await eventually(async () => (await pidsRunning(['sleep', background])).length === 0), 'background sleep survived');
+  assert.deepEqual(await pidsRunning(['sleep', foreground]), []);
   assert.equal(await hostMounts(), before);
 });
 
-for (const [signal, sleepArg] of [['SIGKILL', '987653'], ['SIGTERM', '987654'], ['SIGINT', '987655']] as const) {
+for (const signal of ['SIGKILL', 'SIGTERM', 'SIGINT'] as const) {
   test(`a ${signal} to the Node process running it ends the run and leaves no mount`, { timeout: COLD_BUILD_TIMEOUT_MS }, async (t) => {
     const root = await bookworm(t);
     if (!root) return;
     const before = await hostMounts();
+    const sleepArg = uniqueSleepSeconds();
     const script = `const lab = await import(${JSON.stringify(LAB_MODULE)}); await lab.runInRoot(${JSON.stringify(root)}, ['sleep', '${sleepArg}']);`;
     const node = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     node.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    t.after(() => void node.kill('SIGKILL')); // a failed assertion must not leave the run behind
     const exited = new Promise<string | number | null>((resolve) => node.once('exit', (code, sig) => resolve(sig ?? code)));
     assert.ok(await eventually(async () => (await pidsRunning(['sleep', sleepArg])).length === 1, 30_000), `the run never started: ${stderr}`);
     node.kill(signal);
