@@ -4,7 +4,7 @@
 import { ElfFormatError } from '../elf/errors.js';
 import { verifyHeader } from './header-checks.js';
 import { buildNamespace, type Interpreter } from './namespace.js';
-import { checkSymbols } from './symbol-binding.js';
+import { checkSymbols, DefinerIndex } from './symbol-binding.js';
 import { checkVersions } from './version-check.js';
 import type { HostView, LoaderConfig } from './host-view.js';
 import type { LoadableObject } from './loadable.js';
@@ -118,16 +118,27 @@ function findInterpreter(host: HostView, object: LoadableObject): { interpreter:
   return { interpreter: fallback, problem };
 }
 
+const definerIndexes = new WeakMap<HostView, DefinerIndex>();
+
+function definerIndexFor(host: HostView): DefinerIndex {
+  let index = definerIndexes.get(host);
+  if (index === undefined) {
+    index = new DefinerIndex();
+    definerIndexes.set(host, index);
+  }
+  return index;
+}
+
 /** Checks one ELF file at `path` (a path on the host) as the main object of a process. */
 export function checkFile(host: HostView, path: string, options: CheckOptions = {}): LoadReport {
   const opened = host.open(path);
   if (opened.kind === 'absent') {
-    return lone(path, 'foreign', {
+    return lone(path, 'unreadable', {
       kind: 'unloadable-object', severity: 'error', object: path, message: `${path}: cannot open file (${opened.errno})`,
     });
   }
   if (opened.kind === 'unreadable') {
-    return lone(path, 'foreign', { kind: 'unloadable-object', severity: 'error', object: path, message: `${path}: ${opened.message}` });
+    return lone(path, 'unreadable', { kind: 'unloadable-object', severity: 'error', object: path, message: `${path}: ${opened.message}` });
   }
   const verdict = verifyHeader(opened.header, host.config);
   if (verdict.kind === 'wrong-class' || verdict.kind === 'wrong-machine') {
@@ -144,7 +155,7 @@ export function checkFile(host: HostView, path: string, options: CheckOptions = 
     object = opened.load();
   } catch (error) {
     if (!(error instanceof ElfFormatError)) throw error;
-    return lone(path, 'foreign', { kind: 'unloadable-object', severity: 'error', object: path, message: error.message });
+    return lone(path, 'unreadable', { kind: 'unloadable-object', severity: 'error', object: path, message: error.message });
   }
   if (!object.header.hasDynamic) {
     const only: LoadedObject = { index: 0, name: path, aliases: [path], path, foundBy: 'main', loader: null, object, searched: [] };
@@ -163,7 +174,7 @@ export function checkFile(host: HostView, path: string, options: CheckOptions = 
   problems.push(...namespace.problems);
   if (!namespace.aborted) {
     problems.push(...checkVersions(namespace.objects));
-    problems.push(...checkSymbols(namespace.objects));
+    problems.push(...checkSymbols(namespace.objects, definerIndexFor(host)));
     problems.push(...kernelProblems(namespace.objects, host.config));
   }
   return report(path, kind, namespace.objects, namespace.edges, problems, glibcFloorOf(object));

@@ -80,19 +80,50 @@ function definesSymbol(provider: LoadableObject, requirement: SymbolRequirement,
   return versionedCount === 1;
 }
 
+/**
+ * Which objects define a symbol name, over every object a host view has loaded so far. A lookup
+ * then visits only the few objects that define the name instead of the whole scope, which is what
+ * makes checking a whole system fast. One index per host view: objects are per view.
+ */
+export class DefinerIndex {
+  private readonly byName = new Map<string, LoadableObject[]>();
+  private readonly added = new WeakSet<LoadableObject>();
+
+  add(object: LoadableObject): void {
+    if (this.added.has(object)) return;
+    this.added.add(object);
+    for (const name of indexOf(object).byName.keys()) {
+      const list = this.byName.get(name);
+      if (list === undefined) this.byName.set(name, [object]);
+      else list.push(object);
+    }
+  }
+
+  definers(name: string): readonly LoadableObject[] {
+    return this.byName.get(name) ?? [];
+  }
+}
+
 /** ldd -r's undefined-symbol check over the global scope (the namespace in search-list order). */
-export function checkSymbols(objects: readonly LoadedObject[]): Problem[] {
-  const scope = objects.map((o) => o.object).filter((o): o is LoadableObject => o !== null);
+export function checkSymbols(objects: readonly LoadedObject[], definers: DefinerIndex = new DefinerIndex()): Problem[] {
+  const scope = new Set<LoadableObject>();
+  for (const loaded of objects) {
+    if (loaded.object === null) continue;
+    scope.add(loaded.object);
+    definers.add(loaded.object);
+  }
   const problems: Problem[] = [];
   for (const requirer of objects) {
     const object = requirer.object;
-    if (object === null) continue;
+    if (object === null || object.requirements.length === 0) continue;
     const requirerName = requirer.path ?? requirer.name;
     const highest = highestVersionIndex(object, objects);
     for (const requirement of object.requirements) {
       if (requirement.selfDefined || requirement.weak) continue;
       const version = requestedVersion(object, requirement, highest);
-      if (scope.some((provider) => definesSymbol(provider, requirement, version))) continue;
+      // Existence in scope is all that matters here, so scope order need not be followed.
+      const found = definers.definers(requirement.name).some((p) => scope.has(p) && definesSymbol(p, requirement, version));
+      if (found) continue;
       const versionText = version === null ? '' : `, version ${version.name}`;
       problems.push({
         kind: 'undefined-symbol',

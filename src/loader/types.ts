@@ -73,7 +73,12 @@ export interface Problem {
   readonly symbol?: string;
 }
 
-export type FileKind = 'program' | 'library' | 'static' | 'foreign';
+/**
+ * program: has PT_INTERP; library: dynamic without one; static: no PT_DYNAMIC; foreign: an ELF
+ * this host's loader refuses (other class or machine, relocatable object, ...); unreadable: not
+ * a well-formed ELF file at all (the reader refused it).
+ */
+export type FileKind = 'program' | 'library' | 'static' | 'foreign' | 'unreadable';
 
 export interface LoadReport {
   readonly file: string;

@@ -36,7 +36,6 @@ export function runCheck(paths: readonly string[], options: CheckCommandOptions)
   if (options.json) process.stdout.write(`${JSON.stringify(toJson(reports, host.view.label), null, 2)}\n`);
   else process.stdout.write(`${renderText(reports, { tree: options.tree ?? false, hostLabel: host.view.label }).join('\n')}\n`);
   // A checked file that is not readable ELF is bad input, not a prediction.
-  const unreadable = reports.some((r) => r.kind === 'foreign' && r.problems.some((p) => p.kind === 'unloadable-object' && p.object === r.file));
-  if (unreadable) return 2;
+  if (reports.some((r) => r.kind === 'unreadable')) return 2;
   return reports.every((r) => r.loads) ? 0 : 1;
 }
