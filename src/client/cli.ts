@@ -9,6 +9,9 @@ import { InventoryFormatError } from '../inventory/read.js';
 import { HostConfigError } from '../inventory/root-config.js';
 import { runCheck } from './commands/check.js';
 import { runInventory } from './commands/inventory.js';
+import { runBuild } from './commands/build.js';
+import { BundleError } from '../bundle/errors.js';
+import { BuildInputError } from '../builder/errors.js';
 
 export const EXIT_OK = 0;
 export const EXIT_PROBLEMS = 1;
@@ -49,12 +52,30 @@ export function buildProgram(): Command {
       process.exitCode = runInventory(options);
     });
 
+  program
+    .command('build')
+    .description('build a relocatable bundle of a CPython prefix and an application (offline, from a wheelhouse)')
+    .argument('[project]', 'what to install: a project folder, a wheel, or a requirement (resolved in the wheelhouse)')
+    .requiredOption('--python <path>', 'the base CPython interpreter whose prefix is bundled (a shared-libpython build)')
+    .option('-r, --requirement <file>', 'install the requirements listed in FILE')
+    .option('--wheelhouse <dir>', 'folder of wheels pip may install from (no index is ever used)')
+    .addOption(new Option('--libc <policy>', 'glibc policy: host = use the target\'s glibc').default('host'))
+    .option('--entry <name=module:function>', 'write bin/NAME running module:function (repeatable)', collect, [])
+    .option('--no-slim', 'keep tests, docs, headers, static libraries and unused tkinter')
+    .option('--clear', 'replace OUTPUT if it exists')
+    .option('--prompt <p>', 'name shown by bin/activate and recorded in the manifest')
+    .option('--without-pip', 'do not install pip into the bundle')
+    .requiredOption('-o, --output <output>', 'OUTPUT: a folder, or an archive (.tar.gz, .tar.xz, .tar.zst), or a self-extracting .run')
+    .action(async (project: string | undefined, options) => {
+      process.exitCode = await runBuild(project, { ...options, pip: options.pip !== false && !options.withoutPip });
+    });
+
   return program;
 }
 
 /** Errors that mean "the input is bad", reported in one line with exit status 2. */
 function isInputError(error: unknown): error is Error {
-  return error instanceof InputError || error instanceof ElfFormatError || error instanceof InventoryFormatError
+  return error instanceof InputError || error instanceof BundleError || error instanceof BuildInputError || error instanceof ElfFormatError || error instanceof InventoryFormatError
     || error instanceof LdCacheFormatError || error instanceof HostConfigError
     || (error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string'
       && ['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR'].includes((error as NodeJS.ErrnoException).code!));

@@ -1,0 +1,58 @@
+// What the build needs to know about the base interpreter, asked from the interpreter itself.
+
+import { realpathSync } from 'node:fs';
+import { dirname, relative } from 'node:path';
+import { execa } from 'execa';
+import { BuildInputError } from './errors.js';
+
+export interface BasePython {
+  /** sys.base_prefix, real path: the folder copied into the bundle. */
+  readonly prefix: string;
+  /** "3.11.7" */
+  readonly version: string;
+  /** "3.11" */
+  readonly short: string;
+  /** The interpreter relative to the prefix, e.g. bin/python3.11. */
+  readonly executable: string;
+  /** The stdlib relative to the prefix, e.g. lib/python3.11. */
+  readonly stdlib: string;
+  /** site-packages relative to the prefix. */
+  readonly purelib: string;
+  /** LDLIBRARY (libpython3.11.so) when the build is shared, else null. */
+  readonly sharedLibrary: string | null;
+  readonly multiarch: string;
+}
+
+const PROBE = `
+import json, sys, sysconfig, os
+print(json.dumps({
+  "base_prefix": sys.base_prefix, "prefix": sys.prefix, "version": "%d.%d.%d" % sys.version_info[:3],
+  "short": "%d.%d" % sys.version_info[:2], "executable": os.path.realpath(sys.executable),
+  "stdlib": sysconfig.get_path("stdlib", vars={"installed_base": sys.base_prefix, "base": sys.base_prefix}),
+  "purelib": sysconfig.get_path("purelib", vars={"base": sys.base_prefix, "installed_base": sys.base_prefix}),
+  "shared": sysconfig.get_config_var("Py_ENABLE_SHARED"), "ldlibrary": sysconfig.get_config_var("LDLIBRARY"),
+  "multiarch": sysconfig.get_config_var("MULTIARCH") or "", "implementation": sys.implementation.name,
+}))
+`;
+
+export async function inspectBasePython(python: string): Promise<BasePython> {
+  const result = await execa(python, ['-I', '-c', PROBE], { reject: false });
+  if (result.exitCode !== 0 || result.failed) throw new BuildInputError(`--python ${python}`, `cannot run it (${result.stderr.trim() || result.shortMessage})`);
+  const info = JSON.parse(result.stdout) as Record<string, string | number | null>;
+  if (info.implementation !== 'cpython') throw new BuildInputError(`--python ${python}`, `not CPython (${info.implementation})`);
+  if (info.prefix !== info.base_prefix) throw new BuildInputError(`--python ${python}`, `is inside a virtual environment; give the base interpreter (${info.base_prefix})`);
+  const prefix = realpathSync(String(info.base_prefix));
+  const executable = String(info.executable);
+  if (!executable.startsWith(`${prefix}/`)) throw new BuildInputError(`--python ${python}`, `the interpreter ${executable} is not inside its prefix ${prefix}`);
+  if (dirname(executable) !== `${prefix}/bin`) throw new BuildInputError(`--python ${python}`, `expected the interpreter in ${prefix}/bin`);
+  return {
+    prefix,
+    version: String(info.version),
+    short: String(info.short),
+    executable: relative(prefix, executable),
+    stdlib: relative(prefix, realpathSync(String(info.stdlib))),
+    purelib: relative(prefix, String(info.purelib)),
+    sharedLibrary: info.shared === 1 ? String(info.ldlibrary) : null,
+    multiarch: String(info.multiarch),
+  };
+}

@@ -1,0 +1,160 @@
+// `pyrelo build`: a relocatable bundle of a CPython prefix and an application, in steps that each
+// print a progress line and leave a summary in the manifest. Everything happens in a staging folder
+// next to OUTPUT that is renamed (folder) or packed (archive) only when every step succeeded.
+
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { execa } from 'execa';
+import { listBundleFiles } from '../bundle/file-list.js';
+import { MANIFEST_FORMAT, writeManifest, type Manifest, type SlimCategory } from '../bundle/manifest.js';
+import { packBundle } from '../bundle/pack.js';
+import { inspectBasePython } from './base-python.js';
+import { filesHoldingBuildPaths, scrubBuildPaths, BuildPathLeftError } from './build-paths.js';
+import { describeNeeds, listBundleElves } from './bundle-elves.js';
+import { slimBundle } from './slim.js';
+import { compileBytecode } from './compile.js';
+import { copyPrefix } from './copy-prefix.js';
+import { BuildInputError } from './errors.js';
+import { GRAFT_DIR, graftLibraries } from './graft.js';
+import { loadGraftPolicy } from './graft-policy.js';
+import { installApplication } from './install.js';
+import { parseEntryPoint, rewriteShebangs, writeActivate, writeEntryPoint, type EntryPoint } from './launchers.js';
+import { outputKind } from './output.js';
+import { Progress } from './progress.js';
+import { applyRunpath, findProviders, plannedRunpath, stripDebug } from './runpath.js';
+import { writeRunInstaller } from './run-installer.js';
+import { verifyBundle } from './verify.js';
+
+export interface BuildOptions {
+  readonly project: string | null;
+  readonly python: string;
+  readonly requirements: string | null;
+  readonly wheelhouse: string | null;
+  readonly libc: 'host';
+  readonly entries: readonly string[];
+  readonly slim: boolean;
+  readonly clear: boolean;
+  readonly prompt: string | null;
+  readonly withPip: boolean;
+  readonly output: string;
+}
+
+export interface BuildResult {
+  readonly output: string;
+  readonly manifest: Manifest;
+  readonly seconds: number;
+}
+
+function checkInputs(options: BuildOptions): void {
+  if (options.requirements !== null && !existsSync(options.requirements)) throw new BuildInputError(`-r ${options.requirements}`, 'no such file');
+  if (options.wheelhouse !== null && !(existsSync(options.wheelhouse) && statSync(options.wheelhouse).isDirectory())) {
+    throw new BuildInputError(`--wheelhouse ${options.wheelhouse}`, 'no such folder');
+  }
+  if (options.project !== null && /^[./]/.test(options.project) && !existsSync(options.project)) throw new BuildInputError(options.project, 'no such file or folder');
+  if (existsSync(options.output) && !options.clear) throw new BuildInputError(`-o ${options.output}`, 'already exists (use --clear to replace it)');
+  if (!existsSync(dirname(resolve(options.output)))) throw new BuildInputError(`-o ${options.output}`, `folder ${dirname(resolve(options.output))} does not exist`);
+}
+
+async function patchAll(bundle: string, libraryDirs: readonly string[], policy: ReturnType<typeof loadGraftPolicy>): Promise<number> {
+  const elves = listBundleElves(bundle);
+  const providers = findProviders(elves, libraryDirs);
+  let changed = 0;
+  for (const elf of elves) {
+    if (!elf.dynamic) continue;
+    if (await applyRunpath(elf, plannedRunpath(bundle, elf, providers, policy))) changed += 1;
+  }
+  return changed;
+}
+
+export async function build(options: BuildOptions, progress = new Progress()): Promise<BuildResult> {
+  checkInputs(options);
+  const entries: EntryPoint[] = options.entries.map(parseEntryPoint);
+  const base = await inspectBasePython(options.python);
+  const policy = loadGraftPolicy();
+  const output = resolve(options.output);
+  const kind = outputKind(output);
+  // A fixed-length random name: the staging path must not change the length of anything.
+  const stage = `${output}.pyrelo-stage-${randomBytes(4).toString('hex')}`;
+  const home = mkdtempSync(join(tmpdir(), 'pyrelo-build-home-'));
+  const bundle = join(stage, 'bundle');
+  const buildPaths = [base.prefix, stage];
+  const interpreter = basename(base.executable);
+  const prompt = options.prompt ?? entries[0]?.name ?? (options.project !== null ? basename(resolve(options.project)).replace(/\.(whl|tar\.gz|zip)$/, '') : 'bundle');
+  progress.note(`base Python ${base.version} at ${base.prefix}; output ${output} (${kind})`);
+  try {
+    mkdirSync(stage);
+    await progress.step('copy', async () => {
+      const copied = copyPrefix(base, bundle);
+      // The bundled interpreter must load the bundle's libpython from the start (pip runs on it).
+      await execa('patchelf', ['--set-rpath', '$ORIGIN/../lib', join(bundle, base.executable)]);
+      return copied;
+    });
+    const installed = await progress.step('install', () => installApplication(bundle, base, {
+      project: options.project, requirements: options.requirements, wheelhouse: options.wheelhouse, withPip: options.withPip,
+    }, home));
+    let slimmed: SlimCategory[] = [];
+    if (options.slim) slimmed = (await progress.step('slim', () => slimBundle(bundle, base))).categories;
+    await progress.step('strip', async () => {
+      const elves = listBundleElves(bundle);
+      await stripDebug(elves.map((e) => e.path));
+      return { summary: `stripped debug symbols from ${elves.length} ELF files` };
+    });
+    const libraryDirs = ['lib', GRAFT_DIR];
+    // RUNPATHs first for what the bundle already holds (libpython), so the graft only sees true gaps.
+    await patchAll(bundle, libraryDirs, policy);
+    const grafted = await progress.step('graft', async () => {
+      const result = await graftLibraries(bundle, listBundleElves(bundle), policy);
+      await stripDebug(result.grafted.map((g) => join(bundle, g.path)));
+      return result;
+    });
+    await progress.step('runpath', async () => {
+      const changed = await patchAll(bundle, libraryDirs, policy);
+      return { summary: `set $ORIGIN-relative RUNPATHs (DT_RUNPATH) on ${changed} ELF files; no absolute RUNPATH left` };
+    });
+    await progress.step('launchers', () => {
+      for (const entry of entries) writeEntryPoint(bundle, entry, interpreter);
+      const rewritten = rewriteShebangs(bundle, buildPaths, interpreter);
+      writeActivate(bundle, prompt);
+      return { summary: `${interpreter} runs as itself ($ORIGIN RUNPATH); ${entries.length} entry points written; relocatable shebangs for ${rewritten.length} scripts${rewritten.length > 0 ? ` (${rewritten.join(' ')})` : ''}; bin/activate` };
+    });
+    await progress.step('scrub', () => scrubBuildPaths(bundle, base, buildPaths, home));
+    await progress.step('compile', () => compileBytecode(bundle, base, home));
+    const verified = await progress.step('verify', () => {
+      const result = verifyBundle(bundle, listBundleElves(bundle), policy);
+      if (result.problems.length > 0) throw new Error(`the bundle is not self-contained:\n  ${result.problems.join('\n  ')}`);
+      const left = filesHoldingBuildPaths(bundle, buildPaths);
+      if (left.length > 0) throw new BuildPathLeftError(left);
+      return result;
+    });
+    const elves = listBundleElves(bundle);
+    const manifest: Manifest = {
+      format: MANIFEST_FORMAT,
+      name: prompt,
+      python: { version: base.version, executable: base.executable, packages: installed.packages },
+      libc: options.libc,
+      glibcFloor: verified.glibcFloor,
+      kernelFloor: verified.kernelFloor,
+      entryPoints: Object.fromEntries(entries.map((e) => [e.name, `${e.module}:${e.func}`])),
+      steps: [...progress.steps],
+      slimmed,
+      grafted: grafted.grafted.map((g) => ({ ...g, neededBy: g.neededBy.filter((n) => existsSync(join(bundle, n))) })),
+      elf: elves.filter((e) => e.dynamic).map((e) => describeNeeds(bundle, e.path)),
+      files: listBundleFiles(bundle),
+    };
+    writeManifest(bundle, manifest);
+    await progress.step('pack', async () => {
+      if (existsSync(output)) rmSync(output, { recursive: true, force: true }); // --clear was given (checked above)
+      if (kind === 'directory') renameSync(bundle, output);
+      else if (kind === 'archive') await packBundle(bundle, output);
+      else await writeRunInstaller(bundle, output, manifest);
+      const size = kind === 'directory' ? 0 : statSync(output).size;
+      return { summary: kind === 'directory' ? `bundle folder ${output}` : `${output} (${(size / 1e6).toFixed(1)} MB)` };
+    });
+    return { output, manifest, seconds: progress.elapsedSeconds() };
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+    rmSync(home, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,82 @@
+// Step "runpath": every ELF of the bundle finds what it needs from the bundle through a DT_RUNPATH
+// made of $ORIGIN-relative folders, so the bundle works wherever it is moved.
+//
+// Why DT_RUNPATH and not DT_RPATH: RPATH is inherited: ld.so also searches the program's RPATH for
+// the needs of every library without a RUNPATH, host libraries included, and it is searched before
+// LD_LIBRARY_PATH, so the bundle would leak into libraries it does not own and users could not
+// override it. RUNPATH applies to the object's own needs only, which is exactly the bundle's
+// intent; the price is that every ELF needs its own, grafted libraries included.
+//
+// Debug symbols are stripped before patching and never after: strip rewrites the file and may
+// lay out the dynamic section patchelf grew differently.
+
+import { existsSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { execa } from 'execa';
+import type { BundleElf } from './bundle-elves.js';
+import type { GraftPolicy } from './graft-policy.js';
+
+/** soname -> folders (relative to the bundle root) that hold a library of that name. */
+export type Providers = Map<string, string[]>;
+
+/** Libraries a RUNPATH may point at: those in the library folders (not extension modules). */
+export function findProviders(elves: readonly BundleElf[], libraryDirs: readonly string[]): Providers {
+  const providers: Providers = new Map();
+  for (const elf of elves) {
+    const dir = dirname(elf.rel);
+    if (!libraryDirs.includes(dir)) continue;
+    for (const name of new Set([elf.rel.slice(dir.length + 1), ...(elf.soname ? [elf.soname] : [])])) {
+      const list = providers.get(name) ?? [];
+      if (!list.includes(dir)) list.push(dir);
+      providers.set(name, list);
+    }
+  }
+  return providers;
+}
+
+function originRelative(fromDir: string, toDir: string): string {
+  const rel = relative(fromDir, toDir);
+  return rel === '' ? '$ORIGIN' : `$ORIGIN/${rel}`;
+}
+
+/**
+ * The RUNPATH an ELF should have: its existing $ORIGIN elements (a wheel's own `.libs` folder)
+ * followed by the bundle folders that provide its needs; absolute elements are dropped.
+ */
+export function plannedRunpath(bundle: string, elf: BundleElf, providers: Providers, policy: GraftPolicy): string | null {
+  const existing = [elf.runpath, elf.rpath].filter((p): p is string => p !== null).flatMap((p) => p.split(':'))
+    .filter((e) => e.startsWith('$ORIGIN') || e.startsWith('${ORIGIN}'));
+  const elements = [...new Set(existing)];
+  const dir = dirname(elf.rel);
+  const foundThroughExisting = (need: string): boolean => elements.some((e) => {
+    const expanded = e.replace(/^\$\{?ORIGIN\}?/, join(bundle, dir));
+    return existsSync(join(expanded, need));
+  });
+  for (const need of elf.needed) {
+    if (policy.assumed(need) || need.includes('/') || foundThroughExisting(need)) continue;
+    const dirs = providers.get(need);
+    if (dirs === undefined || dirs.length === 0) continue;
+    const element = originRelative(dir, dirs[0]!);
+    if (!elements.includes(element)) elements.push(element);
+  }
+  return elements.length === 0 ? null : elements.join(':');
+}
+
+export async function stripDebug(paths: readonly string[]): Promise<void> {
+  // One call per chunk: strip accepts many files.
+  for (let i = 0; i < paths.length; i += 200) await execa('strip', ['--strip-debug', '--', ...paths.slice(i, i + 200)]);
+}
+
+/** Sets (or removes) the RUNPATH; returns true when the file changed. */
+export async function applyRunpath(elf: BundleElf, runpath: string | null): Promise<boolean> {
+  const current = elf.runpath ?? null;
+  if (runpath === current && elf.rpath === null) return false;
+  if (runpath === null) {
+    if (current === null && elf.rpath === null) return false;
+    await execa('patchelf', ['--remove-rpath', elf.path]);
+  } else {
+    // Without --force-rpath patchelf writes DT_RUNPATH (and turns an existing DT_RPATH into one).
+    await execa('patchelf', ['--set-rpath', runpath, elf.path]);
+  }
+  return true;
+}

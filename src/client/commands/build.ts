@@ -1,0 +1,51 @@
+// `pyrelo build [PROJECT] --python PATH [-r FILE] [--wheelhouse DIR] [--libc host]
+//   [--entry NAME=module:function]… [--no-slim] [--clear] [--prompt P] [--without-pip] -o OUTPUT`
+
+import { build } from '../../builder/build.js';
+import { BuildInputError } from '../../builder/errors.js';
+import { BundleError } from '../../bundle/errors.js';
+
+export interface BuildCommandOptions {
+  readonly python: string;
+  readonly requirement?: string;
+  readonly wheelhouse?: string;
+  readonly libc: string;
+  readonly entry: readonly string[];
+  readonly slim: boolean;
+  readonly clear?: boolean;
+  readonly prompt?: string;
+  readonly pip: boolean;
+  readonly output: string;
+}
+
+export async function runBuild(project: string | undefined, options: BuildCommandOptions): Promise<number> {
+  if (options.libc !== 'host') {
+    throw new BuildInputError(`--libc ${options.libc}`, 'only "host" is implemented (the bundle uses the target\'s glibc; see its glibc floor)');
+  }
+  let result;
+  try {
+    result = await build({
+    project: project ?? null,
+    python: options.python,
+    requirements: options.requirement ?? null,
+    wheelhouse: options.wheelhouse ?? null,
+    libc: 'host',
+    entries: options.entry,
+    slim: options.slim,
+    clear: options.clear ?? false,
+    prompt: options.prompt ?? null,
+    withPip: options.pip,
+    output: options.output,
+    });
+  } catch (error) {
+    if (error instanceof BuildInputError || error instanceof BundleError) throw error;
+    // Anything else is a failed step: say which and why, in one message; nothing was written.
+    process.stderr.write(`pyrelo build: failed: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const m = result.manifest;
+  const installed = m.files.reduce((a, f) => a + (f.size ?? 0), 0);
+  process.stdout.write(`${result.output}: Python ${m.python.version}, ${m.python.packages.length} packages, ${m.grafted.length} grafted libraries, `
+    + `${(installed / 1e6).toFixed(1)} MB installed, glibc >= ${m.glibcFloor ?? 'any'}, built in ${result.seconds.toFixed(1)} s\n`);
+  return 0;
+}
