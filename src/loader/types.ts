@@ -57,7 +57,9 @@ export type ProblemKind =
   | 'unloadable-object'
   | 'missing-interpreter'
   | 'wrong-architecture'
-  | 'kernel-too-old';
+  | 'kernel-too-old'
+  /** Not ld.so's: a file of a pyrelo bundle whose RUNPATH names a folder of the build host. */
+  | 'absolute-runpath';
 
 export interface Problem {
   readonly kind: ProblemKind;

@@ -4,6 +4,8 @@ import { checkFile, type CheckOptions } from '../../loader/check.js';
 import { findElfFiles, InputError } from '../../elf/find-elf-files.js';
 import { renderText, toJson } from '../check-output.js';
 import { selectHost } from '../host-selection.js';
+import { applyBundleRules, bundlesAmong } from '../bundle-check.js';
+import { resolve } from 'node:path';
 
 export interface CheckCommandOptions {
   readonly root?: string;
@@ -32,7 +34,9 @@ export function runCheck(paths: readonly string[], options: CheckCommandOptions)
   const files = findElfFiles(paths);
   if (files.length === 0) throw new InputError(paths.join(' '), 'no ELF files found');
   const host = selectHost(options, paths);
-  const reports = files.map((file) => checkFile(host.view, host.toHostPath(file), { ...env, cwd: process.cwd() }));
+  // Folders that are pyrelo bundles get the bundle rules (see bundle-check.ts).
+  const bundles = bundlesAmong(paths);
+  const reports = files.map((file) => applyBundleRules(checkFile(host.view, host.toHostPath(file), { ...env, cwd: process.cwd() }), resolve(file), bundles));
   if (options.json) process.stdout.write(`${JSON.stringify(toJson(reports, host.view.label), null, 2)}\n`);
   else process.stdout.write(`${renderText(reports, { tree: options.tree ?? false, hostLabel: host.view.label }).join('\n')}\n`);
   // A checked file that is not readable ELF is bad input, not a prediction.

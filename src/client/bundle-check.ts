@@ -1,0 +1,65 @@
+// `pyrelo check` on a pyrelo bundle (a folder holding pyrelo.json) knows two things a plain folder
+// check does not:
+// - an absolute RUNPATH or RPATH element is a problem: it names a folder of the build host, and on
+//   a target it either finds nothing or, worse, something else;
+// - extension modules are dlopened by the bundle's interpreter, so the Python C API they leave
+//   undefined is defined by the bundle's libpython; only symbols libpython lacks stay problems.
+
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ElfFile } from '../elf/elf-file.js';
+import { SHN_UNDEF } from '../elf/constants.js';
+import type { LoadReport, Problem } from '../loader/types.js';
+
+export interface BundleContext {
+  readonly root: string;
+  /** Symbols the bundle's libpython defines. */
+  readonly pythonApi: ReadonlySet<string>;
+}
+
+function libpythonSymbols(root: string): Set<string> {
+  const lib = join(root, 'lib');
+  const names = existsSync(lib) ? readdirSync(lib).filter((n) => /^libpython3\.\d+\.so\.1\.0$/.test(n)) : [];
+  const symbols = new Set<string>();
+  for (const name of names) {
+    const elf = ElfFile.open(join(lib, name));
+    try {
+      for (const symbol of elf.dynamicSymbols()) if (symbol.st_shndx !== SHN_UNDEF && symbol.name !== '') symbols.add(symbol.name);
+    } finally {
+      elf.close();
+    }
+  }
+  return symbols;
+}
+
+/** The bundles among the checked paths: folders with a pyrelo.json at their top. */
+export function bundlesAmong(paths: readonly string[]): BundleContext[] {
+  return paths.map((p) => resolve(p)).filter((p) => existsSync(join(p, 'pyrelo.json')))
+    .map((root) => ({ root, pythonApi: libpythonSymbols(root) }));
+}
+
+function runpathProblems(file: string): Problem[] {
+  const elf = ElfFile.open(file);
+  try {
+    const dynamic = elf.dynamic();
+    const problems: Problem[] = [];
+    for (const [tag, value] of [['RUNPATH', dynamic?.runpath], ['RPATH', dynamic?.rpath]] as const) {
+      for (const element of (value ?? '').split(':').filter((e) => e !== '')) {
+        if (element.startsWith('$ORIGIN') || element.startsWith('${ORIGIN}')) continue;
+        problems.push({ kind: 'absolute-runpath', severity: 'error', object: file, message: `${file}: ${tag} element ${element} is not $ORIGIN-relative (names a folder of the build host)` });
+      }
+    }
+    return problems;
+  } finally {
+    elf.close();
+  }
+}
+
+/** The report as it applies inside its bundle. `localFile` is the file's path on this machine. */
+export function applyBundleRules(report: LoadReport, localFile: string, bundles: readonly BundleContext[]): LoadReport {
+  const bundle = bundles.find((b) => localFile.startsWith(`${b.root}/`));
+  if (bundle === undefined || report.kind === 'foreign') return report;
+  const kept = report.problems.filter((p) => !(report.kind === 'library' && p.kind === 'undefined-symbol' && p.symbol !== undefined && bundle.pythonApi.has(p.symbol)));
+  const problems = [...kept, ...runpathProblems(localFile)];
+  return { ...report, problems, loads: problems.every((p) => p.severity !== 'error') };
+}
