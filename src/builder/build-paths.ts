@@ -1,7 +1,7 @@
 // Step "scrub": no path of the build host stays in the bundle. Files Python reads are rewritten to
 // compute the path at run time; files only a build host needs are removed; ELF files have the
-// prefix string (getpath's compiled-in fallback, stale .dynstr text) overwritten in place with a
-// path of the same length that does not exist. The step ends with a scan of every file that fails
+// prefix string (getpath's compiled-in fallback, stale .dynstr text) defused in place: one byte
+// changed, so it names no folder and no merged string tail changes (see defusedPath). The step ends with a scan of every file that fails
 // the build if a build path is still there.
 
 import { createHash } from 'node:crypto';
@@ -19,9 +19,16 @@ export class BuildPathLeftError extends Error {
   }
 }
 
-/** The same number of bytes, so offsets in binaries stay valid; a path nobody has. */
-export function sameLengthPlaceholder(length: number): string {
-  return ('/pyrelo-build-prefix-removed' + '_'.repeat(length)).slice(0, length);
+/**
+ * The path with its first byte after the leading `/` changed: same length, still absolute, names
+ * nothing. Only that byte changes because linkers merge string tails: libpython's PY_VERSION
+ * "3.11.7" is the tail of its compiled-in prefix "/root/.pyenv/versions/3.11.7", so overwriting
+ * the whole path would change sys.version (and break extension modules that check it). A merged
+ * tail never starts at the second byte of a path.
+ */
+export function defusedPath(path: string): string {
+  if (path.length < 2) return path;
+  return `/${path[1] === '_' ? '-' : '_'}${path.slice(2)}`;
 }
 
 const REWRITE_SYSCONFIGDATA = `
@@ -132,7 +139,7 @@ function scrubBinary(path: string, buildPaths: readonly string[]): boolean {
   let changed = false;
   for (const buildPath of buildPaths) {
     const needle = Buffer.from(buildPath);
-    const replacement = Buffer.from(sameLengthPlaceholder(needle.length));
+    const replacement = Buffer.from(defusedPath(buildPath));
     for (let at = bytes.indexOf(needle); at !== -1; at = bytes.indexOf(needle, at + needle.length)) {
       replacement.copy(bytes, at);
       changed = true;
