@@ -81,13 +81,16 @@ function definesSymbol(provider: LoadableObject, requirement: SymbolRequirement,
 }
 
 /**
- * Which objects define a symbol name, over every object a host view has loaded so far. A lookup
- * then visits only the few objects that define the name instead of the whole scope, which is what
- * makes checking a whole system fast. One index per host view: objects are per view.
+ * Which objects define a symbol name, over every object a host view has loaded so far, and which of
+ * those satisfy a given reference. A lookup then asks only "is one of these few objects in scope",
+ * instead of searching the whole scope: that is what makes checking a whole system fast. One index
+ * per host view, since objects belong to a view.
  */
 export class DefinerIndex {
   private readonly byName = new Map<string, LoadableObject[]>();
   private readonly added = new WeakSet<LoadableObject>();
+  /** Per requirer and l_versions size: for each requirement, its satisfiers and the definer count they were computed from. */
+  private readonly satisfiers = new WeakMap<LoadableObject, Map<number, { seen: number; providers: LoadableObject[] }[]>>();
 
   add(object: LoadableObject): void {
     if (this.added.has(object)) return;
@@ -99,8 +102,32 @@ export class DefinerIndex {
     }
   }
 
-  definers(name: string): readonly LoadableObject[] {
-    return this.byName.get(name) ?? [];
+  /** The objects that satisfy requirement `i` of `requirer`, among all objects added so far. */
+  satisfying(requirer: LoadableObject, i: number, highest: number): readonly LoadableObject[] {
+    let perHighest = this.satisfiers.get(requirer);
+    if (perHighest === undefined) {
+      perHighest = new Map();
+      this.satisfiers.set(requirer, perHighest);
+    }
+    let entries = perHighest.get(highest);
+    if (entries === undefined) {
+      entries = new Array(requirer.requirements.length);
+      perHighest.set(highest, entries);
+    }
+    const requirement = requirer.requirements[i]!;
+    const definers = this.byName.get(requirement.name) ?? [];
+    let entry = entries[i];
+    // Objects are only ever appended, so only the ones added since the last look need testing.
+    if (entry === undefined || entry.seen !== definers.length) {
+      const version = requestedVersion(requirer, requirement, highest);
+      const providers = entry?.providers ?? [];
+      for (let d = entry?.seen ?? 0; d < definers.length; d += 1) {
+        if (definesSymbol(definers[d]!, requirement, version)) providers.push(definers[d]!);
+      }
+      entry = { seen: definers.length, providers };
+      entries[i] = entry;
+    }
+    return entry.providers;
   }
 }
 
@@ -118,12 +145,11 @@ export function checkSymbols(objects: readonly LoadedObject[], definers: Definer
     if (object === null || object.requirements.length === 0) continue;
     const requirerName = requirer.path ?? requirer.name;
     const highest = highestVersionIndex(object, objects);
-    for (const requirement of object.requirements) {
-      if (requirement.selfDefined || requirement.weak) continue;
-      const version = requestedVersion(object, requirement, highest);
+    object.requirements.forEach((requirement, i) => {
+      if (requirement.selfDefined || requirement.weak) return;
       // Existence in scope is all that matters here, so scope order need not be followed.
-      const found = definers.definers(requirement.name).some((p) => scope.has(p) && definesSymbol(p, requirement, version));
-      if (found) continue;
+      if (definers.satisfying(object, i, highest).some((p) => scope.has(p))) return;
+      const version = requestedVersion(object, requirement, highest);
       const versionText = version === null ? '' : `, version ${version.name}`;
       problems.push({
         kind: 'undefined-symbol',
@@ -133,7 +159,7 @@ export function checkSymbols(objects: readonly LoadedObject[], definers: Definer
         ...(version === null ? {} : { version: version.name }),
         message: `${requirerName}: undefined symbol: ${requirement.name}${versionText}`,
       });
-    }
+    });
   }
   return problems;
 }
