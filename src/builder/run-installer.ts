@@ -10,6 +10,7 @@ import { temporarySibling } from '../bundle/atomic-write.js';
 import type { Manifest } from '../bundle/manifest.js';
 import { packBundle } from '../bundle/pack.js';
 
+// Padded with trailing blanks, not leading zeros: sh arithmetic reads 0123 as octal.
 const SKIP_WIDTH = 10;
 
 function script(manifest: Manifest, payloadSha256: string, skip: number): string {
@@ -19,7 +20,7 @@ function script(manifest: Manifest, payloadSha256: string, skip: number): string
 # Self-extracting pyrelo bundle "${manifest.name}": Python ${manifest.python.version}, ${manifest.files.length} files, ${size} bytes installed.
 # Usage: sh THIS.run --prefix DIR [--force]
 set -eu
-SKIP=${String(skip).padStart(SKIP_WIDTH, '0')}
+SKIP=${String(skip).padEnd(SKIP_WIDTH, ' ')}
 PAYLOAD_SHA256=${payloadSha256}
 usage() { echo "usage: $0 --prefix DIR [--force]" >&2; }
 prefix=""; force=0

@@ -1,0 +1,30 @@
+// One real build shared by the tests of a file (builds take seconds, not milliseconds): this
+// machine's CPython + the wheelhouse's yamlsmoke app (cryptography, cffi and a libyaml extension).
+
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { build, type BuildResult } from '../../src/builder/build.js';
+import { Progress } from '../../src/builder/progress.js';
+import { BASE_PYTHON, ensureWheelhouse } from './wheelhouse.js';
+
+export const APP = 'yamlsmoke';
+export const ENTRY = 'smoke=yamlsmoke.smoke:main';
+export const BASE_PREFIX = '/root/.pyenv/versions/3.11.7';
+
+/** Why the build tests cannot run here, or undefined. */
+export function buildSkipReason(): string | undefined {
+  if (!existsSync(BASE_PYTHON)) return `no base interpreter at ${BASE_PYTHON}`;
+  for (const tool of ['patchelf', 'strip', 'gcc', 'zstd', 'xz']) {
+    if (!['/usr/bin', '/bin'].some((d) => existsSync(join(d, tool)))) return `${tool} is not installed (scripts/install-system-deps.sh)`;
+  }
+  if (!existsSync('/usr/include/yaml.h')) return 'libyaml-dev is not installed (scripts/install-system-deps.sh)';
+  return undefined;
+}
+
+export async function buildApp(output: string, lines: string[] = []): Promise<BuildResult> {
+  const wheelhouse = await ensureWheelhouse();
+  return build({
+    project: APP, python: BASE_PYTHON, requirements: null, wheelhouse, libc: 'host', entries: [ENTRY],
+    slim: true, clear: false, prompt: null, withPip: true, output,
+  }, new Progress((line) => lines.push(line)));
+}
