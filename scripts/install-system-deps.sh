@@ -4,10 +4,11 @@
 #   lab (test/lab):  debootstrap busybox-static musl openssh-client openssh-server
 #                    (debootstrap's keyring: debian-archive-keyring; unshare/setpriv: util-linux; ip: iproute2)
 #   rest of pyrelo:  patchelf libtree gcc binutils file
+#   pyrelo build and its tests: libyaml-dev (a test extension links libyaml), zstd, xz-utils (.tar.zst, .tar.xz)
 #   ELF reader tests: gcc-multilib (ELF32), binutils-s390x-linux-gnu and binutils-powerpc-linux-gnu (big endian)
 set -eu
 
-PACKAGES="gcc-multilib binutils-s390x-linux-gnu binutils-powerpc-linux-gnu debootstrap debian-archive-keyring busybox-static musl openssh-client openssh-server util-linux iproute2 patchelf libtree gcc binutils file"
+PACKAGES="gcc-multilib binutils-s390x-linux-gnu binutils-powerpc-linux-gnu debootstrap debian-archive-keyring busybox-static musl openssh-client openssh-server util-linux iproute2 patchelf libtree gcc binutils file libyaml-dev zstd xz-utils"
 
 missing=""
 for pkg in $PACKAGES; do
