@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { EM_AARCH64, EM_X86_64 } from '../elf/constants.js';
-import { detectCpuHwcaps } from '../loader/hwcaps.js';
+import { detectCpuHwcaps, legacyHwcapsSubdirs } from '../loader/hwcaps.js';
 import { parseLdCache, type LdCache } from '../loader/ld-cache.js';
 import type { LoaderConfig } from '../loader/host-view.js';
 import { chrootCanon, detectLibc, readLoaderDefaults, rootMachines } from './host-facts.js';
@@ -69,8 +69,8 @@ export function loaderConfigForRoot(rootDir: string): LoaderConfig {
     platform: cpu.platform,
     // glibc-hwcaps subdirectories exist since 2.33.
     hwcapsSubdirs: atLeast(glibcVersion, 2, 33) ? cpu.glibcHwcapsSubdirs : [],
-    // Legacy hwcaps subdirectories (before 2.37) are not emulated: see the loader notes in README.
-    legacyHwcapsSubdirs: [],
+    // glibc 2.37 removed the legacy hwcaps subdirectories (tls/, x86_64/, ...).
+    legacyHwcapsSubdirs: atLeast(glibcVersion, 2, 37) ? [] : legacyHwcapsSubdirs(cpu),
     isaLevel: cpu.isaLevel,
     glibcVersion,
     kernelVersion: parseKernelRelease(release()),

@@ -151,3 +151,33 @@ export function detectCpuHwcaps(): CpuHwcaps {
   }
   return cpuHwcapsFromCpuInfo(machine, cpuinfo);
 }
+
+/** _dl_x86_hwcap_flags: the legacy hwcap bits that HWCAP_IMPORTANT keeps, in bit order. */
+const X86_IMPORTANT_HWCAPS: readonly (readonly [bigint, string])[] = [
+  [HWCAP_X86_64, 'x86_64'],
+  [HWCAP_X86_AVX512_1, 'avx512_1'],
+];
+
+/**
+ * The legacy hwcaps subdirectories a glibc before 2.37 searches in every directory, after the
+ * glibc-hwcaps ones and before the directory itself, best first. _dl_important_hwcaps() takes the
+ * names [hwcap bits (ascending)…, platform, "tls"] and lists every combination from all names down
+ * to one, each path naming the names in reverse order (so "tls" first). Duplicates are kept, as
+ * glibc keeps them (on x86_64 the hwcap and the platform are both "x86_64").
+ */
+export function legacyHwcapsSubdirs(cpu: CpuHwcaps): string[] {
+  const names: string[] = [];
+  if (cpu.machine === 'x86_64') {
+    for (const [bit, name] of X86_IMPORTANT_HWCAPS) if ((cpu.dlHwcap & bit) !== 0n) names.push(name);
+  }
+  names.push(cpu.platform, 'tls');
+  const all = (1 << names.length) - 1;
+  const dirs: string[] = [];
+  for (let entry = 0; entry < all; entry += 1) {
+    const included = all - entry;
+    const parts: string[] = [];
+    for (let n = names.length - 1; n >= 0; n -= 1) if ((included & (1 << n)) !== 0) parts.push(names[n]!);
+    dirs.push(parts.join('/'));
+  }
+  return dirs;
+}
