@@ -4,7 +4,7 @@
 import { ElfFormatError } from '../elf/errors.js';
 import { verifyHeader } from './header-checks.js';
 import { buildNamespace, type Interpreter } from './namespace.js';
-import { checkSymbols, DefinerIndex } from './symbol-binding.js';
+import { checkSymbols, SatisfierMemo } from './symbol-binding.js';
 import { checkVersions } from './version-check.js';
 import type { HostView, LoaderConfig } from './host-view.js';
 import type { LoadableObject } from './loadable.js';
@@ -118,13 +118,13 @@ function findInterpreter(host: HostView, object: LoadableObject): { interpreter:
   return { interpreter: fallback, problem };
 }
 
-const definerIndexes = new WeakMap<HostView, DefinerIndex>();
+const satisfierMemos = new WeakMap<HostView, SatisfierMemo>();
 
-function definerIndexFor(host: HostView): DefinerIndex {
-  let index = definerIndexes.get(host);
+function satisfierMemoFor(host: HostView): SatisfierMemo {
+  let index = satisfierMemos.get(host);
   if (index === undefined) {
-    index = new DefinerIndex();
-    definerIndexes.set(host, index);
+    index = new SatisfierMemo();
+    satisfierMemos.set(host, index);
   }
   return index;
 }
@@ -174,7 +174,7 @@ export function checkFile(host: HostView, path: string, options: CheckOptions = 
   problems.push(...namespace.problems);
   if (!namespace.aborted) {
     problems.push(...checkVersions(namespace.objects));
-    problems.push(...checkSymbols(namespace.objects, definerIndexFor(host)));
+    problems.push(...checkSymbols(namespace.objects, satisfierMemoFor(host)));
     problems.push(...kernelProblems(namespace.objects, host.config));
   }
   return report(path, kind, namespace.objects, namespace.edges, problems, glibcFloorOf(object));

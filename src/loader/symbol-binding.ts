@@ -81,75 +81,50 @@ function definesSymbol(provider: LoadableObject, requirement: SymbolRequirement,
 }
 
 /**
- * Which objects define a symbol name, over every object a host view has loaded so far, and which of
- * those satisfy a given reference. A lookup then asks only "is one of these few objects in scope",
- * instead of searching the whole scope: that is what makes checking a whole system fast. One index
- * per host view, since objects belong to a view.
+ * Remembers, per requiring object, which object satisfied each of its references last time. The
+ * same library is loaded by many programs and its references are nearly always satisfied by the
+ * same provider, so a lookup usually costs one set membership test instead of a walk over the
+ * scope. Only existence matters for this check, so any satisfying object in scope will do.
  */
-export class DefinerIndex {
-  private readonly byName = new Map<string, LoadableObject[]>();
-  private readonly added = new WeakSet<LoadableObject>();
-  /** Per requirer and l_versions size: for each requirement, its satisfiers and the definer count they were computed from. */
-  private readonly satisfiers = new WeakMap<LoadableObject, Map<number, { seen: number; providers: LoadableObject[] }[]>>();
+export class SatisfierMemo {
+  private readonly last = new WeakMap<LoadableObject, Map<number, (LoadableObject | undefined)[]>>();
 
-  add(object: LoadableObject): void {
-    if (this.added.has(object)) return;
-    this.added.add(object);
-    for (const name of indexOf(object).byName.keys()) {
-      const list = this.byName.get(name);
-      if (list === undefined) this.byName.set(name, [object]);
-      else list.push(object);
-    }
-  }
-
-  /** The objects that satisfy requirement `i` of `requirer`, among all objects added so far. */
-  satisfying(requirer: LoadableObject, i: number, highest: number): readonly LoadableObject[] {
-    let perHighest = this.satisfiers.get(requirer);
+  slots(requirer: LoadableObject, highest: number): (LoadableObject | undefined)[] {
+    let perHighest = this.last.get(requirer);
     if (perHighest === undefined) {
       perHighest = new Map();
-      this.satisfiers.set(requirer, perHighest);
+      this.last.set(requirer, perHighest);
     }
-    let entries = perHighest.get(highest);
-    if (entries === undefined) {
-      entries = new Array(requirer.requirements.length);
-      perHighest.set(highest, entries);
+    let slots = perHighest.get(highest);
+    if (slots === undefined) {
+      slots = new Array<LoadableObject | undefined>(requirer.requirements.length);
+      perHighest.set(highest, slots);
     }
-    const requirement = requirer.requirements[i]!;
-    const definers = this.byName.get(requirement.name) ?? [];
-    let entry = entries[i];
-    // Objects are only ever appended, so only the ones added since the last look need testing.
-    if (entry === undefined || entry.seen !== definers.length) {
-      const version = requestedVersion(requirer, requirement, highest);
-      const providers = entry?.providers ?? [];
-      for (let d = entry?.seen ?? 0; d < definers.length; d += 1) {
-        if (definesSymbol(definers[d]!, requirement, version)) providers.push(definers[d]!);
-      }
-      entry = { seen: definers.length, providers };
-      entries[i] = entry;
-    }
-    return entry.providers;
+    return slots;
   }
 }
 
 /** ldd -r's undefined-symbol check over the global scope (the namespace in search-list order). */
-export function checkSymbols(objects: readonly LoadedObject[], definers: DefinerIndex = new DefinerIndex()): Problem[] {
-  const scope = new Set<LoadableObject>();
-  for (const loaded of objects) {
-    if (loaded.object === null) continue;
-    scope.add(loaded.object);
-    definers.add(loaded.object);
-  }
+export function checkSymbols(objects: readonly LoadedObject[], memo: SatisfierMemo = new SatisfierMemo()): Problem[] {
+  const scopeList = objects.map((o) => o.object).filter((o): o is LoadableObject => o !== null);
+  const scope = new Set(scopeList);
   const problems: Problem[] = [];
   for (const requirer of objects) {
     const object = requirer.object;
     if (object === null || object.requirements.length === 0) continue;
     const requirerName = requirer.path ?? requirer.name;
     const highest = highestVersionIndex(object, objects);
+    const slots = memo.slots(object, highest);
     object.requirements.forEach((requirement, i) => {
       if (requirement.selfDefined || requirement.weak) return;
-      // Existence in scope is all that matters here, so scope order need not be followed.
-      if (definers.satisfying(object, i, highest).some((p) => scope.has(p))) return;
+      const remembered = slots[i];
+      if (remembered !== undefined && scope.has(remembered)) return;
       const version = requestedVersion(object, requirement, highest);
+      const provider = scopeList.find((p) => definesSymbol(p, requirement, version));
+      if (provider !== undefined) {
+        slots[i] = provider;
+        return;
+      }
       const versionText = version === null ? '' : `, version ${version.name}`;
       problems.push({
         kind: 'undefined-symbol',
