@@ -61,6 +61,23 @@ export function renderTree(report: LoadReport, showSearch: boolean): string[] {
   return lines;
 }
 
+/** Undefined symbols shown per file in text; the rest are counted (all of them are in --json). */
+const SYMBOLS_SHOWN = 10;
+
+function renderProblems(report: LoadReport): string[] {
+  const lines: string[] = [];
+  let symbols = 0;
+  for (const problem of report.problems) {
+    if (problem.kind === 'undefined-symbol' && ++symbols > SYMBOLS_SHOWN) continue;
+    lines.push(`  ${problem.severity}: ${problem.message}`);
+  }
+  if (symbols > SYMBOLS_SHOWN) {
+    const missing = report.problems.some((p) => p.kind === 'missing-library' || p.kind === 'missing-interpreter');
+    lines.push(`  … and ${symbols - SYMBOLS_SHOWN} more undefined symbols${missing ? ' (most would come from the missing libraries)' : ''}; --json lists all`);
+  }
+  return lines;
+}
+
 export interface CheckSummary {
   readonly files: number;
   readonly loading: number;
@@ -96,7 +113,7 @@ export function renderText(reports: readonly LoadReport[], options: TextOptions)
     const withTree = options.tree || reports.length === 1 || !report.loads;
     if (withTree) lines.push(...renderTree(report, true));
     else lines.push(`${report.file}: loads`);
-    for (const problem of report.problems) lines.push(`  ${problem.severity}: ${problem.message}`);
+    lines.push(...renderProblems(report));
     if (withTree) lines.push('');
   }
   const s = summarize(reports);
