@@ -58,23 +58,30 @@ function kernelFloorOf(objects: readonly LoadedObject[]): string | null {
   }));
 }
 
+/**
+ * Objects built for a newer kernel than the host runs. Before glibc 2.36 the search skips such
+ * libraries (see search.ts), and glibc's own startup refuses a kernel older than the one it was
+ * built for ("FATAL: kernel too old"): an error when it is the C library or the loader itself.
+ * Elsewhere, and from 2.36 on, ld.so checks nothing, but the system calls the object was built
+ * for may be missing: a warning.
+ */
 function kernelProblems(objects: readonly LoadedObject[], config: LoaderConfig): Problem[] {
   const running = config.kernelVersion;
   if (running === null) return [];
+  const enforced = config.glibcVersion !== null && compareVersions(config.glibcVersion, [2, 36]) < 0;
   const problems: Problem[] = [];
   for (const loaded of objects) {
     const tag = loaded.object?.abiTag;
     if (!tag || tag.os !== 0) continue;
     if (compareVersions([tag.major, tag.minor, tag.patch], running) <= 0) continue;
-    // Up to glibc 2.35 ld.so refused such objects; 2.36 dropped the check, but the syscalls they
-    // were built for may still be missing.
-    const enforced = config.glibcVersion !== null && compareVersions(config.glibcVersion, [2, 36]) < 0;
+    const isGlibc = loaded.foundBy === 'interpreter' || loaded.object?.soname === 'libc.so.6';
+    const fatal = enforced && isGlibc;
     const path = loaded.path ?? loaded.name;
     problems.push({
       kind: 'kernel-too-old',
-      severity: enforced ? 'error' : 'warning',
+      severity: fatal ? 'error' : 'warning',
       object: path,
-      message: `${path}: needs kernel ${tag.major}.${tag.minor}.${tag.patch}, host runs ${running.join('.')}${enforced ? ' (FATAL: kernel too old)' : ''}`,
+      message: `${path}: built for kernel ${tag.major}.${tag.minor}.${tag.patch} or newer, host runs ${running.join('.')}${fatal ? ' (FATAL: kernel too old)' : ''}`,
     });
   }
   return problems;

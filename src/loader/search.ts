@@ -5,6 +5,7 @@
 import { lookupLdCache, cacheFlagsForMachine } from './ld-cache.js';
 import { joinSearchPath } from './dynamic-string-tokens.js';
 import { verifyHeader } from './header-checks.js';
+import { ElfFormatError } from '../elf/errors.js';
 import type { HostView } from './host-view.js';
 import type { LoadableHeader, LoadableObject } from './loadable.js';
 import type { SearchStep } from './types.js';
@@ -71,8 +72,36 @@ export function openCandidate(host: HostView, path: string, cwd: string, steps: 
     steps.push({ source, path, outcome: verdict.kind });
     return { kind: 'skip' };
   }
+  if (tooNewForKernel(outcome.load, host.config)) {
+    steps.push({ source, path, outcome: 'kernel-too-old' });
+    return { kind: 'skip' };
+  }
   steps.push({ source, path, outcome: 'used' });
   return { kind: 'found', candidate: { path, identity: outcome.identity, header: outcome.header, load: outcome.load } };
+}
+
+/**
+ * Before glibc 2.36, open_verify() also skipped a candidate whose NT_GNU_ABI_TAG names another OS
+ * or a kernel newer than the running one (dl_osversion), and went on searching.
+ */
+function tooNewForKernel(load: () => LoadableObject, config: HostView['config']): boolean {
+  const { glibcVersion, kernelVersion } = config;
+  if (glibcVersion === null || kernelVersion === null) return false;
+  if (glibcVersion[0] > 2 || (glibcVersion[0] === 2 && glibcVersion[1] >= 36)) return false;
+  let tag;
+  try {
+    tag = load().abiTag;
+  } catch (error) {
+    if (error instanceof ElfFormatError) return false; // reported when the object is mapped
+    throw error;
+  }
+  if (tag === null) return false;
+  if (tag.os !== 0) return true;
+  const wanted = [tag.major, tag.minor, tag.patch];
+  for (let i = 0; i < 3; i += 1) {
+    if (wanted[i]! !== kernelVersion[i]!) return wanted[i]! > kernelVersion[i]!;
+  }
+  return false;
 }
 
 /** open_path(): every directory of the list, each with its hwcaps subdirectories first. */
