@@ -9,6 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-system-deps.sh
+# better-sqlite3 is compiled from source against Node's own headers (/usr/include/node): no
+# prebuilt binary or header download can reach us.
+export npm_config_nodedir=/usr npm_config_build_from_source=true
 npm ci --no-audit --no-fund
 npm run build --silent
 
