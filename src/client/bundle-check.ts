@@ -6,7 +6,7 @@
 //   undefined is defined by the bundle's libpython; only symbols libpython lacks stay problems.
 
 import { existsSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ElfFile } from '../elf/elf-file.js';
 import { SHN_UNDEF } from '../elf/constants.js';
 import type { LoadReport, Problem } from '../loader/types.js';
@@ -32,10 +32,21 @@ function libpythonSymbols(root: string): Set<string> {
   return symbols;
 }
 
-/** The bundles among the checked paths: folders with a pyrelo.json at their top. */
+/** The bundle folder (holding pyrelo.json) a path is, or lies in; null when none. */
+export function enclosingBundle(path: string): string | null {
+  for (let dir = resolve(path); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'pyrelo.json'))) return dir;
+    if (dir === '/') return null;
+  }
+}
+
+/**
+ * The bundles the checked paths are or lie in. A file checked on its own still loads its
+ * libraries from the rest of its bundle, so the caller lays whole bundles over the host.
+ */
 export function bundlesAmong(paths: readonly string[]): BundleContext[] {
-  return paths.map((p) => resolve(p)).filter((p) => existsSync(join(p, 'pyrelo.json')))
-    .map((root) => ({ root, pythonApi: libpythonSymbols(root) }));
+  const roots = [...new Set(paths.map(enclosingBundle).filter((r): r is string => r !== null))];
+  return roots.map((root) => ({ root, pythonApi: libpythonSymbols(root) }));
 }
 
 function runpathProblems(file: string): Problem[] {

@@ -89,6 +89,7 @@ test('build: a moved bundle runs the app from any folder; no build path, no abso
       code = await main(['check', bundle]);
     } finally {
       process.stdout.write = write;
+      process.exitCode = undefined; // main() sets it for the CLI, not for the test process
     }
     assert.equal(code, 0, checkOut.join('').slice(-2000));
 

@@ -33,9 +33,9 @@ export function runCheck(paths: readonly string[], options: CheckCommandOptions)
   const env = parseEnv(options.env);
   const files = findElfFiles(paths);
   if (files.length === 0) throw new InputError(paths.join(' '), 'no ELF files found');
-  const host = selectHost(options, paths);
-  // Folders that are pyrelo bundles get the bundle rules (see bundle-check.ts).
+  // Paths in pyrelo bundles get the bundle rules, and their whole bundle is laid over the host.
   const bundles = bundlesAmong(paths);
+  const host = selectHost(options, [...paths, ...bundles.map((b) => b.root)]);
   const reports = files.map((file) => applyBundleRules(checkFile(host.view, host.toHostPath(file), { ...env, cwd: process.cwd() }), resolve(file), bundles));
   if (options.json) process.stdout.write(`${JSON.stringify(toJson(reports, host.view.label), null, 2)}\n`);
   else process.stdout.write(`${renderText(reports, { tree: options.tree ?? false, hostLabel: host.view.label }).join('\n')}\n`);
