@@ -2,7 +2,9 @@
 // travels over the network and lives in a database. Symbol tables are the bulk, so symbols are
 // tuples rather than objects and version strings are interned per object.
 
-import type { AbiTag, ElfClass, ElfData } from '../elf/types.js';
+import type { AbiTag } from '../elf/types.js';
+import type { LoaderConfig } from '../loader/host-view.js';
+import type { LoadableHeader } from '../loader/loadable.js';
 import type { LdCacheEntry } from '../loader/ld-cache.js';
 
 export const INVENTORY_FORMAT = 'pyrelo-inventory/1';
@@ -21,18 +23,8 @@ export interface InventoryHostFacts {
   readonly libc: { readonly kind: 'glibc' | 'musl' | 'none'; readonly version: string | null };
 }
 
-export interface InventoryLoaderConfig {
-  readonly machine: number;
-  readonly elfClass: ElfClass;
-  readonly interpreter: string;
-  readonly systemDirs: readonly string[];
-  readonly libToken: string;
-  readonly platform: string;
-  readonly hwcapsSubdirs: readonly string[];
-  readonly legacyHwcapsSubdirs: readonly string[];
-  readonly isaLevel: number;
-  readonly glibcVersion: readonly [number, number] | null;
-  readonly kernelVersion: readonly [number, number, number] | null;
+/** The loader configuration as stored: LoaderConfig with its ld.so.cache in JSON-friendly form. */
+export interface InventoryLoaderConfig extends Omit<LoaderConfig, 'cache'> {
   /** ld.so.cache, null when the host has none. hwcap is a decimal string (it is a u64). */
   readonly cache: {
     readonly format: 'old' | 'compat' | 'new';
@@ -47,11 +39,7 @@ export type StoredDefinition = readonly [string, number, number];
 export type StoredRequirement = readonly [string, number, number];
 
 export interface StoredObject {
-  readonly header: {
-    readonly elfClass: ElfClass; readonly data: ElfData; readonly identVersion: number; readonly osabi: number;
-    readonly abiversion: number; readonly paddingNonZero: boolean; readonly e_version: number; readonly e_type: number;
-    readonly e_machine: number; readonly e_phentsize: number; readonly hasDynamic: boolean;
-  };
+  readonly header: LoadableHeader;
   readonly interpreter: string | null;
   readonly needed: readonly string[];
   readonly soname: string | null;

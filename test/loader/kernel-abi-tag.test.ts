@@ -7,14 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { release } from 'node:os';
-import { checkFile } from '../../src/loader/check.js';
-import { OverlayHostView } from '../../src/loader/overlay-host.js';
-import { RootHostView } from '../../src/loader/root-host.js';
-import { loaderConfigForRoot, parseKernelRelease } from '../../src/inventory/root-config.js';
-import { compareWithRealLoader } from '../support/compare.js';
+import { parseKernelRelease } from '../../src/inventory/root-config.js';
 import { compileExecutable, compileSharedLibrary, makeTempDir, removeDir } from '../support/fixtures.js';
-import { traceWithRealLoader, type CommandRunner } from '../support/real-loader.js';
-import { ensureRoot, runInRoot, skipUnlessLab } from '../lab/lab.js';
+import { compareInRoot } from '../support/lab-compare.js';
+import { ensureRoot, skipUnlessLab } from '../lab/lab.js';
 
 /** A .note.ABI-tag section: namesz 4, descsz 16, type 1, "GNU", then os and kernel version. */
 function abiTagSource(major: number): string {
@@ -40,15 +36,8 @@ for (const [name, expected] of [['bullseye', 'old'], ['bookworm', 'new']] as con
     const dir = await makeTempDir('pyrelo-abitag-');
     try {
       const program = await fixture(dir);
-      const runner: CommandRunner = async (argv, env) => {
-        const r = await runInRoot(root, argv, { env, bind: [{ hostPath: dir, rootPath: dir, readOnly: true }] });
-        return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
-      };
-      const config = loaderConfigForRoot(root);
-      const view = new OverlayHostView(new RootHostView(root, config), new RootHostView('/', config), [dir]);
-      const report = checkFile(view, program, { cwd: '/' });
-      const trace = await traceWithRealLoader(program, { bindNow: true, runner });
-      assert.deepEqual(compareWithRealLoader(report, trace), []);
+      const { report, differences } = await compareInRoot(root, dir, program);
+      assert.deepEqual(differences, []);
       const picked = report.objects.find((o) => o.name === 'libk.so.1')?.path;
       assert.equal(picked, join(dir, expected, 'libk.so.1'));
       const skipped = report.objects.find((o) => o.name === 'libk.so.1')?.searched.some((s) => s.outcome === 'kernel-too-old');

@@ -10,13 +10,13 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { checkFile } from '../../src/loader/check.js';
 import { detectCpuHwcaps, legacyHwcapsSubdirs } from '../../src/loader/hwcaps.js';
-import { OverlayHostView } from '../../src/loader/overlay-host.js';
 import { RootHostView } from '../../src/loader/root-host.js';
 import { loaderConfigForRoot } from '../../src/inventory/root-config.js';
 import { compareWithRealLoader } from '../support/compare.js';
 import { compileExecutable, compileSharedLibrary, makeTempDir, removeDir } from '../support/fixtures.js';
-import { traceWithRealLoader, type CommandRunner } from '../support/real-loader.js';
-import { ensureRoot, runInRoot, skipUnlessLab } from '../lab/lab.js';
+import { traceWithRealLoader } from '../support/real-loader.js';
+import { compareInRoot } from '../support/lab-compare.js';
+import { ensureRoot, skipUnlessLab } from '../lab/lab.js';
 
 test('the legacy subdirectories pyrelo derives are the ones this machine\'s ld.so searches', async (t) => {
   const config = loaderConfigForRoot('/');
@@ -67,15 +67,8 @@ for (const name of ['bullseye', 'bookworm', 'trixie'] as const) {
     const dir = await makeTempDir('pyrelo-legacy-');
     try {
       const program = await legacyFixture(dir);
-      const runner: CommandRunner = async (argv, env) => {
-        const r = await runInRoot(root, argv, { env, bind: [{ hostPath: dir, rootPath: dir, readOnly: true }] });
-        return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
-      };
-      const config = loaderConfigForRoot(root);
-      const view = new OverlayHostView(new RootHostView(root, config), new RootHostView('/', config), [dir]);
-      const report = checkFile(view, program, { cwd: '/' });
-      const trace = await traceWithRealLoader(program, { bindNow: true, runner });
-      assert.deepEqual(compareWithRealLoader(report, trace), []);
+      const { report, differences } = await compareInRoot(root, dir, program);
+      assert.deepEqual(differences, []);
       const picked = report.objects.find((o) => o.name === 'libleg.so.1')?.path ?? '';
       t.diagnostic(`${name}: libleg.so.1 => ${picked}`);
     } finally {
