@@ -14,6 +14,7 @@ const RULE_LABELS: Readonly<Record<string, string>> = {
   'ld.so.cache': 'ld.so.cache',
   default: 'default path',
   'already-loaded': 'already loaded',
+  'not-found': 'not found',
 };
 
 function describeSteps(steps: readonly SearchStep[]): string[] {

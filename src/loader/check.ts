@@ -3,7 +3,7 @@
 
 import { ElfFormatError } from '../elf/errors.js';
 import { verifyHeader } from './header-checks.js';
-import { buildNamespace, type Interpreter } from './namespace.js';
+import { buildNamespace, type OpenedObject } from './namespace.js';
 import { checkSymbols, SatisfierMemo } from './symbol-binding.js';
 import { checkVersions } from './version-check.js';
 import type { HostView, LoaderConfig } from './host-view.js';
@@ -101,9 +101,9 @@ function lone(file: string, kind: FileKind, problem: Problem): LoadReport {
 }
 
 /** The loader the program asks for (PT_INTERP), or the host's own for libraries. */
-function findInterpreter(host: HostView, object: LoadableObject): { interpreter: Interpreter | null; problem: Problem | null } {
+function findInterpreter(host: HostView, object: LoadableObject): { interpreter: OpenedObject | null; problem: Problem | null } {
   const wanted = object.interpreter ?? host.config.interpreter;
-  const tryOpen = (path: string): Interpreter | null => {
+  const tryOpen = (path: string): OpenedObject | null => {
     const outcome = host.open(path);
     if (outcome.kind !== 'object' || verifyHeader(outcome.header, host.config).kind !== 'usable') return null;
     try {

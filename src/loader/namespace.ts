@@ -47,13 +47,8 @@ export interface Namespace {
   readonly aborted: boolean;
 }
 
-export interface MainObject {
-  readonly path: string;
-  readonly identity: string;
-  readonly object: LoadableObject;
-}
-
-export interface Interpreter {
+/** An object opened before the search starts: the checked file, or the dynamic linker. */
+export interface OpenedObject {
   readonly path: string;
   readonly identity: string;
   readonly object: LoadableObject;
@@ -71,7 +66,7 @@ class NamespaceBuilder {
   private rtldPredecessor: LinkMap | null = null;
 
   constructor(private readonly host: HostView, private readonly options: NamespaceOptions,
-    main: MainObject, interpreter: Interpreter | null) {
+    main: OpenedObject, interpreter: OpenedObject | null) {
     this.list(this.makeMap({
       name: main.path, path: main.path, foundBy: 'main', loader: null, object: main.object,
       identity: main.identity, searched: [],
@@ -165,7 +160,7 @@ class NamespaceBuilder {
       library: name,
       requiredBy: loader.path ?? loader.name,
     });
-    return this.makeMap({ name, path: null, foundBy: 'path', loader, object: null, identity: null, searched: steps });
+    return this.makeMap({ name, path: null, foundBy: 'not-found', loader, object: null, identity: null, searched: steps });
   }
 
   /** Turns a candidate file into a link map, or reuses the object when the file is already loaded. */
@@ -297,7 +292,7 @@ class NamespaceBuilder {
 }
 
 /** Loads `main` and its dependencies as ld.so would on `host`. */
-export function buildNamespace(host: HostView, main: MainObject, interpreter: Interpreter | null,
+export function buildNamespace(host: HostView, main: OpenedObject, interpreter: OpenedObject | null,
   options: NamespaceOptions): Namespace {
   return new NamespaceBuilder(host, options, main, interpreter).build();
 }

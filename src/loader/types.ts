@@ -13,11 +13,13 @@ export type FoundBy =
   | 'runpath'
   | 'ld.so.cache'
   | 'default'
-  | 'already-loaded';
+  | 'already-loaded'
+  /** Not found: trace mode's "faked" map. */
+  | 'not-found';
 
 /** One place the search looked at and why it went on. */
 export interface SearchStep {
-  readonly source: Exclude<FoundBy, 'main' | 'interpreter' | 'already-loaded'>;
+  readonly source: Exclude<FoundBy, 'main' | 'interpreter' | 'already-loaded' | 'not-found'>;
   readonly path: string;
   readonly outcome: 'absent' | 'wrong-class' | 'wrong-machine' | 'kernel-too-old' | 'skipped-nodeflib' | 'used';
 }
