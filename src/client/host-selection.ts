@@ -1,9 +1,9 @@
 // Turns the CLI's host options (--root DIR, --inventory FILE, neither) into a HostView, and the
 // user's paths into paths as that host sees them.
 
-import { realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
-import type { HostView } from '../loader/host-view.js';
+import { realpathSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { HostView, LoaderConfig } from '../loader/host-view.js';
 import { OverlayHostView } from '../loader/overlay-host.js';
 import { RootHostView } from '../loader/root-host.js';
 import { InventoryHostView } from '../inventory/inventory-host.js';
@@ -16,26 +16,49 @@ export interface HostSelection {
   toHostPath(localPath: string): string;
 }
 
+/**
+ * What is laid over the host for one input: a folder as given; for a file, the folder it is in,
+ * since a program finds its libraries beside it ($ORIGIN) far more often than anywhere else. But a
+ * file in one of the host's own library folders (or directly under /) stands for itself alone:
+ * laying /usr/lib/x86_64-linux-gnu of this machine over the host would hide the host's libraries.
+ */
+function localFolderOf(input: string, hostLibraryDirs: ReadonlySet<string>): string {
+  const path = resolve(input);
+  if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) return path;
+  const folder = dirname(path);
+  return folder === '/' || hostLibraryDirs.has(folder) || hostLibraryDirs.has(realpathSync(folder)) ? path : folder;
+}
+
+/** The folders the host's loader searches by default or through its cache. */
+function libraryDirsOf(config: LoaderConfig): Set<string> {
+  const dirs = new Set(config.systemDirs);
+  for (const entry of config.cache?.entries ?? []) dirs.add(dirname(entry.value));
+  return dirs;
+}
+
 function inside(path: string, dir: string): boolean {
   return dir === '/' || path === dir || path.startsWith(`${dir}/`);
 }
 
 /**
  * With --root, files inside the root are seen as that host sees them (/srv/bullseye/usr/bin/ls is
- * /usr/bin/ls); files elsewhere (a bundle being checked) are laid over the host at their own path.
+ * /usr/bin/ls); files elsewhere (a bundle being checked) are laid over the host at their own path,
+ * together with the folder they are in.
  * With --inventory, the checked files are always local and laid over the stored host.
  */
 export function selectHost(options: { root?: string; inventory?: string }, inputs: readonly string[]): HostSelection {
-  const localInputs = inputs.map((p) => resolve(p));
   if (options.inventory !== undefined) {
     const inventory = readInventory(options.inventory);
     const base = new InventoryHostView(inventory, `inventory ${options.inventory}`);
     const local = new RootHostView('/', base.config);
+    const localInputs = inputs.map((p) => localFolderOf(p, libraryDirsOf(base.config)));
     return { view: new OverlayHostView(base, local, localInputs), toHostPath: (p) => resolve(p) };
   }
   const rootDir = options.root === undefined ? '/' : realpathSync(options.root);
   const base = new RootHostView(rootDir, loaderConfigForRoot(rootDir));
-  const outside = localInputs.filter((p) => !inside(p, rootDir));
+  const hostDirs = libraryDirsOf(base.config);
+  const localInputs = inputs.map((p) => localFolderOf(p, hostDirs));
+  const outside = localInputs.filter((p) => !inside(p, rootDir) && !inside(rootDir, p));
   if (outside.length === 0) {
     return {
       view: base,
