@@ -10,9 +10,13 @@ import { dirname, join, resolve } from 'node:path';
 import { ElfFile } from '../elf/elf-file.js';
 import { SHN_UNDEF } from '../elf/constants.js';
 import type { LoadReport, Problem } from '../loader/types.js';
+import type { CheckOptions } from '../loader/check.js';
+import { readManifest } from '../bundle/manifest.js';
 
 export interface BundleContext {
   readonly root: string;
+  /** From pyrelo.json: 'bundle' means the programs start through the bundled loader. */
+  readonly libc: 'host' | 'bundle';
   /** Symbols the bundle's libpython defines. */
   readonly pythonApi: ReadonlySet<string>;
 }
@@ -46,7 +50,27 @@ export function enclosingBundle(path: string): string | null {
  */
 export function bundlesAmong(paths: readonly string[]): BundleContext[] {
   const roots = [...new Set(paths.map(enclosingBundle).filter((r): r is string => r !== null))];
-  return roots.map((root) => ({ root, pythonApi: libpythonSymbols(root) }));
+  return roots.map((root) => ({ root, libc: manifestLibc(root), pythonApi: libpythonSymbols(root) }));
+}
+
+function manifestLibc(root: string): 'host' | 'bundle' {
+  try {
+    return readManifest(root).libc;
+  } catch {
+    return 'host'; // an unreadable manifest is not the check's subject; check the files as they are
+  }
+}
+
+/**
+ * How the launcher starts a bundle's programs with --libc bundle: the bundled loader with
+ * --library-path lib/pyrelo-glibc and --inhibit-cache (see src/builder/libc-bundle.ts).
+ */
+export function bundleCheckOptions(localFile: string, bundles: readonly BundleContext[]): CheckOptions {
+  const bundle = bundles.find((b) => localFile.startsWith(`${b.root}/`));
+  if (bundle === undefined || bundle.libc !== 'bundle') return {};
+  const dir = join(bundle.root, 'lib', 'pyrelo-glibc');
+  const loader = existsSync(dir) ? readdirSync(dir).find((n) => n.startsWith('ld-linux')) : undefined;
+  return { libraryPath: dir, inhibitCache: true, ...(loader === undefined ? {} : { loader: join(dir, loader) }) };
 }
 
 function runpathProblems(file: string): Problem[] {

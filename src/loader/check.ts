@@ -16,6 +16,11 @@ export interface CheckOptions {
   readonly inhibitCache?: boolean;
   /** The current directory of the emulated process (for relative search path elements). */
   readonly cwd?: string;
+  /**
+   * Emulate `LOADER PROGRAM` (loader.md section 9): the program's PT_INTERP is ignored and LOADER
+   * is the interpreter, as when a bundle starts its programs through the glibc it ships.
+   */
+  readonly loader?: string;
 }
 
 const GLIBC_VERSION = /^GLIBC_(\d+)\.(\d+)(?:\.(\d+))?$/;
@@ -101,8 +106,8 @@ function lone(file: string, kind: FileKind, problem: Problem): LoadReport {
 }
 
 /** The loader the program asks for (PT_INTERP), or the host's own for libraries. */
-function findInterpreter(host: HostView, object: LoadableObject): { interpreter: OpenedObject | null; problem: Problem | null } {
-  const wanted = object.interpreter ?? host.config.interpreter;
+function findInterpreter(host: HostView, object: LoadableObject, loader?: string): { interpreter: OpenedObject | null; problem: Problem | null } {
+  const wanted = loader ?? object.interpreter ?? host.config.interpreter;
   const tryOpen = (path: string): OpenedObject | null => {
     const outcome = host.open(path);
     if (outcome.kind !== 'object' || verifyHeader(outcome.header, host.config).kind !== 'usable') return null;
@@ -115,11 +120,13 @@ function findInterpreter(host: HostView, object: LoadableObject): { interpreter:
   };
   const interpreter = tryOpen(wanted);
   if (interpreter !== null) return { interpreter, problem: null };
-  const problem: Problem | null = object.interpreter === null ? null : {
+  const problem: Problem | null = object.interpreter === null && loader === undefined ? null : {
     kind: 'missing-interpreter',
     severity: 'error',
     object: wanted,
-    message: `${wanted}: No such file or directory (the program's interpreter, PT_INTERP, is not on this host)`,
+    message: loader === undefined
+      ? `${wanted}: No such file or directory (the program's interpreter, PT_INTERP, is not on this host)`
+      : `${wanted}: cannot run the loader (No such file or directory)`,
   };
   const fallback = wanted === host.config.interpreter ? null : tryOpen(host.config.interpreter);
   return { interpreter: fallback, problem };
@@ -170,7 +177,7 @@ export function checkFile(host: HostView, path: string, options: CheckOptions = 
   }
 
   const kind: FileKind = object.interpreter === null ? 'library' : 'program';
-  const { interpreter, problem: interpreterProblem } = findInterpreter(host, object);
+  const { interpreter, problem: interpreterProblem } = findInterpreter(host, object, options.loader);
   const namespace = buildNamespace(host, { path, identity: opened.identity, object }, interpreter, {
     ...(options.libraryPath === undefined ? {} : { libraryPath: options.libraryPath }),
     inhibitCache: options.inhibitCache ?? false,
