@@ -8,7 +8,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
 import { listBundleFiles } from '../bundle/file-list.js';
-import { MANIFEST_FORMAT, writeManifest, type Manifest, type SlimCategory } from '../bundle/manifest.js';
+import { MANIFEST_FORMAT, writeManifest, type LibcPolicy, type Manifest, type SlimCategory } from '../bundle/manifest.js';
 import { packBundle } from '../bundle/pack.js';
 import { inspectBasePython } from './base-python.js';
 import { filesHoldingBuildPaths, scrubBuildPaths, BuildPathLeftError } from './build-paths.js';
@@ -26,13 +26,16 @@ import { Progress } from './progress.js';
 import { applyRunpath, findProviders, plannedRunpath, stripDebug } from './runpath.js';
 import { writeRunInstaller } from './run-installer.js';
 import { verifyBundle } from './verify.js';
+import { bundleGlibc, compareVersions } from './libc-bundle.js';
 
 export interface BuildOptions {
   readonly project: string | null;
   readonly python: string;
   readonly requirements: string | null;
   readonly wheelhouse: string | null;
-  readonly libc: 'host';
+  /** host: use the target's glibc; bundle: ship it; auto: ship it when the glibc floor exceeds minGlibc. */
+  readonly libc: 'host' | 'bundle' | 'auto';
+  readonly minGlibc: string;
   readonly entries: readonly string[];
   readonly slim: boolean;
   readonly clear: boolean;
@@ -54,6 +57,7 @@ function checkInputs(options: BuildOptions): void {
   }
   if (options.project !== null && /^[./]/.test(options.project) && !existsSync(options.project)) throw new BuildInputError(options.project, 'no such file or folder');
   if (existsSync(options.output) && !options.clear) throw new BuildInputError(`-o ${options.output}`, 'already exists (use --clear to replace it)');
+  if (!/^\d+\.\d+$/.test(options.minGlibc)) throw new BuildInputError(`--min-glibc ${options.minGlibc}`, 'expected a glibc version such as 2.17');
   if (!existsSync(dirname(resolve(options.output)))) throw new BuildInputError(`-o ${options.output}`, `folder ${dirname(resolve(options.output))} does not exist`);
 }
 
@@ -113,11 +117,19 @@ export async function build(options: BuildOptions, progress = new Progress()): P
       const changed = await patchAll(bundle, libraryDirs, policy);
       return { summary: `set $ORIGIN-relative RUNPATHs (DT_RUNPATH) on ${changed} ELF files; no absolute RUNPATH left` };
     });
+    let libc: LibcPolicy = options.libc === 'bundle' ? 'bundle' : 'host';
+    if (options.libc === 'auto') {
+      const floor = verifyBundle(bundle, listBundleElves(bundle), policy).glibcFloor;
+      libc = floor !== null && compareVersions(floor, options.minGlibc) > 0 ? 'bundle' : 'host';
+      progress.note(`--libc auto: glibc floor ${floor ?? 'none'} ${libc === 'bundle' ? '>' : '<='} --min-glibc ${options.minGlibc}: libc ${libc}`);
+    }
+    if (libc === 'bundle') await progress.step('libc', () => bundleGlibc(bundle, base.executable, policy));
     await progress.step('launchers', () => {
       for (const entry of entries) writeEntryPoint(bundle, entry, interpreter);
       const rewritten = rewriteShebangs(bundle, buildPaths, interpreter);
       writeActivate(bundle, prompt);
-      return { summary: `${interpreter} runs as itself ($ORIGIN RUNPATH); ${entries.length} entry points written; relocatable shebangs for ${rewritten.length} scripts${rewritten.length > 0 ? ` (${rewritten.join(' ')})` : ''}; bin/activate` };
+      const how = libc === 'bundle' ? 'starts libexec/' + interpreter + ' through the bundled loader' : 'runs as itself ($ORIGIN RUNPATH)';
+      return { summary: `${interpreter} ${how}; ${entries.length} entry points written; relocatable shebangs for ${rewritten.length} scripts${rewritten.length > 0 ? ` (${rewritten.join(' ')})` : ''}; bin/activate` };
     });
     await progress.step('scrub', () => scrubBuildPaths(bundle, base, buildPaths, home));
     await progress.step('compile', () => compileBytecode(bundle, base, home));
@@ -133,7 +145,7 @@ export async function build(options: BuildOptions, progress = new Progress()): P
       format: MANIFEST_FORMAT,
       name: prompt,
       python: { version: base.version, executable: base.executable, packages: installed.packages },
-      libc: options.libc,
+      libc,
       glibcFloor: verified.glibcFloor,
       kernelFloor: verified.kernelFloor,
       entryPoints: Object.fromEntries(entries.map((e) => [e.name, `${e.module}:${e.func}`])),

@@ -10,10 +10,10 @@ import { BuildInputError } from './errors.js';
 /**
  * sh reads `'''exec' "…/python3.11" "$0" "$@"` as exec; Python reads the first two lines after the
  * shebang as a string. realpath so that a symlink to the script (/usr/local/bin/app) still finds
- * the bundle.
+ * the bundle. No `--` after realpath: busybox's realpath takes it for a file name.
  */
 export function relocatableHeader(interpreter: string): string {
-  return `#!/bin/sh\n'''exec' "$(dirname -- "$(realpath -- "$0")")/${interpreter}" "$0" "$@"\n' '''\n`;
+  return `#!/bin/sh\n'''exec' "$(dirname -- "$(realpath "$0")")/${interpreter}" "$0" "$@"\n' '''\n`;
 }
 
 export interface EntryPoint {

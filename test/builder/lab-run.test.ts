@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { main } from '../../src/client/cli.js';
 import { ensureRoot, runInRoot, skipUnlessLab } from '../lab/lab.js';
@@ -15,16 +15,19 @@ import { buildApp, buildSkipReason } from './shared-build.js';
 const TIMEOUT = 40 * 60_000;
 const SMOKE_SCRIPT = 'import yamlsmoke.smoke, sys\nsys.exit(yamlsmoke.smoke.main())\n';
 
-let built: Promise<{ dir: string; bundle: string; run: string }> | null = null;
+interface Built { dir: string; bundle: string; run: string; glibcBundle: string }
 
-/** One folder bundle and one .run for the whole file. */
-function sharedBundle(): Promise<{ dir: string; bundle: string; run: string }> {
+let built: Promise<Built> | null = null;
+
+/** One folder bundle, one .run and one --libc bundle folder for the whole file. */
+function sharedBundle(): Promise<Built> {
   built ??= (async () => {
     const dir = await makeTempDir('pyrelo-lab-build-');
     await buildApp(join(dir, 'bundle'));
     await buildApp(join(dir, 'app.run'));
+    await buildApp(join(dir, 'glibc-bundle'), [], 'auto');
     writeFileSync(join(dir, 'smoke.py'), SMOKE_SCRIPT);
-    return { dir, bundle: join(dir, 'bundle'), run: join(dir, 'app.run') };
+    return { dir, bundle: join(dir, 'bundle'), run: join(dir, 'app.run'), glibcBundle: join(dir, 'glibc-bundle') };
   })();
   return built;
 }
@@ -112,3 +115,31 @@ test('the .run installer works with busybox sh and tar only', { timeout: TIMEOUT
   assert.match(r.stdout, /again=1/);
   assert.match(r.stderr, /already exists \(use --force to replace it\)/);
 });
+
+for (const name of ['bullseye', 'busybox'] as const) {
+  test(`--libc auto bundles glibc: runs in ${name} (${name === 'busybox' ? 'no glibc at all' : 'glibc 2.31'}) as pyrelo check predicts, children clean`, { timeout: TIMEOUT }, async (t) => {
+    if (skipUnlessLab(t, name === 'busybox' ? ['busybox'] : ['debootstrap'])) return;
+    const reason = buildSkipReason();
+    if (reason) return t.skip(reason);
+    const { glibcBundle, dir } = await sharedBundle();
+    const manifest = JSON.parse(readFileSync(join(glibcBundle, 'pyrelo.json'), 'utf8')) as { libc: string };
+    assert.equal(manifest.libc, 'bundle', 'auto chose bundle: the floor (2.36) exceeds 2.17');
+    const root = await ensureRoot(name);
+    const { code, stdout } = await captureStdout(() => main(['check', '--root', root, glibcBundle]));
+    assert.equal(code, 0, `pyrelo check predicts it loads:\n${stdout.slice(-3000)}`);
+    const r = await runInRoot(root, ['/opt/bundle/bin/python3', '/srv/smoke.py'], {
+      bind: [{ hostPath: glibcBundle, rootPath: '/opt/bundle', readOnly: true }],
+      copyIn: [{ hostPath: join(dir, 'smoke.py'), rootPath: '/srv/smoke.py' }],
+      cwd: '/tmp',
+    });
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.equal(r.stderr, '', 'nothing printed on stderr');
+    const out = JSON.parse(r.stdout) as Record<string, string | number>;
+    assert.equal(out.prefix, '/opt/bundle');
+    assert.equal(out.executable, '/opt/bundle/bin/python3');
+    assert.equal(out.fernet, 'pyrelo');
+    assert.equal(out.yaml, '0.2.5');
+    assert.equal(out.child_exit, 0, String(out.child_stderr));
+    assert.deepEqual(String(out.child_stdout).split('\n').filter((l) => l.includes('/opt/bundle/lib') || l.startsWith('LD_')), []);
+  });
+}

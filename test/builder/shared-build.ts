@@ -21,10 +21,10 @@ export function buildSkipReason(): string | undefined {
   return undefined;
 }
 
-export async function buildApp(output: string, lines: string[] = []): Promise<BuildResult> {
+export async function buildApp(output: string, lines: string[] = [], libc: 'host' | 'bundle' | 'auto' = 'host'): Promise<BuildResult> {
   const wheelhouse = await ensureWheelhouse();
   return build({
-    project: APP, python: BASE_PYTHON, requirements: null, wheelhouse, libc: 'host', entries: [ENTRY],
+    project: APP, python: BASE_PYTHON, requirements: null, wheelhouse, libc, minGlibc: '2.17', entries: [ENTRY],
     slim: true, clear: false, prompt: null, withPip: true, output,
   }, new Progress((line) => lines.push(line)));
 }

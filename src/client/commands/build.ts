@@ -9,7 +9,8 @@ export interface BuildCommandOptions {
   readonly python: string;
   readonly requirement?: string;
   readonly wheelhouse?: string;
-  readonly libc: string;
+  readonly libc: 'host' | 'bundle' | 'auto';
+  readonly minGlibc: string;
   readonly entry: readonly string[];
   readonly slim: boolean;
   readonly clear?: boolean;
@@ -19,8 +20,8 @@ export interface BuildCommandOptions {
 }
 
 export async function runBuild(project: string | undefined, options: BuildCommandOptions): Promise<number> {
-  if (options.libc !== 'host') {
-    throw new BuildInputError(`--libc ${options.libc}`, 'only "host" is implemented (the bundle uses the target\'s glibc; see its glibc floor)');
+  if (options.libc !== 'host' && options.libc !== 'bundle' && options.libc !== 'auto') {
+    throw new BuildInputError(`--libc ${options.libc}`, 'expected host, bundle or auto');
   }
   let result;
   try {
@@ -29,7 +30,8 @@ export async function runBuild(project: string | undefined, options: BuildComman
     python: options.python,
     requirements: options.requirement ?? null,
     wheelhouse: options.wheelhouse ?? null,
-    libc: 'host',
+    libc: options.libc,
+    minGlibc: options.minGlibc,
     entries: options.entry,
     slim: options.slim,
     clear: options.clear ?? false,
@@ -46,6 +48,6 @@ export async function runBuild(project: string | undefined, options: BuildComman
   const m = result.manifest;
   const installed = m.files.reduce((a, f) => a + (f.size ?? 0), 0);
   process.stdout.write(`${result.output}: Python ${m.python.version}, ${m.python.packages.length} packages, ${m.grafted.length} grafted libraries, `
-    + `${(installed / 1e6).toFixed(1)} MB installed, glibc >= ${m.glibcFloor ?? 'any'}, built in ${result.seconds.toFixed(1)} s\n`);
+    + `${(installed / 1e6).toFixed(1)} MB installed, ${m.libc === 'bundle' ? `glibc bundled (kernel >= ${m.kernelFloor ?? 'any'})` : `glibc >= ${m.glibcFloor ?? 'any'}`}, built in ${result.seconds.toFixed(1)} s\n`);
   return 0;
 }
