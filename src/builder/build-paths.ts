@@ -129,8 +129,10 @@ function rewritePkgConfig(bundle: string, prefix: string): number {
   return count;
 }
 
-function isElfBytes(bytes: Buffer): boolean {
-  return bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46;
+/** ELF files and ar archives of ELF objects (static libraries, kept with --no-slim). */
+function isBinary(bytes: Buffer): boolean {
+  const elf = bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46;
+  return elf || bytes.subarray(0, 8).toString('latin1') === '!<arch>\n';
 }
 
 /** Overwrites every occurrence of each path in an ELF file with a same-length placeholder. */
@@ -185,11 +187,11 @@ export async function scrubBuildPaths(bundle: string, base: BasePython, buildPat
     if (!lstatSync(path).isFile()) continue;
     const bytes = readFileSync(path);
     if (!buildPaths.some((p) => bytes.includes(p))) continue;
-    if (isElfBytes(bytes)) {
+    if (isBinary(bytes)) {
       if (scrubBinary(path, buildPaths)) binaries += 1;
     } else hits.push(rel);
   }
-  if (binaries > 0) actions.push(`overwrote the build prefix in ${binaries} ELF files`);
+  if (binaries > 0) actions.push(`defused the build prefix in ${binaries} binaries`);
   if (hits.length > 0) throw new BuildPathLeftError(hits);
   return { summary: actions.length === 0 ? 'no build paths found' : actions.join('; ') };
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
-import { listBundleFiles } from '../bundle/file-list.js';
+import { listBundleFiles, walkBundle } from '../bundle/file-list.js';
 import { MANIFEST_FORMAT, writeManifest, type LibcPolicy, type Manifest, type SlimCategory } from '../bundle/manifest.js';
 import { packBundle } from '../bundle/pack.js';
 import { inspectBasePython } from './base-python.js';
@@ -102,8 +102,9 @@ export async function build(options: BuildOptions, progress = new Progress()): P
     if (options.slim) slimmed = (await progress.step('slim', () => slimBundle(bundle, base))).categories;
     await progress.step('strip', async () => {
       const elves = listBundleElves(bundle);
-      await stripDebug(elves.map((e) => e.path));
-      return { summary: `stripped debug symbols from ${elves.length} ELF files` };
+      const archives = walkBundle(bundle).files.filter((f) => f.endsWith('.a')).map((f) => join(bundle, f)); // --no-slim keeps them
+      await stripDebug([...elves.map((e) => e.path), ...archives]);
+      return { summary: `stripped debug symbols from ${elves.length} ELF files${archives.length > 0 ? ` and ${archives.length} static libraries` : ''}` };
     });
     const libraryDirs = ['lib', GRAFT_DIR];
     // RUNPATHs first for what the bundle already holds (libpython), so the graft only sees true gaps.
