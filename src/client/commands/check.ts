@@ -4,7 +4,7 @@ import { checkFile, type CheckOptions } from '../../loader/check.js';
 import { findElfFiles, InputError } from '../../elf/find-elf-files.js';
 import { renderText, toJson } from '../check-output.js';
 import { selectHost } from '../host-selection.js';
-import { applyBundleRules, bundlesAmong } from '../bundle-check.js';
+import { applyBundleRules, bundleCheckOptions, bundlesAmong } from '../bundle-check.js';
 import { resolve } from 'node:path';
 
 export interface CheckCommandOptions {
@@ -36,7 +36,7 @@ export function runCheck(paths: readonly string[], options: CheckCommandOptions)
   // Paths in pyrelo bundles get the bundle rules, and their whole bundle is laid over the host.
   const bundles = bundlesAmong(paths);
   const host = selectHost(options, [...paths, ...bundles.map((b) => b.root)]);
-  const reports = files.map((file) => applyBundleRules(checkFile(host.view, host.toHostPath(file), { ...env, cwd: process.cwd() }), resolve(file), bundles));
+  const reports = files.map((file) => applyBundleRules(checkFile(host.view, host.toHostPath(file), { ...env, ...bundleCheckOptions(resolve(file), bundles), cwd: process.cwd() }), resolve(file), bundles));
   if (options.json) process.stdout.write(`${JSON.stringify(toJson(reports, host.view.label), null, 2)}\n`);
   else process.stdout.write(`${renderText(reports, { tree: options.tree ?? false, hostLabel: host.view.label }).join('\n')}\n`);
   // A checked file that is not readable ELF is bad input, not a prediction.
