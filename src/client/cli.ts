@@ -12,6 +12,7 @@ import { runInventory } from './commands/inventory.js';
 import { runBuild } from './commands/build.js';
 import { BundleError } from '../bundle/errors.js';
 import { BuildInputError } from '../builder/errors.js';
+import { isServiceInputError, registerServiceCommands } from './service-commands.js';
 
 export const EXIT_OK = 0;
 export const EXIT_PROBLEMS = 1;
@@ -72,13 +73,14 @@ export function buildProgram(): Command {
       process.exitCode = await runBuild(project, { ...options, pip: options.pip !== false && !options.withoutPip });
     });
 
+  registerServiceCommands(program);
   return program;
 }
 
 /** Errors that mean "the input is bad", reported in one line with exit status 2. */
 function isInputError(error: unknown): error is Error {
   return error instanceof InputError || error instanceof BundleError || error instanceof BuildInputError || error instanceof ElfFormatError || error instanceof InventoryFormatError
-    || error instanceof LdCacheFormatError || error instanceof HostConfigError
+    || error instanceof LdCacheFormatError || error instanceof HostConfigError || isServiceInputError(error)
     || (error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string'
       && ['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR'].includes((error as NodeJS.ErrnoException).code!));
 }

@@ -1,0 +1,183 @@
+// `pyrelo agent --server HOST:PORT`: the daemon. It opens the stream (outbound only), says hello
+// with its host's inventory, heartbeats, carries out orders one at a time, and reports. When the
+// connection goes it reconnects with exponential backoff and jitter, and re-sends every report the
+// server has not acknowledged (they wait in the outbox on disk, so a restart loses none either).
+
+import { randomUUID, createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { collectInventory } from '../inventory/collect.js';
+import { pyreloV1, MAX_MESSAGE_BYTES } from '../proto/load.js';
+import type { AgentMessage, CheckResult, Order, Report, ServerMessage } from '../proto/types.js';
+import type { AgentIdentity, AgentState } from './state.js';
+import { Outbox } from './outbox.js';
+import { fetchBundle } from './transfer.js';
+import { unpackBundle, verifyBundle } from './run-order.js';
+
+export interface DaemonOptions {
+  readonly server: string;
+  readonly heartbeatSeconds: number;
+  /** Backoff bounds for reconnecting. */
+  readonly minBackoffMs: number;
+  readonly maxBackoffMs: number;
+  /** Root whose inventory is reported (tests); the host itself by default. */
+  readonly inventoryRoot: string;
+  /** Replaces the live inventory (the fleet benchmark sends a prepared one). */
+  readonly inventoryBytes?: Buffer;
+}
+
+export type DaemonEvent = 'connected' | 'disconnected' | 'ack' | 'order' | 'report';
+
+export class AgentDaemon {
+  private client: grpc.Client | null = null;
+  private stream: grpc.ClientDuplexStream<AgentMessage, ServerMessage> | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private attempt = 0;
+  private sequence = 0;
+  private inventory: { gz: Buffer; sha256: string } | null = null;
+  private readonly outbox: Outbox;
+  private readonly identity: AgentIdentity;
+  private orders: Promise<void> = Promise.resolve();
+  /** Observers for tests and the benchmark. */
+  readonly listeners = new Set<(event: DaemonEvent, detail?: unknown) => void>();
+  readonly sentAt = new Map<string, number>();
+
+  constructor(private readonly state: AgentState, private readonly options: DaemonOptions, private readonly log: Logger) {
+    this.identity = state.identity();
+    this.outbox = new Outbox(state.sub('outbox'));
+  }
+
+  get host(): string {
+    return this.identity.host;
+  }
+
+  private emit(event: DaemonEvent, detail?: unknown): void {
+    for (const listener of this.listeners) listener(event, detail);
+  }
+
+  private inventoryPayload(): { gz: Buffer; sha256: string } {
+    if (this.inventory === null) {
+      const json = this.options.inventoryBytes ?? Buffer.from(JSON.stringify(collectInventory(this.options.inventoryRoot)));
+      this.inventory = { gz: gzipSync(json), sha256: createHash('sha256').update(json).digest('hex') };
+    }
+    return this.inventory;
+  }
+
+  start(): void {
+    const proto = pyreloV1();
+    const credentials = grpc.credentials.createSsl(this.identity.ca, this.identity.key, this.identity.cert);
+    this.client = new proto.AgentHub(this.options.server, credentials, {
+      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+      'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+      'grpc.keepalive_time_ms': this.options.heartbeatSeconds * 2000,
+      'grpc.keepalive_timeout_ms': 10_000,
+      // Our own backoff decides when to try again; grpc's channel backoff would stack on top.
+      'grpc.initial_reconnect_backoff_ms': this.options.minBackoffMs,
+      'grpc.max_reconnect_backoff_ms': this.options.maxBackoffMs,
+    });
+    this.connect();
+  }
+
+  private connect(): void {
+    if (this.stopped || this.client === null) return;
+    const stream = (this.client as unknown as { Connect(): grpc.ClientDuplexStream<AgentMessage, ServerMessage> }).Connect();
+    this.stream = stream;
+    const { gz, sha256 } = this.inventoryPayload();
+    stream.write({ body: 'hello', hello: { host: this.host, agentVersion: '0.1.0', inventory: gz, inventorySha256: sha256 } });
+    stream.on('data', (message: ServerMessage) => this.onMessage(message));
+    let closed = false;
+    const onClose = (reason: string): void => {
+      if (closed) return;
+      closed = true;
+      if (this.stream === stream) this.stream = null;
+      this.stopHeartbeat();
+      this.emit('disconnected', reason);
+      this.scheduleReconnect(reason);
+    };
+    stream.on('error', (error: grpc.ServiceError) => onClose(error.details || error.message));
+    stream.on('end', () => onClose('server ended the stream'));
+  }
+
+  private scheduleReconnect(reason: string): void {
+    if (this.stopped) return;
+    this.attempt += 1;
+    const ceiling = Math.min(this.options.maxBackoffMs, this.options.minBackoffMs * 2 ** Math.min(this.attempt - 1, 16));
+    const delay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+    this.log.info({ reason, attempt: this.attempt, delayMs: delay }, 'disconnected; reconnecting');
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  private onMessage(message: ServerMessage): void {
+    switch (message.body) {
+      case 'welcome':
+        this.attempt = 0;
+        this.log.info({ host: message.welcome.host }, 'connected');
+        this.startHeartbeat();
+        for (const report of this.outbox.pending()) this.send(report);
+        this.emit('connected');
+        break;
+      case 'ack':
+        this.outbox.acknowledge(message.ack.reportId);
+        this.emit('ack', message.ack.reportId);
+        break;
+      case 'order':
+        this.emit('order', message.order);
+        this.orders = this.orders.then(() => this.carryOut(message.order));
+        break;
+      case 'heartbeatAck':
+        break;
+    }
+  }
+
+  private startHeartbeat(): void {
+    this.stopHeartbeat();
+    this.heartbeatTimer = setInterval(() => {
+      this.sequence += 1;
+      this.stream?.write({ body: 'heartbeat', heartbeat: { sequence: this.sequence, sentAt: new Date().toISOString() } });
+    }, this.options.heartbeatSeconds * 1000);
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeatTimer !== null) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = null;
+  }
+
+  private send(report: Report): void {
+    this.sentAt.set(report.reportId, performance.now());
+    this.stream?.write({ body: 'report', report });
+  }
+
+  /** Persists a report, then sends it if connected (else it goes out after the next welcome). */
+  report(orderId: string, result: CheckResult | null, error = ''): string {
+    const report: Report = { reportId: `${Date.now().toString().padStart(14, '0')}-${randomUUID()}`, orderId, result, error };
+    this.outbox.put(report);
+    this.emit('report', report);
+    this.send(report);
+    return report.reportId;
+  }
+
+  private async carryOut(order: Order): Promise<void> {
+    this.log.info({ order: order.orderId, action: order.action, bundle: order.bundleName }, 'order received');
+    try {
+      if (this.client === null) throw new Error('not started');
+      const archive = await fetchBundle(this.client, order.bundleDigest, this.state.sub('incoming'), this.state.sub('archives'));
+      const dir = await unpackBundle(archive, this.state.sub('bundles'), order.bundleDigest);
+      const result = await verifyBundle(dir, order.bundleDigest, this.host);
+      this.report(order.orderId, result);
+    } catch (error) {
+      this.log.warn({ order: order.orderId, err: (error as Error).message }, 'order failed');
+      this.report(order.orderId, null, (error as Error).message);
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
+    this.stopHeartbeat();
+    this.stream?.cancel();
+    this.client?.close();
+  }
+}

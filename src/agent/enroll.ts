@@ -1,0 +1,30 @@
+// `pyrelo agent enroll`: make a key pair here, send the public key with the one-time token over
+// server-authenticated TLS (the CA certificate comes with the token, out of band), keep the
+// certificate that comes back.
+
+import { generateKeyPairSync } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import { pyreloV1 } from '../proto/load.js';
+import type { EnrollRequest, EnrollResponse } from '../proto/types.js';
+import type { AgentState } from './state.js';
+
+export async function enroll(state: AgentState, address: string, token: string, ca: Buffer): Promise<string> {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const proto = pyreloV1();
+  const client = new proto.Enrollment(address, grpc.credentials.createSsl(ca));
+  try {
+    const response = await new Promise<EnrollResponse>((resolve, reject) => {
+      const request: EnrollRequest = { token, publicKeyPem };
+      client.Enroll!(request, { deadline: Date.now() + 30_000 }, (error: grpc.ServiceError | null, value: EnrollResponse) => (error ? reject(error) : resolve(value)));
+    });
+    writeFileSync(state.keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    writeFileSync(state.certFile, response.certificatePem, { mode: 0o644 });
+    writeFileSync(state.caFile, response.caCertificatePem, { mode: 0o644 });
+    writeFileSync(state.hostFile, `${response.host}\n`, { mode: 0o644 });
+    return response.host;
+  } finally {
+    client.close();
+  }
+}

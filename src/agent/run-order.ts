@@ -1,0 +1,24 @@
+// What an agent does with a bundle on its own host: unpack it (every file checked against its
+// manifest), run the loader check on the live host, and, when every ELF file loads, the smoke
+// command. `runs` is true only when the smoke command succeeded: a verified "runs" is a real run.
+
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { extractArchive } from '../bundle/extract.js';
+import { checkBundleHere } from '../compat/check-bundle.js';
+import type { CheckResult } from '../proto/types.js';
+import { runSmoke } from './smoke.js';
+
+export async function unpackBundle(archive: string, bundlesDir: string, digest: string): Promise<string> {
+  const dir = join(bundlesDir, digest);
+  if (!existsSync(join(dir, 'pyrelo.json'))) await extractArchive(archive, dir, { force: true });
+  return dir;
+}
+
+export async function verifyBundle(bundleDir: string, digest: string, host: string = hostname()): Promise<CheckResult> {
+  const result = checkBundleHere(bundleDir, { digest, host });
+  if (!result.loads) return { ...result, runs: false };
+  const smoke = await runSmoke(bundleDir);
+  return { ...result, runs: smoke.exitCode === 0, smokeRan: true, smokeExit: smoke.exitCode, smokeOutput: smoke.output.split(`${bundleDir}/`).join('') };
+}

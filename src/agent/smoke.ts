@@ -1,0 +1,37 @@
+// The smoke command of an installed bundle: `smoke` in pyrelo.json (an argv whose first element is
+// relative to the bundle root) when the manifest declares one, else the bundle's interpreter
+// importing its standard library. A bundle "runs" on a host only when this succeeds there.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { readManifest } from '../bundle/manifest.js';
+
+export interface SmokeResult {
+  readonly argv: readonly string[];
+  readonly exitCode: number;
+  readonly output: string;
+}
+
+const OUTPUT_LIMIT = 2000;
+
+export function smokeCommand(bundleDir: string): string[] {
+  const manifest = readManifest(bundleDir);
+  const raw = JSON.parse(readFileSync(join(bundleDir, 'pyrelo.json'), 'utf8')) as { smoke?: unknown };
+  if (Array.isArray(raw.smoke) && raw.smoke.length > 0 && raw.smoke.every((a) => typeof a === 'string')) {
+    const [program, ...args] = raw.smoke as string[];
+    return [program!.startsWith('/') ? program! : join(bundleDir, program!), ...args];
+  }
+  return [join(bundleDir, manifest.python.executable), '-c', 'import sys, encodings, json, ssl; print(sys.version.split()[0])'];
+}
+
+export async function runSmoke(bundleDir: string, timeoutMs = 60_000): Promise<SmokeResult> {
+  const argv = smokeCommand(bundleDir);
+  // A clean environment: the bundle must not lean on this agent's PYTHONPATH or LD_LIBRARY_PATH.
+  const result = await execa(argv[0]!, argv.slice(1), {
+    reject: false, all: true, timeout: timeoutMs, cwd: bundleDir, extendEnv: false,
+    env: { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8', HOME: bundleDir },
+  });
+  const output = (result.all ?? '').toString();
+  return { argv, exitCode: result.exitCode ?? (result.timedOut ? 124 : 128), output: output.length > OUTPUT_LIMIT ? `${output.slice(0, OUTPUT_LIMIT)}…` : output };
+}

@@ -1,0 +1,79 @@
+// `pyrelo compat BUNDLE [--json]` and `pyrelo compat --distro ID:VERSION`: where a bundle runs,
+// by distro and by host, and why not where it does not; or which bundles run on a distro.
+
+import type { CheckResponse, CompatResponse, DistroResponse, HostVerdict } from '../../proto/types.js';
+import { withControl } from '../control-client.js';
+import { InputError } from '../../elf/find-elf-files.js';
+import { distroOf, table, type ControlOptions } from './hosts.js';
+
+const LABELS: Readonly<Record<string, string>> = {
+  runs: 'runs (verified)',
+  predicted: 'predicted to run',
+  fails: 'will not run',
+  unknown: 'unknown',
+};
+
+function detail(h: HostVerdict): string {
+  const r = h.result;
+  if (r === null) return 'no inventory and no run';
+  if (h.verdict === 'fails') {
+    const first = r.problems.find((p) => p.severity === 'error');
+    if (first !== undefined) return `${r.kind}: ${first.message}`;
+    if (r.smokeRan) return `smoke command exited ${r.smokeExit}: ${r.smokeOutput.split('\n')[0] ?? ''}`;
+    return r.kind;
+  }
+  if (r.kind === 'verified') return `smoke ${r.smokeRan ? `exit ${r.smokeExit}` : 'not run'}; ${h.predictionAgrees ? 'prediction agrees' : 'no matching prediction'}`;
+  return `from inventory ${r.inventorySha256.slice(0, 12)}`;
+}
+
+export function renderCompat(c: CompatResponse): string[] {
+  const lines = [`${c.bundle.name} ${c.bundle.digest.slice(0, 12)} (libc ${c.bundle.libc}${c.bundle.glibcFloor ? `, glibc floor ${c.bundle.glibcFloor}` : ''})`, '', 'by distro:'];
+  lines.push(...table([
+    ['  DISTRO', 'RUNS', 'PREDICTED', 'WILL NOT RUN', 'UNKNOWN'],
+    ...c.distros.map((d) => [`  ${d.distro}`, String(d.runs), String(d.predicted), String(d.fails), String(d.unknown)]),
+  ]));
+  for (const d of c.distros.filter((x) => x.reasons.length > 0)) {
+    lines.push(`  ${d.distro} will not run it:`);
+    for (const reason of d.reasons) lines.push(`    ${reason}`);
+  }
+  lines.push('', 'by host:');
+  lines.push(...table([
+    ['  HOST', 'DISTRO', 'VERDICT', 'DETAIL'],
+    ...c.hosts.map((h) => [`  ${h.host.name}`, distroOf(h.host), LABELS[h.verdict] ?? h.verdict, detail(h)]),
+  ]));
+  return lines;
+}
+
+export async function runCompat(bundle: string | undefined, o: ControlOptions & { distro?: string }): Promise<number> {
+  if (o.distro !== undefined) {
+    if (bundle !== undefined) throw new InputError(bundle, 'give either BUNDLE or --distro, not both');
+    const { bundles } = await withControl(o.control, (c) => c.call<DistroResponse>('DistroBundles', { distro: o.distro }));
+    if (o.json) process.stdout.write(`${JSON.stringify(bundles, null, 2)}\n`);
+    else if (bundles.length === 0) process.stdout.write(`no bundle is known to run on ${o.distro}\n`);
+    else process.stdout.write(`${table([['NAME', 'DIGEST', 'VERDICT', 'HOSTS'], ...bundles.map((b) => [b.bundle.name, b.bundle.digest.slice(0, 12), LABELS[b.verdict] ?? b.verdict, String(b.hosts)])]).join('\n')}\n`);
+    return 0;
+  }
+  if (bundle === undefined) throw new InputError('pyrelo compat', 'give a BUNDLE (name or digest) or --distro ID:VERSION');
+  const answer = await withControl(o.control, (c) => c.call<CompatResponse>('Compat', { bundle }));
+  process.stdout.write(o.json ? `${JSON.stringify(answer, null, 2)}\n` : `${renderCompat(answer).join('\n')}\n`);
+  return 0;
+}
+
+/** `pyrelo hosts check BUNDLE HOST [--verify]`: the prediction, and the run on the host. */
+export async function runHostCheck(bundle: string, host: string, o: ControlOptions & { verify?: boolean }): Promise<number> {
+  const answer = await withControl(o.control, (c) => c.call<CheckResponse>('Check', { bundle, host, verify: o.verify ?? false, timeoutMs: 300_000 }));
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
+  } else {
+    const lines: string[] = [];
+    for (const r of [answer.predicted, answer.verified]) {
+      if (r === null) continue;
+      lines.push(`${r.kind} on ${r.host}: ${r.runs ? 'runs' : 'will not run'} (${r.filesChecked} ELF files${r.smokeRan ? `, smoke exit ${r.smokeExit}` : ''})`);
+      for (const p of r.problems.filter((x) => x.severity === 'error').slice(0, 10)) lines.push(`  error: ${p.message}`);
+    }
+    if (answer.note) lines.push(`note: ${answer.note}`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+  const final = answer.verified ?? answer.predicted;
+  return final === null ? 1 : final.runs ? 0 : 1;
+}

@@ -1,0 +1,47 @@
+// `pyrelo server init` and `pyrelo server`: create the CA, then run the server until SIGTERM.
+
+import { createLogger } from '../../server/log.js';
+import { initPki } from '../../server/pki.js';
+import { resolveSettings } from '../../server/settings.js';
+import { startServer } from '../../server/server.js';
+
+export interface ServerCommandOptions {
+  readonly data?: string;
+  readonly listen?: string;
+  readonly enrollListen?: string;
+  readonly control?: string;
+  readonly config?: string;
+  readonly logLevel?: string;
+}
+
+function settingsFrom(o: ServerCommandOptions): ReturnType<typeof resolveSettings> {
+  return resolveSettings({ dataDir: o.data, listen: o.listen, enrollListen: o.enrollListen, control: o.control, config: o.config, logLevel: o.logLevel });
+}
+
+export async function runServerInit(o: ServerCommandOptions & { name: string[] }): Promise<number> {
+  const settings = settingsFrom(o);
+  const pki = await initPki(settings.dataDir, o.name);
+  process.stdout.write([
+    `created a CA and a server certificate in ${pki.dir}`,
+    `agents need ${pki.dir}/ca.crt and an enrollment token (pyrelo hosts token HOST) to enroll`,
+    '',
+  ].join('\n'));
+  return 0;
+}
+
+export async function runServer(o: ServerCommandOptions): Promise<number> {
+  const settings = settingsFrom(o);
+  const log = createLogger('pyrelo-server', settings.logLevel);
+  const server = await startServer(settings, log);
+  // Printed on stdout as well, for scripts and tests that started us with port 0.
+  process.stdout.write(`${JSON.stringify({ agents: server.agentAddress, enroll: server.enrollAddress, control: server.controlAddress })}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      log.info({ signal }, 'stopping');
+      void server.stop().then(resolve);
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  return 0;
+}

@@ -1,0 +1,84 @@
+// The compatibility service's commands (server, agent, hosts, bundles, compat), registered on the
+// `pyrelo` program by cli.ts, and the errors they report as bad input (exit status 2).
+
+import { Command, Option } from 'commander';
+import { ControlError } from './control-client.js';
+import { SettingsError } from '../server/settings.js';
+import { PkiError } from '../server/pki.js';
+import { AgentStateError } from '../agent/state.js';
+import { DatabaseInputError } from '../server/db/database.js';
+import { TransferError } from '../agent/transfer.js';
+import { runServer, runServerInit } from './commands/server.js';
+import { runAgentCheck, runAgentDaemon, runAgentEnroll, runAgentInstall, runAgentInventory } from './commands/agent.js';
+import { hostsAdd, hostsImport, hostsList, hostsRemove, hostsShow, hostsToken } from './commands/hosts.js';
+import { bundlesAdd, bundlesList, bundlesShow } from './commands/bundles.js';
+import { runCompat, runHostCheck } from './commands/compat.js';
+
+export function isServiceInputError(error: unknown): error is Error {
+  return error instanceof ControlError || error instanceof SettingsError || error instanceof PkiError
+    || error instanceof AgentStateError || error instanceof DatabaseInputError || error instanceof TransferError;
+}
+
+const control = (): Option => new Option('--control <addr>', 'the server\'s control address (default: unix:DATA/control.sock, $PYRELO_CONTROL)');
+
+function serverOptions(command: Command): Command {
+  return command
+    .option('--data <dir>', 'data folder: database, bundle store, CA, control socket ($PYRELO_DATA; default ~/.local/share/pyrelo/server)')
+    .option('--listen <addr>', 'address agents connect to, mutual TLS ($PYRELO_LISTEN; default 0.0.0.0:7443)')
+    .option('--enroll-listen <addr>', 'address agents enroll on ($PYRELO_ENROLL_LISTEN; default 0.0.0.0:7444)')
+    .option('--control <addr>', 'control address for the CLI ($PYRELO_CONTROL; default unix:DATA/control.sock)')
+    .option('--config <file>', 'JSON settings file ($PYRELO_CONFIG; default DATA/server.json)')
+    .option('--log-level <level>', 'pino log level ($PYRELO_LOG_LEVEL; default info)');
+}
+
+export function registerServiceCommands(program: Command): void {
+  const server = program.command('server').description('the compatibility server (pyrelo server init, then pyrelo server)');
+  serverOptions(server.command('run', { isDefault: true }).description('run the server until SIGTERM'))
+    .action(async (options) => { process.exitCode = await runServer(options); });
+  serverOptions(server.command('init').description('create the CA and the server certificate'))
+    .option('--name <name>', 'another DNS name or IP address agents reach the server by (repeatable)', (v: string, p: string[]) => [...p, v], [])
+    .action(async (options) => { process.exitCode = await runServerInit(options); });
+
+  const agent = program.command('agent').description('the agent: a daemon connected to the server, or one-shot checks on this host');
+  const agentDir = (c: Command): Command => c.option('--dir <dir>', 'agent state folder ($PYRELO_AGENT_DIR; default ~/.local/share/pyrelo/agent)');
+  agentDir(agent.command('run', { isDefault: true }).description('connect to the server and carry out its orders'))
+    .requiredOption('--server <addr>', 'HOST:PORT of the server\'s agent listener')
+    .option('--heartbeat <seconds>', 'heartbeat interval', '15')
+    .option('--log-level <level>', 'pino log level', 'info')
+    .action(async (options) => { process.exitCode = await runAgentDaemon(options); });
+  agentDir(agent.command('enroll').description('get a client certificate with a one-time token'))
+    .requiredOption('--server <addr>', 'HOST:PORT of the server\'s enrollment listener')
+    .requiredOption('--token <token>', 'one-time token (pyrelo hosts token HOST on the server)')
+    .requiredOption('--ca <file>', 'the server\'s CA certificate')
+    .action(async (options) => { process.exitCode = await runAgentEnroll(options); });
+  agentDir(agent.command('inventory').description('this host\'s inventory')).option('--json', 'print it as JSON')
+    .action((options) => { process.exitCode = runAgentInventory(options); });
+  agentDir(agent.command('check').description('check a bundle (folder or archive) on this host').argument('<bundle>')).option('--json', 'print JSON')
+    .action(async (bundle: string, options) => { process.exitCode = await runAgentCheck(bundle, options); });
+  agentDir(agent.command('install').description('unpack a bundle archive here, check it and run its smoke command').argument('<bundle>')).option('--json', 'print JSON')
+    .action(async (bundle: string, options) => { process.exitCode = await runAgentInstall(bundle, options); });
+
+  const hosts = program.command('hosts').description('hosts in the compatibility database');
+  hosts.command('add').argument('<name>').addOption(control()).option('--json').action(async (n: string, o) => { process.exitCode = await hostsAdd(n, o); });
+  hosts.command('list').addOption(control()).option('--json').action(async (o) => { process.exitCode = await hostsList(o); });
+  hosts.command('show').argument('<name>').addOption(control()).option('--json').action(async (n: string, o) => { process.exitCode = await hostsShow(n, o); });
+  hosts.command('remove').argument('<name>').addOption(control()).option('--json').action(async (n: string, o) => { process.exitCode = await hostsRemove(n, o); });
+  hosts.command('import').description('store an inventory carried from a host the server cannot reach (pyrelo inventory -o FILE)')
+    .argument('<file>').option('--name <name>', 'the host\'s name (default: ID-VERSION_ID of the inventory)').addOption(control()).option('--json')
+    .action(async (f: string, o) => { process.exitCode = await hostsImport(f, o); });
+  hosts.command('token').description('one-time enrollment token for an agent').argument('<name>').addOption(control()).option('--json')
+    .action(async (n: string, o) => { process.exitCode = await hostsToken(n, o); });
+  hosts.command('check').description('a bundle on a host: prediction, and with --verify a run by its agent').argument('<bundle>').argument('<host>')
+    .option('--verify', 'order the host\'s agent to install, check and smoke-run it').addOption(control()).option('--json')
+    .action(async (b: string, h: string, o) => { process.exitCode = await runHostCheck(b, h, o); });
+
+  const bundles = program.command('bundles').description('bundles in the server\'s store');
+  bundles.command('add').argument('<archive>').addOption(control()).option('--json').action(async (a: string, o) => { process.exitCode = await bundlesAdd(a, o); });
+  bundles.command('list').addOption(control()).option('--json').action(async (o) => { process.exitCode = await bundlesList(o); });
+  bundles.command('show').argument('<bundle>').addOption(control()).option('--json').action(async (b: string, o) => { process.exitCode = await bundlesShow(b, o); });
+
+  program.command('compat').description('where a bundle runs, by distro and by host, and why not; or --distro: what runs there')
+    .argument('[bundle]', 'name (latest) or digest prefix').option('--distro <id:version>', 'list the bundles that run on ID:VERSION_ID (debian:11)')
+    .addOption(control()).option('--json', 'print JSON')
+    .action(async (b: string | undefined, o) => { process.exitCode = await runCompat(b, o); });
+}

@@ -1,0 +1,91 @@
+// Checks every ELF file of an unpacked bundle against one host view and condenses the reports into
+// a CheckResult: the same answer `pyrelo check BUNDLE` gives, in the form the database stores. The
+// server runs it against stored inventories (a prediction), the agent against its live host.
+
+import { resolve } from 'node:path';
+import { checkFile } from '../loader/check.js';
+import type { HostView } from '../loader/host-view.js';
+import { OverlayHostView } from '../loader/overlay-host.js';
+import { RootHostView } from '../loader/root-host.js';
+import { InventoryHostView } from '../inventory/inventory-host.js';
+import type { Inventory } from '../inventory/format.js';
+import { loaderConfigForRoot } from '../inventory/root-config.js';
+import { findElfFiles } from '../elf/find-elf-files.js';
+import { maxVersion } from '../loader/check.js';
+import { applyBundleRules, bundlesAmong } from '../client/bundle-check.js';
+import type { CheckKind, CheckResult, ProblemMessage } from '../proto/types.js';
+
+/**
+ * Paths in messages name the folder the bundle was unpacked in, which differs between the server
+ * and each agent; they are written relative to the bundle root so that a prediction and a run
+ * compare equal ("bin/python3: ... (required by lib/libpython3.11.so.1.0)").
+ */
+function relativize(text: string, bundleDir: string): string {
+  return text.split(`${bundleDir}/`).join('');
+}
+
+export function checkBundleOnView(view: HostView, bundleDir: string, meta: { digest: string; host: string; kind: CheckKind; inventorySha256?: string }): CheckResult {
+  const dir = resolve(bundleDir);
+  const files = findElfFiles([dir]);
+  const bundles = bundlesAmong([dir]);
+  const reports = files.map((file) => applyBundleRules(checkFile(view, file, { cwd: dir }), file, bundles))
+    .filter((r) => r.kind !== 'foreign');
+  const problems: ProblemMessage[] = [];
+  for (const report of reports) {
+    for (const p of report.problems) {
+      problems.push({
+        kind: p.kind,
+        severity: p.severity,
+        message: relativize(p.message, dir),
+        file: relativize(report.file, dir),
+        object: relativize(p.object, dir),
+        requiredBy: relativize(p.requiredBy ?? '', dir),
+        library: p.library ?? '',
+        version: p.version ?? '',
+        symbol: p.symbol ?? '',
+      });
+    }
+  }
+  const loads = reports.every((r) => r.loads);
+  return {
+    bundleDigest: meta.digest,
+    host: meta.host,
+    kind: meta.kind,
+    runs: loads,
+    loads,
+    problems,
+    filesChecked: reports.length,
+    glibcFloor: maxVersion(reports.map((r) => r.glibcFloor)) ?? '',
+    smokeRan: false,
+    smokeExit: 0,
+    smokeOutput: '',
+    checkedAt: new Date().toISOString(),
+    inventorySha256: meta.inventorySha256 ?? '',
+  };
+}
+
+/** The prediction for a host far away: its stored inventory with the bundle laid over it. */
+export function predictBundle(inventory: Inventory, bundleDir: string, meta: { digest: string; host: string; inventorySha256: string }): CheckResult {
+  const base = new InventoryHostView(inventory, `inventory of ${meta.host}`);
+  const dir = resolve(bundleDir);
+  const view = new OverlayHostView(base, new RootHostView('/', base.config), [dir]);
+  return checkBundleOnView(view, dir, { ...meta, kind: 'predicted' });
+}
+
+/** The check on the live host this process runs on (the agent). */
+export function checkBundleHere(bundleDir: string, meta: { digest: string; host: string }): CheckResult {
+  const view = new RootHostView('/', loaderConfigForRoot('/'));
+  return checkBundleOnView(view, bundleDir, { ...meta, kind: 'verified' });
+}
+
+/** What a prediction and a run are compared on: the verdict and the problems, not the paths. */
+export function problemKey(p: ProblemMessage): string {
+  return [p.severity, p.kind, p.file, p.library, p.version, p.symbol].join('\u0000');
+}
+
+export function sameVerdict(a: CheckResult, b: CheckResult): boolean {
+  if (a.loads !== b.loads) return false;
+  const ka = a.problems.map(problemKey).sort();
+  const kb = b.problems.map(problemKey).sort();
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i]);
+}

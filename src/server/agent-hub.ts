@@ -1,0 +1,252 @@
+// The agent hub: one long-lived stream per agent (opened by the agent), and chunked bundle
+// transfers. The client certificate's common name is the only host an agent may speak for: a
+// hello or a report about any other host is refused and the stream closed. A malformed message
+// ends that agent's stream with an error; every other agent goes on being served.
+
+import { randomUUID } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { CompatDatabase } from './db/database.js';
+import type { BundleStore } from './bundle-store.js';
+import type { Predictor } from './predictor.js';
+import { factsOf, parseInventoryBytes } from './inventory-intake.js';
+import type { AgentMessage, BundleChunk, CheckResult, FetchRequest, Hello, Order, OrderAction, Report, ServerMessage } from '../proto/types.js';
+
+type AgentStream = grpc.ServerDuplexStream<AgentMessage, ServerMessage>;
+
+interface PendingOrder {
+  resolve(result: CheckResult): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+interface Session {
+  readonly host: string;
+  readonly stream: AgentStream;
+  readonly orders: Map<string, PendingOrder>;
+  lastSeenWritten: number;
+}
+
+const DEFAULT_CHUNK = 256 * 1024;
+const MAX_CHUNK = 4 * 1024 * 1024;
+/** last_seen is written at most this often per host: heartbeats must not turn into fsyncs. */
+const LAST_SEEN_EVERY_MS = 30_000;
+
+export function grpcError(code: grpc.status, details: string): grpc.ServiceError {
+  return Object.assign(new Error(details), { code, details, metadata: new grpc.Metadata() }) as grpc.ServiceError;
+}
+
+/** The common name of the verified client certificate; null without one. */
+export function peerHost(call: { getAuthContext(): { sslPeerCertificate?: { subject?: { CN?: unknown } } } | null }): string | null {
+  const context = call.getAuthContext();
+  const cn = context?.sslPeerCertificate?.subject?.CN;
+  return typeof cn === 'string' && cn !== '' ? cn : null;
+}
+
+export interface ReportTiming {
+  (ms: number): void;
+}
+
+export class AgentHub {
+  private readonly sessions = new Map<string, Session>();
+  onReportStored: ReportTiming = () => {};
+
+  constructor(private readonly db: CompatDatabase, private readonly store: BundleStore, private readonly predictor: Predictor, private readonly log: Logger) {}
+
+  isConnected = (host: string): boolean => this.sessions.has(host);
+
+  connectedHosts(): string[] {
+    return [...this.sessions.keys()];
+  }
+
+  /** Sends an order to a connected agent and waits for the report that answers it. */
+  order(host: string, action: OrderAction, digest: string, timeoutMs: number): Promise<CheckResult> {
+    const session = this.sessions.get(host);
+    if (session === undefined) return Promise.reject(new Error(`no agent connected for ${host}`));
+    const bundle = this.db.bundleByDigest(digest);
+    if (bundle === null) return Promise.reject(new Error(`bundle ${digest} not stored`));
+    const order: Order = { orderId: randomUUID(), action, bundleDigest: digest, bundleSize: bundle.size, bundleName: bundle.name };
+    return new Promise<CheckResult>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        session.orders.delete(order.orderId);
+        reject(new Error(`agent ${host} did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      session.orders.set(order.orderId, { resolve, reject, timer });
+      session.stream.write({ body: 'order', order });
+      this.log.info({ host, order: order.orderId, action, bundle: bundle.name }, 'order sent');
+    });
+  }
+
+  /** gRPC handlers for service AgentHub. */
+  handlers(): grpc.UntypedServiceImplementation {
+    return {
+      Connect: (call: AgentStream) => this.connect(call),
+      FetchBundle: (call: grpc.ServerWritableStream<FetchRequest, BundleChunk>) => this.fetch(call),
+    };
+  }
+
+  private refuse(call: AgentStream, code: grpc.status, details: string, context: Record<string, unknown>): void {
+    this.log.warn({ ...context, code: grpc.status[code] }, `agent stream refused: ${details}`);
+    call.emit('error', grpcError(code, details));
+  }
+
+  private connect(call: AgentStream): void {
+    const host = peerHost(call);
+    const peer = call.getPeer();
+    if (host === null) {
+      this.refuse(call, grpc.status.UNAUTHENTICATED, 'no client certificate', { peer });
+      return;
+    }
+    let session: Session | null = null;
+    call.on('data', (message: AgentMessage) => {
+      try {
+        if (session === null) {
+          if (message.body !== 'hello') throw grpcError(grpc.status.FAILED_PRECONDITION, 'the first message must be a hello');
+          session = this.hello(call, host, message.hello);
+          return;
+        }
+        if (message.body === 'heartbeat') {
+          this.heartbeat(session);
+          call.write({ body: 'heartbeatAck', heartbeatAck: { sequence: message.heartbeat.sequence } });
+        } else if (message.body === 'report') {
+          this.report(session, message.report);
+        } else {
+          throw grpcError(grpc.status.INVALID_ARGUMENT, `unexpected ${message.body ?? 'empty'} message`);
+        }
+      } catch (error) {
+        const e = error as Partial<grpc.ServiceError> & Error;
+        this.refuse(call, e.code ?? grpc.status.INVALID_ARGUMENT, e.details ?? e.message, { host, peer });
+        this.drop(session);
+        session = null;
+      }
+    });
+    call.on('error', (error) => {
+      this.log.info({ host, err: error.message }, 'agent stream error');
+      this.drop(session);
+    });
+    call.on('end', () => {
+      this.drop(session);
+      call.end();
+    });
+    call.on('cancelled', () => this.drop(session));
+  }
+
+  private hello(call: AgentStream, host: string, hello: Hello): Session {
+    if (hello.host !== host) throw grpcError(grpc.status.PERMISSION_DENIED, `certificate is for host ${host}, hello speaks for ${JSON.stringify(hello.host)}`);
+    const known = this.db.host(host);
+    let needInventory = false;
+    if (hello.inventory.length > 0) {
+      const parsed = parseInventoryBytes(hello.inventory, `inventory from agent ${host}`);
+      if (known?.inventorySha256 !== parsed.sha256) {
+        const id = this.db.storeInventory(parsed.sha256, parsed.gzipped, parsed.size);
+        const { changed } = this.db.setHostInventory(host, factsOf(parsed.inventory), id, 'agent', true);
+        if (changed) setImmediate(() => this.predictor.predictHost(host));
+      } else this.db.touchHost(host);
+    } else if (known !== null && known.inventorySha256 !== '' && known.inventorySha256 === hello.inventorySha256) {
+      this.db.touchHost(host);
+    } else {
+      needInventory = true;
+      this.db.addHost(host, 'agent');
+    }
+    const previous = this.sessions.get(host);
+    if (previous !== undefined) {
+      // A reconnecting agent replaces its old stream (the old TCP connection may not be dead yet).
+      this.sessions.delete(host);
+      previous.stream.end();
+    }
+    const session: Session = { host, stream: call, orders: new Map(), lastSeenWritten: Date.now() };
+    this.sessions.set(host, session);
+    call.write({ body: 'welcome', welcome: { host, needInventory } });
+    this.log.info({ host, peer: call.getPeer(), agentVersion: hello.agentVersion, needInventory }, 'agent connected');
+    return session;
+  }
+
+  private heartbeat(session: Session): void {
+    const nowMs = Date.now();
+    if (nowMs - session.lastSeenWritten >= LAST_SEEN_EVERY_MS) {
+      session.lastSeenWritten = nowMs;
+      this.db.touchHost(session.host);
+    }
+  }
+
+  private report(session: Session, report: Report): void {
+    if (!/^[A-Za-z0-9._:-]{1,128}$/.test(report.reportId)) throw grpcError(grpc.status.INVALID_ARGUMENT, 'report_id missing or malformed');
+    const pending = report.orderId === '' ? undefined : session.orders.get(report.orderId);
+    if (report.result === null || report.result === undefined) {
+      if (report.error === '') throw grpcError(grpc.status.INVALID_ARGUMENT, 'report has neither a result nor an error');
+      // An order that failed on the agent is answered, not stored.
+      session.stream.write({ body: 'ack', ack: { reportId: report.reportId } });
+      if (pending !== undefined) this.settle(session, report.orderId, null, new Error(`agent ${session.host}: ${report.error}`));
+      return;
+    }
+    const result = report.result;
+    if (result.host !== session.host) {
+      throw grpcError(grpc.status.PERMISSION_DENIED, `certificate is for host ${session.host}, report is about ${JSON.stringify(result.host)}`);
+    }
+    if (result.kind !== 'verified') throw grpcError(grpc.status.INVALID_ARGUMENT, 'an agent reports verified results only');
+    if (!/^[0-9a-f]{64}$/.test(result.bundleDigest)) throw grpcError(grpc.status.INVALID_ARGUMENT, 'bundle_digest is not a sha256');
+    if (this.db.bundleByDigest(result.bundleDigest) === null) throw grpcError(grpc.status.NOT_FOUND, `bundle ${result.bundleDigest} is not in the store`);
+    const started = performance.now();
+    const stored = this.db.recordReport(report.reportId, session.host, result);
+    // The commit above is durable (synchronous=FULL) before this acknowledgement is written.
+    session.stream.write({ body: 'ack', ack: { reportId: report.reportId } });
+    this.onReportStored(performance.now() - started);
+    this.log.info({ host: session.host, report: report.reportId, duplicate: !stored, runs: result.runs, problems: result.problems.length }, 'report stored');
+    if (pending !== undefined) this.settle(session, report.orderId, result, null);
+  }
+
+  private settle(session: Session, orderId: string, result: CheckResult | null, error: Error | null): void {
+    const pending = session.orders.get(orderId);
+    if (pending === undefined) return;
+    session.orders.delete(orderId);
+    clearTimeout(pending.timer);
+    if (result !== null) pending.resolve(result);
+    else pending.reject(error ?? new Error('order failed'));
+  }
+
+  private drop(session: Session | null): void {
+    if (session === null || this.sessions.get(session.host) !== session) return;
+    this.sessions.delete(session.host);
+    for (const [id, pending] of session.orders) {
+      clearTimeout(pending.timer);
+      pending.reject(new Error(`agent ${session.host} disconnected before answering order ${id}`));
+    }
+    this.log.info({ host: session.host }, 'agent disconnected');
+  }
+
+  private fetch(call: grpc.ServerWritableStream<FetchRequest, BundleChunk>): void {
+    const host = peerHost(call);
+    if (host === null) {
+      call.emit('error', grpcError(grpc.status.UNAUTHENTICATED, 'no client certificate'));
+      return;
+    }
+    const { digest, offset } = call.request;
+    const chunkSize = Math.min(call.request.chunkSize || DEFAULT_CHUNK, MAX_CHUNK);
+    if (!this.store.has(digest) || this.db.bundleByDigest(digest) === null) {
+      call.emit('error', grpcError(grpc.status.NOT_FOUND, `bundle ${digest} is not in the store`));
+      return;
+    }
+    const total = this.store.size(digest);
+    if (offset > total) {
+      call.emit('error', grpcError(grpc.status.OUT_OF_RANGE, `offset ${offset} is past the end (${total} bytes)`));
+      return;
+    }
+    this.log.info({ host, digest: digest.slice(0, 12), offset, total }, 'bundle transfer');
+    let position = offset;
+    // Honour back-pressure: write until the stream says stop, continue on 'drain'.
+    const pump = (): void => {
+      while (position < total) {
+        const data = this.store.read(digest, position, Math.min(chunkSize, total - position));
+        const chunk: BundleChunk = { digest, offset: position, totalSize: total, data, name: '' };
+        position += data.length;
+        if (!call.write(chunk)) {
+          call.once('drain', pump);
+          return;
+        }
+      }
+      call.end();
+    };
+    call.on('cancelled', () => { position = total + 1; });
+    pump();
+  }
+}

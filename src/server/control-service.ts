@@ -1,0 +1,173 @@
+// The control service the CLI talks to over the local socket: bundles, hosts, checks, compat
+// queries and enrollment tokens. Bad input comes back as INVALID_ARGUMENT or NOT_FOUND with a
+// message naming the input and the problem.
+
+import { createHash, randomBytes } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { BundleError } from '../bundle/errors.js';
+import { InventoryFormatError } from '../inventory/read.js';
+import { checkHostName, DatabaseInputError, type CompatDatabase, type StoredBundle, type StoredHost } from './db/database.js';
+import type { BundleStore } from './bundle-store.js';
+import type { Predictor } from './predictor.js';
+import type { AgentHub } from './agent-hub.js';
+import { grpcError } from './agent-hub.js';
+import { factsOf, parseInventoryBytes } from './inventory-intake.js';
+import { bundlesForDistro, compatOf } from './compat-query.js';
+import type { AddHostRequest, BundleChunk, BundleInfo, CheckRequest, CheckResponse, HostInfo, HostRef, ImportInventoryRequest } from '../proto/types.js';
+
+const TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000;
+
+export function tokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+function toStatus(error: unknown): grpc.ServiceError {
+  if (error instanceof DatabaseInputError && /no such|not known|not stored/.test(error.message)) return grpcError(grpc.status.NOT_FOUND, error.message);
+  if (error instanceof DatabaseInputError || error instanceof BundleError || error instanceof InventoryFormatError) return grpcError(grpc.status.INVALID_ARGUMENT, error.message);
+  if (typeof (error as grpc.ServiceError).code === 'number') return error as grpc.ServiceError;
+  return grpcError(grpc.status.INTERNAL, (error as Error).message);
+}
+
+function unary<Req, Res>(log: Logger, name: string, handler: (request: Req) => Res | Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    Promise.resolve()
+      .then(() => handler(call.request))
+      .then((response) => callback(null, response))
+      .catch((error: unknown) => {
+        const status = toStatus(error);
+        log.warn({ rpc: name, code: grpc.status[status.code] }, `control ${name} refused: ${status.details}`);
+        callback(status);
+      });
+  };
+}
+
+function hostInfo(host: StoredHost, connected: boolean): HostInfo {
+  const { id: _id, inventoryId: _i, ...info } = host;
+  return { ...info, connected };
+}
+
+function bundleInfo(bundle: StoredBundle): BundleInfo {
+  const { id: _id, archiveName: _a, manifest: _m, ...info } = bundle;
+  return info;
+}
+
+export class ControlService {
+  constructor(
+    private readonly db: CompatDatabase,
+    private readonly store: BundleStore,
+    private readonly predictor: Predictor,
+    private readonly hub: AgentHub,
+    private readonly log: Logger,
+    private readonly maxBundleBytes: number,
+  ) {}
+
+  private requireHost(name: string): StoredHost {
+    const host = this.db.host(name);
+    if (host === null) throw new DatabaseInputError(`host ${name}`, 'not known (pyrelo hosts list)');
+    return host;
+  }
+
+  handlers(): grpc.UntypedServiceImplementation {
+    const log = this.log;
+    return {
+      AddBundle: (call: grpc.ServerReadableStream<BundleChunk, BundleInfo>, callback: grpc.sendUnaryData<BundleInfo>) => this.addBundle(call, callback),
+      ListBundles: unary(log, 'ListBundles', () => ({ bundles: this.db.bundles().map(bundleInfo) })),
+      ShowBundle: unary(log, 'ShowBundle', (r: { bundle: string }) => bundleInfo(this.db.resolveBundle(r.bundle))),
+      AddHost: unary(log, 'AddHost', (r: AddHostRequest) => {
+        checkHostName(r.name);
+        return hostInfo(this.db.addHost(r.name, 'manual'), this.hub.isConnected(r.name));
+      }),
+      ListHosts: unary(log, 'ListHosts', () => ({ hosts: this.db.hosts(this.hub.isConnected).map((h) => hostInfo(h, h.connected)) })),
+      ShowHost: unary(log, 'ShowHost', (r: HostRef) => hostInfo(this.requireHost(r.name), this.hub.isConnected(r.name))),
+      RemoveHost: unary(log, 'RemoveHost', (r: HostRef) => {
+        if (!this.db.removeHost(r.name)) throw new DatabaseInputError(`host ${r.name}`, 'not known (pyrelo hosts list)');
+        return {};
+      }),
+      ImportInventory: unary(log, 'ImportInventory', (r: ImportInventoryRequest) => this.importInventory(r)),
+      Check: unary(log, 'Check', (r: CheckRequest) => this.check(r)),
+      Compat: unary(log, 'Compat', (r: { bundle: string }) => compatOf(this.db, this.db.resolveBundle(r.bundle), this.hub.isConnected)),
+      DistroBundles: unary(log, 'DistroBundles', (r: { distro: string }) => {
+        if (!/^[a-z0-9._-]+(:[A-Za-z0-9._~-]*)?$/.test(r.distro)) throw new DatabaseInputError(`distro ${JSON.stringify(r.distro)}`, 'expected ID:VERSION_ID, e.g. debian:11');
+        return { bundles: bundlesForDistro(this.db, r.distro) };
+      }),
+      CreateEnrollToken: unary(log, 'CreateEnrollToken', (r: HostRef) => {
+        checkHostName(r.name);
+        const token = randomBytes(24).toString('base64url');
+        const expiresAt = new Date(Date.now() + TOKEN_LIFETIME_MS).toISOString();
+        this.db.addEnrollToken(tokenHash(token), r.name, expiresAt);
+        this.log.info({ host: r.name, expiresAt }, 'enrollment token created');
+        return { token, host: r.name, expiresAt };
+      }),
+    };
+  }
+
+  private importInventory(r: ImportInventoryRequest): HostInfo {
+    const parsed = parseInventoryBytes(r.inventory, `inventory for ${r.name || '(unnamed host)'}`);
+    const facts = factsOf(parsed.inventory);
+    const name = r.name || `${facts.distroId || 'host'}-${facts.distroVersion || parsed.sha256.slice(0, 8)}`;
+    checkHostName(name);
+    const id = this.db.storeInventory(parsed.sha256, parsed.gzipped, parsed.size);
+    const { host, changed } = this.db.setHostInventory(name, facts, id, 'import', false);
+    if (changed) this.predictor.predictHost(name);
+    this.log.info({ host: name, inventory: parsed.sha256.slice(0, 12), changed }, 'inventory imported');
+    return hostInfo(this.db.host(name) ?? host, this.hub.isConnected(name));
+  }
+
+  private async check(r: CheckRequest): Promise<CheckResponse> {
+    const bundle = this.db.resolveBundle(r.bundle);
+    const host = this.requireHost(r.host);
+    const predicted = host.inventoryId === null ? null : this.predictor.predict(bundle, host);
+    if (!r.verify) return { predicted, verified: null, note: predicted === null ? 'no inventory stored for this host' : '' };
+    if (!this.hub.isConnected(host.name)) return { predicted, verified: this.db.check(bundle, host, 'verified'), note: `no agent connected for ${host.name}: showing the last verified result, if any` };
+    try {
+      const verified = await this.hub.order(host.name, 'install', bundle.digest, r.timeoutMs || 300_000);
+      return { predicted, verified, note: '' };
+    } catch (error) {
+      return { predicted, verified: null, note: (error as Error).message };
+    }
+  }
+
+  private addBundle(call: grpc.ServerReadableStream<BundleChunk, BundleInfo>, callback: grpc.sendUnaryData<BundleInfo>): void {
+    const incoming = this.store.incoming();
+    let announced = '';
+    let name = 'upload';
+    let failed = false;
+    const fail = (error: unknown): void => {
+      if (failed) return;
+      failed = true;
+      incoming.abort();
+      const status = toStatus(error);
+      this.log.warn({ rpc: 'AddBundle', code: grpc.status[status.code] }, `bundle upload refused: ${status.details}`);
+      callback(status);
+    };
+    call.on('data', (chunk: BundleChunk) => {
+      if (failed) return;
+      try {
+        if (chunk.name !== '') name = chunk.name;
+        if (chunk.digest !== '') announced = chunk.digest;
+        if (incoming.size + chunk.data.length > this.maxBundleBytes) throw grpcError(grpc.status.RESOURCE_EXHAUSTED, `bundle larger than ${this.maxBundleBytes} bytes`);
+        incoming.write(chunk.offset, chunk.data);
+      } catch (error) {
+        fail(error);
+      }
+    });
+    call.on('error', (error) => fail(error));
+    call.on('end', () => {
+      if (failed) return;
+      incoming.commit(announced, name)
+        .then((stored) => {
+          const m = stored.manifest;
+          const bundle = this.db.addBundle({
+            digest: stored.digest, name: m.name, size: stored.size, libc: m.libc, glibcFloor: m.glibcFloor, kernelFloor: m.kernelFloor,
+            pythonVersion: m.python.version, archiveName: name, manifest: stored.manifestText,
+            elf: m.elf.map((e) => ({ path: e.path, needed: e.needed, versions: e.versions })),
+          });
+          this.log.info({ bundle: m.name, digest: stored.digest.slice(0, 12), size: stored.size }, 'bundle stored');
+          this.predictor.predictBundleEverywhere(bundle);
+          callback(null, bundleInfo(bundle));
+        })
+        .catch(fail);
+    });
+  }
+}

@@ -1,0 +1,414 @@
+// The compatibility database: one SQLite file (WAL, foreign keys, versioned migrations) holding
+// hosts, their inventories (deduplicated by content hash), bundles, and check results with every
+// problem. Every write that an agent is told about (an acknowledged report) is committed before
+// the acknowledgement leaves, so a crash never loses one.
+
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Database as SqliteDatabase } from 'better-sqlite3';
+import { MIGRATIONS } from './migrations.js';
+import type { BundleInfo, CheckKind, CheckResult, HostInfo, ProblemMessage } from '../../proto/types.js';
+
+export interface HostFacts {
+  readonly distroId: string;
+  readonly distroVersion: string;
+  readonly arch: string;
+  readonly kernel: string;
+  readonly libcKind: string;
+  readonly libcVersion: string;
+}
+
+export type HostSource = 'agent' | 'import' | 'manual';
+
+interface HostRow {
+  id: number;
+  name: string;
+  distro_id: string;
+  distro_version: string;
+  arch: string;
+  kernel: string;
+  libc_kind: string;
+  libc_version: string;
+  source: HostSource;
+  inventory_id: number | null;
+  inventory_version: number;
+  inventory_sha256: string | null;
+  last_seen: string | null;
+}
+
+interface BundleRow {
+  id: number;
+  digest: string;
+  name: string;
+  size: number;
+  libc: string;
+  glibc_floor: string | null;
+  kernel_floor: string | null;
+  python_version: string;
+  archive_name: string;
+  manifest: string;
+  added_at: string;
+  elf_files: number;
+}
+
+interface CheckRow {
+  id: number;
+  bundle_id: number;
+  host_id: number;
+  kind: CheckKind;
+  runs: number;
+  loads: number;
+  files_checked: number;
+  glibc_floor: string | null;
+  smoke_ran: number;
+  smoke_exit: number;
+  smoke_output: string;
+  checked_at: string;
+  inventory_sha256: string | null;
+}
+
+export interface StoredBundle extends BundleInfo {
+  readonly id: number;
+  readonly archiveName: string;
+  readonly manifest: string;
+}
+
+export interface StoredHost extends HostInfo {
+  readonly id: number;
+  readonly inventoryId: number | null;
+}
+
+export interface NewBundle {
+  readonly digest: string;
+  readonly name: string;
+  readonly size: number;
+  readonly libc: string;
+  readonly glibcFloor: string | null;
+  readonly kernelFloor: string | null;
+  readonly pythonVersion: string;
+  readonly archiveName: string;
+  readonly manifest: string;
+  readonly elf: readonly { path: string; needed: readonly string[]; versions: Readonly<Record<string, readonly string[]>> }[];
+}
+
+export class DatabaseInputError extends Error {
+  constructor(readonly what: string, detail: string) {
+    super(`${what}: ${detail}`);
+    this.name = 'DatabaseInputError';
+  }
+}
+
+const now = (): string => new Date().toISOString();
+
+const HOST_SELECT = `SELECT h.*, i.sha256 AS inventory_sha256 FROM hosts h LEFT JOIN inventories i ON i.id = h.inventory_id`;
+const BUNDLE_SELECT = `SELECT b.*, (SELECT count(*) FROM bundle_elf_needs n WHERE n.bundle_id = b.id) AS elf_files FROM bundles b`;
+
+function hostInfo(row: HostRow, connected: boolean): StoredHost {
+  return {
+    id: row.id,
+    inventoryId: row.inventory_id,
+    name: row.name,
+    distroId: row.distro_id,
+    distroVersion: row.distro_version,
+    arch: row.arch,
+    kernel: row.kernel,
+    libcKind: row.libc_kind,
+    libcVersion: row.libc_version,
+    lastSeen: row.last_seen ?? '',
+    inventoryVersion: row.inventory_version,
+    inventorySha256: row.inventory_sha256 ?? '',
+    source: row.source,
+    connected,
+  };
+}
+
+function bundleInfo(row: BundleRow): StoredBundle {
+  return {
+    id: row.id,
+    archiveName: row.archive_name,
+    manifest: row.manifest,
+    digest: row.digest,
+    name: row.name,
+    size: row.size,
+    libc: row.libc,
+    glibcFloor: row.glibc_floor ?? '',
+    kernelFloor: row.kernel_floor ?? '',
+    elfFiles: row.elf_files,
+    addedAt: row.added_at,
+    pythonVersion: row.python_version,
+  };
+}
+
+export class CompatDatabase {
+  readonly db: SqliteDatabase;
+
+  constructor(readonly file: string) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    // FULL: a commit is on disk before the agent's acknowledgement is sent (kill -9, power loss).
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+  }
+
+  get schemaVersion(): number {
+    return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  private migrate(): void {
+    for (let version = this.schemaVersion; version < MIGRATIONS.length; version++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[version]!);
+        this.db.pragma(`user_version = ${version + 1}`);
+      })();
+    }
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  integrityCheck(): string {
+    return this.db.pragma('integrity_check', { simple: true }) as string;
+  }
+
+  // --- inventories and hosts -------------------------------------------------------------
+
+  /** Stores gzip'd inventory JSON once per content hash; returns its id. */
+  storeInventory(sha256: string, gzipped: Buffer, size: number): number {
+    const existing = this.db.prepare('SELECT id FROM inventories WHERE sha256 = ?').get(sha256) as { id: number } | undefined;
+    if (existing !== undefined) return existing.id;
+    return Number(this.db.prepare('INSERT INTO inventories (sha256, body, size, stored_at) VALUES (?, ?, ?, ?)').run(sha256, gzipped, size, now()).lastInsertRowid);
+  }
+
+  inventoryBody(inventoryId: number): Buffer {
+    const row = this.db.prepare('SELECT body FROM inventories WHERE id = ?').get(inventoryId) as { body: Buffer } | undefined;
+    if (row === undefined) throw new DatabaseInputError(`inventory ${inventoryId}`, 'not stored');
+    return row.body;
+  }
+
+  inventoryCount(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM inventories').get() as { n: number }).n;
+  }
+
+  addHost(name: string, source: HostSource = 'manual'): StoredHost {
+    checkHostName(name);
+    this.db.prepare('INSERT INTO hosts (name, source, added_at) VALUES (?, ?, ?) ON CONFLICT(name) DO NOTHING').run(name, source, now());
+    return this.host(name)!;
+  }
+
+  /**
+   * Gives host `name` (created when new) the inventory with id `inventoryId` and its facts. A new
+   * version is recorded only when the inventory differs from the host's current one.
+   */
+  setHostInventory(name: string, facts: HostFacts, inventoryId: number, source: HostSource, seen: boolean): { host: StoredHost; changed: boolean } {
+    return this.db.transaction(() => {
+      this.addHost(name, source);
+      const host = this.host(name)!;
+      const changed = host.inventoryId !== inventoryId;
+      if (changed) {
+        const version = host.inventoryVersion + 1;
+        this.db.prepare('INSERT INTO host_inventories (host_id, version, inventory_id, received_at) VALUES (?, ?, ?, ?)').run(host.id, version, inventoryId, now());
+        this.db.prepare(`UPDATE hosts SET distro_id = ?, distro_version = ?, arch = ?, kernel = ?, libc_kind = ?, libc_version = ?,
+          inventory_id = ?, inventory_version = ?, source = ? WHERE id = ?`)
+          .run(facts.distroId, facts.distroVersion, facts.arch, facts.kernel, facts.libcKind, facts.libcVersion, inventoryId, version, source, host.id);
+      }
+      if (seen) this.db.prepare('UPDATE hosts SET last_seen = ? WHERE id = ?').run(now(), host.id);
+      return { host: this.host(name)!, changed };
+    })();
+  }
+
+  touchHost(name: string): void {
+    this.db.prepare('UPDATE hosts SET last_seen = ? WHERE name = ?').run(now(), name);
+  }
+
+  host(name: string, connected = false): StoredHost | null {
+    const row = this.db.prepare(`${HOST_SELECT} WHERE h.name = ?`).get(name) as HostRow | undefined;
+    return row === undefined ? null : hostInfo(row, connected);
+  }
+
+  hosts(isConnected: (name: string) => boolean = () => false): StoredHost[] {
+    return (this.db.prepare(`${HOST_SELECT} ORDER BY h.name`).all() as HostRow[]).map((r) => hostInfo(r, isConnected(r.name)));
+  }
+
+  hostsWithInventory(): StoredHost[] {
+    return (this.db.prepare(`${HOST_SELECT} WHERE h.inventory_id IS NOT NULL ORDER BY h.name`).all() as HostRow[]).map((r) => hostInfo(r, false));
+  }
+
+  removeHost(name: string): boolean {
+    return this.db.prepare('DELETE FROM hosts WHERE name = ?').run(name).changes > 0;
+  }
+
+  // --- bundles ---------------------------------------------------------------------------
+
+  addBundle(bundle: NewBundle): StoredBundle {
+    this.db.transaction(() => {
+      const inserted = this.db.prepare(`INSERT INTO bundles (digest, name, size, libc, glibc_floor, kernel_floor, python_version, archive_name, manifest, added_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(digest) DO NOTHING`)
+        .run(bundle.digest, bundle.name, bundle.size, bundle.libc, bundle.glibcFloor, bundle.kernelFloor, bundle.pythonVersion, bundle.archiveName, bundle.manifest, now());
+      if (inserted.changes === 0) return;
+      const id = Number(inserted.lastInsertRowid);
+      const need = this.db.prepare('INSERT INTO bundle_elf_needs (bundle_id, path, needed, versions) VALUES (?, ?, ?, ?)');
+      for (const elf of bundle.elf) need.run(id, elf.path, JSON.stringify(elf.needed), JSON.stringify(elf.versions));
+    })();
+    return this.bundleByDigest(bundle.digest)!;
+  }
+
+  bundleByDigest(digest: string): StoredBundle | null {
+    const row = this.db.prepare(`${BUNDLE_SELECT} WHERE b.digest = ?`).get(digest) as BundleRow | undefined;
+    return row === undefined ? null : bundleInfo(row);
+  }
+
+  bundleById(id: number): StoredBundle | null {
+    const row = this.db.prepare(`${BUNDLE_SELECT} WHERE b.id = ?`).get(id) as BundleRow | undefined;
+    return row === undefined ? null : bundleInfo(row);
+  }
+
+  /** A full digest, a unique digest prefix (at least 6 hex digits), or a name (its latest). */
+  resolveBundle(ref: string): StoredBundle {
+    if (/^[0-9a-f]{6,64}$/.test(ref)) {
+      const rows = this.db.prepare(`${BUNDLE_SELECT} WHERE b.digest LIKE ? LIMIT 2`).all(`${ref}%`) as BundleRow[];
+      if (rows.length === 1) return bundleInfo(rows[0]!);
+      if (rows.length > 1) throw new DatabaseInputError(`bundle ${ref}`, 'digest prefix is ambiguous');
+    }
+    const row = this.db.prepare(`${BUNDLE_SELECT} WHERE b.name = ? ORDER BY b.id DESC LIMIT 1`).get(ref) as BundleRow | undefined;
+    if (row === undefined) throw new DatabaseInputError(`bundle ${ref}`, 'no such bundle (pyrelo bundles list)');
+    return bundleInfo(row);
+  }
+
+  bundles(): StoredBundle[] {
+    return (this.db.prepare(`${BUNDLE_SELECT} ORDER BY b.name, b.id`).all() as BundleRow[]).map(bundleInfo);
+  }
+
+  // --- checks ----------------------------------------------------------------------------
+
+  /** Replaces the bundle x host result of the same kind. Returns the check id. */
+  saveCheck(bundleId: number, hostId: number, result: CheckResult, inventoryId: number | null): number {
+    return this.db.transaction(() => {
+      this.db.prepare('DELETE FROM checks WHERE bundle_id = ? AND host_id = ? AND kind = ?').run(bundleId, hostId, result.kind);
+      const id = Number(this.db.prepare(`INSERT INTO checks (bundle_id, host_id, kind, runs, loads, files_checked, glibc_floor, smoke_ran, smoke_exit, smoke_output, inventory_id, checked_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+        .run(bundleId, hostId, result.kind, result.runs ? 1 : 0, result.loads ? 1 : 0, result.filesChecked, result.glibcFloor || null,
+          result.smokeRan ? 1 : 0, result.smokeExit, result.smokeOutput, inventoryId, result.checkedAt || now()).lastInsertRowid);
+      const problem = this.db.prepare(`INSERT INTO check_problems (check_id, seq, kind, severity, message, file, object, required_by, library, version, symbol)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      result.problems.forEach((p, i) => problem.run(id, i, p.kind, p.severity, p.message, p.file, p.object, p.requiredBy, p.library, p.version, p.symbol));
+      return id;
+    })();
+  }
+
+  /**
+   * Stores an agent's report once: a report id seen before is acknowledged again without a
+   * second write. Returns false when it was a duplicate.
+   */
+  recordReport(reportId: string, hostName: string, result: CheckResult): boolean {
+    return this.db.transaction(() => {
+      if (this.db.prepare('SELECT 1 FROM agent_reports WHERE report_id = ?').get(reportId) !== undefined) return false;
+      const host = this.host(hostName);
+      if (host === null) throw new DatabaseInputError(`host ${hostName}`, 'not known');
+      const bundle = this.bundleByDigest(result.bundleDigest);
+      if (bundle === null) throw new DatabaseInputError(`bundle ${result.bundleDigest}`, 'not in the store');
+      const checkId = this.saveCheck(bundle.id, host.id, { ...result, host: hostName }, host.inventoryId);
+      this.db.prepare('INSERT INTO agent_reports (report_id, host_id, check_id, received_at) VALUES (?, ?, ?, ?)').run(reportId, host.id, checkId, now());
+      this.db.prepare('UPDATE hosts SET last_seen = ? WHERE id = ?').run(now(), host.id);
+      return true;
+    })();
+  }
+
+  hasReport(reportId: string): boolean {
+    return this.db.prepare('SELECT 1 FROM agent_reports WHERE report_id = ?').get(reportId) !== undefined;
+  }
+
+  reportCount(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM agent_reports').get() as { n: number }).n;
+  }
+
+  private problemsOf(checkId: number, limit: number): ProblemMessage[] {
+    const rows = this.db.prepare('SELECT kind, severity, message, file, object, required_by, library, version, symbol FROM check_problems WHERE check_id = ? ORDER BY seq LIMIT ?')
+      .all(checkId, limit) as { kind: string; severity: string; message: string; file: string; object: string; required_by: string; library: string; version: string; symbol: string }[];
+    return rows.map((r) => ({ kind: r.kind, severity: r.severity, message: r.message, file: r.file, object: r.object, requiredBy: r.required_by, library: r.library, version: r.version, symbol: r.symbol }));
+  }
+
+  private resultOf(row: CheckRow, hostName: string, digest: string, problemLimit: number): CheckResult {
+    return {
+      bundleDigest: digest,
+      host: hostName,
+      kind: row.kind,
+      runs: row.runs === 1,
+      loads: row.loads === 1,
+      problems: this.problemsOf(row.id, problemLimit),
+      filesChecked: row.files_checked,
+      glibcFloor: row.glibc_floor ?? '',
+      smokeRan: row.smoke_ran === 1,
+      smokeExit: row.smoke_exit,
+      smokeOutput: row.smoke_output,
+      checkedAt: row.checked_at,
+      inventorySha256: row.inventory_sha256 ?? '',
+    };
+  }
+
+  check(bundle: StoredBundle, host: StoredHost, kind: CheckKind, problemLimit = 1_000_000): CheckResult | null {
+    const row = this.db.prepare(`SELECT c.*, i.sha256 AS inventory_sha256 FROM checks c LEFT JOIN inventories i ON i.id = c.inventory_id
+      WHERE c.bundle_id = ? AND c.host_id = ? AND c.kind = ?`).get(bundle.id, host.id, kind) as CheckRow | undefined;
+    return row === undefined ? null : this.resultOf(row, host.name, bundle.digest, problemLimit);
+  }
+
+  /**
+   * Every host with its results for one bundle, both kinds, in one pass: what `pyrelo compat`
+   * needs. Problems are read only for failing results and only the first few.
+   */
+  resultsForBundle(bundle: StoredBundle, problemLimit: number, isConnected: (name: string) => boolean): { host: StoredHost; predicted: CheckResult | null; verified: CheckResult | null }[] {
+    const hosts = this.hosts(isConnected);
+    const rows = this.db.prepare(`SELECT c.*, i.sha256 AS inventory_sha256 FROM checks c LEFT JOIN inventories i ON i.id = c.inventory_id WHERE c.bundle_id = ?`).all(bundle.id) as CheckRow[];
+    const byHost = new Map<number, { predicted?: CheckRow; verified?: CheckRow }>();
+    for (const row of rows) {
+      const entry = byHost.get(row.host_id) ?? {};
+      entry[row.kind] = row;
+      byHost.set(row.host_id, entry);
+    }
+    return hosts.map((host) => {
+      const entry = byHost.get(host.id) ?? {};
+      const read = (row: CheckRow | undefined): CheckResult | null =>
+        row === undefined ? null : this.resultOf(row, host.name, bundle.digest, row.runs === 1 ? problemLimit : problemLimit);
+      return { host, predicted: read(entry.predicted), verified: read(entry.verified) };
+    });
+  }
+
+  /** Per bundle: how many hosts of a distro it runs on (verified) or is predicted to run on. */
+  bundlesForDistro(distroId: string, distroVersion: string): { bundleId: number; verified: number; predicted: number; hosts: number }[] {
+    return this.db.prepare(`
+      SELECT c.bundle_id AS bundleId,
+             count(DISTINCT CASE WHEN c.kind = 'verified' AND c.runs = 1 THEN c.host_id END) AS verified,
+             count(DISTINCT CASE WHEN c.kind = 'predicted' AND c.runs = 1 THEN c.host_id END) AS predicted,
+             count(DISTINCT c.host_id) AS hosts
+      FROM checks c JOIN hosts h ON h.id = c.host_id
+      WHERE h.distro_id = ? AND h.distro_version = ?
+      GROUP BY c.bundle_id`).all(distroId, distroVersion) as { bundleId: number; verified: number; predicted: number; hosts: number }[];
+  }
+
+  // --- enrollment tokens -------------------------------------------------------------------
+
+  addEnrollToken(tokenSha256: string, host: string, expiresAt: string): void {
+    this.db.prepare('INSERT INTO enroll_tokens (token_sha256, host, expires_at) VALUES (?, ?, ?)').run(tokenSha256, host, expiresAt);
+  }
+
+  /** Marks a token used and returns its host; null when unknown, used or expired. */
+  consumeEnrollToken(tokenSha256: string): string | null {
+    return this.db.transaction(() => {
+      const row = this.db.prepare('SELECT host, expires_at, used_at FROM enroll_tokens WHERE token_sha256 = ?').get(tokenSha256) as { host: string; expires_at: string; used_at: string | null } | undefined;
+      if (row === undefined || row.used_at !== null || row.expires_at < now()) return null;
+      this.db.prepare('UPDATE enroll_tokens SET used_at = ? WHERE token_sha256 = ?').run(now(), tokenSha256);
+      return row.host;
+    })();
+  }
+}
+
+/** Host names become certificate common names and file names: keep them plain. */
+export function checkHostName(name: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/.test(name)) {
+    throw new DatabaseInputError(`host name ${JSON.stringify(name)}`, 'use letters, digits, ".", "_" and "-" (starting with a letter or digit)');
+  }
+}

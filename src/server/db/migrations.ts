@@ -1,0 +1,107 @@
+// Versioned schema migrations. PRAGMA user_version holds how many have run; each runs in its own
+// transaction, so a crash mid-migration leaves the previous version intact. Append, never edit.
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: hosts, deduplicated inventories, bundles, check results and their problems.
+  `
+  CREATE TABLE inventories (
+    id INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL UNIQUE,          -- of the uncompressed JSON: many hosts share one
+    body BLOB NOT NULL,                   -- gzip'd pyrelo-inventory/1 JSON
+    size INTEGER NOT NULL,
+    stored_at TEXT NOT NULL
+  );
+  CREATE TABLE hosts (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    distro_id TEXT NOT NULL DEFAULT '',
+    distro_version TEXT NOT NULL DEFAULT '',
+    arch TEXT NOT NULL DEFAULT '',
+    kernel TEXT NOT NULL DEFAULT '',
+    libc_kind TEXT NOT NULL DEFAULT '',
+    libc_version TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL CHECK (source IN ('agent', 'import', 'manual')),
+    inventory_id INTEGER REFERENCES inventories(id),
+    inventory_version INTEGER NOT NULL DEFAULT 0,
+    last_seen TEXT,
+    added_at TEXT NOT NULL
+  );
+  CREATE INDEX hosts_distro ON hosts(distro_id, distro_version);
+  -- Every inventory a host ever had, numbered; the host row points at the latest.
+  CREATE TABLE host_inventories (
+    host_id INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    inventory_id INTEGER NOT NULL REFERENCES inventories(id),
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (host_id, version)
+  );
+  CREATE TABLE bundles (
+    id INTEGER PRIMARY KEY,
+    digest TEXT NOT NULL UNIQUE,          -- sha256 of the packed archive
+    name TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    libc TEXT NOT NULL,
+    glibc_floor TEXT,
+    kernel_floor TEXT,
+    python_version TEXT NOT NULL DEFAULT '',
+    archive_name TEXT NOT NULL,
+    manifest TEXT NOT NULL,               -- pyrelo.json as stored in the bundle
+    added_at TEXT NOT NULL
+  );
+  CREATE INDEX bundles_name ON bundles(name);
+  -- What each ELF file of a bundle needs, from its manifest.
+  CREATE TABLE bundle_elf_needs (
+    bundle_id INTEGER NOT NULL REFERENCES bundles(id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    needed TEXT NOT NULL,                 -- JSON list of sonames
+    versions TEXT NOT NULL,               -- JSON {soname: [versions]}
+    PRIMARY KEY (bundle_id, path)
+  );
+  -- The latest result of each kind per bundle x host.
+  CREATE TABLE checks (
+    id INTEGER PRIMARY KEY,
+    bundle_id INTEGER NOT NULL REFERENCES bundles(id) ON DELETE CASCADE,
+    host_id INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('predicted', 'verified')),
+    runs INTEGER NOT NULL,
+    loads INTEGER NOT NULL,
+    files_checked INTEGER NOT NULL,
+    glibc_floor TEXT,
+    smoke_ran INTEGER NOT NULL DEFAULT 0,
+    smoke_exit INTEGER NOT NULL DEFAULT 0,
+    smoke_output TEXT NOT NULL DEFAULT '',
+    inventory_id INTEGER REFERENCES inventories(id),
+    checked_at TEXT NOT NULL,
+    UNIQUE (bundle_id, host_id, kind)
+  );
+  CREATE INDEX checks_host ON checks(host_id);
+  CREATE TABLE check_problems (
+    check_id INTEGER NOT NULL REFERENCES checks(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    message TEXT NOT NULL,
+    file TEXT NOT NULL,
+    object TEXT NOT NULL,
+    required_by TEXT NOT NULL DEFAULT '',
+    library TEXT NOT NULL DEFAULT '',
+    version TEXT NOT NULL DEFAULT '',
+    symbol TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (check_id, seq)
+  );
+  -- Reports an agent sent and the server acknowledged: a re-sent report is stored once.
+  CREATE TABLE agent_reports (
+    report_id TEXT PRIMARY KEY,
+    host_id INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+    check_id INTEGER REFERENCES checks(id) ON DELETE SET NULL,
+    received_at TEXT NOT NULL
+  );
+  -- One-time enrollment tokens, stored as sha256 so the database never holds a usable token.
+  CREATE TABLE enroll_tokens (
+    token_sha256 TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    used_at TEXT
+  );
+  `,
+];

@@ -1,0 +1,31 @@
+// Enrollment: an agent without a certificate presents a one-time token (created with
+// `pyrelo hosts token NAME`) and its public key; it gets a client certificate for the token's
+// host and the CA certificate. The token is stored only as its sha256 and works once.
+
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { CompatDatabase } from './db/database.js';
+import { signAgentKey, type Pki } from './pki.js';
+import { grpcError } from './agent-hub.js';
+import { tokenHash } from './control-service.js';
+import type { EnrollRequest, EnrollResponse } from '../proto/types.js';
+
+export function enrollmentHandlers(db: CompatDatabase, pki: Pki, log: Logger): grpc.UntypedServiceImplementation {
+  return {
+    Enroll: (call: grpc.ServerUnaryCall<EnrollRequest, EnrollResponse>, callback: grpc.sendUnaryData<EnrollResponse>) => {
+      const host = db.consumeEnrollToken(tokenHash(call.request.token));
+      if (host === null) {
+        log.warn({ peer: call.getPeer() }, 'enrollment refused: unknown, used or expired token');
+        callback(grpcError(grpc.status.PERMISSION_DENIED, 'enrollment token unknown, already used or expired'));
+        return;
+      }
+      signAgentKey(pki, call.request.publicKeyPem, host)
+        .then((certificatePem) => {
+          db.addHost(host, 'agent');
+          log.info({ host, peer: call.getPeer() }, 'agent enrolled');
+          callback(null, { host, certificatePem, caCertificatePem: pki.caCert.toString('utf8') });
+        })
+        .catch((error: Error) => callback(grpcError(grpc.status.INVALID_ARGUMENT, error.message)));
+    },
+  };
+}

@@ -1,0 +1,65 @@
+// Inventories arriving from agents and from `pyrelo hosts import`: bounded in size, gunzipped,
+// parsed, validated, then stored once per content hash. A malformed one is refused with an error
+// naming what is wrong; nothing of it is stored.
+
+import { createHash } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { InventoryFormatError, validateInventory } from '../inventory/read.js';
+import type { Inventory } from '../inventory/format.js';
+import type { CompatDatabase, HostFacts } from './db/database.js';
+
+export const MAX_INVENTORY_JSON_BYTES = 256 * 1024 * 1024;
+
+export interface ParsedInventory {
+  readonly inventory: Inventory;
+  readonly sha256: string;
+  readonly gzipped: Buffer;
+  readonly size: number;
+}
+
+export function parseInventoryBytes(bytes: Buffer, source: string): ParsedInventory {
+  const gzipped = bytes[0] === 0x1f && bytes[1] === 0x8b;
+  let json: Buffer;
+  try {
+    json = gzipped ? gunzipSync(bytes, { maxOutputLength: MAX_INVENTORY_JSON_BYTES }) : bytes;
+  } catch (error) {
+    throw new InventoryFormatError(source, '(gzip)', (error as Error).message);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(json.toString('utf8'));
+  } catch (error) {
+    throw new InventoryFormatError(source, '(JSON)', (error as Error).message);
+  }
+  const inventory = validateInventory(value, source);
+  return { inventory, sha256: createHash('sha256').update(json).digest('hex'), gzipped: gzipped ? bytes : gzipSync(json, { level: 6 }), size: json.length };
+}
+
+export function factsOf(inventory: Inventory): HostFacts {
+  const { host } = inventory;
+  return {
+    distroId: host.osRelease?.id ?? '',
+    distroVersion: host.osRelease?.versionId ?? '',
+    arch: host.arch,
+    kernel: host.kernelRelease,
+    libcKind: host.libc.kind,
+    libcVersion: host.libc.version ?? '',
+  };
+}
+
+/** Parsed inventories by id, a few at a time: predictions for many bundles reuse one. */
+export class InventoryCache {
+  private readonly entries = new Map<number, Inventory>();
+
+  constructor(private readonly db: CompatDatabase, private readonly capacity = 8) {}
+
+  get(inventoryId: number): Inventory {
+    let inventory = this.entries.get(inventoryId);
+    if (inventory === undefined) {
+      inventory = parseInventoryBytes(this.db.inventoryBody(inventoryId), `stored inventory ${inventoryId}`).inventory;
+      if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
+      this.entries.set(inventoryId, inventory);
+    }
+    return inventory;
+  }
+}

@@ -1,0 +1,107 @@
+// `pyrelo server`: three gRPC listeners over one database and bundle store.
+//   - agents (mutual TLS, --listen): the agent hub;
+//   - enrollment (server-only TLS, --enroll-listen): token + public key -> client certificate;
+//   - control (a unix socket in the data folder, mode 0600): the CLI.
+// Stopping (SIGTERM, SIGINT) stops accepting, lets calls in progress finish for a moment, ends
+// the agents' streams (they reconnect to the next server), and closes the database.
+
+import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { pyreloV1 } from '../proto/load.js';
+import { CompatDatabase } from './db/database.js';
+import { BundleStore } from './bundle-store.js';
+import { Predictor } from './predictor.js';
+import { AgentHub } from './agent-hub.js';
+import { ControlService } from './control-service.js';
+import { enrollmentHandlers } from './enrollment.js';
+import { loadPki } from './pki.js';
+import type { ServerSettings } from './settings.js';
+
+export interface RunningServer {
+  readonly db: CompatDatabase;
+  readonly hub: AgentHub;
+  /** host:port actually bound (port 0 picks a free one). */
+  readonly agentAddress: string;
+  readonly enrollAddress: string;
+  readonly controlAddress: string;
+  stop(graceMs?: number): Promise<void>;
+}
+
+export function databasePath(dataDir: string): string {
+  return join(dataDir, 'compat.sqlite');
+}
+
+function bind(server: grpc.Server, address: string, credentials: grpc.ServerCredentials): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, credentials, (error, port) => (error ? reject(new Error(`cannot listen on ${address}: ${error.message}`)) : resolve(port)));
+  });
+}
+
+function withPort(address: string, port: number): string {
+  if (address.startsWith('unix:')) return address;
+  return address.replace(/:\d+$/, `:${port}`);
+}
+
+export async function startServer(settings: ServerSettings, log: Logger): Promise<RunningServer> {
+  mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
+  const pki = loadPki(settings.dataDir);
+  const db = new CompatDatabase(databasePath(settings.dataDir));
+  const store = new BundleStore(join(settings.dataDir, 'bundles'));
+  const predictor = new Predictor(db, store, log.child({ part: 'predictor' }));
+  const hub = new AgentHub(db, store, predictor, log.child({ part: 'hub' }));
+  const control = new ControlService(db, store, predictor, hub, log.child({ part: 'control' }), 16 * 1024 * 1024 * 1024);
+  const proto = pyreloV1();
+  const limits = {
+    'grpc.max_receive_message_length': settings.maxMessageBytes,
+    'grpc.max_send_message_length': settings.maxMessageBytes,
+    // Find agents whose connection died without a FIN (NAT timeouts, pulled cables).
+    'grpc.keepalive_time_ms': settings.heartbeatSeconds * 2000,
+    'grpc.keepalive_timeout_ms': 10_000,
+    'grpc.keepalive_permit_without_calls': 1,
+    'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+  };
+
+  const agentServer = new grpc.Server(limits);
+  agentServer.addService(proto.AgentHub.service, hub.handlers());
+  const enrollServer = new grpc.Server(limits);
+  enrollServer.addService(proto.Enrollment.service, enrollmentHandlers(db, pki, log.child({ part: 'enroll' })));
+  const controlServer = new grpc.Server(limits);
+  controlServer.addService(proto.Control.service, control.handlers());
+
+  const keyPair = [{ private_key: pki.serverKey, cert_chain: pki.serverCert }];
+  const servers = [agentServer, enrollServer, controlServer];
+  try {
+    const agentPort = await bind(agentServer, settings.listen, grpc.ServerCredentials.createSsl(pki.caCert, keyPair, true));
+    const enrollPort = await bind(enrollServer, settings.enrollListen, grpc.ServerCredentials.createSsl(null, keyPair, false));
+    const socket = settings.control.startsWith('unix:') ? settings.control.slice('unix:'.length) : null;
+    if (socket !== null && existsSync(socket)) rmSync(socket); // left by a server that was killed
+    const controlPort = await bind(controlServer, settings.control, grpc.ServerCredentials.createInsecure());
+    if (socket !== null) chmodSync(socket, 0o600);
+    const running: RunningServer = {
+      db,
+      hub,
+      agentAddress: withPort(settings.listen, agentPort),
+      enrollAddress: withPort(settings.enrollListen, enrollPort),
+      controlAddress: withPort(settings.control, controlPort),
+      stop: async (graceMs = 5_000) => {
+        await Promise.all(servers.map((server) => new Promise<void>((resolve) => {
+          const timer = setTimeout(() => { server.forceShutdown(); resolve(); }, graceMs);
+          server.tryShutdown(() => { clearTimeout(timer); resolve(); });
+          // Agents' streams never end on their own: end them now rather than after the grace.
+          if (server === agentServer) setImmediate(() => server.forceShutdown());
+        })));
+        db.close();
+        if (socket !== null) rmSync(socket, { force: true });
+        log.info('server stopped');
+      },
+    };
+    log.info({ agents: running.agentAddress, enroll: running.enrollAddress, control: running.controlAddress, data: settings.dataDir, schema: db.schemaVersion }, 'server listening');
+    return running;
+  } catch (error) {
+    for (const server of servers) server.forceShutdown();
+    db.close();
+    throw error;
+  }
+}

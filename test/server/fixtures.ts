@@ -1,0 +1,62 @@
+// Small real bundles and a server on loopback for the compatibility service's tests.
+//   host-libc: bin/python3 is a C program built here against this machine's glibc (2.36): it needs
+//     GLIBC_2.34, so it loads on bookworm and trixie and not on bullseye;
+//   static: the same program linked statically, which loads everywhere (the stand-in for a
+//     bundled-libc bundle until the builder's own bundles are used here).
+// Their "python" prints a line and exits 0, so the default smoke command succeeds.
+
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { execa } from 'execa';
+import { listBundleFiles } from '../../src/bundle/file-list.js';
+import { writeManifest } from '../../src/bundle/manifest.js';
+import { packBundle } from '../../src/bundle/pack.js';
+import { createLogger, type Logger } from '../../src/server/log.js';
+import { resolveSettings } from '../../src/server/settings.js';
+import { initPki } from '../../src/server/pki.js';
+import { startServer, type RunningServer } from '../../src/server/server.js';
+
+export async function makeBundle(work: string, name: string, kind: 'host-libc' | 'static'): Promise<string> {
+  const root = join(work, name);
+  mkdirSync(join(root, 'bin'), { recursive: true });
+  const source = join(work, `${name}.c`);
+  writeFileSync(source, '#include <stdio.h>\nint main(void) { puts("3.11.9"); return 0; }\n');
+  await execa('gcc', ['-O1', ...(kind === 'static' ? ['-static'] : []), '-o', join(root, 'bin', 'python3'), source]);
+  writeManifest(root, {
+    format: 'pyrelo-bundle/1', name, python: { version: '3.11.9', executable: 'bin/python3', packages: [] },
+    libc: kind === 'static' ? 'bundle' : 'host', glibcFloor: kind === 'static' ? null : '2.34', kernelFloor: '3.2.0',
+    entryPoints: {}, steps: [], slimmed: [], grafted: [],
+    elf: [{ path: 'bin/python3', needed: kind === 'static' ? [] : ['libc.so.6'], versions: kind === 'static' ? {} : { 'libc.so.6': ['GLIBC_2.34', 'GLIBC_2.2.5'] }, runpath: null }],
+    files: listBundleFiles(root),
+  });
+  const archive = join(work, `${name}.tar.gz`);
+  await packBundle(root, archive);
+  return archive;
+}
+
+/** A log sink the tests can read (and grep for secrets). */
+export class LogCapture extends Writable {
+  text = '';
+  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
+    this.text += chunk.toString();
+    done();
+  }
+}
+
+export interface TestServer {
+  readonly dir: string;
+  readonly server: RunningServer;
+  readonly logs: LogCapture;
+  readonly log: Logger;
+}
+
+export async function startTestServer(dir = mkdtempSync(join(tmpdir(), 'pyrelo-server-test-'))): Promise<TestServer> {
+  const settings = resolveSettings({ dataDir: dir, listen: '127.0.0.1:0', enrollListen: '127.0.0.1:0', control: `unix:${join(dir, 'control.sock')}`, logLevel: 'debug' }, {});
+  await initPki(dir).catch((error: Error) => { if (!/exists already/.test(error.message)) throw error; });
+  const logs = new LogCapture();
+  const log = createLogger('pyrelo-server', 'debug', logs);
+  const server = await startServer(settings, log);
+  return { dir, server, logs, log };
+}

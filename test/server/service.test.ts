@@ -1,0 +1,259 @@
+// The compatibility service over real gRPC on loopback with a real SQLite file: control commands,
+// bundle upload and predictions, agent enrollment, mutual TLS, a verified run, refused forgeries
+// and malformed input, resumable transfers, and logs without secrets.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { createReadStream, existsSync, readdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import * as grpc from '@grpc/grpc-js';
+import { ControlClient } from '../../src/client/control-client.js';
+import { collectInventory } from '../../src/inventory/collect.js';
+import { pyreloV1 } from '../../src/proto/load.js';
+import type { AgentMessage, BundleInfo, CheckResponse, CompatResponse, EnrollToken, HostInfo, HostList, ServerMessage } from '../../src/proto/types.js';
+import { AgentState } from '../../src/agent/state.js';
+import { enroll } from '../../src/agent/enroll.js';
+import { AgentDaemon } from '../../src/agent/daemon.js';
+import { fetchBundle } from '../../src/agent/transfer.js';
+import { createLogger } from '../../src/server/log.js';
+import { initPki, loadPki, signAgentKey } from '../../src/server/pki.js';
+import { LogCapture, makeBundle, startTestServer, type TestServer } from './fixtures.js';
+import type { BundleChunk } from '../../src/proto/types.js';
+
+let ts: TestServer;
+let control: ControlClient;
+let work: string;
+let hostLibc: string;
+let staticBundle: string;
+let inventoryJson: Buffer;
+const agentLogs = new LogCapture();
+const secrets: string[] = [];
+
+async function upload(archive: string): Promise<BundleInfo> {
+  return new Promise<BundleInfo>((resolve, reject) => {
+    const call = (control.client as unknown as { AddBundle(cb: (e: grpc.ServiceError | null, v: BundleInfo) => void): grpc.ClientWritableStream<BundleChunk> })
+      .AddBundle((error, value) => (error === null ? resolve(value) : reject(error)));
+    let offset = 0;
+    createReadStream(archive).on('data', (data) => {
+      call.write({ digest: '', offset, totalSize: 0, data: data as Buffer, name: 'x.tar.gz' });
+      offset += (data as Buffer).length;
+    }).on('end', () => call.end());
+  });
+}
+
+async function enrolledAgent(name: string): Promise<AgentState> {
+  const token = await control.call<EnrollToken>('CreateEnrollToken', { name });
+  secrets.push(token.token);
+  const state = new AgentState(join(work, `agent-${name}`));
+  await enroll(state, ts.server.enrollAddress, token.token, readFileSync(join(ts.dir, 'pki', 'ca.crt')));
+  secrets.push(readFileSync(state.keyFile, 'utf8').split('\n').slice(1, -2).join(''));
+  return state;
+}
+
+function rawClient(credentials: grpc.ChannelCredentials): grpc.Client {
+  return new (pyreloV1().AgentHub)(ts.server.agentAddress, credentials);
+}
+
+/** Opens a stream, sends `messages`, and returns the status it ended with and what came back. */
+function converse(client: grpc.Client, messages: AgentMessage[]): Promise<{ code: number; details: string; received: ServerMessage[] }> {
+  return new Promise((resolve) => {
+    const stream = (client as unknown as { Connect(): grpc.ClientDuplexStream<AgentMessage, ServerMessage> }).Connect();
+    const received: ServerMessage[] = [];
+    stream.on('data', (m: ServerMessage) => received.push(m));
+    stream.on('error', (e: grpc.ServiceError) => resolve({ code: e.code, details: e.details, received }));
+    stream.on('end', () => resolve({ code: 0, details: '', received }));
+    for (const m of messages) stream.write(m);
+    setTimeout(() => stream.end(), 1500);
+  });
+}
+
+function waitFor<T>(check: () => T | undefined | null | false, timeoutMs = 30_000): Promise<T> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const tick = (): void => {
+      const value = check();
+      if (value) resolve(value);
+      else if (Date.now() - started > timeoutMs) reject(new Error('timed out waiting'));
+      else setTimeout(tick, 50);
+    };
+    tick();
+  });
+}
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), 'pyrelo-service-test-'));
+  ts = await startTestServer(join(work, 'server'));
+  control = new ControlClient(ts.server.controlAddress);
+  hostLibc = await makeBundle(work, 'app-host-libc', 'host-libc');
+  staticBundle = await makeBundle(work, 'app-static', 'static');
+  inventoryJson = Buffer.from(JSON.stringify(collectInventory('/')));
+  secrets.push(readFileSync(join(ts.dir, 'pki', 'ca.key'), 'utf8').split('\n').slice(1, -2).join(''));
+});
+
+after(async () => {
+  control?.close();
+  await ts?.server.stop(500);
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('control service', () => {
+  test('hosts add, list, show, remove; unknown and bad names are refused with a clear error', async () => {
+    const added = await control.call<HostInfo>('AddHost', { name: 'web-1' });
+    assert.equal(added.name, 'web-1');
+    assert.equal(added.source, 'manual');
+    const { hosts } = await control.call<HostList>('ListHosts', {});
+    assert.ok(hosts.some((h) => h.name === 'web-1'));
+    await assert.rejects(control.call('ShowHost', { name: 'nope' }), /host nope: not known/);
+    await assert.rejects(control.call('AddHost', { name: '../etc' }), /host name "..\/etc": use letters/);
+    await control.call('RemoveHost', { name: 'web-1' });
+    await assert.rejects(control.call('ShowHost', { name: 'web-1' }), /not known/);
+  });
+
+  test('an imported inventory is stored once however many hosts share it, versioned per host', async () => {
+    const a = await control.call<HostInfo>('ImportInventory', { name: 'site-a', inventory: gzipSync(inventoryJson) });
+    const b = await control.call<HostInfo>('ImportInventory', { name: 'site-b', inventory: inventoryJson });
+    assert.equal(a.distroId, JSON.parse(inventoryJson.toString()).host.osRelease.id);
+    assert.equal(a.inventorySha256, b.inventorySha256);
+    assert.equal(a.inventoryVersion, 1);
+    assert.equal(ts.server.db.inventoryCount(), 1);
+    const again = await control.call<HostInfo>('ImportInventory', { name: 'site-a', inventory: inventoryJson });
+    assert.equal(again.inventoryVersion, 1, 'the same inventory again is not a new version');
+  });
+
+  test('a malformed inventory is refused naming the problem; the server goes on serving', async () => {
+    await assert.rejects(control.call('ImportInventory', { name: 'bad', inventory: Buffer.from('{"format":"pyrelo-inventory/1"}') }), /host: missing or not an object/);
+    await assert.rejects(control.call('ImportInventory', { name: 'bad', inventory: Buffer.from([0x1f, 0x8b, 1, 2, 3]) }), /\(gzip\)/);
+    await assert.rejects(control.call('ImportInventory', { name: 'bad', inventory: Buffer.from('not json') }), /\(JSON\)/);
+    const { hosts } = await control.call<HostList>('ListHosts', {});
+    assert.ok(!hosts.some((h) => h.name === 'bad'));
+  });
+
+  test('a bundle upload is stored by digest and predicted on every host with an inventory', async () => {
+    const info = await upload(hostLibc);
+    assert.equal(info.name, 'app-host-libc');
+    assert.match(info.digest, /^[0-9a-f]{64}$/);
+    assert.equal(info.glibcFloor, '2.34');
+    const compat = await control.call<CompatResponse>('Compat', { bundle: 'app-host-libc' });
+    const siteA = compat.hosts.find((h) => h.host.name === 'site-a');
+    assert.equal(siteA?.verdict, 'predicted', 'built on this host, it loads on this host\'s inventory');
+    await assert.rejects(control.call('Compat', { bundle: 'nope' }), /bundle nope: no such bundle/);
+  });
+
+  test('a damaged archive is refused and nothing is stored', async () => {
+    const bad = join(work, 'damaged.tar.gz');
+    const bytes = readFileSync(staticBundle);
+    writeFileSync(bad, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    await assert.rejects(upload(bad), /corrupt or truncated|does not match/);
+    const list = await control.call<{ bundles: BundleInfo[] }>('ListBundles', {});
+    assert.equal(list.bundles.length, 1);
+  });
+});
+
+describe('agents', () => {
+  let daemon: AgentDaemon | null = null;
+  after(() => daemon?.stop());
+
+  test('an enrolled agent connects, reports its inventory, and verifies a bundle on its host', async () => {
+    const state = await enrolledAgent('this-host');
+    daemon = new AgentDaemon(state, { server: ts.server.agentAddress, heartbeatSeconds: 1, minBackoffMs: 100, maxBackoffMs: 1000, inventoryRoot: '/', inventoryBytes: inventoryJson }, createLogger('agent', 'debug', agentLogs));
+    daemon.start();
+    await waitFor(() => ts.server.hub.isConnected('this-host'));
+    const host = await control.call<HostInfo>('ShowHost', { name: 'this-host' });
+    assert.equal(host.connected, true);
+    assert.equal(host.inventoryVersion, 1);
+    const answer = await control.call<CheckResponse>('Check', { bundle: 'app-host-libc', host: 'this-host', verify: true, timeoutMs: 60_000 });
+    assert.equal(answer.note, '');
+    assert.equal(answer.predicted?.runs, true);
+    assert.equal(answer.verified?.runs, true, JSON.stringify(answer.verified));
+    assert.equal(answer.verified?.smokeRan, true);
+    assert.equal(answer.verified?.smokeExit, 0);
+    const compat = await control.call<CompatResponse>('Compat', { bundle: 'app-host-libc' });
+    const mine = compat.hosts.find((h) => h.host.name === 'this-host');
+    assert.equal(mine?.verdict, 'runs');
+    assert.equal(mine?.predictionAgrees, true);
+    await waitFor(() => readdirSync(state.sub('outbox')).length === 0, 5_000);
+  });
+
+  test('a token works once', async () => {
+    const token = await control.call<EnrollToken>('CreateEnrollToken', { name: 'once' });
+    secrets.push(token.token);
+    const ca = readFileSync(join(ts.dir, 'pki', 'ca.crt'));
+    await enroll(new AgentState(join(work, 'once-1')), ts.server.enrollAddress, token.token, ca);
+    await assert.rejects(enroll(new AgentState(join(work, 'once-2')), ts.server.enrollAddress, token.token, ca), /token unknown, already used or expired/);
+  });
+
+  test('no client certificate, or one from another CA: refused', async () => {
+    const ca = readFileSync(join(ts.dir, 'pki', 'ca.crt'));
+    const none = await converse(rawClient(grpc.credentials.createSsl(ca)), [{ body: 'hello', hello: { host: 'x', agentVersion: '', inventory: Buffer.alloc(0), inventorySha256: '' } }]);
+    assert.notEqual(none.code, 0);
+    assert.equal(none.received.length, 0);
+    const otherDir = join(work, 'other-ca');
+    const other = await initPki(otherDir);
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const forgedCert = await signAgentKey(loadPki(otherDir), publicKey.export({ type: 'spki', format: 'pem' }).toString(), 'this-host');
+    const forged = await converse(rawClient(grpc.credentials.createSsl(ca, Buffer.from(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()), Buffer.from(forgedCert))),
+      [{ body: 'hello', hello: { host: 'this-host', agentVersion: '', inventory: Buffer.alloc(0), inventorySha256: '' } }]);
+    assert.notEqual(forged.code, 0);
+    assert.equal(forged.received.length, 0);
+    assert.ok(other.caCert.length > 0);
+  });
+
+  test('an agent may speak only for its own host; malformed messages end only that stream', async () => {
+    const state = await enrolledAgent('honest');
+    const id = state.identity();
+    const client = rawClient(grpc.credentials.createSsl(id.ca, id.key, id.cert));
+    const hello = (host: string): AgentMessage => ({ body: 'hello', hello: { host, agentVersion: 't', inventory: Buffer.alloc(0), inventorySha256: '' } });
+    const wrongHello = await converse(client, [hello('this-host')]);
+    assert.equal(wrongHello.code, grpc.status.PERMISSION_DENIED);
+    assert.match(wrongHello.details, /certificate is for host honest/);
+    const digest = (await control.call<{ bundles: BundleInfo[] }>('ListBundles', {})).bundles[0]!.digest;
+    const forgedReport = await converse(client, [hello('honest'), { body: 'report', report: { reportId: 'r-1', orderId: '', error: '', result: {
+      bundleDigest: digest, host: 'this-host', kind: 'verified', runs: false, loads: false, problems: [], filesChecked: 1, glibcFloor: '', smokeRan: false, smokeExit: 0, smokeOutput: '', checkedAt: '', inventorySha256: '' } } }]);
+    assert.equal(forgedReport.code, grpc.status.PERMISSION_DENIED);
+    assert.match(forgedReport.details, /report is about "this-host"/);
+    assert.equal(ts.server.db.hasReport('r-1'), false);
+    const badInventory = await converse(client, [{ body: 'hello', hello: { host: 'honest', agentVersion: 't', inventory: Buffer.from('{"format":"nope"}'), inventorySha256: '' } }]);
+    assert.equal(badInventory.code, grpc.status.INVALID_ARGUMENT);
+    assert.match(badInventory.details, /format: expected "pyrelo-inventory\/1"/);
+    const noHello = await converse(client, [{ body: 'heartbeat', heartbeat: { sequence: 1, sentAt: '' } }]);
+    assert.equal(noHello.code, grpc.status.FAILED_PRECONDITION);
+    client.close();
+    // Everyone else is still served.
+    assert.equal(ts.server.hub.isConnected('this-host'), true);
+    const { hosts } = await control.call<HostList>('ListHosts', {});
+    assert.ok(hosts.length > 0);
+  });
+
+  test('an interrupted transfer resumes where it stopped and the bundle arrives intact', async () => {
+    const state = await enrolledAgent('fetcher');
+    const id = state.identity();
+    const client = rawClient(grpc.credentials.createSsl(id.ca, id.key, id.cert));
+    const big = await upload(staticBundle);
+    const part = join(state.sub('incoming'), `${big.digest}.part`);
+    // First attempt: stop after the first chunk, as a killed agent would.
+    await assert.rejects(fetchBundle(client, big.digest, state.sub('incoming'), state.sub('archives'), (p) => p.received < 256 * 1024), /interrupted at/);
+    const kept = existsSync(part) ? statSync(part).size : 0;
+    assert.ok(kept > 0 && kept < big.size, `a part of ${kept} of ${big.size} bytes is kept`);
+    let resumedAt = -1;
+    const archive = await fetchBundle(client, big.digest, state.sub('incoming'), state.sub('archives'), (p) => { resumedAt = p.resumedAt; });
+    assert.equal(resumedAt, kept);
+    assert.deepEqual(readFileSync(archive), readFileSync(staticBundle));
+    // A damaged part is detected by the digest and thrown away.
+    rmSync(archive);
+    writeFileSync(part, Buffer.alloc(1000, 7));
+    await assert.rejects(fetchBundle(client, big.digest, state.sub('incoming'), state.sub('archives')), /sha256 of the received/);
+    assert.equal(existsSync(part), false);
+    client.close();
+  });
+
+  test('no secret (token, private key) appears in the server or agent logs', () => {
+    const logs = ts.logs.text + agentLogs.text;
+    assert.ok(logs.length > 1000, 'there are logs to search');
+    for (const secret of secrets) {
+      for (let i = 0; i + 24 <= secret.length; i += 24) assert.ok(!logs.includes(secret.slice(i, i + 24)), 'a secret appears in a log line');
+    }
+  });
+});
