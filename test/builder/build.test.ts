@@ -14,28 +14,9 @@ import { listBundleElves } from '../../src/builder/bundle-elves.js';
 import { absoluteRunpathElements } from '../../src/builder/verify.js';
 import { main } from '../../src/client/cli.js';
 import { makeTempDir, removeDir } from '../support/fixtures.js';
-import { BASE_PREFIX, buildApp, buildSkipReason } from './shared-build.js';
+import { BASE_PREFIX, buildApp, buildSkipReason, smoke, type SmokeResult } from './shared-build.js';
 
 const TIMEOUT = 10 * 60_000;
-
-interface SmokeResult {
-  version: string;
-  prefix: string;
-  executable: string;
-  cwd: string;
-  yaml: string;
-  yaml_events: number;
-  fernet: string;
-  ssl: string;
-  child_exit: number;
-  child_stdout: string;
-}
-
-async function smoke(bundle: string, cwd: string, env: Record<string, string> = {}): Promise<SmokeResult> {
-  const r = await execa(join(bundle, 'bin', 'smoke'), [], { cwd, env: { PATH: '/usr/bin:/bin', ...env }, extendEnv: false, reject: false });
-  assert.equal(r.exitCode, 0, `smoke failed in ${cwd}:\n${r.stderr}`);
-  return JSON.parse(r.stdout) as SmokeResult;
-}
 
 /** Child environment lines that point into the bundle's library folders. */
 function leaksInto(bundle: string, envText: string): string[] {

@@ -1,10 +1,12 @@
 // One real build shared by the tests of a file (builds take seconds, not milliseconds): this
 // machine's CPython + the wheelhouse's yamlsmoke app (cryptography, cffi and a libyaml extension).
 
+import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, type BuildResult } from '../../src/builder/build.js';
 import { Progress } from '../../src/builder/progress.js';
+import { execa } from 'execa';
 import { BASE_PYTHON, ensureWheelhouse } from './wheelhouse.js';
 
 export const APP = 'yamlsmoke';
@@ -27,4 +29,24 @@ export async function buildApp(output: string, lines: string[] = [], libc: 'host
     project: APP, python: BASE_PYTHON, requirements: null, wheelhouse, libc, minGlibc: '2.17', entries: [ENTRY],
     slim: true, clear: false, prompt: null, withPip: true, output,
   }, new Progress((line) => lines.push(line)));
+}
+
+export interface SmokeResult {
+  version: string;
+  prefix: string;
+  executable: string;
+  cwd: string;
+  yaml: string;
+  yaml_events: number;
+  fernet: string;
+  ssl: string;
+  child_exit: number;
+  child_stdout: string;
+}
+
+/** Runs the smoke app of a bundle from cwd with a bare environment; its JSON line. */
+export async function smoke(bundle: string, cwd: string, env: Record<string, string> = {}): Promise<SmokeResult> {
+  const r = await execa(join(bundle, 'bin', 'smoke'), [], { cwd, env: { PATH: '/usr/bin:/bin', ...env }, extendEnv: false, reject: false });
+  assert.equal(r.exitCode, 0, `smoke failed in ${cwd}:\n${r.stderr}`);
+  return JSON.parse(r.stdout) as SmokeResult;
 }
