@@ -21,19 +21,31 @@ export class AddressMap {
   }
 
   /**
-   * Maps `vaddr`, requiring `size` bytes from it to lie in the file-backed part (p_filesz) of
-   * one PT_LOAD segment. Data past p_filesz is zero-fill in memory and has no bytes in the file.
-   * Errors name `field` (the address) or, when only the size overruns, `sizeField`.
+   * Maps `vaddr`, requiring `size` bytes from it to lie in the file-backed part (p_filesz) of a
+   * PT_LOAD segment, or of a run of segments that follow each other without a gap both in memory
+   * and in the file (patchelf, growing a non-PIE executable, puts the new .dynstr in a segment of
+   * its own right before the old first one, and the table runs on into it). Data past p_filesz is
+   * zero-fill in memory and has no bytes in the file. Errors name `field` (the address) or, when
+   * only the size overruns, `sizeField`.
    */
   map(vaddr: number, size: number, field: string, sizeField = field): MappedRange {
-    for (const p of this.loads) {
+    for (let i = 0; i < this.loads.length; i += 1) {
+      const p = this.loads[i]!;
       if (vaddr >= p.p_vaddr && vaddr - p.p_vaddr < p.p_filesz) {
-        const rel = vaddr - p.p_vaddr;
-        if (size > p.p_filesz - rel) {
+        const offset = p.p_offset + (vaddr - p.p_vaddr);
+        let end = p.p_offset + p.p_filesz;
+        let vend = p.p_vaddr + p.p_filesz;
+        for (let j = i + 1; offset + size > end && j < this.loads.length; j += 1) {
+          const next = this.loads[j]!;
+          if (next.p_vaddr !== vend || next.p_offset !== end) break;
+          end = next.p_offset + next.p_filesz;
+          vend = next.p_vaddr + next.p_filesz;
+        }
+        if (offset + size > end) {
           throw new ElfFormatError(this.file, sizeField, 'out-of-range',
             `0x${vaddr.toString(16)}+${size} runs past the end of its PT_LOAD segment`);
         }
-        return { offset: p.p_offset + rel, end: p.p_offset + p.p_filesz };
+        return { offset, end };
       }
     }
     // An empty table may sit exactly at a segment's end.
