@@ -1,6 +1,7 @@
 // What an agent does with a bundle on its own host: unpack it (every file checked against its
-// manifest), run the loader check on the live host, and, when every ELF file loads, the smoke
-// command. `runs` is true only when the smoke command succeeded: a verified "runs" is a real run.
+// manifest), run the loader check on the live host, then the smoke
+// command (also when the check says it will not load: what the real loader prints is the proof).
+// `runs` is true only when both agree it runs: a verified "runs" is a real run.
 
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -18,7 +19,7 @@ export async function unpackBundle(archive: string, bundlesDir: string, digest: 
 
 export async function verifyBundle(bundleDir: string, digest: string, host: string = hostname()): Promise<CheckResult> {
   const result = checkBundleHere(bundleDir, { digest, host });
-  if (!result.loads) return { ...result, runs: false };
+  // Run it even when the check says it will not load: the real loader's own message is the proof.
   const smoke = await runSmoke(bundleDir);
-  return { ...result, runs: smoke.exitCode === 0, smokeRan: true, smokeExit: smoke.exitCode, smokeOutput: smoke.output.split(`${bundleDir}/`).join('') };
+  return { ...result, runs: result.loads && smoke.exitCode === 0, smokeRan: true, smokeExit: smoke.exitCode, smokeOutput: smoke.output.split(`${bundleDir}/`).join('') };
 }
