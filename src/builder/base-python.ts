@@ -1,7 +1,8 @@
 // What the build needs to know about the base interpreter, asked from the interpreter itself.
 
-import { realpathSync } from 'node:fs';
-import { dirname, relative } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { ElfFile } from '../elf/elf-file.js';
 import { execa } from 'execa';
 import { BuildInputError } from './errors.js';
 
@@ -20,6 +21,8 @@ export interface BasePython {
   readonly purelib: string;
   /** LDLIBRARY (libpython3.11.so) when the build is shared, else null. */
   readonly sharedLibrary: string | null;
+  /** Where that library lies, relative to the prefix, when the interpreter really loads it. */
+  readonly sharedLibraryPath: string | null;
   readonly multiarch: string;
 }
 
@@ -32,8 +35,26 @@ print(json.dumps({
   "purelib": sysconfig.get_path("purelib", vars={"base": sys.base_prefix, "installed_base": sys.base_prefix}),
   "shared": sysconfig.get_config_var("Py_ENABLE_SHARED"), "ldlibrary": sysconfig.get_config_var("LDLIBRARY"),
   "multiarch": sysconfig.get_config_var("MULTIARCH") or "", "implementation": sys.implementation.name,
+  "libdir": sysconfig.get_config_var("LIBDIR") or "",
 }))
 `;
+
+/**
+ * Debian builds libpython3.x.so but links its interpreter statically: only a library the
+ * interpreter names in DT_NEEDED is part of the base.
+ */
+function sharedLibraryPath(prefix: string, executable: string, info: Record<string, string | number | null>): string | null {
+  if (info.shared !== 1 || typeof info.ldlibrary !== 'string' || typeof info.libdir !== 'string') return null;
+  const elf = ElfFile.open(executable);
+  try {
+    const needed = elf.dynamic()?.needed ?? [];
+    if (!needed.some((n) => n.startsWith(String(info.ldlibrary)))) return null;
+  } finally {
+    elf.close();
+  }
+  const path = join(String(info.libdir), String(info.ldlibrary));
+  return existsSync(path) && realpathSync(path).startsWith(`${prefix}/`) ? relative(prefix, path) : null;
+}
 
 export async function inspectBasePython(python: string): Promise<BasePython> {
   const result = await execa(python, ['-I', '-c', PROBE], { reject: false });
@@ -53,6 +74,7 @@ export async function inspectBasePython(python: string): Promise<BasePython> {
     stdlib: relative(prefix, realpathSync(String(info.stdlib))),
     purelib: relative(prefix, String(info.purelib)),
     sharedLibrary: info.shared === 1 ? String(info.ldlibrary) : null,
+    sharedLibraryPath: sharedLibraryPath(prefix, executable, info),
     multiarch: String(info.multiarch),
   };
 }

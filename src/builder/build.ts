@@ -15,13 +15,14 @@ import { filesHoldingBuildPaths, scrubBuildPaths, BuildPathLeftError } from './b
 import { describeNeeds, listBundleElves } from './bundle-elves.js';
 import { slimBundle } from './slim.js';
 import { compileBytecode } from './compile.js';
-import { copyPrefix } from './copy-prefix.js';
+import { copyPrefix, isSharedSystemPrefix } from './copy-prefix.js';
 import { BuildInputError } from './errors.js';
 import { GRAFT_DIR, graftLibraries } from './graft.js';
 import { loadGraftPolicy } from './graft-policy.js';
 import { installApplication } from './install.js';
 import { parseEntryPoint, rewriteShebangs, writeActivate, writeEntryPoint, type EntryPoint } from './launchers.js';
 import { outputKind } from './output.js';
+import { ensurePythonFromSource } from './python-source.js';
 import { Progress } from './progress.js';
 import { applyRunpath, findProviders, plannedRunpath, stripDebug } from './runpath.js';
 import { writeRunInstaller } from './run-installer.js';
@@ -30,7 +31,10 @@ import { bundleGlibc, compareVersions } from './libc-bundle.js';
 
 export interface BuildOptions {
   readonly project: string | null;
-  readonly python: string;
+  /** The base interpreter; null with pythonSource. */
+  readonly python: string | null;
+  /** A CPython source tarball compiled (once, cached) into the base prefix instead of --python. */
+  readonly pythonSource?: string | null;
   readonly requirements: string | null;
   readonly wheelhouse: string | null;
   /** host: use the target's glibc; bundle: ship it; auto: ship it when the glibc floor exceeds minGlibc. */
@@ -51,6 +55,10 @@ export interface BuildResult {
 }
 
 function checkInputs(options: BuildOptions): void {
+  const source = options.pythonSource ?? null;
+  if (options.python !== null && source !== null) throw new BuildInputError('--python-source', 'cannot be combined with --python');
+  if (options.python === null && source === null) throw new BuildInputError('--python', 'required (or --python-source TARBALL)');
+  if (source !== null && !(existsSync(source) && statSync(source).isFile())) throw new BuildInputError(`--python-source ${source}`, 'no such file');
   if (options.requirements !== null && !existsSync(options.requirements)) throw new BuildInputError(`-r ${options.requirements}`, 'no such file');
   if (options.wheelhouse !== null && !(existsSync(options.wheelhouse) && statSync(options.wheelhouse).isDirectory())) {
     throw new BuildInputError(`--wheelhouse ${options.wheelhouse}`, 'no such folder');
@@ -75,7 +83,14 @@ async function patchAll(bundle: string, libraryDirs: readonly string[], policy: 
 export async function build(options: BuildOptions, progress = new Progress()): Promise<BuildResult> {
   checkInputs(options);
   const entries: EntryPoint[] = options.entries.map(parseEntryPoint);
-  const base = await inspectBasePython(options.python);
+  let python = options.python;
+  const extraBuildPaths: string[] = [];
+  if (python === null) {
+    const built = await progress.step('python-source', async () => ensurePythonFromSource(options.pythonSource!, progress));
+    python = built.python;
+    extraBuildPaths.push(built.sourceDir);
+  }
+  const base = await inspectBasePython(python);
   const policy = loadGraftPolicy();
   const output = resolve(options.output);
   const kind = outputKind(output);
@@ -83,7 +98,9 @@ export async function build(options: BuildOptions, progress = new Progress()): P
   const stage = `${output}.pyrelo-stage-${randomBytes(4).toString('hex')}`;
   const home = mkdtempSync(join(tmpdir(), 'pyrelo-build-home-'));
   const bundle = join(stage, 'bundle');
-  const buildPaths = [base.prefix, stage];
+  // A Python living in /usr shares its prefix with the whole system, where /usr/bin/env and the
+  // like are the target's paths too: there, only its own stdlib folder counts as a build path.
+  const buildPaths = [isSharedSystemPrefix(base.prefix) ? join(base.prefix, base.stdlib) : base.prefix, stage, ...extraBuildPaths];
   const interpreter = basename(base.executable);
   const prompt = options.prompt ?? entries[0]?.name ?? (options.project !== null ? basename(resolve(options.project)).replace(/\.(whl|tar\.gz|zip)$/, '') : 'bundle');
   progress.note(`base Python ${base.version} at ${base.prefix}; output ${output} (${kind})`);
@@ -92,7 +109,11 @@ export async function build(options: BuildOptions, progress = new Progress()): P
     await progress.step('copy', async () => {
       const copied = copyPrefix(base, bundle);
       // The bundled interpreter must load the bundle's libpython from the start (pip runs on it).
-      await execa('patchelf', ['--set-rpath', '$ORIGIN/../lib', join(bundle, base.executable)]);
+      // Strip it first: strip after patchelf can cut the string table patchelf moved out of the
+      // segments strip knows (observed on Debian's non-PIE python3.11: a broken interpreter).
+      const interpreterPath = join(bundle, base.executable);
+      await stripDebug([interpreterPath]);
+      await execa('patchelf', ['--set-rpath', '$ORIGIN/../lib', interpreterPath]);
       return copied;
     });
     const installed = await progress.step('install', () => installApplication(bundle, base, {
@@ -101,7 +122,8 @@ export async function build(options: BuildOptions, progress = new Progress()): P
     let slimmed: SlimCategory[] = [];
     if (options.slim) slimmed = (await progress.step('slim', () => slimBundle(bundle, base))).categories;
     await progress.step('strip', async () => {
-      const elves = listBundleElves(bundle);
+      // The interpreter was stripped before its RUNPATH was set (copy step); never strip after patchelf.
+      const elves = listBundleElves(bundle).filter((e) => e.path !== join(bundle, base.executable));
       const archives = walkBundle(bundle).files.filter((f) => f.endsWith('.a')).map((f) => join(bundle, f)); // --no-slim keeps them
       await stripDebug([...elves.map((e) => e.path), ...archives]);
       return { summary: `stripped debug symbols from ${elves.length} ELF files${archives.length > 0 ? ` and ${archives.length} static libraries` : ''}` };

@@ -13,10 +13,21 @@ export interface CopyResult {
   readonly bytes: number;
 }
 
+/**
+ * A prefix Python shares with the rest of the system (Debian's python3.11 lives in /usr): only
+ * Python's own parts are copied from it, never the whole of /usr.
+ */
+export function isSharedSystemPrefix(prefix: string): boolean {
+  return prefix === '/usr' || prefix === '/usr/local' || prefix === '/';
+}
+
 export function copyPrefix(base: BasePython, bundle: string): CopyResult {
   let files = 0;
   let bytes = 0;
-  const skip = new Set([base.purelib, 'bin']);
+  // Debian keeps its own packages beside the stdlib (dist-packages): the application's go elsewhere.
+  // EXTERNALLY-MANAGED (PEP 668) is the distribution's claim on its own Python, not the bundle's.
+  const skip = new Set([base.purelib, 'bin', `${base.stdlib}/dist-packages`, `${base.stdlib}/site-packages`,
+    `${base.stdlib}/EXTERNALLY-MANAGED`]);
   const copy = (rel: string): void => {
     const from = join(base.prefix, rel);
     const to = join(bundle, rel);
@@ -40,7 +51,13 @@ export function copyPrefix(base: BasePython, bundle: string): CopyResult {
       bytes += stat.size;
     }
   };
-  copy('');
+  if (isSharedSystemPrefix(base.prefix)) {
+    mkdirSync(join(bundle, dirname(base.stdlib)), { recursive: true });
+    copy(base.stdlib);
+    if (base.sharedLibrary !== null && base.sharedLibraryPath !== null) copy(base.sharedLibraryPath);
+  } else {
+    copy('');
+  }
   // site-packages starts empty except for its README; bin/ holds the interpreter and its names.
   mkdirSync(join(bundle, base.purelib), { recursive: true });
   mkdirSync(join(bundle, 'bin'), { recursive: true });

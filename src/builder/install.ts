@@ -3,7 +3,7 @@
 // pip runs from ensurepip's wheel, so --without-pip bundles still install. pip's config files and
 // PIP_* variables of the build host are ignored (--isolated, a clean environment).
 
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { InstalledPackage } from '../bundle/manifest.js';
@@ -27,14 +27,26 @@ export function cleanEnv(home: string): Record<string, string> {
   return { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: home, LC_ALL: 'C.UTF-8', PYTHONNOUSERSITE: '1', PYTHONDONTWRITEBYTECODE: '1' };
 }
 
+/**
+ * The folder holding the pip wheel to install with: CPython's own ensurepip/_bundled, or, for
+ * Debian's python3.x whose ensurepip is unbundled, the wheels of python3-pip-whl.
+ */
+function pipWheelFolder(ensurepip: string): string {
+  for (const folder of [ensurepip, DEBIAN_PYTHON_WHEELS]) {
+    if (existsSync(folder) && readdirSync(folder).some((n) => n.startsWith('pip-') && n.endsWith('.whl'))) return folder;
+  }
+  throw new BuildInputError(ensurepip, `no pip wheel here nor in ${DEBIAN_PYTHON_WHEELS} (on Debian: apt-get install python3-pip-whl)`);
+}
+
+const DEBIAN_PYTHON_WHEELS = '/usr/share/python-wheels';
+
 export function bundledPython(bundle: string, base: BasePython): string {
   return join(bundle, base.executable);
 }
 
 export async function installApplication(bundle: string, base: BasePython, request: InstallRequest, home: string): Promise<InstallResult> {
-  const bundled = join(bundle, base.stdlib, 'ensurepip', '_bundled');
-  const pipWheel = readdirSync(bundled).find((n) => n.startsWith('pip-') && n.endsWith('.whl'));
-  if (pipWheel === undefined) throw new BuildInputError(bundled, 'no pip wheel in ensurepip/_bundled (the base Python was built without ensurepip)');
+  const bundled = pipWheelFolder(join(bundle, base.stdlib, 'ensurepip', '_bundled'));
+  const pipWheel = readdirSync(bundled).find((n) => n.startsWith('pip-') && n.endsWith('.whl'))!;
   const targets: string[] = [];
   if (request.withPip) targets.push('pip');
   if (request.requirements !== null) targets.push('-r', request.requirements);
