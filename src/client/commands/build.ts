@@ -1,4 +1,4 @@
-// `pyrelo build [PROJECT] --python PATH [-r FILE] [--wheelhouse DIR] [--libc host]
+// `pyrelo build [PROJECT] (--python PATH | --python-source TARBALL) [-r FILE] [--wheelhouse DIR] [--libc host]
 //   [--entry NAME=module:function]… [--no-slim] [--clear] [--prompt P] [--without-pip] -o OUTPUT`
 
 import { build } from '../../builder/build.js';
@@ -6,7 +6,9 @@ import { BuildInputError } from '../../builder/errors.js';
 import { BundleError } from '../../bundle/errors.js';
 
 export interface BuildCommandOptions {
-  readonly python: string;
+  readonly python?: string;
+  /** A CPython source tarball compiled (cached) into the base prefix; excludes python. */
+  readonly pythonSource?: string;
   readonly requirement?: string;
   readonly wheelhouse?: string;
   readonly libc: 'host' | 'bundle' | 'auto';
@@ -27,7 +29,8 @@ export async function runBuild(project: string | undefined, options: BuildComman
   try {
     result = await build({
     project: project ?? null,
-    python: options.python,
+    python: options.python ?? null,
+    pythonSource: options.pythonSource ?? null,
     requirements: options.requirement ?? null,
     wheelhouse: options.wheelhouse ?? null,
     libc: options.libc,
