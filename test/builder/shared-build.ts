@@ -23,10 +23,11 @@ export function buildSkipReason(): string | undefined {
   return undefined;
 }
 
-export async function buildApp(output: string, lines: string[] = [], libc: 'host' | 'bundle' | 'auto' = 'host'): Promise<BuildResult> {
+/** The smoke app bundled with this machine's CPython, or with one compiled from pythonSource (a tarball). */
+export async function buildApp(output: string, lines: string[] = [], libc: 'host' | 'bundle' | 'auto' = 'host', pythonSource: string | null = null): Promise<BuildResult> {
   const wheelhouse = await ensureWheelhouse();
   return build({
-    project: APP, python: BASE_PYTHON, requirements: null, wheelhouse, libc, minGlibc: '2.17', entries: [ENTRY],
+    project: APP, python: pythonSource === null ? BASE_PYTHON : null, pythonSource, requirements: null, wheelhouse, libc, minGlibc: '2.17', entries: [ENTRY],
     slim: true, clear: false, prompt: null, withPip: true, output,
   }, new Progress((line) => lines.push(line)));
 }
