@@ -27,6 +27,10 @@ export interface DaemonOptions {
   readonly inventoryBytes?: Buffer;
 }
 
+const AGENT_VERSION = '0.1.0';
+/** Many agents in one process (the fleet benchmark) share one prepared inventory: gzip it once. */
+const PREPARED = new WeakMap<Buffer, { gz: Buffer; sha256: string }>();
+
 export type DaemonEvent = 'connected' | 'disconnected' | 'ack' | 'order' | 'report';
 
 export class AgentDaemon {
@@ -60,8 +64,10 @@ export class AgentDaemon {
 
   private inventoryPayload(): { gz: Buffer; sha256: string } {
     if (this.inventory === null) {
-      const json = this.options.inventoryBytes ?? Buffer.from(JSON.stringify(collectInventory(this.options.inventoryRoot)));
-      this.inventory = { gz: gzipSync(json), sha256: createHash('sha256').update(json).digest('hex') };
+      const given = this.options.inventoryBytes;
+      const json = given ?? Buffer.from(JSON.stringify(collectInventory(this.options.inventoryRoot)));
+      this.inventory = (given === undefined ? undefined : PREPARED.get(given)) ?? { gz: gzipSync(json), sha256: createHash('sha256').update(json).digest('hex') };
+      if (given !== undefined) PREPARED.set(given, this.inventory);
     }
     return this.inventory;
   }
@@ -85,8 +91,9 @@ export class AgentDaemon {
     if (this.stopped || this.client === null) return;
     const stream = (this.client as unknown as { Connect(): grpc.ClientDuplexStream<AgentMessage, ServerMessage> }).Connect();
     this.stream = stream;
-    const { gz, sha256 } = this.inventoryPayload();
-    stream.write({ body: 'hello', hello: { host: this.host, agentVersion: '0.1.0', inventory: gz, inventorySha256: sha256 } });
+    const { sha256 } = this.inventoryPayload();
+    // Only the hash first: the server asks for the inventory itself when it does not have it.
+    stream.write({ body: 'hello', hello: { host: this.host, agentVersion: AGENT_VERSION, inventory: Buffer.alloc(0), inventorySha256: sha256 } });
     stream.on('data', (message: ServerMessage) => this.onMessage(message));
     let closed = false;
     const onClose = (reason: string): void => {
@@ -114,6 +121,10 @@ export class AgentDaemon {
     switch (message.body) {
       case 'welcome':
         this.attempt = 0;
+        if (message.welcome.needInventory) {
+          const { gz, sha256 } = this.inventoryPayload();
+          this.stream?.write({ body: 'hello', hello: { host: this.host, agentVersion: AGENT_VERSION, inventory: gz, inventorySha256: sha256 } });
+        }
         this.log.info({ host: message.welcome.host }, 'connected');
         this.startHeartbeat();
         for (const report of this.outbox.pending()) this.send(report);

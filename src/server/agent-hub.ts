@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { CompatDatabase } from './db/database.js';
+import type { CompatDatabase, HostFacts } from './db/database.js';
 import type { BundleStore } from './bundle-store.js';
 import type { Predictor } from './predictor.js';
 import { factsOf, parseInventoryBytes } from './inventory-intake.js';
@@ -49,6 +49,8 @@ export interface ReportTiming {
 
 export class AgentHub {
   private readonly sessions = new Map<string, Session>();
+  /** Inventory hashes an agent was asked to upload, and the hosts waiting for the same one. */
+  private readonly uploading = new Map<string, Set<string>>();
   onReportStored: ReportTiming = () => {};
 
   constructor(private readonly db: CompatDatabase, private readonly store: BundleStore, private readonly predictor: Predictor, private readonly log: Logger) {}
@@ -105,13 +107,17 @@ export class AgentHub {
           session = this.hello(call, host, message.hello);
           return;
         }
-        if (message.body === 'heartbeat') {
+        if (message.body === 'hello') {
+          // A second hello carries the inventory the welcome asked for (or a changed one).
+          if (message.hello.host !== session.host) throw grpcError(grpc.status.PERMISSION_DENIED, `certificate is for host ${session.host}, hello speaks for ${JSON.stringify(message.hello.host)}`);
+          this.takeInventory(session.host, message.hello);
+        } else if (message.body === 'heartbeat') {
           this.heartbeat(session);
           call.write({ body: 'heartbeatAck', heartbeatAck: { sequence: message.heartbeat.sequence } });
         } else if (message.body === 'report') {
           this.report(session, message.report);
         } else {
-          throw grpcError(grpc.status.INVALID_ARGUMENT, `unexpected ${message.body ?? 'empty'} message`);
+          throw grpcError(grpc.status.INVALID_ARGUMENT, `unexpected ${(message as { body?: string }).body ?? 'empty'} message`);
         }
       } catch (error) {
         const e = error as Partial<grpc.ServiceError> & Error;
@@ -131,23 +137,54 @@ export class AgentHub {
     call.on('cancelled', () => this.drop(session));
   }
 
-  private hello(call: AgentStream, host: string, hello: Hello): Session {
-    if (hello.host !== host) throw grpcError(grpc.status.PERMISSION_DENIED, `certificate is for host ${host}, hello speaks for ${JSON.stringify(hello.host)}`);
+  /**
+   * The inventory a hello announces. Agents first send only its sha256: a host whose inventory is
+   * unchanged, or equal to one stored for another host, costs no transfer and no parsing. Only an
+   * unknown one is asked for (need_inventory), and comes in a second hello.
+   */
+  private takeInventory(host: string, hello: Hello): boolean {
     const known = this.db.host(host);
-    let needInventory = false;
+    if (known !== null && known.inventorySha256 !== '' && known.inventorySha256 === hello.inventorySha256) {
+      this.db.touchHost(host);
+      return false;
+    }
+    // An agent speaks only for its own host, so taking its word for the hash of an inventory
+    // stored already (for a host like it) risks nothing and spares parsing megabytes again.
+    const shared = /^[0-9a-f]{64}$/.test(hello.inventorySha256) ? this.db.inventoryByHash(hello.inventorySha256) : null;
+    if (shared !== null && shared.facts !== null) {
+      this.assign(host, shared.id, shared.facts);
+      return false;
+    }
     if (hello.inventory.length > 0) {
       const parsed = parseInventoryBytes(hello.inventory, `inventory from agent ${host}`);
-      if (known?.inventorySha256 !== parsed.sha256) {
-        const id = this.db.storeInventory(parsed.sha256, parsed.gzipped, parsed.size);
-        const { changed } = this.db.setHostInventory(host, factsOf(parsed.inventory), id, 'agent', true);
-        if (changed) setImmediate(() => this.predictor.predictHost(host));
-      } else this.db.touchHost(host);
-    } else if (known !== null && known.inventorySha256 !== '' && known.inventorySha256 === hello.inventorySha256) {
-      this.db.touchHost(host);
-    } else {
-      needInventory = true;
-      this.db.addHost(host, 'agent');
+      if (hello.inventorySha256 !== '' && hello.inventorySha256 !== parsed.sha256) {
+        throw grpcError(grpc.status.INVALID_ARGUMENT, `inventory_sha256 ${hello.inventorySha256} does not match the inventory sent (${parsed.sha256})`);
+      }
+      const id = this.db.storeInventory(parsed.sha256, parsed.gzipped, parsed.size);
+      this.assign(host, id, factsOf(parsed.inventory));
+      for (const waiting of this.uploading.get(parsed.sha256) ?? []) this.assign(waiting, id, factsOf(parsed.inventory));
+      this.uploading.delete(parsed.sha256);
+      return false;
     }
+    this.db.addHost(host, 'agent');
+    // When many agents of one image connect at once, one of them uploads; the rest wait for it.
+    const waiting = /^[0-9a-f]{64}$/.test(hello.inventorySha256) ? this.uploading.get(hello.inventorySha256) : undefined;
+    if (waiting !== undefined) {
+      waiting.add(host);
+      return false;
+    }
+    if (/^[0-9a-f]{64}$/.test(hello.inventorySha256)) this.uploading.set(hello.inventorySha256, new Set());
+    return true;
+  }
+
+  private assign(host: string, inventoryId: number, facts: HostFacts): void {
+    const { changed } = this.db.setHostInventory(host, facts, inventoryId, 'agent', true);
+    if (changed) setImmediate(() => this.predictor.predictHost(host));
+  }
+
+  private hello(call: AgentStream, host: string, hello: Hello): Session {
+    if (hello.host !== host) throw grpcError(grpc.status.PERMISSION_DENIED, `certificate is for host ${host}, hello speaks for ${JSON.stringify(hello.host)}`);
+    const needInventory = this.takeInventory(host, hello);
     const previous = this.sessions.get(host);
     if (previous !== undefined) {
       // A reconnecting agent replaces its old stream (the old TCP connection may not be dead yet).

@@ -31,12 +31,16 @@ export class Predictor {
   }
 
   predictHost(hostName: string): void {
-    const host = this.db.host(hostName);
-    if (host === null) return;
-    for (const bundle of this.db.bundles()) this.safely(() => this.predict(bundle, host));
+    this.safely(() => {
+      const host = this.db.host(hostName);
+      if (host === null) return;
+      for (const bundle of this.db.bundles()) this.safely(() => this.predict(bundle, host));
+    });
   }
 
   private safely(work: () => unknown): void {
+    // Scheduled predictions may outlive a server that is stopping.
+    if (!this.db.db.open) return;
     try {
       work();
     } catch (error) {

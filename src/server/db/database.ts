@@ -190,6 +190,15 @@ export class CompatDatabase {
     return row.body;
   }
 
+  /** A stored inventory by content hash, with the facts of a host that has it (null when none does). */
+  inventoryByHash(sha256: string): { id: number; facts: HostFacts | null } | null {
+    const row = this.db.prepare('SELECT id FROM inventories WHERE sha256 = ?').get(sha256) as { id: number } | undefined;
+    if (row === undefined) return null;
+    const host = this.db.prepare(`SELECT distro_id, distro_version, arch, kernel, libc_kind, libc_version FROM hosts WHERE inventory_id = ? LIMIT 1`).get(row.id) as
+      { distro_id: string; distro_version: string; arch: string; kernel: string; libc_kind: string; libc_version: string } | undefined;
+    return { id: row.id, facts: host === undefined ? null : { distroId: host.distro_id, distroVersion: host.distro_version, arch: host.arch, kernel: host.kernel, libcKind: host.libc_kind, libcVersion: host.libc_version } };
+  }
+
   inventoryCount(): number {
     return (this.db.prepare('SELECT count(*) AS n FROM inventories').get() as { n: number }).n;
   }
@@ -339,7 +348,7 @@ export class CompatDatabase {
       kind: row.kind,
       runs: row.runs === 1,
       loads: row.loads === 1,
-      problems: this.problemsOf(row.id, problemLimit),
+      problems: problemLimit > 0 ? this.problemsOf(row.id, problemLimit) : [],
       filesChecked: row.files_checked,
       glibcFloor: row.glibc_floor ?? '',
       smokeRan: row.smoke_ran === 1,
@@ -357,23 +366,33 @@ export class CompatDatabase {
   }
 
   /**
-   * Every host with its results for one bundle, both kinds, in one pass: what `pyrelo compat`
-   * needs. Problems are read only for failing results and only the first few.
+   * Every host with its results for one bundle, both kinds: what `pyrelo compat` needs, in three
+   * queries whatever the number of hosts (hosts, their checks, the first problems of the failing
+   * ones), so that it answers in milliseconds over thousands of hosts.
    */
   resultsForBundle(bundle: StoredBundle, problemLimit: number, isConnected: (name: string) => boolean): { host: StoredHost; predicted: CheckResult | null; verified: CheckResult | null }[] {
     const hosts = this.hosts(isConnected);
     const rows = this.db.prepare(`SELECT c.*, i.sha256 AS inventory_sha256 FROM checks c LEFT JOIN inventories i ON i.id = c.inventory_id WHERE c.bundle_id = ?`).all(bundle.id) as CheckRow[];
+    const problems = new Map<number, ProblemMessage[]>();
+    const problemRows = this.db.prepare(`SELECT p.check_id, p.kind, p.severity, p.message, p.file, p.object, p.required_by, p.library, p.version, p.symbol
+      FROM check_problems p JOIN checks c ON c.id = p.check_id WHERE c.bundle_id = ? AND c.runs = 0 AND p.seq < ? ORDER BY p.check_id, p.seq`)
+      .all(bundle.id, problemLimit) as ({ check_id: number } & Record<'kind' | 'severity' | 'message' | 'file' | 'object' | 'required_by' | 'library' | 'version' | 'symbol', string>)[];
+    for (const r of problemRows) {
+      const list = problems.get(r.check_id) ?? [];
+      list.push({ kind: r.kind, severity: r.severity, message: r.message, file: r.file, object: r.object, requiredBy: r.required_by, library: r.library, version: r.version, symbol: r.symbol });
+      problems.set(r.check_id, list);
+    }
     const byHost = new Map<number, { predicted?: CheckRow; verified?: CheckRow }>();
     for (const row of rows) {
       const entry = byHost.get(row.host_id) ?? {};
       entry[row.kind] = row;
       byHost.set(row.host_id, entry);
     }
+    const read = (row: CheckRow | undefined, hostName: string): CheckResult | null =>
+      row === undefined ? null : { ...this.resultOf(row, hostName, bundle.digest, 0), problems: problems.get(row.id) ?? [] };
     return hosts.map((host) => {
       const entry = byHost.get(host.id) ?? {};
-      const read = (row: CheckRow | undefined): CheckResult | null =>
-        row === undefined ? null : this.resultOf(row, host.name, bundle.digest, row.runs === 1 ? problemLimit : problemLimit);
-      return { host, predicted: read(entry.predicted), verified: read(entry.verified) };
+      return { host, predicted: read(entry.predicted, host.name), verified: read(entry.verified, host.name) };
     });
   }
 

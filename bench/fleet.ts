@@ -1,0 +1,220 @@
+// bench/fleet: the compatibility server under a fleet, over real gRPC with mutual TLS on loopback.
+//   1. N agents (default 200) connect, heartbeat every second and report; the server runs as its
+//      own process so its CPU and memory are its own. Prints server CPU (% of one core), peak RSS,
+//      and p50/p99 latency of a report (sent -> stored and acknowledged).
+//   2. `pyrelo compat` over a database of 1,000 hosts x 100 bundles: median and worst time of the
+//      query in-process and through the control service, against the 100 ms budget.
+//
+//   npm run bench:fleet [-- AGENTS SECONDS]
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ControlClient } from '../src/client/control-client.js';
+import { AgentState } from '../src/agent/state.js';
+import { enroll } from '../src/agent/enroll.js';
+import { AgentDaemon } from '../src/agent/daemon.js';
+import { createLogger } from '../src/server/log.js';
+import { initPki } from '../src/server/pki.js';
+import { CompatDatabase } from '../src/server/db/database.js';
+import { compatOf } from '../src/server/compat-query.js';
+import { collectInventory } from '../src/inventory/collect.js';
+import { bundlesAdd } from '../src/client/commands/bundles.js';
+import { makeBundle } from '../test/server/fixtures.js';
+import type { BundleInfo, CheckResult, CompatResponse, EnrollToken } from '../src/proto/types.js';
+
+const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'client', 'main.js');
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** utime+stime in seconds and RSS in MiB of a process, from /proc. */
+function usage(pid: number): { cpu: number; rssMiB: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return { cpu: ticks / 100, rssMiB: Number(rss?.[1] ?? 0) / 1024 };
+}
+
+async function startServerProcess(dir: string, agentPort: number, enrollPort: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [MAIN, 'server', '--data', dir, '--listen', `127.0.0.1:${agentPort}`, '--enroll-listen', `127.0.0.1:${enrollPort}`, '--log-level', process.env.FLEET_LOG_LEVEL ?? 'warn'],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('"control"')) resolve(); });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+  });
+  return child;
+}
+
+async function fleet(work: string, agentCount: number, seconds: number): Promise<void> {
+  const dir = join(work, 'fleet-server');
+  await initPki(dir);
+  const [agentPort, enrollPort] = [await freePort(), await freePort()];
+  const server = await startServerProcess(dir, agentPort, enrollPort);
+  const control = new ControlClient(`unix:${join(dir, 'control.sock')}`);
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  try {
+    await bundlesAdd(await makeBundle(work, 'fleet-app', 'static'), { control: control.address });
+  } finally {
+    process.stdout.write = write;
+  }
+  const digest = (await control.call<{ bundles: BundleInfo[] }>('ListBundles', {})).bundles[0]!.digest;
+  const inventory = Buffer.from(JSON.stringify(collectInventory('/')));
+  const ca = readFileSync(join(dir, 'pki', 'ca.crt'));
+  const silent = createLogger('agent', 'silent');
+  const agents: AgentDaemon[] = [];
+  const latencies: number[] = [];
+  let measuring = false;
+  const enrollStart = performance.now();
+  for (let i = 0; i < agentCount; i++) {
+    const name = `fleet-${String(i).padStart(4, '0')}`;
+    const token = await control.call<EnrollToken>('CreateEnrollToken', { name });
+    const state = new AgentState(join(work, 'agents', name));
+    await enroll(state, `127.0.0.1:${enrollPort}`, token.token, ca);
+    const agent = new AgentDaemon(state, { server: `127.0.0.1:${agentPort}`, heartbeatSeconds: 1, minBackoffMs: 200, maxBackoffMs: 5000, inventoryRoot: '/', inventoryBytes: inventory }, silent);
+    agent.listeners.add((event, detail) => {
+      if (event !== 'ack' || !measuring) return;
+      const sent = agent.sentAt.get(detail as string);
+      if (sent !== undefined) latencies.push(performance.now() - sent);
+      agent.sentAt.delete(detail as string);
+    });
+    agents.push(agent);
+  }
+  process.stdout.write(`fleet: enrolled ${agentCount} agents in ${((performance.now() - enrollStart) / 1000).toFixed(1)} s\n`);
+  let connected = 0;
+  for (const agent of agents) agent.listeners.add((event) => { if (event === 'connected') connected += 1; });
+  const stormStart = performance.now();
+  for (const agent of agents) agent.start();
+  const deadline = Date.now() + 120_000;
+  while (connected < agentCount && Date.now() < deadline) await sleep(100);
+  // The connection storm: every agent says hello with its inventory's hash; the server asks for
+  // the inventories it lacks. Reports are measured once every host has one stored.
+  while (Date.now() < deadline) {
+    const { hosts } = await control.call<{ hosts: { inventoryVersion: number }[] }>('ListHosts', {});
+    if (hosts.filter((h) => h.inventoryVersion > 0).length >= agentCount) break;
+    await sleep(200);
+  }
+  const afterStorm = usage(server.pid!);
+  process.stdout.write(`fleet: ${connected}/${agentCount} agents connected and their inventories stored in ${((performance.now() - stormStart) / 1000).toFixed(1)} s `
+    + `(one TLS connection each, heartbeat every 1 s; server RSS after the storm ${afterStorm.rssMiB.toFixed(0)} MiB)\n`);
+  const result = (host: string): CheckResult => ({
+    bundleDigest: digest, host, kind: 'verified', runs: true, loads: true, problems: [], filesChecked: 1, glibcFloor: '',
+    smokeRan: true, smokeExit: 0, smokeOutput: 'ok', checkedAt: new Date().toISOString(), inventorySha256: '',
+  });
+  // Every agent reports once every 2 s, spread evenly: agentCount / 2 reports per second.
+  const before = usage(server.pid!);
+  let peakRss = before.rssMiB;
+  const started = performance.now();
+  measuring = true;
+  let sent = 0;
+  const interval = 2000 / agentCount;
+  for (let k = 0; performance.now() - started < seconds * 1000; k++) {
+    const agent = agents[k % agentCount]!;
+    agent.report('', result(agent.host));
+    sent += 1;
+    if (k % 50 === 0) peakRss = Math.max(peakRss, usage(server.pid!).rssMiB);
+    await sleep(interval);
+  }
+  await sleep(1000);
+  measuring = false;
+  const after = usage(server.pid!);
+  const wall = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  process.stdout.write([
+    `fleet: ${sent} reports in ${wall.toFixed(1)} s (${(sent / wall).toFixed(0)}/s) from ${agentCount} agents, ${latencies.length} acknowledged`,
+    `fleet: server CPU ${((100 * (after.cpu - before.cpu)) / wall).toFixed(1)} % of one core, RSS ${after.rssMiB.toFixed(0)} MiB (peak ${Math.max(peakRss, after.rssMiB).toFixed(0)} MiB)`,
+    `fleet: report latency (sent -> committed -> acknowledged) p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${percentile(latencies, 100).toFixed(1)} ms`,
+    '',
+  ].join('\n'));
+  for (const agent of agents) agent.stop();
+  control.close();
+  server.kill('SIGTERM');
+  await new Promise((r) => server.once('exit', r));
+}
+
+/** A database of `hosts` hosts x `bundles` bundles, written directly: a prediction for every pair, a verified run for one host in ten, a third failing with two problems. */
+function fillDatabase(file: string, hosts: number, bundles: number): CompatDatabase {
+  const db = new CompatDatabase(file);
+  const distros = [['debian', '10'], ['debian', '11'], ['debian', '12'], ['debian', '13'], ['ubuntu', '20.04'], ['ubuntu', '22.04'], ['ubuntu', '24.04'], ['rhel', '8'], ['rhel', '9'], ['alpine', '3.20']];
+  db.db.transaction(() => {
+    const host = db.db.prepare(`INSERT INTO hosts (name, distro_id, distro_version, arch, kernel, libc_kind, libc_version, source, added_at) VALUES (?, ?, ?, 'x86_64', '6.1.0', 'glibc', '2.36', 'import', '2026-01-01')`);
+    for (let h = 0; h < hosts; h++) { const [id, v] = distros[h % distros.length]!; host.run(`host-${String(h).padStart(4, '0')}`, id, v); }
+    const bundle = db.db.prepare(`INSERT INTO bundles (digest, name, size, libc, glibc_floor, kernel_floor, python_version, archive_name, manifest, added_at) VALUES (?, ?, 1000, 'host', '2.34', '3.2.0', '3.11.9', 'a.tar.gz', '{}', '2026-01-01')`);
+    for (let b = 0; b < bundles; b++) bundle.run(b.toString(16).padStart(64, '0'), `bundle-${b}`);
+    const check = db.db.prepare(`INSERT INTO checks (bundle_id, host_id, kind, runs, loads, files_checked, glibc_floor, checked_at) VALUES (?, ?, ?, ?, ?, 40, '2.34', '2026-01-01')`);
+    const problem = db.db.prepare(`INSERT INTO check_problems (check_id, seq, kind, severity, message, file, object, version) VALUES (?, ?, 'missing-version', 'error', ?, 'bin/python3', '/lib/x86_64-linux-gnu/libc.so.6', ?)`);
+    for (let b = 1; b <= bundles; b++) {
+      for (let h = 1; h <= hosts; h++) {
+        const fails = (h + b) % 3 === 0;
+        for (const kind of h % 10 === 0 ? ['predicted', 'verified'] : ['predicted']) {
+          const id = Number(check.run(b, h, kind, fails ? 0 : 1, fails ? 0 : 1).lastInsertRowid);
+          if (fails) for (const [i, v] of ['GLIBC_2.34', 'GLIBC_2.32'].entries()) problem.run(id, i, `/lib/x86_64-linux-gnu/libc.so.6: version \`${v}' not found (required by bin/python3)`, v);
+        }
+      }
+    }
+  })();
+  return db;
+}
+
+async function compatBench(work: string): Promise<void> {
+  const dir = join(work, 'compat-server');
+  const file = join(dir, 'compat.sqlite');
+  const fillStart = performance.now();
+  const db = fillDatabase(file, 1000, 100);
+  const rows = (db.db.prepare('SELECT count(*) AS n FROM checks').get() as { n: number }).n;
+  process.stdout.write(`compat: database of 1,000 hosts x 100 bundles (${rows} results) written in ${((performance.now() - fillStart) / 1000).toFixed(1)} s\n`);
+  const times: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const bundle = db.resolveBundle(`bundle-${i % 100}`);
+    const t = performance.now();
+    compatOf(db, bundle, () => false);
+    times.push(performance.now() - t);
+  }
+  db.close();
+  times.sort((a, b) => a - b);
+  process.stdout.write(`compat: query in-process: median ${percentile(times, 50).toFixed(1)} ms, worst ${times[times.length - 1]!.toFixed(1)} ms\n`);
+
+  await initPki(dir);
+  const server = await startServerProcess(dir, await freePort(), await freePort());
+  const control = new ControlClient(`unix:${join(dir, 'control.sock')}`);
+  const rpc: number[] = [];
+  let hostsAnswered = 0;
+  for (let i = 0; i < 30; i++) {
+    const t = performance.now();
+    const answer = await control.call<CompatResponse>('Compat', { bundle: `bundle-${(i * 7) % 100}` });
+    rpc.push(performance.now() - t);
+    hostsAnswered = answer.hosts.length;
+  }
+  rpc.sort((a, b) => a - b);
+  const verdict = percentile(rpc, 50) < 100 ? 'within' : 'OVER';
+  process.stdout.write(`compat: pyrelo compat through the control service (${hostsAnswered} hosts per answer): median ${percentile(rpc, 50).toFixed(1)} ms, worst ${rpc[rpc.length - 1]!.toFixed(1)} ms: ${verdict} the 100 ms budget\n`);
+  control.close();
+  server.kill('SIGTERM');
+  await new Promise((r) => server.once('exit', r));
+}
+
+const [agentsArg, secondsArg] = process.argv.slice(2);
+const work = mkdtempSync(join(tmpdir(), 'pyrelo-bench-fleet-'));
+try {
+  await fleet(work, Number(agentsArg ?? 200), Number(secondsArg ?? 20));
+  await compatBench(work);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
