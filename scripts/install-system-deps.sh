@@ -10,7 +10,7 @@
 #   ELF reader tests: gcc-multilib (ELF32), binutils-s390x-linux-gnu and binutils-powerpc-linux-gnu (big endian)
 set -eu
 
-PACKAGES="gcc-multilib binutils-s390x-linux-gnu binutils-powerpc-linux-gnu debootstrap debian-archive-keyring busybox-static musl openssh-client openssh-server util-linux iproute2 patchelf libtree gcc binutils file libyaml-dev zstd xz-utils make libssl-dev libsqlite3-dev libffi-dev zlib1g-dev libbz2-dev liblzma-dev"
+PACKAGES="g++ make python3 python3-pip openssl systemd gcc-multilib binutils-s390x-linux-gnu binutils-powerpc-linux-gnu debootstrap debian-archive-keyring busybox-static musl openssh-client openssh-server util-linux iproute2 patchelf libtree gcc binutils file libyaml-dev zstd xz-utils libssl-dev libsqlite3-dev libffi-dev zlib1g-dev libbz2-dev liblzma-dev"
 
 missing=""
 for pkg in $PACKAGES; do

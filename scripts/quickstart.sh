@@ -1,10 +1,8 @@
 #!/usr/bin/env bash
-# Quick start: set everything up on a fresh Debian/Ubuntu machine and run pyrelo's main job.
-#
-# Today the main job is the loader check: take this host's inventory, build a small sample program,
-# and show where it runs and why (this host, a stored inventory of it, and a program that needs a
-# newer glibc than the host has). The bundle build, the server and the deploy trip join it as they
-# land (see README, "Status").
+# Quick start: set everything up on a fresh Debian/Ubuntu machine and run pyrelo's main job:
+# build a relocatable bundle of a sample app, start the compatibility server on its embedded SQLite
+# database and an agent for this host, have the agent verify the bundle here, and print where the
+# bundle runs. Then the loader check on its own: a program that will not load, in ld.so's words.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,15 +14,47 @@ npm ci --no-audit --no-fund
 npm run build --silent
 
 work=$(mktemp -d /tmp/pyrelo-quickstart.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
 pyrelo() { node dist/src/client/main.js "$@"; }
 
-echo "== 1. the facts a check needs about this host"
+echo "== 1. a base CPython: Debian's pristine 3.11 source from the mirror, compiled once and cached"
+tarball=$(node --input-type=module -e "import('./dist/test/support/cpython-source.js').then(async (m) => console.log(await m.ensureCpythonSource()))")
+echo "   $tarball"
+
+echo "== 2. the build backend for the sample app, fetched into a wheelhouse (the build itself is offline)"
+python3 -m pip download --quiet --only-binary=:all: --dest "$work/wheels" setuptools wheel
+ls "$work/wheels"
+
+echo "== 3. pyrelo build: examples/hello into a relocatable bundle"
+pyrelo build examples/hello --python-source "$tarball" --wheelhouse "$work/wheels" -o "$work/hello.tar.gz"
+mkdir -p "$work/somewhere else" && tar -xzf "$work/hello.tar.gz" -C "$work/somewhere else"
+(cd / && "$work/somewhere else/bin/hello")
+
+echo "== 4. the compatibility server (SQLite in $work/server) and an agent for this host"
+export PYRELO_CONTROL="unix:$work/server/control.sock"
+pyrelo server init --data "$work/server" --name 127.0.0.1
+pyrelo server --data "$work/server" --listen 127.0.0.1:17443 --enroll-listen 127.0.0.1:17444 --log-level warn &
+pids+=($!)
+for _ in $(seq 50); do [ -S "$work/server/control.sock" ] && break; sleep 0.2; done
+pyrelo hosts add this-host
+token=$(pyrelo hosts token this-host | head -n 1)
+pyrelo agent enroll --dir "$work/agent" --server 127.0.0.1:17444 --ca "$work/server/pki/ca.crt" --token "$token"
+pyrelo agent --dir "$work/agent" --server 127.0.0.1:17443 --log-level warn &
+pids+=($!)
+
+echo "== 5. the bundle into the store, verified by the agent on this host, and where it runs"
+pyrelo bundles add "$work/hello.tar.gz"
+pyrelo hosts check hello this-host --verify
+pyrelo compat hello
+
+echo "== 6. the loader check on its own: the facts it needs about this host"
 pyrelo inventory
 pyrelo inventory -o "$work/this-host.json.gz"
 echo "   stored as $work/this-host.json.gz ($(du -h "$work/this-host.json.gz" | cut -f1))"
 
-echo "== 2. a sample program, linked against libz"
+echo "== 7. a sample program, linked against libz"
 cat > "$work/sample.c" <<'C'
 #include <stdio.h>
 #include <zlib.h>
@@ -33,11 +63,11 @@ C
 gcc -o "$work/sample" "$work/sample.c" -lz
 "$work/sample"
 
-echo "== 3. check it on this host, and against the stored inventory"
+echo "== 8. check it on this host, and against the stored inventory"
 pyrelo check "$work/sample"
 pyrelo check --inventory "$work/this-host.json.gz" "$work/sample"
 
-echo "== 4. a program built against a newer library than the host has: what ld.so would say"
+echo "== 9. a program built against a newer library than the host has: what ld.so would say"
 mkdir -p "$work/new" "$work/old"
 echo 'int answer(void) { return 42; }' > "$work/answer.c"
 printf 'FUTURE_2 { global: answer; local: *; };\n' > "$work/new.map"

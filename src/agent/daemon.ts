@@ -5,6 +5,7 @@
 
 import { randomUUID, createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import { tlsNameOptions } from '../proto/tls-name.js';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { collectInventory } from '../inventory/collect.js';
@@ -76,6 +77,7 @@ export class AgentDaemon {
     const proto = pyreloV1();
     const credentials = grpc.credentials.createSsl(this.identity.ca, this.identity.key, this.identity.cert);
     this.client = new proto.AgentHub(this.options.server, credentials, {
+      ...tlsNameOptions(this.options.server),
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
       'grpc.keepalive_time_ms': this.options.heartbeatSeconds * 2000,

@@ -4,6 +4,7 @@
 
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { tlsNameOptions } from '../proto/tls-name.js';
 import * as grpc from '@grpc/grpc-js';
 import { pyreloV1 } from '../proto/load.js';
 import type { EnrollRequest, EnrollResponse } from '../proto/types.js';
@@ -13,7 +14,7 @@ export async function enroll(state: AgentState, address: string, token: string, 
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
   const proto = pyreloV1();
-  const client = new proto.Enrollment(address, grpc.credentials.createSsl(ca));
+  const client = new proto.Enrollment(address, grpc.credentials.createSsl(ca), tlsNameOptions(address));
   try {
     const response = await new Promise<EnrollResponse>((resolve, reject) => {
       const request: EnrollRequest = { token, publicKeyPem };

@@ -6,6 +6,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SERVER_TLS_NAME } from '../proto/tls-name.js';
 import { execa } from 'execa';
 
 export interface Pki {
@@ -44,7 +45,8 @@ export async function initPki(dataDir: string, extraNames: readonly string[] = [
   await openssl(['req', '-x509', ...ca, '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.crt'), '-days', '3650',
     '-subj', '/CN=pyrelo CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], 'CA');
   const names = [...new Set(['localhost', hostname(), ...extraNames])];
-  const san = [...names.map((n) => (/^[\d.]+$|:/.test(n) ? `IP:${n}` : `DNS:${n}`)), 'IP:127.0.0.1'].join(',');
+  // SERVER_TLS_NAME lets agents that dial an IP address verify by a DNS name (see tls-name.ts).
+  const san = [...names.map((n) => (/^[\d.]+$|:/.test(n) ? `IP:${n}` : `DNS:${n}`)), 'IP:127.0.0.1', `DNS:${SERVER_TLS_NAME}`].join(',');
   await openssl(['req', '-new', ...ca, '-keyout', join(dir, 'server.key'), '-out', join(dir, 'server.csr'), '-subj', '/CN=pyrelo server'], 'server key');
   writeFileSync(join(dir, 'server.ext'), `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=${san}\n`);
   await openssl(['x509', '-req', '-in', join(dir, 'server.csr'), '-CA', join(dir, 'ca.crt'), '-CAkey', join(dir, 'ca.key'), '-CAcreateserial',
