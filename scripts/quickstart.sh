@@ -35,13 +35,14 @@ mkdir -p "$work/somewhere else" && tar -xzf "$work/hello.tar.gz" -C "$work/somew
 echo "== 4. the compatibility server (SQLite in $work/server) and an agent for this host"
 export PYRELO_CONTROL="unix:$work/server/control.sock"
 pyrelo server init --data "$work/server" --name 127.0.0.1
-pyrelo server --data "$work/server" --listen 127.0.0.1:17443 --enroll-listen 127.0.0.1:17444 --log-level warn &
+# Started without the shell function so that $! is the server itself, which cleanup stops.
+node dist/src/client/main.js server --data "$work/server" --listen 127.0.0.1:17443 --enroll-listen 127.0.0.1:17444 --log-level warn &
 pids+=($!)
 for _ in $(seq 50); do [ -S "$work/server/control.sock" ] && break; sleep 0.2; done
 pyrelo hosts add this-host
 token=$(pyrelo hosts token this-host | head -n 1)
 pyrelo agent enroll --dir "$work/agent" --server 127.0.0.1:17444 --ca "$work/server/pki/ca.crt" --token "$token"
-pyrelo agent --dir "$work/agent" --server 127.0.0.1:17443 --log-level warn &
+node dist/src/client/main.js agent --dir "$work/agent" --server 127.0.0.1:17443 --log-level warn &
 pids+=($!)
 
 echo "== 5. the bundle into the store, verified by the agent on this host, and where it runs"
