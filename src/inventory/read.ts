@@ -55,21 +55,29 @@ export function validateInventory(value: unknown, file: string): Inventory {
   return value as unknown as Inventory;
 }
 
-export function readInventory(file: string): Inventory {
-  let bytes: Buffer = readFileSync(file);
-  if (bytes.length > MAX_INVENTORY_BYTES) throw new InventoryFormatError(file, '(file)', `larger than ${MAX_INVENTORY_BYTES} bytes`);
+/**
+ * An inventory from its bytes (JSON, or gzip'd JSON), validated. Returns the JSON text as well,
+ * since whoever stores it deduplicates by the hash of exactly those bytes.
+ */
+export function decodeInventory(bytes: Buffer, source: string, maxBytes = MAX_INVENTORY_BYTES): { inventory: Inventory; json: Buffer } {
+  if (bytes.length > maxBytes) throw new InventoryFormatError(source, '(file)', `larger than ${maxBytes} bytes`);
+  let json = bytes;
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {
-      bytes = gunzipSync(bytes, { maxOutputLength: MAX_INVENTORY_BYTES });
+      json = gunzipSync(bytes, { maxOutputLength: maxBytes });
     } catch (error) {
-      throw new InventoryFormatError(file, '(gzip)', (error as Error).message);
+      throw new InventoryFormatError(source, '(gzip)', (error as Error).message);
     }
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(bytes.toString('utf8'));
+    parsed = JSON.parse(json.toString('utf8'));
   } catch (error) {
-    throw new InventoryFormatError(file, '(json)', (error as Error).message);
+    throw new InventoryFormatError(source, '(json)', (error as Error).message);
   }
-  return validateInventory(parsed, file);
+  return { inventory: validateInventory(parsed, source), json };
+}
+
+export function readInventory(file: string): Inventory {
+  return decodeInventory(readFileSync(file), file).inventory;
 }

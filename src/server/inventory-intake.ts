@@ -3,8 +3,8 @@
 // naming what is wrong; nothing of it is stored.
 
 import { createHash } from 'node:crypto';
-import { gunzipSync, gzipSync } from 'node:zlib';
-import { InventoryFormatError, validateInventory } from '../inventory/read.js';
+import { gzipSync } from 'node:zlib';
+import { decodeInventory } from '../inventory/read.js';
 import type { Inventory } from '../inventory/format.js';
 import type { CompatDatabase, HostFacts } from './db/database.js';
 
@@ -19,19 +19,7 @@ export interface ParsedInventory {
 
 export function parseInventoryBytes(bytes: Buffer, source: string): ParsedInventory {
   const gzipped = bytes[0] === 0x1f && bytes[1] === 0x8b;
-  let json: Buffer;
-  try {
-    json = gzipped ? gunzipSync(bytes, { maxOutputLength: MAX_INVENTORY_JSON_BYTES }) : bytes;
-  } catch (error) {
-    throw new InventoryFormatError(source, '(gzip)', (error as Error).message);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(json.toString('utf8'));
-  } catch (error) {
-    throw new InventoryFormatError(source, '(JSON)', (error as Error).message);
-  }
-  const inventory = validateInventory(value, source);
+  const { inventory, json } = decodeInventory(bytes, source, MAX_INVENTORY_JSON_BYTES);
   return { inventory, sha256: createHash('sha256').update(json).digest('hex'), gzipped: gzipped ? bytes : gzipSync(json, { level: 6 }), size: json.length };
 }
 

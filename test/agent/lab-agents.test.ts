@@ -9,10 +9,9 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { ensureRoot, labSkipReason, spawnInRoot } from '../lab/lab.js';
 import type { RunningInRoot } from '../lab/run-in-root.js';
 import { ControlClient } from '../../src/client/control-client.js';
@@ -25,17 +24,12 @@ import { checkBundleOnView, sameVerdict } from '../../src/compat/check-bundle.js
 import { bundlesAdd } from '../../src/client/commands/bundles.js';
 import type { BundleInfo, CheckResponse, CompatResponse, EnrollToken } from '../../src/proto/types.js';
 import { makeBundle, startTestServer, type TestServer } from '../server/fixtures.js';
+import { pyreloInRoot } from '../support/pyrelo-in-root.js';
 
 const ROOTS = ['bullseye', 'bookworm', 'trixie'] as const;
 const TIMEOUT = 15 * 60_000;
 const skip = labSkipReason(['debootstrap']);
 
-/** The compiled tree (dist/ or another outDir) and the project whose node_modules it runs with. */
-const DIST = fileURLToPath(new URL('../../', import.meta.url));
-function projectRoot(): string {
-  for (let dir = DIST; dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, 'node_modules', '@grpc', 'grpc-js'))) return dir;
-  throw new Error('node_modules not found above the compiled tests');
-}
 
 let work: string;
 let ts: TestServer;
@@ -60,20 +54,9 @@ async function startAgentInRoot(name: (typeof ROOTS)[number]): Promise<void> {
   const token = await control.call<EnrollToken>('CreateEnrollToken', { name: host });
   const state = new AgentState(join(work, `agent-${name}`));
   await enroll(state, ts.server.enrollAddress, token.token, readFileSync(join(ts.dir, 'pki', 'ca.crt')));
-  const project = projectRoot();
-  const run = await spawnInRoot(root, ['/opt/node/lib64/ld-linux-x86-64.so.2', '--library-path', '/opt/node/lib', '/opt/node/node',
-    '/opt/pyrelo/dist/src/client/main.js', 'agent', '--server', ts.server.agentAddress, '--dir', '/var/lib/pyrelo-agent', '--heartbeat', '1'], {
-    bind: [
-      { hostPath: process.execPath, rootPath: '/opt/node/node', readOnly: true },
-      { hostPath: '/lib/x86_64-linux-gnu', rootPath: '/opt/node/lib', readOnly: true },
-      { hostPath: '/lib/x86_64-linux-gnu', rootPath: '/opt/node/lib64', readOnly: true },
-      { hostPath: DIST, rootPath: '/opt/pyrelo/dist', readOnly: true },
-      { hostPath: join(project, 'node_modules'), rootPath: '/opt/pyrelo/node_modules', readOnly: true },
-      { hostPath: join(project, 'proto'), rootPath: '/opt/pyrelo/proto', readOnly: true },
-      { hostPath: join(project, 'data'), rootPath: '/opt/pyrelo/data', readOnly: true },
-      { hostPath: join(project, 'package.json'), rootPath: '/opt/pyrelo/package.json', readOnly: true },
-      { hostPath: state.dir, rootPath: '/var/lib/pyrelo-agent' },
-    ],
+  const { argv, bind } = pyreloInRoot(['agent', '--server', ts.server.agentAddress, '--dir', '/var/lib/pyrelo-agent', '--heartbeat', '1']);
+  const run = await spawnInRoot(root, argv, {
+    bind: [...bind, { hostPath: state.dir, rootPath: '/var/lib/pyrelo-agent' }],
     timeoutMs: TIMEOUT,
   });
   let output = '';

@@ -18,6 +18,7 @@ import { collectInventory } from '../../src/inventory/collect.js';
 import { ensureRoot, runInRoot, skipUnlessLab, startSshHost } from '../lab/lab.js';
 import { describeGroundTruth, groundTruth } from '../support/ground-truth.js';
 import type { CommandRunner } from '../support/real-loader.js';
+import { pyreloInRoot } from '../support/pyrelo-in-root.js';
 
 const DEBIAN_ROOTS = ['bullseye', 'bookworm', 'trixie'] as const;
 const BUILD_TIMEOUT = 40 * 60_000;
@@ -46,20 +47,8 @@ test('inventory of a root taken from outside equals the one taken inside (chroot
   const outside = collectInventory(root);
   // Inside: the same code runs as a process in the chroot with the root mounted as `/`. Node is not
   // in the root, so bind this machine's node and pyrelo in and let node use its own loader.
-  const dist = fileURLToPath(new URL('../../', import.meta.url));
-  const project = fileURLToPath(new URL('../../../', import.meta.url));
-  const r = await runInRoot(root, ['/opt/node/lib64/ld-linux-x86-64.so.2', '--library-path', '/opt/node/lib', '/opt/node/node',
-    '/opt/pyrelo/dist/src/client/main.js', 'inventory', '--json'], {
-    bind: [
-      { hostPath: process.execPath, rootPath: '/opt/node/node', readOnly: true },
-      { hostPath: '/lib/x86_64-linux-gnu', rootPath: '/opt/node/lib', readOnly: true },
-      { hostPath: '/lib/x86_64-linux-gnu', rootPath: '/opt/node/lib64', readOnly: true },
-      { hostPath: dist, rootPath: '/opt/pyrelo/dist', readOnly: true },
-      { hostPath: join(project, 'node_modules'), rootPath: '/opt/pyrelo/node_modules', readOnly: true },
-      { hostPath: join(project, 'data'), rootPath: '/opt/pyrelo/data', readOnly: true },
-      { hostPath: join(project, 'package.json'), rootPath: '/opt/pyrelo/package.json', readOnly: true },
-    ],
-  });
+  const { argv, bind } = pyreloInRoot(['inventory', '--json']);
+  const r = await runInRoot(root, argv, { bind });
   assert.equal(r.exitCode, 0, r.stderr);
   const inside = JSON.parse(r.stdout) as ReturnType<typeof collectInventory>;
   assert.deepEqual(inside.host.osRelease, outside.host.osRelease);
