@@ -81,13 +81,4 @@ export function bundleGlibc(bundle: string, interpreterRel: string, policy: Graf
   return { summary: `bundled glibc from ${libcDir} (${copied.length} files: ${copied.join(' ')}) into ${GLIBC_DIR}; bin/${name} starts libexec/${name} through the bundled loader`, loader: `${GLIBC_DIR}/${loaderName}` };
 }
 
-/** Compares dotted versions: negative, zero or positive. */
-export function compareVersions(a: string, b: string): number {
-  const x = a.split('.').map(Number);
-  const y = b.split('.').map(Number);
-  for (let i = 0; i < Math.max(x.length, y.length); i += 1) {
-    const d = (x[i] ?? 0) - (y[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
+export { compareVersions } from '../loader/floors.js';

@@ -3,7 +3,8 @@
 // absolute, and the highest GLIBC_x.y and kernel any of them needs become the bundle's floors.
 
 import { relative } from 'node:path';
-import { checkFile, maxVersion } from '../loader/check.js';
+import { checkFile } from '../loader/check.js';
+import { maxVersion } from '../loader/floors.js';
 import { RootHostView } from '../loader/root-host.js';
 import { loaderConfigForRoot } from '../inventory/root-config.js';
 import type { BundleElf } from './bundle-elves.js';

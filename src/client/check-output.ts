@@ -2,7 +2,7 @@
 // found and by which rule, or why it was not) and for programs (JSON).
 
 import type { LoadReport, LoadedObject, SearchStep } from '../loader/types.js';
-import { maxVersion } from '../loader/check.js';
+import { maxVersion } from '../loader/floors.js';
 
 const RULE_LABELS: Readonly<Record<string, string>> = {
   main: 'checked file',

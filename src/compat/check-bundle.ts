@@ -11,7 +11,7 @@ import { InventoryHostView } from '../inventory/inventory-host.js';
 import type { Inventory } from '../inventory/format.js';
 import { loaderConfigForRoot } from '../inventory/root-config.js';
 import { findElfFiles } from '../elf/find-elf-files.js';
-import { maxVersion } from '../loader/check.js';
+import { maxVersion } from '../loader/floors.js';
 import { applyBundleRules, bundlesAmong } from '../client/bundle-check.js';
 import type { CheckKind, CheckResult, ProblemMessage } from '../proto/types.js';
 

@@ -9,6 +9,7 @@ import { checkVersions } from './version-check.js';
 import type { HostView, LoaderConfig } from './host-view.js';
 import type { LoadableObject } from './loadable.js';
 import type { FileKind, LoadReport, LoadedObject, Problem } from './types.js';
+import { compareVersionParts, glibcFloorOf, maxVersion } from './floors.js';
 
 export interface CheckOptions {
   /** LD_LIBRARY_PATH of the emulated process. */
@@ -21,39 +22,6 @@ export interface CheckOptions {
    * is the interpreter, as when a bundle starts its programs through the glibc it ships.
    */
   readonly loader?: string;
-}
-
-const GLIBC_VERSION = /^GLIBC_(\d+)\.(\d+)(?:\.(\d+))?$/;
-
-function compareVersions(a: readonly number[], b: readonly number[]): number {
-  for (let i = 0; i < Math.max(a.length, b.length); i += 1) {
-    const d = (a[i] ?? 0) - (b[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
-
-/** The highest GLIBC_x.y[.z] version an object requires, as "x.y[.z]". */
-export function glibcFloorOf(object: LoadableObject): string | null {
-  let best: number[] | null = null;
-  for (const need of object.versionNeeds) {
-    for (const version of need.versions) {
-      const match = GLIBC_VERSION.exec(version.name);
-      if (match === null) continue;
-      const parts = match.slice(1).filter((p): p is string => p !== undefined).map(Number);
-      if (best === null || compareVersions(parts, best) > 0) best = parts;
-    }
-  }
-  return best === null ? null : best.join('.');
-}
-
-export function maxVersion(versions: Iterable<string | null>): string | null {
-  let best: string | null = null;
-  for (const version of versions) {
-    if (version === null) continue;
-    if (best === null || compareVersions(version.split('.').map(Number), best.split('.').map(Number)) > 0) best = version;
-  }
-  return best;
 }
 
 function kernelFloorOf(objects: readonly LoadedObject[]): string | null {
@@ -73,12 +41,12 @@ function kernelFloorOf(objects: readonly LoadedObject[]): string | null {
 function kernelProblems(objects: readonly LoadedObject[], config: LoaderConfig): Problem[] {
   const running = config.kernelVersion;
   if (running === null) return [];
-  const enforced = config.glibcVersion !== null && compareVersions(config.glibcVersion, [2, 36]) < 0;
+  const enforced = config.glibcVersion !== null && compareVersionParts(config.glibcVersion, [2, 36]) < 0;
   const problems: Problem[] = [];
   for (const loaded of objects) {
     const tag = loaded.object?.abiTag;
     if (!tag || tag.os !== 0) continue;
-    if (compareVersions([tag.major, tag.minor, tag.patch], running) <= 0) continue;
+    if (compareVersionParts([tag.major, tag.minor, tag.patch], running) <= 0) continue;
     const isGlibc = loaded.foundBy === 'interpreter' || loaded.object?.soname === 'libc.so.6';
     const fatal = enforced && isGlibc;
     const path = loaded.path ?? loaded.name;
