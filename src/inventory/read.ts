@@ -18,6 +18,42 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+type Fail = (field: string, detail: string) => never;
+
+/** A list whose every element is a tuple of exactly these types ('s' string, 'n' number, 'b' boolean). */
+function checkTuples(value: unknown, shape: string, field: string, fail: Fail): void {
+  if (!Array.isArray(value)) fail(field, 'not a list');
+  (value as unknown[]).forEach((item, i) => {
+    const ok = Array.isArray(item) && item.length === shape.length
+      && [...shape].every((kind, k) => typeof item[k] === ({ s: 'string', n: 'number', b: 'boolean' } as const)[kind as 's' | 'n' | 'b']);
+    if (!ok) fail(`${field}[${i}]`, `expected a tuple of (${[...shape].join(', ')})`);
+  });
+}
+
+/** Every field the loader emulation reads from a stored object, with its type. */
+function validateStoredObject(object: unknown, field: string, fail: Fail): void {
+  if (!isRecord(object)) return fail(field, 'not an object');
+  const header = object.header;
+  if (!isRecord(header)) return fail(`${field}.header`, 'not an object');
+  for (const key of ['elfClass', 'identVersion', 'osabi', 'abiversion', 'e_version', 'e_type', 'e_machine', 'e_phentsize']) {
+    if (typeof header[key] !== 'number') fail(`${field}.header.${key}`, 'not a number');
+  }
+  if (!Array.isArray(object.needed) || !object.needed.every((n) => typeof n === 'string')) fail(`${field}.needed`, 'not a list of strings');
+  for (const key of ['soname', 'rpath', 'runpath', 'interpreter']) {
+    if (object[key] !== null && typeof object[key] !== 'string') fail(`${field}.${key}`, 'not a string or null');
+  }
+  for (const key of ['flags', 'flags1']) if (typeof object[key] !== 'number') fail(`${field}.${key}`, 'not a number');
+  checkTuples(object.definitions, 'snn', `${field}.definitions`, fail);
+  checkTuples(object.requirements, 'snn', `${field}.requirements`, fail);
+  checkTuples(object.versionDefinitions, 'snbn', `${field}.versionDefinitions`, fail);
+  checkTuples(object.versions, 'nsnb', `${field}.versions`, fail);
+  if (!Array.isArray(object.versionNeeds)) return fail(`${field}.versionNeeds`, 'not a list');
+  object.versionNeeds.forEach((need, i) => {
+    if (!Array.isArray(need) || typeof need[0] !== 'string') fail(`${field}.versionNeeds[${i}]`, 'expected [file, versions]');
+    checkTuples((need as unknown[])[1], 'snbn', `${field}.versionNeeds[${i}][1]`, fail);
+  });
+}
+
 /** Structural validation of the parts the emulation indexes into. */
 export function validateInventory(value: unknown, file: string): Inventory {
   const fail = (field: string, detail: string): never => {
@@ -39,12 +75,7 @@ export function validateInventory(value: unknown, file: string): Inventory {
   }
   const objects = value.objects;
   if (!Array.isArray(objects)) return fail('objects', 'not a list');
-  objects.forEach((object, i) => {
-    if (!isRecord(object) || !isRecord(object.header)) fail(`objects[${i}]`, 'not an object with a header');
-    for (const key of ['needed', 'definitions', 'requirements', 'versionDefinitions', 'versionNeeds', 'versions']) {
-      if (!Array.isArray((object as Record<string, unknown>)[key])) fail(`objects[${i}].${key}`, 'not a list');
-    }
-  });
+  objects.forEach((object, i) => validateStoredObject(object, `objects[${i}]`, fail));
   if (!isRecord(value.files)) return fail('files', 'not an object');
   for (const [path, index] of Object.entries(value.files)) {
     if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= objects.length) {

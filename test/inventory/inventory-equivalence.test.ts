@@ -70,6 +70,9 @@ test('a malformed inventory is refused with the file and the field', async () =>
       ['{"format":"other"}', 'format'],
       ['not json', '(json)'],
       [JSON.stringify({ ...collectInventoryStub(), files: { '/lib/x.so': 99 } }), 'files["/lib/x.so"]'],
+      [JSON.stringify({ ...collectInventoryStub(), objects: [storedObjectStub({ definitions: [['malloc', 'GLIBC_2.2.5', 0]] })] }), 'objects[0].definitions[0]'],
+      [JSON.stringify({ ...collectInventoryStub(), objects: [storedObjectStub({ versionNeeds: [['libc.so.6', [['GLIBC_2.34', 1, false]]]] })] }), 'objects[0].versionNeeds[0][1][0]'],
+      [JSON.stringify({ ...collectInventoryStub(), objects: [storedObjectStub({ soname: 42 })] }), 'objects[0].soname'],
     ];
     for (const [text, field] of cases) {
       const file = join(dir, 'bad.json');
@@ -90,5 +93,15 @@ function collectInventoryStub(): Record<string, unknown> {
       platform: 'x86_64', hwcapsSubdirs: [], legacyHwcapsSubdirs: [], isaLevel: 1, glibcVersion: null, kernelVersion: null, cache: null,
     },
     objects: [], unreadable: {},
+  };
+}
+
+/** A well-formed stored object, with some fields replaced. */
+function storedObjectStub(overrides: Record<string, unknown>): Record<string, unknown> {
+  return {
+    header: { elfClass: 64, data: 'lsb', identVersion: 1, osabi: 0, abiversion: 0, paddingNonZero: false, e_version: 1, e_type: 3, e_machine: 62, e_phentsize: 56, hasDynamic: true },
+    interpreter: null, needed: [], soname: null, rpath: null, runpath: null, flags: 0, flags1: 0, abiTag: null,
+    versionDefinitions: [], versionNeeds: [], versions: [], hasVersym: false, hasSymbolHash: true, definitions: [], requirements: [],
+    ...overrides,
   };
 }
