@@ -18,6 +18,7 @@ import { compileBytecode } from './compile.js';
 import { copyPrefix, isSharedSystemPrefix } from './copy-prefix.js';
 import { BuildInputError } from './errors.js';
 import { GRAFT_DIR, graftLibraries } from './graft.js';
+import { installHostHooks } from './host-certs.js';
 import { loadGraftPolicy } from './graft-policy.js';
 import { installApplication } from './install.js';
 import { parseEntryPoint, rewriteShebangs, writeActivate, writeEntryPoint, type EntryPoint } from './launchers.js';
@@ -154,6 +155,7 @@ export async function build(options: BuildOptions, progress = new Progress()): P
       const how = libc === 'bundle' ? 'starts libexec/' + interpreter + ' through the bundled loader' : 'runs as itself ($ORIGIN RUNPATH)';
       return { summary: `${interpreter} ${how}; ${entries.length} entry points written; relocatable shebangs for ${rewritten.length} scripts${rewritten.length > 0 ? ` (${rewritten.join(' ')})` : ''}; bin/activate` };
     });
+    await progress.step('host', () => installHostHooks(bundle, base, python, options.wheelhouse));
     await progress.step('scrub', () => scrubBuildPaths(bundle, base, buildPaths, home));
     await progress.step('compile', () => compileBytecode(bundle, base, home));
     const verified = await progress.step('verify', () => {

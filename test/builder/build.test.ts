@@ -31,7 +31,7 @@ test('build: a moved bundle runs the app from any folder; no build path, no abso
     const lines: string[] = [];
     const result = await buildApp(join(dir, 'built'), lines);
     t.diagnostic(`built in ${result.seconds.toFixed(1)} s`);
-    for (const step of ['copy', 'install', 'slim', 'strip', 'graft', 'runpath', 'launchers', 'scrub', 'compile', 'verify', 'pack']) {
+    for (const step of ['copy', 'install', 'slim', 'strip', 'graft', 'runpath', 'launchers', 'host', 'scrub', 'compile', 'verify', 'pack']) {
       assert.ok(lines.some((l) => l.startsWith(`pyrelo build: [${step}] `) && !l.endsWith('...')), `progress line for ${step}`);
     }
     // Move it: nothing may depend on where it was built.
@@ -40,7 +40,7 @@ test('build: a moved bundle runs the app from any folder; no build path, no abso
     renameSync(join(dir, 'built'), bundle);
 
     const manifest = readManifest(bundle);
-    assert.deepEqual(manifest.steps.map((s) => s.name), ['copy', 'install', 'slim', 'strip', 'graft', 'runpath', 'launchers', 'scrub', 'compile', 'verify']);
+    assert.deepEqual(manifest.steps.map((s) => s.name), ['copy', 'install', 'slim', 'strip', 'graft', 'runpath', 'launchers', 'host', 'scrub', 'compile', 'verify']);
     const packages = new Map(manifest.python.packages.map((p) => [p.name, p.version]));
     for (const name of ['yamlsmoke', 'cryptography', 'cffi', 'pip']) assert.ok(packages.has(name), `${name} installed`);
     const yaml = manifest.grafted.find((g) => g.soname === 'libyaml-0.so.2');
