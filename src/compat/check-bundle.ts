@@ -12,7 +12,7 @@ import type { Inventory } from '../inventory/format.js';
 import { loaderConfigForRoot } from '../inventory/root-config.js';
 import { findElfFiles } from '../elf/find-elf-files.js';
 import { maxVersion } from '../loader/floors.js';
-import { applyBundleRules, bundlesAmong } from '../client/bundle-check.js';
+import { applyBundleRules, bundleCheckOptions, bundlesAmong } from '../client/bundle-check.js';
 import type { CheckKind, CheckResult, ProblemMessage } from '../proto/types.js';
 
 /**
@@ -28,7 +28,9 @@ export function checkBundleOnView(view: HostView, bundleDir: string, meta: { dig
   const dir = resolve(bundleDir);
   const files = findElfFiles([dir]);
   const bundles = bundlesAmong([dir]);
-  const reports = files.map((file) => applyBundleRules(checkFile(view, file, { cwd: dir }), file, bundles))
+  // A --libc bundle bundle is checked as its launcher starts it (bundled loader, --library-path),
+  // as `pyrelo check` does: checked as plain programs, its files would need the host's glibc.
+  const reports = files.map((file) => applyBundleRules(checkFile(view, file, { ...bundleCheckOptions(file, bundles), cwd: dir }), file, bundles))
     .filter((r) => r.kind !== 'foreign');
   const problems: ProblemMessage[] = [];
   for (const report of reports) {
