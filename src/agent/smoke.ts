@@ -1,8 +1,7 @@
-// The smoke command of an installed bundle: `smoke` in pyrelo.json (an argv whose first element is
-// relative to the bundle root) when the manifest declares one, else the bundle's interpreter
+// The smoke command of an installed bundle: the manifest's `smoke` (`pyrelo build --smoke`, an argv
+// whose program is relative to the bundle root) when it declares one, else the bundle's interpreter
 // importing its standard library. A bundle "runs" on a host only when this succeeds there.
 
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { readManifest } from '../bundle/manifest.js';
@@ -17,10 +16,10 @@ const OUTPUT_LIMIT = 2000;
 
 export function smokeCommand(bundleDir: string): string[] {
   const manifest = readManifest(bundleDir);
-  const raw = JSON.parse(readFileSync(join(bundleDir, 'pyrelo.json'), 'utf8')) as { smoke?: unknown };
-  if (Array.isArray(raw.smoke) && raw.smoke.length > 0 && raw.smoke.every((a) => typeof a === 'string')) {
-    const [program, ...args] = raw.smoke as string[];
-    return [program!.startsWith('/') ? program! : join(bundleDir, program!), ...args];
+  if (manifest.smoke !== undefined) {
+    // Validated: a non-empty list whose program is a file of the bundle.
+    const [program, ...args] = manifest.smoke;
+    return [join(bundleDir, program!), ...args];
   }
   return [join(bundleDir, manifest.python.executable), '-c', 'import sys, encodings, json, ssl; print(sys.version.split()[0])'];
 }

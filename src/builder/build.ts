@@ -8,7 +8,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
 import { listBundleFiles, walkBundle } from '../bundle/file-list.js';
-import { MANIFEST_FORMAT, writeManifest, type LibcPolicy, type Manifest, type SlimCategory } from '../bundle/manifest.js';
+import { MANIFEST_FORMAT, isSafeRelativePath, writeManifest, type LibcPolicy, type Manifest, type SlimCategory } from '../bundle/manifest.js';
 import { packBundle } from '../bundle/pack.js';
 import { inspectBasePython } from './base-python.js';
 import { filesHoldingBuildPaths, scrubBuildPaths, BuildPathLeftError } from './build-paths.js';
@@ -42,6 +42,8 @@ export interface BuildOptions {
   readonly libc: 'host' | 'bundle' | 'auto';
   readonly minGlibc: string;
   readonly entries: readonly string[];
+  /** The smoke command recorded in the manifest: a program relative to the bundle root and its arguments. */
+  readonly smoke?: readonly string[] | null;
   readonly slim: boolean;
   readonly clear: boolean;
   readonly prompt: string | null;
@@ -67,6 +69,10 @@ function checkInputs(options: BuildOptions): void {
   if (options.project !== null && /^[./]/.test(options.project) && !existsSync(options.project)) throw new BuildInputError(options.project, 'no such file or folder');
   if (existsSync(options.output) && !options.clear) throw new BuildInputError(`-o ${options.output}`, 'already exists (use --clear to replace it)');
   if (!/^\d+\.\d+$/.test(options.minGlibc)) throw new BuildInputError(`--min-glibc ${options.minGlibc}`, 'expected a glibc version such as 2.17');
+  const smoke = options.smoke ?? null;
+  if (smoke !== null && (smoke.length === 0 || !isSafeRelativePath(smoke[0]!))) {
+    throw new BuildInputError(`--smoke ${JSON.stringify(smoke.join(' '))}`, 'expected a program relative to the bundle root (such as bin/smoke) and its arguments');
+  }
   if (!existsSync(dirname(resolve(options.output)))) throw new BuildInputError(`-o ${options.output}`, `folder ${dirname(resolve(options.output))} does not exist`);
 }
 
@@ -165,6 +171,10 @@ export async function build(options: BuildOptions, progress = new Progress()): P
       if (left.length > 0) throw new BuildPathLeftError(left);
       return result;
     });
+    const smoke = options.smoke ?? null;
+    if (smoke !== null && !existsSync(join(bundle, smoke[0]!))) {
+      throw new Error(`--smoke: ${smoke[0]} is not in the bundle (entry points are bin/NAME)`);
+    }
     const elves = listBundleElves(bundle);
     const manifest: Manifest = {
       format: MANIFEST_FORMAT,
@@ -174,6 +184,7 @@ export async function build(options: BuildOptions, progress = new Progress()): P
       glibcFloor: verified.glibcFloor,
       kernelFloor: verified.kernelFloor,
       entryPoints: Object.fromEntries(entries.map((e) => [e.name, `${e.module}:${e.func}`])),
+      ...(smoke !== null ? { smoke } : {}),
       steps: [...progress.steps],
       slimmed,
       grafted: grafted.grafted.map((g) => ({ ...g, neededBy: g.neededBy.filter((n) => existsSync(join(bundle, n))) })),

@@ -80,6 +80,12 @@ export interface Manifest {
   readonly glibcFloor: string | null;
   readonly kernelFloor: string | null;
   readonly entryPoints: Readonly<Record<string, string>>;
+  /**
+   * The smoke command (`pyrelo build --smoke`): an argv whose first element is a program relative
+   * to the bundle root (`["bin/smoke"]`, `["bin/python3", "-c", "import ssl"]`). A bundle "runs"
+   * on a host only when it exits 0 there. Absent: the agent imports the standard library instead.
+   */
+  readonly smoke?: readonly string[];
   readonly steps: readonly BuildStep[];
   readonly slimmed: readonly SlimCategory[];
   readonly grafted: readonly GraftedLibrary[];
@@ -218,6 +224,12 @@ export function validateManifest(value: unknown, source: string): Manifest {
   const entryPointsObject = c.object(o.entryPoints, 'entryPoints');
   const entryPoints: Record<string, string> = {};
   for (const [name, target] of Object.entries(entryPointsObject)) entryPoints[name] = c.string(target, `entryPoints.${name}`);
+  let smoke: string[] | undefined;
+  if (o.smoke !== undefined) {
+    smoke = c.stringList(o.smoke, 'smoke');
+    if (smoke.length === 0) c.fail('smoke', 'expected a program and its arguments, got an empty list');
+    c.relativePath(smoke[0], 'smoke[0]');
+  }
   const files = c.array(o.files, 'files').map((f, i) => checkFileEntry(c, f, `files[${i}]`));
   const seen = new Set<string>();
   for (const file of files) {
@@ -228,6 +240,7 @@ export function validateManifest(value: unknown, source: string): Manifest {
   for (const e of elf) if (!seen.has(e.path)) c.fail('elf', `${e.path} is not in files`);
   const grafted = c.array(o.grafted, 'grafted').map((g, i) => checkGraft(c, g, `grafted[${i}]`));
   for (const g of grafted) if (!seen.has(g.path)) c.fail('grafted', `${g.path} is not in files`);
+  if (smoke !== undefined && !seen.has(smoke[0]!)) c.fail('smoke[0]', `${smoke[0]} is not in files`);
   return {
     format: MANIFEST_FORMAT,
     name: c.string(o.name, 'name'),
@@ -240,6 +253,7 @@ export function validateManifest(value: unknown, source: string): Manifest {
     glibcFloor: c.version(o.glibcFloor, 'glibcFloor'),
     kernelFloor: c.version(o.kernelFloor, 'kernelFloor'),
     entryPoints,
+    ...(smoke !== undefined ? { smoke } : {}),
     steps: c.array(o.steps, 'steps').map((s, i) => {
       const so = c.object(s, `steps[${i}]`);
       return { name: c.string(so.name, `steps[${i}].name`), summary: c.string(so.summary, `steps[${i}].summary`) };

@@ -65,6 +65,7 @@ export function buildProgram(): Command {
       .choices(['host', 'bundle', 'auto']).default('host'))
     .option('--min-glibc <version>', 'with --libc auto: the oldest glibc the targets have', '2.17')
     .option('--entry <name=module:function>', 'write bin/NAME running module:function (repeatable)', collect, [])
+    .option('--smoke <command>', 'smoke command recorded in the manifest, run by agents to verify the bundle: "PROGRAM ARGS…", PROGRAM relative to the bundle root (e.g. "bin/smoke")')
     .option('--no-slim', 'keep tests, docs, headers, static libraries and unused tkinter')
     .option('--clear', 'replace OUTPUT if it exists')
     .option('--prompt <p>', 'name shown by bin/activate and recorded in the manifest')

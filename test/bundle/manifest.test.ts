@@ -21,6 +21,19 @@ test('manifest: write then read gives the same manifest', async () => {
   }
 });
 
+test('manifest: a smoke command reads back; without one the field stays absent', async () => {
+  const dir = await makeTempDir();
+  try {
+    const withSmoke: Manifest = { ...sampleManifest(), smoke: ['bin/python3', '-c', 'import ssl'] };
+    writeManifest(dir, withSmoke);
+    assert.deepEqual(readManifest(dir).smoke, ['bin/python3', '-c', 'import ssl']);
+    writeManifest(dir, sampleManifest());
+    assert.equal('smoke' in readManifest(dir), false);
+  } finally {
+    await removeDir(dir);
+  }
+});
+
 const BAD: Array<[string, (m: Record<string, unknown>) => void, RegExp]> = [
   ['wrong format', (m) => { m.format = 'other/9'; }, /format: expected "pyrelo-bundle\/1"/],
   ['absolute file path', (m) => { (m.files as Array<Record<string, unknown>>)[1]!.path = '/etc/passwd'; }, /files\[1\]\.path: unsafe path/],
@@ -33,6 +46,10 @@ const BAD: Array<[string, (m: Record<string, unknown>) => void, RegExp]> = [
   ['ELF not in files', (m) => { (m.elf as Array<Record<string, unknown>>)[0]!.path = 'bin/nothere'; }, /bin\/nothere is not in files/],
   ['bad libc', (m) => { m.libc = 'musl'; }, /libc: expected "host" or "bundle"/],
   ['bad glibc floor', (m) => { m.glibcFloor = 'GLIBC_2.34'; }, /glibcFloor: not a version/],
+  ['empty smoke command', (m) => { m.smoke = []; }, /smoke: expected a program and its arguments/],
+  ['smoke argument not a string', (m) => { m.smoke = ['bin/python3', 1]; }, /smoke\[1\]: expected a string/],
+  ['absolute smoke program', (m) => { m.smoke = ['/bin/sh', '-c', 'true']; }, /smoke\[0\]: unsafe path/],
+  ['smoke program not in files', (m) => { m.smoke = ['bin/nothere']; }, /smoke\[0\]: bin\/nothere is not in files/],
 ];
 
 for (const [what, damage, expected] of BAD) {

@@ -1,5 +1,5 @@
 // `pyrelo build [PROJECT] (--python PATH | --python-source TARBALL) [-r FILE] [--wheelhouse DIR] [--libc host]
-//   [--entry NAME=module:function]… [--no-slim] [--clear] [--prompt P] [--without-pip] -o OUTPUT`
+//   [--entry NAME=module:function]… [--smoke "CMD ARGS…"] [--no-slim] [--clear] [--prompt P] [--without-pip] -o OUTPUT`
 
 import { build } from '../../builder/build.js';
 import { BuildInputError } from '../../builder/errors.js';
@@ -14,11 +14,47 @@ export interface BuildCommandOptions {
   readonly libc: 'host' | 'bundle' | 'auto';
   readonly minGlibc: string;
   readonly entry: readonly string[];
+  /** The smoke command as one string, split like a shell would (quotes, backslashes; no expansion). */
+  readonly smoke?: string;
   readonly slim: boolean;
   readonly clear?: boolean;
   readonly prompt?: string;
   readonly pip: boolean;
   readonly output: string;
+}
+
+/** Splits a command line into words as sh does for quoting alone: '…', "…" (with \\ \" \$ \`), \x. */
+export function splitCommand(text: string): string[] {
+  const words: string[] = [];
+  let word: string | null = null;
+  for (let i = 0; i < text.length; i += 1) {
+    const ch = text[i]!;
+    if (/\s/.test(ch)) {
+      if (word !== null) words.push(word);
+      word = null;
+    } else if (ch === "'") {
+      const end = text.indexOf("'", i + 1);
+      if (end === -1) throw new BuildInputError(`--smoke ${text}`, 'unterminated single quote');
+      word = (word ?? '') + text.slice(i + 1, end);
+      i = end;
+    } else if (ch === '"') {
+      word ??= '';
+      for (i += 1; ; i += 1) {
+        if (i >= text.length) throw new BuildInputError(`--smoke ${text}`, 'unterminated double quote');
+        const c = text[i]!;
+        if (c === '"') break;
+        if (c === '\\' && i + 1 < text.length && '\\"$`'.includes(text[i + 1]!)) i += 1;
+        word += text[i];
+      }
+    } else if (ch === '\\') {
+      if (i + 1 < text.length) i += 1;
+      word = (word ?? '') + text[i];
+    } else {
+      word = (word ?? '') + ch;
+    }
+  }
+  if (word !== null) words.push(word);
+  return words;
 }
 
 export async function runBuild(project: string | undefined, options: BuildCommandOptions): Promise<number> {
@@ -36,6 +72,7 @@ export async function runBuild(project: string | undefined, options: BuildComman
     libc: options.libc,
     minGlibc: options.minGlibc,
     entries: options.entry,
+    smoke: options.smoke !== undefined ? splitCommand(options.smoke) : null,
     slim: options.slim,
     clear: options.clear ?? false,
     prompt: options.prompt ?? null,
