@@ -1,9 +1,11 @@
 // The compatibility service on the lab: a server on loopback with its SQLite file, and a real
 // agent daemon (this machine's node bound in) inside each of the bullseye, bookworm and trixie
-// roots. Two bundles are installed and smoke-run on every host by order of the server:
-//   host-libc (built here against glibc 2.36, needs GLIBC_2.34): runs on bookworm and trixie, not
-//     on bullseye, where the loader's own words name the missing version and the file;
-//   static (its libc inside): runs on all three.
+// roots. Two real bundles made here by `pyrelo build` (this machine's CPython 3.11 and the
+// builder tests' yamlsmoke app: cryptography, a grafted libyaml, ssl, sqlite3, a child process),
+// each with `--smoke bin/smoke`, are installed and smoke-run on every host by order of the server:
+//   --libc host (built against glibc 2.36, needs GLIBC_2.3x): runs on bookworm and trixie, not on
+//     bullseye, where the loader's own words name the missing versions and the files needing them;
+//   --libc bundle (glibc and its loader inside): runs on all three.
 // For every host, the prediction from its stored inventory equals the verdict of the run and
 // equals `pyrelo check --root` on the root from outside.
 
@@ -11,7 +13,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { ensureRoot, labSkipReason, spawnInRoot } from '../lab/lab.js';
 import type { RunningInRoot } from '../lab/run-in-root.js';
 import { ControlClient } from '../../src/client/control-client.js';
@@ -22,13 +24,20 @@ import { OverlayHostView } from '../../src/loader/overlay-host.js';
 import { loaderConfigForRoot } from '../../src/inventory/root-config.js';
 import { checkBundleOnView, sameVerdict } from '../../src/compat/check-bundle.js';
 import { bundlesAdd } from '../../src/client/commands/bundles.js';
-import type { BundleInfo, CheckResponse, CompatResponse, EnrollToken } from '../../src/proto/types.js';
-import { makeBundle, startTestServer, type TestServer } from '../server/fixtures.js';
+import type { BundleInfo, CheckResponse, CheckResult, HostInfo, CompatResponse, EnrollToken } from '../../src/proto/types.js';
+import type { Manifest } from '../../src/bundle/manifest.js';
+import { extractArchive } from '../../src/bundle/extract.js';
+import { main } from '../../src/client/cli.js';
+import { startTestServer, type TestServer } from '../server/fixtures.js';
 import { pyreloInRoot } from '../support/pyrelo-in-root.js';
+import { APP, ENTRY, buildSkipReason } from '../builder/shared-build.js';
+import { BASE_PYTHON, ensureWheelhouse } from '../builder/wheelhouse.js';
 
 const ROOTS = ['bullseye', 'bookworm', 'trixie'] as const;
 const TIMEOUT = 15 * 60_000;
-const skip = labSkipReason(['debootstrap']);
+const skip = labSkipReason(['debootstrap']) ?? buildSkipReason();
+const HOST_LIBC = 'app-host-libc';
+const BUNDLED_LIBC = 'app-bundled-libc';
 
 
 let work: string;
@@ -37,14 +46,39 @@ let control: ControlClient;
 const agents: { name: string; run: RunningInRoot; output: () => string }[] = [];
 const roots = new Map<string, string>();
 
-async function quietly<T>(body: () => Promise<T>): Promise<T> {
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = (() => true) as typeof process.stdout.write;
+const manifests = new Map<string, Manifest>();
+const buildSeconds = new Map<string, number>();
+
+/** Runs body with stdout and stderr captured; what they received. */
+async function quietly<T>(body: () => Promise<T>): Promise<{ value: T; output: string }> {
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  let output = '';
+  const capture = ((chunk: string | Uint8Array) => { output += chunk.toString(); return true; }) as typeof process.stdout.write;
+  process.stdout.write = capture;
+  process.stderr.write = capture;
   try {
-    return await body();
+    return { value: await body(), output };
   } finally {
-    process.stdout.write = write;
+    process.stdout.write = out;
+    process.stderr.write = err;
   }
+}
+
+/** `pyrelo build yamlsmoke … --smoke bin/smoke -o NAME.tar.gz`, through the real command line. */
+async function buildBundle(name: string, libc: 'host' | 'bundle'): Promise<string> {
+  const wheelhouse = await ensureWheelhouse();
+  const archive = join(work, `${name}.tar.gz`);
+  const started = Date.now();
+  const { value: status, output } = await quietly(() => main(['build', APP, '--python', BASE_PYTHON, '--wheelhouse', wheelhouse, '--libc', libc,
+    '--entry', ENTRY, '--smoke', 'bin/smoke', '--prompt', name, '-o', archive]));
+  buildSeconds.set(name, (Date.now() - started) / 1000);
+  assert.equal(status, 0, `pyrelo build ${name} failed:\n${output}`);
+  const manifest = await extractArchive(archive, join(work, `${name}-tree`));
+  assert.ok(manifest !== null);
+  assert.deepEqual(manifest.smoke, ['bin/smoke'], 'the manifest carries the smoke command');
+  manifests.set(name, manifest);
+  return archive;
 }
 
 async function startAgentInRoot(name: (typeof ROOTS)[number]): Promise<void> {
@@ -69,8 +103,8 @@ before(async () => {
   work = mkdtempSync(join(tmpdir(), 'pyrelo-lab-agents-'));
   ts = await startTestServer(join(work, 'server'));
   control = new ControlClient(ts.server.controlAddress);
-  const hostLibc = await makeBundle(work, 'app-host-libc', 'host-libc');
-  const bundled = await makeBundle(work, 'app-static', 'static');
+  const hostLibc = await buildBundle(HOST_LIBC, 'host');
+  const bundled = await buildBundle(BUNDLED_LIBC, 'bundle');
   await quietly(() => bundlesAdd(hostLibc, { control: control.address }));
   await quietly(() => bundlesAdd(bundled, { control: control.address }));
   for (const name of ROOTS) await startAgentInRoot(name);
@@ -91,48 +125,85 @@ test('agents in the bullseye, bookworm and trixie roots verify two bundles; comp
     return;
   }
   const deadline = Date.now() + 120_000;
-  while (!ROOTS.every((n) => ts.server.hub.isConnected(`site-${n}`))) {
+  // Connected, and each host's inventory stored (it arrives after the hello): predictions need it.
+  const ready = async (): Promise<boolean> => {
+    const { hosts } = await control.call<{ hosts: HostInfo[] }>('ListHosts', {});
+    return ROOTS.every((n) => ts.server.hub.isConnected(`site-${n}`) && hosts.some((h) => h.name === `site-${n}` && h.inventorySha256 !== ''));
+  };
+  while (!(await ready())) {
     const dead = agents.find((a) => a.output() !== '');
     assert.ok(dead === undefined, `agent in ${dead?.name} ended: ${dead?.output()}`);
-    assert.ok(Date.now() < deadline, 'agents did not connect within 2 minutes');
+    assert.ok(Date.now() < deadline, 'agents did not connect and send their inventories within 2 minutes');
     await new Promise((r) => setTimeout(r, 200));
   }
   const { bundles } = await control.call<{ bundles: BundleInfo[] }>('ListBundles', {});
+  assert.deepEqual(bundles.map((b) => b.name).sort(), [BUNDLED_LIBC, HOST_LIBC]);
+  const runs = new Map<string, CheckResult>();
+  const checkSeconds: string[] = [];
   for (const bundle of bundles) {
     for (const name of ROOTS) {
-      const answer = await control.call<CheckResponse>('Check', { bundle: bundle.digest, host: `site-${name}`, verify: true, timeoutMs: 120_000 });
+      const started = Date.now();
+      const answer = await control.call<CheckResponse>('Check', { bundle: bundle.digest, host: `site-${name}`, verify: true, timeoutMs: 300_000 });
+      checkSeconds.push(`${bundle.name}@${name} ${((Date.now() - started) / 1000).toFixed(1)} s`);
       assert.equal(answer.note, '', `${bundle.name} on ${name}`);
-      assert.ok(answer.predicted !== null && answer.verified !== null);
+      assert.ok(answer.predicted !== null && answer.verified !== null, `${bundle.name} on ${name}: ${JSON.stringify(answer)}`);
+      runs.set(`${bundle.name}@${name}`, answer.verified);
       // The prediction from the stored inventory equals the run on the host...
       assert.ok(sameVerdict(answer.predicted, answer.verified), `${bundle.name} on ${name}: predicted ${JSON.stringify(answer.predicted.problems)} but the run gave ${JSON.stringify(answer.verified.problems)}`);
+      assert.equal(answer.predicted.runs, answer.verified.runs, `${bundle.name} on ${name}: prediction and run disagree`);
       // ...and `pyrelo check --root` from outside.
       const root = roots.get(name)!;
       const tree = join(ts.dir, 'bundles', 'trees', bundle.digest);
       const config = loaderConfigForRoot(root);
       const fromRoot = checkBundleOnView(new OverlayHostView(new RootHostView(root, config), new RootHostView('/', config), [tree]), tree, { digest: bundle.digest, host: name, kind: 'predicted' });
       assert.ok(sameVerdict(answer.predicted, fromRoot), `${bundle.name} on ${name}: inventory and --root disagree`);
-      // Every "runs" is backed by a smoke run on that host; every "will not run" by a failed one.
-      assert.equal(answer.verified.smokeRan, true);
-      assert.equal(answer.verified.runs, answer.verified.smokeExit === 0, `${bundle.name} on ${name}: ${answer.verified.smokeOutput}`);
+      // Every verdict is backed by the bundle's own smoke command run on that host: bin/smoke, the
+      // app printing its JSON line (cryptography, the grafted libyaml, ssl) when it runs.
+      const run = answer.verified;
+      assert.equal(run.smokeRan, true, `${bundle.name} on ${name}: no smoke run`);
+      assert.equal(run.runs, run.smokeExit === 0, `${bundle.name} on ${name}: ${run.smokeOutput}`);
+      if (run.runs) assert.match(run.smokeOutput, /"fernet": "pyrelo"/, `${bundle.name} on ${name}: ${run.smokeOutput}`);
     }
   }
+  t.diagnostic(`builds: ${[...buildSeconds].map(([n, s]) => `${n} ${s.toFixed(1)} s`).join(', ')}; verified checks: ${checkSeconds.join(', ')}`);
 
-  const host = await control.call<CompatResponse>('Compat', { bundle: 'app-host-libc' });
+  // --libc host: runs (verified) on bookworm and trixie, not on bullseye (glibc 2.31).
+  const host = await control.call<CompatResponse>('Compat', { bundle: HOST_LIBC });
   const verdicts = Object.fromEntries(host.hosts.map((h) => [h.host.name, h.verdict]));
   assert.deepEqual(verdicts, { 'site-bookworm': 'runs', 'site-bullseye': 'fails', 'site-trixie': 'runs' });
+  assert.ok(host.hosts.every((h) => h.result?.kind === 'verified' && h.predictionAgrees));
+  // On bullseye, the loader check names every GLIBC_2.3x version missing there and every file that
+  // needs one, exactly as the manifest's needs say: nothing more, nothing less.
+  const manifest = manifests.get(HOST_LIBC)!;
+  const expected = new Set<string>();
+  for (const elf of manifest.elf) {
+    for (const versions of Object.values(elf.versions)) {
+      for (const v of versions) if (/^GLIBC_2\.(3[2-9]|[4-9]\d)$/.test(v)) expected.add(`${v} ${elf.path}`);
+    }
+  }
+  assert.ok(expected.size > 0, 'the host-libc bundle needs a glibc newer than 2.31');
+  const bullseyeRun = runs.get(`${HOST_LIBC}@bullseye`)!;
+  const missing = new Set<string>();
+  for (const p of bullseyeRun.problems) {
+    const m = /^version `(GLIBC_[\d.]+)' not found \(required by (\S+)\)$/.exec(p.message.replace(/^\S+: /, ''));
+    // ld.so names an object by the path it opened it at ($ORIGIN/../lib…): normalized to the bundle's.
+    if (m !== null) missing.add(`${m[1]} ${posix.normalize(m[2]!)}`);
+  }
+  assert.deepEqual([...missing].sort(), [...expected].sort(), `problems on bullseye: ${bullseyeRun.problems.map((p) => p.message).join('\n')}`);
   const bullseye = host.distros.find((d) => d.distro === 'debian:11');
-  assert.ok(bullseye !== undefined && bullseye.fails === 1);
-  assert.ok(bullseye.reasons.some((r) => /version `GLIBC_2\.34' not found \(required by bin\/python3\)/.test(r)), bullseye.reasons.join('\n'));
-  const bullseyeRun = host.hosts.find((h) => h.host.name === 'site-bullseye')!.result!;
-  assert.match(bullseyeRun.smokeOutput, /GLIBC_2\.34' not found/, 'the real loader in bullseye says the same');
-  assert.ok(bullseyeRun.problems.every((p) => p.file === 'bin/python3'));
-  assert.ok(host.hosts.every((h) => h.predictionAgrees));
+  assert.ok(bullseye !== undefined && bullseye.fails === 1 && bullseye.runs === 0);
+  assert.ok(bullseye.reasons.length > 0 && bullseye.reasons.every((r) => /version `GLIBC_2\.3\d' not found \(required by \S+\)/.test(r)), bullseye.reasons.join('\n'));
+  // The real loader in bullseye refused the smoke run in the same words.
+  assert.match(bullseyeRun.smokeOutput, /version `GLIBC_2\.3\d' not found \(required by /, bullseyeRun.smokeOutput);
+  assert.notEqual(bullseyeRun.smokeExit, 0);
+  for (const d of host.distros.filter((x) => x.distro !== 'debian:11')) assert.deepEqual([d.runs, d.fails], [1, 0], d.distro);
 
-  const bundled = await control.call<CompatResponse>('Compat', { bundle: 'app-static' });
+  // --libc bundle: runs (verified) on all three.
+  const bundled = await control.call<CompatResponse>('Compat', { bundle: BUNDLED_LIBC });
   assert.deepEqual(bundled.hosts.map((h) => h.verdict), ['runs', 'runs', 'runs']);
-  assert.ok(bundled.hosts.every((h) => h.predictionAgrees));
+  assert.ok(bundled.hosts.every((h) => h.result?.kind === 'verified' && h.predictionAgrees));
 
   const onBullseye = await control.call<{ bundles: { bundle: BundleInfo; verdict: string }[] }>('DistroBundles', { distro: 'debian:11' });
-  assert.deepEqual(onBullseye.bundles.map((b) => [b.bundle.name, b.verdict]), [['app-static', 'runs']]);
+  assert.deepEqual(onBullseye.bundles.map((b) => [b.bundle.name, b.verdict]), [[BUNDLED_LIBC, 'runs']]);
   t.diagnostic(`bullseye: ${bullseye.reasons.join(' | ')}`);
 });
