@@ -7,6 +7,10 @@ also use the first CA store of this host listed in lib/pyrelo/host-certs.json, o
 without any, the CA file bundled next to it. SSL_CERT_FILE / SSL_CERT_DIR, when set, win and
 nothing is added. Nothing is written to os.environ: child processes see the environment as it was.
 
+curses: while curses.setupterm / curses.initscr read the terminal description, TERMINFO_DIRS
+names the host's terminfo folders (lib/pyrelo/host-terminfo.json) and then the few entries the
+bundle carries, for hosts that have none; the environment is restored right after.
+
 Loaded by lib/python3.X/site-packages/pyrelo-host.pth; `python -S` skips it (and all of site).
 """
 
@@ -57,7 +61,7 @@ def _same(a, b):
     return a is not None and b is not None and os.path.realpath(a) == os.path.realpath(b)
 
 
-def _patch(ssl):
+def _patch_ssl(ssl):
     if getattr(ssl, "_pyrelo_host", False):
         return
     original_set = ssl.SSLContext.set_default_verify_paths
@@ -92,10 +96,11 @@ def _patch(ssl):
 
 
 class _Loader:
-    """The ssl module's own loader, patching the module once it has run."""
+    """A module's own loader, patching the module once it has run."""
 
-    def __init__(self, loader):
+    def __init__(self, loader, patch):
         self._loader = loader
+        self._patch = patch
 
     def __getattr__(self, name):
         return getattr(self._loader, name)
@@ -105,25 +110,76 @@ class _Loader:
 
     def exec_module(self, module):
         self._loader.exec_module(module)
-        _patch(module)
+        try:
+            self._patch(module)
+        except Exception:  # a module not shaped as expected stays as it is, importable
+            pass
 
 
-class _SslFinder:
-    """Finds nothing but ssl (as the path finder would), so start-up imports no ssl."""
+class _Finder:
+    """Finds nothing but the modules patched here (as the path finder would), so start-up imports none."""
 
     @staticmethod
     def find_spec(name, path=None, target=None):
-        if name != "ssl":
+        if name not in _PATCHES:
             return None
         from importlib.machinery import PathFinder
         spec = PathFinder.find_spec(name, path)
         if spec is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):
-            spec.loader = _Loader(spec.loader)
+            spec.loader = _Loader(spec.loader, _PATCHES[name])
         return spec
 
 
+def _terminfo_dirs():
+    """TERMINFO_DIRS for curses: the host's terminfo folders, then the bundled entries."""
+    import json
+    import os
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "pyrelo")
+    try:
+        with open(os.path.join(here, "host-terminfo.json"), encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return None
+    bundled = os.path.normpath(os.path.join(here, "terminfo"))
+    dirs = [d for d in data.get("hostDirs", []) if os.path.isdir(d)]
+    if os.path.isdir(bundled):
+        dirs.append(bundled)
+    return ":".join(dirs) if dirs else None
+
+
+def _with_terminfo(func):
+    def call(*args, **kwargs):
+        import os
+        if "TERMINFO" in os.environ or "TERMINFO_DIRS" in os.environ:
+            return func(*args, **kwargs)  # the user's choice (or an outer call of ours)
+        dirs = _terminfo_dirs()
+        if dirs is None:
+            return func(*args, **kwargs)
+        os.environ["TERMINFO_DIRS"] = dirs  # ncurses reads it now; children started later never see it
+        try:
+            return func(*args, **kwargs)
+        finally:
+            os.environ.pop("TERMINFO_DIRS", None)
+    call.__name__ = func.__name__
+    call.__doc__ = func.__doc__
+    return call
+
+
+def _patch_curses(curses):
+    if getattr(curses, "_pyrelo_host", False):
+        return
+    # curses.initscr calls the module's setupterm, then _curses.initscr: both read the terminfo.
+    curses.setupterm = _with_terminfo(curses.setupterm)
+    curses.initscr = _with_terminfo(curses.initscr)
+    curses._pyrelo_host = True
+
+
+_PATCHES = {"ssl": _patch_ssl, "curses": _patch_curses}
+
+
 def install():
-    if "ssl" in sys.modules:
-        _patch(sys.modules["ssl"])
-    elif _SslFinder not in sys.meta_path:
-        sys.meta_path.insert(0, _SslFinder)
+    for name, patch in _PATCHES.items():
+        if name in sys.modules:
+            patch(sys.modules[name])
+    if _Finder not in sys.meta_path:
+        sys.meta_path.insert(0, _Finder)

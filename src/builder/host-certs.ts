@@ -6,6 +6,7 @@
 //   bundled CA file on a host without any; SSL_CERT_FILE / SSL_CERT_DIR win; os.environ untouched;
 // - lib/python3.X/site-packages/pyrelo-host.pth, which installs the hook at start-up (lazily:
 //   start-up imports no ssl);
+// - lib/pyrelo/terminfo/ and host-terminfo.json (host-terminfo.ts): curses on hosts without terminfo;
 // - lib/pyrelo/host-certs.json (data/host-certs.json, the host paths as data, plus which fallback
 //   was bundled) and lib/pyrelo/cacert.pem, the fallback: certifi's from the wheelhouse when it
 //   holds a certifi wheel, else this build host's own CA store.
@@ -15,6 +16,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import type { BasePython } from './base-python.js';
 import { dataFile } from './data-file.js';
+import { copyTerminfo } from './host-terminfo.js';
 
 export const HOST_DIR = 'lib/pyrelo';
 export const HOOK_MODULE = '_pyrelo_host';
@@ -84,6 +86,8 @@ export async function installHostHooks(bundle: string, base: BasePython, python:
     fallback: fallback !== null ? FALLBACK_CA : null,
     fallbackSource: fallback,
   }, null, 2)}\n`);
+  const terminfo = copyTerminfo(dir);
+  copyFileSync(dataFile('host-terminfo.json'), join(dir, 'host-terminfo.json'));
   copyFileSync(dataFile(`python/${HOOK_MODULE}.py`), join(bundle, base.stdlib, `${HOOK_MODULE}.py`));
   mkdirSync(join(bundle, base.purelib), { recursive: true });
   writeFileSync(join(bundle, base.purelib, HOOK_PTH), `import ${HOOK_MODULE}; ${HOOK_MODULE}.install()\n`);
@@ -93,6 +97,7 @@ export async function installHostHooks(bundle: string, base: BasePython, python:
     fallback,
     summary: `ssl's default verify paths take the host's CA store (${spec.files.length} files, ${spec.dirs.length} folders known, ${HOST_DIR}/host-certs.json); `
       + (fallback !== null ? `fallback ${HOST_DIR}/${FALLBACK_CA}: ${certs} certificates from ${fallback}` : 'no fallback CA file (no certifi wheel in the wheelhouse, no CA store on this host)')
-      + `; ${(size / 1024).toFixed(0)} KiB`,
+      + `; curses: ${terminfo.copied.length} terminfo entries for hosts without any${terminfo.missing.length > 0 ? ` (not on this host: ${terminfo.missing.join(' ')})` : ''}`
+      + `; ${((size + terminfo.bytes) / 1024).toFixed(0)} KiB`,
   };
 }
