@@ -64,7 +64,7 @@ with zipfile.ZipFile(sys.argv[1]) as z:
 async function writeFallback(target: string, python: string, wheelhouse: string | null, spec: HostCerts): Promise<string | null> {
   const certifi = newestCertifi(wheelhouse);
   if (certifi !== null) {
-    const r = await execa(python, ['-I', '-c', EXTRACT_CERTIFI, certifi], { encoding: 'buffer', extendEnv: false, env: {} });
+    const r = await execa(python, ['-I', '-c', EXTRACT_CERTIFI, certifi], { encoding: 'buffer', stripFinalNewline: false, extendEnv: false, env: {} });
     writeFileSync(target, r.stdout);
     return `certifi ${certifi.split('/').pop()!.split('-')[1]} (wheelhouse)`;
   }
