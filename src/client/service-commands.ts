@@ -9,7 +9,7 @@ import { AgentStateError } from '../agent/state.js';
 import { DatabaseInputError } from '../server/db/database.js';
 import { TransferError } from '../agent/transfer.js';
 import { runServer, runServerInit } from './commands/server.js';
-import { runAgentCheck, runAgentDaemon, runAgentEnroll, runAgentInstall, runAgentInventory } from './commands/agent.js';
+import { registerAgentCommands } from './agent-commands.js';
 import { hostsAdd, hostsImport, hostsList, hostsRemove, hostsShow, hostsToken } from './commands/hosts.js';
 import { bundlesAdd, bundlesList, bundlesShow } from './commands/bundles.js';
 import { runCompat, runHostCheck } from './commands/compat.js';
@@ -40,23 +40,11 @@ export function registerServiceCommands(program: Command): void {
     .action(async (options) => { process.exitCode = await runServerInit(options); });
 
   const agent = program.command('agent').description('the agent: a daemon connected to the server, or one-shot checks on this host');
-  const agentDir = (c: Command): Command => c.option('--dir <dir>', 'agent state folder ($PYRELO_AGENT_DIR; default ~/.local/share/pyrelo/agent)');
-  agentDir(agent.command('run', { isDefault: true }).description('connect to the server and carry out its orders'))
-    .requiredOption('--server <addr>', 'HOST:PORT of the server\'s agent listener')
-    .option('--heartbeat <seconds>', 'heartbeat interval', '15')
-    .option('--log-level <level>', 'pino log level', 'info')
-    .action(async (options) => { process.exitCode = await runAgentDaemon(options); });
-  agentDir(agent.command('enroll').description('get a client certificate with a one-time token'))
-    .requiredOption('--server <addr>', 'HOST:PORT of the server\'s enrollment listener')
-    .requiredOption('--token <token>', 'one-time token (pyrelo hosts token HOST on the server)')
-    .requiredOption('--ca <file>', 'the server\'s CA certificate')
-    .action(async (options) => { process.exitCode = await runAgentEnroll(options); });
-  agentDir(agent.command('inventory').description('this host\'s inventory')).option('--json', 'print it as JSON')
-    .action((options) => { process.exitCode = runAgentInventory(options); });
-  agentDir(agent.command('check').description('check a bundle (folder or archive) on this host').argument('<bundle>')).option('--json', 'print JSON')
-    .action(async (bundle: string, options) => { process.exitCode = await runAgentCheck(bundle, options); });
-  agentDir(agent.command('install').description('unpack a bundle archive here, check it and run its smoke command').argument('<bundle>')).option('--json', 'print JSON')
-    .action(async (bundle: string, options) => { process.exitCode = await runAgentInstall(bundle, options); });
+  registerAgentCommands(agent);
+  agent.command('pack').description('a relocatable agent bundle: node, its libraries, glibc, the agent in one JavaScript file')
+    .requiredOption('-o, --output <output>', 'OUTPUT: a folder, or an archive (.tar.gz, .tar.xz, .tar.zst)')
+    .option('--clear', 'replace OUTPUT if it exists')
+    .action(async (options) => { process.exitCode = await (await import('./commands/agent-pack.js')).runAgentPack(options); });
 
   const hosts = program.command('hosts').description('hosts in the compatibility database');
   hosts.command('add').argument('<name>').addOption(control()).option('--json').action(async (n: string, o) => { process.exitCode = await hostsAdd(n, o); });

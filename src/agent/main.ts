@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// Entry point of the packed agent (`pyrelo agent pack` bundles this file with esbuild into
+// agent.mjs): only the `agent` commands, so nothing of the server (better-sqlite3, a native
+// module) is imported. Exit codes as `pyrelo`: 0 good, 1 problems, 2 usage error or bad input.
+
+import { Command, CommanderError } from 'commander';
+import { registerAgentCommands } from '../client/agent-commands.js';
+import { AgentStateError } from './state.js';
+import { TransferError } from './transfer.js';
+import { InputError } from '../elf/find-elf-files.js';
+import { BundleError } from '../bundle/errors.js';
+
+function isInputError(error: unknown): error is Error {
+  return error instanceof InputError || error instanceof BundleError || error instanceof AgentStateError || error instanceof TransferError
+    || (error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string'
+      && ['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR'].includes((error as NodeJS.ErrnoException).code!));
+}
+
+export async function agentMain(argv: readonly string[]): Promise<number> {
+  const program = new Command();
+  program.name('pyrelo').exitOverride().configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  registerAgentCommands(program.command('agent').description('the agent: a daemon connected to the server, or one-shot checks on this host'));
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (isInputError(error)) {
+      process.stderr.write(`pyrelo: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+process.exitCode = await agentMain(process.argv.slice(2));

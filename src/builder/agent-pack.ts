@@ -1,0 +1,152 @@
+// `pyrelo agent pack`: a relocatable agent for hosts with no Node.js, no Python and an old glibc
+// (or none). Layout, like a `--libc bundle` bundle:
+//   bin/pyrelo-agent          sh launcher: the bundled loader starts libexec/node agent.mjs agent ARGS
+//   libexec/node              this machine's node (process.execPath), debug info stripped
+//   lib/                      the libraries node needs that are not glibc (libstdc++, libgcc_s)
+//   lib/pyrelo-glibc/         glibc's loader and libraries (bundleGlibc)
+//   agent.mjs                 src/agent/main.ts and its dependencies in one file (esbuild)
+//   proto/pyrelo/v1/*.proto   read at run time by @grpc/proto-loader (found up the tree from agent.mjs)
+//   agent-pack.json           what was packed: versions, and every file's size, mode and sha256
+// Nothing is exported to children: the loader gets --library-path, not LD_LIBRARY_PATH.
+
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { checkFile } from '../loader/check.js';
+import { RootHostView } from '../loader/root-host.js';
+import { loaderConfigForRoot } from '../inventory/root-config.js';
+import { bundleGlibc, GLIBC_DIR, LIBEXEC_DIR } from './libc-bundle.js';
+import { loadGraftPolicy } from './graft-policy.js';
+import { listBundleFiles } from '../bundle/file-list.js';
+
+export const AGENT_LAUNCHER = 'bin/pyrelo-agent';
+export const AGENT_SCRIPT = 'agent.mjs';
+export const AGENT_PACK_MANIFEST = 'agent-pack.json';
+
+/** glibc libraries node does not link but libc opens at run time (host names: /etc/hosts, DNS). */
+const RUNTIME_GLIBC = new Set(['libnss_files.so.2', 'libnss_dns.so.2', 'libresolv.so.2']);
+
+/** dist/src/builder → dist/src/agent/main.js (the compiled agent entry). */
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+export interface AgentPackResult {
+  readonly dir: string;
+  /** Bytes of every file of the pack as installed. */
+  readonly installedBytes: number;
+  readonly files: number;
+  readonly libraries: readonly string[];
+  /** The glibc files in lib/pyrelo-glibc, and the folder they were copied from. */
+  readonly glibc: readonly string[];
+  readonly glibcFrom: string;
+}
+
+/** The launcher: finds its folder without realpath (old coreutils lack it), runs node through the bundled loader. */
+export function agentLauncher(loaderName: string): string {
+  return `#!/bin/sh
+# The pyrelo agent (pyrelo agent pack): this bundle's node, started by this bundle's glibc loader.
+# Nothing is exported: child processes use the host's own loader and libraries.
+self=$(realpath -- "$0" 2>/dev/null || readlink -f -- "$0" 2>/dev/null || echo "$0")
+case $self in */*) here=\${self%/*} ;; *) here=. ;; esac
+top=$(cd -- "$here/.." && pwd -P) || exit 127
+exec "$top/${GLIBC_DIR}/${loaderName}" --inhibit-cache --library-path "$top/${GLIBC_DIR}:$top/lib" --argv0 "$0" "$top/${LIBEXEC_DIR}/node" "$top/${AGENT_SCRIPT}" agent "$@"
+`;
+}
+
+function projectFile(...parts: string[]): string {
+  for (let dir = HERE; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, ...parts))) return join(dir, ...parts);
+    if (dir === dirname(dir)) throw new Error(`pyrelo agent pack: ${parts.join('/')} not found above ${HERE}`);
+  }
+}
+
+/** Bundles the agent entry into one ESM file; fails if a native module (better-sqlite3) got in. */
+export async function bundleAgentScript(outfile: string): Promise<void> {
+  const entry = join(HERE, '..', 'agent', 'main.js');
+  const esbuild = await import('esbuild');
+  const result = await esbuild.build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    minify: true,
+    keepNames: true,
+    legalComments: 'none',
+    metafile: true,
+    logLevel: 'silent',
+    // CommonJS dependencies (commander, grpc-js, pino) call require(): give the ES module one.
+    banner: { js: "import { createRequire as __pyreloCreateRequire } from 'node:module'; const require = __pyreloCreateRequire(import.meta.url);" },
+  });
+  const native = Object.keys(result.metafile.inputs).filter((input) => /better-sqlite3|\.node$/.test(input));
+  if (native.length > 0) throw new Error(`the agent imports native code that cannot be packed: ${native.join(', ')}`);
+  // Reproducible bytes do not depend on the file's time; mode 0644 like every other data file.
+  chmodSync(outfile, 0o644);
+}
+
+async function stripDebug(path: string): Promise<void> {
+  await execa('strip', ['--strip-debug', path]);
+}
+
+/** Builds the agent pack in the empty or missing folder `dir`. */
+export async function packAgent(dir: string): Promise<AgentPackResult> {
+  mkdirSync(join(dir, 'bin'), { recursive: true });
+  mkdirSync(join(dir, 'lib'), { recursive: true });
+  await bundleAgentScript(join(dir, AGENT_SCRIPT));
+  cpSync(projectFile('proto', 'pyrelo'), join(dir, 'proto', 'pyrelo'), { recursive: true, filter: (src) => statSync(src).isDirectory() || src.endsWith('.proto') });
+
+  const node = realpathSync(process.execPath);
+  const staged = join(dir, 'bin', 'node');
+  copyFileSync(node, staged);
+  chmodSync(staged, 0o755);
+  await stripDebug(staged);
+
+  const policy = loadGraftPolicy();
+  const report = checkFile(new RootHostView('/', loaderConfigForRoot('/')), node, {});
+  if (!report.loads) throw new Error(`${node} does not load on this host: ${report.problems.map((p) => p.message).join('; ')}`);
+  const libraries: string[] = [];
+  for (const object of report.objects) {
+    if (object.foundBy === 'main' || object.foundBy === 'interpreter' || object.path === null) continue;
+    const soname = object.object?.soname ?? object.name;
+    if (policy.assumed(soname) || policy.assumed(object.name)) continue;
+    const target = join(dir, 'lib', soname);
+    copyFileSync(realpathSync(object.path), target);
+    chmodSync(target, 0o644);
+    await stripDebug(target);
+    libraries.push(soname);
+  }
+
+  const glibc = bundleGlibc(dir, 'bin/node', policy);
+  const libc = report.objects.find((o) => o.name === 'libc.so.6')?.path;
+  const glibcFrom = libc ? dirname(realpathSync(libc)) : '?';
+  // Of glibc, keep what node loads, and the NSS modules (and libresolv) libc opens for getaddrinfo.
+  const loaded = new Set(report.objects.map((o) => o.object?.soname ?? o.name));
+  const keep = (name: string): boolean => loaded.has(name) || name.startsWith('ld-linux') || RUNTIME_GLIBC.has(name);
+  const glibcFiles: string[] = [];
+  for (const name of readdirSync(join(dir, GLIBC_DIR)).sort()) {
+    if (!keep(name)) {
+      rmSync(join(dir, GLIBC_DIR, name));
+      continue;
+    }
+    await stripDebug(join(dir, GLIBC_DIR, name));
+    glibcFiles.push(name);
+  }
+  rmSync(staged);
+  const loaderName = glibc.loader.slice(glibc.loader.lastIndexOf('/') + 1);
+  writeFileSync(join(dir, AGENT_LAUNCHER), agentLauncher(loaderName));
+  chmodSync(join(dir, AGENT_LAUNCHER), 0o755);
+
+  const files = listBundleFiles(dir).filter((f) => f.path !== AGENT_PACK_MANIFEST);
+  const manifest = {
+    format: 'pyrelo-agent-pack/1',
+    node: process.version,
+    launcher: AGENT_LAUNCHER,
+    libraries,
+    glibc: glibcFiles,
+    files,
+  };
+  writeFileSync(join(dir, AGENT_PACK_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o644 });
+  const installedBytes = files.reduce((sum, f) => sum + (f.size ?? 0), 0) + statSync(join(dir, AGENT_PACK_MANIFEST)).size;
+  return { dir, installedBytes, files: files.length + 1, libraries, glibc: glibcFiles, glibcFrom };
+}
