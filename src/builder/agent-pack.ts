@@ -6,6 +6,7 @@
 //   lib/pyrelo-glibc/         glibc's loader and libraries (bundleGlibc)
 //   agent.mjs                 src/agent/main.ts and its dependencies in one file (esbuild)
 //   proto/pyrelo/v1/*.proto   read at run time by @grpc/proto-loader (found up the tree from agent.mjs)
+//   data/                     loader defaults, graft policy (found up the tree from agent.mjs, too)
 //   agent-pack.json           what was packed: versions, and every file's size, mode and sha256
 // Nothing is exported to children: the loader gets --library-path, not LD_LIBRARY_PATH.
 
@@ -46,7 +47,7 @@ export function agentLauncher(loaderName: string): string {
   return `#!/bin/sh
 # The pyrelo agent (pyrelo agent pack): this bundle's node, started by this bundle's glibc loader.
 # Nothing is exported: child processes use the host's own loader and libraries.
-self=$(realpath -- "$0" 2>/dev/null || readlink -f -- "$0" 2>/dev/null || echo "$0")
+self=$(realpath "$0" 2>/dev/null) || self=$(readlink -f "$0" 2>/dev/null) || self=$0
 case $self in */*) here=\${self%/*} ;; *) here=. ;; esac
 top=$(cd -- "$here/.." && pwd -P) || exit 127
 exec "$top/${GLIBC_DIR}/${loaderName}" --inhibit-cache --library-path "$top/${GLIBC_DIR}:$top/lib" --argv0 "$0" "$top/${LIBEXEC_DIR}/node" "$top/${AGENT_SCRIPT}" agent "$@"
@@ -71,8 +72,7 @@ export async function bundleAgentScript(outfile: string): Promise<void> {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    minify: true,
-    keepNames: true,
+    // Not minified: it would save 0.7 MB next to node's 96 MB and make every stack trace one line.
     legalComments: 'none',
     metafile: true,
     logLevel: 'silent',
@@ -95,6 +95,8 @@ export async function packAgent(dir: string): Promise<AgentPackResult> {
   mkdirSync(join(dir, 'lib'), { recursive: true });
   await bundleAgentScript(join(dir, AGENT_SCRIPT));
   cpSync(projectFile('proto', 'pyrelo'), join(dir, 'proto', 'pyrelo'), { recursive: true, filter: (src) => statSync(src).isDirectory() || src.endsWith('.proto') });
+  // Loader defaults, graft policy and the other data files the agent's code finds up the tree (32 kB).
+  cpSync(projectFile('data'), join(dir, 'data'), { recursive: true });
 
   const node = realpathSync(process.execPath);
   const staged = join(dir, 'bin', 'node');

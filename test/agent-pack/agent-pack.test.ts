@@ -1,0 +1,145 @@
+// `pyrelo agent pack`: the pack is made once (as the CLI makes it, a .tar.gz) and unpacked; its
+// launcher then prints the inventory of this host, and of every lab root it is bound into (the
+// busybox root has no libc at all, the musl root no glibc), with and without /proc.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { collectInventory } from '../../src/inventory/collect.js';
+import { AGENT_LAUNCHER, AGENT_PACK_MANIFEST, AGENT_SCRIPT } from '../../src/builder/agent-pack.js';
+import { ensureRoot, runInRoot, skipUnlessLab, EXPECTED_GLIBC, LAB_ROOT_NAMES, type LabNeed, type LabRootName } from '../lab/lab.js';
+import { makeTempDir, removeDir } from '../support/fixtures.js';
+
+const PYRELO = fileURLToPath(new URL('../../src/client/main.js', import.meta.url));
+const TIMEOUT = 40 * 60_000;
+const MOUNT = '/opt/pyrelo-agent';
+
+interface PackManifest {
+  readonly format: string;
+  readonly node: string;
+  readonly libraries: readonly string[];
+  readonly glibc: readonly string[];
+  readonly files: ReadonlyArray<{ path: string; type: string; mode: number; size?: number; sha256?: string }>;
+}
+
+type Inventory = ReturnType<typeof collectInventory>;
+
+let work = '';
+let unpacked = '';
+let archive = '';
+let packLine = '';
+let packSeconds = 0;
+
+async function pack(output: string): Promise<string> {
+  const r = await execa(process.execPath, [PYRELO, 'agent', 'pack', '-o', output], { reject: false });
+  assert.equal(r.exitCode, 0, r.stderr);
+  return r.stderr;
+}
+
+before(async () => {
+  work = await makeTempDir('pyrelo-agent-pack-');
+  archive = join(work, 'pyrelo-agent.tar.gz');
+  const started = performance.now();
+  packLine = await pack(archive);
+  packSeconds = (performance.now() - started) / 1000;
+  unpacked = join(work, 'unpacked');
+  await execa('mkdir', ['-p', unpacked]);
+  await execa('tar', ['-xzf', archive, '-C', unpacked]);
+});
+
+after(async () => {
+  if (work !== '') await removeDir(work);
+});
+
+test('agent pack: layout, manifest, size', (t) => {
+  t.diagnostic(`${packLine.trim().replace(/\n/g, '; ')} (${packSeconds.toFixed(1)} s with the CLI's start)`);
+  const manifest = JSON.parse(readFileSync(join(unpacked, AGENT_PACK_MANIFEST), 'utf8')) as PackManifest;
+  assert.equal(manifest.format, 'pyrelo-agent-pack/1');
+  assert.equal(manifest.node, process.version);
+  const paths = manifest.files.map((f) => f.path);
+  for (const needed of [AGENT_LAUNCHER, AGENT_SCRIPT, 'libexec/node', 'lib/pyrelo-glibc/ld-linux-x86-64.so.2', 'lib/pyrelo-glibc/libc.so.6',
+    'lib/libstdc++.so.6', 'data/loader-defaults.json', 'proto/pyrelo/v1/control.proto', 'proto/pyrelo/v1/agent_hub.proto']) assert.ok(paths.includes(needed), `${needed} missing: ${paths.join(' ')}`);
+  assert.ok(!paths.some((p) => /sqlite|node_modules|\.node$/.test(p)), paths.join(' '));
+  assert.ok(!paths.includes('bin/node'), 'only the launcher in bin/');
+  for (const file of manifest.files) {
+    const absolute = join(unpacked, file.path);
+    assert.equal(statSync(absolute).mode & 0o7777, file.mode, file.path);
+    assert.equal(createHash('sha256').update(readFileSync(absolute)).digest('hex'), file.sha256, file.path);
+  }
+  const script = readFileSync(join(unpacked, AGENT_SCRIPT), 'utf8');
+  assert.ok(!script.includes('better-sqlite3'), 'agent.mjs must not import better-sqlite3');
+  const launcher = readFileSync(join(unpacked, AGENT_LAUNCHER), 'utf8');
+  assert.match(launcher, /--library-path "\$top\/lib\/pyrelo-glibc:\$top\/lib" --argv0 "\$0" "\$top\/libexec\/node" "\$top\/agent\.mjs" agent "\$@"/);
+  assert.doesNotMatch(launcher, /^\s*export\b|LD_LIBRARY_PATH=/m);
+  const installed = manifest.files.reduce((sum, f) => sum + (f.size ?? 0), 0);
+  const node = statSync(join(unpacked, 'libexec/node')).size;
+  t.diagnostic(`installed ${(installed / 1e6).toFixed(1)} MB (node ${(node / 1e6).toFixed(1)} MB, agent.mjs ${(script.length / 1e3).toFixed(0)} kB), .tar.gz ${(statSync(archive).size / 1e6).toFixed(1)} MB`);
+  // Nothing but the runtime: node is most of it, everything else stays under 10 MB.
+  assert.ok(installed - node < 10e6, `${installed - node} bytes besides node`);
+});
+
+test('agent pack into a folder twice: the same files, byte for byte', async () => {
+  const a = join(work, 'a');
+  const b = join(work, 'b');
+  await pack(a);
+  await pack(b);
+  assert.equal(readFileSync(join(a, AGENT_PACK_MANIFEST), 'utf8'), readFileSync(join(b, AGENT_PACK_MANIFEST), 'utf8'));
+  const again = await execa(process.execPath, [PYRELO, 'agent', 'pack', '-o', a], { reject: false });
+  assert.equal(again.exitCode, 2, 'a non-empty OUTPUT is refused without --clear');
+  assert.match(again.stderr, /exists \(--clear replaces it\)/);
+});
+
+test('the unpacked agent runs here from a folder with a space, with nothing of the environment', async () => {
+  const moved = join(work, 'with space');
+  await execa('cp', ['-a', unpacked, moved]);
+  const r = await execa(join(moved, AGENT_LAUNCHER), ['inventory', '--json'], { env: {}, extendEnv: false, reject: false, maxBuffer: 1 << 30 });
+  assert.equal(r.exitCode, 0, r.stderr);
+  const inside = JSON.parse(r.stdout) as Inventory;
+  assert.deepEqual(inside.host.libc, collectInventory('/').host.libc);
+  const help = await execa(join(moved, AGENT_LAUNCHER), ['--help'], { reject: false });
+  assert.match(help.stdout, /inventory/);
+  assert.doesNotMatch(help.stdout, /^\s+(pack|server|hosts)\b/m, 'the packed agent has only the agent commands');
+});
+
+const NEEDS: Record<LabRootName, LabNeed[]> = {
+  bullseye: ['debootstrap'], bookworm: ['debootstrap'], trixie: ['debootstrap'], busybox: ['busybox'], musl: ['musl'],
+};
+
+function expectedLibc(name: LabRootName): { kind: string; version?: string } {
+  if (name === 'busybox') return { kind: 'none' };
+  if (name === 'musl') return { kind: 'musl' };
+  return { kind: 'glibc', version: EXPECTED_GLIBC[name] };
+}
+
+const runs: Array<{ name: LabRootName; mountProc: boolean }> = [
+  ...LAB_ROOT_NAMES.map((name) => ({ name, mountProc: true })),
+  { name: 'busybox', mountProc: false },
+];
+
+for (const { name, mountProc } of runs) {
+  test(`the packed agent prints the ${name} root's inventory${mountProc ? '' : ' without /proc'}`, { timeout: TIMEOUT }, async (t) => {
+    if (skipUnlessLab(t, NEEDS[name])) return;
+    const root = await ensureRoot(name);
+    const r = await runInRoot(root, [`${MOUNT}/${AGENT_LAUNCHER}`, 'inventory', '--json'], {
+      bind: [{ hostPath: unpacked, rootPath: MOUNT, readOnly: true }],
+      mountProc,
+      timeoutMs: 120_000,
+    });
+    assert.equal(r.exitCode, 0, `exit ${r.exitCode}: ${r.stderr}`);
+    const inside = JSON.parse(r.stdout) as Inventory;
+    const outside = collectInventory(root);
+    const expected = expectedLibc(name);
+    assert.equal(inside.host.libc.kind, expected.kind);
+    if (expected.version !== undefined) assert.equal(inside.host.libc.version, expected.version);
+    if (name === 'busybox') assert.equal(inside.host.libc.version, null);
+    assert.deepEqual(inside.host.libc, outside.host.libc);
+    assert.deepEqual(inside.host.osRelease, outside.host.osRelease);
+    if (outside.host.osRelease !== null) assert.ok(inside.host.osRelease?.id, 'os-release ID');
+    assert.deepEqual(Object.keys(inside.files).sort(), Object.keys(outside.files).sort());
+    t.diagnostic(`${name}: libc ${inside.host.libc.kind} ${inside.host.libc.version ?? ''}, os-release ${inside.host.osRelease?.id ?? '(none)'}, ${Object.keys(inside.files).length} library paths`);
+  });
+}
