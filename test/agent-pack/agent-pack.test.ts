@@ -5,14 +5,17 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { collectInventory } from '../../src/inventory/collect.js';
 import { AGENT_LAUNCHER, AGENT_PACK_MANIFEST, AGENT_SCRIPT } from '../../src/builder/agent-pack.js';
-import { ensureRoot, runInRoot, skipUnlessLab, EXPECTED_GLIBC, LAB_ROOT_NAMES, type LabNeed, type LabRootName } from '../lab/lab.js';
+import { ensureRoot, runInRoot, spawnInRoot, skipUnlessLab, EXPECTED_GLIBC, LAB_ROOT_NAMES, type LabNeed, type LabRootName } from '../lab/lab.js';
 import { makeTempDir, removeDir } from '../support/fixtures.js';
+import { startTestServer } from '../server/fixtures.js';
+import { ControlClient } from '../../src/client/control-client.js';
+import type { EnrollToken, HostInfo } from '../../src/proto/types.js';
 
 const PYRELO = fileURLToPath(new URL('../../src/client/main.js', import.meta.url));
 const TIMEOUT = 40 * 60_000;
@@ -143,3 +146,39 @@ for (const { name, mountProc } of runs) {
     t.diagnostic(`${name}: libc ${inside.host.libc.kind} ${inside.host.libc.version ?? ''}, os-release ${inside.host.osRelease?.id ?? '(none)'}, ${Object.keys(inside.files).length} library paths`);
   });
 }
+
+test('the packed agent in the busybox root enrolls, connects over mutual TLS and its inventory is stored', { timeout: TIMEOUT }, async (t) => {
+  if (skipUnlessLab(t, ['busybox'])) return;
+  const root = await ensureRoot('busybox');
+  const ts = await startTestServer(join(work, 'server'));
+  const control = new ControlClient(ts.server.controlAddress);
+  const state = join(work, 'agent-state');
+  mkdirSync(state, { recursive: true });
+  const bind = [
+    { hostPath: unpacked, rootPath: MOUNT, readOnly: true },
+    { hostPath: join(ts.dir, 'pki', 'ca.crt'), rootPath: '/etc/pyrelo-ca.crt', readOnly: true },
+    { hostPath: state, rootPath: '/var/lib/pyrelo-agent' },
+  ];
+  const launcher = `${MOUNT}/${AGENT_LAUNCHER}`;
+  let daemon: Awaited<ReturnType<typeof spawnInRoot>> | null = null;
+  try {
+    const token = await control.call<EnrollToken>('CreateEnrollToken', { name: 'packed-busybox' });
+    const enrolled = await runInRoot(root, [launcher, 'enroll', '--server', ts.server.enrollAddress, '--token', token.token,
+      '--ca', '/etc/pyrelo-ca.crt', '--dir', '/var/lib/pyrelo-agent'], { bind, timeoutMs: 60_000 });
+    assert.equal(enrolled.exitCode, 0, enrolled.stderr);
+    assert.match(enrolled.stdout, /enrolled as host packed-busybox/);
+    daemon = await spawnInRoot(root, [launcher, '--server', ts.server.agentAddress, '--dir', '/var/lib/pyrelo-agent', '--heartbeat', '1'], { bind, timeoutMs: 120_000 });
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const { hosts } = await control.call<{ hosts: HostInfo[] }>('ListHosts', {});
+      if (ts.server.hub.isConnected('packed-busybox') && hosts.some((h) => h.name === 'packed-busybox' && h.inventorySha256 !== '')) break;
+      assert.ok(Date.now() < deadline, 'the packed agent did not connect and send its inventory within a minute');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    daemon?.kill();
+    await daemon?.done.catch(() => undefined);
+    control.close();
+    await ts.server.stop(500);
+  }
+});
