@@ -1,7 +1,7 @@
 // `pyrelo agent pack`: a relocatable agent for hosts with no Node.js, no Python and an old glibc
 // (or none). Layout, like a `--libc bundle` bundle:
 //   bin/pyrelo-agent          sh launcher: the bundled loader starts libexec/node agent.mjs agent ARGS
-//   libexec/node              this machine's node (process.execPath), debug info stripped
+//   libexec/node              this machine's node (process.execPath), debug info and symbol table stripped
 //   lib/                      the libraries node needs that are not glibc (libstdc++, libgcc_s)
 //   lib/pyrelo-glibc/         glibc's loader and libraries (bundleGlibc)
 //   agent.mjs                 src/agent/main.ts and its dependencies in one file (esbuild)
@@ -103,6 +103,8 @@ export async function packAgent(dir: string): Promise<AgentPackResult> {
   copyFileSync(node, staged);
   chmodSync(staged, 0o755);
   await stripDebug(staged);
+  // Then its symbol table too (10 MB): only profilers read it; addons bind through .dynsym, which stays.
+  await execa('strip', ['--strip-all', staged]);
 
   const policy = loadGraftPolicy();
   const report = checkFile(new RootHostView('/', loaderConfigForRoot('/')), node, {});
