@@ -20,6 +20,7 @@ import { loaderConfigForRoot } from '../inventory/root-config.js';
 import { bundleGlibc, GLIBC_DIR, LIBEXEC_DIR } from './libc-bundle.js';
 import { loadGraftPolicy } from './graft-policy.js';
 import { listBundleFiles } from '../bundle/file-list.js';
+import { BuildInputError } from './errors.js';
 
 export const AGENT_LAUNCHER = 'bin/pyrelo-agent';
 export const AGENT_SCRIPT = 'agent.mjs';
@@ -64,7 +65,10 @@ function projectFile(...parts: string[]): string {
 /** Bundles the agent entry into one ESM file; fails if a native module (better-sqlite3) got in. */
 export async function bundleAgentScript(outfile: string): Promise<void> {
   const entry = join(HERE, '..', 'agent', 'main.js');
-  const esbuild = await import('esbuild');
+  // A devDependency: a checkout has it, an installed pyrelo may not.
+  const esbuild = await import('esbuild').catch(() => {
+    throw new BuildInputError('esbuild', 'not installed; pyrelo agent pack bundles the agent with it (npm install esbuild)');
+  });
   const result = await esbuild.build({
     entryPoints: [entry],
     outfile,
