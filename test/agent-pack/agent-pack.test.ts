@@ -13,7 +13,7 @@ import { collectInventory } from '../../src/inventory/collect.js';
 import { AGENT_LAUNCHER, AGENT_PACK_MANIFEST, AGENT_SCRIPT } from '../../src/builder/agent-pack.js';
 import { ensureRoot, runInRoot, spawnInRoot, skipUnlessLab, EXPECTED_GLIBC, LAB_ROOT_NAMES, type LabNeed, type LabRootName } from '../lab/lab.js';
 import { makeTempDir, removeDir } from '../support/fixtures.js';
-import { startTestServer } from '../server/fixtures.js';
+import { makeBundle, startTestServer } from '../server/fixtures.js';
 import { ControlClient } from '../../src/client/control-client.js';
 import type { EnrollToken, HostInfo } from '../../src/proto/types.js';
 
@@ -181,4 +181,22 @@ test('the packed agent in the busybox root enrolls, connects over mutual TLS and
     control.close();
     await ts.server.stop(500);
   }
+});
+
+test('the packed agent in the busybox root installs a bundle and runs its smoke command as a child process', { timeout: TIMEOUT }, async (t) => {
+  if (skipUnlessLab(t, ['busybox'])) return;
+  const root = await ensureRoot('busybox');
+  const bundles = join(work, 'bundles');
+  mkdirSync(bundles, { recursive: true });
+  const archive = await makeBundle(bundles, 'hello-static', 'static');
+  const r = await runInRoot(root, [`${MOUNT}/${AGENT_LAUNCHER}`, 'install', '/tmp/hello-static.tar.gz', '--dir', '/tmp/agent', '--json'], {
+    bind: [{ hostPath: unpacked, rootPath: MOUNT, readOnly: true }, { hostPath: archive, rootPath: '/tmp/hello-static.tar.gz', readOnly: true }],
+    timeoutMs: 120_000,
+  });
+  assert.equal(r.exitCode, 0, r.stderr);
+  const result = JSON.parse(r.stdout) as { runs: boolean; smokeRan: boolean; smokeExit: number; smokeOutput: string };
+  assert.equal(result.runs, true, r.stdout);
+  assert.equal(result.smokeRan, true);
+  assert.equal(result.smokeExit, 0);
+  assert.match(result.smokeOutput, /3\.11\.9/);
 });
