@@ -2,9 +2,8 @@
 // travels over the network and lives in a database. Symbol tables are the bulk, so symbols are
 // tuples rather than objects and version strings are interned per object.
 
-import type { AbiTag } from '../elf/types.js';
 import type { LoaderConfig } from '../loader/host-view.js';
-import type { LoadableHeader } from '../loader/loadable.js';
+import type { LoadableObject } from '../loader/loadable.js';
 import type { LdCacheEntry } from '../loader/ld-cache.js';
 
 export const INVENTORY_FORMAT = 'pyrelo-inventory/1';
@@ -38,24 +37,18 @@ export type StoredDefinition = readonly [string, number, number];
 /** [name, versionIndex (-1 = none), bit flags: 1 weak, 2 pltOnly, 4 selfDefined] */
 export type StoredRequirement = readonly [string, number, number];
 
-export interface StoredObject {
-  readonly header: LoadableHeader;
-  readonly interpreter: string | null;
-  readonly needed: readonly string[];
-  readonly soname: string | null;
-  readonly rpath: string | null;
-  readonly runpath: string | null;
-  readonly flags: number;
-  readonly flags1: number;
-  readonly abiTag: AbiTag | null;
+/**
+ * A LoadableObject as stored: the scalar facts as they are, the per-symbol and per-version lists
+ * as tuples (the bulk of an inventory).
+ */
+export interface StoredObject extends Pick<LoadableObject,
+  'header' | 'interpreter' | 'needed' | 'soname' | 'rpath' | 'runpath' | 'flags' | 'flags1' | 'abiTag' | 'hasVersym' | 'hasSymbolHash'> {
   /** [name, hash, base, index] */
   readonly versionDefinitions: readonly (readonly [string, number, boolean, number])[];
   /** [file, [name, hash, weak, index][]] */
   readonly versionNeeds: readonly (readonly [string, readonly (readonly [string, number, boolean, number])[]])[];
   /** [index, name, hash, hidden] */
   readonly versions: readonly (readonly [number, string, number, boolean])[];
-  readonly hasVersym: boolean;
-  readonly hasSymbolHash: boolean;
   readonly definitions: readonly StoredDefinition[];
   readonly requirements: readonly StoredRequirement[];
 }
