@@ -1,7 +1,7 @@
 // What open_verify() in glibc's elf/dl-load.c decides about a candidate file from its header:
 // use it, skip it and keep searching, or stop loading with an error.
 
-import { ET_DYN, ET_EXEC, EV_CURRENT, ELFOSABI_SYSV, ELFOSABI_GNU, EM_X86_64, EM_AARCH64 } from '../elf/constants.js';
+import { DF_1_PIE, ET_DYN, ET_EXEC, EV_CURRENT, ELFOSABI_SYSV, ELFOSABI_GNU, EM_X86_64, EM_AARCH64 } from '../elf/constants.js';
 import type { LoaderConfig } from './host-view.js';
 import type { LoadableHeader } from './loadable.js';
 
@@ -52,7 +52,6 @@ export function verifyHeader(header: LoadableHeader, config: LoaderConfig): Head
 export function verifyDependency(header: LoadableHeader, flags1: number): string | null {
   if (!header.hasDynamic) return 'object file has no dynamic section';
   if (header.e_type === ET_EXEC) return 'cannot dynamically load executable';
-  const DF_1_PIE = 0x08000000;
   if ((flags1 & DF_1_PIE) !== 0) return 'cannot dynamically load position-independent executable';
   return null;
 }

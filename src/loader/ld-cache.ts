@@ -5,6 +5,8 @@
 // in elf/dl-cache.c, with `_dl_cache_libcmp` as the ordering. Only little-endian caches are
 // accepted (pyrelo targets x86 and aarch64), exactly like `cache_file_new_matches_endian` there.
 
+import { EM_386, EM_AARCH64, EM_X86_64 } from '../elf/constants.js';
+
 /** One cache record. For the old format osVersion is 0 and hwcap 0n (the record has neither). */
 export interface LdCacheEntry {
   /** file_entry.flags: low byte the type (FLAG_ELF_LIBC6 = 3), high byte the arch (0x0300 x86-64). */
@@ -75,9 +77,6 @@ const FLAG_X8664_LIBX32 = 0x0800;
 const FLAG_AARCH64_LIB64 = 0x0a00;
 const FLAG_REQUIRED_MASK = 0xff00;
 
-const EM_386 = 3;
-const EM_X86_64 = 62;
-const EM_AARCH64 = 183;
 
 /**
  * Legacy platform names of sysdeps/x86/dl-procinfo.c (_dl_x86_platforms), whose bits start at

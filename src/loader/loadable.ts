@@ -2,7 +2,7 @@
 // object, checks its versions and binds its symbols, and nothing else. It is plain data, so a
 // host inventory can store it and the same emulation can run against a live root or a stored host.
 
-import type { AbiTag, ElfClass, ElfData, ElfSymbol } from '../elf/types.js';
+import type { AbiTag, DynamicInfo, ElfClass, ElfData, ElfSymbol } from '../elf/types.js';
 import type { ElfFile } from '../elf/elf-file.js';
 import {
   SHN_ABS, SHN_UNDEF, STB_GLOBAL, STB_GNU_UNIQUE, STB_LOCAL, STB_WEAK, STT_COMMON, STT_FUNC,
@@ -82,15 +82,10 @@ export interface VersionDefinitionEntry {
   readonly index: number;
 }
 
-export interface LoadableObject {
+/** The dynamic section's own fields (DT_NEEDED, DT_SONAME, DT_RPATH, ...) as the reader decodes them. */
+export interface LoadableObject extends Pick<DynamicInfo, 'needed' | 'soname' | 'rpath' | 'runpath' | 'flags' | 'flags1'> {
   readonly header: LoadableHeader;
   readonly interpreter: string | null;
-  readonly needed: readonly string[];
-  readonly soname: string | null;
-  readonly rpath: string | null;
-  readonly runpath: string | null;
-  readonly flags: number;
-  readonly flags1: number;
   readonly abiTag: AbiTag | null;
   /** Verdef records in file order (BASE included): what match_symbol() compares against. */
   readonly versionDefinitions: readonly VersionDefinitionEntry[];

@@ -3,6 +3,7 @@
 // DT_SONAME, by file identity) and trace mode's "faked" maps for libraries that were not found.
 
 import { dirname } from 'node:path';
+import { DF_1_NODEFLIB } from '../elf/constants.js';
 import { ElfFormatError } from '../elf/errors.js';
 import { containsToken, expandTokens, splitSearchPath, type TokenValues } from './dynamic-string-tokens.js';
 import { openCandidate, searchLibrary, type Candidate, type SearchPathList } from './search.js';
@@ -10,8 +11,6 @@ import { verifyDependency } from './header-checks.js';
 import type { HostView } from './host-view.js';
 import type { LoadableObject } from './loadable.js';
 import type { DependencyEdge, FoundBy, LoadedObject, Problem, SearchStep } from './types.js';
-
-const DF_1_NODEFLIB = 0x800;
 
 export interface NamespaceOptions {
   /** LD_LIBRARY_PATH of the emulated process; undefined when unset. */
