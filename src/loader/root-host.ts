@@ -1,7 +1,7 @@
 // A HostView over a live root directory: `/`, or a chroot such as a debootstrapped Debian. Paths
 // are resolved as the loader inside that root would see them: absolute symlinks point into the root.
 
-import { closeSync, fstatSync, lstatSync, openSync, readlinkSync, readSync } from 'node:fs';
+import { lstatSync, readlinkSync, statSync } from 'node:fs';
 import { ElfFile } from '../elf/elf-file.js';
 import { ElfFormatError } from '../elf/errors.js';
 import { describeElf, headerOf, type LoadableHeader, type LoadableObject } from './loadable.js';
@@ -88,50 +88,43 @@ export class RootHostView implements HostView {
   private openUncached(path: string): OpenOutcome {
     const resolution = this.resolve(path);
     if ('errno' in resolution) return { kind: 'absent', errno: resolution.errno };
-    let fd: number;
+    const hostPath = resolution.hostPath;
+    let stat;
     try {
-      fd = openSync(resolution.hostPath, 'r');
+      stat = statSync(hostPath);
     } catch (error) {
       return { kind: 'absent', errno: errnoOf(error) };
     }
+    if (stat.isDirectory()) return { kind: 'unreadable', message: 'cannot read file data: Is a directory' };
+    const identity = `${stat.dev}:${stat.ino}`;
+    // open_verify() reads a whole ElfW(Ehdr) before any check: anything shorter is "too short".
+    const minimum = this.config.elfClass === 64 ? 64 : 52;
+    if (stat.size < minimum) return { kind: 'unreadable', message: 'file too short' };
+    let header: LoadableHeader;
     try {
-      const stat = fstatSync(fd);
-      if (stat.isDirectory()) return { kind: 'unreadable', message: 'cannot read file data: Is a directory' };
-      const identity = `${stat.dev}:${stat.ino}`;
-      // open_verify() reads a whole ElfW(Ehdr) before any check: anything shorter is "too short".
-      const minimum = this.config.elfClass === 64 ? 64 : 52;
-      if (stat.size < minimum) return { kind: 'unreadable', message: 'file too short' };
-      const magic = Buffer.alloc(4);
-      readSync(fd, magic, 0, 4, 0);
-      if (magic.toString('latin1') !== '\x7fELF') return { kind: 'unreadable', message: 'invalid ELF header' };
-      let header: LoadableHeader;
-      try {
-        header = withElf(resolution.hostPath, headerOf);
-      } catch (error) {
-        if (error instanceof ElfFormatError) {
-          if (error.reason === 'bad-class') return otherClassOutcome(identity, this.config.elfClass === 64 ? 32 : 64);
-          return { kind: 'unreadable', message: unreadableMessage(error) };
-        }
-        throw error;
+      header = withElf(hostPath, headerOf);
+    } catch (error) {
+      if (error instanceof ElfFormatError) {
+        if (error.reason === 'bad-class') return otherClassOutcome(identity, this.config.elfClass === 64 ? 32 : 64);
+        return { kind: 'unreadable', message: unreadableMessage(error) };
       }
-      const hostPath = resolution.hostPath;
-      return {
-        kind: 'object',
-        identity,
-        header,
-        // Reopened on demand, so a skipped candidate holds no file descriptor.
-        load: () => {
-          let object = this.objects.get(identity);
-          if (object === undefined) {
-            object = withElf(hostPath, describeElf);
-            this.objects.set(identity, object);
-          }
-          return object;
-        },
-      };
-    } finally {
-      closeSync(fd);
+      if (typeof (error as NodeJS.ErrnoException).code === 'string') return { kind: 'absent', errno: errnoOf(error) };
+      throw error;
     }
+    return {
+      kind: 'object',
+      identity,
+      header,
+      // Reopened on demand, so a skipped candidate holds no file descriptor.
+      load: () => {
+        let object = this.objects.get(identity);
+        if (object === undefined) {
+          object = withElf(hostPath, describeElf);
+          this.objects.set(identity, object);
+        }
+        return object;
+      },
+    };
   }
 }
 
