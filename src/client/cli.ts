@@ -9,7 +9,6 @@ import { InventoryFormatError } from '../inventory/read.js';
 import { HostConfigError } from '../inventory/root-config.js';
 import { runCheck } from './commands/check.js';
 import { runInventory } from './commands/inventory.js';
-import { runBuild } from './commands/build.js';
 import { BundleError } from '../bundle/errors.js';
 import { BuildInputError } from '../builder/errors.js';
 import { isServiceInputError, registerServiceCommands } from './service-commands.js';
@@ -72,7 +71,7 @@ export function buildProgram(): Command {
     .option('--without-pip', 'do not install pip into the bundle')
     .requiredOption('-o, --output <output>', 'OUTPUT: a folder, or an archive (.tar.gz, .tar.xz, .tar.zst), or a self-extracting .run')
     .action(async (project: string | undefined, options) => {
-      process.exitCode = await runBuild(project, { ...options, pip: options.pip !== false && !options.withoutPip });
+      process.exitCode = await (await import('./commands/build.js')).runBuild(project, { ...options, pip: options.pip !== false && !options.withoutPip });
     });
 
   registerServiceCommands(program);

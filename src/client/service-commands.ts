@@ -2,21 +2,20 @@
 // `pyrelo` program by cli.ts, and the errors they report as bad input (exit status 2).
 
 import { Command, Option } from 'commander';
-import { ControlError } from './control-client.js';
-import { SettingsError } from '../server/settings.js';
-import { PkiError } from '../server/pki.js';
-import { AgentStateError } from '../agent/state.js';
-import { DatabaseInputError } from '../server/db/database.js';
-import { TransferError } from '../agent/transfer.js';
-import { runServer, runServerInit } from './commands/server.js';
 import { registerAgentCommands } from './agent-commands.js';
-import { hostsAdd, hostsImport, hostsList, hostsRemove, hostsShow, hostsToken } from './commands/hosts.js';
-import { bundlesAdd, bundlesList, bundlesShow } from './commands/bundles.js';
-import { runCompat, runHostCheck } from './commands/compat.js';
+
+// The implementations load on use: `pyrelo check` should not pay for gRPC, SQLite and pino at
+// start-up.
+const serverCommands = () => import('./commands/server.js');
+const hostsCommands = () => import('./commands/hosts.js');
+const bundlesCommands = () => import('./commands/bundles.js');
+const compatCommands = () => import('./commands/compat.js');
+
+/** The service's bad-input errors, by name, so that recognising them loads none of their modules. */
+const SERVICE_INPUT_ERRORS = new Set(['ControlError', 'SettingsError', 'PkiError', 'AgentStateError', 'DatabaseInputError', 'TransferError']);
 
 export function isServiceInputError(error: unknown): error is Error {
-  return error instanceof ControlError || error instanceof SettingsError || error instanceof PkiError
-    || error instanceof AgentStateError || error instanceof DatabaseInputError || error instanceof TransferError;
+  return error instanceof Error && SERVICE_INPUT_ERRORS.has(error.name);
 }
 
 const control = (): Option => new Option('--control <addr>', 'the server\'s control address (default: unix:DATA/control.sock, $PYRELO_CONTROL)');
@@ -34,10 +33,10 @@ function serverOptions(command: Command): Command {
 export function registerServiceCommands(program: Command): void {
   const server = program.command('server').description('the compatibility server (pyrelo server init, then pyrelo server)');
   serverOptions(server.command('run', { isDefault: true }).description('run the server until SIGTERM'))
-    .action(async (options) => { process.exitCode = await runServer(options); });
+    .action(async (options) => { process.exitCode = await (await serverCommands()).runServer(options); });
   serverOptions(server.command('init').description('create the CA and the server certificate'))
     .option('--name <name>', 'another DNS name or IP address agents reach the server by (repeatable)', (v: string, p: string[]) => [...p, v], [])
-    .action(async (options) => { process.exitCode = await runServerInit(options); });
+    .action(async (options) => { process.exitCode = await (await serverCommands()).runServerInit(options); });
 
   const agent = program.command('agent').description('the agent: a daemon connected to the server, or one-shot checks on this host');
   registerAgentCommands(agent);
@@ -47,26 +46,26 @@ export function registerServiceCommands(program: Command): void {
     .action(async (options) => { process.exitCode = await (await import('./commands/agent-pack.js')).runAgentPack(options); });
 
   const hosts = program.command('hosts').description('hosts in the compatibility database');
-  hosts.command('add').argument('<name>').addOption(control()).option('--json').action(async (n: string, o) => { process.exitCode = await hostsAdd(n, o); });
-  hosts.command('list').addOption(control()).option('--json').action(async (o) => { process.exitCode = await hostsList(o); });
-  hosts.command('show').argument('<name>').addOption(control()).option('--json').action(async (n: string, o) => { process.exitCode = await hostsShow(n, o); });
-  hosts.command('remove').argument('<name>').addOption(control()).option('--json').action(async (n: string, o) => { process.exitCode = await hostsRemove(n, o); });
+  hosts.command('add').argument('<name>').addOption(control()).option('--json').action(async (n: string, o) => { process.exitCode = await (await hostsCommands()).hostsAdd(n, o); });
+  hosts.command('list').addOption(control()).option('--json').action(async (o) => { process.exitCode = await (await hostsCommands()).hostsList(o); });
+  hosts.command('show').argument('<name>').addOption(control()).option('--json').action(async (n: string, o) => { process.exitCode = await (await hostsCommands()).hostsShow(n, o); });
+  hosts.command('remove').argument('<name>').addOption(control()).option('--json').action(async (n: string, o) => { process.exitCode = await (await hostsCommands()).hostsRemove(n, o); });
   hosts.command('import').description('store an inventory carried from a host the server cannot reach (pyrelo inventory -o FILE)')
     .argument('<file>').option('--name <name>', 'the host\'s name (default: ID-VERSION_ID of the inventory)').addOption(control()).option('--json')
-    .action(async (f: string, o) => { process.exitCode = await hostsImport(f, o); });
+    .action(async (f: string, o) => { process.exitCode = await (await hostsCommands()).hostsImport(f, o); });
   hosts.command('token').description('one-time enrollment token for an agent').argument('<name>').addOption(control()).option('--json')
-    .action(async (n: string, o) => { process.exitCode = await hostsToken(n, o); });
+    .action(async (n: string, o) => { process.exitCode = await (await hostsCommands()).hostsToken(n, o); });
   hosts.command('check').description('a bundle on a host: prediction, and with --verify a run by its agent').argument('<bundle>').argument('<host>')
     .option('--verify', 'order the host\'s agent to install, check and smoke-run it').addOption(control()).option('--json')
-    .action(async (b: string, h: string, o) => { process.exitCode = await runHostCheck(b, h, o); });
+    .action(async (b: string, h: string, o) => { process.exitCode = await (await compatCommands()).runHostCheck(b, h, o); });
 
   const bundles = program.command('bundles').description('bundles in the server\'s store');
-  bundles.command('add').argument('<archive>').addOption(control()).option('--json').action(async (a: string, o) => { process.exitCode = await bundlesAdd(a, o); });
-  bundles.command('list').addOption(control()).option('--json').action(async (o) => { process.exitCode = await bundlesList(o); });
-  bundles.command('show').argument('<bundle>').addOption(control()).option('--json').action(async (b: string, o) => { process.exitCode = await bundlesShow(b, o); });
+  bundles.command('add').argument('<archive>').addOption(control()).option('--json').action(async (a: string, o) => { process.exitCode = await (await bundlesCommands()).bundlesAdd(a, o); });
+  bundles.command('list').addOption(control()).option('--json').action(async (o) => { process.exitCode = await (await bundlesCommands()).bundlesList(o); });
+  bundles.command('show').argument('<bundle>').addOption(control()).option('--json').action(async (b: string, o) => { process.exitCode = await (await bundlesCommands()).bundlesShow(b, o); });
 
   program.command('compat').description('where a bundle runs, by distro and by host, and why not; or --distro: what runs there')
     .argument('[bundle]', 'name (latest) or digest prefix').option('--distro <id:version>', 'list the bundles that run on ID:VERSION_ID (debian:11)')
     .addOption(control()).option('--json', 'print JSON')
-    .action(async (b: string | undefined, o) => { process.exitCode = await runCompat(b, o); });
+    .action(async (b: string | undefined, o) => { process.exitCode = await (await compatCommands()).runCompat(b, o); });
 }
