@@ -295,8 +295,3 @@ export function buildNamespace(host: HostView, main: OpenedObject, interpreter: 
   options: NamespaceOptions): Namespace {
   return new NamespaceBuilder(host, options, main, interpreter).build();
 }
-
-/** The name ld.so prints for an object in messages: its path, or its name when not found. */
-export function displayName(object: LoadedObject): string {
-  return object.path ?? object.name;
-}
