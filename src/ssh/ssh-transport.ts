@@ -1,0 +1,267 @@
+// RemoteTransport over SSH: commands through the host's /bin/sh on an exec channel, files over
+// SFTP. One connection per transport; when it drops, every pending call rejects with a
+// RemoteConnectionError and the caller reconnects with a new transport (upload resumes).
+import { open, stat as localStat, type FileHandle } from 'node:fs/promises';
+import { StringDecoder } from 'node:string_decoder';
+import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
+import {
+  RemoteConnectionError,
+  shellQuote,
+  UploadInterruptedError,
+  type RemoteExecOptions,
+  type RemoteExecResult,
+  type RemoteStat,
+  type RemoteTransport,
+  type UploadProgress,
+  type UploadResult,
+} from '../remote/transport.js';
+import { connectSsh, type ConnectOptions } from './connect.js';
+import { describeTarget, type SshTarget } from './ssh-config.js';
+
+/** Size of one SFTP write; OpenSSH's sftp and ssh2's fastPut use 32 KiB too. */
+const UPLOAD_CHUNK = 32 * 1024;
+/** Writes in flight at once: 64 × 32 KiB = 2 MiB, enough to fill a long fat link. */
+const UPLOAD_WINDOW = 64;
+/** SFTP status code for a missing file (draft-ietf-secsh-filexfer SSH_FX_NO_SUCH_FILE). */
+const SFTP_NO_SUCH_FILE = 2;
+
+export class SshTransport implements RemoteTransport {
+  readonly description: string;
+  private sftpSession: Promise<SFTPWrapper> | undefined;
+  /** Set once the connection is gone: why, for the errors of later calls. */
+  private closedReason: string | undefined;
+  private readonly closeWatchers = new Set<(reason: string) => void>();
+
+  constructor(private readonly client: Client, target: SshTarget) {
+    this.description = describeTarget(target);
+    client.on('error', (error: Error) => (this.closedReason ??= error.message));
+    client.once('close', () => {
+      this.closedReason ??= 'connection closed';
+      for (const watcher of this.closeWatchers) watcher(this.closedReason);
+      this.closeWatchers.clear();
+    });
+  }
+
+  /** Connects (see connectSsh: host key checked, agent then key files, jump hosts). */
+  static async connect(target: SshTarget, options: ConnectOptions = {}): Promise<SshTransport> {
+    return new SshTransport(await connectSsh(target, options), target);
+  }
+
+  // The command string is parsed by the user's login shell first, which is assumed to be
+  // POSIX-like (sh, bash, dash, ash, ksh, zsh all treat single quotes the same); the script
+  // itself then runs under /bin/sh whatever that login shell is. csh and fish are not supported.
+  exec(script: string, options: RemoteExecOptions = {}): Promise<RemoteExecResult> {
+    return this.whileConnected('exec', (settle) => {
+      this.client.exec(`exec /bin/sh -c ${shellQuote(script)}`, (error, channel) => {
+        if (error) return settle.reject(this.connectionError(`could not start a command: ${error.message}`));
+        collect(channel, options, settle.resolve);
+      });
+    });
+  }
+
+  async stat(path: string): Promise<RemoteStat | null> {
+    const sftp = await this.sftp();
+    return this.whileConnected('stat', (settle) => {
+      sftp.lstat(path, (error, stats) => {
+        if (isNoSuchFile(error)) return settle.resolve(null);
+        if (error) return settle.reject(this.connectionError(`lstat ${path}: ${error.message}`));
+        settle.resolve({ size: stats.size, isDirectory: stats.isDirectory(), isSymbolicLink: stats.isSymbolicLink() });
+      });
+    });
+  }
+
+  async readFile(path: string): Promise<Buffer> {
+    const sftp = await this.sftp();
+    return this.whileConnected('readFile', (settle) => {
+      sftp.readFile(path, (error, data) => (error ? settle.reject(this.connectionError(`read ${path}: ${error.message}`)) : settle.resolve(data)));
+    });
+  }
+
+  /**
+   * Resumes at the remote file's size: those bytes are trusted to be the local file's first
+   * bytes (the caller checks the sha256 afterwards). A remote file larger than the local one
+   * cannot be a prefix of it, so it is truncated and the upload starts from 0.
+   *
+   * Writes are pipelined (UPLOAD_WINDOW requests in flight), which ssh2's fastPut also does
+   * but without a start offset. `acknowledged` only ever counts the contiguous prefix of
+   * written chunks the server confirmed, so it never claims bytes that may be missing.
+   */
+  async upload(localPath: string, remotePath: string, onProgress?: (progress: UploadProgress) => void): Promise<UploadResult> {
+    const total = (await localStat(localPath)).size;
+    const sftp = await this.sftp();
+    const existing = await this.stat(remotePath);
+    const resumedFrom = existing && !existing.isDirectory && existing.size <= total ? existing.size : 0;
+    const handle = await this.whileConnected<Buffer>('upload', (settle) => {
+      // 'r+' keeps the bytes already there; 'w' creates (or truncates a too-large file).
+      sftp.open(remotePath, resumedFrom > 0 ? 'r+' : 'w', (error, h) =>
+        error ? settle.reject(this.connectionError(`open ${remotePath} for writing: ${error.message}`)) : settle.resolve(h));
+    });
+    const local = await open(localPath, 'r');
+    try {
+      await this.pipelinedWrite(sftp, handle, local, { localPath, remotePath, resumedFrom, total }, onProgress);
+      await this.finish(sftp, handle, remotePath, total);
+    } catch (error) {
+      if (!this.closedReason) sftp.close(handle, () => undefined); // e.g. disk full: release the handle
+      throw error;
+    } finally {
+      await local.close();
+    }
+    return { bytesSent: total - resumedFrom, resumedFrom };
+  }
+
+  async close(): Promise<void> {
+    if (this.closedReason) return;
+    await new Promise<void>((resolve) => {
+      this.client.once('close', () => resolve());
+      this.client.end();
+    });
+  }
+
+  private pipelinedWrite(
+    sftp: SFTPWrapper,
+    handle: Buffer,
+    local: FileHandle,
+    file: { localPath: string; remotePath: string; resumedFrom: number; total: number },
+    onProgress: ((progress: UploadProgress) => void) | undefined,
+  ): Promise<void> {
+    const { localPath, remotePath, resumedFrom, total } = file;
+    let acknowledged = resumedFrom;
+    let nextOffset = resumedFrom;
+    /** Chunks sent and not yet part of the acknowledged prefix, in file order. */
+    const inFlight: { end: number; done: boolean }[] = [];
+    return this.whileConnected('upload', (settle) => {
+      let failed = false;
+      const interrupted = (reason: string) => {
+        if (failed) return;
+        failed = true;
+        settle.reject(new UploadInterruptedError(this.description, reason, remotePath, acknowledged, total));
+      };
+      this.closeWatchers.add(interrupted);
+      // One pump at a time, so writes leave in file order: the server applies them in order,
+      // and the remote file then never has a hole before its end (its size is the next resume
+      // offset). Each acknowledgement restarts the pump if it had stopped at a full window.
+      let pumping = false;
+      const pump = async () => {
+        if (pumping) return;
+        pumping = true;
+        try {
+          while (!failed && inFlight.length < UPLOAD_WINDOW && nextOffset < total) {
+            const position = nextOffset;
+            const length = Math.min(UPLOAD_CHUNK, total - position);
+            const chunk = { end: position + length, done: false };
+            nextOffset += length;
+            inFlight.push(chunk);
+            const buffer = Buffer.allocUnsafe(length);
+            const { bytesRead } = await local.read(buffer, 0, length, position);
+            if (bytesRead !== length) throw new Error(`${localPath}: the local file shrank during the upload (read ${bytesRead} of ${length} bytes at ${position})`);
+            if (failed) return;
+            sftp.write(handle, buffer, 0, length, position, (error) => {
+              if (error) return interrupted(`write at ${position}: ${error.message}`);
+              chunk.done = true;
+              while (inFlight[0]?.done) acknowledged = inFlight.shift()!.end;
+              onProgress?.({ acknowledged, total });
+              if (acknowledged === total) {
+                this.closeWatchers.delete(interrupted);
+                settle.resolve();
+              } else {
+                void pump().catch(localFailure);
+              }
+            });
+          }
+        } finally {
+          pumping = false;
+        }
+      };
+      const localFailure = (error: unknown) => {
+        if (failed) return;
+        failed = true;
+        settle.reject(error as Error);
+      };
+      if (resumedFrom === total) {
+        this.closeWatchers.delete(interrupted);
+        return settle.resolve();
+      }
+      void pump().catch(localFailure);
+    });
+  }
+
+  /** fsync (when the server offers fsync@openssh.com) and close: the bytes are on disk. */
+  private async finish(sftp: SFTPWrapper, handle: Buffer, remotePath: string, total: number): Promise<void> {
+    const interruption = (reason: string) => new UploadInterruptedError(this.description, reason, remotePath, total, total);
+    await this.whileConnected<void>('upload', (settle) => {
+      try {
+        sftp.ext_openssh_fsync(handle, (error) => (error ? settle.reject(interruption(`fsync: ${error.message}`)) : settle.resolve()));
+      } catch {
+        settle.resolve(); // the server has no fsync extension: close is the best there is
+      }
+    });
+    await this.whileConnected<void>('upload', (settle) => {
+      sftp.close(handle, (error) => (error ? settle.reject(interruption(`close: ${error.message}`)) : settle.resolve()));
+    });
+  }
+
+  private sftp(): Promise<SFTPWrapper> {
+    this.sftpSession ??= this.whileConnected<SFTPWrapper>('sftp', (settle) => {
+      this.client.sftp((error, sftp) => (error ? settle.reject(this.connectionError(`SFTP unavailable: ${error.message}`)) : settle.resolve(sftp)));
+    });
+    // A failed attempt is not cached: the next call asks again.
+    this.sftpSession.catch(() => (this.sftpSession = undefined));
+    return this.sftpSession;
+  }
+
+  /**
+   * Runs one request and settles its promise exactly once, rejecting with a
+   * RemoteConnectionError when the connection is (or goes) away first.
+   */
+  private whileConnected<T>(what: string, start: (settle: { resolve: (value: T) => void; reject: (error: Error) => void }) => void): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.closedReason) return reject(this.connectionError(`${what}: ${this.closedReason}`));
+      let done = false;
+      const onClose = (reason: string) => finish(() => reject(this.connectionError(`${what}: ${reason}`)));
+      const finish = (action: () => void) => {
+        if (done) return;
+        done = true;
+        this.closeWatchers.delete(onClose);
+        action();
+      };
+      this.closeWatchers.add(onClose);
+      start({ resolve: (value) => finish(() => resolve(value)), reject: (error) => finish(() => reject(error)) });
+    });
+  }
+
+  private connectionError(reason: string): RemoteConnectionError {
+    return new RemoteConnectionError(this.description, reason);
+  }
+}
+
+function isNoSuchFile(error: unknown): boolean {
+  return (error as { code?: unknown } | undefined)?.code === SFTP_NO_SUCH_FILE;
+}
+
+/** Gathers a command's output; exit status 255 when it died of a signal or reported none. */
+function collect(channel: ClientChannel, options: RemoteExecOptions, resolve: (result: RemoteExecResult) => void): void {
+  const stdout: Buffer[] = [];
+  const decoder = new StringDecoder('utf8');
+  let stderr = '';
+  let exitCode: number | undefined;
+  channel.on('data', (chunk: Buffer) => stdout.push(chunk));
+  channel.stderr.on('data', (chunk: Buffer) => {
+    const text = decoder.write(chunk);
+    stderr += text;
+    if (text) options.onStderr?.(text);
+  });
+  channel.on('exit', (code: number | null) => {
+    exitCode = typeof code === 'number' ? code : 255; // null: killed by a signal
+  });
+  channel.once('close', () => {
+    const rest = decoder.end();
+    stderr += rest;
+    if (rest) options.onStderr?.(rest);
+    const result = { exitCode: exitCode ?? 255, stdout: Buffer.concat(stdout), stderr };
+    // No exit status usually means the connection dropped: give the transport's close handler
+    // a turn to reject the call with a RemoteConnectionError first.
+    if (exitCode === undefined) setImmediate(() => resolve(result));
+    else resolve(result);
+  });
+  channel.end(options.stdin ? Buffer.from(options.stdin) : undefined);
+}
