@@ -5,10 +5,13 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { Client, utils, type AnyAuthMethod, type ConnectConfig, type NextAuthHandler, type ParsedKey } from 'ssh2';
+import ssh2, { type AnyAuthMethod, type Client, type ConnectConfig, type NextAuthHandler, type ParsedKey } from 'ssh2';
 import { RemoteConnectionError } from '../remote/transport.js';
 import { appendTrusted, fingerprintSha256, KnownHosts, keyTypeOfBlob, type KnownHostLookup, type KnownStatus } from './known-hosts.js';
 import { describeTarget, trustFile, type SshTarget } from './ssh-config.js';
+
+// ssh2 is CommonJS; Node's ESM loader only sees its default export.
+const { Client: SshClient, utils } = ssh2;
 
 export interface ConnectOptions {
   /** pyrelo's name for the host, used in the `pyrelo hosts trust NAME` hint; default the target spec. */
@@ -142,7 +145,7 @@ function handshake(target: SshTarget, sock: Readable | undefined, knownHosts: Kn
   const description = describeTarget(target);
   const { host, port } = hostKeyName(target);
   return new Promise((resolve, reject) => {
-    const client = new Client();
+    const client = new SshClient();
     let settled = false;
     const fail = (error: Error) => {
       if (settled) return;
