@@ -4,6 +4,10 @@
 // archive that tries to leave its folder (absolute names, `..`, symlinks pointing out, writing
 // through a symlink), or holds devices, FIFOs or hard links, is refused naming the archive and the
 // entry; the temporary folder is removed and the destination is untouched.
+//
+// The pieces are exported for the release installer (src/release/), which extracts a delta archive
+// (only the changed files and pyrelo.json) into its own temporary folder, fills in the rest from
+// the base release and verifies the whole tree itself.
 
 import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -16,7 +20,8 @@ import { verifyFiles } from './file-list.js';
 import { isSafeRelativePath, readManifest, symlinkStaysInside, type Manifest } from './manifest.js';
 import { readTar, type TarEntry } from './tar-reader.js';
 
-async function decompress(archive: string): Promise<Uint8Array> {
+/** The archive's tar bytes: gzip, xz or zstd (sniffed from the first bytes), or a plain tar. */
+export async function decompressArchive(archive: string): Promise<Uint8Array> {
   const bytes = readFileSync(archive);
   const compression = sniffCompression(bytes.subarray(0, 6));
   if (compression === null) return bytes; // a plain tar
@@ -35,7 +40,8 @@ async function decompress(archive: string): Promise<Uint8Array> {
   return result.stdout;
 }
 
-function normalisedName(entry: TarEntry, archive: string): string | null {
+/** The entry's name relative to the root without `./` or a trailing `/`; null for the root itself. */
+export function normalisedName(entry: TarEntry, archive: string): string | null {
   let name = entry.name;
   if (name.startsWith('/')) throw new BundleError(archive, 'absolute path refused', entry.name);
   while (name.startsWith('./')) name = name.slice(2);
@@ -46,7 +52,7 @@ function normalisedName(entry: TarEntry, archive: string): string | null {
 }
 
 /** Refuses writing through a symlink the archive (or anyone) put in the temporary folder. */
-function assertNoSymlinkParents(root: string, path: string, archive: string, entryName: string): void {
+export function assertNoSymlinkParents(root: string, path: string, archive: string, entryName: string): void {
   const parts = path.split('/').slice(0, -1);
   let current = root;
   for (const part of parts) {
@@ -81,20 +87,35 @@ function writeEntry(root: string, name: string, entry: TarEntry, archive: string
   }
 }
 
-/** Folder modes are set last: a read-only folder must not stop its own contents being written. */
-function extractInto(bytes: Uint8Array, root: string, archive: string): void {
+/**
+ * Writes the entries into the existing folder `root` with every safety rule above. `include`
+ * (given the normalised name) picks the non-folder entries to write; every entry is still checked.
+ * Folder modes are set last: a read-only folder must not stop its own contents being written.
+ */
+export function extractEntries(entries: Iterable<TarEntry>, root: string, archive: string, include: (name: string) => boolean = () => true): void {
   const seen = new Set<string>();
   const folderModes: Array<[string, number]> = [];
-  for (const entry of readTar(bytes, archive)) {
+  for (const entry of entries) {
     const name = normalisedName(entry, archive);
     if (name === null) continue;
     if (entry.type !== 'directory') {
       if (seen.has(name)) throw new BundleError(archive, 'entry appears twice', entry.name);
       seen.add(name);
+      if (!include(name)) {
+        checkSkippedEntry(name, entry, archive);
+        continue;
+      }
     } else folderModes.push([name, entry.mode & 0o777]);
     writeEntry(root, name, entry, archive);
   }
   for (const [name, mode] of folderModes.reverse()) chmodSync(join(root, name), mode);
+}
+
+/** An entry left out is still held to the rules it would have been refused by. */
+function checkSkippedEntry(name: string, entry: TarEntry, archive: string): void {
+  if (entry.type === 'symlink') {
+    if (!symlinkStaysInside(name, entry.linkName)) throw new BundleError(archive, `symlink pointing out of the destination refused (-> ${entry.linkName})`, entry.name);
+  } else if (entry.type !== 'file') throw new BundleError(archive, `${entry.type} entries are not allowed in a bundle`, entry.name);
 }
 
 export interface ExtractOptions {
@@ -108,11 +129,11 @@ export interface ExtractOptions {
  */
 export async function extractArchive(archive: string, destination: string, options: ExtractOptions = {}): Promise<Manifest | null> {
   if (existsSync(destination) && !options.force) throw new BundleError(destination, 'already exists (use --force to replace it)');
-  const bytes = await decompress(archive);
+  const bytes = await decompressArchive(archive);
   const temporary = temporarySibling(destination.replace(/\/+$/, ''));
   mkdirSync(temporary, { mode: 0o755 });
   try {
-    extractInto(bytes, temporary, archive);
+    extractEntries(readTar(bytes, archive), temporary, archive);
     let manifest: Manifest | null = null;
     if (existsSync(join(temporary, 'pyrelo.json'))) {
       manifest = readManifest(temporary);
