@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 
 /** The implementations load on use: `pyrelo check` should not pay for gRPC at start-up. */
 const commands = () => import('./commands/agent.js');
+const releaseCommands = () => import('./commands/release.js');
 
 export function registerAgentCommands(agent: Command): void {
   const agentDir = (c: Command): Command => c.option('--dir <dir>', 'agent state folder ($PYRELO_AGENT_DIR; default ~/.local/share/pyrelo/agent)');
@@ -24,4 +25,24 @@ export function registerAgentCommands(agent: Command): void {
     .action(async (bundle: string, options) => { process.exitCode = await (await commands()).runAgentCheck(bundle, options); });
   agentDir(agent.command('install').description('unpack a bundle archive here, check it and run its smoke command').argument('<bundle>')).option('--json', 'print JSON')
     .action(async (bundle: string, options) => { process.exitCode = await (await commands()).runAgentInstall(bundle, options); });
+  registerReleaseCommands(agent.command('release').description('releases of a bundle under a prefix: install, switch, roll back (the host side of pyrelo deploy)'));
+}
+
+function registerReleaseCommands(release: Command): void {
+  const prefix = (c: Command): Command => c.requiredOption('--prefix <dir>', 'the folder holding releases/, current and .pyrelo/').option('--json', 'print JSON');
+  prefix(release.command('install').description('install a bundle archive as a release, switch current to it, check and smoke-run it; switch back if it does not run'))
+    .option('--archive <file>', 'the archive (full, or a delta with --base); omitted when the release is already there')
+    .option('--sha256 <hex>', 'sha256 of the archive file (a mismatch deletes it)')
+    .requiredOption('--bundle-digest <hex>', 'sha256 of the full bundle archive (names the release)')
+    .requiredOption('--manifest-sha256 <hex>', 'sha256 of the bundle\'s pyrelo.json')
+    .option('--base <id>', 'the release a delta archive was made against')
+    .action(async (options) => { process.exitCode = await (await releaseCommands()).runReleaseInstall(options); });
+  prefix(release.command('list').description('the releases under the prefix, which is current and which previous'))
+    .action(async (options) => { process.exitCode = (await releaseCommands()).runReleaseList(options); });
+  prefix(release.command('rollback').description('switch current back to the previous release (or --to ID) after verifying its files'))
+    .option('--to <id>', 'the release to switch to')
+    .action(async (options) => { process.exitCode = (await releaseCommands()).runReleaseRollback(options); });
+  prefix(release.command('verify').description('check every file of the current release (or --release ID) against its manifest'))
+    .option('--release <id>', 'the release to verify')
+    .action(async (options) => { process.exitCode = (await releaseCommands()).runReleaseVerify(options); });
 }
