@@ -123,7 +123,7 @@ async function placeRelease(layout: ReleaseLayout, o: ReleaseInstallOptions): Pr
   if (!isReleaseName(manifest.name)) throw new BundleError(archive, `bundle name ${JSON.stringify(manifest.name)} cannot name a release folder`, 'pyrelo.json');
   const id = releaseIdFor(manifest.name, o.bundleDigest);
   if (existsSync(layout.release(id)) && verifyRelease(layout, id, o.manifestSha256).ok) return { id, name: manifest.name, reused: true };
-  if (o.base !== undefined && !existsSync(layout.release(o.base))) throw new BundleError('--base', `no release ${o.base} under ${layout.prefix}`);
+  if (o.base !== undefined && !existsSync(layout.release(o.base))) throw new BundleError(archive, `is a delta against ${o.base} (--base), and there is no such release under ${layout.prefix}`);
   await buildRelease(layout, archive, o.base, entries, manifest, id);
   return { id, name: manifest.name, reused: false };
 }
