@@ -22,6 +22,8 @@ import { describeTarget, type SshTarget } from './ssh-config.js';
 const UPLOAD_CHUNK = 32 * 1024;
 /** Writes in flight at once: 64 × 32 KiB = 2 MiB, enough to fill a long fat link. */
 const UPLOAD_WINDOW = 64;
+/** Payload bytes an upload has sent but not seen acknowledged, at most: what a cut can waste. */
+export const UPLOAD_BYTES_IN_FLIGHT = UPLOAD_CHUNK * UPLOAD_WINDOW;
 /** SFTP status code for a missing file (draft-ietf-secsh-filexfer SSH_FX_NO_SUCH_FILE). */
 const SFTP_NO_SUCH_FILE = 2;
 
@@ -64,7 +66,7 @@ export class SshTransport implements RemoteTransport {
     return this.whileConnected('stat', (settle) => {
       sftp.lstat(path, (error, stats) => {
         if (isNoSuchFile(error)) return settle.resolve(null);
-        if (error) return settle.reject(this.connectionError(`lstat ${path}: ${error.message}`));
+        if (error) return settle.reject(this.sftpError(`lstat ${path}`, error));
         settle.resolve({ size: stats.size, isDirectory: stats.isDirectory(), isSymbolicLink: stats.isSymbolicLink() });
       });
     });
@@ -73,7 +75,7 @@ export class SshTransport implements RemoteTransport {
   async readFile(path: string): Promise<Buffer> {
     const sftp = await this.sftp();
     return this.whileConnected('readFile', (settle) => {
-      sftp.readFile(path, (error, data) => (error ? settle.reject(this.connectionError(`read ${path}: ${error.message}`)) : settle.resolve(data)));
+      sftp.readFile(path, (error, data) => (error ? settle.reject(this.sftpError(`read ${path}`, error)) : settle.resolve(data)));
     });
   }
 
@@ -84,29 +86,46 @@ export class SshTransport implements RemoteTransport {
    *
    * Writes are pipelined (UPLOAD_WINDOW requests in flight), which ssh2's fastPut also does
    * but without a start offset. `acknowledged` only ever counts the contiguous prefix of
-   * written chunks the server confirmed, so it never claims bytes that may be missing.
+   * written chunks the server confirmed, so it never claims bytes that may be missing. The
+   * first progress report, before any write, is the resume offset.
+   *
+   * A dropped connection at any step rejects with UploadInterruptedError; so does a write the
+   * server refuses (disk full), since what was acknowledged is still worth keeping. A file the
+   * server will not open (permission, missing folder) rejects with a plain Error.
    */
   async upload(localPath: string, remotePath: string, onProgress?: (progress: UploadProgress) => void): Promise<UploadResult> {
     const total = (await localStat(localPath)).size;
-    const sftp = await this.sftp();
-    const existing = await this.stat(remotePath);
-    const resumedFrom = existing && !existing.isDirectory && existing.size <= total ? existing.size : 0;
-    const handle = await this.whileConnected<Buffer>('upload', (settle) => {
-      // 'r+' keeps the bytes already there; 'w' creates (or truncates a too-large file).
-      sftp.open(remotePath, resumedFrom > 0 ? 'r+' : 'w', (error, h) =>
-        error ? settle.reject(this.connectionError(`open ${remotePath} for writing: ${error.message}`)) : settle.resolve(h));
-    });
-    const local = await open(localPath, 'r');
+    let onHost = 0; // surely on the host so far, for the error when the connection drops
+    const interrupted = (reason: string) => new UploadInterruptedError(this.description, reason, remotePath, onHost, total);
     try {
-      await this.pipelinedWrite(sftp, handle, local, { localPath, remotePath, resumedFrom, total }, onProgress);
-      await this.finish(sftp, handle, remotePath, total);
+      const sftp = await this.sftp();
+      const existing = await this.stat(remotePath);
+      const resumedFrom = existing && !existing.isDirectory && existing.size <= total ? existing.size : 0;
+      onHost = resumedFrom;
+      const handle = await this.whileConnected<Buffer>('upload', (settle) => {
+        // 'r+' keeps the bytes already there; 'w' creates (or truncates a too-large file).
+        sftp.open(remotePath, resumedFrom > 0 ? 'r+' : 'w', (error, h) =>
+          error ? settle.reject(this.sftpError(`open ${remotePath} for writing`, error)) : settle.resolve(h));
+      });
+      const local = await open(localPath, 'r');
+      try {
+        const progress = (p: UploadProgress) => {
+          onHost = p.acknowledged;
+          onProgress?.(p);
+        };
+        await this.pipelinedWrite(sftp, handle, local, { localPath, remotePath, resumedFrom, total }, progress);
+        await this.finish(sftp, handle, remotePath);
+      } catch (error) {
+        if (!this.closedReason) sftp.close(handle, () => undefined); // e.g. disk full: release the handle
+        throw error;
+      } finally {
+        await local.close();
+      }
+      return { bytesSent: total - resumedFrom, resumedFrom };
     } catch (error) {
-      if (!this.closedReason) sftp.close(handle, () => undefined); // e.g. disk full: release the handle
+      if (error instanceof RemoteConnectionError && !(error instanceof UploadInterruptedError)) throw interrupted(error.reason);
       throw error;
-    } finally {
-      await local.close();
     }
-    return { bytesSent: total - resumedFrom, resumedFrom };
   }
 
   async close(): Promise<void> {
@@ -122,21 +141,23 @@ export class SshTransport implements RemoteTransport {
     handle: Buffer,
     local: FileHandle,
     file: { localPath: string; remotePath: string; resumedFrom: number; total: number },
-    onProgress: ((progress: UploadProgress) => void) | undefined,
+    onProgress: (progress: UploadProgress) => void,
   ): Promise<void> {
     const { localPath, remotePath, resumedFrom, total } = file;
     let acknowledged = resumedFrom;
     let nextOffset = resumedFrom;
     /** Chunks sent and not yet part of the acknowledged prefix, in file order. */
     const inFlight: { end: number; done: boolean }[] = [];
-    return this.whileConnected('upload', (settle) => {
-      let failed = false;
-      const interrupted = (reason: string) => {
-        if (failed) return;
+    let failed = false;
+    const interruption = (reason: string) => {
+      failed = true;
+      return new UploadInterruptedError(this.description, reason, remotePath, acknowledged, total);
+    };
+    return this.whileConnected<void>('upload', (settle) => {
+      const fail = (error: Error) => {
         failed = true;
-        settle.reject(new UploadInterruptedError(this.description, reason, remotePath, acknowledged, total));
+        settle.reject(error);
       };
-      this.closeWatchers.add(interrupted);
       // One pump at a time, so writes leave in file order: the server applies them in order,
       // and the remote file then never has a hole before its end (its size is the next resume
       // offset). Each acknowledgement restarts the pump if it had stopped at a full window.
@@ -156,47 +177,36 @@ export class SshTransport implements RemoteTransport {
             if (bytesRead !== length) throw new Error(`${localPath}: the local file shrank during the upload (read ${bytesRead} of ${length} bytes at ${position})`);
             if (failed) return;
             sftp.write(handle, buffer, 0, length, position, (error) => {
-              if (error) return interrupted(`write at ${position}: ${error.message}`);
+              if (failed) return;
+              if (error) return fail(interruption(`write at ${position}: ${error.message}`));
               chunk.done = true;
               while (inFlight[0]?.done) acknowledged = inFlight.shift()!.end;
-              onProgress?.({ acknowledged, total });
-              if (acknowledged === total) {
-                this.closeWatchers.delete(interrupted);
-                settle.resolve();
-              } else {
-                void pump().catch(localFailure);
-              }
+              onProgress({ acknowledged, total });
+              if (acknowledged === total) settle.resolve();
+              else void pump().catch(fail);
             });
           }
         } finally {
           pumping = false;
         }
       };
-      const localFailure = (error: unknown) => {
-        if (failed) return;
-        failed = true;
-        settle.reject(error as Error);
-      };
-      if (resumedFrom === total) {
-        this.closeWatchers.delete(interrupted);
-        return settle.resolve();
-      }
-      void pump().catch(localFailure);
-    });
+      onProgress({ acknowledged, total }); // where it starts: the resume offset
+      if (resumedFrom === total) return settle.resolve();
+      void pump().catch(fail);
+    }, interruption);
   }
 
   /** fsync (when the server offers fsync@openssh.com) and close: the bytes are on disk. */
-  private async finish(sftp: SFTPWrapper, handle: Buffer, remotePath: string, total: number): Promise<void> {
-    const interruption = (reason: string) => new UploadInterruptedError(this.description, reason, remotePath, total, total);
+  private async finish(sftp: SFTPWrapper, handle: Buffer, remotePath: string): Promise<void> {
     await this.whileConnected<void>('upload', (settle) => {
       try {
-        sftp.ext_openssh_fsync(handle, (error) => (error ? settle.reject(interruption(`fsync: ${error.message}`)) : settle.resolve()));
+        sftp.ext_openssh_fsync(handle, (error) => (error ? settle.reject(this.connectionError(`fsync ${remotePath}: ${error.message}`)) : settle.resolve()));
       } catch {
         settle.resolve(); // the server has no fsync extension: close is the best there is
       }
     });
     await this.whileConnected<void>('upload', (settle) => {
-      sftp.close(handle, (error) => (error ? settle.reject(interruption(`close: ${error.message}`)) : settle.resolve()));
+      sftp.close(handle, (error) => (error ? settle.reject(this.connectionError(`close ${remotePath}: ${error.message}`)) : settle.resolve()));
     });
   }
 
@@ -213,11 +223,15 @@ export class SshTransport implements RemoteTransport {
    * Runs one request and settles its promise exactly once, rejecting with a
    * RemoteConnectionError when the connection is (or goes) away first.
    */
-  private whileConnected<T>(what: string, start: (settle: { resolve: (value: T) => void; reject: (error: Error) => void }) => void): Promise<T> {
+  private whileConnected<T>(
+    what: string,
+    start: (settle: { resolve: (value: T) => void; reject: (error: Error) => void }) => void,
+    lost: (reason: string) => Error = (reason) => this.connectionError(`${what}: ${reason}`),
+  ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      if (this.closedReason) return reject(this.connectionError(`${what}: ${this.closedReason}`));
+      if (this.closedReason) return reject(lost(this.closedReason));
       let done = false;
-      const onClose = (reason: string) => finish(() => reject(this.connectionError(`${what}: ${reason}`)));
+      const onClose = (reason: string) => finish(() => reject(lost(reason)));
       const finish = (action: () => void) => {
         if (done) return;
         done = true;
@@ -231,6 +245,13 @@ export class SshTransport implements RemoteTransport {
 
   private connectionError(reason: string): RemoteConnectionError {
     return new RemoteConnectionError(this.description, reason);
+  }
+
+  /** An SFTP status (no such file, permission denied) is the file's problem, not the link's. */
+  private sftpError(what: string, error: Error): Error {
+    const status = (error as { code?: unknown }).code;
+    if (typeof status !== 'number' || this.closedReason) return this.connectionError(`${what}: ${this.closedReason ?? error.message}`);
+    return new Error(`${this.description}: ${what}: ${error.message}`);
   }
 }
 
