@@ -165,7 +165,13 @@ function handshake(target: SshTarget, sock: Readable | undefined, knownHosts: Kn
     client.connect({
       ...(sock ? { sock } : { host: target.hostname, port: target.port }),
       username: target.user,
-      hostVerifier: (key: Buffer) => hooks.hostVerifier(key),
+      hostVerifier: (key: Buffer) => {
+        try {
+          return hooks.hostVerifier(key);
+        } catch {
+          return false; // a key blob we cannot even read is not one we know
+        }
+      },
       authHandler: hooks.authHandler,
       algorithms: { serverHostKey: hostKeyAlgorithms(knownHosts.keyTypesFor(host, port)) },
       readyTimeout: target.connectTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,

@@ -158,7 +158,11 @@ async function sshDashG(parsed: ParsedSpec, options: ResolveOptions, env: NodeJS
   const result = await execa('ssh', args, { reject: false, stdin: 'ignore', timeout: 15_000, env });
   if (result.exitCode === undefined) return undefined; // not started: no ssh client (ENOENT)
   if (result.exitCode !== 0) throw new SshSpecError(parsed.host, `ssh -G ${args.join(' ')} failed: ${result.stderr.trim() || `exit ${result.exitCode}`}`);
-  return parseSshDashG(result.stdout);
+  try {
+    return parseSshDashG(result.stdout);
+  } catch (error) {
+    throw new SshSpecError(parsed.host, (error as Error).message);
+  }
 }
 
 /** Parses `ssh -G` output (lower-case keyword, space, value; list keywords repeat or are space-separated). */
@@ -177,6 +181,10 @@ export function parseSshDashG(output: string): EffectiveConfig {
     else if (key === 'globalknownhostsfile') globalKnownHostsFiles = value.split(/\s+/);
     else single.set(key, value);
   }
+  // ssh2 has no ProxyCommand; connecting directly instead could bypass a bastion the config
+  // insists on, so it is refused rather than ignored.
+  const proxyCommand = single.get('proxycommand');
+  if (proxyCommand && proxyCommand !== 'none') throw new Error(`the ssh config sets ProxyCommand ${proxyCommand}, which pyrelo does not support (ProxyJump is)`);
   const hostname = single.get('hostname');
   const port = Number(single.get('port') ?? '22');
   if (!hostname) throw new Error(`ssh -G printed no hostname:\n${output}`);
