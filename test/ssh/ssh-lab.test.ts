@@ -4,17 +4,18 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { skipUnlessLab, startSshHost, type SshHost } from '../lab/lab.js';
 import { startCuttingProxy } from '../support/cutting-proxy.js';
 import { fetchHostKey, SshHostKeyError, trustHostKey } from '../../src/ssh/connect.js';
 import { resolveSshTarget, type SshTarget } from '../../src/ssh/ssh-config.js';
 import { SshTransport, UPLOAD_BYTES_IN_FLIGHT } from '../../src/ssh/ssh-transport.js';
-import { UploadInterruptedError, type UploadProgress, type UploadResult } from '../../src/remote/transport.js';
+import { RemoteConnectionError, UploadInterruptedError, type UploadProgress, type UploadResult } from '../../src/remote/transport.js';
 
 const LAB_TIMEOUT_MS = 20 * 60_000;
 /** Never a developer's ssh-agent: only the lab's own client key. */
@@ -238,4 +239,62 @@ test('an upload cut at random byte counts resumes where the host has it and ends
   // writes in flight (the kernel drops what sshd had not read yet when the link is reset).
   const bound = size * 1.03 + CUTS * UPLOAD_BYTES_IN_FLIGHT;
   assert.ok(proxy.bytesUp < bound, `sent ${proxy.bytesUp} bytes through the proxy for a ${size}-byte file (bound ${bound})`);
+});
+
+test('authentication: ssh-agent first, an encrypted key is skipped with a note, a refused key is named', { timeout: LAB_TIMEOUT_MS }, async (t) => {
+  if (skipUnlessLab(t, ['debootstrap', 'ssh'])) return;
+  const host = await labHost(t);
+  const dir = await scratch(t);
+  const target = await labTarget(host, host.knownHostsPath);
+  const keygen = (name: string, passphrase: string) => execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', passphrase, '-f', join(dir, name)]);
+  await Promise.all([keygen('stranger', ''), keygen('locked', 'secret passphrase')]);
+  const stranger = join(dir, 'stranger');
+  const locked = join(dir, 'locked');
+
+  const refused = await SshTransport.connect({ ...target, identityFiles: [stranger] }, NO_AGENT).then(() => assert.fail('a stranger key was accepted'), (error: unknown) => error);
+  assert.ok(refused instanceof RemoteConnectionError && !(refused instanceof SshHostKeyError), String(refused));
+  assert.match(refused.message, new RegExp(`authentication as root refused; tried ${stranger}`));
+
+  const notes: string[] = [];
+  const viaFiles = await SshTransport.connect({ ...target, identityFiles: [locked, stranger, host.privateKeyPath] }, { ...NO_AGENT, onNote: (note) => notes.push(note) });
+  assert.equal((await viaFiles.exec('true')).exitCode, 0);
+  await viaFiles.close();
+  assert.deepEqual(notes, [`identity file ${locked} skipped: it is encrypted and no passphrase can be asked for (add it to ssh-agent)`]);
+
+  // A real ssh-agent holding the lab key: used first, so no identity file is needed at all.
+  const socket = join(dir, 'agent.sock');
+  const agent = execa('ssh-agent', ['-D', '-a', socket], { reject: false, stdio: 'ignore' });
+  t.after(async () => {
+    agent.kill();
+    await agent;
+  });
+  for (let i = 0; i < 50 && !existsSync(socket); i++) await sleep(50);
+  await execa('ssh-add', ['-q', host.privateKeyPath], { env: { SSH_AUTH_SOCK: socket } });
+  const viaAgent = await SshTransport.connect({ ...target, identityFiles: [stranger] }, { agentSocket: socket });
+  assert.equal((await viaAgent.exec('id -un')).stdout.toString(), 'root\n');
+  await viaAgent.close();
+});
+
+test('a connection dropped or gone dead under a running command rejects with RemoteConnectionError', { timeout: LAB_TIMEOUT_MS }, async (t) => {
+  if (skipUnlessLab(t, ['debootstrap', 'ssh'])) return;
+  const host = await labHost(t);
+  const proxy = await startCuttingProxy(host.port);
+  t.after(() => proxy.close());
+  const dir = await scratch(t);
+  const knownHosts = join(dir, 'known_hosts');
+  await writeFile(knownHosts, `[127.0.0.1]:${proxy.port} ${host.hostPublicKey}\n`);
+  const target = await labTarget(host, knownHosts, proxy.port);
+
+  const cut = await SshTransport.connect(target, NO_AGENT);
+  const running = cut.exec('sleep 30');
+  setTimeout(() => proxy.cutNow(), 300);
+  await assert.rejects(running, (error: unknown) => error instanceof RemoteConnectionError && !(error instanceof UploadInterruptedError) && error.target === `root@127.0.0.1:${proxy.port}`);
+  await assert.rejects(cut.exec('true'), RemoteConnectionError, 'later calls reject at once');
+  await assert.rejects(cut.stat('/etc'), RemoteConnectionError);
+
+  // Nothing comes back any more, nothing is closed either: keepalives notice.
+  const dead = await SshTransport.connect(target, { ...NO_AGENT, keepaliveIntervalMs: 200 });
+  const waiting = dead.exec('sleep 30');
+  setTimeout(() => proxy.stall(), 300);
+  await assert.rejects(waiting, RemoteConnectionError);
 });

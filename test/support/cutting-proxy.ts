@@ -20,6 +20,8 @@ export interface CuttingProxy {
   cutAfter(bytes: number, direction?: Direction): void;
   /** Destroys both sockets of every open connection at once. */
   cutNow(): void;
+  /** From now on forwards nothing, without closing anything: a link gone dead (cable pulled). */
+  stall(): void;
   close(): Promise<void>;
 }
 
@@ -30,6 +32,7 @@ export async function startCuttingProxy(targetPort: number, targetHost = '127.0.
   let cuts = 0;
   /** Bytes left before the armed cut, and in which direction; undefined when not armed. */
   let budget: { left: number; direction: Direction } | undefined;
+  let stalled = false;
 
   const cutNow = () => {
     budget = undefined;
@@ -43,6 +46,7 @@ export async function startCuttingProxy(targetPort: number, targetHost = '127.0.
 
   /** Forwards `chunk` from one side to the other, spending the budget when it is armed. */
   const forward = (chunk: Buffer, to: Socket, direction: Direction) => {
+    if (stalled) return;
     let allowed = chunk;
     let cut = false;
     if (budget && budget.direction === direction) {
@@ -96,6 +100,9 @@ export async function startCuttingProxy(targetPort: number, targetHost = '127.0.
       budget = { left: bytes, direction };
     },
     cutNow,
+    stall() {
+      stalled = true;
+    },
     close() {
       cutNow();
       return new Promise<void>((resolve) => server.close(() => resolve()));
