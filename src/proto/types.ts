@@ -17,6 +17,16 @@ export interface HostInfo {
   inventorySha256: string;
   source: string;
   connected: boolean;
+  access: HostAccess | null;
+}
+
+export interface HostAccess {
+  ssh: string;
+  key: string;
+  jump: string;
+  chroot: string;
+  groups: string[];
+  prefix: string;
 }
 
 export interface BundleInfo {
@@ -73,8 +83,23 @@ export interface BundleRef { bundle: string }
 export interface HostRef { name: string }
 export interface BundleList { bundles: BundleInfo[] }
 export interface HostList { hosts: HostInfo[] }
-export interface AddHostRequest { name: string }
-export interface ImportInventoryRequest { name: string; inventory: Buffer }
+export interface AddHostRequest { name: string; access: HostAccess | null }
+export interface ImportInventoryRequest { name: string; inventory: Buffer; takenOnHost: boolean }
+export interface RecordCheckRequest { host: string; result: CheckResult }
+export type DeploymentStatus = 'verified' | 'failed' | 'refused' | 'interrupted';
+export interface Deployment {
+  host: string;
+  bundleDigest: string;
+  release: string;
+  prefix: string;
+  status: DeploymentStatus;
+  reason: string;
+  bytesSent: number;
+  startedAt: string;
+  finishedAt: string;
+  bundleName: string;
+}
+export interface DeploymentList { deployments: Deployment[] }
 export interface CheckRequest { bundle: string; host: string; verify: boolean; timeoutMs: number }
 export interface CheckResponse { predicted: CheckResult | null; verified: CheckResult | null; note: string }
 export interface CompatRequest { bundle: string }

@@ -14,7 +14,7 @@ import type { AgentHub } from './agent-hub.js';
 import { grpcError } from './agent-hub.js';
 import { factsOf, parseInventoryBytes } from './inventory-intake.js';
 import { bundlesForDistro, compatOf } from './compat-query.js';
-import type { AddHostRequest, BundleChunk, BundleInfo, CheckRequest, CheckResponse, HostInfo, HostRef, ImportInventoryRequest } from '../proto/types.js';
+import type { AddHostRequest, BundleChunk, BundleInfo, CheckRequest, CheckResponse, Deployment, HostAccess, HostInfo, HostRef, ImportInventoryRequest, RecordCheckRequest } from '../proto/types.js';
 
 const TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000;
 
@@ -52,6 +52,19 @@ function bundleInfo(bundle: StoredBundle): BundleInfo {
   return info;
 }
 
+const EMPTY_ACCESS: HostAccess = { ssh: '', key: '', jump: '', chroot: '', groups: [], prefix: '' };
+
+/** Access fields are stored as given (the CLI resolves them); only their shape is checked here. */
+function checkAccess(host: string, access: HostAccess): HostAccess {
+  const what = (field: string) => `host ${host}: ${field}`;
+  if (access.ssh !== '' && access.chroot !== '') throw new DatabaseInputError(what('--ssh and --chroot'), 'give one of them, not both');
+  if (access.ssh !== '' && !/^([^@\s]+@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(:\d{1,5})?$/.test(access.ssh)) throw new DatabaseInputError(what(`--ssh ${JSON.stringify(access.ssh)}`), 'expected [user@]host[:port]');
+  if (access.chroot !== '' && !access.chroot.startsWith('/')) throw new DatabaseInputError(what(`--chroot ${JSON.stringify(access.chroot)}`), 'expected an absolute path');
+  if (access.prefix !== '' && !access.prefix.startsWith('/')) throw new DatabaseInputError(what(`--prefix ${JSON.stringify(access.prefix)}`), 'expected an absolute path');
+  for (const group of access.groups) if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(group)) throw new DatabaseInputError(what(`--group ${JSON.stringify(group)}`), 'expected letters, digits, ".", "_" or "-"');
+  return access;
+}
+
 export class ControlService {
   constructor(
     private readonly db: CompatDatabase,
@@ -76,7 +89,27 @@ export class ControlService {
       ShowBundle: unary(log, 'ShowBundle', (r: { bundle: string }) => bundleInfo(this.db.resolveBundle(r.bundle))),
       AddHost: unary(log, 'AddHost', (r: AddHostRequest) => {
         checkHostName(r.name);
-        return hostInfo(this.db.addHost(r.name, 'manual'), this.hub.isConnected(r.name));
+        const host = r.access === null ? this.db.addHost(r.name, 'manual') : this.db.setHostAccess(r.name, checkAccess(r.name, r.access));
+        return hostInfo(host, this.hub.isConnected(r.name));
+      }),
+      SetHostAccess: unary(log, 'SetHostAccess', (r: AddHostRequest) => {
+        this.requireHost(r.name);
+        return hostInfo(this.db.setHostAccess(r.name, checkAccess(r.name, r.access ?? EMPTY_ACCESS)), this.hub.isConnected(r.name));
+      }),
+      RecordCheck: unary(log, 'RecordCheck', (r: RecordCheckRequest) => {
+        if (r.result === null) throw new DatabaseInputError(`check result for host ${r.host}`, 'missing');
+        this.db.recordVerified(r.host, r.result);
+        this.log.info({ host: r.host, bundle: r.result.bundleDigest.slice(0, 12), runs: r.result.runs }, 'verified result recorded (deploy)');
+        return {};
+      }),
+      RecordDeployment: unary(log, 'RecordDeployment', (r: Deployment) => {
+        this.db.recordDeployment(r);
+        this.log.info({ host: r.host, bundle: r.bundleDigest.slice(0, 12), release: r.release, status: r.status }, 'deployment recorded');
+        return {};
+      }),
+      ListDeployments: unary(log, 'ListDeployments', (r: HostRef) => {
+        this.requireHost(r.name);
+        return { deployments: this.db.deployments(r.name) };
       }),
       ListHosts: unary(log, 'ListHosts', () => ({ hosts: this.db.hosts(this.hub.isConnected).map((h) => hostInfo(h, h.connected)) })),
       ShowHost: unary(log, 'ShowHost', (r: HostRef) => hostInfo(this.requireHost(r.name), this.hub.isConnected(r.name))),
@@ -108,7 +141,7 @@ export class ControlService {
     const name = r.name || `${facts.distroId || 'host'}-${facts.distroVersion || parsed.sha256.slice(0, 8)}`;
     checkHostName(name);
     const id = this.db.storeInventory(parsed.sha256, parsed.gzipped, parsed.size);
-    const { host, changed } = this.db.setHostInventory(name, facts, id, 'import', false);
+    const { host, changed } = this.db.setHostInventory(name, facts, id, r.takenOnHost ? 'agent' : 'import', r.takenOnHost);
     if (changed) this.predictor.predictHost(name);
     this.log.info({ host: name, inventory: parsed.sha256.slice(0, 12), changed }, 'inventory imported');
     return hostInfo(this.db.host(name) ?? host, this.hub.isConnected(name));

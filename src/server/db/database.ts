@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
-import type { BundleInfo, CheckKind, CheckResult, HostInfo, ProblemMessage } from '../../proto/types.js';
+import type { BundleInfo, CheckKind, CheckResult, Deployment, HostAccess, HostInfo, ProblemMessage } from '../../proto/types.js';
 
 export interface HostFacts {
   readonly distroId: string;
@@ -35,6 +35,12 @@ interface HostRow {
   inventory_version: number;
   inventory_sha256: string | null;
   last_seen: string | null;
+  ssh_target: string;
+  ssh_key: string;
+  ssh_jump: string;
+  chroot: string;
+  host_groups: string;
+  install_prefix: string;
 }
 
 interface BundleRow {
@@ -120,7 +126,16 @@ function hostInfo(row: HostRow, connected: boolean): StoredHost {
     inventorySha256: row.inventory_sha256 ?? '',
     source: row.source,
     connected,
+    access: accessOf(row),
   };
+}
+
+function accessOf(row: HostRow): HostAccess | null {
+  const access: HostAccess = {
+    ssh: row.ssh_target, key: row.ssh_key, jump: row.ssh_jump, chroot: row.chroot,
+    groups: row.host_groups === '' ? [] : row.host_groups.split(','), prefix: row.install_prefix,
+  };
+  return access.ssh === '' && access.chroot === '' && access.groups.length === 0 && access.prefix === '' ? null : access;
 }
 
 function bundleInfo(row: BundleRow): StoredBundle {
@@ -230,6 +245,16 @@ export class CompatDatabase {
     })();
   }
 
+  /** Replaces how deploy reaches host `name` (created when new). */
+  setHostAccess(name: string, access: HostAccess): StoredHost {
+    return this.db.transaction(() => {
+      this.addHost(name, 'manual');
+      this.db.prepare('UPDATE hosts SET ssh_target = ?, ssh_key = ?, ssh_jump = ?, chroot = ?, host_groups = ?, install_prefix = ? WHERE name = ?')
+        .run(access.ssh, access.key, access.jump, access.chroot, access.groups.join(','), access.prefix, name);
+      return this.host(name)!;
+    })();
+  }
+
   touchHost(name: string): void {
     this.db.prepare('UPDATE hosts SET last_seen = ? WHERE name = ?').run(now(), name);
   }
@@ -325,6 +350,40 @@ export class CompatDatabase {
       this.db.prepare('UPDATE hosts SET last_seen = ? WHERE id = ?').run(now(), host.id);
       return true;
     })();
+  }
+
+  /** A verified result that pyrelo deploy brought back from the host itself. */
+  recordVerified(hostName: string, result: CheckResult): void {
+    const host = this.host(hostName);
+    if (host === null) throw new DatabaseInputError(`host ${hostName}`, 'not known (pyrelo hosts list)');
+    const bundle = this.bundleByDigest(result.bundleDigest);
+    if (bundle === null) throw new DatabaseInputError(`bundle ${result.bundleDigest}`, 'not in the store (pyrelo bundles add)');
+    this.db.transaction(() => {
+      this.saveCheck(bundle.id, host.id, { ...result, kind: 'verified', host: hostName }, host.inventoryId);
+      this.db.prepare('UPDATE hosts SET last_seen = ? WHERE id = ?').run(now(), host.id);
+    })();
+  }
+
+  recordDeployment(d: Deployment): void {
+    const host = this.host(d.host);
+    if (host === null) throw new DatabaseInputError(`host ${d.host}`, 'not known (pyrelo hosts list)');
+    const bundle = this.bundleByDigest(d.bundleDigest);
+    if (bundle === null) throw new DatabaseInputError(`bundle ${d.bundleDigest}`, 'not in the store (pyrelo bundles add)');
+    if (!['verified', 'failed', 'refused', 'interrupted'].includes(d.status)) throw new DatabaseInputError(`deployment status ${JSON.stringify(d.status)}`, 'expected verified, failed, refused or interrupted');
+    this.db.prepare(`INSERT INTO deployments (host_id, bundle_id, release, prefix, status, reason, bytes_sent, started_at, finished_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(host.id, bundle.id, d.release, d.prefix, d.status, d.reason, d.bytesSent, d.startedAt || now(), d.finishedAt || now());
+  }
+
+  /** The newest first. */
+  deployments(hostName: string, limit = 50): Deployment[] {
+    const rows = this.db.prepare(`SELECT h.name AS host, b.digest, b.name AS bundle_name, d.release, d.prefix, d.status, d.reason, d.bytes_sent, d.started_at, d.finished_at
+      FROM deployments d JOIN hosts h ON h.id = d.host_id JOIN bundles b ON b.id = d.bundle_id WHERE h.name = ? ORDER BY d.id DESC LIMIT ?`)
+      .all(hostName, limit) as { host: string; digest: string; bundle_name: string; release: string; prefix: string; status: Deployment['status']; reason: string; bytes_sent: number; started_at: string; finished_at: string }[];
+    return rows.map((r) => ({
+      host: r.host, bundleDigest: r.digest, bundleName: r.bundle_name, release: r.release, prefix: r.prefix, status: r.status,
+      reason: r.reason, bytesSent: r.bytes_sent, startedAt: r.started_at, finishedAt: r.finished_at,
+    }));
   }
 
   hasReport(reportId: string): boolean {

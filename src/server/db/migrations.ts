@@ -104,4 +104,26 @@ export const MIGRATIONS: readonly string[] = [
     used_at TEXT
   );
   `,
+  // 2: how deploy reaches a host (SSH or chroot, groups, install prefix), and every deployment.
+  `
+  ALTER TABLE hosts ADD COLUMN ssh_target TEXT NOT NULL DEFAULT '';
+  ALTER TABLE hosts ADD COLUMN ssh_key TEXT NOT NULL DEFAULT '';
+  ALTER TABLE hosts ADD COLUMN ssh_jump TEXT NOT NULL DEFAULT '';
+  ALTER TABLE hosts ADD COLUMN chroot TEXT NOT NULL DEFAULT '';
+  ALTER TABLE hosts ADD COLUMN host_groups TEXT NOT NULL DEFAULT '';   -- comma-separated
+  ALTER TABLE hosts ADD COLUMN install_prefix TEXT NOT NULL DEFAULT '';
+  CREATE TABLE deployments (
+    id INTEGER PRIMARY KEY,
+    host_id INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+    bundle_id INTEGER NOT NULL REFERENCES bundles(id) ON DELETE CASCADE,
+    release TEXT NOT NULL,
+    prefix TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('verified', 'failed', 'refused', 'interrupted')),
+    reason TEXT NOT NULL DEFAULT '',
+    bytes_sent INTEGER NOT NULL DEFAULT 0,
+    started_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL
+  );
+  CREATE INDEX deployments_host ON deployments(host_id, id);
+  `,
 ];
