@@ -1,0 +1,86 @@
+// A root filesystem on this machine reached by chroot(8): a staging root with no sshd (the lab's
+// busybox-only root, say). Commands run as `chroot ROOT /bin/sh -c SCRIPT` with a small clean
+// environment; files are read and written through ROOT + path, never following a symlink out of
+// the root (paths are resolved inside it, the way the chrooted commands see them).
+
+import { createReadStream, createWriteStream, lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { execa } from 'execa';
+import {
+  RemoteConnectionError, UploadInterruptedError,
+  type RemoteExecOptions, type RemoteExecResult, type RemoteStat, type RemoteTransport, type UploadProgress, type UploadResult,
+} from './transport.js';
+
+const ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8' };
+
+export class ChrootTransport implements RemoteTransport {
+  readonly description: string;
+  private readonly root: string;
+
+  constructor(root: string) {
+    if (!statSync(root, { throwIfNoEntry: false })?.isDirectory()) throw new RemoteConnectionError(`chroot ${root}`, 'not a folder');
+    if (!statSync(join(root, 'bin', 'sh'), { throwIfNoEntry: false })) throw new RemoteConnectionError(`chroot ${root}`, 'has no /bin/sh');
+    this.root = realpathSync(root);
+    this.description = `chroot ${this.root}`;
+  }
+
+  /** ROOT + path, refusing a path whose existing part resolves outside the root. */
+  private hostPath(path: string): string {
+    if (!path.startsWith('/')) throw new RemoteConnectionError(this.description, `expected an absolute path, got ${path}`);
+    const full = join(this.root, path);
+    let existing = full;
+    while (!statSync(existing, { throwIfNoEntry: false }) && existing !== this.root) existing = resolve(existing, '..');
+    const real = realpathSync(existing);
+    if (real !== this.root && relative(this.root, real).startsWith('..')) throw new RemoteConnectionError(this.description, `${path} resolves outside the root`);
+    return full;
+  }
+
+  async exec(script: string, options: RemoteExecOptions = {}): Promise<RemoteExecResult> {
+    const child = execa('chroot', [this.root, '/bin/sh', '-c', script], {
+      reject: false, encoding: 'buffer', extendEnv: false, env: ENV, cwd: '/', maxBuffer: 1024 ** 3,
+      input: options.stdin === undefined ? '' : Buffer.from(options.stdin),
+    });
+    const stderr: Buffer[] = [];
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr.push(chunk);
+      options.onStderr?.(chunk.toString());
+    });
+    const result = await child;
+    if (result.failed && result.exitCode === undefined) throw new RemoteConnectionError(this.description, result.shortMessage ?? 'chroot failed');
+    return { exitCode: result.exitCode ?? 255, stdout: Buffer.from(result.stdout ?? []), stderr: Buffer.concat(stderr).toString() };
+  }
+
+  async stat(path: string): Promise<RemoteStat | null> {
+    const stat = lstatSync(this.hostPath(path), { throwIfNoEntry: false });
+    return stat === undefined ? null : { size: stat.size, isDirectory: stat.isDirectory(), isSymbolicLink: stat.isSymbolicLink() };
+  }
+
+  async readFile(path: string): Promise<Buffer> {
+    return readFileSync(this.hostPath(path));
+  }
+
+  async upload(localPath: string, remotePath: string, onProgress?: (progress: UploadProgress) => void): Promise<UploadResult> {
+    const target = this.hostPath(remotePath);
+    const total = statSync(localPath).size;
+    const existing = lstatSync(target, { throwIfNoEntry: false });
+    if (existing?.isSymbolicLink()) throw new RemoteConnectionError(this.description, `${remotePath} is a symlink; refusing to write through it`);
+    // A partial file longer than the source is not a prefix of it: start again.
+    const resumedFrom = existing !== undefined && existing.size <= total ? existing.size : 0;
+    let acknowledged = resumedFrom;
+    await new Promise<void>((done, fail) => {
+      const input = createReadStream(localPath, { start: resumedFrom });
+      const output = createWriteStream(target, { flags: resumedFrom > 0 ? 'r+' : 'w', start: resumedFrom, mode: 0o600 });
+      input.on('data', (chunk) => {
+        acknowledged += chunk.length;
+        onProgress?.({ acknowledged, total });
+      });
+      input.on('error', fail);
+      output.on('error', (error) => fail(new UploadInterruptedError(this.description, error.message, remotePath, resumedFrom, total)));
+      output.on('close', () => done());
+      input.pipe(output);
+    });
+    return { bytesSent: total - resumedFrom, resumedFrom };
+  }
+
+  async close(): Promise<void> {}
+}
