@@ -12,7 +12,8 @@ const bundlesCommands = () => import('./commands/bundles.js');
 const compatCommands = () => import('./commands/compat.js');
 
 /** The service's bad-input errors, by name, so that recognising them loads none of their modules. */
-const SERVICE_INPUT_ERRORS = new Set(['ControlError', 'SettingsError', 'PkiError', 'AgentStateError', 'DatabaseInputError', 'TransferError']);
+const SERVICE_INPUT_ERRORS = new Set(['ControlError', 'SettingsError', 'PkiError', 'AgentStateError', 'DatabaseInputError', 'TransferError',
+  'RemoteConnectionError', 'UploadInterruptedError', 'RemoteAgentError', 'SshHostKeyError', 'SshAuthError', 'SshConfigError']);
 
 export function isServiceInputError(error: unknown): error is Error {
   return error instanceof Error && SERVICE_INPUT_ERRORS.has(error.name);
@@ -46,7 +47,19 @@ export function registerServiceCommands(program: Command): void {
     .action(async (options) => { process.exitCode = await (await import('./commands/agent-pack.js')).runAgentPack(options); });
 
   const hosts = program.command('hosts').description('hosts in the compatibility database');
-  hosts.command('add').argument('<name>').addOption(control()).option('--json').action(async (n: string, o) => { process.exitCode = await (await hostsCommands()).hostsAdd(n, o); });
+  hosts.command('add').description('add a host, or change how pyrelo deploy reaches it').argument('<name>')
+    .option('--ssh <user@host[:port]>', 'reach it over SSH (~/.ssh/config, ssh-agent and known_hosts are honoured)')
+    .option('--key <file>', 'SSH private key (default: ssh-agent, then ~/.ssh/config\'s identities)')
+    .option('--jump <user@host[:port]>', 'through this jump host (comma-separated: a chain), as ssh -J')
+    .option('--chroot <dir>', 'a root filesystem on this machine, reached by chroot (a staging root with no sshd)')
+    .option('--group <name>', 'put it in group NAME; pyrelo deploy --host NAME means every member (repeatable)', (v: string, p: string[]) => [...p, v], [])
+    .option('--prefix <dir>', 'where bundles are installed (default /opt/pyrelo/BUNDLE-NAME)')
+    .addOption(control()).option('--json').action(async (n: string, o) => { process.exitCode = await (await hostsCommands()).hostsAdd(n, o); });
+  hosts.command('trust').description('show the SSH host key of a host and, when confirmed, add it to known_hosts')
+    .argument('<name>').option('--yes', 'trust without asking (after printing the fingerprint)')
+    .option('--fingerprint <SHA256:…>', 'trust only when the key has this fingerprint (checked out of band)')
+    .addOption(control()).option('--json')
+    .action(async (n: string, o) => { process.exitCode = await (await import('./commands/trust.js')).hostsTrust(n, o); });
   hosts.command('list').addOption(control()).option('--json').action(async (o) => { process.exitCode = await (await hostsCommands()).hostsList(o); });
   hosts.command('show').argument('<name>').addOption(control()).option('--json').action(async (n: string, o) => { process.exitCode = await (await hostsCommands()).hostsShow(n, o); });
   hosts.command('remove').argument('<name>').addOption(control()).option('--json').action(async (n: string, o) => { process.exitCode = await (await hostsCommands()).hostsRemove(n, o); });
@@ -58,6 +71,25 @@ export function registerServiceCommands(program: Command): void {
   hosts.command('check').description('a bundle on a host: prediction, and with --verify a run by its agent').argument('<bundle>').argument('<host>')
     .option('--verify', 'order the host\'s agent to install, check and smoke-run it').addOption(control()).option('--json')
     .action(async (b: string, h: string, o) => { process.exitCode = await (await compatCommands()).runHostCheck(b, h, o); });
+
+  const deploy = () => import('./commands/deploy.js');
+  program.command('deploy').description('install a bundle on hosts over SSH: agent, prediction, resumable transfer, atomic switch, smoke run, recorded')
+    .argument('<bundle>', 'a packed bundle (pyrelo build -o NAME.tar.gz)')
+    .requiredOption('--host <names>', 'hosts or groups, comma-separated')
+    .option('--prefix <dir>', 'install folder on the host (default: the host\'s --prefix, else /opt/pyrelo/BUNDLE-NAME)')
+    .option('--force', 'deploy even where the check predicts it will not run')
+    .option('--parallel <n>', 'hosts deployed at once', '4')
+    .option('--inventory-max-age <hours>', 'take the host\'s inventory again when the stored one is older', '24')
+    .addOption(control()).option('--json', 'print the results as JSON')
+    .action(async (b: string, o) => { process.exitCode = await (await deploy()).runDeploy(b, o); });
+  program.command('releases').description('the releases installed on hosts, and which is current')
+    .requiredOption('--host <names>', 'hosts or groups, comma-separated').option('--prefix <dir>', 'install folder on the host')
+    .addOption(control()).option('--json')
+    .action(async (o) => { process.exitCode = await (await deploy()).runReleases(o); });
+  program.command('rollback').description('switch hosts back to their previous release')
+    .requiredOption('--host <names>', 'hosts or groups, comma-separated').option('--prefix <dir>', 'install folder on the host')
+    .option('--to <release>', 'a release id instead of the previous one').addOption(control()).option('--json')
+    .action(async (o) => { process.exitCode = await (await deploy()).runRollback(o); });
 
   const bundles = program.command('bundles').description('bundles in the server\'s store');
   bundles.command('add').argument('<archive>').addOption(control()).option('--json').action(async (a: string, o) => { process.exitCode = await (await bundlesCommands()).bundlesAdd(a, o); });

@@ -4,7 +4,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { BundleChunk, BundleInfo, BundleList } from '../../proto/types.js';
-import { ControlError, withControl } from '../control-client.js';
+import { ControlError, withControl, type ControlClient } from '../control-client.js';
 import { InputError } from '../../elf/find-elf-files.js';
 import { table, type ControlOptions } from './hosts.js';
 
@@ -25,10 +25,11 @@ function describe(b: BundleInfo): string[] {
   ];
 }
 
-export async function bundlesAdd(archive: string, o: ControlOptions): Promise<number> {
+/** Streams a packed bundle to the server's store; the server checks its manifest and predicts it everywhere. */
+export function uploadBundle(c: ControlClient, archive: string): Promise<BundleInfo> {
   const stat = statSync(archive);
   if (!stat.isFile()) throw new InputError(archive, 'not a packed bundle (pyrelo build -o NAME.tar.gz)');
-  const info = await withControl(o.control, (c) => new Promise<BundleInfo>((resolve, reject) => {
+  return new Promise<BundleInfo>((resolve, reject) => {
     const call = (c.client as unknown as { AddBundle(cb: (e: grpc.ServiceError | null, v: BundleInfo) => void): grpc.ClientWritableStream<BundleChunk> })
       .AddBundle((error, value) => (error === null ? resolve(value) : reject(new ControlError(error.code, error.details))));
     let offset = 0;
@@ -40,7 +41,11 @@ export async function bundlesAdd(archive: string, o: ControlOptions): Promise<nu
     });
     stream.on('end', () => call.end());
     stream.on('error', (error) => { call.cancel(); reject(error); });
-  }));
+  });
+}
+
+export async function bundlesAdd(archive: string, o: ControlOptions): Promise<number> {
+  const info = await withControl(o.control, (c) => uploadBundle(c, archive));
   print(o.json, info, () => [`stored ${info.name} as ${info.digest}; predicted on every host with an inventory`, ...describe(info)]);
   return 0;
 }

@@ -1,7 +1,9 @@
 // `pyrelo hosts add|list|show|remove|import|token`: the hosts the compatibility database knows.
 
 import { readFileSync } from 'node:fs';
-import type { EnrollToken, HostInfo, HostList } from '../../proto/types.js';
+import { resolve } from 'node:path';
+import type { DeploymentList, EnrollToken, HostAccess, HostInfo, HostList } from '../../proto/types.js';
+import { InputError } from '../../elf/find-elf-files.js';
 import { withControl } from '../control-client.js';
 
 export interface ControlOptions {
@@ -31,15 +33,38 @@ function describeHost(h: HostInfo): string[] {
     `kernel:     ${h.kernel || '-'}`,
     `libc:       ${h.libcKind || '-'} ${h.libcVersion}`.trimEnd(),
     `source:     ${h.source}`,
+    `reached by: ${accessOf(h)}`,
     `inventory:  ${h.inventoryVersion === 0 ? 'none' : `version ${h.inventoryVersion} (sha256 ${h.inventorySha256.slice(0, 16)}…)`}`,
     `last seen:  ${h.lastSeen || 'never'}`,
   ];
 }
 
-export async function hostsAdd(name: string, o: ControlOptions): Promise<number> {
-  const host = await withControl(o.control, (c) => c.call<HostInfo>('AddHost', { name }));
-  print(o.json, host, () => [`added host ${host.name}`]);
+export interface HostAddOptions extends ControlOptions {
+  readonly ssh?: string;
+  readonly key?: string;
+  readonly jump?: string;
+  readonly chroot?: string;
+  readonly group?: string[];
+  readonly prefix?: string;
+}
+
+export async function hostsAdd(name: string, o: HostAddOptions): Promise<number> {
+  const given = o.ssh !== undefined || o.chroot !== undefined || (o.group?.length ?? 0) > 0 || o.prefix !== undefined;
+  if (!given && (o.key !== undefined || o.jump !== undefined)) throw new InputError(`host ${name}`, '--key and --jump go with --ssh');
+  const access: HostAccess | null = given ? {
+    ssh: o.ssh ?? '', key: o.key === undefined ? '' : resolve(o.key), jump: o.jump ?? '', chroot: o.chroot === undefined ? '' : resolve(o.chroot),
+    groups: o.group ?? [], prefix: o.prefix ?? '',
+  } : null;
+  const host = await withControl(o.control, (c) => c.call<HostInfo>('AddHost', { name, access }));
+  print(o.json, host, () => [`added host ${host.name}${host.access ? ` (${accessOf(host)})` : ''}`]);
   return 0;
+}
+
+export function accessOf(h: HostInfo): string {
+  const a = h.access;
+  if (a === null) return '-';
+  const how = a.chroot ? `chroot ${a.chroot}` : a.ssh ? `ssh ${a.ssh}${a.jump ? ` via ${a.jump}` : ''}${a.key ? ` key ${a.key}` : ''}` : 'not reachable';
+  return `${how}${a.groups.length ? `; groups ${a.groups.join(',')}` : ''}${a.prefix ? `; prefix ${a.prefix}` : ''}`;
 }
 
 export async function hostsList(o: ControlOptions): Promise<number> {
@@ -52,8 +77,15 @@ export async function hostsList(o: ControlOptions): Promise<number> {
 }
 
 export async function hostsShow(name: string, o: ControlOptions): Promise<number> {
-  const host = await withControl(o.control, (c) => c.call<HostInfo>('ShowHost', { name }));
-  print(o.json, host, () => describeHost(host));
+  const [host, { deployments }] = await withControl(o.control, (c) => Promise.all([
+    c.call<HostInfo>('ShowHost', { name }), c.call<DeploymentList>('ListDeployments', { name }),
+  ]));
+  print(o.json, { ...host, deployments }, () => [
+    ...describeHost(host),
+    ...(deployments.length === 0 ? [] : ['deployments (newest first):', ...table(deployments.slice(0, 5).map((d) => [
+      `  ${d.finishedAt}`, d.bundleName, d.release, d.status, `${(d.bytesSent / 1e6).toFixed(1)} MB`, d.reason.slice(0, 100),
+    ]))]),
+  ]);
   return 0;
 }
 

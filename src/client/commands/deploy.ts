@@ -1,0 +1,161 @@
+// `pyrelo deploy BUNDLE --host a,b,c`, `pyrelo releases --host X`, `pyrelo rollback --host X`.
+// Hosts are the server's (pyrelo hosts add NAME --ssh … | --chroot …); a name that is no host but
+// a group stands for its members. Several hosts are deployed in parallel with at most --parallel
+// connections at once, and a summary table closes the run. Exit 0 when every host ended verified,
+// 1 when any was refused, failed or interrupted.
+
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { readManifestFromArchive } from '../../release/archive-manifest.js';
+import type { ReleaseListing } from '../../release/types.js';
+import { InputError } from '../../elf/find-elf-files.js';
+import type { BundleInfo, HostInfo, HostList } from '../../proto/types.js';
+import { ControlError, withControl, type ControlClient } from '../control-client.js';
+import { agentArchive } from '../deploy/agent-archive.js';
+import { deployToHost, type HostDeployResult, type LocalBundle } from '../deploy/deploy-host.js';
+import { HostProgress, stderrSink } from '../deploy/progress.js';
+import { connectHost } from '../deploy/reach.js';
+import { ensureAgent } from '../deploy/remote-agent.js';
+import { uploadBundle } from './bundles.js';
+import { table, type ControlOptions } from './hosts.js';
+
+export interface DeployOptions extends ControlOptions {
+  readonly host: string;
+  readonly prefix?: string;
+  readonly force?: boolean;
+  readonly parallel: string;
+  readonly inventoryMaxAge: string;
+}
+
+/** `a,b,c`; a name that is not a host but a group is replaced by the group's members. */
+export async function selectHosts(c: ControlClient, spec: string): Promise<HostInfo[]> {
+  const { hosts } = await c.call<HostList>('ListHosts', {});
+  const byName = new Map(hosts.map((h) => [h.name, h]));
+  const chosen = new Map<string, HostInfo>();
+  for (const name of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const host = byName.get(name);
+    const members = hosts.filter((h) => h.access?.groups.includes(name));
+    if (host === undefined && members.length === 0) throw new InputError(`--host ${name}`, 'neither a host nor a group the server knows (pyrelo hosts list)');
+    for (const h of host === undefined ? members : [host]) chosen.set(h.name, h);
+  }
+  if (chosen.size === 0) throw new InputError('--host', 'no host given');
+  for (const h of chosen.values()) {
+    if (!h.access?.ssh && !h.access?.chroot) throw new InputError(`host ${h.name}`, 'has no way to be reached (pyrelo hosts add NAME --ssh USER@HOST or --chroot DIR)');
+  }
+  return [...chosen.values()];
+}
+
+async function localBundle(path: string): Promise<LocalBundle> {
+  const archive = resolve(path);
+  if (!statSync(archive, { throwIfNoEntry: false })?.isFile()) throw new InputError(path, 'not a packed bundle (pyrelo build -o NAME.tar.gz)');
+  const { manifest, manifestBytes } = await readManifestFromArchive(archive);
+  const bytes = readFileSync(archive);
+  return {
+    archive, size: bytes.length, manifest,
+    digest: createHash('sha256').update(bytes).digest('hex'),
+    manifestSha256: createHash('sha256').update(manifestBytes).digest('hex'),
+  };
+}
+
+/** Runs `work` over `items` with at most `limit` running at once, keeping the order of results. */
+async function boundedParallel<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+function positive(value: string, flag: string): number {
+  const n = Number(value);
+  if (!(n > 0)) throw new InputError(`${flag} ${value}`, 'expected a positive number');
+  return n;
+}
+
+function summary(results: readonly HostDeployResult[]): string[] {
+  return table([
+    ['HOST', 'RESULT', 'RELEASE', 'SENT', 'WHY'],
+    ...results.map((r) => [r.host, r.status, r.release, `${(r.bytesSent / 1e6).toFixed(1)} MB`, r.reason.split('\n')[0]!.slice(0, 120) || '-']),
+  ]);
+}
+
+export async function runDeploy(bundlePath: string, o: DeployOptions): Promise<number> {
+  const parallel = positive(o.parallel, '--parallel');
+  const maxAgeHours = positive(o.inventoryMaxAge, '--inventory-max-age');
+  const bundle = await localBundle(bundlePath);
+  return withControl(o.control, async (c) => {
+    const hosts = await selectHosts(c, o.host);
+    // The server predicts from its own copy of the bundle: store it first when it is new.
+    const known = await c.call<BundleInfo>('ShowBundle', { bundle: bundle.digest }).catch((error: unknown) => {
+      if (error instanceof ControlError && /no such bundle/.test(error.message)) return null;
+      throw error;
+    });
+    if (known === null) {
+      process.stderr.write(`deploy: storing ${bundle.manifest.name} (${bundle.digest.slice(0, 12)}) on the server\n`);
+      await uploadBundle(c, bundle.archive);
+    }
+    const agent = await agentArchive((line) => process.stderr.write(`deploy: ${line}\n`));
+    const sink = stderrSink(hosts.length === 1 ? 1 : parallel);
+    const results = await boundedParallel(hosts, parallel, (host) => deployToHost(host, bundle, {
+      prefix: o.prefix, force: o.force === true, inventoryMaxAgeMs: maxAgeHours * 3_600_000, agent, control: c,
+      connect: connectHost, progress: new HostProgress(host.name, sink),
+    }));
+    if (o.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+    else process.stdout.write(`${summary(results).join('\n')}\n`);
+    return results.every((r) => r.status === 'verified') ? 0 : 1;
+  });
+}
+
+interface HostReleaseOptions extends ControlOptions {
+  readonly host: string;
+  readonly prefix?: string;
+  readonly to?: string;
+}
+
+/** Runs one agent release command on each selected host (agent brought over when needed). */
+async function onHosts<T>(o: HostReleaseOptions, args: (prefix: string) => string[]): Promise<{ host: string; exitCode: number; json: T }[]> {
+  return withControl(o.control, async (c) => {
+    const hosts = await selectHosts(c, o.host);
+    const agent = await agentArchive((line) => process.stderr.write(`pyrelo: ${line}\n`));
+    return Promise.all(hosts.map(async (host) => {
+      const prefix = o.prefix ?? host.access?.prefix;
+      if (!prefix) throw new InputError(`host ${host.name}`, 'no install prefix recorded: give --prefix DIR (the folder holding releases/ and current)');
+      const transport = await connectHost(host);
+      try {
+        const { agent: remote } = await ensureAgent(transport, agent);
+        const result = await remote.require<T>(args(prefix));
+        return { host: host.name, exitCode: result.exitCode, json: result.json };
+      } finally {
+        await transport.close();
+      }
+    }));
+  });
+}
+
+export async function runReleases(o: HostReleaseOptions): Promise<number> {
+  const results = await onHosts<ReleaseListing>(o, (prefix) => ['release', 'list', '--prefix', prefix]);
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify(results.map((r) => ({ host: r.host, ...r.json })), null, 2)}\n`);
+    return 0;
+  }
+  const rows: string[][] = [['HOST', 'RELEASE', 'STATUS', 'INSTALLED', '']];
+  for (const { host, json } of results) {
+    if (json.releases.length === 0) rows.push([host, '-', '-', '-', `nothing in ${json.prefix}`]);
+    for (const r of json.releases) rows.push([host, r.id, r.status, r.installedAt, r.isCurrent ? 'current' : r.id === json.previous ? 'previous' : '']);
+  }
+  process.stdout.write(`${table(rows).join('\n')}\n`);
+  return 0;
+}
+
+export async function runRollback(o: HostReleaseOptions): Promise<number> {
+  const results = await onHosts<{ prefix: string; current: string | null; previous: string | null }>(o, (prefix) => ['release', 'rollback', '--prefix', prefix, ...(o.to ? ['--to', o.to] : [])]);
+  if (o.json) process.stdout.write(`${JSON.stringify(results.map((r) => ({ host: r.host, ...r.json })), null, 2)}\n`);
+  else for (const r of results) process.stdout.write(`${r.host}: current -> ${r.json.current ?? '(none)'} in ${r.json.prefix} (was ${r.json.previous ?? '-'})\n`);
+  return results.every((r) => r.exitCode === 0) ? 0 : 1;
+}

@@ -1,0 +1,23 @@
+// From a host's record on the server to a connected transport: SSH (resolved the way OpenSSH
+// would, through ~/.ssh/config, with the host key checked against known_hosts) or chroot.
+
+import type { HostInfo } from '../../proto/types.js';
+import { ChrootTransport } from '../../remote/chroot-transport.js';
+import type { RemoteTransport } from '../../remote/transport.js';
+import { resolveSshTarget, type SshTarget } from '../../ssh/ssh-config.js';
+import { SshTransport } from '../../ssh/ssh-transport.js';
+import { InputError } from '../../elf/find-elf-files.js';
+
+export async function sshTargetOf(host: HostInfo): Promise<SshTarget> {
+  const access = host.access;
+  if (!access?.ssh) throw new InputError(`host ${host.name}`, 'is not reached over SSH (pyrelo hosts add NAME --ssh USER@HOST[:PORT])');
+  return resolveSshTarget(access.ssh, {
+    ...(access.key ? { identityFile: access.key } : {}),
+    ...(access.jump ? { jump: access.jump } : {}),
+  });
+}
+
+export async function connectHost(host: HostInfo): Promise<RemoteTransport> {
+  if (host.access?.chroot) return new ChrootTransport(host.access.chroot);
+  return SshTransport.connect(await sshTargetOf(host), { hostName: host.name });
+}
