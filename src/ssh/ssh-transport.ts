@@ -212,7 +212,14 @@ export class SshTransport implements RemoteTransport {
 
   private sftp(): Promise<SFTPWrapper> {
     this.sftpSession ??= this.whileConnected<SFTPWrapper>('sftp', (settle) => {
-      this.client.sftp((error, sftp) => (error ? settle.reject(this.connectionError(`SFTP unavailable: ${error.message}`)) : settle.resolve(sftp)));
+      this.client.sftp((error, sftp) => {
+        if (error) return settle.reject(this.connectionError(`SFTP unavailable: ${error.message}`));
+        // Its errors end in 'close' too (pending requests get theirs); a closed SFTP session on a
+        // live connection (sftp-server killed) is opened anew by the next call.
+        sftp.on('error', () => undefined);
+        sftp.once('close', () => (this.sftpSession = undefined));
+        settle.resolve(sftp);
+      });
     });
     // A failed attempt is not cached: the next call asks again.
     this.sftpSession.catch(() => (this.sftpSession = undefined));
@@ -265,6 +272,7 @@ function collect(channel: ClientChannel, options: RemoteExecOptions, resolve: (r
   const decoder = new StringDecoder('utf8');
   let stderr = '';
   let exitCode: number | undefined;
+  channel.on('error', () => undefined); // always followed by 'close', handled below
   channel.on('data', (chunk: Buffer) => stdout.push(chunk));
   channel.stderr.on('data', (chunk: Buffer) => {
     const text = decoder.write(chunk);
