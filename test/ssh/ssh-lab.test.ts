@@ -169,6 +169,9 @@ test('a jump host from an ssh config file: trixie carries the connection to book
   t.after(() => remote.close());
   assert.match((await remote.exec('cat /etc/os-release')).stdout.toString(), /^VERSION_CODENAME=bookworm$/m);
   assert.equal((await remote.stat('/etc/os-release'))?.isSymbolicLink, true);
+  const fetched = await fetchHostKey(target, NO_AGENT);
+  assert.equal(`${fetched.keyType} ${fetched.keyBase64}`, site.hostPublicKey, 'the key fetched through the jump is the site\'s');
+  assert.equal(fetched.knownStatus, 'known');
 
   // The jump's own key is checked too: without it on file, nothing gets through.
   await writeFile(knownHosts, `${site.knownHostsLine}\n`);
