@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import ssh2, { type AnyAuthMethod, type Client, type ConnectConfig, type NextAuthHandler, type ParsedKey } from 'ssh2';
+import ssh2, { type AnyAuthMethod, type Client, type ConnectConfig, type NextAuthHandler, type ParsedKey, type ServerHostKeyAlgorithm } from 'ssh2';
 import { RemoteConnectionError } from '../remote/transport.js';
 import { appendTrusted, fingerprintSha256, KnownHosts, keyTypeOfBlob, type KnownHostLookup, type KnownStatus } from './known-hosts.js';
 import { describeTarget, trustFile, type SshTarget } from './ssh-config.js';
@@ -183,10 +183,10 @@ function handshake(target: SshTarget, sock: Readable | undefined, knownHosts: Kn
 
 /** ssh2's default host key algorithms, those of key types known for the host first (as OpenSSH
  * does), so a host known by its RSA key is not asked for its Ed25519 key and reported changed. */
-export function hostKeyAlgorithms(knownTypes: readonly string[]): NonNullable<ConnectConfig['algorithms']>['serverHostKey'] & string[] {
-  const all = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] as const;
+export function hostKeyAlgorithms(knownTypes: readonly string[]): ServerHostKeyAlgorithm[] {
+  const all: ServerHostKeyAlgorithm[] = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
   const algorithmsOf = (keyType: string) => (keyType === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [keyType]);
-  const preferred = knownTypes.flatMap(algorithmsOf).filter((a): a is (typeof all)[number] => (all as readonly string[]).includes(a));
+  const preferred = knownTypes.flatMap(algorithmsOf).filter((a): a is ServerHostKeyAlgorithm => (all as string[]).includes(a));
   return [...new Set([...preferred, ...all])];
 }
 
