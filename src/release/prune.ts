@@ -1,6 +1,6 @@
 // What an install cleans up, holding the lock: temporary folders and files of interrupted installs
 // (their process is dead), and releases no longer worth keeping. Kept: `current`, the previous
-// release, and the newest verified ones up to three verified in all. A release is removed by
+// release, and the newest verified ones up to three releases in all. A release is removed by
 // renaming it to a temporary name first, so a kill half-way through leaves a leftover, never a
 // half-deleted folder under a release's name.
 
@@ -10,7 +10,8 @@ import { isReleaseId, temporaryEntry, temporaryOwner, type ReleaseLayout } from 
 import { processIsAlive } from './lock.js';
 import { withoutReleases, type ReleaseState } from './state.js';
 
-export const KEEP_VERIFIED = 3;
+/** Releases kept in all: current, previous, then the newest verified ones. */
+export const KEEP = 3;
 
 function entries(dir: string): string[] {
   try {
@@ -55,14 +56,13 @@ export function removeRelease(layout: ReleaseLayout, id: string): void {
 /** Which releases to remove, given what `current` is and what the state knows. */
 export function releasesToRemove(ids: readonly string[], state: ReleaseState, current: string | null): string[] {
   const keep = new Set<string>([current, state.previous].filter((x): x is string => x !== null));
-  let verified = [...keep].filter((id) => state.releases[id]?.status === 'verified').length;
   const newestFirst = ids
     .filter((id) => !keep.has(id) && state.releases[id]?.status === 'verified')
     .sort((a, b) => (state.releases[b]!.installedAt < state.releases[a]!.installedAt ? -1 : 1));
+  // Older verified releases fill what current and previous leave of KEEP releases.
   for (const id of newestFirst) {
-    if (verified >= KEEP_VERIFIED) break;
+    if (keep.size >= KEEP) break;
     keep.add(id);
-    verified += 1;
   }
   // Failed ones, installed ones never verified (an interrupted install), unknown ones, older ones.
   return ids.filter((id) => !keep.has(id));
