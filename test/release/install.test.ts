@@ -32,7 +32,8 @@ test('install switches current to the new release; list shows current and previo
   try {
     const prefix = join(work, 'opt', 'hello');
     assert.deepEqual(await list(prefix), { prefix, current: null, previous: null, releases: [], leftovers: [] });
-    const v1 = await fakeBundle(work, { version: '1' });
+    // A real ELF file: the loader check must find it through P/current.
+    const v1 = await fakeBundle(work, { version: '1', files: { 'libexec/true': readFileSync('/bin/true') } });
     const v2 = await fakeBundle(work, { version: '2' });
 
     const first = await install(prefix, v1);
@@ -42,6 +43,7 @@ test('install switches current to the new release; list shows current and previo
       prefix, release: v1.id, previous: null, current: v1.id, reused: false, status: 'verified', rolledBack: false, check: undefined,
     });
     assert.equal(first.result.check.runs, true);
+    assert.equal(first.result.check.filesChecked, 1, 'libexec/true checked');
     assert.equal(first.result.check.smokeOutput.trim(), '1');
     assert.equal(readlinkSync(join(prefix, 'current')), `releases/${v1.id}`);
     assert.deepEqual(listBundleFiles(join(prefix, 'current')), listBundleFiles(v1.dir));
@@ -210,6 +212,9 @@ test('rollback verifies the release it switches to; verify names every problem',
     assert.equal(refused.exitCode, 1);
     assert.equal((refused.json as ReleaseRollbackResult).ok, false);
     assert.equal(readlinkSync(join(prefix, 'current')), `releases/${v2.id}`, 'not switched to a release that does not verify');
+    const gone = await release(['verify', '--prefix', prefix, '--release', 'nope-000000000000', '--json']);
+    assert.equal(gone.exitCode, 2);
+    assert.match(gone.stderr, /no release nope-000000000000/);
     const unknown = await release(['rollback', '--prefix', prefix, '--to', 'nope-000000000000', '--json']);
     assert.equal(unknown.exitCode, 2);
     assert.match(unknown.stderr, /no release nope-000000000000/);

@@ -2,6 +2,7 @@
 // (src/release/ does the work; the JSON shapes are in src/release/types.ts). Exit 0 good, 1 did
 // not pass (a release that does not run, rolled back; files that do not verify), 2 bad input.
 
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BundleError } from '../../bundle/errors.js';
 import { readCurrent } from '../../release/current.js';
@@ -66,6 +67,7 @@ export function runReleaseVerify(o: JsonOption & { prefix: string; release?: str
   const layout = new ReleaseLayout(resolve(o.prefix));
   const id = o.release ?? readCurrent(layout);
   if (id === null) throw new BundleError(layout.prefix, 'no current release (give --release ID)');
+  if (!existsSync(layout.release(id))) throw new BundleError(layout.prefix, `no release ${id} (pyrelo agent release list shows what there is)`);
   const result = verifyRelease(layout, id, readState(layout).releases[id]?.manifestSha256 || undefined);
   print(o, result, () => [
     `${result.release}: ${result.ok ? 'every file matches the manifest' : `${result.problems.length} problem(s)`}`,
