@@ -59,8 +59,9 @@ export interface HostDeployResult {
   readonly reason: string;
   /** Payload bytes sent this time: agent and bundle (or delta) archives. */
   readonly bytesSent: number;
-  /** Where the bundle upload resumed, and how many bytes of it the host had acknowledged when it stopped. */
-  readonly resumedFrom: number;
+  /** Where the bundle upload started (the partial file's size on the host); null when nothing was uploaded. */
+  readonly resumedFrom: number | null;
+  /** Bytes of the upload the host had acknowledged when it ended (all of it, when it completed). */
   readonly acknowledged: number;
   readonly transferredFiles: number | null;
   readonly totalFiles: number;
@@ -111,7 +112,7 @@ export async function deployToHost(host: HostInfo, bundle: LocalBundle, o: Deplo
   const startedAt = new Date().toISOString();
   const p = o.progress;
   let bytesSent = 0;
-  let resumedFrom = 0;
+  let resumedFrom: number | null = null;
   let acknowledged = 0;
   let transferredFiles: number | null = null;
   let predicted: CheckResult | null = null;
@@ -206,6 +207,7 @@ export async function deployToHost(host: HostInfo, bundle: LocalBundle, o: Deplo
       const size = statSync(archive).size;
       try {
         const sent = await transport.upload(archive, remoteArchive, ({ acknowledged: a, total }) => {
+          resumedFrom ??= a; // the first report is the resume offset
           acknowledged = a;
           p.bytes(base === null ? 'bundle' : 'delta', a, total);
         });
