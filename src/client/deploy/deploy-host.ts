@@ -18,7 +18,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Manifest, BundleFile } from '../../bundle/manifest.js';
 import { sha256File } from '../../bundle/file-list.js';
-import { makeDeltaArchive } from '../../release/delta.js';
+import { changedPaths, makeDeltaArchive } from '../../release/delta.js';
 import { releaseIdFor } from '../../release/layout.js';
 import type { ReleaseInstallResult, ReleaseListing } from '../../release/types.js';
 import { RemoteConnectionError, shellQuote, type RemoteTransport } from '../../remote/transport.js';
@@ -185,12 +185,15 @@ export async function deployToHost(host: HostInfo, bundle: LocalBundle, o: Deplo
         const deltaDir = join(cacheDir(), 'deltas');
         mkdirSync(deltaDir, { recursive: true });
         const delta = join(deltaDir, `${bundle.digest.slice(0, 16)}-from-${baseKey}.tar.gz`);
-        const stats = existsSync(delta) ? null : await makeDeltaArchive(bundle.archive, baseManifest.files, delta);
+        // Reproducible: the same bundle against the same base gives the same bytes, so a cached
+        // delta is the one a cut-off upload was sending, and the upload resumes.
+        if (!existsSync(delta)) await makeDeltaArchive(bundle.archive, baseManifest.files, delta);
+        const changed = changedPaths(bundle.manifest.files, baseManifest.files).size;
         const deltaSize = statSync(delta).size;
         if (deltaSize < bundle.size * 0.8) {
           archive = delta;
-          if (stats !== null) transferredFiles = stats.changedFiles;
-          p.note(`earlier release ${base} is there: sending ${stats === null ? 'the cached delta' : `${stats.changedFiles} of ${stats.totalFiles} files`} (${(deltaSize / 1e6).toFixed(1)} MB instead of ${(bundle.size / 1e6).toFixed(1)} MB)`);
+          transferredFiles = changed;
+          p.note(`earlier release ${base} is there: sending ${changed} of ${bundle.manifest.files.length} files (${(deltaSize / 1e6).toFixed(1)} MB instead of ${(bundle.size / 1e6).toFixed(1)} MB)`);
         } else base = null;
       }
     }
