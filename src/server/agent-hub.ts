@@ -2,8 +2,10 @@
 // transfers. The client certificate's common name is the only host an agent may speak for: a
 // hello or a report about any other host is refused and the stream closed. A malformed message
 // ends that agent's stream with an error; every other agent goes on being served.
+// A certificate revoked by `pyrelo hosts remove` is refused (UNAUTHENTICATED) on both RPCs, and
+// removing a host closes its live streams.
 
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { CompatDatabase, HostFacts } from './db/database.js';
@@ -36,11 +38,24 @@ export function grpcError(code: grpc.status, details: string): grpc.ServiceError
   return Object.assign(new Error(details), { code, details, metadata: new grpc.Metadata() }) as grpc.ServiceError;
 }
 
+interface PeerCall {
+  getAuthContext(): { sslPeerCertificate?: { subject?: { CN?: unknown }; raw?: Buffer; fingerprint256?: string } } | null;
+}
+
 /** The common name of the verified client certificate; null without one. */
-export function peerHost(call: { getAuthContext(): { sslPeerCertificate?: { subject?: { CN?: unknown } } } | null }): string | null {
+export function peerHost(call: PeerCall): string | null {
   const context = call.getAuthContext();
   const cn = context?.sslPeerCertificate?.subject?.CN;
   return typeof cn === 'string' && cn !== '' ? cn : null;
+}
+
+/** The verified client certificate: its host (common name) and sha256 (of the DER form, lowercase hex). */
+export function peerCertificate(call: PeerCall): { host: string; sha256: string } | null {
+  const host = peerHost(call);
+  const certificate = call.getAuthContext()?.sslPeerCertificate;
+  if (host === null || certificate === undefined) return null;
+  const sha256 = certificate.raw !== undefined ? createHash('sha256').update(certificate.raw).digest('hex') : (certificate.fingerprint256 ?? '').replaceAll(':', '').toLowerCase();
+  return /^[0-9a-f]{64}$/.test(sha256) ? { host, sha256 } : null;
 }
 
 export interface ReportTiming {
@@ -51,6 +66,8 @@ export class AgentHub {
   private readonly sessions = new Map<string, Session>();
   /** Inventory hashes an agent was asked to upload, and the hosts waiting for the same one. */
   private readonly uploading = new Map<string, Set<string>>();
+  /** Every open Connect and FetchBundle call per host, with what ends it: removing a host closes them. */
+  private readonly live = new Map<string, Set<(details: string) => void>>();
   onReportStored: ReportTiming = () => {};
 
   constructor(private readonly db: CompatDatabase, private readonly store: BundleStore, private readonly predictor: Predictor, private readonly log: Logger) {}
@@ -79,6 +96,57 @@ export class AgentHub {
     });
   }
 
+  /**
+   * Ends every open stream of `host` (its agent's Connect, its bundle transfers) with
+   * UNAUTHENTICATED: its certificates were just revoked. Returns how many were open.
+   */
+  disconnectHost(host: string, details: string): number {
+    const closers = [...(this.live.get(host) ?? [])];
+    for (const close of closers) close(details);
+    if (closers.length > 0) this.log.warn({ host, streams: closers.length, code: 'UNAUTHENTICATED' }, `agent streams closed: ${details}`);
+    return closers.length;
+  }
+
+  private track(host: string, close: (details: string) => void): () => void {
+    const set = this.live.get(host) ?? new Set();
+    set.add(close);
+    this.live.set(host, set);
+    return () => {
+      set.delete(close);
+      if (set.size === 0 && this.live.get(host) === set) this.live.delete(host);
+    };
+  }
+
+  /**
+   * The host a call's client certificate speaks for, or null after refusing the call: no
+   * certificate, or one revoked when its host was removed. A certificate the database never
+   * recorded (issued before certificates were recorded, schema version 3) is accepted as before:
+   * only a recorded, revoked one is refused.
+   */
+  private admit(call: PeerCall & { getPeer(): string; emit(event: 'error', error: grpc.ServiceError): boolean }, rpc: string): { host: string; sha256: string } | null {
+    const certificate = peerCertificate(call);
+    const peer = call.getPeer();
+    if (certificate === null) {
+      this.log.warn({ peer, rpc, code: 'UNAUTHENTICATED' }, 'agent call refused: no client certificate');
+      call.emit('error', grpcError(grpc.status.UNAUTHENTICATED, 'no client certificate'));
+      return null;
+    }
+    const revoked = this.revocation(certificate.sha256);
+    if (revoked !== null) {
+      this.log.warn({ host: certificate.host, peer, rpc, certificateSha256: certificate.sha256, code: 'UNAUTHENTICATED' }, `agent call refused: ${revoked}`);
+      call.emit('error', grpcError(grpc.status.UNAUTHENTICATED, revoked));
+      return null;
+    }
+    return certificate;
+  }
+
+  /** Why a certificate is refused, or null when it is not revoked. */
+  private revocation(sha256: string): string | null {
+    const known = this.db.certificate(sha256);
+    if (known === null || known.revokedAt === null) return null;
+    return `client certificate for host ${known.host} was revoked at ${known.revokedAt} (the host was removed); enroll again with a new token (pyrelo hosts token ${known.host})`;
+  }
+
   /** gRPC handlers for service AgentHub. */
   handlers(): grpc.UntypedServiceImplementation {
     return {
@@ -93,17 +161,28 @@ export class AgentHub {
   }
 
   private connect(call: AgentStream): void {
-    const host = peerHost(call);
+    const certificate = this.admit(call, 'Connect');
+    if (certificate === null) return;
+    const { host } = certificate;
     const peer = call.getPeer();
-    if (host === null) {
-      this.refuse(call, grpc.status.UNAUTHENTICATED, 'no client certificate', { peer });
-      return;
-    }
     let session: Session | null = null;
+    let closed = false;
+    const untrack = this.track(host, (details) => {
+      if (closed) return;
+      closed = true;
+      call.emit('error', grpcError(grpc.status.UNAUTHENTICATED, details));
+      this.drop(session);
+      session = null;
+    });
+    call.on('close', untrack);
     call.on('data', (message: AgentMessage) => {
+      if (closed) return;
       try {
         if (session === null) {
           if (message.body !== 'hello') throw grpcError(grpc.status.FAILED_PRECONDITION, 'the first message must be a hello');
+          // Checked again: the host may have been removed since the stream opened.
+          const revoked = this.revocation(certificate.sha256);
+          if (revoked !== null) throw grpcError(grpc.status.UNAUTHENTICATED, revoked);
           session = this.hello(call, host, message.hello);
           return;
         }
@@ -121,20 +200,27 @@ export class AgentHub {
         }
       } catch (error) {
         const e = error as Partial<grpc.ServiceError> & Error;
+        closed = true;
         this.refuse(call, e.code ?? grpc.status.INVALID_ARGUMENT, e.details ?? e.message, { host, peer });
         this.drop(session);
         session = null;
+        untrack();
       }
     });
     call.on('error', (error) => {
       this.log.info({ host, err: error.message }, 'agent stream error');
       this.drop(session);
+      untrack();
     });
     call.on('end', () => {
       this.drop(session);
-      call.end();
+      untrack();
+      if (!closed) call.end();
     });
-    call.on('cancelled', () => this.drop(session));
+    call.on('cancelled', () => {
+      this.drop(session);
+      untrack();
+    });
   }
 
   /**
@@ -252,11 +338,9 @@ export class AgentHub {
   }
 
   private fetch(call: grpc.ServerWritableStream<FetchRequest, BundleChunk>): void {
-    const host = peerHost(call);
-    if (host === null) {
-      call.emit('error', grpcError(grpc.status.UNAUTHENTICATED, 'no client certificate'));
-      return;
-    }
+    const certificate = this.admit(call, 'FetchBundle');
+    if (certificate === null) return;
+    const { host } = certificate;
     const { digest, offset } = call.request;
     const chunkSize = Math.min(call.request.chunkSize || DEFAULT_CHUNK, MAX_CHUNK);
     if (!this.store.has(digest) || this.db.bundleByDigest(digest) === null) {
@@ -270,6 +354,11 @@ export class AgentHub {
     }
     this.log.info({ host, digest: digest.slice(0, 12), offset, total }, 'bundle transfer');
     let position = offset;
+    const untrack = this.track(host, (details) => {
+      if (position > total) return;
+      position = total + 1;
+      call.emit('error', grpcError(grpc.status.UNAUTHENTICATED, details));
+    });
     // Honour back-pressure: write until the stream says stop, continue on 'drain'.
     const pump = (): void => {
       while (position < total) {
@@ -281,9 +370,11 @@ export class AgentHub {
           return;
         }
       }
-      call.end();
+      if (position === total) call.end();
+      untrack();
     };
-    call.on('cancelled', () => { position = total + 1; });
+    call.on('cancelled', () => { position = total + 1; untrack(); });
+    call.on('close', untrack);
     pump();
   }
 }

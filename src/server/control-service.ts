@@ -114,7 +114,11 @@ export class ControlService {
       ListHosts: unary(log, 'ListHosts', () => ({ hosts: this.db.hosts(this.hub.isConnected).map((h) => hostInfo(h, h.connected)) })),
       ShowHost: unary(log, 'ShowHost', (r: HostRef) => hostInfo(this.requireHost(r.name), this.hub.isConnected(r.name))),
       RemoveHost: unary(log, 'RemoveHost', (r: HostRef) => {
-        if (!this.db.removeHost(r.name)) throw new DatabaseInputError(`host ${r.name}`, 'not known (pyrelo hosts list)');
+        const removed = this.db.removeHost(r.name);
+        if (!removed) throw new DatabaseInputError(`host ${r.name}`, 'not known (pyrelo hosts list)');
+        // Its certificates are revoked (committed above): end its agent's streams now.
+        const streams = this.hub.disconnectHost(r.name, `host ${r.name} was removed: its client certificate is revoked`);
+        this.log.info({ host: r.name, revokedCertificates: removed.revokedCertificates, streamsClosed: streams }, 'host removed');
         return {};
       }),
       ImportInventory: unary(log, 'ImportInventory', (r: ImportInventoryRequest) => this.importInventory(r)),

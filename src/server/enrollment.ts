@@ -1,11 +1,12 @@
 // Enrollment: an agent without a certificate presents a one-time token (created with
 // `pyrelo hosts token NAME`) and its public key; it gets a client certificate for the token's
-// host and the CA certificate. The token is stored only as its sha256 and works once.
+// host and the CA certificate. The token is stored only as its sha256 and works once. Every
+// certificate issued is recorded (sha256, serial) so that `pyrelo hosts remove` can revoke it.
 
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { CompatDatabase } from './db/database.js';
-import { signAgentKey, type Pki } from './pki.js';
+import { certificateIdentity, signAgentKey, type Pki } from './pki.js';
 import { grpcError } from './agent-hub.js';
 import { tokenHash } from './control-service.js';
 import type { EnrollRequest, EnrollResponse } from '../proto/types.js';
@@ -21,8 +22,13 @@ export function enrollmentHandlers(db: CompatDatabase, pki: Pki, log: Logger): g
       }
       signAgentKey(pki, call.request.publicKeyPem, host)
         .then((certificatePem) => {
-          db.addHost(host, 'agent');
-          log.info({ host, peer: call.getPeer() }, 'agent enrolled');
+          const certificate = certificateIdentity(certificatePem);
+          // Recorded before it is handed out, so that removing the host can revoke it.
+          db.db.transaction(() => {
+            db.addHost(host, 'agent');
+            db.recordCertificate(host, certificate.sha256, certificate.serial);
+          })();
+          log.info({ host, peer: call.getPeer(), certificateSha256: certificate.sha256, serial: certificate.serial }, 'agent enrolled');
           callback(null, { host, certificatePem, caCertificatePem: pki.caCert.toString('utf8') });
         })
         .catch((error: Error) => callback(grpcError(grpc.status.INVALID_ARGUMENT, error.message)));

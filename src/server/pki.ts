@@ -3,6 +3,7 @@
 // agents whose common name is the host they may report about. Keys are written 0600 and never
 // leave this folder; an agent sends only its public key.
 
+import { X509Certificate } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,4 +74,15 @@ export async function signAgentKey(pki: Pki, publicKeyPem: string, host: string)
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** How the server recognises an agent certificate: sha256 of its DER form and its serial, lowercase hex. */
+export interface CertificateIdentity {
+  readonly sha256: string;
+  readonly serial: string;
+}
+
+export function certificateIdentity(pem: string): CertificateIdentity {
+  const certificate = new X509Certificate(pem);
+  return { sha256: certificate.fingerprint256.replaceAll(':', '').toLowerCase(), serial: certificate.serialNumber.toLowerCase() };
 }

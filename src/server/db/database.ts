@@ -272,8 +272,18 @@ export class CompatDatabase {
     return (this.db.prepare(`${HOST_SELECT} WHERE h.inventory_id IS NOT NULL ORDER BY h.name`).all() as HostRow[]).map((r) => hostInfo(r, false));
   }
 
-  removeHost(name: string): boolean {
-    return this.db.prepare('DELETE FROM hosts WHERE name = ?').run(name).changes > 0;
+  /**
+   * Removes a host with its results, revokes every certificate issued to it (the rows stay, so the
+   * certificates stay refused after the host row is gone) and forgets its unused enrollment tokens:
+   * a host added again must enroll with a new token. False when there is no such host.
+   */
+  removeHost(name: string): false | { revokedCertificates: number } {
+    return this.db.transaction(() => {
+      if (this.db.prepare('DELETE FROM hosts WHERE name = ?').run(name).changes === 0) return false as const;
+      const revoked = this.db.prepare('UPDATE agent_certificates SET revoked_at = ? WHERE host = ? AND revoked_at IS NULL').run(now(), name).changes;
+      this.db.prepare('DELETE FROM enroll_tokens WHERE host = ? AND used_at IS NULL').run(name);
+      return { revokedCertificates: revoked };
+    })();
   }
 
   // --- bundles ---------------------------------------------------------------------------
@@ -471,6 +481,20 @@ export class CompatDatabase {
 
   addEnrollToken(tokenSha256: string, host: string, expiresAt: string): void {
     this.db.prepare('INSERT INTO enroll_tokens (token_sha256, host, expires_at) VALUES (?, ?, ?)').run(tokenSha256, host, expiresAt);
+  }
+
+  // --- agent certificates ------------------------------------------------------------------
+
+  /** A client certificate issued at enrollment (sha256 of its DER form, lowercase hex). */
+  recordCertificate(host: string, sha256: string, serial: string): void {
+    this.db.prepare('INSERT INTO agent_certificates (sha256, serial, host, issued_at) VALUES (?, ?, ?, ?) ON CONFLICT(sha256) DO NOTHING').run(sha256, serial, host, now());
+  }
+
+  /** What the database knows of a client certificate; null for one it never recorded. */
+  certificate(sha256: string): { host: string; serial: string; issuedAt: string; revokedAt: string | null } | null {
+    const row = this.db.prepare('SELECT host, serial, issued_at, revoked_at FROM agent_certificates WHERE sha256 = ?').get(sha256) as
+      { host: string; serial: string; issued_at: string; revoked_at: string | null } | undefined;
+    return row === undefined ? null : { host: row.host, serial: row.serial, issuedAt: row.issued_at, revokedAt: row.revoked_at };
   }
 
   /** Marks a token used and returns its host; null when unknown, used or expired. */

@@ -126,4 +126,18 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX deployments_host ON deployments(host_id, id);
   `,
+  // 3: every client certificate issued at enrollment, so that removing a host revokes them. Rows
+  // name the host (the certificate's CN) rather than reference hosts(id): they must outlive the host
+  // row (no ON DELETE CASCADE), or a removed host's certificate would become unknown, and unknown
+  // certificates (issued before this migration) are accepted.
+  `
+  CREATE TABLE agent_certificates (
+    sha256 TEXT PRIMARY KEY,              -- of the DER certificate, lowercase hex
+    serial TEXT NOT NULL,                 -- as openssl prints it (hex)
+    host TEXT NOT NULL,
+    issued_at TEXT NOT NULL,
+    revoked_at TEXT
+  );
+  CREATE INDEX agent_certificates_host ON agent_certificates(host);
+  `,
 ];
