@@ -119,9 +119,15 @@ async function buildYamlWheel(dir: string): Promise<void> {
   rmSync(work, { recursive: true, force: true });
 }
 
-/** The cached wheelhouse folder; built (downloaded and compiled) once per key. */
-export async function ensureWheelhouse(): Promise<string> {
-  const key = createHash('sha256').update(JSON.stringify([PYPI_REQUIREMENTS, C_SOURCE, SMOKE_MODULE, BUILD_WHEEL])).digest('hex').slice(0, 16);
+/** pip download's platform tags: manylinux wheels this machine's glibc (2.36) and CPython 3.11 x86_64 can use. */
+const PLATFORMS = ['manylinux2014_x86_64', 'manylinux_2_17_x86_64', 'manylinux_2_28_x86_64'];
+
+/**
+ * A wheelhouse folder in WHEELHOUSE_CACHE/<key>, made once: the wheels of `requirements` from PyPI
+ * (binary only, for CPython 3.11 x86_64 manylinux), then whatever `addLocal` writes into it. Built
+ * in a temporary folder and renamed into place after its stamp, so an interrupted run is never used.
+ */
+async function ensureCachedWheelhouse(key: string, requirements: readonly string[], addLocal: (dir: string) => Promise<void>): Promise<string> {
   const dir = join(WHEELHOUSE_CACHE, key);
   if (existsSync(join(dir, '.complete'))) return dir;
   mkdirSync(WHEELHOUSE_CACHE, { recursive: true });
@@ -130,10 +136,9 @@ export async function ensureWheelhouse(): Promise<string> {
   mkdirSync(temporary);
   try {
     await execa(BASE_PYTHON, ['-m', 'pip', 'download', '--quiet', '--only-binary=:all:', '--python-version', '3.11', '--implementation', 'cp',
-      '--platform', 'manylinux2014_x86_64', '--platform', 'manylinux_2_17_x86_64', '--platform', 'manylinux_2_28_x86_64',
-      '-d', temporary, ...PYPI_REQUIREMENTS]);
-    await buildYamlWheel(temporary);
-    writeFileSync(join(temporary, '.complete'), `${PYPI_REQUIREMENTS.join('\n')}\n`);
+      ...PLATFORMS.flatMap((p) => ['--platform', p]), '-d', temporary, ...requirements]);
+    await addLocal(temporary);
+    writeFileSync(join(temporary, '.complete'), `${requirements.join('\n')}\n`);
     rmSync(dir, { recursive: true, force: true });
     renameSync(temporary, dir);
   } catch (error) {
@@ -141,4 +146,75 @@ export async function ensureWheelhouse(): Promise<string> {
     throw error;
   }
   return dir;
+}
+
+/** The cached wheelhouse folder; built (downloaded and compiled) once per key. */
+export async function ensureWheelhouse(): Promise<string> {
+  const key = createHash('sha256').update(JSON.stringify([PYPI_REQUIREMENTS, C_SOURCE, SMOKE_MODULE, BUILD_WHEEL])).digest('hex').slice(0, 16);
+  return ensureCachedWheelhouse(key, PYPI_REQUIREMENTS, buildYamlWheel);
+}
+
+// The scientific wheelhouse: numpy and lxml as auditwheel repaired them (numpy.libs/ with OpenBLAS,
+// gfortran and quadmath under hashed names, DT_RPATH $ORIGIN/../../numpy.libs; lxml with libxml2
+// and libxslt linked in), pinned so the cache key names what is in it, plus scismoke, a pure wheel
+// whose main() multiplies matrices, solves a system (LAPACK) and runs an XPath and an XSLT.
+export const SCIENTIFIC_REQUIREMENTS = ['numpy==2.4.6', 'lxml==6.1.3'];
+
+export const SCISMOKE_MODULE = `import json, sys
+
+
+def main():
+    import numpy as np
+    from lxml import etree
+    a = np.arange(6.0).reshape(2, 3)
+    b = np.arange(6.0).reshape(3, 2)
+    doc = etree.fromstring(b'<root><item n="1">a</item><item n="2">b</item></root>')
+    xslt = etree.XSLT(etree.fromstring(
+        b'<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">'
+        b'<xsl:template match="/"><out><xsl:for-each select="//item"><xsl:value-of select="."/></xsl:for-each></out></xsl:template>'
+        b'</xsl:stylesheet>'))
+    print(json.dumps({
+        "prefix": sys.prefix,
+        "numpy": np.__version__,
+        "matmul": (a @ b).tolist(),
+        "solve": np.linalg.solve(np.array([[3.0, 1.0], [1.0, 2.0]]), np.array([9.0, 8.0])).round(6).tolist(),
+        "lxml": ".".join(map(str, etree.LXML_VERSION[:3])),
+        "libxml2": ".".join(map(str, etree.LIBXML_VERSION)),
+        "xpath": doc.xpath("sum(//item/@n)"),
+        "xslt": str(xslt(doc)).strip(),
+    }))
+    return 0
+`;
+
+/** Writes a pure wheel: argv[1] the wheel path, argv[2] a JSON object {name, version, requires, files}. */
+const BUILD_PURE_WHEEL = `
+import base64, hashlib, json, sys, zipfile
+out, spec = sys.argv[1], json.loads(sys.argv[2])
+info_dir = "%s-%s.dist-info" % (spec["name"], spec["version"])
+meta = "Metadata-Version: 2.1\\nName: %s\\nVersion: %s\\n" % (spec["name"], spec["version"])
+meta += "".join("Requires-Dist: %s\\n" % r for r in spec["requires"])
+files = dict((k, v.encode()) for k, v in spec["files"].items())
+files[info_dir + "/METADATA"] = meta.encode()
+files[info_dir + "/WHEEL"] = b"Wheel-Version: 1.0\\nGenerator: pyrelo-tests\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"
+record = []
+with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+    for name, data in files.items():
+        info = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
+        info.external_attr = 0o644 << 16
+        z.writestr(info, data)
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append("%s,sha256=%s,%d" % (name, digest, len(data)))
+    record.append(info_dir + "/RECORD,,")
+    z.writestr(zipfile.ZipInfo(info_dir + "/RECORD", (1980, 1, 1, 0, 0, 0)), "\\n".join(record) + "\\n")
+`;
+
+async function buildScismokeWheel(dir: string): Promise<void> {
+  const spec = { name: 'scismoke', version: '1.0', requires: ['numpy', 'lxml'], files: { 'scismoke/__init__.py': SCISMOKE_MODULE } };
+  await execa(BASE_PYTHON, ['-I', '-c', BUILD_PURE_WHEEL, join(dir, 'scismoke-1.0-py3-none-any.whl'), JSON.stringify(spec)]);
+}
+
+/** numpy, lxml and scismoke: cached like ensureWheelhouse, under its own key. */
+export async function ensureScientificWheelhouse(): Promise<string> {
+  const key = createHash('sha256').update(JSON.stringify(['scientific', SCIENTIFIC_REQUIREMENTS, PLATFORMS, SCISMOKE_MODULE, BUILD_PURE_WHEEL])).digest('hex').slice(0, 16);
+  return ensureCachedWheelhouse(key, SCIENTIFIC_REQUIREMENTS, buildScismokeWheel);
 }
