@@ -132,8 +132,13 @@ export async function build(options: BuildOptions, progress = new Progress()): P
       // The interpreter was stripped before its RUNPATH was set (copy step); never strip after patchelf.
       const elves = listBundleElves(bundle).filter((e) => e.path !== join(bundle, base.executable));
       const archives = walkBundle(bundle).files.filter((f) => f.endsWith('.a')).map((f) => join(bundle, f)); // --no-slim keeps them
-      await stripDebug([...elves.map((e) => e.path), ...archives]);
-      return { summary: `stripped debug symbols from ${elves.length} ELF files${archives.length > 0 ? ` and ${archives.length} static libraries` : ''}` };
+      const result = await stripDebug([...elves.map((e) => e.path), ...archives]);
+      const refused = result.refused.map((p) => p.slice(bundle.length + 1));
+      return {
+        summary: `stripped debug symbols from ${result.stripped - archives.length} ELF files${archives.length > 0 ? ` and ${archives.length} static libraries` : ''}`
+          + `; ${result.untouched} had none and were left as they were`
+          + (refused.length > 0 ? `; kept ${refused.length} unstripped that strip would have made unloadable (${refused.join(' ')})` : ''),
+      };
     });
     const libraryDirs = ['lib', GRAFT_DIR];
     // RUNPATHs first for what the bundle already holds (libpython), so the graft only sees true gaps.

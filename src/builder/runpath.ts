@@ -10,10 +10,12 @@
 // Debug symbols are stripped before patching and never after: strip rewrites the file and may
 // lay out the dynamic section patchelf grew differently.
 
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { execa } from 'execa';
+import { isElf } from '../elf/elf-file.js';
 import type { BundleElf } from './bundle-elves.js';
+import { hasDebugSections, loadSegmentProblems } from './elf-layout.js';
 import type { GraftPolicy } from './graft-policy.js';
 
 /** soname -> folders (relative to the bundle root) that hold a library of that name. */
@@ -62,9 +64,51 @@ export function plannedRunpath(bundle: string, elf: BundleElf, providers: Provid
   return elements.length === 0 ? null : elements.join(':');
 }
 
-export async function stripDebug(paths: readonly string[]): Promise<void> {
+export interface StripResult {
+  /** Files strip rewrote. */
+  readonly stripped: number;
+  /** ELF files with nothing to strip, left byte for byte as they were. */
+  readonly untouched: number;
+  /** ELF files strip would have broken (loadSegmentProblems), kept unstripped (paths as given). */
+  readonly refused: string[];
+}
+
+/**
+ * `strip --strip-debug`, but only where there is debug information, and never into a file ld.so
+ * would refuse. Why: auditwheel repairs wheels with patchelf, and strip rewrites any file it is
+ * given, even with nothing to remove, moving the segments patchelf added; numpy 2.4's
+ * numpy.libs/libscipy_openblas64_ then failed to load with "ELF load command address/offset not
+ * page-aligned". So ELF files without .debug sections are not touched at all, and the others are
+ * stripped into a copy that replaces them only when its LOAD segments are still loadable.
+ * Static libraries (ar archives) are stripped in place as before.
+ */
+export async function stripDebug(paths: readonly string[]): Promise<StripResult> {
+  const archives: string[] = [];
+  const candidates: string[] = [];
+  let untouched = 0;
+  for (const path of paths) {
+    if (!isElf(path)) archives.push(path);
+    else if (hasDebugSections(path)) candidates.push(path);
+    else untouched += 1;
+  }
   // One call per chunk: strip accepts many files.
-  for (let i = 0; i < paths.length; i += 200) await execa('strip', ['--strip-debug', '--', ...paths.slice(i, i + 200)]);
+  for (let i = 0; i < archives.length; i += 200) await execa('strip', ['--strip-debug', '--', ...archives.slice(i, i + 200)]);
+  const refused: string[] = [];
+  let stripped = archives.length;
+  for (const given of candidates) {
+    const path = realpathSync(given); // a link stays a link; its file is stripped
+    const copy = `${path}.pyrelo-strip`;
+    await execa('strip', ['--strip-debug', '-o', copy, '--', path]);
+    if (loadSegmentProblems(copy).length > 0 && loadSegmentProblems(path).length === 0) {
+      rmSync(copy);
+      refused.push(given);
+      continue;
+    }
+    chmodSync(copy, statSync(path).mode & 0o7777);
+    renameSync(copy, path);
+    stripped += 1;
+  }
+  return { stripped, untouched, refused };
 }
 
 /** Sets (or removes) the RUNPATH; returns true when the file changed. */

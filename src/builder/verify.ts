@@ -8,6 +8,7 @@ import { maxVersion } from '../loader/floors.js';
 import { RootHostView } from '../loader/root-host.js';
 import { loaderConfigForRoot } from '../inventory/root-config.js';
 import type { BundleElf } from './bundle-elves.js';
+import { loadSegmentProblems } from './elf-layout.js';
 import type { GraftPolicy } from './graft-policy.js';
 
 export interface VerifyResult {
@@ -30,6 +31,8 @@ export function verifyBundle(bundle: string, elves: readonly BundleElf[], policy
   const kernel: Array<string | null> = [];
   for (const elf of elves) {
     for (const element of absoluteRunpathElements(elf)) problems.push(`${elf.rel}: RUNPATH element ${element} is not $ORIGIN-relative`);
+    // ld.so refuses such a file before anything else (pyrelo's loader check does not look at segments).
+    for (const problem of loadSegmentProblems(elf.path)) problems.push(`${elf.rel}: ${problem}`);
     if (!elf.dynamic) continue;
     const report = checkFile(view, elf.path, {});
     glibc.push(report.glibcFloor);
