@@ -74,6 +74,17 @@ export function buildProgram(): Command {
       process.exitCode = await (await import('./commands/build.js')).runBuild(project, { ...options, pip: options.pip !== false && !options.withoutPip });
     });
 
+  program
+    .command('unpack')
+    .description('unpack a bundle archive into a new folder, checking every entry and every sha256 (nothing is left half-written)')
+    .argument('<archive>', 'a packed bundle (.tar.gz, .tar.xz, .tar.zst)')
+    .argument('<dir>', 'the folder to create')
+    .option('--force', 'replace DIR if it exists (only once the new one is complete)')
+    .option('--json', 'print what was unpacked as JSON')
+    .action(async (archive: string, dir: string, options) => {
+      process.exitCode = await (await import('./commands/unpack.js')).runUnpack(archive, dir, options);
+    });
+
   registerServiceCommands(program);
   return program;
 }
