@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Quick start: set everything up on a fresh Debian/Ubuntu machine and run pyrelo's main job:
 # build a relocatable bundle of a sample app, start the compatibility server on its embedded SQLite
-# database and an agent for this host, have the agent verify the bundle here, and print where the
-# bundle runs. Then the loader check on its own: a program that will not load, in ld.so's words.
+# database and an agent for this host, deploy the bundle to this host (agent, prediction, transfer,
+# atomic install, smoke run, recorded), and print where the bundle runs. Then the loader check on its own: a program that will not load, in ld.so's words.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,9 +45,19 @@ pyrelo agent enroll --dir "$work/agent" --server 127.0.0.1:17444 --ca "$work/ser
 node dist/src/client/main.js agent --dir "$work/agent" --server 127.0.0.1:17443 --log-level warn &
 pids+=($!)
 
-echo "== 5. the bundle into the store, verified by the agent on this host, and where it runs"
-pyrelo bundles add "$work/hello.tar.gz"
-pyrelo hosts check hello this-host --verify
+echo "== 5. pyrelo deploy to this host, then where the bundle runs"
+# This machine is reached by chroot / (no sshd needed); customer hosts are added with
+# --ssh user@host[:port] [--jump bastion] and get exactly the same steps.
+pyrelo hosts add this-host --chroot / --prefix "$work/deployed"
+if [ "$(id -u)" = 0 ]; then
+  pyrelo deploy "$work/hello.tar.gz" --host this-host
+  pyrelo releases --host this-host
+  (cd / && "$work/deployed/current/bin/hello")
+else
+  echo "   (not root, so no chroot: the bundle is verified by this host's agent instead)"
+  pyrelo bundles add "$work/hello.tar.gz"
+  pyrelo hosts check hello this-host --verify
+fi
 pyrelo compat hello
 
 echo "== 6. the loader check on its own: the facts it needs about this host"
