@@ -93,6 +93,18 @@ export function registerServiceCommands(program: Command): void {
 
   const bundles = program.command('bundles').description('bundles in the server\'s store');
   bundles.command('add').argument('<archive>').addOption(control()).option('--json').action(async (a: string, o) => { process.exitCode = await (await bundlesCommands()).bundlesAdd(a, o); });
+  bundles.command('build').description('have the server build a bundle (pyrelo build on the server\'s machine), store it and predict it everywhere')
+    .argument('[project]', 'a project folder, a wheel, or a requirement resolved in the wheelhouse')
+    .addOption(new Option('--python <path>', 'base CPython on the server\'s machine').conflicts('pythonSource'))
+    .option('--python-source <tarball>', 'CPython source tarball on the server\'s machine')
+    .option('-r, --requirement <file>', 'requirements file').option('--wheelhouse <dir>', 'wheels pip may install from')
+    .addOption(new Option('--libc <policy>', 'host, bundle or auto').choices(['host', 'bundle', 'auto']))
+    .option('--min-glibc <version>', 'with --libc auto: the oldest glibc the targets have')
+    .option('--entry <name=module:function>', 'a command of the bundle (repeatable)', (v: string, p: string[]) => [...p, v], [])
+    .option('--smoke <command>', 'smoke command recorded in the manifest').option('--prompt <p>', 'prompt name')
+    .option('--no-slim', 'keep tests, docs, headers').option('--without-pip', 'no pip in the bundle')
+    .addOption(control()).option('--json')
+    .action(async (p: string | undefined, o) => { process.exitCode = await (await bundlesCommands()).bundlesBuild(p, o); });
   bundles.command('list').addOption(control()).option('--json').action(async (o) => { process.exitCode = await (await bundlesCommands()).bundlesList(o); });
   bundles.command('show').argument('<bundle>').addOption(control()).option('--json').action(async (b: string, o) => { process.exitCode = await (await bundlesCommands()).bundlesShow(b, o); });
 

@@ -79,6 +79,21 @@ export interface BundleChunk {
   name: string;
 }
 
+export interface BuildRequest {
+  project: string;
+  python: string;
+  pythonSource: string;
+  requirements: string;
+  wheelhouse: string;
+  libc: string;
+  minGlibc: string;
+  entries: string[];
+  smoke: string;
+  prompt: string;
+  withoutPip: boolean;
+  noSlim: boolean;
+}
+export type BuildEvent = { body: 'line'; line: string } | { body: 'bundle'; bundle: BundleInfo };
 export interface BundleRef { bundle: string }
 export interface HostRef { name: string }
 export interface BundleList { bundles: BundleInfo[] }

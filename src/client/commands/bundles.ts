@@ -3,7 +3,9 @@
 import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import type { BundleChunk, BundleInfo, BundleList } from '../../proto/types.js';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { BuildEvent, BuildRequest, BundleChunk, BundleInfo, BundleList } from '../../proto/types.js';
 import { ControlError, withControl, type ControlClient } from '../control-client.js';
 import { InputError } from '../../elf/find-elf-files.js';
 import { table, type ControlOptions } from './hosts.js';
@@ -42,6 +44,47 @@ export function uploadBundle(c: ControlClient, archive: string): Promise<BundleI
     stream.on('end', () => call.end());
     stream.on('error', (error) => { call.cancel(); reject(error); });
   });
+}
+
+export interface BundlesBuildOptions extends ControlOptions {
+  readonly python?: string;
+  readonly pythonSource?: string;
+  readonly requirement?: string;
+  readonly wheelhouse?: string;
+  readonly libc?: string;
+  readonly minGlibc?: string;
+  readonly entry?: string[];
+  readonly smoke?: string;
+  readonly prompt?: string;
+  readonly slim?: boolean;
+  readonly withoutPip?: boolean;
+}
+
+/**
+ * `pyrelo bundles build`: the server builds the bundle (from paths on its machine: relative ones
+ * are made absolute here, for a server on this machine), stores it and predicts it everywhere.
+ * Its progress lines arrive on stderr as the build prints them.
+ */
+export async function bundlesBuild(project: string | undefined, o: BundlesBuildOptions): Promise<number> {
+  const absolute = (p: string | undefined): string => (p === undefined ? '' : resolve(p));
+  const request: BuildRequest = {
+    project: project === undefined ? '' : existsSync(project) ? resolve(project) : project,
+    python: absolute(o.python), pythonSource: absolute(o.pythonSource), requirements: absolute(o.requirement), wheelhouse: absolute(o.wheelhouse),
+    libc: o.libc ?? '', minGlibc: o.minGlibc ?? '', entries: o.entry ?? [], smoke: o.smoke ?? '', prompt: o.prompt ?? '',
+    withoutPip: o.withoutPip === true, noSlim: o.slim === false,
+  };
+  const info = await withControl(o.control, (c) => new Promise<BundleInfo>((done, fail) => {
+    const call = (c.client as unknown as { BuildBundle(r: BuildRequest): grpc.ClientReadableStream<BuildEvent> }).BuildBundle(request);
+    let stored: BundleInfo | null = null;
+    call.on('data', (event: BuildEvent) => {
+      if (event.body === 'line') process.stderr.write(`server: ${event.line}\n`);
+      else stored = event.bundle;
+    });
+    call.on('error', (error: grpc.ServiceError) => fail(new ControlError(error.code, error.details)));
+    call.on('end', () => (stored === null ? fail(new ControlError(grpc.status.INTERNAL, 'the build ended without a bundle')) : done(stored)));
+  }));
+  print(o.json, info, () => [`built and stored ${info.name} as ${info.digest}; predicted on every host with an inventory`, ...describe(info)]);
+  return 0;
 }
 
 export async function bundlesAdd(archive: string, o: ControlOptions): Promise<number> {
