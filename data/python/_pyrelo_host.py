@@ -11,7 +11,10 @@ curses: while curses.setupterm / curses.initscr read the terminal description, T
 names the host's terminfo folders (lib/pyrelo/host-terminfo.json) and then the few entries the
 bundle carries, for hosts that have none; the environment is restored right after.
 
-Loaded by lib/python3.X/site-packages/pyrelo-host.pth; `python -S` skips it (and all of site).
+Installed at start-up by lib/python3.X/sitecustomize.py (so venvs made from the bundle, which share
+its standard library, have it too) and by lib/python3.X/site-packages/pyrelo-host.pth (so the bundle
+has it even when PYTHONPATH puts another sitecustomize first); installing twice changes nothing.
+`python -S` skips both (and all of site).
 """
 
 import sys

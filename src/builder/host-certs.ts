@@ -4,14 +4,19 @@
 // - lib/python3.X/_pyrelo_host.py (data/python/): on the first `import ssl`, the default verify
 //   paths also take the host's first CA file and folder of lib/pyrelo/host-certs.json, or the
 //   bundled CA file on a host without any; SSL_CERT_FILE / SSL_CERT_DIR win; os.environ untouched;
-// - lib/python3.X/site-packages/pyrelo-host.pth, which installs the hook at start-up (lazily:
-//   start-up imports no ssl);
+// - lib/python3.X/sitecustomize.py (data/python/), which installs the hook at start-up (lazily:
+//   start-up imports no ssl) in the bundle AND in every venv made from it: a venv has its own
+//   site-packages but shares the bundle's standard library folder. It then runs the sitecustomize
+//   Python would have found without it (the base's own, renamed _pyrelo_base_sitecustomize.py,
+//   or the next one on sys.path), so an application's sitecustomize still runs;
+// - lib/python3.X/site-packages/pyrelo-host.pth, the same hook for the bundle itself even when a
+//   sitecustomize earlier on sys.path (PYTHONPATH) shadows ours; installing twice is a no-op;
 // - lib/pyrelo/terminfo/ and host-terminfo.json (host-terminfo.ts): curses on hosts without terminfo;
 // - lib/pyrelo/host-certs.json (data/host-certs.json, the host paths as data, plus which fallback
 //   was bundled) and lib/pyrelo/cacert.pem, the fallback: certifi's from the wheelhouse when it
 //   holds a certifi wheel, else this build host's own CA store.
 
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { BasePython } from './base-python.js';
@@ -21,6 +26,9 @@ import { copyTerminfo } from './host-terminfo.js';
 export const HOST_DIR = 'lib/pyrelo';
 export const HOOK_MODULE = '_pyrelo_host';
 export const HOOK_PTH = 'pyrelo-host.pth';
+export const SITECUSTOMIZE = 'sitecustomize.py';
+/** Where the base interpreter's own stdlib sitecustomize.py goes; ours runs it. */
+export const BASE_SITECUSTOMIZE = '_pyrelo_base_sitecustomize.py';
 export const FALLBACK_CA = 'cacert.pem';
 
 interface HostCerts {
@@ -89,14 +97,19 @@ export async function installHostHooks(bundle: string, base: BasePython, python:
   const terminfo = copyTerminfo(dir);
   copyFileSync(dataFile('host-terminfo.json'), join(dir, 'host-terminfo.json'));
   copyFileSync(dataFile(`python/${HOOK_MODULE}.py`), join(bundle, base.stdlib, `${HOOK_MODULE}.py`));
+  const stdlibSitecustomize = join(bundle, base.stdlib, SITECUSTOMIZE);
+  const keptBase = existsSync(stdlibSitecustomize);
+  if (keptBase) renameSync(stdlibSitecustomize, join(bundle, base.stdlib, BASE_SITECUSTOMIZE));
+  copyFileSync(dataFile(`python/${SITECUSTOMIZE}`), stdlibSitecustomize);
   mkdirSync(join(bundle, base.purelib), { recursive: true });
   writeFileSync(join(bundle, base.purelib, HOOK_PTH), `import ${HOOK_MODULE}; ${HOOK_MODULE}.install()\n`);
   const size = (fallback !== null ? statSync(fallbackPath).size : 0) + statSync(join(dir, 'host-certs.json')).size
-    + statSync(join(bundle, base.stdlib, `${HOOK_MODULE}.py`)).size;
+    + statSync(join(bundle, base.stdlib, `${HOOK_MODULE}.py`)).size + statSync(stdlibSitecustomize).size;
   return {
     fallback,
     summary: `ssl's default verify paths take the host's CA store (${spec.files.length} files, ${spec.dirs.length} folders known, ${HOST_DIR}/host-certs.json); `
       + (fallback !== null ? `fallback ${HOST_DIR}/${FALLBACK_CA}: ${certs} certificates from ${fallback}` : 'no fallback CA file (no certifi wheel in the wheelhouse, no CA store on this host)')
+      + `; hook in ${base.stdlib}/${SITECUSTOMIZE} (venvs made from the bundle keep it${keptBase ? `; the base's own runs after it, as ${BASE_SITECUSTOMIZE}` : ''}) and ${HOOK_PTH}`
       + `; curses: ${terminfo.copied.length} terminfo entries for hosts without any${terminfo.missing.length > 0 ? ` (not on this host: ${terminfo.missing.join(' ')})` : ''}`
       + `; ${((size + terminfo.bytes) / 1024).toFixed(0)} KiB`,
   };

@@ -4,7 +4,8 @@
 // to /etc/pki/tls/certs/ca-bundle.crt): the bundle in the root connects with
 // ssl.create_default_context() + urllib; without the CA it fails with CERTIFICATE_VERIFY_FAILED;
 // SSL_CERT_FILE wins; nothing SSL_CERT_* reaches child processes; a root with no store at all
-// falls back to the bundled CA file.
+// falls back to the bundled CA file. A venv made from the bundle in trixie trusts the CA through
+// the RHEL-layout store too (the hook is the stdlib's sitecustomize.py, which venvs share).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -34,6 +35,7 @@ try:
         out["plain_urlopen"] = r.read().decode()
 except Exception as e:
     out["plain_urlopen"] = repr(e)
+out["prefix"], out["base_prefix"] = sys.prefix, sys.base_prefix
 out["paths"] = ssl.get_default_verify_paths()._asdict()
 out["stats"] = ssl.create_default_context().cert_store_stats()
 out["child_env"] = subprocess.run(["env"], capture_output=True, text=True).stdout
@@ -45,6 +47,8 @@ interface Probe {
   body?: string;
   error?: string;
   plain_urlopen: string;
+  prefix: string;
+  base_prefix: string;
   paths: { cafile: string | null; capath: string | null };
   stats: { x509_ca: number; x509: number };
   child_env: string;
@@ -87,8 +91,12 @@ test.after(async () => {
   await removeDir(lab.dir);
 });
 
-async function probe(root: string, lab: Lab, copyIn: CopyIn[], env: Record<string, string> = {}, script = '/srv/probe.py'): Promise<Probe> {
-  const r = await runInRoot(root, ['/opt/bundle/bin/python3', script, lab.url], {
+/** With venv, the probe runs in a venv made from the bundle inside the root (`python3 -m venv`). */
+async function probe(root: string, lab: Lab, copyIn: CopyIn[], env: Record<string, string> = {}, script = '/srv/probe.py', venv = false): Promise<Probe> {
+  const argv = venv
+    ? ['/bin/sh', '-c', '/opt/bundle/bin/python3 -m venv --without-pip /tmp/venv && exec /tmp/venv/bin/python "$0" "$1"', script, lab.url]
+    : ['/opt/bundle/bin/python3', script, lab.url];
+  const r = await runInRoot(root, argv, {
     bind: [{ hostPath: lab.bundle, rootPath: '/opt/bundle', readOnly: true }],
     copyIn: [{ hostPath: join(lab.dir, 'probe.py'), rootPath: '/srv/probe.py' }, ...copyIn],
     env, cwd: '/tmp', timeoutMs: 120_000,
@@ -135,6 +143,28 @@ test('trixie, RHEL layout (/etc/pki/tls/certs/ca-bundle.crt): trusted; without t
   assert.equal(without.body, undefined);
   assert.match(without.error ?? '', /CERTIFICATE_VERIFY_FAILED/);
   assert.ok(without.stats.x509_ca > 100, 'the store was loaded, only the test CA is not in it');
+});
+
+test('a venv made from the bundle keeps the hook: RHEL layout in trixie trusted through the host store; without the CA: CERTIFICATE_VERIFY_FAILED', { timeout: TIMEOUT }, async (t) => {
+  if (skip(t)) return;
+  const lab = await setUp();
+  const root = await ensureRoot('trixie');
+  const rhel = '/etc/pki/tls/certs/ca-bundle.crt';
+  const started = Date.now();
+  const out = await probe(root, lab, [{ hostPath: join(lab.dir, 'store-with-ca.crt'), rootPath: rhel }], {}, '/srv/probe.py', true);
+  assert.equal(out.prefix, '/tmp/venv', 'it ran in the venv');
+  assert.equal(out.base_prefix, '/opt/bundle');
+  assert.equal(out.body, 'pyrelo-ok', out.error);
+  assert.equal(out.plain_urlopen, 'pyrelo-ok');
+  assert.equal(out.paths.cafile, rhel);
+  assert.equal(out.started_with_ssl, false, 'start-up imports no ssl in the venv either');
+  assertChildClean(out);
+  const without = await probe(root, lab, [{ hostPath: HOST_STORE, rootPath: rhel }], {}, '/srv/probe.py', true);
+  assert.equal(without.prefix, '/tmp/venv');
+  assert.equal(without.body, undefined);
+  assert.match(without.error ?? '', /CERTIFICATE_VERIFY_FAILED/);
+  assert.equal(without.paths.cafile, rhel, 'the host store was used, it only lacks the test CA');
+  t.diagnostic(`two venvs made and probed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 });
 
 test('SSL_CERT_FILE wins over the host store, in both directions, and is all the child sees', { timeout: TIMEOUT }, async (t) => {

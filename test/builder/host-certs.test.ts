@@ -4,10 +4,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { BasePython } from '../../src/builder/base-python.js';
+import { dataFile } from '../../src/builder/data-file.js';
 import { installHostHooks, loadHostCerts } from '../../src/builder/host-certs.js';
 import { makeTempDir, removeDir } from '../support/fixtures.js';
 import { BASE_PYTHON } from './wheelhouse.js';
@@ -45,6 +46,8 @@ test('host step: certifi from the wheelhouse (newest) is the fallback, recorded 
     assert.ok(recorded.files.some((f) => f.path === '/etc/pki/tls/certs/ca-bundle.crt') && recorded.files.some((f) => f.path === '/etc/ssl/ca-bundle.pem'));
     assert.equal(readFileSync(join(bundle, BASE.purelib, 'pyrelo-host.pth'), 'utf8'), 'import _pyrelo_host; _pyrelo_host.install()\n');
     assert.ok(existsSync(join(bundle, BASE.stdlib, '_pyrelo_host.py')));
+    assert.equal(readFileSync(join(bundle, BASE.stdlib, 'sitecustomize.py'), 'utf8'), readFileSync(dataFile('python/sitecustomize.py'), 'utf8'));
+    assert.match(result.summary, /hook in lib\/python3\.11\/sitecustomize\.py \(venvs made from the bundle keep it\) and pyrelo-host\.pth/);
     assert.ok(existsSync(join(bundle, 'lib/pyrelo/terminfo/x/xterm')));
   } finally {
     await removeDir(dir);
@@ -70,6 +73,56 @@ test('host-certs.json: a relative path is named', async () => {
   try {
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ files: [{ path: 'etc/ssl/cert.pem', hosts: 'x' }], dirs: [] }));
     assert.throws(() => loadHostCerts(join(dir, 'bad.json')), /files: expected a list of \{ path \(absolute\), hosts \}/);
+  } finally {
+    await removeDir(dir);
+  }
+});
+
+/** What start-up left: the sitecustomize module Python kept, whether the hook is installed, the chained marks. */
+const STARTUP = `import json, sys, sitecustomize
+print(json.dumps({"module": sitecustomize.__file__, "mark": getattr(sitecustomize, "MARK", None),
+    "hook": any(getattr(f, "__module__", "") == "_pyrelo_host" for f in sys.meta_path),
+    "ssl": "ssl" in sys.modules, "order": getattr(sys, "_pyrelo_test_order", [])}))
+`;
+
+test('stdlib sitecustomize.py: installs the hook, then runs the sitecustomize Python would have found (next on sys.path, or the base\'s own)', async (t) => {
+  if (!existsSync(BASE_PYTHON)) return t.skip(`no ${BASE_PYTHON}`);
+  const dir = await makeTempDir('pyrelo-sitecustomize-');
+  try {
+    // A folder standing for the bundle's stdlib (sitecustomize + _pyrelo_host + lib/pyrelo/), one for an app's site-packages.
+    const stdlib = join(dir, 'lib', 'python3.11');
+    mkdirSync(stdlib, { recursive: true });
+    mkdirSync(join(dir, 'lib', 'pyrelo'));
+    writeFileSync(join(stdlib, 'sitecustomize.py'), readFileSync(dataFile('python/sitecustomize.py')));
+    writeFileSync(join(stdlib, '_pyrelo_host.py'), readFileSync(dataFile('python/_pyrelo_host.py')));
+    const app = join(dir, 'app');
+    mkdirSync(app);
+    const mark = (name: string) => `import sys\nMARK = ${JSON.stringify(name)}\nsys._pyrelo_test_order = getattr(sys, "_pyrelo_test_order", []) + [MARK + (" after hook" if any(getattr(f, "__module__", "") == "_pyrelo_host" for f in sys.meta_path) else " before hook")]\n`;
+    const run = async () => JSON.parse((await execa(BASE_PYTHON, ['-c', STARTUP], { env: { PYTHONPATH: `${stdlib}:${app}` }, extendEnv: false })).stdout) as
+      { module: string; mark: string | null; hook: boolean; ssl: boolean; order: string[] };
+
+    const alone = await run();
+    assert.equal(alone.module, join(stdlib, 'sitecustomize.py'));
+    assert.equal(alone.hook, true, 'the hook is installed');
+    assert.equal(alone.ssl, false, 'start-up imports no ssl');
+
+    writeFileSync(join(app, 'sitecustomize.py'), mark('app'));
+    const chained = await run();
+    assert.equal(chained.module, join(app, 'sitecustomize.py'), 'the app\'s sitecustomize is the module Python keeps');
+    assert.equal(chained.mark, 'app');
+    assert.deepEqual(chained.order, ['app after hook']);
+    assert.equal(chained.hook, true);
+
+    writeFileSync(join(stdlib, '_pyrelo_base_sitecustomize.py'), mark('base'));
+    const base = await run();
+    assert.deepEqual(base.order, ['base after hook'], 'the base\'s own stdlib sitecustomize shadows the app\'s, as without pyrelo');
+    assert.equal(base.hook, true);
+
+    writeFileSync(join(app, 'sitecustomize.py'), 'raise RuntimeError("broken on purpose")\n');
+    rmSync(join(stdlib, '_pyrelo_base_sitecustomize.py'));
+    const broken = await execa(BASE_PYTHON, ['-c', 'print("still started")'], { env: { PYTHONPATH: `${stdlib}:${app}` }, extendEnv: false });
+    assert.equal(broken.stdout, 'still started');
+    assert.match(broken.stderr, /Error in sitecustomize; set PYTHONVERBOSE for traceback:\nRuntimeError: broken on purpose/, 'reported as Python reports its own');
   } finally {
     await removeDir(dir);
   }
