@@ -265,7 +265,8 @@ export class AgentHub {
 
   private assign(host: string, inventoryId: number, facts: HostFacts): void {
     const { changed } = this.db.setHostInventory(host, facts, inventoryId, 'agent', true);
-    if (changed) setImmediate(() => this.predictor.predictHost(host));
+    // In the background, on the prediction workers: the hello is answered now.
+    if (changed) void this.predictor.predictHost(host);
   }
 
   private hello(call: AgentStream, host: string, hello: Hello): Session {

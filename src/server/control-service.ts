@@ -139,14 +139,14 @@ export class ControlService {
     };
   }
 
-  private importInventory(r: ImportInventoryRequest): HostInfo {
+  private async importInventory(r: ImportInventoryRequest): Promise<HostInfo> {
     const parsed = parseInventoryBytes(r.inventory, `inventory for ${r.name || '(unnamed host)'}`);
     const facts = factsOf(parsed.inventory);
     const name = r.name || `${facts.distroId || 'host'}-${facts.distroVersion || parsed.sha256.slice(0, 8)}`;
     checkHostName(name);
     const id = this.db.storeInventory(parsed.sha256, parsed.gzipped, parsed.size);
     const { host, changed } = this.db.setHostInventory(name, facts, id, r.takenOnHost ? 'agent' : 'import', r.takenOnHost);
-    if (changed) this.predictor.predictHost(name);
+    if (changed) await this.predictor.predictHost(name);
     this.log.info({ host: name, inventory: parsed.sha256.slice(0, 12), changed }, 'inventory imported');
     return hostInfo(this.db.host(name) ?? host, this.hub.isConnected(name));
   }
@@ -154,7 +154,7 @@ export class ControlService {
   private async check(r: CheckRequest): Promise<CheckResponse> {
     const bundle = this.db.resolveBundle(r.bundle);
     const host = this.requireHost(r.host);
-    const predicted = host.inventoryId === null ? null : this.predictor.predict(bundle, host);
+    const predicted = host.inventoryId === null ? null : await this.predictor.predict(bundle, host);
     if (!r.verify) return { predicted, verified: null, note: predicted === null ? 'no inventory stored for this host' : '' };
     if (!this.hub.isConnected(host.name)) return { predicted, verified: this.db.check(bundle, host, 'verified'), note: `no agent connected for ${host.name}: showing the last verified result, if any` };
     try {
@@ -193,7 +193,7 @@ export class ControlService {
     call.on('end', () => {
       if (failed) return;
       incoming.commit(announced, name)
-        .then((stored) => {
+        .then(async (stored) => {
           const m = stored.manifest;
           const bundle = this.db.addBundle({
             digest: stored.digest, name: m.name, size: stored.size, libc: m.libc, glibcFloor: m.glibcFloor, kernelFloor: m.kernelFloor,
@@ -201,7 +201,7 @@ export class ControlService {
             elf: m.elf.map((e) => ({ path: e.path, needed: e.needed, versions: e.versions })),
           });
           this.log.info({ bundle: m.name, digest: stored.digest.slice(0, 12), size: stored.size }, 'bundle stored');
-          this.predictor.predictBundleEverywhere(bundle);
+          await this.predictor.predictBundleEverywhere(bundle);
           callback(null, bundleInfo(bundle));
         })
         .catch(fail);

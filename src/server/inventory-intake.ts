@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { decodeInventory } from '../inventory/read.js';
 import type { Inventory } from '../inventory/format.js';
-import type { CompatDatabase, HostFacts } from './db/database.js';
+import type { HostFacts } from './db/database.js';
 
 export const MAX_INVENTORY_JSON_BYTES = 256 * 1024 * 1024;
 
@@ -35,16 +35,19 @@ export function factsOf(inventory: Inventory): HostFacts {
   };
 }
 
-/** Parsed inventories by id, a few at a time: predictions for many bundles reuse one. */
+/**
+ * Parsed inventories by id, a few at a time: predictions for many bundles reuse one. A stored
+ * inventory never changes (one row per content hash), so an entry never goes stale.
+ */
 export class InventoryCache {
   private readonly entries = new Map<number, Inventory>();
 
-  constructor(private readonly db: CompatDatabase, private readonly capacity = 8) {}
+  constructor(private readonly body: (inventoryId: number) => Buffer, private readonly capacity = 8) {}
 
   get(inventoryId: number): Inventory {
     let inventory = this.entries.get(inventoryId);
     if (inventory === undefined) {
-      inventory = parseInventoryBytes(this.db.inventoryBody(inventoryId), `stored inventory ${inventoryId}`).inventory;
+      inventory = parseInventoryBytes(this.body(inventoryId), `stored inventory ${inventoryId}`).inventory;
       if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
       this.entries.set(inventoryId, inventory);
     }

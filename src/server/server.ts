@@ -3,7 +3,8 @@
 //   - enrollment (server-only TLS, --enroll-listen): token + public key -> client certificate;
 //   - control (a unix socket in the data folder, mode 0600): the CLI.
 // Stopping (SIGTERM, SIGINT) stops accepting, lets calls in progress finish for a moment, ends
-// the agents' streams (they reconnect to the next server), and closes the database.
+// the agents' streams (they reconnect to the next server), terminates the prediction workers, and
+// closes the database.
 
 import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +23,7 @@ import type { ServerSettings } from './settings.js';
 export interface RunningServer {
   readonly db: CompatDatabase;
   readonly hub: AgentHub;
+  readonly predictor: Predictor;
   /** host:port actually bound (port 0 picks a free one). */
   readonly agentAddress: string;
   readonly enrollAddress: string;
@@ -49,7 +51,7 @@ export async function startServer(settings: ServerSettings, log: Logger): Promis
   const pki = loadPki(settings.dataDir);
   const db = new CompatDatabase(databasePath(settings.dataDir));
   const store = new BundleStore(join(settings.dataDir, 'bundles'));
-  const predictor = new Predictor(db, store, log.child({ part: 'predictor' }));
+  const predictor = new Predictor(db, store, log.child({ part: 'predictor' }), settings.predictionWorkers);
   const hub = new AgentHub(db, store, predictor, log.child({ part: 'hub' }));
   const control = new ControlService(db, store, predictor, hub, log.child({ part: 'control' }), 16 * 1024 * 1024 * 1024);
   const proto = pyreloV1();
@@ -82,6 +84,7 @@ export async function startServer(settings: ServerSettings, log: Logger): Promis
     const running: RunningServer = {
       db,
       hub,
+      predictor,
       agentAddress: withPort(settings.listen, agentPort),
       enrollAddress: withPort(settings.enrollListen, enrollPort),
       controlAddress: withPort(settings.control, controlPort),
@@ -92,6 +95,7 @@ export async function startServer(settings: ServerSettings, log: Logger): Promis
           // Agents' streams never end on their own: end them now rather than after the grace.
           if (server === agentServer) setImmediate(() => server.forceShutdown());
         })));
+        await predictor.close(); // terminates the prediction workers
         db.close();
         if (socket !== null) rmSync(socket, { force: true });
         log.info('server stopped');
@@ -101,6 +105,7 @@ export async function startServer(settings: ServerSettings, log: Logger): Promis
     return running;
   } catch (error) {
     for (const server of servers) server.forceShutdown();
+    await predictor.close();
     db.close();
     throw error;
   }

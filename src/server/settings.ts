@@ -2,7 +2,7 @@
 // (PYRELO_*), a JSON config file (--config, $PYRELO_CONFIG, or DATA/server.json), defaults.
 
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export interface ServerSettings {
@@ -18,6 +18,8 @@ export interface ServerSettings {
   /** Agents are told nothing about this; the server drops a silent agent after 3 of these. */
   readonly heartbeatSeconds: number;
   readonly maxMessageBytes: number;
+  /** Worker threads that run predictions (the loader check) off the event loop; at most the cores. */
+  readonly predictionWorkers: number;
 }
 
 export class SettingsError extends Error {
@@ -44,6 +46,7 @@ const KEYS: Readonly<Record<keyof ServerSettings, { env: string; kind: 'string' 
   logLevel: { env: 'PYRELO_LOG_LEVEL', kind: 'string' },
   heartbeatSeconds: { env: 'PYRELO_HEARTBEAT_SECONDS', kind: 'number' },
   maxMessageBytes: { env: 'PYRELO_MAX_MESSAGE_BYTES', kind: 'number' },
+  predictionWorkers: { env: 'PYRELO_PREDICTION_WORKERS', kind: 'number' },
 };
 
 function coerce(source: string, key: keyof ServerSettings, value: unknown): string | number {
@@ -99,5 +102,7 @@ export function resolveSettings(flags: Partial_ & { config?: string }, env: Node
     logLevel: merged.logLevel ?? 'info',
     heartbeatSeconds: merged.heartbeatSeconds ?? 15,
     maxMessageBytes: merged.maxMessageBytes ?? 64 * 1024 * 1024,
+    // Default 1 on one or two cores (the event loop keeps one), else 2; never more than the cores.
+    predictionWorkers: Math.max(1, Math.min(Math.floor(merged.predictionWorkers ?? Math.min(2, availableParallelism() - 1)), availableParallelism())),
   };
 }

@@ -345,6 +345,21 @@ export class CompatDatabase {
   }
 
   /**
+   * A prediction, stored only while host `hostId` still has inventory `inventoryId` (and the bundle
+   * is still there): a result computed for an older inventory never replaces a newer one. The
+   * check and the write are one transaction. Returns false when nothing was stored.
+   */
+  saveCheckIfCurrent(bundleId: number, hostId: number, inventoryId: number, result: CheckResult): boolean {
+    return this.db.transaction(() => {
+      const host = this.db.prepare('SELECT inventory_id FROM hosts WHERE id = ?').get(hostId) as { inventory_id: number | null } | undefined;
+      if (host === undefined || host.inventory_id !== inventoryId) return false;
+      if (this.db.prepare('SELECT 1 FROM bundles WHERE id = ?').get(bundleId) === undefined) return false;
+      this.saveCheck(bundleId, hostId, result, inventoryId);
+      return true;
+    })();
+  }
+
+  /**
    * Stores an agent's report once: a report id seen before is acknowledged again without a
    * second write. Returns false when it was a duplicate.
    */
