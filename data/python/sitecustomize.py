@@ -21,12 +21,12 @@ def _chain():
         pass
     here = os.path.dirname(os.path.abspath(__file__))
     base = os.path.join(here, "_pyrelo_base_sitecustomize.py")
+    if not os.path.isfile(base) and os.path.isfile(base + "c"):
+        base += "c"  # a sourceless bundle keeps only the bytecode
     if os.path.isfile(base):
         import importlib.util
         spec = importlib.util.spec_from_file_location("sitecustomize", base)
     else:
-        # The path finder start-up already uses, from sys.meta_path: importing importlib.machinery
-        # for it would cost more than the rest of this file.
         # Only the folders after this one: one before it would have been imported instead of us.
         later = []
         for i, entry in enumerate(sys.path):
@@ -35,6 +35,8 @@ def _chain():
                 break
         if not later:
             return
+        # The path finder start-up already uses, from sys.meta_path: importing importlib.machinery
+        # for it would cost more than the rest of this file.
         finder = next((f for f in sys.meta_path if getattr(f, "__name__", None) == "PathFinder"), None)
         if finder is None:
             from importlib.machinery import PathFinder as finder

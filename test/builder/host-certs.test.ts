@@ -118,8 +118,13 @@ test('stdlib sitecustomize.py: installs the hook, then runs the sitecustomize Py
     assert.deepEqual(base.order, ['base after hook'], 'the base\'s own stdlib sitecustomize shadows the app\'s, as without pyrelo');
     assert.equal(base.hook, true);
 
-    writeFileSync(join(app, 'sitecustomize.py'), 'raise RuntimeError("broken on purpose")\n');
+    // A sourceless bundle keeps only _pyrelo_base_sitecustomize.pyc.
+    await execa(BASE_PYTHON, ['-c', 'import py_compile, sys; py_compile.compile(sys.argv[1], sys.argv[1] + "c", doraise=True)', join(stdlib, '_pyrelo_base_sitecustomize.py')]);
     rmSync(join(stdlib, '_pyrelo_base_sitecustomize.py'));
+    assert.deepEqual((await run()).order, ['base after hook'], 'the base\'s bytecode-only sitecustomize runs too');
+    rmSync(join(stdlib, '_pyrelo_base_sitecustomize.pyc'));
+
+    writeFileSync(join(app, 'sitecustomize.py'), 'raise RuntimeError("broken on purpose")\n');
     const broken = await execa(BASE_PYTHON, ['-c', 'print("still started")'], { env: { PYTHONPATH: `${stdlib}:${app}` }, extendEnv: false });
     assert.equal(broken.stdout, 'still started');
     assert.match(broken.stderr, /Error in sitecustomize; set PYTHONVERBOSE for traceback:\nRuntimeError: broken on purpose/, 'reported as Python reports its own');
