@@ -48,6 +48,8 @@ export interface BuildOptions {
   readonly clear: boolean;
   readonly prompt: string | null;
   readonly withPip: boolean;
+  /** Keep only bytecode: every compiled .py is replaced by its .pyc (smaller; no source in tracebacks). */
+  readonly sourceless?: boolean;
   readonly output: string;
 }
 
@@ -127,7 +129,7 @@ export async function build(options: BuildOptions, progress = new Progress()): P
       project: options.project, requirements: options.requirements, wheelhouse: options.wheelhouse, withPip: options.withPip,
     }, home));
     let slimmed: SlimCategory[] = [];
-    if (options.slim) slimmed = (await progress.step('slim', () => slimBundle(bundle, base))).categories;
+    if (options.slim) slimmed = (await progress.step('slim', () => slimBundle(bundle, base, options.withPip))).categories;
     await progress.step('strip', async () => {
       // The interpreter was stripped before its RUNPATH was set (copy step); never strip after patchelf.
       const elves = listBundleElves(bundle).filter((e) => e.path !== join(bundle, base.executable));
@@ -168,7 +170,7 @@ export async function build(options: BuildOptions, progress = new Progress()): P
     });
     await progress.step('host', () => installHostHooks(bundle, base, python, options.wheelhouse));
     await progress.step('scrub', () => scrubBuildPaths(bundle, base, buildPaths, home));
-    await progress.step('compile', () => compileBytecode(bundle, base, home));
+    await progress.step('compile', () => compileBytecode(bundle, base, home, options.sourceless === true));
     const verified = await progress.step('verify', () => {
       const result = verifyBundle(bundle, listBundleElves(bundle), policy);
       if (result.problems.length > 0) throw new Error(`the bundle is not self-contained:\n  ${result.problems.join('\n  ')}`);

@@ -48,15 +48,21 @@ function tkinterUsed(bundle: string, base: BasePython): boolean {
   return existsSync(site) && walk(site);
 }
 
-export function plannedRemovals(bundle: string, base: BasePython): Removal[] {
+export function plannedRemovals(bundle: string, base: BasePython, withPip = true): Removal[] {
   const removals: Removal[] = [];
   const stdlib = base.stdlib;
+  // --without-pip: the pip and setuptools wheels ensurepip would install (3 MB, already compressed)
+  // go too; `python -m venv` then needs --without-pip as well, which is what was asked for.
+  if (!withPip) removals.push({ category: 'pip wheels (--without-pip)', path: `${stdlib}/ensurepip/_bundled` });
   for (const dir of STDLIB_TEST_DIRS) removals.push({ category: 'tests', path: `${stdlib}/${dir}` });
   const dynload = `${stdlib}/lib-dynload`;
   if (existsSync(join(bundle, dynload))) {
     for (const name of readdirSync(join(bundle, dynload)).sort()) if (TEST_MODULES.test(name)) removals.push({ category: 'tests', path: `${dynload}/${name}` });
   }
-  removals.push({ category: 'docs', path: 'share/man' }, { category: 'docs', path: 'share/doc' });
+  // pydoc_data holds only the text of help('keywords') and other topics (1.2 MB); help() on modules,
+  // classes and functions reads their docstrings and keeps working, and a missing topic is reported
+  // by pydoc itself ("documentation not found").
+  removals.push({ category: 'docs', path: 'share/man' }, { category: 'docs', path: 'share/doc' }, { category: 'docs', path: `${stdlib}/pydoc_data` });
   removals.push({ category: 'headers', path: 'include' }, { category: 'headers', path: 'lib/pkgconfig' });
   const config = readdirSync(join(bundle, stdlib)).find((n) => n.startsWith('config-'));
   if (config !== undefined) removals.push({ category: 'static libraries and build files', path: `${stdlib}/${config}` });
@@ -70,9 +76,9 @@ export function plannedRemovals(bundle: string, base: BasePython): Removal[] {
   return removals;
 }
 
-export function slimBundle(bundle: string, base: BasePython): { summary: string; categories: SlimCategory[] } {
+export function slimBundle(bundle: string, base: BasePython, withPip = true): { summary: string; categories: SlimCategory[] } {
   const totals = new Map<string, { files: number; bytes: number }>();
-  for (const removal of plannedRemovals(bundle, base)) {
+  for (const removal of plannedRemovals(bundle, base, withPip)) {
     const path = join(bundle, removal.path);
     const size = sizeOf(path);
     if (size.files === 0 && !existsSync(path)) continue;

@@ -68,7 +68,8 @@ export function buildProgram(): Command {
     .option('--no-slim', 'keep tests, docs, headers, static libraries and unused tkinter')
     .option('--clear', 'replace OUTPUT if it exists')
     .option('--prompt <p>', 'name shown by bin/activate and recorded in the manifest')
-    .option('--without-pip', 'do not install pip into the bundle')
+    .option('--without-pip', 'do not install pip into the bundle (nor keep the pip wheels ensurepip would install)')
+    .option('--sourceless', 'keep only bytecode: each compiled .py is replaced by its .pyc (smaller; tracebacks show no source lines)')
     .requiredOption('-o, --output <output>', 'OUTPUT: a folder, or an archive (.tar.gz, .tar.xz, .tar.zst), or a self-extracting .run')
     .action(async (project: string | undefined, options) => {
       process.exitCode = await (await import('./commands/build.js')).runBuild(project, { ...options, pip: options.pip !== false && !options.withoutPip });

@@ -20,6 +20,7 @@ export interface BuildCommandOptions {
   readonly clear?: boolean;
   readonly prompt?: string;
   readonly pip: boolean;
+  readonly sourceless?: boolean;
   readonly output: string;
 }
 
@@ -77,6 +78,7 @@ export async function runBuild(project: string | undefined, options: BuildComman
     clear: options.clear ?? false,
     prompt: options.prompt ?? null,
     withPip: options.pip,
+    sourceless: options.sourceless === true,
     output: options.output,
     });
   } catch (error) {
