@@ -15,6 +15,7 @@ import type { AgentIdentity, AgentState } from './state.js';
 import { Outbox } from './outbox.js';
 import { fetchBundle } from './transfer.js';
 import { unpackBundle, verifyBundle } from './run-order.js';
+import { installRelease } from '../release/install.js';
 
 export interface DaemonOptions {
   readonly server: string;
@@ -177,6 +178,15 @@ export class AgentDaemon {
     try {
       if (this.client === null) throw new Error('not started');
       const archive = await fetchBundle(this.client, order.bundleDigest, this.state.sub('incoming'), this.state.sub('archives'));
+      if (order.action === 'install') {
+        // A release under the order's prefix, exactly as pyrelo deploy installs one over SSH.
+        const installed = await installRelease({
+          prefix: order.prefix, archive, sha256: order.bundleDigest, bundleDigest: order.bundleDigest, manifestSha256: order.manifestSha256, host: this.host,
+        });
+        this.log.info({ order: order.orderId, release: installed.release, status: installed.status, current: installed.current }, 'release installed');
+        this.report(order.orderId, installed.check);
+        return;
+      }
       const dir = await unpackBundle(archive, this.state.sub('bundles'), order.bundleDigest);
       const result = await verifyBundle(dir, order.bundleDigest, this.host);
       this.report(order.orderId, result);

@@ -118,6 +118,8 @@ export interface DeploymentList { deployments: Deployment[] }
 export interface CheckRequest { bundle: string; host: string; verify: boolean; timeoutMs: number }
 export interface CheckResponse { predicted: CheckResult | null; verified: CheckResult | null; note: string }
 export interface CompatRequest { bundle: string }
+export interface InstallRequest { bundle: string; host: string; prefix: string; force: boolean; timeoutMs: number }
+export interface InstallResponse { predicted: CheckResult | null; verified: CheckResult | null; deployment: Deployment | null }
 
 export type Verdict = 'runs' | 'predicted' | 'fails' | 'unknown';
 
@@ -153,7 +155,7 @@ export interface Welcome { host: string; needInventory: boolean }
 export interface Ack { reportId: string }
 export interface HeartbeatAck { sequence: number }
 export type OrderAction = 'check' | 'install';
-export interface Order { orderId: string; action: OrderAction; bundleDigest: string; bundleSize: number; bundleName: string }
+export interface Order { orderId: string; action: OrderAction; bundleDigest: string; bundleSize: number; bundleName: string; prefix: string; manifestSha256: string }
 export type ServerMessage =
   | { body: 'welcome'; welcome: Welcome }
   | { body: 'ack'; ack: Ack }

@@ -79,12 +79,15 @@ export class AgentHub {
   }
 
   /** Sends an order to a connected agent and waits for the report that answers it. */
-  order(host: string, action: OrderAction, digest: string, timeoutMs: number): Promise<CheckResult> {
+  order(host: string, action: OrderAction, digest: string, timeoutMs: number, prefix = ''): Promise<CheckResult> {
     const session = this.sessions.get(host);
     if (session === undefined) return Promise.reject(new Error(`no agent connected for ${host}`));
     const bundle = this.db.bundleByDigest(digest);
     if (bundle === null) return Promise.reject(new Error(`bundle ${digest} not stored`));
-    const order: Order = { orderId: randomUUID(), action, bundleDigest: digest, bundleSize: bundle.size, bundleName: bundle.name };
+    if (action === 'install' && !prefix.startsWith('/')) return Promise.reject(new Error(`install order for ${host}: prefix ${JSON.stringify(prefix)} is not an absolute path`));
+    // The agent checks the manifest it unpacks against this: stored text, same bytes as in the archive.
+    const manifestSha256 = action === 'install' ? createHash('sha256').update(bundle.manifest).digest('hex') : '';
+    const order: Order = { orderId: randomUUID(), action, bundleDigest: digest, bundleSize: bundle.size, bundleName: bundle.name, prefix: action === 'install' ? prefix : '', manifestSha256 };
     return new Promise<CheckResult>((resolve, reject) => {
       const timer = setTimeout(() => {
         session.orders.delete(order.orderId);

@@ -8,13 +8,15 @@ import type { Logger } from 'pino';
 import { BundleError } from '../bundle/errors.js';
 import { InventoryFormatError } from '../inventory/read.js';
 import { checkHostName, DatabaseInputError, type CompatDatabase, type StoredBundle, type StoredHost } from './db/database.js';
-import type { BundleStore } from './bundle-store.js';
+import type { BundleStore, StoredArchive } from './bundle-store.js';
+import { BuildRequestError, type BundleBuilds } from './bundle-builds.js';
 import type { Predictor } from './predictor.js';
 import type { AgentHub } from './agent-hub.js';
 import { grpcError } from './agent-hub.js';
 import { factsOf, parseInventoryBytes } from './inventory-intake.js';
+import { releaseIdFor } from '../release/layout.js';
 import { bundlesForDistro, compatOf } from './compat-query.js';
-import type { AddHostRequest, BundleChunk, BundleInfo, CheckRequest, CheckResponse, Deployment, HostAccess, HostInfo, HostRef, ImportInventoryRequest, RecordCheckRequest } from '../proto/types.js';
+import type { AddHostRequest, BuildEvent, BuildRequest, BundleChunk, BundleInfo, CheckRequest, InstallRequest, InstallResponse, CheckResponse, Deployment, HostAccess, HostInfo, HostRef, ImportInventoryRequest, RecordCheckRequest } from '../proto/types.js';
 
 const TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000;
 
@@ -24,7 +26,7 @@ export function tokenHash(token: string): string {
 
 function toStatus(error: unknown): grpc.ServiceError {
   if (error instanceof DatabaseInputError && /no such|not known|not stored/.test(error.message)) return grpcError(grpc.status.NOT_FOUND, error.message);
-  if (error instanceof DatabaseInputError || error instanceof BundleError || error instanceof InventoryFormatError) return grpcError(grpc.status.INVALID_ARGUMENT, error.message);
+  if (error instanceof DatabaseInputError || error instanceof BundleError || error instanceof InventoryFormatError || error instanceof BuildRequestError) return grpcError(grpc.status.INVALID_ARGUMENT, error.message);
   if (typeof (error as grpc.ServiceError).code === 'number') return error as grpc.ServiceError;
   return grpcError(grpc.status.INTERNAL, (error as Error).message);
 }
@@ -73,6 +75,7 @@ export class ControlService {
     private readonly hub: AgentHub,
     private readonly log: Logger,
     private readonly maxBundleBytes: number,
+    private readonly builds: BundleBuilds,
   ) {}
 
   private requireHost(name: string): StoredHost {
@@ -85,6 +88,7 @@ export class ControlService {
     const log = this.log;
     return {
       AddBundle: (call: grpc.ServerReadableStream<BundleChunk, BundleInfo>, callback: grpc.sendUnaryData<BundleInfo>) => this.addBundle(call, callback),
+      BuildBundle: (call: grpc.ServerWritableStream<BuildRequest, BuildEvent>) => this.buildBundle(call),
       ListBundles: unary(log, 'ListBundles', () => ({ bundles: this.db.bundles().map(bundleInfo) })),
       ShowBundle: unary(log, 'ShowBundle', (r: { bundle: string }) => bundleInfo(this.db.resolveBundle(r.bundle))),
       AddHost: unary(log, 'AddHost', (r: AddHostRequest) => {
@@ -123,6 +127,7 @@ export class ControlService {
       }),
       ImportInventory: unary(log, 'ImportInventory', (r: ImportInventoryRequest) => this.importInventory(r)),
       Check: unary(log, 'Check', (r: CheckRequest) => this.check(r)),
+      Install: unary(log, 'Install', (r: InstallRequest) => this.install(r)),
       Compat: unary(log, 'Compat', (r: { bundle: string }) => compatOf(this.db, this.db.resolveBundle(r.bundle), this.hub.isConnected)),
       DistroBundles: unary(log, 'DistroBundles', (r: { distro: string }) => {
         if (!/^[a-z0-9._-]+(:[A-Za-z0-9._~-]*)?$/.test(r.distro)) throw new DatabaseInputError(`distro ${JSON.stringify(r.distro)}`, 'expected ID:VERSION_ID, e.g. debian:11');
@@ -151,6 +156,38 @@ export class ControlService {
     return hostInfo(this.db.host(name) ?? host, this.hub.isConnected(name));
   }
 
+  /** A deploy through the host's agent: predicted first, then an install order, then recorded. */
+  private async install(r: InstallRequest): Promise<InstallResponse> {
+    const bundle = this.db.resolveBundle(r.bundle);
+    const host = this.requireHost(r.host);
+    if (!r.prefix.startsWith('/')) throw new DatabaseInputError(`prefix ${JSON.stringify(r.prefix)}`, 'expected an absolute path on the host');
+    if (!this.hub.isConnected(host.name)) throw grpcError(grpc.status.FAILED_PRECONDITION, `host ${host.name}: no agent connected (and no --ssh or --chroot to reach it)`);
+    const startedAt = new Date().toISOString();
+    const predicted = host.inventoryId === null ? null : await this.predictor.predict(bundle, host);
+    const record = (status: Deployment['status'], reason: string): Deployment => {
+      const deployment: Deployment = {
+        host: host.name, bundleDigest: bundle.digest, bundleName: bundle.name, release: releaseIdFor(bundle.name, bundle.digest), prefix: r.prefix,
+        // The agent's fetch resumes and skips what it has: the archive's size is an upper bound.
+        status, reason, bytesSent: status === 'refused' ? 0 : bundle.size, startedAt, finishedAt: new Date().toISOString(),
+      };
+      this.db.recordDeployment(deployment);
+      return deployment;
+    };
+    if (predicted !== null && !predicted.loads && !r.force) {
+      const reasons = predicted.problems.filter((p) => p.severity === 'error').slice(0, 3).map((p) => p.message).join('; ');
+      return { predicted, verified: null, deployment: record('refused', `predicted not to run: ${reasons} (--force deploys anyway)`) };
+    }
+    try {
+      const verified = await this.hub.order(host.name, 'install', bundle.digest, r.timeoutMs || 600_000, r.prefix);
+      const reason = verified.runs ? '' : verified.problems.find((p) => p.severity === 'error')?.message ?? `smoke command exited ${verified.smokeExit}`;
+      return { predicted, verified, deployment: record(verified.runs ? 'verified' : 'failed', reason) };
+    } catch (error) {
+      const message = (error as Error).message;
+      // The agent went away or went quiet: it finishes or rolls back on its own; a later deploy resumes.
+      return { predicted, verified: null, deployment: record(/disconnected|did not answer/.test(message) ? 'interrupted' : 'failed', message) };
+    }
+  }
+
   private async check(r: CheckRequest): Promise<CheckResponse> {
     const bundle = this.db.resolveBundle(r.bundle);
     const host = this.requireHost(r.host);
@@ -158,11 +195,42 @@ export class ControlService {
     if (!r.verify) return { predicted, verified: null, note: predicted === null ? 'no inventory stored for this host' : '' };
     if (!this.hub.isConnected(host.name)) return { predicted, verified: this.db.check(bundle, host, 'verified'), note: `no agent connected for ${host.name}: showing the last verified result, if any` };
     try {
-      const verified = await this.hub.order(host.name, 'install', bundle.digest, r.timeoutMs || 300_000);
+      const verified = await this.hub.order(host.name, 'check', bundle.digest, r.timeoutMs || 300_000);
       return { predicted, verified, note: '' };
     } catch (error) {
       return { predicted, verified: null, note: (error as Error).message };
     }
+  }
+
+  /** Stores an adopted archive in the database and predicts it on every host with an inventory. */
+  private async register(stored: StoredArchive, archiveName: string): Promise<StoredBundle> {
+    const m = stored.manifest;
+    const bundle = this.db.addBundle({
+      digest: stored.digest, name: m.name, size: stored.size, libc: m.libc, glibcFloor: m.glibcFloor, kernelFloor: m.kernelFloor,
+      pythonVersion: m.python.version, archiveName, manifest: stored.manifestText,
+      elf: m.elf.map((e) => ({ path: e.path, needed: e.needed, versions: e.versions })),
+    });
+    this.log.info({ bundle: m.name, digest: stored.digest.slice(0, 12), size: stored.size }, 'bundle stored');
+    await this.predictor.predictBundleEverywhere(bundle);
+    return bundle;
+  }
+
+  private buildBundle(call: grpc.ServerWritableStream<BuildRequest, BuildEvent>): void {
+    const cancelled = new AbortController();
+    call.on('cancelled', () => cancelled.abort());
+    Promise.resolve()
+      .then(() => this.builds.build(call.request, (line) => { if (!cancelled.signal.aborted) call.write({ body: 'line', line }); }, cancelled.signal))
+      .then(async (stored) => {
+        const bundle = await this.register(stored, `${stored.manifest.name}.tar.gz`);
+        call.write({ body: 'bundle', bundle: bundleInfo(bundle) });
+        call.end();
+      })
+      .catch((error: unknown) => {
+        const status = toStatus(error);
+        this.log.warn({ rpc: 'BuildBundle', code: grpc.status[status.code] }, `build refused or failed: ${status.details}`);
+        // grpc-js turns an 'error' event on a server stream into the call's final status.
+        if (!cancelled.signal.aborted) call.emit('error', status);
+      });
   }
 
   private addBundle(call: grpc.ServerReadableStream<BundleChunk, BundleInfo>, callback: grpc.sendUnaryData<BundleInfo>): void {
@@ -193,17 +261,7 @@ export class ControlService {
     call.on('end', () => {
       if (failed) return;
       incoming.commit(announced, name)
-        .then(async (stored) => {
-          const m = stored.manifest;
-          const bundle = this.db.addBundle({
-            digest: stored.digest, name: m.name, size: stored.size, libc: m.libc, glibcFloor: m.glibcFloor, kernelFloor: m.kernelFloor,
-            pythonVersion: m.python.version, archiveName: name, manifest: stored.manifestText,
-            elf: m.elf.map((e) => ({ path: e.path, needed: e.needed, versions: e.versions })),
-          });
-          this.log.info({ bundle: m.name, digest: stored.digest.slice(0, 12), size: stored.size }, 'bundle stored');
-          await this.predictor.predictBundleEverywhere(bundle);
-          callback(null, bundleInfo(bundle));
-        })
+        .then(async (stored) => callback(null, bundleInfo(await this.register(stored, name))))
         .catch(fail);
     });
   }

@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { pyreloV1 } from '../proto/load.js';
 import { CompatDatabase } from './db/database.js';
 import { BundleStore } from './bundle-store.js';
+import { BundleBuilds } from './bundle-builds.js';
 import { Predictor } from './predictor.js';
 import { AgentHub } from './agent-hub.js';
 import { ControlService } from './control-service.js';
@@ -53,7 +54,8 @@ export async function startServer(settings: ServerSettings, log: Logger): Promis
   const store = new BundleStore(join(settings.dataDir, 'bundles'));
   const predictor = new Predictor(db, store, log.child({ part: 'predictor' }), settings.predictionWorkers);
   const hub = new AgentHub(db, store, predictor, log.child({ part: 'hub' }));
-  const control = new ControlService(db, store, predictor, hub, log.child({ part: 'control' }), 16 * 1024 * 1024 * 1024);
+  const builds = new BundleBuilds(store, log.child({ part: 'builds' }));
+  const control = new ControlService(db, store, predictor, hub, log.child({ part: 'control' }), 16 * 1024 * 1024 * 1024, builds);
   const proto = pyreloV1();
   const limits = {
     'grpc.max_receive_message_length': settings.maxMessageBytes,

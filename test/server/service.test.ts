@@ -5,15 +5,17 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { createReadStream, existsSync, readdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, readlinkSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
 import { gzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import { ControlClient } from '../../src/client/control-client.js';
 import { collectInventory } from '../../src/inventory/collect.js';
 import { pyreloV1 } from '../../src/proto/load.js';
-import type { AgentMessage, BundleInfo, CheckResponse, CompatResponse, EnrollToken, HostInfo, HostList, ServerMessage } from '../../src/proto/types.js';
+import type { AgentMessage, BundleInfo, CheckResponse, CompatResponse, DeploymentList, EnrollToken, HostInfo, HostList, ServerMessage } from '../../src/proto/types.js';
 import { AgentState } from '../../src/agent/state.js';
 import { enroll } from '../../src/agent/enroll.js';
 import { AgentDaemon } from '../../src/agent/daemon.js';
@@ -175,6 +177,22 @@ describe('agents', () => {
     assert.equal(mine?.verdict, 'runs');
     assert.equal(mine?.predictionAgrees, true);
     await waitFor(() => readdirSync(state.sub('outbox')).length === 0, 5_000);
+  });
+
+  test('pyrelo deploy through the connected agent installs a release under the prefix and records it', async () => {
+    const prefix = join(work, 'through-agent');
+    const cli = fileURLToPath(new URL('../../src/client/main.js', import.meta.url));
+    const r = await execa(process.execPath, [cli, 'deploy', hostLibc, '--host', 'this-host', '--prefix', prefix, '--control', ts.server.controlAddress, '--json'], { reject: false });
+    assert.equal(r.exitCode, 0, r.stderr);
+    const [result] = JSON.parse(r.stdout) as { status: string; release: string }[];
+    assert.equal(result!.status, 'verified');
+    assert.equal(readlinkSync(join(prefix, 'current')), `releases/${result!.release}`);
+    assert.equal((await execa(join(prefix, 'current', 'bin', 'python3'))).stdout, '3.11.9');
+    const { deployments } = await control.call<DeploymentList>('ListDeployments', { name: 'this-host' });
+    assert.equal(deployments[0]?.status, 'verified');
+    assert.equal(deployments[0]?.prefix, prefix);
+    const relative = await control.call('Install', { bundle: 'app-host-libc', host: 'this-host', prefix: 'relative', force: false, timeoutMs: 0 }).catch((e: Error) => e);
+    assert.match(String(relative), /prefix "relative": expected an absolute path/);
   });
 
   test('a token works once', async () => {

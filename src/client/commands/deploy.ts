@@ -10,10 +10,11 @@ import { resolve } from 'node:path';
 import { readManifestFromArchive } from '../../release/archive-manifest.js';
 import type { ReleaseListing } from '../../release/types.js';
 import { InputError } from '../../elf/find-elf-files.js';
-import type { BundleInfo, HostInfo, HostList } from '../../proto/types.js';
-import { ControlError, withControl, type ControlClient } from '../control-client.js';
+import type { BundleList, HostInfo, HostList } from '../../proto/types.js';
+import { withControl, type ControlClient } from '../control-client.js';
 import { agentArchive } from '../deploy/agent-archive.js';
 import { deployToHost, type HostDeployResult, type LocalBundle } from '../deploy/deploy-host.js';
+import { deployThroughAgent } from '../deploy/through-agent.js';
 import { HostProgress, stderrSink } from '../deploy/progress.js';
 import { connectHost } from '../deploy/reach.js';
 import { ensureAgent } from '../deploy/remote-agent.js';
@@ -41,7 +42,9 @@ export async function selectHosts(c: ControlClient, spec: string): Promise<HostI
   }
   if (chosen.size === 0) throw new InputError('--host', 'no host given');
   for (const h of chosen.values()) {
-    if (!h.access?.ssh && !h.access?.chroot) throw new InputError(`host ${h.name}`, 'has no way to be reached (pyrelo hosts add NAME --ssh USER@HOST or --chroot DIR)');
+    if (!h.access?.ssh && !h.access?.chroot && !h.connected) {
+      throw new InputError(`host ${h.name}`, 'has no way to be reached: no agent connected, and no --ssh or --chroot (pyrelo hosts add NAME --ssh USER@HOST)');
+    }
   }
   return [...chosen.values()];
 }
@@ -92,20 +95,20 @@ export async function runDeploy(bundlePath: string, o: DeployOptions): Promise<n
   return withControl(o.control, async (c) => {
     const hosts = await selectHosts(c, o.host);
     // The server predicts from its own copy of the bundle: store it first when it is new.
-    const known = await c.call<BundleInfo>('ShowBundle', { bundle: bundle.digest }).catch((error: unknown) => {
-      if (error instanceof ControlError && /no such bundle/.test(error.message)) return null;
-      throw error;
-    });
-    if (known === null) {
+    const { bundles } = await c.call<BundleList>('ListBundles', {});
+    if (!bundles.some((b) => b.digest === bundle.digest)) {
       process.stderr.write(`deploy: storing ${bundle.manifest.name} (${bundle.digest.slice(0, 12)}) on the server\n`);
       await uploadBundle(c, bundle.archive);
     }
-    const agent = await agentArchive((line) => process.stderr.write(`deploy: ${line}\n`));
+    // Only hosts reached over SSH or chroot need the agent packed here; connected agents have theirs.
+    const agent = hosts.some((h) => h.access?.ssh || h.access?.chroot) ? await agentArchive((line) => process.stderr.write(`deploy: ${line}\n`)) : null;
     const sink = stderrSink(hosts.length === 1 ? 1 : parallel);
-    const results = await boundedParallel(hosts, parallel, (host) => deployToHost(host, bundle, {
-      prefix: o.prefix, force: o.force === true, inventoryMaxAgeMs: maxAgeHours * 3_600_000, agent, control: c,
-      connect: connectHost, progress: new HostProgress(host.name, sink),
-    }));
+    const results = await boundedParallel(hosts, parallel, (host) => (!host.access?.ssh && !host.access?.chroot
+      ? deployThroughAgent(c, host, bundle, { prefix: o.prefix, force: o.force === true, progress: new HostProgress(host.name, sink) })
+      : deployToHost(host, bundle, {
+        prefix: o.prefix, force: o.force === true, inventoryMaxAgeMs: maxAgeHours * 3_600_000, agent: agent!, control: c,
+        connect: connectHost, progress: new HostProgress(host.name, sink),
+      })));
     if (o.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     else process.stdout.write(`${summary(results).join('\n')}\n`);
     return results.every((r) => r.status === 'verified') ? 0 : 1;
