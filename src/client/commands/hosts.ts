@@ -91,7 +91,7 @@ export async function hostsShow(name: string, o: ControlOptions): Promise<number
 
 export async function hostsRemove(name: string, o: ControlOptions): Promise<number> {
   await withControl(o.control, (c) => c.call('RemoveHost', { name }));
-  print(o.json, { removed: name }, () => [`removed host ${name} and its results`]);
+  print(o.json, { removed: name }, () => [`removed host ${name} and its results; its agent's certificate is revoked (to bring it back: hosts add, then enroll with a new token)`]);
   return 0;
 }
 
