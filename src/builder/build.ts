@@ -13,7 +13,7 @@ import { packBundle } from '../bundle/pack.js';
 import { inspectBasePython } from './base-python.js';
 import { filesHoldingBuildPaths, scrubBuildPaths, BuildPathLeftError } from './build-paths.js';
 import { describeNeeds, listBundleElves } from './bundle-elves.js';
-import { slimBundle } from './slim.js';
+import { copyTimeRemovals, measureRemovals, slimBundle } from './slim.js';
 import { compileBytecode } from './compile.js';
 import { copyPrefix, isSharedSystemPrefix } from './copy-prefix.js';
 import { BuildInputError } from './errors.js';
@@ -115,8 +115,11 @@ export async function build(options: BuildOptions, progress = new Progress()): P
   progress.note(`base Python ${base.version} at ${base.prefix}; output ${output} (${kind})`);
   try {
     mkdirSync(stage);
+    // What slim would delete anyway and the install does not need is never copied.
+    const leftOut = options.slim ? copyTimeRemovals(base.prefix, base) : [];
+    const leftOutSizes = measureRemovals(base.prefix, leftOut);
     await progress.step('copy', async () => {
-      const copied = copyPrefix(base, bundle);
+      const copied = copyPrefix(base, bundle, leftOut.map((r) => r.path));
       // The bundled interpreter must load the bundle's libpython from the start (pip runs on it).
       // Strip it first: strip after patchelf can cut the string table patchelf moved out of the
       // segments strip knows (observed on Debian's non-PIE python3.11: a broken interpreter).
@@ -129,7 +132,7 @@ export async function build(options: BuildOptions, progress = new Progress()): P
       project: options.project, requirements: options.requirements, wheelhouse: options.wheelhouse, withPip: options.withPip,
     }, home));
     let slimmed: SlimCategory[] = [];
-    if (options.slim) slimmed = (await progress.step('slim', () => slimBundle(bundle, base, options.withPip))).categories;
+    if (options.slim) slimmed = (await progress.step('slim', () => slimBundle(bundle, base, options.withPip, leftOutSizes))).categories;
     await progress.step('strip', async () => {
       // The interpreter was stripped before its RUNPATH was set (copy step); never strip after patchelf.
       const elves = listBundleElves(bundle).filter((e) => e.path !== join(bundle, base.executable));

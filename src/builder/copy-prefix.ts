@@ -21,13 +21,14 @@ export function isSharedSystemPrefix(prefix: string): boolean {
   return prefix === '/usr' || prefix === '/usr/local' || prefix === '/';
 }
 
-export function copyPrefix(base: BasePython, bundle: string): CopyResult {
+/** `leaveOut`: paths relative to the prefix that are not copied at all (slim's copy-time removals). */
+export function copyPrefix(base: BasePython, bundle: string, leaveOut: readonly string[] = []): CopyResult {
   let files = 0;
   let bytes = 0;
   // Debian keeps its own packages beside the stdlib (dist-packages): the application's go elsewhere.
   // EXTERNALLY-MANAGED (PEP 668) is the distribution's claim on its own Python, not the bundle's.
   const skip = new Set([base.purelib, 'bin', `${base.stdlib}/dist-packages`, `${base.stdlib}/site-packages`,
-    `${base.stdlib}/EXTERNALLY-MANAGED`]);
+    `${base.stdlib}/EXTERNALLY-MANAGED`, ...leaveOut]);
   const copy = (rel: string): void => {
     const from = join(base.prefix, rel);
     const to = join(bundle, rel);
