@@ -18,10 +18,11 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Manifest, BundleFile } from '../../bundle/manifest.js';
 import { sha256File } from '../../bundle/file-list.js';
+import { ARCHIVE_SUFFIXES } from '../../bundle/compression.js';
 import { changedPaths, makeDeltaArchive } from '../../release/delta.js';
 import { releaseIdFor } from '../../release/layout.js';
 import type { ReleaseInstallResult, ReleaseListing } from '../../release/types.js';
-import { RemoteConnectionError, shellQuote, type RemoteTransport } from '../../remote/transport.js';
+import { RemoteConnectionError, shellQuote, UploadInterruptedError, type RemoteTransport } from '../../remote/transport.js';
 import type { CheckResponse, CheckResult, Deployment, DeploymentStatus, HostInfo } from '../../proto/types.js';
 import type { ControlClient } from '../control-client.js';
 import { cacheDir, type AgentArchive } from './agent-archive.js';
@@ -205,7 +206,8 @@ export async function deployToHost(host: HostInfo, bundle: LocalBundle, o: Deplo
       const incoming = `${prefix}/.pyrelo/incoming`;
       const made = await transport.exec(`mkdir -p ${shellQuote(incoming)}`);
       if (made.exitCode !== 0) throw new RemoteAgentError(transport.description, `cannot create ${incoming}: ${made.stderr.trim()} (is ${prefix} writable by this user? --prefix DIR)`);
-      remoteArchive = `${incoming}/${archiveSha}${archive.endsWith('.tar.gz') ? '.tar.gz' : archive.slice(archive.lastIndexOf('.tar'))}`;
+      // Named by content, so a resumed upload continues the same file; the suffix names the compression.
+      remoteArchive = `${incoming}/${archiveSha}${Object.keys(ARCHIVE_SUFFIXES).find((suffix) => archive.endsWith(suffix)) ?? '.tar'}`;
       p.resetBar();
       const size = statSync(archive).size;
       try {
@@ -219,8 +221,7 @@ export async function deployToHost(host: HostInfo, bundle: LocalBundle, o: Deplo
         acknowledged = size;
         p.done('transfer', `${(sent.bytesSent / 1e6).toFixed(1)} MB sent${sent.resumedFrom > 0 ? `, resumed at ${(sent.resumedFrom / 1e6).toFixed(1)} MB` : ''}`);
       } catch (error) {
-        const e = error as { acknowledged?: number; bytesSent?: number };
-        if (typeof e.acknowledged === 'number') acknowledged = e.acknowledged;
+        if (error instanceof UploadInterruptedError) acknowledged = error.acknowledged;
         throw error;
       }
     }
