@@ -65,7 +65,7 @@ function projectFile(...parts: string[]): string {
 /** Bundles the agent entry into one ESM file; fails if a native module (better-sqlite3) got in. */
 export async function bundleAgentScript(outfile: string): Promise<void> {
   const entry = join(HERE, '..', 'agent', 'main.js');
-  // A devDependency: a checkout has it, an installed pyrelo may not.
+  // A dependency (not a devDependency): deploy packs the agent on the fly, also from an installed pyrelo.
   const esbuild = await import('esbuild').catch(() => {
     throw new BuildInputError('esbuild', 'not installed; pyrelo agent pack bundles the agent with it (npm install esbuild)');
   });
