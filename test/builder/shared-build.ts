@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { build, type BuildResult } from '../../src/builder/build.js';
 import { Progress } from '../../src/builder/progress.js';
 import { execa } from 'execa';
-import { BASE_PYTHON, ensureWheelhouse } from './wheelhouse.js';
+import { BASE_PYTHON, COMBINED_ENTRIES, ensureWheelhouse, type CombinedWheelhouse } from './wheelhouse.js';
 
 export const APP = 'yamlsmoke';
 export const ENTRY = 'smoke=yamlsmoke.smoke:main';
@@ -29,6 +29,21 @@ export async function buildApp(output: string, lines: string[] = [], libc: 'host
   return build({
     project: APP, python: pythonSource === null ? BASE_PYTHON : null, pythonSource, requirements: null, wheelhouse, libc, minGlibc: '2.17', entries: [ENTRY],
     slim: true, clear: false, prompt: null, withPip: true, output,
+  }, new Progress((line) => lines.push(line)));
+}
+
+/**
+ * The combined app (yamlsmoke with cryptography and libyaml, scismoke with numpy and lxml, allsmoke
+ * running both and a spawn pool) bundled with this machine's CPython: project yamlsmoke plus
+ * `-r requirements.txt`, from the wheelhouse makeCombinedWheelhouse made; bin/allsmoke is the
+ * recorded smoke command.
+ */
+export async function buildCombined(
+  { wheelhouse, requirements }: CombinedWheelhouse, output: string, libc: 'host' | 'bundle' | 'auto', lines: string[] = [],
+): Promise<BuildResult> {
+  return build({
+    project: APP, python: BASE_PYTHON, pythonSource: null, requirements, wheelhouse, libc, minGlibc: '2.17', entries: COMBINED_ENTRIES,
+    smoke: ['bin/allsmoke'], slim: true, clear: false, prompt: null, withPip: false, output,
   }, new Progress((line) => lines.push(line)));
 }
 

@@ -5,7 +5,7 @@
 //   so the build must graft a library from a Debian package; it also carries the smoke app.
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 
@@ -208,13 +208,91 @@ with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
     z.writestr(zipfile.ZipInfo(info_dir + "/RECORD", (1980, 1, 1, 0, 0, 0)), "\\n".join(record) + "\\n")
 `;
 
+interface PureWheel { name: string; version: string; requires: string[]; files: Record<string, string> }
+
+async function writePureWheel(dir: string, spec: PureWheel): Promise<void> {
+  await execa(BASE_PYTHON, ['-I', '-c', BUILD_PURE_WHEEL, join(dir, `${spec.name}-${spec.version}-py3-none-any.whl`), JSON.stringify(spec)]);
+}
+
 async function buildScismokeWheel(dir: string): Promise<void> {
-  const spec = { name: 'scismoke', version: '1.0', requires: ['numpy', 'lxml'], files: { 'scismoke/__init__.py': SCISMOKE_MODULE } };
-  await execa(BASE_PYTHON, ['-I', '-c', BUILD_PURE_WHEEL, join(dir, 'scismoke-1.0-py3-none-any.whl'), JSON.stringify(spec)]);
+  await writePureWheel(dir, { name: 'scismoke', version: '1.0', requires: ['numpy', 'lxml'], files: { 'scismoke/__init__.py': SCISMOKE_MODULE } });
 }
 
 /** numpy, lxml and scismoke: cached like ensureWheelhouse, under its own key. */
 export async function ensureScientificWheelhouse(): Promise<string> {
   const key = createHash('sha256').update(JSON.stringify(['scientific', SCIENTIFIC_REQUIREMENTS, PLATFORMS, SCISMOKE_MODULE, BUILD_PURE_WHEEL])).digest('hex').slice(0, 16);
   return ensureCachedWheelhouse(key, SCIENTIFIC_REQUIREMENTS, buildScismokeWheel);
+}
+
+// The combined app: yamlsmoke (cryptography, cffi, the libyaml extension) and scismoke (numpy,
+// lxml) in one bundle, driven by allsmoke, a pure wheel whose main() runs both smoke apps in its
+// own process and a multiprocessing pool with the spawn start method (each worker a new bundled
+// interpreter that imports numpy and reports what it runs as), printed as one JSON object.
+export const ALLSMOKE_MODULE = `import contextlib, io, json, multiprocessing, os, sys
+
+
+def _work(n):
+    import numpy as np
+    v = np.arange(n + 1)
+    return {
+        "n": n,
+        "sum_of_squares": int(v @ v),
+        "pid": os.getpid(),
+        "executable": sys.executable,
+        "prefix": sys.prefix,
+        "ld_vars": sorted(k for k in os.environ if k.startswith("LD_")),
+    }
+
+
+def _run(main):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main()
+    if code != 0:
+        raise SystemExit("%s.main() returned %r" % (main.__module__, code))
+    return json.loads(out.getvalue())
+
+
+def main():
+    import scismoke
+    from yamlsmoke import smoke
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(2) as pool:
+        work = pool.map(_work, range(8))
+    print(json.dumps({
+        "prefix": sys.prefix,
+        "executable": sys.executable,
+        "cwd": os.getcwd(),
+        "pid": os.getpid(),
+        "start_method": context.get_start_method(),
+        "yamlsmoke": _run(smoke.main),
+        "scismoke": _run(scismoke.main),
+        "pool": work,
+    }))
+    return 0
+`;
+
+/** What the combined app installs: -r requirements (with project yamlsmoke) and its commands. */
+export const COMBINED_REQUIREMENTS = ['allsmoke', 'scismoke', ...SCIENTIFIC_REQUIREMENTS];
+export const COMBINED_ENTRIES = ['allsmoke=allsmoke:main', 'smoke=yamlsmoke.smoke:main', 'scismoke=scismoke:main'];
+
+/**
+ * The combined wheelhouse in `dir` (a test's temporary folder): symbolic links to every wheel of the
+ * two cached wheelhouses, the allsmoke wheel written beside them, and requirements.txt. Returns
+ * the wheelhouse folder and the requirements file.
+ */
+export interface CombinedWheelhouse { wheelhouse: string; requirements: string }
+
+export async function makeCombinedWheelhouse(dir: string): Promise<CombinedWheelhouse> {
+  const wheelhouse = join(dir, 'wheelhouse');
+  mkdirSync(wheelhouse, { recursive: true });
+  for (const cached of [await ensureWheelhouse(), await ensureScientificWheelhouse()]) {
+    for (const name of readdirSync(cached).filter((n) => n.endsWith('.whl'))) symlinkSync(join(cached, name), join(wheelhouse, name));
+  }
+  await writePureWheel(wheelhouse, {
+    name: 'allsmoke', version: '1.0', requires: ['yamlsmoke', 'scismoke'], files: { 'allsmoke/__init__.py': ALLSMOKE_MODULE },
+  });
+  const requirements = join(dir, 'requirements.txt');
+  writeFileSync(requirements, `${COMBINED_REQUIREMENTS.join('\n')}\n`);
+  return { wheelhouse, requirements };
 }
