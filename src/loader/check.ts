@@ -10,6 +10,7 @@ import type { HostView, LoaderConfig } from './host-view.js';
 import type { LoadableObject } from './loadable.js';
 import type { FileKind, LoadReport, LoadedObject, Problem } from './types.js';
 import { compareVersionParts, glibcFloorOf, maxVersion } from './floors.js';
+import { kernelUnmappableSegment, loadCommandError, loadCommandRulesFor } from './load-commands.js';
 
 export interface CheckOptions {
   /** LD_LIBRARY_PATH of the emulated process. */
@@ -100,6 +101,28 @@ function findInterpreter(host: HostView, object: LoadableObject, loader?: string
   return { interpreter: fallback, problem };
 }
 
+/**
+ * Whether the checked file itself can be mapped (load-commands.ts). ld.so maps it when it is run
+ * as `ld.so FILE` (a library is only ever run that way, as ldd does); the kernel maps a program
+ * started normally, and kills it with SIGSEGV when it cannot.
+ */
+function mainObjectMapping(path: string, object: LoadableObject, config: LoaderConfig, throughLoader: boolean): Problem | null {
+  const segments = object.loadSegments;
+  if (segments === undefined) return null;
+  if (throughLoader || object.interpreter === null) {
+    const error = loadCommandError(segments, loadCommandRulesFor(config.glibcVersion), config.elfClass);
+    return error === null ? null : { kind: 'unloadable-object', severity: 'error', object: path, message: `${path}: ${error}` };
+  }
+  const bad = kernelUnmappableSegment(segments, config.elfClass);
+  return bad === null ? null : {
+    kind: 'unloadable-object',
+    severity: 'error',
+    object: path,
+    message: `${path}: the kernel cannot map the LOAD segment at offset 0x${bad.offset.toString(16)}, address `
+      + `0x${bad.vaddr.toString(16)} (offset and address differ modulo the page size): execve kills it with SIGSEGV`,
+  };
+}
+
 const satisfierMemos = new WeakMap<HostView, SatisfierMemo>();
 
 function satisfierMemoFor(host: HostView): SatisfierMemo {
@@ -145,6 +168,8 @@ export function checkFile(host: HostView, path: string, options: CheckOptions = 
   }
 
   const kind: FileKind = object.interpreter === null ? 'library' : 'program';
+  const unmappable = mainObjectMapping(path, object, host.config, options.loader !== undefined);
+  if (unmappable !== null) return lone(path, kind, unmappable);
   const { interpreter, problem: interpreterProblem } = findInterpreter(host, object, options.loader);
   const namespace = buildNamespace(host, { path, identity: opened.identity, object }, interpreter, {
     ...(options.libraryPath === undefined ? {} : { libraryPath: options.libraryPath }),

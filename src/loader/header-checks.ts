@@ -3,7 +3,8 @@
 
 import { DF_1_PIE, ET_DYN, ET_EXEC, EV_CURRENT, ELFOSABI_SYSV, ELFOSABI_GNU, EM_X86_64, EM_AARCH64 } from '../elf/constants.js';
 import type { LoaderConfig } from './host-view.js';
-import type { LoadableHeader } from './loadable.js';
+import type { LoadableHeader, LoadableObject } from './loadable.js';
+import { loadCommandError, loadCommandRulesFor } from './load-commands.js';
 
 export type HeaderVerdict =
   | { readonly kind: 'usable' }
@@ -48,10 +49,20 @@ export function verifyHeader(header: LoadableHeader, config: LoaderConfig): Head
   return { kind: 'usable' };
 }
 
-/** The checks _dl_map_object_from_fd() adds for a dependency (not the main program). */
-export function verifyDependency(header: LoadableHeader, flags1: number): string | null {
-  if (!header.hasDynamic) return 'object file has no dynamic section';
+/**
+ * The checks _dl_map_object_from_fd() makes on a dependency after open_verify() accepted it, in
+ * its order: the PT_LOAD headers (version-dependent, load-commands.ts; skipped for objects whose
+ * segments are not known, i.e. read from an inventory), an executable, no dynamic section, a PIE.
+ * ld.so names the object in the error by the name it was asked for, not by its path.
+ */
+export function verifyDependency(header: LoadableHeader, object: Pick<LoadableObject, 'flags1' | 'loadSegments'>,
+  config: Pick<LoaderConfig, 'glibcVersion' | 'elfClass'>): string | null {
+  if (object.loadSegments !== undefined) {
+    const error = loadCommandError(object.loadSegments, loadCommandRulesFor(config.glibcVersion), config.elfClass);
+    if (error !== null) return error;
+  }
   if (header.e_type === ET_EXEC) return 'cannot dynamically load executable';
-  if ((flags1 & DF_1_PIE) !== 0) return 'cannot dynamically load position-independent executable';
+  if (!header.hasDynamic) return 'object file has no dynamic section';
+  if ((object.flags1 & DF_1_PIE) !== 0) return 'cannot dynamically load position-independent executable';
   return null;
 }

@@ -4,6 +4,7 @@
 
 import type { AbiTag, DynamicInfo, ElfClass, ElfData, ElfSymbol } from '../elf/types.js';
 import type { ElfFile } from '../elf/elf-file.js';
+import { loadSegmentsOf, type LoadSegment } from './load-commands.js';
 import {
   SHN_ABS, SHN_UNDEF, STB_GLOBAL, STB_GNU_UNIQUE, STB_LOCAL, STB_WEAK, STT_COMMON, STT_FUNC,
   STT_GNU_IFUNC, STT_NOTYPE, STT_OBJECT, STT_TLS, STV_HIDDEN, STV_INTERNAL, VER_FLG_BASE, VER_FLG_WEAK,
@@ -87,6 +88,12 @@ export interface LoadableObject extends Pick<DynamicInfo, 'needed' | 'soname' | 
   readonly header: LoadableHeader;
   readonly interpreter: string | null;
   readonly abiTag: AbiTag | null;
+  /**
+   * The PT_LOAD headers, for the checks _dl_map_object_from_fd makes before mapping
+   * (load-commands.ts). Absent for objects read from an inventory, which does not store them:
+   * a host's own libraries were mapped on that host; the files being checked are read whole.
+   */
+  readonly loadSegments?: readonly LoadSegment[];
   /** Verdef records in file order (BASE included): what match_symbol() compares against. */
   readonly versionDefinitions: readonly VersionDefinitionEntry[];
   readonly versionNeeds: readonly VersionNeedEntry[];
@@ -151,8 +158,9 @@ export function describeElf(elf: ElfFile): LoadableObject {
   if (dynamic === null) {
     return {
       header: loadableHeader, interpreter: elf.interpreter(), needed: [], soname: null, rpath: null,
-      runpath: null, flags: 0, flags1: 0, abiTag: elf.abiTag(), versionDefinitions: [], versionNeeds: [],
-      versions: [], hasVersym: false, hasSymbolHash: false, definitions: [], requirements: [],
+      runpath: null, flags: 0, flags1: 0, abiTag: elf.abiTag(), loadSegments: loadSegmentsOf(elf),
+      versionDefinitions: [], versionNeeds: [], versions: [], hasVersym: false, hasSymbolHash: false,
+      definitions: [], requirements: [],
     };
   }
 
@@ -219,6 +227,7 @@ export function describeElf(elf: ElfFile): LoadableObject {
     flags: dynamic.flags,
     flags1: dynamic.flags1,
     abiTag: elf.abiTag(),
+    loadSegments: loadSegmentsOf(elf),
     versionDefinitions,
     versionNeeds,
     versions: [...versionsByIndex.values()].sort((a, b) => a.index - b.index),

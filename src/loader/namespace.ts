@@ -142,8 +142,9 @@ class NamespaceBuilder {
     return lists;
   }
 
-  private fail(path: string, message: string): void {
-    this.problems.push({ kind: 'unloadable-object', severity: 'error', message: `${path}: ${message}`, object: path });
+  /** A fatal error about the object at `path`, which ld.so's message names `shownAs`. */
+  private fail(path: string, message: string, shownAs = path): void {
+    this.problems.push({ kind: 'unloadable-object', severity: 'error', message: `${shownAs}: ${message}`, object: path });
     this.aborted = true;
   }
 
@@ -179,9 +180,10 @@ class NamespaceBuilder {
       }
       throw error;
     }
-    const refusal = verifyDependency(candidate.header, object.flags1);
+    const refusal = verifyDependency(candidate.header, object, this.host.config);
     if (refusal !== null) {
-      this.fail(candidate.path, refusal);
+      // _dl_map_object_from_fd reports these under the name asked for (the expanded DT_NEEDED).
+      this.fail(candidate.path, refusal, name);
       return null;
     }
     return this.makeMap({ name, path: candidate.path, foundBy, loader, object, identity: candidate.identity, searched: steps });

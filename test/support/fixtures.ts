@@ -283,3 +283,61 @@ export async function retagDynamicEntry(path: string, fromTag: number, toTag: nu
   if (patched > 0) await writeFile(path, buf);
   return patched;
 }
+
+const PT_LOAD = 1;
+
+/** One PT_LOAD header of a file, as patchLoadSegment sees it. */
+export interface LoadHeaderFields {
+  offset: number;
+  vaddr: number;
+  filesz: number;
+  align: number;
+  flags: number;
+}
+
+/** Where each PT_LOAD header of an ELF64 little-endian file lies, with its fields. */
+function loadHeaders(buf: Buffer): { at: number; fields: LoadHeaderFields }[] {
+  if (buf.toString('latin1', 0, 4) !== '\x7fELF' || buf[4] !== 2 || buf[5] !== 1) throw new Error('patchLoadSegment: ELF64 LSB only');
+  const phoff = Number(buf.readBigUInt64LE(0x20));
+  const phentsize = buf.readUInt16LE(0x36);
+  const phnum = buf.readUInt16LE(0x38);
+  const out: { at: number; fields: LoadHeaderFields }[] = [];
+  for (let i = 0; i < phnum; i++) {
+    const at = phoff + i * phentsize;
+    if (buf.readUInt32LE(at) !== PT_LOAD) continue;
+    out.push({
+      at,
+      fields: {
+        flags: buf.readUInt32LE(at + 4),
+        offset: Number(buf.readBigUInt64LE(at + 8)),
+        vaddr: Number(buf.readBigUInt64LE(at + 16)),
+        filesz: Number(buf.readBigUInt64LE(at + 32)),
+        align: Number(buf.readBigUInt64LE(at + 48)),
+      },
+    });
+  }
+  return out;
+}
+
+/** The PT_LOAD headers of an ELF64 little-endian file, in program header order. */
+export async function readLoadSegments(path: string): Promise<LoadHeaderFields[]> {
+  return loadHeaders(await readFile(path)).map((h) => h.fields);
+}
+
+/**
+ * Rewrite p_offset, p_vaddr and/or p_align of the `index`-th PT_LOAD (counting PT_LOADs only) of an
+ * ELF64 little-endian file: a library no linker would lay out, for ld.so's load command checks.
+ */
+export async function patchLoadSegment(path: string, index: number,
+  fields: Partial<Pick<LoadHeaderFields, 'offset' | 'vaddr' | 'align'>>): Promise<void> {
+  const buf = await readFile(path);
+  const header = loadHeaders(buf)[index];
+  if (header === undefined) throw new Error(`${path}: no PT_LOAD number ${index}`);
+  if (fields.offset !== undefined) buf.writeBigUInt64LE(BigInt(fields.offset), header.at + 8);
+  if (fields.vaddr !== undefined) {
+    buf.writeBigUInt64LE(BigInt(fields.vaddr), header.at + 16);
+    buf.writeBigUInt64LE(BigInt(fields.vaddr), header.at + 24); // p_paddr follows p_vaddr
+  }
+  if (fields.align !== undefined) buf.writeBigUInt64LE(BigInt(fields.align), header.at + 48);
+  await writeFile(path, buf);
+}
