@@ -31,7 +31,8 @@ export function verifyBundle(bundle: string, elves: readonly BundleElf[], policy
   const kernel: Array<string | null> = [];
   for (const elf of elves) {
     for (const element of absoluteRunpathElements(elf)) problems.push(`${elf.rel}: RUNPATH element ${element} is not $ORIGIN-relative`);
-    // ld.so refuses such a file before anything else (pyrelo's loader check does not look at segments).
+    // ld.so refuses such a file before anything else. The loader check below applies the rules of
+    // the build host's glibc only; a bundle must map under every glibc's rules.
     for (const problem of loadSegmentProblems(elf.path)) problems.push(`${elf.rel}: ${problem}`);
     if (!elf.dynamic) continue;
     const report = checkFile(view, elf.path, {});
