@@ -10,8 +10,7 @@
 //
 //   npm run bench:deploy [-- RUNS]
 
-import { createHash } from 'node:crypto';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -20,11 +19,11 @@ import { Progress } from '../src/builder/progress.js';
 import { listBundleFiles } from '../src/bundle/file-list.js';
 import { readManifest, writeManifest } from '../src/bundle/manifest.js';
 import { packBundle } from '../src/bundle/pack.js';
-import { readManifestFromArchive } from '../src/release/archive-manifest.js';
 import { ControlClient } from '../src/client/control-client.js';
 import { uploadBundle } from '../src/client/commands/bundles.js';
 import { agentArchive } from '../src/client/deploy/agent-archive.js';
-import { deployToHost, type LocalBundle } from '../src/client/deploy/deploy-host.js';
+import { deployToHost } from '../src/client/deploy/deploy-host.js';
+import { localBundle, type LocalBundle } from '../src/client/deploy/local-bundle.js';
 import { HostProgress } from '../src/client/deploy/progress.js';
 import { connectHost } from '../src/client/deploy/reach.js';
 import type { HostInfo } from '../src/proto/types.js';
@@ -41,16 +40,6 @@ async function seconds(run: () => Promise<unknown>): Promise<number> {
   const start = process.hrtime.bigint();
   await run();
   return Number(process.hrtime.bigint() - start) / 1e9;
-}
-
-async function local(archive: string): Promise<LocalBundle> {
-  const { manifest, manifestBytes } = await readManifestFromArchive(archive);
-  const bytes = readFileSync(archive);
-  return {
-    archive, size: bytes.length, manifest,
-    digest: createHash('sha256').update(bytes).digest('hex'),
-    manifestSha256: createHash('sha256').update(manifestBytes).digest('hex'),
-  };
 }
 
 const skip = labSkipReason(['debootstrap']);
@@ -74,7 +63,7 @@ try {
   }, new Progress(() => {}));
   const v1Archive = join(work, 'benchapp-v1.tar.gz');
   await packBundle(tree, v1Archive);
-  const v1 = await local(v1Archive);
+  const v1 = await localBundle(v1Archive);
 
   await control.call('AddHost', { name: 'bench', access: { ssh: `root@127.0.0.1:${ssh.port}`, key: ssh.privateKeyPath, jump: '', chroot: '', groups: [], prefix: '' } });
   const host = () => control.call<HostInfo>('ShowHost', { name: 'bench' });
@@ -124,7 +113,7 @@ try {
   writeManifest(tree, { ...readManifest(tree), files: listBundleFiles(tree) });
   const v2Archive = join(work, 'benchapp-v2.tar.gz');
   await packBundle(tree, v2Archive);
-  const v2 = await local(v2Archive);
+  const v2 = await localBundle(v2Archive);
   await uploadBundle(control, v2.archive);
   const redeploy = await deploy(v2, '/opt/bench-first');
   if (redeploy.status !== 'verified') throw new Error(`redeploy: ${redeploy.status}: ${redeploy.reason}`);

@@ -3,7 +3,7 @@
 
 import type { VerifyProblem } from '../bundle/file-list.js';
 import type { CheckResult } from '../proto/types.js';
-import type { ReleaseStatus } from './state.js';
+import type { ReleaseRecord } from './state.js';
 
 export type { ReleaseStatus } from './state.js';
 
@@ -24,16 +24,8 @@ export interface ReleaseInstallResult {
   readonly check: CheckResult;
 }
 
-export interface ReleaseListEntry {
-  readonly id: string;
-  readonly name: string;
-  /** '' for a folder the state does not know (an install killed before it recorded it). */
-  readonly bundleDigest: string;
-  readonly manifestSha256: string;
-  readonly installedAt: string;
-  readonly status: ReleaseStatus;
-  readonly isCurrent: boolean;
-}
+/** A release as `release list` shows it: its record without the check summary ('' digest for a folder the state does not know: an install killed before it recorded it). */
+export type ReleaseListEntry = Omit<ReleaseRecord, 'check'> & { readonly isCurrent: boolean };
 
 /** `release list`. Releases oldest first. */
 export interface ReleaseListing {

@@ -9,7 +9,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,11 +21,10 @@ import { packBundle } from '../../src/bundle/pack.js';
 import { ControlClient } from '../../src/client/control-client.js';
 import { uploadBundle } from '../../src/client/commands/bundles.js';
 import { agentArchive, type AgentArchive } from '../../src/client/deploy/agent-archive.js';
-import { deployToHost, type HostDeployResult, type LocalBundle } from '../../src/client/deploy/deploy-host.js';
+import { deployToHost, type HostDeployResult } from '../../src/client/deploy/deploy-host.js';
+import { localBundle, type LocalBundle } from '../../src/client/deploy/local-bundle.js';
 import { HostProgress } from '../../src/client/deploy/progress.js';
 import { connectHost } from '../../src/client/deploy/reach.js';
-import { readManifestFromArchive } from '../../src/release/archive-manifest.js';
-import { sha256File } from '../../src/bundle/file-list.js';
 import { createHash } from 'node:crypto';
 import type { HostInfo } from '../../src/proto/types.js';
 import { startCuttingProxy, type CuttingProxy } from '../support/cutting-proxy.js';
@@ -68,9 +67,7 @@ async function version(n: number): Promise<LocalBundle> {
   });
   const archive = join(work, `faultapp-v${n}.tar.gz`);
   await packBundle(root, archive);
-  const { manifest, manifestBytes } = await readManifestFromArchive(archive);
-  const digest = sha256File(archive);
-  return { archive, digest, size: statSync(archive).size, manifest, manifestSha256: createHash('sha256').update(manifestBytes).digest('hex') };
+  return localBundle(archive);
 }
 
 /** current's target and whether that release verifies, over an uncut connection. */

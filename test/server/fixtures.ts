@@ -60,3 +60,17 @@ export async function startTestServer(dir = mkdtempSync(join(tmpdir(), 'pyrelo-s
   const server = await startServer(settings, log);
   return { dir, server, logs, log };
 }
+
+/** Polls `check` every 20 ms until it returns something truthy, which it resolves with. */
+export function waitFor<T>(check: () => T | undefined | null | false, timeoutMs = 30_000): Promise<T> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const tick = (): void => {
+      const value = check();
+      if (value) resolve(value);
+      else if (Date.now() - started > timeoutMs) reject(new Error('timed out waiting'));
+      else setTimeout(tick, 20);
+    };
+    tick();
+  });
+}

@@ -13,17 +13,18 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import { ControlClient } from '../../src/client/control-client.js';
+import { uploadBundle } from '../../src/client/commands/bundles.js';
 import { collectInventory } from '../../src/inventory/collect.js';
 import type { Inventory } from '../../src/inventory/format.js';
 import { pyreloV1 } from '../../src/proto/load.js';
-import type { AgentMessage, BundleChunk, BundleInfo, CheckResult, EnrollToken, HostInfo, ServerMessage } from '../../src/proto/types.js';
+import type { AgentMessage, BundleChunk, CheckResult, EnrollToken, HostInfo, ServerMessage } from '../../src/proto/types.js';
 import { AgentState } from '../../src/agent/state.js';
 import { enroll } from '../../src/agent/enroll.js';
 import { predictBundle } from '../../src/compat/check-bundle.js';
@@ -116,15 +117,7 @@ test('over gRPC: heartbeats and reports are acknowledged while a prediction runs
     });
     stream.on('error', () => {});
 
-    const upload = new Promise<BundleInfo>((resolve, reject) => {
-      const call = (control.client as unknown as { AddBundle(cb: (e: grpc.ServiceError | null, v: BundleInfo) => void): grpc.ClientWritableStream<BundleChunk> })
-        .AddBundle((error, value) => (error === null ? resolve(value) : reject(error)));
-      let offset = 0;
-      createReadStream(hostLibc).on('data', (data) => {
-        call.write({ digest: '', offset, totalSize: 0, data: data as Buffer, name: 'x.tar.gz' });
-        offset += (data as Buffer).length;
-      }).on('end', () => call.end());
-    });
+    const upload = uploadBundle(control, hostLibc);
     const acksBefore = acks;
     const bundleInfo = await upload; // answered once every host's prediction is stored
     stopped = true;

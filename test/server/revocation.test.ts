@@ -6,19 +6,20 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { generateKeyPairSync } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { ControlClient } from '../../src/client/control-client.js';
+import { uploadBundle } from '../../src/client/commands/bundles.js';
 import { pyreloV1 } from '../../src/proto/load.js';
 import type { AgentMessage, BundleChunk, BundleInfo, EnrollToken, FetchRequest, ServerMessage } from '../../src/proto/types.js';
 import { AgentState } from '../../src/agent/state.js';
 import { enroll } from '../../src/agent/enroll.js';
 import { hostsRemove } from '../../src/client/commands/hosts.js';
 import { certificateIdentity, loadPki, signAgentKey } from '../../src/server/pki.js';
-import { makeBundle, startTestServer, type TestServer } from './fixtures.js';
+import { makeBundle, startTestServer, type TestServer, waitFor } from './fixtures.js';
 
 let ts: TestServer;
 let control: ControlClient;
@@ -26,17 +27,8 @@ let work: string;
 let bundle: BundleInfo;
 const secrets: string[] = [];
 
-async function upload(archive: string): Promise<BundleInfo> {
-  return new Promise<BundleInfo>((resolve, reject) => {
-    const call = (control.client as unknown as { AddBundle(cb: (e: grpc.ServiceError | null, v: BundleInfo) => void): grpc.ClientWritableStream<BundleChunk> })
-      .AddBundle((error, value) => (error === null ? resolve(value) : reject(error)));
-    let offset = 0;
-    createReadStream(archive).on('data', (data) => {
-      call.write({ digest: '', offset, totalSize: 0, data: data as Buffer, name: 'x.tar.gz' });
-      offset += (data as Buffer).length;
-    }).on('end', () => call.end());
-  });
-}
+/** Through the CLI's own uploader (chunks over the control socket). */
+const upload = (archive: string): Promise<BundleInfo> => uploadBundle(control, archive);
 
 async function enrolled(name: string, dir: string): Promise<AgentState> {
   const token = await control.call<EnrollToken>('CreateEnrollToken', { name });
@@ -83,19 +75,6 @@ function fetchAll(c: grpc.Client, digest: string): Promise<{ code: number; detai
     call.on('data', (chunk: BundleChunk) => { bytes += chunk.data.length; });
     call.on('error', (e: grpc.ServiceError) => resolve({ code: e.code, details: e.details, bytes }));
     call.on('end', () => resolve({ code: 0, details: '', bytes }));
-  });
-}
-
-function waitFor<T>(check: () => T | undefined | null | false, timeoutMs = 30_000): Promise<T> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = (): void => {
-      const value = check();
-      if (value) resolve(value);
-      else if (Date.now() - started > timeoutMs) reject(new Error('timed out waiting'));
-      else setTimeout(tick, 20);
-    };
-    tick();
   });
 }
 

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { createReadStream, existsSync, readdirSync, readlinkSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ import { execa } from 'execa';
 import { gzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import { ControlClient } from '../../src/client/control-client.js';
+import { uploadBundle } from '../../src/client/commands/bundles.js';
 import { collectInventory } from '../../src/inventory/collect.js';
 import { pyreloV1 } from '../../src/proto/load.js';
 import type { AgentMessage, BundleInfo, CheckResponse, CompatResponse, DeploymentList, EnrollToken, HostInfo, HostList, ServerMessage } from '../../src/proto/types.js';
@@ -22,8 +23,7 @@ import { AgentDaemon } from '../../src/agent/daemon.js';
 import { fetchBundle } from '../../src/agent/transfer.js';
 import { createLogger } from '../../src/server/log.js';
 import { initPki, loadPki, signAgentKey } from '../../src/server/pki.js';
-import { LogCapture, makeBundle, startTestServer, type TestServer } from './fixtures.js';
-import type { BundleChunk } from '../../src/proto/types.js';
+import { LogCapture, makeBundle, startTestServer, type TestServer, waitFor } from './fixtures.js';
 
 let ts: TestServer;
 let control: ControlClient;
@@ -34,17 +34,8 @@ let inventoryJson: Buffer;
 const agentLogs = new LogCapture();
 const secrets: string[] = [];
 
-async function upload(archive: string): Promise<BundleInfo> {
-  return new Promise<BundleInfo>((resolve, reject) => {
-    const call = (control.client as unknown as { AddBundle(cb: (e: grpc.ServiceError | null, v: BundleInfo) => void): grpc.ClientWritableStream<BundleChunk> })
-      .AddBundle((error, value) => (error === null ? resolve(value) : reject(error)));
-    let offset = 0;
-    createReadStream(archive).on('data', (data) => {
-      call.write({ digest: '', offset, totalSize: 0, data: data as Buffer, name: 'x.tar.gz' });
-      offset += (data as Buffer).length;
-    }).on('end', () => call.end());
-  });
-}
+/** Through the CLI's own uploader (chunks over the control socket). */
+const upload = (archive: string): Promise<BundleInfo> => uploadBundle(control, archive);
 
 async function enrolledAgent(name: string): Promise<AgentState> {
   const token = await control.call<EnrollToken>('CreateEnrollToken', { name });
@@ -69,19 +60,6 @@ function converse(client: grpc.Client, messages: AgentMessage[]): Promise<{ code
     stream.on('end', () => resolve({ code: 0, details: '', received }));
     for (const m of messages) stream.write(m);
     setTimeout(() => stream.end(), 1500);
-  });
-}
-
-function waitFor<T>(check: () => T | undefined | null | false, timeoutMs = 30_000): Promise<T> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = (): void => {
-      const value = check();
-      if (value) resolve(value);
-      else if (Date.now() - started > timeoutMs) reject(new Error('timed out waiting'));
-      else setTimeout(tick, 50);
-    };
-    tick();
   });
 }
 

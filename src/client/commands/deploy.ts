@@ -4,16 +4,13 @@
 // connections at once, and a summary table closes the run. Exit 0 when every host ended verified,
 // 1 when any was refused, failed or interrupted.
 
-import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { readManifestFromArchive } from '../../release/archive-manifest.js';
 import type { ReleaseListing } from '../../release/types.js';
 import { InputError } from '../../elf/find-elf-files.js';
 import type { BundleList, HostInfo, HostList } from '../../proto/types.js';
 import { withControl, type ControlClient } from '../control-client.js';
 import { agentArchive } from '../deploy/agent-archive.js';
-import { deployToHost, type HostDeployResult, type LocalBundle } from '../deploy/deploy-host.js';
+import { deployToHost, type HostDeployResult } from '../deploy/deploy-host.js';
+import { localBundle } from '../deploy/local-bundle.js';
 import { deployThroughAgent } from '../deploy/through-agent.js';
 import { HostProgress, stderrSink } from '../deploy/progress.js';
 import { connectHost } from '../deploy/reach.js';
@@ -47,18 +44,6 @@ export async function selectHosts(c: ControlClient, spec: string): Promise<HostI
     }
   }
   return [...chosen.values()];
-}
-
-async function localBundle(path: string): Promise<LocalBundle> {
-  const archive = resolve(path);
-  if (!statSync(archive, { throwIfNoEntry: false })?.isFile()) throw new InputError(path, 'not a packed bundle (pyrelo build -o NAME.tar.gz)');
-  const { manifest, manifestBytes } = await readManifestFromArchive(archive);
-  const bytes = readFileSync(archive);
-  return {
-    archive, size: bytes.length, manifest,
-    digest: createHash('sha256').update(bytes).digest('hex'),
-    manifestSha256: createHash('sha256').update(manifestBytes).digest('hex'),
-  };
 }
 
 /** Runs `work` over `items` with at most `limit` running at once, keeping the order of results. */

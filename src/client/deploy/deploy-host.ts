@@ -16,7 +16,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Manifest, BundleFile } from '../../bundle/manifest.js';
+import type { BundleFile } from '../../bundle/manifest.js';
+import type { LocalBundle } from './local-bundle.js';
 import { sha256File } from '../../bundle/file-list.js';
 import { ARCHIVE_SUFFIXES } from '../../bundle/compression.js';
 import { changedPaths, makeDeltaArchive } from '../../release/delta.js';
@@ -29,15 +30,6 @@ import { cacheDir, type AgentArchive } from './agent-archive.js';
 import type { HostProgress } from './progress.js';
 import { ensureAgent, RemoteAgentError, type RemoteAgent } from './remote-agent.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-
-export interface LocalBundle {
-  readonly archive: string;
-  /** sha256 of the archive: the bundle's identity everywhere. */
-  readonly digest: string;
-  readonly size: number;
-  readonly manifest: Manifest;
-  readonly manifestSha256: string;
-}
 
 export interface DeployHostOptions {
   readonly prefix?: string;

@@ -6,7 +6,8 @@
 
 import type { CheckResult, HostInfo, InstallResponse } from '../../proto/types.js';
 import type { ControlClient } from '../control-client.js';
-import type { HostDeployResult, LocalBundle } from './deploy-host.js';
+import type { HostDeployResult } from './deploy-host.js';
+import type { LocalBundle } from './local-bundle.js';
 import type { HostProgress } from './progress.js';
 
 export interface ThroughAgentOptions {
