@@ -17,8 +17,13 @@ export interface BasePython {
   readonly executable: string;
   /** The stdlib relative to the prefix, e.g. lib/python3.11. */
   readonly stdlib: string;
-  /** site-packages relative to the prefix. */
+  /**
+   * site-packages relative to the prefix, in the install scheme the bundle uses (`scheme`): the
+   * base's own, except Debian's posix_local, which becomes deb_system (see site-layout.ts).
+   */
   readonly purelib: string;
+  /** That scheme's name (sysconfig); undefined means the interpreter's preferred 'prefix' scheme. */
+  readonly scheme?: string;
   /** LDLIBRARY (libpython3.11.so) when the build is shared, else null. */
   readonly sharedLibrary: string | null;
   /** Where that library lies, relative to the prefix, when the interpreter really loads it. */
@@ -28,11 +33,15 @@ export interface BasePython {
 
 const PROBE = `
 import json, sys, sysconfig, os
+scheme = sysconfig.get_preferred_scheme("prefix")
+# Debian's: PREFIX/local, which its site adds but a bundle should not use (see site-layout.ts).
+if scheme == "posix_local" and "deb_system" in sysconfig.get_scheme_names():
+    scheme = "deb_system"
 print(json.dumps({
   "base_prefix": sys.base_prefix, "prefix": sys.prefix, "version": "%d.%d.%d" % sys.version_info[:3],
   "short": "%d.%d" % sys.version_info[:2], "executable": os.path.realpath(sys.executable),
   "stdlib": sysconfig.get_path("stdlib", vars={"installed_base": sys.base_prefix, "base": sys.base_prefix}),
-  "purelib": sysconfig.get_path("purelib", vars={"base": sys.base_prefix, "installed_base": sys.base_prefix}),
+  "purelib": sysconfig.get_path("purelib", scheme, vars={"base": sys.base_prefix, "installed_base": sys.base_prefix}), "scheme": scheme,
   "shared": sysconfig.get_config_var("Py_ENABLE_SHARED"), "ldlibrary": sysconfig.get_config_var("LDLIBRARY"),
   "multiarch": sysconfig.get_config_var("MULTIARCH") or "", "implementation": sys.implementation.name,
   "libdir": sysconfig.get_config_var("LIBDIR") or "",
@@ -73,6 +82,7 @@ export async function inspectBasePython(python: string): Promise<BasePython> {
     executable: relative(prefix, executable),
     stdlib: relative(prefix, realpathSync(String(info.stdlib))),
     purelib: relative(prefix, String(info.purelib)),
+    scheme: String(info.scheme),
     sharedLibrary: info.shared === 1 ? String(info.ldlibrary) : null,
     sharedLibraryPath: sharedLibraryPath(prefix, executable, info),
     multiarch: String(info.multiarch),

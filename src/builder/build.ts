@@ -28,6 +28,7 @@ import { Progress } from './progress.js';
 import { applyRunpath, findProviders, plannedRunpath, stripDebug } from './runpath.js';
 import { writeRunInstaller } from './run-installer.js';
 import { verifyBundle } from './verify.js';
+import { adoptBundleScheme } from './site-layout.js';
 import { bundleGlibc, compareVersions } from './libc-bundle.js';
 
 export interface BuildOptions {
@@ -126,7 +127,9 @@ export async function build(options: BuildOptions, progress = new Progress()): P
       const interpreterPath = join(bundle, base.executable);
       await stripDebug([interpreterPath]);
       await execa('patchelf', ['--set-rpath', '$ORIGIN/../lib', interpreterPath]);
-      return copied;
+      // Before pip runs: pip at build time and site at run time must agree on site-packages and bin/.
+      const layout = await adoptBundleScheme(bundle, base, home);
+      return layout.adapted === null ? copied : { ...copied, summary: `${copied.summary}; ${layout.adapted}` };
     });
     const installed = await progress.step('install', () => installApplication(bundle, base, {
       project: options.project, requirements: options.requirements, wheelhouse: options.wheelhouse, withPip: options.withPip,

@@ -3,7 +3,7 @@
 // the application needs), the scripts in bin/ (their shebangs name the build host; pip writes
 // fresh ones), and stale bytecode (recompiled at the end).
 
-import { chmodSync, copyFileSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync } from 'node:fs';
+import { chmodSync, copyFileSync, lstatSync, mkdirSync, readdirSync, readlinkSync, statSync, symlinkSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { BasePython } from './base-python.js';
 
@@ -19,6 +19,17 @@ export interface CopyResult {
  */
 export function isSharedSystemPrefix(prefix: string): boolean {
   return prefix === '/usr' || prefix === '/usr/local' || prefix === '/';
+}
+
+/** An absolute link to a regular file outside the prefix. */
+function isForeignFileLink(prefix: string, path: string): boolean {
+  const target = readlinkSync(path);
+  if (!target.startsWith('/') || resolve(target).startsWith(`${prefix}/`)) return false;
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** `leaveOut`: paths relative to the prefix that are not copied at all (slim's copy-time removals). */
@@ -40,6 +51,13 @@ export function copyPrefix(base: BasePython, bundle: string, leaveOut: readonly 
         if (skip.has(child) || name === '__pycache__') continue;
         copy(child);
       }
+    } else if (stat.isSymbolicLink() && isForeignFileLink(base.prefix, from)) {
+      // Debian's lib/python3.11/sitecustomize.py -> /etc/python3.11/sitecustomize.py: the target
+      // host need not have the file, so the bundle holds its content.
+      copyFileSync(from, to);
+      chmodSync(to, statSync(from).mode & 0o755);
+      files += 1;
+      bytes += statSync(to).size;
     } else if (stat.isSymbolicLink()) {
       let target = readlinkSync(from);
       // An absolute link into the prefix becomes relative, so it survives the move.

@@ -3,9 +3,10 @@
 // - an absolute RUNPATH or RPATH element is a problem: it names a folder of the build host, and on
 //   a target it either finds nothing or, worse, something else;
 // - extension modules are dlopened by the bundle's interpreter, so the Python C API they leave
-//   undefined is defined by the bundle's libpython; only symbols libpython lacks stay problems.
+//   undefined is defined by the bundle's libpython (or the interpreter executable, when it links
+//   libpython statically, as Debian's does); only symbols neither defines stay problems.
 
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ElfFile } from '../elf/elf-file.js';
 import { SHN_UNDEF } from '../elf/constants.js';
@@ -21,12 +22,24 @@ export interface BundleContext {
   readonly pythonApi: ReadonlySet<string>;
 }
 
+/**
+ * The C API the interpreter offers dlopened extensions: libpython's exports, and the interpreter
+ * executable's own, which ld.so searches first (Debian's python3.x links libpython statically and
+ * exports it with --export-dynamic; with --libc bundle the ELF is libexec/python3.x).
+ */
 function libpythonSymbols(root: string): Set<string> {
+  const files: string[] = [];
   const lib = join(root, 'lib');
-  const names = existsSync(lib) ? readdirSync(lib).filter((n) => /^libpython3\.\d+\.so\.1\.0$/.test(n)) : [];
+  if (existsSync(lib)) files.push(...readdirSync(lib).filter((n) => /^libpython3\.\d+\.so\.1\.0$/.test(n)).map((n) => join(lib, n)));
+  for (const dir of ['bin', 'libexec'].map((d) => join(root, d)).filter((d) => existsSync(d))) {
+    for (const name of readdirSync(dir).filter((n) => /^python3\.\d+$/.test(n))) {
+      const path = join(dir, name);
+      if (lstatSync(path).isFile() && readFileSync(path).subarray(0, 4).toString('latin1') === '\x7fELF') files.push(path);
+    }
+  }
   const symbols = new Set<string>();
-  for (const name of names) {
-    const elf = ElfFile.open(join(lib, name));
+  for (const file of files) {
+    const elf = ElfFile.open(file);
     try {
       for (const symbol of elf.dynamicSymbols()) if (symbol.st_shndx !== SHN_UNDEF && symbol.name !== '') symbols.add(symbol.name);
     } finally {

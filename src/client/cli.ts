@@ -56,7 +56,7 @@ export function buildProgram(): Command {
     .command('build')
     .description('build a relocatable bundle of a CPython prefix and an application (offline, from a wheelhouse)')
     .argument('[project]', 'what to install: a project folder, a wheel, or a requirement (resolved in the wheelhouse)')
-    .addOption(new Option('--python <path>', 'the base CPython interpreter whose prefix is bundled (a shared-libpython build)').conflicts('pythonSource'))
+    .addOption(new Option('--python <path>', 'the base CPython interpreter whose prefix is bundled (a shared-libpython build, or Debian\'s /usr/bin/python3.x)').conflicts('pythonSource'))
     .option('--python-source <tarball>', 'compile the base CPython from this source tarball instead (--enable-shared, $ORIGIN RUNPATH; cached by its hash)')
     .option('-r, --requirement <file>', 'install the requirements listed in FILE')
     .option('--wheelhouse <dir>', 'folder of wheels pip may install from (no index is ever used)')
