@@ -33,7 +33,7 @@ const AGENT_VERSION = '0.1.0';
 /** Many agents in one process (the fleet benchmark) share one prepared inventory: gzip it once. */
 const PREPARED = new WeakMap<Buffer, { gz: Buffer; sha256: string }>();
 
-export type DaemonEvent = 'connected' | 'disconnected' | 'ack' | 'order' | 'report';
+export type DaemonEvent = 'connected' | 'disconnected' | 'ack' | 'order' | 'report' | 'revoked';
 
 export class AgentDaemon {
   private client: grpc.Client | null = null;
@@ -107,7 +107,18 @@ export class AgentDaemon {
       this.emit('disconnected', reason);
       this.scheduleReconnect(reason);
     };
-    stream.on('error', (error: grpc.ServiceError) => onClose(error.details || error.message));
+    stream.on('error', (error: grpc.ServiceError) => {
+      // Our certificate was revoked (the host was removed on the server): retrying cannot help.
+      if (error.code === grpc.status.UNAUTHENTICATED && /revoked/.test(error.details)) {
+        closed = true;
+        this.stopHeartbeat();
+        this.log.error({ reason: error.details }, 'certificate revoked: stopping (enroll again with a new token)');
+        this.stop();
+        this.emit('revoked', error.details);
+        return;
+      }
+      onClose(error.details || error.message);
+    });
     stream.on('end', () => onClose('server ended the stream'));
   }
 

@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { ControlClient } from '../../src/client/control-client.js';
+import { AgentDaemon } from '../../src/agent/daemon.js';
+import { createLogger } from '../../src/server/log.js';
 import { uploadBundle } from '../../src/client/commands/bundles.js';
 import { pyreloV1 } from '../../src/proto/load.js';
 import type { AgentMessage, BundleChunk, BundleInfo, EnrollToken, FetchRequest, ServerMessage } from '../../src/proto/types.js';
@@ -19,7 +21,7 @@ import { AgentState } from '../../src/agent/state.js';
 import { enroll } from '../../src/agent/enroll.js';
 import { hostsRemove } from '../../src/client/commands/hosts.js';
 import { certificateIdentity, loadPki, signAgentKey } from '../../src/server/pki.js';
-import { makeBundle, startTestServer, type TestServer, waitFor } from './fixtures.js';
+import { LogCapture, makeBundle, startTestServer, type TestServer, waitFor } from './fixtures.js';
 
 let ts: TestServer;
 let control: ControlClient;
@@ -172,4 +174,24 @@ test('a certificate the server never recorded (issued before certificates were r
   assert.equal(answer.received[0]?.body, 'welcome');
   assert.equal((await fetchAll(c, bundle.digest)).bytes, bundle.size);
   c.close();
+});
+
+test('a real agent daemon whose host is removed stops instead of reconnecting forever', { timeout: 30_000 }, async () => {
+  const state = await enrolled('doomed', 'agent-doomed');
+  const daemon = new AgentDaemon(state, { server: ts.server.agentAddress, heartbeatSeconds: 1, minBackoffMs: 50, maxBackoffMs: 200, inventoryRoot: '/' },
+    createLogger('agent', 'silent', new LogCapture()));
+  const events: string[] = [];
+  daemon.listeners.add((event) => events.push(event));
+  daemon.start();
+  try {
+    await waitFor(() => ts.server.hub.isConnected('doomed'));
+    await control.call('RemoveHost', { name: 'doomed' });
+    await waitFor(() => events.includes('revoked'));
+    await new Promise((resolve) => setTimeout(resolve, 600)); // three backoff periods at most
+    assert.equal(events.at(-1), 'revoked', `no attempt after the revocation: ${events.join(' ')}`);
+    assert.equal(events.filter((e) => e === 'connected').length, 1);
+    assert.equal(ts.server.hub.isConnected('doomed'), false);
+  } finally {
+    daemon.stop();
+  }
 });

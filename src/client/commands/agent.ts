@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { collectInventory } from '../../inventory/collect.js';
-import { AgentState, defaultAgentDir } from '../../agent/state.js';
+import { AgentState, AgentStateError, defaultAgentDir } from '../../agent/state.js';
 import { enroll } from '../../agent/enroll.js';
 import { AgentDaemon } from '../../agent/daemon.js';
 import { unpackBundle, verifyBundle } from '../../agent/run-order.js';
@@ -36,15 +36,17 @@ export async function runAgentDaemon(o: AgentCommandOptions & { server: string; 
   const log = createLogger('pyrelo-agent', o.logLevel);
   const daemon = new AgentDaemon(state(o), { server: o.server, heartbeatSeconds, minBackoffMs: 500, maxBackoffMs: 30_000, inventoryRoot: '/' }, log);
   daemon.start();
-  await new Promise<void>((done) => {
+  const revoked = await new Promise<string | null>((done) => {
     const stop = (signal: string): void => {
       log.info({ signal }, 'stopping');
       daemon.stop();
-      done();
+      done(null);
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
+    daemon.listeners.add((event, detail) => { if (event === 'revoked') done(String(detail)); });
   });
+  if (revoked !== null) throw new AgentStateError(`agent ${o.dir ?? defaultAgentDir()}`, revoked);
   return 0;
 }
 
