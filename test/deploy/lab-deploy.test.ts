@@ -182,9 +182,13 @@ test('a changed bundle travels as a delta; releases lists both; rollback switche
   assert.equal(listed.json[0]!.previous, r.previous);
   assert.ok(listed.json[0]!.releases.length >= 2);
 
-  const back = await cliJson<{ current: string }[]>(['rollback', '--host', 'site-trixie', '--prefix', `/opt/pyrelo/${BUNDLED_LIBC}`]);
+  const back = await cliJson<{ current: string; recorded: string }[]>(['rollback', '--host', 'site-trixie', '--prefix', `/opt/pyrelo/${BUNDLED_LIBC}`]);
   assert.equal(back.status, 0, back.output);
   assert.equal(back.json[0]!.current, r.previous);
+  assert.equal(back.json[0]!.recorded, 'recorded');
+  const shown = await cliJson<{ deployments: { release: string; status: string; reason: string }[] }>(['hosts', 'show', 'site-trixie']);
+  assert.equal(shown.json.deployments[0]?.release, r.previous);
+  assert.match(shown.json.deployments[0]?.reason ?? '', new RegExp(`^rollback from ${r.release}$`));
   const trixie = sshHosts.find((h) => h.name === 'site-trixie')!;
   assert.equal(await onHost(trixie, `readlink /opt/pyrelo/${BUNDLED_LIBC}/current`), `releases/${r.previous}`);
 });

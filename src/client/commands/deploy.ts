@@ -4,7 +4,7 @@
 // connections at once, and a summary table closes the run. Exit 0 when every host ended verified,
 // 1 when any was refused, failed or interrupted.
 
-import type { ReleaseListing } from '../../release/types.js';
+import type { ReleaseListing, ReleaseRollbackResult } from '../../release/types.js';
 import { InputError } from '../../elf/find-elf-files.js';
 import type { BundleList, HostInfo, HostList } from '../../proto/types.js';
 import { withControl, type ControlClient } from '../control-client.js';
@@ -14,7 +14,7 @@ import { localBundle } from '../deploy/local-bundle.js';
 import { deployThroughAgent } from '../deploy/through-agent.js';
 import { HostProgress, stderrSink } from '../deploy/progress.js';
 import { connectHost } from '../deploy/reach.js';
-import { ensureAgent } from '../deploy/remote-agent.js';
+import { ensureAgent, type RemoteAgent } from '../deploy/remote-agent.js';
 import { uploadBundle } from './bundles.js';
 import { table, type ControlOptions } from './hosts.js';
 
@@ -106,19 +106,18 @@ interface HostReleaseOptions extends ControlOptions {
   readonly to?: string;
 }
 
-/** Runs one agent release command on each selected host (agent brought over when needed). */
-async function onHosts<T>(o: HostReleaseOptions, args: (prefix: string) => string[]): Promise<{ host: string; exitCode: number; json: T }[]> {
+/** Runs `work` with the agent on each selected host (brought over when needed), in parallel. */
+async function onHosts<R>(o: HostReleaseOptions, work: (remote: RemoteAgent, prefix: string, host: HostInfo, c: ControlClient) => Promise<R>): Promise<R[]> {
   return withControl(o.control, async (c) => {
     const hosts = await selectHosts(c, o.host);
     const agent = await agentArchive((line) => process.stderr.write(`pyrelo: ${line}\n`));
     return Promise.all(hosts.map(async (host) => {
       const prefix = o.prefix ?? host.access?.prefix;
       if (!prefix) throw new InputError(`host ${host.name}`, 'no install prefix recorded: give --prefix DIR (the folder holding releases/ and current)');
+      if (!host.access?.ssh && !host.access?.chroot) throw new InputError(`host ${host.name}`, 'releases and rollback need --ssh or --chroot access (agent-only hosts: not yet)');
       const transport = await connectHost(host);
       try {
-        const { agent: remote } = await ensureAgent(transport, agent);
-        const result = await remote.require<T>(args(prefix));
-        return { host: host.name, exitCode: result.exitCode, json: result.json };
+        return await work((await ensureAgent(transport, agent)).agent, prefix, host, c);
       } finally {
         await transport.close();
       }
@@ -127,7 +126,7 @@ async function onHosts<T>(o: HostReleaseOptions, args: (prefix: string) => strin
 }
 
 export async function runReleases(o: HostReleaseOptions): Promise<number> {
-  const results = await onHosts<ReleaseListing>(o, (prefix) => ['release', 'list', '--prefix', prefix]);
+  const results = await onHosts(o, async (remote, prefix, host) => ({ host: host.name, ...(await remote.require<ReleaseListing>(['release', 'list', '--prefix', prefix])) }));
   if (o.json) {
     process.stdout.write(`${JSON.stringify(results.map((r) => ({ host: r.host, ...r.json })), null, 2)}\n`);
     return 0;
@@ -142,8 +141,25 @@ export async function runReleases(o: HostReleaseOptions): Promise<number> {
 }
 
 export async function runRollback(o: HostReleaseOptions): Promise<number> {
-  const results = await onHosts<{ prefix: string; current: string | null; previous: string | null }>(o, (prefix) => ['release', 'rollback', '--prefix', prefix, ...(o.to ? ['--to', o.to] : [])]);
-  if (o.json) process.stdout.write(`${JSON.stringify(results.map((r) => ({ host: r.host, ...r.json })), null, 2)}\n`);
-  else for (const r of results) process.stdout.write(`${r.host}: current -> ${r.json.current ?? '(none)'} in ${r.json.prefix} (was ${r.json.previous ?? '-'})\n`);
+  const results = await onHosts(o, async (remote, prefix, host, c) => {
+    const startedAt = new Date().toISOString();
+    const rolled = await remote.require<ReleaseRollbackResult>(['release', 'rollback', '--prefix', prefix, ...(o.to ? ['--to', o.to] : [])]);
+    let recorded = '';
+    if (rolled.exitCode === 0 && rolled.json.current !== null) {
+      // The compatibility database keeps the host's history: a rollback is a deployment of the
+      // release it went back to (files verified against its manifest; its smoke run was at install).
+      const listing = (await remote.require<ReleaseListing>(['release', 'list', '--prefix', prefix])).json;
+      const entry = listing.releases.find((r) => r.id === rolled.json.current);
+      if (entry !== undefined && entry.bundleDigest !== '') {
+        recorded = await c.call('RecordDeployment', {
+          host: host.name, bundleDigest: entry.bundleDigest, release: entry.id, prefix, status: 'verified',
+          reason: `rollback from ${rolled.json.previous ?? '-'}`, bytesSent: 0, startedAt, finishedAt: new Date().toISOString(), bundleName: entry.name,
+        }).then(() => 'recorded', (error: Error) => `not recorded: ${error.message}`);
+      }
+    }
+    return { host: host.name, exitCode: rolled.exitCode, json: rolled.json, recorded };
+  });
+  if (o.json) process.stdout.write(`${JSON.stringify(results.map((r) => ({ host: r.host, ...r.json, recorded: r.recorded })), null, 2)}\n`);
+  else for (const r of results) process.stdout.write(`${r.host}: current -> ${r.json.current ?? '(none)'} in ${r.json.prefix} (was ${r.json.previous ?? '-'})${r.recorded ? `; ${r.recorded}` : ''}\n`);
   return results.every((r) => r.exitCode === 0) ? 0 : 1;
 }
