@@ -6,9 +6,9 @@
 //   undefined is defined by the bundle's libpython (or the interpreter executable, when it links
 //   libpython statically, as Debian's does); only symbols neither defines stay problems.
 
-import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { ElfFile } from '../elf/elf-file.js';
+import { ElfFile, isElf } from '../elf/elf-file.js';
 import { SHN_UNDEF } from '../elf/constants.js';
 import type { LoadReport, Problem } from '../loader/types.js';
 import type { CheckOptions } from '../loader/check.js';
@@ -34,7 +34,7 @@ function libpythonSymbols(root: string): Set<string> {
   for (const dir of ['bin', 'libexec'].map((d) => join(root, d)).filter((d) => existsSync(d))) {
     for (const name of readdirSync(dir).filter((n) => /^python3\.\d+$/.test(n))) {
       const path = join(dir, name);
-      if (lstatSync(path).isFile() && readFileSync(path).subarray(0, 4).toString('latin1') === '\x7fELF') files.push(path);
+      if (lstatSync(path).isFile() && isElf(path)) files.push(path);
     }
   }
   const symbols = new Set<string>();
