@@ -9,6 +9,7 @@ import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleAgentScript, packAgent } from '../../builder/agent-pack.js';
+import { sha256File } from '../../bundle/file-list.js';
 import { packBundle } from '../../bundle/pack.js';
 
 export interface AgentArchive {
@@ -69,6 +70,5 @@ export async function agentArchive(note: (line: string) => void = () => {}): Pro
       rmSync(staging, { recursive: true, force: true });
     }
   }
-  const bytes = readFileSync(archive);
-  return { key, archive, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+  return { key, archive, size: statSync(archive).size, sha256: sha256File(archive) };
 }

@@ -3,8 +3,9 @@
 // unpacked pyrelo.json against), read without unpacking.
 
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { sha256File } from '../../bundle/file-list.js';
 import type { Manifest } from '../../bundle/manifest.js';
 import { InputError } from '../../elf/find-elf-files.js';
 import { readManifestFromArchive } from '../../release/archive-manifest.js';
@@ -20,12 +21,12 @@ export interface LocalBundle {
 
 export async function localBundle(path: string): Promise<LocalBundle> {
   const archive = resolve(path);
-  if (!statSync(archive, { throwIfNoEntry: false })?.isFile()) throw new InputError(path, 'not a packed bundle (pyrelo build -o NAME.tar.gz)');
+  const stat = statSync(archive, { throwIfNoEntry: false });
+  if (!stat?.isFile()) throw new InputError(path, 'not a packed bundle (pyrelo build -o NAME.tar.gz)');
   const { manifest, manifestBytes } = await readManifestFromArchive(archive);
-  const bytes = readFileSync(archive);
   return {
-    archive, size: bytes.length, manifest,
-    digest: createHash('sha256').update(bytes).digest('hex'),
+    archive, size: stat.size, manifest,
+    digest: sha256File(archive),
     manifestSha256: createHash('sha256').update(manifestBytes).digest('hex'),
   };
 }
