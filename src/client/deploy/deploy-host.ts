@@ -201,7 +201,6 @@ export async function deployToHost(host: HostInfo, bundle: LocalBundle, o: Deplo
       // Named by content, so a resumed upload continues the same file; the suffix names the compression.
       remoteArchive = `${incoming}/${archiveSha}${Object.keys(ARCHIVE_SUFFIXES).find((suffix) => archive.endsWith(suffix)) ?? '.tar'}`;
       p.resetBar();
-      const size = statSync(archive).size;
       try {
         const sent = await transport.upload(archive, remoteArchive, ({ acknowledged: a, total }) => {
           resumedFrom ??= a; // the first report is the resume offset
@@ -210,7 +209,7 @@ export async function deployToHost(host: HostInfo, bundle: LocalBundle, o: Deplo
         });
         bytesSent += sent.bytesSent;
         resumedFrom = sent.resumedFrom;
-        acknowledged = size;
+        acknowledged = sent.resumedFrom + sent.bytesSent; // the whole archive
         p.done('transfer', `${(sent.bytesSent / 1e6).toFixed(1)} MB sent${sent.resumedFrom > 0 ? `, resumed at ${(sent.resumedFrom / 1e6).toFixed(1)} MB` : ''}`);
       } catch (error) {
         if (error instanceof UploadInterruptedError) acknowledged = error.acknowledged;
@@ -234,7 +233,7 @@ export async function deployToHost(host: HostInfo, bundle: LocalBundle, o: Deplo
     return await finish('failed', why, checkResult);
   } catch (error) {
     // A refused host key is a decision, not a dropped line: nothing was sent, nothing resumes.
-    if (error instanceof Error && ['SshHostKeyError', 'SshSpecError', 'SshAuthError', 'InputError'].includes(error.name)) {
+    if (error instanceof Error && ['SshHostKeyError', 'SshSpecError', 'InputError'].includes(error.name)) {
       p.note(`failed: ${error.message}`);
       return await finish('failed', error.message, null);
     }
