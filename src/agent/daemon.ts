@@ -14,7 +14,8 @@ import type { AgentMessage, CheckResult, Order, Report, ServerMessage } from '..
 import type { AgentIdentity, AgentState } from './state.js';
 import { Outbox } from './outbox.js';
 import { fetchBundle } from './transfer.js';
-import { unpackBundle, verifyBundle } from './run-order.js';
+import { unpackBundle } from './run-order.js';
+import { verifyBundle } from '../compat/verify-bundle.js';
 import { installRelease } from '../release/install.js';
 
 export interface DaemonOptions {

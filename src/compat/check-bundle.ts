@@ -12,7 +12,7 @@ import type { Inventory } from '../inventory/format.js';
 import { loaderConfigForRoot } from '../inventory/root-config.js';
 import { findElfFiles } from '../elf/find-elf-files.js';
 import { maxVersion } from '../loader/floors.js';
-import { applyBundleRules, bundleCheckOptions, bundlesAmong } from '../client/bundle-check.js';
+import { applyBundleRules, bundleCheckOptions, bundlesAmong } from './bundle-rules.js';
 import type { CheckKind, CheckResult, ProblemMessage } from '../proto/types.js';
 
 /**

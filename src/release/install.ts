@@ -18,12 +18,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { manifestFromEntries } from '../bundle/archive-manifest.js';
-import { decompressArchive, extractEntries } from '../bundle/extract.js';
+import { manifestFromEntries, readArchiveEntries } from '../bundle/archive-manifest.js';
+import { extractEntries } from '../bundle/extract.js';
 import { BundleError } from '../bundle/errors.js';
 import type { Manifest } from '../bundle/manifest.js';
-import { readTar, type TarEntry } from '../bundle/tar-reader.js';
-import { verifyBundle } from '../agent/run-order.js';
+import type { TarEntry } from '../bundle/tar-reader.js';
+import { verifyBundle } from '../compat/verify-bundle.js';
 import { fillFromBase } from './base-files.js';
 import { clearCurrent, readCurrent, switchCurrent } from './current.js';
 import { isReleaseId, isReleaseName, isSha256, releaseIdFor, ReleaseLayout, temporaryEntry } from './layout.js';
@@ -74,7 +74,7 @@ function problemList(problems: ReadonlyArray<{ path: string; problem: string }>)
 }
 
 /** Builds the release in a temporary folder and renames it to P/releases/<id>. */
-async function buildRelease(layout: ReleaseLayout, archive: string, base: string | undefined, entries: readonly TarEntry[], manifest: Manifest, id: string): Promise<void> {
+function buildRelease(layout: ReleaseLayout, archive: string, base: string | undefined, entries: readonly TarEntry[], manifest: Manifest, id: string): void {
   const temporary = temporaryEntry(layout.releases, id);
   mkdirSync(temporary, { mode: 0o755 });
   try {
@@ -111,12 +111,13 @@ async function placeRelease(layout: ReleaseLayout, o: ReleaseInstallOptions): Pr
     if (archive === undefined) throw new BundleError('--archive', `missing, and no release under ${layout.prefix} has bundle digest ${o.bundleDigest} and this pyrelo.json`);
     throw new BundleError(archive, 'no such archive, and no installed release has this bundle digest');
   }
-  const actual = sha256Of(readFileSync(archive));
+  const bytes = readFileSync(archive);
+  const actual = sha256Of(bytes);
   if (actual !== o.sha256) {
     rmSync(archive, { force: true });
     throw new BundleError(archive, `checksum mismatch (sha256 ${actual}, expected ${o.sha256}); deleted, sent again on the next deploy`);
   }
-  const entries = [...readTar(await decompressArchive(archive), archive)];
+  const entries = await readArchiveEntries(archive, bytes);
   const { manifest, manifestBytes } = manifestFromEntries(entries, archive);
   const manifestSha = sha256Of(manifestBytes);
   if (manifestSha !== o.manifestSha256) throw new BundleError(archive, `pyrelo.json: checksum mismatch (sha256 ${manifestSha}, expected ${o.manifestSha256})`);
@@ -124,7 +125,7 @@ async function placeRelease(layout: ReleaseLayout, o: ReleaseInstallOptions): Pr
   const id = releaseIdFor(manifest.name, o.bundleDigest);
   if (existsSync(layout.release(id)) && verifyRelease(layout, id, o.manifestSha256).ok) return { id, name: manifest.name, reused: true };
   if (o.base !== undefined && !existsSync(layout.release(o.base))) throw new BundleError(archive, `is a delta against ${o.base} (--base), and there is no such release under ${layout.prefix}`);
-  await buildRelease(layout, archive, o.base, entries, manifest, id);
+  buildRelease(layout, archive, o.base, entries, manifest, id);
   return { id, name: manifest.name, reused: false };
 }
 

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { smokeCommand } from '../../src/agent/smoke.js';
+import { smokeCommand } from '../../src/compat/smoke.js';
 import { writeManifest } from '../../src/bundle/manifest.js';
 import { splitCommand } from '../../src/client/commands/build.js';
 import { sampleManifest } from '../bundle/sample-manifest.js';

@@ -4,7 +4,7 @@ import { checkFile, type CheckOptions } from '../../loader/check.js';
 import { findElfFiles, InputError } from '../../elf/find-elf-files.js';
 import { renderText, toJson } from '../check-output.js';
 import { selectHost } from '../host-selection.js';
-import { applyBundleRules, bundleCheckOptions, bundlesAmong } from '../bundle-check.js';
+import { applyBundleRules, bundleCheckOptions, bundlesAmong } from '../../compat/bundle-rules.js';
 import { resolve } from 'node:path';
 
 export interface CheckCommandOptions {
