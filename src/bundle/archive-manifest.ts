@@ -25,9 +25,9 @@ export function manifestFromEntries(entries: readonly TarEntry[], archive: strin
   return { manifest: parseManifest(manifestBytes.toString('utf8'), `${archive}: ${MANIFEST_NAME}`), manifestBytes };
 }
 
-/** Every entry of an archive (decompressed into memory; entries are views into it). */
-export async function readArchiveEntries(archive: string): Promise<TarEntry[]> {
-  return [...readTar(await decompressArchive(archive), archive)];
+/** Every entry of an archive (decompressed into memory; entries are views into it); `bytes` as for decompressArchive. */
+export async function readArchiveEntries(archive: string, bytes?: Uint8Array): Promise<TarEntry[]> {
+  return [...readTar(await decompressArchive(archive, bytes), archive)];
 }
 
 export async function readManifestFromArchive(archive: string): Promise<ArchiveManifest> {

@@ -20,9 +20,11 @@ import { verifyFiles } from './file-list.js';
 import { isSafeRelativePath, readManifest, symlinkStaysInside, type Manifest } from './manifest.js';
 import { readTar, type TarEntry } from './tar-reader.js';
 
-/** The archive's tar bytes: gzip, xz or zstd (sniffed from the first bytes), or a plain tar. */
-export async function decompressArchive(archive: string): Promise<Uint8Array> {
-  const bytes = readFileSync(archive);
+/**
+ * The archive's tar bytes: gzip, xz or zstd (sniffed from the first bytes), or a plain tar.
+ * `bytes`: the archive file's contents when the caller has already read them.
+ */
+export async function decompressArchive(archive: string, bytes: Uint8Array = readFileSync(archive)): Promise<Uint8Array> {
   const compression = sniffCompression(bytes.subarray(0, 6));
   if (compression === null) return bytes; // a plain tar
   if (compression === 'gzip') {
