@@ -59,7 +59,6 @@ export interface EnsureAgentResult {
   /** True when this call brought the agent over. */
   readonly installed: boolean;
   readonly bytesSent: number;
-  readonly home: string;
 }
 
 async function run(transport: RemoteTransport, script: string, what: string): Promise<string> {
@@ -77,7 +76,7 @@ export async function ensureAgent(transport: RemoteTransport, pack: AgentArchive
   const launcher = `${dir}/bin/pyrelo-agent`;
   const agent = new RemoteAgent(transport, launcher);
   const present = await transport.exec(`test -x ${shellQuote(launcher)} && test -f ${shellQuote(`${dir}/agent-pack.json`)}`);
-  if (present.exitCode === 0) return { agent, installed: false, bytesSent: 0, home };
+  if (present.exitCode === 0) return { agent, installed: false, bytesSent: 0 };
 
   await run(transport, `mkdir -p ${shellQuote(`${base}/incoming`)}`, `creating ${base}/incoming`);
   const incoming = `${base}/incoming/${pack.key}.tar.gz`;
@@ -97,5 +96,5 @@ export async function ensureAgent(transport: RemoteTransport, pack: AgentArchive
     `rm -f ${q.incoming}`,
     `for old in ${q.base}/*; do case "\${old##*/}" in ${q.key}|incoming) ;; *) rm -rf "$old" ;; esac; done`,
   ].join(' && '), `unpacking the agent into ${dir}`);
-  return { agent, installed: true, bytesSent: upload.bytesSent, home };
+  return { agent, installed: true, bytesSent: upload.bytesSent };
 }
