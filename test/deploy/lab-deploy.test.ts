@@ -9,7 +9,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -173,7 +173,7 @@ test('a changed bundle travels as a delta; releases lists both; rollback switche
   const deployed = await cliJson<HostDeployResult[]>(['deploy', v2, '--host', 'site-trixie']);
   const r = deployed.json[0]!;
   assert.equal(r.status, 'verified', deployed.output);
-  const fullSize = readFileSync(archives.get(BUNDLED_LIBC)!).length;
+  const fullSize = statSync(archives.get(BUNDLED_LIBC)!).size;
   assert.ok(r.bytesSent < fullSize * 0.1, `redeploy sent ${r.bytesSent} bytes of a ${fullSize}-byte bundle:\n${deployed.output}`);
   assert.ok(r.transferredFiles !== null && r.transferredFiles <= 3, `${r.transferredFiles} files sent`);
 

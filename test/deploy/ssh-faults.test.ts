@@ -34,7 +34,7 @@ const skip = labSkipReason(['debootstrap']);
 const PREFIX = '/opt/pyrelo/faultapp';
 const CUTS_WANTED = 22;
 const BLOB_BYTES = 8 * 1024 * 1024;
-/** Writes in flight that a cut may lose: the SFTP window (64 × 32 KiB) and some slack. */
+/** Writes in flight that a cut may lose: the SFTP window (UPLOAD_BYTES_IN_FLIGHT, 16 × 128 KiB) and as much again of slack. */
 const IN_FLIGHT = 4 * 1024 * 1024;
 
 let work: string;
