@@ -47,7 +47,8 @@ export class InventoryCache {
   get(inventoryId: number): Inventory {
     let inventory = this.entries.get(inventoryId);
     if (inventory === undefined) {
-      inventory = parseInventoryBytes(this.body(inventoryId), `stored inventory ${inventoryId}`).inventory;
+      // Stored rows are already hashed and gzipped: decode only (no sha256 of the whole JSON again).
+      inventory = decodeInventory(this.body(inventoryId), `stored inventory ${inventoryId}`, MAX_INVENTORY_JSON_BYTES).inventory;
       if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
       this.entries.set(inventoryId, inventory);
     }
