@@ -239,7 +239,8 @@ export class AgentHub {
     }
     // An agent speaks only for its own host, so taking its word for the hash of an inventory
     // stored already (for a host like it) risks nothing and spares parsing megabytes again.
-    const shared = /^[0-9a-f]{64}$/.test(hello.inventorySha256) ? this.db.inventoryByHash(hello.inventorySha256) : null;
+    const wellFormed = /^[0-9a-f]{64}$/.test(hello.inventorySha256);
+    const shared = wellFormed ? this.db.inventoryByHash(hello.inventorySha256) : null;
     if (shared !== null && shared.facts !== null) {
       this.assign(host, shared.id, shared.facts);
       return false;
@@ -250,19 +251,20 @@ export class AgentHub {
         throw grpcError(grpc.status.INVALID_ARGUMENT, `inventory_sha256 ${hello.inventorySha256} does not match the inventory sent (${parsed.sha256})`);
       }
       const id = this.db.storeInventory(parsed.sha256, parsed.gzipped, parsed.size);
-      this.assign(host, id, factsOf(parsed.inventory));
-      for (const waiting of this.uploading.get(parsed.sha256) ?? []) this.assign(waiting, id, factsOf(parsed.inventory));
+      const facts = factsOf(parsed.inventory);
+      this.assign(host, id, facts);
+      for (const waiting of this.uploading.get(parsed.sha256) ?? []) this.assign(waiting, id, facts);
       this.uploading.delete(parsed.sha256);
       return false;
     }
     this.db.addHost(host, 'agent');
     // When many agents of one image connect at once, one of them uploads; the rest wait for it.
-    const waiting = /^[0-9a-f]{64}$/.test(hello.inventorySha256) ? this.uploading.get(hello.inventorySha256) : undefined;
+    const waiting = wellFormed ? this.uploading.get(hello.inventorySha256) : undefined;
     if (waiting !== undefined) {
       waiting.add(host);
       return false;
     }
-    if (/^[0-9a-f]{64}$/.test(hello.inventorySha256)) this.uploading.set(hello.inventorySha256, new Set());
+    if (wellFormed) this.uploading.set(hello.inventorySha256, new Set());
     return true;
   }
 
