@@ -4,12 +4,13 @@
 
 import { sameVerdict } from '../compat/check-bundle.js';
 import type { CompatDatabase, StoredBundle } from './db/database.js';
-import type { CheckResult, CompatResponse, DistroBundle, DistroVerdict, HostVerdict, Verdict } from '../proto/types.js';
+import type { BundleInfo, CheckResult, CompatResponse, DistroBundle, DistroVerdict, HostVerdict, Verdict } from '../proto/types.js';
 
 const REASONS_PER_DISTRO = 5;
 const PROBLEMS_PER_RESULT = 5;
 
-function publicBundle(bundle: StoredBundle): CompatResponse['bundle'] {
+/** A stored bundle as the control service shows it: without the database id, archive name and manifest. */
+export function bundleInfo(bundle: StoredBundle): BundleInfo {
   const { id: _id, archiveName: _a, manifest: _m, ...info } = bundle;
   return info;
 }
@@ -46,7 +47,7 @@ export function compatOf(db: CompatDatabase, bundle: StoredBundle, isConnected: 
     }
     distros.set(name, d);
   }
-  return { bundle: publicBundle(bundle), distros: [...distros.values()].sort((a, b) => a.distro.localeCompare(b.distro, 'en', { numeric: true })), hosts };
+  return { bundle: bundleInfo(bundle), distros: [...distros.values()].sort((a, b) => a.distro.localeCompare(b.distro, 'en', { numeric: true })), hosts };
 }
 
 /** The bundles that run (verified on some host there) or are predicted to run on a distro. */
@@ -59,7 +60,7 @@ export function bundlesForDistro(db: CompatDatabase, distro: string): DistroBund
     if (row.verified === 0 && row.predicted === 0) continue;
     const bundle = db.bundleById(row.bundleId);
     if (bundle === null) continue;
-    out.push({ bundle: publicBundle(bundle), verdict: row.verified > 0 ? 'runs' : 'predicted', hosts: Math.max(row.verified, row.predicted) });
+    out.push({ bundle: bundleInfo(bundle), verdict: row.verified > 0 ? 'runs' : 'predicted', hosts: Math.max(row.verified, row.predicted) });
   }
   return out.sort((a, b) => a.bundle.name.localeCompare(b.bundle.name));
 }

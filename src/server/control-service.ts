@@ -15,7 +15,7 @@ import type { AgentHub } from './agent-hub.js';
 import { grpcError } from './agent-hub.js';
 import { factsOf, parseInventoryBytes } from './inventory-intake.js';
 import { releaseIdFor } from '../release/layout.js';
-import { bundlesForDistro, compatOf } from './compat-query.js';
+import { bundleInfo, bundlesForDistro, compatOf } from './compat-query.js';
 import type { AddHostRequest, BuildEvent, BuildRequest, BundleChunk, BundleInfo, CheckRequest, InstallRequest, InstallResponse, CheckResponse, Deployment, HostAccess, HostInfo, HostRef, ImportInventoryRequest, RecordCheckRequest } from '../proto/types.js';
 
 const TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000;
@@ -47,11 +47,6 @@ function unary<Req, Res>(log: Logger, name: string, handler: (request: Req) => R
 function hostInfo(host: StoredHost, connected: boolean): HostInfo {
   const { id: _id, inventoryId: _i, ...info } = host;
   return { ...info, connected };
-}
-
-function bundleInfo(bundle: StoredBundle): BundleInfo {
-  const { id: _id, archiveName: _a, manifest: _m, ...info } = bundle;
-  return info;
 }
 
 const EMPTY_ACCESS: HostAccess = { ssh: '', key: '', jump: '', chroot: '', groups: [], prefix: '' };
