@@ -13,7 +13,7 @@ import { deployToHost, type HostDeployResult } from '../deploy/deploy-host.js';
 import { localBundle } from '../deploy/local-bundle.js';
 import { deployThroughAgent } from '../deploy/through-agent.js';
 import { HostProgress, stderrSink } from '../deploy/progress.js';
-import { connectHost } from '../deploy/reach.js';
+import { connectHost, reachedDirectly } from '../deploy/reach.js';
 import { ensureAgent, type RemoteAgent } from '../deploy/remote-agent.js';
 import { uploadBundle } from './bundles.js';
 import { table, type ControlOptions } from './hosts.js';
@@ -39,7 +39,7 @@ export async function selectHosts(c: ControlClient, spec: string): Promise<HostI
   }
   if (chosen.size === 0) throw new InputError('--host', 'no host given');
   for (const h of chosen.values()) {
-    if (!h.access?.ssh && !h.access?.chroot && !h.connected) {
+    if (!reachedDirectly(h) && !h.connected) {
       throw new InputError(`host ${h.name}`, 'has no way to be reached: no agent connected, and no --ssh or --chroot (pyrelo hosts add NAME --ssh USER@HOST)');
     }
   }
@@ -86,9 +86,9 @@ export async function runDeploy(bundlePath: string, o: DeployOptions): Promise<n
       await uploadBundle(c, bundle.archive);
     }
     // Only hosts reached over SSH or chroot need the agent packed here; connected agents have theirs.
-    const agent = hosts.some((h) => h.access?.ssh || h.access?.chroot) ? await agentArchive((line) => process.stderr.write(`deploy: ${line}\n`)) : null;
+    const agent = hosts.some(reachedDirectly) ? await agentArchive((line) => process.stderr.write(`deploy: ${line}\n`)) : null;
     const sink = stderrSink(hosts.length === 1 ? 1 : parallel);
-    const results = await boundedParallel(hosts, parallel, (host) => (!host.access?.ssh && !host.access?.chroot
+    const results = await boundedParallel(hosts, parallel, (host) => (!reachedDirectly(host)
       ? deployThroughAgent(c, host, bundle, { prefix: o.prefix, force: o.force === true, progress: new HostProgress(host.name, sink) })
       : deployToHost(host, bundle, {
         prefix: o.prefix, force: o.force === true, inventoryMaxAgeMs: maxAgeHours * 3_600_000, agent: agent!, control: c,
@@ -110,11 +110,16 @@ interface HostReleaseOptions extends ControlOptions {
 async function onHosts<R>(o: HostReleaseOptions, work: (remote: RemoteAgent, prefix: string, host: HostInfo, c: ControlClient) => Promise<R>): Promise<R[]> {
   return withControl(o.control, async (c) => {
     const hosts = await selectHosts(c, o.host);
-    const agent = await agentArchive((line) => process.stderr.write(`pyrelo: ${line}\n`));
-    return Promise.all(hosts.map(async (host) => {
+    // Every host is checked before the agent is packed (10-15 s when it is not cached).
+    const prefixes = hosts.map((host) => {
       const prefix = o.prefix ?? host.access?.prefix;
       if (!prefix) throw new InputError(`host ${host.name}`, 'no install prefix recorded: give --prefix DIR (the folder holding releases/ and current)');
-      if (!host.access?.ssh && !host.access?.chroot) throw new InputError(`host ${host.name}`, 'releases and rollback need --ssh or --chroot access (agent-only hosts: not yet)');
+      if (!reachedDirectly(host)) throw new InputError(`host ${host.name}`, 'releases and rollback need --ssh or --chroot access (agent-only hosts: not yet)');
+      return prefix;
+    });
+    const agent = await agentArchive((line) => process.stderr.write(`pyrelo: ${line}\n`));
+    return Promise.all(hosts.map(async (host, i) => {
+      const prefix = prefixes[i]!;
       const transport = await connectHost(host);
       try {
         return await work((await ensureAgent(transport, agent)).agent, prefix, host, c);

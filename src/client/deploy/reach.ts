@@ -8,6 +8,11 @@ import { resolveSshTarget, type SshTarget } from '../../ssh/ssh-config.js';
 import { SshTransport } from '../../ssh/ssh-transport.js';
 import { InputError } from '../../elf/find-elf-files.js';
 
+/** Whether pyrelo itself reaches the host (--ssh or --chroot), rather than only its connected agent. */
+export function reachedDirectly(host: HostInfo): boolean {
+  return Boolean(host.access?.ssh || host.access?.chroot);
+}
+
 export async function sshTargetOf(host: HostInfo): Promise<SshTarget> {
   const access = host.access;
   if (!access?.ssh) throw new InputError(`host ${host.name}`, 'is not reached over SSH (pyrelo hosts add NAME --ssh USER@HOST[:PORT])');
