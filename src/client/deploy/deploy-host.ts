@@ -63,7 +63,7 @@ export interface HostDeployResult {
   readonly predicted: CheckResult | null;
 }
 
-const firstErrors = (result: CheckResult, n = 3): string[] =>
+export const firstErrors = (result: CheckResult, n = 3): string[] =>
   result.problems.filter((p) => p.severity === 'error').slice(0, n).map((p) => p.message);
 
 function inventoryIsStale(host: HostInfo, maxAgeMs: number): boolean {
