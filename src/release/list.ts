@@ -2,9 +2,9 @@
 // show its temporary folder as a leftover). A release folder the state does not know (an install
 // killed between the rename and the state write) is listed as installed, named from its manifest.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
+import { sha256File } from '../bundle/file-list.js';
 import { MANIFEST_NAME, readManifest } from '../bundle/manifest.js';
 import { readCurrent } from './current.js';
 import { ReleaseLayout } from './layout.js';
@@ -18,7 +18,7 @@ function unrecorded(layout: ReleaseLayout, id: string): Omit<ReleaseRecord, 'che
   let manifestSha256 = '';
   try {
     name = readManifest(root).name;
-    manifestSha256 = createHash('sha256').update(readFileSync(join(root, MANIFEST_NAME))).digest('hex');
+    manifestSha256 = sha256File(join(root, MANIFEST_NAME));
   } catch {
     // A folder without a readable manifest is still listed: the next install removes it.
   }
