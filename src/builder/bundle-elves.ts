@@ -4,6 +4,8 @@ import { relative } from 'node:path';
 import { ElfFile } from '../elf/elf-file.js';
 import { findElfFiles } from '../elf/find-elf-files.js';
 import type { ElfNeeds } from '../bundle/manifest.js';
+import { loadSegmentsOf } from '../loader/load-commands.js';
+import { segmentProblems } from './elf-layout.js';
 
 export interface BundleElf {
   /** Absolute path in the staging folder. */
@@ -16,6 +18,8 @@ export interface BundleElf {
   readonly rpath: string | null;
   /** ET_DYN or ET_EXEC with a dynamic section; static files have none of this. */
   readonly dynamic: boolean;
+  /** What some glibc's ld.so would refuse about its LOAD segments (segmentProblems); empty when all map it. */
+  readonly loadProblems: readonly string[];
 }
 
 export function readBundleElf(bundle: string, path: string): BundleElf {
@@ -30,6 +34,7 @@ export function readBundleElf(bundle: string, path: string): BundleElf {
       runpath: dynamic?.runpath ?? null,
       rpath: dynamic?.rpath ?? null,
       dynamic: dynamic !== null,
+      loadProblems: segmentProblems(loadSegmentsOf(elf), elf.header.e_ident.class),
     };
   } finally {
     elf.close();

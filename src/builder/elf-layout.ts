@@ -7,25 +7,30 @@
 // covers, to offsets that no longer match their addresses.
 
 import { ElfFile } from '../elf/elf-file.js';
-import { loadSegmentError, loadSegmentsOf, type LoadCommandRules } from '../loader/load-commands.js';
+import type { ElfClass } from '../elf/types.js';
+import { loadSegmentError, loadSegmentsOf, type LoadCommandRules, type LoadSegment } from '../loader/load-commands.js';
 
 const ALL_RULES: readonly LoadCommandRules[] = ['p_align', 'page'];
 
 /**
- * The loader's complaints about the file's LOAD segments, under any glibc; empty when every ld.so
+ * The loader's complaints about these LOAD segments, under any glibc; empty when every ld.so
  * would map them. A file without LOAD segments (an object file) has none: ld.so never loads it.
  */
+export function segmentProblems(segments: readonly LoadSegment[], elfClass: ElfClass): string[] {
+  const problems: string[] = [];
+  for (const segment of segments) {
+    const at = `LOAD segment at offset 0x${segment.offset.toString(16)}, address 0x${segment.vaddr.toString(16)}`;
+    const errors = new Set(ALL_RULES.map((rules) => loadSegmentError(segment, rules, elfClass)));
+    for (const error of errors) if (error !== null) problems.push(`${at}: ${error}`);
+  }
+  return problems;
+}
+
+/** segmentProblems of the file at `path`. */
 export function loadSegmentProblems(path: string): string[] {
   const elf = ElfFile.open(path);
   try {
-    const segments = loadSegmentsOf(elf);
-    const problems: string[] = [];
-    for (const segment of segments) {
-      const at = `LOAD segment at offset 0x${segment.offset.toString(16)}, address 0x${segment.vaddr.toString(16)}`;
-      const errors = new Set(ALL_RULES.map((rules) => loadSegmentError(segment, rules, elf.header.e_ident.class)));
-      for (const error of errors) if (error !== null) problems.push(`${at}: ${error}`);
-    }
-    return problems;
+    return segmentProblems(loadSegmentsOf(elf), elf.header.e_ident.class);
   } finally {
     elf.close();
   }

@@ -8,7 +8,6 @@ import { maxVersion } from '../loader/floors.js';
 import { RootHostView } from '../loader/root-host.js';
 import { loaderConfigForRoot } from '../inventory/root-config.js';
 import type { BundleElf } from './bundle-elves.js';
-import { loadSegmentProblems } from './elf-layout.js';
 import type { GraftPolicy } from './graft-policy.js';
 
 export interface VerifyResult {
@@ -33,7 +32,7 @@ export function verifyBundle(bundle: string, elves: readonly BundleElf[], policy
     for (const element of absoluteRunpathElements(elf)) problems.push(`${elf.rel}: RUNPATH element ${element} is not $ORIGIN-relative`);
     // ld.so refuses such a file before anything else. The loader check below applies the rules of
     // the build host's glibc only; a bundle must map under every glibc's rules.
-    for (const problem of loadSegmentProblems(elf.path)) problems.push(`${elf.rel}: ${problem}`);
+    for (const problem of elf.loadProblems) problems.push(`${elf.rel}: ${problem}`);
     if (!elf.dynamic) continue;
     const report = checkFile(view, elf.path, {});
     glibc.push(report.glibcFloor);
