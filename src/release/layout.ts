@@ -17,7 +17,7 @@ const DIGEST = /^[0-9a-f]{64}$/;
 const ID = /^[A-Za-z0-9][A-Za-z0-9._+-]*-[0-9a-f]{12}$/;
 
 /** Prefix of every temporary entry in releases/ and .pyrelo/ (hidden, so never taken for a release). */
-export const TEMPORARY_MARK = '.tmp-';
+const TEMPORARY_MARK = '.tmp-';
 
 export function isReleaseName(name: string): boolean {
   return NAME.test(name);

@@ -11,7 +11,7 @@ import { processIsAlive } from './lock.js';
 import { withoutReleases, type ReleaseState } from './state.js';
 
 /** Releases kept in all: current, previous, then the newest verified ones. */
-export const KEEP = 3;
+const KEEP = 3;
 
 function entries(dir: string): string[] {
   try {
@@ -47,14 +47,14 @@ export function installedIds(layout: ReleaseLayout): string[] {
   return entries(layout.releases).filter(isReleaseId).sort();
 }
 
-export function removeRelease(layout: ReleaseLayout, id: string): void {
+function removeRelease(layout: ReleaseLayout, id: string): void {
   const doomed = temporaryEntry(layout.releases, `removed-${id}`);
   renameSync(layout.release(id), doomed);
   rmSync(doomed, { recursive: true, force: true });
 }
 
 /** Which releases to remove, given what `current` is and what the state knows. */
-export function releasesToRemove(ids: readonly string[], state: ReleaseState, current: string | null): string[] {
+function releasesToRemove(ids: readonly string[], state: ReleaseState, current: string | null): string[] {
   const keep = new Set<string>([current, state.previous].filter((x): x is string => x !== null));
   const newestFirst = ids
     .filter((id) => !keep.has(id) && state.releases[id]?.status === 'verified')

@@ -53,7 +53,7 @@ export interface ReleaseState {
   readonly activations: readonly Activation[];
 }
 
-export function emptyState(): ReleaseState {
+function emptyState(): ReleaseState {
   return { format: STATE_FORMAT, previous: null, releases: {}, activations: [] };
 }
 

@@ -5,8 +5,6 @@ import type { VerifyProblem } from '../bundle/file-list.js';
 import type { CheckResult } from '../proto/types.js';
 import type { ReleaseRecord } from './state.js';
 
-export type { ReleaseStatus } from './state.js';
-
 /** `release install`. Exit 0 verified, 1 failed (rolled back), 2 refused input. */
 export interface ReleaseInstallResult {
   readonly prefix: string;
