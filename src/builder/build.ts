@@ -29,7 +29,8 @@ import { applyRunpath, findProviders, plannedRunpath, stripDebug } from './runpa
 import { writeRunInstaller } from './run-installer.js';
 import { verifyBundle } from './verify.js';
 import { adoptBundleScheme } from './site-layout.js';
-import { bundleGlibc, compareVersions } from './libc-bundle.js';
+import { bundleGlibc } from './libc-bundle.js';
+import { compareVersions } from '../loader/floors.js';
 
 export interface BuildOptions {
   readonly project: string | null;

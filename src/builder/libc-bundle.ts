@@ -80,5 +80,3 @@ export function bundleGlibc(bundle: string, interpreterRel: string, policy: Graf
   if (!existsSync(join(target, 'libc.so.6'))) throw new Error(`libc.so.6 was not copied from ${libcDir}`);
   return { summary: `bundled glibc from ${libcDir} (${copied.length} files: ${copied.join(' ')}) into ${GLIBC_DIR}; bin/${name} starts libexec/${name} through the bundled loader`, loader: `${GLIBC_DIR}/${loaderName}` };
 }
-
-export { compareVersions } from '../loader/floors.js';
