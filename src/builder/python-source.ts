@@ -13,10 +13,11 @@
 // removed and built again. make's output goes to <key>.log, named when a step fails.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, homedir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { execa } from 'execa';
+import { sha256File } from '../bundle/file-list.js';
 import { ElfFile } from '../elf/elf-file.js';
 import { BuildInputError } from './errors.js';
 import type { Progress } from './progress.js';
@@ -67,12 +68,6 @@ export function defaultCpythonCache(): string {
   const base = process.env.PYRELO_CACHE
     ?? (process.getuid?.() === 0 ? '/var/cache/pyrelo' : join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'pyrelo'));
   return join(base, 'cpython');
-}
-
-async function fileSha256(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 export function cacheKey(tarballSha256: string): string {
@@ -248,7 +243,7 @@ function result(prefix: string, stamp: Stamp, cached: boolean): SourcePython {
 export async function ensurePythonFromSource(tarball: string, progress: Progress, cache = defaultCpythonCache()): Promise<SourcePython> {
   const path = resolve(tarball);
   if (!existsSync(path) || !statSync(path).isFile()) throw new BuildInputError(`--python-source ${tarball}`, 'no such file');
-  const tarballSha256 = await fileSha256(path);
+  const tarballSha256 = sha256File(path);
   const key = cacheKey(tarballSha256);
   const prefix = join(cache, key);
   const log = join(cache, `${key}.log`);
