@@ -55,7 +55,7 @@ const KEEPALIVE_COUNT_MAX = 3;
 export async function connectSsh(target: SshTarget, options: ConnectOptions = {}): Promise<Client> {
   const tunnel = target.via ? await tunnelTo(target, options) : undefined;
   try {
-    const knownHosts = await KnownHosts.load([...target.userKnownHostsFiles, ...target.globalKnownHostsFiles]);
+    const knownHosts = await KnownHosts.load(knownHostsFiles(target));
     const auth = await authMethods(target, options);
     let refusal: SshHostKeyError | undefined;
     const client = await handshake(target, tunnel?.stream, knownHosts, options, {
@@ -90,7 +90,7 @@ export async function connectSsh(target: SshTarget, options: ConnectOptions = {}
 export async function fetchHostKey(target: SshTarget, options: ConnectOptions = {}): Promise<FetchedHostKey> {
   const tunnel = target.via ? await tunnelTo(target, options) : undefined;
   try {
-    const knownHosts = await KnownHosts.load([...target.userKnownHostsFiles, ...target.globalKnownHostsFiles]);
+    const knownHosts = await KnownHosts.load(knownHostsFiles(target));
     let presented: Buffer | undefined;
     const client = await handshake(target, tunnel?.stream, knownHosts, options, {
       hostVerifier: (blob) => {
@@ -129,8 +129,13 @@ export async function trustHostKey(target: SshTarget, key: Pick<FetchedHostKey, 
   return file;
 }
 
+/** Every known_hosts file read for the target: the user's, then the global ones. */
+function knownHostsFiles(target: SshTarget): string[] {
+  return [...target.userKnownHostsFiles, ...target.globalKnownHostsFiles];
+}
+
 /** The name and port a host key is filed under: HostKeyAlias as is, else hostname and port. */
-export function hostKeyName(target: SshTarget): { host: string; port: number } {
+function hostKeyName(target: SshTarget): { host: string; port: number } {
   return target.hostKeyAlias ? { host: target.hostKeyAlias, port: 22 } : { host: target.hostname, port: target.port };
 }
 
@@ -196,7 +201,7 @@ function refuseUnlessKnown(target: SshTarget, knownHosts: KnownHosts, blob: Buff
   const fingerprint = fingerprintSha256(blob);
   const { host, port } = hostKeyName(target);
   const found: KnownHostLookup = knownHosts.lookup(host, port, keyType, blob.toString('base64'));
-  const files = [...target.userKnownHostsFiles, ...target.globalKnownHostsFiles].join(', ');
+  const files = knownHostsFiles(target).join(', ');
   switch (found.status) {
     case 'known':
       return undefined;
