@@ -26,7 +26,7 @@ import type { TarEntry } from '../bundle/tar-reader.js';
 import { verifyBundle } from '../compat/verify-bundle.js';
 import { fillFromBase } from './base-files.js';
 import { clearCurrent, readCurrent, switchCurrent } from './current.js';
-import { isReleaseId, isReleaseName, isSha256, releaseIdFor, ReleaseLayout, temporaryEntry } from './layout.js';
+import { isReleaseId, isReleaseName, isSha256, releaseIdFor, releaseNameOf, ReleaseLayout, temporaryEntry } from './layout.js';
 import { acquireLock } from './lock.js';
 import { installedIds, pruneReleases, removeLeftovers } from './prune.js';
 import { readState, summarizeCheck, withRelease, writeState, type ReleaseState, type ReleaseStatus } from './state.js';
@@ -107,7 +107,7 @@ async function placeRelease(layout: ReleaseLayout, o: ReleaseInstallOptions): Pr
     // A redeploy of a release the host has (the archive was not sent again, or is already gone
     // because the install had finished when the connection dropped).
     const id = findInstalled(layout, o.bundleDigest, o.manifestSha256);
-    if (id !== null) return { id, name: id.slice(0, -13), reused: true };
+    if (id !== null) return { id, name: releaseNameOf(id), reused: true };
     if (archive === undefined) throw new BundleError('--archive', `missing, and no release under ${layout.prefix} has bundle digest ${o.bundleDigest} and this pyrelo.json`);
     throw new BundleError(archive, 'no such archive, and no installed release has this bundle digest');
   }

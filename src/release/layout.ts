@@ -33,6 +33,11 @@ export function isReleaseId(id: string): boolean {
   return ID.test(id);
 }
 
+/** The bundle name a release id starts with (the id without `-<12 hex digits>`). */
+export function releaseNameOf(id: string): string {
+  return id.slice(0, -13);
+}
+
 export function isSha256(value: string): boolean {
   return DIGEST.test(value);
 }

@@ -7,14 +7,14 @@ import { join } from 'node:path';
 import { sha256File } from '../bundle/file-list.js';
 import { MANIFEST_NAME, readManifest } from '../bundle/manifest.js';
 import { readCurrent } from './current.js';
-import { ReleaseLayout } from './layout.js';
+import { releaseNameOf, ReleaseLayout } from './layout.js';
 import { findLeftovers, installedIds } from './prune.js';
 import { readState, type ReleaseRecord } from './state.js';
 import type { ReleaseListEntry, ReleaseListing } from './types.js';
 
 function unrecorded(layout: ReleaseLayout, id: string): Omit<ReleaseRecord, 'check'> {
   const root = layout.release(id);
-  let name = id.slice(0, -13);
+  let name = releaseNameOf(id);
   let manifestSha256 = '';
   try {
     name = readManifest(root).name;
