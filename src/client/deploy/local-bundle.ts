@@ -3,12 +3,11 @@
 // unpacked pyrelo.json against), read without unpacking.
 
 import { createHash } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { sha256File } from '../../bundle/file-list.js';
+import { manifestFromEntries, readArchiveEntries } from '../../bundle/archive-manifest.js';
 import type { Manifest } from '../../bundle/manifest.js';
 import { InputError } from '../../elf/find-elf-files.js';
-import { readManifestFromArchive } from '../../release/archive-manifest.js';
 
 export interface LocalBundle {
   readonly archive: string;
@@ -21,12 +20,13 @@ export interface LocalBundle {
 
 export async function localBundle(path: string): Promise<LocalBundle> {
   const archive = resolve(path);
-  const stat = statSync(archive, { throwIfNoEntry: false });
-  if (!stat?.isFile()) throw new InputError(path, 'not a packed bundle (pyrelo build -o NAME.tar.gz)');
-  const { manifest, manifestBytes } = await readManifestFromArchive(archive);
+  if (!statSync(archive, { throwIfNoEntry: false })?.isFile()) throw new InputError(path, 'not a packed bundle (pyrelo build -o NAME.tar.gz)');
+  // Read once: the same bytes give the manifest and the digest.
+  const bytes = readFileSync(archive);
+  const { manifest, manifestBytes } = manifestFromEntries(await readArchiveEntries(archive, bytes), archive);
   return {
-    archive, size: stat.size, manifest,
-    digest: sha256File(archive),
+    archive, size: bytes.length, manifest,
+    digest: createHash('sha256').update(bytes).digest('hex'),
     manifestSha256: createHash('sha256').update(manifestBytes).digest('hex'),
   };
 }
