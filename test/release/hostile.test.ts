@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { manifestText, type Manifest } from '../../src/bundle/manifest.js';
+import { packBundle } from '../../src/bundle/pack.js';
 import { makeDeltaArchive } from '../../src/release/delta.js';
 import { handTar, type HandEntry } from '../bundle/tar-builder.js';
 import { sampleManifest } from '../bundle/sample-manifest.js';
@@ -79,7 +80,6 @@ test('release install refuses every hostile archive and leaves the prefix byte-i
     // A well-formed archive whose manifest lies about one file.
     const lying = await fakeBundle(bundles, { version: 'lying' });
     writeFileSync(join(lying.dir, 'share', 'version.txt'), 'not what the manifest says\n');
-    const { packBundle } = await import('../../src/bundle/pack.js');
     await packBundle(lying.dir, lying.archive);
     const corpus: Corpus = { v1, v2, lying };
     const installed = await release(installArgs(prefix, v1, upload(prefix, v1.archive)));
