@@ -29,7 +29,3 @@ export function manifestFromEntries(entries: readonly TarEntry[], archive: strin
 export async function readArchiveEntries(archive: string, bytes?: Uint8Array): Promise<TarEntry[]> {
   return [...readTar(await decompressArchive(archive, bytes), archive)];
 }
-
-export async function readManifestFromArchive(archive: string): Promise<ArchiveManifest> {
-  return manifestFromEntries(await readArchiveEntries(archive), archive);
-}
