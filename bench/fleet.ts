@@ -7,12 +7,9 @@
 //
 //   npm run bench:fleet [-- AGENTS SECONDS]
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { ControlClient } from '../src/client/control-client.js';
 import { AgentState } from '../src/agent/state.js';
 import { enroll } from '../src/agent/enroll.js';
@@ -23,20 +20,10 @@ import { CompatDatabase } from '../src/server/db/database.js';
 import { compatOf } from '../src/server/compat-query.js';
 import { collectInventory } from '../src/inventory/collect.js';
 import { bundlesAdd } from '../src/client/commands/bundles.js';
-import { makeBundle } from '../test/server/fixtures.js';
+import { freePort, makeBundle, startServerProcess } from '../test/server/fixtures.js';
 import type { BundleInfo, CheckResult, CompatResponse, EnrollToken } from '../src/proto/types.js';
 
-const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'client', 'main.js');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -51,22 +38,11 @@ function usage(pid: number): { cpu: number; rssMiB: number } {
   return { cpu: ticks / 100, rssMiB: Number(rss?.[1] ?? 0) / 1024 };
 }
 
-async function startServerProcess(dir: string, agentPort: number, enrollPort: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [MAIN, 'server', '--data', dir, '--listen', `127.0.0.1:${agentPort}`, '--enroll-listen', `127.0.0.1:${enrollPort}`, '--log-level', process.env.FLEET_LOG_LEVEL ?? 'warn'],
-    { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('"control"')) resolve(); });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
-  return child;
-}
-
 async function fleet(work: string, agentCount: number, seconds: number): Promise<void> {
   const dir = join(work, 'fleet-server');
   await initPki(dir);
   const [agentPort, enrollPort] = [await freePort(), await freePort()];
-  const server = await startServerProcess(dir, agentPort, enrollPort);
+  const server = await startServerProcess(dir, agentPort, enrollPort, process.env.FLEET_LOG_LEVEL ?? 'warn');
   const control = new ControlClient(`unix:${join(dir, 'control.sock')}`);
   const write = process.stdout.write.bind(process.stdout);
   process.stdout.write = (() => true) as typeof process.stdout.write;
@@ -192,7 +168,7 @@ async function compatBench(work: string): Promise<void> {
   process.stdout.write(`compat: query in-process: median ${percentile(times, 50).toFixed(1)} ms, worst ${times[times.length - 1]!.toFixed(1)} ms\n`);
 
   await initPki(dir);
-  const server = await startServerProcess(dir, await freePort(), await freePort());
+  const server = await startServerProcess(dir, await freePort(), await freePort(), process.env.FLEET_LOG_LEVEL ?? 'warn');
   const control = new ControlClient(`unix:${join(dir, 'control.sock')}`);
   const rpc: number[] = [];
   let hostsAnswered = 0;

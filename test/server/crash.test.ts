@@ -4,12 +4,10 @@
 
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ControlClient } from '../../src/client/control-client.js';
 import { AgentState } from '../../src/agent/state.js';
@@ -19,32 +17,8 @@ import { initPki } from '../../src/server/pki.js';
 import { createLogger } from '../../src/server/log.js';
 import { collectInventory } from '../../src/inventory/collect.js';
 import type { BundleInfo, CheckResult, EnrollToken } from '../../src/proto/types.js';
-import { LogCapture, makeBundle } from './fixtures.js';
+import { freePort, LogCapture, makeBundle, startServerProcess } from './fixtures.js';
 import { bundlesAdd } from '../../src/client/commands/bundles.js';
-
-const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'client', 'main.js');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function startServerProcess(dir: string, agentPort: number, enrollPort: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [MAIN, 'server', '--data', dir, '--listen', `127.0.0.1:${agentPort}`, '--enroll-listen', `127.0.0.1:${enrollPort}`, '--log-level', 'warn'],
-    { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('"control"')) resolve(child);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code} before listening: ${out}`)));
-  });
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -5,9 +5,12 @@
 //     bundled-libc bundle until the builder's own bundles are used here).
 // Their "python" prints a line and exits 0, so the default smoke command succeeds.
 
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import { execa } from 'execa';
 import { listBundleFiles } from '../../src/bundle/file-list.js';
@@ -72,5 +75,31 @@ export function waitFor<T>(check: () => T | undefined | null | false, timeoutMs 
       else setTimeout(tick, 20);
     };
     tick();
+  });
+}
+
+const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'client', 'main.js');
+
+/** A TCP port free on loopback right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** `pyrelo server` as its own process on loopback; resolves once its control socket listens. */
+export function startServerProcess(dir: string, agentPort: number, enrollPort: number, logLevel = 'warn'): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [MAIN, 'server', '--data', dir, '--listen', `127.0.0.1:${agentPort}`, '--enroll-listen', `127.0.0.1:${enrollPort}`, '--log-level', logLevel],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('"control"')) resolve(child);
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code} before listening: ${out}`)));
   });
 }
