@@ -28,12 +28,13 @@ export function cleanEnv(home: string): Record<string, string> {
 }
 
 /**
- * The folder holding the pip wheel to install with: CPython's own ensurepip/_bundled, or, for
+ * The pip wheel to install with and its folder: CPython's own ensurepip/_bundled, or, for
  * Debian's python3.x whose ensurepip is unbundled, the wheels of python3-pip-whl.
  */
-function pipWheelFolder(ensurepip: string): string {
+function findPipWheel(ensurepip: string): { folder: string; wheel: string } {
   for (const folder of [ensurepip, DEBIAN_PYTHON_WHEELS]) {
-    if (existsSync(folder) && readdirSync(folder).some((n) => n.startsWith('pip-') && n.endsWith('.whl'))) return folder;
+    const wheel = existsSync(folder) ? readdirSync(folder).find((n) => n.startsWith('pip-') && n.endsWith('.whl')) : undefined;
+    if (wheel !== undefined) return { folder, wheel };
   }
   throw new BuildInputError(ensurepip, `no pip wheel here nor in ${DEBIAN_PYTHON_WHEELS} (on Debian: apt-get install python3-pip-whl)`);
 }
@@ -45,8 +46,7 @@ export function bundledPython(bundle: string, base: BasePython): string {
 }
 
 export async function installApplication(bundle: string, base: BasePython, request: InstallRequest, home: string): Promise<InstallResult> {
-  const bundled = pipWheelFolder(join(bundle, base.stdlib, 'ensurepip', '_bundled'));
-  const pipWheel = readdirSync(bundled).find((n) => n.startsWith('pip-') && n.endsWith('.whl'))!;
+  const { folder: bundled, wheel: pipWheel } = findPipWheel(join(bundle, base.stdlib, 'ensurepip', '_bundled'));
   const targets: string[] = [];
   if (request.withPip) targets.push('pip');
   if (request.requirements !== null) targets.push('-r', request.requirements);
