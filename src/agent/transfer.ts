@@ -2,8 +2,8 @@
 // a transfer that is interrupted (agent killed, connection lost) resumes from the size of that
 // file. The whole file's sha256 must equal the digest before it is renamed into the archive folder.
 
-import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { sha256FileStreamed } from '../bundle/file-list.js';
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { BundleChunk, FetchRequest } from '../proto/types.js';
@@ -13,12 +13,6 @@ export class TransferError extends Error {
     super(`bundle ${digest.slice(0, 12)}: ${detail}`);
     this.name = 'TransferError';
   }
-}
-
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 export interface TransferProgress {
@@ -62,7 +56,7 @@ export async function fetchBundle(client: grpc.Client, digest: string, incomingD
   } finally {
     closeSync(fd);
   }
-  const actual = await sha256File(part);
+  const actual = await sha256FileStreamed(part);
   if (actual !== digest) {
     // A damaged part can never become right by appending: start over next time.
     rmSync(part, { force: true });

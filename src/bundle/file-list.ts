@@ -3,13 +3,20 @@
 // a socket, a link out of the bundle) is an error: a bundle holds only files and inner links.
 
 import { createHash } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { createReadStream, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { BundleError } from './errors.js';
 import { MANIFEST_NAME, symlinkStaysInside, type BundleFile } from './manifest.js';
 
 export function sha256File(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/** The same, streamed: for archives too large to hold in memory at once. */
+export async function sha256FileStreamed(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 /** Byte-order comparison (not locale order), the order GNU tar's --sort=name uses. */

@@ -7,8 +7,8 @@
 // Paths in the request are paths on the server's machine; relative ones are refused, since the
 // server's working folder means nothing to the caller.
 
-import { createHash } from 'node:crypto';
-import { createReadStream, mkdirSync, rmSync } from 'node:fs';
+import { sha256FileStreamed } from '../bundle/file-list.js';
+import { mkdirSync, rmSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -47,12 +47,6 @@ function requestArgs(r: BuildRequest): string[] {
     ...r.entries.flatMap((e) => ['--entry', e]), ...(r.smoke ? ['--smoke', r.smoke] : []), ...(r.prompt ? ['--prompt', r.prompt] : []),
     ...(r.withoutPip ? ['--without-pip'] : []), ...(r.noSlim ? ['--no-slim'] : []),
   ];
-}
-
-async function sha256Of(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 export class BundleBuilds {
@@ -98,7 +92,7 @@ export class BundleBuilds {
         const why = tail.filter((l) => l.trim() !== '').slice(-3).join(' | ').replace(/^pyrelo: /, '');
         throw new BuildRequestError('build', `pyrelo build exited ${result.exitCode}: ${why}`);
       }
-      const digest = await sha256Of(output);
+      const digest = await sha256FileStreamed(output);
       const stored = await this.store.adopt(output, digest, `build of ${args[0] ?? 'a bare runtime'}`);
       this.log.info({ bundle: stored.manifest.name, digest: digest.slice(0, 12), seconds: (Date.now() - started) / 1000 }, 'build stored');
       return stored;
