@@ -215,10 +215,12 @@ describe('PT_LOAD checks: pyrelo against the real loader', () => {
     assert.match(fatalOf(report) ?? '', /the kernel cannot map the LOAD segment .*SIGSEGV/);
     const run = await execa(fixture.misalignedProgram, [], { reject: false });
     assert.equal(run.signal, 'SIGSEGV');
-    // Through the loader the same program gets ld.so's own words.
+    // Through the loader the same program gets ld.so's own words: the real loader's, run on it.
     const throughLoader = checkFile(view, fixture.misalignedProgram, { cwd: '/', loader: config().interpreter });
-    assert.equal(fatalOf(throughLoader), `${fixture.misalignedProgram}: ${loadCommandError(
-      (await readLoadSegments(fixture.misalignedProgram)), loadCommandRulesFor(config().glibcVersion), 64)}`);
+    const real = await execa(config().interpreter!, [fixture.misalignedProgram], { reject: false });
+    assert.equal(real.exitCode, 127);
+    assert.equal(real.stderr.trim(), `${fixture.misalignedProgram}: error while loading shared libraries: ${fatalOf(throughLoader)}`);
+    assert.match(fatalOf(throughLoader) ?? '', /ELF load command/);
   });
 
   test('a host library read from an inventory is not checked (the inventory does not keep PT_LOADs)', () => {
