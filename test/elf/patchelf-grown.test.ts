@@ -24,10 +24,14 @@ test('a non-PIE executable grown by patchelf reads like readelf says', async () 
     assert.equal(run.stdout, 'ok', 'the patched program no longer runs');
     const readelf = await execa('readelf', ['-dW', program]);
     assert.match(readelf.stdout, /RUNPATH/);
+    const readelfRunpath = /Library runpath: \[(.*)\]/.exec(readelf.stdout)?.[1];
+    const readelfNeeded = [...readelf.stdout.matchAll(/Shared library: \[(.*)\]/g)].map((m) => m[1]);
     const elf = ElfFile.open(program);
     try {
       assert.equal(elf.dynamic()?.runpath, runpath);
+      assert.equal(elf.dynamic()?.runpath, readelfRunpath, 'the reader and readelf agree on DT_RUNPATH');
       assert.deepEqual(elf.dynamic()?.needed, ['libc.so.6']);
+      assert.deepEqual(elf.dynamic()?.needed, readelfNeeded, 'and on DT_NEEDED');
       assert.ok(elf.dynamicSymbols().some((s) => s.name === 'puts'));
     } finally {
       elf.close();
