@@ -49,6 +49,17 @@ function tkinterUsed(bundle: string, base: BasePython): boolean {
   return existsSync(site) && walk(site);
 }
 
+/** The stdlib's test folders and test extension modules, man pages and docs, under `root`. */
+function testsAndDocs(root: string, base: BasePython): Removal[] {
+  const removals: Removal[] = STDLIB_TEST_DIRS.map((dir) => ({ category: 'tests', path: `${base.stdlib}/${dir}` }));
+  const dynload = `${base.stdlib}/lib-dynload`;
+  if (existsSync(join(root, dynload))) {
+    for (const name of readdirSync(join(root, dynload)).sort()) if (TEST_MODULES.test(name)) removals.push({ category: 'tests', path: `${dynload}/${name}` });
+  }
+  removals.push({ category: 'docs', path: 'share/man' }, { category: 'docs', path: 'share/doc' });
+  return removals;
+}
+
 /**
  * What can be left out already while copying the base prefix (nothing the install step needs:
  * pip runs from ensurepip's wheel and builds sdists against the headers, so both stay until
@@ -57,14 +68,8 @@ function tkinterUsed(bundle: string, base: BasePython): boolean {
  * which is the base prefix here and the bundle in plannedRemovals.
  */
 export function copyTimeRemovals(root: string, base: BasePython): Removal[] {
-  const removals: Removal[] = [];
+  const removals = testsAndDocs(root, base);
   const stdlib = base.stdlib;
-  for (const dir of STDLIB_TEST_DIRS) removals.push({ category: 'tests', path: `${stdlib}/${dir}` });
-  const dynload = `${stdlib}/lib-dynload`;
-  if (existsSync(join(root, dynload))) {
-    for (const name of readdirSync(join(root, dynload)).sort()) if (TEST_MODULES.test(name)) removals.push({ category: 'tests', path: `${dynload}/${name}` });
-  }
-  removals.push({ category: 'docs', path: 'share/man' }, { category: 'docs', path: 'share/doc' });
   const config = existsSync(join(root, stdlib)) ? readdirSync(join(root, stdlib)).find((n) => n.startsWith('config-')) : undefined;
   if (config !== undefined) {
     for (const name of readdirSync(join(root, stdlib, config)).sort()) if (name.endsWith('.a')) removals.push({ category: 'static libraries and build files', path: `${stdlib}/${config}/${name}` });
@@ -95,15 +100,12 @@ export function plannedRemovals(bundle: string, base: BasePython, withPip = true
   // --without-pip: the pip and setuptools wheels ensurepip would install (3 MB, already compressed)
   // go too; `python -m venv` then needs --without-pip as well, which is what was asked for.
   if (!withPip) removals.push({ category: 'pip wheels (--without-pip)', path: `${stdlib}/ensurepip/_bundled` });
-  for (const dir of STDLIB_TEST_DIRS) removals.push({ category: 'tests', path: `${stdlib}/${dir}` });
-  const dynload = `${stdlib}/lib-dynload`;
-  if (existsSync(join(bundle, dynload))) {
-    for (const name of readdirSync(join(bundle, dynload)).sort()) if (TEST_MODULES.test(name)) removals.push({ category: 'tests', path: `${dynload}/${name}` });
-  }
+  removals.push(...testsAndDocs(bundle, base));
   // pydoc_data holds only the text of help('keywords') and other topics (1.2 MB); help() on modules,
   // classes and functions reads their docstrings and keeps working, and a missing topic is reported
   // by pydoc itself ("documentation not found").
-  removals.push({ category: 'docs', path: 'share/man' }, { category: 'docs', path: 'share/doc' }, { category: 'docs', path: `${stdlib}/pydoc_data` });
+  removals.push({ category: 'docs', path: `${stdlib}/pydoc_data` });
+  const dynload = `${stdlib}/lib-dynload`;
   removals.push({ category: 'headers', path: 'include' }, { category: 'headers', path: 'lib/pkgconfig' });
   const config = readdirSync(join(bundle, stdlib)).find((n) => n.startsWith('config-'));
   if (config !== undefined) removals.push({ category: 'static libraries and build files', path: `${stdlib}/${config}` });
