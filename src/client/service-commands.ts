@@ -13,7 +13,7 @@ const compatCommands = () => import('./commands/compat.js');
 
 /** The service's bad-input errors, by name, so that recognising them loads none of their modules. */
 const SERVICE_INPUT_ERRORS = new Set(['ControlError', 'SettingsError', 'PkiError', 'AgentStateError', 'DatabaseInputError', 'TransferError',
-  'RemoteConnectionError', 'UploadInterruptedError', 'RemoteAgentError', 'SshHostKeyError', 'SshAuthError', 'SshConfigError']);
+  'RemoteConnectionError', 'UploadInterruptedError', 'RemoteAgentError', 'SshHostKeyError', 'SshSpecError']);
 
 export function isServiceInputError(error: unknown): error is Error {
   return error instanceof Error && SERVICE_INPUT_ERRORS.has(error.name);

@@ -3,7 +3,8 @@
 // environment; files are read and written through ROOT + path, never following a symlink out of
 // the root (paths are resolved inside it, the way the chrooted commands see them).
 
-import { createReadStream, createWriteStream, lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { createReadStream, lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { execa } from 'execa';
 import {
@@ -66,19 +67,23 @@ export class ChrootTransport implements RemoteTransport {
     if (existing?.isSymbolicLink()) throw new RemoteConnectionError(this.description, `${remotePath} is a symlink; refusing to write through it`);
     // A partial file longer than the source is not a prefix of it: start again.
     const resumedFrom = existing !== undefined && existing.size <= total ? existing.size : 0;
+    // As the SSH transport does: the first report is the resume offset, and a byte counts as
+    // acknowledged once it is written to the file, so an interruption names what is really there.
     let acknowledged = resumedFrom;
-    await new Promise<void>((done, fail) => {
-      const input = createReadStream(localPath, { start: resumedFrom });
-      const output = createWriteStream(target, { flags: resumedFrom > 0 ? 'r+' : 'w', start: resumedFrom, mode: 0o600 });
-      input.on('data', (chunk) => {
-        acknowledged += chunk.length;
+    onProgress?.({ acknowledged, total });
+    const input = createReadStream(localPath, { start: resumedFrom });
+    const output = await open(target, resumedFrom > 0 ? 'r+' : 'w', 0o600);
+    try {
+      for await (const chunk of input) {
+        await output.write(chunk as Buffer, 0, (chunk as Buffer).length, acknowledged);
+        acknowledged += (chunk as Buffer).length;
         onProgress?.({ acknowledged, total });
-      });
-      input.on('error', fail);
-      output.on('error', (error) => fail(new UploadInterruptedError(this.description, error.message, remotePath, resumedFrom, total)));
-      output.on('close', () => done());
-      input.pipe(output);
-    });
+      }
+    } catch (error) {
+      throw new UploadInterruptedError(this.description, (error as Error).message, remotePath, acknowledged, total);
+    } finally {
+      await output.close();
+    }
     return { bytesSent: total - resumedFrom, resumedFrom };
   }
 

@@ -8,11 +8,7 @@ import { resolve } from 'node:path';
 import type { BuildEvent, BuildRequest, BundleChunk, BundleInfo, BundleList } from '../../proto/types.js';
 import { ControlError, withControl, type ControlClient } from '../control-client.js';
 import { InputError } from '../../elf/find-elf-files.js';
-import { table, type ControlOptions } from './hosts.js';
-
-function print(json: boolean | undefined, value: unknown, lines: () => string[]): void {
-  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${lines().join('\n')}\n`);
-}
+import { print, table, type ControlOptions } from './hosts.js';
 
 function describe(b: BundleInfo): string[] {
   return [

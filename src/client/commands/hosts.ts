@@ -11,7 +11,8 @@ export interface ControlOptions {
   readonly json?: boolean;
 }
 
-function print(json: boolean | undefined, value: unknown, lines: () => string[]): void {
+/** JSON with --json, else the readable lines. */
+export function print(json: boolean | undefined, value: unknown, lines: () => string[]): void {
   process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${lines().join('\n')}\n`);
 }
 
