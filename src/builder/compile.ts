@@ -7,7 +7,10 @@
 // sorted file list is cut into WORKERS contiguous runs of about equal size, and each run is
 // compiled in order by a fresh interpreter of its own: the same inputs give the same bytes, on any
 // machine (the number of runs is fixed, not the number of cores).
-
+//
+// The base stage (base-stage.ts) compiles the stdlib and pip once; a build compiles only what has
+// no bytecode of its current source (the application's packages, files the build rewrote), so a
+// build with a cached stage and one without compile the same files in the same runs.
 //
 // --sourceless keeps only bytecode: each module's .pyc is written beside it (`-b`, the legacy
 // location Python imports a .pyc from when there is no source) and the .py goes. About a fifth
@@ -78,7 +81,7 @@ function partition(root: string, files: readonly string[], parts: number): strin
 /** Compiles the files named on stdin (relative to the cwd, the bundle root), in order; prints failures. */
 const DRIVER = `
 import sys, py_compile
-legacy = sys.argv[1] == 'sourceless'
+legacy = sys.argv[1] == 'legacy'
 mode = py_compile.PycInvalidationMode.UNCHECKED_HASH
 failed = 0
 for rel in sys.stdin.read().split('\\0'):
@@ -92,19 +95,82 @@ for rel in sys.stdin.read().split('\\0'):
 print(failed)
 `;
 
-export async function compileBytecode(bundle: string, base: BasePython, home: string, sourceless = false): Promise<{ summary: string }> {
+/** Prints (NUL-separated) the files named on stdin whose bytecode is missing or not of their current source. */
+const STALE = `
+import sys, importlib.util
+legacy = sys.argv[1] == 'legacy'
+out = []
+for rel in sys.stdin.read().split('\\0'):
+    if not rel:
+        continue
+    try:
+        with open(rel + 'c' if legacy else importlib.util.cache_from_source(rel), 'rb') as f:
+            head = f.read(16)
+        with open(rel, 'rb') as f:
+            source = f.read()
+    except OSError:
+        out.append(rel)
+        continue
+    # magic, flags 0b01 (hash-based, unchecked), the source's hash
+    if head[:4] != importlib.util.MAGIC_NUMBER or head[4:8] != b'\\x01\\0\\0\\0' or head[8:16] != importlib.util.source_hash(source):
+        out.append(rel)
+sys.stdout.write(''.join(r + '\\0' for r in out))
+`;
+
+/** Removes __pycache__ entries whose source is gone (slim, an uninstall) and __pycache__ folders left empty. */
+function dropOrphanBytecode(dir: string): number {
+  let dropped = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (!entry.isDirectory()) continue;
+    if (entry.name !== '__pycache__') {
+      dropped += dropOrphanBytecode(path);
+      continue;
+    }
+    for (const name of readdirSync(path)) {
+      if (name.endsWith('.pyc') && !existsSync(join(dir, `${name.split('.')[0]}.py`))) {
+        rmSync(join(path, name));
+        dropped += 1;
+      }
+    }
+    if (readdirSync(path).length === 0) rmSync(path, { recursive: true });
+  }
+  return dropped;
+}
+
+export interface CompileOptions {
+  /** Write each .pyc beside its source (what --sourceless keeps) instead of into __pycache__. */
+  readonly legacy: boolean;
+  /** Then remove every .py that has a .pyc (--sourceless). */
+  readonly dropSources: boolean;
+}
+
+/**
+ * Bytecode for every module under lib/ whose bytecode is missing or stale; what the base stage
+ * compiled and nobody changed since is kept as it is.
+ */
+export async function compileBytecode(bundle: string, base: BasePython, home: string, options: CompileOptions): Promise<{ summary: string }> {
+  const mode = options.legacy ? 'legacy' : 'cache';
+  // -B does not stop py_compile; it stops these interpreters from writing bytecode of their own
+  // imports (timestamp-based, at moments that vary) into the bundle.
+  const env = cleanEnv(home);
   const files = pythonFiles(bundle, 'lib');
-  const runs = partition(bundle, files, WORKERS);
-  const results = await Promise.all(runs.map((run) => execa(bundledPython(bundle, base), ['-I', '-c', DRIVER, sourceless ? 'sourceless' : 'cache'], {
-    cwd: bundle, input: run.map((f) => `${f}\0`).join(''), env: { ...cleanEnv(home), PYTHONDONTWRITEBYTECODE: '' }, extendEnv: false,
+  const check = await execa(bundledPython(bundle, base), ['-I', '-B', '-c', STALE, mode], { cwd: bundle, input: files.map((f) => `${f}\0`).join(''), env, extendEnv: false });
+  const stale = check.stdout.split('\0').filter((f) => f !== '');
+  const runs = partition(bundle, stale, WORKERS).filter((run) => run.length > 0);
+  const results = await Promise.all(runs.map((run) => execa(bundledPython(bundle, base), ['-I', '-B', '-c', DRIVER, mode], {
+    cwd: bundle, input: run.map((f) => `${f}\0`).join(''), env, extendEnv: false,
   })));
   // A file that does not compile (Python 2 code in an old package) stays without bytecode, as pip
   // would leave it.
   const failed = results.reduce((sum, r) => sum + Number(r.stdout.trim().split('\n').at(-1) ?? 0), 0);
-  const dropped = sourceless ? dropSources(join(bundle, 'lib')) : 0;
+  const orphans = options.legacy ? 0 : dropOrphanBytecode(join(bundle, 'lib'));
+  const dropped = options.dropSources ? dropSources(join(bundle, 'lib')) : 0;
   return {
-    summary: `compiled bytecode for ${files.length - failed} files (unchecked-hash, ${runs.length} fixed runs in parallel)`
-      + `${sourceless ? `; sourceless: ${dropped} .py files replaced by their .pyc` : ''}`
-      + `${failed > 0 ? `; ${failed} files do not compile and ${sourceless ? 'keep their source' : 'have none'}` : ''}`,
+    summary: `bytecode for ${files.length - failed} files: ${stale.length - failed} compiled here, the rest kept from the base stage`
+      + ` (unchecked-hash, ${WORKERS} fixed runs in parallel)`
+      + `${orphans > 0 ? `; removed ${orphans} .pyc files whose source is gone` : ''}`
+      + `${options.dropSources ? `; sourceless: ${dropped} .py files replaced by their .pyc` : ''}`
+      + `${failed > 0 ? `; ${failed} files do not compile and ${options.dropSources ? 'keep their source' : 'have none'}` : ''}`,
   };
 }

@@ -1,20 +1,23 @@
 // Step "install": the application goes in with the bundled interpreter's own pip, offline: only
 // the wheelhouse (and the pip/setuptools wheels CPython ships in ensurepip/_bundled) are looked at.
-// pip runs from ensurepip's wheel, so --without-pip bundles still install. pip's config files and
-// PIP_* variables of the build host are ignored (--isolated, a clean environment).
+// pip runs from ensurepip's wheel (unpacked and compiled once, see pip-runner.ts), so
+// --without-pip bundles still install. pip's config files and PIP_* variables of the build host
+// are ignored (--isolated, a clean environment). pip itself is installed into the base stage
+// (base-stage.ts), since it is the same for every application; a requirement on another pip
+// version replaces it here.
 
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { InstalledPackage } from '../bundle/manifest.js';
 import { BuildInputError } from './errors.js';
+import { pipRunner } from './pip-runner.js';
 import type { BasePython } from './base-python.js';
 
 export interface InstallRequest {
   readonly project: string | null;
   readonly requirements: string | null;
   readonly wheelhouse: string | null;
-  readonly withPip: boolean;
 }
 
 export interface InstallResult {
@@ -45,21 +48,35 @@ export function bundledPython(bundle: string, base: BasePython): string {
   return join(bundle, base.executable);
 }
 
+/**
+ * Runs the bundled interpreter's pip (from the cached runner: see pip-runner.ts) with `args`,
+ * offline, ignoring the build host's pip configuration. Returns pip's output; throws with it.
+ */
+export async function runPip(bundle: string, base: BasePython, args: readonly string[], home: string, what: string): Promise<string> {
+  const { folder, wheel } = findPipWheel(join(bundle, base.stdlib, 'ensurepip', '_bundled'));
+  const runner = await pipRunner(bundledPython(bundle, base), base.short, join(folder, wheel), cleanEnv(home));
+  const runPipModule = `import runpy, sys; sys.path.insert(0, ${JSON.stringify(runner)}); runpy.run_module("pip", run_name="__main__", alter_sys=True)`;
+  // cwd: an empty folder, since -c puts the working directory on sys.path.
+  const result = await execa(bundledPython(bundle, base), ['-s', '-E', '-B', '-c', runPipModule, 'install', '--isolated', '--no-index',
+    '--find-links', folder, '--no-compile', '--no-warn-script-location', '--disable-pip-version-check', '--no-cache-dir', '--progress-bar', 'off', ...args],
+  { cwd: home, env: cleanEnv(home), extendEnv: false, reject: false, all: true });
+  if (result.exitCode !== 0) throw new BuildInputError(what, `pip install failed (exit ${result.exitCode}):\n${result.all}`);
+  return result.all;
+}
+
+/** pip itself, from the wheel CPython ships (ensurepip), as `python -m ensurepip` would put it. */
+export async function installPip(bundle: string, base: BasePython, home: string): Promise<void> {
+  await runPip(bundle, base, ['pip'], home, 'pip');
+}
+
+/** The application; pip is already there (base stage) unless --without-pip. */
 export async function installApplication(bundle: string, base: BasePython, request: InstallRequest, home: string): Promise<InstallResult> {
-  const { folder: bundled, wheel: pipWheel } = findPipWheel(join(bundle, base.stdlib, 'ensurepip', '_bundled'));
   const targets: string[] = [];
-  if (request.withPip) targets.push('pip');
   if (request.requirements !== null) targets.push('-r', request.requirements);
   if (request.project !== null) targets.push(request.project);
   if (targets.length > 0) {
-    const findLinks = [...(request.wheelhouse === null ? [] : ['--find-links', request.wheelhouse]), '--find-links', bundled];
-    const runPip = `import runpy, sys; sys.path.insert(0, ${JSON.stringify(join(bundled, pipWheel))}); runpy.run_module("pip", run_name="__main__", alter_sys=True)`;
-    const result = await execa(bundledPython(bundle, base), ['-s', '-E', '-B', '-c', runPip, 'install', '--isolated', '--no-index', ...findLinks,
-      '--no-compile', '--no-warn-script-location', '--disable-pip-version-check', '--no-cache-dir', '--progress-bar', 'off', ...targets],
-    { env: cleanEnv(home), extendEnv: false, reject: false, all: true });
-    if (result.exitCode !== 0) {
-      throw new BuildInputError(request.project ?? request.requirements ?? 'pip', `pip install failed (exit ${result.exitCode}):\n${result.all}`);
-    }
+    const findLinks = request.wheelhouse === null ? [] : ['--find-links', request.wheelhouse];
+    await runPip(bundle, base, [...findLinks, ...targets], home, request.project ?? request.requirements!);
   }
   const packages = await installedPackages(bundle, base, home);
   const names = packages.map((p) => `${p.name} ${p.version}`).join(', ');

@@ -14,11 +14,12 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism, homedir } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { execa } from 'execa';
 import { sha256File } from '../bundle/file-list.js';
 import { ElfFile } from '../elf/elf-file.js';
+import { builderCacheRoot } from './cache-root.js';
 import { BuildInputError } from './errors.js';
 import type { Progress } from './progress.js';
 
@@ -63,11 +64,8 @@ interface Stamp {
   readonly seconds: number;
 }
 
-/** PYRELO_CACHE/cpython, else /var/cache/pyrelo/cpython as root, else ~/.cache/pyrelo/cpython. */
 export function defaultCpythonCache(): string {
-  const base = process.env.PYRELO_CACHE
-    ?? (process.getuid?.() === 0 ? '/var/cache/pyrelo' : join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'pyrelo'));
-  return join(base, 'cpython');
+  return join(builderCacheRoot(), 'cpython');
 }
 
 export function cacheKey(tarballSha256: string): string {

@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { readManifest } from '../../src/bundle/manifest.js';
@@ -104,21 +104,41 @@ test('build: a moved bundle runs the app from any folder; no build path, no abso
   }
 });
 
-test('build: two builds of the same inputs give byte-identical archives', { timeout: TIMEOUT }, async (t) => {
+test('build: two builds of the same inputs give byte-identical archives, with the base stage prepared, from the cache, or prepared again', { timeout: TIMEOUT }, async (t) => {
   const reason = buildSkipReason();
   if (reason) return t.skip(reason);
   const dir = await makeTempDir();
+  const savedCache = process.env.PYRELO_CACHE;
   try {
+    // An empty cache of its own: the first build prepares the base stage, the second takes it
+    // from the cache, the third finds it damaged and prepares it again.
+    process.env.PYRELO_CACHE = join(dir, 'cache');
     // Same-length folder names: the staging path length must not matter either, but keep it fair.
-    mkdirSync(join(dir, 'one'));
-    mkdirSync(join(dir, 'two'));
-    await buildApp(join(dir, 'one', 'app.tar.gz'));
-    await buildApp(join(dir, 'two', 'app.tar.gz'));
-    const a = readFileSync(join(dir, 'one', 'app.tar.gz'));
-    const b = readFileSync(join(dir, 'two', 'app.tar.gz'));
-    t.diagnostic(`archive ${a.length} bytes`);
-    assert.ok(a.equals(b), 'same bytes');
+    const archives: Buffer[] = [];
+    const logs: string[][] = [];
+    for (const name of ['one', 'two', 'tri']) {
+      if (name === 'tri') {
+        // Damage the stored stage: one stdlib module gone.
+        const stages = join(dir, 'cache', 'stage');
+        const folder = readdirSync(stages).find((n) => /^[0-9a-f]{24}-[0-9a-f]{8}$/.test(n))!;
+        rmSync(join(stages, folder, 'lib', 'python3.11', 'colorsys.py'));
+      }
+      mkdirSync(join(dir, name));
+      const lines: string[] = [];
+      await buildApp(join(dir, name, 'app.tar.gz'), lines);
+      logs.push(lines);
+      archives.push(readFileSync(join(dir, name, 'app.tar.gz')));
+    }
+    const stageLine = (lines: string[]): string => lines.find((l) => /base stage [0-9a-f]{24}/.test(l)) ?? '(no base stage line)';
+    assert.match(stageLine(logs[0]!), /preparing base stage/);
+    assert.match(stageLine(logs[1]!), /base stage [0-9a-f]{24} from the cache/);
+    assert.match(stageLine(logs[2]!), /preparing base stage/, 'a damaged stage is prepared again');
+    t.diagnostic(`archive ${archives[0]!.length} bytes`);
+    assert.ok(archives[0]!.equals(archives[1]!), 'the cached stage gives the same bytes');
+    assert.ok(archives[0]!.equals(archives[2]!), 'the stage prepared again gives the same bytes');
   } finally {
+    if (savedCache === undefined) delete process.env.PYRELO_CACHE;
+    else process.env.PYRELO_CACHE = savedCache;
     await removeDir(dir);
   }
 });
