@@ -2,7 +2,8 @@
 // (the build tests' yamlsmoke: cryptography, cffi and a libyaml extension), in one run:
 // build time, installed and compressed size, start-up time of `python -c pass` and of importing
 // the app. The host side is a venv of the same base interpreter with the same wheels; PyInstaller
-// is pip-installed into a cache venv outside the checkout.
+// is pip-installed into a cache venv outside the checkout. Build time is measured twice per tool:
+// with an empty cache (the first build on a machine) and with the cache the first build left.
 //
 //   npm run bench:build [-- RUNS]
 
@@ -74,20 +75,29 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'pyrelo-bench-build-'));
   try {
     console.log(`bench/build: app yamlsmoke (+ cryptography, cffi, libyaml) on ${BASE_PYTHON}; ${RUNS} runs per start-up time (median)`);
-    const bundle = join(work, 'bundle');
-    const ours = await timed(() => build({
+    // Both tools keep a cache between builds: pyrelo its base stage and pip runner (PYRELO_CACHE),
+    // PyInstaller its bincache (PYINSTALLER_CONFIG_DIR). Each builds twice, first with an empty
+    // cache of its own, then with the cache that first build left.
+    process.env.PYRELO_CACHE = join(work, 'pyrelo-cache');
+    const ourBuild = (output: string): Promise<unknown> => build({
       project: 'yamlsmoke', python: BASE_PYTHON, requirements: null, wheelhouse, libc: 'host', minGlibc: '2.17',
-      entries: ['smoke=yamlsmoke.smoke:main'], slim: true, clear: false, prompt: null, withPip: true, output: bundle,
-    }, new Progress(() => undefined)));
+      entries: ['smoke=yamlsmoke.smoke:main'], slim: true, clear: false, prompt: null, withPip: true, output,
+    }, new Progress(() => undefined));
+    const oursCold = await timed(() => ourBuild(join(work, 'bundle-cold')));
+    const bundle = join(work, 'bundle');
+    const ours = await timed(() => ourBuild(bundle));
     const oursSize = await duBytes(bundle);
     const oursPacked = await compressedSizes(bundle, work);
 
     const venv = await benchVenv(wheelhouse);
     const script = join(work, 'app_main.py');
     writeFileSync(script, `${IMPORT_APP}\n`);
-    const pyi = await timed(() => execa(join(venv, 'bin', 'pyinstaller'), ['--onedir', '--noconfirm', '--log-level', 'ERROR',
-      '--distpath', join(work, 'pyi-dist'), '--workpath', join(work, 'pyi-work'), '--specpath', work,
-      '--hidden-import', 'yamlsmoke._yaml_c', '--hidden-import', 'cryptography.fernet', script], { cwd: work }));
+    const pyinstaller = (dist: string): Promise<unknown> => execa(join(venv, 'bin', 'pyinstaller'), ['--onedir', '--noconfirm', '--log-level', 'ERROR',
+      '--distpath', join(work, dist), '--workpath', join(work, `${dist}-work`), '--specpath', work,
+      '--hidden-import', 'yamlsmoke._yaml_c', '--hidden-import', 'cryptography.fernet', script],
+    { cwd: work, env: { PYINSTALLER_CONFIG_DIR: join(work, 'pyinstaller-cache') } });
+    const pyiCold = await timed(() => pyinstaller('pyi-cold'));
+    const pyi = await timed(() => pyinstaller('pyi-dist'));
     const pyiDir = join(work, 'pyi-dist', 'app_main');
     const pyiSize = await duBytes(pyiDir);
     const pyiPacked = await compressedSizes(pyiDir, work);
@@ -100,6 +110,7 @@ async function main(): Promise<void> {
 
     console.log('');
     console.log('                     pyrelo bundle   host venv   PyInstaller --onedir');
+    console.log(`build, empty cache   ${oursCold.seconds.toFixed(1).padStart(10)} s   ${'-'.padStart(9)}   ${pyiCold.seconds.toFixed(1).padStart(10)} s`);
     console.log(`build time           ${ours.seconds.toFixed(1).padStart(10)} s   ${'-'.padStart(9)}   ${pyi.seconds.toFixed(1).padStart(10)} s`);
     console.log(`installed size       ${mb(oursSize).padStart(12)}   ${'-'.padStart(9)}   ${mb(pyiSize).padStart(12)}`);
     console.log(`.tar.gz              ${mb(oursPacked.gz).padStart(12)}   ${'-'.padStart(9)}   ${mb(pyiPacked.gz).padStart(12)}`);
@@ -108,7 +119,7 @@ async function main(): Promise<void> {
     console.log(`import the app       ${bundleApp.toFixed(1).padStart(9)} ms   ${hostApp.toFixed(1).padStart(6)} ms   ${pyiApp.toFixed(1).padStart(9)} ms`);
     console.log('');
     console.log(`ratios: start-up bundle/host ${ratio(bundlePass, hostPass)} (-c pass), ${ratio(bundleApp, hostApp)} (app); `
-      + `bundle/PyInstaller: app start-up ${ratio(bundleApp, pyiApp)}, build time ${ratio(ours.seconds, pyi.seconds)}, `
+      + `bundle/PyInstaller: app start-up ${ratio(bundleApp, pyiApp)}, build time ${ratio(ours.seconds, pyi.seconds)} (empty caches ${ratio(oursCold.seconds, pyiCold.seconds)}), `
       + `installed ${ratio(oursSize, pyiSize)}, .tar.zst ${ratio(oursPacked.zst, pyiPacked.zst)}`);
   } finally {
     rmSync(work, { recursive: true, force: true });
