@@ -7,6 +7,7 @@ import { lstatSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:f
 import { join } from 'node:path';
 import type { SlimCategory } from '../bundle/manifest.js';
 import type { BasePython } from './base-python.js';
+import { dataFile } from './data-file.js';
 
 interface Removal {
   readonly category: string;
@@ -31,22 +32,43 @@ function sizeOf(path: string): { files: number; bytes: number } {
 const STDLIB_TEST_DIRS = ['test', 'idlelib/idle_test', 'tkinter/test', 'lib2to3/tests', 'ctypes/test', 'unittest/test',
   'distutils/tests', 'sqlite3/test', 'test/support'];
 const TEST_MODULES = /^(_testcapi|_testbuffer|_testclinic|_testimportmultiple|_testinternalcapi|_testmultiphase|_xxtestfuzz|_ctypes_test|xxlimited|xxlimited_35|_xxsubinterpreters)\./;
-const TK_MODULES = ['idlelib', 'tkinter', 'turtledemo', 'turtle.py'];
+interface UnusedGroup {
+  readonly category: string;
+  readonly imports: readonly string[];
+  readonly paths: readonly string[];
+  readonly extensions: readonly string[];
+}
 
-/** Whether anything installed (site-packages) or the entry points mention tkinter. */
-function tkinterUsed(bundle: string, base: BasePython): boolean {
-  const site = join(bundle, base.purelib);
-  const walk = (dir: string): boolean => {
+/** data/slim-unused-stdlib.json: what goes when nothing installed imports it. */
+function unusedGroups(): UnusedGroup[] {
+  return (JSON.parse(readFileSync(dataFile('slim-unused-stdlib.json'), 'utf8')) as { groups: UnusedGroup[] }).groups;
+}
+
+/** An import of one of `names` (`import a, NAME.x`, `from NAME import`, import_module("NAME")), generously. */
+function importPattern(names: readonly string[]): RegExp {
+  const name = `(?:${names.map((n) => n.replace(/[.]/g, '\\.')).join('|')})`;
+  return new RegExp(`^\\s*(?:from\\s+${name}\\b|import\\s+[\\w., ]*\\b${name}\\b)|(?:import_module|__import__)\\(\\s*['"]${name}\\b`, 'm');
+}
+
+/** The groups some .py file in site-packages (the application, its packages, pip) imports from. */
+function usedGroups(bundle: string, base: BasePython, groups: readonly UnusedGroup[]): Set<UnusedGroup> {
+  const used = new Set<UnusedGroup>();
+  const patterns = groups.map((g) => [g, importPattern(g.imports)] as const);
+  const walk = (dir: string): void => {
     for (const name of readdirSync(dir)) {
       const path = join(dir, name);
       const stat = lstatSync(path);
-      if (stat.isDirectory()) {
-        if (walk(path)) return true;
-      } else if (name.endsWith('.py') && /^\s*(import|from)\s+(tkinter|turtle)\b/m.test(readFileSync(path, 'latin1'))) return true;
+      if (stat.isDirectory()) walk(path);
+      else if (name.endsWith('.py')) {
+        const text = readFileSync(path, 'latin1');
+        for (const [group, pattern] of patterns) if (!used.has(group) && pattern.test(text)) used.add(group);
+      }
+      if (used.size === groups.length) return;
     }
-    return false;
   };
-  return existsSync(site) && walk(site);
+  const site = join(bundle, base.purelib);
+  if (existsSync(site)) walk(site);
+  return used;
 }
 
 /** The stdlib's test folders and test extension modules, man pages and docs, under `root`. */
@@ -110,11 +132,12 @@ export function plannedRemovals(bundle: string, base: BasePython, withPip = true
   const config = readdirSync(join(bundle, stdlib)).find((n) => n.startsWith('config-'));
   if (config !== undefined) removals.push({ category: 'static libraries and build files', path: `${stdlib}/${config}` });
   for (const name of readdirSync(join(bundle, 'lib')).sort()) if (name.endsWith('.a')) removals.push({ category: 'static libraries and build files', path: `lib/${name}` });
-  if (!tkinterUsed(bundle, base)) {
-    for (const name of TK_MODULES) removals.push({ category: 'idle and tkinter (unused)', path: `${stdlib}/${name}` });
-    if (existsSync(join(bundle, dynload))) {
-      for (const name of readdirSync(join(bundle, dynload))) if (name.startsWith('_tkinter.')) removals.push({ category: 'idle and tkinter (unused)', path: `${dynload}/${name}` });
-    }
+  const groups = unusedGroups();
+  const used = usedGroups(bundle, base, groups);
+  const extensions = existsSync(join(bundle, dynload)) ? readdirSync(join(bundle, dynload)).sort() : [];
+  for (const group of groups.filter((g) => !used.has(g))) {
+    for (const path of group.paths) removals.push({ category: group.category, path: `${stdlib}/${path}` });
+    for (const name of extensions) if (group.extensions.includes(name.split('.')[0]!)) removals.push({ category: group.category, path: `${dynload}/${name}` });
   }
   return removals;
 }
@@ -126,6 +149,9 @@ export function slimBundle(bundle: string, base: BasePython, withPip = true, lef
     const size = sizeOf(path);
     if (size.files === 0 && !existsSync(path)) continue;
     rmSync(path, { recursive: true, force: true });
+    // A module's bytecode goes with it (the base stage compiled it); a legacy .pyc beside the
+    // source would otherwise stay importable.
+    if (path.endsWith('.py')) rmSync(`${path}c`, { force: true });
     const total = totals.get(removal.category) ?? { files: 0, bytes: 0 };
     totals.set(removal.category, { files: total.files + size.files, bytes: total.bytes + size.bytes });
   }

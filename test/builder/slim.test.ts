@@ -1,0 +1,86 @@
+// Slim's "when unused" groups (data/slim-unused-stdlib.json): a group goes only when nothing in
+// site-packages imports it, in any of the ways code imports a module; a removed module takes
+// its extension modules and its legacy bytecode with it.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BasePython } from '../../src/builder/base-python.js';
+import { plannedRemovals, slimBundle } from '../../src/builder/slim.js';
+import { makeTempDir, removeDir } from '../support/fixtures.js';
+
+const BASE: BasePython = {
+  prefix: '/nonexistent', version: '3.11.7', short: '3.11', executable: 'bin/python3.11', stdlib: 'lib/python3.11', purelib: 'lib/python3.11/site-packages',
+  sharedLibrary: null, sharedLibraryPath: null, multiarch: 'x86_64-linux-gnu',
+};
+
+function write(path: string, text = ''): void {
+  mkdirSync(join(path, '..'), { recursive: true });
+  writeFileSync(path, text);
+}
+
+/** A bundle with the modules of both groups, and site-packages/app.py holding `appSource`. */
+async function bundleImporting(appSource: string): Promise<string> {
+  const bundle = await makeTempDir('pyrelo-slim-');
+  const stdlib = join(bundle, 'lib', 'python3.11');
+  for (const module of ['tkinter/__init__.py', 'idlelib/__init__.py', 'turtle.py', 'turtle.pyc', 'lib2to3/__init__.py', 'distutils/__init__.py', 'crypt.py', 'crypt.pyc', 'json/__init__.py']) write(join(stdlib, module));
+  for (const ext of ['_tkinter', 'nis', '_crypt', '_json']) write(join(stdlib, 'lib-dynload', `${ext}.cpython-311-x86_64-linux-gnu.so`));
+  write(join(stdlib, 'site-packages', 'app.py'), appSource);
+  return bundle;
+}
+
+const TK = 'idle and tkinter (unused)';
+const REMOVED_LATER = 'modules later Pythons removed (unused)';
+
+function planned(bundle: string): Map<string, string[]> {
+  const byCategory = new Map<string, string[]>();
+  for (const r of plannedRemovals(bundle, BASE, true)) byCategory.set(r.category, [...(byCategory.get(r.category) ?? []), r.path.replace('lib/python3.11/', '')]);
+  return byCategory;
+}
+
+test('slim: a group goes when nothing imports it, with its extension modules', async () => {
+  const bundle = await bundleImporting('import json\n');
+  try {
+    const plan = planned(bundle);
+    assert.deepEqual(plan.get(TK), ['idlelib', 'tkinter', 'turtledemo', 'turtle.py', 'lib-dynload/_tkinter.cpython-311-x86_64-linux-gnu.so']);
+    assert.deepEqual(plan.get(REMOVED_LATER), ['distutils', 'lib2to3', 'crypt.py', 'lib-dynload/_crypt.cpython-311-x86_64-linux-gnu.so', 'lib-dynload/nis.cpython-311-x86_64-linux-gnu.so']);
+    const result = slimBundle(bundle, BASE, true);
+    assert.ok(result.categories.some((c) => c.category === REMOVED_LATER && c.files === 5), result.summary);
+    const stdlib = join(bundle, 'lib', 'python3.11');
+    assert.equal(existsSync(join(stdlib, 'crypt.pyc')), false, 'the bytecode beside a removed module goes too');
+    assert.equal(existsSync(join(stdlib, 'turtle.pyc')), false);
+    assert.equal(existsSync(join(stdlib, 'json', '__init__.py')), true);
+    assert.equal(existsSync(join(stdlib, 'lib-dynload', '_json.cpython-311-x86_64-linux-gnu.so')), true);
+  } finally {
+    await removeDir(bundle);
+  }
+});
+
+test('slim: any import of a group keeps the whole group', async () => {
+  const imports = [
+    'import os, lib2to3.pgen2\n',
+    '    from distutils.core import setup\n',
+    'nis = importlib.import_module("nis")\n',
+    'crypt = __import__(\'crypt\')\n',
+    'import turtle\n',
+  ];
+  for (const source of imports) {
+    const bundle = await bundleImporting(source);
+    try {
+      const plan = planned(bundle);
+      const kept = source.includes('turtle') ? TK : REMOVED_LATER;
+      assert.equal(plan.has(kept), false, `${JSON.stringify(source)} keeps "${kept}"`);
+      assert.equal(plan.has(kept === TK ? REMOVED_LATER : TK), true, `${JSON.stringify(source)} keeps only its own group`);
+    } finally {
+      await removeDir(bundle);
+    }
+  }
+  // Names that merely contain a group's module do not keep it.
+  const bundle = await bundleImporting('from setuptools import _distutils\nimport mynis\n# import lib2to3 in a comment\n');
+  try {
+    assert.equal(planned(bundle).has(REMOVED_LATER), true);
+  } finally {
+    await removeDir(bundle);
+  }
+});
