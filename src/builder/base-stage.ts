@@ -27,6 +27,7 @@ import { listBundleElves } from './bundle-elves.js';
 import { builderCacheRoot } from './cache-root.js';
 import { compileBytecode } from './compile.js';
 import { copyPrefix, isSharedSystemPrefix } from './copy-prefix.js';
+import { dataFile } from './data-file.js';
 import { installPip } from './install.js';
 import { rewriteShebangs } from './launchers.js';
 import type { Progress } from './progress.js';
@@ -96,11 +97,11 @@ function hashBaseFiles(hash: ReturnType<typeof createHash>, base: BasePython): v
   hashTree(hash, join(base.prefix, base.executable), skip);
 }
 
-/** What the stage depends on besides the base's files: pyrelo's builder code and its tools. */
+/** What the stage depends on besides the base's files: pyrelo's builder code, its data files and its tools. */
 async function toolsAndCode(hash: ReturnType<typeof createHash>): Promise<void> {
   const here = dirname(fileURLToPath(import.meta.url));
-  for (const dir of [here, join(here, '..', 'elf'), join(here, '..', 'bundle')]) {
-    for (const name of readdirSync(dir).filter((n) => n.endsWith('.js')).sort()) hash.update(name).update(readFileSync(join(dir, name)));
+  for (const dir of [here, join(here, '..', 'elf'), join(here, '..', 'bundle'), dirname(dataFile('graft-policy.json'))]) {
+    for (const name of readdirSync(dir).filter((n) => n.endsWith('.js') || n.endsWith('.json')).sort()) hash.update(name).update(readFileSync(join(dir, name)));
   }
   for (const tool of ['strip', 'patchelf']) {
     const path = (await execa('sh', ['-c', `command -v ${tool}`], { reject: false })).stdout.trim();

@@ -137,7 +137,7 @@ export async function build(options: BuildOptions, progress = new Progress()): P
       const result = await stripDebug([...elves.map((e) => e.path), ...archives]);
       const refused = result.refused.map((p) => p.slice(bundle.length + 1));
       return {
-        summary: `stripped debug symbols from ${result.stripped - archives.length} ELF files${archives.length > 0 ? ` and ${archives.length} static libraries` : ''}`
+        summary: `stripped debug information and local symbols from ${result.stripped - archives.length} ELF files${archives.length > 0 ? ` and ${archives.length} static libraries` : ''}`
           + `; ${result.untouched} had none and were left as they were`
           + (refused.length > 0 ? `; kept ${refused.length} unstripped that strip would have made unloadable (${refused.join(' ')})` : ''),
       };

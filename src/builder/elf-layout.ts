@@ -36,7 +36,7 @@ export function loadSegmentProblems(path: string): string[] {
   }
 }
 
-/** Whether the file has DWARF or other .debug sections, the only thing `strip --strip-debug` removes for us. */
+/** Whether the file has DWARF or other .debug sections: only such files are stripped (see stripDebug). */
 export function hasDebugSections(path: string): boolean {
   const elf = ElfFile.open(path);
   try {

@@ -74,13 +74,17 @@ export interface StripResult {
 }
 
 /**
- * `strip --strip-debug`, but only where there is debug information, and never into a file ld.so
- * would refuse. Why: auditwheel repairs wheels with patchelf, and strip rewrites any file it is
+ * `strip --strip-unneeded` (debug information and the static symbol table, .symtab, as Debian
+ * ships its libraries; .dynsym, which the loader and dlsym use, stays), but only where there is
+ * debug information, and never into a file ld.so would refuse. The .symtab is 1.2 MB of a bare
+ * runtime (0.7 MB of it libpython's); without it a debugger or perf names static functions by
+ * address only, as with any distribution's Python. Why: auditwheel repairs wheels with patchelf, and strip rewrites any file it is
  * given, even with nothing to remove, moving the segments patchelf added; numpy 2.4's
  * numpy.libs/libscipy_openblas64_ then failed to load with "ELF load command address/offset not
  * page-aligned". So ELF files without .debug sections are not touched at all, and the others are
  * stripped into a copy that replaces them only when its LOAD segments are still loadable.
- * Static libraries (ar archives) are stripped in place as before.
+ * Static libraries (ar archives, kept by --no-slim) are stripped in place of debug information
+ * only: their symbols are what linking against them needs.
  */
 export async function stripDebug(paths: readonly string[]): Promise<StripResult> {
   const archives: string[] = [];
@@ -98,7 +102,7 @@ export async function stripDebug(paths: readonly string[]): Promise<StripResult>
   for (const given of candidates) {
     const path = realpathSync(given); // a link stays a link; its file is stripped
     const copy = `${path}.pyrelo-strip`;
-    await execa('strip', ['--strip-debug', '-o', copy, '--', path]);
+    await execa('strip', ['--strip-unneeded', '-o', copy, '--', path]);
     if (loadSegmentProblems(copy).length > 0 && loadSegmentProblems(path).length === 0) {
       rmSync(copy);
       refused.push(given);
