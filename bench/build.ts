@@ -89,6 +89,16 @@ async function main(): Promise<void> {
     const oursSize = await duBytes(bundle);
     const oursPacked = await compressedSizes(bundle, work);
 
+    // The bare runtime of the size target: no project, --without-pip (stdlib, ssl, sqlite3, ctypes, with .pyc).
+    const bare = join(work, 'bare');
+    await build({
+      project: null, python: BASE_PYTHON, requirements: null, wheelhouse: null, libc: 'host', minGlibc: '2.17',
+      entries: [], slim: true, clear: false, prompt: null, withPip: false, output: bare,
+    }, new Progress(() => undefined));
+    const bareSize = await duBytes(bare);
+    await packBundle(bare, join(work, 'bare.tar.xz'));
+    const bareXz = await duBytes(join(work, 'bare.tar.xz'));
+
     const venv = await benchVenv(wheelhouse);
     const script = join(work, 'app_main.py');
     writeFileSync(script, `${IMPORT_APP}\n`);
@@ -117,6 +127,7 @@ async function main(): Promise<void> {
     console.log(`.tar.zst             ${mb(oursPacked.zst).padStart(12)}   ${'-'.padStart(9)}   ${mb(pyiPacked.zst).padStart(12)}`);
     console.log(`python -c pass       ${bundlePass.toFixed(1).padStart(9)} ms   ${hostPass.toFixed(1).padStart(6)} ms   ${'-'.padStart(12)}`);
     console.log(`import the app       ${bundleApp.toFixed(1).padStart(9)} ms   ${hostApp.toFixed(1).padStart(6)} ms   ${pyiApp.toFixed(1).padStart(9)} ms`);
+    console.log(`bare runtime (--without-pip, no app): ${mb(bareSize)} installed, ${mb(bareXz)} as .tar.xz (targets: 40 MB, 12 MB)`);
     console.log('');
     console.log(`ratios: start-up bundle/host ${ratio(bundlePass, hostPass)} (-c pass), ${ratio(bundleApp, hostApp)} (app); `
       + `bundle/PyInstaller: app start-up ${ratio(bundleApp, pyiApp)}, build time ${ratio(ours.seconds, pyi.seconds)} (empty caches ${ratio(oursCold.seconds, pyiCold.seconds)}), `
