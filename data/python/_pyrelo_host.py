@@ -11,6 +11,9 @@ curses: while curses.setupterm / curses.initscr read the terminal description, T
 names the host's terminfo folders (lib/pyrelo/host-terminfo.json) and then the few entries the
 bundle carries, for hosts that have none; the environment is restored right after.
 
+socket: 'localhost' resolves to the loopback even on a host without /etc/hosts, where glibc has
+nothing to answer it from; only when the host's own resolver fails.
+
 Installed at start-up by lib/python3.X/sitecustomize.py (so venvs made from the bundle, which share
 its standard library, have it too) and by lib/python3.X/site-packages/pyrelo-host.pth (so the bundle
 has it even when PYTHONPATH puts another sitecustomize first); installing twice changes nothing.
@@ -177,7 +180,108 @@ def _patch_curses(curses):
     curses._pyrelo_host = True
 
 
-_PATCHES = {"ssl": _patch_ssl, "curses": _patch_curses}
+def _is_localhost(host):
+    if isinstance(host, bytes):
+        host = host.decode("ascii", "replace")
+    if not isinstance(host, str):
+        return False
+    name = host.lower().rstrip(".")
+    return name == "localhost" or name.endswith(".localhost")
+
+
+def _patch_socket(socket):
+    """'localhost' (RFC 6761: always the loopback) on hosts that cannot resolve it themselves.
+
+    A root without /etc/hosts (a bare chroot or container image) leaves glibc nothing to answer
+    'localhost' from, so servers and clients on localhost fail with "Name or service not known".
+    Only when the host's own resolver fails does the hook answer: 127.0.0.1 (and ::1 when IPv6 is
+    asked for explicitly, since IPv4 loopback exists everywhere and ::1 not always).
+    """
+    if getattr(socket, "_pyrelo_host", False):
+        return
+    original_getaddrinfo = socket.getaddrinfo
+    original_gethostbyname = socket.gethostbyname
+    original_gethostbyname_ex = socket.gethostbyname_ex
+
+    def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
+        try:
+            return original_getaddrinfo(host, port, family, type, proto, flags)
+        except socket.gaierror:
+            if not _is_localhost(host):
+                raise
+            if port is None:
+                number = 0
+            elif isinstance(port, int) or (isinstance(port, (str, bytes)) and port.isdigit()):
+                number = int(port)
+            else:
+                raise  # a service name: the host's own services database has to answer it
+            if family == socket.AF_INET6:
+                address = (socket.AF_INET6, ("::1", number, 0, 0))
+            elif family in (0, socket.AF_UNSPEC, socket.AF_INET):
+                address = (socket.AF_INET, ("127.0.0.1", number))
+            else:
+                raise
+            canonical = "localhost" if flags & socket.AI_CANONNAME else ""
+            kinds = [(type, proto)] if type else [(socket.SOCK_STREAM, socket.IPPROTO_TCP), (socket.SOCK_DGRAM, socket.IPPROTO_UDP), (socket.SOCK_RAW, 0)]
+            return [(address[0], kind, kind_proto or proto, canonical, address[1]) for kind, kind_proto in kinds]
+
+    def gethostbyname(host):
+        try:
+            return original_gethostbyname(host)
+        except OSError:
+            if not _is_localhost(host):
+                raise
+            return "127.0.0.1"
+
+    def gethostbyname_ex(host):
+        try:
+            return original_gethostbyname_ex(host)
+        except OSError:
+            if not _is_localhost(host):
+                raise
+            return ("localhost", [], ["127.0.0.1"])
+
+    def loopback(family, address):
+        """The address with a localhost name replaced by the loopback, or None."""
+        if not (isinstance(address, tuple) and len(address) >= 2 and _is_localhost(address[0])):
+            return None
+        if family == socket.AF_INET:
+            return ("127.0.0.1",) + address[1:]
+        if family == socket.AF_INET6:
+            return ("::1",) + address[1:]
+        return None
+
+    # bind, connect and sendto resolve a name in C, past getaddrinfo above (socketserver,
+    # http.server and SysLogHandler pass ('localhost', port) straight to them).
+    def retrying(method, address_at):
+        def call(self, *args):
+            try:
+                return method(self, *args)
+            except socket.gaierror:
+                at = address_at if address_at >= 0 else len(args) + address_at
+                replaced = loopback(self.family, args[at]) if 0 <= at < len(args) else None
+                if replaced is None:
+                    raise
+                return method(self, *args[:at], replaced, *args[at + 1:])
+        call.__name__ = method.__name__
+        call.__doc__ = method.__doc__
+        return call
+
+    for wrapper, original in ((getaddrinfo, original_getaddrinfo), (gethostbyname, original_gethostbyname), (gethostbyname_ex, original_gethostbyname_ex)):
+        wrapper.__doc__ = original.__doc__
+        wrapper.__name__ = original.__name__
+    socket.getaddrinfo = getaddrinfo
+    socket.gethostbyname = gethostbyname
+    socket.gethostbyname_ex = gethostbyname_ex
+    cls = socket.socket
+    cls.bind = retrying(cls.bind, 0)
+    cls.connect = retrying(cls.connect, 0)
+    cls.connect_ex = retrying(cls.connect_ex, 0)
+    cls.sendto = retrying(cls.sendto, -1)  # sendto(data[, flags], address): the address is last
+    socket._pyrelo_host = True
+
+
+_PATCHES = {"ssl": _patch_ssl, "curses": _patch_curses, "socket": _patch_socket}
 
 
 def install():
