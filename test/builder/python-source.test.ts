@@ -1,6 +1,7 @@
 // pyrelo build --python-source: Debian bookworm's pristine CPython 3.11.2 tarball compiled with
-// --enable-shared and an $ORIGIN RUNPATH (once; cached outside the checkout), bundled with the smoke
-// app. The bundle must run from any folder on its own libpython (this host has Debian's
+// --enable-shared and an $ORIGIN RUNPATH (once; cached outside the checkout), bundled with the
+// combined app of the other build tests (cryptography, cffi, a libyaml extension, numpy, lxml, a
+// spawn pool), which passes the same smoke test. The bundle must run from any folder on its own libpython (this host has Debian's
 // libpython3.11.so.1.0 in ld.so.cache: the trap the RUNPATH avoids), import ssl, sqlite3, ctypes,
 // zlib, lzma and bz2, hold no build path (prefix, staging folder, unpacked source) and no absolute
 // RUNPATH, and run in the lab's bookworm and trixie. A failing compile names its log; a tarball that
@@ -22,7 +23,9 @@ import { build } from '../../src/builder/build.js';
 import { ensureRoot, runInRoot, skipUnlessLab } from '../lab/lab.js';
 import { ensureCpythonSource, ORIG, SOURCE_VERSION } from '../support/cpython-source.js';
 import { makeTempDir, removeDir } from '../support/fixtures.js';
-import { buildApp, buildSkipReason, smoke } from './shared-build.js';
+import { checkAllSmoke, type AllSmoke } from './allsmoke-check.js';
+import { buildCombined, buildSkipReason } from './shared-build.js';
+import { makeCombinedWheelhouse } from './wheelhouse.js';
 
 const TIMEOUT = 30 * 60_000;
 const HEADERS = ['openssl/ssl.h', 'sqlite3.h', 'zlib.h', 'bzlib.h', 'lzma.h', 'x86_64-linux-gnu/ffi.h'];
@@ -56,8 +59,10 @@ function sharedBundle(): Promise<Built> {
   built ??= (async () => {
     const tarball = await ensureCpythonSource();
     const dir = await makeTempDir('pyrelo-source-build-');
+    writeFileSync(join(dir, 'smoke.py'), 'import sys\nimport allsmoke\n\nif __name__ == "__main__":\n    sys.exit(allsmoke.main())\n');
+    writeFileSync(join(dir, 'modules.py'), MODULES);
     const lines: string[] = [];
-    const result = await buildApp(join(dir, 'built'), lines, 'host', tarball);
+    const result = await buildCombined(await makeCombinedWheelhouse(dir), join(dir, 'built'), 'host', lines, tarball);
     mkdirSync(join(dir, 'moved'));
     renameSync(join(dir, 'built'), join(dir, 'moved', 'app'));
     return { dir, bundle: join(dir, 'moved', 'app'), lines, seconds: result.seconds };
@@ -98,15 +103,11 @@ test('--python-source: the Debian orig tarball, compiled and cached, gives a bun
   for (const elf of elves) assert.deepEqual(absoluteRunpathElements(elf), [], elf.rel);
   assert.equal(runpathOf(join(bundle, 'bin', 'python3.11')), '$ORIGIN/../lib');
 
-  // The smoke app from two folders: its own prefix, cryptography and the grafted libyaml work, children clean.
+  // The same smoke test as the other bundles, from two folders: cryptography, cffi, the grafted
+  // libyaml, numpy and lxml in-process, a spawn pool of bundled interpreters, children clean.
   for (const cwd of ['/', dir]) {
-    const r = await smoke(bundle, cwd);
-    assert.equal(r.prefix, bundle);
-    assert.match(r.version, /^3\.11\.2 /);
-    assert.equal(r.yaml, '0.2.5');
-    assert.equal(r.fernet, 'pyrelo');
-    assert.equal(r.child_exit, 0);
-    assert.deepEqual(r.child_stdout.split('\n').filter((l) => l.includes(`${bundle}/lib`) || l.startsWith('LD_')), []);
+    const r = await execa(join(bundle, 'bin', 'allsmoke'), [], { cwd, env: { PATH: '/usr/bin:/bin' }, extendEnv: false });
+    checkAllSmoke(JSON.parse(r.stdout) as AllSmoke, bundle, cwd, join(bundle, 'bin', 'python3.11'), `bin/allsmoke from ${cwd}`, SOURCE_VERSION);
   }
   // Every module an app expects, on the bundle's libpython (not Debian's libpython3.11.so.1.0).
   const m = await execa(join(bundle, 'bin', 'python3'), ['-I', '-c', MODULES], { cwd: '/', env: { PATH: '/usr/bin:/bin' }, extendEnv: false });
@@ -139,8 +140,6 @@ for (const name of ['bookworm', 'trixie'] as const) {
     const reason = skipReason();
     if (reason) return t.skip(reason);
     const { bundle, dir } = await sharedBundle();
-    writeFileSync(join(dir, 'smoke.py'), 'import yamlsmoke.smoke, sys\nsys.exit(yamlsmoke.smoke.main())\n');
-    writeFileSync(join(dir, 'modules.py'), MODULES);
     const root = await ensureRoot(name);
     const r = await runInRoot(root, ['/bin/sh', '-c', '/opt/bundle/bin/python3 /srv/smoke.py && /opt/bundle/bin/python3 -I /srv/modules.py'], {
       bind: [{ hostPath: bundle, rootPath: '/opt/bundle', readOnly: true }],
@@ -149,11 +148,7 @@ for (const name of ['bookworm', 'trixie'] as const) {
     });
     assert.equal(r.exitCode, 0, `${name}: ${r.stderr}`);
     const [smokeLine, modulesLine] = r.stdout.trim().split('\n');
-    const app = JSON.parse(smokeLine!) as Record<string, string | number>;
-    assert.equal(app.prefix, '/opt/bundle');
-    assert.equal(app.fernet, 'pyrelo');
-    assert.equal(app.yaml, '0.2.5');
-    assert.equal(app.child_exit, 0);
+    checkAllSmoke(JSON.parse(smokeLine!) as AllSmoke, '/opt/bundle', '/', '/opt/bundle/bin/python3', `${name}: bin/python3 smoke.py`, SOURCE_VERSION);
     const modules = JSON.parse(modulesLine!) as Record<string, string | string[]>;
     assert.equal(modules.version, SOURCE_VERSION);
     assert.deepEqual(modules.libpython, ['/opt/bundle/lib/libpython3.11.so.1.0']);

@@ -36,13 +36,13 @@ export async function buildApp(output: string, lines: string[] = [], libc: 'host
  * The combined app (yamlsmoke with cryptography and libyaml, scismoke with numpy and lxml, allsmoke
  * running both and a spawn pool) bundled with this machine's CPython: project yamlsmoke plus
  * `-r requirements.txt`, from the wheelhouse makeCombinedWheelhouse made; bin/allsmoke is the
- * recorded smoke command.
+ * recorded smoke command. With `pythonSource` (a tarball), on CPython compiled from it instead.
  */
 export async function buildCombined(
-  { wheelhouse, requirements }: CombinedWheelhouse, output: string, libc: 'host' | 'bundle' | 'auto', lines: string[] = [],
+  { wheelhouse, requirements }: CombinedWheelhouse, output: string, libc: 'host' | 'bundle' | 'auto', lines: string[] = [], pythonSource: string | null = null,
 ): Promise<BuildResult> {
   return build({
-    project: APP, python: BASE_PYTHON, pythonSource: null, requirements, wheelhouse, libc, minGlibc: '2.17', entries: COMBINED_ENTRIES,
+    project: APP, python: pythonSource === null ? BASE_PYTHON : null, pythonSource, requirements, wheelhouse, libc, minGlibc: '2.17', entries: COMBINED_ENTRIES,
     smoke: ['bin/allsmoke'], slim: true, clear: false, prompt: null, withPip: false, output,
   }, new Progress((line) => lines.push(line)));
 }
