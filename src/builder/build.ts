@@ -40,6 +40,8 @@ export interface BuildOptions {
   readonly pythonSource?: string | null;
   readonly requirements: string | null;
   readonly wheelhouse: string | null;
+  /** A package index pip may use besides the wheelhouse; null (the default): no network at all. */
+  readonly indexUrl?: string | null;
   /** host: use the target's glibc; bundle: ship it; auto: ship it when the glibc floor exceeds minGlibc. */
   readonly libc: 'host' | 'bundle' | 'auto';
   readonly minGlibc: string;
@@ -72,6 +74,8 @@ function checkInputs(options: BuildOptions): void {
   }
   if (options.project !== null && /^[./]/.test(options.project) && !existsSync(options.project)) throw new BuildInputError(options.project, 'no such file or folder');
   if (existsSync(options.output) && !options.clear) throw new BuildInputError(`-o ${options.output}`, 'already exists (use --clear to replace it)');
+  const indexUrl = options.indexUrl ?? null;
+  if (indexUrl !== null && !/^(https?|file):\/\/\S+$/.test(indexUrl)) throw new BuildInputError(`--index-url ${indexUrl}`, 'expected an http://, https:// or file:// URL');
   if (!/^\d+\.\d+$/.test(options.minGlibc)) throw new BuildInputError(`--min-glibc ${options.minGlibc}`, 'expected a glibc version such as 2.17');
   const smoke = options.smoke ?? null;
   if (smoke !== null && (smoke.length === 0 || !isSafeRelativePath(smoke[0]!))) {
@@ -126,7 +130,7 @@ export async function build(options: BuildOptions, progress = new Progress()): P
       return { summary: prepared.summary };
     });
     const installed = await progress.step('install', () => installApplication(bundle, base, {
-      project: options.project, requirements: options.requirements, wheelhouse: options.wheelhouse,
+      project: options.project, requirements: options.requirements, wheelhouse: options.wheelhouse, indexUrl: options.indexUrl ?? null,
     }, home));
     let slimmed: SlimCategory[] = [];
     if (options.slim) slimmed = (await progress.step('slim', () => slimBundle(bundle, base, options.withPip, leftOutSizes))).categories;

@@ -1,5 +1,7 @@
 // Step "install": the application goes in with the bundled interpreter's own pip, offline: only
-// the wheelhouse (and the pip/setuptools wheels CPython ships in ensurepip/_bundled) are looked at.
+// the wheelhouse (and the pip/setuptools wheels CPython ships in ensurepip/_bundled) are looked at,
+// and an index only when --index-url names one. sdists are built in pip's isolated build
+// environment from the same sources; a missing build requirement is reported as such.
 // pip runs from ensurepip's wheel (unpacked and compiled once, see pip-runner.ts), so
 // --without-pip bundles still install. pip's config files and PIP_* variables of the build host
 // are ignored (--isolated, a clean environment). pip itself is installed into the base stage
@@ -18,6 +20,8 @@ export interface InstallRequest {
   readonly project: string | null;
   readonly requirements: string | null;
   readonly wheelhouse: string | null;
+  /** A package index pip may use besides the wheelhouse (--index-url); null: offline, the default. */
+  readonly indexUrl: string | null;
 }
 
 export interface InstallResult {
@@ -50,18 +54,41 @@ export function bundledPython(bundle: string, base: BasePython): string {
 
 /**
  * Runs the bundled interpreter's pip (from the cached runner: see pip-runner.ts) with `args`,
- * offline, ignoring the build host's pip configuration. Returns pip's output; throws with it.
+ * ignoring the build host's pip configuration: offline (--no-index) unless `indexUrl` is given.
+ * Returns pip's output; throws with it.
  */
-export async function runPip(bundle: string, base: BasePython, args: readonly string[], home: string, what: string): Promise<string> {
+export async function runPip(bundle: string, base: BasePython, args: readonly string[], home: string, what: string, indexUrl: string | null = null): Promise<string> {
   const { folder, wheel } = findPipWheel(join(bundle, base.stdlib, 'ensurepip', '_bundled'));
   const runner = await pipRunner(bundledPython(bundle, base), base.short, join(folder, wheel), cleanEnv(home));
   const runPipModule = `import runpy, sys; sys.path.insert(0, ${JSON.stringify(runner)}); runpy.run_module("pip", run_name="__main__", alter_sys=True)`;
+  const index = indexUrl === null ? ['--no-index'] : ['--index-url', indexUrl];
   // cwd: an empty folder, since -c puts the working directory on sys.path.
-  const result = await execa(bundledPython(bundle, base), ['-s', '-E', '-B', '-c', runPipModule, 'install', '--isolated', '--no-index',
+  const result = await execa(bundledPython(bundle, base), ['-s', '-E', '-B', '-c', runPipModule, 'install', '--isolated', ...index,
     '--find-links', folder, '--no-compile', '--no-warn-script-location', '--disable-pip-version-check', '--no-cache-dir', '--progress-bar', 'off', ...args],
   { cwd: home, env: cleanEnv(home), extendEnv: false, reject: false, all: true });
-  if (result.exitCode !== 0) throw new BuildInputError(what, `pip install failed (exit ${result.exitCode}):\n${result.all}`);
+  if (result.exitCode !== 0) {
+    throw missingBuildRequirements(result.all, indexUrl) ?? new BuildInputError(what, `pip install failed (exit ${result.exitCode}):\n${result.all}`);
+  }
   return result.all;
+}
+
+/**
+ * pip's failure to set up an sdist's isolated build environment, said in the user's terms: which
+ * sdist, which build requirements the wheelhouse lacks, and the ways out. Null for other failures.
+ */
+function missingBuildRequirements(output: string, indexUrl: string | null): BuildInputError | null {
+  const failed = output.search(/installing build dependencies|pip subprocess to install build dependencies did not run successfully/i);
+  if (failed === -1) return null;
+  const missing = [...new Set([...output.matchAll(/No matching distribution found for (\S+)/g)].map((m) => m[1]!))];
+  const sdists = [...output.slice(0, failed).matchAll(/^\s*Processing (\S+\.(?:tar\.gz|tar\.bz2|tar\.xz|zip))\s*$/gm)].map((m) => m[1]!);
+  const sdist = sdists.at(-1) ?? 'an sdist';
+  const names = missing.length > 0 ? missing.join(', ') : 'its build requirements';
+  const where = indexUrl === null ? 'the wheelhouse (the build is offline: --no-index)' : `the wheelhouse nor ${indexUrl}`;
+  return new BuildInputError(sdist, `building it needs ${names} (its build-system requirements, installed into an isolated build`
+    + ` environment), which neither ${where} nor ensurepip's wheels hold. Add their wheels to the wheelhouse`
+    + ` (\`pip download ${missing.length > 0 ? missing.join(' ') : 'REQUIREMENT'} --only-binary=:all: -d WHEELHOUSE\` where there is a network),`
+    + ` put a wheel of the package itself there instead of the sdist, or let pip fetch them with --index-url URL.`
+    + `\npip said:\n${output.split('\n').filter((l) => /ERROR|error:/.test(l)).join('\n')}`);
 }
 
 /** pip itself, from the wheel CPython ships (ensurepip), as `python -m ensurepip` would put it. */
@@ -76,11 +103,12 @@ export async function installApplication(bundle: string, base: BasePython, reque
   if (request.project !== null) targets.push(request.project);
   if (targets.length > 0) {
     const findLinks = request.wheelhouse === null ? [] : ['--find-links', request.wheelhouse];
-    await runPip(bundle, base, [...findLinks, ...targets], home, request.project ?? request.requirements!);
+    await runPip(bundle, base, [...findLinks, ...targets], home, request.project ?? request.requirements!, request.indexUrl);
   }
   const packages = await installedPackages(bundle, base, home);
   const names = packages.map((p) => `${p.name} ${p.version}`).join(', ');
-  return { summary: `installed ${packages.length} packages offline${packages.length > 0 ? `: ${names}` : ''}`, packages };
+  const from = request.indexUrl === null ? 'offline' : `from the wheelhouse and ${request.indexUrl}`;
+  return { summary: `installed ${packages.length} packages ${from}${packages.length > 0 ? `: ${names}` : ''}`, packages };
 }
 
 export async function installedPackages(bundle: string, base: BasePython, home: string): Promise<InstalledPackage[]> {

@@ -296,3 +296,31 @@ export async function makeCombinedWheelhouse(dir: string): Promise<CombinedWheel
   writeFileSync(requirements, `${COMBINED_REQUIREMENTS.join('\n')}\n`);
   return { wheelhouse, requirements };
 }
+
+// An sdist (no wheel) of a small pure package, greet, whose build backend is setuptools: building
+// it offline needs setuptools (ensurepip's wheel has it) and, for that setuptools (< 70.1), wheel.
+// The sdist wheelhouse holds the sdist and the `wheel` wheel; a test that wants the build to lack
+// its requirement links only the sdist.
+export const SDIST_NAME = 'greet-1.0.tar.gz';
+const SDIST_FILES: Record<string, string> = {
+  'greet-1.0/pyproject.toml': '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n[project]\nname = "greet"\nversion = "1.0"\n',
+  'greet-1.0/PKG-INFO': 'Metadata-Version: 2.1\nName: greet\nVersion: 1.0\n',
+  'greet-1.0/greet/__init__.py': 'def hello():\n    return "hello from an sdist"\n',
+};
+const WRITE_SDIST = `import io, json, sys, tarfile
+files = json.loads(sys.argv[2])
+with tarfile.open(sys.argv[1], "w:gz") as tar:
+    for name in sorted(files):
+        data = files[name].encode()
+        info = tarfile.TarInfo(name)
+        info.size, info.mtime, info.mode = len(data), 0, 0o644
+        tar.addfile(info, io.BytesIO(data))
+`;
+export const SDIST_BUILD_REQUIREMENTS = ['wheel==0.45.1'];
+
+export async function ensureSdistWheelhouse(): Promise<string> {
+  const key = createHash('sha256').update(JSON.stringify(['sdist', SDIST_BUILD_REQUIREMENTS, SDIST_FILES, WRITE_SDIST])).digest('hex').slice(0, 16);
+  return ensureCachedWheelhouse(key, SDIST_BUILD_REQUIREMENTS, async (dir) => {
+    await execa(BASE_PYTHON, ['-I', '-c', WRITE_SDIST, join(dir, SDIST_NAME), JSON.stringify(SDIST_FILES)]);
+  });
+}

@@ -1,4 +1,4 @@
-// `pyrelo build [PROJECT] (--python PATH | --python-source TARBALL) [-r FILE] [--wheelhouse DIR] [--libc host]
+// `pyrelo build [PROJECT] (--python PATH | --python-source TARBALL) [-r FILE] [--wheelhouse DIR] [--index-url URL] [--libc host]
 //   [--entry NAME=module:function]… [--smoke "CMD ARGS…"] [--no-slim] [--clear] [--prompt P] [--without-pip] -o OUTPUT`
 
 import { build } from '../../builder/build.js';
@@ -11,6 +11,7 @@ export interface BuildCommandOptions {
   readonly pythonSource?: string;
   readonly requirement?: string;
   readonly wheelhouse?: string;
+  readonly indexUrl?: string;
   readonly libc: 'host' | 'bundle' | 'auto';
   readonly minGlibc: string;
   readonly entry: readonly string[];
@@ -70,6 +71,7 @@ export async function runBuild(project: string | undefined, options: BuildComman
     pythonSource: options.pythonSource ?? null,
     requirements: options.requirement ?? null,
     wheelhouse: options.wheelhouse ?? null,
+    indexUrl: options.indexUrl ?? null,
     libc: options.libc,
     minGlibc: options.minGlibc,
     entries: options.entry,

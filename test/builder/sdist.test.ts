@@ -1,0 +1,82 @@
+// sdists in the wheelhouse build offline: build isolation takes the sdist's build requirements
+// from the wheelhouse (and ensurepip's wheels); when they are not there, the build stops with a
+// message that names the sdist, the missing requirement and the ways out, and writes nothing.
+// --index-url lets pip fetch what the wheelhouse lacks: tested with a PEP 503 index on loopback.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { readManifest } from '../../src/bundle/manifest.js';
+import { makeTempDir, removeDir } from '../support/fixtures.js';
+import { buildSkipReason } from './shared-build.js';
+import { BASE_PYTHON, ensureSdistWheelhouse, SDIST_NAME } from './wheelhouse.js';
+
+const PYRELO = join(import.meta.dirname, '..', '..', 'src', 'client', 'main.js');
+const HELLO = ['-c', 'import greet; print(greet.hello())'];
+
+function pyrelo(args: string[]): Promise<{ exitCode?: number; stdout: string; stderr: string }> {
+  return execa(process.execPath, [PYRELO, 'build', 'greet', '--python', BASE_PYTHON, '--without-pip', ...args], { reject: false });
+}
+
+test('an sdist with its build requirements in the wheelhouse builds offline and runs', { timeout: 300_000 }, async (t) => {
+  const reason = buildSkipReason();
+  if (reason) return t.skip(reason);
+  const wheelhouse = await ensureSdistWheelhouse();
+  const dir = await makeTempDir('pyrelo-sdist-');
+  try {
+    const r = await pyrelo(['--wheelhouse', wheelhouse, '-o', join(dir, 'bundle')]);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.ok(readManifest(join(dir, 'bundle')).python.packages.some((p) => p.name === 'greet' && p.version === '1.0'));
+    assert.equal((await execa(join(dir, 'bundle', 'bin', 'python3'), HELLO, { cwd: '/' })).stdout, 'hello from an sdist');
+  } finally {
+    await removeDir(dir);
+  }
+});
+
+test('an sdist whose build requirement is missing: a clear error naming both, exit 2, nothing written; --index-url fetches it', { timeout: 300_000 }, async (t) => {
+  const reason = buildSkipReason();
+  if (reason) return t.skip(reason);
+  const cached = await ensureSdistWheelhouse();
+  const dir = await makeTempDir('pyrelo-sdist-');
+  let server: ReturnType<typeof execa> | null = null;
+  try {
+    // Only the sdist: setuptools comes from ensurepip's wheels, `wheel` from nowhere.
+    const wheelhouse = join(dir, 'wheelhouse');
+    mkdirSync(wheelhouse);
+    symlinkSync(join(cached, SDIST_NAME), join(wheelhouse, SDIST_NAME));
+    const failed = await pyrelo(['--wheelhouse', wheelhouse, '-o', join(dir, 'bundle')]);
+    assert.equal(failed.exitCode, 2, failed.stderr);
+    assert.match(failed.stderr, new RegExp(`${SDIST_NAME.replace(/\./g, '\\.')}: building it needs wheel`));
+    assert.match(failed.stderr, /pip download wheel --only-binary=:all: -d WHEELHOUSE/);
+    assert.match(failed.stderr, /--index-url/);
+    assert.deepEqual(readdirSync(dir).sort(), ['wheelhouse'], 'no bundle, no staging folder');
+
+    // A PEP 503 index on loopback that serves the `wheel` wheel: with --index-url the build works.
+    const index = join(dir, 'index');
+    const wheelFile = readdirSync(cached).find((n) => n.startsWith('wheel-') && n.endsWith('.whl'))!;
+    mkdirSync(join(index, 'simple', 'wheel'), { recursive: true });
+    symlinkSync(join(cached, wheelFile), join(index, 'simple', 'wheel', wheelFile));
+    server = execa(BASE_PYTHON, ['-m', 'http.server', '--bind', '127.0.0.1', '0', '--directory', index], { reject: false, buffer: false });
+    const port = await new Promise<number>((resolve, reject) => {
+      server!.stdout!.on('data', (chunk: Buffer) => {
+        const m = /port (\d+)/.exec(chunk.toString());
+        if (m) resolve(Number(m[1]));
+      });
+      server!.on('exit', () => reject(new Error('http.server exited')));
+    });
+    const fetched = await pyrelo(['--wheelhouse', wheelhouse, '--index-url', `http://127.0.0.1:${port}/simple`, '-o', join(dir, 'bundle')]);
+    assert.equal(fetched.exitCode, 0, fetched.stderr);
+    assert.match(readManifest(join(dir, 'bundle')).steps.find((s) => s.name === 'install')!.summary, new RegExp(`from the wheelhouse and http://127\\.0\\.0\\.1:${port}/simple`));
+    assert.equal((await execa(join(dir, 'bundle', 'bin', 'python3'), HELLO, { cwd: '/' })).stdout, 'hello from an sdist');
+
+    const bad = await pyrelo(['--wheelhouse', wheelhouse, '--index-url', 'pypi.org/simple', '-o', join(dir, 'other')]);
+    assert.equal(bad.exitCode, 2);
+    assert.match(bad.stderr, /--index-url pypi\.org\/simple: expected an http:\/\/, https:\/\/ or file:\/\/ URL/);
+    assert.equal(existsSync(join(dir, 'other')), false);
+  } finally {
+    server?.kill();
+    await removeDir(dir);
+  }
+});
