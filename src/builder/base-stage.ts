@@ -54,7 +54,6 @@ export interface BaseStage {
   readonly summary: string;
   /** Sizes of what slim left out while copying, for slim's report. */
   readonly leftOut: SlimCategory[];
-  readonly cached: boolean;
 }
 
 interface Stamp {
@@ -214,7 +213,7 @@ export async function baseStage(base: BasePython, options: StageOptions, home: s
     const now = new Date();
     utimesSync(stampPath, now, now);
     progress.note(`base stage ${key} from the cache (${join(stages, found.folder)})`);
-    return { dir: join(stages, found.folder), summary: found.summary, leftOut: found.leftOut, cached: true };
+    return { dir: join(stages, found.folder), summary: found.summary, leftOut: found.leftOut };
   }
   mkdirSync(stages, { recursive: true });
   // A fixed-length name, as the build's own staging folder.
@@ -227,7 +226,7 @@ export async function baseStage(base: BasePython, options: StageOptions, home: s
     writeFileSync(`${stampPath}.tmp-${folder}`, `${JSON.stringify(stamp)}\n`);
     renameSync(`${stampPath}.tmp-${folder}`, stampPath);
     prune(stages);
-    return { dir, summary, leftOut, cached: false };
+    return { dir, summary, leftOut };
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     throw error;

@@ -151,9 +151,10 @@ export interface CompileOptions {
  */
 export async function compileBytecode(bundle: string, base: BasePython, home: string, options: CompileOptions): Promise<{ summary: string }> {
   const mode = options.legacy ? 'legacy' : 'cache';
-  // -B does not stop py_compile; it stops these interpreters from writing bytecode of their own
-  // imports (timestamp-based, at moments that vary) into the bundle.
   const env = cleanEnv(home);
+  // -B (below) does not stop py_compile; it stops these interpreters from writing bytecode of
+  // their own imports into the bundle (timestamp-based, at moments that vary; -I ignores
+  // PYTHONDONTWRITEBYTECODE).
   const files = pythonFiles(bundle, 'lib');
   const check = await execa(bundledPython(bundle, base), ['-I', '-B', '-c', STALE, mode], { cwd: bundle, input: files.map((f) => `${f}\0`).join(''), env, extendEnv: false });
   const stale = check.stdout.split('\0').filter((f) => f !== '');
