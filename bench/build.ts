@@ -3,7 +3,8 @@
 // build time, installed and compressed size, start-up time of `python -c pass` and of importing
 // the app. The host side is a venv of the same base interpreter with the same wheels; PyInstaller
 // is pip-installed into a cache venv outside the checkout. Build time is measured twice per tool:
-// with an empty cache (the first build on a machine) and with the cache the first build left.
+// with an empty cache (the first build on a machine) and with the cache the first build left (the
+// median of three builds).
 //
 //   npm run bench:build [-- RUNS]
 
@@ -38,6 +39,15 @@ async function startup(argv: string[], cwd = '/'): Promise<number> {
   for (let i = 0; i < RUNS; i += 1) times.push(await once());
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)]!;
+}
+
+/** Builds are noisier than start-ups (disk, page cache): the median of BUILD_RUNS, interleaved with nothing else. */
+const BUILD_RUNS = 3;
+
+async function medianBuild(run: (i: number) => Promise<unknown>): Promise<{ seconds: number; all: number[] }> {
+  const all: number[] = [];
+  for (let i = 0; i < BUILD_RUNS; i += 1) all.push((await timed(() => run(i))).seconds);
+  return { seconds: [...all].sort((a, b) => a - b)[Math.floor(BUILD_RUNS / 2)]!, all };
 }
 
 async function duBytes(path: string): Promise<number> {
@@ -85,7 +95,7 @@ async function main(): Promise<void> {
     }, new Progress(() => undefined));
     const oursCold = await timed(() => ourBuild(join(work, 'bundle-cold')));
     const bundle = join(work, 'bundle');
-    const ours = await timed(() => ourBuild(bundle));
+    const ours = await medianBuild((i) => ourBuild(i === 0 ? bundle : join(work, `bundle-${i}`)));
     const oursSize = await duBytes(bundle);
     const oursPacked = await compressedSizes(bundle, work);
 
@@ -107,7 +117,7 @@ async function main(): Promise<void> {
       '--hidden-import', 'yamlsmoke._yaml_c', '--hidden-import', 'cryptography.fernet', script],
     { cwd: work, env: { PYINSTALLER_CONFIG_DIR: join(work, 'pyinstaller-cache') } });
     const pyiCold = await timed(() => pyinstaller('pyi-cold'));
-    const pyi = await timed(() => pyinstaller('pyi-dist'));
+    const pyi = await medianBuild((i) => pyinstaller(i === 0 ? 'pyi-dist' : `pyi-dist-${i}`));
     const pyiDir = join(work, 'pyi-dist', 'app_main');
     const pyiSize = await duBytes(pyiDir);
     const pyiPacked = await compressedSizes(pyiDir, work);
@@ -121,7 +131,8 @@ async function main(): Promise<void> {
     console.log('');
     console.log('                     pyrelo bundle   host venv   PyInstaller --onedir');
     console.log(`build, empty cache   ${oursCold.seconds.toFixed(1).padStart(10)} s   ${'-'.padStart(9)}   ${pyiCold.seconds.toFixed(1).padStart(10)} s`);
-    console.log(`build time           ${ours.seconds.toFixed(1).padStart(10)} s   ${'-'.padStart(9)}   ${pyi.seconds.toFixed(1).padStart(10)} s`);
+    console.log(`build time (median)  ${ours.seconds.toFixed(1).padStart(10)} s   ${'-'.padStart(9)}   ${pyi.seconds.toFixed(1).padStart(10)} s`
+      + `   (runs: pyrelo ${ours.all.map((x) => x.toFixed(1)).join(' ')}, PyInstaller ${pyi.all.map((x) => x.toFixed(1)).join(' ')})`);
     console.log(`installed size       ${mb(oursSize).padStart(12)}   ${'-'.padStart(9)}   ${mb(pyiSize).padStart(12)}`);
     console.log(`.tar.gz              ${mb(oursPacked.gz).padStart(12)}   ${'-'.padStart(9)}   ${mb(pyiPacked.gz).padStart(12)}`);
     console.log(`.tar.zst             ${mb(oursPacked.zst).padStart(12)}   ${'-'.padStart(9)}   ${mb(pyiPacked.zst).padStart(12)}`);

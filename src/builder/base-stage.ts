@@ -187,12 +187,14 @@ async function prepare(base: BasePython, options: StageOptions, dir: string, hom
   // patchelf, as the strip step does for the application's.
   const stripped = await stripDebug(listBundleElves(dir).map((e) => e.path).filter((p) => p !== interpreter));
   if (stripped.refused.length > 0) parts.push(`kept ${stripped.refused.length} unstripped that strip would have made unloadable`);
+  // The stdlib first: pip (and compiling pip) then import compiled modules, about twice as fast.
+  await compileBytecode(dir, base, home, { legacy: options.sourceless, dropSources: false });
   if (options.withPip) {
     await installPip(dir, base, home);
     const scripts = rewriteShebangs(dir, [dir], base.executable.replace(/^bin\//, ''));
     parts.push(`pip from ensurepip's wheel${scripts.length > 0 ? ` (relocatable ${scripts.join(' ')})` : ''}`);
+    await compileBytecode(dir, base, home, { legacy: options.sourceless, dropSources: false });
   }
-  await compileBytecode(dir, base, home, { legacy: options.sourceless, dropSources: false });
   const left = filesHoldingBuildPaths(dir, [dir]);
   if (left.length > 0) throw new Error(`the base stage in ${dir} names its own folder in ${left.join(' ')}: it would not be relocatable`);
   return { summary: parts.join('; '), leftOut };

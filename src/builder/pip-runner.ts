@@ -31,8 +31,9 @@ export async function pipRunner(python: string, short: string, wheel: string, en
   const temporary = `${dir}.tmp-${randomBytes(4).toString('hex')}`;
   try {
     await execa(python, ['-I', '-B', '-c', UNPACK, wheel, temporary], { env, extendEnv: false });
-    // -B: compileall still writes pip's bytecode, but none of the stdlib modules it imports into the bundle.
-    await execa(python, ['-I', '-B', '-m', 'compileall', '-q', '-d', dir, temporary], { env, extendEnv: false });
+    // -B: compileall still writes pip's bytecode, but none of the stdlib modules it imports into the
+    // bundle. -j 0: one worker a core (the runner's bytes need not be reproducible).
+    await execa(python, ['-I', '-B', '-m', 'compileall', '-q', '-j', '0', '-d', dir, temporary], { env, extendEnv: false });
     try {
       renameSync(temporary, dir);
     } catch (error) {
