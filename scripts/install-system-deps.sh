@@ -4,13 +4,14 @@
 #   lab (test/lab):  debootstrap busybox-static musl openssh-client openssh-server
 #                    (debootstrap's keyring: debian-archive-keyring; unshare/setpriv: util-linux; ip: iproute2)
 #   rest of pyrelo:  patchelf libtree gcc binutils file
-#   pyrelo build and its tests: libyaml-dev (a test extension links libyaml), zstd, xz-utils (.tar.zst, .tar.xz)
+#   pyrelo build and its tests: libyaml-dev (a test extension links libyaml), zstd, xz-utils (.tar.zst, .tar.xz),
+#                    zsh and fish (bin/activate and bin/activate.fish are sourced by each shell)
 #   pyrelo build --python-source (compiling CPython with ssl, sqlite3, ctypes, zlib, bz2, lzma):
 #                    make libssl-dev libsqlite3-dev libffi-dev zlib1g-dev libbz2-dev liblzma-dev
 #   ELF reader tests: gcc-multilib (ELF32), binutils-s390x-linux-gnu and binutils-powerpc-linux-gnu (big endian)
 set -eu
 
-PACKAGES="g++ make python3 python3-pip openssl systemd gcc-multilib binutils-s390x-linux-gnu binutils-powerpc-linux-gnu debootstrap debian-archive-keyring busybox-static musl openssh-client openssh-server util-linux iproute2 patchelf libtree gcc binutils file libyaml-dev zstd xz-utils libssl-dev libsqlite3-dev libffi-dev zlib1g-dev libbz2-dev liblzma-dev"
+PACKAGES="g++ make python3 python3-pip openssl systemd gcc-multilib binutils-s390x-linux-gnu binutils-powerpc-linux-gnu debootstrap debian-archive-keyring busybox-static musl openssh-client openssh-server util-linux iproute2 patchelf libtree gcc binutils file libyaml-dev zstd xz-utils zsh fish libssl-dev libsqlite3-dev libffi-dev zlib1g-dev libbz2-dev liblzma-dev"
 
 missing=""
 for pkg in $PACKAGES; do

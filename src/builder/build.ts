@@ -170,7 +170,7 @@ export async function build(options: BuildOptions, progress = new Progress()): P
       const rewritten = rewriteShebangs(bundle, buildPaths, interpreter);
       writeActivate(bundle, prompt);
       const how = libc === 'bundle' ? 'starts libexec/' + interpreter + ' through the bundled loader' : 'runs as itself ($ORIGIN RUNPATH)';
-      return { summary: `${interpreter} ${how}; ${entries.length} entry points written; relocatable shebangs for ${rewritten.length} scripts${rewritten.length > 0 ? ` (${rewritten.join(' ')})` : ''}; bin/activate` };
+      return { summary: `${interpreter} ${how}; ${entries.length} entry points written; relocatable shebangs for ${rewritten.length} scripts${rewritten.length > 0 ? ` (${rewritten.join(' ')})` : ''}; bin/activate (sh, bash, zsh) and bin/activate.fish` };
     });
     await progress.step('host', () => installHostHooks(bundle, base, python, options.wheelhouse));
     await progress.step('scrub', () => scrubBuildPaths(bundle, base, buildPaths, home));

@@ -64,7 +64,10 @@ export function activateScript(prompt: string): string {
   return `# Source this file from bash or zsh: . /path/to/bundle/bin/activate
 # Other shells: PYRELO_BUNDLE=/path/to/bundle . /path/to/bundle/bin/activate
 if [ -n "\${BASH_SOURCE:-}" ]; then _pyrelo_self="\${BASH_SOURCE[0]}"
-elif [ -n "\${ZSH_VERSION:-}" ]; then _pyrelo_self="\${(%):-%x}"
+elif [ -n "\${ZSH_VERSION:-}" ]; then
+  # zsh: $0 is the sourced file, byte for byte (%x would escape non-ASCII bytes in a C locale).
+  _pyrelo_self="$0"
+  case "$_pyrelo_self" in */activate) ;; *) _pyrelo_self="\${(%):-%x}" ;; esac
 else _pyrelo_self="\${PYRELO_BUNDLE:+$PYRELO_BUNDLE/bin/activate}"
 fi
 if [ -z "\${_pyrelo_self}" ]; then
@@ -95,7 +98,56 @@ function shellSingleQuote(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * For fish, which cannot source sh: `source /path/to/bundle/bin/activate.fish`. Like venv's
+ * activate.fish: the bundle's bin/ first on PATH, the prompt prefixed by wrapping fish_prompt
+ * (keeping its exit status), `deactivate` undoing both. The bundle is found from the sourced
+ * file's own path (`status filename`), so it works wherever the bundle was moved.
+ */
+export function activateFishScript(prompt: string): string {
+  return `# Source this file from fish: source /path/to/bundle/bin/activate.fish
+function deactivate -d 'leave the pyrelo bundle'
+    if set -q _PYRELO_OLD_PATH
+        set -gx PATH $_PYRELO_OLD_PATH
+        set -e _PYRELO_OLD_PATH
+    end
+    if functions -q _pyrelo_old_fish_prompt
+        functions -e fish_prompt
+        functions -c _pyrelo_old_fish_prompt fish_prompt
+        functions -e _pyrelo_old_fish_prompt
+    end
+    set -e PYRELO_BUNDLE
+    if test "$argv[1]" != nondestructive
+        functions -e deactivate
+    end
+end
+deactivate nondestructive
+set -gx PYRELO_BUNDLE (builtin realpath (dirname (status filename))/..)
+set -gx _PYRELO_OLD_PATH $PATH
+set -gx PATH $PYRELO_BUNDLE/bin $PATH
+if functions -q fish_prompt
+    functions -c fish_prompt _pyrelo_old_fish_prompt
+else
+    function _pyrelo_old_fish_prompt
+    end
+end
+function fish_prompt
+    set -l old_status $status
+    printf '%s' ${fishSingleQuote(`(${prompt}) `)}
+    # Give the original prompt the exit status the user's command left.
+    echo "exit $old_status" | source
+    _pyrelo_old_fish_prompt
+end
+`;
+}
+
+function fishSingleQuote(text: string): string {
+  return `'${text.replace(/[\\']/g, (c) => `\\${c}`)}'`;
+}
+
 export function writeActivate(bundle: string, prompt: string): void {
-  writeFileSync(join(bundle, 'bin', 'activate'), activateScript(prompt));
-  chmodSync(join(bundle, 'bin', 'activate'), 0o644);
+  for (const [name, text] of [['activate', activateScript(prompt)], ['activate.fish', activateFishScript(prompt)]] as const) {
+    writeFileSync(join(bundle, 'bin', name), text);
+    chmodSync(join(bundle, 'bin', name), 0o644);
+  }
 }
