@@ -13,6 +13,7 @@ import { loaderConfigForRoot } from '../inventory/root-config.js';
 import { findElfFiles } from '../elf/find-elf-files.js';
 import { maxVersion } from '../loader/floors.js';
 import { applyBundleRules, bundleCheckOptions, bundlesAmong } from './bundle-rules.js';
+import { buildHostLeftovers } from './leftovers.js';
 import type { CheckKind, CheckResult, ProblemMessage } from '../proto/types.js';
 
 /**
@@ -48,7 +49,13 @@ export function checkBundleOnView(view: HostView, bundleDir: string, meta: { dig
       });
     }
   }
-  const loads = reports.every((r) => r.loads);
+  // Scripts, .pth and sysconfig files that still name the build host: the bundle is broken there
+  // even when every ELF loads.
+  const leftovers = buildHostLeftovers(dir);
+  for (const l of leftovers) {
+    problems.push({ kind: 'build-host-path', severity: 'error', message: l.message, file: l.file, object: l.file, requiredBy: '', library: '', version: '', symbol: '' });
+  }
+  const loads = reports.every((r) => r.loads) && leftovers.length === 0;
   return {
     bundleDigest: meta.digest,
     host: meta.host,

@@ -61,7 +61,9 @@ export type ProblemKind =
   | 'wrong-architecture'
   | 'kernel-too-old'
   /** Not ld.so's: a file of a pyrelo bundle whose RUNPATH names a folder of the build host. */
-  | 'absolute-runpath';
+  | 'absolute-runpath'
+  /** Not ld.so's: a script, .pth or sysconfig file of a pyrelo bundle naming a build-host path (compat/leftovers.ts). */
+  | 'build-host-path';
 
 export interface Problem {
   readonly kind: ProblemKind;

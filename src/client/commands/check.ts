@@ -5,6 +5,7 @@ import { findElfFiles, InputError } from '../../elf/find-elf-files.js';
 import { renderText, toJson } from '../check-output.js';
 import { selectHost } from '../host-selection.js';
 import { applyBundleRules, bundleCheckOptions, bundlesAmong } from '../../compat/bundle-rules.js';
+import { buildHostLeftovers } from '../../compat/leftovers.js';
 import { resolve } from 'node:path';
 
 export interface CheckCommandOptions {
@@ -37,9 +38,18 @@ export function runCheck(paths: readonly string[], options: CheckCommandOptions)
   const bundles = bundlesAmong(paths);
   const host = selectHost(options, [...paths, ...bundles.map((b) => b.root)]);
   const reports = files.map((file) => applyBundleRules(checkFile(host.view, host.toHostPath(file), { ...env, ...bundleCheckOptions(resolve(file), bundles), cwd: process.cwd() }), resolve(file), bundles));
-  if (options.json) process.stdout.write(`${JSON.stringify(toJson(reports, host.view.label), null, 2)}\n`);
-  else process.stdout.write(`${renderText(reports, { tree: options.tree ?? false, hostLabel: host.view.label }).join('\n')}\n`);
+  // Build-host paths left in the bundles' scripts, .pth and sysconfig files (not ELF: not in the reports).
+  const leftovers = bundles.flatMap((b) => buildHostLeftovers(b.root).map((l) => ({ bundle: b.root, ...l })));
+  if (options.json) process.stdout.write(`${JSON.stringify({ ...(toJson(reports, host.view.label) as object), leftovers }, null, 2)}\n`);
+  else {
+    const lines = renderText(reports, { tree: options.tree ?? false, hostLabel: host.view.label });
+    for (const b of bundles) {
+      const own = leftovers.filter((l) => l.bundle === b.root);
+      if (own.length > 0) lines.push(`${b.root}: ${own.length} build-host path${own.length === 1 ? '' : 's'} left in the bundle:`, ...own.map((l) => `  ${l.message}`));
+    }
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
   // A checked file that is not readable ELF is bad input, not a prediction.
   if (reports.some((r) => r.kind === 'unreadable')) return 2;
-  return reports.every((r) => r.loads) ? 0 : 1;
+  return reports.every((r) => r.loads) && leftovers.length === 0 ? 0 : 1;
 }
