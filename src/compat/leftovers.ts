@@ -4,8 +4,8 @@
 // - a script in bin/ whose shebang (or pip's `'''exec' "/path/python"` form) runs a Python by
 //   absolute path: on a target that path is missing, or is another Python (the silent case);
 // - a .pth file in site-packages adding an absolute folder: the build host's, or nothing;
-// - _sysconfigdata*.py with a literal absolute prefix: sysconfig, pip and build tools then point
-//   at the build host (pyrelo build computes it from the installation instead);
+// - _sysconfigdata*.py with a literal absolute prefix other than the system's (/usr): sysconfig,
+//   pip and build tools then point at the build host (pyrelo build computes it instead);
 // - direct_url.json naming a file:// URL (a local project of the build host).
 // pyrelo build's own bundles have none (its scrub step and final check make sure); this is how
 // `pyrelo check` and the compatibility service say so of any bundle.
@@ -18,6 +18,9 @@ export interface Leftover {
   readonly file: string;
   readonly message: string;
 }
+
+/** Prefixes of a Python that is part of the system: they name the target's system as well. */
+const SYSTEM_PREFIXES = ['/usr', '/usr/local', '/'];
 
 const PYTHON_BY_PATH = /^(\/\S*\/python[0-9.]*)(\s|$)/;
 
@@ -81,7 +84,8 @@ export function buildHostLeftovers(root: string): Leftover[] {
       const rel = `${stdlib}/${name}`;
       if (!lstatSync(join(root, rel)).isFile()) continue;
       const prefix = /^\s*'prefix'\s*:\s*'(\/[^']*)'/m.exec(readFileSync(join(root, rel), 'utf8'))?.[1];
-      if (prefix !== undefined) out.push({ file: rel, message: `${rel}: sysconfig's prefix is ${prefix}, the build host's (pip and build tools would look there)` });
+      // /usr (Debian's python3.x) names the target's own system, where its headers and tools are.
+      if (prefix !== undefined && !SYSTEM_PREFIXES.includes(prefix)) out.push({ file: rel, message: `${rel}: sysconfig's prefix is ${prefix}, the build host's (pip and build tools would look there)` });
     }
   }
   return out;

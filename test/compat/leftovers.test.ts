@@ -51,6 +51,7 @@ test('build-host paths left in scripts, .pth, sysconfig and direct_url.json are 
     write(join(bundle, 'bin', 'envpy'), '#!/usr/bin/env python3\nprint(1)\n', 0o755);
     write(join(bundle, 'bin', 'hello'), '#!/bin/sh\necho hello\n', 0o755);
     write(join(site, 'relative.pth'), 'vendored\n');
+    write(join(bundle, 'lib', 'python3.11', '_sysconfigdata__x86_64-linux-gnu.py'), "build_time_vars = {\n 'prefix': '/usr',\n}\n"); // Debian's system Python
 
     const found = buildHostLeftovers(bundle);
     assert.deepEqual(found.map((l) => l.file).sort(), [
