@@ -11,6 +11,7 @@ import { execa } from 'execa';
 import { readManifest } from '../../src/bundle/manifest.js';
 import { filesHoldingBuildPaths } from '../../src/builder/build-paths.js';
 import { listBundleElves } from '../../src/builder/bundle-elves.js';
+import { loadGraftPolicy } from '../../src/builder/graft-policy.js';
 import { absoluteRunpathElements } from '../../src/builder/verify.js';
 import { main } from '../../src/client/cli.js';
 import { makeTempDir, removeDir } from '../support/fixtures.js';
@@ -48,7 +49,13 @@ test('build: a moved bundle runs the app from any folder; no build path, no abso
     assert.equal(yaml.debianPackage, 'libyaml-0-2:amd64');
     assert.deepEqual(yaml.neededBy, ['lib/python3.11/site-packages/yamlsmoke/_yaml_c.cpython-311-x86_64-linux-gnu.so']);
     assert.ok(!manifest.grafted.some((g) => ['libc.so.6', 'libm.so.6', 'ld-linux-x86-64.so.2'].includes(g.soname)), 'glibc is never grafted');
-    assert.ok(manifest.grafted.some((g) => g.soname === 'libcrypt.so.1'), 'libcrypt (libxcrypt, not glibc) is grafted');
+    // crypt (gone in 3.13) and nis went with slim, and with them the only users of libcrypt
+    // (libxcrypt, which the policy does not assume: it left glibc) and of libnsl/libtirpc/Kerberos.
+    assert.ok(manifest.slimmed.some((c) => c.category === 'modules later Pythons removed (unused)'));
+    assert.equal(loadGraftPolicy().assumed('libcrypt.so.1'), false);
+    for (const soname of ['libcrypt.so.1', 'libnsl.so.2', 'libtirpc.so.3', 'libkrb5.so.3']) {
+      assert.ok(!manifest.grafted.some((g) => g.soname === soname), `${soname} is no longer needed`);
+    }
     assert.match(manifest.glibcFloor ?? '', /^2\.\d+$/);
     assert.ok(manifest.slimmed.some((c) => c.category === 'tests' && c.bytes > 1_000_000));
 
