@@ -225,21 +225,19 @@ def _patch_socket(socket):
             kinds = [(type, proto)] if type else [(socket.SOCK_STREAM, socket.IPPROTO_TCP), (socket.SOCK_DGRAM, socket.IPPROTO_UDP), (socket.SOCK_RAW, 0)]
             return [(address[0], kind, kind_proto or proto, canonical, address[1]) for kind, kind_proto in kinds]
 
-    def gethostbyname(host):
-        try:
-            return original_gethostbyname(host)
-        except OSError:
-            if not _is_localhost(host):
-                raise
-            return "127.0.0.1"
+    def answering_localhost(original, answer):
+        """`original`, but `answer()` for a localhost name the host cannot resolve."""
+        def call(host):
+            try:
+                return original(host)
+            except OSError:
+                if not _is_localhost(host):
+                    raise
+                return answer()
+        return call
 
-    def gethostbyname_ex(host):
-        try:
-            return original_gethostbyname_ex(host)
-        except OSError:
-            if not _is_localhost(host):
-                raise
-            return ("localhost", [], ["127.0.0.1"])
+    gethostbyname = answering_localhost(original_gethostbyname, lambda: "127.0.0.1")
+    gethostbyname_ex = answering_localhost(original_gethostbyname_ex, lambda: ("localhost", [], ["127.0.0.1"]))
 
     def loopback(family, address):
         """The address with a localhost name replaced by the loopback, or None."""
