@@ -103,6 +103,8 @@ export function registerServiceCommands(program: Command): void {
     .option('--entry <name=module:function>', 'a command of the bundle (repeatable)', (v: string, p: string[]) => [...p, v], [])
     .option('--smoke <command>', 'smoke command recorded in the manifest').option('--prompt <p>', 'prompt name')
     .option('--no-slim', 'keep tests, docs, headers').option('--without-pip', 'no pip in the bundle')
+    .option('--index-url <url>', 'a package index pip may use besides the wheelhouse (offline without it)')
+    .option('--sourceless', 'keep only bytecode')
     .addOption(control()).option('--json')
     .action(async (p: string | undefined, o) => { process.exitCode = await (await bundlesCommands()).bundlesBuild(p, o); });
   bundles.command('list').addOption(control()).option('--json').action(async (o) => { process.exitCode = await (await bundlesCommands()).bundlesList(o); });

@@ -92,6 +92,8 @@ export interface BuildRequest {
   prompt: string;
   withoutPip: boolean;
   noSlim: boolean;
+  indexUrl: string;
+  sourceless: boolean;
 }
 export type BuildEvent = { body: 'line'; line: string } | { body: 'bundle'; bundle: BundleInfo };
 export interface BundleRef { bundle: string }

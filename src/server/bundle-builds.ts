@@ -46,6 +46,7 @@ function requestArgs(r: BuildRequest): string[] {
     ...(r.libc ? ['--libc', r.libc] : []), ...(r.minGlibc ? ['--min-glibc', r.minGlibc] : []),
     ...r.entries.flatMap((e) => ['--entry', e]), ...(r.smoke ? ['--smoke', r.smoke] : []), ...(r.prompt ? ['--prompt', r.prompt] : []),
     ...(r.withoutPip ? ['--without-pip'] : []), ...(r.noSlim ? ['--no-slim'] : []),
+    ...(r.indexUrl ? ['--index-url', r.indexUrl] : []), ...(r.sourceless ? ['--sourceless'] : []),
   ];
 }
 

@@ -38,7 +38,7 @@ after(async () => {
 
 /** Calls BuildBundle directly; every event, or the error it ended with. */
 function build(request: Partial<BuildRequest>): Promise<{ events: BuildEvent[]; error: grpc.ServiceError | null }> {
-  const full: BuildRequest = { project: '', python: '', pythonSource: '', requirements: '', wheelhouse: '', libc: '', minGlibc: '', entries: [], smoke: '', prompt: '', withoutPip: false, noSlim: false, ...request };
+  const full: BuildRequest = { project: '', python: '', pythonSource: '', requirements: '', wheelhouse: '', libc: '', minGlibc: '', entries: [], smoke: '', prompt: '', withoutPip: false, noSlim: false, indexUrl: '', sourceless: false, ...request };
   return new Promise((done) => {
     const events: BuildEvent[] = [];
     const call = (control.client as unknown as { BuildBundle(r: BuildRequest): grpc.ClientReadableStream<BuildEvent> }).BuildBundle(full);
@@ -72,6 +72,10 @@ test('BuildBundle refuses a relative path and reports a failing build in pyrelo 
   assert.equal(failing.error?.code, grpc.status.INVALID_ARGUMENT);
   assert.match(failing.error!.details, /pyrelo build exited 2: .*no-such-wheelhouse/);
   assert.ok(failing.events.every((e) => e.body === 'line'), 'no bundle announced');
+  // index_url reaches pyrelo build as --index-url (which refuses one without a scheme).
+  const badIndex = await build({ project: APP, python: BASE_PYTHON, indexUrl: 'pypi.org/simple' });
+  assert.equal(badIndex.error?.code, grpc.status.INVALID_ARGUMENT);
+  assert.match(badIndex.error!.details, /--index-url pypi\.org\/simple: expected an http:\/\/, https:\/\/ or file:\/\/ URL/);
   const { bundles } = await control.call<BundleList>('ListBundles', {});
   assert.equal(bundles.filter((b) => b.name === APP).length, 0, 'nothing stored');
 });

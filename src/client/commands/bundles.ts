@@ -54,6 +54,8 @@ export interface BundlesBuildOptions extends ControlOptions {
   readonly prompt?: string;
   readonly slim?: boolean;
   readonly withoutPip?: boolean;
+  readonly indexUrl?: string;
+  readonly sourceless?: boolean;
 }
 
 /**
@@ -67,7 +69,7 @@ export async function bundlesBuild(project: string | undefined, o: BundlesBuildO
     project: project === undefined ? '' : existsSync(project) ? resolve(project) : project,
     python: absolute(o.python), pythonSource: absolute(o.pythonSource), requirements: absolute(o.requirement), wheelhouse: absolute(o.wheelhouse),
     libc: o.libc ?? '', minGlibc: o.minGlibc ?? '', entries: o.entry ?? [], smoke: o.smoke ?? '', prompt: o.prompt ?? '',
-    withoutPip: o.withoutPip === true, noSlim: o.slim === false,
+    withoutPip: o.withoutPip === true, noSlim: o.slim === false, indexUrl: o.indexUrl ?? '', sourceless: o.sourceless === true,
   };
   const info = await withControl(o.control, (c) => new Promise<BundleInfo>((done, fail) => {
     const call = (c.client as unknown as { BuildBundle(r: BuildRequest): grpc.ClientReadableStream<BuildEvent> }).BuildBundle(request);
