@@ -8,8 +8,8 @@
 // (base-stage.ts), since it is the same for every application; a requirement on another pip
 // version replaces it here.
 
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import type { InstalledPackage } from '../bundle/manifest.js';
 import { BuildInputError } from './errors.js';
@@ -60,12 +60,15 @@ export function bundledPython(bundle: string, base: BasePython): string {
 export async function runPip(bundle: string, base: BasePython, args: readonly string[], home: string, what: string, indexUrl: string | null = null): Promise<string> {
   const { folder, wheel } = findPipWheel(join(bundle, base.stdlib, 'ensurepip', '_bundled'));
   const runner = await pipRunner(bundledPython(bundle, base), base.short, join(folder, wheel), cleanEnv(home));
-  const runPipModule = `import runpy, sys; sys.path.insert(0, ${JSON.stringify(runner)}); runpy.run_module("pip", run_name="__main__", alter_sys=True)`;
+  // pip runs in the user's working directory (relative paths on the command line and in
+  // requirement files are theirs), but -c's '' entry goes from sys.path: a folder named like a
+  // module there must not shadow pip's imports.
+  const runPipModule = `import runpy, sys; sys.path[:] = [p for p in sys.path if p != ""]; sys.path.insert(0, ${JSON.stringify(runner)}); `
+    + 'runpy.run_module("pip", run_name="__main__", alter_sys=True)';
   const index = indexUrl === null ? ['--no-index'] : ['--index-url', indexUrl];
-  // cwd: an empty folder, since -c puts the working directory on sys.path.
   const result = await execa(bundledPython(bundle, base), ['-s', '-E', '-B', '-c', runPipModule, 'install', '--isolated', ...index,
     '--find-links', folder, '--no-compile', '--no-warn-script-location', '--disable-pip-version-check', '--no-cache-dir', '--progress-bar', 'off', ...args],
-  { cwd: home, env: cleanEnv(home), extendEnv: false, reject: false, all: true });
+  { env: cleanEnv(home), extendEnv: false, reject: false, all: true });
   if (result.exitCode !== 0) {
     throw missingBuildRequirements(result.all, indexUrl) ?? new BuildInputError(what, `pip install failed (exit ${result.exitCode}):\n${result.all}`);
   }
@@ -91,6 +94,19 @@ function missingBuildRequirements(output: string, indexUrl: string | null): Buil
     + `\npip said:\n${output.split('\n').filter((l) => /ERROR|error:/.test(l)).join('\n')}`);
 }
 
+/**
+ * PROJECT as pip should see it: a project folder (pyproject.toml or setup.py) or a wheel file that
+ * exists is passed as an absolute path, even when written as a bare name (`pyrelo build myapp`,
+ * where pip would look for a package called myapp); anything else is a requirement.
+ */
+function pipTarget(project: string): string {
+  const path = resolve(project);
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (stat?.isDirectory() === true && (existsSync(join(path, 'pyproject.toml')) || existsSync(join(path, 'setup.py')))) return path;
+  if (stat?.isFile() === true && project.endsWith('.whl')) return path;
+  return project;
+}
+
 /** pip itself, from the wheel CPython ships (ensurepip), as `python -m ensurepip` would put it. */
 export async function installPip(bundle: string, base: BasePython, home: string): Promise<void> {
   await runPip(bundle, base, ['pip'], home, 'pip');
@@ -100,7 +116,7 @@ export async function installPip(bundle: string, base: BasePython, home: string)
 export async function installApplication(bundle: string, base: BasePython, request: InstallRequest, home: string): Promise<InstallResult> {
   const targets: string[] = [];
   if (request.requirements !== null) targets.push('-r', request.requirements);
-  if (request.project !== null) targets.push(request.project);
+  if (request.project !== null) targets.push(pipTarget(request.project));
   if (targets.length > 0) {
     const findLinks = request.wheelhouse === null ? [] : ['--find-links', request.wheelhouse];
     await runPip(bundle, base, [...findLinks, ...targets], home, request.project ?? request.requirements!, request.indexUrl);

@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { readManifest } from '../../src/bundle/manifest.js';
@@ -16,8 +16,8 @@ import { BASE_PYTHON, ensureSdistWheelhouse, SDIST_NAME } from './wheelhouse.js'
 const PYRELO = join(import.meta.dirname, '..', '..', 'src', 'client', 'main.js');
 const HELLO = ['-c', 'import greet; print(greet.hello())'];
 
-function pyrelo(args: string[]): Promise<{ exitCode?: number; stdout: string; stderr: string }> {
-  return execa(process.execPath, [PYRELO, 'build', 'greet', '--python', BASE_PYTHON, '--without-pip', ...args], { reject: false });
+function pyrelo(args: string[], cwd = process.cwd(), project = 'greet'): Promise<{ exitCode?: number; stdout: string; stderr: string }> {
+  return execa(process.execPath, [PYRELO, 'build', project, '--python', BASE_PYTHON, '--without-pip', ...args], { reject: false, cwd });
 }
 
 test('an sdist with its build requirements in the wheelhouse builds offline and runs', { timeout: 300_000 }, async (t) => {
@@ -30,6 +30,29 @@ test('an sdist with its build requirements in the wheelhouse builds offline and 
     assert.equal(r.exitCode, 0, r.stderr);
     assert.ok(readManifest(join(dir, 'bundle')).python.packages.some((p) => p.name === 'greet' && p.version === '1.0'));
     assert.equal((await execa(join(dir, 'bundle', 'bin', 'python3'), HELLO, { cwd: '/' })).stdout, 'hello from an sdist');
+  } finally {
+    await removeDir(dir);
+  }
+});
+
+test('relative paths are the user\'s: a project folder, -r and --wheelhouse relative to the working directory', { timeout: 300_000 }, async (t) => {
+  const reason = buildSkipReason();
+  if (reason) return t.skip(reason);
+  const cached = await ensureSdistWheelhouse();
+  const dir = await makeTempDir('pyrelo-relative-');
+  try {
+    symlinkSync(cached, join(dir, 'wh'));
+    mkdirSync(join(dir, 'proj', 'hi'), { recursive: true });
+    writeFileSync(join(dir, 'proj', 'pyproject.toml'), '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n[project]\nname = "hi"\nversion = "2.0"\n');
+    writeFileSync(join(dir, 'proj', 'hi', '__init__.py'), 'WORD = "hi"\n');
+    writeFileSync(join(dir, 'reqs.txt'), 'greet\n');
+    // A folder named like a module pip imports, in the working directory: it must not shadow it.
+    mkdirSync(join(dir, 'json'));
+    writeFileSync(join(dir, 'json', '__init__.py'), 'raise SystemExit("the working directory shadowed a module")\n');
+    const r = await pyrelo(['-r', 'reqs.txt', '--wheelhouse', 'wh', '-o', 'out'], dir, 'proj');
+    assert.equal(r.exitCode, 0, r.stderr);
+    const names = readManifest(join(dir, 'out')).python.packages.map((p) => `${p.name} ${p.version}`);
+    assert.ok(names.includes('hi 2.0') && names.includes('greet 1.0'), names.join(', '));
   } finally {
     await removeDir(dir);
   }
