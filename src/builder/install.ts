@@ -80,7 +80,9 @@ export async function runPip(bundle: string, base: BasePython, args: readonly st
  * sdist, which build requirements the wheelhouse lacks, and the ways out. Null for other failures.
  */
 function missingBuildRequirements(output: string, indexUrl: string | null): BuildInputError | null {
-  const failed = output.search(/installing build dependencies|pip subprocess to install build dependencies did not run successfully/i);
+  // Only a failure of those steps (build-system.requires, then what the backend asks for):
+  // "Installing build dependencies" is printed by every sdist build.
+  const failed = output.search(/pip subprocess to install (build|backend) dependencies did not run successfully|Installing (build|backend) dependencies: finished with status 'error'/);
   if (failed === -1) return null;
   const missing = [...new Set([...output.matchAll(/No matching distribution found for (\S+)/g)].map((m) => m[1]!))];
   const sdists = [...output.slice(0, failed).matchAll(/^\s*Processing (\S+\.(?:tar\.gz|tar\.bz2|tar\.xz|zip))\s*$/gm)].map((m) => m[1]!);
