@@ -5,13 +5,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { readManifest } from '../../src/bundle/manifest.js';
 import { makeTempDir, removeDir } from '../support/fixtures.js';
 import { buildSkipReason } from './shared-build.js';
-import { BASE_PYTHON, ensureSdistWheelhouse, SDIST_NAME } from './wheelhouse.js';
+import { BASE_PYTHON, ensureSdistWheelhouse, SDIST_NAME, WRITE_SDIST } from './wheelhouse.js';
 
 const PYRELO = join(import.meta.dirname, '..', '..', 'src', 'client', 'main.js');
 const HELLO = ['-c', 'import greet; print(greet.hello())'];
@@ -76,9 +76,23 @@ test('an sdist whose build requirement is missing: a clear error naming both, ex
     assert.match(failed.stderr, /--index-url/);
     assert.deepEqual(readdirSync(dir).sort(), ['wheelhouse'], 'no bundle, no staging folder');
 
+    // An sdist that fails for another reason (an invalid version) is not reported as missing anything.
+    const broken = join(dir, 'broken');
+    mkdirSync(broken);
+    const wheelFile = readdirSync(cached).find((n) => n.startsWith('wheel-') && n.endsWith('.whl'))!;
+    symlinkSync(join(cached, wheelFile), join(broken, wheelFile));
+    await execa(BASE_PYTHON, ['-I', '-c', WRITE_SDIST, join(broken, 'greet-1.0.tar.gz'), JSON.stringify({
+      'greet-1.0/pyproject.toml': '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n[project]\nname = "greet"\nversion = "not a version"\n',
+      'greet-1.0/PKG-INFO': 'Metadata-Version: 2.1\nName: greet\nVersion: 1.0\n',
+    })]);
+    const other = await pyrelo(['--wheelhouse', broken, '-o', join(dir, 'bundle')]);
+    assert.equal(other.exitCode, 2, other.stderr);
+    assert.doesNotMatch(other.stderr, /building it needs/);
+    assert.match(other.stderr, /greet: pip install failed \(exit 1\)/);
+    rmSync(broken, { recursive: true });
+
     // A PEP 503 index on loopback that serves the `wheel` wheel: with --index-url the build works.
     const index = join(dir, 'index');
-    const wheelFile = readdirSync(cached).find((n) => n.startsWith('wheel-') && n.endsWith('.whl'))!;
     mkdirSync(join(index, 'simple', 'wheel'), { recursive: true });
     symlinkSync(join(cached, wheelFile), join(index, 'simple', 'wheel', wheelFile));
     server = execa(BASE_PYTHON, ['-m', 'http.server', '--bind', '127.0.0.1', '0', '--directory', index], { reject: false, buffer: false });

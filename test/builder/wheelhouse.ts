@@ -307,7 +307,8 @@ const SDIST_FILES: Record<string, string> = {
   'greet-1.0/PKG-INFO': 'Metadata-Version: 2.1\nName: greet\nVersion: 1.0\n',
   'greet-1.0/greet/__init__.py': 'def hello():\n    return "hello from an sdist"\n',
 };
-const WRITE_SDIST = `import io, json, sys, tarfile
+/** Writes an sdist (argv[1]) of the files given as JSON (argv[2]). */
+export const WRITE_SDIST = `import io, json, sys, tarfile
 files = json.loads(sys.argv[2])
 with tarfile.open(sys.argv[1], "w:gz") as tar:
     for name in sorted(files):
