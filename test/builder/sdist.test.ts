@@ -20,49 +20,42 @@ function pyrelo(args: string[], cwd = process.cwd(), project = 'greet'): Promise
   return execa(process.execPath, [PYRELO, 'build', project, '--python', BASE_PYTHON, '--without-pip', ...args], { reject: false, cwd });
 }
 
-test('an sdist with its build requirements in the wheelhouse builds offline and runs', { timeout: 300_000 }, async (t) => {
-  const reason = buildSkipReason();
-  if (reason) return t.skip(reason);
-  const wheelhouse = await ensureSdistWheelhouse();
-  const dir = await makeTempDir('pyrelo-sdist-');
-  try {
-    const r = await pyrelo(['--wheelhouse', wheelhouse, '-o', join(dir, 'bundle')]);
-    assert.equal(r.exitCode, 0, r.stderr);
-    assert.ok(readManifest(join(dir, 'bundle')).python.packages.some((p) => p.name === 'greet' && p.version === '1.0'));
-    assert.equal((await execa(join(dir, 'bundle', 'bin', 'python3'), HELLO, { cwd: '/' })).stdout, 'hello from an sdist');
-  } finally {
-    await removeDir(dir);
-  }
-});
-
-test('relative paths are the user\'s: a project folder, -r and --wheelhouse relative to the working directory', { timeout: 300_000 }, async (t) => {
-  const reason = buildSkipReason();
-  if (reason) return t.skip(reason);
-  const cached = await ensureSdistWheelhouse();
-  const dir = await makeTempDir('pyrelo-relative-');
-  try {
-    symlinkSync(cached, join(dir, 'wh'));
-    mkdirSync(join(dir, 'proj', 'hi'), { recursive: true });
-    writeFileSync(join(dir, 'proj', 'pyproject.toml'), '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n[project]\nname = "hi"\nversion = "2.0"\n');
-    writeFileSync(join(dir, 'proj', 'hi', '__init__.py'), 'WORD = "hi"\n');
-    writeFileSync(join(dir, 'reqs.txt'), 'greet\n');
-    // A folder named like a module pip imports, in the working directory: it must not shadow it.
-    mkdirSync(join(dir, 'json'));
-    writeFileSync(join(dir, 'json', '__init__.py'), 'raise SystemExit("the working directory shadowed a module")\n');
-    const r = await pyrelo(['-r', 'reqs.txt', '--wheelhouse', 'wh', '-o', 'out'], dir, 'proj');
-    assert.equal(r.exitCode, 0, r.stderr);
-    const names = readManifest(join(dir, 'out')).python.packages.map((p) => `${p.name} ${p.version}`);
-    assert.ok(names.includes('hi 2.0') && names.includes('greet 1.0'), names.join(', '));
-  } finally {
-    await removeDir(dir);
-  }
-});
-
-test('an sdist whose build requirement is missing: a clear error naming both, exit 2, nothing written; --index-url fetches it', { timeout: 300_000 }, async (t) => {
+/** Runs `body` with the cached sdist wheelhouse and a temporary folder (removed after); skips where builds cannot run. */
+async function withSdistWheelhouse(t: { skip(reason: string): void }, body: (cached: string, dir: string) => Promise<void>): Promise<void> {
   const reason = buildSkipReason();
   if (reason) return t.skip(reason);
   const cached = await ensureSdistWheelhouse();
   const dir = await makeTempDir('pyrelo-sdist-');
+  try {
+    await body(cached, dir);
+  } finally {
+    await removeDir(dir);
+  }
+}
+
+test('an sdist with its build requirements in the wheelhouse builds offline and runs', { timeout: 300_000 }, (t) => withSdistWheelhouse(t, async (wheelhouse, dir) => {
+  const r = await pyrelo(['--wheelhouse', wheelhouse, '-o', join(dir, 'bundle')]);
+  assert.equal(r.exitCode, 0, r.stderr);
+  assert.ok(readManifest(join(dir, 'bundle')).python.packages.some((p) => p.name === 'greet' && p.version === '1.0'));
+  assert.equal((await execa(join(dir, 'bundle', 'bin', 'python3'), HELLO, { cwd: '/' })).stdout, 'hello from an sdist');
+}));
+
+test('relative paths are the user\'s: a project folder, -r and --wheelhouse relative to the working directory', { timeout: 300_000 }, (t) => withSdistWheelhouse(t, async (cached, dir) => {
+  symlinkSync(cached, join(dir, 'wh'));
+  mkdirSync(join(dir, 'proj', 'hi'), { recursive: true });
+  writeFileSync(join(dir, 'proj', 'pyproject.toml'), '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n[project]\nname = "hi"\nversion = "2.0"\n');
+  writeFileSync(join(dir, 'proj', 'hi', '__init__.py'), 'WORD = "hi"\n');
+  writeFileSync(join(dir, 'reqs.txt'), 'greet\n');
+  // A folder named like a module pip imports, in the working directory: it must not shadow it.
+  mkdirSync(join(dir, 'json'));
+  writeFileSync(join(dir, 'json', '__init__.py'), 'raise SystemExit("the working directory shadowed a module")\n');
+  const r = await pyrelo(['-r', 'reqs.txt', '--wheelhouse', 'wh', '-o', 'out'], dir, 'proj');
+  assert.equal(r.exitCode, 0, r.stderr);
+  const names = readManifest(join(dir, 'out')).python.packages.map((p) => `${p.name} ${p.version}`);
+  assert.ok(names.includes('hi 2.0') && names.includes('greet 1.0'), names.join(', '));
+}));
+
+test('an sdist whose build requirement is missing: a clear error naming both, exit 2, nothing written; --index-url fetches it', { timeout: 300_000 }, (t) => withSdistWheelhouse(t, async (cached, dir) => {
   let server: ReturnType<typeof execa> | null = null;
   try {
     // Only the sdist: setuptools comes from ensurepip's wheels, `wheel` from nowhere.
@@ -114,6 +107,5 @@ test('an sdist whose build requirement is missing: a clear error naming both, ex
     assert.equal(existsSync(join(dir, 'other')), false);
   } finally {
     server?.kill();
-    await removeDir(dir);
   }
-});
+}));
