@@ -20,6 +20,7 @@ import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, st
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { walkBundle } from '../bundle/file-list.js';
 import type { SlimCategory } from '../bundle/manifest.js';
 import type { BasePython } from './base-python.js';
 import { filesHoldingBuildPaths, rewriteSysconfigData } from './build-paths.js';
@@ -117,16 +118,12 @@ export async function stageKey(base: BasePython, options: StageOptions): Promise
   return hash.digest('hex').slice(0, 24);
 }
 
-/** Regular files under `dir` with their sizes, sorted. */
-function filesOf(dir: string, rel = ''): Array<[string, number]> {
-  const found: Array<[string, number]> = [];
-  for (const name of readdirSync(join(dir, rel)).sort()) {
-    const child = rel === '' ? name : `${rel}/${name}`;
-    const stat = lstatSync(join(dir, child));
-    if (stat.isDirectory()) found.push(...filesOf(dir, child));
-    else if (stat.isFile()) found.push([child, stat.size]);
-  }
-  return found;
+/** Regular files under `dir` with their sizes. */
+function filesOf(dir: string): Array<[string, number]> {
+  return walkBundle(dir).files.flatMap((rel): Array<[string, number]> => {
+    const stat = lstatSync(join(dir, rel));
+    return stat.isFile() ? [[rel, stat.size]] : [];
+  });
 }
 
 function readStamp(stages: string, key: string): Stamp | null {

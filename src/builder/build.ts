@@ -121,19 +121,17 @@ export async function build(options: BuildOptions, progress = new Progress()): P
   progress.note(`base Python ${base.version} at ${base.prefix}; output ${output} (${kind})`);
   try {
     mkdirSync(stage);
-    let leftOutSizes: SlimCategory[] = [];
-    await progress.step('copy', async () => {
+    const baseCopied = await progress.step('copy', async () => {
       const prepared = await baseStage(base, { slim: options.slim, withPip: options.withPip, sourceless: options.sourceless === true }, home, progress);
-      leftOutSizes = prepared.leftOut;
       // cp keeps links as links and modes; it is several times faster than a copy file by file from node.
       await execa('cp', ['-RP', '--preserve=mode,links', '--', prepared.dir, bundle]);
-      return { summary: prepared.summary };
+      return prepared;
     });
     const installed = await progress.step('install', () => installApplication(bundle, base, {
       project: options.project, requirements: options.requirements, wheelhouse: options.wheelhouse, indexUrl: options.indexUrl ?? null,
     }, home));
     let slimmed: SlimCategory[] = [];
-    if (options.slim) slimmed = (await progress.step('slim', () => slimBundle(bundle, base, options.withPip, leftOutSizes))).categories;
+    if (options.slim) slimmed = (await progress.step('slim', () => slimBundle(bundle, base, options.withPip, baseCopied.leftOut))).categories;
     await progress.step('strip', async () => {
       // The interpreter was stripped before its RUNPATH was set (copy step); never strip after patchelf.
       const elves = listBundleElves(bundle).filter((e) => e.path !== join(bundle, base.executable));
