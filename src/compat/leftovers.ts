@@ -10,7 +10,7 @@
 // pyrelo build's own bundles have none (its scrub step and final check make sure); this is how
 // `pyrelo check` and the compatibility service say so of any bundle.
 
-import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface Leftover {
@@ -36,8 +36,15 @@ function scriptInterpreter(text: string): string | null {
   return PYTHON_BY_PATH.exec(lines[0]!.slice(2).trim())?.[1] ?? null;
 }
 
-function readHead(path: string, bytes = 512): string {
-  return readFileSync(path).subarray(0, bytes).toString('latin1');
+/** The first bytes of a file: bin/ may hold the interpreter (Debian's is 6.8 MB), and this runs for every prediction. */
+function readHead(path: string, bytes = 4096): string {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(bytes);
+    return buffer.subarray(0, readSync(fd, buffer, 0, bytes, 0)).toString('latin1');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** lib/python3.x/site-packages, and Debian's lib/python3/dist-packages (see site-layout.ts). */
