@@ -84,29 +84,6 @@ def main():
     return 0
 `;
 
-const BUILD_WHEEL = `
-import base64, hashlib, sys, zipfile
-out, so, smoke = sys.argv[1], sys.argv[2], sys.argv[3]
-files = {
-    "yamlsmoke/__init__.py": b"",
-    "yamlsmoke/_yaml_c.cpython-311-x86_64-linux-gnu.so": open(so, "rb").read(),
-    "yamlsmoke/smoke.py": open(smoke, "rb").read(),
-    "yamlsmoke-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\\nName: yamlsmoke\\nVersion: 1.0\\nRequires-Dist: cryptography\\n",
-    "yamlsmoke-1.0.dist-info/WHEEL": b"Wheel-Version: 1.0\\nGenerator: pyrelo-tests\\nRoot-Is-Purelib: false\\nTag: cp311-cp311-linux_x86_64\\n",
-}
-record = []
-with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-    for name, data in files.items():
-        info = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
-        info.external_attr = 0o644 << 16
-        z.writestr(info, data)
-        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        record.append("%s,sha256=%s,%d" % (name, digest, len(data)))
-    record.append("yamlsmoke-1.0.dist-info/RECORD,,")
-    info = zipfile.ZipInfo("yamlsmoke-1.0.dist-info/RECORD", (1980, 1, 1, 0, 0, 0))
-    z.writestr(info, "\\n".join(record) + "\\n")
-`;
-
 async function buildYamlWheel(dir: string): Promise<void> {
   const work = join(dir, '.yamlsmoke-build');
   mkdirSync(work, { recursive: true });
@@ -115,7 +92,10 @@ async function buildYamlWheel(dir: string): Promise<void> {
   const include = (await execa(BASE_PYTHON, ['-I', '-c', 'import sysconfig; print(sysconfig.get_path("include"))'])).stdout.trim();
   const so = join(work, '_yaml_c.so');
   await execa('gcc', ['-shared', '-fPIC', '-O2', `-I${include}`, join(work, 'yamlsmoke.c'), '-o', so, '-lyaml']);
-  await execa(BASE_PYTHON, ['-I', '-c', BUILD_WHEEL, join(dir, 'yamlsmoke-1.0-cp311-cp311-linux_x86_64.whl'), so, join(work, 'smoke.py')]);
+  await writeWheel(dir, {
+    name: 'yamlsmoke', version: '1.0', tag: 'cp311-cp311-linux_x86_64', requires: ['cryptography'],
+    files: { 'yamlsmoke/__init__.py': '', 'yamlsmoke/smoke.py': SMOKE_MODULE }, binaryFiles: { 'yamlsmoke/_yaml_c.cpython-311-x86_64-linux-gnu.so': so },
+  });
   rmSync(work, { recursive: true, force: true });
 }
 
@@ -150,7 +130,7 @@ async function ensureCachedWheelhouse(key: string, requirements: readonly string
 
 /** The cached wheelhouse folder; built (downloaded and compiled) once per key. */
 export async function ensureWheelhouse(): Promise<string> {
-  const key = createHash('sha256').update(JSON.stringify([PYPI_REQUIREMENTS, C_SOURCE, SMOKE_MODULE, BUILD_WHEEL])).digest('hex').slice(0, 16);
+  const key = createHash('sha256').update(JSON.stringify([PYPI_REQUIREMENTS, C_SOURCE, SMOKE_MODULE, WRITE_WHEEL])).digest('hex').slice(0, 16);
   return ensureCachedWheelhouse(key, PYPI_REQUIREMENTS, buildYamlWheel);
 }
 
@@ -187,15 +167,22 @@ def main():
 `;
 
 /** Writes a pure wheel: argv[1] the wheel path, argv[2] a JSON object {name, version, requires, files}. */
-const BUILD_PURE_WHEEL = `
+/**
+ * Writes a wheel (argv[1]) from a spec (argv[2], JSON: name, version, tag, requires, files as text,
+ * binaryFiles as paths to read), with METADATA, WHEEL and RECORD, at fixed times: the same spec
+ * gives the same bytes.
+ */
+const WRITE_WHEEL = `
 import base64, hashlib, json, sys, zipfile
 out, spec = sys.argv[1], json.loads(sys.argv[2])
 info_dir = "%s-%s.dist-info" % (spec["name"], spec["version"])
 meta = "Metadata-Version: 2.1\\nName: %s\\nVersion: %s\\n" % (spec["name"], spec["version"])
 meta += "".join("Requires-Dist: %s\\n" % r for r in spec["requires"])
 files = dict((k, v.encode()) for k, v in spec["files"].items())
+files.update((k, open(v, "rb").read()) for k, v in spec.get("binaryFiles", {}).items())
 files[info_dir + "/METADATA"] = meta.encode()
-files[info_dir + "/WHEEL"] = b"Wheel-Version: 1.0\\nGenerator: pyrelo-tests\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"
+purelib = "true" if spec["tag"] == "py3-none-any" else "false"
+files[info_dir + "/WHEEL"] = ("Wheel-Version: 1.0\\nGenerator: pyrelo-tests\\nRoot-Is-Purelib: %s\\nTag: %s\\n" % (purelib, spec["tag"])).encode()
 record = []
 with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
     for name, data in files.items():
@@ -208,19 +195,19 @@ with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
     z.writestr(zipfile.ZipInfo(info_dir + "/RECORD", (1980, 1, 1, 0, 0, 0)), "\\n".join(record) + "\\n")
 `;
 
-interface PureWheel { name: string; version: string; requires: string[]; files: Record<string, string> }
+interface WheelSpec { name: string; version: string; tag: string; requires: string[]; files: Record<string, string>; binaryFiles?: Record<string, string> }
 
-async function writePureWheel(dir: string, spec: PureWheel): Promise<void> {
-  await execa(BASE_PYTHON, ['-I', '-c', BUILD_PURE_WHEEL, join(dir, `${spec.name}-${spec.version}-py3-none-any.whl`), JSON.stringify(spec)]);
+async function writeWheel(dir: string, spec: WheelSpec): Promise<void> {
+  await execa(BASE_PYTHON, ['-I', '-c', WRITE_WHEEL, join(dir, `${spec.name}-${spec.version}-${spec.tag}.whl`), JSON.stringify(spec)]);
 }
 
 async function buildScismokeWheel(dir: string): Promise<void> {
-  await writePureWheel(dir, { name: 'scismoke', version: '1.0', requires: ['numpy', 'lxml'], files: { 'scismoke/__init__.py': SCISMOKE_MODULE } });
+  await writeWheel(dir, { name: 'scismoke', version: '1.0', tag: 'py3-none-any', requires: ['numpy', 'lxml'], files: { 'scismoke/__init__.py': SCISMOKE_MODULE } });
 }
 
 /** numpy, lxml and scismoke: cached like ensureWheelhouse, under its own key. */
 export async function ensureScientificWheelhouse(): Promise<string> {
-  const key = createHash('sha256').update(JSON.stringify(['scientific', SCIENTIFIC_REQUIREMENTS, PLATFORMS, SCISMOKE_MODULE, BUILD_PURE_WHEEL])).digest('hex').slice(0, 16);
+  const key = createHash('sha256').update(JSON.stringify(['scientific', SCIENTIFIC_REQUIREMENTS, PLATFORMS, SCISMOKE_MODULE, WRITE_WHEEL])).digest('hex').slice(0, 16);
   return ensureCachedWheelhouse(key, SCIENTIFIC_REQUIREMENTS, buildScismokeWheel);
 }
 
@@ -289,8 +276,8 @@ export async function makeCombinedWheelhouse(dir: string): Promise<CombinedWheel
   for (const cached of [await ensureWheelhouse(), await ensureScientificWheelhouse()]) {
     for (const name of readdirSync(cached).filter((n) => n.endsWith('.whl'))) symlinkSync(join(cached, name), join(wheelhouse, name));
   }
-  await writePureWheel(wheelhouse, {
-    name: 'allsmoke', version: '1.0', requires: ['yamlsmoke', 'scismoke'], files: { 'allsmoke/__init__.py': ALLSMOKE_MODULE },
+  await writeWheel(wheelhouse, {
+    name: 'allsmoke', version: '1.0', tag: 'py3-none-any', requires: ['yamlsmoke', 'scismoke'], files: { 'allsmoke/__init__.py': ALLSMOKE_MODULE },
   });
   const requirements = join(dir, 'requirements.txt');
   writeFileSync(requirements, `${COMBINED_REQUIREMENTS.join('\n')}\n`);
