@@ -1,7 +1,10 @@
-// bench/check: the whole of a library folder (default /usr/lib/x86_64-linux-gnu) checked three ways
-// in one run: `pyrelo check` (one process for all files), `ldd -r` run on every file (what people
-// script today), and libtree on every file. Prints files, seconds and ratios, and whether pyrelo's
-// answers are identical to ldd -r's.
+// bench/check: the whole of a library folder (default /usr/lib/x86_64-linux-gnu) checked four ways
+// in one run: `pyrelo check` (one process for all files); `ldd -r` run on every file (what people
+// script today); the real loader doing the same work in few processes (the batched tracer the
+// ground-truth tests use: one /bin/sh per 256 files running ldd's logic, see README "Testing");
+// and libtree on every file. Prints files, seconds and ratios, and whether pyrelo's answer equals
+// the real loader's for EVERY file (files without DT_NEEDED and fatal errors included), compared as
+// the ground-truth tests compare them.
 //
 //   npm run bench:check [-- FOLDER]
 
@@ -9,11 +12,9 @@ import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { findElfFiles } from '../src/elf/find-elf-files.js';
-import { parseTrace } from '../test/support/real-loader.js';
-
-interface JsonReport {
-  files: { file: string; objects: { index: number; name: string; path: string | null }[]; problems: { kind: string; symbol?: string; version?: string; object: string; requiredBy?: string }[] }[];
-}
+import type { LoadReport } from '../src/loader/types.js';
+import { parseTrace, traceManyWithRealLoader, type RealLoaderTrace } from '../test/support/real-loader.js';
+import { compareWithRealLoader } from '../test/support/compare.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const pyrelo = join(here, '..', 'src', 'client', 'main.js');
@@ -24,8 +25,26 @@ async function timed<T>(run: () => Promise<T>): Promise<{ seconds: number; value
   return { seconds: Number(process.hrtime.bigint() - start) / 1e9, value };
 }
 
-function key(name: string, path: string | null): string {
-  return `${name} => ${path ?? 'not found'}`;
+/**
+ * ldd merges ld.so's two streams into its stdout (`2>&1`): object lines start with a tab, messages
+ * do not, except ldd's own "\tnot a dynamic executable", which is a message.
+ */
+function lddTrace(file: string, r: { stdout: string; stderr: string; exitCode: number }): RealLoaderTrace {
+  const lines = r.stdout.split('\n');
+  const isObject = (l: string): boolean => l.startsWith('\t') && l !== '\tnot a dynamic executable';
+  const objectLines = lines.filter(isObject).map((l) => `${l}\n`).join('');
+  const messageLines = [...lines.filter((l) => l !== '' && !isObject(l)), ...r.stderr.split('\n').filter((l) => l !== '')].map((l) => `${l}\n`).join('');
+  return parseTrace(file, r.exitCode, objectLines, messageLines);
+}
+
+/** Files whose pyrelo answer equals the real loader's, and the first differences of the others. */
+function agreement(reports: readonly LoadReport[], traces: readonly RealLoaderTrace[]): { identical: number; different: { file: string; differences: string[] }[] } {
+  const different: { file: string; differences: string[] }[] = [];
+  reports.forEach((report, i) => {
+    const differences = compareWithRealLoader(report, traces[i]!);
+    if (differences.length > 0) different.push({ file: report.file, differences });
+  });
+  return { identical: reports.length - different.length, different };
 }
 
 async function main(): Promise<void> {
@@ -35,61 +54,54 @@ async function main(): Promise<void> {
 
   const ours = await timed(async () => {
     const result = await execa('node', [pyrelo, 'check', '--json', ...files], { reject: false, maxBuffer: 1 << 30 });
-    return JSON.parse(result.stdout) as JsonReport;
+    // The JSON report's files are LoadReports without the parsed ELF objects, which the comparison does not read.
+    return (JSON.parse(result.stdout) as { files: LoadReport[] }).files;
   });
+  if (ours.value.length !== files.length) throw new Error(`pyrelo check answered for ${ours.value.length} of ${files.length} files`);
 
   const ldd = await timed(async () => {
-    const outputs: { stdout: string; stderr: string; exitCode: number }[] = [];
+    const traces: RealLoaderTrace[] = [];
     for (const file of files) {
       const r = await execa('ldd', ['-r', file], { reject: false, env: { LC_ALL: 'C' }, extendEnv: false });
-      outputs.push({ stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode ?? 0 });
+      traces.push(lddTrace(file, { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode ?? 128 }));
     }
-    return outputs;
+    return traces;
   });
+
+  const batched = await timed(() => traceManyWithRealLoader(files, { bindNow: true, env: { LC_ALL: 'C' } }));
 
   const libtree = await timed(async () => {
     let failures = 0;
     for (const file of files) {
       const r = await execa('libtree', ['-p', file], { reject: false });
+      if (r.code === 'ENOENT') return null;
       if (r.exitCode !== 0) failures += 1;
     }
     return failures;
   });
 
-  // Same answers? Compare the loaded objects and the undefined symbols / missing versions per file.
-  let identical = 0;
-  const different: string[] = [];
-  ours.value.files.forEach((report, i) => {
-    // ldd merges ld.so's two streams into stdout: object lines start with a tab, messages do not.
-    const { stdout, stderr, exitCode } = ldd.value[i]!;
-    const lines = stdout.split('\n');
-    const objectLines = lines.filter((l) => l.startsWith('\t')).join('\n');
-    const messageLines = [...lines.filter((l) => l !== '' && !l.startsWith('\t')), stderr].join('\n');
-    const trace = parseTrace(files[i]!, exitCode, objectLines, messageLines);
-    if (trace.notDynamic) {
-      identical += 1;
-      return;
-    }
-    const predicted = report.objects.slice(1).map((o) => key(o.name, o.path)).join('\n');
-    const real = trace.objects.map((o) => key(o.name, o.path)).join('\n');
-    // ld.so prints an undefined symbol once per relocation naming it; compare the sets.
-    const predictedSymbols = new Set(report.problems.filter((p) => p.kind === 'undefined-symbol').map((p) => `${p.symbol}@${p.version ?? ''} ${p.object}`));
-    const realSymbols = new Set(trace.undefinedSymbols.map((u) => `${u.symbol}@${u.version ?? ''} ${u.object}`));
-    const sameSymbols = predictedSymbols.size === realSymbols.size && [...realSymbols].every((k) => predictedSymbols.has(k));
-    const predictedVersions = new Set(report.problems.filter((p) => p.kind === 'missing-version').map((p) => `${p.version} ${p.object} ${p.requiredBy}`));
-    const realVersions = new Set(trace.versionErrors.filter((v) => !v.weak).map((v) => `${v.version} ${v.provider} ${v.requiredBy}`));
-    const sameVersions = predictedVersions.size === realVersions.size && [...realVersions].every((k) => predictedVersions.has(k));
-    if (predicted === real && sameSymbols && sameVersions) identical += 1;
-    else different.push(report.file);
-  });
+  // How pyrelo (b seconds) compares with a baseline taking a seconds, said either way round.
+  const ratio = (a: number, b: number): string => (a >= b ? `pyrelo is ${(a / b).toFixed(1)}x faster` : `pyrelo is ${(b / a).toFixed(1)}x slower`);
+  const row = (label: string, text: string): void => console.log(`${`${label}:`.padEnd(34)}${text}`);
+  const shells = Math.ceil(files.length / 256);
+  row('pyrelo check (1 process)', `${ours.seconds.toFixed(2)} s`);
+  row('ldd -r loop', `${ldd.seconds.toFixed(2)} s   ${ratio(ldd.seconds, ours.seconds)}`);
+  row(`ld.so batched (${shells} sh process${shells === 1 ? '' : 'es'})`, `${batched.seconds.toFixed(2)} s   ${ratio(batched.seconds, ours.seconds)}`);
+  if (libtree.value === null) row('libtree loop', 'not run: libtree is not installed');
+  else row('libtree loop', `${libtree.seconds.toFixed(2)} s   ${ratio(libtree.seconds, ours.seconds)} (libtree failed on ${libtree.value} files)`);
 
-  const ratio = (a: number, b: number): string => `${(a / b).toFixed(1)}x`;
-  console.log(`pyrelo check (1 process): ${ours.seconds.toFixed(2)} s`);
-  console.log(`ldd -r loop:              ${ldd.seconds.toFixed(2)} s   pyrelo is ${ratio(ldd.seconds, ours.seconds)} faster`);
-  console.log(`libtree loop:             ${libtree.seconds.toFixed(2)} s   pyrelo is ${ratio(libtree.seconds, ours.seconds)} faster (libtree failed on ${libtree.value} files)`);
-  console.log(`identical answers to ldd -r: ${identical}/${files.length}`);
-  for (const file of different.slice(0, 10)) console.log(`  differs: ${file}`);
-  if (different.length > 0) process.exitCode = 1;
+  const byLdd = agreement(ours.value, ldd.value);
+  const byBatch = agreement(ours.value, batched.value);
+  const noNeeded = batched.value.filter((t) => t.noNeeded).length;
+  const notDynamic = batched.value.filter((t) => t.notDynamic).length;
+  const fatal = batched.value.filter((t) => t.fatal !== null).length;
+  console.log(`identical answers to ldd -r:        ${byLdd.identical}/${files.length}`);
+  console.log(`identical answers to ld.so batched: ${byBatch.identical}/${files.length}`
+    + ` (${noNeeded} without DT_NEEDED, ${fatal} with a fatal error, ${notDynamic} not traced by ld.so)`);
+  for (const [label, result] of [['ldd -r', byLdd], ['ld.so batched', byBatch]] as const) {
+    for (const d of result.different.slice(0, 10)) console.log(`  differs from ${label}: ${d.file}\n    ${d.differences.slice(0, 3).join('\n    ')}`);
+  }
+  if (byLdd.different.length > 0 || byBatch.different.length > 0) process.exitCode = 1;
 }
 
 await main();

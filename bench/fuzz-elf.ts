@@ -69,10 +69,16 @@ export function exerciseAll(f: ElfFile): void {
   f.sectionHeaders();
   f.interpreter();
   f.dynamic();
-  f.dynamicSymbols();
+  const symbols = f.dynamicSymbols();
+  // Lookups by name walk the (mutated) hash tables: bloom words, buckets and chains.
+  const table = f.dynamicSymbolTable();
+  table.validate();
+  for (const s of symbols.slice(0, 64)) table.named(s.name);
+  table.named('pyrelo_absent');
   f.versionDefinitions();
   f.versionNeeds();
   f.abiTag();
+  f.x86IsaNeeded();
   f.symbolReferences();
   f.close();
 }

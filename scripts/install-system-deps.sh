@@ -3,7 +3,7 @@
 # present (checked with dpkg-query) it does nothing and needs neither root nor network.
 #   lab (test/lab):  debootstrap busybox-static musl openssh-client openssh-server
 #                    (debootstrap's keyring: debian-archive-keyring; unshare/setpriv: util-linux; ip: iproute2)
-#   rest of pyrelo:  patchelf libtree gcc binutils file
+#   rest of pyrelo:  patchelf libtree gcc binutils file (file also brings libmagic1, which a build test dlopens by name)
 #   pyrelo build and its tests: libyaml-dev (a test extension links libyaml), zstd, xz-utils (.tar.zst, .tar.xz),
 #                    zsh and fish (bin/activate and bin/activate.fish are sourced by each shell)
 #   pyrelo build --python-source (compiling CPython with ssl, sqlite3, ctypes, zlib, bz2, lzma):

@@ -7,9 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-system-deps.sh
-# better-sqlite3 is compiled from source against Node's own headers (/usr/include/node): no
-# prebuilt binary or header download can reach us.
-export npm_config_nodedir=/usr npm_config_build_from_source=true
+# better-sqlite3 is compiled from source (.prebuild-installrc) against Node's own headers
+# (/usr/include/node): no prebuilt binary or header download can reach us. package.json's
+# allowScripts names the dependencies whose install scripts run.
+export npm_config_nodedir=/usr
 npm ci --no-audit --no-fund
 npm run build --silent
 
@@ -56,12 +57,12 @@ if [ "$(id -u)" = 0 ]; then
 else
   echo "   (not root, so no chroot: the bundle is verified by this host's agent instead)"
   pyrelo bundles add "$work/hello.tar.gz"
-  pyrelo hosts check hello this-host --verify
+  pyrelo hosts check hello-pyrelo this-host --verify
 fi
-pyrelo compat hello
+pyrelo compat hello-pyrelo  # a bundle is named after the project it installs ([project] name)
 
 echo "== 6. the loader check on its own: the facts it needs about this host"
-pyrelo inventory
+# -o prints the same summary as a bare `pyrelo inventory`, once.
 pyrelo inventory -o "$work/this-host.json.gz"
 echo "   stored as $work/this-host.json.gz ($(du -h "$work/this-host.json.gz" | cut -f1))"
 

@@ -3,20 +3,22 @@
 // connection goes it reconnects with exponential backoff and jitter, and re-sends every report the
 // server has not acknowledged (they wait in the outbox on disk, so a restart loses none either).
 
-import { randomUUID, createHash } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { tlsNameOptions } from '../proto/tls-name.js';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { collectInventory } from '../inventory/collect.js';
+import { inventoryContentSha256 } from '../inventory/content-hash.js';
 import { pyreloV1, MAX_MESSAGE_BYTES } from '../proto/load.js';
 import type { AgentMessage, CheckResult, Order, Report, ServerMessage } from '../proto/types.js';
 import type { AgentIdentity, AgentState } from './state.js';
 import { Outbox } from './outbox.js';
 import { fetchBundle } from './transfer.js';
 import { unpackBundle } from './run-order.js';
-import { verifyBundle } from '../compat/verify-bundle.js';
+import { checkAndSmokeHere } from '../compat/check-and-smoke.js';
 import { installRelease } from '../release/install.js';
+import { pyreloVersion } from '../common/version.js';
 
 export interface DaemonOptions {
   readonly server: string;
@@ -30,7 +32,7 @@ export interface DaemonOptions {
   readonly inventoryBytes?: Buffer;
 }
 
-const AGENT_VERSION = '0.1.0';
+const AGENT_VERSION = pyreloVersion();
 /** Many agents in one process (the fleet benchmark) share one prepared inventory: gzip it once. */
 const PREPARED = new WeakMap<Buffer, { gz: Buffer; sha256: string }>();
 
@@ -68,8 +70,11 @@ export class AgentDaemon {
   private inventoryPayload(): { gz: Buffer; sha256: string } {
     if (this.inventory === null) {
       const given = this.options.inventoryBytes;
-      const json = given ?? Buffer.from(JSON.stringify(collectInventory(this.options.inventoryRoot)));
-      this.inventory = (given === undefined ? undefined : PREPARED.get(given)) ?? { gz: gzipSync(json), sha256: createHash('sha256').update(json).digest('hex') };
+      const collected = given === undefined ? collectInventory(this.options.inventoryRoot) : null;
+      const json = given ?? Buffer.from(JSON.stringify(collected));
+      // Announced by content, without collectedAt: a restart of an unchanged host sends nothing.
+      this.inventory = (given === undefined ? undefined : PREPARED.get(given))
+        ?? { gz: gzipSync(json), sha256: inventoryContentSha256(collected ?? JSON.parse(json.toString('utf8'))) };
       if (given !== undefined) PREPARED.set(given, this.inventory);
     }
     return this.inventory;
@@ -200,7 +205,7 @@ export class AgentDaemon {
         return;
       }
       const dir = await unpackBundle(archive, this.state.sub('bundles'), order.bundleDigest);
-      const result = await verifyBundle(dir, order.bundleDigest, this.host);
+      const result = await checkAndSmokeHere(dir, order.bundleDigest, this.host);
       this.report(order.orderId, result);
     } catch (error) {
       this.log.warn({ order: order.orderId, err: (error as Error).message }, 'order failed');

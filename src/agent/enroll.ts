@@ -10,6 +10,19 @@ import { pyreloV1 } from '../proto/load.js';
 import type { EnrollRequest, EnrollResponse } from '../proto/types.js';
 import type { AgentState } from './state.js';
 
+/**
+ * The enrollment server refused (a token unknown, used or expired; a name it will not sign) or
+ * could not be reached: one line for the CLI (exit 2), with the gRPC status kept in `code`.
+ */
+export class EnrollmentError extends Error {
+  constructor(readonly code: grpc.status, readonly details: string, address: string) {
+    super(code === grpc.status.UNAVAILABLE || code === grpc.status.DEADLINE_EXCEEDED
+      ? `enrollment server ${address} is not reachable: ${details.split('\n')[0]}`
+      : `enrollment at ${address} refused: ${details.split('\n')[0]}`);
+    this.name = 'EnrollmentError';
+  }
+}
+
 export async function enroll(state: AgentState, address: string, token: string, ca: Buffer): Promise<string> {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
@@ -18,7 +31,7 @@ export async function enroll(state: AgentState, address: string, token: string, 
   try {
     const response = await new Promise<EnrollResponse>((resolve, reject) => {
       const request: EnrollRequest = { token, publicKeyPem };
-      client.Enroll!(request, { deadline: Date.now() + 30_000 }, (error: grpc.ServiceError | null, value: EnrollResponse) => (error ? reject(error) : resolve(value)));
+      client.Enroll!(request, { deadline: Date.now() + 30_000 }, (error: grpc.ServiceError | null, value: EnrollResponse) => (error ? reject(new EnrollmentError(error.code, error.details, address)) : resolve(value)));
     });
     writeFileSync(state.keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
     writeFileSync(state.certFile, response.certificatePem, { mode: 0o644 });

@@ -4,14 +4,16 @@
 // module) is imported. Exit codes as `pyrelo`: 0 good, 1 problems, 2 usage error or bad input.
 
 import { Command, CommanderError } from 'commander';
-import { registerAgentCommands } from '../client/agent-commands.js';
+import { registerAgentCommands } from './cli/register.js';
 import { AgentStateError } from './state.js';
 import { TransferError } from './transfer.js';
+import { EnrollmentError } from './enroll.js';
 import { InputError } from '../elf/find-elf-files.js';
 import { BundleError } from '../bundle/errors.js';
+import { escapeControl } from '../common/terminal-text.js';
 
 function isInputError(error: unknown): error is Error {
-  return error instanceof InputError || error instanceof BundleError || error instanceof AgentStateError || error instanceof TransferError
+  return error instanceof InputError || error instanceof BundleError || error instanceof AgentStateError || error instanceof TransferError || error instanceof EnrollmentError
     || (error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string'
       && ['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR'].includes((error as NodeJS.ErrnoException).code!));
 }
@@ -26,7 +28,7 @@ export async function agentMain(argv: readonly string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     if (isInputError(error)) {
-      process.stderr.write(`pyrelo: ${error.message}\n`);
+      process.stderr.write(`pyrelo: ${escapeControl(error.message)}\n`);
       return 2;
     }
     throw error;

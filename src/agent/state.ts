@@ -46,7 +46,7 @@ export class AgentState {
   }
 
   identity(): AgentIdentity {
-    if (!this.enrolled()) throw new AgentStateError(this.dir, 'this agent is not enrolled (pyrelo agent enroll --server HOST:PORT --token TOKEN --ca CA.crt)');
+    if (!this.enrolled()) throw new AgentStateError(this.dir, 'this agent is not enrolled (pyrelo agent enroll --server HOST:PORT --token-file FILE --ca CA.crt)');
     return {
       host: readFileSync(this.hostFile, 'utf8').trim(),
       key: readFileSync(this.keyFile),

@@ -21,6 +21,7 @@ import { bundleGlibc, GLIBC_DIR, LIBEXEC_DIR } from './libc-bundle.js';
 import { loadGraftPolicy } from './graft-policy.js';
 import { listBundleFiles } from '../bundle/file-list.js';
 import { BuildInputError } from './errors.js';
+import { pyreloVersion } from '../common/version.js';
 
 export const AGENT_LAUNCHER = 'bin/pyrelo-agent';
 export const AGENT_SCRIPT = 'agent.mjs';
@@ -80,6 +81,8 @@ export async function bundleAgentScript(outfile: string): Promise<void> {
     legalComments: 'none',
     metafile: true,
     logLevel: 'silent',
+    // The packed file has no package.json beside it: its version is the packing pyrelo's (common/version.ts).
+    define: { PYRELO_PACKED_VERSION: JSON.stringify(pyreloVersion()) },
     // CommonJS dependencies (commander, grpc-js, pino) call require(): give the ES module one.
     banner: { js: "import { createRequire as __pyreloCreateRequire } from 'node:module'; const require = __pyreloCreateRequire(import.meta.url);" },
   });

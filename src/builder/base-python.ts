@@ -1,6 +1,6 @@
 // What the build needs to know about the base interpreter, asked from the interpreter itself.
 
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { ElfFile } from '../elf/elf-file.js';
 import { execa } from 'execa';
@@ -65,8 +65,32 @@ function sharedLibraryPath(prefix: string, executable: string, info: Record<stri
   return existsSync(path) && realpathSync(path).startsWith(`${prefix}/`) ? relative(prefix, path) : null;
 }
 
+const WAYS_OUT = 'give the path to a CPython interpreter (such as /opt/python/3.11/bin/python3.11, or a command on PATH such as python3.11),'
+  + ' or compile one from a source tarball with --python-source TARBALL';
+
+/**
+ * --python names something that cannot be started: say what it is and the ways out, instead of
+ * the spawn error (`--python 3.13` would otherwise print "spawn 3.13 ENOENT").
+ */
+function notAnInterpreter(python: string, code: string | undefined): BuildInputError | null {
+  const stat = statSync(python, { throwIfNoEntry: false });
+  if (stat?.isDirectory() === true) {
+    const bin = join(python, 'bin');
+    const found = existsSync(bin) ? readdirSync(bin).filter((n) => /^python3\.\d+$/.test(n)).sort() : [];
+    return new BuildInputError(`--python ${python}`, `is a folder, not an interpreter; ${found.length > 0 ? `its interpreter is ${join(bin, found[0]!)}; ` : ''}${WAYS_OUT}`);
+  }
+  if (code === 'ENOENT') {
+    const what = python.includes('/') ? 'no such file' : 'no such file, nor a command of that name on PATH';
+    return new BuildInputError(`--python ${python}`, `not an interpreter (${what}; version numbers are not looked up); ${WAYS_OUT}`);
+  }
+  if (code === 'EACCES') return new BuildInputError(`--python ${python}`, `not an interpreter (not executable); ${WAYS_OUT}`);
+  return null;
+}
+
 export async function inspectBasePython(python: string): Promise<BasePython> {
   const result = await execa(python, ['-I', '-c', PROBE], { reject: false });
+  const refused = result.failed && result.exitCode === undefined ? notAnInterpreter(python, (result as { code?: string }).code) : null;
+  if (refused !== null) throw refused;
   if (result.exitCode !== 0 || result.failed) throw new BuildInputError(`--python ${python}`, `cannot run it (${result.stderr.trim() || result.shortMessage})`);
   const info = JSON.parse(result.stdout) as Record<string, string | number | null>;
   if (info.implementation !== 'cpython') throw new BuildInputError(`--python ${python}`, `not CPython (${info.implementation})`);

@@ -28,7 +28,7 @@ import { listBundleElves } from './bundle-elves.js';
 import { builderCacheRoot } from './cache-root.js';
 import { compileBytecode } from './compile.js';
 import { copyPrefix, isSharedSystemPrefix } from './copy-prefix.js';
-import { dataFile } from './data-file.js';
+import { dataFile } from '../common/package-files.js';
 import { installPip } from './install.js';
 import { rewriteShebangs } from './launchers.js';
 import type { Progress } from './progress.js';

@@ -1,7 +1,7 @@
 // Which libraries a bundle may take from the target instead of carrying them: data/graft-policy.json.
 
 import { readFileSync } from 'node:fs';
-import { dataFile } from './data-file.js';
+import { dataFile } from '../common/package-files.js';
 
 export interface GraftPolicy {
   /** True when the target is assumed to provide this soname (glibc's own libraries). */

@@ -20,7 +20,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameS
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { BasePython } from './base-python.js';
-import { dataFile } from './data-file.js';
+import { dataFile } from '../common/package-files.js';
 import { copyTerminfo } from './host-terminfo.js';
 
 export const HOST_DIR = 'lib/pyrelo';

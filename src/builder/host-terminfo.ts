@@ -5,7 +5,7 @@
 
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { dataFile } from './data-file.js';
+import { dataFile } from '../common/package-files.js';
 
 interface HostTerminfo {
   readonly hostDirs: readonly string[];

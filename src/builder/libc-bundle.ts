@@ -17,9 +17,9 @@ import { checkFile } from '../loader/check.js';
 import { RootHostView } from '../loader/root-host.js';
 import { loaderConfigForRoot } from '../inventory/root-config.js';
 import type { GraftPolicy } from './graft-policy.js';
+import { GLIBC_DIR, LIBEXEC_DIR } from '../bundle/layout.js';
 
-export const GLIBC_DIR = 'lib/pyrelo-glibc';
-export const LIBEXEC_DIR = 'libexec';
+export { GLIBC_DIR, LIBEXEC_DIR };
 
 /** Parts of glibc for debuggers and LD_PRELOAD debugging, never loaded by a program on its own. */
 const DEBUG_ONLY = new Set(['libthread_db.so.1', 'libc_malloc_debug.so.0']);

@@ -5,7 +5,10 @@
 // the needs of every library without a RUNPATH, host libraries included, and it is searched before
 // LD_LIBRARY_PATH, so the bundle would leak into libraries it does not own and users could not
 // override it. RUNPATH applies to the object's own needs only, which is exactly the bundle's
-// intent; the price is that every ELF needs its own, grafted libraries included.
+// intent; the price is that every ELF needs its own, grafted libraries included, and covering
+// every folder where its own DT_NEEDED entries resolved in the installed tree, also those it
+// found only through the RPATH of the object that loads it (installed-needs.ts: auditwheel's
+// libgfortran finds its libquadmath that way). So no object depends on another's search path.
 //
 // Debug symbols are stripped before patching and never after: strip rewrites the file and may
 // lay out the dynamic section patchelf grew differently.
@@ -17,6 +20,7 @@ import { isElf } from '../elf/elf-file.js';
 import type { BundleElf } from './bundle-elves.js';
 import { hasDebugSections, loadSegmentProblems } from './elf-layout.js';
 import type { GraftPolicy } from './graft-policy.js';
+import { isOriginRelative } from '../bundle/origin-relative.js';
 
 /** soname -> folders (relative to the bundle root) that hold a library of that name. */
 export type Providers = Map<string, string[]>;
@@ -42,20 +46,41 @@ function originRelative(fromDir: string, toDir: string): string {
 }
 
 /**
- * The RUNPATH an ELF should have: its existing $ORIGIN elements (a wheel's own `.libs` folder)
- * followed by the bundle folders that provide its needs; absolute elements are dropped.
+ * The bundle folder (relative to the bundle root) of `path`, where `need` resolved, when it is in
+ * the bundle and holds a file of that name (a RUNPATH search looks for the name, not the DT_SONAME).
  */
-export function plannedRunpath(bundle: string, elf: BundleElf, providers: Providers, policy: GraftPolicy): string | null {
+function resolvedFolder(bundle: string, need: string, path: string | undefined): string | null {
+  if (path === undefined || !path.startsWith(`${bundle}/`)) return null;
+  const folder = dirname(path);
+  return existsSync(join(folder, need)) ? relative(bundle, folder) : null;
+}
+
+/**
+ * The RUNPATH an ELF should have: its existing $ORIGIN elements (a wheel's own `.libs` folder)
+ * followed by the bundle folders that provide its needs; absolute elements are dropped. `dlopened`:
+ * the names it dlopens at run time (the manifest's run-time needs), which ld.so searches with the
+ * caller's RUNPATH as it searches a DT_NEEDED (docs/loader-model.md, "dlopen"). `resolved`: where
+ * its needs resolved in the installed tree (installed-needs.ts), RPATH inherited from its loaders
+ * included; a need resolved to a file of the bundle gets that file's folder, before `providers`.
+ */
+export function plannedRunpath(bundle: string, elf: BundleElf, providers: Providers, policy: GraftPolicy, dlopened: readonly string[] = [],
+  resolved: ReadonlyMap<string, string> = new Map()): string | null {
   const existing = [elf.runpath, elf.rpath].filter((p): p is string => p !== null).flatMap((p) => p.split(':'))
-    .filter((e) => e.startsWith('$ORIGIN') || e.startsWith('${ORIGIN}'));
+    .filter(isOriginRelative);
   const elements = [...new Set(existing)];
   const dir = dirname(elf.rel);
   const foundThroughExisting = (need: string): boolean => elements.some((e) => {
     const expanded = e.replace(/^\$\{?ORIGIN\}?/, join(bundle, dir));
     return existsSync(join(expanded, need));
   });
-  for (const need of elf.needed) {
+  for (const need of [...elf.needed, ...dlopened]) {
     if (policy.assumed(need) || need.includes('/') || foundThroughExisting(need)) continue;
+    const found = resolvedFolder(bundle, need, resolved.get(need));
+    if (found !== null) {
+      const element = originRelative(dir, found);
+      if (!elements.includes(element)) elements.push(element);
+      continue;
+    }
     const dirs = providers.get(need);
     if (dirs === undefined || dirs.length === 0) continue;
     const element = originRelative(dir, dirs[0]!);

@@ -1,32 +1,21 @@
 // Step "slim": what a deployed application never uses, removed by category with the bytes saved.
-// Only the standard library and the prefix's own extras are touched, never installed packages (a
-// package's tests folder may be imported by the package). Bytecode is not slimmed: without .pyc,
+// Only the standard library and the prefix's own extras are touched, and installed packages only
+// with --slim-package-tests: their own test folders, when nothing outside them imports them
+// (package-tests.ts). Bytecode is not slimmed: without .pyc,
 // start-up is several times slower, so the stdlib is compiled instead (step "compile").
 
 import { lstatSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SlimCategory } from '../bundle/manifest.js';
 import type { BasePython } from './base-python.js';
-import { dataFile } from './data-file.js';
+import { dataFile } from '../common/package-files.js';
+import { importedNames, importsModule } from './import-scan.js';
+import { sizeOf } from './tree-size.js';
+import { slimPackageTests } from './package-tests.js';
 
 interface Removal {
   readonly category: string;
   readonly path: string;
-}
-
-function sizeOf(path: string): { files: number; bytes: number } {
-  const stat = lstatSync(path, { throwIfNoEntry: false });
-  if (stat === undefined) return { files: 0, bytes: 0 };
-  if (!stat.isDirectory()) return { files: 1, bytes: stat.size };
-  let files = 0;
-  let bytes = 0;
-  for (const name of readdirSync(path)) {
-    if (name === '__pycache__') continue; // never copied from the base (compiled afresh at the end)
-    const s = sizeOf(join(path, name));
-    files += s.files;
-    bytes += s.bytes;
-  }
-  return { files, bytes };
 }
 
 const STDLIB_TEST_DIRS = ['test', 'idlelib/idle_test', 'tkinter/test', 'lib2to3/tests', 'ctypes/test', 'unittest/test',
@@ -44,24 +33,17 @@ function unusedGroups(): UnusedGroup[] {
   return (JSON.parse(readFileSync(dataFile('slim-unused-stdlib.json'), 'utf8')) as { groups: UnusedGroup[] }).groups;
 }
 
-/** An import of one of `names` (`import a, NAME.x`, `from NAME import`, import_module("NAME")), generously. */
-function importPattern(names: readonly string[]): RegExp {
-  const name = `(?:${names.map((n) => n.replace(/[.]/g, '\\.')).join('|')})`;
-  return new RegExp(`^\\s*(?:from\\s+${name}\\b|import\\s+[\\w., ]*\\b${name}\\b)|(?:import_module|__import__)\\(\\s*['"]${name}\\b`, 'm');
-}
-
 /** The groups some .py file in site-packages (the application, its packages, pip) imports from. */
 function usedGroups(bundle: string, base: BasePython, groups: readonly UnusedGroup[]): Set<UnusedGroup> {
   const used = new Set<UnusedGroup>();
-  const patterns = groups.map((g) => [g, importPattern(g.imports)] as const);
   const walk = (dir: string): void => {
     for (const name of readdirSync(dir)) {
       const path = join(dir, name);
       const stat = lstatSync(path);
       if (stat.isDirectory()) walk(path);
       else if (name.endsWith('.py')) {
-        const text = readFileSync(path, 'latin1');
-        for (const [group, pattern] of patterns) if (!used.has(group) && pattern.test(text)) used.add(group);
+        const names = importedNames(readFileSync(path, 'latin1'));
+        for (const group of groups) if (!used.has(group) && group.imports.some((module) => importsModule(names, module))) used.add(group);
       }
       if (used.size === groups.length) return;
     }
@@ -142,7 +124,14 @@ export function plannedRemovals(bundle: string, base: BasePython, withPip = true
   return removals;
 }
 
-export function slimBundle(bundle: string, base: BasePython, withPip = true, leftOutAtCopy: readonly SlimCategory[] = []): { summary: string; categories: SlimCategory[] } {
+export interface SlimOptions {
+  /** --slim-package-tests: installed packages' own test folders too (package-tests.ts). */
+  readonly packageTests?: boolean;
+  /** Gets one line per package test folder removed or kept. */
+  readonly note?: (line: string) => void;
+}
+
+export function slimBundle(bundle: string, base: BasePython, withPip = true, leftOutAtCopy: readonly SlimCategory[] = [], options: SlimOptions = {}): { summary: string; categories: SlimCategory[] } {
   const totals = new Map<string, { files: number; bytes: number }>(leftOutAtCopy.map((c) => [c.category, { files: c.files, bytes: c.bytes }]));
   for (const removal of plannedRemovals(bundle, base, withPip)) {
     const path = join(bundle, removal.path);
@@ -155,8 +144,14 @@ export function slimBundle(bundle: string, base: BasePython, withPip = true, lef
     const total = totals.get(removal.category) ?? { files: 0, bytes: 0 };
     totals.set(removal.category, { files: total.files + size.files, bytes: total.bytes + size.bytes });
   }
-  const categories = [...totals].map(([category, t]) => ({ category, ...t })).filter((c) => c.files > 0);
+  const categories: SlimCategory[] = [...totals].map(([category, t]) => ({ category, ...t })).filter((c) => c.files > 0);
+  const packageTests = options.packageTests === true ? slimPackageTests(bundle, base) : null;
+  for (const line of packageTests?.lines ?? []) options.note?.(line);
+  if (packageTests?.category) categories.push(packageTests.category);
   const bytes = categories.reduce((a, c) => a + c.bytes, 0);
   const detail = categories.map((c) => `${c.category} ${(c.bytes / 1e6).toFixed(1)} MB`).join(', ');
-  return { summary: `removed ${(bytes / 1e6).toFixed(1)} MB${leftOutAtCopy.length > 0 ? ' (most of it never copied)' : ''}: ${detail}`, categories };
+  return {
+    summary: `removed ${(bytes / 1e6).toFixed(1)} MB${leftOutAtCopy.length > 0 ? ' (most of it never copied)' : ''}: ${detail}${packageTests !== null ? `; ${packageTests.summary}` : ''}`,
+    categories,
+  };
 }

@@ -11,10 +11,9 @@
 
 import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
-import { execa } from 'execa';
 import { temporarySibling } from './atomic-write.js';
-import { decompressCommand, sniffCompression } from './compression.js';
+import { sniffCompression } from './compression.js';
+import { boundedDecompress } from './bounded-decompress.js';
 import { BundleError } from './errors.js';
 import { verifyFiles } from './file-list.js';
 import { isSafeRelativePath, readManifest, symlinkStaysInside, type Manifest } from './manifest.js';
@@ -27,19 +26,8 @@ import { readTar, type TarEntry } from './tar-reader.js';
 export async function decompressArchive(archive: string, bytes: Uint8Array = readFileSync(archive)): Promise<Uint8Array> {
   const compression = sniffCompression(bytes.subarray(0, 6));
   if (compression === null) return bytes; // a plain tar
-  if (compression === 'gzip') {
-    try {
-      return gunzipSync(bytes);
-    } catch (error) {
-      throw new BundleError(archive, `corrupt or truncated gzip data (${(error as Error).message})`);
-    }
-  }
-  const [command, args] = decompressCommand(compression);
-  const result = await execa(command, args, { input: bytes, encoding: 'buffer', reject: false, maxBuffer: 2 ** 32 - 1 });
-  if (result.exitCode !== 0) {
-    throw new BundleError(archive, `corrupt or truncated ${compression} data (${Buffer.from(result.stderr).toString().trim()})`);
-  }
-  return result.stdout;
+  // Never more than the manifest declares, checked while streaming (bounded-decompress.ts).
+  return boundedDecompress(archive, bytes, compression);
 }
 
 /** The entry's name relative to the root without `./` or a trailing `/`; null for the root itself. */

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BundleError } from './errors.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { manifestNameProblem, quoteName } from './bundle-name.js';
 
 export const MANIFEST_NAME = 'pyrelo.json';
 export const MANIFEST_FORMAT = 'pyrelo-bundle/1';
@@ -49,6 +50,31 @@ export interface GraftedLibrary {
   readonly neededBy: readonly string[];
 }
 
+/**
+ * A library the smoke run (`pyrelo build --smoke`) opened at run time by name, invisible to
+ * DT_NEEDED (`ctypes.CDLL("libmagic.so.1")`, a module's own `dlopen`): the bundle needs it on a
+ * target like a DT_NEEDED entry of `caller`.
+ */
+export interface RuntimeNeed {
+  /** What dlopen was asked for: a name without a slash, or an absolute path outside the bundle. */
+  readonly name: string;
+  /** The bundle file that called dlopen. */
+  readonly caller: string;
+  /** Where the build grafted it (the caller's RUNPATH names that folder); null: the target must provide it. */
+  readonly grafted: string | null;
+}
+
+/**
+ * A library `pyrelo build --allow-missing SONAME` let the bundle ship without: needed, found neither
+ * in the bundle nor on the build host (or left there on purpose), never grafted. The files needing
+ * it load only where the target provides it; the checks report them as warnings, not failures.
+ */
+export interface AllowedMissing {
+  readonly soname: string;
+  /** The bundle files whose DT_NEEDED names it. */
+  readonly neededBy: readonly string[];
+}
+
 export interface InstalledPackage {
   readonly name: string;
   readonly version: string;
@@ -64,11 +90,26 @@ export interface SlimCategory {
   readonly category: string;
   readonly files: number;
   readonly bytes: number;
+  /**
+   * The folders removed, relative to the bundle root, where the category lists them (package tests,
+   * `--slim-package-tests`). Absent for the other categories and in older manifests.
+   */
+  readonly paths?: readonly string[];
 }
 
 export interface Manifest {
   readonly format: typeof MANIFEST_FORMAT;
+  /**
+   * --prompt when given, else what the bundle installs: PROJECT's name (its `[project] name`, a
+   * wheel's distribution name, a requirement's name), else the first --entry, or "bundle"
+   * (src/builder/project-name.ts).
+   */
   readonly name: string;
+  /**
+   * PROJECT's version, as installed. Absent without PROJECT (only -r requirements), and in
+   * manifests written before pyrelo recorded it.
+   */
+  readonly version?: string;
   readonly python: {
     readonly version: string;
     /** The interpreter, relative to the bundle root (bin/python3.11). */
@@ -89,12 +130,18 @@ export interface Manifest {
   readonly steps: readonly BuildStep[];
   readonly slimmed: readonly SlimCategory[];
   readonly grafted: readonly GraftedLibrary[];
+  /** What the smoke run opened at run time (present when the build ran one; older bundles have none). */
+  readonly runtimeNeeds?: readonly RuntimeNeed[];
+  /** --allow-missing (absent when none was given, and in older manifests). */
+  readonly allowMissing?: readonly AllowedMissing[];
   readonly elf: readonly ElfNeeds[];
   readonly files: readonly BundleFile[];
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
 const VERSION = /^\d+(\.\d+)*$/;
+/** A Python package version, generously (PEP 440 and the legacy forms pip still installs). */
+const PACKAGE_VERSION = /^[A-Za-z0-9][A-Za-z0-9.+!_-]{0,99}$/;
 
 type Json = unknown;
 
@@ -210,6 +257,34 @@ function checkGraft(c: Checker, value: Json, where: string): GraftedLibrary {
   };
 }
 
+function checkRuntimeNeed(c: Checker, value: Json, where: string, files: ReadonlySet<string>): RuntimeNeed {
+  const o = c.object(value, where);
+  const name = c.string(o.name, `${where}.name`);
+  if (name === '' || name.includes('\0') || (name.includes('/') && !name.startsWith('/'))) {
+    c.fail(`${where}.name`, `expected a library name or an absolute path, got ${JSON.stringify(name)}`);
+  }
+  const caller = c.relativePath(o.caller, `${where}.caller`);
+  if (!files.has(caller)) c.fail(`${where}.caller`, `${caller} is not in files`);
+  const grafted = o.grafted === null ? null : c.relativePath(o.grafted, `${where}.grafted`);
+  if (grafted !== null && !files.has(grafted)) c.fail(`${where}.grafted`, `${grafted} is not in files`);
+  return { name, caller, grafted };
+}
+
+/** What DT_NEEDED may name and --allow-missing accepts: a file name, no path, no blank or control character. */
+export function isSonameLike(name: string): boolean {
+  return name.length > 0 && name.length <= 255 && name !== '.' && name !== '..' && !/[/\s]/.test(name)
+    && [...name].every((ch) => ch.charCodeAt(0) > 0x1f && ch.charCodeAt(0) !== 0x7f);
+}
+
+function checkAllowedMissing(c: Checker, value: Json, where: string, files: ReadonlySet<string>): AllowedMissing {
+  const o = c.object(value, where);
+  const soname = c.string(o.soname, `${where}.soname`);
+  if (!isSonameLike(soname)) c.fail(`${where}.soname`, `not a library name: ${JSON.stringify(soname.slice(0, 60))}`);
+  const neededBy = c.array(o.neededBy, `${where}.neededBy`).map((n, i) => c.relativePath(n, `${where}.neededBy[${i}]`));
+  for (const n of neededBy) if (!files.has(n)) c.fail(`${where}.neededBy`, `${n} is not in files`);
+  return { soname, neededBy };
+}
+
 /** Checks a parsed pyrelo.json; `source` names it in errors. */
 export function validateManifest(value: unknown, source: string): Manifest {
   const c = new Checker(source);
@@ -241,9 +316,23 @@ export function validateManifest(value: unknown, source: string): Manifest {
   const grafted = c.array(o.grafted, 'grafted').map((g, i) => checkGraft(c, g, `grafted[${i}]`));
   for (const g of grafted) if (!seen.has(g.path)) c.fail('grafted', `${g.path} is not in files`);
   if (smoke !== undefined && !seen.has(smoke[0]!)) c.fail('smoke[0]', `${smoke[0]} is not in files`);
+  const name = c.string(o.name, 'name');
+  const nameProblem = manifestNameProblem(name);
+  if (nameProblem !== null) c.fail('name', `${quoteName(name)}: ${nameProblem}`);
+  let version: string | undefined;
+  if (o.version !== undefined) {
+    version = c.string(o.version, 'version');
+    if (!PACKAGE_VERSION.test(version)) c.fail('version', `not a package version: ${JSON.stringify(version.slice(0, 60))}`);
+  }
+  const runtimeNeeds = o.runtimeNeeds === undefined ? undefined
+    : c.array(o.runtimeNeeds, 'runtimeNeeds').map((n, i) => checkRuntimeNeed(c, n, `runtimeNeeds[${i}]`, seen));
+  const allowMissing = o.allowMissing === undefined ? undefined
+    : c.array(o.allowMissing, 'allowMissing').map((a, i) => checkAllowedMissing(c, a, `allowMissing[${i}]`, seen));
+  if (allowMissing !== undefined && new Set(allowMissing.map((a) => a.soname)).size !== allowMissing.length) c.fail('allowMissing', 'a soname listed twice');
   return {
     format: MANIFEST_FORMAT,
-    name: c.string(o.name, 'name'),
+    name,
+    ...(version !== undefined ? { version } : {}),
     python: {
       version: c.version(python.version, 'python.version') ?? c.fail('python.version', 'missing'),
       executable: c.relativePath(python.executable, 'python.executable'),
@@ -260,13 +349,18 @@ export function validateManifest(value: unknown, source: string): Manifest {
     }),
     slimmed: c.array(o.slimmed, 'slimmed').map((s, i) => {
       const so = c.object(s, `slimmed[${i}]`);
+      const paths = so.paths === undefined ? undefined
+        : c.array(so.paths, `slimmed[${i}].paths`).map((p, j) => c.relativePath(p, `slimmed[${i}].paths[${j}]`));
       return {
         category: c.string(so.category, `slimmed[${i}].category`),
         files: c.integer(so.files, `slimmed[${i}].files`),
         bytes: c.integer(so.bytes, `slimmed[${i}].bytes`),
+        ...(paths !== undefined ? { paths } : {}),
       };
     }),
     grafted,
+    ...(runtimeNeeds !== undefined ? { runtimeNeeds } : {}),
+    ...(allowMissing !== undefined ? { allowMissing } : {}),
     elf,
     files,
   };

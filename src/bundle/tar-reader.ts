@@ -16,13 +16,13 @@ export interface TarEntry {
 
 const BLOCK = 512;
 
-function text(block: Uint8Array, offset: number, length: number): string {
+export function text(block: Uint8Array, offset: number, length: number): string {
   const field = block.subarray(offset, offset + length);
   const end = field.indexOf(0);
   return Buffer.from(end === -1 ? field : field.subarray(0, end)).toString('utf8');
 }
 
-function octal(block: Uint8Array, offset: number, length: number, archive: string, name: string): number {
+export function octal(block: Uint8Array, offset: number, length: number, archive: string, name: string): number {
   const first = block[offset]!;
   if (first & 0x80) {
     // GNU base-256: big-endian binary in the rest of the field.
@@ -56,7 +56,7 @@ function checksumMatches(block: Uint8Array, stored: number): boolean {
 }
 
 /** pax extended header records: "LEN key=value\n". */
-function paxRecords(data: Uint8Array, archive: string): Map<string, string> {
+export function paxRecords(data: Uint8Array, archive: string): Map<string, string> {
   const records = new Map<string, string>();
   const bytes = Buffer.from(data);
   let offset = 0;

@@ -3,6 +3,7 @@
 
 import type { LoadReport, LoadedObject, SearchStep } from '../loader/types.js';
 import { maxVersion } from '../loader/floors.js';
+import { problemWords } from '../compat/allowed-missing.js';
 
 const RULE_LABELS: Readonly<Record<string, string>> = {
   main: 'checked file',
@@ -28,7 +29,8 @@ export function renderTree(report: LoadReport, showSearch: boolean): string[] {
   const lines: string[] = [];
   const root = report.objects[0];
   if (root === undefined) return lines;
-  lines.push(`${report.file} (${report.kind})`);
+  const into = report.loadedInto === undefined ? '' : `, dlopened into ${report.loadedInto}`;
+  lines.push(`${report.file} (${report.kind}${into})`);
   const expanded = new Set<number>([0]);
   const children = new Map<number, { name: string; to: number; foundBy: string }[]>();
   for (const edge of report.edges) {
@@ -68,13 +70,20 @@ const SYMBOLS_SHOWN = 10;
 function renderProblems(report: LoadReport): string[] {
   const lines: string[] = [];
   let symbols = 0;
+  // What follows from a library allowed missing is never reached by ld.so: counted, not listed.
+  const following = report.problems.filter((p) => p.allowedMissing !== undefined && p.kind !== 'missing-library');
   for (const problem of report.problems) {
+    if (following.includes(problem)) continue;
     if (problem.kind === 'undefined-symbol' && ++symbols > SYMBOLS_SHOWN) continue;
-    lines.push(`  ${problem.severity}: ${problem.message}`);
+    lines.push(`  ${problem.severity}: ${problemWords(problem)}`);
   }
   if (symbols > SYMBOLS_SHOWN) {
     const missing = report.problems.some((p) => p.kind === 'missing-library' || p.kind === 'missing-interpreter');
     lines.push(`  … and ${symbols - SYMBOLS_SHOWN} more undefined symbols${missing ? ' (most would come from the missing libraries)' : ''}; --json lists all`);
+  }
+  if (following.length > 0) {
+    const sonames = [...new Set(following.map((p) => p.allowedMissing))].join(', ');
+    lines.push(`  warning: ${following.length} undefined symbol${following.length === 1 ? '' : 's'} and versions follow from ${sonames}; --json lists them`);
   }
   return lines;
 }
@@ -83,6 +92,8 @@ export interface CheckSummary {
   readonly files: number;
   readonly loading: number;
   readonly failing: number;
+  /** Of the failing: those missing only a library their bundle was allowed to ship without. */
+  readonly allowedMissing: number;
   readonly errors: number;
   readonly warnings: number;
   readonly glibcFloor: string | null;
@@ -95,6 +106,7 @@ export function summarize(reports: readonly LoadReport[]): CheckSummary {
     files: reports.length,
     loading: reports.filter((r) => r.loads).length,
     failing: reports.filter((r) => !r.loads).length,
+    allowedMissing: reports.filter((r) => !r.loads && r.problems.every((p) => p.severity !== 'error')).length,
     errors: problems.filter((p) => p.severity === 'error').length,
     warnings: problems.filter((p) => p.severity === 'warning').length,
     glibcFloor: maxVersion(reports.map((r) => r.glibcFloor)),
@@ -120,6 +132,7 @@ export function renderText(reports: readonly LoadReport[], options: TextOptions)
   const s = summarize(reports);
   lines.push(
     `${s.files} file${s.files === 1 ? '' : 's'} checked on ${options.hostLabel}: ${s.loading} load, ${s.failing} would not`
+      + (s.allowedMissing > 0 ? `, ${s.allowedMissing} of them only for want of a library allowed missing at build` : '')
       + ` (${s.errors} error${s.errors === 1 ? '' : 's'}, ${s.warnings} warning${s.warnings === 1 ? '' : 's'})`,
     `glibc floor: ${s.glibcFloor ?? 'none'}; kernel floor: ${s.kernelFloor ?? 'none'}`,
   );
@@ -134,6 +147,7 @@ export function toJson(reports: readonly LoadReport[], hostLabel: string): unkno
     files: reports.map((r) => ({
       file: r.file,
       kind: r.kind,
+      ...(r.loadedInto === undefined ? {} : { loadedInto: r.loadedInto }),
       loads: r.loads,
       glibcFloor: r.glibcFloor,
       kernelFloor: r.kernelFloor,

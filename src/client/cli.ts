@@ -12,6 +12,8 @@ import { runInventory } from './commands/inventory.js';
 import { BundleError } from '../bundle/errors.js';
 import { BuildInputError } from '../builder/errors.js';
 import { isServiceInputError, registerServiceCommands } from './service-commands.js';
+import { pyreloVersion } from '../common/version.js';
+import { escapeControl } from '../common/terminal-text.js';
 
 export const EXIT_OK = 0;
 export const EXIT_PROBLEMS = 1;
@@ -26,6 +28,7 @@ export function buildProgram(): Command {
   program
     .name('pyrelo')
     .description('Relocatable Python bundles for offline Linux hosts, and a loader check that proves where they run')
+    .version(pyreloVersion(), '-V, --version', 'print the version (and the commit, from a git checkout)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
@@ -36,6 +39,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--root <dir>', 'check against the root filesystem at DIR (default: this host)').conflicts('inventory'))
     .option('--inventory <file>', 'check against a stored host inventory (pyrelo inventory --json)')
     .option('--env <name=value>', 'environment of the emulated process (LD_LIBRARY_PATH)', collect, [])
+    .addOption(new Option('--no-proc', 'the host has no /proc mounted (a --root is otherwise checked as a real host, with /proc)').conflicts('inventory'))
     .option('--json', 'print the reports as JSON')
     .option('--tree', 'print the dependency tree of every file, not only of those that would not load')
     .action((paths: string[], options) => {
@@ -46,6 +50,7 @@ export function buildProgram(): Command {
     .command('inventory')
     .description('print the facts about a host that a check needs')
     .option('--root <dir>', 'the root filesystem to inventory (default: /)')
+    .option('--no-proc', 'record that the host has no /proc mounted (default: a --root has it; / is looked at)')
     .option('--json', 'print the whole inventory as JSON (for --inventory and the server)')
     .option('-o, --output <file>', 'write the JSON inventory to FILE (gzip when FILE ends in .gz)')
     .action((options) => {
@@ -67,10 +72,12 @@ export function buildProgram(): Command {
     .option('--entry <name=module:function>', 'write bin/NAME running module:function (repeatable)', collect, [])
     .option('--smoke <command>', 'smoke command recorded in the manifest, run by agents to verify the bundle: "PROGRAM ARGS…", PROGRAM relative to the bundle root (e.g. "bin/smoke")')
     .option('--no-slim', 'keep tests, docs, headers, static libraries and unused tkinter')
+    .option('--slim-package-tests', 'also remove installed packages\' own test folders (pkg/tests, pkg/sub/test) that nothing outside them imports')
     .option('--clear', 'replace OUTPUT if it exists')
-    .option('--prompt <p>', 'name shown by bin/activate and recorded in the manifest')
+    .option('--prompt <p>', 'the bundle\'s name (default: what PROJECT installs) and bin/activate\'s prompt (default: the first --entry, else the name)')
     .option('--without-pip', 'do not install pip into the bundle (nor keep the pip wheels ensurepip would install)')
     .option('--sourceless', 'keep only bytecode: each compiled .py is replaced by its .pyc (smaller; tracebacks show no source lines)')
+    .option('--allow-missing <soname>', 'ship without this library, which a file needs (never grafted, even from the build host); recorded in the manifest, and the files needing it are warnings, not failures, where a host lacks it (repeatable)', collect, [])
     .requiredOption('-o, --output <output>', 'OUTPUT: a folder, or an archive (.tar.gz, .tar.xz, .tar.zst), or a self-extracting .run')
     .action(async (project: string | undefined, options) => {
       process.exitCode = await (await import('./commands/build.js')).runBuild(project, { ...options, pip: options.pip !== false && !options.withoutPip });
@@ -106,7 +113,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     if (isInputError(error)) {
-      process.stderr.write(`pyrelo: ${error.message}\n`);
+      // The message may quote a name stored by the server or sent by a host: escaped.
+      process.stderr.write(`pyrelo: ${escapeControl(error.message)}\n`);
       return EXIT_USAGE;
     }
     throw error;

@@ -5,6 +5,15 @@ import { join } from 'node:path';
 import { pyreloV1, MAX_MESSAGE_BYTES } from '../proto/load.js';
 import { defaultDataDir } from '../server/settings.js';
 
+/**
+ * grpc-js's UNAVAILABLE details wrap the socket error in "No connection established. Last error:
+ * Error: connect ENOENT /x. Resolution note: "; the socket error alone is the reason.
+ */
+function unavailableReason(details: string): string {
+  const last = /Last error: (?:Error: )?(.*?)(?:\. Resolution note:.*)?$/s.exec(details);
+  return (last?.[1] ?? details).trim();
+}
+
 /** The control service refused the request (bad input, unknown name) or is not reachable. */
 export class ControlError extends Error {
   constructor(readonly code: grpc.status, detail: string) {
@@ -33,7 +42,7 @@ export class ControlClient {
     return new Promise<Res>((resolve, reject) => {
       fn.call(this.client, request, { deadline: Date.now() + timeoutMs }, (error, value) => {
         if (error === null) resolve(value);
-        else if (error.code === grpc.status.UNAVAILABLE) reject(new ControlError(error.code, `server at ${this.address} is not reachable (is \`pyrelo server\` running? --control ADDR): ${error.details}`));
+        else if (error.code === grpc.status.UNAVAILABLE) reject(new ControlError(error.code, `server at ${this.address} is not reachable (is \`pyrelo server\` running? --control ADDR): ${unavailableReason(error.details)}`));
         else reject(new ControlError(error.code, error.details));
       });
     });

@@ -46,7 +46,7 @@ function inside(path: string, dir: string): boolean {
  * together with the folder they are in.
  * With --inventory, the checked files are always local and laid over the stored host.
  */
-export function selectHost(options: { root?: string; inventory?: string }, inputs: readonly string[]): HostSelection {
+export function selectHost(options: { root?: string; inventory?: string; proc?: boolean }, inputs: readonly string[]): HostSelection {
   if (options.inventory !== undefined) {
     const inventory = readInventory(options.inventory);
     const base = new InventoryHostView(inventory, `inventory ${options.inventory}`);
@@ -55,7 +55,7 @@ export function selectHost(options: { root?: string; inventory?: string }, input
     return { view: new OverlayHostView(base, local, localInputs), toHostPath: (p) => resolve(p) };
   }
   const rootDir = options.root === undefined ? '/' : realpathSync(options.root);
-  const base = new RootHostView(rootDir, loaderConfigForRoot(rootDir));
+  const base = new RootHostView(rootDir, loaderConfigForRoot(rootDir, options.proc === false ? { procMounted: false } : {}));
   const hostDirs = libraryDirsOf(base.config);
   const localInputs = inputs.map((p) => localFolderOf(p, hostDirs));
   const outside = localInputs.filter((p) => !inside(p, rootDir) && !inside(rootDir, p));

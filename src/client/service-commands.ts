@@ -2,7 +2,7 @@
 // `pyrelo` program by cli.ts, and the errors they report as bad input (exit status 2).
 
 import { Command, Option } from 'commander';
-import { registerAgentCommands } from './agent-commands.js';
+import { registerAgentCommands } from '../agent/cli/register.js';
 
 // The implementations load on use: `pyrelo check` should not pay for gRPC, SQLite and pino at
 // start-up.
@@ -12,7 +12,7 @@ const bundlesCommands = () => import('./commands/bundles.js');
 const compatCommands = () => import('./commands/compat.js');
 
 /** The service's bad-input errors, by name, so that recognising them loads none of their modules. */
-const SERVICE_INPUT_ERRORS = new Set(['ControlError', 'SettingsError', 'PkiError', 'AgentStateError', 'DatabaseInputError', 'TransferError',
+const SERVICE_INPUT_ERRORS = new Set(['ControlError', 'SettingsError', 'PkiError', 'AgentStateError', 'DatabaseInputError', 'ServerStartError', 'EnrollmentError', 'TransferError',
   'RemoteConnectionError', 'UploadInterruptedError', 'RemoteAgentError', 'SshHostKeyError', 'SshSpecError']);
 
 export function isServiceInputError(error: unknown): error is Error {
@@ -83,11 +83,15 @@ export function registerServiceCommands(program: Command): void {
     .addOption(control()).option('--json', 'print the results as JSON')
     .action(async (b: string, o) => { process.exitCode = await (await deploy()).runDeploy(b, o); });
   program.command('releases').description('the releases installed on hosts, and which is current')
-    .requiredOption('--host <names>', 'hosts or groups, comma-separated').option('--prefix <dir>', 'install folder on the host')
+    .requiredOption('--host <names>', 'hosts or groups, comma-separated')
+    .option('--prefix <dir>', 'install folder on the host (default: every folder pyrelo deployed to there)')
+    .option('--bundle <name>', 'only the folder the bundle of this name was deployed to')
     .addOption(control()).option('--json')
     .action(async (o) => { process.exitCode = await (await deploy()).runReleases(o); });
   program.command('rollback').description('switch hosts back to their previous release')
-    .requiredOption('--host <names>', 'hosts or groups, comma-separated').option('--prefix <dir>', 'install folder on the host')
+    .requiredOption('--host <names>', 'hosts or groups, comma-separated')
+    .option('--prefix <dir>', 'install folder on the host (default: the one pyrelo deployed to there)')
+    .option('--bundle <name>', 'when pyrelo deployed several bundles there: the folder of this one')
     .option('--to <release>', 'a release id instead of the previous one').addOption(control()).option('--json')
     .action(async (o) => { process.exitCode = await (await deploy()).runRollback(o); });
 
@@ -105,6 +109,7 @@ export function registerServiceCommands(program: Command): void {
     .option('--no-slim', 'keep tests, docs, headers').option('--without-pip', 'no pip in the bundle')
     .option('--index-url <url>', 'a package index pip may use besides the wheelhouse (offline without it)')
     .option('--sourceless', 'keep only bytecode')
+    .option('--allow-missing <soname>', 'ship without this library (repeatable; pyrelo build --allow-missing)', (v: string, p: string[]) => [...p, v], [])
     .addOption(control()).option('--json')
     .action(async (p: string | undefined, o) => { process.exitCode = await (await bundlesCommands()).bundlesBuild(p, o); });
   bundles.command('list').addOption(control()).option('--json').action(async (o) => { process.exitCode = await (await bundlesCommands()).bundlesList(o); });

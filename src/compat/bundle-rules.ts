@@ -1,52 +1,40 @@
-// `pyrelo check` on a pyrelo bundle (a folder holding pyrelo.json) knows two things a plain folder
-// check does not:
+// The bundle rules: how `pyrelo check`, the service's predictions and checks, and `pyrelo build`'s
+// verify step see the files of a pyrelo bundle (a folder holding pyrelo.json). A plain folder's
+// files are checked on their own; a bundle's are checked the way its interpreter really loads
+// them (docs/loader-model.md, "Bundle rules"):
+// - a library (an extension module, an abi3 module, a library of a `*.libs/` folder, anything
+//   without PT_INTERP, and one with a PT_INTERP that is a library all the same: bundle-file-role.ts)
+//   is dlopened into a process of the bundle's interpreter, with RTLD_LOCAL and
+//   RTLD_NOW as Python and ctypes do: the interpreter and its dependencies are the global scope,
+//   searched before the library's own. So the Python C API an extension leaves undefined, or a
+//   libm function a wheel calls without listing libm, is found there, as in the real process;
+// - with --libc bundle, the interpreter starts through the bundled loader (--library-path
+//   lib/pyrelo-glibc, --inhibit-cache), as its launcher starts it;
+// - a library the bundle was allowed to ship without (manifest allowMissing) makes the files that
+//   need it warnings where the host lacks it (allowed-missing.ts);
 // - an absolute RUNPATH or RPATH element is a problem: it names a folder of the build host, and on
-//   a target it either finds nothing or, worse, something else;
-// - extension modules are dlopened by the bundle's interpreter, so the Python C API they leave
-//   undefined is defined by the bundle's libpython (or the interpreter executable, when it links
-//   libpython statically, as Debian's does); only symbols neither defines stay problems.
+//   a target it either finds nothing or, worse, something else.
 
 import { existsSync, lstatSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { ElfFile, isElf } from '../elf/elf-file.js';
-import { SHN_UNDEF } from '../elf/constants.js';
 import type { LoadReport, Problem } from '../loader/types.js';
 import type { CheckOptions } from '../loader/check.js';
 import { readManifest } from '../bundle/manifest.js';
+import { nonOriginElements } from '../bundle/origin-relative.js';
+import { GLIBC_DIR, LIBEXEC_DIR } from '../bundle/layout.js';
+import { isBundleLibrary } from './bundle-file-role.js';
+import { excuseAllowedMissing } from './allowed-missing.js';
+
 
 export interface BundleContext {
   readonly root: string;
   /** From pyrelo.json: 'bundle' means the programs start through the bundled loader. */
   readonly libc: 'host' | 'bundle';
-  /** Symbols the bundle's libpython defines. */
-  readonly pythonApi: ReadonlySet<string>;
-}
-
-/**
- * The C API the interpreter offers dlopened extensions: libpython's exports, and the interpreter
- * executable's own, which ld.so searches first (Debian's python3.x links libpython statically and
- * exports it with --export-dynamic; with --libc bundle the ELF is libexec/python3.x).
- */
-function libpythonSymbols(root: string): Set<string> {
-  const files: string[] = [];
-  const lib = join(root, 'lib');
-  if (existsSync(lib)) files.push(...readdirSync(lib).filter((n) => /^libpython3\.\d+\.so\.1\.0$/.test(n)).map((n) => join(lib, n)));
-  for (const dir of ['bin', 'libexec'].map((d) => join(root, d)).filter((d) => existsSync(d))) {
-    for (const name of readdirSync(dir).filter((n) => /^python3\.\d+$/.test(n))) {
-      const path = join(dir, name);
-      if (lstatSync(path).isFile() && isElf(path)) files.push(path);
-    }
-  }
-  const symbols = new Set<string>();
-  for (const file of files) {
-    const elf = ElfFile.open(file);
-    try {
-      for (const symbol of elf.dynamicSymbols()) if (symbol.st_shndx !== SHN_UNDEF && symbol.name !== '') symbols.add(symbol.name);
-    } finally {
-      elf.close();
-    }
-  }
-  return symbols;
+  /** The interpreter's ELF file (a local path), into which libraries are dlopened; null when the bundle has none. */
+  readonly interpreter: string | null;
+  /** From pyrelo.json's allowMissing: sonames the bundle was built without (allowed-missing.ts). */
+  readonly allowMissing: ReadonlySet<string>;
 }
 
 /** The bundle folder (holding pyrelo.json) a path is, or lies in; null when none. */
@@ -57,47 +45,74 @@ export function enclosingBundle(path: string): string | null {
   }
 }
 
+function isElfFile(path: string): boolean {
+  return existsSync(path) && lstatSync(path).isFile() && isElf(path);
+}
+
+/**
+ * The interpreter ELF: the manifest's python.executable, which with --libc bundle is a launcher
+ * script whose ELF lies in libexec/ under the same name. A bundle whose manifest cannot be read is
+ * searched for bin/python3.N or libexec/python3.N.
+ */
+function interpreterOf(root: string, manifestExecutable: string | null): string | null {
+  const candidates = manifestExecutable === null
+    ? ['bin', LIBEXEC_DIR].flatMap((d) => (existsSync(join(root, d)) ? readdirSync(join(root, d)).filter((n) => /^python3\.\d+$/.test(n)).sort().map((n) => join(d, n)) : []))
+    : [manifestExecutable, join(LIBEXEC_DIR, basename(manifestExecutable))];
+  return candidates.map((rel) => join(root, rel)).find(isElfFile) ?? null;
+}
+
 /**
  * The bundles the checked paths are or lie in. A file checked on its own still loads its
  * libraries from the rest of its bundle, so the caller lays whole bundles over the host.
  */
 export function bundlesAmong(paths: readonly string[]): BundleContext[] {
   const roots = [...new Set(paths.map(enclosingBundle).filter((r): r is string => r !== null))];
-  return roots.map((root) => ({ root, libc: manifestLibc(root), pythonApi: libpythonSymbols(root) }));
+  return roots.map((root) => {
+    try {
+      const manifest = readManifest(root);
+      return bundleContext(root, manifest.libc, manifest.python.executable, (manifest.allowMissing ?? []).map((a) => a.soname));
+    } catch {
+      // An unreadable manifest is not the check's subject: check the files as they are.
+      return bundleContext(root, 'host', null);
+    }
+  });
 }
 
-function manifestLibc(root: string): 'host' | 'bundle' {
-  try {
-    return readManifest(root).libc;
-  } catch {
-    return 'host'; // an unreadable manifest is not the check's subject; check the files as they are
-  }
+/** A bundle as its manifest describes it, or will: the build verifies before it writes pyrelo.json. */
+export function bundleContext(root: string, libc: 'host' | 'bundle', executable: string | null, allowMissing: readonly string[] = []): BundleContext {
+  return { root, libc, interpreter: interpreterOf(root, executable), allowMissing: new Set(allowMissing) };
+}
+
+function bundleOf(localFile: string, bundles: readonly BundleContext[]): BundleContext | undefined {
+  return bundles.find((b) => localFile.startsWith(`${b.root}/`));
 }
 
 /**
- * How the launcher starts a bundle's programs with --libc bundle: the bundled loader with
- * --library-path lib/pyrelo-glibc and --inhibit-cache (see src/builder/libc-bundle.ts).
+ * How a bundle's file is checked: a library as dlopened into the interpreter, and with --libc
+ * bundle every program as the launcher starts it (the bundled loader with --library-path
+ * lib/pyrelo-glibc and --inhibit-cache; see src/builder/libc-bundle.ts). `toHostPath` maps local
+ * paths to the paths the checked host sees them under.
  */
-export function bundleCheckOptions(localFile: string, bundles: readonly BundleContext[]): CheckOptions {
-  const bundle = bundles.find((b) => localFile.startsWith(`${b.root}/`));
-  if (bundle === undefined || bundle.libc !== 'bundle') return {};
-  const dir = join(bundle.root, 'lib', 'pyrelo-glibc');
+export function bundleCheckOptions(localFile: string, bundles: readonly BundleContext[], toHostPath: (p: string) => string = (p) => p): CheckOptions {
+  const bundle = bundleOf(localFile, bundles);
+  if (bundle === undefined) return {};
+  const into = bundle.interpreter === null ? {} : { dlopenInto: toHostPath(bundle.interpreter), ...(isBundleLibrary(bundle.root, localFile) ? { asLibrary: true } : {}) };
+  if (bundle.libc !== 'bundle') return into;
+  const dir = join(bundle.root, GLIBC_DIR);
   const loader = existsSync(dir) ? readdirSync(dir).find((n) => n.startsWith('ld-linux')) : undefined;
-  return { libraryPath: dir, inhibitCache: true, ...(loader === undefined ? {} : { loader: join(dir, loader) }) };
+  return { ...into, libraryPath: toHostPath(dir), inhibitCache: true, ...(loader === undefined ? {} : { loader: toHostPath(join(dir, loader)) }) };
 }
 
 function runpathProblems(file: string): Problem[] {
   const elf = ElfFile.open(file);
   try {
     const dynamic = elf.dynamic();
-    const problems: Problem[] = [];
-    for (const [tag, value] of [['RUNPATH', dynamic?.runpath], ['RPATH', dynamic?.rpath]] as const) {
-      for (const element of (value ?? '').split(':').filter((e) => e !== '')) {
-        if (element.startsWith('$ORIGIN') || element.startsWith('${ORIGIN}')) continue;
-        problems.push({ kind: 'absolute-runpath', severity: 'error', object: file, message: `${file}: ${tag} element ${element} is not $ORIGIN-relative (names a folder of the build host)` });
-      }
-    }
-    return problems;
+    return nonOriginElements({ runpath: dynamic?.runpath ?? null, rpath: dynamic?.rpath ?? null }).map(({ tag, element }) => ({
+      kind: 'absolute-runpath' as const,
+      severity: 'error' as const,
+      object: file,
+      message: `${file}: ${tag} element ${element} is not $ORIGIN-relative (names a folder of the build host)`,
+    }));
   } finally {
     elf.close();
   }
@@ -105,9 +120,8 @@ function runpathProblems(file: string): Problem[] {
 
 /** The report as it applies inside its bundle. `localFile` is the file's path on this machine. */
 export function applyBundleRules(report: LoadReport, localFile: string, bundles: readonly BundleContext[]): LoadReport {
-  const bundle = bundles.find((b) => localFile.startsWith(`${b.root}/`));
+  const bundle = bundleOf(localFile, bundles);
   if (bundle === undefined || report.kind === 'foreign') return report;
-  const kept = report.problems.filter((p) => !(report.kind === 'library' && p.kind === 'undefined-symbol' && p.symbol !== undefined && bundle.pythonApi.has(p.symbol)));
-  const problems = [...kept, ...runpathProblems(localFile)];
-  return { ...report, problems, loads: problems.every((p) => p.severity !== 'error') };
+  const problems = excuseAllowedMissing([...report.problems, ...runpathProblems(localFile)], bundle.allowMissing);
+  return { ...report, problems, loads: problems.every((p) => p.severity !== 'error' && p.allowedMissing === undefined) };
 }

@@ -14,6 +14,8 @@ import { findElfFiles } from '../elf/find-elf-files.js';
 import { maxVersion } from '../loader/floors.js';
 import { applyBundleRules, bundleCheckOptions, bundlesAmong } from './bundle-rules.js';
 import { buildHostLeftovers } from './leftovers.js';
+import { runtimeNeedReports } from './runtime-need-check.js';
+import { failsBundle, problemWords } from './allowed-missing.js';
 import type { CheckKind, CheckResult, ProblemMessage } from '../proto/types.js';
 
 /**
@@ -32,14 +34,15 @@ export function checkBundleOnView(view: HostView, bundleDir: string, meta: { dig
   // A --libc bundle bundle is checked as its launcher starts it (bundled loader, --library-path),
   // as `pyrelo check` does: checked as plain programs, its files would need the host's glibc.
   const reports = files.map((file) => applyBundleRules(checkFile(view, file, { ...bundleCheckOptions(file, bundles), cwd: dir }), file, bundles))
-    .filter((r) => r.kind !== 'foreign');
+    .filter((r) => r.kind !== 'foreign')
+    .concat(bundles.flatMap((b) => runtimeNeedReports(view, b, bundles, { base: { cwd: dir } })));
   const problems: ProblemMessage[] = [];
   for (const report of reports) {
     for (const p of report.problems) {
       problems.push({
         kind: p.kind,
         severity: p.severity,
-        message: relativize(p.message, dir),
+        message: relativize(problemWords(p), dir),
         file: relativize(report.file, dir),
         object: relativize(p.object, dir),
         requiredBy: relativize(p.requiredBy ?? '', dir),
@@ -55,7 +58,8 @@ export function checkBundleOnView(view: HostView, bundleDir: string, meta: { dig
   for (const l of leftovers) {
     problems.push({ kind: 'build-host-path', severity: 'error', message: l.message, file: l.file, object: l.file, requiredBy: '', library: '', version: '', symbol: '' });
   }
-  const loads = reports.every((r) => r.loads) && leftovers.length === 0;
+  // A file missing only a library the bundle was allowed to ship without is a warning (allowed-missing.ts).
+  const loads = !reports.some(failsBundle) && leftovers.length === 0;
   return {
     bundleDigest: meta.digest,
     host: meta.host,

@@ -24,12 +24,18 @@ export function smokeCommand(bundleDir: string): string[] {
   return [join(bundleDir, manifest.python.executable), '-c', 'import sys, encodings, json, ssl; print(sys.version.split()[0])'];
 }
 
+/**
+ * A clean environment: the bundle must not lean on this machine's PYTHONPATH or LD_LIBRARY_PATH.
+ * `pyrelo build --smoke` runs the command in the same one (src/builder/build-smoke.ts).
+ */
+export function smokeEnvironment(home: string): Record<string, string> {
+  return { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8', HOME: home };
+}
+
 export async function runSmoke(bundleDir: string, timeoutMs = 60_000): Promise<SmokeResult> {
   const argv = smokeCommand(bundleDir);
-  // A clean environment: the bundle must not lean on this agent's PYTHONPATH or LD_LIBRARY_PATH.
   const result = await execa(argv[0]!, argv.slice(1), {
-    reject: false, all: true, timeout: timeoutMs, cwd: bundleDir, extendEnv: false,
-    env: { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8', HOME: bundleDir },
+    reject: false, all: true, timeout: timeoutMs, cwd: bundleDir, extendEnv: false, env: smokeEnvironment(bundleDir),
   });
   const output = (result.all ?? '').toString();
   return { argv, exitCode: result.exitCode ?? (result.timedOut ? 124 : 128), output: output.length > OUTPUT_LIMIT ? `${output.slice(0, OUTPUT_LIMIT)}…` : output };

@@ -24,7 +24,9 @@ export interface DynamicTable {
 
 export function parseDynamicTable(source: ByteSource, d: Decoder, phdrs: readonly ProgramHeader[]): DynamicTable | null {
   const p = phdrs.find((ph) => ph.p_type === PT_DYNAMIC);
-  if (p === undefined) return null;
+  // A PT_DYNAMIC with no bytes in the file (debuginfo files) holds no table; ld.so refuses such
+  // an object (src/loader/loadable.ts, hasDynamic).
+  if (p === undefined || p.p_filesz === 0) return null;
   const entsize = d.is64 ? ELF64_DYN_SIZE : ELF32_DYN_SIZE;
   const buf = source.read(p.p_offset, p.p_filesz, 'PT_DYNAMIC');
   const dv = d.view(buf);

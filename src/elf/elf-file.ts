@@ -4,18 +4,19 @@
 
 import { closeSync, openSync, readSync } from 'node:fs';
 import { AddressMap } from './address-map.js';
-import { ELFMAG, PT_INTERP } from './constants.js';
+import { ELFMAG, PT_INTERP, PT_TLS } from './constants.js';
 import type { Decoder } from './decoder.js';
 import { buildDynamicInfo, parseDynamicTable, readDynamicStrings, type DynamicTable } from './dynamic.js';
 import { ElfFormatError } from './errors.js';
 import { parseHeader } from './header.js';
+import { parseX86IsaNeeded, type X86IsaNeeded } from './gnu-property.js';
 import { parseAbiTag } from './notes.js';
 import { parseProgramHeaders } from './program-headers.js';
 import { parseSymbolReferences } from './relocations.js';
-import { parseSectionHeaders } from './section-headers.js';
+import { parseSectionHeaders, parseUnnamedSectionHeaders, type RawSection } from './section-headers.js';
 import { BufferSource, FdSource, type ByteSource } from './source.js';
 import type { StringTable } from './strings.js';
-import { countDynamicSymbols, parseDynamicSymbols, type DynamicContext } from './symbols.js';
+import { countDynamicSymbols, DynamicSymbolTable, type DynamicContext } from './symbols.js';
 import type {
   AbiTag, DynamicInfo, ElfHeader, ElfSymbol, ProgramHeader, SectionHeader, SymbolReference,
   VersionDefinition, VersionNeed,
@@ -37,15 +38,18 @@ export class ElfFile {
 
   // Memoized lazy results; `undefined` means "not computed yet".
   private _sections: readonly SectionHeader[] | undefined;
+  private _unnamedSections: readonly RawSection[] | undefined;
   private _dynTable: DynamicTable | null | undefined;
   private _strings: StringTable | undefined;
   private _dynamic: DynamicInfo | null | undefined;
   private _interp: string | null | undefined;
   private _symCount: number | undefined;
   private _symbols: readonly ElfSymbol[] | undefined;
+  private _symbolTable: DynamicSymbolTable | undefined;
   private _verdefs: readonly VersionDefinition[] | undefined;
   private _verneeds: readonly VersionNeed[] | undefined;
   private _abiTag: AbiTag | null | undefined;
+  private _x86IsaNeeded: X86IsaNeeded | undefined;
   private _refs: readonly SymbolReference[] | undefined;
 
   private constructor(source: ByteSource) {
@@ -66,7 +70,7 @@ export class ElfFile {
       map: this.map,
       get tags() { return tags(); },
       strings: () => this.strings(),
-      sectionHeaders: () => this.sectionHeaders(),
+      sectionHeaders: () => this._sections ?? (this._unnamedSections ??= parseUnnamedSectionHeaders(this.source, this.d, this.header)),
     };
   }
 
@@ -111,6 +115,15 @@ export class ElfFile {
     return this._interp;
   }
 
+  /**
+   * The PT_TLS header (the object's TLS initialization image and block), or null. The ELF spec
+   * allows one; should a file have more, this is the one ld.so keeps: _dl_map_object_from_fd skips
+   * an empty one (p_memsz 0) and lets a later one overwrite an earlier one.
+   */
+  tlsSegment(): ProgramHeader | null {
+    return this.programHeaders.findLast((ph) => ph.p_type === PT_TLS && ph.p_memsz !== 0) ?? null;
+  }
+
   /** The decoded dynamic section, or null when there is no PT_DYNAMIC (static executables). */
   dynamic(): DynamicInfo | null {
     if (this._dynamic === undefined) {
@@ -122,7 +135,15 @@ export class ElfFile {
 
   /** The dynamic symbol table, index 0 (the null symbol) included so that symbols[i].index === i. */
   dynamicSymbols(): readonly ElfSymbol[] {
-    return (this._symbols ??= parseDynamicSymbols(this.ctx, this.symbolCount()));
+    return (this._symbols ??= this.dynamicSymbolTable().all());
+  }
+
+  /**
+   * The dynamic symbol table read but not decoded: single symbols and lookups by name through
+   * DT_GNU_HASH / DT_HASH, still usable after close().
+   */
+  dynamicSymbolTable(): DynamicSymbolTable {
+    return (this._symbolTable ??= new DynamicSymbolTable(this.ctx, this.symbolCount()));
   }
 
   versionDefinitions(): readonly VersionDefinition[] {
@@ -137,6 +158,11 @@ export class ElfFile {
   abiTag(): AbiTag | null {
     if (this._abiTag === undefined) this._abiTag = parseAbiTag(this.source, this.d, this.programHeaders);
     return this._abiTag;
+  }
+
+  /** GNU_PROPERTY_X86_ISA_1_NEEDED (0 = none), found as ld.so finds it (gnu-property.ts). */
+  x86IsaNeeded(): X86IsaNeeded {
+    return (this._x86IsaNeeded ??= parseX86IsaNeeded(this.source, this.d, this.programHeaders, this.header.e_ident.class, this.header.e_machine));
   }
 
   /** Dynamic symbols named by DT_RELA/DT_REL/DT_JMPREL relocations, by ascending index. */

@@ -9,7 +9,7 @@ import type { ByteSource } from './source.js';
 import { StringTable } from './strings.js';
 import type { ElfHeader, SectionHeader } from './types.js';
 
-type RawSection = Omit<SectionHeader, 'name'>;
+export type RawSection = Omit<SectionHeader, 'name'>;
 
 function decodeSection(d: Decoder, dv: DataView, o: number): RawSection {
   if (d.is64) {
@@ -41,7 +41,22 @@ function decodeSection(d: Decoder, dv: DataView, o: number): RawSection {
 }
 
 export function parseSectionHeaders(source: ByteSource, d: Decoder, h: ElfHeader): SectionHeader[] {
-  if (h.e_shoff === 0) return [];
+  const { raw, names } = parseRawSectionHeaders(source, d, h);
+  return raw.map((s) => ({ ...s, name: names === null ? '' : names.get(s.sh_name, 'sh_name') }));
+}
+
+/**
+ * The section headers without their names, for the reader's own use (sizing .dynsym): the same
+ * checks and errors as parseSectionHeaders, every sh_name included, but no name is decoded.
+ */
+export function parseUnnamedSectionHeaders(source: ByteSource, d: Decoder, h: ElfHeader): readonly RawSection[] {
+  const { raw, names } = parseRawSectionHeaders(source, d, h);
+  if (names !== null) for (const s of raw) names.check(s.sh_name, 'sh_name');
+  return raw;
+}
+
+function parseRawSectionHeaders(source: ByteSource, d: Decoder, h: ElfHeader): { raw: RawSection[]; names: StringTable | null } {
+  if (h.e_shoff === 0) return { raw: [], names: null };
   const entsize = d.is64 ? ELF64_SHDR_SIZE : ELF32_SHDR_SIZE;
   if (h.e_shentsize !== entsize) {
     throw new ElfFormatError(source.name, 'e_shentsize', 'malformed', `${h.e_shentsize}, expected ${entsize} for ELF${d.is64 ? 64 : 32}`);
@@ -55,7 +70,7 @@ export function parseSectionHeaders(source: ByteSource, d: Decoder, h: ElfHeader
     const s0 = decodeSection(d, d.view(source.read(h.e_shoff, entsize, 'e_shoff')), 0);
     if (shnum === 0) shnum = s0.sh_size;
     if (shstrndx === SHN_XINDEX) shstrndx = s0.sh_link;
-    if (shnum === 0) return [];
+    if (shnum === 0) return { raw: [], names: null };
   }
   if (shnum > source.size / entsize) {
     throw new ElfFormatError(source.name, 'e_shnum', 'out-of-range', `${shnum} section headers cannot fit in the file`);
@@ -74,5 +89,5 @@ export function parseSectionHeaders(source: ByteSource, d: Decoder, h: ElfHeader
       names = new StringTable(source.name, '.shstrtab', source.read(s.sh_offset, s.sh_size, '.shstrtab'));
     }
   }
-  return raw.map((s) => ({ ...s, name: names === null ? '' : names.get(s.sh_name, 'sh_name') }));
+  return { raw, names };
 }

@@ -49,8 +49,18 @@ export class BufferSource implements ByteSource {
   }
 }
 
+/**
+ * How much of the start of a file one read fetches. A library's loader-relevant tables (hash
+ * tables, .dynsym, .dynstr, versions, relocations) sit in its first segment, so in most files
+ * every read the loader makes but the dynamic section's lands in this window: one system call
+ * instead of fifteen (docs/loader.md's reads are positional, so the window changes no result).
+ */
+const HEAD_WINDOW = 32 * 1024;
+
 export class FdSource implements ByteSource {
   private fd: number | null;
+  /** The first min(size, HEAD_WINDOW) bytes, read on first use. */
+  private head: Buffer | null = null;
 
   private constructor(readonly name: string, fd: number, readonly size: number) {
     this.fd = fd;
@@ -81,11 +91,19 @@ export class FdSource implements ByteSource {
   read(offset: number, length: number, field: string): Buffer {
     checkRange(this, offset, length, field);
     if (this.fd === null) throw new Error(`${this.name}: read after close()`);
+    if (offset + length <= HEAD_WINDOW) {
+      this.head ??= this.readFd(0, Math.min(this.size, HEAD_WINDOW), field);
+      if (offset + length <= this.head.length) return this.head.subarray(offset, offset + length);
+    }
+    return this.readFd(offset, length, field);
+  }
+
+  private readFd(offset: number, length: number, field: string): Buffer {
     const buf = Buffer.allocUnsafe(length);
     let done = 0;
     // readSync can return short counts (signals, pipes); loop until the range is filled.
     while (done < length) {
-      const n = readSync(this.fd, buf, done, length - done, offset + done);
+      const n = readSync(this.fd!, buf, done, length - done, offset + done);
       if (n === 0) {
         // The file shrank under us since fstat.
         throw new ElfFormatError(this.name, field, 'too-short', `file ended at ${offset + done} while reading ${length} bytes at ${offset}`);

@@ -12,6 +12,7 @@ import {
 } from './constants.js';
 import type { Decoder } from './decoder.js';
 import { ElfFormatError } from './errors.js';
+import { GnuHashTable, SysvHashTable, type SymbolHashTable } from './hash-tables.js';
 import { ChunkReader, type ByteSource } from './source.js';
 import type { StringTable } from './strings.js';
 import type { ElfHeader, ElfSymbol, SectionHeader } from './types.js';
@@ -24,7 +25,8 @@ export interface DynamicContext {
   readonly map: AddressMap;
   readonly tags: ReadonlyMap<number, number>;
   strings(): StringTable;
-  sectionHeaders(): readonly SectionHeader[];
+  /** The section headers with names unread (only sh_type and sizes are wanted here). */
+  sectionHeaders(): readonly Omit<SectionHeader, 'name'>[];
 }
 
 function symbolEntrySize(ctx: DynamicContext): number {
@@ -98,29 +100,66 @@ export function countDynamicSymbols(ctx: DynamicContext): number {
     'DT_SYMTAB is present but neither DT_HASH, DT_GNU_HASH nor a .dynsym section header gives its size');
 }
 
-export function parseDynamicSymbols(ctx: DynamicContext, count: number): ElfSymbol[] {
-  if (count === 0) return [];
-  const { d, source, tags } = ctx;
-  const entsize = symbolEntrySize(ctx);
-  const symtab = tags.get(DT_SYMTAB) ?? 0;
-  // Check the extent before multiplying into an allocation: a corrupt nchain must not allocate.
-  if (count > source.size / entsize) {
-    throw new ElfFormatError(source.name, '.dynsym', 'out-of-range', `${count} symbols cannot fit in the file`);
-  }
-  const size = count * entsize;
-  const m = ctx.map.map(symtab, size, 'DT_SYMTAB');
-  const dv = d.view(source.read(m.offset, size, 'DT_SYMTAB'));
+/**
+ * The dynamic symbol table with its version table and string table, read (one positional read
+ * each) but decoded one symbol at a time: the loader asks for the symbols its relocations name and
+ * for the definitions of a name (through the hash table), not for all of them. The raw tables stay
+ * in memory, so the symbols remain readable after the file is closed.
+ */
+export class DynamicSymbolTable {
+  private readonly d: Decoder;
+  private readonly entsize: number;
+  private readonly dv: DataView | null;
+  private readonly versym: DataView | null;
+  private readonly strings: StringTable | null;
+  private readonly hash: SymbolHashTable | null;
 
-  let versym: DataView | null = null;
-  const versymAddr = tags.get(DT_VERSYM);
-  if (versymAddr !== undefined) {
-    const vm = ctx.map.map(versymAddr, count * 2, 'DT_VERSYM');
-    versym = d.view(source.read(vm.offset, count * 2, 'DT_VERSYM'));
+  constructor(ctx: DynamicContext, readonly count: number) {
+    const { d, source, tags } = ctx;
+    this.d = d;
+    this.entsize = count === 0 ? 0 : symbolEntrySize(ctx);
+    if (count === 0) {
+      this.dv = null;
+      this.versym = null;
+      this.strings = null;
+      this.hash = null;
+      return;
+    }
+    const symtab = tags.get(DT_SYMTAB) ?? 0;
+    // Check the extent before multiplying into an allocation: a corrupt nchain must not allocate.
+    if (count > source.size / this.entsize) {
+      throw new ElfFormatError(source.name, '.dynsym', 'out-of-range', `${count} symbols cannot fit in the file`);
+    }
+    const size = count * this.entsize;
+    const m = ctx.map.map(symtab, size, 'DT_SYMTAB');
+    this.dv = d.view(source.read(m.offset, size, 'DT_SYMTAB'));
+    const versymAddr = tags.get(DT_VERSYM);
+    if (versymAddr === undefined) {
+      this.versym = null;
+    } else {
+      const vm = ctx.map.map(versymAddr, count * 2, 'DT_VERSYM');
+      this.versym = d.view(source.read(vm.offset, count * 2, 'DT_VERSYM'));
+    }
+    this.strings = ctx.strings();
+    // ld.so looks symbols up through DT_GNU_HASH when the object has one, else through DT_HASH.
+    const gnu = tags.get(DT_GNU_HASH);
+    const sysv = tags.get(DT_HASH);
+    this.hash = gnu !== undefined ? GnuHashTable.read(ctx, gnu) : sysv !== undefined ? SysvHashTable.read(ctx, sysv) : null;
   }
-  const strings = ctx.strings();
 
-  const out: ElfSymbol[] = new Array<ElfSymbol>(count);
-  for (let i = 0; i < count; i++) {
+  get hasVersym(): boolean {
+    return this.versym !== null;
+  }
+
+  /** Whether lookups by name go through a hash table (else `named` scans every symbol). */
+  get hashed(): boolean {
+    return this.hash !== null;
+  }
+
+  /** Symbol `i` (0 <= i < count); `knownName` when the caller has compared its name already. */
+  symbol(i: number, knownName?: string): ElfSymbol {
+    const { d, entsize } = this;
+    const dv = this.dv!;
     const o = i * entsize;
     let st_name: number, st_value: number, st_size: number, st_info: number, st_other: number, st_shndx: number;
     if (d.is64) {
@@ -140,14 +179,14 @@ export function parseDynamicSymbols(ctx: DynamicContext, count: number): ElfSymb
     }
     let versionIndex: number | null = null;
     let versionHidden = false;
-    if (versym !== null) {
-      const v = d.u16(versym, i * 2);
+    if (this.versym !== null) {
+      const v = d.u16(this.versym, i * 2);
       versionIndex = v & VERSYM_VERSION;
       versionHidden = (v & VERSYM_HIDDEN) !== 0;
     }
-    out[i] = {
+    return {
       index: i,
-      name: st_name === 0 ? '' : strings.get(st_name, 'st_name'),
+      name: knownName ?? (st_name === 0 ? '' : this.strings!.get(st_name, 'st_name')),
       st_value,
       st_size,
       st_info,
@@ -160,5 +199,52 @@ export function parseDynamicSymbols(ctx: DynamicContext, count: number): ElfSymb
       versionHidden,
     };
   }
-  return out;
+
+  /**
+   * Raises the ElfFormatError that decoding every symbol in order would raise, without decoding
+   * them: a table that fails whole fails the same way when it is read a symbol at a time.
+   */
+  validate(): void {
+    const { d, entsize, count } = this;
+    if (count === 0) return;
+    const dv = this.dv!;
+    const strings = this.strings!;
+    for (let i = 0; i < count; i++) {
+      const o = i * entsize;
+      if (d.is64) {
+        d.u64(dv, o + 8, 'st_value');
+        d.u64(dv, o + 16, 'st_size');
+      }
+      const st_name = d.u32(dv, o);
+      if (st_name !== 0) strings.check(st_name, 'st_name');
+    }
+  }
+
+  /** Every symbol, index 0 (the null symbol) included so that symbols[i].index === i. */
+  all(): ElfSymbol[] {
+    const out = new Array<ElfSymbol>(this.count);
+    for (let i = 0; i < this.count; i++) out[i] = this.symbol(i);
+    return out;
+  }
+
+  /**
+   * The symbols named `name` that a lookup through the hash table reaches, as do_lookup_x finds
+   * them; every symbol of that name when the object has no usable hash table.
+   */
+  named(name: string): ElfSymbol[] {
+    if (this.count === 0) return [];
+    if (this.hash === null) return this.all().filter((s) => s.name === name);
+    const out: ElfSymbol[] = [];
+    for (const i of this.hash.candidates(name)) {
+      if (i >= this.count) continue;
+      // The name is compared in the string table, so a hit costs no string of its own.
+      const st_name = this.d.u32(this.dv!, i * this.entsize);
+      if (st_name === 0 ? name === '' : this.strings!.equals(st_name, name, 'st_name')) out.push(this.symbol(i, name));
+    }
+    return out;
+  }
+}
+
+export function parseDynamicSymbols(ctx: DynamicContext, count: number): ElfSymbol[] {
+  return new DynamicSymbolTable(ctx, count).all();
 }

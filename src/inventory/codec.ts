@@ -16,6 +16,9 @@ export function storeObject(object: LoadableObject): StoredObject {
     flags: object.flags,
     flags1: object.flags1,
     abiTag: object.abiTag,
+    ...(object.x86IsaNeeded.fromNotes === 0 && object.x86IsaNeeded.withPropertySegment === 0 ? {}
+      : { x86IsaNeeded: [object.x86IsaNeeded.fromNotes, object.x86IsaNeeded.withPropertySegment] as const }),
+    ...(object.tls === undefined ? {} : { tls: [object.tls.vaddr, object.tls.memsz, object.tls.align] as const }),
     versionDefinitions: object.versionDefinitions.map((d) => [d.name, d.hash, d.base, d.index] as const),
     versionNeeds: object.versionNeeds.map((n) => [n.file, n.versions.map((v) => [v.name, v.hash, v.weak, v.index] as const)] as const),
     versions: object.versions.map((v) => [v.index, v.name, v.hash, v.hidden] as const),
@@ -41,6 +44,8 @@ export function loadObject(stored: StoredObject): LoadableObject {
     flags: stored.flags,
     flags1: stored.flags1,
     abiTag: stored.abiTag,
+    x86IsaNeeded: { fromNotes: stored.x86IsaNeeded?.[0] ?? 0, withPropertySegment: stored.x86IsaNeeded?.[1] ?? 0 },
+    ...(stored.tls === undefined ? {} : { tls: { vaddr: stored.tls[0], memsz: stored.tls[1], align: stored.tls[2] } }),
     versionDefinitions: stored.versionDefinitions.map(([name, hash, base, index]) => ({ name, hash, base, index })),
     versionNeeds: stored.versionNeeds.map(([file, versions]) => ({
       file,

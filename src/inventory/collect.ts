@@ -9,12 +9,12 @@ import { posix } from 'node:path';
 import { ElfFormatError } from '../elf/errors.js';
 import { splitSearchPath } from '../loader/dynamic-string-tokens.js';
 import { RootHostView } from '../loader/root-host.js';
-import { readLdSoConf } from '../loader/ld-so-conf.js';
+import { readLdSoConf } from './ld-so-conf.js';
 import type { LoadableObject } from '../loader/loadable.js';
 import { storeObject } from './codec.js';
 import { INVENTORY_FORMAT, cacheEntryToStored, type Inventory, type StoredObject } from './format.js';
 import { detectLibc, readOsRelease } from './host-facts.js';
-import { loaderConfigForRoot } from './root-config.js';
+import { loaderConfigForRoot, type RootConfigOptions } from './root-config.js';
 
 const MACHINE_NAMES: Readonly<Record<number, string>> = { 62: 'x86_64', 183: 'aarch64' };
 
@@ -23,8 +23,8 @@ function looksLikeLibrary(name: string): boolean {
   return /\.so(\.|$)/.test(name) || name.startsWith('ld-');
 }
 
-export function collectInventory(rootDir: string): Inventory {
-  const config = loaderConfigForRoot(rootDir);
+export function collectInventory(rootDir: string, options: RootConfigOptions = {}): Inventory {
+  const config = loaderConfigForRoot(rootDir, options);
   const view = new RootHostView(rootDir, config);
   const files: Record<string, number> = {};
   const unreadable: Record<string, string> = {};

@@ -23,7 +23,13 @@ export interface InventoryHostFacts {
 }
 
 /** The loader configuration as stored: LoaderConfig with its ld.so.cache in JSON-friendly form. */
-export interface InventoryLoaderConfig extends Omit<LoaderConfig, 'cache'> {
+export interface InventoryLoaderConfig extends Omit<LoaderConfig, 'cache' | 'procMounted'> {
+  /**
+   * Whether /proc was mounted where the inventory was taken. Absent in inventories written before
+   * it was recorded: those count as mounted (loaderConfigOf), as on a real host; a deploy takes a
+   * fresh inventory anyway once the agent is a newer build.
+   */
+  readonly procMounted?: boolean;
   /** ld.so.cache, null when the host has none. hwcap is a decimal string (it is a u64). */
   readonly cache: {
     readonly format: 'old' | 'compat' | 'new';
@@ -43,6 +49,13 @@ export type StoredRequirement = readonly [string, number, number];
  */
 export interface StoredObject extends Pick<LoadableObject,
   'header' | 'interpreter' | 'needed' | 'soname' | 'rpath' | 'runpath' | 'flags' | 'flags1' | 'abiTag' | 'hasVersym' | 'hasSymbolHash'> {
+  /** GNU_PROPERTY_X86_ISA_1_NEEDED [from the notes, with the property segment]; left out when unmarked (nearly every object). */
+  readonly x86IsaNeeded?: readonly [number, number];
+  /**
+   * The PT_TLS segment [p_vaddr, p_memsz, p_align]; left out when the object has no TLS (most
+   * objects) and in inventories written before it was recorded (read as no TLS).
+   */
+  readonly tls?: readonly [number, number, number];
   /** [name, hash, base, index] */
   readonly versionDefinitions: readonly (readonly [string, number, boolean, number])[];
   /** [file, [name, hash, weak, index][]] */

@@ -1,11 +1,11 @@
 // Facts about a host given its root directory ("/" or a chroot), read from files only: nothing
 // inside the root is executed, so a foreign-architecture or broken root is still described.
 
-import { closeSync, existsSync, lstatSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { closeSync, lstatSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { arch } from 'node:process';
 import { cacheFlagsForMachine, lookupLdCache, parseLdCache, LdCacheFormatError } from '../loader/ld-cache.js';
+import { loaderDefaultsData } from './loader-defaults-data.js';
 
 // ---------------------------------------------------------------------------------------------
 // Paths inside a root
@@ -162,30 +162,6 @@ export function readOsRelease(rootDir: string): OsRelease | null {
 
 // ---------------------------------------------------------------------------------------------
 // Loader defaults (data/loader-defaults.json + the root's ld.so)
-
-interface LoaderDefaultsData {
-  machines: Record<string, { interpreter: string; triplet: string; upstreamLib: string }>;
-  layouts: Record<string, { systemDirs: string[]; libToken: string }>;
-  distros: Record<string, string>;
-}
-
-let defaultsData: LoaderDefaultsData | null = null;
-
-/** Loads data/loader-defaults.json from the package root (found upward from this module). */
-function loaderDefaultsData(): LoaderDefaultsData {
-  if (defaultsData) return defaultsData;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, 'data', 'loader-defaults.json');
-    if (existsSync(candidate)) {
-      defaultsData = JSON.parse(readFileSync(candidate, 'utf8')) as LoaderDefaultsData;
-      return defaultsData;
-    }
-    const up = dirname(dir);
-    if (up === dir) throw new Error('data/loader-defaults.json: file: not found above ' + fileURLToPath(import.meta.url));
-    dir = up;
-  }
-}
 
 export interface LoaderDefaults {
   /** PT_INTERP path, e.g. /lib64/ld-linux-x86-64.so.2. */

@@ -19,7 +19,8 @@ export function loaderConfigOf(inventory: Inventory): LoaderConfig {
       flags, key, value, osVersion, hwcap: BigInt(hwcap),
     })),
   };
-  return { ...stored, cache };
+  // An inventory from before procMounted was recorded counts as a host with /proc (format.ts).
+  return { ...stored, cache, procMounted: stored.procMounted ?? true };
 }
 
 export class InventoryHostView implements HostView {

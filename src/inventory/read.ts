@@ -6,7 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import { INVENTORY_FORMAT, type Inventory } from './format.js';
 
 export class InventoryFormatError extends Error {
-  constructor(readonly file: string, readonly field: string, detail: string) {
+  constructor(readonly file: string, readonly field: string, readonly detail: string) {
     super(`${file}: ${field}: ${detail}`);
     this.name = 'InventoryFormatError';
   }
@@ -43,6 +43,14 @@ function validateStoredObject(object: unknown, field: string, fail: Fail): void 
     if (object[key] !== null && typeof object[key] !== 'string') fail(`${field}.${key}`, 'not a string or null');
   }
   for (const key of ['flags', 'flags1']) if (typeof object[key] !== 'number') fail(`${field}.${key}`, 'not a number');
+  const isa = object.x86IsaNeeded;
+  if (isa !== undefined && !(Array.isArray(isa) && isa.length === 2 && isa.every((n) => typeof n === 'number'))) {
+    fail(`${field}.x86IsaNeeded`, 'expected [from the notes, with the property segment], two numbers');
+  }
+  const tls = object.tls;
+  if (tls !== undefined && !(Array.isArray(tls) && tls.length === 3 && tls.every((n) => Number.isSafeInteger(n) && n >= 0))) {
+    fail(`${field}.tls`, 'expected the PT_TLS segment [p_vaddr, p_memsz, p_align], three whole numbers');
+  }
   checkTuples(object.definitions, 'snn', `${field}.definitions`, fail);
   checkTuples(object.requirements, 'snn', `${field}.requirements`, fail);
   checkTuples(object.versionDefinitions, 'snbn', `${field}.versionDefinitions`, fail);
@@ -70,6 +78,8 @@ export function validateInventory(value: unknown, file: string): Inventory {
     if (!Array.isArray(loader[key]) || !(loader[key] as unknown[]).every((d) => typeof d === 'string')) fail(`loader.${key}`, 'not a list of strings');
   }
   if (loader.elfClass !== 32 && loader.elfClass !== 64) fail('loader.elfClass', 'not 32 or 64');
+  // Optional: older inventories do not have it (format.ts).
+  if (loader.procMounted !== undefined && typeof loader.procMounted !== 'boolean') fail('loader.procMounted', 'not true or false');
   if (loader.cache !== null) {
     if (!isRecord(loader.cache) || !Array.isArray(loader.cache.entries)) fail('loader.cache.entries', 'not a list');
   }

@@ -3,11 +3,13 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
+import { resolve } from 'node:path';
 import { EM_AARCH64, EM_X86_64 } from '../elf/constants.js';
-import { detectCpuHwcaps, legacyHwcapsSubdirs } from '../loader/hwcaps.js';
+import { detectCpuHwcaps, legacyHwcapsSubdirs } from './hwcaps.js';
 import { parseLdCache, type LdCache } from '../loader/ld-cache.js';
 import type { LoaderConfig } from '../loader/host-view.js';
 import { chrootCanon, detectLibc, readLoaderDefaults, rootMachines } from './host-facts.js';
+import { procSelfExeReadable } from './proc-mount.js';
 
 const MACHINES: Readonly<Record<string, number>> = { x86_64: EM_X86_64, aarch64: EM_AARCH64 };
 
@@ -44,11 +46,22 @@ function readCache(rootDir: string): LdCache | null {
   }
 }
 
+export interface RootConfigOptions {
+  /**
+   * Whether processes of the root see /proc. Default: this process's own /proc when rootDir is
+   * `/` (the agent and the CLI on the host itself); for another root, true. A root checked from
+   * outside is a filesystem, not a running system: whether /proc is mounted depends on how its
+   * processes are started, and a real host has it, so only the caller can say otherwise
+   * (`--no-proc`; README "Launchers and /proc").
+   */
+  readonly procMounted?: boolean;
+}
+
 /**
  * Builds the loader configuration of `rootDir`. A root without a glibc loader (busybox, musl) still
  * gets a configuration, for this machine's architecture, so that checks can say what is missing.
  */
-export function loaderConfigForRoot(rootDir: string): LoaderConfig {
+export function loaderConfigForRoot(rootDir: string, options: RootConfigOptions = {}): LoaderConfig {
   const machineName = rootMachines(rootDir)[0] ?? (process.arch === 'arm64' ? 'aarch64' : 'x86_64');
   const machine = MACHINES[machineName];
   if (machine === undefined) throw new HostConfigError(rootDir, `unsupported machine ${machineName}`);
@@ -75,5 +88,6 @@ export function loaderConfigForRoot(rootDir: string): LoaderConfig {
     glibcVersion,
     kernelVersion: parseKernelRelease(release()),
     cache: readCache(rootDir),
+    procMounted: options.procMounted ?? (resolve(rootDir) === '/' ? procSelfExeReadable() : true),
   };
 }

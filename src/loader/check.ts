@@ -3,14 +3,18 @@
 
 import { ElfFormatError } from '../elf/errors.js';
 import { verifyHeader } from './header-checks.js';
-import { buildNamespace, type OpenedObject } from './namespace.js';
-import { checkSymbols, SatisfierMemo } from './symbol-binding.js';
+import { buildDlopenNamespace, buildNamespace, type Namespace, type OpenedObject } from './namespace.js';
+import { checkSymbols, SatisfierMemo, type DlopenScope } from './symbol-binding.js';
 import { checkVersions } from './version-check.js';
 import type { HostView, LoaderConfig } from './host-view.js';
 import type { LoadableObject } from './loadable.js';
 import type { FileKind, LoadReport, LoadedObject, Problem } from './types.js';
 import { compareVersionParts, glibcFloorOf, maxVersion } from './floors.js';
 import { kernelUnmappableSegment, loadCommandError, loadCommandRulesFor } from './load-commands.js';
+import { isaLevelProblems } from './isa-level.js';
+import { ET_DYN } from '../elf/constants.js';
+import { mainOriginUnknown } from './main-origin.js';
+import { staticTlsProblems } from './static-tls.js';
 
 export interface CheckOptions {
   /** LD_LIBRARY_PATH of the emulated process. */
@@ -19,10 +23,24 @@ export interface CheckOptions {
   /** The current directory of the emulated process (for relative search path elements). */
   readonly cwd?: string;
   /**
-   * Emulate `LOADER PROGRAM` (loader.md section 9): the program's PT_INTERP is ignored and LOADER
+   * Emulate `LOADER PROGRAM` (docs/loader.md section 9): the program's PT_INTERP is ignored and LOADER
    * is the interpreter, as when a bundle starts its programs through the glibc it ships.
    */
   readonly loader?: string;
+  /**
+   * A library is checked as dlopened (RTLD_LOCAL | RTLD_NOW) into a process of this program, as a
+   * Python interpreter loads extension modules and ctypes loads libraries: the program and its
+   * dependencies form the global scope, searched before the library's own (loader-model.md,
+   * "dlopen"). `loader`, `libraryPath` and `inhibitCache` then describe how the program starts.
+   * A file that turns out to be a program is checked as usual.
+   */
+  readonly dlopenInto?: string;
+  /**
+   * With dlopenInto: the file is a library of that process even though it has a PT_INTERP (ld.so
+   * reads PT_INTERP for the main program only; libc.so.6 and Qt's libraries carry one). The caller
+   * decides what is a library (compat/bundle-file-role.ts).
+   */
+  readonly asLibrary?: boolean;
 }
 
 function kernelFloorOf(objects: readonly LoadedObject[]): string | null {
@@ -39,12 +57,13 @@ function kernelFloorOf(objects: readonly LoadedObject[]): string | null {
  * Elsewhere, and from 2.36 on, ld.so checks nothing, but the system calls the object was built
  * for may be missing: a warning.
  */
-function kernelProblems(objects: readonly LoadedObject[], config: LoaderConfig): Problem[] {
+function kernelProblems(objects: readonly LoadedObject[], config: LoaderConfig, only?: ReadonlySet<number>): Problem[] {
   const running = config.kernelVersion;
   if (running === null) return [];
   const enforced = config.glibcVersion !== null && compareVersionParts(config.glibcVersion, [2, 36]) < 0;
   const problems: Problem[] = [];
   for (const loaded of objects) {
+    if (only !== undefined && !only.has(loaded.index)) continue;
     const tag = loaded.object?.abiTag;
     if (!tag || tag.os !== 0) continue;
     if (compareVersionParts([tag.major, tag.minor, tag.patch], running) <= 0) continue;
@@ -162,27 +181,118 @@ export function checkFile(host: HostView, path: string, options: CheckOptions = 
     if (!(error instanceof ElfFormatError)) throw error;
     return lone(path, 'unreadable', { kind: 'unloadable-object', severity: 'error', object: path, message: error.message });
   }
+  if (!object.header.hasDynamic && object.header.e_type === ET_DYN) {
+    // ld.so maps an ET_DYN file whatever it is, then finds no dynamic section to relocate it by.
+    return lone(path, 'library', { kind: 'unloadable-object', severity: 'error', object: path, message: `${path}: object file has no dynamic section` });
+  }
   if (!object.header.hasDynamic) {
     const only: LoadedObject = { index: 0, name: path, aliases: [path], path, foundBy: 'main', loader: null, object, searched: [] };
     return report(path, 'static', [only], [], [], null);
   }
 
   const kind: FileKind = object.interpreter === null ? 'library' : 'program';
+  if ((kind === 'library' || options.asLibrary === true) && options.dlopenInto !== undefined) {
+    return checkDlopened(host, { path, identity: opened.identity, object }, options.dlopenInto, options);
+  }
   const unmappable = mainObjectMapping(path, object, host.config, options.loader !== undefined);
   if (unmappable !== null) return lone(path, kind, unmappable);
   const { interpreter, problem: interpreterProblem } = findInterpreter(host, object, options.loader);
   const namespace = buildNamespace(host, { path, identity: opened.identity, object }, interpreter, {
-    ...(options.libraryPath === undefined ? {} : { libraryPath: options.libraryPath }),
-    inhibitCache: options.inhibitCache ?? false,
-    cwd: options.cwd ?? '/',
+    ...namespaceOptions(options),
+    mainOriginUnknown: mainOriginUnknown(host.config, object, options.loader !== undefined),
   });
   const problems: Problem[] = [];
   if (interpreterProblem !== null) problems.push(interpreterProblem);
   problems.push(...namespace.problems);
   if (!namespace.aborted) {
     problems.push(...checkVersions(namespace.objects));
+    problems.push(...isaLevelProblems(namespace.objects, host.config));
     problems.push(...checkSymbols(namespace.objects, satisfierMemoFor(host)));
     problems.push(...kernelProblems(namespace.objects, host.config));
   }
   return report(path, kind, namespace.objects, namespace.edges, problems, glibcFloorOf(object));
+}
+
+function namespaceOptions(options: CheckOptions): { libraryPath?: string; inhibitCache: boolean; cwd: string } {
+  return {
+    ...(options.libraryPath === undefined ? {} : { libraryPath: options.libraryPath }),
+    inhibitCache: options.inhibitCache ?? false,
+    cwd: options.cwd ?? '/',
+  };
+}
+
+/** The program's own report, once per host and start options: every library of a bundle asks for it. */
+const programReports = new WeakMap<HostView, Map<string, LoadReport>>();
+
+function programReport(host: HostView, program: string, options: CheckOptions): LoadReport {
+  let perHost = programReports.get(host);
+  if (perHost === undefined) {
+    perHost = new Map();
+    programReports.set(host, perHost);
+  }
+  const { dlopenInto: _into, asLibrary: _library, ...start } = options;
+  const key = JSON.stringify([program, start.loader, start.libraryPath, start.inhibitCache, start.cwd]);
+  let found = perHost.get(key);
+  if (found === undefined) {
+    found = checkFile(host, program, start);
+    perHost.set(key, found);
+  }
+  return found;
+}
+
+/**
+ * A library dlopened into a process of `program`. When the program itself does not start, nothing
+ * is dlopened: the library's verdict is the program's, named as such.
+ */
+function checkDlopened(host: HostView, library: OpenedObject, program: string, options: CheckOptions): LoadReport {
+  return dlopenReport(host, library.path, library, glibcFloorOf(library.object), program, options);
+}
+
+/**
+ * A run-time need: `dlopen(name)` called by `caller` (a library of the process, such as a module
+ * using ctypes) in a process of `options.dlopenInto`. `name` is searched from the caller as ld.so
+ * searches a DT_NEEDED of it (loader-model.md, "dlopen").
+ */
+export function checkDlopenByName(host: HostView, name: string, caller: string, options: CheckOptions & { readonly dlopenInto: string }): LoadReport {
+  const opened = host.open(caller);
+  if (opened.kind !== 'object') {
+    return lone(name, 'unreadable', { kind: 'unloadable-object', severity: 'error', object: caller, message: `${caller}: cannot open file (the caller of dlopen("${name}"))` });
+  }
+  let object: LoadableObject;
+  try {
+    object = opened.load();
+  } catch (error) {
+    if (!(error instanceof ElfFormatError)) throw error;
+    return lone(name, 'unreadable', { kind: 'unloadable-object', severity: 'error', object: caller, message: error.message });
+  }
+  return dlopenReport(host, name, { name, caller: { path: caller, identity: opened.identity, object } }, null, options.dlopenInto, options);
+}
+
+function dlopenReport(host: HostView, file: string, what: OpenedObject | { name: string; caller: OpenedObject }, floor: string | null,
+  program: string, options: CheckOptions): LoadReport {
+  const process = programReport(host, program, options);
+  const failure = process.problems.find((p) => p.severity === 'error');
+  const opened = host.open(program);
+  if (failure !== undefined || opened.kind !== 'object') {
+    const why = failure?.message ?? `${program}: cannot open file`;
+    return { ...report(file, 'library', [], [], [{
+      kind: 'program-fails', severity: 'error', object: program,
+      message: `${file}: not loaded: ${program}, which loads it, does not start (${why})`,
+    }], floor), loadedInto: program };
+  }
+  const programObject = opened.load();
+  const { interpreter } = findInterpreter(host, programObject, options.loader);
+  const { program: global, opened: local } = buildDlopenNamespace(host, { path: program, identity: opened.identity, object: programObject },
+    interpreter, { ...namespaceOptions(options), mainOriginUnknown: mainOriginUnknown(host.config, programObject, options.loader !== undefined) }, what);
+  const scope: Namespace = local ?? global;
+  const problems: Problem[] = [...scope.problems];
+  if (local !== null && !local.aborted) {
+    const dlopen: DlopenScope = { globalScope: global.objects, fresh: local.fresh };
+    problems.push(...checkVersions(local.objects, local.fresh));
+    problems.push(...isaLevelProblems(local.objects, host.config, local.fresh));
+    problems.push(...checkSymbols(local.objects, satisfierMemoFor(host), dlopen));
+    problems.push(...kernelProblems(local.objects, host.config, local.fresh));
+    problems.push(...staticTlsProblems(global.objects, local.objects, local.fresh, host.config));
+  }
+  return { ...report(file, 'library', local?.objects ?? [], local?.edges ?? [], problems, floor), loadedInto: program };
 }

@@ -1,3 +1,4 @@
+// docs/loader.md section 2.
 // Dynamic string tokens ($ORIGIN, $LIB, $PLATFORM) and search path lists, as glibc's
 // elf/dl-load.c does it (is_dst, _dl_dst_substitute, fillin_rpath).
 

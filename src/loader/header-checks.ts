@@ -1,3 +1,4 @@
+// docs/loader.md section 7.
 // What open_verify() in glibc's elf/dl-load.c decides about a candidate file from its header:
 // use it, skip it and keep searching, or stop loading with an error.
 

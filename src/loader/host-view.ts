@@ -30,6 +30,11 @@ export interface LoaderConfig {
   readonly kernelVersion: readonly [number, number, number] | null;
   /** The parsed /etc/ld.so.cache; null when the host has none (then only the default dirs apply). */
   readonly cache: LdCache | null;
+  /**
+   * Whether processes there see a mounted /proc. ld.so takes the $ORIGIN of a program started
+   * normally from /proc/self/exe; without it that $ORIGIN has no value (README "Launchers and /proc").
+   */
+  readonly procMounted: boolean;
 }
 
 /** Why a path could not be used, in the errno terms open_path() distinguishes. */

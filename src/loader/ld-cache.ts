@@ -1,3 +1,4 @@
+// docs/loader.md section 4.
 // /etc/ld.so.cache: the parser and the lookup that glibc's ld.so performs on it.
 //
 // Mirrors glibc: the layouts are `struct cache_file`, `struct cache_file_new` and the extension

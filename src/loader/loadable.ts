@@ -4,7 +4,9 @@
 
 import type { AbiTag, DynamicInfo, ElfClass, ElfData, ElfSymbol } from '../elf/types.js';
 import type { ElfFile } from '../elf/elf-file.js';
+import type { X86IsaNeeded } from '../elf/gnu-property.js';
 import { loadSegmentsOf, type LoadSegment } from './load-commands.js';
+import { tlsSegmentOf, type TlsSegment } from './static-tls.js';
 import {
   SHN_ABS, SHN_UNDEF, STB_GLOBAL, STB_GNU_UNIQUE, STB_LOCAL, STB_WEAK, STT_COMMON, STT_FUNC,
   STT_GNU_IFUNC, STT_NOTYPE, STT_OBJECT, STT_TLS, STV_HIDDEN, STV_INTERNAL, VER_FLG_BASE, VER_FLG_WEAK,
@@ -89,11 +91,22 @@ export interface LoadableObject extends Pick<DynamicInfo, 'needed' | 'soname' | 
   readonly interpreter: string | null;
   readonly abiTag: AbiTag | null;
   /**
+   * GNU_PROPERTY_X86_ISA_1_NEEDED: the x86 ISA level bits the object needs (GNU_PROPERTY_X86_ISA_1_V2
+   * = 2, _V3 = 4, _V4 = 8, ...), 0 when unmarked, as glibc 2.33–2.38 and 2.39+ read it. ld.so
+   * compares it with the CPU's (isa-level.ts).
+   */
+  readonly x86IsaNeeded: X86IsaNeeded;
+  /**
    * The PT_LOAD headers, for the checks _dl_map_object_from_fd makes before mapping
    * (load-commands.ts). Absent for objects read from an inventory, which does not store them:
    * a host's own libraries were mapped on that host; the files being checked are read whole.
    */
   readonly loadSegments?: readonly LoadSegment[];
+  /**
+   * The PT_TLS segment (its block's size, alignment and address), absent when the object has no
+   * TLS. With DF_STATIC_TLS in `flags`, a dlopen must find it room in the static TLS block (static-tls.ts).
+   */
+  readonly tls?: TlsSegment;
   /** Verdef records in file order (BASE included): what match_symbol() compares against. */
   readonly versionDefinitions: readonly VersionDefinitionEntry[];
   readonly versionNeeds: readonly VersionNeedEntry[];
@@ -147,9 +160,28 @@ export function headerOf(elf: ElfFile): LoadableHeader {
     e_type: h.e_type,
     e_machine: h.e_machine,
     e_phentsize: h.e_phentsize,
-    hasDynamic: elf.programHeaders.some((ph) => ph.p_type === PT_DYNAMIC),
+    // A PT_DYNAMIC with nothing in the file (debuginfo files of objcopy --only-keep-debug) counts
+    // as none: ld.so refuses such an object (docs/loader-model.md, "A file on its own").
+    hasDynamic: elf.programHeaders.some((ph) => ph.p_type === PT_DYNAMIC && ph.p_filesz > 0),
   };
 }
+
+function definitionOf(symbol: ElfSymbol): SymbolDefinition {
+  return {
+    name: symbol.name,
+    versionIndex: symbol.versionIndex,
+    versionHidden: symbol.versionHidden,
+    undefinedWithValue: symbol.st_shndx === SHN_UNDEF,
+  };
+}
+
+/**
+ * The definitions of one name in an object read from a file with a hash table, found as ld.so
+ * finds them (through DT_GNU_HASH or DT_HASH) without decoding the object's other symbols. Kept
+ * beside the objects, not in them, so a LoadableObject stays plain data. Objects read from an
+ * inventory have none: their `definitions` are searched instead.
+ */
+export const definitionLookups = new WeakMap<LoadableObject, (name: string) => readonly SymbolDefinition[]>();
 
 /** Reduces a parsed ELF file to what the loader emulation needs. */
 export function describeElf(elf: ElfFile): LoadableObject {
@@ -158,8 +190,8 @@ export function describeElf(elf: ElfFile): LoadableObject {
   if (dynamic === null) {
     return {
       header: loadableHeader, interpreter: elf.interpreter(), needed: [], soname: null, rpath: null,
-      runpath: null, flags: 0, flags1: 0, abiTag: elf.abiTag(), loadSegments: loadSegmentsOf(elf),
-      versionDefinitions: [], versionNeeds: [], versions: [], hasVersym: false, hasSymbolHash: false,
+      runpath: null, flags: 0, flags1: 0, abiTag: elf.abiTag(), x86IsaNeeded: elf.x86IsaNeeded(), loadSegments: loadSegmentsOf(elf),
+      tls: tlsSegmentOf(elf), versionDefinitions: [], versionNeeds: [], versions: [], hasVersym: false, hasSymbolHash: false,
       definitions: [], requirements: [],
     };
   }
@@ -192,22 +224,16 @@ export function describeElf(elf: ElfFile): LoadableObject {
     if (!vd.base) versionsByIndex.set(vd.index, { index: vd.index, name: vd.name, hash: vd.hash, hidden: false });
   }
 
-  const symbols = elf.dynamicSymbols();
-  const definitions: SymbolDefinition[] = [];
-  for (const symbol of symbols) {
-    if (!isFindableDefinition(symbol)) continue;
-    definitions.push({
-      name: symbol.name,
-      versionIndex: symbol.versionIndex,
-      versionHidden: symbol.versionHidden,
-      undefinedWithValue: symbol.st_shndx === SHN_UNDEF,
-    });
-  }
+  const table = elf.dynamicSymbolTable();
+  // A table that fails to decode fails here, as decoding it whole did, though only the symbols
+  // named below are decoded now.
+  table.validate();
 
   const requirements: SymbolRequirement[] = [];
   for (const reference of elf.symbolReferences()) {
-    const symbol = symbols[reference.symbolIndex];
-    if (symbol === undefined || !needsLookup(symbol)) continue;
+    if (reference.symbolIndex >= table.count) continue;
+    const symbol = table.symbol(reference.symbolIndex);
+    if (!needsLookup(symbol)) continue;
     requirements.push({
       name: symbol.name,
       versionIndex: symbol.versionIndex,
@@ -217,7 +243,8 @@ export function describeElf(elf: ElfFile): LoadableObject {
     });
   }
 
-  return {
+  let definitions: SymbolDefinition[] | undefined;
+  const object: LoadableObject = {
     header: loadableHeader,
     interpreter: elf.interpreter(),
     needed: dynamic.needed,
@@ -227,13 +254,20 @@ export function describeElf(elf: ElfFile): LoadableObject {
     flags: dynamic.flags,
     flags1: dynamic.flags1,
     abiTag: elf.abiTag(),
+    x86IsaNeeded: elf.x86IsaNeeded(),
     loadSegments: loadSegmentsOf(elf),
+    tls: tlsSegmentOf(elf),
     versionDefinitions,
     versionNeeds,
     versions: [...versionsByIndex.values()].sort((a, b) => a.index - b.index),
-    hasVersym: symbols.some((s) => s.versionIndex !== null),
-    hasSymbolHash: symbols.length > 1,
-    definitions,
+    hasVersym: table.hasVersym,
+    hasSymbolHash: table.count > 1,
+    // Decoded on first use (an inventory stores them all); symbol binding looks names up instead.
+    get definitions(): readonly SymbolDefinition[] {
+      return (definitions ??= table.all().filter(isFindableDefinition).map(definitionOf));
+    },
     requirements,
   };
+  if (table.hashed) definitionLookups.set(object, (name) => table.named(name).filter(isFindableDefinition).map(definitionOf));
+  return object;
 }

@@ -1,3 +1,4 @@
+// docs/loader.md section 1.
 // The emulated link-map namespace: glibc's _dl_map_object_deps() loading a program's dependencies
 // breadth-first, with _dl_map_object()'s reuse of objects already loaded (by name, by alias, by
 // DT_SONAME, by file identity) and trace mode's "faked" maps for libraries that were not found.
@@ -19,6 +20,8 @@ export interface NamespaceOptions {
   readonly inhibitCache?: boolean;
   /** The current directory, for relative paths. */
   readonly cwd: string;
+  /** The main program's $ORIGIN has no value: started normally without /proc (main-origin.ts). */
+  readonly mainOriginUnknown?: boolean;
 }
 
 /** A struct link_map while the namespace is being built. */
@@ -37,6 +40,13 @@ interface LinkMap {
   readonly origin: string | null;
 }
 
+interface EdgeMap {
+  readonly from: LinkMap;
+  readonly name: string;
+  readonly to: LinkMap;
+  readonly foundBy: FoundBy;
+}
+
 export interface Namespace {
   readonly objects: LoadedObject[];
   readonly edges: DependencyEdge[];
@@ -46,6 +56,12 @@ export interface Namespace {
   readonly aborted: boolean;
 }
 
+/** A library dlopened into a process: its local scope, and which of its objects are new there. */
+export interface DlopenedNamespace extends Namespace {
+  /** Positions in `objects` of the objects the dlopen mapped anew (the others were loaded already). */
+  readonly fresh: ReadonlySet<number>;
+}
+
 /** An object opened before the search starts: the checked file, or the dynamic linker. */
 export interface OpenedObject {
   readonly path: string;
@@ -53,9 +69,23 @@ export interface OpenedObject {
   readonly object: LoadableObject;
 }
 
+/** dirname() of the absolute paths objects are opened under: the same few hundred paths in every namespace of a run. */
+const origins = new Map<string, string>();
+
+function originOf(absolutePath: string): string {
+  let origin = origins.get(absolutePath);
+  if (origin === undefined) {
+    // A long-lived server sees many hosts' paths: keep the memo bounded.
+    if (origins.size >= 65536) origins.clear();
+    origin = dirname(absolutePath);
+    origins.set(absolutePath, origin);
+  }
+  return origin;
+}
+
 class NamespaceBuilder {
   private readonly maps: LinkMap[] = [];
-  private readonly edgeMaps: { from: LinkMap; name: string; to: LinkMap; foundBy: FoundBy }[] = [];
+  private readonly edgeMaps: EdgeMap[] = [];
   private readonly problems: Problem[] = [];
   private aborted = false;
   /** The dynamic linker: in the namespace from the start, listed where it is first needed. */
@@ -66,10 +96,11 @@ class NamespaceBuilder {
 
   constructor(private readonly host: HostView, private readonly options: NamespaceOptions,
     main: OpenedObject, interpreter: OpenedObject | null) {
-    this.list(this.makeMap({
+    const mainMap = this.makeMap({
       name: main.path, path: main.path, foundBy: 'main', loader: null, object: main.object,
       identity: main.identity, searched: [],
-    }));
+    });
+    this.list(options.mainOriginUnknown === true ? { ...mainMap, origin: null } : mainMap);
     this.rtld = interpreter === null ? null : this.makeMap({
       name: interpreter.path, path: interpreter.path, foundBy: 'interpreter', loader: null,
       object: interpreter.object, identity: interpreter.identity, searched: [],
@@ -77,7 +108,7 @@ class NamespaceBuilder {
   }
 
   private makeMap(init: Omit<LinkMap, 'index' | 'aliases' | 'origin'>): LinkMap {
-    const origin = init.path === null ? null : dirname(this.absolute(init.path));
+    const origin = init.path === null ? null : originOf(this.absolute(init.path));
     return { ...init, index: -1, aliases: new Set([init.name]), origin };
   }
 
@@ -195,7 +226,11 @@ class NamespaceBuilder {
     if (containsToken(rawName)) {
       const expanded = expandTokens(rawName, this.tokenValues(loader));
       if (expanded === null) {
-        this.fail(loader.path ?? loader.name, `cannot load auxiliary \`${rawName}' because of empty dynamic string token substitution`);
+        // elf/dl-deps.c expand_dst(..., 0): the entry is skipped, said only under LD_DEBUG=libs.
+        this.problems.push({
+          kind: 'skipped-needed', severity: 'warning', object: loader.path ?? loader.name, library: rawName,
+          message: `cannot load auxiliary \`${rawName}' because of empty dynamic string token substitution (ld.so skips this DT_NEEDED entry)`,
+        });
         return null;
       }
       name = expanded;
@@ -254,41 +289,99 @@ class NamespaceBuilder {
     });
   }
 
-  build(): Namespace {
-    // Breadth-first over the search list, as _dl_map_object_deps() does.
-    for (let i = 0; i < this.maps.length && !this.aborted; i += 1) {
-      const map = this.maps[i]!;
+  /**
+   * _dl_map_object_deps(): every DT_NEEDED of every object of `searchlist`, breadth-first, appended
+   * to it (its l_searchlist). Objects new to the process are also listed in the namespace.
+   */
+  private mapDependencies(searchlist: LinkMap[], edges: EdgeMap[]): void {
+    const isProgram = searchlist === this.maps;
+    const inList = new Set(searchlist);
+    for (let i = 0; i < searchlist.length && !this.aborted; i += 1) {
+      const map = searchlist[i]!;
       if (map.object === null) continue;
       for (const needed of map.object.needed) {
         const target = this.mapNeeded(needed, map);
         if (this.aborted) break;
         if (target === null) continue;
-        if (target === this.rtld && !this.rtldListed) {
+        if (isProgram && target === this.rtld && !this.rtldListed) {
           this.rtldListed = true;
           this.rtldPredecessor = [...this.maps].reverse().find((m) => m.object !== null) ?? null;
         }
         const isNew = target.index === -1;
         this.list(target);
-        const foundBy = isNew ? target.foundBy : 'already-loaded';
-        this.edgeMaps.push({ from: map, name: needed, to: target, foundBy });
+        if (!inList.has(target)) {
+          inList.add(target);
+          if (!isProgram) searchlist.push(target);
+        }
+        edges.push({ from: map, name: needed, to: target, foundBy: isNew ? target.foundBy : 'already-loaded' });
       }
     }
-    this.placeRtld();
+  }
+
+  /** The namespace as seen from `list`: indexes are positions in it, loaders outside it are null. */
+  private snapshot(list: readonly LinkMap[], edges: readonly EdgeMap[]): Namespace {
+    const position = new Map(list.map((map, i) => [map, i]));
     return {
-      objects: this.maps.map((map) => ({
-        index: map.index,
+      objects: list.map((map, i) => ({
+        index: i,
         name: map.name,
         aliases: [...map.aliases],
         path: map.path,
         foundBy: map.foundBy,
-        loader: map.loader?.index ?? null,
+        loader: map.loader === null ? null : position.get(map.loader) ?? null,
         object: map.object,
         searched: map.searched,
       })),
-      edges: this.edgeMaps.map((e): DependencyEdge => ({ from: e.from.index, name: e.name, to: e.to.index, foundBy: e.foundBy })),
-      problems: this.problems,
+      edges: edges.map((e): DependencyEdge => ({ from: position.get(e.from)!, name: e.name, to: position.get(e.to)!, foundBy: e.foundBy })),
+      problems: [...this.problems],
       aborted: this.aborted,
     };
+  }
+
+  build(): Namespace {
+    this.mapDependencies(this.maps, this.edgeMaps);
+    this.placeRtld();
+    return this.snapshot(this.maps, this.edgeMaps);
+  }
+
+  /**
+   * dlopen(path, RTLD_LOCAL | RTLD_NOW) of `file` into the process built by build(): the file is
+   * opened by its path (a name with a slash is never searched), reused when the process already
+   * holds it, and its dependencies load with the same reuse rules. Its search list (itself, then
+   * its dependencies breadth-first, reused ones included) is its local scope; `fresh` marks the
+   * objects this dlopen mapped anew, the only ones it relocates (loader-model.md, "dlopen").
+   */
+  dlopen(file: OpenedObject): DlopenedNamespace {
+    return this.dlopenWith(() => this.findByIdentity(file.identity) ?? this.makeMap({
+      name: file.path, path: file.path, foundBy: 'main', loader: null, object: file.object,
+      identity: file.identity, searched: [],
+    }));
+  }
+
+  /**
+   * dlopen(name) called from `caller` (itself dlopened first, as a module is before it calls
+   * dlopen): a name without a slash is searched with the caller's RUNPATH, the RPATH chain,
+   * LD_LIBRARY_PATH, the cache and the default folders, as for a DT_NEEDED of the caller.
+   */
+  dlopenByName(name: string, caller: OpenedObject): DlopenedNamespace {
+    const opened = this.dlopen(caller);
+    if (opened.aborted || opened.problems.length > 0) return opened;
+    const callerMap = this.findByIdentity(caller.identity)!;
+    return this.dlopenWith(() => this.mapNeeded(name, callerMap));
+  }
+
+  private dlopenWith(open: () => LinkMap | null): DlopenedNamespace {
+    const problemsBefore = this.problems.length;
+    const firstFresh = this.maps.length;
+    const root = open();
+    if (root === null) return { objects: [], edges: [], problems: this.problems.slice(problemsBefore), aborted: this.aborted, fresh: new Set() };
+    this.list(root);
+    const searchlist = [root];
+    const edges: EdgeMap[] = [];
+    this.mapDependencies(searchlist, edges);
+    const local = this.snapshot(searchlist, edges);
+    const fresh = new Set(searchlist.filter((map) => map.index >= firstFresh).map((map) => searchlist.indexOf(map)));
+    return { ...local, problems: this.problems.slice(problemsBefore), fresh };
   }
 }
 
@@ -296,4 +389,18 @@ class NamespaceBuilder {
 export function buildNamespace(host: HostView, main: OpenedObject, interpreter: OpenedObject | null,
   options: NamespaceOptions): Namespace {
   return new NamespaceBuilder(host, options, main, interpreter).build();
+}
+
+/**
+ * A process of `program` (the global scope: the program and its dependencies) into which `library`
+ * is then dlopened with RTLD_LOCAL | RTLD_NOW, as Python loads extension modules and ctypes loads
+ * libraries: by its path, or by a name that `caller` (a library of the process) asks dlopen for.
+ * Nothing is dlopened when loading the program failed.
+ */
+export function buildDlopenNamespace(host: HostView, program: OpenedObject, interpreter: OpenedObject | null,
+  options: NamespaceOptions, library: OpenedObject | { name: string; caller: OpenedObject }): { program: Namespace; opened: DlopenedNamespace | null } {
+  const builder = new NamespaceBuilder(host, options, program, interpreter);
+  const process = builder.build();
+  if (process.aborted) return { program: process, opened: null };
+  return { program: process, opened: 'caller' in library ? builder.dlopenByName(library.name, library.caller) : builder.dlopen(library) };
 }

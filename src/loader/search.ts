@@ -1,3 +1,4 @@
+// docs/loader.md section 1.
 // The library search of glibc's _dl_map_object() (elf/dl-load.c): for a DT_NEEDED name without a
 // slash, which file ld.so opens, trying RPATH, LD_LIBRARY_PATH, RUNPATH, ld.so.cache and the system
 // directories in that order, each directory with its glibc-hwcaps subdirectories first.

@@ -60,6 +60,14 @@ export type ProblemKind =
   | 'missing-interpreter'
   | 'wrong-architecture'
   | 'kernel-too-old'
+  /** A library checked as dlopened into a program that does not start itself. */
+  | 'program-fails'
+  /** An object needs an x86 ISA level the CPU lacks (glibc 2.33+, isa-level.ts). */
+  | 'isa-level'
+  /** A dlopened object's initial-exec TLS does not fit in the static TLS surplus (static-tls.ts). */
+  | 'static-tls'
+  /** A DT_NEEDED entry ld.so skips: a token in it has no value ($ORIGIN of a program without /proc). */
+  | 'skipped-needed'
   /** Not ld.so's: a file of a pyrelo bundle whose RUNPATH names a folder of the build host. */
   | 'absolute-runpath'
   /** Not ld.so's: a script, .pth or sysconfig file of a pyrelo bundle naming a build-host path (compat/leftovers.ts). */
@@ -77,6 +85,12 @@ export interface Problem {
   readonly library?: string;
   readonly version?: string;
   readonly symbol?: string;
+  /**
+   * Not ld.so's: in a bundle, the soname `pyrelo build --allow-missing` let it ship without, which
+   * this problem follows from. It is then a warning, though the file does not load
+   * (compat/allowed-missing.ts).
+   */
+  readonly allowedMissing?: string;
 }
 
 /**
@@ -93,10 +107,18 @@ export interface LoadReport {
   readonly objects: readonly LoadedObject[];
   readonly edges: readonly DependencyEdge[];
   readonly problems: readonly Problem[];
-  /** True when ld.so would start it: no problem of severity 'error'. */
+  /**
+   * True when ld.so would start it: no problem of severity 'error', and none excused by a library
+   * its bundle was allowed to ship without (Problem.allowedMissing).
+   */
   readonly loads: boolean;
   /** Highest GLIBC_x.y version the file and the objects it loads require, e.g. "2.34". */
   readonly glibcFloor: string | null;
   /** Highest NT_GNU_ABI_TAG kernel among the loaded objects, e.g. "3.2.0". */
   readonly kernelFloor: string | null;
+  /**
+   * The program a library was checked as dlopened into (CheckOptions.dlopenInto); `objects` is then
+   * the library's own search list, and the program's objects are its global scope.
+   */
+  readonly loadedInto?: string;
 }

@@ -1,3 +1,4 @@
+// docs/loader.md section 5.
 // glibc's _dl_check_all_versions() (elf/dl-version.c): every Verneed of every loaded object is
 // matched against the Verdef records of the object it names.
 
@@ -8,10 +9,14 @@ export function findNeeded(file: string, objects: readonly LoadedObject[]): Load
   return objects.find((o) => o.path === file || o.aliases.includes(file));
 }
 
-/** Checks versions for every object in load order, returning ld.so's messages. */
-export function checkVersions(objects: readonly LoadedObject[]): Problem[] {
+/**
+ * Checks versions for every object in load order, returning ld.so's messages. `only` limits the
+ * requirers to those positions (a dlopen checks the objects it mapped anew).
+ */
+export function checkVersions(objects: readonly LoadedObject[], only?: ReadonlySet<number>): Problem[] {
   const problems: Problem[] = [];
   for (const requirer of objects) {
+    if (only !== undefined && !only.has(requirer.index)) continue;
     const object = requirer.object;
     if (object === null) continue;
     const requiredBy = requirer.path ?? requirer.name;

@@ -1,19 +1,9 @@
 // Loads proto/pyrelo/v1 with @grpc/proto-loader and hands out the service definitions and typed
 // client constructors. The .proto files ship with the package (package.json "files").
 
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-
-/** Both from src/proto (tsx, tests) and dist/src/proto (built), the proto folder is up the tree. */
-function protoRoot(): string {
-  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'proto', 'pyrelo', 'v1', 'control.proto'))) return join(dir, 'proto');
-    if (dir === dirname(dir)) throw new Error('pyrelo: proto/pyrelo/v1 not found above the installed code');
-  }
-}
+import { packageFolder } from '../common/package-files.js';
 
 export const LOADER_OPTIONS: protoLoader.Options = {
   keepCase: false,
@@ -34,7 +24,7 @@ let cached: PyreloPackage | null = null;
 
 export function pyreloV1(): PyreloPackage {
   if (cached !== null) return cached;
-  const root = protoRoot();
+  const root = packageFolder('proto');
   const definition = protoLoader.loadSync(['pyrelo/v1/control.proto', 'pyrelo/v1/agent_hub.proto'], { ...LOADER_OPTIONS, includeDirs: [root] });
   const loaded = grpc.loadPackageDefinition(definition) as unknown as { pyrelo: { v1: PyreloPackage } };
   cached = loaded.pyrelo.v1;

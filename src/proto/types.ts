@@ -13,6 +13,8 @@ export interface HostInfo {
   libcKind: string;
   libcVersion: string;
   lastSeen: string;
+  /** `pyrelo --version` of the host's agent at its last hello; empty when no agent said hello. */
+  agentVersion: string;
   inventoryVersion: number;
   inventorySha256: string;
   source: string;
@@ -94,6 +96,8 @@ export interface BuildRequest {
   noSlim: boolean;
   indexUrl: string;
   sourceless: boolean;
+  /** pyrelo build --allow-missing, repeated; absent from older clients (proto3 then gives []). */
+  allowMissing?: string[];
 }
 export type BuildEvent = { body: 'line'; line: string } | { body: 'bundle'; bundle: BundleInfo };
 export interface BundleRef { bundle: string }
@@ -139,7 +143,7 @@ export interface DistroVerdict {
   unknown: number;
   reasons: string[];
 }
-export interface CompatResponse { bundle: BundleInfo; distros: DistroVerdict[]; hosts: HostVerdict[] }
+export interface CompatResponse { bundle: BundleInfo; distros: DistroVerdict[]; hosts: HostVerdict[]; others: BundleInfo[] }
 export interface DistroRequest { distro: string }
 export interface DistroBundle { bundle: BundleInfo; verdict: Verdict; hosts: number }
 export interface DistroResponse { bundles: DistroBundle[] }

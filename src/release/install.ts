@@ -3,13 +3,15 @@
 // does not, `current` goes back to the previous release. Every step leaves the prefix consistent
 // when the process is killed after it (kill -9, a dropped SSH session):
 //
-//   1. lock; remove temporary leftovers of interrupted runs
+//   1. the prefix and every folder above it checked (secure-prefix.ts); lock; remove temporary
+//      leftovers of interrupted runs
 //   2. the archive's sha256 (a damaged upload is deleted, so the next deploy sends it again)
 //   3. pyrelo.json from the archive, its sha256 → the release id
 //   4. reuse P/releases/<id> if it is there and verifies; else extract into releases/.tmp-…,
 //      fill a delta from the base, verify every file, rename into place (atomic)
 //   5. state.json (previous = the release current names now), then switch `current` (atomic)
-//   6. the loader check and smoke command through P/current (relocation exercised)
+//   6. the loader check and smoke command from the real path of P/releases/<id> (relocation
+//      exercised; never through `current`, which a link swap could redirect)
 //   7. failed: switch back; record the outcome; remove old and failed releases; delete the archive
 //
 // Bad input (checksums, hostile entries, a base that was changed) is refused before step 5 with
@@ -23,15 +25,17 @@ import { extractEntries } from '../bundle/extract.js';
 import { BundleError } from '../bundle/errors.js';
 import type { Manifest } from '../bundle/manifest.js';
 import type { TarEntry } from '../bundle/tar-reader.js';
-import { verifyBundle } from '../compat/verify-bundle.js';
+import { checkAndSmokeHere } from '../compat/check-and-smoke.js';
 import { fillFromBase } from './base-files.js';
 import { clearCurrent, readCurrent, switchCurrent } from './current.js';
-import { isReleaseId, isReleaseName, isSha256, releaseIdFor, releaseNameOf, ReleaseLayout, temporaryEntry } from './layout.js';
+import { isReleaseId, isSha256, releaseIdFor, releaseNameOf, releaseNameProblem, type ReleaseLayout, temporaryEntry } from './layout.js';
+import { isReleaseName } from '../bundle/bundle-name.js';
 import { acquireLock } from './lock.js';
+import { releaseRealPath, securePrefix } from './secure-prefix.js';
 import { installedIds, pruneReleases, removeLeftovers } from './prune.js';
 import { readState, summarizeCheck, withRelease, writeState, type ReleaseState, type ReleaseStatus } from './state.js';
 import type { ReleaseInstallResult } from './types.js';
-import { treeProblems, verifyRelease } from './verify.js';
+import { treeProblems, checkReleaseIntegrity } from './integrity.js';
 
 export interface ReleaseInstallOptions {
   readonly prefix: string;
@@ -64,7 +68,7 @@ function findInstalled(layout: ReleaseLayout, bundleDigest: string, manifestSha2
   const suffix = `-${bundleDigest.slice(0, 12)}`;
   for (const id of installedIds(layout)) {
     if (!id.endsWith(suffix)) continue;
-    if (verifyRelease(layout, id, manifestSha256).ok) return id;
+    if (checkReleaseIntegrity(layout, id, manifestSha256).ok) return id;
   }
   return null;
 }
@@ -121,9 +125,9 @@ async function placeRelease(layout: ReleaseLayout, o: ReleaseInstallOptions): Pr
   const { manifest, manifestBytes } = manifestFromEntries(entries, archive);
   const manifestSha = sha256Of(manifestBytes);
   if (manifestSha !== o.manifestSha256) throw new BundleError(archive, `pyrelo.json: checksum mismatch (sha256 ${manifestSha}, expected ${o.manifestSha256})`);
-  if (!isReleaseName(manifest.name)) throw new BundleError(archive, `bundle name ${JSON.stringify(manifest.name)} cannot name a release folder`, 'pyrelo.json');
+  if (!isReleaseName(manifest.name)) throw new BundleError(archive, releaseNameProblem(manifest.name), 'pyrelo.json');
   const id = releaseIdFor(manifest.name, o.bundleDigest);
-  if (existsSync(layout.release(id)) && verifyRelease(layout, id, o.manifestSha256).ok) return { id, name: manifest.name, reused: true };
+  if (existsSync(layout.release(id)) && checkReleaseIntegrity(layout, id, o.manifestSha256).ok) return { id, name: manifest.name, reused: true };
   if (o.base !== undefined && !existsSync(layout.release(o.base))) throw new BundleError(archive, `is a delta against ${o.base} (--base), and there is no such release under ${layout.prefix}`);
   buildRelease(layout, archive, o.base, entries, manifest, id);
   return { id, name: manifest.name, reused: false };
@@ -131,9 +135,8 @@ async function placeRelease(layout: ReleaseLayout, o: ReleaseInstallOptions): Pr
 
 export async function installRelease(o: ReleaseInstallOptions): Promise<ReleaseInstallResult> {
   checkOptions(o);
-  const layout = new ReleaseLayout(o.prefix);
-  mkdirSync(layout.releases, { recursive: true, mode: 0o755 });
-  mkdirSync(layout.incoming, { recursive: true, mode: 0o755 });
+  // Refused when someone else could write the prefix or a folder above it (secure-prefix.ts).
+  const layout = securePrefix(o.prefix);
   const lock = acquireLock(layout);
   try {
     removeLeftovers(layout);
@@ -147,7 +150,9 @@ export async function installRelease(o: ReleaseInstallOptions): Promise<ReleaseI
     writeState(layout, state);
     switchCurrent(layout, id);
 
-    const check = await verifyBundle(layout.current, o.bundleDigest, o.host ?? hostname());
+    // From the real path of the release just placed, never through `current`: a link is where a
+    // swap would send the smoke command elsewhere (README "Release prefixes must be private").
+    const check = await checkAndSmokeHere(releaseRealPath(layout, id), o.bundleDigest, o.host ?? hostname());
     const status: ReleaseStatus = check.runs ? 'verified' : 'failed';
     let rolledBack = false;
     if (!check.runs) {

@@ -10,21 +10,24 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { BundleError } from '../bundle/errors.js';
+import { isReleaseName, MAX_RELEASE_NAME } from '../bundle/bundle-name.js';
 
-/** A bundle name usable in a folder name: no `/`, no leading dot, nothing a shell would trip on. */
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
 const DIGEST = /^[0-9a-f]{64}$/;
 const ID = /^[A-Za-z0-9][A-Za-z0-9._+-]*-[0-9a-f]{12}$/;
 
 /** Prefix of every temporary entry in releases/ and .pyrelo/ (hidden, so never taken for a release). */
 const TEMPORARY_MARK = '.tmp-';
 
-export function isReleaseName(name: string): boolean {
-  return NAME.test(name);
+
+/** Why a bundle name cannot name a release folder, with the name shown short enough for one line. */
+export function releaseNameProblem(name: string): string {
+  const shown = name.length > 60 ? `${JSON.stringify(name.slice(0, 60))}… (${name.length} characters)` : JSON.stringify(name);
+  const why = name.length > MAX_RELEASE_NAME ? `longer than ${MAX_RELEASE_NAME} characters` : 'letters, digits, ".", "_", "+" and "-" only, starting with a letter or digit';
+  return `bundle name ${shown} cannot name a release folder (${why})`;
 }
 
 export function releaseIdFor(name: string, bundleDigest: string): string {
-  if (!isReleaseName(name)) throw new BundleError('pyrelo.json', `bundle name ${JSON.stringify(name)} cannot name a release folder`);
+  if (!isReleaseName(name)) throw new BundleError('pyrelo.json', releaseNameProblem(name));
   if (!DIGEST.test(bundleDigest)) throw new BundleError('--bundle-digest', `expected 64 lowercase hex digits, got ${JSON.stringify(bundleDigest)}`);
   return `${name}-${bundleDigest.slice(0, 12)}`;
 }

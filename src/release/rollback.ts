@@ -6,14 +6,16 @@ import { BundleError } from '../bundle/errors.js';
 import { readCurrent, switchCurrent } from './current.js';
 import { ReleaseLayout } from './layout.js';
 import { acquireLock } from './lock.js';
+import { securePrefix } from './secure-prefix.js';
 import { installedIds } from './prune.js';
 import { readState, writeState } from './state.js';
 import type { ReleaseRollbackResult } from './types.js';
-import { verifyRelease } from './verify.js';
+import { checkReleaseIntegrity } from './integrity.js';
 
 export function rollbackRelease(prefix: string, to?: string): ReleaseRollbackResult {
-  const layout = new ReleaseLayout(prefix);
-  if (!existsSync(layout.meta)) throw new BundleError(prefix, 'no releases here (nothing was installed under this prefix)');
+  if (!existsSync(new ReleaseLayout(prefix).meta)) throw new BundleError(prefix, 'no releases here (nothing was installed under this prefix)');
+  // Held to the installer's rule: `current` is switched here too (secure-prefix.ts).
+  const layout = securePrefix(prefix);
   const lock = acquireLock(layout);
   try {
     const state = readState(layout);
@@ -24,7 +26,7 @@ export function rollbackRelease(prefix: string, to?: string): ReleaseRollbackRes
     }
     layout.release(target); // a release id, or refused naming it
     if (!installedIds(layout).includes(target)) throw new BundleError(prefix, `no release ${target} (pyrelo agent release list shows what there is)`);
-    const verification = verifyRelease(layout, target, state.releases[target]?.manifestSha256 || undefined);
+    const verification = checkReleaseIntegrity(layout, target, state.releases[target]?.manifestSha256 || undefined);
     if (!verification.ok) return { prefix, current, previous: current, ok: false, problems: verification.problems };
     switchCurrent(layout, target);
     const record = state.releases[target];

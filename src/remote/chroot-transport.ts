@@ -1,7 +1,15 @@
 // A root filesystem on this machine reached by chroot(8): a staging root with no sshd (the lab's
-// busybox-only root, say). Commands run as `chroot ROOT /bin/sh -c SCRIPT` with a small clean
-// environment; files are read and written through ROOT + path, never following a symlink out of
-// the root (paths are resolved inside it, the way the chrooted commands see them).
+// busybox-only root, say). Files are read and written through ROOT + path, never following a
+// symlink out of the root (paths are resolved inside it, the way the chrooted commands see them).
+//
+// Commands get what a real host has (README "Deploy over SSH", chroot hosts): each runs as
+// `chroot ROOT /bin/sh -c SCRIPT` with a small clean environment, inside its own mount and PID
+// namespace (util-linux unshare) where ROOT/proc and ROOT/dev are mounted first. Without /proc,
+// ld.so cannot give a program its own $ORIGIN (README "Launchers and /proc"), so a host-libc
+// bundle would fail there although it runs on any real host. The mounts exist only in that
+// namespace and vanish with its last process; `setpriv --pdeathsig KILL` and `unshare
+// --kill-child` end every process of the command when the process that started it dies, even by
+// kill -9, so nothing is ever mounted on this machine itself.
 
 import { createReadStream, lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -13,6 +21,24 @@ import {
 } from './transport.js';
 
 const ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8' };
+
+/** Exit status and stderr marker of a failed namespace set-up (not the command's own failure). */
+const SETUP_FAILED = 125;
+const SETUP_MARKER = 'pyrelo-chroot-setup:';
+
+/**
+ * Run by this machine's /bin/sh inside the new namespaces, with $1 = ROOT and $2 = SCRIPT. Not
+ * exec: this shell stays PID 1 of the namespace, so the command is an ordinary process (signals,
+ * reaping) as on a real host. A root without /proc or /dev folders gets them, as a real host has.
+ */
+const NAMESPACE_SCRIPT = [
+  `fail() { echo "${SETUP_MARKER} $*" >&2; exit ${SETUP_FAILED}; }`,
+  'mkdir -p "$1/proc" "$1/dev" || fail "cannot create /proc and /dev in $1"',
+  'mount -t proc proc "$1/proc" || fail "cannot mount /proc in $1"',
+  'mount --rbind /dev "$1/dev" || fail "cannot mount /dev in $1"',
+  'chroot "$1" /bin/sh -c "$2"',
+  'exit $?',
+].join('\n');
 
 export class ChrootTransport implements RemoteTransport {
   readonly description: string;
@@ -37,9 +63,15 @@ export class ChrootTransport implements RemoteTransport {
   }
 
   async exec(script: string, options: RemoteExecOptions = {}): Promise<RemoteExecResult> {
-    const child = execa('chroot', [this.root, '/bin/sh', '-c', script], {
+    const child = execa('setpriv', [
+      '--pdeathsig', 'KILL', 'unshare', '--mount', '--propagation', 'private', '--pid', '--kill-child', '--',
+      '/bin/sh', '-c', NAMESPACE_SCRIPT, 'pyrelo-chroot', this.root, script,
+    ], {
       reject: false, encoding: 'buffer', extendEnv: false, env: ENV, cwd: '/', maxBuffer: 1024 ** 3,
       input: options.stdin === undefined ? '' : Buffer.from(options.stdin),
+      // The outer unshare blocks SIGTERM while it waits; only SIGKILL ends it (and, through
+      // --kill-child, the namespace).
+      killSignal: 'SIGKILL',
     });
     const stderr: Buffer[] = [];
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -48,7 +80,11 @@ export class ChrootTransport implements RemoteTransport {
     });
     const result = await child;
     if (result.failed && result.exitCode === undefined) throw new RemoteConnectionError(this.description, result.shortMessage ?? 'chroot failed');
-    return { exitCode: result.exitCode ?? 255, stdout: Buffer.from(result.stdout ?? []), stderr: Buffer.concat(stderr).toString() };
+    const errors = Buffer.concat(stderr).toString();
+    if (result.exitCode === SETUP_FAILED && errors.includes(SETUP_MARKER)) {
+      throw new RemoteConnectionError(this.description, errors.slice(errors.indexOf(SETUP_MARKER) + SETUP_MARKER.length).trim());
+    }
+    return { exitCode: result.exitCode ?? 255, stdout: Buffer.from(result.stdout ?? []), stderr: errors };
   }
 
   async stat(path: string): Promise<RemoteStat | null> {

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { CompatDatabase, HostFacts } from './db/database.js';
 import type { BundleStore } from './bundle-store.js';
 import type { Predictor } from './predictor.js';
-import { factsOf, parseInventoryBytes } from './inventory-intake.js';
+import { InventoryIntake } from './inventory-intake.js';
 import type { AgentMessage, BundleChunk, CheckResult, FetchRequest, Hello, Order, OrderAction, Report, ServerMessage } from '../proto/types.js';
 
 type AgentStream = grpc.ServerDuplexStream<AgentMessage, ServerMessage>;
@@ -31,6 +31,9 @@ interface Session {
 
 const DEFAULT_CHUNK = 256 * 1024;
 const MAX_CHUNK = 4 * 1024 * 1024;
+/** An agent's version as pyrelo --version prints it (package version, +commit); shown to users. */
+const AGENT_VERSION_SHAPE = /^[A-Za-z0-9.+_-]{0,64}$/;
+
 /** last_seen is written at most this often per host: heartbeats must not turn into fsyncs. */
 const LAST_SEEN_EVERY_MS = 30_000;
 
@@ -64,13 +67,17 @@ export interface ReportTiming {
 
 export class AgentHub {
   private readonly sessions = new Map<string, Session>();
-  /** Inventory hashes an agent was asked to upload, and the hosts waiting for the same one. */
-  private readonly uploading = new Map<string, Set<string>>();
+  /**
+   * Inventory hashes an agent was asked to upload: which host was asked, and the hosts waiting for
+   * the same one. When the asked host disconnects first, another waiting one is asked (drop()).
+   */
+  private readonly uploading = new Map<string, { uploader: string; waiting: Set<string> }>();
   /** Every open Connect and FetchBundle call per host, with what ends it: removing a host closes them. */
   private readonly live = new Map<string, Set<(details: string) => void>>();
   onReportStored: ReportTiming = () => {};
 
-  constructor(private readonly db: CompatDatabase, private readonly store: BundleStore, private readonly predictor: Predictor, private readonly log: Logger) {}
+  constructor(private readonly db: CompatDatabase, private readonly store: BundleStore, private readonly predictor: Predictor, private readonly log: Logger,
+    private readonly intake = new InventoryIntake()) {}
 
   isConnected = (host: string): boolean => this.sessions.has(host);
 
@@ -170,6 +177,8 @@ export class AgentHub {
     const peer = call.getPeer();
     let session: Session | null = null;
     let closed = false;
+    /** The agent's side ended (end, cancel, error): a hello still being parsed opens no session. */
+    let gone = false;
     const untrack = this.track(host, (details) => {
       if (closed) return;
       closed = true;
@@ -178,49 +187,63 @@ export class AgentHub {
       session = null;
     });
     call.on('close', untrack);
+    const fail = (error: unknown): void => {
+      if (closed) return;
+      const e = error as Partial<grpc.ServiceError> & Error;
+      closed = true;
+      this.refuse(call, e.code ?? grpc.status.INVALID_ARGUMENT, e.details ?? e.message, { host, peer });
+      this.drop(session);
+      session = null;
+      untrack();
+    };
+    const handle = (message: AgentMessage): Promise<void> | void => {
+      if (session === null) {
+        if (message.body !== 'hello') throw grpcError(grpc.status.FAILED_PRECONDITION, 'the first message must be a hello');
+        // Checked again: the host may have been removed since the stream opened.
+        const revoked = this.revocation(certificate.sha256);
+        if (revoked !== null) throw grpcError(grpc.status.UNAUTHENTICATED, revoked);
+        return this.hello(call, host, message.hello, () => closed || gone).then((opened) => { session = opened; });
+      }
+      if (message.body === 'hello') {
+        // A second hello carries the inventory the welcome asked for (or a changed one).
+        if (message.hello.host !== session.host) throw grpcError(grpc.status.PERMISSION_DENIED, `certificate is for host ${session.host}, hello speaks for ${JSON.stringify(message.hello.host)}`);
+        return this.takeInventory(session.host, message.hello).then(() => undefined);
+      } else if (message.body === 'heartbeat') {
+        this.heartbeat(session);
+        call.write({ body: 'heartbeatAck', heartbeatAck: { sequence: message.heartbeat.sequence } });
+      } else if (message.body === 'report') {
+        this.report(session, message.report);
+      } else {
+        throw grpcError(grpc.status.INVALID_ARGUMENT, `unexpected ${(message as { body?: string }).body ?? 'empty'} message`);
+      }
+    };
     call.on('data', (message: AgentMessage) => {
       if (closed) return;
       try {
-        if (session === null) {
-          if (message.body !== 'hello') throw grpcError(grpc.status.FAILED_PRECONDITION, 'the first message must be a hello');
-          // Checked again: the host may have been removed since the stream opened.
-          const revoked = this.revocation(certificate.sha256);
-          if (revoked !== null) throw grpcError(grpc.status.UNAUTHENTICATED, revoked);
-          session = this.hello(call, host, message.hello);
-          return;
-        }
-        if (message.body === 'hello') {
-          // A second hello carries the inventory the welcome asked for (or a changed one).
-          if (message.hello.host !== session.host) throw grpcError(grpc.status.PERMISSION_DENIED, `certificate is for host ${session.host}, hello speaks for ${JSON.stringify(message.hello.host)}`);
-          this.takeInventory(session.host, message.hello);
-        } else if (message.body === 'heartbeat') {
-          this.heartbeat(session);
-          call.write({ body: 'heartbeatAck', heartbeatAck: { sequence: message.heartbeat.sequence } });
-        } else if (message.body === 'report') {
-          this.report(session, message.report);
-        } else {
-          throw grpcError(grpc.status.INVALID_ARGUMENT, `unexpected ${(message as { body?: string }).body ?? 'empty'} message`);
-        }
+        const pending = handle(message);
+        if (pending === undefined) return;
+        // A hello may wait for its inventory to be parsed off the event loop: this stream's next
+        // messages wait too (in order), everyone else's do not.
+        call.pause();
+        pending.then(() => { if (!closed) call.resume(); }, fail);
       } catch (error) {
-        const e = error as Partial<grpc.ServiceError> & Error;
-        closed = true;
-        this.refuse(call, e.code ?? grpc.status.INVALID_ARGUMENT, e.details ?? e.message, { host, peer });
-        this.drop(session);
-        session = null;
-        untrack();
+        fail(error);
       }
     });
     call.on('error', (error) => {
+      gone = true;
       this.log.info({ host, err: error.message }, 'agent stream error');
       this.drop(session);
       untrack();
     });
     call.on('end', () => {
+      gone = true;
       this.drop(session);
       untrack();
       if (!closed) call.end();
     });
     call.on('cancelled', () => {
+      gone = true;
       this.drop(session);
       untrack();
     });
@@ -231,7 +254,7 @@ export class AgentHub {
    * unchanged, or equal to one stored for another host, costs no transfer and no parsing. Only an
    * unknown one is asked for (need_inventory), and comes in a second hello.
    */
-  private takeInventory(host: string, hello: Hello): boolean {
+  private async takeInventory(host: string, hello: Hello): Promise<boolean> {
     const known = this.db.host(host);
     if (known !== null && known.inventorySha256 !== '' && known.inventorySha256 === hello.inventorySha256) {
       this.db.touchHost(host);
@@ -246,25 +269,28 @@ export class AgentHub {
       return false;
     }
     if (hello.inventory.length > 0) {
-      const parsed = parseInventoryBytes(hello.inventory, `inventory from agent ${host}`);
-      if (hello.inventorySha256 !== '' && hello.inventorySha256 !== parsed.sha256) {
+      const parsed = await this.intake.take(hello.inventory, `inventory from agent ${host}`);
+      // The content hash, or (an agent from before it) the hash of the JSON as sent.
+      if (hello.inventorySha256 !== '' && hello.inventorySha256 !== parsed.sha256 && hello.inventorySha256 !== parsed.sentSha256) {
         throw grpcError(grpc.status.INVALID_ARGUMENT, `inventory_sha256 ${hello.inventorySha256} does not match the inventory sent (${parsed.sha256})`);
       }
       const id = this.db.storeInventory(parsed.sha256, parsed.gzipped, parsed.size);
-      const facts = factsOf(parsed.inventory);
+      const facts = parsed.facts;
       this.assign(host, id, facts);
-      for (const waiting of this.uploading.get(parsed.sha256) ?? []) this.assign(waiting, id, facts);
-      this.uploading.delete(parsed.sha256);
+      const announced = hello.inventorySha256 || parsed.sha256;
+      for (const waiting of this.uploading.get(announced)?.waiting ?? []) this.assign(waiting, id, facts);
+      this.uploading.delete(announced);
       return false;
     }
     this.db.addHost(host, 'agent');
     // When many agents of one image connect at once, one of them uploads; the rest wait for it.
-    const waiting = wellFormed ? this.uploading.get(hello.inventorySha256) : undefined;
-    if (waiting !== undefined) {
-      waiting.add(host);
+    const upload = wellFormed ? this.uploading.get(hello.inventorySha256) : undefined;
+    if (upload !== undefined && upload.uploader !== host) {
+      upload.waiting.add(host);
       return false;
     }
-    if (wellFormed) this.uploading.set(hello.inventorySha256, new Set());
+    // (The asked host itself, reconnected, is asked again; those waiting go on waiting.)
+    if (wellFormed) this.uploading.set(hello.inventorySha256, { uploader: host, waiting: upload?.waiting ?? new Set() });
     return true;
   }
 
@@ -274,9 +300,15 @@ export class AgentHub {
     if (changed) void this.predictor.predictHost(host);
   }
 
-  private hello(call: AgentStream, host: string, hello: Hello): Session {
+  /** Opens the session a first hello asks for; null when the stream ended while its inventory was parsed. */
+  private async hello(call: AgentStream, host: string, hello: Hello, ended: () => boolean): Promise<Session | null> {
     if (hello.host !== host) throw grpcError(grpc.status.PERMISSION_DENIED, `certificate is for host ${host}, hello speaks for ${JSON.stringify(hello.host)}`);
-    const needInventory = this.takeInventory(host, hello);
+    if (!AGENT_VERSION_SHAPE.test(hello.agentVersion)) throw grpcError(grpc.status.INVALID_ARGUMENT, 'agent_version malformed (at most 64 of A-Z a-z 0-9 . + _ -)');
+    const needInventory = await this.takeInventory(host, hello);
+    if (ended() || call.destroyed) {
+      this.handOverUploads(host);
+      return null;
+    }
     const previous = this.sessions.get(host);
     if (previous !== undefined) {
       // A reconnecting agent replaces its old stream (the old TCP connection may not be dead yet).
@@ -285,6 +317,7 @@ export class AgentHub {
     }
     const session: Session = { host, stream: call, orders: new Map(), lastSeenWritten: Date.now() };
     this.sessions.set(host, session);
+    this.db.setAgentVersion(host, hello.agentVersion);
     call.write({ body: 'welcome', welcome: { host, needInventory } });
     this.log.info({ host, peer: call.getPeer(), agentVersion: hello.agentVersion, needInventory }, 'agent connected');
     return session;
@@ -333,9 +366,31 @@ export class AgentHub {
     else pending.reject(error ?? new Error('order failed'));
   }
 
+  /**
+   * `host` will not send the inventories it was asked for (it disconnected): each is asked of a
+   * host still waiting for it, with a new welcome; with none waiting, the next hello of that hash
+   * is asked. Without this a badly timed cut left the hash "being uploaded" for good, and every
+   * host with it without an inventory.
+   */
+  private handOverUploads(host: string): void {
+    for (const [sha256, upload] of [...this.uploading]) {
+      if (upload.uploader !== host) continue;
+      const next = [...upload.waiting].find((waiting) => this.sessions.has(waiting));
+      if (next === undefined) {
+        this.uploading.delete(sha256);
+        continue;
+      }
+      upload.waiting.delete(next);
+      upload.uploader = next;
+      this.sessions.get(next)!.stream.write({ body: 'welcome', welcome: { host: next, needInventory: true } });
+      this.log.info({ host: next, inventory: sha256.slice(0, 12), insteadOf: host }, 'inventory asked again: its uploader disconnected');
+    }
+  }
+
   private drop(session: Session | null): void {
     if (session === null || this.sessions.get(session.host) !== session) return;
     this.sessions.delete(session.host);
+    this.handOverUploads(session.host);
     for (const [id, pending] of session.orders) {
       clearTimeout(pending.timer);
       pending.reject(new Error(`agent ${session.host} disconnected before answering order ${id}`));

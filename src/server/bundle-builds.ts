@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import type { Logger } from 'pino';
 import type { BuildRequest } from '../proto/types.js';
+import { isSonameLike } from '../bundle/manifest.js';
 import type { BundleStore, StoredArchive } from './bundle-store.js';
 
 /** A build request that cannot be carried out, or a build that failed: the message says why. */
@@ -37,6 +38,9 @@ function requestArgs(r: BuildRequest): string[] {
     return [flag, value];
   };
   if ((r.python === '') === (r.pythonSource === '')) throw new BuildRequestError('build request', 'give exactly one of python and python_source');
+  for (const soname of r.allowMissing ?? []) {
+    if (!isSonameLike(soname) || soname.startsWith('-')) throw new BuildRequestError(`allow_missing ${JSON.stringify(soname.slice(0, 80))}`, 'expected a library name as DT_NEEDED names it (such as libodbc.so.2)');
+  }
   if (r.libc !== '' && !['host', 'bundle', 'auto'].includes(r.libc)) throw new BuildRequestError(`libc ${JSON.stringify(r.libc)}`, 'expected host, bundle or auto');
   // A project may be a folder (absolute path) or a requirement resolved in the wheelhouse.
   const project = r.project === '' ? [] : r.project.includes('/') ? path('project', r.project).slice(1) : [r.project];
@@ -47,6 +51,7 @@ function requestArgs(r: BuildRequest): string[] {
     ...r.entries.flatMap((e) => ['--entry', e]), ...(r.smoke ? ['--smoke', r.smoke] : []), ...(r.prompt ? ['--prompt', r.prompt] : []),
     ...(r.withoutPip ? ['--without-pip'] : []), ...(r.noSlim ? ['--no-slim'] : []),
     ...(r.indexUrl ? ['--index-url', r.indexUrl] : []), ...(r.sourceless ? ['--sourceless'] : []),
+    ...(r.allowMissing ?? []).flatMap((soname) => ['--allow-missing', soname]),
   ];
 }
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { extractArchive } from '../bundle/extract.js';
 import { readManifest, type Manifest } from '../bundle/manifest.js';
 import { BundleError } from '../bundle/errors.js';
+import { bundleNameProblem, quoteName } from '../bundle/bundle-name.js';
 
 const DIGEST = /^[0-9a-f]{64}$/;
 
@@ -58,6 +59,15 @@ export class BundleStore {
     if (!existsSync(join(tree, 'pyrelo.json'))) {
       rmSync(tree, { recursive: true, force: true });
       throw new BundleError(source, 'not a pyrelo bundle: the archive has no pyrelo.json at its top');
+    }
+    // The name becomes the release folder `<name>-<digest>` and is printed in every listing: a
+    // bundle that could never be installed (`/`, `..`, control characters, over 128 characters)
+    // is refused here, by the rule builds follow, and nothing of it is kept (issue 13 item 14).
+    const name = readManifest(tree).name;
+    const problem = bundleNameProblem(name);
+    if (problem !== null) {
+      if (!existsSync(archive)) rmSync(tree, { recursive: true, force: true });
+      throw new BundleError(source, `bundle name ${quoteName(name)}: ${problem}`);
     }
     if (existsSync(archive)) rmSync(temporary, { force: true });
     else renameSync(temporary, archive);

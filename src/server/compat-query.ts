@@ -25,7 +25,7 @@ export function distroName(distroId: string, distroVersion: string): string {
   return distroId === '' ? 'unknown' : `${distroId}:${distroVersion || '?'}`;
 }
 
-export function compatOf(db: CompatDatabase, bundle: StoredBundle, isConnected: (host: string) => boolean): CompatResponse {
+export function compatOf(db: CompatDatabase, bundle: StoredBundle, isConnected: (host: string) => boolean): Omit<CompatResponse, 'others'> {
   const hosts: HostVerdict[] = [];
   const distros = new Map<string, DistroVerdict>();
   for (const { host, predicted, verified } of db.resultsForBundle(bundle, PROBLEMS_PER_RESULT, isConnected)) {

@@ -7,14 +7,15 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { BundleError } from '../bundle/errors.js';
 import { InventoryFormatError } from '../inventory/read.js';
-import { checkHostName, DatabaseInputError, type CompatDatabase, type StoredBundle, type StoredHost } from './db/database.js';
+import { checkAgentHostName, checkHostName, DatabaseInputError, type CompatDatabase, type StoredBundle, type StoredHost } from './db/database.js';
 import type { BundleStore, StoredArchive } from './bundle-store.js';
 import { BuildRequestError, type BundleBuilds } from './bundle-builds.js';
 import type { Predictor } from './predictor.js';
 import type { AgentHub } from './agent-hub.js';
 import { grpcError } from './agent-hub.js';
-import { factsOf, parseInventoryBytes } from './inventory-intake.js';
+import { InventoryIntake } from './inventory-intake.js';
 import { releaseIdFor } from '../release/layout.js';
+import { checkedInstallPrefix } from '../release/prefix-path.js';
 import { bundleInfo, bundlesForDistro, compatOf } from './compat-query.js';
 import type { AddHostRequest, BuildEvent, BuildRequest, BundleChunk, BundleInfo, CheckRequest, InstallRequest, InstallResponse, CheckResponse, Deployment, HostAccess, HostInfo, HostRef, ImportInventoryRequest, RecordCheckRequest } from '../proto/types.js';
 
@@ -57,9 +58,9 @@ function checkAccess(host: string, access: HostAccess): HostAccess {
   if (access.ssh !== '' && access.chroot !== '') throw new DatabaseInputError(what('--ssh and --chroot'), 'give one of them, not both');
   if (access.ssh !== '' && !/^([^@\s]+@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(:\d{1,5})?$/.test(access.ssh)) throw new DatabaseInputError(what(`--ssh ${JSON.stringify(access.ssh)}`), 'expected [user@]host[:port]');
   if (access.chroot !== '' && !access.chroot.startsWith('/')) throw new DatabaseInputError(what(`--chroot ${JSON.stringify(access.chroot)}`), 'expected an absolute path');
-  if (access.prefix !== '' && !access.prefix.startsWith('/')) throw new DatabaseInputError(what(`--prefix ${JSON.stringify(access.prefix)}`), 'expected an absolute path');
+  const prefix = access.prefix === '' ? '' : checkedInstallPrefix(access.prefix, what('--prefix'), (w, p) => new DatabaseInputError(w, p));
   for (const group of access.groups) if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(group)) throw new DatabaseInputError(what(`--group ${JSON.stringify(group)}`), 'expected letters, digits, ".", "_" or "-"');
-  return access;
+  return { ...access, prefix };
 }
 
 export class ControlService {
@@ -71,6 +72,7 @@ export class ControlService {
     private readonly log: Logger,
     private readonly maxBundleBytes: number,
     private readonly builds: BundleBuilds,
+    private readonly intake = new InventoryIntake(),
   ) {}
 
   private requireHost(name: string): StoredHost {
@@ -123,13 +125,18 @@ export class ControlService {
       ImportInventory: unary(log, 'ImportInventory', (r: ImportInventoryRequest) => this.importInventory(r)),
       Check: unary(log, 'Check', (r: CheckRequest) => this.check(r)),
       Install: unary(log, 'Install', (r: InstallRequest) => this.install(r)),
-      Compat: unary(log, 'Compat', (r: { bundle: string }) => compatOf(this.db, this.db.resolveBundle(r.bundle), this.hub.isConnected)),
+      Compat: unary(log, 'Compat', (r: { bundle: string }) => {
+        const bundle = this.db.resolveBundle(r.bundle);
+        // Asked by name, the newest build answers; the others of that name are listed, not hidden.
+        const others = bundle.name === r.bundle ? this.db.bundlesNamed(bundle.name).filter((b) => b.digest !== bundle.digest).map(bundleInfo) : [];
+        return { ...compatOf(this.db, bundle, this.hub.isConnected), others };
+      }),
       DistroBundles: unary(log, 'DistroBundles', (r: { distro: string }) => {
         if (!/^[a-z0-9._-]+(:[A-Za-z0-9._~-]*)?$/.test(r.distro)) throw new DatabaseInputError(`distro ${JSON.stringify(r.distro)}`, 'expected ID:VERSION_ID, e.g. debian:11');
         return { bundles: bundlesForDistro(this.db, r.distro) };
       }),
       CreateEnrollToken: unary(log, 'CreateEnrollToken', (r: HostRef) => {
-        checkHostName(r.name);
+        checkAgentHostName(r.name);
         const token = randomBytes(24).toString('base64url');
         const expiresAt = new Date(Date.now() + TOKEN_LIFETIME_MS).toISOString();
         this.db.addEnrollToken(tokenHash(token), r.name, expiresAt);
@@ -140,8 +147,8 @@ export class ControlService {
   }
 
   private async importInventory(r: ImportInventoryRequest): Promise<HostInfo> {
-    const parsed = parseInventoryBytes(r.inventory, `inventory for ${r.name || '(unnamed host)'}`);
-    const facts = factsOf(parsed.inventory);
+    const parsed = await this.intake.take(r.inventory, `inventory for ${r.name || '(unnamed host)'}`);
+    const facts = parsed.facts;
     const name = r.name || `${facts.distroId || 'host'}-${facts.distroVersion || parsed.sha256.slice(0, 8)}`;
     checkHostName(name);
     const id = this.db.storeInventory(parsed.sha256, parsed.gzipped, parsed.size);
@@ -155,13 +162,13 @@ export class ControlService {
   private async install(r: InstallRequest): Promise<InstallResponse> {
     const bundle = this.db.resolveBundle(r.bundle);
     const host = this.requireHost(r.host);
-    if (!r.prefix.startsWith('/')) throw new DatabaseInputError(`prefix ${JSON.stringify(r.prefix)}`, 'expected an absolute path on the host');
+    const prefix = checkedInstallPrefix(r.prefix, 'prefix', (w, p) => new DatabaseInputError(w, p));
     if (!this.hub.isConnected(host.name)) throw grpcError(grpc.status.FAILED_PRECONDITION, `host ${host.name}: no agent connected (and no --ssh or --chroot to reach it)`);
     const startedAt = new Date().toISOString();
     const predicted = host.inventoryId === null ? null : await this.predictor.predict(bundle, host);
     const record = (status: Deployment['status'], reason: string): Deployment => {
       const deployment: Deployment = {
-        host: host.name, bundleDigest: bundle.digest, bundleName: bundle.name, release: releaseIdFor(bundle.name, bundle.digest), prefix: r.prefix,
+        host: host.name, bundleDigest: bundle.digest, bundleName: bundle.name, release: releaseIdFor(bundle.name, bundle.digest), prefix,
         // The agent's fetch resumes and skips what it has: the archive's size is an upper bound.
         status, reason, bytesSent: status === 'refused' ? 0 : bundle.size, startedAt, finishedAt: new Date().toISOString(),
       };
@@ -173,7 +180,7 @@ export class ControlService {
       return { predicted, verified: null, deployment: record('refused', `predicted not to run: ${reasons} (--force deploys anyway)`) };
     }
     try {
-      const verified = await this.hub.order(host.name, 'install', bundle.digest, r.timeoutMs || 600_000, r.prefix);
+      const verified = await this.hub.order(host.name, 'install', bundle.digest, r.timeoutMs || 600_000, prefix);
       const reason = verified.runs ? '' : verified.problems.find((p) => p.severity === 'error')?.message ?? `smoke command exited ${verified.smokeExit}`;
       return { predicted, verified, deployment: record(verified.runs ? 'verified' : 'failed', reason) };
     } catch (error) {

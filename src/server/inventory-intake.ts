@@ -1,38 +1,73 @@
 // Inventories arriving from agents and from `pyrelo hosts import`: bounded in size, gunzipped,
-// parsed, validated, then stored once per content hash. A malformed one is refused with an error
-// naming what is wrong; nothing of it is stored.
+// parsed, validated, then stored once per content hash. A malformed or oversized one is refused
+// with an error naming what is wrong; nothing of it is stored.
+//
+// The work happens in a worker thread started per inventory, one at a time, with a capped heap
+// and a deadline (settings.ts InventoryLimits, README "Limits on what agents send"): a hostile
+// inventory costs that worker, never the event loop that answers every other agent.
 
-import { createHash } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
-import { decodeInventory } from '../inventory/read.js';
+import { Worker } from 'node:worker_threads';
+import { decodeInventory, InventoryFormatError } from '../inventory/read.js';
 import type { Inventory } from '../inventory/format.js';
-import type { HostFacts } from './db/database.js';
+import { DEFAULT_INVENTORY_LIMITS, type InventoryLimits } from './settings.js';
+import type { InventoryJob, InventoryReply, TakenInventory } from './inventory-worker.js';
 
-export const MAX_INVENTORY_JSON_BYTES = 256 * 1024 * 1024;
+export { factsOf } from './inventory-worker.js';
+export type { TakenInventory } from './inventory-worker.js';
 
-export interface ParsedInventory {
-  readonly inventory: Inventory;
-  readonly sha256: string;
-  readonly gzipped: Buffer;
-  readonly size: number;
-}
+/** Stored inventories passed these limits when they arrived; reading them back allows the largest. */
+const MAX_STORED_INVENTORY_JSON_BYTES = 1024 * 1024 * 1024;
 
-export function parseInventoryBytes(bytes: Buffer, source: string): ParsedInventory {
-  const gzipped = bytes[0] === 0x1f && bytes[1] === 0x8b;
-  const { inventory, json } = decodeInventory(bytes, source, MAX_INVENTORY_JSON_BYTES);
-  return { inventory, sha256: createHash('sha256').update(json).digest('hex'), gzipped: gzipped ? bytes : gzipSync(json, { level: 6 }), size: json.length };
-}
+export class InventoryIntake {
+  /** One inventory at a time: a flood of them waits here instead of multiplying workers. */
+  private queue: Promise<unknown> = Promise.resolve();
 
-export function factsOf(inventory: Inventory): HostFacts {
-  const { host } = inventory;
-  return {
-    distroId: host.osRelease?.id ?? '',
-    distroVersion: host.osRelease?.versionId ?? '',
-    arch: host.arch,
-    kernel: host.kernelRelease,
-    libcKind: host.libc.kind,
-    libcVersion: host.libc.version ?? '',
-  };
+  constructor(readonly limits: InventoryLimits = DEFAULT_INVENTORY_LIMITS) {}
+
+  /** Checks an inventory off the event loop; rejects with an InventoryFormatError naming `source`. */
+  take(bytes: Buffer, source: string): Promise<TakenInventory> {
+    // Refused before anything is copied to a worker.
+    if (bytes.length > this.limits.maxBytes) {
+      return Promise.reject(new InventoryFormatError(source, '(size)', `${bytes.length} bytes, more than ${this.limits.maxBytes} (setting inventoryMaxBytes)`));
+    }
+    const run = this.queue.then(() => this.inWorker(bytes, source), () => this.inWorker(bytes, source));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private inWorker(bytes: Buffer, source: string): Promise<TakenInventory> {
+    const job: InventoryJob = { bytes, source, limits: this.limits };
+    const worker = new Worker(new URL('./inventory-worker.js', import.meta.url), {
+      workerData: { inventoryJob: job },
+      name: 'pyrelo-inventory',
+      resourceLimits: { maxOldGenerationSizeMb: this.limits.parseMemoryMb, maxYoungGenerationSizeMb: 64 },
+    });
+    return new Promise<TakenInventory>((resolve, reject) => {
+      let settled = false;
+      const settle = (error: Error | null, taken?: TakenInventory): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        void worker.terminate();
+        if (error !== null) reject(error);
+        else resolve(taken!);
+      };
+      const timer = setTimeout(() => {
+        settle(new InventoryFormatError(source, '(parse)', `not parsed within ${this.limits.parseSeconds} s (setting inventoryParseSeconds)`));
+      }, this.limits.parseSeconds * 1000);
+      worker.on('message', (reply: InventoryReply) => {
+        if (!reply.ok) return settle(new InventoryFormatError(source, reply.field, reply.detail));
+        const gzipped = Buffer.from(reply.taken.gzipped.buffer, reply.taken.gzipped.byteOffset, reply.taken.gzipped.byteLength);
+        settle(null, { ...reply.taken, gzipped });
+      });
+      worker.on('error', (error: Error & { code?: string }) => {
+        settle(error.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? new InventoryFormatError(source, '(parse)', `needs more than ${this.limits.parseMemoryMb} MiB to parse (setting inventoryParseMemoryMb)`)
+          : new InventoryFormatError(source, '(parse)', error.message));
+      });
+      worker.on('exit', (code) => settle(new InventoryFormatError(source, '(parse)', `the parsing worker exited with code ${code}`)));
+    });
+  }
 }
 
 /**
@@ -48,7 +83,7 @@ export class InventoryCache {
     let inventory = this.entries.get(inventoryId);
     if (inventory === undefined) {
       // Stored rows are already hashed and gzipped: decode only (no sha256 of the whole JSON again).
-      inventory = decodeInventory(this.body(inventoryId), `stored inventory ${inventoryId}`, MAX_INVENTORY_JSON_BYTES).inventory;
+      inventory = decodeInventory(this.body(inventoryId), `stored inventory ${inventoryId}`, MAX_STORED_INVENTORY_JSON_BYTES).inventory;
       if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
       this.entries.set(inventoryId, inventory);
     }

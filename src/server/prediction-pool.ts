@@ -85,6 +85,7 @@ export class PredictionPool {
       slot.job = null;
       job?.reject(new Error('prediction workers stopped'));
       await worker.terminate();
+      this.log.debug({ busy: job !== null }, 'prediction worker terminated');
     }));
   }
 }

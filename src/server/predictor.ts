@@ -163,6 +163,7 @@ export class Predictor {
       this.running.add(entry);
       this.stats.started += 1;
       const started = performance.now();
+      this.log.debug({ bundle: entry.bundle.name, digest: entry.bundle.digest.slice(0, 12), host: entry.hostName }, 'predicting');
       const job = { bundleDir: this.store.treePath(entry.bundle.digest), digest: entry.bundle.digest, host: entry.hostName, inventoryId: entry.inventoryId, inventorySha256: entry.inventorySha256 };
       this.pool.run(job).then(
         (result) => this.finish(entry, result, null, started),

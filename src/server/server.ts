@@ -1,17 +1,17 @@
 // `pyrelo server`: three gRPC listeners over one database and bundle store.
 //   - agents (mutual TLS, --listen): the agent hub;
 //   - enrollment (server-only TLS, --enroll-listen): token + public key -> client certificate;
-//   - control (a unix socket in the data folder, mode 0600): the CLI.
+//   - control (a unix socket in the data folder, born 0600): the CLI.
 // Stopping (SIGTERM, SIGINT) stops accepting, lets calls in progress finish for a moment, ends
 // the agents' streams (they reconnect to the next server), terminates the prediction workers, and
 // closes the database.
 
-import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { pyreloV1 } from '../proto/load.js';
-import { CompatDatabase } from './db/database.js';
+import type { CompatDatabase } from './db/database.js';
 import { BundleStore } from './bundle-store.js';
 import { BundleBuilds } from './bundle-builds.js';
 import { Predictor } from './predictor.js';
@@ -20,6 +20,8 @@ import { ControlService } from './control-service.js';
 import { enrollmentHandlers } from './enrollment.js';
 import { loadPki } from './pki.js';
 import type { ServerSettings } from './settings.js';
+import { InventoryIntake } from './inventory-intake.js';
+import { openCheckedDatabase, prepareDataFolder, ServerStartError } from './start-checks.js';
 
 export interface RunningServer {
   readonly db: CompatDatabase;
@@ -38,8 +40,23 @@ export function databasePath(dataDir: string): string {
 
 function bind(server: grpc.Server, address: string, credentials: grpc.ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, credentials, (error, port) => (error ? reject(new Error(`cannot listen on ${address}: ${error.message}`)) : resolve(port)));
+    server.bindAsync(address, credentials, (error, port) => (error ? reject(new ServerStartError(`cannot listen on ${address}`, error.message)) : resolve(port)));
   });
+}
+
+/**
+ * Binds the control service; a unix socket is born 0600 (umask 0177 while it is made), so no other
+ * user can connect to it at any moment, even in a folder they can enter: chmod after bind left a
+ * moment when the socket had the umask's mode (0777 under umask 0). The umask is the process's, so
+ * it is put back as soon as the bind returns (the data folder, database and store are made before).
+ */
+async function bindPrivately(server: grpc.Server, address: string, unixSocket: boolean): Promise<number> {
+  const previous = unixSocket ? process.umask(0o177) : null;
+  try {
+    return await bind(server, address, grpc.ServerCredentials.createInsecure());
+  } finally {
+    if (previous !== null) process.umask(previous);
+  }
 }
 
 function withPort(address: string, port: number): string {
@@ -48,14 +65,16 @@ function withPort(address: string, port: number): string {
 }
 
 export async function startServer(settings: ServerSettings, log: Logger): Promise<RunningServer> {
-  mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
+  prepareDataFolder(settings.dataDir);
   const pki = loadPki(settings.dataDir);
-  const db = new CompatDatabase(databasePath(settings.dataDir));
+  const db = openCheckedDatabase(databasePath(settings.dataDir), settings.inventoriesPerHost);
   const store = new BundleStore(join(settings.dataDir, 'bundles'));
   const predictor = new Predictor(db, store, log.child({ part: 'predictor' }), settings.predictionWorkers);
-  const hub = new AgentHub(db, store, predictor, log.child({ part: 'hub' }));
+  // One intake for both doors (agents, hosts import): one inventory parsed at a time.
+  const intake = new InventoryIntake(settings.inventory);
+  const hub = new AgentHub(db, store, predictor, log.child({ part: 'hub' }), intake);
   const builds = new BundleBuilds(store, log.child({ part: 'builds' }));
-  const control = new ControlService(db, store, predictor, hub, log.child({ part: 'control' }), 16 * 1024 * 1024 * 1024, builds);
+  const control = new ControlService(db, store, predictor, hub, log.child({ part: 'control' }), 16 * 1024 * 1024 * 1024, builds, intake);
   const proto = pyreloV1();
   const limits = {
     'grpc.max_receive_message_length': settings.maxMessageBytes,
@@ -81,8 +100,7 @@ export async function startServer(settings: ServerSettings, log: Logger): Promis
     const enrollPort = await bind(enrollServer, settings.enrollListen, grpc.ServerCredentials.createSsl(null, keyPair, false));
     const socket = settings.control.startsWith('unix:') ? settings.control.slice('unix:'.length) : null;
     if (socket !== null && existsSync(socket)) rmSync(socket); // left by a server that was killed
-    const controlPort = await bind(controlServer, settings.control, grpc.ServerCredentials.createInsecure());
-    if (socket !== null) chmodSync(socket, 0o600);
+    const controlPort = await bindPrivately(controlServer, settings.control, socket !== null);
     const running: RunningServer = {
       db,
       hub,

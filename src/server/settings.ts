@@ -20,7 +20,44 @@ export interface ServerSettings {
   readonly maxMessageBytes: number;
   /** Worker threads that run predictions (the loader check) off the event loop; at most the cores. */
   readonly predictionWorkers: number;
+  /** Limits on an inventory an agent sends or `hosts import` brings (README "Limits on what agents send"). */
+  readonly inventory: InventoryLimits;
+  /** Inventory versions kept per host; older ones, and bodies nothing names any more, are deleted. */
+  readonly inventoriesPerHost: number;
 }
+
+/**
+ * What an inventory may cost before it is refused. It is gunzipped and parsed in a worker thread
+ * whose heap is capped, so a hostile one can neither block the event loop nor exhaust memory.
+ * Defaults are about ten times a full Debian host's inventory (4.5 MB gzipped, 22 MB of JSON,
+ * 1.7 million values, depth 7).
+ */
+export interface InventoryLimits {
+  /** Bytes as received (gzipped or not). */
+  readonly maxBytes: number;
+  /** Bytes of JSON once gunzipped; decompression stops there. */
+  readonly maxJsonBytes: number;
+  /** Nesting of arrays and objects. */
+  readonly maxDepth: number;
+  /** JSON values (every array, object and item in them), counted before parsing. */
+  readonly maxElements: number;
+  /** Heap of the worker that parses one inventory, in MiB. */
+  readonly parseMemoryMb: number;
+  /** A parse that takes longer is stopped and the inventory refused. */
+  readonly parseSeconds: number;
+}
+
+export const DEFAULT_INVENTORY_LIMITS: InventoryLimits = {
+  maxBytes: 64 * 1024 * 1024,
+  maxJsonBytes: 256 * 1024 * 1024,
+  maxDepth: 64,
+  maxElements: 16_000_000,
+  parseMemoryMb: 1024,
+  parseSeconds: 120,
+};
+
+/** Inventory versions kept per host unless the setting inventoriesPerHost says otherwise. */
+export const DEFAULT_INVENTORIES_PER_HOST = 5;
 
 export class SettingsError extends Error {
   constructor(readonly source: string, detail: string) {
@@ -36,9 +73,17 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(base, 'pyrelo', 'server');
 }
 
-type Partial_ = { -readonly [K in keyof ServerSettings]?: ServerSettings[K] };
+type Flat = Omit<ServerSettings, 'inventory'> & {
+  readonly inventoryMaxBytes: number;
+  readonly inventoryMaxJsonBytes: number;
+  readonly inventoryMaxDepth: number;
+  readonly inventoryMaxElements: number;
+  readonly inventoryParseMemoryMb: number;
+  readonly inventoryParseSeconds: number;
+};
+type Partial_ = { -readonly [K in keyof Flat]?: Flat[K] };
 
-const KEYS: Readonly<Record<keyof ServerSettings, { env: string; kind: 'string' | 'number' }>> = {
+const KEYS: Readonly<Record<keyof Flat, { env: string; kind: 'string' | 'number' }>> = {
   dataDir: { env: 'PYRELO_DATA', kind: 'string' },
   listen: { env: 'PYRELO_LISTEN', kind: 'string' },
   enrollListen: { env: 'PYRELO_ENROLL_LISTEN', kind: 'string' },
@@ -47,9 +92,16 @@ const KEYS: Readonly<Record<keyof ServerSettings, { env: string; kind: 'string' 
   heartbeatSeconds: { env: 'PYRELO_HEARTBEAT_SECONDS', kind: 'number' },
   maxMessageBytes: { env: 'PYRELO_MAX_MESSAGE_BYTES', kind: 'number' },
   predictionWorkers: { env: 'PYRELO_PREDICTION_WORKERS', kind: 'number' },
+  inventoryMaxBytes: { env: 'PYRELO_INVENTORY_MAX_BYTES', kind: 'number' },
+  inventoryMaxJsonBytes: { env: 'PYRELO_INVENTORY_MAX_JSON_BYTES', kind: 'number' },
+  inventoryMaxDepth: { env: 'PYRELO_INVENTORY_MAX_DEPTH', kind: 'number' },
+  inventoryMaxElements: { env: 'PYRELO_INVENTORY_MAX_ELEMENTS', kind: 'number' },
+  inventoryParseMemoryMb: { env: 'PYRELO_INVENTORY_PARSE_MEMORY_MB', kind: 'number' },
+  inventoryParseSeconds: { env: 'PYRELO_INVENTORY_PARSE_SECONDS', kind: 'number' },
+  inventoriesPerHost: { env: 'PYRELO_INVENTORIES_PER_HOST', kind: 'number' },
 };
 
-function coerce(source: string, key: keyof ServerSettings, value: unknown): string | number {
+function coerce(source: string, key: keyof Flat, value: unknown): string | number {
   if (KEYS[key].kind === 'number') {
     const n = typeof value === 'number' ? value : Number(value);
     if (!Number.isFinite(n) || n <= 0) throw new SettingsError(source, `${key}: expected a positive number, got ${JSON.stringify(value)}`);
@@ -63,7 +115,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Partial_ {
   const out: Record<string, unknown> = {};
   for (const [key, { env: name }] of Object.entries(KEYS)) {
     const value = env[name];
-    if (value !== undefined && value !== '') out[key] = coerce(`environment ${name}`, key as keyof ServerSettings, value);
+    if (value !== undefined && value !== '') out[key] = coerce(`environment ${name}`, key as keyof Flat, value);
   }
   return out as Partial_;
 }
@@ -79,7 +131,7 @@ function fromFile(file: string): Partial_ {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(parsed)) {
     if (!(key in KEYS)) throw new SettingsError(file, `unknown setting ${JSON.stringify(key)} (known: ${Object.keys(KEYS).join(', ')})`);
-    out[key] = coerce(file, key as keyof ServerSettings, value);
+    out[key] = coerce(file, key as keyof Flat, value);
   }
   return out as Partial_;
 }
@@ -104,5 +156,14 @@ export function resolveSettings(flags: Partial_ & { config?: string }, env: Node
     maxMessageBytes: merged.maxMessageBytes ?? 64 * 1024 * 1024,
     // Default 1 on one or two cores (the event loop keeps one), else 2; never more than the cores.
     predictionWorkers: Math.max(1, Math.min(Math.floor(merged.predictionWorkers ?? Math.min(2, availableParallelism() - 1)), availableParallelism())),
+    inventory: {
+      maxBytes: merged.inventoryMaxBytes ?? DEFAULT_INVENTORY_LIMITS.maxBytes,
+      maxJsonBytes: merged.inventoryMaxJsonBytes ?? DEFAULT_INVENTORY_LIMITS.maxJsonBytes,
+      maxDepth: merged.inventoryMaxDepth ?? DEFAULT_INVENTORY_LIMITS.maxDepth,
+      maxElements: merged.inventoryMaxElements ?? DEFAULT_INVENTORY_LIMITS.maxElements,
+      parseMemoryMb: merged.inventoryParseMemoryMb ?? DEFAULT_INVENTORY_LIMITS.parseMemoryMb,
+      parseSeconds: merged.inventoryParseSeconds ?? DEFAULT_INVENTORY_LIMITS.parseSeconds,
+    },
+    inventoriesPerHost: Math.max(1, Math.floor(merged.inventoriesPerHost ?? DEFAULT_INVENTORIES_PER_HOST)),
   };
 }

@@ -140,6 +140,7 @@ for (const { name, mountProc } of runs) {
     if (expected.version !== undefined) assert.equal(inside.host.libc.version, expected.version);
     if (name === 'busybox') assert.equal(inside.host.libc.version, null);
     assert.deepEqual(inside.host.libc, outside.host.libc);
+    assert.equal(inside.loader.procMounted, mountProc, 'the agent records whether /proc is mounted');
     assert.deepEqual(inside.host.osRelease, outside.host.osRelease);
     if (outside.host.osRelease !== null) assert.ok(inside.host.osRelease?.id, 'os-release ID');
     assert.deepEqual(Object.keys(inside.files).sort(), Object.keys(outside.files).sort());

@@ -24,6 +24,8 @@ import { packBundle } from '../../src/bundle/pack.js';
 import { bundlesAdd } from '../../src/client/commands/bundles.js';
 import type { BundleInfo, CheckResponse, EnrollToken } from '../../src/proto/types.js';
 import { startTestServer, type TestServer } from '../server/fixtures.js';
+import { readelfAbiTag, readelfVersions } from '../elf/readelf.js';
+import { maxVersion } from '../../src/loader/floors.js';
 
 const MAIN = fileURLToPath(new URL('../../src/client/main.js', import.meta.url));
 const PAYLOAD = 32 * 1024 * 1024; // random, so the .tar.gz stays ~32 MB
@@ -82,10 +84,14 @@ async function bigBundle(): Promise<string> {
   writeFileSync(join(work, 'big.c'), '#include <stdio.h>\nint main(void) { puts("3.11.9"); return 0; }\n');
   await execa('gcc', ['-O1', '-o', join(root, 'bin', 'python3'), join(work, 'big.c')]);
   writeFileSync(join(root, 'share', 'payload.bin'), randomBytes(PAYLOAD));
+  // The manifest states what the compiled program really needs, as readelf reads it here.
+  const needs = readelfVersions(join(root, 'bin', 'python3')).needs;
+  const versions = Object.fromEntries(needs.map((n) => [n.file, n.aux.map((a) => a.name)]));
+  const glibcFloor = maxVersion(needs.flatMap((n) => n.aux.map((a) => /^GLIBC_(\d+(?:\.\d+)+)$/.exec(a.name)?.[1] ?? null)));
   writeManifest(root, {
     format: 'pyrelo-bundle/1', name: 'big', python: { version: '3.11.9', executable: 'bin/python3', packages: [] },
-    libc: 'host', glibcFloor: '2.34', kernelFloor: '3.2.0', entryPoints: {}, smoke: ['bin/python3'], steps: [], slimmed: [], grafted: [],
-    elf: [{ path: 'bin/python3', needed: ['libc.so.6'], versions: { 'libc.so.6': ['GLIBC_2.34', 'GLIBC_2.2.5'] }, runpath: null }],
+    libc: 'host', glibcFloor, kernelFloor: readelfAbiTag(join(root, 'bin', 'python3'))?.replace(/^Linux /, '') ?? null, entryPoints: {}, smoke: ['bin/python3'], steps: [], slimmed: [], grafted: [],
+    elf: [{ path: 'bin/python3', needed: needs.map((n) => n.file), versions, runpath: null }],
     files: listBundleFiles(root),
   });
   const archive = join(work, 'big.tar.gz');

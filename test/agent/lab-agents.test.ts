@@ -4,7 +4,9 @@
 // builder tests' yamlsmoke app: cryptography, a grafted libyaml, ssl, sqlite3, a child process),
 // each with `--smoke bin/smoke`, are installed and smoke-run on every host by order of the server:
 //   --libc host (built against glibc 2.36, needs GLIBC_2.3x): runs on bookworm and trixie, not on
-//     bullseye, where the loader's own words name the missing versions and the files needing them;
+//     bullseye. On every host the version problems of the agent's check are, word for word, what
+//     the root's own ld.so prints tracing each file of the installed bundle, and on bullseye what
+//     it printed refusing the smoke run;
 //   --libc bundle (glibc and its loader inside): runs on all three.
 // For every host, the prediction from its stored inventory equals the verdict of the run and
 // equals `pyrelo check --root` on the root from outside.
@@ -14,22 +16,25 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
-import { ensureRoot, labSkipReason, spawnInRoot } from '../lab/lab.js';
+import { ensureRoot, labSkipReason, runInRoot, spawnInRoot } from '../lab/lab.js';
 import type { RunningInRoot } from '../lab/run-in-root.js';
 import { ControlClient } from '../../src/client/control-client.js';
 import { AgentState } from '../../src/agent/state.js';
 import { enroll } from '../../src/agent/enroll.js';
 import { RootHostView } from '../../src/loader/root-host.js';
+import { ElfFile } from '../../src/elf/elf-file.js';
 import { OverlayHostView } from '../../src/loader/overlay-host.js';
 import { loaderConfigForRoot } from '../../src/inventory/root-config.js';
 import { checkBundleOnView, sameVerdict } from '../../src/compat/check-bundle.js';
 import { bundlesAdd } from '../../src/client/commands/bundles.js';
 import type { BundleInfo, CheckResponse, CheckResult, HostInfo, CompatResponse, EnrollToken } from '../../src/proto/types.js';
 import type { Manifest } from '../../src/bundle/manifest.js';
+import { findElfFiles } from '../../src/elf/find-elf-files.js';
 import { extractArchive } from '../../src/bundle/extract.js';
 import { main } from '../../src/client/cli.js';
 import { startTestServer, type TestServer } from '../server/fixtures.js';
 import { pyreloInRoot } from '../support/pyrelo-in-root.js';
+import { traceManyWithRealLoader, type CommandRunner } from '../support/real-loader.js';
 import { APP, ENTRY, buildSkipReason } from '../builder/shared-build.js';
 import { BASE_PYTHON, ensureWheelhouse } from '../builder/wheelhouse.js';
 
@@ -38,6 +43,11 @@ const TIMEOUT = 15 * 60_000;
 const skip = labSkipReason(['debootstrap']) ?? buildSkipReason();
 const HOST_LIBC = 'app-host-libc';
 const BUNDLED_LIBC = 'app-bundled-libc';
+/** Where each agent keeps its state inside its root (bound from work/agent-NAME). */
+const AGENT_DIR = '/var/lib/pyrelo-agent';
+/** ld.so's version lines after "PROG: " (print_missing_version, dl-version.c). */
+const VERSION_LINE = /^.+: (?:(?:weak )?version `[^']+' not found|no version information available) \(required by .+\)$/;
+const VERSION_KINDS = new Set(['missing-version', 'weak-version', 'no-version-information']);
 
 
 let work: string;
@@ -88,14 +98,72 @@ async function startAgentInRoot(name: (typeof ROOTS)[number]): Promise<void> {
   const token = await control.call<EnrollToken>('CreateEnrollToken', { name: host });
   const state = new AgentState(join(work, `agent-${name}`));
   await enroll(state, ts.server.enrollAddress, token.token, readFileSync(join(ts.dir, 'pki', 'ca.crt')));
-  const { argv, bind } = pyreloInRoot(['agent', '--server', ts.server.agentAddress, '--dir', '/var/lib/pyrelo-agent', '--heartbeat', '1']);
+  const { argv, bind } = pyreloInRoot(['agent', '--server', ts.server.agentAddress, '--dir', AGENT_DIR, '--heartbeat', '1']);
   const run = await spawnInRoot(root, argv, {
-    bind: [...bind, { hostPath: state.dir, rootPath: '/var/lib/pyrelo-agent' }],
+    bind: [...bind, { hostPath: state.dir, rootPath: AGENT_DIR }],
     timeoutMs: TIMEOUT,
   });
   let output = '';
   run.done.then((r) => { output = r.stdout + r.stderr; }, () => {});
   agents.push({ name, run, output: () => output });
+}
+
+/**
+ * What the root's own ld.so says about the programs of the bundle the agent unpacked there: each
+ * program (PT_INTERP) traced in the root at the agent's path (ldd semantics), each version line
+ * "FILE\0MESSAGE" with ld.so's "PROG: " cut and the bundle folder taken out of paths, as a
+ * CheckResult writes them. The bundle's libraries are not started on their own: they are dlopened
+ * into the interpreter (docs/loader-model.md, "Bundle rules"), so the interpreter's lines speak for them.
+ */
+async function loaderVersionLines(name: string, digest: string): Promise<string[]> {
+  const root = roots.get(name)!;
+  const stateDir = join(work, `agent-${name}`);
+  const hostTree = join(stateDir, 'bundles', digest);
+  const tree = posix.join(AGENT_DIR, 'bundles', digest);
+  const runner: CommandRunner = async (argv, env) => {
+    const r = await runInRoot(root, argv, { env, bind: [{ hostPath: stateDir, rootPath: AGENT_DIR, readOnly: true }] });
+    return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+  };
+  const files = findElfFiles([hostTree]).filter(isProgram).map((f) => tree + f.slice(hostTree.length));
+  assert.ok(files.some((f) => f.endsWith('/bin/python3.11')), `the interpreter is among the programs: ${files.join(' ')}`);
+  const traces = await traceManyWithRealLoader(files, { runner });
+  const relative = (text: string): string => text.split(`${tree}/`).join('');
+  const lines: string[] = [];
+  for (const trace of traces) {
+    assert.deepEqual(trace.unrecognized, [], `${name}: ld.so printed for ${trace.file}:\n${trace.stdout}${trace.stderr}`);
+    const prog = `${trace.file}: `;
+    for (const line of trace.stderr.split('\n')) {
+      if (line.startsWith(prog) && VERSION_LINE.test(line.slice(prog.length))) lines.push(`${relative(trace.file)}\0${relative(line.slice(prog.length))}`);
+    }
+  }
+  return [...new Set(lines)].sort();
+}
+
+/** The dynamic libraries (no PT_INTERP) of the bundle the agent unpacked, relative to it. */
+function bundleLibraries(name: string, digest: string): string[] {
+  const hostTree = join(work, `agent-${name}`, 'bundles', digest);
+  return findElfFiles([hostTree]).filter((f) => {
+    const elf = ElfFile.open(f);
+    try {
+      return elf.interpreter() === null && elf.dynamic() !== null;
+    } finally {
+      elf.close();
+    }
+  }).map((f) => f.slice(hostTree.length + 1)).sort();
+}
+
+function isProgram(path: string): boolean {
+  const elf = ElfFile.open(path);
+  try {
+    return elf.interpreter() !== null;
+  } finally {
+    elf.close();
+  }
+}
+
+/** The verified result's version problems, in the same form. */
+function checkedVersionLines(result: CheckResult): string[] {
+  return [...new Set(result.problems.filter((p) => VERSION_KINDS.has(p.kind)).map((p) => `${p.file}\0${p.message}`))].sort();
 }
 
 before(async () => {
@@ -172,30 +240,38 @@ test('agents in the bullseye, bookworm and trixie roots verify two bundles; comp
   const verdicts = Object.fromEntries(host.hosts.map((h) => [h.host.name, h.verdict]));
   assert.deepEqual(verdicts, { 'site-bookworm': 'runs', 'site-bullseye': 'fails', 'site-trixie': 'runs' });
   assert.ok(host.hosts.every((h) => h.result?.kind === 'verified' && h.predictionAgrees));
-  // On bullseye, the loader check names every GLIBC_2.3x version missing there and every file that
-  // needs one, exactly as the manifest's needs say: nothing more, nothing less.
-  const manifest = manifests.get(HOST_LIBC)!;
-  const expected = new Set<string>();
-  for (const elf of manifest.elf) {
-    for (const versions of Object.values(elf.versions)) {
-      for (const v of versions) if (/^GLIBC_2\.(3[2-9]|[4-9]\d)$/.test(v)) expected.add(`${v} ${elf.path}`);
-    }
+  // The version problems of every verified run are ld.so's: on each host, the root's own loader
+  // traces each file of the bundle the agent unpacked, and prints exactly these lines.
+  const counts: string[] = [];
+  for (const name of ROOTS) {
+    const run = runs.get(`${HOST_LIBC}@${name}`)!;
+    const real = await loaderVersionLines(name, host.bundle.digest);
+    counts.push(`${name} ${real.length}`);
+    assert.deepEqual(checkedVersionLines(run), real, `${HOST_LIBC} on ${name}: the agent's check against ld.so's trace`);
+    // Every library is dlopened into the interpreter: where ld.so refuses the interpreter, each
+    // library's verdict is that refusal (program-fails), and nowhere else.
+    const interpreterRefused = real.some((l) => l.startsWith('bin/python3.11\0'));
+    const failsWithProgram = [...new Set(run.problems.filter((p) => p.kind === 'program-fails').map((p) => p.file))].sort();
+    assert.deepEqual(failsWithProgram, interpreterRefused ? bundleLibraries(name, host.bundle.digest) : [], `${name}: the libraries that fail with the interpreter`);
+    if (name === 'bullseye') assert.ok(real.some((l) => / version `GLIBC_2\.3\d' not found /.test(l)), `ld.so found no GLIBC_2.3x missing in bullseye:\n${real.join('\n')}`);
   }
-  assert.ok(expected.size > 0, 'the host-libc bundle needs a glibc newer than 2.31');
+  // The real loader in bullseye refused the smoke run: every line it printed is one of the check's,
+  // and the check's problems for the program it started are exactly those lines.
   const bullseyeRun = runs.get(`${HOST_LIBC}@bullseye`)!;
-  const missing = new Set<string>();
-  for (const p of bullseyeRun.problems) {
-    const m = /^version `(GLIBC_[\d.]+)' not found \(required by (\S+)\)$/.exec(p.message.replace(/^\S+: /, ''));
-    // ld.so names an object by the path it opened it at ($ORIGIN/../lib…): normalized to the bundle's.
-    if (m !== null) missing.add(`${m[1]} ${posix.normalize(m[2]!)}`);
-  }
-  assert.deepEqual([...missing].sort(), [...expected].sort(), `problems on bullseye: ${bullseyeRun.problems.map((p) => p.message).join('\n')}`);
+  assert.notEqual(bullseyeRun.smokeExit, 0);
+  const printed = bullseyeRun.smokeOutput.split('\n').map((l) => /^(\S+): (.+)$/.exec(l)).filter((m) => m !== null && VERSION_LINE.test(m[2]!));
+  assert.ok(printed.length > 0, `no version line in the smoke run's output:\n${bullseyeRun.smokeOutput}`);
+  const started = new Set(printed.map((m) => m![1]!));
+  assert.equal(started.size, 1, `ld.so spoke for more than one program: ${[...started].join(', ')}`);
+  const program = [...started][0]!;
+  const smokeLines = [...new Set(printed.map((m) => `${posix.normalize(program)}\0${m![2]!}`))].sort();
+  const forProgram = checkedVersionLines(bullseyeRun).filter((l) => l.startsWith(`${posix.normalize(program)}\0`));
+  assert.deepEqual(forProgram, smokeLines, `smoke run on bullseye:\n${bullseyeRun.smokeOutput}`);
+  t.diagnostic(`ld.so's version lines per root (trace of the installed bundle): ${counts.join(', ')}; `
+    + `the smoke run on bullseye (${program}) printed ${smokeLines.length}, exactly the check's for that program`);
   const bullseye = host.distros.find((d) => d.distro === 'debian:11');
   assert.ok(bullseye !== undefined && bullseye.fails === 1 && bullseye.runs === 0);
   assert.ok(bullseye.reasons.length > 0 && bullseye.reasons.every((r) => /version `GLIBC_2\.3\d' not found \(required by \S+\)/.test(r)), bullseye.reasons.join('\n'));
-  // The real loader in bullseye refused the smoke run in the same words.
-  assert.match(bullseyeRun.smokeOutput, /version `GLIBC_2\.3\d' not found \(required by /, bullseyeRun.smokeOutput);
-  assert.notEqual(bullseyeRun.smokeExit, 0);
   for (const d of host.distros.filter((x) => x.distro !== 'debian:11')) assert.deepEqual([d.runs, d.fails], [1, 0], d.distro);
 
   // --libc bundle: runs (verified) on all three.

@@ -161,7 +161,7 @@ test('build: a .run installer checks every checksum, installs atomically, refuse
     const target = join(dir, 'opt', 'app');
     const first = await execa(run, ['--prefix', target], { reject: false });
     assert.equal(first.exitCode, 0, first.stderr);
-    assert.match(first.stdout, new RegExp(`^installed smoke \\(Python 3\\.11\\.7, \\d+ files, \\d+ bytes, every checksum checked\\) into ${target}`));
+    assert.match(first.stdout, new RegExp(`^installed yamlsmoke \\(Python 3\\.11\\.7, \\d+ files, \\d+ bytes, every checksum checked\\) into ${target}`));
     assert.equal((await smoke(target, '/')).prefix, target);
     const again = await execa(run, ['--prefix', target], { reject: false });
     assert.equal(again.exitCode, 1);

@@ -20,6 +20,7 @@ import { ensureRoot, runInRoot, skipUnlessLab } from '../lab/lab.js';
 import { makeTempDir, removeDir } from '../support/fixtures.js';
 import { APP, ENTRY, buildSkipReason, smoke } from './shared-build.js';
 import { ensureWheelhouse } from './wheelhouse.js';
+import { captureStdout } from '../support/capture-stdout.js';
 
 const TIMEOUT = 10 * 60_000;
 const DEBIAN_PYTHON = '/usr/bin/python3.11';
@@ -64,16 +65,8 @@ test.after(async () => {
 });
 
 /** `pyrelo check ARGS…`: its exit code and what it printed. */
-async function check(args: string[]): Promise<{ code: number; stdout: string }> {
-  const chunks: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string) => { chunks.push(String(chunk)); return true; }) as typeof process.stdout.write;
-  try {
-    return { code: await main(['check', ...args]), stdout: chunks.join('') };
-  } finally {
-    process.stdout.write = write;
-    process.exitCode = undefined; // main() sets it for the CLI, not for the test process
-  }
+function check(args: string[]): Promise<{ code: number; stdout: string }> {
+  return captureStdout(() => main(['check', ...args]));
 }
 
 interface Layout { scheme: string; purelib: string; scripts: string; site: string[]; path: string[]; libdest: string; destshared: string; libpl: string; tzpath: string }
@@ -88,7 +81,9 @@ test('Debian python3.11: the build verifies; packages in the scheme the bundled 
   const { bundle, result, lines, dir } = await debianBundle();
   t.diagnostic(`built in ${result.seconds.toFixed(1)} s`);
   const manifest = readManifest(bundle);
-  assert.deepEqual(manifest.steps.map((s) => s.name), ['copy', 'install', 'slim', 'strip', 'graft', 'runpath', 'launchers', 'host', 'scrub', 'compile', 'verify']);
+  assert.deepEqual(manifest.steps.map((s) => s.name), ['copy', 'install', 'slim', 'strip', 'graft', 'runpath', 'launchers', 'host', 'scrub', 'compile', 'smoke', 'verify']);
+  // bin/smoke ran once at build time; it opens nothing by name from outside the bundle.
+  assert.deepEqual(manifest.runtimeNeeds, []);
   assert.match(manifest.steps.find((s) => s.name === 'verify')!.summary, /ELF files load from the bundle and glibc only/);
   assert.match(manifest.steps.find((s) => s.name === 'copy')!.summary, /install scheme posix_local \(scripts in local\/bin\) replaced by deb_system/, lines.join('\n'));
   assert.match(manifest.python.version, /^3\.11\.\d+$/);

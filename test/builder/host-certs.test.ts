@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { BasePython } from '../../src/builder/base-python.js';
-import { dataFile } from '../../src/builder/data-file.js';
+import { dataFile } from '../../src/common/package-files.js';
 import { installHostHooks, loadHostCerts } from '../../src/builder/host-certs.js';
 import { makeTempDir, removeDir } from '../support/fixtures.js';
 import { BASE_PYTHON } from './wheelhouse.js';

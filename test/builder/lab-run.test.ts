@@ -27,6 +27,7 @@ import { makeTempDir, removeDir } from '../support/fixtures.js';
 import { checkAllSmoke, checkSciSmoke, checkYamlSmoke, type AllSmoke, type SciSmoke } from './allsmoke-check.js';
 import { buildApp, buildCombined, buildSkipReason, type SmokeResult } from './shared-build.js';
 import { makeCombinedWheelhouse } from './wheelhouse.js';
+import { captureStdout } from '../support/capture-stdout.js';
 
 const TIMEOUT = 40 * 60_000;
 /** A script run by bin/python3: spawn re-runs it as __mp_main__ in every worker, hence the guard. */
@@ -83,19 +84,6 @@ function skip(t: { skip(reason: string): void }, need: 'debootstrap' | 'busybox'
   const reason = buildSkipReason();
   if (reason) { t.skip(reason); return true; }
   return false;
-}
-
-async function captureStdout(run: () => Promise<number>): Promise<{ code: number; stdout: string }> {
-  const chunks: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string) => { chunks.push(String(chunk)); return true; }) as typeof process.stdout.write;
-  try {
-    const code = await run();
-    return { code, stdout: chunks.join('') };
-  } finally {
-    process.stdout.write = write;
-    process.exitCode = undefined; // main() sets it for the CLI; the test process must not exit 1
-  }
 }
 
 /**
@@ -213,7 +201,7 @@ test('the .run installer works with busybox sh and tar only', { timeout: TIMEOUT
     copyIn: [{ hostPath: run, rootPath: '/srv/app.run' }],
   });
   assert.equal(r.exitCode, 0, r.stderr);
-  assert.match(r.stdout, /^installed smoke \(Python 3\.11\.7, \d+ files, \d+ bytes, every checksum checked\) into \/opt\/app$/m);
+  assert.match(r.stdout, /^installed yamlsmoke \(Python 3\.11\.7, \d+ files, \d+ bytes, every checksum checked\) into \/opt\/app$/m);
   assert.match(r.stdout, /^\/opt\/app\/bin\/python3\.11$/m);
   assert.match(r.stdout, /again=1/);
   assert.match(r.stderr, /already exists \(use --force to replace it\)/);

@@ -36,7 +36,9 @@ async function withSdistWheelhouse(t: { skip(reason: string): void }, body: (cac
 test('an sdist with its build requirements in the wheelhouse builds offline and runs', { timeout: 300_000 }, (t) => withSdistWheelhouse(t, async (wheelhouse, dir) => {
   const r = await pyrelo(['--wheelhouse', wheelhouse, '-o', join(dir, 'bundle')]);
   assert.equal(r.exitCode, 0, r.stderr);
-  assert.ok(readManifest(join(dir, 'bundle')).python.packages.some((p) => p.name === 'greet' && p.version === '1.0'));
+  const manifest = readManifest(join(dir, 'bundle'));
+  assert.ok(manifest.python.packages.some((p) => p.name === 'greet' && p.version === '1.0'));
+  assert.deepEqual([manifest.name, manifest.version], ['greet', '1.0'], 'a requirement names the bundle');
   assert.equal((await execa(join(dir, 'bundle', 'bin', 'python3'), HELLO, { cwd: '/' })).stdout, 'hello from an sdist');
 }));
 
@@ -51,8 +53,10 @@ test('relative paths are the user\'s: a project folder, -r and --wheelhouse rela
   writeFileSync(join(dir, 'json', '__init__.py'), 'raise SystemExit("the working directory shadowed a module")\n');
   const r = await pyrelo(['-r', 'reqs.txt', '--wheelhouse', 'wh', '-o', 'out'], dir, 'proj');
   assert.equal(r.exitCode, 0, r.stderr);
-  const names = readManifest(join(dir, 'out')).python.packages.map((p) => `${p.name} ${p.version}`);
+  const manifest = readManifest(join(dir, 'out'));
+  const names = manifest.python.packages.map((p) => `${p.name} ${p.version}`);
   assert.ok(names.includes('hi 2.0') && names.includes('greet 1.0'), names.join(', '));
+  assert.deepEqual([manifest.name, manifest.version], ['hi', '2.0'], 'the folder proj is named after its [project] name');
 }));
 
 test('an sdist whose build requirement is missing: a clear error naming both, exit 2, nothing written; --index-url fetches it', { timeout: 300_000 }, (t) => withSdistWheelhouse(t, async (cached, dir) => {

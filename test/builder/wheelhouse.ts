@@ -5,7 +5,7 @@
 //   so the build must graft a library from a Debian package; it also carries the smoke app.
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 
@@ -108,24 +108,11 @@ const PLATFORMS = ['manylinux2014_x86_64', 'manylinux_2_17_x86_64', 'manylinux_2
  * in a temporary folder and renamed into place after its stamp, so an interrupted run is never used.
  */
 async function ensureCachedWheelhouse(key: string, requirements: readonly string[], addLocal: (dir: string) => Promise<void>): Promise<string> {
-  const dir = join(WHEELHOUSE_CACHE, key);
-  if (existsSync(join(dir, '.complete'))) return dir;
-  mkdirSync(WHEELHOUSE_CACHE, { recursive: true });
-  const temporary = `${dir}.tmp-${process.pid}`;
-  rmSync(temporary, { recursive: true, force: true });
-  mkdirSync(temporary);
-  try {
+  return cachedFolder(join(WHEELHOUSE_CACHE, key), async (temporary) => {
     await execa(BASE_PYTHON, ['-m', 'pip', 'download', '--quiet', '--only-binary=:all:', '--python-version', '3.11', '--implementation', 'cp',
       ...PLATFORMS.flatMap((p) => ['--platform', p]), '-d', temporary, ...requirements]);
     await addLocal(temporary);
-    writeFileSync(join(temporary, '.complete'), `${requirements.join('\n')}\n`);
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(temporary, dir);
-  } catch (error) {
-    rmSync(temporary, { recursive: true, force: true });
-    throw error;
-  }
-  return dir;
+  }, `${requirements.join('\n')}\n`);
 }
 
 /** The cached wheelhouse folder; built (downloaded and compiled) once per key. */
@@ -194,10 +181,11 @@ with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
     record.append(info_dir + "/RECORD,,")
     z.writestr(zipfile.ZipInfo(info_dir + "/RECORD", (1980, 1, 1, 0, 0, 0)), "\\n".join(record) + "\\n")
 `;
+import { cachedFolder } from '../support/cached-folder.js';
 
-interface WheelSpec { name: string; version: string; tag: string; requires: string[]; files: Record<string, string>; binaryFiles?: Record<string, string> }
+export interface WheelSpec { name: string; version: string; tag: string; requires: string[]; files: Record<string, string>; binaryFiles?: Record<string, string> }
 
-async function writeWheel(dir: string, spec: WheelSpec): Promise<void> {
+export async function writeWheel(dir: string, spec: WheelSpec): Promise<void> {
   await execa(BASE_PYTHON, ['-I', '-c', WRITE_WHEEL, join(dir, `${spec.name}-${spec.version}-${spec.tag}.whl`), JSON.stringify(spec)]);
 }
 
@@ -311,4 +299,32 @@ export async function ensureSdistWheelhouse(): Promise<string> {
   return ensureCachedWheelhouse(key, SDIST_BUILD_REQUIREMENTS, async (dir) => {
     await execa(BASE_PYTHON, ['-I', '-c', WRITE_SDIST, join(dir, SDIST_NAME), JSON.stringify(SDIST_FILES)]);
   });
+}
+
+// magicsmoke: a pure wheel whose code opens Debian's libmagic (libmagic1) by name with ctypes, as
+// python-magic does, so no DT_NEEDED names it. The library is opened in a child interpreter of the
+// bundle, and the app also starts a host tool (sh): what the build's smoke run records must follow
+// children and ignore host programs. libmagic1 is on this machine (the `file` package of
+// scripts/install-system-deps.sh depends on it) and in no lab root.
+export const MAGIC_LIBRARY = 'libmagic.so.1';
+export const MAGICSMOKE_MODULE = `import ctypes, json, subprocess, sys
+
+
+def version():
+    return ctypes.CDLL("${MAGIC_LIBRARY}").magic_version()
+
+
+def main():
+    child = subprocess.run([sys.executable, "-c", "import magicsmoke; print(magicsmoke.version())"], capture_output=True, text=True)
+    host_tool = subprocess.run(["sh", "-c", "exit 0"])
+    if child.returncode != 0:
+        sys.stderr.write(child.stderr)
+        return 1
+    print(json.dumps({"magic_version": int(child.stdout), "host_tool_exit": host_tool.returncode, "prefix": sys.prefix}))
+    return 0
+`;
+
+/** Writes the magicsmoke wheel into `dir` (a test's own folder: it takes a fraction of a second). */
+export async function writeMagicWheel(dir: string): Promise<void> {
+  await writeWheel(dir, { name: 'magicsmoke', version: '1.0', tag: 'py3-none-any', requires: [], files: { 'magicsmoke/__init__.py': MAGICSMOKE_MODULE } });
 }

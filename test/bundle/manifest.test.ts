@@ -21,6 +21,25 @@ test('manifest: write then read gives the same manifest', async () => {
   }
 });
 
+test('manifest: the project version and the removed folders of a slim category read back; older manifests without them stay readable', async () => {
+  const dir = await makeTempDir();
+  try {
+    const named: Manifest = { ...sampleManifest(), version: '2.0.post1', slimmed: [{ category: 'package tests (--slim-package-tests)', files: 2, bytes: 90, paths: ['lib/python3.11/site-packages/app/tests'] }] };
+    writeManifest(dir, named);
+    const read = readManifest(dir);
+    assert.equal(read.version, '2.0.post1');
+    assert.deepEqual(read.slimmed[0]?.paths, ['lib/python3.11/site-packages/app/tests']);
+    // Written before names were checked: a name no build writes today is still read.
+    writeFileSync(join(dir, 'pyrelo.json'), JSON.stringify({ ...sampleManifest(), name: 'my app' }));
+    const old = readManifest(dir);
+    assert.equal(old.name, 'my app');
+    assert.equal('version' in old, false);
+    assert.equal('paths' in old.slimmed[0]!, false);
+  } finally {
+    await removeDir(dir);
+  }
+});
+
 test('manifest: a smoke command reads back; without one the field stays absent', async () => {
   const dir = await makeTempDir();
   try {
@@ -29,6 +48,37 @@ test('manifest: a smoke command reads back; without one the field stays absent',
     assert.deepEqual(readManifest(dir).smoke, ['bin/python3', '-c', 'import ssl']);
     writeManifest(dir, sampleManifest());
     assert.equal('smoke' in readManifest(dir), false);
+  } finally {
+    await removeDir(dir);
+  }
+});
+
+test('manifest: run-time needs read back; a manifest of an older pyrelo, without them, still reads', async () => {
+  const dir = await makeTempDir();
+  try {
+    const needs = [
+      { name: 'libyaml-0.so.2', caller: 'bin/python3.11', grafted: 'lib/pyrelo-grafted/libyaml-0.so.2' },
+      { name: '/usr/lib/x86_64-linux-gnu/libGL.so.1', caller: 'bin/python3.11', grafted: null },
+    ];
+    writeManifest(dir, { ...sampleManifest(), runtimeNeeds: needs });
+    assert.deepEqual(readManifest(dir).runtimeNeeds, needs);
+    writeManifest(dir, sampleManifest());
+    assert.equal('runtimeNeeds' in readManifest(dir), false);
+  } finally {
+    await removeDir(dir);
+  }
+});
+
+const NEED = { name: 'libmagic.so.1', caller: 'bin/python3.11', grafted: null };
+const ALLOWED = { soname: 'libodbc.so.2', neededBy: ['bin/python3.11'] };
+
+test('manifest: the libraries allowed missing (--allow-missing) read back; older manifests without them stay readable', async () => {
+  const dir = await makeTempDir();
+  try {
+    writeManifest(dir, { ...sampleManifest(), allowMissing: [ALLOWED] });
+    assert.deepEqual(readManifest(dir).allowMissing, [ALLOWED]);
+    writeManifest(dir, sampleManifest());
+    assert.equal('allowMissing' in readManifest(dir), false);
   } finally {
     await removeDir(dir);
   }
@@ -49,7 +99,22 @@ const BAD: Array<[string, (m: Record<string, unknown>) => void, RegExp]> = [
   ['empty smoke command', (m) => { m.smoke = []; }, /smoke: expected a program and its arguments/],
   ['smoke argument not a string', (m) => { m.smoke = ['bin/python3', 1]; }, /smoke\[1\]: expected a string/],
   ['absolute smoke program', (m) => { m.smoke = ['/bin/sh', '-c', 'true']; }, /smoke\[0\]: unsafe path/],
+  ['name with a slash', (m) => { m.name = '../app'; }, /name: "\.\.\/app": holds "\/" or a control character/],
+  ['name with a control character', (m) => { m.name = 'app\u001b[31m'; }, /name: "app\\u001b\[31m": holds/],
+  ['name of 300 characters', (m) => { m.name = 'a'.repeat(300); }, /name: "a{60}…" \(300 characters\): longer than 255 characters/],
+  ['bad project version', (m) => { m.version = '1.0; rm -rf /'; }, /version: not a package version/],
+  ['slim path outside the bundle', (m) => { (m.slimmed as Array<Record<string, unknown>>)[0]!.paths = ['../x']; }, /slimmed\[0\]\.paths\[0\]: unsafe path/],
   ['smoke program not in files', (m) => { m.smoke = ['bin/nothere']; }, /smoke\[0\]: bin\/nothere is not in files/],
+  ['run-time needs not a list', (m) => { m.runtimeNeeds = {}; }, /runtimeNeeds: expected an array/],
+  ['run-time need named by a relative path', (m) => { m.runtimeNeeds = [{ ...NEED, name: 'lib/libmagic.so.1' }]; }, /runtimeNeeds\[0\]\.name: expected a library name or an absolute path/],
+  ['run-time need caller outside the bundle', (m) => { m.runtimeNeeds = [{ ...NEED, caller: '/usr/bin/python3' }]; }, /runtimeNeeds\[0\]\.caller: unsafe path/],
+  ['run-time need caller not in files', (m) => { m.runtimeNeeds = [{ ...NEED, caller: 'lib/nothere.so' }]; }, /runtimeNeeds\[0\]\.caller: lib\/nothere\.so is not in files/],
+  ['allowed missing not a list', (m) => { m.allowMissing = 'libodbc.so.2'; }, /allowMissing: expected an array/],
+  ['allowed missing named by a path', (m) => { m.allowMissing = [{ ...ALLOWED, soname: '/usr/lib/libodbc.so.2' }]; }, /allowMissing\[0\]\.soname: not a library name/],
+  ['allowed missing with a blank name', (m) => { m.allowMissing = [{ ...ALLOWED, soname: '' }]; }, /allowMissing\[0\]\.soname: not a library name/],
+  ['allowed missing needed by a file not in files', (m) => { m.allowMissing = [{ ...ALLOWED, neededBy: ['lib/nothere.so'] }]; }, /allowMissing\[0\]\.neededBy: lib\/nothere\.so is not in files/],
+  ['allowed missing listed twice', (m) => { m.allowMissing = [ALLOWED, ALLOWED]; }, /allowMissing: a soname listed twice/],
+  ['run-time need grafted where nothing is', (m) => { m.runtimeNeeds = [{ ...NEED, grafted: 'lib/pyrelo-grafted/libmagic.so.1' }]; }, /runtimeNeeds\[0\]\.grafted: lib\/pyrelo-grafted\/libmagic\.so\.1 is not in files/],
 ];
 
 for (const [what, damage, expected] of BAD) {

@@ -75,3 +75,15 @@ test('inventory: prints the host facts', async () => {
   assert.ok(r.stdout.includes(pretty), r.stdout);
   assert.match(r.stdout, /libc: +glibc 2\.\d+/);
 });
+
+test('--version prints package.json\'s version, with the commit from a git checkout, and exits 0', async () => {
+  const root = fileURLToPath(new URL('../../..', import.meta.url));
+  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+  const head = await execa('git', ['-C', root, 'rev-parse', '--short=12', 'HEAD'], { reject: false });
+  const expected = head.exitCode === 0 ? `${version}+${head.stdout.trim()}` : version;
+  for (const flag of ['--version', '-V']) {
+    const r = await pyrelo(flag);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.equal(r.stdout.trim(), expected);
+  }
+});

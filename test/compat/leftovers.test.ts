@@ -13,23 +13,12 @@ import { buildHostLeftovers } from '../../src/compat/leftovers.js';
 import { main } from '../../src/client/cli.js';
 import { makeTempDir, removeDir } from '../support/fixtures.js';
 import { sampleManifest } from '../bundle/sample-manifest.js';
+import { captureStdout } from '../support/capture-stdout.js';
 
 function write(path: string, text: string, mode = 0o644): void {
   mkdirSync(join(path, '..'), { recursive: true });
   writeFileSync(path, text);
   chmodSync(path, mode);
-}
-
-async function captured(run: () => Promise<number>): Promise<{ code: number; stdout: string }> {
-  const chunks: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string) => { chunks.push(String(chunk)); return true; }) as typeof process.stdout.write;
-  try {
-    return { code: await run(), stdout: chunks.join('') };
-  } finally {
-    process.stdout.write = write;
-    process.exitCode = undefined;
-  }
 }
 
 test('build-host paths left in scripts, .pth, sysconfig and direct_url.json are reported; the bundle is broken until they go', async () => {
@@ -60,7 +49,7 @@ test('build-host paths left in scripts, .pth, sysconfig and direct_url.json are 
     ]);
     assert.match(found.find((l) => l.file === 'bin/tool')!.message, /runs \/opt\/build here\/bin\/python3, a Python outside the bundle/);
 
-    const cli = await captured(() => main(['check', bundle]));
+    const cli = await captureStdout(() => main(['check', bundle]));
     assert.equal(cli.code, 1, cli.stdout);
     assert.match(cli.stdout, /5 build-host paths left in the bundle:/);
     assert.match(cli.stdout, /bin\/pip: its shebang runs \/root\/\.pyenv\/versions\/3\.11\.7\/bin\/python3\.11/);
@@ -71,7 +60,7 @@ test('build-host paths left in scripts, .pth, sysconfig and direct_url.json are 
     assert.deepEqual(service.problems.filter((p) => p.kind === 'build-host-path').map((p) => p.file).sort(), found.map((l) => l.file).sort());
 
     for (const l of found) rmSync(join(bundle, l.file));
-    assert.equal((await captured(() => main(['check', bundle]))).code, 0);
+    assert.equal((await captureStdout(() => main(['check', bundle]))).code, 0);
     assert.equal(checkBundleHere(bundle, { digest: 'd', host: 'here' }).loads, true);
   } finally {
     await removeDir(bundle);

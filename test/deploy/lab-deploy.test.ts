@@ -3,7 +3,7 @@
 // here by `pyrelo build` (yamlsmoke: cryptography, cffi, a grafted libyaml), with --smoke bin/smoke:
 //   --libc host: refused on bullseye (GLIBC_2.3x) and busybox (no libc) before anything of it is
 //     sent; installed, smoke-run and verified on bookworm and trixie;
-//   --libc bundle: installed, smoke-run and verified everywhere, busybox (no /proc) included.
+//   --libc bundle: installed, smoke-run and verified everywhere, busybox included.
 // `pyrelo compat` then says "runs (verified)" exactly where it ran. A changed bundle sent again
 // travels as a delta; rollback switches back; releases lists both.
 
@@ -26,7 +26,7 @@ import { APP, ENTRY, buildSkipReason } from '../builder/shared-build.js';
 import { BASE_PYTHON, ensureWheelhouse } from '../builder/wheelhouse.js';
 
 const SUITES = ['bullseye', 'bookworm', 'trixie'] as const;
-const skip = labSkipReason(['debootstrap']) ?? buildSkipReason();
+const skip = labSkipReason(['debootstrap', 'ssh', 'busybox']) ?? buildSkipReason();
 const HOST_LIBC = 'deploy-host-libc';
 const BUNDLED_LIBC = 'deploy-bundled-libc';
 
@@ -191,4 +191,20 @@ test('a changed bundle travels as a delta; releases lists both; rollback switche
   assert.match(shown.json.deployments[0]?.reason ?? '', new RegExp(`^rollback from ${r.release}$`));
   const trixie = sshHosts.find((h) => h.name === 'site-trixie')!;
   assert.equal(await onHost(trixie, `readlink /opt/pyrelo/${BUNDLED_LIBC}/current`), `releases/${r.previous}`);
+
+  // Without --prefix (the deploys chose /opt/pyrelo/<bundle> themselves): the server's records say
+  // where pyrelo installed on the host; a rollback needs one of them.
+  const all = await cliJson<{ host: string; prefix: string }[]>(['releases', '--host', 'site-trixie']);
+  assert.equal(all.status, 0, all.output);
+  assert.deepEqual(all.json.map((l) => l.prefix).sort(), [`/opt/pyrelo/${BUNDLED_LIBC}`, `/opt/pyrelo/${HOST_LIBC}`].sort());
+  const ambiguous = await cli(['rollback', '--host', 'site-trixie', '--control', control]);
+  assert.equal(ambiguous.status, 2, ambiguous.output);
+  assert.match(ambiguous.output, /deployed there into 2 prefixes: .*choose one with --bundle NAME or --prefix DIR/);
+  const unknown = await cli(['rollback', '--host', 'site-trixie', '--bundle', 'no-such-bundle', '--control', control]);
+  assert.equal(unknown.status, 2, unknown.output);
+  assert.match(unknown.output, /--bundle no-such-bundle: never deployed to host site-trixie/);
+  const forward = await cliJson<{ current: string; prefix: string }[]>(['rollback', '--host', 'site-trixie', '--bundle', BUNDLED_LIBC]);
+  assert.equal(forward.status, 0, forward.output);
+  assert.equal(forward.json[0]!.prefix, `/opt/pyrelo/${BUNDLED_LIBC}`);
+  assert.equal(forward.json[0]!.current, r.release, 'rolled back to the release the first rollback left');
 });

@@ -9,7 +9,8 @@ import {
   DT_FLAGS, DT_FLAGS_1, DT_GNU_HASH, DT_HASH, DT_JMPREL, DT_NEEDED, DT_PLTREL, DT_PLTRELSZ, DT_REL,
   DT_RELA, DT_RELAENT, DT_RELASZ, DT_RELENT, DT_RELSZ, DT_RPATH, DT_RUNPATH, DT_SONAME, DT_STRSZ,
   DT_STRTAB, DT_SYMENT, DT_SYMTAB, DT_VERDEF, DT_VERDEFNUM, DT_VERNEED, DT_VERNEEDNUM, DT_VERSYM,
-  EM_X86_64, ET_DYN, PT_DYNAMIC, PT_INTERP, PT_LOAD, PT_NOTE, SHT_DYNSYM, SHT_STRTAB,
+  EM_X86_64, ET_DYN, PT_DYNAMIC, PT_INTERP, PT_LOAD, PT_NOTE, SHT_DYNAMIC, SHT_DYNSYM, SHT_GNU_HASH, SHT_GNU_verdef,
+  SHT_GNU_verneed, SHT_GNU_versym, SHT_HASH, SHT_NOTE, SHT_PROGBITS, SHT_REL, SHT_RELA, SHT_STRTAB,
 } from '../../src/elf/constants.js';
 
 export const BASE = 0x400000;
@@ -43,8 +44,11 @@ export interface BuildOptions {
   abiTag?: [number, number, number, number] | null;
   /** Emit DT_VERDEFNUM/DT_VERNEEDNUM (default true); without them only the 0 links end the chains. */
   versionCounts?: boolean;
-  /** Emit a section header table with .shstrtab and .dynsym. */
-  sectionHeaders?: boolean;
+  /**
+   * Emit a section header table: true, with .shstrtab and .dynsym only; 'full', with a section for
+   * every table (what readelf needs to read the version tables, which it finds only by section).
+   */
+  sectionHeaders?: boolean | 'full';
 }
 
 export interface Built {
@@ -120,6 +124,36 @@ export function buildElf(o: BuildOptions): Built {
   if (o.flags1 !== undefined) dyn.push([DT_FLAGS_1, () => o.flags1 ?? 0]);
   dyn.push([0, () => 0]);
 
+  // Section headers: [null, .shstrtab, .dynsym] and, when 'full', one per table that has content.
+  // Each: name, type, layout key, size, link (a section name), info, entsize.
+  type SectionPlan = { name: string; type: number; at: string; size: number; link?: string; info?: number; entsize?: number; align?: number };
+  const symEntSize = is64 ? 24 : 16;
+  const sections: SectionPlan[] = [];
+  if (o.sectionHeaders !== undefined && o.sectionHeaders !== false) {
+    const full = o.sectionHeaders === 'full';
+    sections.push({ name: '.shstrtab', type: SHT_STRTAB, at: 'shstrtab', size: 0, align: 1 });
+    sections.push({ name: '.dynsym', type: SHT_DYNSYM, at: 'dynsym', size: syms.length * symEntSize, link: full ? '.dynstr' : undefined, info: 1, entsize: symEntSize });
+    if (full) {
+      const hasVersym = syms.some((s) => s.version !== undefined);
+      const relName = rela ? '.rela' : '.rel';
+      sections.push({ name: '.dynstr', type: SHT_STRTAB, at: 'dynstr', size: str.bytes.length, align: 1 });
+      if (hasVersym) sections.push({ name: '.gnu.version', type: SHT_GNU_versym, at: 'versym', size: syms.length * 2, link: '.dynsym', entsize: 2, align: 2 });
+      if (verdefs.length > 0) sections.push({ name: '.gnu.version_d', type: SHT_GNU_verdef, at: 'verdef', size: verdefs.reduce((n, v) => n + 20 + 8 * v.names.length, 0), link: '.dynstr', info: verdefs.length, align: 4 });
+      if (verneeds.length > 0) sections.push({ name: '.gnu.version_r', type: SHT_GNU_verneed, at: 'verneed', size: verneeds.reduce((n, v) => n + 16 + 16 * v.aux.length, 0), link: '.dynstr', info: verneeds.length, align: 4 });
+      if (hash === 'sysv') sections.push({ name: '.hash', type: SHT_HASH, at: 'hash', size: 8 + 4 + syms.length * 4, link: '.dynsym', entsize: 4 });
+      if (hash === 'gnu') sections.push({ name: '.gnu.hash', type: SHT_GNU_HASH, at: 'hash', size: 16 + W + 4 + syms.length * 4, link: '.dynsym' });
+      if (relocs.length > 0) sections.push({ name: `${relName}.dyn`, type: rela ? SHT_RELA : SHT_REL, at: 'rela', size: relocs.length * relEnt, link: '.dynsym', entsize: relEnt });
+      if (plt.length > 0) sections.push({ name: `${relName}.plt`, type: rela ? SHT_RELA : SHT_REL, at: 'jmprel', size: plt.length * relEnt, link: '.dynsym', entsize: relEnt });
+      sections.push({ name: '.dynamic', type: SHT_DYNAMIC, at: 'dynamic', size: dyn.length * 2 * W, link: '.dynstr', entsize: 2 * W });
+      if (abiTag !== null) sections.push({ name: '.note.ABI-tag', type: SHT_NOTE, at: 'note', size: 32, align: 4 });
+      if (o.interp !== undefined) sections.push({ name: '.interp', type: SHT_PROGBITS, at: 'interp', size: Buffer.byteLength(o.interp) + 1, align: 1 });
+    }
+  }
+  const shstr = new Strtab();
+  const sectionNames = sections.map((sec) => shstr.add(sec.name));
+  if (sections[0] !== undefined) sections[0].size = shstr.bytes.length;
+  const shnum = sections.length === 0 ? 0 : sections.length + 1;
+
   const ehsize = is64 ? 64 : 52;
   const phentsize = is64 ? 56 : 32;
   const phnum = 3 + (o.interp === undefined ? 0 : 1);
@@ -138,8 +172,8 @@ export function buildElf(o: BuildOptions): Built {
     ['rela', relocs.length * relEnt],
     ['jmprel', plt.length * relEnt],
     ['dynamic', dyn.length * 2 * W],
-    ['shstrtab', 20],
-    ['shdrs', o.sectionHeaders === true ? 3 * (is64 ? 64 : 40) : 0],
+    ['shstrtab', shstr.bytes.length],
+    ['shdrs', shnum * (is64 ? 64 : 40)],
   ];
   let pos = ehsize;
   for (const [k, n] of sizes) {
@@ -166,15 +200,15 @@ export function buildElf(o: BuildOptions): Built {
   u32(20, 1);
   word(24, 0);
   word(24 + W, L('phdrs'));
-  word(24 + 2 * W, o.sectionHeaders === true ? L('shdrs') : 0);
+  word(24 + 2 * W, shnum > 0 ? L('shdrs') : 0);
   const at = 24 + 3 * W;
   u32(at, 0);
   u16(at + 4, ehsize);
   u16(at + 6, phentsize);
   u16(at + 8, phnum);
   u16(at + 10, is64 ? 64 : 40);
-  u16(at + 12, o.sectionHeaders === true ? 3 : 0);
-  u16(at + 14, o.sectionHeaders === true ? 1 : 0);
+  u16(at + 12, shnum);
+  u16(at + 14, shnum > 0 ? 1 : 0);
 
   // ---- program headers
   const phdr = (i: number, type: number, off: number, filesz: number, flags: number, palign: number) => {
@@ -271,21 +305,23 @@ export function buildElf(o: BuildOptions): Built {
     word(q + W, val());
   });
 
-  // ---- section headers: [null, .shstrtab, .dynsym]
-  if (o.sectionHeaders === true) {
-    buf.write('\0.shstrtab\0.dynsym\0', L('shstrtab'), 'latin1');
-    const sh = (i: number, name: number, type: number, off: number, size: number, link: number, entsize: number) => {
-      const q = L('shdrs') + i * (is64 ? 64 : 40);
+  // ---- section headers (index 0 stays the null section)
+  if (shnum > 0) {
+    buf.set(shstr.bytes, L('shstrtab'));
+    sections.forEach((sec, k) => {
+      const q = L('shdrs') + (k + 1) * (is64 ? 64 : 40);
+      const off = L(sec.at);
+      const link = sec.link === undefined ? 0 : sections.findIndex((other) => other.name === sec.link) + 1;
+      const addr = sec.at === 'shstrtab' ? 0 : BASE + off;
+      const [name, info, entsize, align] = [sectionNames[k] ?? 0, sec.info ?? 0, sec.entsize ?? 0, sec.align ?? W];
       if (is64) {
-        u32(q, name); u32(q + 4, type); word(q + 8, 0); word(q + 16, BASE + off); word(q + 24, off); word(q + 32, size);
-        u32(q + 40, link); u32(q + 44, 1); word(q + 48, 8); word(q + 56, entsize);
+        u32(q, name); u32(q + 4, sec.type); word(q + 8, 0); word(q + 16, addr); word(q + 24, off); word(q + 32, sec.size);
+        u32(q + 40, link); u32(q + 44, info); word(q + 48, align); word(q + 56, entsize);
       } else {
-        u32(q, name); u32(q + 4, type); u32(q + 8, 0); u32(q + 12, BASE + off); u32(q + 16, off); u32(q + 20, size);
-        u32(q + 24, link); u32(q + 28, 1); u32(q + 32, 4); u32(q + 36, entsize);
+        u32(q, name); u32(q + 4, sec.type); u32(q + 8, 0); u32(q + 12, addr); u32(q + 16, off); u32(q + 20, sec.size);
+        u32(q + 24, link); u32(q + 28, info); u32(q + 32, align); u32(q + 36, entsize);
       }
-    };
-    sh(1, 1, SHT_STRTAB, L('shstrtab'), 19, 0, 0);
-    sh(2, 11, SHT_DYNSYM, L('dynsym'), nsym * symEnt, 0, symEnt);
+    });
   }
 
   return {

@@ -1,8 +1,13 @@
 // The reader on crafted images: every class and byte order, the symbol-count fallbacks, and
 // precise corruptions (cycles, out-of-range links, oversize counts) with the error each gives.
+// The well-formed images are also read by readelf (which reads every machine and byte order) and
+// the reader must agree with it, not only with what the builder meant to write.
 
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
 import {
   DF_1_NODELETE, DF_1_NOW, DF_BIND_NOW, DF_ORIGIN, DT_GNU_HASH, DT_HASH, DT_JMPREL, DT_NULL, DT_PLTREL, DT_STRSZ,
   DT_STRTAB, DT_SYMENT, DT_SYMTAB, DT_VERDEFNUM, DT_VERNEEDNUM, EM_386, EM_PPC, EM_PPC64, EM_S390, EM_X86_64, ElfFile,
@@ -10,6 +15,22 @@ import {
   VER_FLG_WEAK, type ElfErrorReason,
 } from '../../src/elf/index.js';
 import { BASE, buildElf, sstrip, type BuildOptions, type Built } from './builder.js';
+import { compareWithReadelf, haveReadelf } from './readelf.js';
+
+const noReadelf = !haveReadelf() && 'readelf not installed';
+const scratch = mkdtempSync(join(tmpdir(), 'pyrelo-crafted-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+/**
+ * Writes `bytes` to a file and holds the reader against readelf on it: through the dynamic segment
+ * as the loader reads it (readelf -D) when the image has no section headers, else by its sections.
+ */
+function agreesWithReadelf(name: string, bytes: Uint8Array): void {
+  const path = join(scratch, name);
+  writeFileSync(path, bytes);
+  const sections = ElfFile.fromBuffer(name, bytes).sectionHeaders().length > 0;
+  compareWithReadelf(path, sections ? 'sections' : 'dynamic');
+}
 
 function options(cls: 32 | 64, data: 'lsb' | 'msb', machine: number, hash: BuildOptions['hash']): BuildOptions {
   const jump = cls === 64 ? R_X86_64_JUMP_SLOT : R_386_JMP_SLOT;
@@ -90,15 +111,27 @@ const VARIANTS = [
   { cls: 64, data: 'msb', machine: EM_PPC64 },
 ] as const;
 
+function variantOptions(v: (typeof VARIANTS)[number], hash: BuildOptions['hash']): BuildOptions {
+  const o = options(v.cls, v.data, v.machine, hash);
+  if (v.machine !== EM_X86_64 && v.machine !== EM_386) {
+    // Use the machine's own JUMP_SLOT number (21 on both PowerPCs).
+    o.pltRelocs = [{ sym: 1, type: 21 }, { sym: 2, type: 21 }];
+  }
+  return o;
+}
+
 describe('crafted images in every class and byte order', () => {
   for (const v of VARIANTS) {
     for (const hash of ['sysv', 'gnu'] as const) {
+      it(`ELF${v.cls} ${v.data} (${hash} hash) reads as readelf reads it, without and with section headers`, { skip: noReadelf }, () => {
+        const o = variantOptions(v, hash);
+        const name = `elf${v.cls}-${v.data}-${hash}`;
+        agreesWithReadelf(name, buildElf(o).bytes);
+        agreesWithReadelf(`${name}-sections`, buildElf({ ...o, sectionHeaders: 'full' }).bytes);
+      });
+
       it(`ELF${v.cls} ${v.data} (${hash} hash)`, () => {
-        const o = options(v.cls, v.data, v.machine, hash);
-        if (v.machine !== EM_X86_64 && v.machine !== EM_386) {
-          // Use the machine's own JUMP_SLOT number (21 on both PowerPCs).
-          o.pltRelocs = [{ sym: 1, type: 21 }, { sym: 2, type: 21 }];
-        }
+        const o = variantOptions(v, hash);
         const f = ElfFile.fromBuffer('crafted', buildElf(o).bytes);
         assert.equal(f.header.e_ident.class, v.cls);
         assert.equal(f.header.e_ident.data, v.data);
@@ -155,6 +188,13 @@ describe('crafted images in every class and byte order', () => {
     // nbucket (8 bytes) = 1, nchain (8 bytes) = 5: the second word lands on the old bucket slot.
     p.u32(built.at.hash, 0).u32(built.at.hash + 4, 1).u32(built.at.hash + 8, 0).u32(built.at.hash + 12, 5);
     assert.equal(p.file().dynamicSymbols().length, 5);
+  });
+
+  it('reads the s390x image as readelf reads it (its DT_HASH words are 8 bytes there too)', { skip: noReadelf }, () => {
+    const built = buildElf({ ...options(64, 'msb', EM_S390, 'sysv'), pltRelocs: [] });
+    const p = new Patch(built, 64, false);
+    p.u32(built.at.hash, 0).u32(built.at.hash + 4, 1).u32(built.at.hash + 8, 0).u32(built.at.hash + 12, 5);
+    agreesWithReadelf('s390x', p.bytes);
   });
 });
 

@@ -7,12 +7,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { skipBeforeGlibc } from '../support/running-glibc.js';
 import {
   chrootCanonInner, detectLibc, parseOsRelease, readLoaderDefaults, readOsRelease,
 } from '../../src/inventory/host-facts.js';
 
 const LDSO = '/lib64/ld-linux-x86-64.so.2';
-const onX86 = process.arch === 'x64';
+const notX86 = process.arch === 'x64' ? false : 'the ld.so comparisons need x86-64';
 
 test('readOsRelease("/") agrees with sourcing /etc/os-release in sh', () => {
   const os = readOsRelease('/');
@@ -41,7 +42,7 @@ test('os-release quoting per os-release(5)', () => {
   assert.equal(parseOsRelease('NAME=x\n').id, 'linux');
 });
 
-test('detectLibc("/") finds the glibc the loader uses, with the version libc.so.6 prints', { skip: !onX86 }, () => {
+test('detectLibc("/") finds the glibc the loader uses, with the version libc.so.6 prints', { skip: notX86 }, () => {
   const libc = detectLibc('/');
   assert.equal(libc.kind, 'glibc');
   assert.ok(libc.path);
@@ -57,20 +58,30 @@ test('detectLibc("/") finds the glibc the loader uses, with the version libc.so.
   assert.equal(m[1], libc.path);
 });
 
-test('readLoaderDefaults("/") matches ld.so --help and --list-diagnostics', { skip: !onX86 }, () => {
+test('readLoaderDefaults("/") matches ld.so --help and --list-diagnostics', { skip: notX86 }, (t) => {
   const d = readLoaderDefaults('/', 'x86_64');
   assert.ok(d);
   assert.equal(d.source, 'ld.so');
   assert.equal(d.interpreter, LDSO);
-  const help = spawnSync(LDSO, ['--help'], { encoding: 'utf8' }).stdout;
-  const helpDirs = [...help.matchAll(/^ {2}(\S+) \(system search path\)$/gm)].map((m) => m[1]!);
-  if (helpDirs.length > 0) assert.deepEqual(d.systemDirs.map((s) => s.replace(/\/$/, '')), helpDirs);
-  const diag = spawnSync(LDSO, ['--list-diagnostics'], { encoding: 'utf8' }).stdout;
-  const lib = /^dl_dst_lib="(.*)"$/m.exec(diag);
-  if (lib) assert.equal(d.libToken, lib[1]);
-  const sys = [...diag.matchAll(/^path\.system_dirs\[0x[0-9a-f]+\]="(.*)"$/gm)].map((m) => m[1]!);
-  if (sys.length > 0) assert.deepEqual(d.systemDirs, sys);
   assert.equal(readLoaderDefaults('/', 'sparc'), null);
+  const ldso = (option: string): string => {
+    const run = spawnSync(LDSO, [option], { encoding: 'utf8' });
+    assert.equal(run.status, 0, `${LDSO} ${option} exited ${run.status}: ${run.error?.message ?? run.stderr}`);
+    return run.stdout;
+  };
+  // glibc 2.33 added the "(system search path)" lines to --help, 2.34 --list-diagnostics.
+  if (skipBeforeGlibc(t, 2, 33, 'system search path in `ld.so --help`')) return;
+  const helpDirs = [...ldso('--help').matchAll(/^ {2}(\S+) \(system search path\)$/gm)].map((m) => m[1]!);
+  assert.ok(helpDirs.length > 0, '`ld.so --help` lists no "(system search path)" line');
+  assert.deepEqual(d.systemDirs.map((s) => s.replace(/\/$/, '')), helpDirs);
+  if (skipBeforeGlibc(t, 2, 34, '`ld.so --list-diagnostics`')) return;
+  const diag = ldso('--list-diagnostics');
+  const lib = /^dl_dst_lib="(.*)"$/m.exec(diag);
+  assert.ok(lib, '`ld.so --list-diagnostics` prints no dl_dst_lib');
+  assert.equal(d.libToken, lib[1]);
+  const sys = [...diag.matchAll(/^path\.system_dirs\[0x[0-9a-f]+\]="(.*)"$/gm)].map((m) => m[1]!);
+  assert.ok(sys.length > 0, '`ld.so --list-diagnostics` prints no path.system_dirs');
+  assert.deepEqual(d.systemDirs, sys);
 });
 
 test('scratch roots: musl, no libc, fallback defaults, chroot_canon', () => {

@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { checkFile } from '../../src/loader/check.js';
 import { collectInventory } from '../../src/inventory/collect.js';
-import { readInventory, InventoryFormatError } from '../../src/inventory/read.js';
+import { readInventory, validateInventory, InventoryFormatError } from '../../src/inventory/read.js';
 import { selectHost } from '../../src/client/host-selection.js';
+import { loaderConfigOf } from '../../src/inventory/inventory-host.js';
 import type { LoadReport } from '../../src/loader/types.js';
 import { makeTempDir, removeDir } from '../support/fixtures.js';
 import { scenarioBuilders } from '../support/scenarios.js';
@@ -73,6 +74,9 @@ test('a malformed inventory is refused with the file and the field', async () =>
       [JSON.stringify({ ...collectInventoryStub(), objects: [storedObjectStub({ definitions: [['malloc', 'GLIBC_2.2.5', 0]] })] }), 'objects[0].definitions[0]'],
       [JSON.stringify({ ...collectInventoryStub(), objects: [storedObjectStub({ versionNeeds: [['libc.so.6', [['GLIBC_2.34', 1, false]]]] })] }), 'objects[0].versionNeeds[0][1][0]'],
       [JSON.stringify({ ...collectInventoryStub(), objects: [storedObjectStub({ soname: 42 })] }), 'objects[0].soname'],
+      [JSON.stringify({ ...collectInventoryStub(), objects: [storedObjectStub({ x86IsaNeeded: 8 })] }), 'objects[0].x86IsaNeeded'],
+      [JSON.stringify({ ...collectInventoryStub(), objects: [storedObjectStub({ tls: [0, -2632, 64] })] }), 'objects[0].tls'],
+      [JSON.stringify({ ...collectInventoryStub(), loader: { ...(collectInventoryStub().loader as object), procMounted: 'yes' } }), 'loader.procMounted'],
     ];
     for (const [text, field] of cases) {
       const file = join(dir, 'bad.json');
@@ -85,12 +89,21 @@ test('a malformed inventory is refused with the file and the field', async () =>
   }
 });
 
+test('an inventory written before /proc was recorded counts as a host with /proc', () => {
+  const { procMounted, ...older } = collectInventoryStub().loader as Record<string, unknown>;
+  assert.equal(procMounted, true);
+  const inventory = validateInventory({ ...collectInventoryStub(), loader: older, files: {} }, 'old.json');
+  assert.equal(loaderConfigOf(inventory).procMounted, true);
+  const without = validateInventory({ ...collectInventoryStub(), loader: { ...older, procMounted: false }, files: {} }, 'new.json');
+  assert.equal(loaderConfigOf(without).procMounted, false);
+});
+
 function collectInventoryStub(): Record<string, unknown> {
   return {
     format: 'pyrelo-inventory/1', collectedAt: '', source: '/', host: {},
     loader: {
       machine: 62, elfClass: 64, interpreter: '/lib64/ld-linux-x86-64.so.2', systemDirs: [], libToken: 'lib64',
-      platform: 'x86_64', hwcapsSubdirs: [], legacyHwcapsSubdirs: [], isaLevel: 1, glibcVersion: null, kernelVersion: null, cache: null,
+      platform: 'x86_64', hwcapsSubdirs: [], legacyHwcapsSubdirs: [], isaLevel: 1, glibcVersion: null, kernelVersion: null, cache: null, procMounted: true,
     },
     objects: [], unreadable: {},
   };

@@ -99,10 +99,15 @@ test('mountProc: false leaves /proc empty; the default shows only the run\'s own
   const root = await bookworm(t);
   if (!root) return;
   const without = await runInRoot(root, ['sh', '-c', 'test -e /proc/self; echo $?; ls -A /proc | wc -l'], { mountProc: false });
-  assert.equal(without.stdout, '1\n0\n');
-  const withProc = await runInRoot(root, ['sh', '-c', 'ls /proc | grep -c "^[0-9]"']);
-  // PID 1 (the namespace's shell), the command's sh, ls and grep: a handful, not the host's hundreds.
-  assert.ok(Number(withProc.stdout) <= 6, `saw ${withProc.stdout.trim()} processes`);
+  assert.deepEqual([without.exitCode, without.stdout], [0, '1\n0\n'], without.stderr);
+  // The shell prints its own PID, then every PID /proc lists.
+  const withProc = await runInRoot(root, ['sh', '-c', 'echo $$; ls /proc | grep "^[0-9]"']);
+  assert.equal(withProc.exitCode, 0, withProc.stderr);
+  const [self, ...pids] = withProc.stdout.trim().split('\n').map(Number);
+  // The command's sh, ls and grep at least, and PID 1 (the namespace's shell) at most besides:
+  // a handful, not the host's hundreds, and never none.
+  assert.ok(pids.includes(self!), `the shell's own PID ${self} is not in /proc: ${pids.join(' ')}`);
+  assert.ok(pids.length >= 3 && pids.length <= 6, `saw ${pids.length} processes: ${pids.join(' ')}`);
 });
 
 test('a bound host folder is visible, read-only when asked, and writable otherwise', { timeout: COLD_BUILD_TIMEOUT_MS }, async (t) => {

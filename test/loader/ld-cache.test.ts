@@ -107,8 +107,11 @@ function buildCache(root: string, format: 'new' | 'compat' | 'old'): LdCache {
 }
 
 const hasGcc = spawnSync('gcc', ['--version']).status === 0;
+const hasLdconfig = spawnSync('ldconfig', ['--version']).status === 0;
+/** Why the ldconfig-built caches cannot be made here, or false. */
+const noCacheBuild = !hasGcc ? 'needs gcc' : !hasLdconfig ? 'needs ldconfig on PATH' : false;
 
-test('ldconfig-built caches: all three formats parse to the same entries; hwcaps selection', { skip: !hasGcc }, () => {
+test('ldconfig-built caches: all three formats parse to the same entries; hwcaps selection', { skip: noCacheBuild }, () => {
   const root = makeRoot();
   try {
     const caches = { new: buildCache(root, 'new'), compat: buildCache(root, 'compat'), old: buildCache(root, 'old') };
@@ -150,9 +153,10 @@ test('ldconfig-built caches: all three formats parse to the same entries; hwcaps
   }
 });
 
-const canChroot = hasGcc && process.getuid?.() === 0 && spawnSync('chroot', ['--version']).status === 0;
+const noChroot = noCacheBuild || (process.getuid?.() !== 0 ? 'needs root for chroot'
+  : spawnSync('chroot', ['--version']).status !== 0 ? 'needs chroot (coreutils)' : false);
 
-test('the real ld.so, chrooted with an ldconfig-built cache, picks what lookupLdCache picks', { skip: !canChroot }, () => {
+test('the real ld.so, chrooted with an ldconfig-built cache, picks what lookupLdCache picks', { skip: noChroot }, () => {
   const root = makeRoot();
   try {
     // The loader and libc at the paths this host's programs expect; the program needs the test lib.
@@ -233,7 +237,7 @@ test('legacy hwcap entries: filtered by dl_hwcap/platform, skipped outright in n
 // ---------------------------------------------------------------------------------------------
 // Malformed input
 
-test('malformed caches raise LdCacheFormatError naming file and field', { skip: !hasGcc }, () => {
+test('malformed caches raise LdCacheFormatError naming file and field', { skip: noCacheBuild }, () => {
   const root = makeRoot();
   try {
     for (const format of ['new', 'compat', 'old'] as const) {

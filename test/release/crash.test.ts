@@ -11,7 +11,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCurrent } from '../../src/release/current.js';
 import { ReleaseLayout } from '../../src/release/layout.js';
-import { verifyRelease } from '../../src/release/verify.js';
+import { checkReleaseIntegrity } from '../../src/release/integrity.js';
 import type { ReleaseInstallResult, ReleaseListing } from '../../src/release/types.js';
 import { makeTempDir, removeDir } from '../support/fixtures.js';
 import { fakeBundle, installArgs, MAIN, release, upload, type FakeBundle } from './fixtures.js';
@@ -45,7 +45,7 @@ function assertConsistent(layout: ReleaseLayout, allowed: readonly FakeBundle[],
   const id = readCurrent(layout);
   const bundle = allowed.find((b) => b.id === id);
   assert.ok(bundle !== undefined, `${what}: current is ${id}, expected one of ${allowed.map((b) => b.id).join(', ')}`);
-  const verification = verifyRelease(layout, bundle.id, bundle.manifestSha256);
+  const verification = checkReleaseIntegrity(layout, bundle.id, bundle.manifestSha256);
   assert.deepEqual(verification.problems, [], `${what}: ${bundle.id} verifies`);
   return bundle;
 }

@@ -1,5 +1,5 @@
 // Small real bundles for the release tests: a folder with a shell "interpreter", a smoke command
-// that fails unless it is started through P/current (the installer must run it there), data files,
+// that fails unless it is started from the release's real path P/releases/<id> (the installer must run it there), data files,
 // a symlink, the manifest listing them, packed as a reproducible .tar.gz.
 
 import { createHash } from 'node:crypto';
@@ -56,10 +56,11 @@ export async function fakeBundle(work: string, o: FakeBundleOptions): Promise<Fa
   }
   chmodSync(join(dir, 'bin/python3.11'), 0o755);
   symlinkSync('python3.11', join(dir, 'bin/python3'));
-  // Relocation exercised: the installer must run the smoke command through P/current.
+  // Relocation exercised: the installer must run the smoke command from the release's real path
+  // (P/releases/<id>), never through P/current (README "Release prefixes must be private").
   writeFileSync(join(dir, 'bin/smoke'), [
     '#!/bin/sh',
-    'case "$0" in */current/bin/smoke) ;; *) echo "not started through current: $0"; exit 3;; esac',
+    'case "$0" in */releases/*/bin/smoke) ;; *) echo "not started from the release\'s real path: $0"; exit 3;; esac',
     `sleep ${o.smokeSleep ?? 0}`,
     'cat "$(dirname "$0")/../share/version.txt"',
     `exit ${o.smokeExit ?? 0}`,

@@ -57,7 +57,7 @@ const CASES: Array<[string, (c: Corpus) => Sent | Promise<Sent>, RegExp]> = [
   ['hard link', () => withManifest([{ name: 'b', type: 'hardlink', linkName: '/etc/passwd' }]), /: b: hardlink entries are not allowed/],
   ['pyrelo.json as a symlink', () => ({ bytes: gzipSync(handTar([{ name: 'pyrelo.json', type: 'symlink', linkName: '../current/pyrelo.json' }])) }), /: pyrelo\.json: symlink entries are not allowed/],
   ['no pyrelo.json', () => ({ bytes: gzipSync(handTar([{ name: 'a', data: 'x' }])) }), /: no pyrelo\.json \(not a pyrelo bundle archive\)/],
-  ['bundle name that is a path', () => withManifest([], evilManifest('../../etc')), /: pyrelo\.json: bundle name "\.\.\/\.\.\/etc" cannot name a release folder/],
+  ['bundle name that is a path', () => withManifest([], evilManifest('../../etc')), /: pyrelo\.json: invalid manifest: name: "\.\.\/\.\.\/etc": holds "\/"/],
   ['a file the manifest does not list', () => withManifest([{ name: 'bin/extra', data: 'x' }]), /: does not match its manifest \(1 problem\(s\)\): bin\/extra: not in the manifest/],
   ['wrong file checksum in the manifest', (c) => ({ bytes: readFileSync(c.lying.archive), manifestSha256: c.lying.manifestSha256 }), /: does not match its manifest \(1 problem\(s\)\): share\/version\.txt: checksum mismatch/],
   ['wrong --sha256', (c) => ({ bytes: readFileSync(c.v2.archive), sha256: 'f'.repeat(64) }), /: checksum mismatch \(sha256 [0-9a-f]{64}, expected f{64}\); deleted, sent again on the next deploy/],

@@ -76,6 +76,10 @@ test('BuildBundle refuses a relative path and reports a failing build in pyrelo 
   const badIndex = await build({ project: APP, python: BASE_PYTHON, indexUrl: 'pypi.org/simple' });
   assert.equal(badIndex.error?.code, grpc.status.INVALID_ARGUMENT);
   assert.match(badIndex.error!.details, /--index-url pypi\.org\/simple: expected an http:\/\/, https:\/\/ or file:\/\/ URL/);
+  // allow_missing reaches pyrelo build as --allow-missing, one soname each; a name with a slash is refused first.
+  const badSoname = await build({ project: APP, python: BASE_PYTHON, allowMissing: ['libodbc.so.2', '/usr/lib/libodbc.so.2'] });
+  assert.equal(badSoname.error?.code, grpc.status.INVALID_ARGUMENT);
+  assert.match(badSoname.error!.details, /allow_missing "\/usr\/lib\/libodbc\.so\.2": expected a library name as DT_NEEDED names it/);
   const { bundles } = await control.call<BundleList>('ListBundles', {});
   assert.equal(bundles.filter((b) => b.name === APP).length, 0, 'nothing stored');
 });

@@ -1,5 +1,6 @@
 // kill -9 of the server while agents report, at random moments, several times: after each
-// restart the database passes PRAGMA integrity_check, every acknowledged report is in it, and the
+// restart the database passes PRAGMA integrity_check, every acknowledged report is in it (and
+// reports were acknowledged between every two kills, so there was something to lose), and the
 // agents reconnect by themselves and deliver what was not acknowledged.
 
 import { after, test } from 'node:test';
@@ -14,7 +15,7 @@ import { AgentState } from '../../src/agent/state.js';
 import { enroll } from '../../src/agent/enroll.js';
 import { AgentDaemon } from '../../src/agent/daemon.js';
 import { initPki } from '../../src/server/pki.js';
-import { createLogger } from '../../src/server/log.js';
+import { createLogger } from '../../src/common/log.js';
 import { collectInventory } from '../../src/inventory/collect.js';
 import type { BundleInfo, CheckResult, EnrollToken } from '../../src/proto/types.js';
 import { freePort, LogCapture, makeBundle, startServerProcess } from './fixtures.js';
@@ -24,7 +25,12 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 const work = mkdtempSync(join(tmpdir(), 'pyrelo-crash-test-'));
 const children: ChildProcess[] = [];
+const agents: AgentDaemon[] = [];
+let sending = true;
 after(() => {
+  // Also when an assertion failed: the reporter loop and the agents' reconnects would keep the process alive.
+  sending = false;
+  for (const agent of agents) agent.stop();
   for (const c of children) c.kill('SIGKILL');
   rmSync(work, { recursive: true, force: true });
 });
@@ -47,7 +53,6 @@ test('kill -9 the server while agents report: integrity kept, no acknowledged re
   const digest = (await control.call<{ bundles: BundleInfo[] }>('ListBundles', {})).bundles[0]!.digest;
   const inventory = Buffer.from(JSON.stringify(collectInventory('/')));
   const acked = new Set<string>();
-  const agents: AgentDaemon[] = [];
   const connections = new Map<string, number>();
   for (let i = 0; i < 4; i++) {
     const name = `crash-agent-${i}`;
@@ -67,7 +72,6 @@ test('kill -9 the server while agents report: integrity kept, no acknowledged re
     bundleDigest: digest, host, kind: 'verified', runs: true, loads: true, problems: [], filesChecked: 1, glibcFloor: '',
     smokeRan: true, smokeExit: 0, smokeOutput: 'ok', checkedAt: new Date().toISOString(), inventorySha256: '',
   });
-  let sending = true;
   const sent: string[] = [];
   const reporter = (async () => {
     while (sending) {
@@ -76,11 +80,19 @@ test('kill -9 the server while agents report: integrity kept, no acknowledged re
     }
   })();
 
+  let ackedAtPreviousKill = 0;
   for (let round = 0; round < 3; round++) {
-    await sleep(500 + Math.random() * 1500);
+    // The server must have acknowledged reports since the previous kill, or "none lost" says
+    // nothing: wait for the first new acknowledgement, then kill at a random moment after it.
+    const deadline = Date.now() + 30_000;
+    while (acked.size <= ackedAtPreviousKill && Date.now() < deadline) await sleep(20);
+    await sleep(Math.random() * 1500);
     server.kill('SIGKILL');
     await new Promise((r) => server.once('exit', r));
     const ackedAtKill = [...acked];
+    assert.ok(ackedAtKill.length > ackedAtPreviousKill,
+      `no report acknowledged between kill ${round} and kill ${round + 1} (${ackedAtKill.length} in all)`);
+    ackedAtPreviousKill = ackedAtKill.length;
     const db = new Database(join(dir, 'compat.sqlite'));
     try {
       assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');

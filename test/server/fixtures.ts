@@ -1,6 +1,7 @@
 // Small real bundles and a server on loopback for the compatibility service's tests.
-//   host-libc: bin/python3 is a C program built here against this machine's glibc (2.36): it needs
-//     GLIBC_2.34, so it loads on bookworm and trixie and not on bullseye;
+//   host-libc: bin/python3 is a C program built here against this machine's glibc; its glibc floor
+//     (GLIBC_2.34 with glibc 2.34 and later: __libc_start_main) is read from the compiled program
+//     as `pyrelo build` reads it, never written down;
 //   static: the same program linked statically, which loads everywhere (the stand-in for a
 //     bundled-libc bundle until the builder's own bundles are used here).
 // Their "python" prints a line and exits 0, so the default smoke command succeeds.
@@ -13,25 +14,38 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import { execa } from 'execa';
+import { describeNeeds, listBundleElves } from '../../src/builder/bundle-elves.js';
+import { loadGraftPolicy } from '../../src/builder/graft-policy.js';
+import { verifyBuiltBundle } from '../../src/builder/verify.js';
 import { listBundleFiles } from '../../src/bundle/file-list.js';
 import { writeManifest } from '../../src/bundle/manifest.js';
 import { packBundle } from '../../src/bundle/pack.js';
-import { createLogger, type Logger } from '../../src/server/log.js';
+import { createLogger, type Logger } from '../../src/common/log.js';
 import { resolveSettings } from '../../src/server/settings.js';
 import { initPki } from '../../src/server/pki.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 
+/** The folder makeBundle(work, name, …) packs. */
+export function fixtureRoot(work: string, name: string): string {
+  return join(work, name);
+}
+
 export async function makeBundle(work: string, name: string, kind: 'host-libc' | 'static'): Promise<string> {
-  const root = join(work, name);
+  const root = fixtureRoot(work, name);
   mkdirSync(join(root, 'bin'), { recursive: true });
   const source = join(work, `${name}.c`);
   writeFileSync(source, '#include <stdio.h>\nint main(void) { puts("3.11.9"); return 0; }\n');
   await execa('gcc', ['-O1', ...(kind === 'static' ? ['-static'] : []), '-o', join(root, 'bin', 'python3'), source]);
+  // The floors and the needs as `pyrelo build` writes them (its verify step and its manifest's elf
+  // list), so the manifest says what this machine's compiler produced.
+  const elves = listBundleElves(root);
+  const verified = verifyBuiltBundle(root, elves, loadGraftPolicy(), { libc: kind === 'static' ? 'bundle' : 'host', executable: 'bin/python3' });
+  if (verified.problems.length > 0) throw new Error(`fixture ${name} does not verify: ${verified.problems.join('; ')}`);
   writeManifest(root, {
     format: 'pyrelo-bundle/1', name, python: { version: '3.11.9', executable: 'bin/python3', packages: [] },
-    libc: kind === 'static' ? 'bundle' : 'host', glibcFloor: kind === 'static' ? null : '2.34', kernelFloor: '3.2.0',
+    libc: kind === 'static' ? 'bundle' : 'host', glibcFloor: verified.glibcFloor, kernelFloor: verified.kernelFloor,
     entryPoints: {}, steps: [], slimmed: [], grafted: [],
-    elf: [{ path: 'bin/python3', needed: kind === 'static' ? [] : ['libc.so.6'], versions: kind === 'static' ? {} : { 'libc.so.6': ['GLIBC_2.34', 'GLIBC_2.2.5'] }, runpath: null }],
+    elf: elves.filter((e) => e.dynamic).map((e) => describeNeeds(root, e.path)),
     files: listBundleFiles(root),
   });
   const archive = join(work, `${name}.tar.gz`);
@@ -91,9 +105,9 @@ export function freePort(): Promise<number> {
 }
 
 /** `pyrelo server` as its own process on loopback; resolves once its control socket listens. */
-export function startServerProcess(dir: string, agentPort: number, enrollPort: number, logLevel = 'warn'): Promise<ChildProcess> {
+export function startServerProcess(dir: string, agentPort: number, enrollPort: number, logLevel = 'warn', env: NodeJS.ProcessEnv = process.env): Promise<ChildProcess> {
   const child = spawn(process.execPath, [MAIN, 'server', '--data', dir, '--listen', `127.0.0.1:${agentPort}`, '--enroll-listen', `127.0.0.1:${enrollPort}`, '--log-level', logLevel],
-    { stdio: ['ignore', 'pipe', 'inherit'] });
+    { stdio: ['ignore', 'pipe', 'inherit'], env });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {

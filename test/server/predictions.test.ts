@@ -30,9 +30,11 @@ import { enroll } from '../../src/agent/enroll.js';
 import { predictBundle } from '../../src/compat/check-bundle.js';
 import { CompatDatabase, type StoredBundle, type StoredHost } from '../../src/server/db/database.js';
 import { BundleStore } from '../../src/server/bundle-store.js';
-import { factsOf, parseInventoryBytes } from '../../src/server/inventory-intake.js';
+import { factsOf, takeInventory } from '../../src/server/inventory-worker.js';
+import { decodeInventory } from '../../src/inventory/read.js';
+import { DEFAULT_INVENTORY_LIMITS } from '../../src/server/settings.js';
 import { Predictor } from '../../src/server/predictor.js';
-import { createLogger } from '../../src/server/log.js';
+import { createLogger } from '../../src/common/log.js';
 import { initPki } from '../../src/server/pki.js';
 import { LogCapture, makeBundle, startTestServer, type TestServer } from './fixtures.js';
 
@@ -41,7 +43,8 @@ let hostLibc: string;
 let staticBundle: string;
 /** This machine's inventory, and variants: another collection time (a distinct inventory to parse), and one without libc. */
 let inventory: Inventory;
-const variant = (n: number): Buffer => Buffer.from(JSON.stringify({ ...inventory, collectedAt: `2026-01-0${n}T00:00:00.000Z` }));
+// Inventories are told apart by content, not by collectedAt (src/inventory/content-hash.ts).
+const variant = (n: number): Buffer => Buffer.from(JSON.stringify({ ...inventory, source: `/variant-${n}`, collectedAt: `2026-01-0${n}T00:00:00.000Z` }));
 let withoutLibc: Buffer;
 
 before(async () => {
@@ -57,7 +60,7 @@ after(() => rmSync(work, { recursive: true, force: true }));
 
 /** What the server computed synchronously before: predictBundle on the parsed stored inventory. */
 function synchronousPrediction(db: CompatDatabase, storeDir: string, bundle: StoredBundle, host: StoredHost): CheckResult {
-  const parsed = parseInventoryBytes(db.inventoryBody(host.inventoryId!), 'stored inventory').inventory;
+  const parsed = decodeInventory(db.inventoryBody(host.inventoryId!), 'stored inventory').inventory;
   return predictBundle(parsed, join(storeDir, 'trees', bundle.digest), { digest: bundle.digest, host: host.name, inventorySha256: host.inventorySha256 });
 }
 
@@ -170,7 +173,7 @@ test('one worker: a newer inventory supersedes queued predictions, asking twice 
         pythonVersion: m.python.version, archiveName: 'x', manifest: stored.manifestText, elf: [] }));
     }
     const store3 = (body: Buffer): number => {
-      const parsed = parseInventoryBytes(body, 'test');
+      const parsed = takeInventory({ bytes: body, source: 'test', limits: DEFAULT_INVENTORY_LIMITS });
       return db.storeInventory(parsed.sha256, parsed.gzipped, parsed.size);
     };
     const facts = factsOf(inventory);
@@ -228,11 +231,11 @@ test('one worker: a newer inventory supersedes queued predictions, asking twice 
   }
 });
 
-test('SIGTERM while predictions run: the server stops cleanly and terminates its workers', { timeout: 120_000 }, async () => {
+test('SIGTERM while predictions run: the server stops cleanly and terminates its workers', { timeout: 120_000 }, async (t) => {
   const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'client', 'main.js');
   const data = join(work, 'sigterm');
   await initPki(data);
-  const child = spawn(process.execPath, [MAIN, 'server', '--data', data, '--listen', '127.0.0.1:0', '--enroll-listen', '127.0.0.1:0', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN, 'server', '--data', data, '--listen', '127.0.0.1:0', '--enroll-listen', '127.0.0.1:0', '--log-level', 'debug'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
   child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
@@ -249,15 +252,27 @@ test('SIGTERM while predictions run: the server stops cleanly and terminates its
       call.write({ digest: '', offset: 0, totalSize: 0, data: readFileSync(hostLibc), name: 'x.tar.gz' });
       call.end();
     });
-    // The prediction starts once the bundle is stored; stop the server as soon as it is running.
+    // The prediction starts once the bundle is stored; stop the server as soon as a worker has it.
     await new Promise<void>((resolve) => {
-      const tick = setInterval(() => { if (out.includes('"bundle stored"')) { clearInterval(tick); resolve(); } }, 5);
+      const tick = setInterval(() => { if (out.includes('"msg":"predicting"')) { clearInterval(tick); resolve(); } }, 1);
     });
     child.kill('SIGTERM');
     assert.equal(await exited, 0, out.slice(-2000));
     await upload;
     control.close();
-    assert.match(out, /"server stopped"/);
+    const lines = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; time: number; busy?: boolean });
+    const at = (msg: string) => lines.findIndex((l) => l.msg === msg);
+    // The prediction was running when the signal came: started before it, not finished before it.
+    // The upload that asked for it is a call in progress, which the stop lets finish within its
+    // grace (docs: server.ts), so it may end after the signal; then the worker that ran it is
+    // terminated, and only then does the server say it stopped.
+    assert.ok(at('predicting') >= 0 && at('predicting') < at('stopping'), out.slice(-2000));
+    assert.ok(at('predicted') === -1 || at('predicted') > at('stopping'), `the prediction finished before the signal:\n${out.slice(-2000)}`);
+    const terminated = lines.flatMap((l, i) => (l.msg === 'prediction worker terminated' ? [i] : []));
+    assert.ok(terminated.length >= 1, `no prediction worker was terminated:\n${out.slice(-2000)}`);
+    assert.ok(terminated.every((i) => i > at('stopping') && i > at('predicted') && i < at('server stopped')), out.slice(-2000));
+    const finished = at('predicted') === -1 ? 'never finished' : `finished ${lines[at('predicted')]!.time - lines[at('stopping')]!.time} ms after it`;
+    t.diagnostic(`signal ${lines[at('stopping')]!.time - lines[at('predicting')]!.time} ms after the prediction started; the prediction ${finished}`);
   } finally {
     child.kill('SIGKILL');
   }

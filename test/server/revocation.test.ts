@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { ControlClient } from '../../src/client/control-client.js';
 import { AgentDaemon } from '../../src/agent/daemon.js';
-import { createLogger } from '../../src/server/log.js';
+import { createLogger } from '../../src/common/log.js';
 import { uploadBundle } from '../../src/client/commands/bundles.js';
 import { pyreloV1 } from '../../src/proto/load.js';
 import type { AgentMessage, BundleChunk, BundleInfo, EnrollToken, FetchRequest, ServerMessage } from '../../src/proto/types.js';

@@ -21,9 +21,12 @@ import { AgentState } from '../../src/agent/state.js';
 import { enroll } from '../../src/agent/enroll.js';
 import { AgentDaemon } from '../../src/agent/daemon.js';
 import { fetchBundle } from '../../src/agent/transfer.js';
-import { createLogger } from '../../src/server/log.js';
+import { createLogger } from '../../src/common/log.js';
 import { initPki, loadPki, signAgentKey } from '../../src/server/pki.js';
-import { LogCapture, makeBundle, startTestServer, type TestServer, waitFor } from './fixtures.js';
+import { maxVersion } from '../../src/loader/floors.js';
+import { pyreloVersion } from '../../src/common/version.js';
+import { readelfVersions } from '../elf/readelf.js';
+import { fixtureRoot, LogCapture, makeBundle, startTestServer, type TestServer, waitFor } from './fixtures.js';
 
 let ts: TestServer;
 let control: ControlClient;
@@ -115,7 +118,11 @@ describe('control service', () => {
     const info = await upload(hostLibc);
     assert.equal(info.name, 'app-host-libc');
     assert.match(info.digest, /^[0-9a-f]{64}$/);
-    assert.equal(info.glibcFloor, '2.34');
+    // The floor is the highest GLIBC_x.y the compiled program needs, as readelf lists them.
+    const needs = readelfVersions(join(fixtureRoot(work, 'app-host-libc'), 'bin', 'python3')).needs.flatMap((n) => n.aux.map((a) => a.name));
+    const floor = maxVersion(needs.map((name) => /^GLIBC_(\d+(?:\.\d+)+)$/.exec(name)?.[1] ?? null));
+    assert.ok(floor !== null, `readelf lists no GLIBC_ version: ${needs.join(' ')}`);
+    assert.equal(info.glibcFloor, floor);
     const compat = await control.call<CompatResponse>('Compat', { bundle: 'app-host-libc' });
     const siteA = compat.hosts.find((h) => h.host.name === 'site-a');
     assert.equal(siteA?.verdict, 'predicted', 'built on this host, it loads on this host\'s inventory');
@@ -144,6 +151,11 @@ describe('agents', () => {
     const host = await control.call<HostInfo>('ShowHost', { name: 'this-host' });
     assert.equal(host.connected, true);
     assert.equal(host.inventoryVersion, 1);
+    // The agent's version, as `pyrelo --version` prints it, so an outdated agent is visible.
+    assert.equal(host.agentVersion, pyreloVersion());
+    const listed = await execa(process.execPath, [fileURLToPath(new URL('../../src/client/main.js', import.meta.url)), 'hosts', 'list', '--control', ts.server.controlAddress]);
+    const row = listed.stdout.split('\n').find((l) => l.startsWith('this-host '));
+    assert.ok(row?.includes(` ${pyreloVersion()} `), `hosts list shows the agent's version ${pyreloVersion()}:\n${listed.stdout}`);
     const answer = await control.call<CheckResponse>('Check', { bundle: 'app-host-libc', host: 'this-host', verify: true, timeoutMs: 60_000 });
     assert.equal(answer.note, '');
     assert.equal(answer.predicted?.runs, true);
@@ -214,6 +226,14 @@ describe('agents', () => {
     const badInventory = await converse(client, [{ body: 'hello', hello: { host: 'honest', agentVersion: 't', inventory: Buffer.from('{"format":"nope"}'), inventorySha256: '' } }]);
     assert.equal(badInventory.code, grpc.status.INVALID_ARGUMENT);
     assert.match(badInventory.details, /format: expected "pyrelo-inventory\/1"/);
+    assert.equal((await control.call<HostInfo>('ShowHost', { name: 'honest' })).agentVersion, 't');
+    // A version is shown to users: a hostile agent's control characters or size are refused, not stored.
+    for (const agentVersion of ['1.0\u001b[31m', 'v'.repeat(65)]) {
+      const odd = await converse(client, [{ body: 'hello', hello: { host: 'honest', agentVersion, inventory: Buffer.alloc(0), inventorySha256: '' } }]);
+      assert.equal(odd.code, grpc.status.INVALID_ARGUMENT, agentVersion);
+      assert.match(odd.details, /agent_version malformed/);
+    }
+    assert.equal((await control.call<HostInfo>('ShowHost', { name: 'honest' })).agentVersion, 't');
     const noHello = await converse(client, [{ body: 'heartbeat', heartbeat: { sequence: 1, sentAt: '' } }]);
     assert.equal(noHello.code, grpc.status.FAILED_PRECONDITION);
     client.close();
@@ -250,6 +270,29 @@ describe('agents', () => {
     assert.ok(logs.length > 1000, 'there are logs to search');
     for (const secret of secrets) {
       for (let i = 0; i + 24 <= secret.length; i += 24) assert.ok(!logs.includes(secret.slice(i, i + 24)), 'a secret appears in a log line');
+    }
+  });
+});
+
+describe('builds sharing a name', () => {
+  test('compat NAME answers for the newest build and lists the others of that name; a digest answers for exactly that build', async () => {
+    // A second build called app-host-libc, with the other libc mode (as `--libc bundle` of the same app).
+    const second = mkdtempSync(join(tmpdir(), 'pyrelo-same-name-'));
+    try {
+      const older = (await control.call<{ bundles: BundleInfo[] }>('ListBundles', {})).bundles.find((b) => b.name === 'app-host-libc')!;
+      const newer = await upload(await makeBundle(second, 'app-host-libc', 'static'));
+      assert.notEqual(newer.digest, older.digest);
+      const byName = await control.call<CompatResponse>('Compat', { bundle: 'app-host-libc' });
+      assert.equal(byName.bundle.digest, newer.digest, 'the newest build answers');
+      assert.deepEqual(byName.others.map((b) => [b.digest, b.libc]), [[older.digest, 'host']]);
+      const byDigest = await control.call<CompatResponse>('Compat', { bundle: older.digest });
+      assert.equal(byDigest.bundle.digest, older.digest);
+      assert.deepEqual(byDigest.others, [], 'a digest names one build');
+      const text = await execa(process.execPath, [fileURLToPath(new URL('../../src/client/main.js', import.meta.url)), 'compat', 'app-host-libc', '--control', ts.server.controlAddress], { reject: false });
+      assert.equal(text.exitCode, 0, text.stderr);
+      assert.match(text.stdout, new RegExp(`1 other build named app-host-libc, older[^\\n]*\\n\\s+DIGEST\\s+LIBC[^\\n]*\\n\\s+${older.digest.slice(0, 12)}\\s+host\\s`));
+    } finally {
+      rmSync(second, { recursive: true, force: true });
     }
   });
 });

@@ -6,8 +6,8 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { appendTrusted, fingerprintSha256, hostFieldMatches, KnownHosts, keyTypeOfBlob, parseKnownHosts } from '../../src/ssh/known-hosts.js';
-import { hostKeyAlgorithms } from '../../src/ssh/connect.js';
+import { appendTrusted, fingerprintSha256, hostFieldMatches, KnownHosts, keyTypeOfBlob, parseKnownHosts } from '../../src/remote/ssh/known-hosts.js';
+import { hostKeyAlgorithms } from '../../src/remote/ssh/connect.js';
 
 async function scratch(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'pyrelo-kh-'));

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { describeTarget, parseSshDashG, parseTargetSpec, resolveSshTarget, SshSpecError, trustFile } from '../../src/ssh/ssh-config.js';
+import { describeTarget, parseSshDashG, parseTargetSpec, resolveSshTarget, SshSpecError, trustFile } from '../../src/remote/ssh/ssh-config.js';
 
 async function scratch(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'pyrelo-sshcfg-'));

@@ -13,9 +13,9 @@ import { execa } from 'execa';
 import { skipUnlessLab, startSshHost, type SshHost } from '../lab/lab.js';
 import { startCuttingProxy } from '../support/cutting-proxy.js';
 import { sha256File } from '../../src/bundle/file-list.js';
-import { fetchHostKey, SshHostKeyError, trustHostKey } from '../../src/ssh/connect.js';
-import { resolveSshTarget, type SshTarget } from '../../src/ssh/ssh-config.js';
-import { SshTransport, UPLOAD_BYTES_IN_FLIGHT } from '../../src/ssh/ssh-transport.js';
+import { fetchHostKey, SshHostKeyError, trustHostKey } from '../../src/remote/ssh/connect.js';
+import { resolveSshTarget, type SshTarget } from '../../src/remote/ssh/ssh-config.js';
+import { SshTransport, UPLOAD_BYTES_IN_FLIGHT } from '../../src/remote/ssh/ssh-transport.js';
 import { RemoteConnectionError, UploadInterruptedError, type UploadProgress, type UploadResult } from '../../src/remote/transport.js';
 
 const LAB_TIMEOUT_MS = 20 * 60_000;

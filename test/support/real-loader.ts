@@ -93,8 +93,14 @@ export interface UndefinedSymbol {
 
 export interface RealLoaderTrace {
   file: string;
-  /** ldd's "not a dynamic executable" (--verify said 1) or ld.so's "statically linked". */
+  /** ldd's "not a dynamic executable": --verify said 1 and ld.so never traced the file. */
   notDynamic: boolean;
+  /**
+   * ld.so's "statically linked": the file WAS traced but has no DT_NEEDED (rtld.c prints this line
+   * instead of the object list). Versions and symbols are still checked and reported as usual, so
+   * such a file is compared like any other: it loads nothing besides itself.
+   */
+  noNeeded: boolean;
   /** In the order ld.so printed them, the vDSO excluded, the loader itself included as printed. */
   objects: TracedObject[];
   versionErrors: VersionProblem[];
@@ -309,7 +315,8 @@ const OBJECT_ADDR_RE = /^(.*) \(0x[0-9a-f]+\)$/s;
  *   "\tNAME => PATH (0xADDR)"   loaded from PATH
  *   "\tNAME => not found"       missing (trace mode fakes the object and goes on)
  *   "\tNAME (0xADDR)"           name equals path: the vDSO, the loader, a DT_NEEDED with a slash
- *   "\tstatically linked"       the traced object has no DT_NEEDED
+ *   "\tstatically linked"       the traced object has no DT_NEEDED (printed instead of the list;
+ *                               versions and symbols are still checked: noNeeded, not notDynamic)
  * stderr:
  *   "PROG: PROVIDER: version `V' not found (required by X)"  (print_missing_version)
  *   "PROG: PROVIDER: weak version `V' not found (required by X)"
@@ -324,6 +331,7 @@ export function parseTrace(file: string, exitCode: number, stdout: string, stder
   const trace: RealLoaderTrace = {
     file,
     notDynamic: false,
+    noNeeded: false,
     objects: [],
     versionErrors: [],
     noVersionInfo: [],
@@ -345,7 +353,7 @@ export function parseTrace(file: string, exitCode: number, stdout: string, stder
     }
     const body = line.slice(1);
     if (body === 'statically linked') {
-      trace.notDynamic = true;
+      trace.noNeeded = true;
       continue;
     }
     const arrow = body.indexOf(' => ');

@@ -154,6 +154,20 @@ describe('scenarios, proven against the real loader', () => {
     assert.deepEqual(t.undefinedSymbols.map((u) => u.symbol), ['nowhere']);
   });
 
+  test('no-version-information', async () => {
+    const n = 'no-version-information';
+    const { roles } = get(n).scenario;
+    const t = traceOf(n, 'prog');
+    assert.deepEqual(t.noVersionInfo, [{ provider: roles.oldLib, requiredBy: roles.prog }]);
+    assert.deepEqual(t.versionErrors, []);
+    assert.deepEqual(t.undefinedSymbols, []);
+    assert.equal(t.exitCode, 0);
+    // Outside trace mode it is only a warning: the program runs and ld.so says the same words.
+    const run = await execa(roles.prog as string, [], { reject: false, env: {}, extendEnv: false });
+    assert.equal(run.exitCode, 0, run.stderr);
+    assert.equal(run.stderr, `${roles.prog}: ${roles.oldLib}: no version information available (required by ${roles.prog})`);
+  });
+
   test('weak-version', async () => {
     const n = 'weak-version';
     const { roles } = get(n).scenario;

@@ -215,6 +215,30 @@ export const weakVersion: ScenarioBuilder = async (baseDir) => {
   };
 };
 
+export const noVersionInformation: ScenarioBuilder = async (baseDir) => {
+  const name = 'no-version-information';
+  const D = await freshDir(baseDir, name);
+  const newLib = await compileSharedLibrary({
+    dir: D,
+    file: 'new/libn.so.1',
+    soname: 'libn.so.1',
+    source: fn('nfunc', 1),
+    versionScript: 'N1 { global: nfunc; local: *; };\n',
+  });
+  const oldLib = await compileSharedLibrary({ dir: D, file: 'old/libn.so.1', soname: 'libn.so.1', source: fn('nfunc', 1) });
+  const prog = await compileExecutable({ dir: D, file: 'bin/prog', source: mainCalling(['nfunc']), needed: [newLib], runpath: join(D, 'old') });
+  return {
+    name,
+    description:
+      'prog needs N1 of libn.so.1 and finds old/libn.so.1, built without a version script (no DT_VERDEF): ' +
+      '"no version information available", a warning; the unversioned nfunc still binds.',
+    dir: D,
+    files: [newLib, oldLib, prog],
+    env: {},
+    roles: { newLib, oldLib, prog },
+  };
+};
+
 export const wrongClassFirst: ScenarioBuilder = async (baseDir) => {
   const name = 'wrong-class-first';
   const D = await freshDir(baseDir, name);
@@ -453,6 +477,7 @@ export const scenarioBuilders: Record<string, ScenarioBuilder> = {
   origin,
   'missing-library': missingLibrary,
   'weak-version': weakVersion,
+  'no-version-information': noVersionInformation,
   'wrong-class-first': wrongClassFirst,
   'symbol-dropped': symbolDropped,
   nodeflib,

@@ -1,5 +1,5 @@
 // `pyrelo build [PROJECT] (--python PATH | --python-source TARBALL) [-r FILE] [--wheelhouse DIR] [--index-url URL] [--libc host]
-//   [--entry NAME=module:function]… [--smoke "CMD ARGS…"] [--no-slim] [--clear] [--prompt P] [--without-pip] -o OUTPUT`
+//   [--entry NAME=module:function]… [--smoke "CMD ARGS…"] [--no-slim | --slim-package-tests] [--allow-missing SONAME]… [--clear] [--prompt P] [--without-pip] -o OUTPUT`
 
 import { build } from '../../builder/build.js';
 import { BuildInputError } from '../../builder/errors.js';
@@ -18,10 +18,13 @@ export interface BuildCommandOptions {
   /** The smoke command as one string, split like a shell would (quotes, backslashes; no expansion). */
   readonly smoke?: string;
   readonly slim: boolean;
+  readonly slimPackageTests?: boolean;
   readonly clear?: boolean;
   readonly prompt?: string;
   readonly pip: boolean;
   readonly sourceless?: boolean;
+  /** --allow-missing SONAME, repeatable. */
+  readonly allowMissing?: readonly string[];
   readonly output: string;
 }
 
@@ -77,10 +80,12 @@ export async function runBuild(project: string | undefined, options: BuildComman
     entries: options.entry,
     smoke: options.smoke !== undefined ? splitCommand(options.smoke) : null,
     slim: options.slim,
+    slimPackageTests: options.slimPackageTests === true,
     clear: options.clear ?? false,
     prompt: options.prompt ?? null,
     withPip: options.pip,
     sourceless: options.sourceless === true,
+    allowMissing: options.allowMissing ?? [],
     output: options.output,
     });
   } catch (error) {
@@ -91,7 +96,7 @@ export async function runBuild(project: string | undefined, options: BuildComman
   }
   const m = result.manifest;
   const installed = m.files.reduce((a, f) => a + (f.size ?? 0), 0);
-  process.stdout.write(`${result.output}: Python ${m.python.version}, ${m.python.packages.length} packages, ${m.grafted.length} grafted libraries, `
+  process.stdout.write(`${result.output}: ${m.name}${m.version !== undefined ? ` ${m.version}` : ''}, Python ${m.python.version}, ${m.python.packages.length} packages, ${m.grafted.length} grafted libraries, `
     + `${(installed / 1e6).toFixed(1)} MB installed, ${m.libc === 'bundle' ? `glibc bundled (kernel >= ${m.kernelFloor ?? 'any'})` : `glibc >= ${m.glibcFloor ?? 'any'}`}, built in ${result.seconds.toFixed(1)} s\n`);
   return 0;
 }

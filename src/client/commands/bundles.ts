@@ -1,6 +1,7 @@
 // `pyrelo bundles add|list|show`: packed bundles in the server's store.
 
 import { createReadStream, statSync } from 'node:fs';
+import { writeErr } from '../../common/terminal-text.js';
 import { basename } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { existsSync } from 'node:fs';
@@ -56,6 +57,7 @@ export interface BundlesBuildOptions extends ControlOptions {
   readonly withoutPip?: boolean;
   readonly indexUrl?: string;
   readonly sourceless?: boolean;
+  readonly allowMissing?: string[];
 }
 
 /**
@@ -70,12 +72,13 @@ export async function bundlesBuild(project: string | undefined, o: BundlesBuildO
     python: absolute(o.python), pythonSource: absolute(o.pythonSource), requirements: absolute(o.requirement), wheelhouse: absolute(o.wheelhouse),
     libc: o.libc ?? '', minGlibc: o.minGlibc ?? '', entries: o.entry ?? [], smoke: o.smoke ?? '', prompt: o.prompt ?? '',
     withoutPip: o.withoutPip === true, noSlim: o.slim === false, indexUrl: o.indexUrl ?? '', sourceless: o.sourceless === true,
+    allowMissing: o.allowMissing ?? [],
   };
   const info = await withControl(o.control, (c) => new Promise<BundleInfo>((done, fail) => {
     const call = (c.client as unknown as { BuildBundle(r: BuildRequest): grpc.ClientReadableStream<BuildEvent> }).BuildBundle(request);
     let stored: BundleInfo | null = null;
     call.on('data', (event: BuildEvent) => {
-      if (event.body === 'line') process.stderr.write(`server: ${event.line}\n`);
+      if (event.body === 'line') writeErr(`server: ${event.line}\n`);
       else stored = event.bundle;
     });
     call.on('error', (error: grpc.ServiceError) => fail(new ControlError(error.code, error.details)));

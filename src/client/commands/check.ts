@@ -6,12 +6,16 @@ import { renderText, toJson } from '../check-output.js';
 import { selectHost } from '../host-selection.js';
 import { applyBundleRules, bundleCheckOptions, bundlesAmong } from '../../compat/bundle-rules.js';
 import { buildHostLeftovers } from '../../compat/leftovers.js';
+import { runtimeNeedReports } from '../../compat/runtime-need-check.js';
+import { allowedMissingLines, failsBundle } from '../../compat/allowed-missing.js';
 import { resolve } from 'node:path';
 
 export interface CheckCommandOptions {
   readonly root?: string;
   readonly inventory?: string;
   readonly env: readonly string[];
+  /** false with --no-proc (commander's negated option). */
+  readonly proc?: boolean;
   readonly json?: boolean;
   readonly tree?: boolean;
 }
@@ -37,12 +41,16 @@ export function runCheck(paths: readonly string[], options: CheckCommandOptions)
   // Paths in pyrelo bundles get the bundle rules, and their whole bundle is laid over the host.
   const bundles = bundlesAmong(paths);
   const host = selectHost(options, [...paths, ...bundles.map((b) => b.root)]);
-  const reports = files.map((file) => applyBundleRules(checkFile(host.view, host.toHostPath(file), { ...env, ...bundleCheckOptions(resolve(file), bundles), cwd: process.cwd() }), resolve(file), bundles));
+  const reports = files.map((file) => applyBundleRules(checkFile(host.view, host.toHostPath(file), { ...env, ...bundleCheckOptions(resolve(file), bundles, host.toHostPath), cwd: process.cwd() }), resolve(file), bundles));
+  // What the checked files of a bundle dlopen by name at run time (manifest runtimeNeeds), like DT_NEEDED.
+  const checked = new Set(files.map((f) => resolve(f)));
+  reports.push(...bundles.flatMap((b) => runtimeNeedReports(host.view, b, bundles, { checked, toHostPath: host.toHostPath, base: { ...env, cwd: process.cwd() } })));
   // Build-host paths left in the bundles' scripts, .pth and sysconfig files (not ELF: not in the reports).
   const leftovers = bundles.flatMap((b) => buildHostLeftovers(b.root).map((l) => ({ bundle: b.root, ...l })));
   if (options.json) process.stdout.write(`${JSON.stringify({ ...(toJson(reports, host.view.label) as object), leftovers }, null, 2)}\n`);
   else {
     const lines = renderText(reports, { tree: options.tree ?? false, hostLabel: host.view.label });
+    for (const b of bundles) lines.push(...allowedMissingLines(b, reports, host.view.label, host.toHostPath(b.root)));
     for (const b of bundles) {
       const own = leftovers.filter((l) => l.bundle === b.root);
       if (own.length > 0) lines.push(`${b.root}: ${own.length} build-host path${own.length === 1 ? '' : 's'} left in the bundle:`, ...own.map((l) => `  ${l.message}`));
@@ -51,5 +59,6 @@ export function runCheck(paths: readonly string[], options: CheckCommandOptions)
   }
   // A checked file that is not readable ELF is bad input, not a prediction.
   if (reports.some((r) => r.kind === 'unreadable')) return 2;
-  return reports.every((r) => r.loads) && leftovers.length === 0 ? 0 : 1;
+  // A file missing only a library its bundle was allowed to ship without does not fail the check.
+  return !reports.some(failsBundle) && leftovers.length === 0 ? 0 : 1;
 }

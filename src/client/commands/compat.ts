@@ -2,6 +2,7 @@
 // by distro and by host, and why not where it does not; or which bundles run on a distro.
 
 import type { CheckResponse, CompatResponse, DistroResponse, HostVerdict } from '../../proto/types.js';
+import { writeOut } from '../../common/terminal-text.js';
 import { withControl } from '../control-client.js';
 import { InputError } from '../../elf/find-elf-files.js';
 import { distroOf, table, type ControlOptions } from './hosts.js';
@@ -41,6 +42,14 @@ export function renderCompat(c: CompatResponse): string[] {
     ['  HOST', 'DISTRO', 'VERDICT', 'DETAIL'],
     ...c.hosts.map((h) => [`  ${h.host.name}`, distroOf(h.host), LABELS[h.verdict] ?? h.verdict, detail(h)]),
   ]));
+  const others = c.others ?? [];
+  if (others.length > 0) {
+    lines.push('', `${others.length} other build${others.length === 1 ? '' : 's'} named ${c.bundle.name}, older (pyrelo compat DIGEST answers for one):`);
+    lines.push(...table([
+      ['  DIGEST', 'LIBC', 'GLIBC FLOOR', 'ADDED'],
+      ...others.map((b) => [`  ${b.digest.slice(0, 12)}`, b.libc, b.glibcFloor || '-', b.addedAt]),
+    ]));
+  }
   return lines;
 }
 
@@ -48,14 +57,14 @@ export async function runCompat(bundle: string | undefined, o: ControlOptions & 
   if (o.distro !== undefined) {
     if (bundle !== undefined) throw new InputError(bundle, 'give either BUNDLE or --distro, not both');
     const { bundles } = await withControl(o.control, (c) => c.call<DistroResponse>('DistroBundles', { distro: o.distro }));
-    if (o.json) process.stdout.write(`${JSON.stringify(bundles, null, 2)}\n`);
-    else if (bundles.length === 0) process.stdout.write(`no bundle is known to run on ${o.distro}\n`);
-    else process.stdout.write(`${table([['NAME', 'DIGEST', 'VERDICT', 'HOSTS'], ...bundles.map((b) => [b.bundle.name, b.bundle.digest.slice(0, 12), LABELS[b.verdict] ?? b.verdict, String(b.hosts)])]).join('\n')}\n`);
+    if (o.json) writeOut(`${JSON.stringify(bundles, null, 2)}\n`);
+    else if (bundles.length === 0) writeOut(`no bundle is known to run on ${o.distro}\n`);
+    else writeOut(`${table([['NAME', 'DIGEST', 'VERDICT', 'HOSTS'], ...bundles.map((b) => [b.bundle.name, b.bundle.digest.slice(0, 12), LABELS[b.verdict] ?? b.verdict, String(b.hosts)])]).join('\n')}\n`);
     return 0;
   }
   if (bundle === undefined) throw new InputError('pyrelo compat', 'give a BUNDLE (name or digest) or --distro ID:VERSION');
   const answer = await withControl(o.control, (c) => c.call<CompatResponse>('Compat', { bundle }));
-  process.stdout.write(o.json ? `${JSON.stringify(answer, null, 2)}\n` : `${renderCompat(answer).join('\n')}\n`);
+  writeOut(o.json ? `${JSON.stringify(answer, null, 2)}\n` : `${renderCompat(answer).join('\n')}\n`);
   return 0;
 }
 
@@ -63,7 +72,7 @@ export async function runCompat(bundle: string | undefined, o: ControlOptions & 
 export async function runHostCheck(bundle: string, host: string, o: ControlOptions & { verify?: boolean }): Promise<number> {
   const answer = await withControl(o.control, (c) => c.call<CheckResponse>('Check', { bundle, host, verify: o.verify ?? false, timeoutMs: 300_000 }));
   if (o.json) {
-    process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
+    writeOut(`${JSON.stringify(answer, null, 2)}\n`);
   } else {
     const lines: string[] = [];
     for (const r of [answer.predicted, answer.verified]) {
@@ -72,7 +81,7 @@ export async function runHostCheck(bundle: string, host: string, o: ControlOptio
       for (const p of r.problems.filter((x) => x.severity === 'error').slice(0, 10)) lines.push(`  error: ${p.message}`);
     }
     if (answer.note) lines.push(`note: ${answer.note}`);
-    process.stdout.write(`${lines.join('\n')}\n`);
+    writeOut(`${lines.join('\n')}\n`);
   }
   const final = answer.verified ?? answer.predicted;
   return final === null ? 1 : final.runs ? 0 : 1;

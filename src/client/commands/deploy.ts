@@ -5,8 +5,10 @@
 // 1 when any was refused, failed or interrupted.
 
 import type { ReleaseListing, ReleaseRollbackResult } from '../../release/types.js';
+import { writeErr, writeOut } from '../../common/terminal-text.js';
+import { checkedInstallPrefix } from '../../release/prefix-path.js';
 import { InputError } from '../../elf/find-elf-files.js';
-import type { BundleList, HostInfo, HostList } from '../../proto/types.js';
+import type { BundleList, DeploymentList, HostInfo, HostList } from '../../proto/types.js';
 import { withControl, type ControlClient } from '../control-client.js';
 import { agentArchive } from '../deploy/agent-archive.js';
 import { deployToHost, type HostDeployResult } from '../deploy/deploy-host.js';
@@ -66,6 +68,11 @@ function positive(value: string, flag: string): number {
   return n;
 }
 
+/** --prefix in its one spelling; a relative one or one with a ".." segment is refused (src/release/prefix-path.ts). */
+function givenPrefix(prefix: string | undefined): string | undefined {
+  return prefix === undefined ? undefined : checkedInstallPrefix(prefix, '--prefix', (w, p) => new InputError(w, p));
+}
+
 function summary(results: readonly HostDeployResult[]): string[] {
   return table([
     ['HOST', 'RESULT', 'RELEASE', 'SENT', 'WHY'],
@@ -76,26 +83,27 @@ function summary(results: readonly HostDeployResult[]): string[] {
 export async function runDeploy(bundlePath: string, o: DeployOptions): Promise<number> {
   const parallel = positive(o.parallel, '--parallel');
   const maxAgeHours = positive(o.inventoryMaxAge, '--inventory-max-age');
+  const prefix = givenPrefix(o.prefix);
   const bundle = await localBundle(bundlePath);
   return withControl(o.control, async (c) => {
     const hosts = await selectHosts(c, o.host);
     // The server predicts from its own copy of the bundle: store it first when it is new.
     const { bundles } = await c.call<BundleList>('ListBundles', {});
     if (!bundles.some((b) => b.digest === bundle.digest)) {
-      process.stderr.write(`deploy: storing ${bundle.manifest.name} (${bundle.digest.slice(0, 12)}) on the server\n`);
+      writeErr(`deploy: storing ${bundle.manifest.name} (${bundle.digest.slice(0, 12)}) on the server\n`);
       await uploadBundle(c, bundle.archive);
     }
     // Only hosts reached over SSH or chroot need the agent packed here; connected agents have theirs.
-    const agent = hosts.some(reachedDirectly) ? await agentArchive((line) => process.stderr.write(`deploy: ${line}\n`)) : null;
+    const agent = hosts.some(reachedDirectly) ? await agentArchive((line) => writeErr(`deploy: ${line}\n`)) : null;
     const sink = stderrSink(hosts.length === 1 ? 1 : parallel);
     const results = await boundedParallel(hosts, parallel, (host) => (!reachedDirectly(host)
-      ? deployThroughAgent(c, host, bundle, { prefix: o.prefix, force: o.force === true, progress: new HostProgress(host.name, sink) })
+      ? deployThroughAgent(c, host, bundle, { prefix, force: o.force === true, progress: new HostProgress(host.name, sink) })
       : deployToHost(host, bundle, {
-        prefix: o.prefix, force: o.force === true, inventoryMaxAgeMs: maxAgeHours * 3_600_000, agent: agent!, control: c,
+        prefix, force: o.force === true, inventoryMaxAgeMs: maxAgeHours * 3_600_000, agent: agent!, control: c,
         connect: connectHost, progress: new HostProgress(host.name, sink),
       })));
-    if (o.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-    else process.stdout.write(`${summary(results).join('\n')}\n`);
+    if (o.json) writeOut(`${JSON.stringify(results, null, 2)}\n`);
+    else writeOut(`${summary(results).join('\n')}\n`);
     return results.every((r) => r.status === 'verified') ? 0 : 1;
   });
 }
@@ -103,37 +111,76 @@ export async function runDeploy(bundlePath: string, o: DeployOptions): Promise<n
 interface HostReleaseOptions extends ControlOptions {
   readonly host: string;
   readonly prefix?: string;
+  /** With several recorded prefixes on a host: the one the bundle of this name was deployed to. */
+  readonly bundle?: string;
   readonly to?: string;
 }
 
-/** Runs `work` with the agent on each selected host (brought over when needed), in parallel. */
-async function onHosts<R>(o: HostReleaseOptions, work: (remote: RemoteAgent, prefix: string, host: HostInfo, c: ControlClient) => Promise<R>): Promise<R[]> {
+/** An install folder on a host, and the bundle pyrelo last deployed there when it knows. */
+interface HostPrefix {
+  readonly prefix: string;
+  readonly bundle: string | null;
+}
+
+/**
+ * Where pyrelo installed on a host: --prefix, else the prefix set with `hosts add --prefix`, else
+ * every prefix the server's deployment records name for the host (a deploy without --prefix
+ * chooses /opt/pyrelo/<bundle> itself), newest first, one per folder.
+ */
+async function recordedPrefixes(c: ControlClient, host: HostInfo, o: HostReleaseOptions): Promise<HostPrefix[]> {
+  const given = o.prefix ?? host.access?.prefix;
+  if (given) return [{ prefix: given, bundle: null }];
+  const { deployments } = await c.call<DeploymentList>('ListDeployments', { name: host.name });
+  const seen = new Map<string, HostPrefix>();
+  // A refused deployment installed nothing (refusal comes before the transfer).
+  for (const d of deployments) if (d.status !== 'refused' && d.prefix !== '' && !seen.has(d.prefix)) seen.set(d.prefix, { prefix: d.prefix, bundle: d.bundleName });
+  const prefixes = [...seen.values()];
+  if (prefixes.length === 0) throw new InputError(`host ${host.name}`, 'no install prefix recorded and nothing deployed there yet: give --prefix DIR (the folder holding releases/ and current)');
+  if (o.bundle === undefined) return prefixes;
+  const chosen = prefixes.filter((p) => p.bundle === o.bundle);
+  if (chosen.length === 0) throw new InputError(`--bundle ${o.bundle}`, `never deployed to host ${host.name} (deployed there: ${prefixes.map((p) => `${p.bundle} in ${p.prefix}`).join(', ')})`);
+  return chosen.slice(0, 1);
+}
+
+/**
+ * Runs `work` with the agent on each selected host (brought over when needed), in parallel, once
+ * per install prefix; `onePrefix` asks for exactly one per host (a rollback), else all of them.
+ */
+async function onHosts<R>(o: HostReleaseOptions, onePrefix: boolean,
+  work: (remote: RemoteAgent, prefix: string, host: HostInfo, c: ControlClient) => Promise<R>): Promise<R[]> {
+  o = { ...o, prefix: givenPrefix(o.prefix) };
   return withControl(o.control, async (c) => {
     const hosts = await selectHosts(c, o.host);
     // Every host is checked before the agent is packed (10-15 s when it is not cached).
-    const prefixes = hosts.map((host) => {
-      const prefix = o.prefix ?? host.access?.prefix;
-      if (!prefix) throw new InputError(`host ${host.name}`, 'no install prefix recorded: give --prefix DIR (the folder holding releases/ and current)');
+    const prefixes: HostPrefix[][] = [];
+    for (const host of hosts) {
       if (!reachedDirectly(host)) throw new InputError(`host ${host.name}`, 'releases and rollback need --ssh or --chroot access (agent-only hosts: not yet)');
-      return prefix;
-    });
-    const agent = await agentArchive((line) => process.stderr.write(`pyrelo: ${line}\n`));
-    return Promise.all(hosts.map(async (host, i) => {
-      const prefix = prefixes[i]!;
+      const found = await recordedPrefixes(c, host, o);
+      if (onePrefix && found.length > 1) {
+        throw new InputError(`host ${host.name}`, `pyrelo deployed there into ${found.length} prefixes: ${found.map((p) => `${p.bundle} in ${p.prefix}`).join(', ')}; choose one with --bundle NAME or --prefix DIR`);
+      }
+      prefixes.push(found);
+    }
+    const agent = await agentArchive((line) => writeErr(`pyrelo: ${line}\n`));
+    const perHost = await Promise.all(hosts.map(async (host, i) => {
       const transport = await connectHost(host);
       try {
-        return await work((await ensureAgent(transport, agent)).agent, prefix, host, c);
+        const remote = (await ensureAgent(transport, agent)).agent;
+        const results: R[] = [];
+        for (const { prefix } of prefixes[i]!) results.push(await work(remote, prefix, host, c));
+        return results;
       } finally {
         await transport.close();
       }
     }));
+    return perHost.flat();
   });
 }
 
 export async function runReleases(o: HostReleaseOptions): Promise<number> {
-  const results = await onHosts(o, async (remote, prefix, host) => ({ host: host.name, ...(await remote.require<ReleaseListing>(['release', 'list', '--prefix', prefix])) }));
+  const results = await onHosts(o, false, async (remote, prefix, host) => ({ host: host.name, ...(await remote.require<ReleaseListing>(['release', 'list', '--prefix', prefix])) }));
   if (o.json) {
-    process.stdout.write(`${JSON.stringify(results.map((r) => ({ host: r.host, ...r.json })), null, 2)}\n`);
+    writeOut(`${JSON.stringify(results.map((r) => ({ host: r.host, ...r.json })), null, 2)}\n`);
     return 0;
   }
   const rows: string[][] = [['HOST', 'RELEASE', 'STATUS', 'INSTALLED', '']];
@@ -141,12 +188,12 @@ export async function runReleases(o: HostReleaseOptions): Promise<number> {
     if (json.releases.length === 0) rows.push([host, '-', '-', '-', `nothing in ${json.prefix}`]);
     for (const r of json.releases) rows.push([host, r.id, r.status, r.installedAt, r.isCurrent ? 'current' : r.id === json.previous ? 'previous' : '']);
   }
-  process.stdout.write(`${table(rows).join('\n')}\n`);
+  writeOut(`${table(rows).join('\n')}\n`);
   return 0;
 }
 
 export async function runRollback(o: HostReleaseOptions): Promise<number> {
-  const results = await onHosts(o, async (remote, prefix, host, c) => {
+  const results = await onHosts(o, true, async (remote, prefix, host, c) => {
     const startedAt = new Date().toISOString();
     const rolled = await remote.require<ReleaseRollbackResult>(['release', 'rollback', '--prefix', prefix, ...(o.to ? ['--to', o.to] : [])]);
     let recorded = '';
@@ -164,7 +211,7 @@ export async function runRollback(o: HostReleaseOptions): Promise<number> {
     }
     return { host: host.name, exitCode: rolled.exitCode, json: rolled.json, recorded };
   });
-  if (o.json) process.stdout.write(`${JSON.stringify(results.map((r) => ({ host: r.host, ...r.json, recorded: r.recorded })), null, 2)}\n`);
-  else for (const r of results) process.stdout.write(`${r.host}: current -> ${r.json.current ?? '(none)'} in ${r.json.prefix} (was ${r.json.previous ?? '-'})${r.recorded ? `; ${r.recorded}` : ''}\n`);
+  if (o.json) writeOut(`${JSON.stringify(results.map((r) => ({ host: r.host, ...r.json, recorded: r.recorded })), null, 2)}\n`);
+  else for (const r of results) writeOut(`${r.host}: current -> ${r.json.current ?? '(none)'} in ${r.json.prefix} (was ${r.json.previous ?? '-'})${r.recorded ? `; ${r.recorded}` : ''}\n`);
   return results.every((r) => r.exitCode === 0) ? 0 : 1;
 }

@@ -1,6 +1,7 @@
 // `pyrelo hosts add|list|show|remove|import|token`: the hosts the compatibility database knows.
 
 import { readFileSync } from 'node:fs';
+import { writeOut } from '../../common/terminal-text.js';
 import { resolve } from 'node:path';
 import type { DeploymentList, EnrollToken, HostAccess, HostInfo, HostList } from '../../proto/types.js';
 import { InputError } from '../../elf/find-elf-files.js';
@@ -13,7 +14,7 @@ export interface ControlOptions {
 
 /** JSON with --json, else the readable lines. */
 export function print(json: boolean | undefined, value: unknown, lines: () => string[]): void {
-  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${lines().join('\n')}\n`);
+  writeOut(json ? `${JSON.stringify(value, null, 2)}\n` : `${lines().join('\n')}\n`);
 }
 
 export function distroOf(host: HostInfo): string {
@@ -37,6 +38,7 @@ function describeHost(h: HostInfo): string[] {
     `reached by: ${accessOf(h)}`,
     `inventory:  ${h.inventoryVersion === 0 ? 'none' : `version ${h.inventoryVersion} (sha256 ${h.inventorySha256.slice(0, 16)}…)`}`,
     `last seen:  ${h.lastSeen || 'never'}`,
+    `agent:      ${h.agentVersion || '-'}`,
   ];
 }
 
@@ -71,8 +73,9 @@ export function accessOf(h: HostInfo): string {
 export async function hostsList(o: ControlOptions): Promise<number> {
   const { hosts } = await withControl(o.control, (c) => c.call<HostList>('ListHosts', {}));
   print(o.json, hosts, () => hosts.length === 0 ? ['no hosts (pyrelo hosts add NAME, pyrelo hosts import FILE, or enroll an agent)'] : table([
-    ['HOST', 'DISTRO', 'ARCH', 'LIBC', 'SOURCE', 'AGENT', 'LAST SEEN'],
-    ...hosts.map((h) => [h.name, distroOf(h), h.arch || '-', `${h.libcKind || '-'} ${h.libcVersion}`.trim(), h.source, h.connected ? 'connected' : '-', h.lastSeen || 'never']),
+    ['HOST', 'DISTRO', 'ARCH', 'LIBC', 'SOURCE', 'AGENT', 'VERSION', 'LAST SEEN'],
+    ...hosts.map((h) => [h.name, distroOf(h), h.arch || '-', `${h.libcKind || '-'} ${h.libcVersion}`.trim(), h.source, h.connected ? 'connected' : '-',
+      h.agentVersion || '-', h.lastSeen || 'never']),
   ]));
   return 0;
 }
@@ -108,7 +111,7 @@ export async function hostsToken(name: string, o: ControlOptions): Promise<numbe
   print(o.json, token, () => [
     token.token,
     `# one-time enrollment token for host ${token.host}, valid until ${token.expiresAt}; on that host:`,
-    `#   pyrelo agent enroll --server SERVER:7444 --ca ca.crt --token ${token.token}`,
+    `#   pyrelo agent enroll --server SERVER:7444 --ca ca.crt --token-file -   (paste the token, then Ctrl-D; or --token-file FILE)`,
   ]);
   return 0;
 }

@@ -9,6 +9,8 @@ export interface InventoryCommandOptions {
   readonly root?: string;
   readonly json?: boolean;
   readonly output?: string;
+  /** false with --no-proc (commander's negated option). */
+  readonly proc?: boolean;
 }
 
 function describe(inventory: Inventory): string[] {
@@ -23,6 +25,7 @@ function describe(inventory: Inventory): string[] {
     `interpreter: ${loader.interpreter}`,
     `search dirs: ${loader.systemDirs.join(':')}  ($LIB=${loader.libToken}, $PLATFORM=${loader.platform})`,
     `hwcaps:      ${loader.hwcapsSubdirs.join(', ') || 'none'}`,
+    `/proc:       ${loader.procMounted === false ? 'not mounted (a program\'s own $ORIGIN has no value)' : 'mounted'}`,
     `ld.so.cache: ${loader.cache === null ? 'none' : `${loader.cache.entries.length} entries (${loader.cache.format} format)`}`,
     `libraries:   ${Object.keys(inventory.files).length} paths, ${inventory.objects.length} distinct objects`,
   ];
@@ -36,7 +39,7 @@ function writeAtomically(file: string, bytes: Buffer | string): void {
 }
 
 export function runInventory(options: InventoryCommandOptions): number {
-  const inventory = collectInventory(options.root ?? '/');
+  const inventory = collectInventory(options.root ?? '/', options.proc === false ? { procMounted: false } : {});
   const json = JSON.stringify(inventory);
   if (options.output !== undefined) {
     writeAtomically(options.output, options.output.endsWith('.gz') ? gzipSync(json, { level: 9 }) : json);

@@ -1,6 +1,6 @@
 // `pyrelo server init` and `pyrelo server`: create the CA, then run the server until SIGTERM.
 
-import { createLogger } from '../../server/log.js';
+import { createLogger } from '../../common/log.js';
 import { initPki } from '../../server/pki.js';
 import { resolveSettings } from '../../server/settings.js';
 import { startServer } from '../../server/server.js';

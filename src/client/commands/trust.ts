@@ -4,8 +4,9 @@
 // file is never replaced here: that is what an attack looks like; remove the old line by hand.
 
 import { createInterface } from 'node:readline/promises';
+import { writeErr, writeOut } from '../../common/terminal-text.js';
 import type { HostInfo } from '../../proto/types.js';
-import { fetchHostKey, trustHostKey } from '../../ssh/connect.js';
+import { fetchHostKey, trustHostKey } from '../../remote/ssh/connect.js';
 import { InputError } from '../../elf/find-elf-files.js';
 import { withControl } from '../control-client.js';
 import { sshTargetOf } from '../deploy/reach.js';
@@ -32,10 +33,10 @@ export async function hostsTrust(name: string, o: TrustOptions): Promise<number>
   const key = await fetchHostKey(target, { hostName: name });
   const where = key.knownAt ? `${key.knownAt.file}:${key.knownAt.line}` : '';
   const report = { host: name, target: target.spec, keyType: key.keyType, fingerprint: key.fingerprint, status: key.knownStatus, knownAt: where };
-  process.stderr.write(`${name} (${target.spec}) presents ${key.keyType} key ${key.fingerprint}\n`);
+  writeErr(`${name} (${target.spec}) presents ${key.keyType} key ${key.fingerprint}\n`);
   if (key.knownStatus === 'known') {
-    process.stderr.write(`already trusted (${where})\n`);
-    if (o.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    writeErr(`already trusted (${where})\n`);
+    if (o.json) writeOut(`${JSON.stringify(report, null, 2)}\n`);
     return 0;
   }
   if (key.knownStatus === 'changed' || key.knownStatus === 'revoked') {
@@ -46,11 +47,11 @@ export async function hostsTrust(name: string, o: TrustOptions): Promise<number>
   }
   const ok = o.yes === true || o.fingerprint !== undefined || await confirmed('Trust this key for deploys (yes/no)? ');
   if (!ok) {
-    process.stderr.write('not trusted (answer yes, or pass --yes or --fingerprint SHA256:… when not on a terminal)\n');
+    writeErr('not trusted (answer yes, or pass --yes or --fingerprint SHA256:… when not on a terminal)\n');
     return 1;
   }
   const file = await trustHostKey(target, key);
-  process.stderr.write(`trusted: added to ${file}\n`);
-  if (o.json) process.stdout.write(`${JSON.stringify({ ...report, status: 'trusted', knownAt: file }, null, 2)}\n`);
+  writeErr(`trusted: added to ${file}\n`);
+  if (o.json) writeOut(`${JSON.stringify({ ...report, status: 'trusted', knownAt: file }, null, 2)}\n`);
   return 0;
 }

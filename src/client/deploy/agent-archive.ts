@@ -6,11 +6,11 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { bundleAgentScript, packAgent } from '../../builder/agent-pack.js';
 import { sha256File } from '../../bundle/file-list.js';
 import { packBundle } from '../../bundle/pack.js';
+import { packageFolder } from '../../common/package-files.js';
 
 export interface AgentArchive {
   /** 16 hex digits naming this agent build, here and on hosts. */
@@ -22,13 +22,6 @@ export interface AgentArchive {
 
 export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.PYRELO_CACHE ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'pyrelo');
-}
-
-function projectFolder(name: string): string {
-  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
-    if (existsSync(join(dir, name, '.')) && existsSync(join(dir, 'package.json'))) return join(dir, name);
-  }
-  throw new Error(`pyrelo: ${name}/ not found above the installed code`);
 }
 
 function hashTree(hash: ReturnType<typeof createHash>, dir: string, prefix = ''): void {
@@ -46,8 +39,8 @@ async function agentKey(): Promise<string> {
     await bundleAgentScript(script);
     const node = statSync(process.execPath);
     const hash = createHash('sha256').update(readFileSync(script)).update(`\0node ${process.version} ${node.size} ${node.mtimeMs}\0`);
-    hashTree(hash, projectFolder('proto'));
-    hashTree(hash, projectFolder('data'));
+    hashTree(hash, packageFolder('proto'));
+    hashTree(hash, packageFolder('data'));
     return hash.digest('hex').slice(0, 16);
   } finally {
     rmSync(scratch, { recursive: true, force: true });

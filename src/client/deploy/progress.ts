@@ -3,6 +3,8 @@
 // in place; otherwise (several hosts in parallel, a log file) it prints a line at every quarter,
 // so parallel hosts never garble each other's lines.
 
+import { escapeControl } from '../../common/terminal-text.js';
+
 export type StepName = 'connect' | 'agent' | 'inventory' | 'predict' | 'transfer' | 'install' | 'record';
 
 export interface ProgressSink {
@@ -16,8 +18,9 @@ export function stderrSink(parallelHosts: number): ProgressSink {
   const inPlace = parallelHosts === 1 && process.stderr.isTTY === true;
   return {
     inPlace,
-    line: (text) => process.stderr.write(`${inPlace ? '\r\x1b[K' : ''}${text}\n`),
-    redraw: (text) => process.stderr.write(`\r\x1b[K${text}`),
+    // The frame's own escapes around the text, whose control characters are escaped.
+    line: (text) => process.stderr.write(`${inPlace ? '\r\x1b[K' : ''}${escapeControl(text)}\n`),
+    redraw: (text) => process.stderr.write(`\r\x1b[K${escapeControl(text)}`),
   };
 }
 

@@ -4,8 +4,8 @@
 import type { HostInfo } from '../../proto/types.js';
 import { ChrootTransport } from '../../remote/chroot-transport.js';
 import type { RemoteTransport } from '../../remote/transport.js';
-import { resolveSshTarget, type SshTarget } from '../../ssh/ssh-config.js';
-import { SshTransport } from '../../ssh/ssh-transport.js';
+import { resolveSshTarget, type SshTarget } from '../../remote/ssh/ssh-config.js';
+import { SshTransport } from '../../remote/ssh/ssh-transport.js';
 import { InputError } from '../../elf/find-elf-files.js';
 
 /** Whether pyrelo itself reaches the host (--ssh or --chroot), rather than only its connected agent. */

@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
+import { DEFAULT_INVENTORIES_PER_HOST } from '../settings.js';
 import type { BundleInfo, CheckKind, CheckResult, Deployment, HostAccess, HostInfo, ProblemMessage } from '../../proto/types.js';
 
 export interface HostFacts {
@@ -41,6 +42,7 @@ interface HostRow {
   chroot: string;
   host_groups: string;
   install_prefix: string;
+  agent_version: string;
 }
 
 interface BundleRow {
@@ -122,6 +124,7 @@ function hostInfo(row: HostRow, connected: boolean): StoredHost {
     libcKind: row.libc_kind,
     libcVersion: row.libc_version,
     lastSeen: row.last_seen ?? '',
+    agentVersion: row.agent_version,
     inventoryVersion: row.inventory_version,
     inventorySha256: row.inventory_sha256 ?? '',
     source: row.source,
@@ -158,7 +161,12 @@ function bundleInfo(row: BundleRow): StoredBundle {
 export class CompatDatabase {
   readonly db: SqliteDatabase;
 
-  constructor(readonly file: string) {
+  /**
+   * @param inventoriesPerHost how many of a host's inventories are kept (setting
+   *   inventoriesPerHost): older versions are forgotten, and a stored body that no host, kept
+   *   version or check still names is deleted.
+   */
+  constructor(readonly file: string, private readonly inventoriesPerHost = DEFAULT_INVENTORIES_PER_HOST) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
@@ -240,9 +248,26 @@ export class CompatDatabase {
           inventory_id = ?, inventory_version = ?, source = ? WHERE id = ?`)
           .run(facts.distroId, facts.distroVersion, facts.arch, facts.kernel, facts.libcKind, facts.libcVersion, inventoryId, version, source, host.id);
       }
+      if (changed) this.pruneInventories(host.id, host.inventoryVersion + 1);
       if (seen) this.db.prepare('UPDATE hosts SET last_seen = ? WHERE id = ?').run(now(), host.id);
       return { host: this.host(name)!, changed };
     })();
+  }
+
+  /**
+   * Forgets host `hostId`'s inventory versions older than the last inventoriesPerHost (`latest`
+   * is its newest), and deletes the bodies they named that no host, kept version or check names
+   * any more (a body a check was made on stays while that check does). Runs inside
+   * setHostInventory's transaction.
+   */
+  private pruneInventories(hostId: number, latest: number): void {
+    const dropped = this.db.prepare('DELETE FROM host_inventories WHERE host_id = ? AND version <= ? RETURNING inventory_id')
+      .all(hostId, latest - this.inventoriesPerHost) as { inventory_id: number }[];
+    const unused = this.db.prepare(`DELETE FROM inventories WHERE id = ?
+      AND NOT EXISTS (SELECT 1 FROM host_inventories WHERE inventory_id = ?)
+      AND NOT EXISTS (SELECT 1 FROM hosts WHERE inventory_id = ?)
+      AND NOT EXISTS (SELECT 1 FROM checks WHERE inventory_id = ?)`);
+    for (const id of new Set(dropped.map((row) => row.inventory_id))) unused.run(id, id, id, id);
   }
 
   /** Replaces how deploy reaches host `name` (created when new). */
@@ -253,6 +278,11 @@ export class CompatDatabase {
         .run(access.ssh, access.key, access.jump, access.chroot, access.groups.join(','), access.prefix, name);
       return this.host(name)!;
     })();
+  }
+
+  /** What the host's agent said it runs; checked by the hub before it gets here. */
+  setAgentVersion(name: string, version: string): void {
+    this.db.prepare('UPDATE hosts SET agent_version = ? WHERE name = ?').run(version, name);
   }
 
   touchHost(name: string): void {
@@ -321,6 +351,11 @@ export class CompatDatabase {
     const row = this.db.prepare(`${BUNDLE_SELECT} WHERE b.name = ? ORDER BY b.id DESC LIMIT 1`).get(ref) as BundleRow | undefined;
     if (row === undefined) throw new DatabaseInputError(`bundle ${ref}`, 'no such bundle (pyrelo bundles list)');
     return bundleInfo(row);
+  }
+
+  /** Every stored build named `name`, newest first. */
+  bundlesNamed(name: string): StoredBundle[] {
+    return (this.db.prepare(`${BUNDLE_SELECT} WHERE b.name = ? ORDER BY b.id DESC`).all(name) as BundleRow[]).map(bundleInfo);
   }
 
   bundles(): StoredBundle[] {
@@ -513,6 +548,12 @@ export class CompatDatabase {
   }
 
   /** Marks a token used and returns its host; null when unknown, used or expired. */
+  /** The host a token is for while it is unused and unexpired; null otherwise. Uses nothing up. */
+  enrollTokenHost(tokenSha256: string): string | null {
+    const row = this.db.prepare('SELECT host, expires_at, used_at FROM enroll_tokens WHERE token_sha256 = ?').get(tokenSha256) as { host: string; expires_at: string; used_at: string | null } | undefined;
+    return row === undefined || row.used_at !== null || row.expires_at < now() ? null : row.host;
+  }
+
   consumeEnrollToken(tokenSha256: string): string | null {
     return this.db.transaction(() => {
       const row = this.db.prepare('SELECT host, expires_at, used_at FROM enroll_tokens WHERE token_sha256 = ?').get(tokenSha256) as { host: string; expires_at: string; used_at: string | null } | undefined;
@@ -526,6 +567,17 @@ export class CompatDatabase {
 /** Host names become certificate common names and file names: keep them plain. */
 export function checkHostName(name: string): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/.test(name)) {
-    throw new DatabaseInputError(`host name ${JSON.stringify(name)}`, 'use letters, digits, ".", "_" and "-" (starting with a letter or digit)');
+    throw new DatabaseInputError(`host name ${JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name)}`, 'use letters, digits, ".", "_" and "-" (starting with a letter or digit), at most 253 characters');
+  }
+}
+
+/** A certificate's common name holds at most 64 characters (RFC 5280 ub-common-name). */
+export const MAX_AGENT_HOST_NAME = 64;
+
+/** A host whose agent enrolls: its name becomes the certificate's common name. */
+export function checkAgentHostName(name: string): void {
+  checkHostName(name);
+  if (name.length > MAX_AGENT_HOST_NAME) {
+    throw new DatabaseInputError(`host name ${JSON.stringify(name.slice(0, 40))}… (${name.length} characters)`, `an agent's host name is its certificate's common name: at most ${MAX_AGENT_HOST_NAME} characters`);
   }
 }

@@ -140,4 +140,8 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX agent_certificates_host ON agent_certificates(host);
   `,
+  // 4: the version each host's agent said in its last hello, so an outdated agent is visible.
+  `
+  ALTER TABLE hosts ADD COLUMN agent_version TEXT NOT NULL DEFAULT '';
+  `,
 ];
