@@ -46,7 +46,8 @@ export function problemWords(problem: Problem): string {
  */
 export function allowedMissingLines(bundle: BundleContext, reports: readonly LoadReport[], hostLabel: string, hostRoot: string = bundle.root): string[] {
   const lines: string[] = [];
-  const own = reports.filter((r) => r.file.startsWith(`${hostRoot}/`));
+  // The bundle's files, and its run-time needs, labelled `dlopen("NAME") by CALLER` (runtime-need-check.ts).
+  const own = reports.filter((r) => r.file.startsWith(`${hostRoot}/`) || r.file.includes(`") by ${hostRoot}/`));
   for (const soname of [...bundle.allowMissing].sort()) {
     const missing = own.filter((r) => r.problems.some((p) => p.kind === 'missing-library' && p.allowedMissing === soname));
     const found = own.flatMap((r) => r.objects.filter((o) => o.path !== null && (o.name === soname || o.aliases.includes(soname))).map((o) => o.path!));

@@ -10,6 +10,7 @@ import type { HostView } from '../loader/host-view.js';
 import type { LoadReport } from '../loader/types.js';
 import { readManifest, type RuntimeNeed } from '../bundle/manifest.js';
 import { bundleCheckOptions, type BundleContext } from './bundle-rules.js';
+import { excuseAllowedMissing } from './allowed-missing.js';
 
 /** The run-time needs a bundle's manifest records; none when it records none or cannot be read. */
 export function manifestRuntimeNeeds(root: string): readonly RuntimeNeed[] {
@@ -44,7 +45,10 @@ export function runtimeNeedReports(view: HostView, bundle: BundleContext, bundle
     // Without an interpreter nothing dlopens anything; the bundle's own files say why.
     if (rules.dlopenInto === undefined) continue;
     const report = checkDlopenByName(view, need.name, toHostPath(caller), { ...options.base, ...rules, dlopenInto: rules.dlopenInto });
-    reports.push({ ...report, file: runtimeNeedLabel(need.name, toHostPath(caller)) });
+    // A soname allowed missing at build is excused here as in the bundle's own files: the need still
+    // does not load (ld.so's words, as warnings), but the app was built knowing it (allowed-missing.ts).
+    const problems = excuseAllowedMissing(report.problems, bundle.allowMissing);
+    reports.push({ ...report, problems, file: runtimeNeedLabel(need.name, toHostPath(caller)) });
   }
   return reports;
 }
