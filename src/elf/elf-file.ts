@@ -7,7 +7,6 @@ import { AddressMap } from './address-map.js';
 import { ELFMAG, PT_INTERP, PT_TLS } from './constants.js';
 import type { Decoder } from './decoder.js';
 import { buildDynamicInfo, parseDynamicTable, readDynamicStrings, type DynamicTable } from './dynamic.js';
-import { ElfFormatError } from './errors.js';
 import { parseHeader } from './header.js';
 import { parseX86IsaNeeded, type X86IsaNeeded } from './gnu-property.js';
 import { parseAbiTag } from './notes.js';
@@ -24,6 +23,17 @@ import type {
 import { parseVersionDefinitions, parseVersionNeeds } from './versions.js';
 
 const EMPTY_TAGS: ReadonlyMap<number, number> = new Map();
+
+/** The kernel's PATH_MAX: the longest PT_INTERP segment execve accepts, NUL included. */
+const PATH_MAX = 4096;
+
+/** interpreterRefusal's rule, on the segment's bytes. */
+function interpreterSegmentRefusal(segment: Buffer): string | null {
+  if (segment.length < 2) return 'its PT_INTERP is empty';
+  if (segment.length > PATH_MAX) return `its PT_INTERP is ${segment.length} bytes, longer than PATH_MAX (${PATH_MAX})`;
+  if (segment[segment.length - 1] !== 0) return 'its PT_INTERP does not end with a NUL';
+  return null;
+}
 
 export class ElfFile {
   readonly path: string;
@@ -43,6 +53,7 @@ export class ElfFile {
   private _strings: StringTable | undefined;
   private _dynamic: DynamicInfo | null | undefined;
   private _interp: string | null | undefined;
+  private _interpRefusal: string | null = null;
   private _symCount: number | undefined;
   private _symbols: readonly ElfSymbol[] | undefined;
   private _symbolTable: DynamicSymbolTable | undefined;
@@ -99,7 +110,10 @@ export class ElfFile {
     return (this._sections ??= parseSectionHeaders(this.source, this.d, this.header));
   }
 
-  /** The PT_INTERP path (without its NUL), or null. */
+  /**
+   * The PT_INTERP path (up to its first NUL, or the whole segment when it has none), or null.
+   * Whether the kernel accepts it is interpreterRefusal's question: ld.so never reads a library's.
+   */
   interpreter(): string | null {
     if (this._interp === undefined) {
       const p = this.programHeaders.find((ph) => ph.p_type === PT_INTERP);
@@ -108,11 +122,21 @@ export class ElfFile {
       } else {
         const buf = this.source.read(p.p_offset, p.p_filesz, 'PT_INTERP');
         const end = buf.indexOf(0);
-        if (end < 0) throw new ElfFormatError(this.path, 'PT_INTERP', 'malformed', 'interpreter path is not NUL-terminated');
-        this._interp = buf.toString('utf8', 0, end);
+        this._interp = buf.toString('utf8', 0, end < 0 ? buf.length : end);
+        this._interpRefusal = interpreterSegmentRefusal(buf);
       }
     }
     return this._interp;
+  }
+
+  /**
+   * Why execve refuses this file's PT_INTERP with ENOEXEC ("Exec format error"), or null: the
+   * kernel's ELF loader (binfmt_elf) takes a segment of 2 to PATH_MAX bytes whose last byte is NUL,
+   * before it opens the path (docs/loader.md section 9).
+   */
+  interpreterRefusal(): string | null {
+    this.interpreter();
+    return this._interpRefusal;
   }
 
   /**

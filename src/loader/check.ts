@@ -106,6 +106,16 @@ function findInterpreter(host: HostView, object: LoadableObject, loader?: string
       throw error;
     }
   };
+  if (loader === undefined && object.interpreterRefusal !== undefined) {
+    // The kernel refuses the program before any loader runs (docs/loader.md section 9).
+    const problem: Problem = {
+      kind: 'missing-interpreter',
+      severity: 'error',
+      object: wanted,
+      message: `Exec format error (the kernel will not execute the program: ${object.interpreterRefusal})`,
+    };
+    return { interpreter: tryOpen(host.config.interpreter), problem };
+  }
   const interpreter = tryOpen(wanted);
   if (interpreter !== null) return { interpreter, problem: null };
   const problem: Problem | null = object.interpreter === null && loader === undefined ? null : {

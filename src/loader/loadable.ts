@@ -89,6 +89,8 @@ export interface VersionDefinitionEntry {
 export interface LoadableObject extends Pick<DynamicInfo, 'needed' | 'soname' | 'rpath' | 'runpath' | 'flags' | 'flags1'> {
   readonly header: LoadableHeader;
   readonly interpreter: string | null;
+  /** Why execve refuses the PT_INTERP (ElfFile.interpreterRefusal); absent when it does not, or unknown. */
+  readonly interpreterRefusal?: string;
   readonly abiTag: AbiTag | null;
   /**
    * GNU_PROPERTY_X86_ISA_1_NEEDED: the x86 ISA level bits the object needs (GNU_PROPERTY_X86_ISA_1_V2
@@ -183,13 +185,18 @@ function definitionOf(symbol: ElfSymbol): SymbolDefinition {
  */
 export const definitionLookups = new WeakMap<LoadableObject, (name: string) => readonly SymbolDefinition[]>();
 
+function interpreterRefusalOf(elf: ElfFile): { interpreterRefusal?: string } {
+  const refusal = elf.interpreterRefusal();
+  return refusal === null ? {} : { interpreterRefusal: refusal };
+}
+
 /** Reduces a parsed ELF file to what the loader emulation needs. */
 export function describeElf(elf: ElfFile): LoadableObject {
   const dynamic = elf.dynamic();
   const loadableHeader = headerOf(elf);
   if (dynamic === null) {
     return {
-      header: loadableHeader, interpreter: elf.interpreter(), needed: [], soname: null, rpath: null,
+      header: loadableHeader, interpreter: elf.interpreter(), ...interpreterRefusalOf(elf), needed: [], soname: null, rpath: null,
       runpath: null, flags: 0, flags1: 0, abiTag: elf.abiTag(), x86IsaNeeded: elf.x86IsaNeeded(), loadSegments: loadSegmentsOf(elf),
       tls: tlsSegmentOf(elf), versionDefinitions: [], versionNeeds: [], versions: [], hasVersym: false, hasSymbolHash: false,
       definitions: [], requirements: [],
@@ -247,6 +254,7 @@ export function describeElf(elf: ElfFile): LoadableObject {
   const object: LoadableObject = {
     header: loadableHeader,
     interpreter: elf.interpreter(),
+    ...interpreterRefusalOf(elf),
     needed: dynamic.needed,
     soname: dynamic.soname,
     rpath: dynamic.rpath,
