@@ -9,6 +9,7 @@ import { buildHostLeftovers } from '../../compat/leftovers.js';
 import { runtimeNeedReports } from '../../compat/runtime-need-check.js';
 import { allowedMissingLines, failsBundle } from '../../compat/allowed-missing.js';
 import { resolve } from 'node:path';
+import { writeOut } from '../../common/terminal-text.js';
 
 export interface CheckCommandOptions {
   readonly root?: string;
@@ -47,7 +48,9 @@ export function runCheck(paths: readonly string[], options: CheckCommandOptions)
   reports.push(...bundles.flatMap((b) => runtimeNeedReports(host.view, b, bundles, { checked, toHostPath: host.toHostPath, base: { ...env, cwd: process.cwd() } })));
   // Build-host paths left in the bundles' scripts, .pth and sysconfig files (not ELF: not in the reports).
   const leftovers = bundles.flatMap((b) => buildHostLeftovers(b.root).map((l) => ({ bundle: b.root, ...l })));
-  if (options.json) process.stdout.write(`${JSON.stringify({ ...(toJson(reports, host.view.label) as object), leftovers }, null, 2)}\n`);
+  // File names, sonames, symbols and RUNPATHs come from the checked files and the host: a wheel's
+  // DT_NEEDED may hold an escape sequence, so control characters are escaped (common/terminal-text.ts).
+  if (options.json) writeOut(`${JSON.stringify({ ...(toJson(reports, host.view.label) as object), leftovers }, null, 2)}\n`);
   else {
     const lines = renderText(reports, { tree: options.tree ?? false, hostLabel: host.view.label });
     for (const b of bundles) lines.push(...allowedMissingLines(b, reports, host.view.label, host.toHostPath(b.root)));
@@ -55,7 +58,7 @@ export function runCheck(paths: readonly string[], options: CheckCommandOptions)
       const own = leftovers.filter((l) => l.bundle === b.root);
       if (own.length > 0) lines.push(`${b.root}: ${own.length} build-host path${own.length === 1 ? '' : 's'} left in the bundle:`, ...own.map((l) => `  ${l.message}`));
     }
-    process.stdout.write(`${lines.join('\n')}\n`);
+    writeOut(`${lines.join('\n')}\n`);
   }
   // A checked file that is not readable ELF is bad input, not a prediction.
   if (reports.some((r) => r.kind === 'unreadable')) return 2;

@@ -4,6 +4,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { collectInventory } from '../../inventory/collect.js';
 import type { Inventory } from '../../inventory/format.js';
+import { writeOut } from '../../common/terminal-text.js';
 
 export interface InventoryCommandOptions {
   readonly root?: string;
@@ -44,7 +45,8 @@ export function runInventory(options: InventoryCommandOptions): number {
   if (options.output !== undefined) {
     writeAtomically(options.output, options.output.endsWith('.gz') ? gzipSync(json, { level: 9 }) : json);
   }
-  if (options.json) process.stdout.write(`${json}\n`);
-  else process.stdout.write(`${describe(inventory).join('\n')}\n`);
+  // Library names and paths come from the host's files: escaped (common/terminal-text.ts).
+  if (options.json) writeOut(`${json}\n`);
+  else writeOut(`${describe(inventory).join('\n')}\n`);
   return 0;
 }
