@@ -8,9 +8,10 @@
 // .pyrelo/incoming/) must be real folders, never symlinks: pyrelo never creates those as links.
 
 import { lstatSync, mkdirSync, realpathSync, type Stats } from 'node:fs';
-import { dirname, isAbsolute, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { BundleError } from '../bundle/errors.js';
 import { ReleaseLayout } from './layout.js';
+import { installPrefixProblem, normalizeInstallPrefix } from './prefix-path.js';
 
 function owners(): ReadonlySet<number> {
   return new Set([0, process.geteuid?.() ?? 0]);
@@ -43,8 +44,12 @@ function makeFolder(dir: string): void {
  * Creates what is missing of the prefix and of releases/, .pyrelo/ and .pyrelo/incoming/, checks
  * them and every folder above, and returns the layout of the prefix's real path.
  */
-export function securePrefix(prefix: string): ReleaseLayout {
-  if (!isAbsolute(prefix)) throw new BundleError(prefix, 'the prefix must be an absolute path');
+export function securePrefix(given: string): ReleaseLayout {
+  // Every route checks its prefix on the way in (prefix-path.ts); checked again here, where every
+  // install and rollback passes, so that an order from a misbehaving server cannot name `/opt/../etc`.
+  const refusal = installPrefixProblem(given);
+  if (refusal !== null) throw new BundleError(given.length > 80 ? `${given.slice(0, 80)}…` : given, `not an install prefix: ${refusal}`);
+  const prefix = normalizeInstallPrefix(given);
   // The folders above first: nothing is created under a folder someone else controls.
   let existing = prefix;
   while (lstatSync(existing, { throwIfNoEntry: false }) === undefined) existing = dirname(existing);

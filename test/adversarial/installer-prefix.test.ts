@@ -12,11 +12,13 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { fakeBundle, installArgs, release, upload, type FakeBundle } from '../release/fixtures.js';
+import { BundleError } from '../../src/bundle/errors.js';
+import { installRelease } from '../../src/release/install.js';
+import { fakeBundle, installArgs, release, sha256, upload, type FakeBundle } from '../release/fixtures.js';
 
 const NOBODY = 65534;
 let work: string;
@@ -122,4 +124,18 @@ test('the smoke command runs from the real path of the release just verified, no
   // The fixture's smoke exits 3 unless its $0 is P/releases/<id>/bin/smoke.
   assert.equal(json.status, 'verified', JSON.stringify(json.check));
   assert.equal(json.release, bundle.id);
+});
+
+// The route through an agent: the daemon hands an order's prefix to installRelease as the server
+// sent it. The server refuses a `..` prefix, but a misbehaving one must not get `/opt/../etc` either:
+// the installer itself refuses it, before it creates anything (src/release/secure-prefix.ts).
+test('an install whose prefix has a ".." segment is refused by the installer itself, nothing created', async () => {
+  const target = join(work, 'dotdot-target');
+  const prefix = `${work}/elsewhere/../dotdot-target`;
+  await assert.rejects(
+    installRelease({ prefix, archive: bundle.archive, sha256: sha256(readFileSync(bundle.archive)), bundleDigest: bundle.digest, manifestSha256: bundle.manifestSha256 }),
+    (error: Error) => error instanceof BundleError && error.message === `${prefix}: not an install prefix: holds a ".." segment (give the folder itself)`,
+  );
+  assert.equal(existsSync(target), false, 'nothing created where the prefix resolves');
+  assert.equal(existsSync(join(work, 'elsewhere')), false, 'nor where it starts');
 });
