@@ -4,10 +4,10 @@
 // a changed .proto can leave the code uncompilable until the types are regenerated.
 //
 //   node scripts/proto-gen.mjs [OUT_DIR]   write the types into OUT_DIR (default src/proto/generated)
-//   node scripts/proto-gen.mjs --options   print the loader options the types describe, as JSON
+//   node scripts/proto-gen.mjs --options   print the loader options and proto files it uses, as JSON
 //
 // The types must describe the objects the code receives, so the generator is given the loader
-// options of src/proto/load.ts; test/proto/generated.test.ts checks both that the options agree
+// options and files of src/proto/load.ts; test/proto/generated.test.ts checks both that they agree
 // and that the committed output is what this script writes now.
 
 import { execFileSync } from 'node:child_process';
@@ -22,7 +22,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** src/proto/load.ts's LOADER_OPTIONS, with constructors written by name. */
 const LOADER_OPTIONS = { keepCase: false, longs: 'Number', enums: 'String', bytes: 'Buffer', defaults: true, oneofs: true };
 
-/** The files src/proto/load.ts loads, relative to proto/ (messages.proto comes in through them). */
+/** src/proto/load.ts's PROTO_FILES (messages.proto comes in through their imports). */
 const PROTO_FILES = ['pyrelo/v1/control.proto', 'pyrelo/v1/agent_hub.proto'];
 
 function generatorFlags() {
@@ -47,5 +47,5 @@ function generate(outDir) {
 }
 
 const argument = process.argv[2];
-if (argument === '--options') process.stdout.write(`${JSON.stringify(LOADER_OPTIONS)}\n`);
+if (argument === '--options') process.stdout.write(`${JSON.stringify({ options: LOADER_OPTIONS, files: PROTO_FILES })}\n`);
 else generate(resolve(argument ?? join(ROOT, 'src', 'proto', 'generated')));

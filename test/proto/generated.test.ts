@@ -2,7 +2,8 @@
 // `npm test`, so this is where a .proto edited without regenerating, or a hand edit of the
 // generated files, turns red: the script writes into a temporary folder and every file must equal
 // the committed one. The generator is given the loader options by name; they must be the ones
-// src/proto/load.ts really loads with, or the types describe objects the code never receives.
+// src/proto/load.ts really loads with (and the same files), or the types describe objects the
+// code never receives.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +12,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LOADER_OPTIONS } from '../../src/proto/load.js';
+import { LOADER_OPTIONS, PROTO_FILES } from '../../src/proto/load.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const SCRIPT = join(ROOT, 'scripts', 'proto-gen.mjs');
@@ -31,12 +32,12 @@ function tree(dir: string): Map<string, string> {
   return files;
 }
 
-test('the generator is given the loader options src/proto/load.ts loads with', () => {
-  const printed = JSON.parse(execFileSync(process.execPath, [SCRIPT, '--options'], { encoding: 'utf8' })) as Record<string, unknown>;
-  const loaded = Object.fromEntries(
+test('the generator is given the loader options and files src/proto/load.ts loads with', () => {
+  const printed = JSON.parse(execFileSync(process.execPath, [SCRIPT, '--options'], { encoding: 'utf8' })) as unknown;
+  const options = Object.fromEntries(
     Object.entries(LOADER_OPTIONS).map(([name, value]) => [name, typeof value === 'function' ? value.name : value]),
   );
-  assert.deepEqual(printed, loaded);
+  assert.deepEqual(printed, { options, files: PROTO_FILES });
 });
 
 test('src/proto/generated/ is what `npm run proto:gen` writes from proto/ now', (t) => {

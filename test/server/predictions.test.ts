@@ -24,7 +24,7 @@ import { uploadBundle } from '../../src/client/commands/bundles.js';
 import { collectInventory } from '../../src/inventory/collect.js';
 import type { Inventory } from '../../src/inventory/format.js';
 import { pyreloV1 } from '../../src/proto/load.js';
-import type { AgentMessage, BundleChunk, CheckResult, EnrollToken, HostInfo, ServerMessage } from '../../src/proto/types.js';
+import type { AgentMessage, BundleChunk, CheckResult, EnrollToken, HostInfo, ServerMessage } from '../../src/proto/messages.js';
 import { AgentState } from '../../src/agent/state.js';
 import { enroll } from '../../src/agent/enroll.js';
 import { predictBundle } from '../../src/compat/check-bundle.js';

@@ -17,6 +17,7 @@ import { uploadBundle } from '../../src/client/commands/bundles.js';
 import { collectInventory } from '../../src/inventory/collect.js';
 import { pyreloV1 } from '../../src/proto/load.js';
 import type { AgentMessage, BundleInfo, CheckResponse, CompatResponse, DeploymentList, EnrollToken, HostInfo, HostList, ServerMessage } from '../../src/proto/types.js';
+import type { AgentHubClient } from '../../src/proto/generated/pyrelo/v1/AgentHub.js';
 import { AgentState } from '../../src/agent/state.js';
 import { enroll } from '../../src/agent/enroll.js';
 import { AgentDaemon } from '../../src/agent/daemon.js';
@@ -49,7 +50,7 @@ async function enrolledAgent(name: string): Promise<AgentState> {
   return state;
 }
 
-function rawClient(credentials: grpc.ChannelCredentials): grpc.Client {
+function rawClient(credentials: grpc.ChannelCredentials): AgentHubClient {
   return new (pyreloV1().AgentHub)(ts.server.agentAddress, credentials);
 }
 
