@@ -5,6 +5,7 @@ import type { MethodDefinition } from '@grpc/proto-loader';
 import { join } from 'node:path';
 import { pyreloV1, MAX_MESSAGE_BYTES } from '../proto/load.js';
 import type { ControlClient as ControlStub, ControlDefinition } from '../proto/generated/pyrelo/v1/Control.js';
+import type { MethodName } from '../proto/method-names.js';
 import { defaultDataDir } from '../server/settings.js';
 
 /**
@@ -36,7 +37,7 @@ export function defaultControlAddress(env: NodeJS.ProcessEnv = process.env): str
 
 /** The control service's methods with one request and one response; the two streaming ones
  * (AddBundle, BuildBundle) are called on `client` itself. */
-export type UnaryMethod = Exclude<keyof ControlDefinition, 'AddBundle' | 'BuildBundle'>;
+export type UnaryMethod = Exclude<MethodName<ControlDefinition>, 'AddBundle' | 'BuildBundle'>;
 /** What a method takes (the permissive input type) and gives (the complete output type). */
 type RequestOf<K extends UnaryMethod> = Parameters<ControlDefinition[K]['requestSerialize']>[0];
 type ResponseOf<K extends UnaryMethod> = ReturnType<ControlDefinition[K]['responseDeserialize']>;

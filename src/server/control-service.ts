@@ -19,6 +19,7 @@ import { checkedInstallPrefix } from '../release/prefix-path.js';
 import { bundleInfo, bundlesForDistro, compatOf } from './compat-query.js';
 import type { AddHostRequest, BundleChunk, CheckRequest, InstallRequest, InstallResponse, CheckResponse, Deployment, HostAccess, HostInfo, HostRef, ImportInventoryRequest, RecordCheckRequest } from '../proto/messages.js';
 import type { ControlHandlers } from '../proto/generated/pyrelo/v1/Control.js';
+import type { MethodName } from '../proto/method-names.js';
 
 /** The streaming calls as the generated service types them. */
 type AddBundleCall = Parameters<ControlHandlers['AddBundle']>[0];
@@ -39,7 +40,7 @@ function toStatus(error: unknown): grpc.ServiceError {
 }
 
 /** A unary handler from a function of the request; `name` is the method's, for the log. */
-function unary<Req, Res>(log: Logger, name: keyof ControlHandlers, handler: (request: Req) => Res | Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+function unary<Req, Res>(log: Logger, name: MethodName<ControlHandlers>, handler: (request: Req) => Res | Promise<Res>): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     Promise.resolve()
       .then(() => handler(call.request))
