@@ -4,7 +4,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.cache/**'] },
+  // src/proto/generated/ is proto-loader-gen-types' output, checked by test/proto/generated.test.ts.
+  { ignores: ['dist/**', 'node_modules/**', '.cache/**', 'src/proto/generated/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

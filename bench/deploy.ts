@@ -26,7 +26,6 @@ import { deployToHost } from '../src/client/deploy/deploy-host.js';
 import { localBundle, type LocalBundle } from '../src/client/deploy/local-bundle.js';
 import { HostProgress } from '../src/client/deploy/progress.js';
 import { connectHost } from '../src/client/deploy/reach.js';
-import type { HostInfo } from '../src/proto/types.js';
 import { BASE_PYTHON, ensureWheelhouse } from '../test/builder/wheelhouse.js';
 import { labSkipReason, startSshHost } from '../test/lab/lab.js';
 import { startTestServer } from '../test/server/fixtures.js';
@@ -66,7 +65,7 @@ try {
   const v1 = await localBundle(v1Archive);
 
   await control.call('AddHost', { name: 'bench', access: { ssh: `root@127.0.0.1:${ssh.port}`, key: ssh.privateKeyPath, jump: '', chroot: '', groups: [], prefix: '' } });
-  const host = () => control.call<HostInfo>('ShowHost', { name: 'bench' });
+  const host = () => control.call('ShowHost', { name: 'bench' });
   const agent = await agentArchive((line) => process.stderr.write(`bench/deploy: ${line}\n`));
   const quiet = { inPlace: false, line: () => {}, redraw: () => {} };
   const deploy = async (bundle: LocalBundle, prefix: string) => deployToHost(await host(), bundle, {

@@ -22,7 +22,7 @@ import { compatOf } from '../src/server/compat-query.js';
 import { collectInventory } from '../src/inventory/collect.js';
 import { bundlesAdd } from '../src/client/commands/bundles.js';
 import { freePort, makeBundle, startServerProcess } from '../test/server/fixtures.js';
-import type { BundleInfo, CheckResult, CompatResponse, EnrollToken } from '../src/proto/types.js';
+import type { CheckResult } from '../src/proto/messages.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -67,7 +67,7 @@ async function fleet(work: string, agentCount: number, seconds: number): Promise
   } finally {
     process.stdout.write = write;
   }
-  const digest = (await control.call<{ bundles: BundleInfo[] }>('ListBundles', {})).bundles[0]!.digest;
+  const digest = (await control.call('ListBundles', {})).bundles[0]!.digest;
   const inventory = Buffer.from(JSON.stringify(collectInventory('/')));
   const ca = readFileSync(join(dir, 'pki', 'ca.crt'));
   const silent = createLogger('agent', 'silent');
@@ -79,7 +79,7 @@ async function fleet(work: string, agentCount: number, seconds: number): Promise
   const enrollStart = performance.now();
   for (let i = 0; i < agentCount; i++) {
     const name = `fleet-${String(i).padStart(4, '0')}`;
-    const token = await control.call<EnrollToken>('CreateEnrollToken', { name });
+    const token = await control.call('CreateEnrollToken', { name });
     const state = new AgentState(join(work, 'agents', name));
     await enroll(state, `127.0.0.1:${enrollPort}`, token.token, ca);
     const agent = new AgentDaemon(state, { server: `127.0.0.1:${agentPort}`, heartbeatSeconds: 1, minBackoffMs: 200, maxBackoffMs: 5000, inventoryRoot: '/', inventoryBytes: inventory }, silent);
@@ -103,7 +103,7 @@ async function fleet(work: string, agentCount: number, seconds: number): Promise
   // The connection storm: every agent says hello with its inventory's hash; the server asks for
   // the inventories it lacks. Reports are measured once every host has one stored.
   while (Date.now() < deadline) {
-    const { hosts } = await control.call<{ hosts: { inventoryVersion: number }[] }>('ListHosts', {});
+    const { hosts } = await control.call('ListHosts', {});
     if (hosts.filter((h) => h.inventoryVersion > 0).length >= agentCount) break;
     await sleep(200);
   }
@@ -201,7 +201,7 @@ async function compatBench(work: string): Promise<void> {
   let hostsAnswered = 0;
   for (let i = 0; i < 30; i++) {
     const t = performance.now();
-    const answer = await control.call<CompatResponse>('Compat', { bundle: `bundle-${(i * 7) % 100}` });
+    const answer = await control.call('Compat', { bundle: `bundle-${(i * 7) % 100}` });
     rpc.push(performance.now() - t);
     hostsAnswered = answer.hosts.length;
   }

@@ -11,7 +11,8 @@ import type { Logger } from 'pino';
 import { collectInventory } from '../inventory/collect.js';
 import { inventoryContentSha256 } from '../inventory/content-hash.js';
 import { pyreloV1, MAX_MESSAGE_BYTES } from '../proto/load.js';
-import type { AgentMessage, CheckResult, Order, Report, ServerMessage } from '../proto/types.js';
+import type { CheckResult, Order, Report, ServerMessage } from '../proto/messages.js';
+import type { AgentHubClient } from '../proto/generated/pyrelo/v1/AgentHub.js';
 import type { AgentIdentity, AgentState } from './state.js';
 import { Outbox } from './outbox.js';
 import { fetchBundle } from './transfer.js';
@@ -39,8 +40,8 @@ const PREPARED = new WeakMap<Buffer, { gz: Buffer; sha256: string }>();
 export type DaemonEvent = 'connected' | 'disconnected' | 'ack' | 'order' | 'report' | 'revoked';
 
 export class AgentDaemon {
-  private client: grpc.Client | null = null;
-  private stream: grpc.ClientDuplexStream<AgentMessage, ServerMessage> | null = null;
+  private client: AgentHubClient | null = null;
+  private stream: ReturnType<AgentHubClient['Connect']> | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private stopped = false;
@@ -98,7 +99,7 @@ export class AgentDaemon {
 
   private connect(): void {
     if (this.stopped || this.client === null) return;
-    const stream = (this.client as unknown as { Connect(): grpc.ClientDuplexStream<AgentMessage, ServerMessage> }).Connect();
+    const stream = this.client.Connect();
     this.stream = stream;
     const { sha256 } = this.inventoryPayload();
     // Only the hash first: the server asks for the inventory itself when it does not have it.
@@ -138,28 +139,26 @@ export class AgentDaemon {
   }
 
   private onMessage(message: ServerMessage): void {
-    switch (message.body) {
-      case 'welcome':
-        this.attempt = 0;
-        if (message.welcome.needInventory) {
-          const { gz, sha256 } = this.inventoryPayload();
-          this.stream?.write({ body: 'hello', hello: { host: this.host, agentVersion: AGENT_VERSION, inventory: gz, inventorySha256: sha256 } });
-        }
-        this.log.info({ host: message.welcome.host }, 'connected');
-        this.startHeartbeat();
-        for (const report of this.outbox.pending()) this.send(report);
-        this.emit('connected');
-        break;
-      case 'ack':
-        this.outbox.acknowledge(message.ack.reportId);
-        this.emit('ack', message.ack.reportId);
-        break;
-      case 'order':
-        this.emit('order', message.order);
-        this.orders = this.orders.then(() => this.carryOut(message.order));
-        break;
-      case 'heartbeatAck':
-        break;
+    // `body` names the oneof's branch and exactly that field is set (LOADER_OPTIONS.oneofs): the
+    // field is what is tested, so that it is known present where it is used. A heartbeat ack
+    // needs nothing done.
+    const { welcome, ack, order } = message;
+    if (welcome) {
+      this.attempt = 0;
+      if (welcome.needInventory) {
+        const { gz, sha256 } = this.inventoryPayload();
+        this.stream?.write({ body: 'hello', hello: { host: this.host, agentVersion: AGENT_VERSION, inventory: gz, inventorySha256: sha256 } });
+      }
+      this.log.info({ host: welcome.host }, 'connected');
+      this.startHeartbeat();
+      for (const report of this.outbox.pending()) this.send(report);
+      this.emit('connected');
+    } else if (ack) {
+      this.outbox.acknowledge(ack.reportId);
+      this.emit('ack', ack.reportId);
+    } else if (order) {
+      this.emit('order', order);
+      this.orders = this.orders.then(() => this.carryOut(order));
     }
   }
 

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { tlsNameOptions } from '../proto/tls-name.js';
 import * as grpc from '@grpc/grpc-js';
 import { pyreloV1 } from '../proto/load.js';
-import type { EnrollRequest, EnrollResponse } from '../proto/types.js';
+import type { EnrollRequest, EnrollResponse } from '../proto/messages.js';
 import type { AgentState } from './state.js';
 
 /**
@@ -31,7 +31,11 @@ export async function enroll(state: AgentState, address: string, token: string, 
   try {
     const response = await new Promise<EnrollResponse>((resolve, reject) => {
       const request: EnrollRequest = { token, publicKeyPem };
-      client.Enroll!(request, { deadline: Date.now() + 30_000 }, (error: grpc.ServiceError | null, value: EnrollResponse) => (error ? reject(new EnrollmentError(error.code, error.details, address)) : resolve(value)));
+      client.Enroll(request, { deadline: Date.now() + 30_000 }, (error, value) => {
+        if (error !== null) reject(new EnrollmentError(error.code, error.details, address));
+        else if (value === undefined) reject(new EnrollmentError(grpc.status.INTERNAL, 'answered without a message', address));
+        else resolve(value);
+      });
     });
     writeFileSync(state.keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
     writeFileSync(state.certFile, response.certificatePem, { mode: 0o644 });

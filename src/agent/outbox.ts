@@ -4,7 +4,7 @@
 
 import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Report } from '../proto/types.js';
+import type { Report } from '../proto/messages.js';
 
 export class Outbox {
   constructor(readonly dir: string) {}

@@ -5,8 +5,8 @@
 import { sha256FileStreamed } from '../bundle/file-list.js';
 import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import type { BundleChunk, FetchRequest } from '../proto/types.js';
+import type { BundleChunk, FetchRequest } from '../proto/messages.js';
+import type { AgentHubClient } from '../proto/generated/pyrelo/v1/AgentHub.js';
 
 export class TransferError extends Error {
   constructor(readonly digest: string, detail: string) {
@@ -22,10 +22,10 @@ export interface TransferProgress {
 }
 
 /**
- * Returns the path of the complete archive. `client` is an AgentHub client; `progress` returning
+ * Returns the path of the complete archive. `progress` returning
  * false stops the transfer there (what a killed agent leaves behind, for tests).
  */
-export async function fetchBundle(client: grpc.Client, digest: string, incomingDir: string, archiveDir: string, progress?: (p: TransferProgress) => boolean | void): Promise<string> {
+export async function fetchBundle(client: AgentHubClient, digest: string, incomingDir: string, archiveDir: string, progress?: (p: TransferProgress) => boolean | void): Promise<string> {
   const archive = join(archiveDir, digest);
   if (existsSync(archive)) return archive;
   const part = join(incomingDir, `${digest}.part`);
@@ -35,7 +35,7 @@ export async function fetchBundle(client: grpc.Client, digest: string, incomingD
   try {
     await new Promise<void>((resolve, reject) => {
       const request: FetchRequest = { digest, offset: resumedAt, chunkSize: 256 * 1024 };
-      const call = (client as unknown as { FetchBundle(r: FetchRequest): grpc.ClientReadableStream<BundleChunk> }).FetchBundle(request);
+      const call = client.FetchBundle(request);
       call.on('data', (chunk: BundleChunk) => {
         if (chunk.offset !== position) {
           call.cancel();

@@ -4,7 +4,7 @@
 // The agent's check orders and the release engine's installs both end here.
 
 import { hostname } from 'node:os';
-import type { CheckResult } from '../proto/types.js';
+import type { CheckResult } from '../proto/messages.js';
 import { checkBundleHere } from './check-bundle.js';
 import { runSmoke } from './smoke.js';
 

@@ -16,7 +16,7 @@ import { applyBundleRules, bundleCheckOptions, bundlesAmong } from './bundle-rul
 import { buildHostLeftovers } from './leftovers.js';
 import { runtimeNeedReports } from './runtime-need-check.js';
 import { failsBundle, problemWords } from './allowed-missing.js';
-import type { CheckKind, CheckResult, ProblemMessage } from '../proto/types.js';
+import type { CheckKind, CheckResult, ProblemMessage } from '../proto/messages.js';
 
 /**
  * Paths in messages name the folder the bundle was unpacked in, which differs between the server

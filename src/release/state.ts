@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../bundle/atomic-write.js';
 import { BundleError } from '../bundle/errors.js';
-import type { CheckResult } from '../proto/types.js';
+import type { CheckResult } from '../proto/messages.js';
 import type { ReleaseLayout } from './layout.js';
 
 export const STATE_FORMAT = 'pyrelo-releases/1';

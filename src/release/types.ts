@@ -2,7 +2,7 @@
 // a host and the deploy orchestrator on the build machine (src/client/deploy/).
 
 import type { VerifyProblem } from '../bundle/file-list.js';
-import type { CheckResult } from '../proto/types.js';
+import type { CheckResult } from '../proto/messages.js';
 import type { ReleaseRecord } from './state.js';
 
 /** `release install`. Exit 0 verified, 1 failed (rolled back), 2 refused input. */

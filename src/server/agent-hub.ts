@@ -12,9 +12,12 @@ import type { CompatDatabase, HostFacts } from './db/database.js';
 import type { BundleStore } from './bundle-store.js';
 import type { Predictor } from './predictor.js';
 import { InventoryIntake } from './inventory-intake.js';
-import type { AgentMessage, BundleChunk, CheckResult, FetchRequest, Hello, Order, OrderAction, Report, ServerMessage } from '../proto/types.js';
+import type { AgentMessage, BundleChunk, CheckResult, Hello, Order, OrderAction, Report } from '../proto/messages.js';
+import type { AgentHubHandlers } from '../proto/generated/pyrelo/v1/AgentHub.js';
 
-type AgentStream = grpc.ServerDuplexStream<AgentMessage, ServerMessage>;
+/** The calls as the generated service types them: received messages complete, sent ones permissive. */
+type AgentStream = Parameters<AgentHubHandlers['Connect']>[0];
+type FetchCall = Parameters<AgentHubHandlers['FetchBundle']>[0];
 
 interface PendingOrder {
   resolve(result: CheckResult): void;
@@ -158,10 +161,10 @@ export class AgentHub {
   }
 
   /** gRPC handlers for service AgentHub. */
-  handlers(): grpc.UntypedServiceImplementation {
+  handlers(): AgentHubHandlers {
     return {
-      Connect: (call: AgentStream) => this.connect(call),
-      FetchBundle: (call: grpc.ServerWritableStream<FetchRequest, BundleChunk>) => this.fetch(call),
+      Connect: (call) => this.connect(call),
+      FetchBundle: (call) => this.fetch(call),
     };
   }
 
@@ -197,24 +200,27 @@ export class AgentHub {
       untrack();
     };
     const handle = (message: AgentMessage): Promise<void> | void => {
+      // `body` names the oneof's branch and exactly that field is set (LOADER_OPTIONS.oneofs): the
+      // field is what is tested, so that it is known present where it is used.
+      const { hello, heartbeat, report } = message;
       if (session === null) {
-        if (message.body !== 'hello') throw grpcError(grpc.status.FAILED_PRECONDITION, 'the first message must be a hello');
+        if (!hello) throw grpcError(grpc.status.FAILED_PRECONDITION, 'the first message must be a hello');
         // Checked again: the host may have been removed since the stream opened.
         const revoked = this.revocation(certificate.sha256);
         if (revoked !== null) throw grpcError(grpc.status.UNAUTHENTICATED, revoked);
-        return this.hello(call, host, message.hello, () => closed || gone).then((opened) => { session = opened; });
+        return this.hello(call, host, hello, () => closed || gone).then((opened) => { session = opened; });
       }
-      if (message.body === 'hello') {
+      if (hello) {
         // A second hello carries the inventory the welcome asked for (or a changed one).
-        if (message.hello.host !== session.host) throw grpcError(grpc.status.PERMISSION_DENIED, `certificate is for host ${session.host}, hello speaks for ${JSON.stringify(message.hello.host)}`);
-        return this.takeInventory(session.host, message.hello).then(() => undefined);
-      } else if (message.body === 'heartbeat') {
+        if (hello.host !== session.host) throw grpcError(grpc.status.PERMISSION_DENIED, `certificate is for host ${session.host}, hello speaks for ${JSON.stringify(hello.host)}`);
+        return this.takeInventory(session.host, hello).then(() => undefined);
+      } else if (heartbeat) {
         this.heartbeat(session);
-        call.write({ body: 'heartbeatAck', heartbeatAck: { sequence: message.heartbeat.sequence } });
-      } else if (message.body === 'report') {
-        this.report(session, message.report);
+        call.write({ body: 'heartbeatAck', heartbeatAck: { sequence: heartbeat.sequence } });
+      } else if (report) {
+        this.report(session, report);
       } else {
-        throw grpcError(grpc.status.INVALID_ARGUMENT, `unexpected ${(message as { body?: string }).body ?? 'empty'} message`);
+        throw grpcError(grpc.status.INVALID_ARGUMENT, `unexpected ${message.body ?? 'empty'} message`);
       }
     };
     call.on('data', (message: AgentMessage) => {
@@ -398,7 +404,7 @@ export class AgentHub {
     this.log.info({ host: session.host }, 'agent disconnected');
   }
 
-  private fetch(call: grpc.ServerWritableStream<FetchRequest, BundleChunk>): void {
+  private fetch(call: FetchCall): void {
     const certificate = this.admit(call, 'FetchBundle');
     if (certificate === null) return;
     const { host } = certificate;

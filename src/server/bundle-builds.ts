@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import type { Logger } from 'pino';
-import type { BuildRequest } from '../proto/types.js';
+import type { BuildRequest } from '../proto/messages.js';
 import { isSonameLike } from '../bundle/manifest.js';
 import type { BundleStore, StoredArchive } from './bundle-store.js';
 

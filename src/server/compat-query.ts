@@ -4,7 +4,7 @@
 
 import { sameVerdict } from '../compat/check-bundle.js';
 import type { CompatDatabase, StoredBundle } from './db/database.js';
-import type { BundleInfo, CheckResult, CompatResponse, DistroBundle, DistroVerdict, HostVerdict, Verdict } from '../proto/types.js';
+import type { BundleInfo, CheckResult, CompatResponse, DistroBundle, DistroVerdict, HostVerdict, Verdict } from '../proto/messages.js';
 
 const REASONS_PER_DISTRO = 5;
 const PROBLEMS_PER_RESULT = 5;
@@ -55,7 +55,8 @@ export function bundlesForDistro(db: CompatDatabase, distro: string): DistroBund
   const colon = distro.indexOf(':');
   const id = colon < 0 ? distro : distro.slice(0, colon);
   const version = colon < 0 ? '' : distro.slice(colon + 1);
-  const out: DistroBundle[] = [];
+  // Built here, so its bundle is known present (a received DistroBundle's may be null).
+  const out: (DistroBundle & { bundle: BundleInfo })[] = [];
   for (const row of db.bundlesForDistro(id, version)) {
     if (row.verified === 0 && row.predicted === 0) continue;
     const bundle = db.bundleById(row.bundleId);

@@ -17,7 +17,14 @@ import { InventoryIntake } from './inventory-intake.js';
 import { releaseIdFor } from '../release/layout.js';
 import { checkedInstallPrefix } from '../release/prefix-path.js';
 import { bundleInfo, bundlesForDistro, compatOf } from './compat-query.js';
-import type { AddHostRequest, BuildEvent, BuildRequest, BundleChunk, BundleInfo, CheckRequest, InstallRequest, InstallResponse, CheckResponse, Deployment, HostAccess, HostInfo, HostRef, ImportInventoryRequest, RecordCheckRequest } from '../proto/types.js';
+import type { AddHostRequest, BundleChunk, CheckRequest, InstallRequest, InstallResponse, CheckResponse, Deployment, HostAccess, HostInfo, HostRef, ImportInventoryRequest, RecordCheckRequest } from '../proto/messages.js';
+import type { ControlHandlers } from '../proto/generated/pyrelo/v1/Control.js';
+import type { MethodName } from '../proto/method-names.js';
+
+/** The streaming calls as the generated service types them. */
+type AddBundleCall = Parameters<ControlHandlers['AddBundle']>[0];
+type AddBundleCallback = Parameters<ControlHandlers['AddBundle']>[1];
+type BuildBundleCall = Parameters<ControlHandlers['BuildBundle']>[0];
 
 const TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000;
 
@@ -32,7 +39,8 @@ function toStatus(error: unknown): grpc.ServiceError {
   return grpcError(grpc.status.INTERNAL, (error as Error).message);
 }
 
-function unary<Req, Res>(log: Logger, name: string, handler: (request: Req) => Res | Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+/** A unary handler from a function of the request; `name` is the method's, for the log. */
+function unary<Req, Res>(log: Logger, name: MethodName<ControlHandlers>, handler: (request: Req) => Res | Promise<Res>): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     Promise.resolve()
       .then(() => handler(call.request))
@@ -81,11 +89,11 @@ export class ControlService {
     return host;
   }
 
-  handlers(): grpc.UntypedServiceImplementation {
+  handlers(): ControlHandlers {
     const log = this.log;
     return {
-      AddBundle: (call: grpc.ServerReadableStream<BundleChunk, BundleInfo>, callback: grpc.sendUnaryData<BundleInfo>) => this.addBundle(call, callback),
-      BuildBundle: (call: grpc.ServerWritableStream<BuildRequest, BuildEvent>) => this.buildBundle(call),
+      AddBundle: (call, callback) => this.addBundle(call, callback),
+      BuildBundle: (call) => this.buildBundle(call),
       ListBundles: unary(log, 'ListBundles', () => ({ bundles: this.db.bundles().map(bundleInfo) })),
       ShowBundle: unary(log, 'ShowBundle', (r: { bundle: string }) => bundleInfo(this.db.resolveBundle(r.bundle))),
       AddHost: unary(log, 'AddHost', (r: AddHostRequest) => {
@@ -217,7 +225,7 @@ export class ControlService {
     return bundle;
   }
 
-  private buildBundle(call: grpc.ServerWritableStream<BuildRequest, BuildEvent>): void {
+  private buildBundle(call: BuildBundleCall): void {
     const cancelled = new AbortController();
     call.on('cancelled', () => cancelled.abort());
     Promise.resolve()
@@ -235,7 +243,7 @@ export class ControlService {
       });
   }
 
-  private addBundle(call: grpc.ServerReadableStream<BundleChunk, BundleInfo>, callback: grpc.sendUnaryData<BundleInfo>): void {
+  private addBundle(call: AddBundleCall, callback: AddBundleCallback): void {
     const incoming = this.store.incoming();
     let announced = '';
     let name = 'upload';

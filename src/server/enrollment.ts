@@ -9,11 +9,11 @@ import type { CompatDatabase } from './db/database.js';
 import { certificateIdentity, signAgentKey, type Pki } from './pki.js';
 import { grpcError } from './agent-hub.js';
 import { tokenHash } from './control-service.js';
-import type { EnrollRequest, EnrollResponse } from '../proto/types.js';
+import type { EnrollmentHandlers } from '../proto/generated/pyrelo/v1/Enrollment.js';
 
-export function enrollmentHandlers(db: CompatDatabase, pki: Pki, log: Logger): grpc.UntypedServiceImplementation {
+export function enrollmentHandlers(db: CompatDatabase, pki: Pki, log: Logger): EnrollmentHandlers {
   return {
-    Enroll: (call: grpc.ServerUnaryCall<EnrollRequest, EnrollResponse>, callback: grpc.sendUnaryData<EnrollResponse>) => {
+    Enroll: (call, callback) => {
       // The token is used up only together with recording the certificate it bought: a signing
       // that fails (a bad key) leaves it usable.
       const hash = tokenHash(call.request.token);

@@ -14,7 +14,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { predictBundle } from '../compat/check-bundle.js';
 import { InventoryCache } from './inventory-intake.js';
-import type { CheckResult } from '../proto/types.js';
+import type { CheckResult } from '../proto/messages.js';
 
 export interface PredictWorkerData {
   readonly databaseFile: string;

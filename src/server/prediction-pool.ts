@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { CheckResult } from '../proto/types.js';
+import type { CheckResult } from '../proto/messages.js';
 import type { PredictJob, PredictReply, PredictWorkerData } from './predict-worker.js';
 
 /** A requested pool size, never more than the cores. */

@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import type { CompatDatabase, StoredBundle, StoredHost } from './db/database.js';
 import type { BundleStore } from './bundle-store.js';
 import { PredictionPool } from './prediction-pool.js';
-import type { CheckResult } from '../proto/types.js';
+import type { CheckResult } from '../proto/messages.js';
 
 interface Waiter {
   resolve(result: CheckResult): void;

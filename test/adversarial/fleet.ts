@@ -12,8 +12,9 @@ import { AgentState } from '../../src/agent/state.js';
 import { enroll } from '../../src/agent/enroll.js';
 import { initPki } from '../../src/server/pki.js';
 import { pyreloV1 } from '../../src/proto/load.js';
+import type { AgentHubClient } from '../../src/proto/generated/pyrelo/v1/AgentHub.js';
 import { tlsNameOptions } from '../../src/proto/tls-name.js';
-import type { AgentMessage, EnrollToken, ServerMessage } from '../../src/proto/types.js';
+import type { AgentMessage, ServerMessage } from '../../src/proto/messages.js';
 import { freePort, startServerProcess } from '../server/fixtures.js';
 
 export interface Fleet {
@@ -23,7 +24,7 @@ export interface Fleet {
   readonly enrollAddress: string;
   readonly control: ControlClient;
   /** Enrolls `name` and returns an agent client holding its certificate. */
-  agent(name: string): Promise<grpc.Client>;
+  agent(name: string): Promise<AgentHubClient>;
   stop(): Promise<void>;
 }
 
@@ -38,7 +39,7 @@ export async function startFleet(dir: string, env: NodeJS.ProcessEnv = process.e
   return {
     dir, server, agentAddress, enrollAddress, control,
     async agent(name) {
-      const token = await control.call<EnrollToken>('CreateEnrollToken', { name });
+      const token = await control.call('CreateEnrollToken', { name });
       const state = new AgentState(join(dir, `agent-${name}`));
       await enroll(state, enrollAddress, token.token, readFileSync(join(dir, 'server', 'pki', 'ca.crt')));
       const id = state.identity();
@@ -61,8 +62,8 @@ export interface OpenStream {
   readonly ended: Promise<{ code: number; details: string }>;
 }
 
-export function openStream(client: grpc.Client, first: AgentMessage): OpenStream {
-  const stream = (client as unknown as { Connect(): grpc.ClientDuplexStream<AgentMessage, ServerMessage> }).Connect();
+export function openStream(client: AgentHubClient, first: AgentMessage): OpenStream {
+  const stream = client.Connect();
   const received: ServerMessage[] = [];
   stream.on('data', (m: ServerMessage) => received.push(m));
   const ended = new Promise<{ code: number; details: string }>((resolve) => {

@@ -23,7 +23,7 @@ import { enroll } from '../../src/agent/enroll.js';
 import { collectInventory } from '../../src/inventory/collect.js';
 import { inventoryContentSha256 } from '../../src/inventory/content-hash.js';
 import { createLogger } from '../../src/common/log.js';
-import type { EnrollToken, HostInfo, ServerMessage } from '../../src/proto/types.js';
+import type { HostInfo, ServerMessage } from '../../src/proto/messages.js';
 import { ensureRoot, labSkipReason } from '../lab/lab.js';
 import { LogCapture } from '../server/fixtures.js';
 import { hello, openStream, startFleet, type Fleet } from './fleet.js';
@@ -62,11 +62,11 @@ function counted(host: string): { bodies: number; versions: number; version: num
 }
 
 async function hostInfo(name: string): Promise<HostInfo | undefined> {
-  return (await fleet.control.call<{ hosts: HostInfo[] }>('ListHosts', {})).hosts.find((h) => h.name === name);
+  return (await fleet.control.call('ListHosts', {})).hosts.find((h) => h.name === name);
 }
 
 test('the same agent restarting 10 times stores one inventory body and one version', { skip, timeout: 300_000 }, async () => {
-  const token = await fleet.control.call<EnrollToken>('CreateEnrollToken', { name: 'restarts' });
+  const token = await fleet.control.call('CreateEnrollToken', { name: 'restarts' });
   const state = new AgentState(join(work, 'agent-restarts'));
   await enroll(state, fleet.enrollAddress, token.token, readFileSync(join(fleet.dir, 'server', 'pki', 'ca.crt')));
   const logs = new LogCapture();

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { collectInventory } from '../../src/inventory/collect.js';
 import { inventoryContentSha256 } from '../../src/inventory/content-hash.js';
-import type { HostInfo, ServerMessage } from '../../src/proto/types.js';
+import type { ServerMessage } from '../../src/proto/messages.js';
 import { hello, openStream, startFleet, type Fleet, type OpenStream } from './fleet.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -47,7 +47,7 @@ async function welcomes(stream: OpenStream, count: number, timeoutMs = 10_000): 
 }
 
 async function inventoryOf(name: string): Promise<string> {
-  const hosts = (await fleet.control.call<{ hosts: HostInfo[] }>('ListHosts', {})).hosts;
+  const hosts = (await fleet.control.call('ListHosts', {})).hosts;
   return hosts.find((h) => h.name === name)?.inventorySha256 ?? '';
 }
 
@@ -57,17 +57,17 @@ test('the uploader cut before sending: the waiting host is asked instead and bot
   const b = await fleet.agent('image-b');
   const first = openStream(a, hello('image-a', Buffer.alloc(0), sha256));
   const firstWelcome = await welcomes(first, 1);
-  assert.equal(firstWelcome[0]?.body === 'welcome' && firstWelcome[0].welcome.needInventory, true, 'the first is asked');
+  assert.equal(firstWelcome[0]?.body === 'welcome' && firstWelcome[0].welcome?.needInventory, true, 'the first is asked');
   const second = openStream(b, hello('image-b', Buffer.alloc(0), sha256));
   const secondWelcome = await welcomes(second, 1);
-  assert.equal(secondWelcome[0]?.body === 'welcome' && secondWelcome[0].welcome.needInventory, false, 'the second waits');
+  assert.equal(secondWelcome[0]?.body === 'welcome' && secondWelcome[0].welcome?.needInventory, false, 'the second waits');
 
   // The cut: the first agent goes away without its inventory.
   first.stream.cancel();
   await first.ended;
   const asked = await welcomes(second, 2);
   assert.equal(asked.length, 2, 'the waiting host gets a second welcome');
-  assert.equal(asked[1]?.body === 'welcome' && asked[1].welcome.needInventory, true, 'asking for the inventory');
+  assert.equal(asked[1]?.body === 'welcome' && asked[1].welcome?.needInventory, true, 'asking for the inventory');
   second.stream.write(hello('image-b', gz, sha256));
   const deadline = Date.now() + 10_000;
   while ((await inventoryOf('image-b')) !== sha256 && Date.now() < deadline) await sleep(50);
@@ -75,7 +75,7 @@ test('the uploader cut before sending: the waiting host is asked instead and bot
   // The first comes back: the stored inventory is its own, nothing to upload.
   const back = openStream(a, hello('image-a', Buffer.alloc(0), sha256));
   const backWelcome = (await welcomes(back, 1))[0];
-  assert.equal(backWelcome?.body === 'welcome' && backWelcome.welcome.needInventory, false);
+  assert.equal(backWelcome?.body === 'welcome' && backWelcome.welcome?.needInventory, false);
   assert.equal(await inventoryOf('image-a'), sha256);
   back.stream.end();
   second.stream.end();
@@ -88,13 +88,13 @@ test('after everyone with the hash dropped, the next hello of it is asked', { ti
   const c = await fleet.agent('image-c');
   const first = openStream(c, hello('image-c', Buffer.alloc(0), sha256));
   const asked = (await welcomes(first, 1))[0];
-  assert.equal(asked?.body === 'welcome' && asked.welcome.needInventory, true);
+  assert.equal(asked?.body === 'welcome' && asked.welcome?.needInventory, true);
   first.stream.cancel();
   await first.ended;
   await sleep(200);
   const again = openStream(c, hello('image-c', Buffer.alloc(0), sha256));
   const welcome = (await welcomes(again, 1))[0];
-  assert.equal(welcome?.body === 'welcome' && welcome.welcome.needInventory, true, 'asked again for the inventory');
+  assert.equal(welcome?.body === 'welcome' && welcome.welcome?.needInventory, true, 'asked again for the inventory');
   again.stream.end();
   c.close();
 });

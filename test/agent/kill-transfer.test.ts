@@ -22,7 +22,6 @@ import { listBundleFiles } from '../../src/bundle/file-list.js';
 import { writeManifest } from '../../src/bundle/manifest.js';
 import { packBundle } from '../../src/bundle/pack.js';
 import { bundlesAdd } from '../../src/client/commands/bundles.js';
-import type { BundleInfo, CheckResponse, EnrollToken } from '../../src/proto/types.js';
 import { startTestServer, type TestServer } from '../server/fixtures.js';
 import { readelfAbiTag, readelfVersions } from '../elf/readelf.js';
 import { maxVersion } from '../../src/loader/floors.js';
@@ -144,10 +143,10 @@ test('kill -9 of an agent mid-transfer: after a restart the transfer resumes fro
   const digest = createHash('sha256').update(readFileSync(archive)).digest('hex');
   const total = statSync(archive).size;
   await quietly(() => bundlesAdd(archive, { control: control.address }));
-  const { bundles } = await control.call<{ bundles: BundleInfo[] }>('ListBundles', {});
+  const { bundles } = await control.call('ListBundles', {});
   assert.deepEqual(bundles.map((b) => b.digest), [digest]);
 
-  const token = await control.call<EnrollToken>('CreateEnrollToken', { name: HOST });
+  const token = await control.call('CreateEnrollToken', { name: HOST });
   const state = new AgentState(join(work, 'agent'));
   await enroll(state, ts.server.enrollAddress, token.token, readFileSync(join(ts.dir, 'pki', 'ca.crt')));
   const server = await throttlingProxy(ts.server.agentAddress);
@@ -159,7 +158,7 @@ test('kill -9 of an agent mid-transfer: after a restart the transfer resumes fro
   const first = startAgent(state.dir, server);
   await waitFor('the agent to connect', () => ts.server.hub.isConnected(HOST), 60_000, 100);
   const started = Date.now();
-  const firstCheck = control.call<CheckResponse>('Check', { bundle: digest, host: HOST, verify: true, timeoutMs: 120_000 });
+  const firstCheck = control.call('Check', { bundle: digest, host: HOST, verify: true, timeoutMs: 120_000 });
   await waitFor('a quarter of the bundle', () => partSize() >= total / 4, 60_000, 5);
   process.kill(first.child.pid!, 'SIGKILL');
   const exit = await new Promise<NodeJS.Signals | null>((r) => first.child.once('exit', (_code, signal) => r(signal)));
@@ -176,7 +175,7 @@ test('kill -9 of an agent mid-transfer: after a restart the transfer resumes fro
   const second = startAgent(state.dir, server);
   await waitFor('the agent to reconnect', () => ts.server.hub.isConnected(HOST), 60_000, 100);
   const resumed = Date.now();
-  const check = await control.call<CheckResponse>('Check', { bundle: digest, host: HOST, verify: true, timeoutMs: 120_000 });
+  const check = await control.call('Check', { bundle: digest, host: HOST, verify: true, timeoutMs: 120_000 });
   t.diagnostic(`resumed transfer and check took ${((Date.now() - resumed) / 1000).toFixed(1)} s`);
   assert.equal(check.note, '', second.output());
   assert.ok(check.verified !== null && check.verified.runs, JSON.stringify(check.verified));

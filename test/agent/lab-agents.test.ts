@@ -27,7 +27,7 @@ import { OverlayHostView } from '../../src/loader/overlay-host.js';
 import { loaderConfigForRoot } from '../../src/inventory/root-config.js';
 import { checkBundleOnView, sameVerdict } from '../../src/compat/check-bundle.js';
 import { bundlesAdd } from '../../src/client/commands/bundles.js';
-import type { BundleInfo, CheckResponse, CheckResult, HostInfo, CompatResponse, EnrollToken } from '../../src/proto/types.js';
+import type { CheckResult } from '../../src/proto/messages.js';
 import type { Manifest } from '../../src/bundle/manifest.js';
 import { findElfFiles } from '../../src/elf/find-elf-files.js';
 import { extractArchive } from '../../src/bundle/extract.js';
@@ -95,7 +95,7 @@ async function startAgentInRoot(name: (typeof ROOTS)[number]): Promise<void> {
   const root = await ensureRoot(name);
   roots.set(name, root);
   const host = `site-${name}`;
-  const token = await control.call<EnrollToken>('CreateEnrollToken', { name: host });
+  const token = await control.call('CreateEnrollToken', { name: host });
   const state = new AgentState(join(work, `agent-${name}`));
   await enroll(state, ts.server.enrollAddress, token.token, readFileSync(join(ts.dir, 'pki', 'ca.crt')));
   const { argv, bind } = pyreloInRoot(['agent', '--server', ts.server.agentAddress, '--dir', AGENT_DIR, '--heartbeat', '1']);
@@ -195,7 +195,7 @@ test('agents in the bullseye, bookworm and trixie roots verify two bundles; comp
   const deadline = Date.now() + 120_000;
   // Connected, and each host's inventory stored (it arrives after the hello): predictions need it.
   const ready = async (): Promise<boolean> => {
-    const { hosts } = await control.call<{ hosts: HostInfo[] }>('ListHosts', {});
+    const { hosts } = await control.call('ListHosts', {});
     return ROOTS.every((n) => ts.server.hub.isConnected(`site-${n}`) && hosts.some((h) => h.name === `site-${n}` && h.inventorySha256 !== ''));
   };
   while (!(await ready())) {
@@ -204,14 +204,14 @@ test('agents in the bullseye, bookworm and trixie roots verify two bundles; comp
     assert.ok(Date.now() < deadline, 'agents did not connect and send their inventories within 2 minutes');
     await new Promise((r) => setTimeout(r, 200));
   }
-  const { bundles } = await control.call<{ bundles: BundleInfo[] }>('ListBundles', {});
+  const { bundles } = await control.call('ListBundles', {});
   assert.deepEqual(bundles.map((b) => b.name).sort(), [BUNDLED_LIBC, HOST_LIBC]);
   const runs = new Map<string, CheckResult>();
   const checkSeconds: string[] = [];
   for (const bundle of bundles) {
     for (const name of ROOTS) {
       const started = Date.now();
-      const answer = await control.call<CheckResponse>('Check', { bundle: bundle.digest, host: `site-${name}`, verify: true, timeoutMs: 300_000 });
+      const answer = await control.call('Check', { bundle: bundle.digest, host: `site-${name}`, verify: true, timeoutMs: 300_000 });
       checkSeconds.push(`${bundle.name}@${name} ${((Date.now() - started) / 1000).toFixed(1)} s`);
       assert.equal(answer.note, '', `${bundle.name} on ${name}`);
       assert.ok(answer.predicted !== null && answer.verified !== null, `${bundle.name} on ${name}: ${JSON.stringify(answer)}`);
@@ -236,8 +236,8 @@ test('agents in the bullseye, bookworm and trixie roots verify two bundles; comp
   t.diagnostic(`builds: ${[...buildSeconds].map(([n, s]) => `${n} ${s.toFixed(1)} s`).join(', ')}; verified checks: ${checkSeconds.join(', ')}`);
 
   // --libc host: runs (verified) on bookworm and trixie, not on bullseye (glibc 2.31).
-  const host = await control.call<CompatResponse>('Compat', { bundle: HOST_LIBC });
-  const verdicts = Object.fromEntries(host.hosts.map((h) => [h.host.name, h.verdict]));
+  const host = await control.call('Compat', { bundle: HOST_LIBC });
+  const verdicts = Object.fromEntries(host.hosts.map((h) => [h.host?.name, h.verdict]));
   assert.deepEqual(verdicts, { 'site-bookworm': 'runs', 'site-bullseye': 'fails', 'site-trixie': 'runs' });
   assert.ok(host.hosts.every((h) => h.result?.kind === 'verified' && h.predictionAgrees));
   // The version problems of every verified run are ld.so's: on each host, the root's own loader
@@ -245,14 +245,14 @@ test('agents in the bullseye, bookworm and trixie roots verify two bundles; comp
   const counts: string[] = [];
   for (const name of ROOTS) {
     const run = runs.get(`${HOST_LIBC}@${name}`)!;
-    const real = await loaderVersionLines(name, host.bundle.digest);
+    const real = await loaderVersionLines(name, host.bundle!.digest);
     counts.push(`${name} ${real.length}`);
     assert.deepEqual(checkedVersionLines(run), real, `${HOST_LIBC} on ${name}: the agent's check against ld.so's trace`);
     // Every library is dlopened into the interpreter: where ld.so refuses the interpreter, each
     // library's verdict is that refusal (program-fails), and nowhere else.
     const interpreterRefused = real.some((l) => l.startsWith('bin/python3.11\0'));
     const failsWithProgram = [...new Set(run.problems.filter((p) => p.kind === 'program-fails').map((p) => p.file))].sort();
-    assert.deepEqual(failsWithProgram, interpreterRefused ? bundleLibraries(name, host.bundle.digest) : [], `${name}: the libraries that fail with the interpreter`);
+    assert.deepEqual(failsWithProgram, interpreterRefused ? bundleLibraries(name, host.bundle!.digest) : [], `${name}: the libraries that fail with the interpreter`);
     if (name === 'bullseye') assert.ok(real.some((l) => / version `GLIBC_2\.3\d' not found /.test(l)), `ld.so found no GLIBC_2.3x missing in bullseye:\n${real.join('\n')}`);
   }
   // The real loader in bullseye refused the smoke run: every line it printed is one of the check's,
@@ -275,11 +275,11 @@ test('agents in the bullseye, bookworm and trixie roots verify two bundles; comp
   for (const d of host.distros.filter((x) => x.distro !== 'debian:11')) assert.deepEqual([d.runs, d.fails], [1, 0], d.distro);
 
   // --libc bundle: runs (verified) on all three.
-  const bundled = await control.call<CompatResponse>('Compat', { bundle: BUNDLED_LIBC });
+  const bundled = await control.call('Compat', { bundle: BUNDLED_LIBC });
   assert.deepEqual(bundled.hosts.map((h) => h.verdict), ['runs', 'runs', 'runs']);
   assert.ok(bundled.hosts.every((h) => h.result?.kind === 'verified' && h.predictionAgrees));
 
-  const onBullseye = await control.call<{ bundles: { bundle: BundleInfo; verdict: string }[] }>('DistroBundles', { distro: 'debian:11' });
-  assert.deepEqual(onBullseye.bundles.map((b) => [b.bundle.name, b.verdict]), [[BUNDLED_LIBC, 'runs']]);
+  const onBullseye = await control.call('DistroBundles', { distro: 'debian:11' });
+  assert.deepEqual(onBullseye.bundles.map((b) => [b.bundle?.name, b.verdict]), [[BUNDLED_LIBC, 'runs']]);
   t.diagnostic(`bullseye: ${bullseye.reasons.join(' | ')}`);
 });

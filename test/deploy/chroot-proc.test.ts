@@ -17,7 +17,7 @@ import { ensureRoot, labSkipReason, runInRoot, LAB_ROOT_NAMES } from '../lab/lab
 import { extractArchive } from '../../src/bundle/extract.js';
 import { collectInventory } from '../../src/inventory/collect.js';
 import { predictBundle } from '../../src/compat/check-bundle.js';
-import type { CompatResponse } from '../../src/proto/types.js';
+import type { CompatResponse } from '../../src/proto/messages.js';
 import type { HostDeployResult } from '../../src/client/deploy/deploy-host.js';
 import { startTestServer, type TestServer } from '../server/fixtures.js';
 import { APP, ENTRY, buildSkipReason } from '../builder/shared-build.js';
@@ -106,7 +106,7 @@ test('a --chroot host gets /proc: both libc modes are predicted to run, are depl
       assert.equal(result?.status, 'verified', `--libc ${libc}: ${result?.reason}\n${deployed.output}`);
       assert.equal(result.check?.smokeExit, 0);
       const compat = await cli(['compat', `proc-${libc}-libc`, '--json', '--control', control]);
-      const host = (JSON.parse(compat.stdout) as CompatResponse).hosts.find((h) => h.host.name === 'staging-bookworm');
+      const host = (JSON.parse(compat.stdout) as CompatResponse).hosts.find((h) => h.host?.name === 'staging-bookworm');
       assert.equal(host?.verdict, 'runs', compat.output);
       assert.equal(host.predictionAgrees, true, `--libc ${libc}: the prediction equals the smoke run's verdict`);
     }

@@ -19,7 +19,7 @@ import { extractArchive } from '../../src/bundle/extract.js';
 import { listBundleFiles } from '../../src/bundle/file-list.js';
 import { readManifest, writeManifest } from '../../src/bundle/manifest.js';
 import { packBundle } from '../../src/bundle/pack.js';
-import type { CompatResponse } from '../../src/proto/types.js';
+import type { CompatResponse } from '../../src/proto/messages.js';
 import type { HostDeployResult } from '../../src/client/deploy/deploy-host.js';
 import { startTestServer, type TestServer } from '../server/fixtures.js';
 import { APP, ENTRY, buildSkipReason } from '../builder/shared-build.js';
@@ -144,16 +144,16 @@ test('deploy a host-libc and a bundled-libc bundle to every lab site; compat sho
   }
 
   const compatHost = await cliJson<CompatResponse>(['compat', HOST_LIBC]);
-  const verdicts = new Map(compatHost.json.hosts.map((h) => [h.host.name, h.verdict]));
+  const verdicts = new Map(compatHost.json.hosts.map((h) => [h.host?.name, h.verdict]));
   assert.equal(verdicts.get('site-bookworm'), 'runs');
   assert.equal(verdicts.get('site-trixie'), 'runs');
   assert.equal(verdicts.get('site-bullseye'), 'fails');
   assert.equal(verdicts.get('site-busybox'), 'fails');
   const compatBundled = await cliJson<CompatResponse>(['compat', BUNDLED_LIBC]);
   for (const h of compatBundled.json.hosts) {
-    assert.equal(h.verdict, 'runs', `${h.host.name}`);
+    assert.equal(h.verdict, 'runs', `${h.host?.name}`);
     assert.equal(h.result?.kind, 'verified');
-    assert.equal(h.predictionAgrees, true, `${h.host.name}: the prediction agrees with the run`);
+    assert.equal(h.predictionAgrees, true, `${h.host?.name}: the prediction agrees with the run`);
   }
   const table = await cli(['compat', BUNDLED_LIBC, '--control', control]);
   assert.match(table.output, /runs \(verified\)/);

@@ -27,7 +27,7 @@ import { localBundle, type LocalBundle } from '../../src/client/deploy/local-bun
 import { HostProgress } from '../../src/client/deploy/progress.js';
 import { connectHost } from '../../src/client/deploy/reach.js';
 import { createHash } from 'node:crypto';
-import type { HostInfo } from '../../src/proto/types.js';
+import type { HostInfo } from '../../src/proto/messages.js';
 import { UPLOAD_BYTES_IN_FLIGHT } from '../../src/remote/ssh/ssh-transport.js';
 import { startCuttingProxy, type CuttingProxy } from '../support/cutting-proxy.js';
 import { startTestServer, type TestServer } from '../server/fixtures.js';
@@ -127,7 +127,7 @@ after(async () => {
 
 test(`deploy survives ${CUTS_WANTED} cuts of its SSH connection: current is always old or new, and nothing that arrived is sent again`, { skip, timeout: 900_000 }, async (t) => {
   const cutDuring = new Map<string, number>();
-  const host = async () => control.call<HostInfo>('ShowHost', { name: 'site-faults' });
+  const host = async () => control.call('ShowHost', { name: 'site-faults' });
   const first = await version(1);
   await uploadBundle(control, first.archive);
   const v1 = await deploy(first, await host());

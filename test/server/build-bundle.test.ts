@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { execa } from 'execa';
 import { ControlClient } from '../../src/client/control-client.js';
-import type { BuildEvent, BuildRequest, BundleInfo, BundleList } from '../../src/proto/types.js';
+import type { BuildEvent, BuildRequest, BundleInfo } from '../../src/proto/messages.js';
 import { APP, ENTRY, buildSkipReason } from '../builder/shared-build.js';
 import { BASE_PYTHON, ensureWheelhouse } from '../builder/wheelhouse.js';
 import { startTestServer, type TestServer } from './fixtures.js';
@@ -38,10 +38,10 @@ after(async () => {
 
 /** Calls BuildBundle directly; every event, or the error it ended with. */
 function build(request: Partial<BuildRequest>): Promise<{ events: BuildEvent[]; error: grpc.ServiceError | null }> {
-  const full: BuildRequest = { project: '', python: '', pythonSource: '', requirements: '', wheelhouse: '', libc: '', minGlibc: '', entries: [], smoke: '', prompt: '', withoutPip: false, noSlim: false, indexUrl: '', sourceless: false, ...request };
+  const full: BuildRequest = { project: '', python: '', pythonSource: '', requirements: '', wheelhouse: '', libc: '', minGlibc: '', entries: [], smoke: '', prompt: '', withoutPip: false, noSlim: false, indexUrl: '', sourceless: false, allowMissing: [], ...request };
   return new Promise((done) => {
     const events: BuildEvent[] = [];
-    const call = (control.client as unknown as { BuildBundle(r: BuildRequest): grpc.ClientReadableStream<BuildEvent> }).BuildBundle(full);
+    const call = control.client.BuildBundle(full);
     call.on('data', (e: BuildEvent) => events.push(e));
     call.on('error', (error: grpc.ServiceError) => done({ events, error }));
     call.on('end', () => done({ events, error: null }));
@@ -57,7 +57,7 @@ test('pyrelo bundles build: the server builds, streams progress, stores and list
   const info = JSON.parse(r.stdout) as BundleInfo;
   assert.equal(info.name, 'served');
   assert.match(info.digest, /^[0-9a-f]{64}$/);
-  const { bundles } = await control.call<BundleList>('ListBundles', {});
+  const { bundles } = await control.call('ListBundles', {});
   assert.deepEqual(bundles.map((b) => b.digest), [info.digest]);
   assert.ok(info.elfFiles > 10, 'the manifest\'s ELF needs were stored');
 });
@@ -80,6 +80,6 @@ test('BuildBundle refuses a relative path and reports a failing build in pyrelo 
   const badSoname = await build({ project: APP, python: BASE_PYTHON, allowMissing: ['libodbc.so.2', '/usr/lib/libodbc.so.2'] });
   assert.equal(badSoname.error?.code, grpc.status.INVALID_ARGUMENT);
   assert.match(badSoname.error!.details, /allow_missing "\/usr\/lib\/libodbc\.so\.2": expected a library name as DT_NEEDED names it/);
-  const { bundles } = await control.call<BundleList>('ListBundles', {});
+  const { bundles } = await control.call('ListBundles', {});
   assert.equal(bundles.filter((b) => b.name === APP).length, 0, 'nothing stored');
 });

@@ -17,7 +17,7 @@ import { AgentDaemon } from '../../src/agent/daemon.js';
 import { initPki } from '../../src/server/pki.js';
 import { createLogger } from '../../src/common/log.js';
 import { collectInventory } from '../../src/inventory/collect.js';
-import type { BundleInfo, CheckResult, EnrollToken } from '../../src/proto/types.js';
+import type { CheckResult } from '../../src/proto/messages.js';
 import { freePort, LogCapture, makeBundle, startServerProcess } from './fixtures.js';
 import { bundlesAdd } from '../../src/client/commands/bundles.js';
 
@@ -50,13 +50,13 @@ test('kill -9 the server while agents report: integrity kept, no acknowledged re
   } finally {
     process.stdout.write = out;
   }
-  const digest = (await control.call<{ bundles: BundleInfo[] }>('ListBundles', {})).bundles[0]!.digest;
+  const digest = (await control.call('ListBundles', {})).bundles[0]!.digest;
   const inventory = Buffer.from(JSON.stringify(collectInventory('/')));
   const acked = new Set<string>();
   const connections = new Map<string, number>();
   for (let i = 0; i < 4; i++) {
     const name = `crash-agent-${i}`;
-    const token = await control.call<EnrollToken>('CreateEnrollToken', { name });
+    const token = await control.call('CreateEnrollToken', { name });
     const state = new AgentState(join(work, name));
     await enroll(state, `127.0.0.1:${enrollPort}`, token.token, readFileSync(join(dir, 'pki', 'ca.crt')));
     const agent = new AgentDaemon(state, { server: `127.0.0.1:${agentPort}`, heartbeatSeconds: 1, minBackoffMs: 100, maxBackoffMs: 800, inventoryRoot: '/', inventoryBytes: inventory }, createLogger('agent', 'silent', new LogCapture()));

@@ -24,7 +24,7 @@ import { uploadBundle } from '../../src/client/commands/bundles.js';
 import { collectInventory } from '../../src/inventory/collect.js';
 import type { Inventory } from '../../src/inventory/format.js';
 import { pyreloV1 } from '../../src/proto/load.js';
-import type { AgentMessage, BundleChunk, CheckResult, EnrollToken, HostInfo, ServerMessage } from '../../src/proto/types.js';
+import type { CheckResult, ServerMessage } from '../../src/proto/messages.js';
 import { AgentState } from '../../src/agent/state.js';
 import { enroll } from '../../src/agent/enroll.js';
 import { predictBundle } from '../../src/compat/check-bundle.js';
@@ -74,16 +74,16 @@ test('over gRPC: heartbeats and reports are acknowledged while a prediction runs
     // Three hosts with distinct large inventories, before any bundle exists: nothing to predict yet.
     const names = ['big-1', 'big-2', 'no-libc'];
     const bodies = [variant(1), variant(2), withoutLibc];
-    for (const [i, name] of names.entries()) await control.call<HostInfo>('ImportInventory', { name, inventory: gzipSync(bodies[i]!, { level: 1 }) });
+    for (const [i, name] of names.entries()) await control.call('ImportInventory', { name, inventory: gzipSync(bodies[i]!, { level: 1 }) });
     assert.equal(predictor.stats.started, 0);
 
     // An agent, connected, playing ping-pong with heartbeats from now on.
-    const token = await control.call<EnrollToken>('CreateEnrollToken', { name: 'pinger' });
+    const token = await control.call('CreateEnrollToken', { name: 'pinger' });
     const state = new AgentState(join(work, 'agent'));
     await enroll(state, ts.server.enrollAddress, token.token, readFileSync(join(ts.dir, 'pki', 'ca.crt')));
     const id = state.identity();
     const client = new (pyreloV1().AgentHub)(ts.server.agentAddress, grpc.credentials.createSsl(id.ca, id.key, id.cert));
-    const stream = (client as unknown as { Connect(): grpc.ClientDuplexStream<AgentMessage, ServerMessage> }).Connect();
+    const stream = client.Connect();
     stream.write({ body: 'hello', hello: { host: 'pinger', agentVersion: 't', inventory: Buffer.alloc(0), inventorySha256: '' } });
     const digest = createHash('sha256').update(readFileSync(hostLibc)).digest('hex');
     /** Heartbeats (and reports) answered while the prediction that was running when they were sent still ran. */
@@ -148,7 +148,7 @@ test('over gRPC: heartbeats and reports are acknowledged while a prediction runs
     assert.match(broken.problems[0]?.message ?? '', /libc\.so\.6: cannot open shared object file/);
 
     // The Check RPC awaits its worker and answers the same.
-    const answer = await control.call<{ predicted: CheckResult | null }>('Check', { bundle: bundle.digest, host: 'no-libc', verify: false });
+    const answer = await control.call('Check', { bundle: bundle.digest, host: 'no-libc', verify: false });
     assert.deepEqual(comparable(answer.predicted), comparable(broken));
   } finally {
     control.close();
@@ -248,7 +248,7 @@ test('SIGTERM while predictions run: the server stops cleanly and terminates its
     const control = new ControlClient(`unix:${join(data, 'control.sock')}`);
     await control.call('ImportInventory', { name: 'big', inventory: gzipSync(variant(5), { level: 1 }) });
     const upload = new Promise<void>((resolve) => {
-      const call = (control.client as unknown as { AddBundle(cb: (e: grpc.ServiceError | null) => void): grpc.ClientWritableStream<BundleChunk> }).AddBundle(() => resolve());
+      const call = control.client.AddBundle(() => resolve());
       call.write({ digest: '', offset: 0, totalSize: 0, data: readFileSync(hostLibc), name: 'x.tar.gz' });
       call.end();
     });

@@ -16,7 +16,8 @@ import { AgentDaemon } from '../../src/agent/daemon.js';
 import { createLogger } from '../../src/common/log.js';
 import { uploadBundle } from '../../src/client/commands/bundles.js';
 import { pyreloV1 } from '../../src/proto/load.js';
-import type { AgentMessage, BundleChunk, BundleInfo, EnrollToken, FetchRequest, ServerMessage } from '../../src/proto/types.js';
+import type { AgentMessage, BundleChunk, BundleInfo, ServerMessage } from '../../src/proto/messages.js';
+import type { AgentHubClient } from '../../src/proto/generated/pyrelo/v1/AgentHub.js';
 import { AgentState } from '../../src/agent/state.js';
 import { enroll } from '../../src/agent/enroll.js';
 import { hostsRemove } from '../../src/client/commands/hosts.js';
@@ -33,7 +34,7 @@ const secrets: string[] = [];
 const upload = (archive: string): Promise<BundleInfo> => uploadBundle(control, archive);
 
 async function enrolled(name: string, dir: string): Promise<AgentState> {
-  const token = await control.call<EnrollToken>('CreateEnrollToken', { name });
+  const token = await control.call('CreateEnrollToken', { name });
   secrets.push(token.token);
   const state = new AgentState(join(work, dir));
   await enroll(state, ts.server.enrollAddress, token.token, readFileSync(join(ts.dir, 'pki', 'ca.crt')));
@@ -41,15 +42,15 @@ async function enrolled(name: string, dir: string): Promise<AgentState> {
   return state;
 }
 
-function client(state: { ca: Buffer; key: Buffer; cert: Buffer }): grpc.Client {
+function client(state: { ca: Buffer; key: Buffer; cert: Buffer }): AgentHubClient {
   return new (pyreloV1().AgentHub)(ts.server.agentAddress, grpc.credentials.createSsl(state.ca, state.key, state.cert));
 }
 
 const hello = (host: string): AgentMessage => ({ body: 'hello', hello: { host, agentVersion: 't', inventory: Buffer.alloc(0), inventorySha256: '' } });
 
 /** An agent's stream kept open: what it received and how it ended (null while open). */
-function openStream(c: grpc.Client, host: string): { received: ServerMessage[]; ended: Promise<{ code: number; details: string }>; stream: grpc.ClientDuplexStream<AgentMessage, ServerMessage> } {
-  const stream = (c as unknown as { Connect(): grpc.ClientDuplexStream<AgentMessage, ServerMessage> }).Connect();
+function openStream(c: AgentHubClient, host: string): { received: ServerMessage[]; ended: Promise<{ code: number; details: string }>; stream: ReturnType<AgentHubClient['Connect']> } {
+  const stream = c.Connect();
   const received: ServerMessage[] = [];
   stream.on('data', (m: ServerMessage) => received.push(m));
   const ended = new Promise<{ code: number; details: string }>((resolve) => {
@@ -61,7 +62,7 @@ function openStream(c: grpc.Client, host: string): { received: ServerMessage[]; 
 }
 
 /** Opens a stream, says hello, and returns how it ended (ended by us after `ms` when still open). */
-async function connectOnce(c: grpc.Client, host: string, ms = 1500): Promise<{ code: number; details: string; received: ServerMessage[] }> {
+async function connectOnce(c: AgentHubClient, host: string, ms = 1500): Promise<{ code: number; details: string; received: ServerMessage[] }> {
   const s = openStream(c, host);
   const timer = setTimeout(() => s.stream.end(), ms);
   const status = await s.ended;
@@ -70,9 +71,9 @@ async function connectOnce(c: grpc.Client, host: string, ms = 1500): Promise<{ c
 }
 
 /** Fetches a whole bundle; resolves with the bytes received or the error status. */
-function fetchAll(c: grpc.Client, digest: string): Promise<{ code: number; details: string; bytes: number }> {
+function fetchAll(c: AgentHubClient, digest: string): Promise<{ code: number; details: string; bytes: number }> {
   return new Promise((resolve) => {
-    const call = (c as unknown as { FetchBundle(r: FetchRequest): grpc.ClientReadableStream<BundleChunk> }).FetchBundle({ digest, offset: 0, chunkSize: 0 });
+    const call = c.FetchBundle({ digest, offset: 0, chunkSize: 0 });
     let bytes = 0;
     call.on('data', (chunk: BundleChunk) => { bytes += chunk.data.length; });
     call.on('error', (e: grpc.ServiceError) => resolve({ code: e.code, details: e.details, bytes }));
@@ -110,7 +111,7 @@ test('hosts remove revokes the agent certificate: stream closed, reconnect and f
   assert.equal(live.received[0]?.body, 'welcome');
   assert.deepEqual(await fetchAll(oldClient, bundle.digest), { code: 0, details: '', bytes: bundle.size });
   // A token made before the removal and never used must not outlive the host.
-  const stale = await control.call<EnrollToken>('CreateEnrollToken', { name: 'gone' });
+  const stale = await control.call('CreateEnrollToken', { name: 'gone' });
   secrets.push(stale.token);
 
   // pyrelo hosts remove gone, as the CLI runs it.

@@ -16,7 +16,8 @@ import { ControlClient } from '../../src/client/control-client.js';
 import { uploadBundle } from '../../src/client/commands/bundles.js';
 import { collectInventory } from '../../src/inventory/collect.js';
 import { pyreloV1 } from '../../src/proto/load.js';
-import type { AgentMessage, BundleInfo, CheckResponse, CompatResponse, DeploymentList, EnrollToken, HostInfo, HostList, ServerMessage } from '../../src/proto/types.js';
+import type { AgentMessage, BundleInfo, ServerMessage } from '../../src/proto/messages.js';
+import type { AgentHubClient } from '../../src/proto/generated/pyrelo/v1/AgentHub.js';
 import { AgentState } from '../../src/agent/state.js';
 import { enroll } from '../../src/agent/enroll.js';
 import { AgentDaemon } from '../../src/agent/daemon.js';
@@ -41,7 +42,7 @@ const secrets: string[] = [];
 const upload = (archive: string): Promise<BundleInfo> => uploadBundle(control, archive);
 
 async function enrolledAgent(name: string): Promise<AgentState> {
-  const token = await control.call<EnrollToken>('CreateEnrollToken', { name });
+  const token = await control.call('CreateEnrollToken', { name });
   secrets.push(token.token);
   const state = new AgentState(join(work, `agent-${name}`));
   await enroll(state, ts.server.enrollAddress, token.token, readFileSync(join(ts.dir, 'pki', 'ca.crt')));
@@ -49,14 +50,14 @@ async function enrolledAgent(name: string): Promise<AgentState> {
   return state;
 }
 
-function rawClient(credentials: grpc.ChannelCredentials): grpc.Client {
+function rawClient(credentials: grpc.ChannelCredentials): AgentHubClient {
   return new (pyreloV1().AgentHub)(ts.server.agentAddress, credentials);
 }
 
 /** Opens a stream, sends `messages`, and returns the status it ended with and what came back. */
-function converse(client: grpc.Client, messages: AgentMessage[]): Promise<{ code: number; details: string; received: ServerMessage[] }> {
+function converse(client: AgentHubClient, messages: AgentMessage[]): Promise<{ code: number; details: string; received: ServerMessage[] }> {
   return new Promise((resolve) => {
-    const stream = (client as unknown as { Connect(): grpc.ClientDuplexStream<AgentMessage, ServerMessage> }).Connect();
+    const stream = client.Connect();
     const received: ServerMessage[] = [];
     stream.on('data', (m: ServerMessage) => received.push(m));
     stream.on('error', (e: grpc.ServiceError) => resolve({ code: e.code, details: e.details, received }));
@@ -84,10 +85,10 @@ after(async () => {
 
 describe('control service', () => {
   test('hosts add, list, show, remove; unknown and bad names are refused with a clear error', async () => {
-    const added = await control.call<HostInfo>('AddHost', { name: 'web-1' });
+    const added = await control.call('AddHost', { name: 'web-1' });
     assert.equal(added.name, 'web-1');
     assert.equal(added.source, 'manual');
-    const { hosts } = await control.call<HostList>('ListHosts', {});
+    const { hosts } = await control.call('ListHosts', {});
     assert.ok(hosts.some((h) => h.name === 'web-1'));
     await assert.rejects(control.call('ShowHost', { name: 'nope' }), /host nope: not known/);
     await assert.rejects(control.call('AddHost', { name: '../etc' }), /host name "..\/etc": use letters/);
@@ -96,13 +97,13 @@ describe('control service', () => {
   });
 
   test('an imported inventory is stored once however many hosts share it, versioned per host', async () => {
-    const a = await control.call<HostInfo>('ImportInventory', { name: 'site-a', inventory: gzipSync(inventoryJson) });
-    const b = await control.call<HostInfo>('ImportInventory', { name: 'site-b', inventory: inventoryJson });
+    const a = await control.call('ImportInventory', { name: 'site-a', inventory: gzipSync(inventoryJson) });
+    const b = await control.call('ImportInventory', { name: 'site-b', inventory: inventoryJson });
     assert.equal(a.distroId, JSON.parse(inventoryJson.toString()).host.osRelease.id);
     assert.equal(a.inventorySha256, b.inventorySha256);
     assert.equal(a.inventoryVersion, 1);
     assert.equal(ts.server.db.inventoryCount(), 1);
-    const again = await control.call<HostInfo>('ImportInventory', { name: 'site-a', inventory: inventoryJson });
+    const again = await control.call('ImportInventory', { name: 'site-a', inventory: inventoryJson });
     assert.equal(again.inventoryVersion, 1, 'the same inventory again is not a new version');
   });
 
@@ -110,7 +111,7 @@ describe('control service', () => {
     await assert.rejects(control.call('ImportInventory', { name: 'bad', inventory: Buffer.from('{"format":"pyrelo-inventory/1"}') }), /host: missing or not an object/);
     await assert.rejects(control.call('ImportInventory', { name: 'bad', inventory: Buffer.from([0x1f, 0x8b, 1, 2, 3]) }), /\(gzip\)/);
     await assert.rejects(control.call('ImportInventory', { name: 'bad', inventory: Buffer.from('not json') }), /\(json\)/);
-    const { hosts } = await control.call<HostList>('ListHosts', {});
+    const { hosts } = await control.call('ListHosts', {});
     assert.ok(!hosts.some((h) => h.name === 'bad'));
   });
 
@@ -123,8 +124,8 @@ describe('control service', () => {
     const floor = maxVersion(needs.map((name) => /^GLIBC_(\d+(?:\.\d+)+)$/.exec(name)?.[1] ?? null));
     assert.ok(floor !== null, `readelf lists no GLIBC_ version: ${needs.join(' ')}`);
     assert.equal(info.glibcFloor, floor);
-    const compat = await control.call<CompatResponse>('Compat', { bundle: 'app-host-libc' });
-    const siteA = compat.hosts.find((h) => h.host.name === 'site-a');
+    const compat = await control.call('Compat', { bundle: 'app-host-libc' });
+    const siteA = compat.hosts.find((h) => h.host?.name === 'site-a');
     assert.equal(siteA?.verdict, 'predicted', 'built on this host, it loads on this host\'s inventory');
     await assert.rejects(control.call('Compat', { bundle: 'nope' }), /bundle nope: no such bundle/);
   });
@@ -134,7 +135,7 @@ describe('control service', () => {
     const bytes = readFileSync(staticBundle);
     writeFileSync(bad, bytes.subarray(0, Math.floor(bytes.length / 2)));
     await assert.rejects(upload(bad), /corrupt or truncated|does not match/);
-    const list = await control.call<{ bundles: BundleInfo[] }>('ListBundles', {});
+    const list = await control.call('ListBundles', {});
     assert.equal(list.bundles.length, 1);
   });
 });
@@ -148,7 +149,7 @@ describe('agents', () => {
     daemon = new AgentDaemon(state, { server: ts.server.agentAddress, heartbeatSeconds: 1, minBackoffMs: 100, maxBackoffMs: 1000, inventoryRoot: '/', inventoryBytes: inventoryJson }, createLogger('agent', 'debug', agentLogs));
     daemon.start();
     await waitFor(() => ts.server.hub.isConnected('this-host'));
-    const host = await control.call<HostInfo>('ShowHost', { name: 'this-host' });
+    const host = await control.call('ShowHost', { name: 'this-host' });
     assert.equal(host.connected, true);
     assert.equal(host.inventoryVersion, 1);
     // The agent's version, as `pyrelo --version` prints it, so an outdated agent is visible.
@@ -156,14 +157,14 @@ describe('agents', () => {
     const listed = await execa(process.execPath, [fileURLToPath(new URL('../../src/client/main.js', import.meta.url)), 'hosts', 'list', '--control', ts.server.controlAddress]);
     const row = listed.stdout.split('\n').find((l) => l.startsWith('this-host '));
     assert.ok(row?.includes(` ${pyreloVersion()} `), `hosts list shows the agent's version ${pyreloVersion()}:\n${listed.stdout}`);
-    const answer = await control.call<CheckResponse>('Check', { bundle: 'app-host-libc', host: 'this-host', verify: true, timeoutMs: 60_000 });
+    const answer = await control.call('Check', { bundle: 'app-host-libc', host: 'this-host', verify: true, timeoutMs: 60_000 });
     assert.equal(answer.note, '');
     assert.equal(answer.predicted?.runs, true);
     assert.equal(answer.verified?.runs, true, JSON.stringify(answer.verified));
     assert.equal(answer.verified?.smokeRan, true);
     assert.equal(answer.verified?.smokeExit, 0);
-    const compat = await control.call<CompatResponse>('Compat', { bundle: 'app-host-libc' });
-    const mine = compat.hosts.find((h) => h.host.name === 'this-host');
+    const compat = await control.call('Compat', { bundle: 'app-host-libc' });
+    const mine = compat.hosts.find((h) => h.host?.name === 'this-host');
     assert.equal(mine?.verdict, 'runs');
     assert.equal(mine?.predictionAgrees, true);
     await waitFor(() => readdirSync(state.sub('outbox')).length === 0, 5_000);
@@ -178,7 +179,7 @@ describe('agents', () => {
     assert.equal(result!.status, 'verified');
     assert.equal(readlinkSync(join(prefix, 'current')), `releases/${result!.release}`);
     assert.equal((await execa(join(prefix, 'current', 'bin', 'python3'))).stdout, '3.11.9');
-    const { deployments } = await control.call<DeploymentList>('ListDeployments', { name: 'this-host' });
+    const { deployments } = await control.call('ListDeployments', { name: 'this-host' });
     assert.equal(deployments[0]?.status, 'verified');
     assert.equal(deployments[0]?.prefix, prefix);
     const relative = await control.call('Install', { bundle: 'app-host-libc', host: 'this-host', prefix: 'relative', force: false, timeoutMs: 0 }).catch((e: Error) => e);
@@ -186,7 +187,7 @@ describe('agents', () => {
   });
 
   test('a token works once', async () => {
-    const token = await control.call<EnrollToken>('CreateEnrollToken', { name: 'once' });
+    const token = await control.call('CreateEnrollToken', { name: 'once' });
     secrets.push(token.token);
     const ca = readFileSync(join(ts.dir, 'pki', 'ca.crt'));
     await enroll(new AgentState(join(work, 'once-1')), ts.server.enrollAddress, token.token, ca);
@@ -217,7 +218,7 @@ describe('agents', () => {
     const wrongHello = await converse(client, [hello('this-host')]);
     assert.equal(wrongHello.code, grpc.status.PERMISSION_DENIED);
     assert.match(wrongHello.details, /certificate is for host honest/);
-    const digest = (await control.call<{ bundles: BundleInfo[] }>('ListBundles', {})).bundles[0]!.digest;
+    const digest = (await control.call('ListBundles', {})).bundles[0]!.digest;
     const forgedReport = await converse(client, [hello('honest'), { body: 'report', report: { reportId: 'r-1', orderId: '', error: '', result: {
       bundleDigest: digest, host: 'this-host', kind: 'verified', runs: false, loads: false, problems: [], filesChecked: 1, glibcFloor: '', smokeRan: false, smokeExit: 0, smokeOutput: '', checkedAt: '', inventorySha256: '' } } }]);
     assert.equal(forgedReport.code, grpc.status.PERMISSION_DENIED);
@@ -226,20 +227,20 @@ describe('agents', () => {
     const badInventory = await converse(client, [{ body: 'hello', hello: { host: 'honest', agentVersion: 't', inventory: Buffer.from('{"format":"nope"}'), inventorySha256: '' } }]);
     assert.equal(badInventory.code, grpc.status.INVALID_ARGUMENT);
     assert.match(badInventory.details, /format: expected "pyrelo-inventory\/1"/);
-    assert.equal((await control.call<HostInfo>('ShowHost', { name: 'honest' })).agentVersion, 't');
+    assert.equal((await control.call('ShowHost', { name: 'honest' })).agentVersion, 't');
     // A version is shown to users: a hostile agent's control characters or size are refused, not stored.
     for (const agentVersion of ['1.0\u001b[31m', 'v'.repeat(65)]) {
       const odd = await converse(client, [{ body: 'hello', hello: { host: 'honest', agentVersion, inventory: Buffer.alloc(0), inventorySha256: '' } }]);
       assert.equal(odd.code, grpc.status.INVALID_ARGUMENT, agentVersion);
       assert.match(odd.details, /agent_version malformed/);
     }
-    assert.equal((await control.call<HostInfo>('ShowHost', { name: 'honest' })).agentVersion, 't');
+    assert.equal((await control.call('ShowHost', { name: 'honest' })).agentVersion, 't');
     const noHello = await converse(client, [{ body: 'heartbeat', heartbeat: { sequence: 1, sentAt: '' } }]);
     assert.equal(noHello.code, grpc.status.FAILED_PRECONDITION);
     client.close();
     // Everyone else is still served.
     assert.equal(ts.server.hub.isConnected('this-host'), true);
-    const { hosts } = await control.call<HostList>('ListHosts', {});
+    const { hosts } = await control.call('ListHosts', {});
     assert.ok(hosts.length > 0);
   });
 
@@ -279,14 +280,14 @@ describe('builds sharing a name', () => {
     // A second build called app-host-libc, with the other libc mode (as `--libc bundle` of the same app).
     const second = mkdtempSync(join(tmpdir(), 'pyrelo-same-name-'));
     try {
-      const older = (await control.call<{ bundles: BundleInfo[] }>('ListBundles', {})).bundles.find((b) => b.name === 'app-host-libc')!;
+      const older = (await control.call('ListBundles', {})).bundles.find((b) => b.name === 'app-host-libc')!;
       const newer = await upload(await makeBundle(second, 'app-host-libc', 'static'));
       assert.notEqual(newer.digest, older.digest);
-      const byName = await control.call<CompatResponse>('Compat', { bundle: 'app-host-libc' });
-      assert.equal(byName.bundle.digest, newer.digest, 'the newest build answers');
+      const byName = await control.call('Compat', { bundle: 'app-host-libc' });
+      assert.equal(byName.bundle?.digest, newer.digest, 'the newest build answers');
       assert.deepEqual(byName.others.map((b) => [b.digest, b.libc]), [[older.digest, 'host']]);
-      const byDigest = await control.call<CompatResponse>('Compat', { bundle: older.digest });
-      assert.equal(byDigest.bundle.digest, older.digest);
+      const byDigest = await control.call('Compat', { bundle: older.digest });
+      assert.equal(byDigest.bundle?.digest, older.digest);
       assert.deepEqual(byDigest.others, [], 'a digest names one build');
       const text = await execa(process.execPath, [fileURLToPath(new URL('../../src/client/main.js', import.meta.url)), 'compat', 'app-host-libc', '--control', ts.server.controlAddress], { reject: false });
       assert.equal(text.exitCode, 0, text.stderr);

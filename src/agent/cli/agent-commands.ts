@@ -14,7 +14,7 @@ import { checkAndSmokeHere } from '../../compat/check-and-smoke.js';
 import { checkBundleHere } from '../../compat/check-bundle.js';
 import { createLogger } from '../../common/log.js';
 import { InputError } from '../../elf/find-elf-files.js';
-import type { CheckResult } from '../../proto/types.js';
+import type { CheckResult } from '../../proto/messages.js';
 
 export interface AgentCommandOptions {
   readonly dir?: string;

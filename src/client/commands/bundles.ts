@@ -6,7 +6,7 @@ import { basename } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { BuildEvent, BuildRequest, BundleChunk, BundleInfo, BundleList } from '../../proto/types.js';
+import type { BuildEvent, BuildRequest, BundleChunk, BundleInfo } from '../../proto/messages.js';
 import { ControlError, withControl, type ControlClient } from '../control-client.js';
 import { InputError } from '../../elf/find-elf-files.js';
 import { print, table, type ControlOptions } from './hosts.js';
@@ -29,8 +29,11 @@ export function uploadBundle(c: ControlClient, archive: string): Promise<BundleI
   const stat = statSync(archive);
   if (!stat.isFile()) throw new InputError(archive, 'not a packed bundle (pyrelo build -o NAME.tar.gz)');
   return new Promise<BundleInfo>((resolve, reject) => {
-    const call = (c.client as unknown as { AddBundle(cb: (e: grpc.ServiceError | null, v: BundleInfo) => void): grpc.ClientWritableStream<BundleChunk> })
-      .AddBundle((error, value) => (error === null ? resolve(value) : reject(new ControlError(error.code, error.details))));
+    const call = c.client.AddBundle((error, value) => {
+      if (error !== null) reject(new ControlError(error.code, error.details));
+      else if (value === undefined) reject(new ControlError(grpc.status.INTERNAL, 'the server\'s answer to AddBundle has no message'));
+      else resolve(value);
+    });
     let offset = 0;
     const stream = createReadStream(archive, { highWaterMark: 1024 * 1024 });
     stream.on('data', (data) => {
@@ -75,11 +78,12 @@ export async function bundlesBuild(project: string | undefined, o: BundlesBuildO
     allowMissing: o.allowMissing ?? [],
   };
   const info = await withControl(o.control, (c) => new Promise<BundleInfo>((done, fail) => {
-    const call = (c.client as unknown as { BuildBundle(r: BuildRequest): grpc.ClientReadableStream<BuildEvent> }).BuildBundle(request);
+    const call = c.client.BuildBundle(request);
     let stored: BundleInfo | null = null;
     call.on('data', (event: BuildEvent) => {
-      if (event.body === 'line') writeErr(`server: ${event.line}\n`);
-      else stored = event.bundle;
+      // Exactly the oneof's chosen field is set (LOADER_OPTIONS.oneofs).
+      if (event.line !== undefined) writeErr(`server: ${event.line}\n`);
+      else stored = event.bundle ?? null;
     });
     call.on('error', (error: grpc.ServiceError) => fail(new ControlError(error.code, error.details)));
     call.on('end', () => (stored === null ? fail(new ControlError(grpc.status.INTERNAL, 'the build ended without a bundle')) : done(stored)));
@@ -95,7 +99,7 @@ export async function bundlesAdd(archive: string, o: ControlOptions): Promise<nu
 }
 
 export async function bundlesList(o: ControlOptions): Promise<number> {
-  const { bundles } = await withControl(o.control, (c) => c.call<BundleList>('ListBundles', {}));
+  const { bundles } = await withControl(o.control, (c) => c.call('ListBundles', {}));
   print(o.json, bundles, () => bundles.length === 0 ? ['no bundles (pyrelo bundles add ARCHIVE)'] : table([
     ['NAME', 'DIGEST', 'LIBC', 'GLIBC FLOOR', 'SIZE', 'ADDED'],
     ...bundles.map((b) => [b.name, b.digest.slice(0, 12), b.libc, b.glibcFloor || '-', String(b.size), b.addedAt]),
@@ -104,7 +108,7 @@ export async function bundlesList(o: ControlOptions): Promise<number> {
 }
 
 export async function bundlesShow(bundle: string, o: ControlOptions): Promise<number> {
-  const info = await withControl(o.control, (c) => c.call<BundleInfo>('ShowBundle', { bundle }));
+  const info = await withControl(o.control, (c) => c.call('ShowBundle', { bundle }));
   print(o.json, info, () => describe(info));
   return 0;
 }

@@ -1,9 +1,9 @@
 // `pyrelo compat BUNDLE [--json]` and `pyrelo compat --distro ID:VERSION`: where a bundle runs,
 // by distro and by host, and why not where it does not; or which bundles run on a distro.
 
-import type { CheckResponse, CompatResponse, DistroResponse, HostVerdict } from '../../proto/types.js';
+import type { CompatResponse, HostVerdict } from '../../proto/messages.js';
 import { writeOut } from '../../common/terminal-text.js';
-import { withControl } from '../control-client.js';
+import { answered, withControl } from '../control-client.js';
 import { InputError } from '../../elf/find-elf-files.js';
 import { distroOf, table, type ControlOptions } from './hosts.js';
 
@@ -28,7 +28,8 @@ function detail(h: HostVerdict): string {
 }
 
 export function renderCompat(c: CompatResponse): string[] {
-  const lines = [`${c.bundle.name} ${c.bundle.digest.slice(0, 12)} (libc ${c.bundle.libc}${c.bundle.glibcFloor ? `, glibc floor ${c.bundle.glibcFloor}` : ''})`, '', 'by distro:'];
+  const bundle = answered(c.bundle, 'bundle');
+  const lines = [`${bundle.name} ${bundle.digest.slice(0, 12)} (libc ${bundle.libc}${bundle.glibcFloor ? `, glibc floor ${bundle.glibcFloor}` : ''})`, '', 'by distro:'];
   lines.push(...table([
     ['  DISTRO', 'RUNS', 'PREDICTED', 'WILL NOT RUN', 'UNKNOWN'],
     ...c.distros.map((d) => [`  ${d.distro}`, String(d.runs), String(d.predicted), String(d.fails), String(d.unknown)]),
@@ -40,11 +41,14 @@ export function renderCompat(c: CompatResponse): string[] {
   lines.push('', 'by host:');
   lines.push(...table([
     ['  HOST', 'DISTRO', 'VERDICT', 'DETAIL'],
-    ...c.hosts.map((h) => [`  ${h.host.name}`, distroOf(h.host), LABELS[h.verdict] ?? h.verdict, detail(h)]),
+    ...c.hosts.map((h) => {
+      const host = answered(h.host, 'host in a host verdict');
+      return [`  ${host.name}`, distroOf(host), LABELS[h.verdict] ?? h.verdict, detail(h)];
+    }),
   ]));
   const others = c.others ?? [];
   if (others.length > 0) {
-    lines.push('', `${others.length} other build${others.length === 1 ? '' : 's'} named ${c.bundle.name}, older (pyrelo compat DIGEST answers for one):`);
+    lines.push('', `${others.length} other build${others.length === 1 ? '' : 's'} named ${bundle.name}, older (pyrelo compat DIGEST answers for one):`);
     lines.push(...table([
       ['  DIGEST', 'LIBC', 'GLIBC FLOOR', 'ADDED'],
       ...others.map((b) => [`  ${b.digest.slice(0, 12)}`, b.libc, b.glibcFloor || '-', b.addedAt]),
@@ -56,21 +60,24 @@ export function renderCompat(c: CompatResponse): string[] {
 export async function runCompat(bundle: string | undefined, o: ControlOptions & { distro?: string }): Promise<number> {
   if (o.distro !== undefined) {
     if (bundle !== undefined) throw new InputError(bundle, 'give either BUNDLE or --distro, not both');
-    const { bundles } = await withControl(o.control, (c) => c.call<DistroResponse>('DistroBundles', { distro: o.distro }));
+    const { bundles } = await withControl(o.control, (c) => c.call('DistroBundles', { distro: o.distro }));
     if (o.json) writeOut(`${JSON.stringify(bundles, null, 2)}\n`);
     else if (bundles.length === 0) writeOut(`no bundle is known to run on ${o.distro}\n`);
-    else writeOut(`${table([['NAME', 'DIGEST', 'VERDICT', 'HOSTS'], ...bundles.map((b) => [b.bundle.name, b.bundle.digest.slice(0, 12), LABELS[b.verdict] ?? b.verdict, String(b.hosts)])]).join('\n')}\n`);
+    else writeOut(`${table([['NAME', 'DIGEST', 'VERDICT', 'HOSTS'], ...bundles.map((b) => {
+      const info = answered(b.bundle, 'bundle in a distro answer');
+      return [info.name, info.digest.slice(0, 12), LABELS[b.verdict] ?? b.verdict, String(b.hosts)];
+    })]).join('\n')}\n`);
     return 0;
   }
   if (bundle === undefined) throw new InputError('pyrelo compat', 'give a BUNDLE (name or digest) or --distro ID:VERSION');
-  const answer = await withControl(o.control, (c) => c.call<CompatResponse>('Compat', { bundle }));
+  const answer = await withControl(o.control, (c) => c.call('Compat', { bundle }));
   writeOut(o.json ? `${JSON.stringify(answer, null, 2)}\n` : `${renderCompat(answer).join('\n')}\n`);
   return 0;
 }
 
 /** `pyrelo hosts check BUNDLE HOST [--verify]`: the prediction, and the run on the host. */
 export async function runHostCheck(bundle: string, host: string, o: ControlOptions & { verify?: boolean }): Promise<number> {
-  const answer = await withControl(o.control, (c) => c.call<CheckResponse>('Check', { bundle, host, verify: o.verify ?? false, timeoutMs: 300_000 }));
+  const answer = await withControl(o.control, (c) => c.call('Check', { bundle, host, verify: o.verify ?? false, timeoutMs: 300_000 }));
   if (o.json) {
     writeOut(`${JSON.stringify(answer, null, 2)}\n`);
   } else {

@@ -8,7 +8,7 @@ import type { ReleaseListing, ReleaseRollbackResult } from '../../release/types.
 import { writeErr, writeOut } from '../../common/terminal-text.js';
 import { checkedInstallPrefix } from '../../release/prefix-path.js';
 import { InputError } from '../../elf/find-elf-files.js';
-import type { BundleList, DeploymentList, HostInfo, HostList } from '../../proto/types.js';
+import type { HostInfo } from '../../proto/messages.js';
 import { withControl, type ControlClient } from '../control-client.js';
 import { agentArchive } from '../deploy/agent-archive.js';
 import { deployToHost, type HostDeployResult } from '../deploy/deploy-host.js';
@@ -30,7 +30,7 @@ export interface DeployOptions extends ControlOptions {
 
 /** `a,b,c`; a name that is not a host but a group is replaced by the group's members. */
 export async function selectHosts(c: ControlClient, spec: string): Promise<HostInfo[]> {
-  const { hosts } = await c.call<HostList>('ListHosts', {});
+  const { hosts } = await c.call('ListHosts', {});
   const byName = new Map(hosts.map((h) => [h.name, h]));
   const chosen = new Map<string, HostInfo>();
   for (const name of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
@@ -88,7 +88,7 @@ export async function runDeploy(bundlePath: string, o: DeployOptions): Promise<n
   return withControl(o.control, async (c) => {
     const hosts = await selectHosts(c, o.host);
     // The server predicts from its own copy of the bundle: store it first when it is new.
-    const { bundles } = await c.call<BundleList>('ListBundles', {});
+    const { bundles } = await c.call('ListBundles', {});
     if (!bundles.some((b) => b.digest === bundle.digest)) {
       writeErr(`deploy: storing ${bundle.manifest.name} (${bundle.digest.slice(0, 12)}) on the server\n`);
       await uploadBundle(c, bundle.archive);
@@ -130,7 +130,7 @@ interface HostPrefix {
 async function recordedPrefixes(c: ControlClient, host: HostInfo, o: HostReleaseOptions): Promise<HostPrefix[]> {
   const given = o.prefix ?? host.access?.prefix;
   if (given) return [{ prefix: given, bundle: null }];
-  const { deployments } = await c.call<DeploymentList>('ListDeployments', { name: host.name });
+  const { deployments } = await c.call('ListDeployments', { name: host.name });
   const seen = new Map<string, HostPrefix>();
   // A refused deployment installed nothing (refusal comes before the transfer).
   for (const d of deployments) if (d.status !== 'refused' && d.prefix !== '' && !seen.has(d.prefix)) seen.set(d.prefix, { prefix: d.prefix, bundle: d.bundleName });

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { writeOut } from '../../common/terminal-text.js';
 import { resolve } from 'node:path';
-import type { DeploymentList, EnrollToken, HostAccess, HostInfo, HostList } from '../../proto/types.js';
+import type { HostAccess, HostInfo } from '../../proto/messages.js';
 import { InputError } from '../../elf/find-elf-files.js';
 import { withControl } from '../control-client.js';
 
@@ -58,7 +58,7 @@ export async function hostsAdd(name: string, o: HostAddOptions): Promise<number>
     ssh: o.ssh ?? '', key: o.key === undefined ? '' : resolve(o.key), jump: o.jump ?? '', chroot: o.chroot === undefined ? '' : resolve(o.chroot),
     groups: o.group ?? [], prefix: o.prefix ?? '',
   } : null;
-  const host = await withControl(o.control, (c) => c.call<HostInfo>('AddHost', { name, access }));
+  const host = await withControl(o.control, (c) => c.call('AddHost', { name, access }));
   print(o.json, host, () => [`added host ${host.name}${host.access ? ` (${accessOf(host)})` : ''}`]);
   return 0;
 }
@@ -71,7 +71,7 @@ export function accessOf(h: HostInfo): string {
 }
 
 export async function hostsList(o: ControlOptions): Promise<number> {
-  const { hosts } = await withControl(o.control, (c) => c.call<HostList>('ListHosts', {}));
+  const { hosts } = await withControl(o.control, (c) => c.call('ListHosts', {}));
   print(o.json, hosts, () => hosts.length === 0 ? ['no hosts (pyrelo hosts add NAME, pyrelo hosts import FILE, or enroll an agent)'] : table([
     ['HOST', 'DISTRO', 'ARCH', 'LIBC', 'SOURCE', 'AGENT', 'VERSION', 'LAST SEEN'],
     ...hosts.map((h) => [h.name, distroOf(h), h.arch || '-', `${h.libcKind || '-'} ${h.libcVersion}`.trim(), h.source, h.connected ? 'connected' : '-',
@@ -82,7 +82,7 @@ export async function hostsList(o: ControlOptions): Promise<number> {
 
 export async function hostsShow(name: string, o: ControlOptions): Promise<number> {
   const [host, { deployments }] = await withControl(o.control, (c) => Promise.all([
-    c.call<HostInfo>('ShowHost', { name }), c.call<DeploymentList>('ListDeployments', { name }),
+    c.call('ShowHost', { name }), c.call('ListDeployments', { name }),
   ]));
   print(o.json, { ...host, deployments }, () => [
     ...describeHost(host),
@@ -101,13 +101,13 @@ export async function hostsRemove(name: string, o: ControlOptions): Promise<numb
 
 export async function hostsImport(file: string, o: ControlOptions & { name?: string }): Promise<number> {
   const inventory = readFileSync(file);
-  const host = await withControl(o.control, (c) => c.call<HostInfo>('ImportInventory', { name: o.name ?? '', inventory }));
+  const host = await withControl(o.control, (c) => c.call('ImportInventory', { name: o.name ?? '', inventory }));
   print(o.json, host, () => [`imported ${file} as host ${host.name} (inventory version ${host.inventoryVersion}); predictions updated`, ...describeHost(host)]);
   return 0;
 }
 
 export async function hostsToken(name: string, o: ControlOptions): Promise<number> {
-  const token = await withControl(o.control, (c) => c.call<EnrollToken>('CreateEnrollToken', { name }));
+  const token = await withControl(o.control, (c) => c.call('CreateEnrollToken', { name }));
   print(o.json, token, () => [
     token.token,
     `# one-time enrollment token for host ${token.host}, valid until ${token.expiresAt}; on that host:`,

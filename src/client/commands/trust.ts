@@ -5,7 +5,6 @@
 
 import { createInterface } from 'node:readline/promises';
 import { writeErr, writeOut } from '../../common/terminal-text.js';
-import type { HostInfo } from '../../proto/types.js';
 import { fetchHostKey, trustHostKey } from '../../remote/ssh/connect.js';
 import { InputError } from '../../elf/find-elf-files.js';
 import { withControl } from '../control-client.js';
@@ -28,7 +27,7 @@ async function confirmed(question: string): Promise<boolean> {
 }
 
 export async function hostsTrust(name: string, o: TrustOptions): Promise<number> {
-  const host = await withControl(o.control, (c) => c.call<HostInfo>('ShowHost', { name }));
+  const host = await withControl(o.control, (c) => c.call('ShowHost', { name }));
   const target = await sshTargetOf(host);
   const key = await fetchHostKey(target, { hostName: name });
   const where = key.knownAt ? `${key.knownAt.file}:${key.knownAt.line}` : '';

@@ -24,7 +24,7 @@ import { changedPaths, makeDeltaArchive } from '../../release/delta.js';
 import { releaseIdFor } from '../../release/layout.js';
 import type { ReleaseInstallResult, ReleaseListing } from '../../release/types.js';
 import { RemoteConnectionError, shellQuote, UploadInterruptedError, type RemoteTransport } from '../../remote/transport.js';
-import type { CheckResponse, CheckResult, Deployment, DeploymentStatus, HostInfo } from '../../proto/types.js';
+import type { CheckResult, Deployment, DeploymentStatus, HostInfo } from '../../proto/messages.js';
 import type { ControlClient } from '../control-client.js';
 import { cacheDir, type AgentArchive } from './agent-archive.js';
 import type { HostProgress } from './progress.js';
@@ -145,12 +145,12 @@ export async function deployToHost(host: HostInfo, bundle: LocalBundle, o: Deplo
       step('inventory', 'taking the host\'s inventory');
       const call = await ensured.agent.call<unknown>(['inventory']);
       if (call.exitCode !== 0 || call.json === null) throw new RemoteAgentError(transport.description, `agent inventory failed (exit ${call.exitCode}): ${call.stderr.trim()}`);
-      const stored = await o.control.call<HostInfo>('ImportInventory', { name: host.name, inventory: Buffer.from(JSON.stringify(call.json)), takenOnHost: true });
+      const stored = await o.control.call('ImportInventory', { name: host.name, inventory: Buffer.from(JSON.stringify(call.json)), takenOnHost: true });
       p.done('inventory', `${stored.distroId}:${stored.distroVersion} ${stored.libcKind} ${stored.libcVersion}, inventory version ${stored.inventoryVersion}`);
     }
 
     step('predict', `${bundle.manifest.name} (${bundle.digest.slice(0, 12)}) from the stored inventory`);
-    const check = await o.control.call<CheckResponse>('Check', { bundle: bundle.digest, host: host.name, verify: false, timeoutMs: 0 });
+    const check = await o.control.call('Check', { bundle: bundle.digest, host: host.name, verify: false, timeoutMs: 0 });
     predicted = check.predicted;
     if (predicted === null) throw new RemoteAgentError(host.name, `no prediction: ${check.note}`);
     if (!predicted.loads) {

@@ -1,7 +1,7 @@
 // From a host's record on the server to a connected transport: SSH (resolved the way OpenSSH
 // would, through ~/.ssh/config, with the host key checked against known_hosts) or chroot.
 
-import type { HostInfo } from '../../proto/types.js';
+import type { HostInfo } from '../../proto/messages.js';
 import { ChrootTransport } from '../../remote/chroot-transport.js';
 import type { RemoteTransport } from '../../remote/transport.js';
 import { resolveSshTarget, type SshTarget } from '../../remote/ssh/ssh-config.js';

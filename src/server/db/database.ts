@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
 import { DEFAULT_INVENTORIES_PER_HOST } from '../settings.js';
-import type { BundleInfo, CheckKind, CheckResult, Deployment, HostAccess, HostInfo, ProblemMessage } from '../../proto/types.js';
+import type { BundleInfo, CheckKind, CheckResult, Deployment, HostAccess, HostInfo, ProblemMessage } from '../../proto/messages.js';
 
 export interface HostFacts {
   readonly distroId: string;
