@@ -9,16 +9,17 @@ import * as grpc from '@grpc/grpc-js';
 import { pyreloV1 } from '../proto/load.js';
 import type { EnrollRequest, EnrollResponse } from '../proto/messages.js';
 import type { AgentState } from './state.js';
+import { UserInputError } from '../common/user-input-error.js';
 
 /**
  * The enrollment server refused (a token unknown, used or expired; a name it will not sign) or
  * could not be reached: one line for the CLI (exit 2), with the gRPC status kept in `code`.
  */
-export class EnrollmentError extends Error {
+export class EnrollmentError extends UserInputError {
   constructor(readonly code: grpc.status, readonly details: string, address: string) {
-    super(code === grpc.status.UNAVAILABLE || code === grpc.status.DEADLINE_EXCEEDED
-      ? `enrollment server ${address} is not reachable: ${details.split('\n')[0]}`
-      : `enrollment at ${address} refused: ${details.split('\n')[0]}`);
+    const reason = details.split('\n')[0] ?? '';
+    const unreachable = code === grpc.status.UNAVAILABLE || code === grpc.status.DEADLINE_EXCEEDED;
+    super(`enrollment at ${address}`, reason, unreachable ? `enrollment server ${address} is not reachable: ${reason}` : `enrollment at ${address} refused: ${reason}`);
     this.name = 'EnrollmentError';
   }
 }

@@ -5,18 +5,8 @@
 
 import { Command, CommanderError } from 'commander';
 import { registerAgentCommands } from './cli/register.js';
-import { AgentStateError } from './state.js';
-import { TransferError } from './transfer.js';
-import { EnrollmentError } from './enroll.js';
-import { InputError } from '../elf/find-elf-files.js';
-import { BundleError } from '../bundle/errors.js';
 import { escapeControl } from '../common/terminal-text.js';
-
-function isInputError(error: unknown): error is Error {
-  return error instanceof InputError || error instanceof BundleError || error instanceof AgentStateError || error instanceof TransferError || error instanceof EnrollmentError
-    || (error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string'
-      && ['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR'].includes((error as NodeJS.ErrnoException).code!));
-}
+import { isUserInputError } from '../common/user-input-error.js';
 
 export async function agentMain(argv: readonly string[]): Promise<number> {
   const program = new Command();
@@ -27,7 +17,7 @@ export async function agentMain(argv: readonly string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    if (isInputError(error)) {
+    if (isUserInputError(error)) {
       process.stderr.write(`pyrelo: ${escapeControl(error.message)}\n`);
       return 2;
     }

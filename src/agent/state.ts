@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { UserInputError } from '../common/user-input-error.js';
 
 export function defaultAgentDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.PYRELO_AGENT_DIR) return env.PYRELO_AGENT_DIR;
@@ -11,9 +12,9 @@ export function defaultAgentDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'pyrelo', 'agent');
 }
 
-export class AgentStateError extends Error {
+export class AgentStateError extends UserInputError {
   constructor(readonly what: string, detail: string) {
-    super(`${what}: ${detail}`);
+    super(what, detail);
     this.name = 'AgentStateError';
   }
 }

@@ -7,10 +7,11 @@ import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSyn
 import { join } from 'node:path';
 import type { BundleChunk, FetchRequest } from '../proto/messages.js';
 import type { AgentHubClient } from '../proto/generated/pyrelo/v1/AgentHub.js';
+import { UserInputError } from '../common/user-input-error.js';
 
-export class TransferError extends Error {
+export class TransferError extends UserInputError {
   constructor(readonly digest: string, detail: string) {
-    super(`bundle ${digest.slice(0, 12)}: ${detail}`);
+    super(`bundle ${digest.slice(0, 12)}`, detail);
     this.name = 'TransferError';
   }
 }

@@ -2,18 +2,12 @@
 // unreadable input.
 
 import { Command, CommanderError, Option } from 'commander';
-import { ElfFormatError } from '../elf/errors.js';
-import { InputError } from '../elf/find-elf-files.js';
-import { LdCacheFormatError } from '../loader/ld-cache.js';
-import { InventoryFormatError } from '../inventory/read.js';
-import { HostConfigError } from '../inventory/root-config.js';
 import { runCheck } from './commands/check.js';
 import { runInventory } from './commands/inventory.js';
-import { BundleError } from '../bundle/errors.js';
-import { BuildInputError } from '../builder/errors.js';
-import { isServiceInputError, registerServiceCommands } from './service-commands.js';
+import { registerServiceCommands } from './service-commands.js';
 import { pyreloVersion } from '../common/version.js';
 import { escapeControl } from '../common/terminal-text.js';
+import { isUserInputError } from '../common/user-input-error.js';
 
 export const EXIT_OK = 0;
 export const EXIT_PROBLEMS = 1;
@@ -98,21 +92,13 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Errors that mean "the input is bad", reported in one line with exit status 2. */
-function isInputError(error: unknown): error is Error {
-  return error instanceof InputError || error instanceof BundleError || error instanceof BuildInputError || error instanceof ElfFormatError || error instanceof InventoryFormatError
-    || error instanceof LdCacheFormatError || error instanceof HostConfigError || isServiceInputError(error)
-    || (error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string'
-      && ['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR'].includes((error as NodeJS.ErrnoException).code!));
-}
-
 export async function main(argv: readonly string[]): Promise<number> {
   try {
     await buildProgram().parseAsync(argv as string[], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
-    if (isInputError(error)) {
+    if (isUserInputError(error)) {
       // The message may quote a name stored by the server or sent by a host: escaped.
       process.stderr.write(`pyrelo: ${escapeControl(error.message)}\n`);
       return EXIT_USAGE;

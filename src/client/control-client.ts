@@ -7,6 +7,7 @@ import { pyreloV1, MAX_MESSAGE_BYTES } from '../proto/load.js';
 import type { ControlClient as ControlStub, ControlDefinition } from '../proto/generated/pyrelo/v1/Control.js';
 import type { MethodName } from '../proto/method-names.js';
 import { defaultDataDir } from '../server/settings.js';
+import { UserInputError } from '../common/user-input-error.js';
 
 /**
  * grpc-js's UNAVAILABLE details wrap the socket error in "No connection established. Last error:
@@ -18,9 +19,9 @@ function unavailableReason(details: string): string {
 }
 
 /** The control service refused the request (bad input, unknown name) or is not reachable. */
-export class ControlError extends Error {
+export class ControlError extends UserInputError {
   constructor(readonly code: grpc.status, detail: string) {
-    super(detail);
+    super('the server', detail, detail); // the server's own words name what it refused
     this.name = 'ControlError';
   }
 }

@@ -11,14 +11,6 @@ const hostsCommands = () => import('./commands/hosts.js');
 const bundlesCommands = () => import('./commands/bundles.js');
 const compatCommands = () => import('./commands/compat.js');
 
-/** The service's bad-input errors, by name, so that recognising them loads none of their modules. */
-const SERVICE_INPUT_ERRORS = new Set(['ControlError', 'SettingsError', 'PkiError', 'AgentStateError', 'DatabaseInputError', 'ServerStartError', 'EnrollmentError', 'TransferError',
-  'RemoteConnectionError', 'UploadInterruptedError', 'RemoteAgentError', 'SshHostKeyError', 'SshSpecError']);
-
-export function isServiceInputError(error: unknown): error is Error {
-  return error instanceof Error && SERVICE_INPUT_ERRORS.has(error.name);
-}
-
 const control = (): Option => new Option('--control <addr>', 'the server\'s control address (default: unix:DATA/control.sock, $PYRELO_CONTROL)');
 
 function serverOptions(command: Command): Command {

@@ -3,6 +3,8 @@
 // test hunts for. Filesystem errors from opening a file are NOT wrapped: the loader emulation
 // needs their errno (ENOENT, EACCES, ...) to reproduce what ld.so reports.
 
+import { UserInputError } from '../common/user-input-error.js';
+
 export type ElfErrorReason =
   | 'too-short'     // the file ends before a structure the format requires (ident, header)
   | 'bad-magic'     // not "\x7fELF"
@@ -13,7 +15,7 @@ export type ElfErrorReason =
   | 'cycle'         // a version chain loops
   | 'malformed';    // anything else structurally unreadable (entry size, unterminated string...)
 
-export class ElfFormatError extends Error {
+export class ElfFormatError extends UserInputError {
   override readonly name = 'ElfFormatError';
 
   constructor(
@@ -24,6 +26,6 @@ export class ElfFormatError extends Error {
     readonly reason: ElfErrorReason,
     detail: string,
   ) {
-    super(`${file}: ${field}: ${detail}`);
+    super(file, detail, `${file}: ${field}: ${detail}`);
   }
 }

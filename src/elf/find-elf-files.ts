@@ -3,10 +3,11 @@
 import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isElf } from './elf-file.js';
+import { UserInputError } from '../common/user-input-error.js';
 
-export class InputError extends Error {
-  constructor(readonly input: string, detail: string) {
-    super(`${input}: ${detail}`);
+export class InputError extends UserInputError {
+  constructor(input: string, detail: string) {
+    super(input, detail);
     this.name = 'InputError';
   }
 }

@@ -4,10 +4,11 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { INVENTORY_FORMAT, type Inventory } from './format.js';
+import { UserInputError } from '../common/user-input-error.js';
 
-export class InventoryFormatError extends Error {
-  constructor(readonly file: string, readonly field: string, readonly detail: string) {
-    super(`${file}: ${field}: ${detail}`);
+export class InventoryFormatError extends UserInputError {
+  constructor(readonly file: string, readonly field: string, detail: string) {
+    super(file, detail, `${file}: ${field}: ${detail}`);
     this.name = 'InventoryFormatError';
   }
 }

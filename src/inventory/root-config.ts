@@ -10,12 +10,13 @@ import { parseLdCache, type LdCache } from '../loader/ld-cache.js';
 import type { LoaderConfig } from '../loader/host-view.js';
 import { chrootCanon, detectLibc, readLoaderDefaults, rootMachines } from './host-facts.js';
 import { procSelfExeReadable } from './proc-mount.js';
+import { UserInputError } from '../common/user-input-error.js';
 
 const MACHINES: Readonly<Record<string, number>> = { x86_64: EM_X86_64, aarch64: EM_AARCH64 };
 
-export class HostConfigError extends Error {
+export class HostConfigError extends UserInputError {
   constructor(readonly rootDir: string, detail: string) {
-    super(`${rootDir}: ${detail}`);
+    super(rootDir, detail);
     this.name = 'HostConfigError';
   }
 }

@@ -7,6 +7,7 @@
 // accepted (pyrelo targets x86 and aarch64), exactly like `cache_file_new_matches_endian` there.
 
 import { EM_386, EM_AARCH64, EM_X86_64 } from '../elf/constants.js';
+import { UserInputError } from '../common/user-input-error.js';
 
 /** One cache record. For the old format osVersion is 0 and hwcap 0n (the record has neither). */
 export interface LdCacheEntry {
@@ -32,11 +33,11 @@ export interface LdCache {
   generator: string | null;
 }
 
-export class LdCacheFormatError extends Error {
+export class LdCacheFormatError extends UserInputError {
   readonly file: string;
   readonly field: string;
   constructor(file: string, field: string, detail: string) {
-    super(`${file}: ${field}: ${detail}`);
+    super(file, detail, `${file}: ${field}: ${detail}`);
     this.name = 'LdCacheFormatError';
     this.file = file;
     this.field = field;

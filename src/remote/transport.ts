@@ -4,6 +4,8 @@
 // staging root with no sshd, such as a busybox-only one). The deploy steps are written against
 // this interface only, so both kinds get the same steps.
 
+import { UserInputError } from '../common/user-input-error.js';
+
 export interface RemoteExecOptions {
   /** Bytes written to the command's standard input, which is then closed. */
   readonly stdin?: Uint8Array;
@@ -66,9 +68,9 @@ export function shellQuote(word: string): string {
 }
 
 /** The host could not be reached, refused us, or the connection dropped mid-way. */
-export class RemoteConnectionError extends Error {
+export class RemoteConnectionError extends UserInputError {
   constructor(readonly target: string, readonly reason: string) {
-    super(`${target}: ${reason}`);
+    super(target, reason);
     this.name = 'RemoteConnectionError';
   }
 }

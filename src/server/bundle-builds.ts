@@ -17,11 +17,12 @@ import type { Logger } from 'pino';
 import type { BuildRequest } from '../proto/messages.js';
 import { isSonameLike } from '../bundle/manifest.js';
 import type { BundleStore, StoredArchive } from './bundle-store.js';
+import { UserInputError } from '../common/user-input-error.js';
 
 /** A build request that cannot be carried out, or a build that failed: the message says why. */
-export class BuildRequestError extends Error {
+export class BuildRequestError extends UserInputError {
   constructor(readonly what: string, detail: string) {
-    super(`${what}: ${detail}`);
+    super(what, detail);
     this.name = 'BuildRequestError';
   }
 }

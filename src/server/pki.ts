@@ -9,6 +9,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SERVER_TLS_NAME } from '../proto/tls-name.js';
 import { execa } from 'execa';
+import { UserInputError } from '../common/user-input-error.js';
 
 export interface Pki {
   readonly dir: string;
@@ -17,9 +18,9 @@ export interface Pki {
   readonly serverKey: Buffer;
 }
 
-export class PkiError extends Error {
+export class PkiError extends UserInputError {
   constructor(readonly what: string, detail: string) {
-    super(`${what}: ${detail}`);
+    super(what, detail);
     this.name = 'PkiError';
   }
 }

@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism, homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { UserInputError } from '../common/user-input-error.js';
 
 export interface ServerSettings {
   /** The database, the bundle store, the CA and the control socket live here. */
@@ -59,9 +60,9 @@ export const DEFAULT_INVENTORY_LIMITS: InventoryLimits = {
 /** Inventory versions kept per host unless the setting inventoriesPerHost says otherwise. */
 export const DEFAULT_INVENTORIES_PER_HOST = 5;
 
-export class SettingsError extends Error {
+export class SettingsError extends UserInputError {
   constructor(readonly source: string, detail: string) {
-    super(`${source}: ${detail}`);
+    super(source, detail);
     this.name = 'SettingsError';
   }
 }

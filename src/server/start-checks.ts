@@ -7,11 +7,12 @@
 import { chmodSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CompatDatabase } from './db/database.js';
+import { UserInputError } from '../common/user-input-error.js';
 
 /** The server cannot start on this data folder or database; its message is one line naming it. */
-export class ServerStartError extends Error {
+export class ServerStartError extends UserInputError {
   constructor(readonly what: string, detail: string) {
-    super(`${what}: ${detail}`);
+    super(what, detail);
     this.name = 'ServerStartError';
   }
 }

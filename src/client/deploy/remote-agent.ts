@@ -9,10 +9,11 @@
 
 import { RemoteConnectionError, shellQuote, type RemoteTransport, type UploadProgress } from '../../remote/transport.js';
 import type { AgentArchive } from './agent-archive.js';
+import { UserInputError } from '../../common/user-input-error.js';
 
-export class RemoteAgentError extends Error {
+export class RemoteAgentError extends UserInputError {
   constructor(readonly target: string, detail: string) {
-    super(`${target}: ${detail}`);
+    super(target, detail);
     this.name = 'RemoteAgentError';
   }
 }

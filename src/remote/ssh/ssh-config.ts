@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { UserInputError } from '../../common/user-input-error.js';
 
 export interface SshTarget {
   /** The spec as given ("root@db1:2222"), for messages. */
@@ -38,9 +39,9 @@ export interface ResolveOptions {
 }
 
 /** A target or jump spec that cannot be understood. */
-export class SshSpecError extends Error {
+export class SshSpecError extends UserInputError {
   constructor(readonly spec: string, reason: string) {
-    super(`ssh target "${spec}": ${reason}`);
+    super(`ssh target "${spec}"`, reason);
     this.name = 'SshSpecError';
   }
 }

@@ -10,6 +10,7 @@ import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
 import { DEFAULT_INVENTORIES_PER_HOST } from '../settings.js';
 import type { BundleInfo, CheckKind, CheckResult, Deployment, HostAccess, HostInfo, ProblemMessage } from '../../proto/messages.js';
+import { UserInputError } from '../../common/user-input-error.js';
 
 export interface HostFacts {
   readonly distroId: string;
@@ -100,9 +101,9 @@ export interface NewBundle {
   readonly elf: readonly { path: string; needed: readonly string[]; versions: Readonly<Record<string, readonly string[]>> }[];
 }
 
-export class DatabaseInputError extends Error {
+export class DatabaseInputError extends UserInputError {
   constructor(readonly what: string, detail: string) {
-    super(`${what}: ${detail}`);
+    super(what, detail);
     this.name = 'DatabaseInputError';
   }
 }
