@@ -8,41 +8,12 @@ import { dirname, resolve } from 'node:path';
 import { isSafeRelativePath, isSonameLike, type Manifest } from '../bundle/manifest.js';
 import { BuildContext } from './build-context.js';
 import { BUILD_STEPS } from './build-steps.js';
+import type { BuildOptions } from './build-options.js';
 import { BuildInputError } from './errors.js';
 import { checkPrompt, declaredProject, type DeclaredProject } from './project-name.js';
 import { Progress } from './progress.js';
 
-export interface BuildOptions {
-  readonly project: string | null;
-  /** The base interpreter; null with pythonSource. */
-  readonly python: string | null;
-  /** A CPython source tarball compiled (once, cached) into the base prefix instead of --python. */
-  readonly pythonSource?: string | null;
-  readonly requirements: string | null;
-  readonly wheelhouse: string | null;
-  /** A package index pip may use besides the wheelhouse; null (the default): no network at all. */
-  readonly indexUrl?: string | null;
-  /** host: use the target's glibc; bundle: ship it; auto: ship it when the glibc floor exceeds minGlibc. */
-  readonly libc: 'host' | 'bundle' | 'auto';
-  readonly minGlibc: string;
-  readonly entries: readonly string[];
-  /** The smoke command: a program relative to the bundle root and its arguments, run once by the build (step "smoke", build-smoke.ts) and recorded in the manifest. */
-  readonly smoke?: readonly string[] | null;
-  readonly slim: boolean;
-  /** --slim-package-tests: slim also removes installed packages' own test folders nothing else imports. */
-  readonly slimPackageTests?: boolean;
-  readonly clear: boolean;
-  readonly prompt: string | null;
-  readonly withPip: boolean;
-  /** Keep only bytecode: every compiled .py is replaced by its .pyc (smaller; no source in tracebacks). */
-  readonly sourceless?: boolean;
-  /**
-   * --allow-missing: sonames the bundle ships without, never grafted; recorded in the manifest, and
-   * the files needing them are warnings, not failures, where a host lacks them (compat/allowed-missing.ts).
-   */
-  readonly allowMissing?: readonly string[];
-  readonly output: string;
-}
+export type { BuildOptions } from './build-options.js';
 
 export interface BuildResult {
   readonly output: string;
