@@ -1,10 +1,11 @@
 // Bundles built by the server (Control.BuildBundle): `pyrelo build` runs as a child process of the
-// server, so that a build's CPU-heavy steps never stall the event loop that serves agents, and a
-// crashing build cannot take the server with it. Its arguments come from the request as
-// builder/build-options.ts maps BuildRequest fields to flags. Its progress lines are streamed to the caller;
-// the archive is written into the store's incoming folder and adopted like an upload (every file
-// checked against the manifest), then predicted on every host. One build runs at a time: builds
-// use every core they get, and a queue is fairer than two half-speed builds.
+// server (builder/build-process.ts), so that a build's CPU-heavy steps never stall the event loop
+// that serves agents, and a crashing build cannot take the server with it. Its arguments come from
+// the request as builder/build-options.ts maps BuildRequest fields to flags. Its progress lines
+// are streamed to the caller; the archive is written into the store's incoming folder and adopted
+// like an upload (every file checked against the manifest), then predicted on every host. One
+// build runs at a time: builds use every core they get, and a queue is fairer than two half-speed
+// builds.
 // Paths in the request are paths on the server's machine; relative ones are refused, since the
 // server's working folder means nothing to the caller.
 
@@ -12,12 +13,11 @@ import { sha256FileStreamed } from '../bundle/file-list.js';
 import { mkdirSync, rmSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
 import type { Logger } from 'pino';
 import type { BuildRequest } from '../proto/types.js';
 import { isSonameLike } from '../bundle/manifest.js';
 import { BUILD_OPTIONS, longFlag, type BuildOptionRow } from '../builder/build-options.js';
+import { startBuildProcess } from '../builder/build-process.js';
 import type { BundleStore, StoredArchive } from './bundle-store.js';
 
 /** A build request that cannot be carried out, or a build that failed: the message says why. */
@@ -27,8 +27,6 @@ export class BuildRequestError extends Error {
     this.name = 'BuildRequestError';
   }
 }
-
-const CLI = fileURLToPath(new URL('../client/main.js', import.meta.url));
 
 /** The build's last lines of output are kept for the error message of a failed build. */
 const TAIL_LINES = 8;
@@ -95,9 +93,7 @@ export class BundleBuilds {
     const started = Date.now();
     this.log.info({ args }, 'build started');
     try {
-      const child = execa(process.execPath, [CLI, 'build', ...args, '-o', output], {
-        reject: false, all: true, buffer: false, cancelSignal: signal,
-      });
+      const child = startBuildProcess([...args, '-o', output], signal);
       let partial = '';
       child.all?.on('data', (chunk: Buffer) => {
         const text = partial + chunk.toString();
