@@ -8,7 +8,7 @@ import type { GraftedLibrary, LibcPolicy, Manifest, SlimCategory } from '../bund
 import type { HostView, LoaderConfig } from '../loader/host-view.js';
 import type { BasePython } from './base-python.js';
 import type { BaseStage } from './base-stage.js';
-import type { BuildOptions } from './build.js';
+import type { BuildOptions } from './build-options.js';
 import { buildHostConfig, buildHostView } from './build-host.js';
 import type { SmokeStepResult } from './build-smoke.js';
 import { listBundleElves, type BundleElf } from './bundle-elves.js';
