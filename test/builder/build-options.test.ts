@@ -7,8 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import * as protoLoader from '@grpc/proto-loader';
-import { Command } from 'commander';
-import { BUILD_OPTIONS, buildOptionsFromCommand, declareBuildOptions, type BuildOptions } from '../../src/builder/build-options.js';
+import { BUILD_OPTIONS, type BuildOptions } from '../../src/builder/build-options.js';
+import { parseBuildArgs } from './parse-build-args.js';
 import { packageFolder } from '../../src/common/package-files.js';
 import { LOADER_OPTIONS } from '../../src/proto/load.js';
 
@@ -26,15 +26,6 @@ function buildRequestFields(): FieldDescriptor[] {
   const message = definition['pyrelo.v1.BuildRequest'] as { type: { field: FieldDescriptor[] } } | undefined;
   assert.ok(message, 'pyrelo.v1.BuildRequest is in control.proto');
   return message.type.field;
-}
-
-function parse(argv: string[]): BuildOptions {
-  let options: BuildOptions | null = null;
-  declareBuildOptions(new Command('build')).exitOverride().configureOutput({ writeErr: () => {} }).action((project: string | undefined, parsed: Record<string, unknown>) => {
-    options = buildOptionsFromCommand(project, parsed);
-  }).parse(argv, { from: 'user' });
-  assert.ok(options !== null);
-  return options;
 }
 
 test('build options: the table names every BuildOptions key once', () => {
@@ -56,12 +47,12 @@ test('build options: the table and BuildRequest in control.proto name the same f
 });
 
 test('build options: the command line declared from the table parses as pyrelo build did', () => {
-  assert.deepEqual(parse(['-o', 'out']), {
+  assert.deepEqual(parseBuildArgs(['-o', 'out']), {
     project: null, python: null, pythonSource: null, requirements: null, wheelhouse: null, indexUrl: null, libc: 'host', minGlibc: '2.17',
     entries: [], smoke: null, slim: true, slimPackageTests: false, clear: false, prompt: null, withPip: true, sourceless: false,
     allowMissing: [], output: 'out',
   });
-  assert.deepEqual(parse([
+  assert.deepEqual(parseBuildArgs([
     'app', '--python', '/p/python3', '-r', 'req.txt', '--wheelhouse', '/w', '--index-url', 'https://i/simple', '--libc', 'auto',
     '--min-glibc', '2.28', '--entry', 'a=m:f', '--entry', 'b=m:g', '--smoke', 'bin/a "x y"', '--no-slim', '--clear', '--prompt', 'P',
     '--without-pip', '--sourceless', '--allow-missing', 'libodbc.so.2', '--output', join('/', 'o.tar.gz'),
@@ -70,8 +61,8 @@ test('build options: the command line declared from the table parses as pyrelo b
     minGlibc: '2.28', entries: ['a=m:f', 'b=m:g'], smoke: ['bin/a', 'x y'], slim: false, slimPackageTests: false, clear: true, prompt: 'P',
     withPip: false, sourceless: true, allowMissing: ['libodbc.so.2'], output: '/o.tar.gz',
   });
-  assert.equal(parse(['--python-source', '/t.tgz', '--slim-package-tests', '-o', 'o']).slimPackageTests, true);
-  assert.throws(() => parse(['--python', '/p', '--python-source', '/t.tgz', '-o', 'o']), /cannot be used with option '--python-source/);
-  assert.throws(() => parse(['--libc', 'static', '-o', 'o']), /Allowed choices are host, bundle, auto/);
-  assert.throws(() => parse([]), /required option '-o, --output <output>' not specified/);
+  assert.equal(parseBuildArgs(['--python-source', '/t.tgz', '--slim-package-tests', '-o', 'o']).slimPackageTests, true);
+  assert.throws(() => parseBuildArgs(['--python', '/p', '--python-source', '/t.tgz', '-o', 'o']), /cannot be used with option '--python-source/);
+  assert.throws(() => parseBuildArgs(['--libc', 'static', '-o', 'o']), /Allowed choices are host, bundle, auto/);
+  assert.throws(() => parseBuildArgs([]), /required option '-o, --output <output>' not specified/);
 });

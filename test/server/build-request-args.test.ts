@@ -4,19 +4,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Command } from 'commander';
-import { buildOptionsFromCommand, declareBuildOptions, type BuildOptions } from '../../src/builder/build-options.js';
+import { parseBuildArgs } from '../builder/parse-build-args.js';
 import { BuildRequestError, requestArgs } from '../../src/server/bundle-builds.js';
 import type { BuildRequest } from '../../src/proto/types.js';
-
-function parse(argv: string[]): BuildOptions {
-  let options: BuildOptions | null = null;
-  declareBuildOptions(new Command('build')).exitOverride().configureOutput({ writeErr: () => {} }).action((project: string | undefined, parsed: Record<string, unknown>) => {
-    options = buildOptionsFromCommand(project, parsed);
-  }).parse(argv, { from: 'user' });
-  assert.ok(options !== null);
-  return options;
-}
 
 const EMPTY: BuildRequest = {
   project: '', python: '', pythonSource: '', requirements: '', wheelhouse: '', libc: '', minGlibc: '', entries: [], smoke: '', prompt: '',
@@ -31,7 +21,7 @@ test('build request: every field reaches BuildOptions through the arguments', ()
   };
   const args = requestArgs(request);
   assert.equal(args[0], '/srv/app', 'the project first (the build\'s label in the server log)');
-  assert.deepEqual(parse([...args, '-o', '/out.tar.gz']), {
+  assert.deepEqual(parseBuildArgs([...args, '-o', '/out.tar.gz']), {
     project: '/srv/app', python: '/opt/py/bin/python3', pythonSource: null, requirements: '/srv/req.txt', wheelhouse: '/srv/wheels', indexUrl: 'https://i/simple',
     libc: 'bundle', minGlibc: '2.28', entries: ['a=m:f', 'b=m:g'], smoke: ['bin/a', 'x y'], slim: false, slimPackageTests: false, clear: false,
     prompt: 'P', withPip: false, sourceless: true, allowMissing: ['libodbc.so.2', 'libx.so.1'], output: '/out.tar.gz',
