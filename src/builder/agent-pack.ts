@@ -15,8 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { checkFile } from '../loader/check.js';
-import { RootHostView } from '../loader/root-host.js';
-import { loaderConfigForRoot } from '../inventory/root-config.js';
+import { buildHostConfig, buildHostView } from './build-host.js';
 import { bundleGlibc, GLIBC_DIR, LIBEXEC_DIR } from './libc-bundle.js';
 import { loadGraftPolicy } from './graft-policy.js';
 import { listBundleFiles } from '../bundle/file-list.js';
@@ -114,7 +113,8 @@ export async function packAgent(dir: string): Promise<AgentPackResult> {
   await execa('strip', ['--strip-all', staged]);
 
   const policy = loadGraftPolicy();
-  const report = checkFile(new RootHostView('/', loaderConfigForRoot('/')), node, {});
+  const hostConfig = buildHostConfig();
+  const report = checkFile(buildHostView(hostConfig), node, {});
   if (!report.loads) throw new Error(`${node} does not load on this host: ${report.problems.map((p) => p.message).join('; ')}`);
   const libraries: string[] = [];
   for (const object of report.objects) {
@@ -128,7 +128,8 @@ export async function packAgent(dir: string): Promise<AgentPackResult> {
     libraries.push(soname);
   }
 
-  const glibc = bundleGlibc(dir, 'bin/node', policy);
+  // A fresh view: files were copied into the staged tree since the one above answered.
+  const glibc = bundleGlibc(dir, 'bin/node', buildHostView(hostConfig), policy);
   const libc = report.objects.find((o) => o.name === 'libc.so.6')?.path;
   const glibcFrom = libc ? dirname(realpathSync(libc)) : '?';
   // Of glibc, keep what node loads, and the NSS modules (and libresolv) libc opens for getaddrinfo.

@@ -24,6 +24,7 @@ import { smokeEnvironment } from '../compat/smoke.js';
 import { readBundleElf } from './bundle-elves.js';
 import { GRAFT_DIR, graftLibraries, type ExtraGraft } from './graft.js';
 import type { GraftPolicy } from './graft-policy.js';
+import type { HostView } from '../loader/host-view.js';
 import { programInBundle, readTraces, type SmokeTrace } from './ld-debug-trace.js';
 import { stripDebug } from './runpath.js';
 
@@ -102,7 +103,7 @@ export function plannedNeeds(trace: SmokeTrace, bundle: string, policy: GraftPol
 }
 
 /** Runs the step: smoke run, run-time needs, their grafts (RUNPATHs are the caller's job: see `dlopened`). */
-export async function smokeStep(bundle: string, smoke: readonly string[], policy: GraftPolicy): Promise<SmokeStepResult> {
+export async function smokeStep(bundle: string, smoke: readonly string[], view: HostView, policy: GraftPolicy): Promise<SmokeStepResult> {
   const { trace, created } = await runTracedSmoke(bundle, smoke);
   const needs = plannedNeeds(trace, bundle, policy);
   const toGraft = new Map<string, ExtraGraft>();
@@ -117,7 +118,7 @@ export async function smokeStep(bundle: string, smoke: readonly string[], policy
   // lie on the build host, as if already in the graft folder.
   const extra = [...toGraft.values()];
   const asGrafted = extra.map((e) => ({ ...readBundleElf(bundle, e.origin), rel: `${GRAFT_DIR}/${e.name}` }));
-  const grafted = extra.length === 0 ? [] : (await graftLibraries(bundle, asGrafted, policy, extra)).grafted;
+  const grafted = extra.length === 0 ? [] : (await graftLibraries(bundle, asGrafted, view, policy, extra)).grafted;
   await stripDebug(grafted.map((g) => join(bundle, g.path)));
   const programs = trace.processes.filter((p) => programInBundle(p.program, bundle, bundle)).length;
   const listed = needs.map((n) => `${n.name} (${n.grafted === null ? 'the target must provide it' : 'grafted'}; dlopened by ${n.caller})`);

@@ -8,8 +8,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, realpathSync } from 'no
 import { basename, join, relative } from 'node:path';
 import { execa } from 'execa';
 import { checkFile } from '../loader/check.js';
-import { RootHostView } from '../loader/root-host.js';
-import { loaderConfigForRoot } from '../inventory/root-config.js';
+import type { HostView } from '../loader/host-view.js';
 import type { GraftedLibrary } from '../bundle/manifest.js';
 import type { BundleElf } from './bundle-elves.js';
 import type { InstalledNeeds } from './installed-needs.js';
@@ -59,14 +58,13 @@ export interface ExtraGraft {
 }
 
 /**
- * Grafts what `elves` need from outside the bundle, and `extra`, but for `allowMissing`. A library already in the graft
+ * Grafts what `elves` need from outside the bundle (as `view`, the build host, resolves it), and `extra`, but for `allowMissing`. A library already in the graft
  * folder is recorded again but not copied again (a second graft pass must not undo the first's
  * strip and RUNPATH). `installed`: where needs resolved in the installed tree, for those a file's
  * own check does not find.
  */
-export async function graftLibraries(bundle: string, elves: readonly BundleElf[], policy: GraftPolicy, extra: readonly ExtraGraft[] = [],
+export async function graftLibraries(bundle: string, elves: readonly BundleElf[], view: HostView, policy: GraftPolicy, extra: readonly ExtraGraft[] = [],
   installed: InstalledNeeds = new Map(), allowMissing: AllowedMissingNames = new Set()): Promise<GraftResult> {
-  const view = new RootHostView('/', loaderConfigForRoot('/'));
   const wanted = new Map<string, { origin: string; neededBy: Set<string> }>();
   for (const e of extra) wanted.set(e.name, { origin: e.origin, neededBy: new Set(e.neededBy) });
   const unresolved: string[] = [];

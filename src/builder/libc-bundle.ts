@@ -14,8 +14,7 @@ import { chmodSync, copyFileSync, mkdirSync, readdirSync, realpathSync, renameSy
 import { basename, dirname, join } from 'node:path';
 import { ElfFile } from '../elf/elf-file.js';
 import { checkFile } from '../loader/check.js';
-import { RootHostView } from '../loader/root-host.js';
-import { loaderConfigForRoot } from '../inventory/root-config.js';
+import type { HostView } from '../loader/host-view.js';
 import type { GraftPolicy } from './graft-policy.js';
 import { GLIBC_DIR, LIBEXEC_DIR } from '../bundle/layout.js';
 
@@ -42,9 +41,10 @@ exec "$top/${GLIBC_DIR}/${loaderName}" --inhibit-cache --library-path "$top/${GL
 
 /**
  * Copies the loader and every glibc library the policy lists (those present next to the host's
- * libc) into lib/pyrelo-glibc, moves the interpreter to libexec/ and writes the launcher.
+ * libc, as `view` of the build host finds it) into lib/pyrelo-glibc, moves the interpreter to
+ * libexec/ and writes the launcher.
  */
-export function bundleGlibc(bundle: string, interpreterRel: string, policy: GraftPolicy): LibcBundleResult {
+export function bundleGlibc(bundle: string, interpreterRel: string, view: HostView, policy: GraftPolicy): LibcBundleResult {
   const interpreter = join(bundle, interpreterRel);
   const elf = ElfFile.open(interpreter);
   let interp: string | null;
@@ -54,7 +54,7 @@ export function bundleGlibc(bundle: string, interpreterRel: string, policy: Graf
     elf.close();
   }
   if (interp === null) throw new Error(`${interpreterRel}: no PT_INTERP, cannot tell which loader to bundle`);
-  const report = checkFile(new RootHostView('/', loaderConfigForRoot('/')), interpreter, {});
+  const report = checkFile(view, interpreter, {});
   const libc = report.objects.find((o) => o.name === 'libc.so.6')?.path;
   if (libc === undefined || libc === null) throw new Error(`${interpreterRel}: libc.so.6 not found on the build host`);
   const libcDir = dirname(realpathSync(libc));

@@ -6,8 +6,7 @@
 
 import { checkFile } from '../loader/check.js';
 import { maxVersion } from '../loader/floors.js';
-import { RootHostView } from '../loader/root-host.js';
-import { loaderConfigForRoot } from '../inventory/root-config.js';
+import type { HostView } from '../loader/host-view.js';
 import { applyBundleRules, bundleCheckOptions, bundleContext } from '../compat/bundle-rules.js';
 import { nonOriginElements } from '../bundle/origin-relative.js';
 import type { LibcPolicy, RuntimeNeed } from '../bundle/manifest.js';
@@ -44,8 +43,8 @@ export function absoluteRunpathElements(elf: Pick<BundleElf, 'runpath' | 'rpath'
   return nonOriginElements(elf).map((e) => e.element);
 }
 
-export function verifyBuiltBundle(bundle: string, elves: readonly BundleElf[], policy: GraftPolicy, start: BundleStart): VerifyResult {
-  const view = new RootHostView('/', loaderConfigForRoot('/'));
+/** `view`: the build host (build-host.ts), as the bundle's files are now. */
+export function verifyBuiltBundle(bundle: string, elves: readonly BundleElf[], view: HostView, policy: GraftPolicy, start: BundleStart): VerifyResult {
   const bundles = [bundleContext(bundle, start.libc, start.executable, start.allowMissing)];
   const allowed = bundles[0]!.allowMissing;
   const local = (text: string): string => text.split(`${bundle}/`).join('');

@@ -4,6 +4,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { runCheck } from './commands/check.js';
 import { runInventory } from './commands/inventory.js';
+import { buildOptionsFromCommand, declareBuildOptions } from '../builder/build-options.js';
 import { registerServiceCommands } from './service-commands.js';
 import { pyreloVersion } from '../common/version.js';
 import { escapeControl } from '../common/terminal-text.js';
@@ -51,30 +52,13 @@ export function buildProgram(): Command {
       process.exitCode = runInventory(options);
     });
 
-  program
+  // Its argument and options are declared once, with the server's BuildRequest (builder/build-options.ts).
+  declareBuildOptions(program
     .command('build')
-    .description('build a relocatable bundle of a CPython prefix and an application (offline, from a wheelhouse)')
-    .argument('[project]', 'what to install: a project folder, a wheel, or a requirement (resolved in the wheelhouse)')
-    .addOption(new Option('--python <path>', 'the base CPython interpreter whose prefix is bundled (a shared-libpython build, or Debian\'s /usr/bin/python3.x)').conflicts('pythonSource'))
-    .option('--python-source <tarball>', 'compile the base CPython from this source tarball instead (--enable-shared, $ORIGIN RUNPATH; cached by its hash)')
-    .option('-r, --requirement <file>', 'install the requirements listed in FILE')
-    .option('--wheelhouse <dir>', 'folder of wheels (and sdists) pip installs from; no index is used unless --index-url')
-    .option('--index-url <url>', 'let pip also fetch from this package index (the build is offline without it)')
-    .addOption(new Option('--libc <policy>', 'host: use the target\'s glibc; bundle: ship glibc and start through its loader; auto: bundle when the glibc floor exceeds --min-glibc')
-      .choices(['host', 'bundle', 'auto']).default('host'))
-    .option('--min-glibc <version>', 'with --libc auto: the oldest glibc the targets have', '2.17')
-    .option('--entry <name=module:function>', 'write bin/NAME running module:function (repeatable)', collect, [])
-    .option('--smoke <command>', 'smoke command recorded in the manifest, run by agents to verify the bundle: "PROGRAM ARGS…", PROGRAM relative to the bundle root (e.g. "bin/smoke")')
-    .option('--no-slim', 'keep tests, docs, headers, static libraries and unused tkinter')
-    .option('--slim-package-tests', 'also remove installed packages\' own test folders (pkg/tests, pkg/sub/test) that nothing outside them imports')
-    .option('--clear', 'replace OUTPUT if it exists')
-    .option('--prompt <p>', 'the bundle\'s name (default: what PROJECT installs) and bin/activate\'s prompt (default: the first --entry, else the name)')
-    .option('--without-pip', 'do not install pip into the bundle (nor keep the pip wheels ensurepip would install)')
-    .option('--sourceless', 'keep only bytecode: each compiled .py is replaced by its .pyc (smaller; tracebacks show no source lines)')
-    .option('--allow-missing <soname>', 'ship without this library, which a file needs (never grafted, even from the build host); recorded in the manifest, and the files needing it are warnings, not failures, where a host lacks it (repeatable)', collect, [])
-    .requiredOption('-o, --output <output>', 'OUTPUT: a folder, or an archive (.tar.gz, .tar.xz, .tar.zst), or a self-extracting .run')
-    .action(async (project: string | undefined, options) => {
-      process.exitCode = await (await import('./commands/build.js')).runBuild(project, { ...options, pip: options.pip !== false && !options.withoutPip });
+    .description('build a relocatable bundle of a CPython prefix and an application (offline, from a wheelhouse)'))
+    .action(async (project: string | undefined, options: Record<string, unknown>) => {
+      const buildOptions = buildOptionsFromCommand(project, options);
+      process.exitCode = await (await import('../builder/build-command.js')).runBuild(buildOptions);
     });
 
   program

@@ -1,9 +1,11 @@
 // Bundles built by the server (Control.BuildBundle): `pyrelo build` runs as a child process of the
-// server, so that a build's CPU-heavy steps never stall the event loop that serves agents, and a
-// crashing build cannot take the server with it. Its progress lines are streamed to the caller;
-// the archive is written into the store's incoming folder and adopted like an upload (every file
-// checked against the manifest), then predicted on every host. One build runs at a time: builds
-// use every core they get, and a queue is fairer than two half-speed builds.
+// server (builder/build-process.ts), so that a build's CPU-heavy steps never stall the event loop
+// that serves agents, and a crashing build cannot take the server with it. Its arguments come from
+// the request as builder/build-options.ts maps BuildRequest fields to flags. Its progress lines
+// are streamed to the caller; the archive is written into the store's incoming folder and adopted
+// like an upload (every file checked against the manifest), then predicted on every host. One
+// build runs at a time: builds use every core they get, and a queue is fairer than two half-speed
+// builds.
 // Paths in the request are paths on the server's machine; relative ones are refused, since the
 // server's working folder means nothing to the caller.
 
@@ -11,11 +13,11 @@ import { sha256FileStreamed } from '../bundle/file-list.js';
 import { mkdirSync, rmSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
 import type { Logger } from 'pino';
 import type { BuildRequest } from '../proto/messages.js';
 import { isSonameLike } from '../bundle/manifest.js';
+import { BUILD_OPTIONS, longFlag, type BuildOptionRow } from '../builder/build-options.js';
+import { startBuildProcess } from '../builder/build-process.js';
 import type { BundleStore, StoredArchive } from './bundle-store.js';
 import { UserInputError } from '../common/user-input-error.js';
 
@@ -27,33 +29,47 @@ export class BuildRequestError extends UserInputError {
   }
 }
 
-const CLI = fileURLToPath(new URL('../client/main.js', import.meta.url));
-
 /** The build's last lines of output are kept for the error message of a failed build. */
 const TAIL_LINES = 8;
 
-function requestArgs(r: BuildRequest): string[] {
-  const path = (flag: string, value: string): string[] => {
-    if (value === '') return [];
-    if (!isAbsolute(value)) throw new BuildRequestError(`${flag} ${value}`, 'expected an absolute path on the server\'s machine');
-    return [flag, value];
+/** A field as proto/pyrelo/v1/control.proto names it: allow_missing for allowMissing. */
+function protoName(field: string): string {
+  return field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/** The `pyrelo build` arguments of one BuildRequest field, as its row of BUILD_OPTIONS says. */
+function fieldArgs(row: BuildOptionRow, field: keyof BuildRequest, value: BuildRequest[keyof BuildRequest]): string[] {
+  const text = typeof value === 'string' ? value : '';
+  const path = (what: string): string[] => {
+    if (!isAbsolute(text)) throw new BuildRequestError(`${what} ${text}`, 'expected an absolute path on the server\'s machine');
+    return [text];
   };
+  const flag = row.value === 'argument' ? '' : longFlag(row);
+  switch (row.value) {
+    // A project may be a folder (absolute path) or a requirement resolved in the wheelhouse.
+    case 'argument': return text === '' ? [] : text.includes('/') ? path(field) : [text];
+    case 'path': return text === '' ? [] : [flag, ...path(flag)];
+    case 'choice': case 'text': case 'command': return text === '' ? [] : [flag, text];
+    case 'repeated': return (Array.isArray(value) ? value : []).flatMap((item) => [flag, item]);
+    // The request says what the flag says: no_slim, without_pip, sourceless.
+    case 'switch': case 'negated': return value === true ? [flag] : [];
+  }
+}
+
+/** The `pyrelo build` arguments of a request (but -o), or a BuildRequestError naming the bad field. */
+export function requestArgs(r: BuildRequest): string[] {
   if ((r.python === '') === (r.pythonSource === '')) throw new BuildRequestError('build request', 'give exactly one of python and python_source');
   for (const soname of r.allowMissing ?? []) {
+    // Also never a flag of its own: it becomes the value of --allow-missing.
     if (!isSonameLike(soname) || soname.startsWith('-')) throw new BuildRequestError(`allow_missing ${JSON.stringify(soname.slice(0, 80))}`, 'expected a library name as DT_NEEDED names it (such as libodbc.so.2)');
   }
-  if (r.libc !== '' && !['host', 'bundle', 'auto'].includes(r.libc)) throw new BuildRequestError(`libc ${JSON.stringify(r.libc)}`, 'expected host, bundle or auto');
-  // A project may be a folder (absolute path) or a requirement resolved in the wheelhouse.
-  const project = r.project === '' ? [] : r.project.includes('/') ? path('project', r.project).slice(1) : [r.project];
-  return [
-    ...project,
-    ...path('--python', r.python), ...path('--python-source', r.pythonSource), ...path('--requirement', r.requirements), ...path('--wheelhouse', r.wheelhouse),
-    ...(r.libc ? ['--libc', r.libc] : []), ...(r.minGlibc ? ['--min-glibc', r.minGlibc] : []),
-    ...r.entries.flatMap((e) => ['--entry', e]), ...(r.smoke ? ['--smoke', r.smoke] : []), ...(r.prompt ? ['--prompt', r.prompt] : []),
-    ...(r.withoutPip ? ['--without-pip'] : []), ...(r.noSlim ? ['--no-slim'] : []),
-    ...(r.indexUrl ? ['--index-url', r.indexUrl] : []), ...(r.sourceless ? ['--sourceless'] : []),
-    ...(r.allowMissing ?? []).flatMap((soname) => ['--allow-missing', soname]),
-  ];
+  for (const row of BUILD_OPTIONS) {
+    const value = row.request === null ? '' : r[row.request];
+    if (row.request === null || row.value !== 'choice' || value === '' || (row.choices ?? []).includes(String(value))) continue;
+    const choices = row.choices ?? [];
+    throw new BuildRequestError(`${protoName(row.request)} ${JSON.stringify(value)}`, `expected ${choices.slice(0, -1).join(', ')} or ${choices.at(-1)}`);
+  }
+  return BUILD_OPTIONS.flatMap((row) => (row.request === null ? [] : fieldArgs(row, row.request, r[row.request])));
 }
 
 export class BundleBuilds {
@@ -78,9 +94,7 @@ export class BundleBuilds {
     const started = Date.now();
     this.log.info({ args }, 'build started');
     try {
-      const child = execa(process.execPath, [CLI, 'build', ...args, '-o', output], {
-        reject: false, all: true, buffer: false, cancelSignal: signal,
-      });
+      const child = startBuildProcess([...args, '-o', output], signal);
       let partial = '';
       child.all?.on('data', (chunk: Buffer) => {
         const text = partial + chunk.toString();

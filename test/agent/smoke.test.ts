@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { smokeCommand } from '../../src/compat/smoke.js';
 import { writeManifest } from '../../src/bundle/manifest.js';
-import { splitCommand } from '../../src/client/commands/build.js';
+import { splitCommand } from '../../src/builder/split-command.js';
 import { sampleManifest } from '../bundle/sample-manifest.js';
 import { makeTempDir, removeDir } from '../support/fixtures.js';
 

@@ -1,7 +1,8 @@
 // The rooms of src/ import only downward (README "Layout"): elf, bundle, remote, proto, common ->
 // loader -> inventory -> builder, compat -> release -> server, agent -> client. Engines never
 // import the sides; a side never imports another side's folder above it. Read from the TypeScript
-// sources' own import statements (static and dynamic), so a new import that goes up fails here.
+// sources' own import statements (static and dynamic) and the files they find beside them by URL
+// (a script started as a process, a worker), so a new dependency that goes up fails here.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -48,7 +49,8 @@ test('src/ imports only downward, between rooms with one role each', () => {
       continue;
     }
     const text = readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)'(\.{1,2}\/[^']+)'/g)) {
+    // A file found next to this one (new URL('../x/y.js', import.meta.url)) is a dependency too, one no import shows.
+    for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+|new\s+URL\(\s*)'(\.{1,2}\/[^']+)'/g)) {
       const target = relative(SRC, normalize(join(dirname(file), m[1]!))).split('/')[0]!;
       if (target === room || target.startsWith('..')) continue;
       const targetFloor = FLOOR[target];

@@ -90,7 +90,7 @@ test('a library found only through its loader\'s DT_RPATH gets a RUNPATH of its 
     assert.equal(installed.get(OUTER)?.get(HOST_ONLY), join(hostDir, HOST_ONLY), '... and libhostonly, on the build host');
     const policy = loadGraftPolicy();
     // The graft takes libhostonly from where libouter found it in context, for libouter.
-    const graft = await graftLibraries(tree, elves.filter((e) => e.rel !== MODULE), policy, [], installed);
+    const graft = await graftLibraries(tree, elves.filter((e) => e.rel !== MODULE), view, policy, [], installed);
     assert.deepEqual(graft.unresolved, []);
     assert.deepEqual(graft.grafted.map((g) => [g.path, g.origin, g.neededBy]), [[`${GRAFT_DIR}/${HOST_ONLY}`, join(hostDir, HOST_ONLY), [OUTER]]]);
     const providers = findProviders(listBundleElves(tree), ['lib', GRAFT_DIR]);

@@ -19,6 +19,7 @@ import { listBundleElves, readBundleElf } from '../../src/builder/bundle-elves.j
 import { loadGraftPolicy } from '../../src/builder/graft-policy.js';
 import { Progress } from '../../src/builder/progress.js';
 import { verifyBuiltBundle } from '../../src/builder/verify.js';
+import { buildHostView } from '../../src/builder/build-host.js';
 import { main } from '../../src/client/cli.js';
 import { checkBundleOnView } from '../../src/compat/check-bundle.js';
 import { loaderConfigForRoot } from '../../src/inventory/root-config.js';
@@ -165,7 +166,7 @@ for (const libc of ['host', 'bundle'] as const) {
 
       // On the build host the name is found where the smoke run found it, outside the bundle: the build's own rule refuses it.
       const origin = result.manifest.grafted.find((g) => g.path === GRAFTED)?.origin;
-      const verified = verifyBuiltBundle(bundle, listBundleElves(bundle), loadGraftPolicy(),
+      const verified = verifyBuiltBundle(bundle, listBundleElves(bundle), buildHostView(), loadGraftPolicy(),
         { libc, executable: result.manifest.python.executable, runtimeNeeds: result.manifest.runtimeNeeds });
       const refused = `dlopen("${MAGIC_LIBRARY}") by ${CALLER}: ${MAGIC_LIBRARY} comes from the build host (${origin})`;
       assert.ok(verified.problems.includes(refused), verified.problems.join('\n'));

@@ -17,6 +17,7 @@ import { main } from '../../src/client/cli.js';
 import { listBundleElves } from '../../src/builder/bundle-elves.js';
 import { loadGraftPolicy } from '../../src/builder/graft-policy.js';
 import { verifyBuiltBundle } from '../../src/builder/verify.js';
+import { buildHostView } from '../../src/builder/build-host.js';
 import { ensureRoot, runInRoot, skipUnlessLab } from '../lab/lab.js';
 import { compileExecutable, compileSharedLibrary, makeTempDir, removeDir } from '../support/fixtures.js';
 
@@ -105,7 +106,7 @@ test('libraries with an empty or a normal PT_INTERP are checked as dlopened into
     }
 
     // The build's verify step applies the same rules on this machine: only the program is refused.
-    const verified = verifyBuiltBundle(dir, listBundleElves(dir), loadGraftPolicy(), { libc: 'host', executable: INTERPRETER });
+    const verified = verifyBuiltBundle(dir, listBundleElves(dir), buildHostView(), loadGraftPolicy(), { libc: 'host', executable: INTERPRETER });
     assert.deepEqual(verified.problems.filter((p) => p.startsWith(SITE)), []);
     assert.ok(verified.problems.some((p) => p.startsWith(`${PROGRAM}: `) && p.includes('PT_INTERP')), verified.problems.join('\n'));
   } finally {

@@ -17,6 +17,7 @@ import { execa } from 'execa';
 import { describeNeeds, listBundleElves } from '../../src/builder/bundle-elves.js';
 import { loadGraftPolicy } from '../../src/builder/graft-policy.js';
 import { verifyBuiltBundle } from '../../src/builder/verify.js';
+import { buildHostView } from '../../src/builder/build-host.js';
 import { listBundleFiles } from '../../src/bundle/file-list.js';
 import { writeManifest } from '../../src/bundle/manifest.js';
 import { packBundle } from '../../src/bundle/pack.js';
@@ -39,7 +40,7 @@ export async function makeBundle(work: string, name: string, kind: 'host-libc' |
   // The floors and the needs as `pyrelo build` writes them (its verify step and its manifest's elf
   // list), so the manifest says what this machine's compiler produced.
   const elves = listBundleElves(root);
-  const verified = verifyBuiltBundle(root, elves, loadGraftPolicy(), { libc: kind === 'static' ? 'bundle' : 'host', executable: 'bin/python3' });
+  const verified = verifyBuiltBundle(root, elves, buildHostView(), loadGraftPolicy(), { libc: kind === 'static' ? 'bundle' : 'host', executable: 'bin/python3' });
   if (verified.problems.length > 0) throw new Error(`fixture ${name} does not verify: ${verified.problems.join('; ')}`);
   writeManifest(root, {
     format: 'pyrelo-bundle/1', name, python: { version: '3.11.9', executable: 'bin/python3', packages: [] },

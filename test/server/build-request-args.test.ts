@@ -1,0 +1,44 @@
+// The server's BuildRequest becomes `pyrelo build` arguments through the one table of build options
+// (src/builder/build-options.ts): every field set in a request must reach the BuildOptions the
+// build process parses from those arguments, and nothing else may.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseBuildArgs } from '../builder/parse-build-args.js';
+import { BuildRequestError, requestArgs } from '../../src/server/bundle-builds.js';
+import type { BuildRequest } from '../../src/proto/messages.js';
+
+const EMPTY: BuildRequest = {
+  project: '', python: '', pythonSource: '', requirements: '', wheelhouse: '', libc: '', minGlibc: '', entries: [], smoke: '', prompt: '',
+  withoutPip: false, noSlim: false, indexUrl: '', sourceless: false, allowMissing: [],
+};
+
+test('build request: every field reaches BuildOptions through the arguments', () => {
+  const request: BuildRequest = {
+    project: '/srv/app', python: '/opt/py/bin/python3', pythonSource: '', requirements: '/srv/req.txt', wheelhouse: '/srv/wheels', libc: 'bundle',
+    minGlibc: '2.28', entries: ['a=m:f', 'b=m:g'], smoke: 'bin/a "x y"', prompt: 'P', withoutPip: true, noSlim: true, indexUrl: 'https://i/simple',
+    sourceless: true, allowMissing: ['libodbc.so.2', 'libx.so.1'],
+  };
+  const args = requestArgs(request);
+  assert.equal(args[0], '/srv/app', 'the project first (the build\'s label in the server log)');
+  assert.deepEqual(parseBuildArgs([...args, '-o', '/out.tar.gz']), {
+    project: '/srv/app', python: '/opt/py/bin/python3', pythonSource: null, requirements: '/srv/req.txt', wheelhouse: '/srv/wheels', indexUrl: 'https://i/simple',
+    libc: 'bundle', minGlibc: '2.28', entries: ['a=m:f', 'b=m:g'], smoke: ['bin/a', 'x y'], slim: false, slimPackageTests: false, clear: false,
+    prompt: 'P', withPip: false, sourceless: true, allowMissing: ['libodbc.so.2', 'libx.so.1'], output: '/out.tar.gz',
+  });
+  assert.deepEqual(requestArgs({ ...EMPTY, project: 'yamlsmoke', pythonSource: '/t.tgz' }), ['yamlsmoke', '--python-source', '/t.tgz']);
+});
+
+test('build request: bad fields are refused naming the field, before any build', () => {
+  const refused = (request: BuildRequest, message: RegExp): void => {
+    assert.throws(() => requestArgs(request), (e: Error) => e instanceof BuildRequestError && message.test(e.message));
+  };
+  refused({ ...EMPTY }, /^build request: give exactly one of python and python_source$/);
+  refused({ ...EMPTY, python: 'python3' }, /^--python python3: expected an absolute path on the server's machine$/);
+  refused({ ...EMPTY, python: '/p', requirements: 'r.txt' }, /^--requirement r\.txt: expected an absolute path/);
+  refused({ ...EMPTY, python: '/p', project: './app' }, /^project \.\/app: expected an absolute path/);
+  refused({ ...EMPTY, python: '/p', libc: 'static' }, /^libc "static": expected host, bundle or auto$/);
+  refused({ ...EMPTY, python: '/p', allowMissing: ['--clear'] }, /^allow_missing "--clear": expected a library name/);
+  // As before: the value checks come before the path checks.
+  refused({ ...EMPTY, python: 'python3', libc: 'static' }, /^libc "static"/);
+});
