@@ -47,7 +47,10 @@ function fieldArgs(row: BuildOptionRow, field: keyof BuildRequest, value: BuildR
   const flag = row.value === 'argument' ? '' : longFlag(row);
   switch (row.value) {
     // A project may be a folder (absolute path) or a requirement resolved in the wheelhouse.
-    case 'argument': return text === '' ? [] : text.includes('/') ? path(field) : [text];
+    // A requirement never starts with '-': such a project would be read as a flag (`--clear`, `--index-url=…`).
+    case 'argument':
+      if (text.startsWith('-')) throw new BuildRequestError(`${field} ${JSON.stringify(text.slice(0, 80))}`, 'expected a project folder (an absolute path) or a requirement, not a flag');
+      return text === '' ? [] : text.includes('/') ? path(field) : [text];
     case 'path': return text === '' ? [] : [flag, ...path(flag)];
     case 'choice': case 'text': case 'command': return text === '' ? [] : [flag, text];
     case 'repeated': return (Array.isArray(value) ? value : []).flatMap((item) => [flag, item]);

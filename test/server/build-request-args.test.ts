@@ -39,6 +39,9 @@ test('build request: bad fields are refused naming the field, before any build',
   refused({ ...EMPTY, python: '/p', project: './app' }, /^project \.\/app: expected an absolute path/);
   refused({ ...EMPTY, python: '/p', libc: 'static' }, /^libc "static": expected host, bundle or auto$/);
   refused({ ...EMPTY, python: '/p', allowMissing: ['--clear'] }, /^allow_missing "--clear": expected a library name/);
+  // A project that would be read as a flag by the build's command line (it is the one bare argument).
+  refused({ ...EMPTY, python: '/p', project: '--index-url=https://elsewhere/simple' }, /^project "--index-url=https:\/\/elsewhere\/simple": expected a project folder \(an absolute path\) or a requirement, not a flag$/);
+  refused({ ...EMPTY, python: '/p', project: '-rf' }, /^project "-rf": expected a project folder/);
   // As before: the value checks come before the path checks.
   refused({ ...EMPTY, python: 'python3', libc: 'static' }, /^libc "static"/);
 });
