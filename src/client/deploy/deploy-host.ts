@@ -24,7 +24,8 @@ import { changedPaths, makeDeltaArchive } from '../../release/delta.js';
 import { releaseIdFor } from '../../release/layout.js';
 import type { ReleaseInstallResult, ReleaseListing } from '../../release/types.js';
 import { RemoteConnectionError, shellQuote, UploadInterruptedError, type RemoteTransport } from '../../remote/transport.js';
-import type { CheckResult, Deployment, DeploymentStatus, HostInfo } from '../../proto/messages.js';
+import type { CheckResult, DeploymentStatus, HostInfo } from '../../proto/messages.js';
+import { deploymentRecord, firstErrors, refusalReason } from '../../release/deploy-policy.js';
 import type { ControlClient } from '../control-client.js';
 import { cacheDir, type AgentArchive } from './agent-archive.js';
 import type { HostProgress } from './progress.js';
@@ -62,9 +63,6 @@ export interface HostDeployResult {
   readonly check: CheckResult | null;
   readonly predicted: CheckResult | null;
 }
-
-export const firstErrors = (result: CheckResult, n = 3): string[] =>
-  result.problems.filter((p) => p.severity === 'error').slice(0, n).map((p) => p.message);
 
 function inventoryIsStale(host: HostInfo, maxAgeMs: number): boolean {
   if (host.inventoryVersion === 0) return true;
@@ -117,10 +115,7 @@ export async function deployToHost(host: HostInfo, bundle: LocalBundle, o: Deplo
   };
 
   const finish = async (status: DeploymentStatus, reason: string, check: CheckResult | null): Promise<HostDeployResult> => {
-    const deployment: Deployment = {
-      host: host.name, bundleDigest: bundle.digest, release, prefix, status, reason, bytesSent,
-      startedAt, finishedAt: new Date().toISOString(), bundleName: bundle.manifest.name,
-    };
+    const deployment = deploymentRecord({ host: host.name, bundle: { digest: bundle.digest, name: bundle.manifest.name }, prefix, status, reason, bytesSent, startedAt });
     o.onStep?.('record');
     if (check !== null) await o.control.call('RecordCheck', { host: host.name, result: check });
     await o.control.call('RecordDeployment', deployment);
@@ -154,9 +149,9 @@ export async function deployToHost(host: HostInfo, bundle: LocalBundle, o: Deplo
     predicted = check.predicted;
     if (predicted === null) throw new RemoteAgentError(host.name, `no prediction: ${check.note}`);
     if (!predicted.loads) {
-      const reasons = firstErrors(predicted);
-      p.done('predict', `will not run: ${reasons.join('; ')}`);
-      if (!o.force) return await finish('refused', `predicted not to run: ${reasons.join('; ')} (--force deploys anyway)`, null);
+      p.done('predict', `will not run: ${firstErrors(predicted).join('; ')}`);
+      const refused = refusalReason(predicted, o.force);
+      if (refused !== null) return await finish('refused', refused, null);
       p.note('--force: deploying anyway');
     } else p.done('predict', `predicted to run (glibc floor ${predicted.glibcFloor || 'none'})`);
 
@@ -228,6 +223,7 @@ export async function deployToHost(host: HostInfo, bundle: LocalBundle, o: Deplo
       p.done('install', `${result.reused ? 'release was there; ' : ''}current -> ${result.current}; runs (smoke exit ${checkResult.smokeExit})`);
       return await finish('verified', '', checkResult);
     }
+    // This route's words for a failed run (release/deploy-policy.ts says why they are not shared).
     const why = result.reason ?? firstErrors(checkResult).join('; ');
     p.done('install', `does not run: ${why}; ${result.rolledBack ? `switched back to ${result.current}` : 'nothing to switch back to'}`);
     return await finish('failed', why, checkResult);
