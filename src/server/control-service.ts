@@ -17,7 +17,7 @@ import { InventoryIntake } from './inventory-intake.js';
 import { deploymentRecord, refusalReason } from '../release/deploy-policy.js';
 import { checkedInstallPrefix } from '../release/prefix-path.js';
 import { bundleInfo, bundlesForDistro, compatOf } from './compat-query.js';
-import type { AddHostRequest, BundleChunk, CheckRequest, InstallRequest, InstallResponse, CheckResponse, Deployment, DeploymentStatus, HostAccess, HostInfo, HostRef, ImportInventoryRequest, RecordCheckRequest } from '../proto/messages.js';
+import type { AddHostRequest, BundleChunk, CheckRequest, InstallRequest, InstallResponse, CheckResponse, Deployment, DeploymentStatus, HostAccess, HostInfo, HostRef, ImportInventoryRequest, RecordDeploymentRequest } from '../proto/messages.js';
 import type { ControlHandlers } from '../proto/generated/pyrelo/v1/Control.js';
 import type { MethodName } from '../proto/method-names.js';
 
@@ -105,15 +105,12 @@ export class ControlService {
         this.requireHost(r.name);
         return hostInfo(this.db.setHostAccess(r.name, checkAccess(r.name, r.access ?? EMPTY_ACCESS)), this.hub.isConnected(r.name));
       }),
-      RecordCheck: unary(log, 'RecordCheck', (r: RecordCheckRequest) => {
-        if (r.result === null) throw new DatabaseInputError(`check result for host ${r.host}`, 'missing');
-        this.db.recordVerified(r.host, r.result);
-        this.log.info({ host: r.host, bundle: r.result.bundleDigest.slice(0, 12), runs: r.result.runs }, 'verified result recorded (deploy)');
-        return {};
-      }),
-      RecordDeployment: unary(log, 'RecordDeployment', (r: Deployment) => {
-        this.db.recordDeployment(r);
-        this.log.info({ host: r.host, bundle: r.bundleDigest.slice(0, 12), release: r.release, status: r.status }, 'deployment recorded');
+      RecordDeployment: unary(log, 'RecordDeployment', (r: RecordDeploymentRequest) => {
+        const d = r.deployment;
+        if (d === null) throw new DatabaseInputError('deployment', 'missing');
+        this.db.recordDeployment(d, r.verified);
+        if (r.verified !== null) this.log.info({ host: d.host, bundle: r.verified.bundleDigest.slice(0, 12), runs: r.verified.runs }, 'verified result recorded (deploy)');
+        this.log.info({ host: d.host, bundle: d.bundleDigest.slice(0, 12), release: d.release, status: d.status }, 'deployment recorded');
         return {};
       }),
       ListDeployments: unary(log, 'ListDeployments', (r: HostRef) => {

@@ -9,7 +9,8 @@
 //      src/release), keeping the previous release;
 //   5. the agent checks the bundle on the live host and runs its smoke command; on failure it
 //      switches back and says why;
-//   6. the verified result and the deployment go into the compatibility database.
+//   6. the deployment and its verified result go into the compatibility database, in one call
+//      stored in one transaction.
 // Any dropped connection ends the trip as "interrupted": what arrived stays on the host (the
 // partial upload, a complete release), so the next deploy finishes the job without resending it.
 
@@ -117,8 +118,8 @@ export async function deployToHost(host: HostInfo, bundle: LocalBundle, o: Deplo
   const finish = async (status: DeploymentStatus, reason: string, check: CheckResult | null): Promise<HostDeployResult> => {
     const deployment = deploymentRecord({ host: host.name, bundle: { digest: bundle.digest, name: bundle.manifest.name }, prefix, status, reason, bytesSent, startedAt });
     o.onStep?.('record');
-    if (check !== null) await o.control.call('RecordCheck', { host: host.name, result: check });
-    await o.control.call('RecordDeployment', deployment);
+    // One call, stored in one transaction: the deployment and its verified result, or neither.
+    await o.control.call('RecordDeployment', { deployment, verified: check });
     return {
       host: host.name, status, release, prefix, reason, bytesSent, resumedFrom, acknowledged, transferredFiles,
       totalFiles: bundle.manifest.files.length, previous, check, predicted,
