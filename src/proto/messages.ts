@@ -44,7 +44,7 @@ export type { InstallRequest__Output as InstallRequest } from './generated/pyrel
 export type { InstallResponse__Output as InstallResponse } from './generated/pyrelo/v1/InstallResponse.js';
 export type { Order__Output as Order } from './generated/pyrelo/v1/Order.js';
 export type { Problem__Output as ProblemMessage } from './generated/pyrelo/v1/Problem.js';
-export type { RecordCheckRequest__Output as RecordCheckRequest } from './generated/pyrelo/v1/RecordCheckRequest.js';
+export type { RecordDeploymentRequest__Output as RecordDeploymentRequest } from './generated/pyrelo/v1/RecordDeploymentRequest.js';
 export type { Report__Output as Report } from './generated/pyrelo/v1/Report.js';
 export type { ServerMessage__Output as ServerMessage } from './generated/pyrelo/v1/ServerMessage.js';
 export type { Welcome__Output as Welcome } from './generated/pyrelo/v1/Welcome.js';

@@ -355,7 +355,7 @@ export class AgentHub {
     if (!/^[0-9a-f]{64}$/.test(result.bundleDigest)) throw grpcError(grpc.status.INVALID_ARGUMENT, 'bundle_digest is not a sha256');
     if (this.db.bundleByDigest(result.bundleDigest) === null) throw grpcError(grpc.status.NOT_FOUND, `bundle ${result.bundleDigest} is not in the store`);
     const started = performance.now();
-    const stored = this.db.recordReport(report.reportId, session.host, result);
+    const stored = this.db.recordVerified(session.host, result, { reportId: report.reportId });
     // The commit above is durable (synchronous=FULL) before this acknowledgement is written.
     session.stream.write({ body: 'ack', ack: { reportId: report.reportId } });
     this.onReportStored(performance.now() - started);

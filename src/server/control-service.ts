@@ -14,10 +14,10 @@ import type { Predictor } from './predictor.js';
 import type { AgentHub } from './agent-hub.js';
 import { grpcError } from './agent-hub.js';
 import { InventoryIntake } from './inventory-intake.js';
-import { releaseIdFor } from '../release/layout.js';
+import { deploymentRecord, refusalReason } from '../release/deploy-policy.js';
 import { checkedInstallPrefix } from '../release/prefix-path.js';
 import { bundleInfo, bundlesForDistro, compatOf } from './compat-query.js';
-import type { AddHostRequest, BundleChunk, CheckRequest, InstallRequest, InstallResponse, CheckResponse, Deployment, HostAccess, HostInfo, HostRef, ImportInventoryRequest, RecordCheckRequest } from '../proto/messages.js';
+import type { AddHostRequest, BundleChunk, CheckRequest, InstallRequest, InstallResponse, CheckResponse, Deployment, DeploymentStatus, HostAccess, HostInfo, HostRef, ImportInventoryRequest, RecordDeploymentRequest } from '../proto/messages.js';
 import type { ControlHandlers } from '../proto/generated/pyrelo/v1/Control.js';
 import type { MethodName } from '../proto/method-names.js';
 
@@ -105,15 +105,12 @@ export class ControlService {
         this.requireHost(r.name);
         return hostInfo(this.db.setHostAccess(r.name, checkAccess(r.name, r.access ?? EMPTY_ACCESS)), this.hub.isConnected(r.name));
       }),
-      RecordCheck: unary(log, 'RecordCheck', (r: RecordCheckRequest) => {
-        if (r.result === null) throw new DatabaseInputError(`check result for host ${r.host}`, 'missing');
-        this.db.recordVerified(r.host, r.result);
-        this.log.info({ host: r.host, bundle: r.result.bundleDigest.slice(0, 12), runs: r.result.runs }, 'verified result recorded (deploy)');
-        return {};
-      }),
-      RecordDeployment: unary(log, 'RecordDeployment', (r: Deployment) => {
-        this.db.recordDeployment(r);
-        this.log.info({ host: r.host, bundle: r.bundleDigest.slice(0, 12), release: r.release, status: r.status }, 'deployment recorded');
+      RecordDeployment: unary(log, 'RecordDeployment', (r: RecordDeploymentRequest) => {
+        const d = r.deployment;
+        if (d === null) throw new DatabaseInputError('deployment', 'missing');
+        this.db.recordDeployment(d, r.verified);
+        if (r.verified !== null) this.log.info({ host: d.host, bundle: r.verified.bundleDigest.slice(0, 12), runs: r.verified.runs }, 'verified result recorded (deploy)');
+        this.log.info({ host: d.host, bundle: d.bundleDigest.slice(0, 12), release: d.release, status: d.status }, 'deployment recorded');
         return {};
       }),
       ListDeployments: unary(log, 'ListDeployments', (r: HostRef) => {
@@ -174,21 +171,20 @@ export class ControlService {
     if (!this.hub.isConnected(host.name)) throw grpcError(grpc.status.FAILED_PRECONDITION, `host ${host.name}: no agent connected (and no --ssh or --chroot to reach it)`);
     const startedAt = new Date().toISOString();
     const predicted = host.inventoryId === null ? null : await this.predictor.predict(bundle, host);
-    const record = (status: Deployment['status'], reason: string): Deployment => {
-      const deployment: Deployment = {
-        host: host.name, bundleDigest: bundle.digest, bundleName: bundle.name, release: releaseIdFor(bundle.name, bundle.digest), prefix,
+    const record = (status: DeploymentStatus, reason: string): Deployment => {
+      const deployment = deploymentRecord({
+        host: host.name, bundle, prefix, status, reason, startedAt,
         // The agent's fetch resumes and skips what it has: the archive's size is an upper bound.
-        status, reason, bytesSent: status === 'refused' ? 0 : bundle.size, startedAt, finishedAt: new Date().toISOString(),
-      };
+        bytesSent: status === 'refused' ? 0 : bundle.size,
+      });
       this.db.recordDeployment(deployment);
       return deployment;
     };
-    if (predicted !== null && !predicted.loads && !r.force) {
-      const reasons = predicted.problems.filter((p) => p.severity === 'error').slice(0, 3).map((p) => p.message).join('; ');
-      return { predicted, verified: null, deployment: record('refused', `predicted not to run: ${reasons} (--force deploys anyway)`) };
-    }
+    const refused = refusalReason(predicted, r.force);
+    if (refused !== null) return { predicted, verified: null, deployment: record('refused', refused) };
     try {
       const verified = await this.hub.order(host.name, 'install', bundle.digest, r.timeoutMs || 600_000, prefix);
+      // The agent's report was stored when it came in (AgentHub): the deployment is recorded alone.
       const reason = verified.runs ? '' : verified.problems.find((p) => p.severity === 'error')?.message ?? `smoke command exited ${verified.smokeExit}`;
       return { predicted, verified, deployment: record(verified.runs ? 'verified' : 'failed', reason) };
     } catch (error) {

@@ -127,6 +127,7 @@ test('deploy a host-libc and a bundled-libc bundle to every lab site; compat sho
   const bullseye = byHost.get('site-bullseye')!;
   assert.equal(bullseye.status, 'refused', hostLibc.output);
   assert.match(bullseye.reason, /version `GLIBC_2\.3[2-6]' not found \(required by /);
+  assert.match(bullseye.reason, /^predicted not to run: [\s\S]+ \(--force deploys anyway\)$/, 'the refusal in release/deploy-policy.ts\'s words');
   assert.equal(byHost.get('site-busybox')!.status, 'refused', hostLibc.output);
   // Refused before anything of the bundle was sent: no prefix on the host at all.
   const bullseyeHost = sshHosts.find((h) => h.name === 'site-bullseye')!;

@@ -203,10 +203,11 @@ export async function runRollback(o: HostReleaseOptions): Promise<number> {
       const listing = (await remote.require<ReleaseListing>(['release', 'list', '--prefix', prefix])).json;
       const entry = listing.releases.find((r) => r.id === rolled.json.current);
       if (entry !== undefined && entry.bundleDigest !== '') {
-        recorded = await c.call('RecordDeployment', {
+        const deployment = {
           host: host.name, bundleDigest: entry.bundleDigest, release: entry.id, prefix, status: 'verified',
           reason: `rollback from ${rolled.json.previous ?? '-'}`, bytesSent: 0, startedAt, finishedAt: new Date().toISOString(), bundleName: entry.name,
-        }).then(() => 'recorded', (error: Error) => `not recorded: ${error.message}`);
+        };
+        recorded = await c.call('RecordDeployment', { deployment, verified: null }).then(() => 'recorded', (error: Error) => `not recorded: ${error.message}`);
       }
     }
     return { host: host.name, exitCode: rolled.exitCode, json: rolled.json, recorded };

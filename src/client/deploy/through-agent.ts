@@ -7,7 +7,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { isDeploymentStatus, type HostInfo } from '../../proto/messages.js';
 import { answered, ControlError, type ControlClient } from '../control-client.js';
-import { firstErrors, type HostDeployResult } from './deploy-host.js';
+import { firstErrors } from '../../release/deploy-policy.js';
+import type { HostDeployResult } from './deploy-host.js';
 import type { LocalBundle } from './local-bundle.js';
 import type { HostProgress } from './progress.js';
 

@@ -31,7 +31,7 @@ import type { ImportInventoryRequest as _pyrelo_v1_ImportInventoryRequest, Impor
 import type { InstallRequest as _pyrelo_v1_InstallRequest, InstallRequest__Output as _pyrelo_v1_InstallRequest__Output } from './pyrelo/v1/InstallRequest.js';
 import type { InstallResponse as _pyrelo_v1_InstallResponse, InstallResponse__Output as _pyrelo_v1_InstallResponse__Output } from './pyrelo/v1/InstallResponse.js';
 import type { Problem as _pyrelo_v1_Problem, Problem__Output as _pyrelo_v1_Problem__Output } from './pyrelo/v1/Problem.js';
-import type { RecordCheckRequest as _pyrelo_v1_RecordCheckRequest, RecordCheckRequest__Output as _pyrelo_v1_RecordCheckRequest__Output } from './pyrelo/v1/RecordCheckRequest.js';
+import type { RecordDeploymentRequest as _pyrelo_v1_RecordDeploymentRequest, RecordDeploymentRequest__Output as _pyrelo_v1_RecordDeploymentRequest__Output } from './pyrelo/v1/RecordDeploymentRequest.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -70,7 +70,7 @@ export interface ProtoGrpcType {
       InstallRequest: MessageTypeDefinition<_pyrelo_v1_InstallRequest, _pyrelo_v1_InstallRequest__Output>
       InstallResponse: MessageTypeDefinition<_pyrelo_v1_InstallResponse, _pyrelo_v1_InstallResponse__Output>
       Problem: MessageTypeDefinition<_pyrelo_v1_Problem, _pyrelo_v1_Problem__Output>
-      RecordCheckRequest: MessageTypeDefinition<_pyrelo_v1_RecordCheckRequest, _pyrelo_v1_RecordCheckRequest__Output>
+      RecordDeploymentRequest: MessageTypeDefinition<_pyrelo_v1_RecordDeploymentRequest, _pyrelo_v1_RecordDeploymentRequest__Output>
     }
   }
 }

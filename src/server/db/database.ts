@@ -396,44 +396,45 @@ export class CompatDatabase {
   }
 
   /**
-   * Stores an agent's report once: a report id seen before is acknowledged again without a
-   * second write. Returns false when it was a duplicate.
+   * A verified result from the host itself: an agent's report (options.reportId) or what pyrelo
+   * deploy brought back over SSH (stored with its deployment by recordDeployment). A report id
+   * seen before is acknowledged again without a second write: returns false when it was such a
+   * duplicate. Lookups and writes are one transaction.
    */
-  recordReport(reportId: string, hostName: string, result: CheckResult): boolean {
+  recordVerified(hostName: string, result: CheckResult, options: { readonly reportId?: string } = {}): boolean {
+    const { reportId } = options;
+    // The CLI's hints are for a person at the CLI; an agent's report is answered to the agent.
+    const hint = (command: string) => (reportId === undefined ? ` (${command})` : '');
     return this.db.transaction(() => {
-      if (this.db.prepare('SELECT 1 FROM agent_reports WHERE report_id = ?').get(reportId) !== undefined) return false;
+      if (reportId !== undefined && this.hasReport(reportId)) return false;
       const host = this.host(hostName);
-      if (host === null) throw new DatabaseInputError(`host ${hostName}`, 'not known');
+      if (host === null) throw new DatabaseInputError(`host ${hostName}`, `not known${hint('pyrelo hosts list')}`);
       const bundle = this.bundleByDigest(result.bundleDigest);
-      if (bundle === null) throw new DatabaseInputError(`bundle ${result.bundleDigest}`, 'not in the store');
-      const checkId = this.saveCheck(bundle.id, host.id, { ...result, host: hostName }, host.inventoryId);
-      this.db.prepare('INSERT INTO agent_reports (report_id, host_id, check_id, received_at) VALUES (?, ?, ?, ?)').run(reportId, host.id, checkId, now());
+      if (bundle === null) throw new DatabaseInputError(`bundle ${result.bundleDigest}`, `not in the store${hint('pyrelo bundles add')}`);
+      const checkId = this.saveCheck(bundle.id, host.id, { ...result, kind: 'verified', host: hostName }, host.inventoryId);
+      if (reportId !== undefined) this.db.prepare('INSERT INTO agent_reports (report_id, host_id, check_id, received_at) VALUES (?, ?, ?, ?)').run(reportId, host.id, checkId, now());
       this.db.prepare('UPDATE hosts SET last_seen = ? WHERE id = ?').run(now(), host.id);
       return true;
     })();
   }
 
-  /** A verified result that pyrelo deploy brought back from the host itself. */
-  recordVerified(hostName: string, result: CheckResult): void {
-    const host = this.host(hostName);
-    if (host === null) throw new DatabaseInputError(`host ${hostName}`, 'not known (pyrelo hosts list)');
-    const bundle = this.bundleByDigest(result.bundleDigest);
-    if (bundle === null) throw new DatabaseInputError(`bundle ${result.bundleDigest}`, 'not in the store (pyrelo bundles add)');
+  /**
+   * A deployment and, when the bundle was installed and checked on the host, its verified result:
+   * one transaction, so neither is stored without the other (a result that cannot be stored
+   * takes the deployment row back with it).
+   */
+  recordDeployment(d: Deployment, verified: CheckResult | null = null): void {
     this.db.transaction(() => {
-      this.saveCheck(bundle.id, host.id, { ...result, kind: 'verified', host: hostName }, host.inventoryId);
-      this.db.prepare('UPDATE hosts SET last_seen = ? WHERE id = ?').run(now(), host.id);
+      const host = this.host(d.host);
+      if (host === null) throw new DatabaseInputError(`host ${d.host}`, 'not known (pyrelo hosts list)');
+      const bundle = this.bundleByDigest(d.bundleDigest);
+      if (bundle === null) throw new DatabaseInputError(`bundle ${d.bundleDigest}`, 'not in the store (pyrelo bundles add)');
+      if (!['verified', 'failed', 'refused', 'interrupted'].includes(d.status)) throw new DatabaseInputError(`deployment status ${JSON.stringify(d.status)}`, 'expected verified, failed, refused or interrupted');
+      this.db.prepare(`INSERT INTO deployments (host_id, bundle_id, release, prefix, status, reason, bytes_sent, started_at, finished_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+        .run(host.id, bundle.id, d.release, d.prefix, d.status, d.reason, d.bytesSent, d.startedAt || now(), d.finishedAt || now());
+      if (verified !== null) this.recordVerified(d.host, verified);
     })();
-  }
-
-  recordDeployment(d: Deployment): void {
-    const host = this.host(d.host);
-    if (host === null) throw new DatabaseInputError(`host ${d.host}`, 'not known (pyrelo hosts list)');
-    const bundle = this.bundleByDigest(d.bundleDigest);
-    if (bundle === null) throw new DatabaseInputError(`bundle ${d.bundleDigest}`, 'not in the store (pyrelo bundles add)');
-    if (!['verified', 'failed', 'refused', 'interrupted'].includes(d.status)) throw new DatabaseInputError(`deployment status ${JSON.stringify(d.status)}`, 'expected verified, failed, refused or interrupted');
-    this.db.prepare(`INSERT INTO deployments (host_id, bundle_id, release, prefix, status, reason, bytes_sent, started_at, finished_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(host.id, bundle.id, d.release, d.prefix, d.status, d.reason, d.bytesSent, d.startedAt || now(), d.finishedAt || now());
   }
 
   /** The newest first. */

@@ -13,7 +13,6 @@ import type { CheckRequest as _pyrelo_v1_CheckRequest, CheckRequest__Output as _
 import type { CheckResponse as _pyrelo_v1_CheckResponse, CheckResponse__Output as _pyrelo_v1_CheckResponse__Output } from '../../pyrelo/v1/CheckResponse.js';
 import type { CompatRequest as _pyrelo_v1_CompatRequest, CompatRequest__Output as _pyrelo_v1_CompatRequest__Output } from '../../pyrelo/v1/CompatRequest.js';
 import type { CompatResponse as _pyrelo_v1_CompatResponse, CompatResponse__Output as _pyrelo_v1_CompatResponse__Output } from '../../pyrelo/v1/CompatResponse.js';
-import type { Deployment as _pyrelo_v1_Deployment, Deployment__Output as _pyrelo_v1_Deployment__Output } from '../../pyrelo/v1/Deployment.js';
 import type { DeploymentList as _pyrelo_v1_DeploymentList, DeploymentList__Output as _pyrelo_v1_DeploymentList__Output } from '../../pyrelo/v1/DeploymentList.js';
 import type { DistroRequest as _pyrelo_v1_DistroRequest, DistroRequest__Output as _pyrelo_v1_DistroRequest__Output } from '../../pyrelo/v1/DistroRequest.js';
 import type { DistroResponse as _pyrelo_v1_DistroResponse, DistroResponse__Output as _pyrelo_v1_DistroResponse__Output } from '../../pyrelo/v1/DistroResponse.js';
@@ -25,7 +24,7 @@ import type { HostRef as _pyrelo_v1_HostRef, HostRef__Output as _pyrelo_v1_HostR
 import type { ImportInventoryRequest as _pyrelo_v1_ImportInventoryRequest, ImportInventoryRequest__Output as _pyrelo_v1_ImportInventoryRequest__Output } from '../../pyrelo/v1/ImportInventoryRequest.js';
 import type { InstallRequest as _pyrelo_v1_InstallRequest, InstallRequest__Output as _pyrelo_v1_InstallRequest__Output } from '../../pyrelo/v1/InstallRequest.js';
 import type { InstallResponse as _pyrelo_v1_InstallResponse, InstallResponse__Output as _pyrelo_v1_InstallResponse__Output } from '../../pyrelo/v1/InstallResponse.js';
-import type { RecordCheckRequest as _pyrelo_v1_RecordCheckRequest, RecordCheckRequest__Output as _pyrelo_v1_RecordCheckRequest__Output } from '../../pyrelo/v1/RecordCheckRequest.js';
+import type { RecordDeploymentRequest as _pyrelo_v1_RecordDeploymentRequest, RecordDeploymentRequest__Output as _pyrelo_v1_RecordDeploymentRequest__Output } from '../../pyrelo/v1/RecordDeploymentRequest.js';
 
 export interface ControlClient extends grpc.Client {
   AddBundle(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_pyrelo_v1_BundleInfo__Output>): grpc.ClientWritableStream<_pyrelo_v1_BundleChunk>;
@@ -132,23 +131,14 @@ export interface ControlClient extends grpc.Client {
   listHosts(argument: _pyrelo_v1_Empty, options: grpc.CallOptions, callback: grpc.requestCallback<_pyrelo_v1_HostList__Output>): grpc.ClientUnaryCall;
   listHosts(argument: _pyrelo_v1_Empty, callback: grpc.requestCallback<_pyrelo_v1_HostList__Output>): grpc.ClientUnaryCall;
   
-  RecordCheck(argument: _pyrelo_v1_RecordCheckRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_pyrelo_v1_Empty__Output>): grpc.ClientUnaryCall;
-  RecordCheck(argument: _pyrelo_v1_RecordCheckRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_pyrelo_v1_Empty__Output>): grpc.ClientUnaryCall;
-  RecordCheck(argument: _pyrelo_v1_RecordCheckRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_pyrelo_v1_Empty__Output>): grpc.ClientUnaryCall;
-  RecordCheck(argument: _pyrelo_v1_RecordCheckRequest, callback: grpc.requestCallback<_pyrelo_v1_Empty__Output>): grpc.ClientUnaryCall;
-  recordCheck(argument: _pyrelo_v1_RecordCheckRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_pyrelo_v1_Empty__Output>): grpc.ClientUnaryCall;
-  recordCheck(argument: _pyrelo_v1_RecordCheckRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_pyrelo_v1_Empty__Output>): grpc.ClientUnaryCall;
-  recordCheck(argument: _pyrelo_v1_RecordCheckRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_pyrelo_v1_Empty__Output>): grpc.ClientUnaryCall;
-  recordCheck(argument: _pyrelo_v1_RecordCheckRequest, callback: grpc.requestCallback<_pyrelo_v1_Empty__Output>): grpc.ClientUnaryCall;
-  
-  RecordDeployment(argument: _pyrelo_v1_Deployment, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_pyrelo_v1_Empty__Output>): grpc.ClientUnaryCall;
-  RecordDeployment(argument: _pyrelo_v1_Deployment, metadata: grpc.Metadata, callback: grpc.requestCallback<_pyrelo_v1_Empty__Output>): grpc.ClientUnaryCall;
-  RecordDeployment(argument: _pyrelo_v1_Deployment, options: grpc.CallOptions, callback: grpc.requestCallback<_pyrelo_v1_Empty__Output>): grpc.ClientUnaryCall;
-  RecordDeployment(argument: _pyrelo_v1_Deployment, callback: grpc.requestCallback<_pyrelo_v1_Empty__Output>): grpc.ClientUnaryCall;
-  recordDeployment(argument: _pyrelo_v1_Deployment, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_pyrelo_v1_Empty__Output>): grpc.ClientUnaryCall;
-  recordDeployment(argument: _pyrelo_v1_Deployment, metadata: grpc.Metadata, callback: grpc.requestCallback<_pyrelo_v1_Empty__Output>): grpc.ClientUnaryCall;
-  recordDeployment(argument: _pyrelo_v1_Deployment, options: grpc.CallOptions, callback: grpc.requestCallback<_pyrelo_v1_Empty__Output>): grpc.ClientUnaryCall;
-  recordDeployment(argument: _pyrelo_v1_Deployment, callback: grpc.requestCallback<_pyrelo_v1_Empty__Output>): grpc.ClientUnaryCall;
+  RecordDeployment(argument: _pyrelo_v1_RecordDeploymentRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_pyrelo_v1_Empty__Output>): grpc.ClientUnaryCall;
+  RecordDeployment(argument: _pyrelo_v1_RecordDeploymentRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_pyrelo_v1_Empty__Output>): grpc.ClientUnaryCall;
+  RecordDeployment(argument: _pyrelo_v1_RecordDeploymentRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_pyrelo_v1_Empty__Output>): grpc.ClientUnaryCall;
+  RecordDeployment(argument: _pyrelo_v1_RecordDeploymentRequest, callback: grpc.requestCallback<_pyrelo_v1_Empty__Output>): grpc.ClientUnaryCall;
+  recordDeployment(argument: _pyrelo_v1_RecordDeploymentRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_pyrelo_v1_Empty__Output>): grpc.ClientUnaryCall;
+  recordDeployment(argument: _pyrelo_v1_RecordDeploymentRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_pyrelo_v1_Empty__Output>): grpc.ClientUnaryCall;
+  recordDeployment(argument: _pyrelo_v1_RecordDeploymentRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_pyrelo_v1_Empty__Output>): grpc.ClientUnaryCall;
+  recordDeployment(argument: _pyrelo_v1_RecordDeploymentRequest, callback: grpc.requestCallback<_pyrelo_v1_Empty__Output>): grpc.ClientUnaryCall;
   
   RemoveHost(argument: _pyrelo_v1_HostRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_pyrelo_v1_Empty__Output>): grpc.ClientUnaryCall;
   RemoveHost(argument: _pyrelo_v1_HostRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_pyrelo_v1_Empty__Output>): grpc.ClientUnaryCall;
@@ -213,9 +203,7 @@ export interface ControlHandlers extends grpc.UntypedServiceImplementation {
   
   ListHosts: grpc.handleUnaryCall<_pyrelo_v1_Empty__Output, _pyrelo_v1_HostList>;
   
-  RecordCheck: grpc.handleUnaryCall<_pyrelo_v1_RecordCheckRequest__Output, _pyrelo_v1_Empty>;
-  
-  RecordDeployment: grpc.handleUnaryCall<_pyrelo_v1_Deployment__Output, _pyrelo_v1_Empty>;
+  RecordDeployment: grpc.handleUnaryCall<_pyrelo_v1_RecordDeploymentRequest__Output, _pyrelo_v1_Empty>;
   
   RemoveHost: grpc.handleUnaryCall<_pyrelo_v1_HostRef__Output, _pyrelo_v1_Empty>;
   
@@ -240,8 +228,7 @@ export interface ControlDefinition extends grpc.ServiceDefinition {
   ListBundles: MethodDefinition<_pyrelo_v1_Empty, _pyrelo_v1_BundleList, _pyrelo_v1_Empty__Output, _pyrelo_v1_BundleList__Output>
   ListDeployments: MethodDefinition<_pyrelo_v1_HostRef, _pyrelo_v1_DeploymentList, _pyrelo_v1_HostRef__Output, _pyrelo_v1_DeploymentList__Output>
   ListHosts: MethodDefinition<_pyrelo_v1_Empty, _pyrelo_v1_HostList, _pyrelo_v1_Empty__Output, _pyrelo_v1_HostList__Output>
-  RecordCheck: MethodDefinition<_pyrelo_v1_RecordCheckRequest, _pyrelo_v1_Empty, _pyrelo_v1_RecordCheckRequest__Output, _pyrelo_v1_Empty__Output>
-  RecordDeployment: MethodDefinition<_pyrelo_v1_Deployment, _pyrelo_v1_Empty, _pyrelo_v1_Deployment__Output, _pyrelo_v1_Empty__Output>
+  RecordDeployment: MethodDefinition<_pyrelo_v1_RecordDeploymentRequest, _pyrelo_v1_Empty, _pyrelo_v1_RecordDeploymentRequest__Output, _pyrelo_v1_Empty__Output>
   RemoveHost: MethodDefinition<_pyrelo_v1_HostRef, _pyrelo_v1_Empty, _pyrelo_v1_HostRef__Output, _pyrelo_v1_Empty__Output>
   SetHostAccess: MethodDefinition<_pyrelo_v1_AddHostRequest, _pyrelo_v1_HostInfo, _pyrelo_v1_AddHostRequest__Output, _pyrelo_v1_HostInfo__Output>
   ShowBundle: MethodDefinition<_pyrelo_v1_BundleRef, _pyrelo_v1_BundleInfo, _pyrelo_v1_BundleRef__Output, _pyrelo_v1_BundleInfo__Output>
