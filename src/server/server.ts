@@ -19,7 +19,8 @@ import { AgentHub } from './agent-hub.js';
 import { ControlService } from './control-service.js';
 import { enrollmentHandlers } from './enrollment.js';
 import { loadPki } from './pki.js';
-import type { ServerSettings } from './settings.js';
+import { AGENT_MESSAGE_MARGIN, ENROLL_MAX_MESSAGE_BYTES, type ServerSettings } from './settings.js';
+import { StreamGuard } from './stream-guard.js';
 import { InventoryIntake } from './inventory-intake.js';
 import { openCheckedDatabase, prepareDataFolder, ServerStartError } from './start-checks.js';
 
@@ -85,10 +86,18 @@ export async function startServer(settings: ServerSettings, log: Logger): Promis
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': 5_000,
   };
-
-  const agentServer = new grpc.Server(limits);
+  // What one agent may hold in the server's memory: a message in progress is kept by grpc-js until
+  // it is whole, so each is bounded by the receive limit (the inventory limit plus a margin, not
+  // grpc's default), their number by streamsPerCertificate, and their time by the deadlines of
+  // the stream guard (README "Limits on agents' streams").
+  const guard = new StreamGuard(settings.streams, log.child({ part: 'streams' }));
+  const agentServer = new grpc.Server({
+    ...limits,
+    'grpc.max_receive_message_length': settings.inventory.maxBytes + AGENT_MESSAGE_MARGIN,
+    interceptors: [guard.interceptor()],
+  });
   agentServer.addService(proto.AgentHub.service, hub.handlers());
-  const enrollServer = new grpc.Server(limits);
+  const enrollServer = new grpc.Server({ ...limits, 'grpc.max_receive_message_length': ENROLL_MAX_MESSAGE_BYTES });
   enrollServer.addService(proto.Enrollment.service, enrollmentHandlers(db, pki, log.child({ part: 'enroll' })));
   const controlServer = new grpc.Server(limits);
   controlServer.addService(proto.Control.service, control.handlers());

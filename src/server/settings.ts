@@ -18,6 +18,7 @@ export interface ServerSettings {
   readonly logLevel: string;
   /** Agents are told nothing about this; the server drops a silent agent after 3 of these. */
   readonly heartbeatSeconds: number;
+  /** Largest message the control listener takes; the agents' listener takes inventory.maxBytes + AGENT_MESSAGE_MARGIN. */
   readonly maxMessageBytes: number;
   /** Worker threads that run predictions (the loader check) off the event loop; at most the cores. */
   readonly predictionWorkers: number;
@@ -25,7 +26,19 @@ export interface ServerSettings {
   readonly inventory: InventoryLimits;
   /** Inventory versions kept per host; older ones, and bodies nothing names any more, are deleted. */
   readonly inventoriesPerHost: number;
+  /** Limits on the agents' calls: streams per certificate, hello and message deadlines (README "Limits on agents' streams"). */
+  readonly streams: StreamLimits;
 }
+
+/**
+ * The agents' listener takes messages of at most inventory.maxBytes plus this: a hello is its
+ * inventory and a few short fields, and the other messages (reports, heartbeats) are far smaller.
+ * grpc-js refuses a larger declared length (RESOURCE_EXHAUSTED) before reading any of it.
+ */
+export const AGENT_MESSAGE_MARGIN = 1024 * 1024;
+
+/** The enrollment listener's messages: a token and a public key. */
+export const ENROLL_MAX_MESSAGE_BYTES = 64 * 1024;
 
 /**
  * What an inventory may cost before it is refused. It is gunzipped and parsed in a worker thread
@@ -57,6 +70,25 @@ export const DEFAULT_INVENTORY_LIMITS: InventoryLimits = {
   parseSeconds: 120,
 };
 
+/** Limits on the agents' calls, enforced by the stream guard (stream-guard.ts) before the hub reads them. */
+export interface StreamLimits {
+  /** Calls (Connect streams and bundle transfers) open at once per client certificate's host. */
+  readonly streamsPerCertificate: number;
+  /** A call's first message (the hello) must have arrived whole within this many seconds. */
+  readonly helloSeconds: number;
+  /** Every later message must arrive whole within this many seconds of the one before. */
+  readonly messageSeconds: number;
+}
+
+export const DEFAULT_STREAM_LIMITS: StreamLimits = {
+  // An agent's Connect, a bundle transfer, and a reconnection while the old stream is not yet seen dead.
+  streamsPerCertificate: 4,
+  helloSeconds: 30,
+  // Longer than agents' heartbeat (15 s) and than inventoryParseSeconds (120 s), during which an
+  // agent whose first hello carries its inventory waits for the welcome and sends nothing.
+  messageSeconds: 180,
+};
+
 /** Inventory versions kept per host unless the setting inventoriesPerHost says otherwise. */
 export const DEFAULT_INVENTORIES_PER_HOST = 5;
 
@@ -74,7 +106,7 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(base, 'pyrelo', 'server');
 }
 
-type Flat = Omit<ServerSettings, 'inventory'> & {
+type Flat = Omit<ServerSettings, 'inventory' | 'streams'> & StreamLimits & {
   readonly inventoryMaxBytes: number;
   readonly inventoryMaxJsonBytes: number;
   readonly inventoryMaxDepth: number;
@@ -100,6 +132,9 @@ const KEYS: Readonly<Record<keyof Flat, { env: string; kind: 'string' | 'number'
   inventoryParseMemoryMb: { env: 'PYRELO_INVENTORY_PARSE_MEMORY_MB', kind: 'number' },
   inventoryParseSeconds: { env: 'PYRELO_INVENTORY_PARSE_SECONDS', kind: 'number' },
   inventoriesPerHost: { env: 'PYRELO_INVENTORIES_PER_HOST', kind: 'number' },
+  streamsPerCertificate: { env: 'PYRELO_STREAMS_PER_CERTIFICATE', kind: 'number' },
+  helloSeconds: { env: 'PYRELO_HELLO_SECONDS', kind: 'number' },
+  messageSeconds: { env: 'PYRELO_MESSAGE_SECONDS', kind: 'number' },
 };
 
 function coerce(source: string, key: keyof Flat, value: unknown): string | number {
@@ -166,5 +201,10 @@ export function resolveSettings(flags: Partial_ & { config?: string }, env: Node
       parseSeconds: merged.inventoryParseSeconds ?? DEFAULT_INVENTORY_LIMITS.parseSeconds,
     },
     inventoriesPerHost: Math.max(1, Math.floor(merged.inventoriesPerHost ?? DEFAULT_INVENTORIES_PER_HOST)),
+    streams: {
+      streamsPerCertificate: Math.max(1, Math.floor(merged.streamsPerCertificate ?? DEFAULT_STREAM_LIMITS.streamsPerCertificate)),
+      helloSeconds: merged.helloSeconds ?? DEFAULT_STREAM_LIMITS.helloSeconds,
+      messageSeconds: merged.messageSeconds ?? DEFAULT_STREAM_LIMITS.messageSeconds,
+    },
   };
 }

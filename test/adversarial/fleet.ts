@@ -4,16 +4,17 @@
 
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { connect, type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
 import { join } from 'node:path';
 import { createGzip } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import { ControlClient } from '../../src/client/control-client.js';
-import { AgentState } from '../../src/agent/state.js';
+import { AgentState, type AgentIdentity } from '../../src/agent/state.js';
 import { enroll } from '../../src/agent/enroll.js';
 import { initPki } from '../../src/server/pki.js';
 import { pyreloV1 } from '../../src/proto/load.js';
 import type { AgentHubClient } from '../../src/proto/generated/pyrelo/v1/AgentHub.js';
-import { tlsNameOptions } from '../../src/proto/tls-name.js';
+import { SERVER_TLS_NAME, tlsNameOptions } from '../../src/proto/tls-name.js';
 import type { AgentMessage, ServerMessage } from '../../src/proto/messages.js';
 import { freePort, startServerProcess } from '../server/fixtures.js';
 
@@ -25,6 +26,8 @@ export interface Fleet {
   readonly control: ControlClient;
   /** Enrolls `name` and returns an agent client holding its certificate. */
   agent(name: string): Promise<AgentHubClient>;
+  /** The key, certificate and CA of an agent `agent(name)` enrolled, for a raw HTTP/2 client. */
+  identity(name: string): AgentIdentity;
   stop(): Promise<void>;
 }
 
@@ -44,6 +47,9 @@ export async function startFleet(dir: string, env: NodeJS.ProcessEnv = process.e
       await enroll(state, enrollAddress, token.token, readFileSync(join(dir, 'server', 'pki', 'ca.crt')));
       const id = state.identity();
       return new (pyreloV1().AgentHub)(agentAddress, grpc.credentials.createSsl(id.ca, id.key, id.cert), tlsNameOptions(agentAddress));
+    },
+    identity(name) {
+      return new AgentState(join(dir, `agent-${name}`)).identity();
     },
     async stop() {
       control.close();
@@ -101,8 +107,82 @@ export function gzipSegments(segments: readonly { text: string; bytes: number }[
   });
 }
 
+/** The server's log lines (pino JSON on its stdout) from now on, parsed. */
+export function serverLog(fleet: Fleet): Record<string, unknown>[] {
+  const lines: Record<string, unknown>[] = [];
+  let partial = '';
+  fleet.server.stdout!.on('data', (d: Buffer) => {
+    const text = partial + d.toString();
+    const parts = text.split('\n');
+    partial = parts.pop()!;
+    for (const line of parts) if (line.startsWith('{')) lines.push(JSON.parse(line) as Record<string, unknown>);
+  });
+  return lines;
+}
+
 /** Process RSS in bytes, from /proc. */
 export function rssOf(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
   return Number(line?.split(/\s+/)[1] ?? 0) * 1024;
+}
+
+/**
+ * A Connect call made by hand over HTTP/2 with an agent's certificate, so that a message can be
+ * sent in part: grpc-js clients only ever send whole messages.
+ */
+export interface RawCall {
+  readonly session: ClientHttp2Session;
+  readonly stream: ClientHttp2Stream;
+  /** The grpc-status and grpc-message the server answered with, or how the stream was reset. */
+  readonly ended: Promise<{ code: number | null; details: string; rstCode: number }>;
+  /** Writes one whole message. */
+  send(message: AgentMessage): Promise<void>;
+  /** Writes a message header declaring `declared` bytes, then `sent` bytes of it, and stops there. */
+  sendPart(declared: number, sent: number): Promise<void>;
+  close(): void;
+}
+
+export function openRawCall(address: string, id: AgentIdentity): RawCall {
+  const session = connect(`https://${address}`, { ca: id.ca, key: id.key, cert: id.cert, servername: SERVER_TLS_NAME });
+  session.on('error', () => {});
+  const stream = session.request({ ':method': 'POST', ':path': '/pyrelo.v1.AgentHub/Connect', 'content-type': 'application/grpc', te: 'trailers' });
+  stream.on('data', () => {});
+  stream.on('error', () => {});
+  let status: { code: number | null; details: string } = { code: null, details: '' };
+  const take = (headers: Record<string, unknown>): void => {
+    if (headers['grpc-status'] !== undefined) status = { code: Number(headers['grpc-status']), details: decodeURIComponent(String(headers['grpc-message'] ?? '')) };
+  };
+  stream.on('response', take);
+  stream.on('trailers', take);
+  const ended = new Promise<{ code: number | null; details: string; rstCode: number }>((resolve) => stream.on('close', () => resolve({ ...status, rstCode: stream.rstCode ?? 0 })));
+  const write = (data: Buffer): Promise<void> => new Promise((resolve) => {
+    if (stream.write(data)) return resolve();
+    const done = (): void => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.once('drain', done);
+    stream.once('close', done);
+  });
+  const serialize = pyreloV1().AgentHub.service.Connect.requestSerialize;
+  return {
+    session, stream, ended,
+    async send(message) {
+      const body = serialize(message);
+      const head = Buffer.alloc(5);
+      head.writeUInt32BE(body.length, 1);
+      await write(Buffer.concat([head, body]));
+    },
+    async sendPart(declared, sent) {
+      const head = Buffer.alloc(5);
+      head.writeUInt32BE(declared, 1);
+      await write(head);
+      const chunk = Buffer.alloc(1 << 20, 0x41);
+      for (let left = sent; left > 0 && !stream.closed; left -= chunk.length) await write(left >= chunk.length ? chunk : chunk.subarray(0, left));
+    },
+    close() {
+      session.destroy();
+    },
+  };
 }
