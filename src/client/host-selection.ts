@@ -6,6 +6,7 @@ import { dirname, resolve } from 'node:path';
 import type { HostView, LoaderConfig } from '../loader/host-view.js';
 import { OverlayHostView } from '../loader/overlay-host.js';
 import { RootHostView } from '../loader/root-host.js';
+import type { ParseCache } from '../loader/parse-cache.js';
 import { InventoryHostView } from '../inventory/inventory-host.js';
 import { readInventory } from '../inventory/read.js';
 import { loaderConfigForRoot } from '../inventory/root-config.js';
@@ -46,16 +47,17 @@ function inside(path: string, dir: string): boolean {
  * together with the folder they are in.
  * With --inventory, the checked files are always local and laid over the stored host.
  */
-export function selectHost(options: { root?: string; inventory?: string; proc?: boolean }, inputs: readonly string[]): HostSelection {
+export function selectHost(options: { root?: string; inventory?: string; proc?: boolean }, inputs: readonly string[],
+  parseCache: ParseCache | null = null): HostSelection {
   if (options.inventory !== undefined) {
     const inventory = readInventory(options.inventory);
     const base = new InventoryHostView(inventory, `inventory ${options.inventory}`);
-    const local = new RootHostView('/', base.config);
+    const local = new RootHostView('/', base.config, parseCache);
     const localInputs = inputs.map((p) => localFolderOf(p, libraryDirsOf(base.config)));
     return { view: new OverlayHostView(base, local, localInputs), toHostPath: (p) => resolve(p) };
   }
   const rootDir = options.root === undefined ? '/' : realpathSync(options.root);
-  const base = new RootHostView(rootDir, loaderConfigForRoot(rootDir, options.proc === false ? { procMounted: false } : {}));
+  const base = new RootHostView(rootDir, loaderConfigForRoot(rootDir, options.proc === false ? { procMounted: false } : {}), parseCache);
   const hostDirs = libraryDirsOf(base.config);
   const localInputs = inputs.map((p) => localFolderOf(p, hostDirs));
   const outside = localInputs.filter((p) => !inside(p, rootDir) && !inside(rootDir, p));
@@ -68,7 +70,7 @@ export function selectHost(options: { root?: string; inventory?: string; proc?: 
       },
     };
   }
-  const local = new RootHostView('/', base.config);
+  const local = new RootHostView('/', base.config, parseCache);
   return {
     view: new OverlayHostView(base, local, outside),
     toHostPath: (p) => {

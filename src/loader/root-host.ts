@@ -4,7 +4,9 @@
 import { lstatSync, readlinkSync, statSync } from 'node:fs';
 import { ElfFile } from '../elf/elf-file.js';
 import { ElfFormatError } from '../elf/errors.js';
-import { describeElf, headerOf, type LoadableHeader, type LoadableObject } from './loadable.js';
+import { describeElf, headerOf, indexedDefinitionsOf, type LoadableHeader, type LoadableObject } from './loadable.js';
+import { decodeLoadable, encodeLoadable } from './loadable-codec.js';
+import { fileKeyOf, sameFileKey, type FileKey, type ParseCache } from './parse-cache.js';
 import type { HostView, LoaderConfig, OpenFailure, OpenOutcome } from './host-view.js';
 
 const MAX_SYMLINKS = 40;
@@ -31,7 +33,8 @@ export class RootHostView implements HostView {
   private readonly outcomes = new Map<string, OpenOutcome>();
   private readonly objects = new Map<string, LoadableObject>();
 
-  constructor(readonly rootDir: string, readonly config: LoaderConfig) {
+  /** `parseCache`: where the facts of the files read are kept across runs (parse-cache.ts); none by default. */
+  constructor(readonly rootDir: string, readonly config: LoaderConfig, private readonly parseCache: ParseCache | null = null) {
     this.rootDir = rootDir.replace(/\/+$/, '') || '/';
     this.label = this.rootDir === '/' ? 'this host' : `root ${this.rootDir}`;
   }
@@ -91,7 +94,7 @@ export class RootHostView implements HostView {
     const hostPath = resolution.hostPath;
     let stat;
     try {
-      stat = statSync(hostPath);
+      stat = statSync(hostPath, { bigint: true });
     } catch (error) {
       return { kind: 'absent', errno: errnoOf(error) };
     }
@@ -100,6 +103,11 @@ export class RootHostView implements HostView {
     // open_verify() reads a whole ElfW(Ehdr) before any check: anything shorter is "too short".
     const minimum = this.config.elfClass === 64 ? 64 : 52;
     if (stat.size < minimum) return { kind: 'unreadable', message: 'file too short' };
+    const key = fileKeyOf(stat);
+    const cached = this.parseCache?.get(key) ?? null;
+    if (cached !== null) {
+      return { kind: 'object', identity, header: cached.header, load: () => this.loaded(identity, () => decodeLoadable(cached.header, cached.encoded)) };
+    }
     let header: LoadableHeader;
     try {
       header = withElf(hostPath, headerOf);
@@ -116,15 +124,37 @@ export class RootHostView implements HostView {
       identity,
       header,
       // Reopened on demand, so a skipped candidate holds no file descriptor.
-      load: () => {
-        let object = this.objects.get(identity);
-        if (object === undefined) {
-          object = withElf(hostPath, describeElf);
-          this.objects.set(identity, object);
-        }
+      load: () => this.loaded(identity, () => withElf(hostPath, (elf) => {
+        const object = describeElf(elf);
+        this.store(hostPath, key, header, () => encodeLoadable(object, indexedDefinitionsOf(elf)));
         return object;
-      },
+      })),
     };
+  }
+
+  private loaded(identity: string, read: () => LoadableObject): LoadableObject {
+    let object = this.objects.get(identity);
+    if (object === undefined) {
+      object = read();
+      this.objects.set(identity, object);
+    }
+    return object;
+  }
+
+  /**
+   * Keeps what was read in the parse cache, unless the file changed since it was stat'ed: the
+   * facts must be those of the file the key names. Files that fail to parse are not kept (their
+   * messages name the path they were reached by).
+   */
+  private store(hostPath: string, key: FileKey, header: LoadableHeader, encode: () => ReturnType<typeof encodeLoadable>): void {
+    if (this.parseCache === null) return;
+    let now: FileKey;
+    try {
+      now = fileKeyOf(statSync(hostPath, { bigint: true }));
+    } catch {
+      return;
+    }
+    if (sameFileKey(key, now)) this.parseCache.put(key, header, encode());
   }
 }
 

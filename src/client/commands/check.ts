@@ -9,6 +9,7 @@ import { buildHostLeftovers } from '../../compat/leftovers.js';
 import { runtimeNeedReports } from '../../compat/runtime-need-check.js';
 import { allowedMissingLines, failsBundle } from '../../compat/allowed-missing.js';
 import { resolve } from 'node:path';
+import { defaultCacheDir, ParseCache } from '../../loader/parse-cache.js';
 
 export interface CheckCommandOptions {
   readonly root?: string;
@@ -18,6 +19,8 @@ export interface CheckCommandOptions {
   readonly proc?: boolean;
   readonly json?: boolean;
   readonly tree?: boolean;
+  /** false with --no-cache: every file is read, and the parse cache is neither read nor written. */
+  readonly cache?: boolean;
 }
 
 /** The loader environment variables the emulation honours. */
@@ -38,9 +41,20 @@ export function runCheck(paths: readonly string[], options: CheckCommandOptions)
   const env = parseEnv(options.env);
   const files = findElfFiles(paths);
   if (files.length === 0) throw new InputError(paths.join(' '), 'no ELF files found');
+  const parseCache = options.cache === false ? null
+    : ParseCache.open(defaultCacheDir(), (message) => process.stderr.write(`pyrelo: warning: ${message}\n`));
+  try {
+    return checkFiles(paths, files, options, env, parseCache);
+  } finally {
+    parseCache?.close();
+  }
+}
+
+function checkFiles(paths: readonly string[], files: readonly string[], options: CheckCommandOptions, env: Pick<CheckOptions, 'libraryPath'>,
+  parseCache: ParseCache | null): number {
   // Paths in pyrelo bundles get the bundle rules, and their whole bundle is laid over the host.
   const bundles = bundlesAmong(paths);
-  const host = selectHost(options, [...paths, ...bundles.map((b) => b.root)]);
+  const host = selectHost(options, [...paths, ...bundles.map((b) => b.root)], parseCache);
   const reports = files.map((file) => applyBundleRules(checkFile(host.view, host.toHostPath(file), { ...env, ...bundleCheckOptions(resolve(file), bundles, host.toHostPath), cwd: process.cwd() }), resolve(file), bundles));
   // What the checked files of a bundle dlopen by name at run time (manifest runtimeNeeds), like DT_NEEDED.
   const checked = new Set(files.map((f) => resolve(f)));
