@@ -2,7 +2,8 @@
 // SQLite file across runs, so that checking the same libraries again reads a row instead of the
 // ELF. A row is found by the file's (st_dev, st_ino, st_size, st_mtime ns, st_ctime ns) and by a
 // fingerprint of the reader's own code: a file that changed in any of them, or a pyrelo whose ELF
-// reader or loader changed, parses the file again.
+// reader or loader changed, parses the file again. The same file keeps whole check results
+// (remembered-check.ts) with the signatures of every path they opened.
 //
 // The cache may only ever make a check faster, never change or fail it: a cache that cannot be
 // opened, written or read (damaged, unwritable, another schema, locked too long) is left alone
@@ -15,11 +16,12 @@ import { mkdirSync, readdirSync, readFileSync, type BigIntStats } from 'node:fs'
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packageFolder } from '../common/package-files.js';
 import type { LoadableHeader } from './loadable.js';
 import type { EncodedLoadable } from './loadable-codec.js';
 
 /** The layout of the tables; a file with another one is not used (its name carries it too). */
-export const PARSE_CACHE_SCHEMA = 1;
+export const PARSE_CACHE_SCHEMA = 2;
 const FILE_NAME = `loader-facts-v${PARSE_CACHE_SCHEMA}.sqlite`;
 
 /**
@@ -56,6 +58,13 @@ export interface CachedFacts {
   readonly encoded: EncodedLoadable;
 }
 
+export interface StoredResult {
+  /** JSON: [path, signature][] of every path the check opened (RootHostView.signatureOf). */
+  readonly dependencies: string;
+  /** JSON: the LoadReport, its parsed objects left out. */
+  readonly report: string;
+}
+
 /** $PYRELO_CACHE, else $XDG_CACHE_HOME/pyrelo, else ~/.cache/pyrelo. */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.PYRELO_CACHE !== undefined && env.PYRELO_CACHE !== '') return env.PYRELO_CACHE;
@@ -70,8 +79,9 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 function codeFingerprint(): string {
   const loaderDir = dirname(fileURLToPath(import.meta.url));
   const hash = createHash('sha256');
-  for (const dir of [join(loaderDir, '..', 'elf'), loaderDir]) {
-    for (const name of readdirSync(dir).filter((n) => n.endsWith('.js')).sort()) {
+  // data/ holds facts the check reads (static TLS by glibc release).
+  for (const dir of [join(loaderDir, '..', 'elf'), loaderDir, packageFolder('data')]) {
+    for (const name of readdirSync(dir).filter((n) => n.endsWith('.js') || n.endsWith('.json')).sort()) {
       hash.update(name).update('\0').update(readFileSync(join(dir, name))).update('\0');
     }
   }
@@ -89,6 +99,9 @@ export class ParseCache {
   private db: Database.Database | null = null;
   private select: Database.Statement<unknown[], Row> | null = null;
   private insert: Database.Statement | null = null;
+  private selectResult: Database.Statement<unknown[], StoredResult> | null = null;
+  private insertResult: Database.Statement | null = null;
+  private readonly pendingResults: { context: string; file: string; result: StoredResult }[] = [];
   private writable = true;
   private warned = false;
   private readonly pending: { key: FileKey; header: string; encoded: EncodedLoadable }[] = [];
@@ -129,6 +142,9 @@ export class ParseCache {
             dev INTEGER NOT NULL, ino INTEGER NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,
             code TEXT NOT NULL, header TEXT NOT NULL, facts TEXT NOT NULL, requirements BLOB NOT NULL, definitions BLOB NOT NULL,
             UNIQUE (dev, ino, size, mtime_ns, ctime_ns, code))`);
+          db.exec(`CREATE TABLE IF NOT EXISTS results (
+            code TEXT NOT NULL, context TEXT NOT NULL, file TEXT NOT NULL, dependencies TEXT NOT NULL, report TEXT NOT NULL,
+            UNIQUE (code, context, file))`);
           db.pragma(`user_version = ${PARSE_CACHE_SCHEMA}`);
         }).immediate();
       } else if (version !== PARSE_CACHE_SCHEMA) {
@@ -138,6 +154,8 @@ export class ParseCache {
         WHERE dev = ? AND ino = ? AND size = ? AND mtime_ns = ? AND ctime_ns = ? AND code = ?`);
       this.insert = db.prepare(`INSERT OR REPLACE INTO objects (dev, ino, size, mtime_ns, ctime_ns, code, header, facts, requirements, definitions)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      this.selectResult = db.prepare<unknown[], StoredResult>('SELECT dependencies, report FROM results WHERE code = ? AND context = ? AND file = ?');
+      this.insertResult = db.prepare('INSERT OR REPLACE INTO results (code, context, file, dependencies, report) VALUES (?, ?, ?, ?, ?)');
       this.db = db;
     } catch (error) {
       db.close();
@@ -149,6 +167,7 @@ export class ParseCache {
     this.once(`not used: ${messageOf(error)}`);
     this.writable = false;
     this.pending.length = 0;
+    this.pendingResults.length = 0;
     try {
       this.db?.close();
     } catch {
@@ -157,6 +176,8 @@ export class ParseCache {
     this.db = null;
     this.select = null;
     this.insert = null;
+    this.selectResult = null;
+    this.insertResult = null;
   }
 
   private once(what: string): void {
@@ -181,22 +202,47 @@ export class ParseCache {
   /** Stores the facts of a file (in a batch, see flush). Files modified in the last seconds are not stored (RACY_NS). */
   put(key: FileKey, header: LoadableHeader, encoded: EncodedLoadable): void {
     if (!this.writable || this.db === null || !storable(key)) return;
-    const now = BigInt(Date.now()) * 1_000_000n;
-    if (now - key.mtimeNs < RACY_NS) return;
+    if (ParseCache.isRacy(key.mtimeNs)) return;
     this.pending.push({ key, header: JSON.stringify(header), encoded });
     if (this.pending.length >= BATCH) this.flush();
   }
 
+  /** The result stored for `file` checked in `context` (a digest of the host configuration and options), or null. */
+  getResult(context: string, file: string): StoredResult | null {
+    if (this.selectResult === null) return null;
+    try {
+      return this.selectResult.get(this.code, context, file) ?? null;
+    } catch (error) {
+      this.disable(error);
+      return null;
+    }
+  }
+
+  /** Stores a check result (in a batch, see flush). The caller leaves out results that read racy files (RACY_NS). */
+  putResult(context: string, file: string, result: StoredResult): void {
+    if (!this.writable || this.db === null) return;
+    this.pendingResults.push({ context, file, result });
+    if (this.pendingResults.length >= BATCH) this.flush();
+  }
+
+  /** Whether a file with this st_mtime may still change without its key changing (RACY_NS). */
+  static isRacy(mtimeNs: bigint): boolean {
+    return BigInt(Date.now()) * 1_000_000n - mtimeNs < RACY_NS;
+  }
+
   /** Writes the pending rows in one transaction. A cache that refuses them is not written again. */
   flush(): void {
-    if (this.pending.length === 0 || this.db === null || this.insert === null) return;
+    if ((this.pending.length === 0 && this.pendingResults.length === 0) || this.db === null || this.insert === null || this.insertResult === null) return;
     const rows = this.pending.splice(0);
+    const results = this.pendingResults.splice(0);
     const insert = this.insert;
+    const insertResult = this.insertResult;
     try {
       this.db.transaction(() => {
         for (const { key, header, encoded } of rows) {
           insert.run(key.dev, key.ino, key.size, key.mtimeNs, key.ctimeNs, this.code, header, encoded.facts, encoded.requirements, encoded.definitions);
         }
+        for (const { context, file, result } of results) insertResult.run(this.code, context, file, result.dependencies, result.report);
       }).immediate();
     } catch (error) {
       // Reads may still work (a read-only file, a lock held too long): keep them.
@@ -216,6 +262,8 @@ export class ParseCache {
     this.db = null;
     this.select = null;
     this.insert = null;
+    this.selectResult = null;
+    this.insertResult = null;
   }
 }
 

@@ -1,8 +1,8 @@
 // Every ELF under /usr/lib and /usr/bin of this machine: pyrelo's prediction must equal what the
 // real loader does with it (objects, paths, order, fatal errors, missing versions, "no version
 // information", undefined symbols, the verdict), files without DT_NEEDED included. The same
-// predictions are made again through the parse cache, as `pyrelo check` makes them: once filling
-// an empty cache, once reading it, and both must agree with the real loader too.
+// predictions are made again through the cache, as `pyrelo check` makes them: filling an empty
+// parse cache, reading it, storing whole results and reading them back; all must agree too.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkFile } from '../../src/loader/check.js';
 import { ParseCache } from '../../src/loader/parse-cache.js';
+import { checkContext, rememberedCheck } from '../../src/loader/remembered-check.js';
 import { RootHostView } from '../../src/loader/root-host.js';
 import { loaderConfigForRoot } from '../../src/inventory/root-config.js';
 import { compareWithRealLoader } from '../support/compare.js';
@@ -28,18 +29,21 @@ test('pyrelo check agrees with ld.so on every ELF under /usr/lib and /usr/bin', 
 
   const cacheDir = mkdtempSync(join(tmpdir(), 'pyrelo-ground-truth-cache-'));
   try {
-    for (const run of ['cold', 'warm']) {
+    // cold and warm: the parse cache filled, then read; remembered: whole results stored, then read back.
+    for (const run of ['cold', 'warm', 'remembering', 'remembered']) {
       const warnings: string[] = [];
       const cache = ParseCache.open(cacheDir, (message) => warnings.push(message));
       const view = new RootHostView('/', loaderConfigForRoot('/'), cache);
-      const reports = result.reports.map((r) => checkFile(view, r.file, { cwd: '/' }));
+      const options = { cwd: '/' };
+      const context = checkContext(view.config, options);
+      const reports = result.reports.map((r) => (run.startsWith('remember') ? rememberedCheck(view, cache, context, r.file, options) : checkFile(view, r.file, options)));
       cache.close();
       assert.deepEqual(warnings, [], `${run} cache`);
       const disagreements = reports.flatMap((report, i) => {
         const differences = compareWithRealLoader(report, result.traces[i]!);
         return differences.length === 0 ? [] : [`${report.file}: ${differences.join('; ')}`];
       });
-      t.diagnostic(`through a ${run} parse cache: ${reports.length - disagreements.length}/${reports.length} files agree with the real loader`);
+      t.diagnostic(`through the cache, ${run}: ${reports.length - disagreements.length}/${reports.length} files agree with the real loader`);
       assert.deepEqual(disagreements.slice(0, 15), [], `${run} cache`);
     }
   } finally {

@@ -1,6 +1,7 @@
-// The persistent parse cache (src/loader/parse-cache.ts) as `pyrelo check` uses it: a library
-// replaced between two checks is read again, whatever of its key changed; a cache that cannot be
-// used costs one warning and changes no answer; --no-cache leaves no file.
+// The persistent cache (src/loader/parse-cache.ts, remembered-check.ts) as `pyrelo check` uses it:
+// a library replaced between two checks is read again, whatever of its key changed; a library
+// appearing earlier in a search path is found; a cache that cannot be used costs one warning and
+// changes no answer; --no-cache leaves no file.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,20 +21,25 @@ interface Checked {
   readonly stderr: string;
   readonly loads: boolean;
   readonly problems: readonly string[];
+  /** Where each object was found. */
+  readonly paths: readonly (string | null)[];
 }
 
 async function check(cacheDir: string, file: string, ...flags: string[]): Promise<Checked> {
   const r = await execa('node', [cli, 'check', '--json', ...flags, file], { reject: false, env: { PYRELO_CACHE: cacheDir } });
-  const report = (JSON.parse(r.stdout) as { files: { loads: boolean; problems: { message: string }[] }[] }).files[0]!;
-  return { exitCode: r.exitCode ?? -1, stderr: r.stderr, loads: report.loads, problems: report.problems.map((p) => p.message) };
+  const report = (JSON.parse(r.stdout) as { files: { loads: boolean; problems: { message: string }[]; objects: { path: string | null }[] }[] }).files[0]!;
+  return {
+    exitCode: r.exitCode ?? -1, stderr: r.stderr, loads: report.loads, problems: report.problems.map((p) => p.message),
+    paths: report.objects.map((o) => o.path),
+  };
 }
 
-/** A program that calls dep_function() from lib/libdep.so (found through its RUNPATH). */
+/** A program that calls dep_function() from lib/libdep.so, found through its RUNPATH (first/ is searched first, empty). */
 async function programAndLibrary(dir: string): Promise<{ prog: string; lib: string }> {
   const lib = await compileSharedLibrary({ dir, file: 'lib/libdep.so', soname: 'libdep.so', source: 'int dep_function(void) { return 7; }\n' });
   const prog = await compileExecutable({
     dir, file: 'bin/prog', source: 'extern int dep_function(void);\nint main(void) { return dep_function() == 7 ? 0 : 1; }\n',
-    needed: [lib], runpath: '$ORIGIN/../lib',
+    needed: [lib], runpath: '$ORIGIN/../first:$ORIGIN/../lib',
   });
   return { prog, lib };
 }
@@ -70,6 +76,7 @@ test('parse cache: a library rewritten in place (same inode, same size) is read 
     const { prog, lib } = await programAndLibrary(dir);
     const good = readFileSync(lib);
     utimesSync(lib, T1, T1);
+    utimesSync(prog, T1, T1);
     const first = await check(cache, prog);
     assert.equal(first.exitCode, 0, first.stderr);
     assert.equal(first.loads, true, first.problems.join('\n'));
@@ -93,6 +100,30 @@ test('parse cache: a library rewritten in place (same inode, same size) is read 
     renameSync(`${lib}.new`, lib);
     const third = await check(cache, prog);
     assert.equal(third.loads, true, third.problems.join('\n'));
+  } finally {
+    await removeDir(dir);
+  }
+});
+
+test('parse cache: a library that appears earlier in the search path is found', async () => {
+  const dir = await makeTempDir('pyrelo-parse-cache-new-');
+  try {
+    const cache = join(dir, 'cache');
+    const { prog, lib } = await programAndLibrary(dir);
+    utimesSync(lib, T1, T1);
+    utimesSync(prog, T1, T1);
+    const first = await check(cache, prog);
+    assert.equal(first.loads, true, first.problems.join('\n'));
+    assert.ok(first.paths.some((p) => p?.endsWith('/lib/libdep.so')), first.paths.join(' '));
+    await check(cache, prog);
+
+    const earlier = join(dir, 'first', 'libdep.so');
+    await execa('mkdir', ['-p', join(dir, 'first')]);
+    writeFileSync(earlier, withoutDepFunction(readFileSync(lib)));
+    utimesSync(earlier, T2, T2);
+    const second = await check(cache, prog);
+    assert.ok(second.paths.some((p) => p?.endsWith('/first/libdep.so')), `the new library in first/ is used: ${second.paths.join(' ')}`);
+    assert.equal(second.loads, false);
   } finally {
     await removeDir(dir);
   }
