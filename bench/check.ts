@@ -1,7 +1,8 @@
 // bench/check: the whole of a library folder (default /usr/lib/x86_64-linux-gnu) checked four ways
-// in one run: `pyrelo check` (one process for all files), three times: without the parse cache
-// (--no-cache), with an empty one (cold: it is filled) and with the filled one (warm: what a
-// fleet's repeated checks see; the cache is a fresh folder, so no earlier run counts); `ldd -r`
+// in one run: `pyrelo check` (one process for all files), three times: without the cache
+// (--no-cache), with an empty one (cold: parsed files and whole results are stored) and with the
+// filled one (warm: what repeated checks of unchanged files see; the cache is a fresh folder, so
+// no earlier run counts); `ldd -r`
 // run on every file (what people script today); the real loader doing the same work in few
 // processes (the batched tracer the ground-truth tests use: one /bin/sh per 256 files running
 // ldd's logic, see README "Testing"); and libtree on every file. Prints files, seconds and ratios,
