@@ -23,11 +23,18 @@ export interface HostSelection {
  * file in one of the host's own library folders (or directly under /) stands for itself alone:
  * laying /usr/lib/x86_64-linux-gnu of this machine over the host would hide the host's libraries.
  */
-function localFolderOf(input: string, hostLibraryDirs: ReadonlySet<string>): string {
+function localFolderOf(input: string, hostLibraryDirs: ReadonlySet<string>, realFolders: Map<string, string>): string {
   const path = resolve(input);
   if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) return path;
   const folder = dirname(path);
-  return folder === '/' || hostLibraryDirs.has(folder) || hostLibraryDirs.has(realpathSync(folder)) ? path : folder;
+  if (folder === '/' || hostLibraryDirs.has(folder)) return path;
+  // A thousand files of one folder: its real path is looked up once.
+  let real = realFolders.get(folder);
+  if (real === undefined) {
+    real = realpathSync(folder);
+    realFolders.set(folder, real);
+  }
+  return hostLibraryDirs.has(real) ? path : folder;
 }
 
 /** The folders the host's loader searches by default or through its cache. */
@@ -53,13 +60,16 @@ export function selectHost(options: { root?: string; inventory?: string; proc?: 
     const inventory = readInventory(options.inventory);
     const base = new InventoryHostView(inventory, `inventory ${options.inventory}`);
     const local = new RootHostView('/', base.config, parseCache);
-    const localInputs = inputs.map((p) => localFolderOf(p, libraryDirsOf(base.config)));
+    const libraryDirs = libraryDirsOf(base.config);
+    const realFolders = new Map<string, string>();
+    const localInputs = inputs.map((p) => localFolderOf(p, libraryDirs, realFolders));
     return { view: new OverlayHostView(base, local, localInputs), toHostPath: (p) => resolve(p) };
   }
   const rootDir = options.root === undefined ? '/' : realpathSync(options.root);
   const base = new RootHostView(rootDir, loaderConfigForRoot(rootDir, options.proc === false ? { procMounted: false } : {}), parseCache);
   const hostDirs = libraryDirsOf(base.config);
-  const localInputs = inputs.map((p) => localFolderOf(p, hostDirs));
+  const realFolders = new Map<string, string>();
+  const localInputs = inputs.map((p) => localFolderOf(p, hostDirs, realFolders));
   const outside = localInputs.filter((p) => !inside(p, rootDir) && !inside(rootDir, p));
   if (outside.length === 0) {
     return {
