@@ -1,16 +1,21 @@
 // bench/check: the whole of a library folder (default /usr/lib/x86_64-linux-gnu) checked four ways
-// in one run: `pyrelo check` (one process for all files); `ldd -r` run on every file (what people
-// script today); the real loader doing the same work in few processes (the batched tracer the
-// ground-truth tests use: one /bin/sh per 256 files running ldd's logic, see README "Testing");
-// and libtree on every file. Prints files, seconds and ratios, and whether pyrelo's answer equals
-// the real loader's for EVERY file (files without DT_NEEDED and fatal errors included), compared as
-// the ground-truth tests compare them.
+// in one run: `pyrelo check` (one process for all files), three times: without the cache
+// (--no-cache), with an empty one (cold: parsed files and whole results are stored) and with the
+// filled one (warm: what repeated checks of unchanged files see; the cache is a fresh folder, so
+// no earlier run counts); `ldd -r`
+// run on every file (what people script today); the real loader doing the same work in few
+// processes (the batched tracer the ground-truth tests use: one /bin/sh per 256 files running
+// ldd's logic, see README "Testing"); and libtree on every file. Prints files, seconds and ratios,
+// and whether each pyrelo run's answer equals the real loader's for EVERY file (files without
+// DT_NEEDED and fatal errors included), compared as the ground-truth tests compare them.
 //
 //   npm run bench:check [-- FOLDER]
 
 import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { findElfFiles } from '../src/elf/find-elf-files.js';
 import type { LoadReport } from '../src/loader/types.js';
 import { parseTrace, traceManyWithRealLoader, type RealLoaderTrace } from '../test/support/real-loader.js';
@@ -52,12 +57,23 @@ async function main(): Promise<void> {
   const files = findElfFiles([folder]);
   console.log(`bench/check: ${files.length} ELF files under ${folder}`);
 
-  const ours = await timed(async () => {
-    const result = await execa('node', [pyrelo, 'check', '--json', ...files], { reject: false, maxBuffer: 1 << 30 });
+  const cacheDir = mkdtempSync(join(tmpdir(), 'pyrelo-bench-cache-'));
+  const runPyrelo = (flags: readonly string[]) => timed(async () => {
+    const result = await execa('node', [pyrelo, 'check', '--json', ...flags, ...files], {
+      reject: false, maxBuffer: 1 << 30, env: { PYRELO_CACHE: cacheDir },
+    });
+    if (result.stderr !== '') console.log(`pyrelo check ${flags.join(' ')} said on stderr: ${result.stderr.slice(0, 500)}`);
     // The JSON report's files are LoadReports without the parsed ELF objects, which the comparison does not read.
-    return (JSON.parse(result.stdout) as { files: LoadReport[] }).files;
+    const reports = (JSON.parse(result.stdout) as { files: LoadReport[] }).files;
+    if (reports.length !== files.length) throw new Error(`pyrelo check answered for ${reports.length} of ${files.length} files`);
+    return reports;
   });
-  if (ours.value.length !== files.length) throw new Error(`pyrelo check answered for ${ours.value.length} of ${files.length} files`);
+  const runs = [
+    { label: 'pyrelo check --no-cache', run: await runPyrelo(['--no-cache']) },
+    { label: 'pyrelo check, cold cache', run: await runPyrelo([]) },
+    { label: 'pyrelo check, warm cache', run: await runPyrelo([]) },
+  ];
+  rmSync(cacheDir, { recursive: true, force: true });
 
   const ldd = await timed(async () => {
     const traces: RealLoaderTrace[] = [];
@@ -81,27 +97,35 @@ async function main(): Promise<void> {
   });
 
   // How pyrelo (b seconds) compares with a baseline taking a seconds, said either way round.
-  const ratio = (a: number, b: number): string => (a >= b ? `pyrelo is ${(a / b).toFixed(1)}x faster` : `pyrelo is ${(b / a).toFixed(1)}x slower`);
+  const ratio = (a: number, b: number): string => (a >= b ? `${(a / b).toFixed(1)}x faster` : `${(b / a).toFixed(1)}x slower`);
   const row = (label: string, text: string): void => console.log(`${`${label}:`.padEnd(34)}${text}`);
   const shells = Math.ceil(files.length / 256);
-  row('pyrelo check (1 process)', `${ours.seconds.toFixed(2)} s`);
-  row('ldd -r loop', `${ldd.seconds.toFixed(2)} s   ${ratio(ldd.seconds, ours.seconds)}`);
-  row(`ld.so batched (${shells} sh process${shells === 1 ? '' : 'es'})`, `${batched.seconds.toFixed(2)} s   ${ratio(batched.seconds, ours.seconds)}`);
+  const baselines = [
+    { label: 'ldd -r loop', seconds: ldd.seconds, note: '' },
+    { label: `ld.so batched (${shells} sh process${shells === 1 ? '' : 'es'})`, seconds: batched.seconds, note: '' },
+    ...(libtree.value === null ? [] : [{ label: 'libtree loop', seconds: libtree.seconds, note: ` (libtree failed on ${libtree.value} files)` }]),
+  ];
+  for (const b of baselines) row(b.label, `${b.seconds.toFixed(2)} s${b.note}`);
   if (libtree.value === null) row('libtree loop', 'not run: libtree is not installed');
-  else row('libtree loop', `${libtree.seconds.toFixed(2)} s   ${ratio(libtree.seconds, ours.seconds)} (libtree failed on ${libtree.value} files)`);
+  for (const { label, run } of runs) {
+    row(label, `${run.seconds.toFixed(2)} s   ${baselines.map((b) => `${ratio(b.seconds, run.seconds)} than ${b.label.replace(/ \(.*/, '')}`).join(', ')}`);
+  }
 
-  const byLdd = agreement(ours.value, ldd.value);
-  const byBatch = agreement(ours.value, batched.value);
   const noNeeded = batched.value.filter((t) => t.noNeeded).length;
   const notDynamic = batched.value.filter((t) => t.notDynamic).length;
   const fatal = batched.value.filter((t) => t.fatal !== null).length;
-  console.log(`identical answers to ldd -r:        ${byLdd.identical}/${files.length}`);
-  console.log(`identical answers to ld.so batched: ${byBatch.identical}/${files.length}`
-    + ` (${noNeeded} without DT_NEEDED, ${fatal} with a fatal error, ${notDynamic} not traced by ld.so)`);
-  for (const [label, result] of [['ldd -r', byLdd], ['ld.so batched', byBatch]] as const) {
-    for (const d of result.different.slice(0, 10)) console.log(`  differs from ${label}: ${d.file}\n    ${d.differences.slice(0, 3).join('\n    ')}`);
+  let anyDifferent = false;
+  for (const { label, run } of runs) {
+    const byLdd = agreement(run.value, ldd.value);
+    const byBatch = agreement(run.value, batched.value);
+    console.log(`${label}: identical answers to ldd -r ${byLdd.identical}/${files.length}, to ld.so batched ${byBatch.identical}/${files.length}`);
+    for (const [against, result] of [['ldd -r', byLdd], ['ld.so batched', byBatch]] as const) {
+      for (const d of result.different.slice(0, 10)) console.log(`  differs from ${against}: ${d.file}\n    ${d.differences.slice(0, 3).join('\n    ')}`);
+    }
+    if (byLdd.different.length > 0 || byBatch.different.length > 0) anyDifferent = true;
   }
-  if (byLdd.different.length > 0 || byBatch.different.length > 0) process.exitCode = 1;
+  console.log(`(${noNeeded} files without DT_NEEDED, ${fatal} with a fatal error, ${notDynamic} not traced by ld.so)`);
+  if (anyDifferent) process.exitCode = 1;
 }
 
 await main();

@@ -5,8 +5,14 @@
 //      acknowledged within REPORT_TIMEOUT_MS counts in them as a timeout (an infinite latency).
 //   2. `pyrelo compat` over a database of 1,000 hosts x 100 bundles: median and worst time of the
 //      query in-process and through the control service, each judged against the 100 ms budget.
+//   3. Predictions: 1,000 hosts imported with stored inventories, 200 of them distinct (this
+//      machine's, each variant with one extra unreadable path), then a new bundle added: seconds
+//      from `bundles add` to the last of the 1,000 predictions stored (issue 16 aims at 10 s on 2
+//      cores), with the server's CPU and peak RSS. The server runs PYRELO_PREDICTION_WORKERS
+//      (default here 2) prediction workers.
 //
 //   npm run bench:fleet [-- AGENTS SECONDS]
+//   npm run bench:fleet -- predictions [HOSTS DISTINCT]     (step 3 alone)
 
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -212,11 +218,74 @@ async function compatBench(work: string): Promise<void> {
   await new Promise((r) => server.once('exit', r));
 }
 
-const [agentsArg, secondsArg] = process.argv.slice(2);
+/** bundles add through the control service, its own output kept off the bench's. */
+async function quietBundlesAdd(archive: string, control: ControlClient): Promise<void> {
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  try {
+    await bundlesAdd(archive, { control: control.address });
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
+async function predictionsBench(work: string, hosts: number, distinct: number): Promise<void> {
+  const dir = join(work, 'predict-server');
+  await initPki(dir);
+  const workers = process.env.PYRELO_PREDICTION_WORKERS ?? '2';
+  const server = await startServerProcess(dir, await freePort(), await freePort(), process.env.FLEET_LOG_LEVEL ?? 'warn',
+    { ...process.env, PYRELO_PREDICTION_WORKERS: workers });
+  const control = new ControlClient(`unix:${join(dir, 'control.sock')}`);
+  try {
+    const base = collectInventory('/');
+    const inventories = Array.from({ length: distinct }, (_, i) => Buffer.from(JSON.stringify({
+      ...base, unreadable: { ...base.unreadable, [`/pyrelo-bench/variant-${i}`]: 'file too short' },
+    })));
+    const importStart = performance.now();
+    for (let h = 0; h < hosts; h++) {
+      await control.call('ImportInventory', { name: `host-${String(h).padStart(4, '0')}`, inventory: inventories[h % distinct]! });
+    }
+    process.stdout.write(`predictions: ${hosts} hosts imported (${distinct} distinct inventories of ${(inventories[0]!.length / 1e6).toFixed(1)} MB) in ${((performance.now() - importStart) / 1000).toFixed(1)} s\n`);
+    const archive = await makeBundle(work, 'predict-app', 'host-libc');
+    const before = usage(server.pid!);
+    let peakRss = before.rssMiB;
+    const start = performance.now();
+    await quietBundlesAdd(archive, control);
+    const added = performance.now();
+    let stored = 0;
+    let polls = 0;
+    for (;;) {
+      const answer = await control.call('Compat', { bundle: 'predict-app' });
+      stored = answer.hosts.filter((h) => h.result !== null).length;
+      peakRss = Math.max(peakRss, usage(server.pid!).rssMiB);
+      if (stored >= hosts || performance.now() - start > 30 * 60_000) break;
+      polls += 1;
+      if (polls % 20 === 0) process.stdout.write(`predictions: ${stored}/${hosts} stored after ${((performance.now() - start) / 1000).toFixed(0)} s\n`);
+      await sleep(250);
+    }
+    const seconds = (performance.now() - start) / 1000;
+    const after = usage(server.pid!);
+    process.stdout.write(`predictions: a new bundle against ${hosts} stored inventories (${distinct} distinct), ${workers} workers: `
+      + `${stored}/${hosts} predictions stored ${seconds.toFixed(1)} s after bundles add started (the add itself ${((added - start) / 1000).toFixed(1)} s; `
+      + `target 10 s: ${seconds <= 10 ? 'within' : 'OVER'}), ${(stored / seconds).toFixed(1)} predictions/s; `
+      + `server CPU ${(after.cpu - before.cpu).toFixed(1)} s, peak RSS ${peakRss.toFixed(0)} MiB\n`);
+  } finally {
+    control.close();
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+  }
+}
+
+const args = process.argv.slice(2);
 const work = mkdtempSync(join(tmpdir(), 'pyrelo-bench-fleet-'));
 try {
-  await fleet(work, Number(agentsArg ?? 200), Number(secondsArg ?? 20));
-  await compatBench(work);
+  if (args[0] === 'predictions') {
+    await predictionsBench(work, Number(args[1] ?? 1000), Number(args[2] ?? 200));
+  } else {
+    await fleet(work, Number(args[0] ?? 200), Number(args[1] ?? 20));
+    await compatBench(work);
+    await predictionsBench(work, 1000, 200);
+  }
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

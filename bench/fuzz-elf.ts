@@ -17,6 +17,8 @@ import { ElfFile, ElfFormatError, type ElfErrorReason } from '../src/elf/index.j
 import {
   DT_GNU_HASH, DT_HASH, DT_VERDEF, DT_VERNEED, EM_PPC, EM_S390, PT_LOAD, STB_GLOBAL, STT_FUNC,
 } from '../src/elf/constants.js';
+import { definitionLookups, describeElf, headerOf, indexedDefinitionsOf } from '../src/loader/loadable.js';
+import { decodeLoadable, encodeLoadable } from '../src/loader/loadable-codec.js';
 import { buildElf, type BuildOptions } from '../test/elf/builder.js';
 
 export interface FuzzOptions {
@@ -80,6 +82,12 @@ export function exerciseAll(f: ElfFile): void {
   f.abiTag();
   f.x86IsaNeeded();
   f.symbolReferences();
+  for (const s of symbols.slice(0, 64)) table.reachesByName(s);
+  // The loader's view of the file, and that view through the parse cache's form (what a cached check reads back).
+  const object = describeElf(f);
+  const decoded = decodeLoadable(headerOf(f), encodeLoadable(object, indexedDefinitionsOf(f)));
+  void decoded.definitions;
+  for (const r of decoded.requirements.slice(0, 64)) definitionLookups.get(decoded)?.(r.name);
   f.close();
 }
 

@@ -37,6 +37,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--no-proc', 'the host has no /proc mounted (a --root is otherwise checked as a real host, with /proc)').conflicts('inventory'))
     .option('--json', 'print the reports as JSON')
     .option('--tree', 'print the dependency tree of every file, not only of those that would not load')
+    .option('--no-cache', 'read every file and check it afresh: neither use nor fill the cache of parsed files and results ($PYRELO_CACHE, else $XDG_CACHE_HOME/pyrelo or ~/.cache/pyrelo)')
     .action((paths: string[], options) => {
       process.exitCode = runCheck(paths, options);
     });

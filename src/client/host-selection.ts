@@ -6,6 +6,7 @@ import { dirname, resolve } from 'node:path';
 import type { HostView, LoaderConfig } from '../loader/host-view.js';
 import { OverlayHostView } from '../loader/overlay-host.js';
 import { RootHostView } from '../loader/root-host.js';
+import type { ParseCache } from '../loader/parse-cache.js';
 import { InventoryHostView } from '../inventory/inventory-host.js';
 import { readInventory } from '../inventory/read.js';
 import { loaderConfigForRoot } from '../inventory/root-config.js';
@@ -22,11 +23,18 @@ export interface HostSelection {
  * file in one of the host's own library folders (or directly under /) stands for itself alone:
  * laying /usr/lib/x86_64-linux-gnu of this machine over the host would hide the host's libraries.
  */
-function localFolderOf(input: string, hostLibraryDirs: ReadonlySet<string>): string {
+function localFolderOf(input: string, hostLibraryDirs: ReadonlySet<string>, realFolders: Map<string, string>): string {
   const path = resolve(input);
   if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) return path;
   const folder = dirname(path);
-  return folder === '/' || hostLibraryDirs.has(folder) || hostLibraryDirs.has(realpathSync(folder)) ? path : folder;
+  if (folder === '/' || hostLibraryDirs.has(folder)) return path;
+  // A thousand files of one folder: its real path is looked up once.
+  let real = realFolders.get(folder);
+  if (real === undefined) {
+    real = realpathSync(folder);
+    realFolders.set(folder, real);
+  }
+  return hostLibraryDirs.has(real) ? path : folder;
 }
 
 /** The folders the host's loader searches by default or through its cache. */
@@ -46,18 +54,22 @@ function inside(path: string, dir: string): boolean {
  * together with the folder they are in.
  * With --inventory, the checked files are always local and laid over the stored host.
  */
-export function selectHost(options: { root?: string; inventory?: string; proc?: boolean }, inputs: readonly string[]): HostSelection {
+export function selectHost(options: { root?: string; inventory?: string; proc?: boolean }, inputs: readonly string[],
+  parseCache: ParseCache | null = null): HostSelection {
   if (options.inventory !== undefined) {
     const inventory = readInventory(options.inventory);
     const base = new InventoryHostView(inventory, `inventory ${options.inventory}`);
-    const local = new RootHostView('/', base.config);
-    const localInputs = inputs.map((p) => localFolderOf(p, libraryDirsOf(base.config)));
+    const local = new RootHostView('/', base.config, parseCache);
+    const libraryDirs = libraryDirsOf(base.config);
+    const realFolders = new Map<string, string>();
+    const localInputs = inputs.map((p) => localFolderOf(p, libraryDirs, realFolders));
     return { view: new OverlayHostView(base, local, localInputs), toHostPath: (p) => resolve(p) };
   }
   const rootDir = options.root === undefined ? '/' : realpathSync(options.root);
-  const base = new RootHostView(rootDir, loaderConfigForRoot(rootDir, options.proc === false ? { procMounted: false } : {}));
+  const base = new RootHostView(rootDir, loaderConfigForRoot(rootDir, options.proc === false ? { procMounted: false } : {}), parseCache);
   const hostDirs = libraryDirsOf(base.config);
-  const localInputs = inputs.map((p) => localFolderOf(p, hostDirs));
+  const realFolders = new Map<string, string>();
+  const localInputs = inputs.map((p) => localFolderOf(p, hostDirs, realFolders));
   const outside = localInputs.filter((p) => !inside(p, rootDir) && !inside(rootDir, p));
   if (outside.length === 0) {
     return {
@@ -68,7 +80,7 @@ export function selectHost(options: { root?: string; inventory?: string; proc?: 
       },
     };
   }
-  const local = new RootHostView('/', base.config);
+  const local = new RootHostView('/', base.config, parseCache);
   return {
     view: new OverlayHostView(base, local, outside),
     toHostPath: (p) => {

@@ -37,12 +37,28 @@ export interface BundleContext {
   readonly allowMissing: ReadonlySet<string>;
 }
 
-/** The bundle folder (holding pyrelo.json) a path is, or lies in; null when none. */
-export function enclosingBundle(path: string): string | null {
+/**
+ * The bundle folder (holding pyrelo.json) a path is, or lies in; null when none. `known` remembers
+ * the answer for every folder walked, so a thousand files of one folder cost one walk.
+ */
+export function enclosingBundle(path: string, known = new Map<string, string | null>()): string | null {
+  const walked: string[] = [];
+  let found: string | null = null;
   for (let dir = resolve(path); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'pyrelo.json'))) return dir;
-    if (dir === '/') return null;
+    const answer = known.get(dir);
+    if (answer !== undefined) {
+      found = answer;
+      break;
+    }
+    walked.push(dir);
+    if (existsSync(join(dir, 'pyrelo.json'))) {
+      found = dir;
+      break;
+    }
+    if (dir === '/') break;
   }
+  for (const dir of walked) known.set(dir, found);
+  return found;
 }
 
 function isElfFile(path: string): boolean {
@@ -66,7 +82,8 @@ function interpreterOf(root: string, manifestExecutable: string | null): string 
  * libraries from the rest of its bundle, so the caller lays whole bundles over the host.
  */
 export function bundlesAmong(paths: readonly string[]): BundleContext[] {
-  const roots = [...new Set(paths.map(enclosingBundle).filter((r): r is string => r !== null))];
+  const known = new Map<string, string | null>();
+  const roots = [...new Set(paths.map((p) => enclosingBundle(p, known)).filter((r): r is string => r !== null))];
   return roots.map((root) => {
     try {
       const manifest = readManifest(root);

@@ -40,7 +40,8 @@ function lastHashes(name: string): typeof last {
   return last;
 }
 
-function gnuHashOfName(name: string): number {
+/** gnuHash of `name`'s UTF-8 bytes, remembered for the last name asked (see `last`). */
+export function gnuHashOfName(name: string): number {
   const h = lastHashes(name);
   return (h.gnu ??= gnuHash(h.bytes));
 }
@@ -48,6 +49,11 @@ function gnuHashOfName(name: string): number {
 function elfHashOfName(name: string): number {
   const h = lastHashes(name);
   return (h.sysv ??= elfHash(h.bytes));
+}
+
+/** `name`'s UTF-8 bytes as a latin1 string (one char per byte), remembered for the last name asked. */
+export function nameBytesOf(name: string): string {
+  return lastHashes(name).bytes;
 }
 
 /** Names are compared as bytes; the hash functions above read one byte per char, so a non-ASCII name is hashed from its UTF-8 bytes. */

@@ -228,6 +228,15 @@ export class DynamicSymbolTable {
   }
 
   /**
+   * Whether a lookup of `symbol`'s own name reaches it: it is in the hash chain its name falls in
+   * (what `named` finds, without decoding the chain); always so without a hash table.
+   */
+  reachesByName(symbol: ElfSymbol): boolean {
+    if (this.hash === null) return true;
+    return symbol.index < this.count && this.hash.candidates(symbol.name).includes(symbol.index);
+  }
+
+  /**
    * The symbols named `name` that a lookup through the hash table reaches, as do_lookup_x finds
    * them; every symbol of that name when the object has no usable hash table.
    */

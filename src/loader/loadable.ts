@@ -7,6 +7,7 @@ import type { ElfFile } from '../elf/elf-file.js';
 import type { X86IsaNeeded } from '../elf/gnu-property.js';
 import { loadSegmentsOf, type LoadSegment } from './load-commands.js';
 import { tlsSegmentOf, type TlsSegment } from './static-tls.js';
+import type { IndexedDefinition } from './definition-index.js';
 import {
   SHN_ABS, SHN_UNDEF, STB_GLOBAL, STB_GNU_UNIQUE, STB_LOCAL, STB_WEAK, STT_COMMON, STT_FUNC,
   STT_GNU_IFUNC, STT_NOTYPE, STT_OBJECT, STT_TLS, STV_HIDDEN, STV_INTERNAL, VER_FLG_BASE, VER_FLG_WEAK,
@@ -278,4 +279,16 @@ export function describeElf(elf: ElfFile): LoadableObject {
   };
   if (table.hashed) definitionLookups.set(object, (name) => table.named(name).filter(isFindableDefinition).map(definitionOf));
   return object;
+}
+
+/**
+ * The object's definitions (describeElf's `definitions`, in symbol order), each marked with
+ * whether a lookup of its name through the file's hash table reaches it, as the object's own
+ * lookups do: a symbol in the table but not in its hash chain is listed and never found by name.
+ * What the parse cache stores (definition-index.ts).
+ */
+export function indexedDefinitionsOf(elf: ElfFile): IndexedDefinition[] {
+  if (elf.dynamic() === null) return [];
+  const table = elf.dynamicSymbolTable();
+  return table.all().filter(isFindableDefinition).map((symbol) => ({ definition: definitionOf(symbol), reachable: table.reachesByName(symbol) }));
 }

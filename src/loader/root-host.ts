@@ -1,10 +1,12 @@
 // A HostView over a live root directory: `/`, or a chroot such as a debootstrapped Debian. Paths
 // are resolved as the loader inside that root would see them: absolute symlinks point into the root.
 
-import { lstatSync, readlinkSync, statSync } from 'node:fs';
+import { lstatSync, readlinkSync, statSync, type BigIntStats } from 'node:fs';
 import { ElfFile } from '../elf/elf-file.js';
 import { ElfFormatError } from '../elf/errors.js';
-import { describeElf, headerOf, type LoadableHeader, type LoadableObject } from './loadable.js';
+import { describeElf, headerOf, indexedDefinitionsOf, type LoadableHeader, type LoadableObject } from './loadable.js';
+import { decodeLoadable, encodeLoadable } from './loadable-codec.js';
+import { fileKeyOf, sameFileKey, type FileKey, type ParseCache } from './parse-cache.js';
 import type { HostView, LoaderConfig, OpenFailure, OpenOutcome } from './host-view.js';
 
 const MAX_SYMLINKS = 40;
@@ -30,8 +32,13 @@ export class RootHostView implements HostView {
   private readonly resolutions = new Map<string, Resolution>();
   private readonly outcomes = new Map<string, OpenOutcome>();
   private readonly objects = new Map<string, LoadableObject>();
+  /** What resolving and stat'ing each path gave, as open() saw it (signatureOf). */
+  private readonly seen = new Map<string, ReturnType<RootHostView['statOf']>>();
+  /** The paths open() is asked for while a check is recorded (record). */
+  private recording: Set<string> | null = null;
 
-  constructor(readonly rootDir: string, readonly config: LoaderConfig) {
+  /** `parseCache`: where the facts of the files read are kept across runs (parse-cache.ts); none by default. */
+  constructor(readonly rootDir: string, readonly config: LoaderConfig, private readonly parseCache: ParseCache | null = null) {
     this.rootDir = rootDir.replace(/\/+$/, '') || '/';
     this.label = this.rootDir === '/' ? 'this host' : `root ${this.rootDir}`;
   }
@@ -77,6 +84,7 @@ export class RootHostView implements HostView {
   }
 
   open(path: string): OpenOutcome {
+    this.recording?.add(path);
     let outcome = this.outcomes.get(path);
     if (outcome === undefined) {
       outcome = this.openUncached(path);
@@ -85,21 +93,64 @@ export class RootHostView implements HostView {
     return outcome;
   }
 
-  private openUncached(path: string): OpenOutcome {
-    const resolution = this.resolve(path);
-    if ('errno' in resolution) return { kind: 'absent', errno: resolution.errno };
-    const hostPath = resolution.hostPath;
-    let stat;
+  /**
+   * Runs `check` and lists every path it opened on this host: all the filesystem a loader check
+   * reads goes through open() (docs/loader.md), so these paths and their signatures decide its answer.
+   */
+  record<T>(check: () => T): { readonly value: T; readonly paths: readonly string[] } {
+    if (this.recording !== null) throw new Error('RootHostView.record: already recording');
+    const paths = new Set<string>();
+    this.recording = paths;
     try {
-      stat = statSync(hostPath);
-    } catch (error) {
-      return { kind: 'absent', errno: errnoOf(error) };
+      return { value: check(), paths: [...paths] };
+    } finally {
+      this.recording = null;
     }
+  }
+
+  /**
+   * What decides open(path)'s answer, as a string that changes whenever the answer may: the errno
+   * when the path does not resolve to a file, else the file's (dev, inode, size, mtime, ctime),
+   * which identify its content. As open() saw it when it was asked; otherwise found with one
+   * stat, reading nothing of the file. `mtimeNs` is the file's, null when there is none.
+   */
+  signatureOf(path: string): { readonly signature: string; readonly mtimeNs: bigint | null } {
+    let seen = this.seen.get(path);
+    if (seen === undefined) {
+      seen = this.statOf(path);
+      this.seen.set(path, seen);
+    }
+    return 'errno' in seen
+      ? { signature: `absent ${seen.errno}`, mtimeNs: null }
+      : { signature: `file ${seen.key.dev}:${seen.key.ino}:${seen.key.size}:${seen.key.mtimeNs}:${seen.key.ctimeNs}`, mtimeNs: seen.key.mtimeNs };
+  }
+
+  /** The path resolved and stat'ed, as open() does first. */
+  private statOf(path: string): { readonly hostPath: string; readonly stat: BigIntStats; readonly key: FileKey } | { readonly errno: OpenFailure } {
+    const resolution = this.resolve(path);
+    if ('errno' in resolution) return resolution;
+    try {
+      const stat = statSync(resolution.hostPath, { bigint: true });
+      return { hostPath: resolution.hostPath, stat, key: fileKeyOf(stat) };
+    } catch (error) {
+      return { errno: errnoOf(error) };
+    }
+  }
+
+  private openUncached(path: string): OpenOutcome {
+    const seen = this.statOf(path);
+    this.seen.set(path, seen);
+    if ('errno' in seen) return { kind: 'absent', errno: seen.errno };
+    const { hostPath, stat, key } = seen;
     if (stat.isDirectory()) return { kind: 'unreadable', message: 'cannot read file data: Is a directory' };
     const identity = `${stat.dev}:${stat.ino}`;
     // open_verify() reads a whole ElfW(Ehdr) before any check: anything shorter is "too short".
     const minimum = this.config.elfClass === 64 ? 64 : 52;
     if (stat.size < minimum) return { kind: 'unreadable', message: 'file too short' };
+    const cached = this.parseCache?.get(key) ?? null;
+    if (cached !== null) {
+      return { kind: 'object', identity, header: cached.header, load: () => this.loaded(identity, () => decodeLoadable(cached.header, cached.encoded)) };
+    }
     let header: LoadableHeader;
     try {
       header = withElf(hostPath, headerOf);
@@ -116,15 +167,37 @@ export class RootHostView implements HostView {
       identity,
       header,
       // Reopened on demand, so a skipped candidate holds no file descriptor.
-      load: () => {
-        let object = this.objects.get(identity);
-        if (object === undefined) {
-          object = withElf(hostPath, describeElf);
-          this.objects.set(identity, object);
-        }
+      load: () => this.loaded(identity, () => withElf(hostPath, (elf) => {
+        const object = describeElf(elf);
+        this.store(hostPath, key, header, () => encodeLoadable(object, indexedDefinitionsOf(elf)));
         return object;
-      },
+      })),
     };
+  }
+
+  private loaded(identity: string, read: () => LoadableObject): LoadableObject {
+    let object = this.objects.get(identity);
+    if (object === undefined) {
+      object = read();
+      this.objects.set(identity, object);
+    }
+    return object;
+  }
+
+  /**
+   * Keeps what was read in the parse cache, unless the file changed since it was stat'ed: the
+   * facts must be those of the file the key names. Files that fail to parse are not kept (their
+   * messages name the path they were reached by).
+   */
+  private store(hostPath: string, key: FileKey, header: LoadableHeader, encode: () => ReturnType<typeof encodeLoadable>): void {
+    if (this.parseCache === null) return;
+    let now: FileKey;
+    try {
+      now = fileKeyOf(statSync(hostPath, { bigint: true }));
+    } catch {
+      return;
+    }
+    if (sameFileKey(key, now)) this.parseCache.put(key, header, encode());
   }
 }
 

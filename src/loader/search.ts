@@ -3,15 +3,41 @@
 // slash, which file ld.so opens, trying RPATH, LD_LIBRARY_PATH, RUNPATH, ld.so.cache and the system
 // directories in that order, each directory with its glibc-hwcaps subdirectories first.
 
-import { lookupLdCache, cacheFlagsForMachine } from './ld-cache.js';
+import { lookupLdCache, cacheFlagsForMachine, type LdCache } from './ld-cache.js';
 import { joinSearchPath } from './dynamic-string-tokens.js';
 import { verifyHeader } from './header-checks.js';
 import { ElfFormatError } from '../elf/errors.js';
-import type { HostView } from './host-view.js';
+import type { HostView, LoaderConfig } from './host-view.js';
 import type { LoadableHeader, LoadableObject } from './loadable.js';
 import type { SearchStep } from './types.js';
 
 type SearchSource = SearchStep['source'];
+
+/**
+ * ld.so.cache answers per host configuration: a lookup depends only on the cache, the name and the
+ * configuration, and one check asks for libc.so.6 once per file, so the answers are remembered.
+ */
+const cacheAnswers = new WeakMap<LoaderConfig, Map<string, string | null>>();
+
+function cacheLookup(config: LoaderConfig, cache: LdCache, name: string): string | null {
+  let answers = cacheAnswers.get(config);
+  if (answers === undefined) {
+    answers = new Map();
+    cacheAnswers.set(config, answers);
+  }
+  let answer = answers.get(name);
+  if (answer === undefined) {
+    const expectedFlags = cacheFlagsForMachine(config.machine, config.elfClass);
+    answer = expectedFlags === null ? null : lookupLdCache(cache, name, {
+      expectedFlags,
+      activeHwcapsSubdirs: config.hwcapsSubdirs,
+      isaLevel: config.isaLevel,
+      glibcVersion: (config.glibcVersion ?? [2, 36]) as [number, number],
+    });
+    answers.set(name, answer);
+  }
+  return answer;
+}
 
 /** One candidate file that passed the header checks. */
 export interface Candidate {
@@ -147,13 +173,7 @@ export function searchLibrary(host: HostView, request: SearchRequest): SearchRes
 
   const { config } = host;
   if (!request.inhibitCache && config.cache !== null) {
-    const expectedFlags = cacheFlagsForMachine(config.machine, config.elfClass);
-    const cached = expectedFlags === null ? null : lookupLdCache(config.cache, request.name, {
-      expectedFlags,
-      activeHwcapsSubdirs: config.hwcapsSubdirs,
-      isaLevel: config.isaLevel,
-      glibcVersion: (config.glibcVersion ?? [2, 36]) as [number, number],
-    });
+    const cached = cacheLookup(config, config.cache, request.name);
     if (cached !== null) {
       if (request.noDefaultLib && startsWithSystemDir(cached, config.systemDirs)) {
         steps.push({ source: 'ld.so.cache', path: cached, outcome: 'skipped-nodeflib' });

@@ -10,6 +10,9 @@ import { openSync, writeSync, closeSync, copyFileSync, chmodSync } from 'node:fs
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { checkFile } from '../../src/loader/check.js';
+import { ElfFile } from '../../src/elf/elf-file.js';
+import { describeElf, headerOf, indexedDefinitionsOf } from '../../src/loader/loadable.js';
+import { decodeLoadable, encodeLoadable } from '../../src/loader/loadable-codec.js';
 import { RootHostView } from '../../src/loader/root-host.js';
 import { loaderConfigForRoot } from '../../src/inventory/root-config.js';
 import { compileExecutable, compileSharedLibrary, makeTempDir, removeDir } from '../support/fixtures.js';
@@ -64,6 +67,13 @@ test('a PT_INTERP the kernel refuses: the real execve and pyrelo both say "Exec 
       assert.equal(report.loads, false);
       const errors = report.problems.filter((p) => p.severity === 'error');
       assert.deepEqual(errors.map((p) => p.message), [`Exec format error (the kernel will not execute the program: ${why})`]);
+      // The parse cache keeps the refusal (loadable-codec.ts): a warm cache answers the same.
+      const elf = ElfFile.open(file);
+      try {
+        assert.equal(decodeLoadable(headerOf(elf), encodeLoadable(describeElf(elf), indexedDefinitionsOf(elf))).interpreterRefusal, why);
+      } finally {
+        elf.close();
+      }
     }
   } finally {
     removeDir(dir);

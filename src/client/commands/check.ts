@@ -10,6 +10,11 @@ import { runtimeNeedReports } from '../../compat/runtime-need-check.js';
 import { allowedMissingLines, failsBundle } from '../../compat/allowed-missing.js';
 import { resolve } from 'node:path';
 import { writeOut } from '../../common/terminal-text.js';
+import { defaultCacheDir, ParseCache } from '../../loader/parse-cache.js';
+import { checkContext, rememberedCheck } from '../../loader/remembered-check.js';
+import { RootHostView } from '../../loader/root-host.js';
+import type { HostView } from '../../loader/host-view.js';
+import type { LoadReport } from '../../loader/types.js';
 
 export interface CheckCommandOptions {
   readonly root?: string;
@@ -19,6 +24,8 @@ export interface CheckCommandOptions {
   readonly proc?: boolean;
   readonly json?: boolean;
   readonly tree?: boolean;
+  /** false with --no-cache: every file is read, and the parse cache is neither read nor written. */
+  readonly cache?: boolean;
 }
 
 /** The loader environment variables the emulation honours. */
@@ -35,14 +42,45 @@ function parseEnv(assignments: readonly string[]): Pick<CheckOptions, 'libraryPa
   return result;
 }
 
+/**
+ * checkFile, or with a cache over a live root (neither --inventory nor a laid-over folder) the
+ * remembered check, which answers from earlier runs when nothing it read has changed. Files of a
+ * bundle are always checked afresh: the bundle rules read more than the loader does.
+ */
+function checkerFor(view: HostView, parseCache: ParseCache | null): (path: string, options: CheckOptions) => LoadReport {
+  if (parseCache === null || !(view instanceof RootHostView)) return (path, options) => checkFile(view, path, options);
+  const contexts = new Map<string, string>();
+  return (path, options) => {
+    const key = JSON.stringify(options);
+    let context = contexts.get(key);
+    if (context === undefined) {
+      context = checkContext(view.config, options);
+      contexts.set(key, context);
+    }
+    return rememberedCheck(view, parseCache, context, path, options);
+  };
+}
+
 export function runCheck(paths: readonly string[], options: CheckCommandOptions): number {
   const env = parseEnv(options.env);
   const files = findElfFiles(paths);
   if (files.length === 0) throw new InputError(paths.join(' '), 'no ELF files found');
+  const parseCache = options.cache === false ? null
+    : ParseCache.open(defaultCacheDir(), (message) => process.stderr.write(`pyrelo: warning: ${message}\n`));
+  try {
+    return checkFiles(paths, files, options, env, parseCache);
+  } finally {
+    parseCache?.close();
+  }
+}
+
+function checkFiles(paths: readonly string[], files: readonly string[], options: CheckCommandOptions, env: Pick<CheckOptions, 'libraryPath'>,
+  parseCache: ParseCache | null): number {
   // Paths in pyrelo bundles get the bundle rules, and their whole bundle is laid over the host.
   const bundles = bundlesAmong(paths);
-  const host = selectHost(options, [...paths, ...bundles.map((b) => b.root)]);
-  const reports = files.map((file) => applyBundleRules(checkFile(host.view, host.toHostPath(file), { ...env, ...bundleCheckOptions(resolve(file), bundles, host.toHostPath), cwd: process.cwd() }), resolve(file), bundles));
+  const host = selectHost(options, [...paths, ...bundles.map((b) => b.root)], parseCache);
+  const check = checkerFor(host.view, bundles.length === 0 ? parseCache : null);
+  const reports = files.map((file) => applyBundleRules(check(host.toHostPath(file), { ...env, ...bundleCheckOptions(resolve(file), bundles, host.toHostPath), cwd: process.cwd() }), resolve(file), bundles));
   // What the checked files of a bundle dlopen by name at run time (manifest runtimeNeeds), like DT_NEEDED.
   const checked = new Set(files.map((f) => resolve(f)));
   reports.push(...bundles.flatMap((b) => runtimeNeedReports(host.view, b, bundles, { checked, toHostPath: host.toHostPath, base: { ...env, cwd: process.cwd() } })));
