@@ -168,10 +168,15 @@ export class ParseCache {
     this.writable = false;
     this.pending.length = 0;
     this.pendingResults.length = 0;
+    this.release();
+  }
+
+  /** Closes the database, if open, and forgets its statements. A failing close leaves nothing to save. */
+  private release(): void {
     try {
       this.db?.close();
     } catch {
-      // Already unusable; nothing more to release.
+      // Already unusable, or damaged: nothing more to release.
     }
     this.db = null;
     this.select = null;
@@ -254,16 +259,7 @@ export class ParseCache {
   /** Flushes and closes; the cache answers nothing afterwards. */
   close(): void {
     this.flush();
-    try {
-      this.db?.close();
-    } catch {
-      // Closing a damaged database may fail; there is nothing left to save.
-    }
-    this.db = null;
-    this.select = null;
-    this.insert = null;
-    this.selectResult = null;
-    this.insertResult = null;
+    this.release();
   }
 }
 
