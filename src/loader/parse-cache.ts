@@ -11,8 +11,9 @@
 // WAL journal, a busy timeout, rows written whole in short transactions.
 
 import Database from 'better-sqlite3';
+import { isRacy, type FileKey } from './file-key.js';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, type BigIntStats } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,34 +25,12 @@ import type { EncodedLoadable } from './loadable-codec.js';
 export const PARSE_CACHE_SCHEMA = 2;
 const FILE_NAME = `loader-facts-v${PARSE_CACHE_SCHEMA}.sqlite`;
 
-/**
- * A file whose content was written this recently may be written again within the same timestamp
- * tick (coarse kernel clocks, filesystems with 1–2 s timestamps) without its key changing: it is
- * parsed but not stored, as git treats "racily clean" index entries. Every write of content sets
- * st_mtime to the current time, so an older st_mtime means a later write will change the key.
- */
-const RACY_NS = 2_000_000_000n;
-
 /** Writes are kept and stored together: one transaction per batch, not per file. */
 const BATCH = 256;
 
 const INT64_MAX = (1n << 63n) - 1n;
 
-export interface FileKey {
-  readonly dev: bigint;
-  readonly ino: bigint;
-  readonly size: bigint;
-  readonly mtimeNs: bigint;
-  readonly ctimeNs: bigint;
-}
-
-export function fileKeyOf(stat: BigIntStats): FileKey {
-  return { dev: stat.dev, ino: stat.ino, size: stat.size, mtimeNs: stat.mtimeNs, ctimeNs: stat.ctimeNs };
-}
-
-export function sameFileKey(a: FileKey, b: FileKey): boolean {
-  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
-}
+export { fileKeyOf, sameFileKey, type FileKey } from './file-key.js';
 
 export interface CachedFacts {
   readonly header: LoadableHeader;
@@ -204,7 +183,7 @@ export class ParseCache {
     }
   }
 
-  /** Stores the facts of a file (in a batch, see flush). Files modified in the last seconds are not stored (RACY_NS). */
+  /** Stores the facts of a file (in a batch, see flush). Files modified in the last seconds are not stored (file-key.ts). */
   put(key: FileKey, header: LoadableHeader, encoded: EncodedLoadable): void {
     if (!this.writable || this.db === null || !storable(key)) return;
     if (ParseCache.isRacy(key.mtimeNs)) return;
@@ -223,16 +202,16 @@ export class ParseCache {
     }
   }
 
-  /** Stores a check result (in a batch, see flush). The caller leaves out results that read racy files (RACY_NS). */
+  /** Stores a check result (in a batch, see flush). The caller leaves out results that read racy files (file-key.ts). */
   putResult(context: string, file: string, result: StoredResult): void {
     if (!this.writable || this.db === null) return;
     this.pendingResults.push({ context, file, result });
     if (this.pendingResults.length >= BATCH) this.flush();
   }
 
-  /** Whether a file with this st_mtime may still change without its key changing (RACY_NS). */
+  /** Whether a file with this st_mtime may still change without its key changing (file-key.ts). */
   static isRacy(mtimeNs: bigint): boolean {
-    return BigInt(Date.now()) * 1_000_000n - mtimeNs < RACY_NS;
+    return isRacy(mtimeNs);
   }
 
   /** Writes the pending rows in one transaction. A cache that refuses them is not written again. */

@@ -6,7 +6,8 @@ import { ElfFile } from '../elf/elf-file.js';
 import { ElfFormatError } from '../elf/errors.js';
 import { describeElf, headerOf, indexedDefinitionsOf, type LoadableHeader, type LoadableObject } from './loadable.js';
 import { decodeLoadable, encodeLoadable } from './loadable-codec.js';
-import { fileKeyOf, sameFileKey, type FileKey, type ParseCache } from './parse-cache.js';
+import { fileKeyOf, sameFileKey, type FileKey } from './file-key.js';
+import type { ParseCache } from './parse-cache.js';
 import type { HostView, LoaderConfig, OpenFailure, OpenOutcome } from './host-view.js';
 
 const MAX_SYMLINKS = 40;
