@@ -21,7 +21,13 @@ import { execa } from 'execa';
 import { build } from '../src/builder/build.js';
 import { Progress } from '../src/builder/progress.js';
 import { packBundle } from '../src/bundle/pack.js';
-import { BASE_PYTHON, COMBINED_ENTRIES, WHEELHOUSE_CACHE, ensureWheelhouse, makeCombinedWheelhouse } from '../test/builder/wheelhouse.js';
+import {
+  BASE_PYTHON,
+  COMBINED_ENTRIES,
+  WHEELHOUSE_CACHE,
+  ensureWheelhouse,
+  makeCombinedWheelhouse,
+} from '../test/builder/wheelhouse.js';
 
 const RUNS = Number(process.argv[2] ?? 20);
 
@@ -38,16 +44,26 @@ interface App {
 
 const APPS: readonly App[] = [
   {
-    name: 'yamlsmoke', label: 'yamlsmoke (+ cryptography, cffi, libyaml)',
+    name: 'yamlsmoke',
+    label: 'yamlsmoke (+ cryptography, cffi, libyaml)',
     wheels: async () => ({ wheelhouse: await ensureWheelhouse(), requirements: null }),
     entries: ['smoke=yamlsmoke.smoke:main'],
     imports: ['yamlsmoke.smoke', 'yamlsmoke._yaml_c', 'cryptography.fernet'],
   },
   {
-    name: 'allsmoke', label: 'allsmoke, a multi-wheel app (yamlsmoke, cryptography, cffi, libyaml, scismoke, numpy, lxml)',
+    name: 'allsmoke',
+    label: 'allsmoke, a multi-wheel app (yamlsmoke, cryptography, cffi, libyaml, scismoke, numpy, lxml)',
     wheels: (work) => makeCombinedWheelhouse(join(work, 'allsmoke-wheels')),
     entries: COMBINED_ENTRIES,
-    imports: ['allsmoke', 'yamlsmoke.smoke', 'yamlsmoke._yaml_c', 'cryptography.fernet', 'scismoke', 'numpy', 'lxml.etree'],
+    imports: [
+      'allsmoke',
+      'yamlsmoke.smoke',
+      'yamlsmoke._yaml_c',
+      'cryptography.fernet',
+      'scismoke',
+      'numpy',
+      'lxml.etree',
+    ],
   },
 ];
 
@@ -61,7 +77,9 @@ async function timed<T>(run: () => Promise<T>): Promise<{ seconds: number; value
 async function startup(argv: string[], cwd = '/'): Promise<number> {
   const env = { PATH: '/usr/bin:/bin', HOME: '/tmp' };
   const once = async (): Promise<number> => {
-    const { seconds, value } = await timed(() => execa(argv[0]!, argv.slice(1), { cwd, env, extendEnv: false, reject: false }));
+    const { seconds, value } = await timed(() =>
+      execa(argv[0]!, argv.slice(1), { cwd, env, extendEnv: false, reject: false }),
+    );
     if (value.exitCode !== 0) throw new Error(`${argv.join(' ')} failed: ${value.stderr}`);
     return seconds * 1000;
   };
@@ -89,7 +107,10 @@ class TimedProgress extends Progress {
 }
 
 /** One build's wall time and the part of it that installed the app (pip). */
-interface BuildTime { seconds: number; install: number }
+interface BuildTime {
+  seconds: number;
+  install: number;
+}
 
 /** Builds are noisier than start-ups (disk, page cache): the median of BUILD_RUNS, interleaved with nothing else. */
 const BUILD_RUNS = 3;
@@ -97,10 +118,16 @@ const BUILD_RUNS = 3;
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** BUILD_RUNS builds: the median of their wall times, of those times without the app's installation, and each run. */
-async function medianBuild(run: (i: number) => Promise<BuildTime>): Promise<{ seconds: number; withoutInstall: number; all: BuildTime[] }> {
+async function medianBuild(
+  run: (i: number) => Promise<BuildTime>,
+): Promise<{ seconds: number; withoutInstall: number; all: BuildTime[] }> {
   const all: BuildTime[] = [];
   for (let i = 0; i < BUILD_RUNS; i += 1) all.push(await run(i));
-  return { seconds: median(all.map((b) => b.seconds)), withoutInstall: median(all.map((b) => b.seconds - b.install)), all };
+  return {
+    seconds: median(all.map((b) => b.seconds)),
+    withoutInstall: median(all.map((b) => b.seconds - b.install)),
+    all,
+  };
 }
 
 async function duBytes(path: string): Promise<number> {
@@ -119,12 +146,25 @@ async function compressedSizes(dir: string, work: string): Promise<{ gz: number;
 
 /** What pip installs for `app`: the project, and its requirements file when it has one. */
 function pipArguments(app: App, wheels: { wheelhouse: string; requirements: string | null }): string[] {
-  return ['install', '--quiet', '--no-index', '--find-links', wheels.wheelhouse, app.name, ...(wheels.requirements === null ? [] : ['-r', wheels.requirements])];
+  return [
+    'install',
+    '--quiet',
+    '--no-index',
+    '--find-links',
+    wheels.wheelhouse,
+    app.name,
+    ...(wheels.requirements === null ? [] : ['-r', wheels.requirements]),
+  ];
 }
 
 /** A venv of the base interpreter with the app and PyInstaller, cached outside the checkout (one per app). */
 async function benchVenv(app: App, wheels: { wheelhouse: string; requirements: string | null }): Promise<string> {
-  const venv = join(WHEELHOUSE_CACHE, '..', 'bench', app.name === 'yamlsmoke' ? 'venv-pyinstaller' : `venv-pyinstaller-${app.name}`);
+  const venv = join(
+    WHEELHOUSE_CACHE,
+    '..',
+    'bench',
+    app.name === 'yamlsmoke' ? 'venv-pyinstaller' : `venv-pyinstaller-${app.name}`,
+  );
   if (existsSync(join(venv, '.complete'))) return venv;
   rmSync(venv, { recursive: true, force: true });
   mkdirSync(join(venv, '..'), { recursive: true });
@@ -141,10 +181,23 @@ const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
 /** The bare runtime of the size target: no project, --without-pip (stdlib, ssl, sqlite3, ctypes, with .pyc). */
 async function bareRuntime(work: string): Promise<{ size: number; xz: number }> {
   const bare = join(work, 'bare');
-  await build({
-    project: null, python: BASE_PYTHON, requirements: null, wheelhouse: null, libc: 'host', minGlibc: '2.17',
-    entries: [], slim: true, clear: false, prompt: null, withPip: false, output: bare,
-  }, new Progress(() => undefined));
+  await build(
+    {
+      project: null,
+      python: BASE_PYTHON,
+      requirements: null,
+      wheelhouse: null,
+      libc: 'host',
+      minGlibc: '2.17',
+      entries: [],
+      slim: true,
+      clear: false,
+      prompt: null,
+      withPip: false,
+      output: bare,
+    },
+    new Progress(() => undefined),
+  );
   await packBundle(bare, join(work, 'bare.tar.xz'));
   return { size: await duBytes(bare), xz: await duBytes(join(work, 'bare.tar.xz')) };
 }
@@ -162,10 +215,25 @@ async function benchApp(app: App, base: string): Promise<void> {
   process.env.PYRELO_CACHE = join(work, 'pyrelo-cache');
   const ourBuild = async (output: string): Promise<BuildTime> => {
     const progress = new TimedProgress();
-    const { seconds } = await timed(() => build({
-      project: app.name, python: BASE_PYTHON, requirements: wheels.requirements, wheelhouse: wheels.wheelhouse, libc: 'host', minGlibc: '2.17',
-      entries: app.entries, slim: true, clear: false, prompt: null, withPip: false, output,
-    }, progress));
+    const { seconds } = await timed(() =>
+      build(
+        {
+          project: app.name,
+          python: BASE_PYTHON,
+          requirements: wheels.requirements,
+          wheelhouse: wheels.wheelhouse,
+          libc: 'host',
+          minGlibc: '2.17',
+          entries: app.entries,
+          slim: true,
+          clear: false,
+          prompt: null,
+          withPip: false,
+          output,
+        },
+        progress,
+      ),
+    );
     const install = progress.seconds.get('install');
     if (install === undefined) throw new Error('pyrelo build ran no install step');
     return { seconds, install };
@@ -182,17 +250,36 @@ async function benchApp(app: App, base: string): Promise<void> {
   // What PyInstaller needs before it runs and pyrelo does in its install step: a venv of the base
   // interpreter with the app installed by pip from the wheelhouse (timed on a fresh venv each time;
   // PyInstaller itself then runs from the cached venv, which holds the same app).
-  const venvInstall = async (name: string): Promise<number> => (await timed(async () => {
-    const fresh = join(work, name);
-    await execa(BASE_PYTHON, ['-m', 'venv', fresh]);
-    await execa(join(fresh, 'bin', 'pip'), pipArguments(app, wheels));
-  })).seconds;
+  const venvInstall = async (name: string): Promise<number> =>
+    (
+      await timed(async () => {
+        const fresh = join(work, name);
+        await execa(BASE_PYTHON, ['-m', 'venv', fresh]);
+        await execa(join(fresh, 'bin', 'pip'), pipArguments(app, wheels));
+      })
+    ).seconds;
   const pyinstaller = async (dist: string): Promise<BuildTime> => {
     const install = await venvInstall(`${dist}-venv`);
-    const { seconds } = await timed(() => execa(join(venv, 'bin', 'pyinstaller'), ['--onedir', '--noconfirm', '--log-level', 'ERROR',
-      '--distpath', join(work, dist), '--workpath', join(work, `${dist}-work`), '--specpath', work,
-      ...app.imports.flatMap((m) => ['--hidden-import', m]), script],
-    { cwd: work, env: { PYINSTALLER_CONFIG_DIR: join(work, 'pyinstaller-cache') } }));
+    const { seconds } = await timed(() =>
+      execa(
+        join(venv, 'bin', 'pyinstaller'),
+        [
+          '--onedir',
+          '--noconfirm',
+          '--log-level',
+          'ERROR',
+          '--distpath',
+          join(work, dist),
+          '--workpath',
+          join(work, `${dist}-work`),
+          '--specpath',
+          work,
+          ...app.imports.flatMap((m) => ['--hidden-import', m]),
+          script,
+        ],
+        { cwd: work, env: { PYINSTALLER_CONFIG_DIR: join(work, 'pyinstaller-cache') } },
+      ),
+    );
     return { seconds: install + seconds, install };
   };
   const pyiCold = await pyinstaller('pyi-cold');
@@ -208,20 +295,37 @@ async function benchApp(app: App, base: string): Promise<void> {
   const pyiApp = await startup([join(pyiDir, 'app_main')]);
 
   console.log('                     pyrelo bundle   host venv   PyInstaller --onedir');
-  const runs = (all: readonly BuildTime[]): string => all.map((b) => `${b.seconds.toFixed(1)} (pip ${b.install.toFixed(1)})`).join(' ');
-  console.log(`build, empty cache   ${oursCold.seconds.toFixed(1).padStart(10)} s   ${'-'.padStart(9)}   ${pyiCold.seconds.toFixed(1).padStart(10)} s   (app installed by pip included on both sides)`);
-  console.log(`build time (median)  ${ours.seconds.toFixed(1).padStart(10)} s   ${'-'.padStart(9)}   ${pyi.seconds.toFixed(1).padStart(10)} s   (the same; runs: pyrelo ${runs(ours.all)}, PyInstaller ${runs(pyi.all)})`);
-  console.log(`  without pip install${ours.withoutInstall.toFixed(1).padStart(10)} s   ${'-'.padStart(9)}   ${pyi.withoutInstall.toFixed(1).padStart(10)} s   (pyrelo without its install step, PyInstaller alone)`);
+  const runs = (all: readonly BuildTime[]): string =>
+    all.map((b) => `${b.seconds.toFixed(1)} (pip ${b.install.toFixed(1)})`).join(' ');
+  console.log(
+    `build, empty cache   ${oursCold.seconds.toFixed(1).padStart(10)} s   ${'-'.padStart(9)}   ${pyiCold.seconds.toFixed(1).padStart(10)} s   (app installed by pip included on both sides)`,
+  );
+  console.log(
+    `build time (median)  ${ours.seconds.toFixed(1).padStart(10)} s   ${'-'.padStart(9)}   ${pyi.seconds.toFixed(1).padStart(10)} s   (the same; runs: pyrelo ${runs(ours.all)}, PyInstaller ${runs(pyi.all)})`,
+  );
+  console.log(
+    `  without pip install${ours.withoutInstall.toFixed(1).padStart(10)} s   ${'-'.padStart(9)}   ${pyi.withoutInstall.toFixed(1).padStart(10)} s   (pyrelo without its install step, PyInstaller alone)`,
+  );
   console.log(`installed size       ${mb(oursSize).padStart(12)}   ${'-'.padStart(9)}   ${mb(pyiSize).padStart(12)}`);
-  console.log(`.tar.gz              ${mb(oursPacked.gz).padStart(12)}   ${'-'.padStart(9)}   ${mb(pyiPacked.gz).padStart(12)}`);
-  console.log(`.tar.zst             ${mb(oursPacked.zst).padStart(12)}   ${'-'.padStart(9)}   ${mb(pyiPacked.zst).padStart(12)}`);
-  console.log(`python -c pass       ${bundlePass.toFixed(1).padStart(9)} ms   ${hostPass.toFixed(1).padStart(6)} ms   ${'-'.padStart(12)}`);
-  console.log(`import the app       ${bundleApp.toFixed(1).padStart(9)} ms   ${hostApp.toFixed(1).padStart(6)} ms   ${pyiApp.toFixed(1).padStart(9)} ms`);
-  console.log(`ratios: start-up bundle/host ${ratio(bundlePass, hostPass)} (-c pass), ${ratio(bundleApp, hostApp)} (app); `
-    + `bundle/PyInstaller: app start-up ${ratio(bundleApp, pyiApp)}, build time with the app's pip install ${ratio(ours.seconds, pyi.seconds)} `
-    + `(empty caches ${ratio(oursCold.seconds, pyiCold.seconds)}), without it ${ratio(ours.withoutInstall, pyi.withoutInstall)} `
-    + `(empty caches ${ratio(oursCold.seconds - oursCold.install, pyiCold.seconds - pyiCold.install)}), `
-    + `installed ${ratio(oursSize, pyiSize)}, .tar.zst ${ratio(oursPacked.zst, pyiPacked.zst)} (no pip on either side)`);
+  console.log(
+    `.tar.gz              ${mb(oursPacked.gz).padStart(12)}   ${'-'.padStart(9)}   ${mb(pyiPacked.gz).padStart(12)}`,
+  );
+  console.log(
+    `.tar.zst             ${mb(oursPacked.zst).padStart(12)}   ${'-'.padStart(9)}   ${mb(pyiPacked.zst).padStart(12)}`,
+  );
+  console.log(
+    `python -c pass       ${bundlePass.toFixed(1).padStart(9)} ms   ${hostPass.toFixed(1).padStart(6)} ms   ${'-'.padStart(12)}`,
+  );
+  console.log(
+    `import the app       ${bundleApp.toFixed(1).padStart(9)} ms   ${hostApp.toFixed(1).padStart(6)} ms   ${pyiApp.toFixed(1).padStart(9)} ms`,
+  );
+  console.log(
+    `ratios: start-up bundle/host ${ratio(bundlePass, hostPass)} (-c pass), ${ratio(bundleApp, hostApp)} (app); ` +
+      `bundle/PyInstaller: app start-up ${ratio(bundleApp, pyiApp)}, build time with the app's pip install ${ratio(ours.seconds, pyi.seconds)} ` +
+      `(empty caches ${ratio(oursCold.seconds, pyiCold.seconds)}), without it ${ratio(ours.withoutInstall, pyi.withoutInstall)} ` +
+      `(empty caches ${ratio(oursCold.seconds - oursCold.install, pyiCold.seconds - pyiCold.install)}), ` +
+      `installed ${ratio(oursSize, pyiSize)}, .tar.zst ${ratio(oursPacked.zst, pyiPacked.zst)} (no pip on either side)`,
+  );
   console.log('');
   rmSync(work, { recursive: true, force: true });
 }
@@ -229,15 +333,20 @@ async function benchApp(app: App, base: string): Promise<void> {
 async function main(): Promise<void> {
   const names = process.argv.slice(3);
   const unknown = names.filter((n) => !APPS.some((a) => a.name === n));
-  if (unknown.length > 0) throw new Error(`bench/build: no app ${unknown.join(', ')} (apps: ${APPS.map((a) => a.name).join(', ')})`);
+  if (unknown.length > 0)
+    throw new Error(`bench/build: no app ${unknown.join(', ')} (apps: ${APPS.map((a) => a.name).join(', ')})`);
   const apps = names.length === 0 ? APPS : APPS.filter((a) => names.includes(a.name));
   const work = mkdtempSync(join(tmpdir(), 'pyrelo-bench-build-'));
   try {
-    console.log(`bench/build: ${apps.map((a) => a.name).join(' and ')} on ${BASE_PYTHON}; ${RUNS} runs per start-up time (median)`);
+    console.log(
+      `bench/build: ${apps.map((a) => a.name).join(' and ')} on ${BASE_PYTHON}; ${RUNS} runs per start-up time (median)`,
+    );
     console.log('');
     for (const app of apps) await benchApp(app, work);
     const bare = await bareRuntime(work);
-    console.log(`bare runtime (--without-pip, no app): ${mb(bare.size)} installed, ${mb(bare.xz)} as .tar.xz (targets: 40 MB, 12 MB)`);
+    console.log(
+      `bare runtime (--without-pip, no app): ${mb(bare.size)} installed, ${mb(bare.xz)} as .tar.xz (targets: 40 MB, 12 MB)`,
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

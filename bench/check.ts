@@ -37,13 +37,24 @@ async function timed<T>(run: () => Promise<T>): Promise<{ seconds: number; value
 function lddTrace(file: string, r: { stdout: string; stderr: string; exitCode: number }): RealLoaderTrace {
   const lines = r.stdout.split('\n');
   const isObject = (l: string): boolean => l.startsWith('\t') && l !== '\tnot a dynamic executable';
-  const objectLines = lines.filter(isObject).map((l) => `${l}\n`).join('');
-  const messageLines = [...lines.filter((l) => l !== '' && !isObject(l)), ...r.stderr.split('\n').filter((l) => l !== '')].map((l) => `${l}\n`).join('');
+  const objectLines = lines
+    .filter(isObject)
+    .map((l) => `${l}\n`)
+    .join('');
+  const messageLines = [
+    ...lines.filter((l) => l !== '' && !isObject(l)),
+    ...r.stderr.split('\n').filter((l) => l !== ''),
+  ]
+    .map((l) => `${l}\n`)
+    .join('');
   return parseTrace(file, r.exitCode, objectLines, messageLines);
 }
 
 /** Files whose pyrelo answer equals the real loader's, and the first differences of the others. */
-function agreement(reports: readonly LoadReport[], traces: readonly RealLoaderTrace[]): { identical: number; different: { file: string; differences: string[] }[] } {
+function agreement(
+  reports: readonly LoadReport[],
+  traces: readonly RealLoaderTrace[],
+): { identical: number; different: { file: string; differences: string[] }[] } {
   const different: { file: string; differences: string[] }[] = [];
   reports.forEach((report, i) => {
     const differences = compareWithRealLoader(report, traces[i]!);
@@ -58,16 +69,21 @@ async function main(): Promise<void> {
   console.log(`bench/check: ${files.length} ELF files under ${folder}`);
 
   const cacheDir = mkdtempSync(join(tmpdir(), 'pyrelo-bench-cache-'));
-  const runPyrelo = (flags: readonly string[]) => timed(async () => {
-    const result = await execa('node', [pyrelo, 'check', '--json', ...flags, ...files], {
-      reject: false, maxBuffer: 1 << 30, env: { PYRELO_CACHE: cacheDir },
+  const runPyrelo = (flags: readonly string[]) =>
+    timed(async () => {
+      const result = await execa('node', [pyrelo, 'check', '--json', ...flags, ...files], {
+        reject: false,
+        maxBuffer: 1 << 30,
+        env: { PYRELO_CACHE: cacheDir },
+      });
+      if (result.stderr !== '')
+        console.log(`pyrelo check ${flags.join(' ')} said on stderr: ${result.stderr.slice(0, 500)}`);
+      // The JSON report's files are LoadReports without the parsed ELF objects, which the comparison does not read.
+      const reports = (JSON.parse(result.stdout) as { files: LoadReport[] }).files;
+      if (reports.length !== files.length)
+        throw new Error(`pyrelo check answered for ${reports.length} of ${files.length} files`);
+      return reports;
     });
-    if (result.stderr !== '') console.log(`pyrelo check ${flags.join(' ')} said on stderr: ${result.stderr.slice(0, 500)}`);
-    // The JSON report's files are LoadReports without the parsed ELF objects, which the comparison does not read.
-    const reports = (JSON.parse(result.stdout) as { files: LoadReport[] }).files;
-    if (reports.length !== files.length) throw new Error(`pyrelo check answered for ${reports.length} of ${files.length} files`);
-    return reports;
-  });
   const runs = [
     { label: 'pyrelo check --no-cache', run: await runPyrelo(['--no-cache']) },
     { label: 'pyrelo check, cold cache', run: await runPyrelo([]) },
@@ -97,18 +113,24 @@ async function main(): Promise<void> {
   });
 
   // How pyrelo (b seconds) compares with a baseline taking a seconds, said either way round.
-  const ratio = (a: number, b: number): string => (a >= b ? `${(a / b).toFixed(1)}x faster` : `${(b / a).toFixed(1)}x slower`);
+  const ratio = (a: number, b: number): string =>
+    a >= b ? `${(a / b).toFixed(1)}x faster` : `${(b / a).toFixed(1)}x slower`;
   const row = (label: string, text: string): void => console.log(`${`${label}:`.padEnd(34)}${text}`);
   const shells = Math.ceil(files.length / 256);
   const baselines = [
     { label: 'ldd -r loop', seconds: ldd.seconds, note: '' },
     { label: `ld.so batched (${shells} sh process${shells === 1 ? '' : 'es'})`, seconds: batched.seconds, note: '' },
-    ...(libtree.value === null ? [] : [{ label: 'libtree loop', seconds: libtree.seconds, note: ` (libtree failed on ${libtree.value} files)` }]),
+    ...(libtree.value === null
+      ? []
+      : [{ label: 'libtree loop', seconds: libtree.seconds, note: ` (libtree failed on ${libtree.value} files)` }]),
   ];
   for (const b of baselines) row(b.label, `${b.seconds.toFixed(2)} s${b.note}`);
   if (libtree.value === null) row('libtree loop', 'not run: libtree is not installed');
   for (const { label, run } of runs) {
-    row(label, `${run.seconds.toFixed(2)} s   ${baselines.map((b) => `${ratio(b.seconds, run.seconds)} than ${b.label.replace(/ \(.*/, '')}`).join(', ')}`);
+    row(
+      label,
+      `${run.seconds.toFixed(2)} s   ${baselines.map((b) => `${ratio(b.seconds, run.seconds)} than ${b.label.replace(/ \(.*/, '')}`).join(', ')}`,
+    );
   }
 
   const noNeeded = batched.value.filter((t) => t.noNeeded).length;
@@ -118,9 +140,15 @@ async function main(): Promise<void> {
   for (const { label, run } of runs) {
     const byLdd = agreement(run.value, ldd.value);
     const byBatch = agreement(run.value, batched.value);
-    console.log(`${label}: identical answers to ldd -r ${byLdd.identical}/${files.length}, to ld.so batched ${byBatch.identical}/${files.length}`);
-    for (const [against, result] of [['ldd -r', byLdd], ['ld.so batched', byBatch]] as const) {
-      for (const d of result.different.slice(0, 10)) console.log(`  differs from ${against}: ${d.file}\n    ${d.differences.slice(0, 3).join('\n    ')}`);
+    console.log(
+      `${label}: identical answers to ldd -r ${byLdd.identical}/${files.length}, to ld.so batched ${byBatch.identical}/${files.length}`,
+    );
+    for (const [against, result] of [
+      ['ldd -r', byLdd],
+      ['ld.so batched', byBatch],
+    ] as const) {
+      for (const d of result.different.slice(0, 10))
+        console.log(`  differs from ${against}: ${d.file}\n    ${d.differences.slice(0, 3).join('\n    ')}`);
     }
     if (byLdd.different.length > 0 || byBatch.different.length > 0) anyDifferent = true;
   }

@@ -10,7 +10,16 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, wri
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { BASE_PYTHON, WHEELHOUSE_CACHE } from '../test/builder/wheelhouse.js';
-import { CANDIDATES_PATH, CORPUS_PLATFORMS, LOCK_PATH, normalizeName, pinOfWheel, type CorpusLock, type LeftOut, type LockedProject } from '../test/corpus/corpus-lock.js';
+import {
+  CANDIDATES_PATH,
+  CORPUS_PLATFORMS,
+  LOCK_PATH,
+  normalizeName,
+  pinOfWheel,
+  type CorpusLock,
+  type LeftOut,
+  type LockedProject,
+} from '../test/corpus/corpus-lock.js';
 
 const CORPUS_SIZE = 100;
 const MAX_WHEEL_BYTES = 100 * 1000 * 1000;
@@ -30,25 +39,50 @@ const KNOWN_TOO_LARGE: Readonly<Record<string, string>> = {
 const PROBE = join(WHEELHOUSE_CACHE, 'corpus-probe');
 
 function pipDownloadArgs(dir: string): string[] {
-  return ['-m', 'pip', 'download', '--quiet', '--disable-pip-version-check', '--only-binary=:all:', '--python-version', '3.11', '--implementation', 'cp',
-    '--abi', 'cp311', '--abi', 'abi3', '--abi', 'none', ...CORPUS_PLATFORMS.flatMap((p) => ['--platform', p]), '-d', dir];
+  return [
+    '-m',
+    'pip',
+    'download',
+    '--quiet',
+    '--disable-pip-version-check',
+    '--only-binary=:all:',
+    '--python-version',
+    '3.11',
+    '--implementation',
+    'cp',
+    '--abi',
+    'cp311',
+    '--abi',
+    'abi3',
+    '--abi',
+    'none',
+    ...CORPUS_PLATFORMS.flatMap((p) => ['--platform', p]),
+    '-d',
+    dir,
+  ];
 }
 
 function readCandidates(): { rank: number; name: string }[] {
-  return readFileSync(CANDIDATES_PATH, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')).map((line) => {
-    const [rank, name] = line.split(/\s+/);
-    return { rank: Number(rank), name: normalizeName(name ?? '') };
-  });
+  return readFileSync(CANDIDATES_PATH, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((line) => {
+      const [rank, name] = line.split(/\s+/);
+      return { rank: Number(rank), name: normalizeName(name ?? '') };
+    });
 }
 
 async function wheelHoldsSharedLibrary(wheel: string): Promise<boolean> {
-  const code = 'import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nprint(any((n.endswith(".so") or ".so." in n.rsplit("/", 1)[-1]) and z.read(n)[:4] == b"\\x7fELF" for n in z.namelist()))';
+  const code =
+    'import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nprint(any((n.endswith(".so") or ".so." in n.rsplit("/", 1)[-1]) and z.read(n)[:4] == b"\\x7fELF" for n in z.namelist()))';
   return (await execa(BASE_PYTHON, ['-I', '-c', code, wheel])).stdout.trim() === 'True';
 }
 
 /** The candidate's own wheel in the probe folder (fetched once), or why it cannot be in the corpus. */
 async function probe(name: string): Promise<{ wheel: string; bytes: number } | { reason: string }> {
-  const own = (): string | undefined => readdirSync(PROBE).find((f) => f.endsWith('.whl') && normalizeName(pinOfWheel(f).name) === name);
+  const own = (): string | undefined =>
+    readdirSync(PROBE).find((f) => f.endsWith('.whl') && normalizeName(pinOfWheel(f).name) === name);
   if (own() === undefined) {
     const r = await execa(BASE_PYTHON, [...pipDownloadArgs(PROBE), '--no-deps', name], { reject: false });
     if (r.exitCode !== 0) return { reason: 'no wheel for CPython 3.11 manylinux x86_64' };
@@ -85,17 +119,25 @@ async function main(): Promise<void> {
   const bundles = await resolveBundles(projects, leftOut);
   const placed = new Set(bundles.flatMap((b) => b.projects));
   const unused = projects.filter((p) => !placed.has(p.name) && !leftOut.some((l) => l.name === p.name));
-  if (placed.size < CORPUS_SIZE) console.log(`only ${placed.size} candidates qualified; add more to ${CANDIDATES_PATH}`);
+  if (placed.size < CORPUS_SIZE)
+    console.log(`only ${placed.size} candidates qualified; add more to ${CANDIDATES_PATH}`);
   projects.splice(0, projects.length, ...projects.filter((p) => placed.has(p.name)));
   if (unused.length > 0) console.log(`not needed: ${unused.map((p) => p.name).join(' ')}`);
   const wheels = [...new Set(bundles.flatMap((b) => b.wheels))].sort();
   const downloadBytes = wheels.reduce((sum, w) => sum + statSync(join(PROBE_ALL, w)).size, 0);
   const lock: CorpusLock = {
-    python: '3.11', platforms: CORPUS_PLATFORMS, projects, leftOut,
-    bundles: bundles.map((b) => ({ name: b.name, projects: b.projects, requirements: b.wheels.map(pinText) })), wheels, downloadBytes,
+    python: '3.11',
+    platforms: CORPUS_PLATFORMS,
+    projects,
+    leftOut,
+    bundles: bundles.map((b) => ({ name: b.name, projects: b.projects, requirements: b.wheels.map(pinText) })),
+    wheels,
+    downloadBytes,
   };
   writeFileSync(LOCK_PATH, `${JSON.stringify(lock, null, 1)}\n`);
-  console.log(`${projects.length} projects in ${bundles.length} bundles, ${wheels.length} wheels, ${(downloadBytes / 1e6).toFixed(0)} MB; ${leftOut.length} left out; written to ${LOCK_PATH}`);
+  console.log(
+    `${projects.length} projects in ${bundles.length} bundles, ${wheels.length} wheels, ${(downloadBytes / 1e6).toFixed(0)} MB; ${leftOut.length} left out; written to ${LOCK_PATH}`,
+  );
 }
 
 /** Every wheel any bundle resolved to, kept to weigh the download. */
@@ -112,7 +154,10 @@ function unavailableDependency(stderr: string): { project: string; dependency: s
   return m === null ? null : { project: normalizeName(m[2]!.split(/[=<>!~ ;[]/)[0]!), dependency: m[1]! };
 }
 
-/** pip's "Cannot install a==1, b==2 and c==3 because these package versions have conflicting dependencies": the names. */
+/**
+ * pip's "Cannot install a==1, b==2 and c==3 because these package versions have conflicting
+ * dependencies": the names.
+ */
 function conflicting(stderr: string): string[] {
   const m = /Cannot install (.+?) because these package versions have conflicting dependencies/.exec(stderr);
   if (m === null) return [];
@@ -120,14 +165,22 @@ function conflicting(stderr: string): string[] {
 }
 
 /** One `pip download` of the projects pinned, with their dependencies: the wheel files, or the conflicting projects. */
-async function resolve(projects: readonly LockedProject[]): Promise<{ wheels: string[] } | { conflict: string[]; stderr: string }> {
+async function resolve(
+  projects: readonly LockedProject[],
+): Promise<{ wheels: string[] } | { conflict: string[]; stderr: string }> {
   const staging = join(WHEELHOUSE_CACHE, `corpus-resolve-${process.pid}`);
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
   try {
-    const r = await execa(BASE_PYTHON, [...pipDownloadArgs(staging), ...projects.map((p) => `${p.name}==${p.version}`)], { reject: false });
+    const r = await execa(
+      BASE_PYTHON,
+      [...pipDownloadArgs(staging), ...projects.map((p) => `${p.name}==${p.version}`)],
+      { reject: false },
+    );
     if (r.exitCode !== 0) return { conflict: conflicting(r.stderr), stderr: r.stderr };
-    const wheels = readdirSync(staging).filter((f) => f.endsWith('.whl')).sort();
+    const wheels = readdirSync(staging)
+      .filter((f) => f.endsWith('.whl'))
+      .sort();
     mkdirSync(PROBE_ALL, { recursive: true });
     for (const w of wheels) renameSync(join(staging, w), join(PROBE_ALL, w));
     return { wheels };
@@ -136,7 +189,11 @@ async function resolve(projects: readonly LockedProject[]): Promise<{ wheels: st
   }
 }
 
-interface ResolvedBundle { name: string; projects: string[]; wheels: string[] }
+interface ResolvedBundle {
+  name: string;
+  projects: string[];
+  wheels: string[];
+}
 
 /**
  * The projects in rank order, BUNDLE_SIZE to a bundle, each bundle resolved on its own; a project
@@ -157,8 +214,13 @@ async function resolveBundles(projects: readonly LockedProject[], leftOut: LeftO
         // A project whose dependency has no usable wheel leaves the corpus; the next candidate takes its place.
         const missing = unavailableDependency(result.stderr);
         const project = missing === null ? undefined : members.find((p) => p.name === missing.project);
-        if (missing === null || project === undefined) throw new Error(`pip could not resolve ${members.map((p) => p.name).join(' ')}:\n${result.stderr}`);
-        leftOut.push({ rank: project.rank, name: project.name, reason: `its dependency ${missing.dependency} has no wheel for CPython 3.11 manylinux x86_64` });
+        if (missing === null || project === undefined)
+          throw new Error(`pip could not resolve ${members.map((p) => p.name).join(' ')}:\n${result.stderr}`);
+        leftOut.push({
+          rank: project.rank,
+          name: project.name,
+          reason: `its dependency ${missing.dependency} has no wheel for CPython 3.11 manylinux x86_64`,
+        });
         console.log(`  ${project.rank} ${project.name}: left out, its dependency ${missing.dependency} has no wheel`);
         members = members.filter((p) => p !== project);
         if (rest.length > 0) {
@@ -171,11 +233,14 @@ async function resolveBundles(projects: readonly LockedProject[], leftOut: LeftO
         const name = `corpus-${bundles.length + 1}`;
         bundles.push({ name, projects: members.map((p) => p.name), wheels: result.wheels });
         placed += members.length;
-        console.log(`${name}: ${members.map((p) => p.name).join(' ')} (${result.wheels.length} wheels)${deferred.length > 0 ? `; moved on: ${deferred.map((p) => p.name).join(' ')}` : ''}`);
+        console.log(
+          `${name}: ${members.map((p) => p.name).join(' ')} (${result.wheels.length} wheels)${deferred.length > 0 ? `; moved on: ${deferred.map((p) => p.name).join(' ')}` : ''}`,
+        );
         break;
       }
       const named = members.filter((p) => result.conflict.includes(p.name));
-      if (named.length < 2) throw new Error(`pip could not resolve ${members.map((p) => p.name).join(' ')}:\n${result.stderr}`);
+      if (named.length < 2)
+        throw new Error(`pip could not resolve ${members.map((p) => p.name).join(' ')}:\n${result.stderr}`);
       const last = named[named.length - 1]!;
       deferred.push(last);
       members = members.filter((p) => p !== last);

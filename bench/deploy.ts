@@ -56,21 +56,53 @@ try {
   process.env.PYRELO_SSH_CONFIG = '/dev/null';
   process.stderr.write('bench/deploy: building the bundle (yamlsmoke, --libc bundle)\n');
   const tree = join(work, 'bundle');
-  await build({
-    project: 'yamlsmoke', python: BASE_PYTHON, pythonSource: null, requirements: null, wheelhouse: await ensureWheelhouse(), libc: 'bundle', minGlibc: '2.17',
-    entries: ['smoke=yamlsmoke.smoke:main'], slim: true, clear: false, prompt: 'benchapp', withPip: true, output: tree, smoke: ['bin/smoke'],
-  }, new Progress(() => {}));
+  await build(
+    {
+      project: 'yamlsmoke',
+      python: BASE_PYTHON,
+      pythonSource: null,
+      requirements: null,
+      wheelhouse: await ensureWheelhouse(),
+      libc: 'bundle',
+      minGlibc: '2.17',
+      entries: ['smoke=yamlsmoke.smoke:main'],
+      slim: true,
+      clear: false,
+      prompt: 'benchapp',
+      withPip: true,
+      output: tree,
+      smoke: ['bin/smoke'],
+    },
+    new Progress(() => {}),
+  );
   const v1Archive = join(work, 'benchapp-v1.tar.gz');
   await packBundle(tree, v1Archive);
   const v1 = await localBundle(v1Archive);
 
-  await control.call('AddHost', { name: 'bench', access: { ssh: `root@127.0.0.1:${ssh.port}`, key: ssh.privateKeyPath, jump: '', chroot: '', groups: [], prefix: '' } });
+  await control.call('AddHost', {
+    name: 'bench',
+    access: {
+      ssh: `root@127.0.0.1:${ssh.port}`,
+      key: ssh.privateKeyPath,
+      jump: '',
+      chroot: '',
+      groups: [],
+      prefix: '',
+    },
+  });
   const host = () => control.call('ShowHost', { name: 'bench' });
   const agent = await agentArchive((line) => process.stderr.write(`bench/deploy: ${line}\n`));
   const quiet = { inPlace: false, line: () => {}, redraw: () => {} };
-  const deploy = async (bundle: LocalBundle, prefix: string) => deployToHost(await host(), bundle, {
-    prefix, force: false, inventoryMaxAgeMs: 3_600_000, agent, control, connect: connectHost, progress: new HostProgress('bench', quiet),
-  });
+  const deploy = async (bundle: LocalBundle, prefix: string) =>
+    deployToHost(await host(), bundle, {
+      prefix,
+      force: false,
+      inventoryMaxAgeMs: 3_600_000,
+      agent,
+      control,
+      connect: connectHost,
+      progress: new HostProgress('bench', quiet),
+    });
   await uploadBundle(control, v1.archive);
   // Bring the agent over and take the inventory once, outside the timings.
   const warm = await deploy(v1, '/opt/bench-warm');
@@ -81,8 +113,26 @@ try {
   // subtracted for the transfer rate.
   const tiny = join(work, 'tiny');
   writeFileSync(tiny, 'x');
-  const scp = (file: string, i: number) => execa('scp', ['-q', '-F', '/dev/null', '-i', ssh.privateKeyPath, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes',
-    '-o', `UserKnownHostsFile=${ssh.knownHostsPath}`, '-o', 'StrictHostKeyChecking=yes', '-P', String(ssh.port), file, `root@127.0.0.1:/root/scp-${i}`]);
+  const scp = (file: string, i: number) =>
+    execa('scp', [
+      '-q',
+      '-F',
+      '/dev/null',
+      '-i',
+      ssh.privateKeyPath,
+      '-o',
+      'IdentitiesOnly=yes',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      `UserKnownHostsFile=${ssh.knownHostsPath}`,
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-P',
+      String(ssh.port),
+      file,
+      `root@127.0.0.1:/root/scp-${i}`,
+    ]);
   const pyrelo = async (file: string, i: number) => {
     const transport = await connectHost(await host());
     try {
@@ -107,7 +157,9 @@ try {
   });
 
   // 2. Redeploy after changing one package (yamlsmoke: every one of its files touched).
-  const changed = readManifest(tree).files.filter((f) => f.type === 'file' && /site-packages\/yamlsmoke\/[^/]+\.py$/.test(f.path));
+  const changed = readManifest(tree).files.filter(
+    (f) => f.type === 'file' && /site-packages\/yamlsmoke\/[^/]+\.py$/.test(f.path),
+  );
   for (const f of changed) appendFileSync(join(tree, f.path), '\n# v2\n');
   writeManifest(tree, { ...readManifest(tree), files: listBundleFiles(tree) });
   const v2Archive = join(work, 'benchapp-v2.tar.gz');
@@ -131,8 +183,8 @@ try {
     `| throughput (fixed cost subtracted) | ${scpRate.toFixed(0)} MB/s | ${pyreloRate.toFixed(0)} MB/s | ${(pyreloRate / scpRate).toFixed(2)}× scp's (aim ≥ 0.8) |`,
     '',
     `whole first deploy (agent there, prediction, transfer, install, check and smoke run): ${firstDeploy.toFixed(1)} s`,
-    `redeploy after changing one package (${changed.length} files of yamlsmoke): ${redeploy.bytesSent} bytes sent, ${redeploy.transferredFiles ?? '?'} files, `
-      + `${((redeploy.bytesSent / v1.size) * 100).toFixed(2)} % of the bundle (aim ≤ 10 %)`,
+    `redeploy after changing one package (${changed.length} files of yamlsmoke): ${redeploy.bytesSent} bytes sent, ${redeploy.transferredFiles ?? '?'} files, ` +
+      `${((redeploy.bytesSent / v1.size) * 100).toFixed(2)} % of the bundle (aim ≤ 10 %)`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   writeFileSync(join(tmpdir(), 'pyrelo-bench-deploy.txt'), `${lines.join('\n')}\n`);

@@ -41,7 +41,8 @@ const REPORT_TIMEOUT_MS = 5_000;
 const BUDGET_MS = 100;
 
 /** A latency for print: a timeout (Infinity) says so. */
-const ms = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(1)} ms` : `timeout (> ${REPORT_TIMEOUT_MS / 1000} s)`);
+const ms = (x: number): string =>
+  Number.isFinite(x) ? `${x.toFixed(1)} ms` : `timeout (> ${REPORT_TIMEOUT_MS / 1000} s)`;
 
 /** Median and worst of some times, each against the budget. */
 function judged(sorted: readonly number[]): string {
@@ -88,7 +89,18 @@ async function fleet(work: string, agentCount: number, seconds: number): Promise
     const token = await control.call('CreateEnrollToken', { name });
     const state = new AgentState(join(work, 'agents', name));
     await enroll(state, `127.0.0.1:${enrollPort}`, token.token, ca);
-    const agent = new AgentDaemon(state, { server: `127.0.0.1:${agentPort}`, heartbeatSeconds: 1, minBackoffMs: 200, maxBackoffMs: 5000, inventoryRoot: '/', inventoryBytes: inventory }, silent);
+    const agent = new AgentDaemon(
+      state,
+      {
+        server: `127.0.0.1:${agentPort}`,
+        heartbeatSeconds: 1,
+        minBackoffMs: 200,
+        maxBackoffMs: 5000,
+        inventoryRoot: '/',
+        inventoryBytes: inventory,
+      },
+      silent,
+    );
     agent.listeners.add((event, detail) => {
       if (event !== 'ack' || !measuring) return;
       const sent = pending.get(detail as string);
@@ -99,9 +111,14 @@ async function fleet(work: string, agentCount: number, seconds: number): Promise
     });
     agents.push(agent);
   }
-  process.stdout.write(`fleet: enrolled ${agentCount} agents in ${((performance.now() - enrollStart) / 1000).toFixed(1)} s\n`);
+  process.stdout.write(
+    `fleet: enrolled ${agentCount} agents in ${((performance.now() - enrollStart) / 1000).toFixed(1)} s\n`,
+  );
   let connected = 0;
-  for (const agent of agents) agent.listeners.add((event) => { if (event === 'connected') connected += 1; });
+  for (const agent of agents)
+    agent.listeners.add((event) => {
+      if (event === 'connected') connected += 1;
+    });
   const stormStart = performance.now();
   for (const agent of agents) agent.start();
   const deadline = Date.now() + 120_000;
@@ -114,11 +131,24 @@ async function fleet(work: string, agentCount: number, seconds: number): Promise
     await sleep(200);
   }
   const afterStorm = usage(server.pid!);
-  process.stdout.write(`fleet: ${connected}/${agentCount} agents connected and their inventories stored in ${((performance.now() - stormStart) / 1000).toFixed(1)} s `
-    + `(one TLS connection each, heartbeat every 1 s; server RSS after the storm ${afterStorm.rssMiB.toFixed(0)} MiB)\n`);
+  process.stdout.write(
+    `fleet: ${connected}/${agentCount} agents connected and their inventories stored in ${((performance.now() - stormStart) / 1000).toFixed(1)} s ` +
+      `(one TLS connection each, heartbeat every 1 s; server RSS after the storm ${afterStorm.rssMiB.toFixed(0)} MiB)\n`,
+  );
   const result = (host: string): CheckResult => ({
-    bundleDigest: digest, host, kind: 'verified', runs: true, loads: true, problems: [], filesChecked: 1, glibcFloor: '',
-    smokeRan: true, smokeExit: 0, smokeOutput: 'ok', checkedAt: new Date().toISOString(), inventorySha256: '',
+    bundleDigest: digest,
+    host,
+    kind: 'verified',
+    runs: true,
+    loads: true,
+    problems: [],
+    filesChecked: 1,
+    glibcFloor: '',
+    smokeRan: true,
+    smokeExit: 0,
+    smokeOutput: 'ok',
+    checkedAt: new Date().toISOString(),
+    inventorySha256: '',
   });
   // Every agent reports once every 2 s, spread evenly: agentCount / 2 reports per second.
   const before = usage(server.pid!);
@@ -146,35 +176,69 @@ async function fleet(work: string, agentCount: number, seconds: number): Promise
   const timeouts = sent - acknowledged;
   for (let i = latencies.length; i < sent; i++) latencies.push(Infinity);
   latencies.sort((a, b) => a - b);
-  process.stdout.write([
-    `fleet: ${sent} reports in ${wall.toFixed(1)} s (${(sent / wall).toFixed(0)}/s) from ${agentCount} agents, ${acknowledged} acknowledged within ${REPORT_TIMEOUT_MS / 1000} s, ${timeouts} timed out`,
-    `fleet: server CPU ${((100 * (after.cpu - before.cpu)) / wall).toFixed(1)} % of one core, RSS ${after.rssMiB.toFixed(0)} MiB (peak ${Math.max(peakRss, after.rssMiB).toFixed(0)} MiB)`,
-    `fleet: report latency (sent -> committed -> acknowledged; timeouts included) p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}, max ${ms(percentile(latencies, 100))}`,
-    '',
-  ].join('\n'));
+  process.stdout.write(
+    [
+      `fleet: ${sent} reports in ${wall.toFixed(1)} s (${(sent / wall).toFixed(0)}/s) from ${agentCount} agents, ${acknowledged} acknowledged within ${REPORT_TIMEOUT_MS / 1000} s, ${timeouts} timed out`,
+      `fleet: server CPU ${((100 * (after.cpu - before.cpu)) / wall).toFixed(1)} % of one core, RSS ${after.rssMiB.toFixed(0)} MiB (peak ${Math.max(peakRss, after.rssMiB).toFixed(0)} MiB)`,
+      `fleet: report latency (sent -> committed -> acknowledged; timeouts included) p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}, max ${ms(percentile(latencies, 100))}`,
+      '',
+    ].join('\n'),
+  );
   for (const agent of agents) agent.stop();
   control.close();
   server.kill('SIGTERM');
   await new Promise((r) => server.once('exit', r));
 }
 
-/** A database of `hosts` hosts x `bundles` bundles, written directly: a prediction for every pair, a verified run for one host in ten, a third failing with two problems. */
+/**
+ * A database of `hosts` hosts x `bundles` bundles, written directly: a prediction for every pair, a
+ * verified run for one host in ten, a third failing with two problems.
+ */
 function fillDatabase(file: string, hosts: number, bundles: number): CompatDatabase {
   const db = new CompatDatabase(file);
-  const distros = [['debian', '10'], ['debian', '11'], ['debian', '12'], ['debian', '13'], ['ubuntu', '20.04'], ['ubuntu', '22.04'], ['ubuntu', '24.04'], ['rhel', '8'], ['rhel', '9'], ['alpine', '3.20']];
+  const distros = [
+    ['debian', '10'],
+    ['debian', '11'],
+    ['debian', '12'],
+    ['debian', '13'],
+    ['ubuntu', '20.04'],
+    ['ubuntu', '22.04'],
+    ['ubuntu', '24.04'],
+    ['rhel', '8'],
+    ['rhel', '9'],
+    ['alpine', '3.20'],
+  ];
   db.db.transaction(() => {
-    const host = db.db.prepare(`INSERT INTO hosts (name, distro_id, distro_version, arch, kernel, libc_kind, libc_version, source, added_at) VALUES (?, ?, ?, 'x86_64', '6.1.0', 'glibc', '2.36', 'import', '2026-01-01')`);
-    for (let h = 0; h < hosts; h++) { const [id, v] = distros[h % distros.length]!; host.run(`host-${String(h).padStart(4, '0')}`, id, v); }
-    const bundle = db.db.prepare(`INSERT INTO bundles (digest, name, size, libc, glibc_floor, kernel_floor, python_version, archive_name, manifest, added_at) VALUES (?, ?, 1000, 'host', '2.34', '3.2.0', '3.11.9', 'a.tar.gz', '{}', '2026-01-01')`);
+    const host = db.db.prepare(
+      `INSERT INTO hosts (name, distro_id, distro_version, arch, kernel, libc_kind, libc_version, source, added_at) VALUES (?, ?, ?, 'x86_64', '6.1.0', 'glibc', '2.36', 'import', '2026-01-01')`,
+    );
+    for (let h = 0; h < hosts; h++) {
+      const [id, v] = distros[h % distros.length]!;
+      host.run(`host-${String(h).padStart(4, '0')}`, id, v);
+    }
+    const bundle = db.db.prepare(
+      `INSERT INTO bundles (digest, name, size, libc, glibc_floor, kernel_floor, python_version, archive_name, manifest, added_at) VALUES (?, ?, 1000, 'host', '2.34', '3.2.0', '3.11.9', 'a.tar.gz', '{}', '2026-01-01')`,
+    );
     for (let b = 0; b < bundles; b++) bundle.run(b.toString(16).padStart(64, '0'), `bundle-${b}`);
-    const check = db.db.prepare(`INSERT INTO checks (bundle_id, host_id, kind, runs, loads, files_checked, glibc_floor, checked_at) VALUES (?, ?, ?, ?, ?, 40, '2.34', '2026-01-01')`);
-    const problem = db.db.prepare(`INSERT INTO check_problems (check_id, seq, kind, severity, message, file, object, version) VALUES (?, ?, 'missing-version', 'error', ?, 'bin/python3', '/lib/x86_64-linux-gnu/libc.so.6', ?)`);
+    const check = db.db.prepare(
+      `INSERT INTO checks (bundle_id, host_id, kind, runs, loads, files_checked, glibc_floor, checked_at) VALUES (?, ?, ?, ?, ?, 40, '2.34', '2026-01-01')`,
+    );
+    const problem = db.db.prepare(
+      `INSERT INTO check_problems (check_id, seq, kind, severity, message, file, object, version) VALUES (?, ?, 'missing-version', 'error', ?, 'bin/python3', '/lib/x86_64-linux-gnu/libc.so.6', ?)`,
+    );
     for (let b = 1; b <= bundles; b++) {
       for (let h = 1; h <= hosts; h++) {
         const fails = (h + b) % 3 === 0;
         for (const kind of h % 10 === 0 ? ['predicted', 'verified'] : ['predicted']) {
           const id = Number(check.run(b, h, kind, fails ? 0 : 1, fails ? 0 : 1).lastInsertRowid);
-          if (fails) for (const [i, v] of ['GLIBC_2.34', 'GLIBC_2.32'].entries()) problem.run(id, i, `/lib/x86_64-linux-gnu/libc.so.6: version \`${v}' not found (required by bin/python3)`, v);
+          if (fails)
+            for (const [i, v] of ['GLIBC_2.34', 'GLIBC_2.32'].entries())
+              problem.run(
+                id,
+                i,
+                `/lib/x86_64-linux-gnu/libc.so.6: version \`${v}' not found (required by bin/python3)`,
+                v,
+              );
         }
       }
     }
@@ -188,7 +252,9 @@ async function compatBench(work: string): Promise<void> {
   const fillStart = performance.now();
   const db = fillDatabase(file, 1000, 100);
   const rows = (db.db.prepare('SELECT count(*) AS n FROM checks').get() as { n: number }).n;
-  process.stdout.write(`compat: database of 1,000 hosts x 100 bundles (${rows} results) written in ${((performance.now() - fillStart) / 1000).toFixed(1)} s\n`);
+  process.stdout.write(
+    `compat: database of 1,000 hosts x 100 bundles (${rows} results) written in ${((performance.now() - fillStart) / 1000).toFixed(1)} s\n`,
+  );
   const times: number[] = [];
   for (let i = 0; i < 30; i++) {
     const bundle = db.resolveBundle(`bundle-${i % 100}`);
@@ -201,7 +267,12 @@ async function compatBench(work: string): Promise<void> {
   process.stdout.write(`compat: query in-process: ${judged(times)}\n`);
 
   await initPki(dir);
-  const server = await startServerProcess(dir, await freePort(), await freePort(), process.env.FLEET_LOG_LEVEL ?? 'warn');
+  const server = await startServerProcess(
+    dir,
+    await freePort(),
+    await freePort(),
+    process.env.FLEET_LOG_LEVEL ?? 'warn',
+  );
   const control = new ControlClient(`unix:${join(dir, 'control.sock')}`);
   const rpc: number[] = [];
   let hostsAnswered = 0;
@@ -212,7 +283,9 @@ async function compatBench(work: string): Promise<void> {
     hostsAnswered = answer.hosts.length;
   }
   rpc.sort((a, b) => a - b);
-  process.stdout.write(`compat: pyrelo compat through the control service (${hostsAnswered} hosts per answer): ${judged(rpc)}\n`);
+  process.stdout.write(
+    `compat: pyrelo compat through the control service (${hostsAnswered} hosts per answer): ${judged(rpc)}\n`,
+  );
   control.close();
   server.kill('SIGTERM');
   await new Promise((r) => server.once('exit', r));
@@ -233,19 +306,34 @@ async function predictionsBench(work: string, hosts: number, distinct: number): 
   const dir = join(work, 'predict-server');
   await initPki(dir);
   const workers = process.env.PYRELO_PREDICTION_WORKERS ?? '2';
-  const server = await startServerProcess(dir, await freePort(), await freePort(), process.env.FLEET_LOG_LEVEL ?? 'warn',
-    { ...process.env, PYRELO_PREDICTION_WORKERS: workers });
+  const server = await startServerProcess(
+    dir,
+    await freePort(),
+    await freePort(),
+    process.env.FLEET_LOG_LEVEL ?? 'warn',
+    { ...process.env, PYRELO_PREDICTION_WORKERS: workers },
+  );
   const control = new ControlClient(`unix:${join(dir, 'control.sock')}`);
   try {
     const base = collectInventory('/');
-    const inventories = Array.from({ length: distinct }, (_, i) => Buffer.from(JSON.stringify({
-      ...base, unreadable: { ...base.unreadable, [`/pyrelo-bench/variant-${i}`]: 'file too short' },
-    })));
+    const inventories = Array.from({ length: distinct }, (_, i) =>
+      Buffer.from(
+        JSON.stringify({
+          ...base,
+          unreadable: { ...base.unreadable, [`/pyrelo-bench/variant-${i}`]: 'file too short' },
+        }),
+      ),
+    );
     const importStart = performance.now();
     for (let h = 0; h < hosts; h++) {
-      await control.call('ImportInventory', { name: `host-${String(h).padStart(4, '0')}`, inventory: inventories[h % distinct]! });
+      await control.call('ImportInventory', {
+        name: `host-${String(h).padStart(4, '0')}`,
+        inventory: inventories[h % distinct]!,
+      });
     }
-    process.stdout.write(`predictions: ${hosts} hosts imported (${distinct} distinct inventories of ${(inventories[0]!.length / 1e6).toFixed(1)} MB) in ${((performance.now() - importStart) / 1000).toFixed(1)} s\n`);
+    process.stdout.write(
+      `predictions: ${hosts} hosts imported (${distinct} distinct inventories of ${(inventories[0]!.length / 1e6).toFixed(1)} MB) in ${((performance.now() - importStart) / 1000).toFixed(1)} s\n`,
+    );
     const archive = await makeBundle(work, 'predict-app', 'host-libc');
     const before = usage(server.pid!);
     let peakRss = before.rssMiB;
@@ -260,15 +348,20 @@ async function predictionsBench(work: string, hosts: number, distinct: number): 
       peakRss = Math.max(peakRss, usage(server.pid!).rssMiB);
       if (stored >= hosts || performance.now() - start > 30 * 60_000) break;
       polls += 1;
-      if (polls % 20 === 0) process.stdout.write(`predictions: ${stored}/${hosts} stored after ${((performance.now() - start) / 1000).toFixed(0)} s\n`);
+      if (polls % 20 === 0)
+        process.stdout.write(
+          `predictions: ${stored}/${hosts} stored after ${((performance.now() - start) / 1000).toFixed(0)} s\n`,
+        );
       await sleep(250);
     }
     const seconds = (performance.now() - start) / 1000;
     const after = usage(server.pid!);
-    process.stdout.write(`predictions: a new bundle against ${hosts} stored inventories (${distinct} distinct), ${workers} workers: `
-      + `${stored}/${hosts} predictions stored ${seconds.toFixed(1)} s after bundles add started (the add itself ${((added - start) / 1000).toFixed(1)} s; `
-      + `target 10 s: ${seconds <= 10 ? 'within' : 'OVER'}), ${(stored / seconds).toFixed(1)} predictions/s; `
-      + `server CPU ${(after.cpu - before.cpu).toFixed(1)} s, peak RSS ${peakRss.toFixed(0)} MiB\n`);
+    process.stdout.write(
+      `predictions: a new bundle against ${hosts} stored inventories (${distinct} distinct), ${workers} workers: ` +
+        `${stored}/${hosts} predictions stored ${seconds.toFixed(1)} s after bundles add started (the add itself ${((added - start) / 1000).toFixed(1)} s; ` +
+        `target 10 s: ${seconds <= 10 ? 'within' : 'OVER'}), ${(stored / seconds).toFixed(1)} predictions/s; ` +
+        `server CPU ${(after.cpu - before.cpu).toFixed(1)} s, peak RSS ${peakRss.toFixed(0)} MiB\n`,
+    );
   } finally {
     control.close();
     server.kill('SIGTERM');

@@ -15,7 +15,15 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { ElfFile, ElfFormatError, type ElfErrorReason } from '../src/elf/index.js';
 import {
-  DT_GNU_HASH, DT_HASH, DT_VERDEF, DT_VERNEED, EM_PPC, EM_S390, PT_LOAD, STB_GLOBAL, STT_FUNC,
+  DT_GNU_HASH,
+  DT_HASH,
+  DT_VERDEF,
+  DT_VERNEED,
+  EM_PPC,
+  EM_S390,
+  PT_LOAD,
+  STB_GLOBAL,
+  STT_FUNC,
 } from '../src/elf/constants.js';
 import { definitionLookups, describeElf, headerOf, indexedDefinitionsOf } from '../src/loader/loadable.js';
 import { decodeLoadable, encodeLoadable } from '../src/loader/loadable-codec.js';
@@ -147,22 +155,37 @@ function describeSeed(name: string, bytes: Uint8Array): Seed {
   };
 
   // ELF header.
-  add('EI_CLASS', 4, 1); add('EI_DATA', 5, 1); add('e_type', 16, 2); add('e_machine', 18, 2);
-  add('e_phoff', 24 + W, W as 4 | 8); add('e_shoff', 24 + 2 * W, W as 4 | 8);
+  add('EI_CLASS', 4, 1);
+  add('EI_DATA', 5, 1);
+  add('e_type', 16, 2);
+  add('e_machine', 18, 2);
+  add('e_phoff', 24 + W, W as 4 | 8);
+  add('e_shoff', 24 + 2 * W, W as 4 | 8);
   const at = 24 + 3 * W;
-  add('e_phentsize', at + 6, 2); add('e_phnum', at + 8, 2); add('e_shentsize', at + 10, 2);
-  add('e_shnum', at + 12, 2); add('e_shstrndx', at + 14, 2);
+  add('e_phentsize', at + 6, 2);
+  add('e_phnum', at + 8, 2);
+  add('e_shentsize', at + 10, 2);
+  add('e_shnum', at + 12, 2);
+  add('e_shstrndx', at + 14, 2);
 
   // Program headers.
   const phent = is64 ? 56 : 32;
   f.programHeaders.forEach((p, i) => {
     const o = h.e_phoff + i * phent;
-    cuts.add(p.p_offset); cuts.add(p.p_offset + p.p_filesz); cuts.add(o);
+    cuts.add(p.p_offset);
+    cuts.add(p.p_offset + p.p_filesz);
+    cuts.add(o);
     add('p_type', o, 4);
     if (is64) {
-      add('p_offset', o + 8, 8); add('p_vaddr', o + 16, 8); add('p_filesz', o + 32, 8); add('p_align', o + 48, 8);
+      add('p_offset', o + 8, 8);
+      add('p_vaddr', o + 16, 8);
+      add('p_filesz', o + 32, 8);
+      add('p_align', o + 48, 8);
     } else {
-      add('p_offset', o + 4, 4); add('p_vaddr', o + 8, 4); add('p_filesz', o + 16, 4); add('p_align', o + 28, 4);
+      add('p_offset', o + 4, 4);
+      add('p_vaddr', o + 8, 4);
+      add('p_filesz', o + 16, 4);
+      add('p_align', o + 28, 4);
     }
   });
 
@@ -191,9 +214,21 @@ function describeSeed(name: string, bytes: Uint8Array): Seed {
     const hash = tag(DT_HASH);
     if (hash !== null) add('nchain', hash + 4, 4);
     const gnu = tag(DT_GNU_HASH);
-    if (gnu !== null) { add('nbuckets', gnu, 4); add('symoffset', gnu + 4, 4); add('bloom_size', gnu + 8, 4); }
+    if (gnu !== null) {
+      add('nbuckets', gnu, 4);
+      add('symoffset', gnu + 4, 4);
+      add('bloom_size', gnu + 8, 4);
+    }
     // Version chains, walked on the pristine file.
-    const walk = (start: number | null, recSize: number, cntAt: number, auxAt: number, nextAt: number, auxNextAt: number, names: [string, string, string, string]): void => {
+    const walk = (
+      start: number | null,
+      recSize: number,
+      cntAt: number,
+      auxAt: number,
+      nextAt: number,
+      auxNextAt: number,
+      names: [string, string, string, string],
+    ): void => {
       let o = start;
       for (let i = 0; o !== null && i < 64 && o + recSize <= bytes.length; i++) {
         add(names[0], o + cntAt, 2);
@@ -212,23 +247,52 @@ function describeSeed(name: string, bytes: Uint8Array): Seed {
     walk(tag(DT_VERDEF), 20, 6, 12, 16, 4, ['vd_cnt', 'vd_aux', 'vd_next', 'vda_next']);
     walk(tag(DT_VERNEED), 16, 2, 8, 12, 12, ['vn_cnt', 'vn_aux', 'vn_next', 'vna_next']);
   }
-  for (const s of f.sectionHeaders()) { cuts.add(s.sh_offset); cuts.add(s.sh_offset + s.sh_size); }
+  for (const s of f.sectionHeaders()) {
+    cuts.add(s.sh_offset);
+    cuts.add(s.sh_offset + s.sh_size);
+  }
   return { name, bytes, le, fields, links, cuts: [...cuts].filter((c) => c >= 0 && c <= bytes.length) };
 }
 
 /** Crafted images for the decoder paths the machine's own files do not reach. */
 function craftedSeeds(): [string, Uint8Array][] {
   const base = (cls: 32 | 64, data: 'lsb' | 'msb', machine: number, hash: BuildOptions['hash']): BuildOptions => ({
-    class: cls, data, machine, hash, interp: '/lib/ld.so.1', needed: ['libc.so.6', 'libm.so.6'], soname: 'libfuzz.so.1',
-    runpath: '$ORIGIN', flags: 8, flags1: 1,
+    class: cls,
+    data,
+    machine,
+    hash,
+    interp: '/lib/ld.so.1',
+    needed: ['libc.so.6', 'libm.so.6'],
+    soname: 'libfuzz.so.1',
+    runpath: '$ORIGIN',
+    flags: 8,
+    flags1: 1,
     symbols: [
       { name: 'puts', info: (STB_GLOBAL << 4) | STT_FUNC, version: 3 },
       { name: 'f', info: (STB_GLOBAL << 4) | STT_FUNC, shndx: 7, value: 0x1000, size: 8, version: 2 },
       { name: 'g', info: (STB_GLOBAL << 4) | STT_FUNC, shndx: 7, value: 0x1010, size: 8, version: 0x8002 },
     ],
-    verdefs: [{ flags: 1, ndx: 1, names: ['libfuzz.so.1'] }, { flags: 0, ndx: 2, names: ['FUZZ_1', 'FUZZ_0'] }],
-    verneeds: [{ file: 'libc.so.6', aux: [{ name: 'GLIBC_2.0', flags: 0, other: 3 }, { name: 'GLIBC_2.1', flags: 2, other: 4 }] }],
-    relocs: [{ sym: 2, type: 1 }, { sym: 1, type: 6 }], pltRelocs: [{ sym: 1, type: 7 }, { sym: 3, type: 7 }],
+    verdefs: [
+      { flags: 1, ndx: 1, names: ['libfuzz.so.1'] },
+      { flags: 0, ndx: 2, names: ['FUZZ_1', 'FUZZ_0'] },
+    ],
+    verneeds: [
+      {
+        file: 'libc.so.6',
+        aux: [
+          { name: 'GLIBC_2.0', flags: 0, other: 3 },
+          { name: 'GLIBC_2.1', flags: 2, other: 4 },
+        ],
+      },
+    ],
+    relocs: [
+      { sym: 2, type: 1 },
+      { sym: 1, type: 6 },
+    ],
+    pltRelocs: [
+      { sym: 1, type: 7 },
+      { sym: 3, type: 7 },
+    ],
   });
   return [
     ['crafted-elf32-lsb', buildElf({ ...base(32, 'lsb', 3, 'sysv'), versionCounts: false }).bytes],
@@ -257,28 +321,64 @@ function write(buf: Uint8Array, f: Field, value: bigint, le: boolean): void {
   const mask = (1n << BigInt(f.width * 8)) - 1n;
   const v = value & mask;
   switch (f.width) {
-    case 1: dv.setUint8(f.offset, Number(v)); break;
-    case 2: dv.setUint16(f.offset, Number(v), le); break;
-    case 4: dv.setUint32(f.offset, Number(v), le); break;
-    case 8: dv.setBigUint64(f.offset, v, le); break;
+    case 1:
+      dv.setUint8(f.offset, Number(v));
+      break;
+    case 2:
+      dv.setUint16(f.offset, Number(v), le);
+      break;
+    case 4:
+      dv.setUint32(f.offset, Number(v), le);
+      break;
+    case 8:
+      dv.setBigUint64(f.offset, v, le);
+      break;
   }
 }
 
 function read(buf: Uint8Array, f: Field, le: boolean): bigint {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   switch (f.width) {
-    case 1: return BigInt(dv.getUint8(f.offset));
-    case 2: return BigInt(dv.getUint16(f.offset, le));
-    case 4: return BigInt(dv.getUint32(f.offset, le));
-    case 8: return dv.getBigUint64(f.offset, le);
+    case 1:
+      return BigInt(dv.getUint8(f.offset));
+    case 2:
+      return BigInt(dv.getUint16(f.offset, le));
+    case 4:
+      return BigInt(dv.getUint32(f.offset, le));
+    case 8:
+      return dv.getBigUint64(f.offset, le);
   }
 }
 
 function boundary(rng: Rng, orig: bigint, size: number): bigint {
   const s = BigInt(size);
-  const choices = [0n, 1n, 2n, 0x7fn, 0xffn, 0xffffn, 0x7fffffffn, 0x80000000n, 0xffffffffn, 0xfffffff0n, 0x100000000n,
-    s, s - 1n, s + 1n, s / 2n, orig + 1n, orig - 1n, orig * 2n, orig + 8n, orig - 8n, 0x1fffffffffffffn, 0x20000000000000n,
-    0x7fffffffffffffffn, 0xffffffffffffffffn, BigInt(int(rng, size + 1))];
+  const choices = [
+    0n,
+    1n,
+    2n,
+    0x7fn,
+    0xffn,
+    0xffffn,
+    0x7fffffffn,
+    0x80000000n,
+    0xffffffffn,
+    0xfffffff0n,
+    0x100000000n,
+    s,
+    s - 1n,
+    s + 1n,
+    s / 2n,
+    orig + 1n,
+    orig - 1n,
+    orig * 2n,
+    orig + 8n,
+    orig - 8n,
+    0x1fffffffffffffn,
+    0x20000000000000n,
+    0x7fffffffffffffffn,
+    0xffffffffffffffffn,
+    BigInt(int(rng, size + 1)),
+  ];
   return pick(rng, choices);
 }
 
@@ -309,7 +409,22 @@ function mutate(rng: Rng, seed: Seed, buf: Uint8Array): { length: number; what: 
     } else if (r < 0.85 && seed.links.length > 0) {
       const f = pick(rng, seed.links);
       const orig = read(buf, f, seed.le);
-      const v = pick(rng, [0n, 1n, 4n, 8n, 16n, 20n, orig + 4n, orig - 4n, orig * 2n, -16n, -20n, -8n, 0xffffffffn, BigInt(int(rng, 256))]);
+      const v = pick(rng, [
+        0n,
+        1n,
+        4n,
+        8n,
+        16n,
+        20n,
+        orig + 4n,
+        orig - 4n,
+        orig * 2n,
+        -16n,
+        -20n,
+        -8n,
+        0xffffffffn,
+        BigInt(int(rng, 256)),
+      ]);
       write(buf, f, v, seed.le);
       what.push(`${f.name}@${f.offset}=0x${(v & 0xffffffffn).toString(16)}`);
     } else {
@@ -327,7 +442,14 @@ export function fuzz(options: FuzzOptions): FuzzResult {
   const seeds = loadSeeds(options);
   const limit = options.caseTimeLimitMs ?? 1000;
   const reasons: Record<ElfErrorReason, number> = {
-    'too-short': 0, 'bad-magic': 0, 'bad-class': 0, 'bad-data': 0, 'out-of-range': 0, 'too-large': 0, cycle: 0, malformed: 0,
+    'too-short': 0,
+    'bad-magic': 0,
+    'bad-class': 0,
+    'bad-data': 0,
+    'out-of-range': 0,
+    'too-large': 0,
+    cycle: 0,
+    malformed: 0,
   };
   const failures: FuzzFailure[] = [];
   const scratch = seeds.map((s) => new Uint8Array(s.bytes.length));
@@ -357,13 +479,25 @@ export function fuzz(options: FuzzOptions): FuzzResult {
       }
     }
     const dt = performance.now() - t0;
-    if (dt > slowest.ms) { slowest.ms = dt; slowest.caseNo = caseNo; }
+    if (dt > slowest.ms) {
+      slowest.ms = dt;
+      slowest.caseNo = caseNo;
+    }
     if (error === null && dt > limit) error = `took ${dt.toFixed(0)} ms`;
     if (error !== null) failures.push({ seed: options.seed, caseNo, file: seed.name, mutations: what, error });
     ran++;
   }
   const elapsedMs = performance.now() - start;
-  return { cases: ran, ok, reasons, failures, elapsedMs, casesPerSecond: ran / (elapsedMs / 1000), slowest, seeds: seeds.map((s) => s.name) };
+  return {
+    cases: ran,
+    ok,
+    reasons,
+    failures,
+    elapsedMs,
+    casesPerSecond: ran / (elapsedMs / 1000),
+    slowest,
+    seeds: seeds.map((s) => s.name),
+  };
 }
 
 // ---- CLI ---------------------------------------------------------------------------------

@@ -20,7 +20,14 @@ import { fileURLToPath } from 'node:url';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** src/proto/load.ts's LOADER_OPTIONS, with constructors written by name. */
-const LOADER_OPTIONS = { keepCase: false, longs: 'Number', enums: 'String', bytes: 'Buffer', defaults: true, oneofs: true };
+const LOADER_OPTIONS = {
+  keepCase: false,
+  longs: 'Number',
+  enums: 'String',
+  bytes: 'Buffer',
+  defaults: true,
+  oneofs: true,
+};
 
 /** src/proto/load.ts's PROTO_FILES (messages.proto comes in through their imports). */
 const PROTO_FILES = ['pyrelo/v1/control.proto', 'pyrelo/v1/agent_hub.proto'];
@@ -43,9 +50,13 @@ function generate(outDir) {
   mkdirSync(outDir, { recursive: true });
   // From the repository's root, so each file's "Original file:" line names proto/… the same way
   // wherever the output goes.
-  execFileSync(process.execPath, [bin, ...generatorFlags(), '-I', 'proto', '-O', outDir, ...PROTO_FILES], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(process.execPath, [bin, ...generatorFlags(), '-I', 'proto', '-O', outDir, ...PROTO_FILES], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }
 
 const argument = process.argv[2];
-if (argument === '--options') process.stdout.write(`${JSON.stringify({ options: LOADER_OPTIONS, files: PROTO_FILES })}\n`);
+if (argument === '--options')
+  process.stdout.write(`${JSON.stringify({ options: LOADER_OPTIONS, files: PROTO_FILES })}\n`);
 else generate(resolve(argument ?? join(ROOT, 'src', 'proto', 'generated')));

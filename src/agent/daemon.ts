@@ -55,7 +55,11 @@ export class AgentDaemon {
   readonly listeners = new Set<(event: DaemonEvent, detail?: unknown) => void>();
   readonly sentAt = new Map<string, number>();
 
-  constructor(private readonly state: AgentState, private readonly options: DaemonOptions, private readonly log: Logger) {
+  constructor(
+    private readonly state: AgentState,
+    private readonly options: DaemonOptions,
+    private readonly log: Logger,
+  ) {
     this.identity = state.identity();
     this.outbox = new Outbox(state.sub('outbox'));
   }
@@ -74,8 +78,10 @@ export class AgentDaemon {
       const collected = given === undefined ? collectInventory(this.options.inventoryRoot) : null;
       const json = given ?? Buffer.from(JSON.stringify(collected));
       // Announced by content, without collectedAt: a restart of an unchanged host sends nothing.
-      this.inventory = (given === undefined ? undefined : PREPARED.get(given))
-        ?? { gz: gzipSync(json), sha256: inventoryContentSha256(collected ?? JSON.parse(json.toString('utf8'))) };
+      this.inventory = (given === undefined ? undefined : PREPARED.get(given)) ?? {
+        gz: gzipSync(json),
+        sha256: inventoryContentSha256(collected ?? JSON.parse(json.toString('utf8'))),
+      };
       if (given !== undefined) PREPARED.set(given, this.inventory);
     }
     return this.inventory;
@@ -103,7 +109,10 @@ export class AgentDaemon {
     this.stream = stream;
     const { sha256 } = this.inventoryPayload();
     // Only the hash first: the server asks for the inventory itself when it does not have it.
-    stream.write({ body: 'hello', hello: { host: this.host, agentVersion: AGENT_VERSION, inventory: Buffer.alloc(0), inventorySha256: sha256 } });
+    stream.write({
+      body: 'hello',
+      hello: { host: this.host, agentVersion: AGENT_VERSION, inventory: Buffer.alloc(0), inventorySha256: sha256 },
+    });
     stream.on('data', (message: ServerMessage) => this.onMessage(message));
     let closed = false;
     const onClose = (reason: string): void => {
@@ -132,7 +141,10 @@ export class AgentDaemon {
   private scheduleReconnect(reason: string): void {
     if (this.stopped) return;
     this.attempt += 1;
-    const ceiling = Math.min(this.options.maxBackoffMs, this.options.minBackoffMs * 2 ** Math.min(this.attempt - 1, 16));
+    const ceiling = Math.min(
+      this.options.maxBackoffMs,
+      this.options.minBackoffMs * 2 ** Math.min(this.attempt - 1, 16),
+    );
     const delay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
     this.log.info({ reason, attempt: this.attempt, delayMs: delay }, 'disconnected; reconnecting');
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
@@ -147,7 +159,10 @@ export class AgentDaemon {
       this.attempt = 0;
       if (welcome.needInventory) {
         const { gz, sha256 } = this.inventoryPayload();
-        this.stream?.write({ body: 'hello', hello: { host: this.host, agentVersion: AGENT_VERSION, inventory: gz, inventorySha256: sha256 } });
+        this.stream?.write({
+          body: 'hello',
+          hello: { host: this.host, agentVersion: AGENT_VERSION, inventory: gz, inventorySha256: sha256 },
+        });
       }
       this.log.info({ host: welcome.host }, 'connected');
       this.startHeartbeat();
@@ -166,7 +181,10 @@ export class AgentDaemon {
     this.stopHeartbeat();
     this.heartbeatTimer = setInterval(() => {
       this.sequence += 1;
-      this.stream?.write({ body: 'heartbeat', heartbeat: { sequence: this.sequence, sentAt: new Date().toISOString() } });
+      this.stream?.write({
+        body: 'heartbeat',
+        heartbeat: { sequence: this.sequence, sentAt: new Date().toISOString() },
+      });
     }, this.options.heartbeatSeconds * 1000);
   }
 
@@ -182,7 +200,12 @@ export class AgentDaemon {
 
   /** Persists a report, then sends it if connected (else it goes out after the next welcome). */
   report(orderId: string, result: CheckResult | null, error = ''): string {
-    const report: Report = { reportId: `${Date.now().toString().padStart(14, '0')}-${randomUUID()}`, orderId, result, error };
+    const report: Report = {
+      reportId: `${Date.now().toString().padStart(14, '0')}-${randomUUID()}`,
+      orderId,
+      result,
+      error,
+    };
     this.outbox.put(report);
     this.emit('report', report);
     this.send(report);
@@ -193,13 +216,26 @@ export class AgentDaemon {
     this.log.info({ order: order.orderId, action: order.action, bundle: order.bundleName }, 'order received');
     try {
       if (this.client === null) throw new Error('not started');
-      const archive = await fetchBundle(this.client, order.bundleDigest, this.state.sub('incoming'), this.state.sub('archives'));
+      const archive = await fetchBundle(
+        this.client,
+        order.bundleDigest,
+        this.state.sub('incoming'),
+        this.state.sub('archives'),
+      );
       if (order.action === 'install') {
         // A release under the order's prefix, exactly as pyrelo deploy installs one over SSH.
         const installed = await installRelease({
-          prefix: order.prefix, archive, sha256: order.bundleDigest, bundleDigest: order.bundleDigest, manifestSha256: order.manifestSha256, host: this.host,
+          prefix: order.prefix,
+          archive,
+          sha256: order.bundleDigest,
+          bundleDigest: order.bundleDigest,
+          manifestSha256: order.manifestSha256,
+          host: this.host,
         });
-        this.log.info({ order: order.orderId, release: installed.release, status: installed.status, current: installed.current }, 'release installed');
+        this.log.info(
+          { order: order.orderId, release: installed.release, status: installed.status, current: installed.current },
+          'release installed',
+        );
         this.report(order.orderId, installed.check);
         return;
       }

@@ -16,10 +16,20 @@ import { UserInputError } from '../common/user-input-error.js';
  * could not be reached: one line for the CLI (exit 2), with the gRPC status kept in `code`.
  */
 export class EnrollmentError extends UserInputError {
-  constructor(readonly code: grpc.status, readonly details: string, address: string) {
+  constructor(
+    readonly code: grpc.status,
+    readonly details: string,
+    address: string,
+  ) {
     const reason = details.split('\n')[0] ?? '';
     const unreachable = code === grpc.status.UNAVAILABLE || code === grpc.status.DEADLINE_EXCEEDED;
-    super(`enrollment at ${address}`, reason, unreachable ? `enrollment server ${address} is not reachable: ${reason}` : `enrollment at ${address} refused: ${reason}`);
+    super(
+      `enrollment at ${address}`,
+      reason,
+      unreachable
+        ? `enrollment server ${address} is not reachable: ${reason}`
+        : `enrollment at ${address} refused: ${reason}`,
+    );
     this.name = 'EnrollmentError';
   }
 }
@@ -34,7 +44,8 @@ export async function enroll(state: AgentState, address: string, token: string, 
       const request: EnrollRequest = { token, publicKeyPem };
       client.Enroll(request, { deadline: Date.now() + 30_000 }, (error, value) => {
         if (error !== null) reject(new EnrollmentError(error.code, error.details, address));
-        else if (value === undefined) reject(new EnrollmentError(grpc.status.INTERNAL, 'answered without a message', address));
+        else if (value === undefined)
+          reject(new EnrollmentError(grpc.status.INTERNAL, 'answered without a message', address));
         else resolve(value);
       });
     });

@@ -10,8 +10,15 @@ import { isUserInputError } from '../common/user-input-error.js';
 
 export async function agentMain(argv: readonly string[]): Promise<number> {
   const program = new Command();
-  program.name('pyrelo').exitOverride().configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  registerAgentCommands(program.command('agent').description('the agent: a daemon connected to the server, or one-shot checks on this host'));
+  program
+    .name('pyrelo')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  registerAgentCommands(
+    program
+      .command('agent')
+      .description('the agent: a daemon connected to the server, or one-shot checks on this host'),
+  );
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

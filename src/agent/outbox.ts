@@ -30,12 +30,15 @@ export class Outbox {
   }
 
   pending(): Report[] {
-    return readdirSync(this.dir).filter((n) => n.endsWith('.json')).sort().flatMap((name) => {
-      try {
-        return [JSON.parse(readFileSync(join(this.dir, name), 'utf8')) as Report];
-      } catch {
-        return []; // a half-written file cannot exist (rename), but never let one block the rest
-      }
-    });
+    return readdirSync(this.dir)
+      .filter((n) => n.endsWith('.json'))
+      .sort()
+      .flatMap((name) => {
+        try {
+          return [JSON.parse(readFileSync(join(this.dir, name), 'utf8')) as Report];
+        } catch {
+          return []; // a half-written file cannot exist (rename), but never let one block the rest
+        }
+      });
   }
 }

@@ -13,7 +13,10 @@ export function defaultAgentDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export class AgentStateError extends UserInputError {
-  constructor(readonly what: string, detail: string) {
+  constructor(
+    readonly what: string,
+    detail: string,
+  ) {
     super(what, detail);
     this.name = 'AgentStateError';
   }
@@ -31,10 +34,18 @@ export class AgentState {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
 
-  get keyFile(): string { return join(this.dir, 'agent.key'); }
-  get certFile(): string { return join(this.dir, 'agent.crt'); }
-  get caFile(): string { return join(this.dir, 'ca.crt'); }
-  get hostFile(): string { return join(this.dir, 'host'); }
+  get keyFile(): string {
+    return join(this.dir, 'agent.key');
+  }
+  get certFile(): string {
+    return join(this.dir, 'agent.crt');
+  }
+  get caFile(): string {
+    return join(this.dir, 'ca.crt');
+  }
+  get hostFile(): string {
+    return join(this.dir, 'host');
+  }
 
   sub(name: 'incoming' | 'archives' | 'bundles' | 'outbox'): string {
     const dir = join(this.dir, name);
@@ -43,11 +54,17 @@ export class AgentState {
   }
 
   enrolled(): boolean {
-    return existsSync(this.certFile) && existsSync(this.keyFile) && existsSync(this.caFile) && existsSync(this.hostFile);
+    return (
+      existsSync(this.certFile) && existsSync(this.keyFile) && existsSync(this.caFile) && existsSync(this.hostFile)
+    );
   }
 
   identity(): AgentIdentity {
-    if (!this.enrolled()) throw new AgentStateError(this.dir, 'this agent is not enrolled (pyrelo agent enroll --server HOST:PORT --token-file FILE --ca CA.crt)');
+    if (!this.enrolled())
+      throw new AgentStateError(
+        this.dir,
+        'this agent is not enrolled (pyrelo agent enroll --server HOST:PORT --token-file FILE --ca CA.crt)',
+      );
     return {
       host: readFileSync(this.hostFile, 'utf8').trim(),
       key: readFileSync(this.keyFile),

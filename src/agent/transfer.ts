@@ -10,7 +10,10 @@ import type { AgentHubClient } from '../proto/generated/pyrelo/v1/AgentHub.js';
 import { UserInputError } from '../common/user-input-error.js';
 
 export class TransferError extends UserInputError {
-  constructor(readonly digest: string, detail: string) {
+  constructor(
+    readonly digest: string,
+    detail: string,
+  ) {
     super(`bundle ${digest.slice(0, 12)}`, detail);
     this.name = 'TransferError';
   }
@@ -26,7 +29,13 @@ export interface TransferProgress {
  * Returns the path of the complete archive. `progress` returning
  * false stops the transfer there (what a killed agent leaves behind, for tests).
  */
-export async function fetchBundle(client: AgentHubClient, digest: string, incomingDir: string, archiveDir: string, progress?: (p: TransferProgress) => boolean | void): Promise<string> {
+export async function fetchBundle(
+  client: AgentHubClient,
+  digest: string,
+  incomingDir: string,
+  archiveDir: string,
+  progress?: (p: TransferProgress) => boolean | void,
+): Promise<string> {
   const archive = join(archiveDir, digest);
   if (existsSync(archive)) return archive;
   const part = join(incomingDir, `${digest}.part`);

@@ -10,7 +10,18 @@
 //   agent-pack.json           what was packed: versions, and every file's size, mode and sha256
 // Nothing is exported to children: the loader gets --library-path, not LD_LIBRARY_PATH.
 
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -67,7 +78,10 @@ export async function bundleAgentScript(outfile: string): Promise<void> {
   const entry = join(HERE, '..', 'agent', 'main.js');
   // A dependency (not a devDependency): deploy packs the agent on the fly, also from an installed pyrelo.
   const esbuild = await import('esbuild').catch(() => {
-    throw new BuildInputError('esbuild', 'not installed; pyrelo agent pack bundles the agent with it (npm install esbuild)');
+    throw new BuildInputError(
+      'esbuild',
+      'not installed; pyrelo agent pack bundles the agent with it (npm install esbuild)',
+    );
   });
   const result = await esbuild.build({
     entryPoints: [entry],
@@ -83,7 +97,9 @@ export async function bundleAgentScript(outfile: string): Promise<void> {
     // The packed file has no package.json beside it: its version is the packing pyrelo's (common/version.ts).
     define: { PYRELO_PACKED_VERSION: JSON.stringify(pyreloVersion()) },
     // CommonJS dependencies (commander, grpc-js, pino) call require(): give the ES module one.
-    banner: { js: "import { createRequire as __pyreloCreateRequire } from 'node:module'; const require = __pyreloCreateRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __pyreloCreateRequire } from 'node:module'; const require = __pyreloCreateRequire(import.meta.url);",
+    },
   });
   const native = Object.keys(result.metafile.inputs).filter((input) => /better-sqlite3|\.node$/.test(input));
   if (native.length > 0) throw new Error(`the agent imports native code that cannot be packed: ${native.join(', ')}`);
@@ -100,7 +116,10 @@ export async function packAgent(dir: string): Promise<AgentPackResult> {
   mkdirSync(join(dir, 'bin'), { recursive: true });
   mkdirSync(join(dir, 'lib'), { recursive: true });
   await bundleAgentScript(join(dir, AGENT_SCRIPT));
-  cpSync(projectFile('proto', 'pyrelo'), join(dir, 'proto', 'pyrelo'), { recursive: true, filter: (src) => statSync(src).isDirectory() || src.endsWith('.proto') });
+  cpSync(projectFile('proto', 'pyrelo'), join(dir, 'proto', 'pyrelo'), {
+    recursive: true,
+    filter: (src) => statSync(src).isDirectory() || src.endsWith('.proto'),
+  });
   // Loader defaults, graft policy and the other data files the agent's code finds up the tree (32 kB).
   cpSync(projectFile('data'), join(dir, 'data'), { recursive: true });
 
@@ -115,7 +134,8 @@ export async function packAgent(dir: string): Promise<AgentPackResult> {
   const policy = loadGraftPolicy();
   const hostConfig = buildHostConfig();
   const report = checkFile(buildHostView(hostConfig), node, {});
-  if (!report.loads) throw new Error(`${node} does not load on this host: ${report.problems.map((p) => p.message).join('; ')}`);
+  if (!report.loads)
+    throw new Error(`${node} does not load on this host: ${report.problems.map((p) => p.message).join('; ')}`);
   const libraries: string[] = [];
   for (const object of report.objects) {
     if (object.foundBy === 'main' || object.foundBy === 'interpreter' || object.path === null) continue;
@@ -159,6 +179,7 @@ export async function packAgent(dir: string): Promise<AgentPackResult> {
     files,
   };
   writeFileSync(join(dir, AGENT_PACK_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o644 });
-  const installedBytes = files.reduce((sum, f) => sum + (f.size ?? 0), 0) + statSync(join(dir, AGENT_PACK_MANIFEST)).size;
+  const installedBytes =
+    files.reduce((sum, f) => sum + (f.size ?? 0), 0) + statSync(join(dir, AGENT_PACK_MANIFEST)).size;
   return { dir, installedBytes, files: files.length + 1, libraries, glibc: glibcFiles, glibcFrom };
 }

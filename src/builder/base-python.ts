@@ -52,7 +52,11 @@ print(json.dumps({
  * Debian builds libpython3.x.so but links its interpreter statically: only a library the
  * interpreter names in DT_NEEDED is part of the base.
  */
-function sharedLibraryPath(prefix: string, executable: string, info: Record<string, string | number | null>): string | null {
+function sharedLibraryPath(
+  prefix: string,
+  executable: string,
+  info: Record<string, string | number | null>,
+): string | null {
   if (info.shared !== 1 || typeof info.ldlibrary !== 'string' || typeof info.libdir !== 'string') return null;
   const elf = ElfFile.open(executable);
   try {
@@ -65,8 +69,9 @@ function sharedLibraryPath(prefix: string, executable: string, info: Record<stri
   return existsSync(path) && realpathSync(path).startsWith(`${prefix}/`) ? relative(prefix, path) : null;
 }
 
-const WAYS_OUT = 'give the path to a CPython interpreter (such as /opt/python/3.11/bin/python3.11, or a command on PATH such as python3.11),'
-  + ' or compile one from a source tarball with --python-source TARBALL';
+const WAYS_OUT =
+  'give the path to a CPython interpreter (such as /opt/python/3.11/bin/python3.11, or a command on PATH such as python3.11),' +
+  ' or compile one from a source tarball with --python-source TARBALL';
 
 /**
  * --python names something that cannot be started: say what it is and the ways out, instead of
@@ -76,29 +81,51 @@ function notAnInterpreter(python: string, code: string | undefined): BuildInputE
   const stat = statSync(python, { throwIfNoEntry: false });
   if (stat?.isDirectory() === true) {
     const bin = join(python, 'bin');
-    const found = existsSync(bin) ? readdirSync(bin).filter((n) => /^python3\.\d+$/.test(n)).sort() : [];
-    return new BuildInputError(`--python ${python}`, `is a folder, not an interpreter; ${found.length > 0 ? `its interpreter is ${join(bin, found[0]!)}; ` : ''}${WAYS_OUT}`);
+    const found = existsSync(bin)
+      ? readdirSync(bin)
+          .filter((n) => /^python3\.\d+$/.test(n))
+          .sort()
+      : [];
+    return new BuildInputError(
+      `--python ${python}`,
+      `is a folder, not an interpreter; ${found.length > 0 ? `its interpreter is ${join(bin, found[0]!)}; ` : ''}${WAYS_OUT}`,
+    );
   }
   if (code === 'ENOENT') {
     const what = python.includes('/') ? 'no such file' : 'no such file, nor a command of that name on PATH';
-    return new BuildInputError(`--python ${python}`, `not an interpreter (${what}; version numbers are not looked up); ${WAYS_OUT}`);
+    return new BuildInputError(
+      `--python ${python}`,
+      `not an interpreter (${what}; version numbers are not looked up); ${WAYS_OUT}`,
+    );
   }
-  if (code === 'EACCES') return new BuildInputError(`--python ${python}`, `not an interpreter (not executable); ${WAYS_OUT}`);
+  if (code === 'EACCES')
+    return new BuildInputError(`--python ${python}`, `not an interpreter (not executable); ${WAYS_OUT}`);
   return null;
 }
 
 export async function inspectBasePython(python: string): Promise<BasePython> {
   const result = await execa(python, ['-I', '-c', PROBE], { reject: false });
-  const refused = result.failed && result.exitCode === undefined ? notAnInterpreter(python, (result as { code?: string }).code) : null;
+  const refused =
+    result.failed && result.exitCode === undefined
+      ? notAnInterpreter(python, (result as { code?: string }).code)
+      : null;
   if (refused !== null) throw refused;
-  if (result.exitCode !== 0 || result.failed) throw new BuildInputError(`--python ${python}`, `cannot run it (${result.stderr.trim() || result.shortMessage})`);
+  if (result.exitCode !== 0 || result.failed)
+    throw new BuildInputError(`--python ${python}`, `cannot run it (${result.stderr.trim() || result.shortMessage})`);
   const info = JSON.parse(result.stdout) as Record<string, string | number | null>;
-  if (info.implementation !== 'cpython') throw new BuildInputError(`--python ${python}`, `not CPython (${info.implementation})`);
-  if (info.prefix !== info.base_prefix) throw new BuildInputError(`--python ${python}`, `is inside a virtual environment; give the base interpreter (${info.base_prefix})`);
+  if (info.implementation !== 'cpython')
+    throw new BuildInputError(`--python ${python}`, `not CPython (${info.implementation})`);
+  if (info.prefix !== info.base_prefix)
+    throw new BuildInputError(
+      `--python ${python}`,
+      `is inside a virtual environment; give the base interpreter (${info.base_prefix})`,
+    );
   const prefix = realpathSync(String(info.base_prefix));
   const executable = String(info.executable);
-  if (!executable.startsWith(`${prefix}/`)) throw new BuildInputError(`--python ${python}`, `the interpreter ${executable} is not inside its prefix ${prefix}`);
-  if (dirname(executable) !== `${prefix}/bin`) throw new BuildInputError(`--python ${python}`, `expected the interpreter in ${prefix}/bin`);
+  if (!executable.startsWith(`${prefix}/`))
+    throw new BuildInputError(`--python ${python}`, `the interpreter ${executable} is not inside its prefix ${prefix}`);
+  if (dirname(executable) !== `${prefix}/bin`)
+    throw new BuildInputError(`--python ${python}`, `expected the interpreter in ${prefix}/bin`);
   return {
     prefix,
     version: String(info.version),

@@ -16,7 +16,17 @@
 // and pip, stripping 60 extension modules); the application's packages are the rest.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -89,7 +99,8 @@ function hashTree(hash: ReturnType<typeof createHash>, path: string, skip: (name
  * installed into the base are never copied, so their churn does not count.
  */
 function hashBaseFiles(hash: ReturnType<typeof createHash>, base: BasePython): void {
-  const skip = (name: string): boolean => name === '__pycache__' || name === 'site-packages' || name === 'dist-packages';
+  const skip = (name: string): boolean =>
+    name === '__pycache__' || name === 'site-packages' || name === 'dist-packages';
   const roots = isSharedSystemPrefix(base.prefix)
     ? [base.stdlib, ...(base.sharedLibraryPath === null ? [] : [base.sharedLibraryPath])]
     : readdirSync(base.prefix).filter((name) => name !== 'bin');
@@ -100,8 +111,16 @@ function hashBaseFiles(hash: ReturnType<typeof createHash>, base: BasePython): v
 /** What the stage depends on besides the base's files: pyrelo's builder code, its data files and its tools. */
 async function toolsAndCode(hash: ReturnType<typeof createHash>): Promise<void> {
   const here = dirname(fileURLToPath(import.meta.url));
-  for (const dir of [here, join(here, '..', 'elf'), join(here, '..', 'bundle'), dirname(dataFile('graft-policy.json'))]) {
-    for (const name of readdirSync(dir).filter((n) => n.endsWith('.js') || n.endsWith('.json')).sort()) hash.update(name).update(readFileSync(join(dir, name)));
+  for (const dir of [
+    here,
+    join(here, '..', 'elf'),
+    join(here, '..', 'bundle'),
+    dirname(dataFile('graft-policy.json')),
+  ]) {
+    for (const name of readdirSync(dir)
+      .filter((n) => n.endsWith('.js') || n.endsWith('.json'))
+      .sort())
+      hash.update(name).update(readFileSync(join(dir, name)));
   }
   for (const tool of ['strip', 'patchelf']) {
     const path = (await execa('sh', ['-c', `command -v ${tool}`], { reject: false })).stdout.trim();
@@ -112,7 +131,13 @@ async function toolsAndCode(hash: ReturnType<typeof createHash>): Promise<void> 
 
 export async function stageKey(base: BasePython, options: StageOptions): Promise<string> {
   const hash = createHash('sha256');
-  hash.update(JSON.stringify({ recipe: STAGE_RECIPE, base: [base.prefix, base.executable, base.version, base.stdlib, base.purelib, base.scheme ?? null], options }));
+  hash.update(
+    JSON.stringify({
+      recipe: STAGE_RECIPE,
+      base: [base.prefix, base.executable, base.version, base.stdlib, base.purelib, base.scheme ?? null],
+      options,
+    }),
+  );
   hashBaseFiles(hash, base);
   await toolsAndCode(hash);
   return hash.digest('hex').slice(0, 24);
@@ -131,7 +156,8 @@ function readStamp(stages: string, key: string): Stamp | null {
     const stamp = JSON.parse(readFileSync(join(stages, `${key}.json`), 'utf8')) as Stamp;
     if (stamp.recipe !== STAGE_RECIPE || stamp.key !== key || !isStageFolder(stamp.folder, key)) return null;
     const dir = join(stages, stamp.folder);
-    for (const [rel, size] of stamp.files) if (statSync(join(dir, rel), { throwIfNoEntry: false })?.size !== size) return null;
+    for (const [rel, size] of stamp.files)
+      if (statSync(join(dir, rel), { throwIfNoEntry: false })?.size !== size) return null;
     return stamp;
   } catch {
     return null;
@@ -148,26 +174,42 @@ function isStageFolder(name: string, key?: string): boolean {
  */
 function prune(stages: string): void {
   const hourAgo = Date.now() - 3600_000;
-  const stamps = readdirSync(stages).filter((n) => /^[0-9a-f]{24}\.json$/.test(n))
-    .map((n) => ({ path: join(stages, n), used: statSync(join(stages, n)).mtimeMs })).sort((a, b) => b.used - a.used);
+  const stamps = readdirSync(stages)
+    .filter((n) => /^[0-9a-f]{24}\.json$/.test(n))
+    .map((n) => ({ path: join(stages, n), used: statSync(join(stages, n)).mtimeMs }))
+    .sort((a, b) => b.used - a.used);
   for (const old of stamps.slice(KEPT_STAGES)) if (old.used < hourAgo) rmSync(old.path, { force: true });
-  const named = new Set(readdirSync(stages).filter((n) => n.endsWith('.json')).map((n) => {
-    try {
-      return (JSON.parse(readFileSync(join(stages, n), 'utf8')) as Stamp).folder;
-    } catch {
-      return '';
-    }
-  }));
+  const named = new Set(
+    readdirSync(stages)
+      .filter((n) => n.endsWith('.json'))
+      .map((n) => {
+        try {
+          return (JSON.parse(readFileSync(join(stages, n), 'utf8')) as Stamp).folder;
+        } catch {
+          return '';
+        }
+      }),
+  );
   for (const name of readdirSync(stages)) {
-    if (isStageFolder(name) && !named.has(name) && statSync(join(stages, name)).mtimeMs < hourAgo) rmSync(join(stages, name), { recursive: true, force: true });
+    if (isStageFolder(name) && !named.has(name) && statSync(join(stages, name)).mtimeMs < hourAgo)
+      rmSync(join(stages, name), { recursive: true, force: true });
   }
 }
 
-async function prepare(base: BasePython, options: StageOptions, dir: string, home: string): Promise<{ summary: string; leftOut: SlimCategory[] }> {
+async function prepare(
+  base: BasePython,
+  options: StageOptions,
+  dir: string,
+  home: string,
+): Promise<{ summary: string; leftOut: SlimCategory[] }> {
   // What slim would delete anyway and the install does not need is never copied.
   const leaveOut = options.slim ? copyTimeRemovals(base.prefix, base) : [];
   const leftOut = measureRemovals(base.prefix, leaveOut);
-  const copied = copyPrefix(base, dir, leaveOut.map((r) => r.path));
+  const copied = copyPrefix(
+    base,
+    dir,
+    leaveOut.map((r) => r.path),
+  );
   const parts = [copied.summary];
   // The bundled interpreter must load the bundle's libpython from the start (pip runs on it).
   // Strip it first: strip after patchelf can cut the string table patchelf moved out of the
@@ -179,11 +221,17 @@ async function prepare(base: BasePython, options: StageOptions, dir: string, hom
   const layout = await adoptBundleScheme(dir, base, home);
   if (layout.adapted !== null) parts.push(layout.adapted);
   const sysconfigData = await rewriteSysconfigData(dir, base, home);
-  if (sysconfigData.length > 0) parts.push(`rewrote ${sysconfigData.join(' ')} (the build host's prefix computed from the installation)`);
+  if (sysconfigData.length > 0)
+    parts.push(`rewrote ${sysconfigData.join(' ')} (the build host's prefix computed from the installation)`);
   // The stage's other ELF files (libpython, lib-dynload) lose their debug symbols before any
   // patchelf, as the strip step does for the application's.
-  const stripped = await stripDebug(listBundleElves(dir).map((e) => e.path).filter((p) => p !== interpreter));
-  if (stripped.refused.length > 0) parts.push(`kept ${stripped.refused.length} unstripped that strip would have made unloadable`);
+  const stripped = await stripDebug(
+    listBundleElves(dir)
+      .map((e) => e.path)
+      .filter((p) => p !== interpreter),
+  );
+  if (stripped.refused.length > 0)
+    parts.push(`kept ${stripped.refused.length} unstripped that strip would have made unloadable`);
   // The stdlib first: pip (and compiling pip) then import compiled modules, about twice as fast.
   await compileBytecode(dir, base, home, { legacy: options.sourceless, dropSources: false });
   if (options.withPip) {
@@ -193,7 +241,8 @@ async function prepare(base: BasePython, options: StageOptions, dir: string, hom
     await compileBytecode(dir, base, home, { legacy: options.sourceless, dropSources: false });
   }
   const left = filesHoldingBuildPaths(dir, [dir]);
-  if (left.length > 0) throw new Error(`the base stage in ${dir} names its own folder in ${left.join(' ')}: it would not be relocatable`);
+  if (left.length > 0)
+    throw new Error(`the base stage in ${dir} names its own folder in ${left.join(' ')}: it would not be relocatable`);
   return { summary: parts.join('; '), leftOut };
 }
 
@@ -203,7 +252,13 @@ async function prepare(base: BasePython, options: StageOptions, dir: string, hom
  * two builds preparing the same stage at once both succeed, the last stamp wins, and no folder a
  * build may still be copying from is removed (see prune).
  */
-export async function baseStage(base: BasePython, options: StageOptions, home: string, progress: Progress, root = builderCacheRoot()): Promise<BaseStage> {
+export async function baseStage(
+  base: BasePython,
+  options: StageOptions,
+  home: string,
+  progress: Progress,
+  root = builderCacheRoot(),
+): Promise<BaseStage> {
   const stages = join(root, 'stage');
   const key = await stageKey(base, options);
   const stampPath = join(stages, `${key}.json`);
@@ -218,7 +273,9 @@ export async function baseStage(base: BasePython, options: StageOptions, home: s
   // A fixed-length name, as the build's own staging folder.
   const folder = `${key}-${randomBytes(4).toString('hex')}`;
   const dir = join(stages, folder);
-  progress.note(`preparing base stage ${key} (copy, strip, ${options.withPip ? 'pip, ' : ''}compile; once per base and options) in ${dir}`);
+  progress.note(
+    `preparing base stage ${key} (copy, strip, ${options.withPip ? 'pip, ' : ''}compile; once per base and options) in ${dir}`,
+  );
   try {
     const { summary, leftOut } = await prepare(base, options, dir, home);
     const stamp: Stamp = { recipe: STAGE_RECIPE, key, folder, summary, leftOut, files: filesOf(dir) };

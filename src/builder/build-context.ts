@@ -85,7 +85,11 @@ export class BuildContext {
   private view: HostView | null = null;
   private elfList: readonly BundleElf[] | null = null;
 
-  constructor(readonly options: BuildOptions, readonly declared: DeclaredProject | null, readonly progress: Progress) {
+  constructor(
+    readonly options: BuildOptions,
+    readonly declared: DeclaredProject | null,
+    readonly progress: Progress,
+  ) {
     this.output = resolve(options.output);
     this.kind = outputKind(this.output);
     this.entries = options.entries.map(parseEntryPoint);

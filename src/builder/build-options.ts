@@ -26,7 +26,10 @@ export interface BuildOptions {
   readonly libc: LibcChoice;
   readonly minGlibc: string;
   readonly entries: readonly string[];
-  /** The smoke command: a program relative to the bundle root and its arguments, run once by the build (step "smoke", build-smoke.ts) and recorded in the manifest. */
+  /**
+   * The smoke command: a program relative to the bundle root and its arguments, run once by the
+   * build (step "smoke", build-smoke.ts) and recorded in the manifest.
+   */
   readonly smoke?: readonly string[] | null;
   readonly slim: boolean;
   /** --slim-package-tests: slim also removes installed packages' own test folders nothing else imports. */
@@ -73,40 +76,132 @@ export interface BuildOptionRow {
 }
 
 export const BUILD_OPTIONS: readonly BuildOptionRow[] = [
-  { key: 'project', value: 'argument', flags: '[project]', help: 'what to install: a project folder, a wheel, or a requirement (resolved in the wheelhouse)', request: 'project' },
   {
-    key: 'python', value: 'path', flags: '--python <path>', conflicts: 'pythonSource', request: 'python',
-    help: 'the base CPython interpreter whose prefix is bundled (a shared-libpython build, or Debian\'s /usr/bin/python3.x)',
+    key: 'project',
+    value: 'argument',
+    flags: '[project]',
+    help: 'what to install: a project folder, a wheel, or a requirement (resolved in the wheelhouse)',
+    request: 'project',
   },
-  { key: 'pythonSource', value: 'path', flags: '--python-source <tarball>', help: 'compile the base CPython from this source tarball instead (--enable-shared, $ORIGIN RUNPATH; cached by its hash)', request: 'pythonSource' },
-  { key: 'requirements', value: 'path', flags: '-r, --requirement <file>', help: 'install the requirements listed in FILE', request: 'requirements' },
-  { key: 'wheelhouse', value: 'path', flags: '--wheelhouse <dir>', help: 'folder of wheels (and sdists) pip installs from; no index is used unless --index-url', request: 'wheelhouse' },
-  { key: 'indexUrl', value: 'text', flags: '--index-url <url>', help: 'let pip also fetch from this package index (the build is offline without it)', request: 'indexUrl' },
   {
-    key: 'libc', value: 'choice', flags: '--libc <policy>', choices: LIBC_CHOICES, default: 'host', request: 'libc',
-    help: 'host: use the target\'s glibc; bundle: ship glibc and start through its loader; auto: bundle when the glibc floor exceeds --min-glibc',
+    key: 'python',
+    value: 'path',
+    flags: '--python <path>',
+    conflicts: 'pythonSource',
+    request: 'python',
+    help: "the base CPython interpreter whose prefix is bundled (a shared-libpython build, or Debian's /usr/bin/python3.x)",
   },
-  { key: 'minGlibc', value: 'text', flags: '--min-glibc <version>', default: '2.17', help: 'with --libc auto: the oldest glibc the targets have', request: 'minGlibc' },
-  { key: 'entries', value: 'repeated', flags: '--entry <name=module:function>', help: 'write bin/NAME running module:function (repeatable)', request: 'entries' },
   {
-    key: 'smoke', value: 'command', flags: '--smoke <command>', request: 'smoke',
+    key: 'pythonSource',
+    value: 'path',
+    flags: '--python-source <tarball>',
+    help: 'compile the base CPython from this source tarball instead (--enable-shared, $ORIGIN RUNPATH; cached by its hash)',
+    request: 'pythonSource',
+  },
+  {
+    key: 'requirements',
+    value: 'path',
+    flags: '-r, --requirement <file>',
+    help: 'install the requirements listed in FILE',
+    request: 'requirements',
+  },
+  {
+    key: 'wheelhouse',
+    value: 'path',
+    flags: '--wheelhouse <dir>',
+    help: 'folder of wheels (and sdists) pip installs from; no index is used unless --index-url',
+    request: 'wheelhouse',
+  },
+  {
+    key: 'indexUrl',
+    value: 'text',
+    flags: '--index-url <url>',
+    help: 'let pip also fetch from this package index (the build is offline without it)',
+    request: 'indexUrl',
+  },
+  {
+    key: 'libc',
+    value: 'choice',
+    flags: '--libc <policy>',
+    choices: LIBC_CHOICES,
+    default: 'host',
+    request: 'libc',
+    help: "host: use the target's glibc; bundle: ship glibc and start through its loader; auto: bundle when the glibc floor exceeds --min-glibc",
+  },
+  {
+    key: 'minGlibc',
+    value: 'text',
+    flags: '--min-glibc <version>',
+    default: '2.17',
+    help: 'with --libc auto: the oldest glibc the targets have',
+    request: 'minGlibc',
+  },
+  {
+    key: 'entries',
+    value: 'repeated',
+    flags: '--entry <name=module:function>',
+    help: 'write bin/NAME running module:function (repeatable)',
+    request: 'entries',
+  },
+  {
+    key: 'smoke',
+    value: 'command',
+    flags: '--smoke <command>',
+    request: 'smoke',
     help: 'smoke command recorded in the manifest, run by agents to verify the bundle: "PROGRAM ARGS…", PROGRAM relative to the bundle root (e.g. "bin/smoke")',
   },
-  { key: 'slim', value: 'negated', flags: '--no-slim', help: 'keep tests, docs, headers, static libraries and unused tkinter', request: 'noSlim' },
   {
-    key: 'slimPackageTests', value: 'switch', flags: '--slim-package-tests', request: null,
-    help: 'also remove installed packages\' own test folders (pkg/tests, pkg/sub/test) that nothing outside them imports',
+    key: 'slim',
+    value: 'negated',
+    flags: '--no-slim',
+    help: 'keep tests, docs, headers, static libraries and unused tkinter',
+    request: 'noSlim',
+  },
+  {
+    key: 'slimPackageTests',
+    value: 'switch',
+    flags: '--slim-package-tests',
+    request: null,
+    help: "also remove installed packages' own test folders (pkg/tests, pkg/sub/test) that nothing outside them imports",
   },
   { key: 'clear', value: 'switch', flags: '--clear', help: 'replace OUTPUT if it exists', request: null },
-  { key: 'prompt', value: 'text', flags: '--prompt <p>', help: 'the bundle\'s name (default: what PROJECT installs) and bin/activate\'s prompt (default: the first --entry, else the name)', request: 'prompt' },
-  { key: 'withPip', value: 'negated', flags: '--without-pip', help: 'do not install pip into the bundle (nor keep the pip wheels ensurepip would install)', request: 'withoutPip' },
-  { key: 'sourceless', value: 'switch', flags: '--sourceless', help: 'keep only bytecode: each compiled .py is replaced by its .pyc (smaller; tracebacks show no source lines)', request: 'sourceless' },
   {
-    key: 'allowMissing', value: 'repeated', flags: '--allow-missing <soname>', request: 'allowMissing',
+    key: 'prompt',
+    value: 'text',
+    flags: '--prompt <p>',
+    help: "the bundle's name (default: what PROJECT installs) and bin/activate's prompt (default: the first --entry, else the name)",
+    request: 'prompt',
+  },
+  {
+    key: 'withPip',
+    value: 'negated',
+    flags: '--without-pip',
+    help: 'do not install pip into the bundle (nor keep the pip wheels ensurepip would install)',
+    request: 'withoutPip',
+  },
+  {
+    key: 'sourceless',
+    value: 'switch',
+    flags: '--sourceless',
+    help: 'keep only bytecode: each compiled .py is replaced by its .pyc (smaller; tracebacks show no source lines)',
+    request: 'sourceless',
+  },
+  {
+    key: 'allowMissing',
+    value: 'repeated',
+    flags: '--allow-missing <soname>',
+    request: 'allowMissing',
     help: 'ship without this library, which a file needs (never grafted, even from the build host); recorded in the manifest, and the files needing it are warnings, not failures, where a host lacks it (repeatable)',
   },
   // The server writes the archive where it adopts it from: never part of a request.
-  { key: 'output', value: 'text', flags: '-o, --output <output>', required: true, help: 'OUTPUT: a folder, or an archive (.tar.gz, .tar.xz, .tar.zst), or a self-extracting .run', request: null },
+  {
+    key: 'output',
+    value: 'text',
+    flags: '-o, --output <output>',
+    required: true,
+    help: 'OUTPUT: a folder, or an archive (.tar.gz, .tar.xz, .tar.zst), or a self-extracting .run',
+    request: null,
+  },
 ];
 
 function collect(value: string, previous: string[]): string[] {
@@ -140,7 +235,10 @@ export function declareBuildOptions(command: Command): Command {
 }
 
 /** BuildOptions from what commander parsed (declareBuildOptions): PROJECT and its options object. */
-export function buildOptionsFromCommand(project: string | undefined, parsed: Readonly<Record<string, unknown>>): BuildOptions {
+export function buildOptionsFromCommand(
+  project: string | undefined,
+  parsed: Readonly<Record<string, unknown>>,
+): BuildOptions {
   const options: Partial<Record<keyof BuildOptions, unknown>> = {};
   for (const row of BUILD_OPTIONS) {
     if (row.value === 'argument') {
@@ -150,16 +248,30 @@ export function buildOptionsFromCommand(project: string | undefined, parsed: Rea
     const option = new Option(row.flags);
     const given = parsed[option.attributeName()];
     switch (row.value) {
-      case 'path': case 'text': case 'choice': options[row.key] = typeof given === 'string' ? given : null; break;
-      case 'repeated': options[row.key] = Array.isArray(given) ? given : []; break;
-      case 'command': options[row.key] = typeof given === 'string' ? splitCommand(given) : null; break;
-      case 'switch': options[row.key] = given === true; break;
-      // commander reads --no-X as X (false when given); any other flag that turns something off as itself (true when given).
-      case 'negated': options[row.key] = option.negate ? given !== false : given !== true; break;
+      case 'path':
+      case 'text':
+      case 'choice':
+        options[row.key] = typeof given === 'string' ? given : null;
+        break;
+      case 'repeated':
+        options[row.key] = Array.isArray(given) ? given : [];
+        break;
+      case 'command':
+        options[row.key] = typeof given === 'string' ? splitCommand(given) : null;
+        break;
+      case 'switch':
+        options[row.key] = given === true;
+        break;
+      // commander reads --no-X as X (false when given); any other flag that turns something off as
+      // itself (true when given).
+      case 'negated':
+        options[row.key] = option.negate ? given !== false : given !== true;
+        break;
     }
   }
   const libc = options.libc;
-  if (!LIBC_CHOICES.includes(libc as LibcChoice)) throw new BuildInputError(`--libc ${String(libc)}`, 'expected host, bundle or auto');
+  if (!LIBC_CHOICES.includes(libc as LibcChoice))
+    throw new BuildInputError(`--libc ${String(libc)}`, 'expected host, bundle or auto');
   // Every key of BuildOptions has its row (test/builder/build-options.test.ts), read above as its kind says.
   return options as BuildOptions;
 }

@@ -1,7 +1,8 @@
 // Step "scrub": no path of the build host stays in the bundle. Files Python reads are rewritten to
 // compute the path at run time; files only a build host needs are removed; ELF files have the
 // prefix string (getpath's compiled-in fallback, stale .dynstr text) defused in place: one byte
-// changed, so it names no folder and no merged string tail changes (see defusedPath). The step ends with a scan of every file that fails
+// changed, so it names no folder and no merged string tail changes (see defusedPath). The step ends
+// with a scan of every file that fails
 // the build if a build path is still there.
 
 import { createHash } from 'node:crypto';
@@ -15,7 +16,9 @@ import { isSharedSystemPrefix } from './copy-prefix.js';
 
 export class BuildPathLeftError extends Error {
   constructor(readonly hits: readonly string[]) {
-    super(`build paths left in the bundle: ${hits.slice(0, 10).join(', ')}${hits.length > 10 ? ` and ${hits.length - 10} more` : ''}`);
+    super(
+      `build paths left in the bundle: ${hits.slice(0, 10).join(', ')}${hits.length > 10 ? ` and ${hits.length - 10} more` : ''}`,
+    );
     this.name = 'BuildPathLeftError';
   }
 }
@@ -76,14 +79,22 @@ function rewriteRecords(site: string): number {
     if (existsSync(direct)) rmSync(direct); // names the wheel file on the build host
     const record = join(site, name, 'RECORD');
     if (!existsSync(record)) continue;
-    const lines = readFileSync(record, 'utf8').split('\n').filter((l) => l !== '');
+    const lines = readFileSync(record, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
     const out: string[] = [];
     for (const line of lines) {
       const match = /^(.*),([^,]*),([^,]*)$/.exec(line);
-      if (match === null) { out.push(line); continue; }
+      if (match === null) {
+        out.push(line);
+        continue;
+      }
       const field = match[1]!;
       const path = field.replace(/^"(.*)"$/, '$1').replace(/""/g, '"');
-      if (path === `${name}/RECORD`) { out.push(`${field},,`); continue; }
+      if (path === `${name}/RECORD`) {
+        out.push(`${field},,`);
+        continue;
+      }
       const absolute = join(site, path);
       if (!existsSync(absolute)) continue;
       if (lstatSync(absolute).isFile() && !path.includes('__pycache__')) {
@@ -172,16 +183,26 @@ export async function rewriteSysconfigData(bundle: string, base: BasePython, hom
   const rewritten: string[] = [];
   // Only real files: Debian's _sysconfigdata__linux_x86_64-linux-gnu.py is a link to the other name.
   const owned = isSharedSystemPrefix(base.prefix) ? join(base.prefix, base.stdlib) : base.prefix;
-  for (const name of readdirSync(stdlib).filter((n) => n.startsWith('_sysconfigdata') && n.endsWith('.py')).sort()) {
+  for (const name of readdirSync(stdlib)
+    .filter((n) => n.startsWith('_sysconfigdata') && n.endsWith('.py'))
+    .sort()) {
     const path = join(stdlib, name);
     if (!lstatSync(path).isFile() || readFileSync(path, 'utf8').startsWith(REWRITTEN_MARK)) continue;
-    await execa(join(bundle, base.executable), ['-I', '-B', '-c', REWRITE_SYSCONFIGDATA, path, base.prefix, owned], { env: cleanEnv(home), extendEnv: false });
+    await execa(join(bundle, base.executable), ['-I', '-B', '-c', REWRITE_SYSCONFIGDATA, path, base.prefix, owned], {
+      env: cleanEnv(home),
+      extendEnv: false,
+    });
     rewritten.push(name);
   }
   return rewritten;
 }
 
-export async function scrubBuildPaths(bundle: string, base: BasePython, buildPaths: readonly string[], home: string): Promise<ScrubResult> {
+export async function scrubBuildPaths(
+  bundle: string,
+  base: BasePython,
+  buildPaths: readonly string[],
+  home: string,
+): Promise<ScrubResult> {
   const actions = (await rewriteSysconfigData(bundle, base, home)).map((name) => `rewrote ${name}`);
   const stdlib = join(bundle, base.stdlib);
   // Build-host tools: they only make sense where Python was built.

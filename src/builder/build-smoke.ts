@@ -46,7 +46,10 @@ export interface PlannedNeed extends RuntimeNeed {
 }
 
 /** Runs the smoke command; its trace, or an error with the command's output when it fails. */
-export async function runTracedSmoke(bundle: string, smoke: readonly string[]): Promise<{ trace: SmokeTrace; created: string[] }> {
+export async function runTracedSmoke(
+  bundle: string,
+  smoke: readonly string[],
+): Promise<{ trace: SmokeTrace; created: string[] }> {
   const work = mkdtempSync(join(tmpdir(), 'pyrelo-smoke-'));
   const listed = walkBundle(bundle);
   const before = new Set([...listed.files, ...listed.dirs]);
@@ -59,19 +62,30 @@ export async function runTracedSmoke(bundle: string, smoke: readonly string[]): 
       LD_DEBUG_OUTPUT: join(work, 'trace'),
     };
     const result = await execa(join(bundle, smoke[0]!), smoke.slice(1), {
-      reject: false, all: true, timeout: SMOKE_TIMEOUT_MS, cwd: bundle, extendEnv: false, env, stdin: 'ignore',
+      reject: false,
+      all: true,
+      timeout: SMOKE_TIMEOUT_MS,
+      cwd: bundle,
+      extendEnv: false,
+      env,
+      stdin: 'ignore',
     });
     if (result.exitCode !== 0) {
       const output = (result.all ?? '').toString().trim();
       const shown = output.length > OUTPUT_SHOWN ? `…${output.slice(-OUTPUT_SHOWN)}` : output;
-      const how = result.timedOut ? `did not finish in ${SMOKE_TIMEOUT_MS / 1000} s` : `exited with ${result.exitCode ?? result.signal ?? 'an error'}`;
-      throw new Error(`--smoke ${smoke.join(' ')}: ${how} in the staged bundle${shown === '' ? ' (no output)' : `:\n${shown}`}`);
+      const how = result.timedOut
+        ? `did not finish in ${SMOKE_TIMEOUT_MS / 1000} s`
+        : `exited with ${result.exitCode ?? result.signal ?? 'an error'}`;
+      throw new Error(
+        `--smoke ${smoke.join(' ')}: ${how} in the staged bundle${shown === '' ? ' (no output)' : `:\n${shown}`}`,
+      );
     }
     const after = walkBundle(bundle);
     const created = after.files.filter((f) => !before.has(f));
     for (const file of created) rmSync(join(bundle, file), { force: true });
     // Folders it made, deepest first (walkBundle lists a folder before what is in it).
-    for (const dir of after.dirs.filter((d) => !before.has(d)).reverse()) rmSync(join(bundle, dir), { recursive: true, force: true });
+    for (const dir of after.dirs.filter((d) => !before.has(d)).reverse())
+      rmSync(join(bundle, dir), { recursive: true, force: true });
     return { trace: readTraces(work), created };
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -87,10 +101,18 @@ export function plannedNeeds(trace: SmokeTrace, bundle: string, policy: GraftPol
   };
   // ld.so names a file dlopened by a relative path as given; the smoke run's folder is the bundle.
   const traced = trace.dlopens.map((d) => (isAbsolute(d.path) ? d : { ...d, path: resolve(bundle, d.path) }));
-  const outside = traced.filter((d) => programInBundle(d.program, bundle, bundle) && bundleRelative(d.path) === null
-    && !policy.assumed(d.name) && !policy.assumed(basename(d.path)) && !policy.assumed(basename(d.caller)));
+  const outside = traced.filter(
+    (d) =>
+      programInBundle(d.program, bundle, bundle) &&
+      bundleRelative(d.path) === null &&
+      !policy.assumed(d.name) &&
+      !policy.assumed(basename(d.path)) &&
+      !policy.assumed(basename(d.caller)),
+  );
   // A library the app dlopened from the host may dlopen more itself; once grafted, that is its caller.
-  const graftedAt = new Map(outside.filter((d) => !d.name.includes('/')).map((d) => [d.path, `${GRAFT_DIR}/${d.name}`]));
+  const graftedAt = new Map(
+    outside.filter((d) => !d.name.includes('/')).map((d) => [d.path, `${GRAFT_DIR}/${d.name}`]),
+  );
   const needs = new Map<string, PlannedNeed>();
   for (const d of outside) {
     const caller = bundleRelative(d.caller) ?? graftedAt.get(d.caller);
@@ -99,11 +121,18 @@ export function plannedNeeds(trace: SmokeTrace, bundle: string, policy: GraftPol
     const name = byPath ? d.path : d.name;
     needs.set(`${name}\0${caller}`, { name, caller, grafted: byPath ? null : `${GRAFT_DIR}/${name}`, origin: d.path });
   }
-  return [...needs.values()].sort((a, b) => (a.name === b.name ? (a.caller < b.caller ? -1 : 1) : a.name < b.name ? -1 : 1));
+  return [...needs.values()].sort((a, b) =>
+    a.name === b.name ? (a.caller < b.caller ? -1 : 1) : a.name < b.name ? -1 : 1,
+  );
 }
 
 /** Runs the step: smoke run, run-time needs, their grafts (RUNPATHs are the caller's job: see `dlopened`). */
-export async function smokeStep(bundle: string, smoke: readonly string[], view: HostView, policy: GraftPolicy): Promise<SmokeStepResult> {
+export async function smokeStep(
+  bundle: string,
+  smoke: readonly string[],
+  view: HostView,
+  policy: GraftPolicy,
+): Promise<SmokeStepResult> {
   const { trace, created } = await runTracedSmoke(bundle, smoke);
   const needs = plannedNeeds(trace, bundle, policy);
   const toGraft = new Map<string, ExtraGraft>();
@@ -111,7 +140,11 @@ export async function smokeStep(bundle: string, smoke: readonly string[], view: 
   for (const need of needs) {
     if (need.grafted === null) continue;
     const known = toGraft.get(need.name);
-    toGraft.set(need.name, { name: need.name, origin: known?.origin ?? need.origin, neededBy: [...(known?.neededBy ?? []), need.caller] });
+    toGraft.set(need.name, {
+      name: need.name,
+      origin: known?.origin ?? need.origin,
+      neededBy: [...(known?.neededBy ?? []), need.caller],
+    });
     dlopened.set(need.caller, [...(dlopened.get(need.caller) ?? []), need.name]);
   }
   // What the grafted libraries need comes along, as for the graft step: they are checked where they
@@ -121,10 +154,18 @@ export async function smokeStep(bundle: string, smoke: readonly string[], view: 
   const grafted = extra.length === 0 ? [] : (await graftLibraries(bundle, asGrafted, view, policy, extra)).grafted;
   await stripDebug(grafted.map((g) => join(bundle, g.path)));
   const programs = trace.processes.filter((p) => programInBundle(p.program, bundle, bundle)).length;
-  const listed = needs.map((n) => `${n.name} (${n.grafted === null ? 'the target must provide it' : 'grafted'}; dlopened by ${n.caller})`);
-  const summary = `ran ${smoke.join(' ')} once with LD_DEBUG=files: ${programs} programs of the bundle started, `
-    + `${trace.processes.length - programs} host programs ignored; `
-    + (needs.length === 0 ? 'no run-time needs outside the bundle and glibc' : `run-time needs: ${listed.join(', ')}`)
-    + (created.length > 0 ? `; removed ${created.length} files it wrote into the bundle (${created.join(' ')})` : '');
-  return { summary, runtimeNeeds: needs.map(({ name, caller, grafted: at }) => ({ name, caller, grafted: at })), grafted, dlopened };
+  const listed = needs.map(
+    (n) => `${n.name} (${n.grafted === null ? 'the target must provide it' : 'grafted'}; dlopened by ${n.caller})`,
+  );
+  const summary =
+    `ran ${smoke.join(' ')} once with LD_DEBUG=files: ${programs} programs of the bundle started, ` +
+    `${trace.processes.length - programs} host programs ignored; ` +
+    (needs.length === 0 ? 'no run-time needs outside the bundle and glibc' : `run-time needs: ${listed.join(', ')}`) +
+    (created.length > 0 ? `; removed ${created.length} files it wrote into the bundle (${created.join(' ')})` : '');
+  return {
+    summary,
+    runtimeNeeds: needs.map(({ name, caller, grafted: at }) => ({ name, caller, grafted: at })),
+    grafted,
+    dlopened,
+  };
 }

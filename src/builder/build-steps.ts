@@ -66,7 +66,10 @@ export type BuildStep = RecordedStep | QuietStep;
  * resolved as installed; `dlopened`: bundle-relative caller -> names it dlopens (the smoke run's
  * run-time needs). Returns how many files changed; the caller's step changes ELF files.
  */
-async function patchAll(ctx: BuildContext, dlopened: ReadonlyMap<string, readonly string[]> = new Map()): Promise<number> {
+async function patchAll(
+  ctx: BuildContext,
+  dlopened: ReadonlyMap<string, readonly string[]> = new Map(),
+): Promise<number> {
   const { bundle, policy } = ctx.setup;
   const installed = ctx.result('installedNeeds');
   const elves = ctx.elves();
@@ -74,13 +77,21 @@ async function patchAll(ctx: BuildContext, dlopened: ReadonlyMap<string, readonl
   let changed = 0;
   for (const elf of elves) {
     if (!elf.dynamic) continue;
-    if (await applyRunpath(elf, plannedRunpath(bundle, elf, providers, policy, dlopened.get(elf.rel), installed.get(elf.rel)))) changed += 1;
+    if (
+      await applyRunpath(
+        elf,
+        plannedRunpath(bundle, elf, providers, policy, dlopened.get(elf.rel), installed.get(elf.rel)),
+      )
+    )
+      changed += 1;
   }
   return changed;
 }
 
 const pythonSource: RecordedStep = {
-  name: 'python-source', recorded: true, changesElves: false,
+  name: 'python-source',
+  recorded: true,
+  changesElves: false,
   when: (ctx) => ctx.options.python === null,
   async run(ctx) {
     const built = await ensurePythonFromSource(ctx.options.pythonSource!, ctx.progress);
@@ -91,7 +102,9 @@ const pythonSource: RecordedStep = {
 
 /** The base Python, the graft policy, the staging folder and the build paths. */
 const setup: QuietStep = {
-  name: 'base', recorded: false, changesElves: false,
+  name: 'base',
+  recorded: false,
+  changesElves: false,
   async run(ctx) {
     const source = ctx.options.python === null ? ctx.result('pythonSource') : null;
     const python = source?.python ?? ctx.options.python!;
@@ -102,19 +115,39 @@ const setup: QuietStep = {
     const home = mkdtempSync(join(tmpdir(), 'pyrelo-build-home-'));
     // A Python living in /usr shares its prefix with the whole system, where /usr/bin/env and the
     // like are the target's paths too: there, only its own stdlib folder counts as a build path.
-    const buildPaths = [isSharedSystemPrefix(base.prefix) ? join(base.prefix, base.stdlib) : base.prefix, stage, ...(source === null ? [] : [source.sourceDir])];
-    ctx.record('setup', { python, base, policy, stage, bundle: join(stage, 'bundle'), home, buildPaths, interpreter: basename(base.executable) });
+    const buildPaths = [
+      isSharedSystemPrefix(base.prefix) ? join(base.prefix, base.stdlib) : base.prefix,
+      stage,
+      ...(source === null ? [] : [source.sourceDir]),
+    ];
+    ctx.record('setup', {
+      python,
+      base,
+      policy,
+      stage,
+      bundle: join(stage, 'bundle'),
+      home,
+      buildPaths,
+      interpreter: basename(base.executable),
+    });
     ctx.progress.note(`base Python ${base.version} at ${base.prefix}; output ${ctx.output} (${ctx.kind})`);
     mkdirSync(stage);
   },
 };
 
 const copy: RecordedStep = {
-  name: 'copy', recorded: true, changesElves: true,
+  name: 'copy',
+  recorded: true,
+  changesElves: true,
   async run(ctx) {
     const { options } = ctx;
     const { base, home, bundle } = ctx.setup;
-    const prepared = await baseStage(base, { slim: options.slim, withPip: options.withPip, sourceless: options.sourceless === true }, home, ctx.progress);
+    const prepared = await baseStage(
+      base,
+      { slim: options.slim, withPip: options.withPip, sourceless: options.sourceless === true },
+      home,
+      ctx.progress,
+    );
     // cp keeps links as links and modes; it is several times faster than a copy file by file from node.
     await execa('cp', ['-RP', '--preserve=mode,links', '--', prepared.dir, bundle]);
     return ctx.record('prepared', prepared);
@@ -122,55 +155,89 @@ const copy: RecordedStep = {
 };
 
 const install: RecordedStep = {
-  name: 'install', recorded: true, changesElves: true,
+  name: 'install',
+  recorded: true,
+  changesElves: true,
   async run(ctx) {
     const { options } = ctx;
     const { base, home, bundle } = ctx.setup;
-    return ctx.record('installed', await installApplication(bundle, base, {
-      project: options.project, requirements: options.requirements, wheelhouse: options.wheelhouse, indexUrl: options.indexUrl ?? null,
-    }, home));
+    return ctx.record(
+      'installed',
+      await installApplication(
+        bundle,
+        base,
+        {
+          project: options.project,
+          requirements: options.requirements,
+          wheelhouse: options.wheelhouse,
+          indexUrl: options.indexUrl ?? null,
+        },
+        home,
+      ),
+    );
   },
 };
 
 /** The bundle's name and prompt, from what the install step installed. */
 const naming: QuietStep = {
-  name: 'name', recorded: false, changesElves: false,
+  name: 'name',
+  recorded: false,
+  changesElves: false,
   run(ctx) {
     const { options, entries, declared } = ctx;
-    const project = ctx.record('project', declared === null ? null : installedProject(declared, join(ctx.bundle, ctx.setup.base.purelib), ctx.result('installed').packages));
+    const project = ctx.record(
+      'project',
+      declared === null
+        ? null
+        : installedProject(declared, join(ctx.bundle, ctx.setup.base.purelib), ctx.result('installed').packages),
+    );
     const name = ctx.record('name', chooseBundleName(options.prompt, project, entries[0]?.name ?? null));
     // bin/activate's prompt: the first entry point (the command people run) before the project.
     ctx.record('prompt', options.prompt ?? entries[0]?.name ?? name);
-    ctx.progress.note(project === null ? `bundle ${name} (no PROJECT: named as before, after --prompt, the first --entry or "bundle")`
-      : `bundle ${name}${name !== project.name ? ` (--prompt)` : ''}: ${project.name} ${project.version}`);
+    ctx.progress.note(
+      project === null
+        ? `bundle ${name} (no PROJECT: named as before, after --prompt, the first --entry or "bundle")`
+        : `bundle ${name}${name !== project.name ? ` (--prompt)` : ''}: ${project.name} ${project.version}`,
+    );
   },
 };
 
 const slim: RecordedStep = {
-  name: 'slim', recorded: true, changesElves: true,
+  name: 'slim',
+  recorded: true,
+  changesElves: true,
   when: (ctx) => ctx.options.slim,
   async run(ctx) {
     const { options, progress } = ctx;
-    const result = await slimBundle(ctx.bundle, ctx.setup.base, options.withPip, ctx.result('prepared').leftOut,
-      { packageTests: options.slimPackageTests === true, note: (line) => progress.note(line) });
+    const result = await slimBundle(ctx.bundle, ctx.setup.base, options.withPip, ctx.result('prepared').leftOut, {
+      packageTests: options.slimPackageTests === true,
+      note: (line) => progress.note(line),
+    });
     ctx.slimmed = result.categories;
     return result;
   },
 };
 
 const strip: RecordedStep = {
-  name: 'strip', recorded: true, changesElves: true,
+  name: 'strip',
+  recorded: true,
+  changesElves: true,
   async run(ctx) {
     const { bundle, base } = ctx.setup;
     // The interpreter was stripped before its RUNPATH was set (copy step); never strip after patchelf.
     const elves = ctx.elves().filter((e) => e.path !== join(bundle, base.executable));
-    const archives = walkBundle(bundle).files.filter((f) => f.endsWith('.a')).map((f) => join(bundle, f)); // --no-slim keeps them
+    const archives = walkBundle(bundle)
+      .files.filter((f) => f.endsWith('.a'))
+      .map((f) => join(bundle, f)); // --no-slim keeps them
     const result = await stripDebug([...elves.map((e) => e.path), ...archives]);
     const refused = result.refused.map((p) => p.slice(bundle.length + 1));
     return {
-      summary: `stripped debug information and local symbols from ${result.stripped - archives.length} ELF files${archives.length > 0 ? ` and ${archives.length} static libraries` : ''}`
-        + `; ${result.untouched} had none and were left as they were`
-        + (refused.length > 0 ? `; kept ${refused.length} unstripped that strip would have made unloadable (${refused.join(' ')})` : ''),
+      summary:
+        `stripped debug information and local symbols from ${result.stripped - archives.length} ELF files${archives.length > 0 ? ` and ${archives.length} static libraries` : ''}` +
+        `; ${result.untouched} had none and were left as they were` +
+        (refused.length > 0
+          ? `; kept ${refused.length} unstripped that strip would have made unloadable (${refused.join(' ')})`
+          : ''),
     };
   },
 };
@@ -181,7 +248,9 @@ const strip: RecordedStep = {
  * so the graft only sees true gaps.
  */
 const installedNeeds: QuietStep = {
-  name: 'installed-needs', recorded: false, changesElves: true,
+  name: 'installed-needs',
+  recorded: false,
+  changesElves: true,
   async run(ctx) {
     ctx.record('installedNeeds', resolveInstalledNeeds(ctx.bundle, ctx.elves(), ctx.hostView()));
     await patchAll(ctx);
@@ -189,10 +258,20 @@ const installedNeeds: QuietStep = {
 };
 
 const graft: RecordedStep = {
-  name: 'graft', recorded: true, changesElves: true,
+  name: 'graft',
+  recorded: true,
+  changesElves: true,
   async run(ctx) {
     const { bundle, policy } = ctx.setup;
-    const result = await graftLibraries(bundle, ctx.elves(), ctx.hostView(), policy, [], ctx.result('installedNeeds'), new Set(ctx.allowMissing));
+    const result = await graftLibraries(
+      bundle,
+      ctx.elves(),
+      ctx.hostView(),
+      policy,
+      [],
+      ctx.result('installedNeeds'),
+      new Set(ctx.allowMissing),
+    );
     await stripDebug(result.grafted.map((g) => join(bundle, g.path)));
     ctx.grafted = result.grafted;
     return result;
@@ -200,7 +279,9 @@ const graft: RecordedStep = {
 };
 
 const runpath: RecordedStep = {
-  name: 'runpath', recorded: true, changesElves: true,
+  name: 'runpath',
+  recorded: true,
+  changesElves: true,
   async run(ctx) {
     const changed = await patchAll(ctx);
     return { summary: `set $ORIGIN-relative RUNPATHs (DT_RUNPATH) on ${changed} ELF files; no absolute RUNPATH left` };
@@ -209,66 +290,97 @@ const runpath: RecordedStep = {
 
 /** --libc auto: the bundle ships glibc when its files need a newer one than --min-glibc. */
 const libcChoice: QuietStep = {
-  name: 'libc-choice', recorded: false, changesElves: false,
+  name: 'libc-choice',
+  recorded: false,
+  changesElves: false,
   when: (ctx) => ctx.options.libc === 'auto',
   run(ctx) {
     const { options } = ctx;
     const { bundle, policy, base } = ctx.setup;
-    const floor = verifyBuiltBundle(bundle, ctx.elves(), ctx.hostView(), policy, { libc: 'host', executable: base.executable }).glibcFloor;
+    const floor = verifyBuiltBundle(bundle, ctx.elves(), ctx.hostView(), policy, {
+      libc: 'host',
+      executable: base.executable,
+    }).glibcFloor;
     ctx.libc = floor !== null && compareVersions(floor, options.minGlibc) > 0 ? 'bundle' : 'host';
-    ctx.progress.note(`--libc auto: glibc floor ${floor ?? 'none'} ${ctx.libc === 'bundle' ? '>' : '<='} --min-glibc ${options.minGlibc}: libc ${ctx.libc}`);
+    ctx.progress.note(
+      `--libc auto: glibc floor ${floor ?? 'none'} ${ctx.libc === 'bundle' ? '>' : '<='} --min-glibc ${options.minGlibc}: libc ${ctx.libc}`,
+    );
   },
 };
 
 const libc: RecordedStep = {
-  name: 'libc', recorded: true, changesElves: true,
+  name: 'libc',
+  recorded: true,
+  changesElves: true,
   when: (ctx) => ctx.libc === 'bundle',
   run: (ctx) => bundleGlibc(ctx.bundle, ctx.setup.base.executable, ctx.hostView(), ctx.setup.policy),
 };
 
 // Writes scripts only, but over whatever bin/NAME was: counted as changing ELF files, to be safe.
 const launchers: RecordedStep = {
-  name: 'launchers', recorded: true, changesElves: true,
+  name: 'launchers',
+  recorded: true,
+  changesElves: true,
   run(ctx) {
     const { entries, bundle } = ctx;
     const { interpreter, buildPaths } = ctx.setup;
     for (const entry of entries) writeEntryPoint(bundle, entry, interpreter);
     const rewritten = rewriteShebangs(bundle, buildPaths, interpreter);
     writeActivate(bundle, ctx.result('prompt'));
-    const how = ctx.libc === 'bundle' ? 'starts libexec/' + interpreter + ' through the bundled loader' : 'runs as itself ($ORIGIN RUNPATH)';
-    return { summary: `${interpreter} ${how}; ${entries.length} entry points written; relocatable shebangs for ${rewritten.length} scripts${rewritten.length > 0 ? ` (${rewritten.join(' ')})` : ''}; bin/activate (sh, bash, zsh) and bin/activate.fish` };
+    const how =
+      ctx.libc === 'bundle'
+        ? 'starts libexec/' + interpreter + ' through the bundled loader'
+        : 'runs as itself ($ORIGIN RUNPATH)';
+    return {
+      summary: `${interpreter} ${how}; ${entries.length} entry points written; relocatable shebangs for ${rewritten.length} scripts${rewritten.length > 0 ? ` (${rewritten.join(' ')})` : ''}; bin/activate (sh, bash, zsh) and bin/activate.fish`,
+    };
   },
 };
 
 // Python modules, certificates and terminfo files: no ELF.
 const host: RecordedStep = {
-  name: 'host', recorded: true, changesElves: false,
+  name: 'host',
+  recorded: true,
+  changesElves: false,
   run: (ctx) => installHostHooks(ctx.bundle, ctx.setup.base, ctx.setup.python, ctx.options.wheelhouse),
 };
 
 // Binaries holding a build path are overwritten in place.
 const scrub: RecordedStep = {
-  name: 'scrub', recorded: true, changesElves: true,
+  name: 'scrub',
+  recorded: true,
+  changesElves: true,
   run: (ctx) => scrubBuildPaths(ctx.bundle, ctx.setup.base, ctx.setup.buildPaths, ctx.setup.home),
 };
 
 // .pyc files, and with --sourceless fewer .py files: no ELF.
 const compile: RecordedStep = {
-  name: 'compile', recorded: true, changesElves: false,
-  run: (ctx) => compileBytecode(ctx.bundle, ctx.setup.base, ctx.setup.home, { legacy: ctx.options.sourceless === true, dropSources: ctx.options.sourceless === true }),
+  name: 'compile',
+  recorded: true,
+  changesElves: false,
+  run: (ctx) =>
+    compileBytecode(ctx.bundle, ctx.setup.base, ctx.setup.home, {
+      legacy: ctx.options.sourceless === true,
+      dropSources: ctx.options.sourceless === true,
+    }),
 };
 
 const smokeProgram: QuietStep = {
-  name: 'smoke-program', recorded: false, changesElves: false,
+  name: 'smoke-program',
+  recorded: false,
+  changesElves: false,
   when: (ctx) => (ctx.options.smoke ?? null) !== null,
   run(ctx) {
     const program = ctx.options.smoke![0]!;
-    if (!existsSync(join(ctx.bundle, program))) throw new Error(`--smoke: ${program} is not in the bundle (entry points are bin/NAME)`);
+    if (!existsSync(join(ctx.bundle, program)))
+      throw new Error(`--smoke: ${program} is not in the bundle (entry points are bin/NAME)`);
   },
 };
 
 const smoke: RecordedStep = {
-  name: 'smoke', recorded: true, changesElves: true,
+  name: 'smoke',
+  recorded: true,
+  changesElves: true,
   when: (ctx) => (ctx.options.smoke ?? null) !== null,
   async run(ctx) {
     const result = await smokeStep(ctx.bundle, ctx.options.smoke!, ctx.hostView(), ctx.setup.policy);
@@ -282,11 +394,17 @@ const smoke: RecordedStep = {
 };
 
 const verify: RecordedStep = {
-  name: 'verify', recorded: true, changesElves: false,
+  name: 'verify',
+  recorded: true,
+  changesElves: false,
   run(ctx) {
     const { bundle, policy, base, buildPaths } = ctx.setup;
-    const result = verifyBuiltBundle(bundle, ctx.elves(), ctx.hostView(), policy,
-      { libc: ctx.libc, executable: base.executable, runtimeNeeds: ctx.smoked?.runtimeNeeds, allowMissing: ctx.allowMissing });
+    const result = verifyBuiltBundle(bundle, ctx.elves(), ctx.hostView(), policy, {
+      libc: ctx.libc,
+      executable: base.executable,
+      runtimeNeeds: ctx.smoked?.runtimeNeeds,
+      allowMissing: ctx.allowMissing,
+    });
     const refusal = notSelfContained(result);
     if (refusal !== null) throw new Error(refusal);
     for (const warning of result.warnings) ctx.progress.note(`warning: ${warning}`);
@@ -297,7 +415,9 @@ const verify: RecordedStep = {
 };
 
 const manifest: QuietStep = {
-  name: 'manifest', recorded: false, changesElves: false,
+  name: 'manifest',
+  recorded: false,
+  changesElves: false,
   run(ctx) {
     const { options, progress, bundle, entries } = ctx;
     const { base } = ctx.setup;
@@ -331,10 +451,13 @@ const manifest: QuietStep = {
 
 // The bundle leaves the staging folder.
 const pack: RecordedStep = {
-  name: 'pack', recorded: true, changesElves: true,
+  name: 'pack',
+  recorded: true,
+  changesElves: true,
   async run(ctx) {
     const { output, kind, bundle } = ctx;
-    if (existsSync(output)) rmSync(output, { recursive: true, force: true }); // --clear was given (checked before the build)
+    // --clear was given (checked before the build).
+    if (existsSync(output)) rmSync(output, { recursive: true, force: true });
     if (kind === 'directory') renameSync(bundle, output);
     else if (kind === 'archive') await packBundle(bundle, output);
     else await writeRunInstaller(bundle, output, ctx.result('manifest'));
@@ -344,6 +467,25 @@ const pack: RecordedStep = {
 };
 
 export const BUILD_STEPS: readonly BuildStep[] = [
-  pythonSource, setup, copy, install, naming, slim, strip, installedNeeds, graft, runpath, libcChoice, libc,
-  launchers, host, scrub, compile, smokeProgram, smoke, verify, manifest, pack,
+  pythonSource,
+  setup,
+  copy,
+  install,
+  naming,
+  slim,
+  strip,
+  installedNeeds,
+  graft,
+  runpath,
+  libcChoice,
+  libc,
+  launchers,
+  host,
+  scrub,
+  compile,
+  smokeProgram,
+  smoke,
+  verify,
+  manifest,
+  pack,
 ];

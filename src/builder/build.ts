@@ -24,26 +24,43 @@ export interface BuildResult {
 /** Refuses bad input before anything runs; returns what PROJECT declares its name to be. */
 function checkInputs(options: BuildOptions): DeclaredProject | null {
   const source = options.pythonSource ?? null;
-  if (options.python !== null && source !== null) throw new BuildInputError('--python-source', 'cannot be combined with --python');
-  if (options.python === null && source === null) throw new BuildInputError('--python', 'required (or --python-source TARBALL)');
-  if (source !== null && !(existsSync(source) && statSync(source).isFile())) throw new BuildInputError(`--python-source ${source}`, 'no such file');
-  if (options.requirements !== null && !existsSync(options.requirements)) throw new BuildInputError(`-r ${options.requirements}`, 'no such file');
+  if (options.python !== null && source !== null)
+    throw new BuildInputError('--python-source', 'cannot be combined with --python');
+  if (options.python === null && source === null)
+    throw new BuildInputError('--python', 'required (or --python-source TARBALL)');
+  if (source !== null && !(existsSync(source) && statSync(source).isFile()))
+    throw new BuildInputError(`--python-source ${source}`, 'no such file');
+  if (options.requirements !== null && !existsSync(options.requirements))
+    throw new BuildInputError(`-r ${options.requirements}`, 'no such file');
   if (options.wheelhouse !== null && !(existsSync(options.wheelhouse) && statSync(options.wheelhouse).isDirectory())) {
     throw new BuildInputError(`--wheelhouse ${options.wheelhouse}`, 'no such folder');
   }
-  if (options.project !== null && /^[./]/.test(options.project) && !existsSync(options.project)) throw new BuildInputError(options.project, 'no such file or folder');
-  if (existsSync(options.output) && !options.clear) throw new BuildInputError(`-o ${options.output}`, 'already exists (use --clear to replace it)');
+  if (options.project !== null && /^[./]/.test(options.project) && !existsSync(options.project))
+    throw new BuildInputError(options.project, 'no such file or folder');
+  if (existsSync(options.output) && !options.clear)
+    throw new BuildInputError(`-o ${options.output}`, 'already exists (use --clear to replace it)');
   const indexUrl = options.indexUrl ?? null;
-  if (indexUrl !== null && !/^(https?|file):\/\/\S+$/.test(indexUrl)) throw new BuildInputError(`--index-url ${indexUrl}`, 'expected an http://, https:// or file:// URL');
-  if (!/^\d+\.\d+$/.test(options.minGlibc)) throw new BuildInputError(`--min-glibc ${options.minGlibc}`, 'expected a glibc version such as 2.17');
+  if (indexUrl !== null && !/^(https?|file):\/\/\S+$/.test(indexUrl))
+    throw new BuildInputError(`--index-url ${indexUrl}`, 'expected an http://, https:// or file:// URL');
+  if (!/^\d+\.\d+$/.test(options.minGlibc))
+    throw new BuildInputError(`--min-glibc ${options.minGlibc}`, 'expected a glibc version such as 2.17');
   const smoke = options.smoke ?? null;
   if (smoke !== null && (smoke.length === 0 || !isSafeRelativePath(smoke[0]!))) {
-    throw new BuildInputError(`--smoke ${JSON.stringify(smoke.join(' '))}`, 'expected a program relative to the bundle root (such as bin/smoke) and its arguments');
+    throw new BuildInputError(
+      `--smoke ${JSON.stringify(smoke.join(' '))}`,
+      'expected a program relative to the bundle root (such as bin/smoke) and its arguments',
+    );
   }
-  if (!existsSync(dirname(resolve(options.output)))) throw new BuildInputError(`-o ${options.output}`, `folder ${dirname(resolve(options.output))} does not exist`);
-  if (options.slimPackageTests === true && !options.slim) throw new BuildInputError('--slim-package-tests', 'cannot be combined with --no-slim');
+  if (!existsSync(dirname(resolve(options.output))))
+    throw new BuildInputError(`-o ${options.output}`, `folder ${dirname(resolve(options.output))} does not exist`);
+  if (options.slimPackageTests === true && !options.slim)
+    throw new BuildInputError('--slim-package-tests', 'cannot be combined with --no-slim');
   for (const soname of options.allowMissing ?? []) {
-    if (!isSonameLike(soname)) throw new BuildInputError(`--allow-missing ${JSON.stringify(soname.slice(0, 80))}`, 'expected a library name as DT_NEEDED names it (such as libodbc.so.2)');
+    if (!isSonameLike(soname))
+      throw new BuildInputError(
+        `--allow-missing ${JSON.stringify(soname.slice(0, 80))}`,
+        'expected a library name as DT_NEEDED names it (such as libodbc.so.2)',
+      );
   }
   checkPrompt(options.prompt);
   return declaredProject(options.project);

@@ -52,7 +52,12 @@ export function describeNeeds(bundle: string, path: string): ElfNeeds {
     const dynamic = elf.dynamic();
     const versions: Record<string, string[]> = {};
     for (const need of elf.versionNeeds()) versions[need.vn_file] = need.aux.map((a) => a.vna_name).sort();
-    return { path: relative(bundle, path), needed: [...(dynamic?.needed ?? [])], versions, runpath: dynamic?.runpath ?? null };
+    return {
+      path: relative(bundle, path),
+      needed: [...(dynamic?.needed ?? [])],
+      versions,
+      runpath: dynamic?.runpath ?? null,
+    };
   } finally {
     elf.close();
   }

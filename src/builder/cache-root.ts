@@ -6,6 +6,10 @@ import { join } from 'node:path';
 
 /** PYRELO_CACHE, else /var/cache/pyrelo as root, else $XDG_CACHE_HOME/pyrelo or ~/.cache/pyrelo. */
 export function builderCacheRoot(): string {
-  return process.env.PYRELO_CACHE
-    ?? (process.getuid?.() === 0 ? '/var/cache/pyrelo' : join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'pyrelo'));
+  return (
+    process.env.PYRELO_CACHE ??
+    (process.getuid?.() === 0
+      ? '/var/cache/pyrelo'
+      : join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'pyrelo'))
+  );
 }

@@ -55,7 +55,11 @@ function pythonFiles(root: string, dir: string): string[] {
       const stat = lstatSync(join(root, child));
       if (stat.isDirectory()) {
         if (name !== '__pycache__') walk(child);
-      } else if (name.endsWith('.py') && (stat.isFile() || statSync(join(root, child), { throwIfNoEntry: false })?.isFile()) && !NOT_COMPILED.test(`/${child}`)) {
+      } else if (
+        name.endsWith('.py') &&
+        (stat.isFile() || statSync(join(root, child), { throwIfNoEntry: false })?.isFile()) &&
+        !NOT_COMPILED.test(`/${child}`)
+      ) {
         found.push(child);
       }
     }
@@ -149,29 +153,47 @@ export interface CompileOptions {
  * Bytecode for every module under lib/ whose bytecode is missing or stale; what the base stage
  * compiled and nobody changed since is kept as it is.
  */
-export async function compileBytecode(bundle: string, base: BasePython, home: string, options: CompileOptions): Promise<{ summary: string }> {
+export async function compileBytecode(
+  bundle: string,
+  base: BasePython,
+  home: string,
+  options: CompileOptions,
+): Promise<{ summary: string }> {
   const mode = options.legacy ? 'legacy' : 'cache';
   const env = cleanEnv(home);
   // -B (below) does not stop py_compile; it stops these interpreters from writing bytecode of
   // their own imports into the bundle (timestamp-based, at moments that vary; -I ignores
   // PYTHONDONTWRITEBYTECODE).
   const files = pythonFiles(bundle, 'lib');
-  const check = await execa(bundledPython(bundle, base), ['-I', '-B', '-c', STALE, mode], { cwd: bundle, input: files.map((f) => `${f}\0`).join(''), env, extendEnv: false });
+  const check = await execa(bundledPython(bundle, base), ['-I', '-B', '-c', STALE, mode], {
+    cwd: bundle,
+    input: files.map((f) => `${f}\0`).join(''),
+    env,
+    extendEnv: false,
+  });
   const stale = check.stdout.split('\0').filter((f) => f !== '');
   const runs = partition(bundle, stale, WORKERS).filter((run) => run.length > 0);
-  const results = await Promise.all(runs.map((run) => execa(bundledPython(bundle, base), ['-I', '-B', '-c', DRIVER, mode], {
-    cwd: bundle, input: run.map((f) => `${f}\0`).join(''), env, extendEnv: false,
-  })));
+  const results = await Promise.all(
+    runs.map((run) =>
+      execa(bundledPython(bundle, base), ['-I', '-B', '-c', DRIVER, mode], {
+        cwd: bundle,
+        input: run.map((f) => `${f}\0`).join(''),
+        env,
+        extendEnv: false,
+      }),
+    ),
+  );
   // A file that does not compile (Python 2 code in an old package) stays without bytecode, as pip
   // would leave it.
   const failed = results.reduce((sum, r) => sum + Number(r.stdout.trim().split('\n').at(-1) ?? 0), 0);
   const orphans = options.legacy ? 0 : dropOrphanBytecode(join(bundle, 'lib'));
   const dropped = options.dropSources ? dropSources(join(bundle, 'lib')) : 0;
   return {
-    summary: `bytecode for ${files.length - failed} files: ${stale.length - failed} compiled here, the rest kept from the base stage`
-      + ` (unchecked-hash, ${WORKERS} fixed runs in parallel)`
-      + `${orphans > 0 ? `; removed ${orphans} .pyc files whose source is gone` : ''}`
-      + `${options.dropSources ? `; sourceless: ${dropped} .py files replaced by their .pyc` : ''}`
-      + `${failed > 0 ? `; ${failed} files do not compile and ${options.dropSources ? 'keep their source' : 'have none'}` : ''}`,
+    summary:
+      `bytecode for ${files.length - failed} files: ${stale.length - failed} compiled here, the rest kept from the base stage` +
+      ` (unchecked-hash, ${WORKERS} fixed runs in parallel)` +
+      `${orphans > 0 ? `; removed ${orphans} .pyc files whose source is gone` : ''}` +
+      `${options.dropSources ? `; sourceless: ${dropped} .py files replaced by their .pyc` : ''}` +
+      `${failed > 0 ? `; ${failed} files do not compile and ${options.dropSources ? 'keep their source' : 'have none'}` : ''}`,
   };
 }

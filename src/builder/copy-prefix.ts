@@ -3,7 +3,16 @@
 // the application needs), the scripts in bin/ (their shebangs name the build host; pip writes
 // fresh ones), and stale bytecode (recompiled at the end).
 
-import { chmodSync, copyFileSync, lstatSync, mkdirSync, readdirSync, readlinkSync, statSync, symlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { BasePython } from './base-python.js';
 
@@ -38,8 +47,14 @@ export function copyPrefix(base: BasePython, bundle: string, leaveOut: readonly 
   let bytes = 0;
   // Debian keeps its own packages beside the stdlib (dist-packages): the application's go elsewhere.
   // EXTERNALLY-MANAGED (PEP 668) is the distribution's claim on its own Python, not the bundle's.
-  const skip = new Set([base.purelib, 'bin', `${base.stdlib}/dist-packages`, `${base.stdlib}/site-packages`,
-    `${base.stdlib}/EXTERNALLY-MANAGED`, ...leaveOut]);
+  const skip = new Set([
+    base.purelib,
+    'bin',
+    `${base.stdlib}/dist-packages`,
+    `${base.stdlib}/site-packages`,
+    `${base.stdlib}/EXTERNALLY-MANAGED`,
+    ...leaveOut,
+  ]);
   const copy = (rel: string): void => {
     const from = join(base.prefix, rel);
     const to = join(bundle, rel);
@@ -61,7 +76,8 @@ export function copyPrefix(base: BasePython, bundle: string, leaveOut: readonly 
     } else if (stat.isSymbolicLink()) {
       let target = readlinkSync(from);
       // An absolute link into the prefix becomes relative, so it survives the move.
-      if (target.startsWith('/') && resolve(target).startsWith(`${base.prefix}/`)) target = relative(dirname(from), resolve(target));
+      if (target.startsWith('/') && resolve(target).startsWith(`${base.prefix}/`))
+        target = relative(dirname(from), resolve(target));
       symlinkSync(target, to);
     } else if (stat.isFile()) {
       copyFileSync(from, to);
@@ -88,5 +104,9 @@ export function copyPrefix(base: BasePython, bundle: string, leaveOut: readonly 
   for (const alias of [`python${base.short.split('.')[0]}`, 'python']) {
     if (alias !== interpreter) symlinkSync(interpreter, join(bundle, 'bin', alias));
   }
-  return { summary: `copied ${files} files (${(bytes / 1e6).toFixed(1)} MB) from the base prefix, without its site-packages and bin/ scripts`, files, bytes };
+  return {
+    summary: `copied ${files} files (${(bytes / 1e6).toFixed(1)} MB) from the base prefix, without its site-packages and bin/ scripts`,
+    files,
+    bytes,
+  };
 }

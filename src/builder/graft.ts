@@ -58,22 +58,32 @@ export interface ExtraGraft {
 }
 
 /**
- * Grafts what `elves` need from outside the bundle (as `view`, the build host, resolves it), and `extra`, but for `allowMissing`. A library already in the graft
+ * Grafts what `elves` need from outside the bundle (as `view`, the build host, resolves it), and
+ * `extra`, but for `allowMissing`. A library already in the graft
  * folder is recorded again but not copied again (a second graft pass must not undo the first's
  * strip and RUNPATH). `installed`: where needs resolved in the installed tree, for those a file's
  * own check does not find.
  */
-export async function graftLibraries(bundle: string, elves: readonly BundleElf[], view: HostView, policy: GraftPolicy, extra: readonly ExtraGraft[] = [],
-  installed: InstalledNeeds = new Map(), allowMissing: AllowedMissingNames = new Set()): Promise<GraftResult> {
+export async function graftLibraries(
+  bundle: string,
+  elves: readonly BundleElf[],
+  view: HostView,
+  policy: GraftPolicy,
+  extra: readonly ExtraGraft[] = [],
+  installed: InstalledNeeds = new Map(),
+  allowMissing: AllowedMissingNames = new Set(),
+): Promise<GraftResult> {
   const wanted = new Map<string, { origin: string; neededBy: Set<string> }>();
   for (const e of extra) wanted.set(e.name, { origin: e.origin, neededBy: new Set(e.neededBy) });
   const unresolved: string[] = [];
   const leftOut = new Set<string>();
   const inBundle = (path: string): boolean => path.startsWith(`${bundle}/`);
   const inContext = (loader: string | null, name: string): string | null =>
-    loader !== null && inBundle(loader) ? installed.get(relative(bundle, loader))?.get(name) ?? null : null;
+    loader !== null && inBundle(loader) ? (installed.get(relative(bundle, loader))?.get(name) ?? null) : null;
   // Host libraries found only in context: their own needs are looked up from where they lie.
-  const queue: Array<{ path: string; rel: string }> = elves.filter((e) => e.dynamic).map((e) => ({ path: e.path, rel: e.rel }));
+  const queue: Array<{ path: string; rel: string }> = elves
+    .filter((e) => e.dynamic)
+    .map((e) => ({ path: e.path, rel: e.rel }));
   const queued = new Set(queue.map((q) => q.path));
   for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
     const report = checkFile(view, next.path, {});
@@ -96,13 +106,21 @@ export async function graftLibraries(bundle: string, elves: readonly BundleElf[]
       }
       const entry = wanted.get(object.name) ?? { origin: path, neededBy: new Set<string>() };
       // relative() also normalizes the path ld.so opened (`pkg/../pkg.libs/x` through `$ORIGIN/..`).
-      entry.neededBy.add(inBundle(loader) ? relative(bundle, loader) : loader.startsWith('/') ? `${GRAFT_DIR}/${basename(loader)}` : loader);
+      entry.neededBy.add(
+        inBundle(loader)
+          ? relative(bundle, loader)
+          : loader.startsWith('/')
+            ? `${GRAFT_DIR}/${basename(loader)}`
+            : loader,
+      );
       wanted.set(object.name, entry);
     }
   }
   if (wanted.size > 0) mkdirSync(join(bundle, GRAFT_DIR), { recursive: true });
   const names = [...wanted.keys()].sort();
-  const owners = await debianPackages([...new Set(names.flatMap((n) => [wanted.get(n)!.origin, realpathSync(wanted.get(n)!.origin)]))]);
+  const owners = await debianPackages([
+    ...new Set(names.flatMap((n) => [wanted.get(n)!.origin, realpathSync(wanted.get(n)!.origin)])),
+  ]);
   const grafted: GraftedLibrary[] = [];
   for (const name of names) {
     const { origin, neededBy } = wanted.get(name)!;
@@ -119,9 +137,14 @@ export async function graftLibraries(bundle: string, elves: readonly BundleElf[]
       neededBy: [...neededBy].sort(),
     });
   }
-  const unresolvedText = unresolved.length === 0 ? '' : `; not found on the build host either: ${unresolved.join(', ')}`;
+  const unresolvedText =
+    unresolved.length === 0 ? '' : `; not found on the build host either: ${unresolved.join(', ')}`;
   const leftOutText = leftOut.size === 0 ? '' : `; left out (--allow-missing): ${[...leftOut].sort().join(' ')}`;
-  return { summary: `grafted ${grafted.length} libraries into ${GRAFT_DIR}${grafted.length > 0 ? ` (${names.join(' ')})` : ''}${unresolvedText}${leftOutText}`, grafted, unresolved };
+  return {
+    summary: `grafted ${grafted.length} libraries into ${GRAFT_DIR}${grafted.length > 0 ? ` (${names.join(' ')})` : ''}${unresolvedText}${leftOutText}`,
+    grafted,
+    unresolved,
+  };
 }
 
 /** The graft records of two passes as one: one entry per grafted file, needed by everything either pass saw. */
@@ -129,7 +152,10 @@ export function mergeGrafted(first: readonly GraftedLibrary[], second: readonly 
   const byPath = new Map<string, GraftedLibrary>();
   for (const g of [...first, ...second]) {
     const known = byPath.get(g.path);
-    byPath.set(g.path, known === undefined ? g : { ...known, neededBy: [...new Set([...known.neededBy, ...g.neededBy])].sort() });
+    byPath.set(
+      g.path,
+      known === undefined ? g : { ...known, neededBy: [...new Set([...known.neededBy, ...g.neededBy])].sort() },
+    );
   }
   return [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
 }

@@ -16,7 +16,16 @@
 //   was bundled) and lib/pyrelo/cacert.pem, the fallback: certifi's from the wheelhouse when it
 //   holds a certifi wheel, else this build host's own CA store.
 
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { BasePython } from './base-python.js';
@@ -40,7 +49,10 @@ interface HostCerts {
 export function loadHostCerts(path = dataFile('host-certs.json')): HostCerts {
   const parsed = JSON.parse(readFileSync(path, 'utf8')) as HostCerts;
   for (const key of ['files', 'dirs'] as const) {
-    if (!Array.isArray(parsed[key]) || parsed[key].some((e) => typeof e?.path !== 'string' || !e.path.startsWith('/'))) {
+    if (
+      !Array.isArray(parsed[key]) ||
+      parsed[key].some((e) => typeof e?.path !== 'string' || !e.path.startsWith('/'))
+    ) {
       throw new Error(`${path}: ${key}: expected a list of { path (absolute), hosts }`);
     }
   }
@@ -57,7 +69,8 @@ function newestCertifi(wheelhouse: string | null): string | null {
   const wheels = readdirSync(wheelhouse).filter((n) => /^certifi-[^-]+-.*\.whl$/.test(n));
   wheels.sort((a, b) => {
     const [x, y] = [wheelVersion(a), wheelVersion(b)];
-    for (let i = 0; i < Math.max(x.length, y.length); i += 1) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
+    for (let i = 0; i < Math.max(x.length, y.length); i += 1)
+      if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
     return a < b ? -1 : 1;
   });
   return wheels.length > 0 ? join(wheelhouse, wheels[wheels.length - 1]!) : null;
@@ -69,10 +82,20 @@ with zipfile.ZipFile(sys.argv[1]) as z:
 `;
 
 /** Where the fallback CA file comes from: a certifi wheel of the wheelhouse, or this host's store. */
-async function writeFallback(target: string, python: string, wheelhouse: string | null, spec: HostCerts): Promise<string | null> {
+async function writeFallback(
+  target: string,
+  python: string,
+  wheelhouse: string | null,
+  spec: HostCerts,
+): Promise<string | null> {
   const certifi = newestCertifi(wheelhouse);
   if (certifi !== null) {
-    const r = await execa(python, ['-I', '-c', EXTRACT_CERTIFI, certifi], { encoding: 'buffer', stripFinalNewline: false, extendEnv: false, env: {} });
+    const r = await execa(python, ['-I', '-c', EXTRACT_CERTIFI, certifi], {
+      encoding: 'buffer',
+      stripFinalNewline: false,
+      extendEnv: false,
+      env: {},
+    });
     writeFileSync(target, r.stdout);
     return `certifi ${certifi.split('/').pop()!.split('-')[1]} (wheelhouse)`;
   }
@@ -82,18 +105,31 @@ async function writeFallback(target: string, python: string, wheelhouse: string 
   return `this build host's ${own.path}`;
 }
 
-export async function installHostHooks(bundle: string, base: BasePython, python: string, wheelhouse: string | null): Promise<{ summary: string; fallback: string | null }> {
+export async function installHostHooks(
+  bundle: string,
+  base: BasePython,
+  python: string,
+  wheelhouse: string | null,
+): Promise<{ summary: string; fallback: string | null }> {
   const spec = loadHostCerts();
   const dir = join(bundle, HOST_DIR);
   mkdirSync(dir, { recursive: true });
   const fallbackPath = join(dir, FALLBACK_CA);
   const fallback = await writeFallback(fallbackPath, python, wheelhouse, spec);
-  const certs = fallback !== null ? (readFileSync(fallbackPath, 'latin1').match(/-----BEGIN CERTIFICATE-----/g) ?? []).length : 0;
-  writeFileSync(join(dir, 'host-certs.json'), `${JSON.stringify({
-    ...spec,
-    fallback: fallback !== null ? FALLBACK_CA : null,
-    fallbackSource: fallback,
-  }, null, 2)}\n`);
+  const certs =
+    fallback !== null ? (readFileSync(fallbackPath, 'latin1').match(/-----BEGIN CERTIFICATE-----/g) ?? []).length : 0;
+  writeFileSync(
+    join(dir, 'host-certs.json'),
+    `${JSON.stringify(
+      {
+        ...spec,
+        fallback: fallback !== null ? FALLBACK_CA : null,
+        fallbackSource: fallback,
+      },
+      null,
+      2,
+    )}\n`,
+  );
   const terminfo = copyTerminfo(dir);
   copyFileSync(dataFile('host-terminfo.json'), join(dir, 'host-terminfo.json'));
   copyFileSync(dataFile(`python/${HOOK_MODULE}.py`), join(bundle, base.stdlib, `${HOOK_MODULE}.py`));
@@ -103,14 +139,20 @@ export async function installHostHooks(bundle: string, base: BasePython, python:
   copyFileSync(dataFile(`python/${SITECUSTOMIZE}`), stdlibSitecustomize);
   mkdirSync(join(bundle, base.purelib), { recursive: true });
   writeFileSync(join(bundle, base.purelib, HOOK_PTH), `import ${HOOK_MODULE}; ${HOOK_MODULE}.install()\n`);
-  const size = (fallback !== null ? statSync(fallbackPath).size : 0) + statSync(join(dir, 'host-certs.json')).size
-    + statSync(join(bundle, base.stdlib, `${HOOK_MODULE}.py`)).size + statSync(stdlibSitecustomize).size;
+  const size =
+    (fallback !== null ? statSync(fallbackPath).size : 0) +
+    statSync(join(dir, 'host-certs.json')).size +
+    statSync(join(bundle, base.stdlib, `${HOOK_MODULE}.py`)).size +
+    statSync(stdlibSitecustomize).size;
   return {
     fallback,
-    summary: `ssl's default verify paths take the host's CA store (${spec.files.length} files, ${spec.dirs.length} folders known, ${HOST_DIR}/host-certs.json); `
-      + (fallback !== null ? `fallback ${HOST_DIR}/${FALLBACK_CA}: ${certs} certificates from ${fallback}` : 'no fallback CA file (no certifi wheel in the wheelhouse, no CA store on this host)')
-      + `; hook in ${base.stdlib}/${SITECUSTOMIZE} (venvs made from the bundle keep it${keptBase ? `; the base's own runs after it, as ${BASE_SITECUSTOMIZE}` : ''}) and ${HOOK_PTH}`
-      + `; curses: ${terminfo.copied.length} terminfo entries for hosts without any${terminfo.missing.length > 0 ? ` (not on this host: ${terminfo.missing.join(' ')})` : ''}`
-      + `; ${((size + terminfo.bytes) / 1024).toFixed(0)} KiB`,
+    summary:
+      `ssl's default verify paths take the host's CA store (${spec.files.length} files, ${spec.dirs.length} folders known, ${HOST_DIR}/host-certs.json); ` +
+      (fallback !== null
+        ? `fallback ${HOST_DIR}/${FALLBACK_CA}: ${certs} certificates from ${fallback}`
+        : 'no fallback CA file (no certifi wheel in the wheelhouse, no CA store on this host)') +
+      `; hook in ${base.stdlib}/${SITECUSTOMIZE} (venvs made from the bundle keep it${keptBase ? `; the base's own runs after it, as ${BASE_SITECUSTOMIZE}` : ''}) and ${HOOK_PTH}` +
+      `; curses: ${terminfo.copied.length} terminfo entries for hosts without any${terminfo.missing.length > 0 ? ` (not on this host: ${terminfo.missing.join(' ')})` : ''}` +
+      `; ${((size + terminfo.bytes) / 1024).toFixed(0)} KiB`,
   };
 }

@@ -16,21 +16,28 @@ interface HostTerminfo {
 export function loadHostTerminfo(path = dataFile('host-terminfo.json')): HostTerminfo {
   const parsed = JSON.parse(readFileSync(path, 'utf8')) as HostTerminfo;
   for (const key of ['hostDirs', 'sourceDirs', 'entries'] as const) {
-    if (!Array.isArray(parsed[key]) || parsed[key].some((e) => typeof e !== 'string' || e === '')) throw new Error(`${path}: ${key}: expected a list of strings`);
+    if (!Array.isArray(parsed[key]) || parsed[key].some((e) => typeof e !== 'string' || e === ''))
+      throw new Error(`${path}: ${key}: expected a list of strings`);
   }
   if (parsed.entries.some((e) => e.includes('/'))) throw new Error(`${path}: entries: terminal names, not paths`);
   return parsed;
 }
 
 /** Copies the entries found on this host into DIR/terminfo/<first letter>/<name>; copied and missing names. */
-export function copyTerminfo(dir: string, spec = loadHostTerminfo()): { copied: string[]; missing: string[]; bytes: number } {
+export function copyTerminfo(
+  dir: string,
+  spec = loadHostTerminfo(),
+): { copied: string[]; missing: string[]; bytes: number } {
   const copied: string[] = [];
   const missing: string[] = [];
   let bytes = 0;
   for (const name of spec.entries) {
     const relative = join(name[0]!, name);
     const source = spec.sourceDirs.map((d) => join(d, relative)).find((p) => existsSync(p));
-    if (source === undefined) { missing.push(name); continue; }
+    if (source === undefined) {
+      missing.push(name);
+      continue;
+    }
     mkdirSync(join(dir, 'terminfo', name[0]!), { recursive: true });
     copyFileSync(source, join(dir, 'terminfo', relative)); // follows symlinks: the bundle gets the file
     bytes += statSync(source).size;

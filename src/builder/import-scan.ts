@@ -5,7 +5,8 @@
 // the start of a line counts, in docstrings too; comments do not.
 
 /** `from X import (a, b)` over several lines, `from .x import y as z`, `import a.b as c, d`. */
-const IMPORT_STATEMENT = /^[ \t]*(?:from[ \t]+(\.*)[ \t]*([\w.]*)[ \t]+import[ \t]+(\([^)]*\)?|[^\n#;]*)|import[ \t]+([^\n#;]*))/gm;
+const IMPORT_STATEMENT =
+  /^[ \t]*(?:from[ \t]+(\.*)[ \t]*([\w.]*)[ \t]+import[ \t]+(\([^)]*\)?|[^\n#;]*)|import[ \t]+([^\n#;]*))/gm;
 /** importlib.import_module("a.b"), __import__('a'). */
 const IMPORT_CALL = /(?:import_module|__import__)\(\s*['"]([\w.]+)['"]/g;
 /** Any quoted dotted name ("pkg.tests.plugin"), for pytest_plugins lists and the like. */
@@ -13,7 +14,10 @@ const DOTTED_STRING = /['"]([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)['"]/g;
 
 /** Names of a comma-separated import list, without `as` aliases, parentheses and comments. */
 function listedNames(list: string): string[] {
-  return list.replace(/#[^\n]*/g, '').replace(/[()\\]/g, ' ').split(',')
+  return list
+    .replace(/#[^\n]*/g, '')
+    .replace(/[()\\]/g, ' ')
+    .split(',')
     .map((part) => part.trim().split(/\s+/)[0] ?? '')
     .filter((name) => /^[A-Za-z_][\w.]*$/.test(name));
 }

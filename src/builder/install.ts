@@ -31,7 +31,13 @@ export interface InstallResult {
 
 /** The environment of every bundled-interpreter run: nothing from the build host's Python set-up. */
 export function cleanEnv(home: string): Record<string, string> {
-  return { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: home, LC_ALL: 'C.UTF-8', PYTHONNOUSERSITE: '1', PYTHONDONTWRITEBYTECODE: '1' };
+  return {
+    PATH: '/usr/local/bin:/usr/bin:/bin',
+    HOME: home,
+    LC_ALL: 'C.UTF-8',
+    PYTHONNOUSERSITE: '1',
+    PYTHONDONTWRITEBYTECODE: '1',
+  };
 }
 
 /**
@@ -40,10 +46,15 @@ export function cleanEnv(home: string): Record<string, string> {
  */
 function findPipWheel(ensurepip: string): { folder: string; wheel: string } {
   for (const folder of [ensurepip, DEBIAN_PYTHON_WHEELS]) {
-    const wheel = existsSync(folder) ? readdirSync(folder).find((n) => n.startsWith('pip-') && n.endsWith('.whl')) : undefined;
+    const wheel = existsSync(folder)
+      ? readdirSync(folder).find((n) => n.startsWith('pip-') && n.endsWith('.whl'))
+      : undefined;
     if (wheel !== undefined) return { folder, wheel };
   }
-  throw new BuildInputError(ensurepip, `no pip wheel here nor in ${DEBIAN_PYTHON_WHEELS} (on Debian: apt-get install python3-pip-whl)`);
+  throw new BuildInputError(
+    ensurepip,
+    `no pip wheel here nor in ${DEBIAN_PYTHON_WHEELS} (on Debian: apt-get install python3-pip-whl)`,
+  );
 }
 
 const DEBIAN_PYTHON_WHEELS = '/usr/share/python-wheels';
@@ -57,20 +68,51 @@ export function bundledPython(bundle: string, base: BasePython): string {
  * ignoring the build host's pip configuration: offline (--no-index) unless `indexUrl` is given.
  * Returns pip's output; throws with it.
  */
-export async function runPip(bundle: string, base: BasePython, args: readonly string[], home: string, what: string, indexUrl: string | null = null): Promise<string> {
+export async function runPip(
+  bundle: string,
+  base: BasePython,
+  args: readonly string[],
+  home: string,
+  what: string,
+  indexUrl: string | null = null,
+): Promise<string> {
   const { folder, wheel } = findPipWheel(join(bundle, base.stdlib, 'ensurepip', '_bundled'));
   const runner = await pipRunner(bundledPython(bundle, base), base.short, join(folder, wheel), cleanEnv(home));
   // pip runs in the user's working directory (relative paths on the command line and in
   // requirement files are theirs), but -c's '' entry goes from sys.path: a folder named like a
   // module there must not shadow pip's imports.
-  const runPipModule = `import runpy, sys; sys.path[:] = [p for p in sys.path if p != ""]; sys.path.insert(0, ${JSON.stringify(runner)}); `
-    + 'runpy.run_module("pip", run_name="__main__", alter_sys=True)';
+  const runPipModule =
+    `import runpy, sys; sys.path[:] = [p for p in sys.path if p != ""]; sys.path.insert(0, ${JSON.stringify(runner)}); ` +
+    'runpy.run_module("pip", run_name="__main__", alter_sys=True)';
   const index = indexUrl === null ? ['--no-index'] : ['--index-url', indexUrl];
-  const result = await execa(bundledPython(bundle, base), ['-s', '-E', '-B', '-c', runPipModule, 'install', '--isolated', ...index,
-    '--find-links', folder, '--no-compile', '--no-warn-script-location', '--disable-pip-version-check', '--no-cache-dir', '--progress-bar', 'off', ...args],
-  { env: cleanEnv(home), extendEnv: false, reject: false, all: true });
+  const result = await execa(
+    bundledPython(bundle, base),
+    [
+      '-s',
+      '-E',
+      '-B',
+      '-c',
+      runPipModule,
+      'install',
+      '--isolated',
+      ...index,
+      '--find-links',
+      folder,
+      '--no-compile',
+      '--no-warn-script-location',
+      '--disable-pip-version-check',
+      '--no-cache-dir',
+      '--progress-bar',
+      'off',
+      ...args,
+    ],
+    { env: cleanEnv(home), extendEnv: false, reject: false, all: true },
+  );
   if (result.exitCode !== 0) {
-    throw missingBuildRequirements(result.all, indexUrl) ?? new BuildInputError(what, `pip install failed (exit ${result.exitCode}):\n${result.all}`);
+    throw (
+      missingBuildRequirements(result.all, indexUrl) ??
+      new BuildInputError(what, `pip install failed (exit ${result.exitCode}):\n${result.all}`)
+    );
   }
   return result.all;
 }
@@ -82,18 +124,29 @@ export async function runPip(bundle: string, base: BasePython, args: readonly st
 function missingBuildRequirements(output: string, indexUrl: string | null): BuildInputError | null {
   // Only a failure of those steps (build-system.requires, then what the backend asks for):
   // "Installing build dependencies" is printed by every sdist build.
-  const failed = output.search(/pip subprocess to install (build|backend) dependencies did not run successfully|Installing (build|backend) dependencies: finished with status 'error'/);
+  const failed = output.search(
+    /pip subprocess to install (build|backend) dependencies did not run successfully|Installing (build|backend) dependencies: finished with status 'error'/,
+  );
   if (failed === -1) return null;
   const missing = [...new Set([...output.matchAll(/No matching distribution found for (\S+)/g)].map((m) => m[1]!))];
-  const sdists = [...output.slice(0, failed).matchAll(/^\s*Processing (\S+\.(?:tar\.gz|tar\.bz2|tar\.xz|zip))\s*$/gm)].map((m) => m[1]!);
+  const sdists = [
+    ...output.slice(0, failed).matchAll(/^\s*Processing (\S+\.(?:tar\.gz|tar\.bz2|tar\.xz|zip))\s*$/gm),
+  ].map((m) => m[1]!);
   const sdist = sdists.at(-1) ?? 'an sdist';
   const names = missing.length > 0 ? missing.join(', ') : 'its build requirements';
-  const where = indexUrl === null ? 'the wheelhouse (the build is offline: --no-index)' : `the wheelhouse nor ${indexUrl}`;
-  return new BuildInputError(sdist, `building it needs ${names} (its build-system requirements, installed into an isolated build`
-    + ` environment), which neither ${where} nor ensurepip's wheels hold. Add their wheels to the wheelhouse`
-    + ` (\`pip download ${missing.length > 0 ? missing.join(' ') : 'REQUIREMENT'} --only-binary=:all: -d WHEELHOUSE\` where there is a network),`
-    + ` put a wheel of the package itself there instead of the sdist, or let pip fetch them with --index-url URL.`
-    + `\npip said:\n${output.split('\n').filter((l) => /ERROR|error:/.test(l)).join('\n')}`);
+  const where =
+    indexUrl === null ? 'the wheelhouse (the build is offline: --no-index)' : `the wheelhouse nor ${indexUrl}`;
+  return new BuildInputError(
+    sdist,
+    `building it needs ${names} (its build-system requirements, installed into an isolated build` +
+      ` environment), which neither ${where} nor ensurepip's wheels hold. Add their wheels to the wheelhouse` +
+      ` (\`pip download ${missing.length > 0 ? missing.join(' ') : 'REQUIREMENT'} --only-binary=:all: -d WHEELHOUSE\` where there is a network),` +
+      ` put a wheel of the package itself there instead of the sdist, or let pip fetch them with --index-url URL.` +
+      `\npip said:\n${output
+        .split('\n')
+        .filter((l) => /ERROR|error:/.test(l))
+        .join('\n')}`,
+  );
 }
 
 /**
@@ -104,7 +157,8 @@ function missingBuildRequirements(output: string, indexUrl: string | null): Buil
 function pipTarget(project: string): string {
   const path = resolve(project);
   const stat = statSync(path, { throwIfNoEntry: false });
-  if (stat?.isDirectory() === true && (existsSync(join(path, 'pyproject.toml')) || existsSync(join(path, 'setup.py')))) return path;
+  if (stat?.isDirectory() === true && (existsSync(join(path, 'pyproject.toml')) || existsSync(join(path, 'setup.py'))))
+    return path;
   if (stat?.isFile() === true && project.endsWith('.whl')) return path;
   return project;
 }
@@ -115,22 +169,41 @@ export async function installPip(bundle: string, base: BasePython, home: string)
 }
 
 /** The application; pip is already there (base stage) unless --without-pip. */
-export async function installApplication(bundle: string, base: BasePython, request: InstallRequest, home: string): Promise<InstallResult> {
+export async function installApplication(
+  bundle: string,
+  base: BasePython,
+  request: InstallRequest,
+  home: string,
+): Promise<InstallResult> {
   const targets: string[] = [];
   if (request.requirements !== null) targets.push('-r', request.requirements);
   if (request.project !== null) targets.push(pipTarget(request.project));
   if (targets.length > 0) {
     const findLinks = request.wheelhouse === null ? [] : ['--find-links', request.wheelhouse];
-    await runPip(bundle, base, [...findLinks, ...targets], home, request.project ?? request.requirements!, request.indexUrl);
+    await runPip(
+      bundle,
+      base,
+      [...findLinks, ...targets],
+      home,
+      request.project ?? request.requirements!,
+      request.indexUrl,
+    );
   }
   const packages = await installedPackages(bundle, base, home);
   const names = packages.map((p) => `${p.name} ${p.version}`).join(', ');
   const from = request.indexUrl === null ? 'offline' : `from the wheelhouse and ${request.indexUrl}`;
-  return { summary: `installed ${packages.length} packages ${from}${packages.length > 0 ? `: ${names}` : ''}`, packages };
+  return {
+    summary: `installed ${packages.length} packages ${from}${packages.length > 0 ? `: ${names}` : ''}`,
+    packages,
+  };
 }
 
 export async function installedPackages(bundle: string, base: BasePython, home: string): Promise<InstalledPackage[]> {
-  const script = 'import json, importlib.metadata as m; print(json.dumps(sorted({(d.metadata["Name"], d.version) for d in m.distributions()})))';
-  const result = await execa(bundledPython(bundle, base), ['-I', '-B', '-c', script], { env: cleanEnv(home), extendEnv: false });
+  const script =
+    'import json, importlib.metadata as m; print(json.dumps(sorted({(d.metadata["Name"], d.version) for d in m.distributions()})))';
+  const result = await execa(bundledPython(bundle, base), ['-I', '-B', '-c', script], {
+    env: cleanEnv(home),
+    extendEnv: false,
+  });
   return (JSON.parse(result.stdout) as Array<[string, string]>).map(([name, version]) => ({ name, version }));
 }

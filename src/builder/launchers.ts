@@ -146,7 +146,10 @@ function fishSingleQuote(text: string): string {
 }
 
 export function writeActivate(bundle: string, prompt: string): void {
-  for (const [name, text] of [['activate', activateScript(prompt)], ['activate.fish', activateFishScript(prompt)]] as const) {
+  for (const [name, text] of [
+    ['activate', activateScript(prompt)],
+    ['activate.fish', activateFishScript(prompt)],
+  ] as const) {
     writeFileSync(join(bundle, 'bin', name), text);
     chmodSync(join(bundle, 'bin', name), 0o644);
   }

@@ -10,7 +10,16 @@
 // - --argv0 "$0": sys.executable is the launcher, so `sys.executable -m …` children go through it
 //   again; the real ELF lives in libexec/ at the same depth as bin/, so its $ORIGIN/../lib works.
 
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, realpathSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  realpathSync,
+  renameSync,
+  writeFileSync,
+  existsSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ElfFile } from '../elf/elf-file.js';
 import { checkFile } from '../loader/check.js';
@@ -44,7 +53,12 @@ exec "$top/${GLIBC_DIR}/${loaderName}" --inhibit-cache --library-path "$top/${GL
  * libc, as `view` of the build host finds it) into lib/pyrelo-glibc, moves the interpreter to
  * libexec/ and writes the launcher.
  */
-export function bundleGlibc(bundle: string, interpreterRel: string, view: HostView, policy: GraftPolicy): LibcBundleResult {
+export function bundleGlibc(
+  bundle: string,
+  interpreterRel: string,
+  view: HostView,
+  policy: GraftPolicy,
+): LibcBundleResult {
   const interpreter = join(bundle, interpreterRel);
   const elf = ElfFile.open(interpreter);
   let interp: string | null;
@@ -66,7 +80,8 @@ export function bundleGlibc(bundle: string, interpreterRel: string, view: HostVi
   const copied = [loaderName];
   const present = new Set(readdirSync(libcDir));
   for (const soname of policy.sonames) {
-    if (soname === loaderName || !present.has(soname) || soname.startsWith('ld-linux') || DEBUG_ONLY.has(soname)) continue;
+    if (soname === loaderName || !present.has(soname) || soname.startsWith('ld-linux') || DEBUG_ONLY.has(soname))
+      continue;
     copyFileSync(realpathSync(join(libcDir, soname)), join(target, soname));
     chmodSync(join(target, soname), 0o644);
     copied.push(soname);
@@ -78,5 +93,8 @@ export function bundleGlibc(bundle: string, interpreterRel: string, view: HostVi
   writeFileSync(interpreter, glibcLauncher(name, loaderName));
   chmodSync(interpreter, 0o755);
   if (!existsSync(join(target, 'libc.so.6'))) throw new Error(`libc.so.6 was not copied from ${libcDir}`);
-  return { summary: `bundled glibc from ${libcDir} (${copied.length} files: ${copied.join(' ')}) into ${GLIBC_DIR}; bin/${name} starts libexec/${name} through the bundled loader`, loader: `${GLIBC_DIR}/${loaderName}` };
+  return {
+    summary: `bundled glibc from ${libcDir} (${copied.length} files: ${copied.join(' ')}) into ${GLIBC_DIR}; bin/${name} starts libexec/${name} through the bundled loader`,
+    loader: `${GLIBC_DIR}/${loaderName}`,
+  };
 }

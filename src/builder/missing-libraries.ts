@@ -19,7 +19,10 @@ export interface MissingLibrary {
 const FILES_SHOWN = 3;
 
 export class MissingLibraries {
-  private readonly bySoname = new Map<string, { neededBy: Set<string>; undefinedSymbols: number; missingVersions: number }>();
+  private readonly bySoname = new Map<
+    string,
+    { neededBy: Set<string>; undefinedSymbols: number; missingVersions: number }
+  >();
 
   /**
    * Takes the missing libraries of one report (its errors; allowed ones are warnings by then) and
@@ -37,7 +40,9 @@ export class MissingLibraries {
     const first = this.entry(missing[0]!.library ?? missing[0]!.message);
     first.undefinedSymbols += errors.filter((p) => p.kind === 'undefined-symbol').length;
     first.missingVersions += errors.filter((p) => p.kind === 'missing-version').length;
-    return errors.filter((p) => p.kind !== 'missing-library' && p.kind !== 'undefined-symbol' && p.kind !== 'missing-version');
+    return errors.filter(
+      (p) => p.kind !== 'missing-library' && p.kind !== 'undefined-symbol' && p.kind !== 'missing-version',
+    );
   }
 
   private entry(soname: string): { neededBy: Set<string>; undefinedSymbols: number; missingVersions: number } {
@@ -50,8 +55,14 @@ export class MissingLibraries {
   }
 
   list(): MissingLibrary[] {
-    return [...this.bySoname].sort((a, b) => (a[0] < b[0] ? -1 : 1))
-      .map(([soname, e]) => ({ soname, neededBy: [...e.neededBy].sort(), undefinedSymbols: e.undefinedSymbols, missingVersions: e.missingVersions }));
+    return [...this.bySoname]
+      .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+      .map(([soname, e]) => ({
+        soname,
+        neededBy: [...e.neededBy].sort(),
+        undefinedSymbols: e.undefinedSymbols,
+        missingVersions: e.missingVersions,
+      }));
   }
 }
 
@@ -61,9 +72,17 @@ function plural(n: number, word: string): string {
 
 /** One short paragraph: which files need it, what follows from it, and the two ways out. */
 export function missingLibraryParagraph(m: MissingLibrary): string {
-  const files = m.neededBy.slice(0, FILES_SHOWN).join(', ') + (m.neededBy.length > FILES_SHOWN ? ` and ${m.neededBy.length - FILES_SHOWN} more` : '');
-  const follows = [m.undefinedSymbols > 0 ? plural(m.undefinedSymbols, 'undefined symbol') : '', m.missingVersions > 0 ? plural(m.missingVersions, 'missing version') : '']
-    .filter((x) => x !== '').join(' and ');
-  return `${m.soname}, needed by ${files}, is neither in the bundle nor on the build host${follows === '' ? '' : ` (${follows} follow from it)`}: `
-    + `install it on the build host so it is grafted, or pass --allow-missing ${m.soname} to ship without it`;
+  const files =
+    m.neededBy.slice(0, FILES_SHOWN).join(', ') +
+    (m.neededBy.length > FILES_SHOWN ? ` and ${m.neededBy.length - FILES_SHOWN} more` : '');
+  const follows = [
+    m.undefinedSymbols > 0 ? plural(m.undefinedSymbols, 'undefined symbol') : '',
+    m.missingVersions > 0 ? plural(m.missingVersions, 'missing version') : '',
+  ]
+    .filter((x) => x !== '')
+    .join(' and ');
+  return (
+    `${m.soname}, needed by ${files}, is neither in the bundle nor on the build host${follows === '' ? '' : ` (${follows} follow from it)`}: ` +
+    `install it on the build host so it is grafted, or pass --allow-missing ${m.soname} to ship without it`
+  );
 }

@@ -65,13 +65,20 @@ function scan(site: string): { folders: TestFolder[]; sources: Source[] } {
       if (stat.isDirectory()) {
         if (name === '__pycache__') continue;
         const child = pkg !== null && IDENTIFIER.test(name) ? [...pkg, name] : null;
-        if (child !== null && pkg!.length > 0 && TEST_FOLDER_NAMES.has(name) && holdsPython(join(dir, name))) folders.push({ path, module: child.join('.') });
+        if (child !== null && pkg!.length > 0 && TEST_FOLDER_NAMES.has(name) && holdsPython(join(dir, name)))
+          folders.push({ path, module: child.join('.') });
         walk(path, child);
       } else if (stat.isFile()) {
         if (name.endsWith('.py')) {
           const inPackage = pkg !== null && pkg.length > 0 ? pkg.join('.') : null;
-          sources.push({ path, names: importedNames(readFileSync(join(dir, name), 'latin1'), { package: inPackage, dottedStrings: true }) });
-        } else if ((rel === '' && name.endsWith('.pth')) || (rel.endsWith('.dist-info') && name === 'entry_points.txt')) {
+          sources.push({
+            path,
+            names: importedNames(readFileSync(join(dir, name), 'latin1'), { package: inPackage, dottedStrings: true }),
+          });
+        } else if (
+          (rel === '' && name.endsWith('.pth')) ||
+          (rel.endsWith('.dist-info') && name === 'entry_points.txt')
+        ) {
           // .pth lines starting with `import` run at start-up; entry points name `module:attr`.
           const text = readFileSync(join(dir, name), 'latin1');
           const names = importedNames(text);
@@ -135,7 +142,12 @@ export function slimPackageTests(bundle: string, base: BasePython): PackageTests
     paths.push(`${base.purelib}/${folder.path}`);
     lines.push(`package tests: removed ${folder.path} (${formatBytes(size.bytes)}, ${size.files} files)`);
   }
-  for (const folder of kept) lines.push(`package tests: kept ${folder.path}: ${folder.importer} imports ${folder.module}`);
+  for (const folder of kept)
+    lines.push(`package tests: kept ${folder.path}: ${folder.importer} imports ${folder.module}`);
   const summary = `${removed.length} package test folders removed${kept.length > 0 ? `, ${kept.length} kept (imported from outside)` : ''}`;
-  return { category: removed.length > 0 ? { category: PACKAGE_TESTS_CATEGORY, files, bytes, paths } : null, lines, summary };
+  return {
+    category: removed.length > 0 ? { category: PACKAGE_TESTS_CATEGORY, files, bytes, paths } : null,
+    lines,
+    summary,
+  };
 }

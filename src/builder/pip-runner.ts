@@ -24,7 +24,13 @@ with zipfile.ZipFile(sys.argv[1]) as wheel:
  * The folder to put first on sys.path to import pip from `wheel`, compiled by `python` (a
  * bundled interpreter of version `short`): made when missing, safe when two builds make it at once.
  */
-export async function pipRunner(python: string, short: string, wheel: string, env: Record<string, string>, root = builderCacheRoot()): Promise<string> {
+export async function pipRunner(
+  python: string,
+  short: string,
+  wheel: string,
+  env: Record<string, string>,
+  root = builderCacheRoot(),
+): Promise<string> {
   const dir = join(root, 'pip', `${sha256File(wheel).slice(0, 16)}-py${short}-${RUNNER_FORMAT}`);
   if (existsSync(join(dir, 'pip', '__init__.py'))) return dir;
   mkdirSync(join(root, 'pip'), { recursive: true });
@@ -33,7 +39,10 @@ export async function pipRunner(python: string, short: string, wheel: string, en
     await execa(python, ['-I', '-B', '-c', UNPACK, wheel, temporary], { env, extendEnv: false });
     // -B: compileall still writes pip's bytecode, but none of the stdlib modules it imports into the
     // bundle. -j 0: one worker a core (the runner's bytes need not be reproducible).
-    await execa(python, ['-I', '-B', '-m', 'compileall', '-q', '-j', '0', '-d', dir, temporary], { env, extendEnv: false });
+    await execa(python, ['-I', '-B', '-m', 'compileall', '-q', '-j', '0', '-d', dir, temporary], {
+      env,
+      extendEnv: false,
+    });
     try {
       renameSync(temporary, dir);
     } catch (error) {

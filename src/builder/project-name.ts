@@ -31,7 +31,10 @@ function checkedProjectName(name: string, where: string): string {
   return name;
 }
 
-/** The `[project]` table's name of a pyproject.toml, or null when it has none (a setup.py project, Poetry 1's [tool.poetry]). */
+/**
+ * The `[project]` table's name of a pyproject.toml, or null when it has none (a setup.py project,
+ * Poetry 1's [tool.poetry]).
+ */
 function pyprojectName(file: string): string | null {
   let table: Record<string, unknown>;
   try {
@@ -41,7 +44,8 @@ function pyprojectName(file: string): string | null {
   }
   const project = table.project;
   if (project === undefined) return null;
-  if (typeof project !== 'object' || project === null || Array.isArray(project)) throw new BuildInputError(file, '[project] is not a table');
+  if (typeof project !== 'object' || project === null || Array.isArray(project))
+    throw new BuildInputError(file, '[project] is not a table');
   const name = (project as Record<string, unknown>).name;
   if (name === undefined) return null;
   if (typeof name !== 'string') throw new BuildInputError(`${file}: [project] name`, 'not a string');
@@ -73,29 +77,45 @@ export function declaredProject(project: string | null): DeclaredProject | null 
   if (stat?.isFile() === true && project.endsWith('.whl')) {
     // {distribution}-{version}(-{build})?-{python}-{abi}-{platform}.whl: the distribution part
     // never holds "-" (the wheel specification escapes it as "_").
-    return { kind: 'name', name: checkedProjectName(basename(project).split('-')[0]!, project), from: project, exact: false };
+    return {
+      kind: 'name',
+      name: checkedProjectName(basename(project).split('-')[0]!, project),
+      from: project,
+      exact: false,
+    };
   }
   if (stat?.isFile() === true) return { kind: 'path', path, from: project }; // an sdist
   // A bare URL (pip fetches it with --index-url's network): pip's direct_url.json names it.
-  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(project)) return { kind: 'url', url: project.replace(/#.*$/, ''), from: project };
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(project))
+    return { kind: 'url', url: project.replace(/#.*$/, ''), from: project };
   const requirement = REQUIREMENT.exec(project);
-  if (requirement === null) throw new BuildInputError(project, 'neither a project folder, a wheel or sdist file, nor a requirement (NAME, NAME==VERSION, NAME[extra]>=VERSION)');
+  if (requirement === null)
+    throw new BuildInputError(
+      project,
+      'neither a project folder, a wheel or sdist file, nor a requirement (NAME, NAME==VERSION, NAME[extra]>=VERSION)',
+    );
   return { kind: 'name', name: checkedProjectName(requirement[1]!, project), from: project, exact: false };
 }
 
 /** METADATA's Name and Version headers (RFC 822 style; the first occurrence of each). */
 function metadataHeaders(distInfo: string): { name: string; version: string } | null {
   const text = readFileSync(join(distInfo, 'METADATA'), 'utf8');
-  const header = (key: string): string | undefined => new RegExp(`^${key}:[ \\t]*(.*?)[ \\t]*$`, 'm').exec(text.split(/\r?\n\r?\n/)[0]!)?.[1];
+  const header = (key: string): string | undefined =>
+    new RegExp(`^${key}:[ \\t]*(.*?)[ \\t]*$`, 'm').exec(text.split(/\r?\n\r?\n/)[0]!)?.[1];
   const name = header('Name');
   const version = header('Version');
   return name !== undefined && version !== undefined ? { name, version } : null;
 }
 
 /** The distribution pip installed from `source` (its direct_url.json names the path or URL), in `site`. */
-function installedFrom(site: string, source: { path: string } | { url: string }): { name: string; version: string } | null {
-  const matches = (url: string): boolean => ('url' in source ? url.replace(/#.*$/, '') === source.url
-    : url.startsWith('file:') && [source.path, realpathSync(source.path)].includes(fileURLToPath(url)));
+function installedFrom(
+  site: string,
+  source: { path: string } | { url: string },
+): { name: string; version: string } | null {
+  const matches = (url: string): boolean =>
+    'url' in source
+      ? url.replace(/#.*$/, '') === source.url
+      : url.startsWith('file:') && [source.path, realpathSync(source.path)].includes(fileURLToPath(url));
   for (const entry of existsSync(site) ? readdirSync(site).sort() : []) {
     if (!entry.endsWith('.dist-info')) continue;
     const direct = join(site, entry, 'direct_url.json');
@@ -120,16 +140,26 @@ export interface ProjectIdentity {
  * The installed project PROJECT stands for: its name as METADATA spells it, and its version.
  * `site` is the bundle's site-packages (read before the scrub step removes direct_url.json).
  */
-export function installedProject(declared: DeclaredProject, site: string, packages: readonly InstalledPackage[]): ProjectIdentity {
+export function installedProject(
+  declared: DeclaredProject,
+  site: string,
+  packages: readonly InstalledPackage[],
+): ProjectIdentity {
   let found: ProjectIdentity | null;
   if (declared.kind === 'name') {
     const wanted = normalizeProjectName(declared.name);
     const installed = packages.find((p) => normalizeProjectName(p.name) === wanted);
-    found = installed === undefined ? null : { name: declared.exact ? declared.name : installed.name, version: installed.version };
+    found =
+      installed === undefined
+        ? null
+        : { name: declared.exact ? declared.name : installed.name, version: installed.version };
   } else {
     found = installedFrom(site, declared);
   }
-  if (found === null) throw new Error(`${declared.from}: pip reported no installed distribution for it, so the bundle cannot be named after it`);
+  if (found === null)
+    throw new Error(
+      `${declared.from}: pip reported no installed distribution for it, so the bundle cannot be named after it`,
+    );
   checkedProjectName(found.name, `${declared.from}: the installed METADATA`);
   return { name: found.name, version: found.version };
 }
@@ -138,7 +168,8 @@ export function installedProject(declared: DeclaredProject, site: string, packag
 export function checkPrompt(prompt: string | null): void {
   if (prompt === null) return;
   const problem = bundleNameProblem(prompt);
-  if (problem !== null) throw new BuildInputError(`--prompt ${quoteName(prompt)}`, `names the bundle, but is ${problem}`);
+  if (problem !== null)
+    throw new BuildInputError(`--prompt ${quoteName(prompt)}`, `names the bundle, but is ${problem}`);
 }
 
 /**
@@ -146,10 +177,18 @@ export function checkPrompt(prompt: string | null): void {
  * requirements: nothing to name it after, as before projects named bundles) the first --entry's
  * name, else "bundle".
  */
-export function chooseBundleName(prompt: string | null, project: ProjectIdentity | null, firstEntry: string | null): string {
+export function chooseBundleName(
+  prompt: string | null,
+  project: ProjectIdentity | null,
+  firstEntry: string | null,
+): string {
   checkPrompt(prompt);
   const name = prompt ?? project?.name ?? firstEntry ?? 'bundle';
   const problem = bundleNameProblem(name);
-  if (problem !== null) throw new BuildInputError(`--entry ${quoteName(name)}`, `names the bundle (there is no PROJECT to name it after), but is ${problem}`);
+  if (problem !== null)
+    throw new BuildInputError(
+      `--entry ${quoteName(name)}`,
+      `names the bundle (there is no PROJECT to name it after), but is ${problem}`,
+    );
   return name;
 }

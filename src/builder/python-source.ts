@@ -13,7 +13,17 @@
 // removed and built again. make's output goes to <key>.log, named when a step fails.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { execa } from 'execa';
@@ -27,11 +37,19 @@ import type { Progress } from './progress.js';
 export const CPYTHON_RECIPE = 1;
 /** -Wl,-rpath,\$$ORIGIN/../lib: make turns $$ into $, the recipe's shell \$ into $, so the linker sees $ORIGIN. */
 export const RPATH_LDFLAGS = '-Wl,-rpath,\\$$ORIGIN/../lib';
-/** pip is not installed (site-packages is not bundled); ensurepip's wheels are, and the install step runs pip from them. */
+/**
+ * pip is not installed (site-packages is not bundled); ensurepip's wheels are, and the install step
+ * runs pip from them.
+ */
 export const CONFIGURE_FLAGS: readonly string[] = ['--enable-shared', '--with-ensurepip=no'];
 /** Modules a bundle must have: `import` names, with the Debian package whose absence loses each. */
 export const REQUIRED_MODULES: ReadonlyArray<readonly [string, string]> = [
-  ['ssl', 'libssl-dev'], ['sqlite3', 'libsqlite3-dev'], ['ctypes', 'libffi-dev'], ['zlib', 'zlib1g-dev'], ['bz2', 'libbz2-dev'], ['lzma', 'liblzma-dev'],
+  ['ssl', 'libssl-dev'],
+  ['sqlite3', 'libsqlite3-dev'],
+  ['ctypes', 'libffi-dev'],
+  ['zlib', 'zlib1g-dev'],
+  ['bz2', 'libbz2-dev'],
+  ['lzma', 'liblzma-dev'],
 ];
 
 export interface SourcePython {
@@ -69,15 +87,21 @@ export function defaultCpythonCache(): string {
 }
 
 export function cacheKey(tarballSha256: string): string {
-  return createHash('sha256').update(JSON.stringify({ recipe: CPYTHON_RECIPE, tarballSha256, configure: CONFIGURE_FLAGS, ldflags: RPATH_LDFLAGS }))
-    .digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(
+      JSON.stringify({ recipe: CPYTHON_RECIPE, tarballSha256, configure: CONFIGURE_FLAGS, ldflags: RPATH_LDFLAGS }),
+    )
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /** bin/python3.x of a prefix, or null. */
 function interpreterOf(prefix: string): string | null {
   const bin = join(prefix, 'bin');
   if (!existsSync(bin)) return null;
-  const name = readdirSync(bin).filter((n) => /^python3\.\d+$/.test(n)).sort()[0];
+  const name = readdirSync(bin)
+    .filter((n) => /^python3\.\d+$/.test(n))
+    .sort()[0];
   return name === undefined ? null : join(bin, name);
 }
 
@@ -96,7 +120,11 @@ function readStamp(cache: string, key: string): Stamp | null {
   const python = interpreterOf(prefix);
   if (python === null || python !== join(prefix, stamp.python)) return null;
   const short = /python(3\.\d+)$/.exec(python)![1]!;
-  if (!existsSync(join(prefix, 'lib', `libpython${short}.so.1.0`)) || !existsSync(join(prefix, 'lib', `python${short}`, 'os.py'))) return null;
+  if (
+    !existsSync(join(prefix, 'lib', `libpython${short}.so.1.0`)) ||
+    !existsSync(join(prefix, 'lib', `python${short}`, 'os.py'))
+  )
+    return null;
   return stamp;
 }
 
@@ -126,22 +154,41 @@ print(json.dumps({"version": sys.version.split()[0], "missing": missing, "libpyt
 /** The installed prefix must run on its own libpython and have every required module. */
 async function checkPrefix(prefix: string, python: string): Promise<string> {
   const runpath = runpathOf(python);
-  if (runpath !== '$ORIGIN/../lib') throw new Error(`${python}: RUNPATH is ${runpath ?? 'not set'}, expected $ORIGIN/../lib (the LDFLAGS quoting did not survive configure and make)`);
-  const r = await execa(python, ['-I', '-c', CHECK_SCRIPT, ...REQUIRED_MODULES.map(([m]) => m)], { env: { PATH: '/usr/bin:/bin', LC_ALL: 'C.UTF-8' }, extendEnv: false, reject: false });
+  if (runpath !== '$ORIGIN/../lib')
+    throw new Error(
+      `${python}: RUNPATH is ${runpath ?? 'not set'}, expected $ORIGIN/../lib (the LDFLAGS quoting did not survive configure and make)`,
+    );
+  const r = await execa(python, ['-I', '-c', CHECK_SCRIPT, ...REQUIRED_MODULES.map(([m]) => m)], {
+    env: { PATH: '/usr/bin:/bin', LC_ALL: 'C.UTF-8' },
+    extendEnv: false,
+    reject: false,
+  });
   if (r.exitCode !== 0) throw new Error(`${python} does not run: ${r.stderr.trim()}`);
   const out = JSON.parse(r.stdout) as { version: string; missing: string[]; libpython: string[] };
   if (out.libpython.length !== 1 || !out.libpython[0]!.startsWith(`${prefix}/lib/`)) {
-    throw new Error(`${python} loaded ${out.libpython.join(', ') || 'no libpython'} instead of the one in ${prefix}/lib`);
+    throw new Error(
+      `${python} loaded ${out.libpython.join(', ') || 'no libpython'} instead of the one in ${prefix}/lib`,
+    );
   }
   if (out.missing.length > 0) {
     const packages = REQUIRED_MODULES.filter(([m]) => out.missing.some((x) => x.startsWith(`${m} `))).map(([, p]) => p);
-    throw new Error(`the CPython build lacks modules: ${out.missing.join('; ')} (install ${packages.join(' ')}: scripts/install-system-deps.sh)`);
+    throw new Error(
+      `the CPython build lacks modules: ${out.missing.join('; ')} (install ${packages.join(' ')}: scripts/install-system-deps.sh)`,
+    );
   }
   return out.version;
 }
 
 /** Runs one build command with its output appended to the log; a heartbeat note while it runs. */
-async function runLogged(progress: Progress, label: string, log: string, file: string, args: readonly string[], cwd: string, env: Record<string, string>): Promise<void> {
+async function runLogged(
+  progress: Progress,
+  label: string,
+  log: string,
+  file: string,
+  args: readonly string[],
+  cwd: string,
+  env: Record<string, string>,
+): Promise<void> {
   const t0 = Date.now();
   progress.note(`python-source: ${label} ...`);
   const out = createWriteStream(log, { flags: 'a' });
@@ -153,7 +200,9 @@ async function runLogged(progress: Progress, label: string, log: string, file: s
     for (const line of chunk.toString('utf8').split('\n')) if (/^(gcc|cc) (.* )?-c /.test(line)) compiled += 1;
   });
   const timer = setInterval(() => {
-    progress.note(`python-source: ${label}: ${((Date.now() - t0) / 1000).toFixed(0)} s${compiled > 0 ? `, ${compiled} files compiled` : ''}`);
+    progress.note(
+      `python-source: ${label}: ${((Date.now() - t0) / 1000).toFixed(0)} s${compiled > 0 ? `, ${compiled} files compiled` : ''}`,
+    );
   }, 20_000);
   let result;
   try {
@@ -185,9 +234,14 @@ function buildEnv(): Record<string, string> {
 function forgetSourceDir(prefix: string, sourceDir: string): number {
   let count = 0;
   const lib = join(prefix, 'lib');
-  for (const stdlib of readdirSync(lib).filter((n) => /^python3\.\d+$/.test(n)).map((n) => join(lib, n))) {
-    const candidates = readdirSync(stdlib).filter((n) => n.startsWith('_sysconfigdata') && n.endsWith('.py')).map((n) => join(stdlib, n));
-    for (const config of readdirSync(stdlib).filter((n) => n.startsWith('config-'))) candidates.push(join(stdlib, config, 'Makefile'));
+  for (const stdlib of readdirSync(lib)
+    .filter((n) => /^python3\.\d+$/.test(n))
+    .map((n) => join(lib, n))) {
+    const candidates = readdirSync(stdlib)
+      .filter((n) => n.startsWith('_sysconfigdata') && n.endsWith('.py'))
+      .map((n) => join(stdlib, n));
+    for (const config of readdirSync(stdlib).filter((n) => n.startsWith('config-')))
+      candidates.push(join(stdlib, config, 'Makefile'));
     for (const file of candidates.filter((f) => existsSync(f))) {
       const text = readFileSync(file, 'utf8');
       if (!text.includes(sourceDir)) continue;
@@ -195,12 +249,19 @@ function forgetSourceDir(prefix: string, sourceDir: string): number {
       count += 1;
     }
     const cache = join(stdlib, '__pycache__');
-    if (existsSync(cache)) for (const n of readdirSync(cache).filter((n) => n.startsWith('_sysconfigdata'))) rmSync(join(cache, n));
+    if (existsSync(cache))
+      for (const n of readdirSync(cache).filter((n) => n.startsWith('_sysconfigdata'))) rmSync(join(cache, n));
   }
   return count;
 }
 
-async function compile(tarball: string, tarballSha256: string, cache: string, key: string, progress: Progress): Promise<{ seconds: number; sourceDir: string }> {
+async function compile(
+  tarball: string,
+  tarballSha256: string,
+  cache: string,
+  key: string,
+  progress: Progress,
+): Promise<{ seconds: number; sourceDir: string }> {
   const t0 = Date.now();
   const prefix = join(cache, key);
   const work = join(cache, `${key}.build-${randomBytes(4).toString('hex')}`);
@@ -212,8 +273,20 @@ async function compile(tarball: string, tarballSha256: string, cache: string, ke
   const jobs = availableParallelism();
   try {
     const env = buildEnv();
-    await runLogged(progress, 'unpack', log, 'tar', ['-xf', tarball, '-C', source, '--strip-components=1', '--no-same-owner'], work, env);
-    if (!existsSync(join(source, 'configure'))) throw new BuildInputError(`--python-source ${tarball}`, 'not a CPython source tarball (no configure at its top level)');
+    await runLogged(
+      progress,
+      'unpack',
+      log,
+      'tar',
+      ['-xf', tarball, '-C', source, '--strip-components=1', '--no-same-owner'],
+      work,
+      env,
+    );
+    if (!existsSync(join(source, 'configure')))
+      throw new BuildInputError(
+        `--python-source ${tarball}`,
+        'not a CPython source tarball (no configure at its top level)',
+      );
     await runLogged(progress, 'configure', log, './configure', [...CONFIGURE_FLAGS, `--prefix=${prefix}`], source, env);
     await runLogged(progress, `make -j${jobs}`, log, 'make', [`-j${jobs}`], source, env);
     await runLogged(progress, 'make install', log, 'make', ['install', `DESTDIR=${destdir}`], source, env);
@@ -232,34 +305,57 @@ function summaryOf(stamp: Stamp): string {
 
 function result(prefix: string, stamp: Stamp, cached: boolean): SourcePython {
   return {
-    prefix, python: join(prefix, stamp.python), key: stamp.key, tarballSha256: stamp.tarballSha256, version: stamp.version,
-    sourceDir: stamp.sourceDir, summary: summaryOf(stamp), cached,
+    prefix,
+    python: join(prefix, stamp.python),
+    key: stamp.key,
+    tarballSha256: stamp.tarballSha256,
+    version: stamp.version,
+    sourceDir: stamp.sourceDir,
+    summary: summaryOf(stamp),
+    cached,
   };
 }
 
 /** The cached prefix built from TARBALL: compiled when missing or damaged, then checked. */
-export async function ensurePythonFromSource(tarball: string, progress: Progress, cache = defaultCpythonCache()): Promise<SourcePython> {
+export async function ensurePythonFromSource(
+  tarball: string,
+  progress: Progress,
+  cache = defaultCpythonCache(),
+): Promise<SourcePython> {
   const path = resolve(tarball);
-  if (!existsSync(path) || !statSync(path).isFile()) throw new BuildInputError(`--python-source ${tarball}`, 'no such file');
+  if (!existsSync(path) || !statSync(path).isFile())
+    throw new BuildInputError(`--python-source ${tarball}`, 'no such file');
   const tarballSha256 = sha256File(path);
   const key = cacheKey(tarballSha256);
   const prefix = join(cache, key);
   const log = join(cache, `${key}.log`);
   const stamp = readStamp(cache, key);
   if (stamp !== null) {
-    progress.note(`python-source: CPython ${stamp.version} from ${stamp.tarball} (sha256 ${tarballSha256.slice(0, 12)}…) compiled before (${stamp.seconds.toFixed(0)} s); cached in ${prefix}`);
+    progress.note(
+      `python-source: CPython ${stamp.version} from ${stamp.tarball} (sha256 ${tarballSha256.slice(0, 12)}…) compiled before (${stamp.seconds.toFixed(0)} s); cached in ${prefix}`,
+    );
     return result(prefix, stamp, true);
   }
   mkdirSync(cache, { recursive: true });
   rmSync(join(cache, `${key}.json`), { force: true });
-  progress.note(`python-source: compiling ${path} (sha256 ${tarballSha256.slice(0, 12)}…) into ${prefix}; output in ${log}`);
+  progress.note(
+    `python-source: compiling ${path} (sha256 ${tarballSha256.slice(0, 12)}…) into ${prefix}; output in ${log}`,
+  );
   const { seconds, sourceDir } = await compile(path, tarballSha256, cache, key, progress);
   const python = interpreterOf(prefix);
   if (python === null) throw new Error(`make install left no bin/python3.x in ${prefix}; see ${log}`);
   const version = await checkPrefix(prefix, python);
   const next: Stamp = {
-    recipe: CPYTHON_RECIPE, key, tarball: basename(path), tarballSha256, configure: CONFIGURE_FLAGS, ldflags: RPATH_LDFLAGS,
-    python: relative(prefix, python), version, sourceDir, seconds,
+    recipe: CPYTHON_RECIPE,
+    key,
+    tarball: basename(path),
+    tarballSha256,
+    configure: CONFIGURE_FLAGS,
+    ldflags: RPATH_LDFLAGS,
+    python: relative(prefix, python),
+    version,
+    sourceDir,
+    seconds,
   };
   const temporary = join(cache, `${key}.json.tmp-${process.pid}`);
   writeFileSync(temporary, `${JSON.stringify(next, null, 2)}\n`);

@@ -14,7 +14,10 @@ import { packBundle } from '../bundle/pack.js';
 const SKIP_WIDTH = 10;
 
 function script(manifest: Manifest, payloadSha256: string, skip: number): string {
-  const sums = manifest.files.filter((f) => f.type === 'file').map((f) => `${f.sha256}  ./${f.path}`).join('\n');
+  const sums = manifest.files
+    .filter((f) => f.type === 'file')
+    .map((f) => `${f.sha256}  ./${f.path}`)
+    .join('\n');
   const size = manifest.files.reduce((a, f) => a + (f.size ?? 0), 0);
   return `#!/bin/sh
 # Self-extracting pyrelo bundle "${manifest.name}": Python ${manifest.python.version}, ${manifest.files.length} files, ${size} bytes installed.

@@ -63,16 +63,25 @@ function resolvedFolder(bundle: string, need: string, path: string | undefined):
  * its needs resolved in the installed tree (installed-needs.ts), RPATH inherited from its loaders
  * included; a need resolved to a file of the bundle gets that file's folder, before `providers`.
  */
-export function plannedRunpath(bundle: string, elf: BundleElf, providers: Providers, policy: GraftPolicy, dlopened: readonly string[] = [],
-  resolved: ReadonlyMap<string, string> = new Map()): string | null {
-  const existing = [elf.runpath, elf.rpath].filter((p): p is string => p !== null).flatMap((p) => p.split(':'))
+export function plannedRunpath(
+  bundle: string,
+  elf: BundleElf,
+  providers: Providers,
+  policy: GraftPolicy,
+  dlopened: readonly string[] = [],
+  resolved: ReadonlyMap<string, string> = new Map(),
+): string | null {
+  const existing = [elf.runpath, elf.rpath]
+    .filter((p): p is string => p !== null)
+    .flatMap((p) => p.split(':'))
     .filter(isOriginRelative);
   const elements = [...new Set(existing)];
   const dir = dirname(elf.rel);
-  const foundThroughExisting = (need: string): boolean => elements.some((e) => {
-    const expanded = e.replace(/^\$\{?ORIGIN\}?/, join(bundle, dir));
-    return existsSync(join(expanded, need));
-  });
+  const foundThroughExisting = (need: string): boolean =>
+    elements.some((e) => {
+      const expanded = e.replace(/^\$\{?ORIGIN\}?/, join(bundle, dir));
+      return existsSync(join(expanded, need));
+    });
   for (const need of [...elf.needed, ...dlopened]) {
     if (policy.assumed(need) || need.includes('/') || foundThroughExisting(need)) continue;
     const found = resolvedFolder(bundle, need, resolved.get(need));
@@ -103,7 +112,8 @@ export interface StripResult {
  * ships its libraries; .dynsym, which the loader and dlsym use, stays), but only where there is
  * debug information, and never into a file ld.so would refuse. The .symtab is 1.2 MB of a bare
  * runtime (0.7 MB of it libpython's); without it a debugger or perf names static functions by
- * address only, as with any distribution's Python. Why: auditwheel repairs wheels with patchelf, and strip rewrites any file it is
+ * address only, as with any distribution's Python. Why: auditwheel repairs wheels with patchelf,
+ * and strip rewrites any file it is
  * given, even with nothing to remove, moving the segments patchelf added; numpy 2.4's
  * numpy.libs/libscipy_openblas64_ then failed to load with "ELF load command address/offset not
  * page-aligned". So ELF files without .debug sections are not touched at all, and the others are
@@ -121,7 +131,8 @@ export async function stripDebug(paths: readonly string[]): Promise<StripResult>
     else untouched += 1;
   }
   // One call per chunk: strip accepts many files.
-  for (let i = 0; i < archives.length; i += 200) await execa('strip', ['--strip-debug', '--', ...archives.slice(i, i + 200)]);
+  for (let i = 0; i < archives.length; i += 200)
+    await execa('strip', ['--strip-debug', '--', ...archives.slice(i, i + 200)]);
   const refused: string[] = [];
   let stripped = archives.length;
   for (const given of candidates) {

@@ -53,20 +53,33 @@ print(json.dumps({"scheme": sysconfig.get_preferred_scheme("prefix"), "purelib":
   "platlib": sysconfig.get_path("platlib"), "scripts": sysconfig.get_path("scripts"), "site": site.getsitepackages()}))
 `;
 
-interface Layout { scheme: string; purelib: string; platlib: string; scripts: string; site: string[] }
+interface Layout {
+  scheme: string;
+  purelib: string;
+  platlib: string;
+  scripts: string;
+  site: string[];
+}
 
 async function probe(bundle: string, base: BasePython, home: string): Promise<Layout> {
-  const result = await execa(join(bundle, base.executable), ['-s', '-E', '-B', '-c', PROBE], { env: cleanEnv(home), extendEnv: false });
+  const result = await execa(join(bundle, base.executable), ['-s', '-E', '-B', '-c', PROBE], {
+    env: cleanEnv(home),
+    extendEnv: false,
+  });
   return JSON.parse(result.stdout) as Layout;
 }
 
 function problems(layout: Layout, bundle: string, base: BasePython): string[] {
   const site = join(bundle, base.purelib);
   const out: string[] = [];
-  if (base.scheme !== undefined && layout.scheme !== base.scheme) out.push(`sysconfig.get_preferred_scheme('prefix') is ${layout.scheme}, not ${base.scheme}`);
-  if (layout.purelib !== site || layout.platlib !== site) out.push(`pip would install into ${layout.purelib} (platlib ${layout.platlib}), not ${site}`);
-  if (layout.scripts !== join(bundle, 'bin')) out.push(`pip would write scripts into ${layout.scripts}, not ${join(bundle, 'bin')}`);
-  if (!layout.site.includes(site)) out.push(`site.getsitepackages() is ${JSON.stringify(layout.site)}, without ${site}`);
+  if (base.scheme !== undefined && layout.scheme !== base.scheme)
+    out.push(`sysconfig.get_preferred_scheme('prefix') is ${layout.scheme}, not ${base.scheme}`);
+  if (layout.purelib !== site || layout.platlib !== site)
+    out.push(`pip would install into ${layout.purelib} (platlib ${layout.platlib}), not ${site}`);
+  if (layout.scripts !== join(bundle, 'bin'))
+    out.push(`pip would write scripts into ${layout.scripts}, not ${join(bundle, 'bin')}`);
+  if (!layout.site.includes(site))
+    out.push(`site.getsitepackages() is ${JSON.stringify(layout.site)}, without ${site}`);
   return out;
 }
 
@@ -82,11 +95,20 @@ export async function adoptBundleScheme(bundle: string, base: BasePython, home: 
   const found = problems(before, bundle, base);
   if (found.length === 0) return { adapted: null };
   if (base.scheme === undefined || before.scheme === base.scheme) {
-    throw new BuildInputError(what, `pip and site disagree about where packages go, and pyrelo cannot change it: ${found.join('; ')}`);
+    throw new BuildInputError(
+      what,
+      `pip and site disagree about where packages go, and pyrelo cannot change it: ${found.join('; ')}`,
+    );
   }
   const sysconfigPy = join(bundle, base.stdlib, 'sysconfig.py');
   writeFileSync(sysconfigPy, readFileSync(sysconfigPy, 'utf8') + sysconfigOverride(base.scheme));
   const left = problems(await probe(bundle, base, home), bundle, base);
-  if (left.length > 0) throw new BuildInputError(what, `pip and site disagree about where packages go, even with the ${base.scheme} scheme: ${left.join('; ')}`);
-  return { adapted: `install scheme ${before.scheme} (scripts in ${before.scripts.slice(bundle.length + 1)}) replaced by ${base.scheme}: packages in ${base.purelib}, which site lists, scripts in bin/ (sysconfig.py)` };
+  if (left.length > 0)
+    throw new BuildInputError(
+      what,
+      `pip and site disagree about where packages go, even with the ${base.scheme} scheme: ${left.join('; ')}`,
+    );
+  return {
+    adapted: `install scheme ${before.scheme} (scripts in ${before.scripts.slice(bundle.length + 1)}) replaced by ${base.scheme}: packages in ${base.purelib}, which site lists, scripts in bin/ (sysconfig.py)`,
+  };
 }

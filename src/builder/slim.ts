@@ -18,9 +18,19 @@ interface Removal {
   readonly path: string;
 }
 
-const STDLIB_TEST_DIRS = ['test', 'idlelib/idle_test', 'tkinter/test', 'lib2to3/tests', 'ctypes/test', 'unittest/test',
-  'distutils/tests', 'sqlite3/test', 'test/support'];
-const TEST_MODULES = /^(_testcapi|_testbuffer|_testclinic|_testimportmultiple|_testinternalcapi|_testmultiphase|_xxtestfuzz|_ctypes_test|xxlimited|xxlimited_35|_xxsubinterpreters)\./;
+const STDLIB_TEST_DIRS = [
+  'test',
+  'idlelib/idle_test',
+  'tkinter/test',
+  'lib2to3/tests',
+  'ctypes/test',
+  'unittest/test',
+  'distutils/tests',
+  'sqlite3/test',
+  'test/support',
+];
+const TEST_MODULES =
+  /^(_testcapi|_testbuffer|_testclinic|_testimportmultiple|_testinternalcapi|_testmultiphase|_xxtestfuzz|_ctypes_test|xxlimited|xxlimited_35|_xxsubinterpreters)\./;
 interface UnusedGroup {
   readonly category: string;
   readonly imports: readonly string[];
@@ -43,7 +53,8 @@ function usedGroups(bundle: string, base: BasePython, groups: readonly UnusedGro
       if (stat.isDirectory()) walk(path);
       else if (name.endsWith('.py')) {
         const names = importedNames(readFileSync(path, 'latin1'));
-        for (const group of groups) if (!used.has(group) && group.imports.some((module) => importsModule(names, module))) used.add(group);
+        for (const group of groups)
+          if (!used.has(group) && group.imports.some((module) => importsModule(names, module))) used.add(group);
       }
       if (used.size === groups.length) return;
     }
@@ -58,7 +69,8 @@ function testsAndDocs(root: string, base: BasePython): Removal[] {
   const removals: Removal[] = STDLIB_TEST_DIRS.map((dir) => ({ category: 'tests', path: `${base.stdlib}/${dir}` }));
   const dynload = `${base.stdlib}/lib-dynload`;
   if (existsSync(join(root, dynload))) {
-    for (const name of readdirSync(join(root, dynload)).sort()) if (TEST_MODULES.test(name)) removals.push({ category: 'tests', path: `${dynload}/${name}` });
+    for (const name of readdirSync(join(root, dynload)).sort())
+      if (TEST_MODULES.test(name)) removals.push({ category: 'tests', path: `${dynload}/${name}` });
   }
   removals.push({ category: 'docs', path: 'share/man' }, { category: 'docs', path: 'share/doc' });
   return removals;
@@ -74,16 +86,24 @@ function testsAndDocs(root: string, base: BasePython): Removal[] {
 export function copyTimeRemovals(root: string, base: BasePython): Removal[] {
   const removals = testsAndDocs(root, base);
   const stdlib = base.stdlib;
-  const config = existsSync(join(root, stdlib)) ? readdirSync(join(root, stdlib)).find((n) => n.startsWith('config-')) : undefined;
+  const config = existsSync(join(root, stdlib))
+    ? readdirSync(join(root, stdlib)).find((n) => n.startsWith('config-'))
+    : undefined;
   if (config !== undefined) {
-    for (const name of readdirSync(join(root, stdlib, config)).sort()) if (name.endsWith('.a')) removals.push({ category: 'static libraries and build files', path: `${stdlib}/${config}/${name}` });
+    for (const name of readdirSync(join(root, stdlib, config)).sort())
+      if (name.endsWith('.a'))
+        removals.push({ category: 'static libraries and build files', path: `${stdlib}/${config}/${name}` });
   }
   if (existsSync(join(root, 'lib'))) {
-    for (const name of readdirSync(join(root, 'lib')).sort()) if (name.endsWith('.a')) removals.push({ category: 'static libraries and build files', path: `lib/${name}` });
+    for (const name of readdirSync(join(root, 'lib')).sort())
+      if (name.endsWith('.a')) removals.push({ category: 'static libraries and build files', path: `lib/${name}` });
   }
   const paths = new Set(removals.map((r) => r.path));
-  const insideAnother = (path: string): boolean => path.split('/').some((_, i, parts) => i > 0 && paths.has(parts.slice(0, i).join('/')));
-  return removals.filter((r) => lstatSync(join(root, r.path), { throwIfNoEntry: false }) !== undefined && !insideAnother(r.path));
+  const insideAnother = (path: string): boolean =>
+    path.split('/').some((_, i, parts) => i > 0 && paths.has(parts.slice(0, i).join('/')));
+  return removals.filter(
+    (r) => lstatSync(join(root, r.path), { throwIfNoEntry: false }) !== undefined && !insideAnother(r.path),
+  );
 }
 
 /** Sizes of removals under `root` (measured before they are skipped or removed). */
@@ -112,14 +132,18 @@ export function plannedRemovals(bundle: string, base: BasePython, withPip = true
   const dynload = `${stdlib}/lib-dynload`;
   removals.push({ category: 'headers', path: 'include' }, { category: 'headers', path: 'lib/pkgconfig' });
   const config = readdirSync(join(bundle, stdlib)).find((n) => n.startsWith('config-'));
-  if (config !== undefined) removals.push({ category: 'static libraries and build files', path: `${stdlib}/${config}` });
-  for (const name of readdirSync(join(bundle, 'lib')).sort()) if (name.endsWith('.a')) removals.push({ category: 'static libraries and build files', path: `lib/${name}` });
+  if (config !== undefined)
+    removals.push({ category: 'static libraries and build files', path: `${stdlib}/${config}` });
+  for (const name of readdirSync(join(bundle, 'lib')).sort())
+    if (name.endsWith('.a')) removals.push({ category: 'static libraries and build files', path: `lib/${name}` });
   const groups = unusedGroups();
   const used = usedGroups(bundle, base, groups);
   const extensions = existsSync(join(bundle, dynload)) ? readdirSync(join(bundle, dynload)).sort() : [];
   for (const group of groups.filter((g) => !used.has(g))) {
     for (const path of group.paths) removals.push({ category: group.category, path: `${stdlib}/${path}` });
-    for (const name of extensions) if (group.extensions.includes(name.split('.')[0]!)) removals.push({ category: group.category, path: `${dynload}/${name}` });
+    for (const name of extensions)
+      if (group.extensions.includes(name.split('.')[0]!))
+        removals.push({ category: group.category, path: `${dynload}/${name}` });
   }
   return removals;
 }
@@ -131,8 +155,16 @@ export interface SlimOptions {
   readonly note?: (line: string) => void;
 }
 
-export function slimBundle(bundle: string, base: BasePython, withPip = true, leftOutAtCopy: readonly SlimCategory[] = [], options: SlimOptions = {}): { summary: string; categories: SlimCategory[] } {
-  const totals = new Map<string, { files: number; bytes: number }>(leftOutAtCopy.map((c) => [c.category, { files: c.files, bytes: c.bytes }]));
+export function slimBundle(
+  bundle: string,
+  base: BasePython,
+  withPip = true,
+  leftOutAtCopy: readonly SlimCategory[] = [],
+  options: SlimOptions = {},
+): { summary: string; categories: SlimCategory[] } {
+  const totals = new Map<string, { files: number; bytes: number }>(
+    leftOutAtCopy.map((c) => [c.category, { files: c.files, bytes: c.bytes }]),
+  );
   for (const removal of plannedRemovals(bundle, base, withPip)) {
     const path = join(bundle, removal.path);
     const size = sizeOf(path);
@@ -144,7 +176,9 @@ export function slimBundle(bundle: string, base: BasePython, withPip = true, lef
     const total = totals.get(removal.category) ?? { files: 0, bytes: 0 };
     totals.set(removal.category, { files: total.files + size.files, bytes: total.bytes + size.bytes });
   }
-  const categories: SlimCategory[] = [...totals].map(([category, t]) => ({ category, ...t })).filter((c) => c.files > 0);
+  const categories: SlimCategory[] = [...totals]
+    .map(([category, t]) => ({ category, ...t }))
+    .filter((c) => c.files > 0);
   const packageTests = options.packageTests === true ? slimPackageTests(bundle, base) : null;
   for (const line of packageTests?.lines ?? []) options.note?.(line);
   if (packageTests?.category) categories.push(packageTests.category);

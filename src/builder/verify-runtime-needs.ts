@@ -15,7 +15,12 @@ export interface RuntimeNeedsVerdict {
   readonly kernelFloors: Array<string | null>;
 }
 
-export function verifyRuntimeNeeds(view: HostView, bundle: BundleContext, needs: readonly RuntimeNeed[], policy: GraftPolicy): RuntimeNeedsVerdict {
+export function verifyRuntimeNeeds(
+  view: HostView,
+  bundle: BundleContext,
+  needs: readonly RuntimeNeed[],
+  policy: GraftPolicy,
+): RuntimeNeedsVerdict {
   const local = (text: string): string => text.split(`${bundle.root}/`).join('');
   const problems: string[] = [];
   const reports = runtimeNeedReports(view, bundle, [bundle], { needs, base: { cwd: bundle.root } });
@@ -23,7 +28,8 @@ export function verifyRuntimeNeeds(view: HostView, bundle: BundleContext, needs:
     const hostRequirement = needs[i]?.grafted === null;
     for (const object of report.objects) {
       if (hostRequirement || policy.assumed(object.name) || object.path === null) continue;
-      if (!object.path.startsWith(`${bundle.root}/`)) problems.push(`${local(report.file)}: ${object.name} comes from the build host (${object.path})`);
+      if (!object.path.startsWith(`${bundle.root}/`))
+        problems.push(`${local(report.file)}: ${object.name} comes from the build host (${object.path})`);
     }
     for (const problem of report.problems) {
       if (problem.severity === 'error') problems.push(`${local(report.file)}: ${local(problem.message)}`);

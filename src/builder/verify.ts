@@ -44,7 +44,13 @@ export function absoluteRunpathElements(elf: Pick<BundleElf, 'runpath' | 'rpath'
 }
 
 /** `view`: the build host (build-host.ts), as the bundle's files are now. */
-export function verifyBuiltBundle(bundle: string, elves: readonly BundleElf[], view: HostView, policy: GraftPolicy, start: BundleStart): VerifyResult {
+export function verifyBuiltBundle(
+  bundle: string,
+  elves: readonly BundleElf[],
+  view: HostView,
+  policy: GraftPolicy,
+  start: BundleStart,
+): VerifyResult {
   const bundles = [bundleContext(bundle, start.libc, start.executable, start.allowMissing)];
   const allowed = bundles[0]!.allowMissing;
   const local = (text: string): string => text.split(`${bundle}/`).join('');
@@ -58,17 +64,23 @@ export function verifyBuiltBundle(bundle: string, elves: readonly BundleElf[], v
     // the build host's glibc only; a bundle must map under every glibc's rules.
     for (const problem of elf.loadProblems) problems.push(`${elf.rel}: ${problem}`);
     if (!elf.dynamic) continue;
-    const report = applyBundleRules(checkFile(view, elf.path, { ...bundleCheckOptions(elf.path, bundles), cwd: bundle }), elf.path, bundles);
+    const report = applyBundleRules(
+      checkFile(view, elf.path, { ...bundleCheckOptions(elf.path, bundles), cwd: bundle }),
+      elf.path,
+      bundles,
+    );
     glibc.push(report.glibcFloor);
     kernel.push(report.kernelFloor);
     for (const object of report.objects.slice(1)) {
       if (policy.assumed(object.name) || throughAllowedMissing(report.objects, object, allowed)) continue;
       if (object.path === null) continue; // reported below, in ld.so's words
-      if (!object.path.startsWith(`${bundle}/`)) problems.push(`${elf.rel}: ${object.name} comes from the build host (${object.path})`);
+      if (!object.path.startsWith(`${bundle}/`))
+        problems.push(`${elf.rel}: ${object.name} comes from the build host (${object.path})`);
     }
     for (const problem of missing.take(report, local)) problems.push(`${elf.rel}: ${local(problem.message)}`);
     for (const problem of report.problems) {
-      if (problem.kind === 'missing-library' && problem.allowedMissing !== undefined) warnings.push(`${elf.rel}: ${local(problemWords(problem))}`);
+      if (problem.kind === 'missing-library' && problem.allowedMissing !== undefined)
+        warnings.push(`${elf.rel}: ${local(problemWords(problem))}`);
     }
   }
   const runtime = verifyRuntimeNeeds(view, bundles[0]!, start.runtimeNeeds ?? [], policy);
@@ -77,7 +89,10 @@ export function verifyBuiltBundle(bundle: string, elves: readonly BundleElf[], v
   kernel.push(...runtime.kernelFloors);
   const glibcFloor = maxVersion(glibc);
   const kernelFloor = maxVersion(kernel);
-  const without = warnings.length === 0 ? '' : `, but ${warnings.length} need ${[...allowed].sort().join(' ')} (--allow-missing) and load only where the target has it`;
+  const without =
+    warnings.length === 0
+      ? ''
+      : `, but ${warnings.length} need ${[...allowed].sort().join(' ')} (--allow-missing) and load only where the target has it`;
   return {
     summary: `${elves.length} ELF files load from the bundle and glibc only${without}; glibc floor ${glibcFloor ?? 'none'}, kernel floor ${kernelFloor ?? 'none'}`,
     glibcFloor,

@@ -20,12 +20,16 @@ export interface ArchiveManifest {
 export function manifestFromEntries(entries: readonly TarEntry[], archive: string): ArchiveManifest {
   const found = entries.find((e) => e.type !== 'directory' && normalisedName(e, archive) === MANIFEST_NAME);
   if (found === undefined) throw new BundleError(archive, `no ${MANIFEST_NAME} (not a pyrelo bundle archive)`);
-  if (found.type !== 'file') throw new BundleError(archive, `${found.type} entries are not allowed in a bundle`, found.name);
+  if (found.type !== 'file')
+    throw new BundleError(archive, `${found.type} entries are not allowed in a bundle`, found.name);
   const manifestBytes = Buffer.from(found.data);
   return { manifest: parseManifest(manifestBytes.toString('utf8'), `${archive}: ${MANIFEST_NAME}`), manifestBytes };
 }
 
-/** Every entry of an archive (decompressed into memory; entries are views into it); `bytes` as for decompressArchive. */
+/**
+ * Every entry of an archive (decompressed into memory; entries are views into it); `bytes` as for
+ * decompressArchive.
+ */
 export async function readArchiveEntries(archive: string, bytes?: Uint8Array): Promise<TarEntry[]> {
   return [...readTar(await decompressArchive(archive, bytes), archive)];
 }

@@ -22,7 +22,11 @@ const MAX_KEPT_ENTRY = 64 * 1024 * 1024;
 class TooLarge extends Error {}
 
 /** The decompressed bytes in chunks; leaving the loop early stops the decompressor. */
-async function* decompressedChunks(archive: string, bytes: Uint8Array, compression: Compression): AsyncGenerator<Buffer> {
+async function* decompressedChunks(
+  archive: string,
+  bytes: Uint8Array,
+  compression: Compression,
+): AsyncGenerator<Buffer> {
   if (compression === 'gzip') {
     const gunzip = Readable.from([bytes], { objectMode: false }).pipe(createGunzip());
     try {
@@ -39,7 +43,9 @@ async function* decompressedChunks(archive: string, bytes: Uint8Array, compressi
   const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   let stderr = '';
-  child.stderr.on('data', (d: Buffer) => { if (stderr.length < 4096) stderr += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => {
+    if (stderr.length < 4096) stderr += d.toString();
+  });
   child.stdin.on('error', () => {}); // EPIPE when we stop reading early: the child is killed anyway
   child.stdin.end(bytes);
   let complete = false;
@@ -60,7 +66,8 @@ function declaredTarBytes(manifestText: string, archive: string): number {
   let total = 1024 * 1024 + BLOCK * Math.ceil(manifestText.length / BLOCK);
   for (const file of manifest.files) {
     total += 3 * BLOCK + BLOCK * Math.ceil((file.size ?? 0) / BLOCK);
-    for (let i = file.path.indexOf('/'); i !== -1; i = file.path.indexOf('/', i + 1)) folders.add(file.path.slice(0, i));
+    for (let i = file.path.indexOf('/'); i !== -1; i = file.path.indexOf('/', i + 1))
+      folders.add(file.path.slice(0, i));
   }
   return total + 3 * BLOCK * folders.size;
 }
@@ -92,7 +99,10 @@ async function expansionBound(archive: string, bytes: Uint8Array, compression: C
       want = BLOCK;
       return;
     }
-    if (block.every((b) => b === 0)) { ended = true; return; }
+    if (block.every((b) => b === 0)) {
+      ended = true;
+      return;
+    }
     const flag = String.fromCharCode(block[156]!);
     // As tar-reader.ts reads names: the ustar prefix only in POSIX ustar headers (GNU's hold times there).
     const prefix = text(block, 257, 6) === 'ustar' && text(block, 263, 2) === '00' ? text(block, 345, 155) : '';
@@ -101,14 +111,18 @@ async function expansionBound(archive: string, bytes: Uint8Array, compression: C
     const size = octal(block, 124, 12, archive, name);
     const padded = BLOCK * Math.ceil(size / BLOCK);
     if (flag === 'L' || flag === 'x' || ((flag === '0' || flag === '\0') && name === MANIFEST_NAME)) {
-      if (size > MAX_KEPT_ENTRY) throw new BundleError(archive, `${size} bytes in one header or manifest entry, refused`, name);
+      if (size > MAX_KEPT_ENTRY)
+        throw new BundleError(archive, `${size} bytes in one header or manifest entry, refused`, name);
       keeping = flag === 'L' ? 'longname' : flag === 'x' ? 'pax' : 'manifest';
       keptSize = size;
       want = padded;
       if (padded === 0) onBlock(Buffer.alloc(0));
       return;
     }
-    if (flag !== 'K' && flag !== 'g') { longName = null; paxPath = null; }
+    if (flag !== 'K' && flag !== 'g') {
+      longName = null;
+      paxPath = null;
+    }
     skip = padded;
   };
   try {
@@ -144,9 +158,12 @@ async function expansionBound(archive: string, bytes: Uint8Array, compression: C
 }
 
 function tooLarge(archive: string, bound: number): BundleError {
-  return new BundleError(archive, bound === MAX_UNDECLARED_EXPANSION
-    ? `expands to more than ${bound} bytes (the limit for an archive without ${MANIFEST_NAME}), refused`
-    : `expands to more than its ${MANIFEST_NAME} declares (${bound} bytes with tar headers and margin), refused`);
+  return new BundleError(
+    archive,
+    bound === MAX_UNDECLARED_EXPANSION
+      ? `expands to more than ${bound} bytes (the limit for an archive without ${MANIFEST_NAME}), refused`
+      : `expands to more than its ${MANIFEST_NAME} declares (${bound} bytes with tar headers and margin), refused`,
+  );
 }
 
 /** The archive's tar bytes, never more than its manifest declares (see the top of this file). */

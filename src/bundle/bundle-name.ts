@@ -16,7 +16,10 @@ export function isReleaseName(name: string): boolean {
   return name.length <= MAX_RELEASE_NAME && NAME.test(name);
 }
 
-/** Longest name a build accepts: one that can name a release folder. Every project on PyPI but one joke name is shorter. */
+/**
+ * Longest name a build accepts: one that can name a release folder. Every project on PyPI but one
+ * joke name is shorter.
+ */
 export const MAX_BUNDLE_NAME = MAX_RELEASE_NAME;
 
 /** A project name as the packaging specifications define it ([project] name, Name: in METADATA). */
@@ -36,7 +39,8 @@ export function quoteName(name: string): string {
 /** Why `name` cannot name a bundle built from a project, or null when it can. */
 export function projectNameProblem(name: string): string | null {
   if (name.length > MAX_BUNDLE_NAME) return `longer than ${MAX_BUNDLE_NAME} characters`;
-  if (!PROJECT_NAME.test(name)) return 'not a project name (letters, digits, ".", "_" and "-", starting and ending with a letter or digit)';
+  if (!PROJECT_NAME.test(name))
+    return 'not a project name (letters, digits, ".", "_" and "-", starting and ending with a letter or digit)';
   return null;
 }
 
@@ -46,7 +50,8 @@ export function projectNameProblem(name: string): string | null {
  */
 export function bundleNameProblem(name: string): string | null {
   if (name.length > MAX_BUNDLE_NAME) return `longer than ${MAX_BUNDLE_NAME} characters`;
-  if (!isReleaseName(name)) return 'not usable as a bundle name (letters, digits, ".", "_", "+" and "-", starting with a letter or digit)';
+  if (!isReleaseName(name))
+    return 'not usable as a bundle name (letters, digits, ".", "_", "+" and "-", starting with a letter or digit)';
   return null;
 }
 

@@ -19,7 +19,8 @@ export function compressionFor(path: string): Compression | null {
 
 export function requireCompression(path: string): Compression {
   const compression = compressionFor(path);
-  if (compression === null) throw new BundleError(path, `unknown archive type (expected one of ${Object.keys(ARCHIVE_SUFFIXES).join(', ')})`);
+  if (compression === null)
+    throw new BundleError(path, `unknown archive type (expected one of ${Object.keys(ARCHIVE_SUFFIXES).join(', ')})`);
   return compression;
 }
 

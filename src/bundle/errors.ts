@@ -4,7 +4,11 @@
 import { UserInputError } from '../common/user-input-error.js';
 
 export class BundleError extends UserInputError {
-  constructor(input: string, detail: string, readonly entry?: string) {
+  constructor(
+    input: string,
+    detail: string,
+    readonly entry?: string,
+  ) {
     super(input, detail, entry === undefined ? `${input}: ${detail}` : `${input}: ${entry}: ${detail}`);
     this.name = 'BundleError';
   }

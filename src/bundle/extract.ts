@@ -9,7 +9,17 @@
 // (only the changed files and pyrelo.json) into its own temporary folder, fills in the rest from
 // the base release and verifies the whole tree itself.
 
-import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  chmodSync,
+  existsSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { temporarySibling } from './atomic-write.js';
 import { sniffCompression } from './compression.js';
@@ -23,7 +33,10 @@ import { readTar, type TarEntry } from './tar-reader.js';
  * The archive's tar bytes: gzip, xz or zstd (sniffed from the first bytes), or a plain tar.
  * `bytes`: the archive file's contents when the caller has already read them.
  */
-export async function decompressArchive(archive: string, bytes: Uint8Array = readFileSync(archive)): Promise<Uint8Array> {
+export async function decompressArchive(
+  archive: string,
+  bytes: Uint8Array = readFileSync(archive),
+): Promise<Uint8Array> {
   const compression = sniffCompression(bytes.subarray(0, 6));
   if (compression === null) return bytes; // a plain tar
   // Never more than the manifest declares, checked while streaming (bounded-decompress.ts).
@@ -37,7 +50,8 @@ export function normalisedName(entry: TarEntry, archive: string): string | null 
   while (name.startsWith('./')) name = name.slice(2);
   name = name.replace(/\/+$/, '');
   if (name === '' || name === '.') return null; // the root folder itself
-  if (!isSafeRelativePath(name)) throw new BundleError(archive, 'path leaves the destination folder (`..` or empty component) refused', entry.name);
+  if (!isSafeRelativePath(name))
+    throw new BundleError(archive, 'path leaves the destination folder (`..` or empty component) refused', entry.name);
   return name;
 }
 
@@ -49,7 +63,8 @@ export function assertNoSymlinkParents(root: string, path: string, archive: stri
     current = join(current, part);
     const stat = lstatSync(current, { throwIfNoEntry: false });
     if (stat === undefined) return;
-    if (stat.isSymbolicLink()) throw new BundleError(archive, 'entry would be written through a symlink, refused', entryName);
+    if (stat.isSymbolicLink())
+      throw new BundleError(archive, 'entry would be written through a symlink, refused', entryName);
     if (!stat.isDirectory()) throw new BundleError(archive, 'a parent of the entry is not a folder', entryName);
   }
 }
@@ -60,7 +75,8 @@ function writeEntry(root: string, name: string, entry: TarEntry, archive: string
   const mode = entry.mode & 0o777; // never setuid, setgid or sticky from an archive
   if (entry.type === 'directory') {
     const stat = lstatSync(path, { throwIfNoEntry: false });
-    if (stat !== undefined && !stat.isDirectory()) throw new BundleError(archive, 'folder entry clashes with an earlier entry', entry.name);
+    if (stat !== undefined && !stat.isDirectory())
+      throw new BundleError(archive, 'folder entry clashes with an earlier entry', entry.name);
     mkdirSync(path, { recursive: true });
     chmodSync(path, mode | 0o700); // we must still be able to write into it
     return;
@@ -70,7 +86,12 @@ function writeEntry(root: string, name: string, entry: TarEntry, archive: string
     writeFileSync(path, entry.data, { flag: 'wx', mode }); // wx: O_EXCL, never follows an existing link
     chmodSync(path, mode);
   } else if (entry.type === 'symlink') {
-    if (!symlinkStaysInside(name, entry.linkName)) throw new BundleError(archive, `symlink pointing out of the destination refused (-> ${entry.linkName})`, entry.name);
+    if (!symlinkStaysInside(name, entry.linkName))
+      throw new BundleError(
+        archive,
+        `symlink pointing out of the destination refused (-> ${entry.linkName})`,
+        entry.name,
+      );
     symlinkSync(entry.linkName, path);
   } else {
     throw new BundleError(archive, `${entry.type} entries are not allowed in a bundle`, entry.name);
@@ -82,7 +103,12 @@ function writeEntry(root: string, name: string, entry: TarEntry, archive: string
  * (given the normalised name) picks the non-folder entries to write; every entry is still checked.
  * Folder modes are set last: a read-only folder must not stop its own contents being written.
  */
-export function extractEntries(entries: Iterable<TarEntry>, root: string, archive: string, include: (name: string) => boolean = () => true): void {
+export function extractEntries(
+  entries: Iterable<TarEntry>,
+  root: string,
+  archive: string,
+  include: (name: string) => boolean = () => true,
+): void {
   const seen = new Set<string>();
   const folderModes: Array<[string, number]> = [];
   for (const entry of entries) {
@@ -104,8 +130,14 @@ export function extractEntries(entries: Iterable<TarEntry>, root: string, archiv
 /** An entry left out is still held to the rules it would have been refused by. */
 function checkSkippedEntry(name: string, entry: TarEntry, archive: string): void {
   if (entry.type === 'symlink') {
-    if (!symlinkStaysInside(name, entry.linkName)) throw new BundleError(archive, `symlink pointing out of the destination refused (-> ${entry.linkName})`, entry.name);
-  } else if (entry.type !== 'file') throw new BundleError(archive, `${entry.type} entries are not allowed in a bundle`, entry.name);
+    if (!symlinkStaysInside(name, entry.linkName))
+      throw new BundleError(
+        archive,
+        `symlink pointing out of the destination refused (-> ${entry.linkName})`,
+        entry.name,
+      );
+  } else if (entry.type !== 'file')
+    throw new BundleError(archive, `${entry.type} entries are not allowed in a bundle`, entry.name);
 }
 
 export interface ExtractOptions {
@@ -117,8 +149,13 @@ export interface ExtractOptions {
  * Extracts `archive` into the new folder `destination`. When the archive holds a pyrelo.json,
  * every file is checked against it before the rename. Returns the manifest when there is one.
  */
-export async function extractArchive(archive: string, destination: string, options: ExtractOptions = {}): Promise<Manifest | null> {
-  if (existsSync(destination) && !options.force) throw new BundleError(destination, 'already exists (use --force to replace it)');
+export async function extractArchive(
+  archive: string,
+  destination: string,
+  options: ExtractOptions = {},
+): Promise<Manifest | null> {
+  if (existsSync(destination) && !options.force)
+    throw new BundleError(destination, 'already exists (use --force to replace it)');
   const bytes = await decompressArchive(archive);
   const temporary = temporarySibling(destination.replace(/\/+$/, ''));
   mkdirSync(temporary, { mode: 0o755 });
@@ -129,7 +166,10 @@ export async function extractArchive(archive: string, destination: string, optio
       manifest = readManifest(temporary);
       const problems = verifyFiles(temporary, manifest.files);
       if (problems.length > 0) {
-        const list = problems.slice(0, 5).map((p) => `${p.path}: ${p.problem}`).join('; ');
+        const list = problems
+          .slice(0, 5)
+          .map((p) => `${p.path}: ${p.problem}`)
+          .join('; ');
         throw new BundleError(archive, `does not match its manifest (${problems.length} problem(s)): ${list}`);
       }
     }

@@ -49,18 +49,21 @@ export function walkBundle(root: string): { files: string[]; dirs: string[] } {
 
 /** The manifest's file list for a bundle folder (pyrelo.json itself excluded). */
 export function listBundleFiles(root: string): BundleFile[] {
-  return walkBundle(root).files.filter((path) => path !== MANIFEST_NAME).map((path) => {
-    const absolute = join(root, path);
-    const stat = lstatSync(absolute);
-    const mode = stat.mode & 0o7777;
-    if (stat.isSymbolicLink()) {
-      const target = readlinkSync(absolute);
-      if (!symlinkStaysInside(path, target)) throw new BundleError(root, `symlink points out of the bundle: -> ${target}`, path);
-      return { path, type: 'symlink', mode, target };
-    }
-    if (!stat.isFile()) throw new BundleError(root, 'not a regular file or symlink', path);
-    return { path, type: 'file', mode, size: stat.size, sha256: sha256File(absolute) };
-  });
+  return walkBundle(root)
+    .files.filter((path) => path !== MANIFEST_NAME)
+    .map((path) => {
+      const absolute = join(root, path);
+      const stat = lstatSync(absolute);
+      const mode = stat.mode & 0o7777;
+      if (stat.isSymbolicLink()) {
+        const target = readlinkSync(absolute);
+        if (!symlinkStaysInside(path, target))
+          throw new BundleError(root, `symlink points out of the bundle: -> ${target}`, path);
+        return { path, type: 'symlink', mode, target };
+      }
+      if (!stat.isFile()) throw new BundleError(root, 'not a regular file or symlink', path);
+      return { path, type: 'file', mode, size: stat.size, sha256: sha256File(absolute) };
+    });
 }
 
 export interface VerifyProblem {
@@ -76,10 +79,14 @@ export function verifyFiles(root: string, expected: readonly BundleFile[]): Veri
     const found = actual.get(file.path);
     actual.delete(file.path);
     if (found === undefined) problems.push({ path: file.path, problem: 'missing' });
-    else if (found.type !== file.type) problems.push({ path: file.path, problem: `is a ${found.type}, expected a ${file.type}` });
-    else if (file.type === 'file' && found.sha256 !== file.sha256) problems.push({ path: file.path, problem: 'checksum mismatch' });
-    else if (file.type === 'symlink' && found.target !== file.target) problems.push({ path: file.path, problem: `points to ${found.target}, expected ${file.target}` });
-    else if (found.mode !== file.mode) problems.push({ path: file.path, problem: `mode ${found.mode.toString(8)}, expected ${file.mode.toString(8)}` });
+    else if (found.type !== file.type)
+      problems.push({ path: file.path, problem: `is a ${found.type}, expected a ${file.type}` });
+    else if (file.type === 'file' && found.sha256 !== file.sha256)
+      problems.push({ path: file.path, problem: 'checksum mismatch' });
+    else if (file.type === 'symlink' && found.target !== file.target)
+      problems.push({ path: file.path, problem: `points to ${found.target}, expected ${file.target}` });
+    else if (found.mode !== file.mode)
+      problems.push({ path: file.path, problem: `mode ${found.mode.toString(8)}, expected ${file.mode.toString(8)}` });
   }
   for (const path of actual.keys()) problems.push({ path, problem: 'not in the manifest' });
   return problems;

@@ -172,7 +172,8 @@ class Checker {
   }
 
   integer(value: Json, where: string): number {
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) this.fail(where, 'expected a non-negative integer');
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+      this.fail(where, 'expected a non-negative integer');
     return value;
   }
 
@@ -236,14 +237,21 @@ function checkElf(c: Checker, value: Json, where: string): ElfNeeds {
   const o = c.object(value, where);
   const versionsObject = c.object(o.versions, `${where}.versions`);
   const versions: Record<string, string[]> = {};
-  for (const [soname, list] of Object.entries(versionsObject)) versions[soname] = c.stringList(list, `${where}.versions.${soname}`);
+  for (const [soname, list] of Object.entries(versionsObject))
+    versions[soname] = c.stringList(list, `${where}.versions.${soname}`);
   const runpath = c.nullableString(o.runpath, `${where}.runpath`);
   if (runpath !== null) {
     for (const element of runpath.split(':')) {
-      if (!element.startsWith('$ORIGIN')) c.fail(`${where}.runpath`, `element ${JSON.stringify(element)} is not $ORIGIN-relative`);
+      if (!element.startsWith('$ORIGIN'))
+        c.fail(`${where}.runpath`, `element ${JSON.stringify(element)} is not $ORIGIN-relative`);
     }
   }
-  return { path: c.relativePath(o.path, `${where}.path`), needed: c.stringList(o.needed, `${where}.needed`), versions, runpath };
+  return {
+    path: c.relativePath(o.path, `${where}.path`),
+    needed: c.stringList(o.needed, `${where}.needed`),
+    versions,
+    runpath,
+  };
 }
 
 function checkGraft(c: Checker, value: Json, where: string): GraftedLibrary {
@@ -272,8 +280,14 @@ function checkRuntimeNeed(c: Checker, value: Json, where: string, files: Readonl
 
 /** What DT_NEEDED may name and --allow-missing accepts: a file name, no path, no blank or control character. */
 export function isSonameLike(name: string): boolean {
-  return name.length > 0 && name.length <= 255 && name !== '.' && name !== '..' && !/[/\s]/.test(name)
-    && [...name].every((ch) => ch.charCodeAt(0) > 0x1f && ch.charCodeAt(0) !== 0x7f);
+  return (
+    name.length > 0 &&
+    name.length <= 255 &&
+    name !== '.' &&
+    name !== '..' &&
+    !/[/\s]/.test(name) &&
+    [...name].every((ch) => ch.charCodeAt(0) > 0x1f && ch.charCodeAt(0) !== 0x7f)
+  );
 }
 
 function checkAllowedMissing(c: Checker, value: Json, where: string, files: ReadonlySet<string>): AllowedMissing {
@@ -289,16 +303,22 @@ function checkAllowedMissing(c: Checker, value: Json, where: string, files: Read
 export function validateManifest(value: unknown, source: string): Manifest {
   const c = new Checker(source);
   const o = c.object(value, 'manifest');
-  if (o.format !== MANIFEST_FORMAT) c.fail('format', `expected ${JSON.stringify(MANIFEST_FORMAT)}, got ${JSON.stringify(o.format)}`);
+  if (o.format !== MANIFEST_FORMAT)
+    c.fail('format', `expected ${JSON.stringify(MANIFEST_FORMAT)}, got ${JSON.stringify(o.format)}`);
   const python = c.object(o.python, 'python');
   const packages = c.array(python.packages, 'python.packages').map((p, i) => {
     const po = c.object(p, `python.packages[${i}]`);
-    return { name: c.string(po.name, `python.packages[${i}].name`), version: c.string(po.version, `python.packages[${i}].version`) };
+    return {
+      name: c.string(po.name, `python.packages[${i}].name`),
+      version: c.string(po.version, `python.packages[${i}].version`),
+    };
   });
-  if (o.libc !== 'host' && o.libc !== 'bundle') c.fail('libc', `expected "host" or "bundle", got ${JSON.stringify(o.libc)}`);
+  if (o.libc !== 'host' && o.libc !== 'bundle')
+    c.fail('libc', `expected "host" or "bundle", got ${JSON.stringify(o.libc)}`);
   const entryPointsObject = c.object(o.entryPoints, 'entryPoints');
   const entryPoints: Record<string, string> = {};
-  for (const [name, target] of Object.entries(entryPointsObject)) entryPoints[name] = c.string(target, `entryPoints.${name}`);
+  for (const [name, target] of Object.entries(entryPointsObject))
+    entryPoints[name] = c.string(target, `entryPoints.${name}`);
   let smoke: string[] | undefined;
   if (o.smoke !== undefined) {
     smoke = c.stringList(o.smoke, 'smoke');
@@ -322,13 +342,19 @@ export function validateManifest(value: unknown, source: string): Manifest {
   let version: string | undefined;
   if (o.version !== undefined) {
     version = c.string(o.version, 'version');
-    if (!PACKAGE_VERSION.test(version)) c.fail('version', `not a package version: ${JSON.stringify(version.slice(0, 60))}`);
+    if (!PACKAGE_VERSION.test(version))
+      c.fail('version', `not a package version: ${JSON.stringify(version.slice(0, 60))}`);
   }
-  const runtimeNeeds = o.runtimeNeeds === undefined ? undefined
-    : c.array(o.runtimeNeeds, 'runtimeNeeds').map((n, i) => checkRuntimeNeed(c, n, `runtimeNeeds[${i}]`, seen));
-  const allowMissing = o.allowMissing === undefined ? undefined
-    : c.array(o.allowMissing, 'allowMissing').map((a, i) => checkAllowedMissing(c, a, `allowMissing[${i}]`, seen));
-  if (allowMissing !== undefined && new Set(allowMissing.map((a) => a.soname)).size !== allowMissing.length) c.fail('allowMissing', 'a soname listed twice');
+  const runtimeNeeds =
+    o.runtimeNeeds === undefined
+      ? undefined
+      : c.array(o.runtimeNeeds, 'runtimeNeeds').map((n, i) => checkRuntimeNeed(c, n, `runtimeNeeds[${i}]`, seen));
+  const allowMissing =
+    o.allowMissing === undefined
+      ? undefined
+      : c.array(o.allowMissing, 'allowMissing').map((a, i) => checkAllowedMissing(c, a, `allowMissing[${i}]`, seen));
+  if (allowMissing !== undefined && new Set(allowMissing.map((a) => a.soname)).size !== allowMissing.length)
+    c.fail('allowMissing', 'a soname listed twice');
   return {
     format: MANIFEST_FORMAT,
     name,
@@ -349,8 +375,10 @@ export function validateManifest(value: unknown, source: string): Manifest {
     }),
     slimmed: c.array(o.slimmed, 'slimmed').map((s, i) => {
       const so = c.object(s, `slimmed[${i}]`);
-      const paths = so.paths === undefined ? undefined
-        : c.array(so.paths, `slimmed[${i}].paths`).map((p, j) => c.relativePath(p, `slimmed[${i}].paths[${j}]`));
+      const paths =
+        so.paths === undefined
+          ? undefined
+          : c.array(so.paths, `slimmed[${i}].paths`).map((p, j) => c.relativePath(p, `slimmed[${i}].paths[${j}]`));
       return {
         category: c.string(so.category, `slimmed[${i}].category`),
         files: c.integer(so.files, `slimmed[${i}].files`),
@@ -387,7 +415,12 @@ export function readManifest(bundleDir: string): Manifest {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new BundleError(path, (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no manifest (not a pyrelo bundle)' : (error as Error).message);
+    throw new BundleError(
+      path,
+      (error as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'no manifest (not a pyrelo bundle)'
+        : (error as Error).message,
+    );
   }
   return parseManifest(text, path);
 }

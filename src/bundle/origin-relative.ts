@@ -11,9 +11,15 @@ export function isOriginRelative(element: string): boolean {
 }
 
 /** The elements of RUNPATH and RPATH that are not `$ORIGIN`-relative, each with its tag. */
-export function nonOriginElements(dynamic: { readonly runpath: string | null; readonly rpath: string | null }): { tag: 'RUNPATH' | 'RPATH'; element: string }[] {
+export function nonOriginElements(dynamic: {
+  readonly runpath: string | null;
+  readonly rpath: string | null;
+}): { tag: 'RUNPATH' | 'RPATH'; element: string }[] {
   const found: { tag: 'RUNPATH' | 'RPATH'; element: string }[] = [];
-  for (const [tag, value] of [['RUNPATH', dynamic.runpath], ['RPATH', dynamic.rpath]] as const) {
+  for (const [tag, value] of [
+    ['RUNPATH', dynamic.runpath],
+    ['RPATH', dynamic.rpath],
+  ] as const) {
     for (const element of (value ?? '').split(':').filter((e) => e !== '')) {
       if (!isOriginRelative(element)) found.push({ tag, element });
     }

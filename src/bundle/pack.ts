@@ -8,7 +8,15 @@ import { temporarySibling } from './atomic-write.js';
 import { compressCommand, requireCompression } from './compression.js';
 import { compareBytes, walkBundle } from './file-list.js';
 
-export const TAR_FLAGS = ['--format=gnu', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '--no-recursion', '--hard-dereference'];
+export const TAR_FLAGS = [
+  '--format=gnu',
+  '--mtime=@0',
+  '--owner=0',
+  '--group=0',
+  '--numeric-owner',
+  '--no-recursion',
+  '--hard-dereference',
+];
 
 /** The entry list: every folder and every file, sorted so that a folder precedes its contents. */
 export function archiveEntries(root: string): string[] {

@@ -47,12 +47,13 @@ export function renderTree(report: LoadReport, showSearch: boolean): string[] {
       if (target === undefined || target.path === null) {
         lines.push(`${branch}${edge.name} not found`);
         if (showSearch && target !== undefined) {
-          for (const step of describeSteps(target.searched)) lines.push(`${prefix}${last ? '    ' : '│   '}    tried ${step}`);
+          for (const step of describeSteps(target.searched))
+            lines.push(`${prefix}${last ? '    ' : '│   '}    tried ${step}`);
         }
         return;
       }
       const again = expanded.has(edge.to);
-      const rule = again ? 'already loaded' : RULE_LABELS[target.foundBy] ?? target.foundBy;
+      const rule = again ? 'already loaded' : (RULE_LABELS[target.foundBy] ?? target.foundBy);
       lines.push(`${branch}${edge.name} => ${target.path} [${rule}]`);
       if (!again) {
         expanded.add(edge.to);
@@ -79,11 +80,15 @@ function renderProblems(report: LoadReport): string[] {
   }
   if (symbols > SYMBOLS_SHOWN) {
     const missing = report.problems.some((p) => p.kind === 'missing-library' || p.kind === 'missing-interpreter');
-    lines.push(`  … and ${symbols - SYMBOLS_SHOWN} more undefined symbols${missing ? ' (most would come from the missing libraries)' : ''}; --json lists all`);
+    lines.push(
+      `  … and ${symbols - SYMBOLS_SHOWN} more undefined symbols${missing ? ' (most would come from the missing libraries)' : ''}; --json lists all`,
+    );
   }
   if (following.length > 0) {
     const sonames = [...new Set(following.map((p) => p.allowedMissing))].join(', ');
-    lines.push(`  warning: ${following.length} undefined symbol${following.length === 1 ? '' : 's'} and versions follow from ${sonames}; --json lists them`);
+    lines.push(
+      `  warning: ${following.length} undefined symbol${following.length === 1 ? '' : 's'} and versions follow from ${sonames}; --json lists them`,
+    );
   }
   return lines;
 }
@@ -131,9 +136,11 @@ export function renderText(reports: readonly LoadReport[], options: TextOptions)
   }
   const s = summarize(reports);
   lines.push(
-    `${s.files} file${s.files === 1 ? '' : 's'} checked on ${options.hostLabel}: ${s.loading} load, ${s.failing} would not`
-      + (s.allowedMissing > 0 ? `, ${s.allowedMissing} of them only for want of a library allowed missing at build` : '')
-      + ` (${s.errors} error${s.errors === 1 ? '' : 's'}, ${s.warnings} warning${s.warnings === 1 ? '' : 's'})`,
+    `${s.files} file${s.files === 1 ? '' : 's'} checked on ${options.hostLabel}: ${s.loading} load, ${s.failing} would not` +
+      (s.allowedMissing > 0
+        ? `, ${s.allowedMissing} of them only for want of a library allowed missing at build`
+        : '') +
+      ` (${s.errors} error${s.errors === 1 ? '' : 's'}, ${s.warnings} warning${s.warnings === 1 ? '' : 's'})`,
     `glibc floor: ${s.glibcFloor ?? 'none'}; kernel floor: ${s.kernelFloor ?? 'none'}`,
   );
   return lines;

@@ -31,13 +31,25 @@ export function buildProgram(): Command {
     .command('check')
     .description("predict what glibc's ld.so does with every ELF file of PATH on a host")
     .argument('<path...>', 'ELF files, or folders to search for ELF files')
-    .addOption(new Option('--root <dir>', 'check against the root filesystem at DIR (default: this host)').conflicts('inventory'))
+    .addOption(
+      new Option('--root <dir>', 'check against the root filesystem at DIR (default: this host)').conflicts(
+        'inventory',
+      ),
+    )
     .option('--inventory <file>', 'check against a stored host inventory (pyrelo inventory --json)')
     .option('--env <name=value>', 'environment of the emulated process (LD_LIBRARY_PATH)', collect, [])
-    .addOption(new Option('--no-proc', 'the host has no /proc mounted (a --root is otherwise checked as a real host, with /proc)').conflicts('inventory'))
+    .addOption(
+      new Option(
+        '--no-proc',
+        'the host has no /proc mounted (a --root is otherwise checked as a real host, with /proc)',
+      ).conflicts('inventory'),
+    )
     .option('--json', 'print the reports as JSON')
     .option('--tree', 'print the dependency tree of every file, not only of those that would not load')
-    .option('--no-cache', 'read every file and check it afresh: neither use nor fill the cache of parsed files and results ($PYRELO_CACHE, else $XDG_CACHE_HOME/pyrelo or ~/.cache/pyrelo)')
+    .option(
+      '--no-cache',
+      'read every file and check it afresh: neither use nor fill the cache of parsed files and results ($PYRELO_CACHE, else $XDG_CACHE_HOME/pyrelo or ~/.cache/pyrelo)',
+    )
     .action((paths: string[], options) => {
       process.exitCode = runCheck(paths, options);
     });
@@ -54,17 +66,20 @@ export function buildProgram(): Command {
     });
 
   // Its argument and options are declared once, with the server's BuildRequest (builder/build-options.ts).
-  declareBuildOptions(program
-    .command('build')
-    .description('build a relocatable bundle of a CPython prefix and an application (offline, from a wheelhouse)'))
-    .action(async (project: string | undefined, options: Record<string, unknown>) => {
-      const buildOptions = buildOptionsFromCommand(project, options);
-      process.exitCode = await (await import('../builder/build-command.js')).runBuild(buildOptions);
-    });
+  declareBuildOptions(
+    program
+      .command('build')
+      .description('build a relocatable bundle of a CPython prefix and an application (offline, from a wheelhouse)'),
+  ).action(async (project: string | undefined, options: Record<string, unknown>) => {
+    const buildOptions = buildOptionsFromCommand(project, options);
+    process.exitCode = await (await import('../builder/build-command.js')).runBuild(buildOptions);
+  });
 
   program
     .command('unpack')
-    .description('unpack a bundle archive into a new folder, checking every entry and every sha256 (nothing is left half-written)')
+    .description(
+      'unpack a bundle archive into a new folder, checking every entry and every sha256 (nothing is left half-written)',
+    )
     .argument('<archive>', 'a packed bundle (.tar.gz, .tar.xz, .tar.zst)')
     .argument('<dir>', 'the folder to create')
     .option('--force', 'replace DIR if it exists (only once the new one is complete)')
@@ -91,4 +106,3 @@ export async function main(argv: readonly string[]): Promise<number> {
     throw error;
   }
 }
-

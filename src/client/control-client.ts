@@ -20,7 +20,10 @@ function unavailableReason(details: string): string {
 
 /** The control service refused the request (bad input, unknown name) or is not reachable. */
 export class ControlError extends UserInputError {
-  constructor(readonly code: grpc.status, detail: string) {
+  constructor(
+    readonly code: grpc.status,
+    detail: string,
+  ) {
     super('the server', detail, detail); // the server's own words name what it refused
     this.name = 'ControlError';
   }
@@ -28,7 +31,8 @@ export class ControlError extends UserInputError {
 
 /** A message field the server always fills, checked: a received message field may be null. */
 export function answered<T>(value: T | null | undefined, what: string): T {
-  if (value === null || value === undefined) throw new ControlError(grpc.status.INTERNAL, `the server's answer has no ${what}`);
+  if (value === null || value === undefined)
+    throw new ControlError(grpc.status.INTERNAL, `the server's answer has no ${what}`);
   return value;
 }
 
@@ -43,7 +47,12 @@ export type UnaryMethod = Exclude<MethodName<ControlDefinition>, 'AddBundle' | '
 type RequestOf<K extends UnaryMethod> = Parameters<ControlDefinition[K]['requestSerialize']>[0];
 type ResponseOf<K extends UnaryMethod> = ReturnType<ControlDefinition[K]['responseDeserialize']>;
 /** The part of each method's definition a call uses, keyed so that `service[method]` keeps its types. */
-type UnaryDefinitions = { [K in UnaryMethod]: Pick<MethodDefinition<RequestOf<K>, unknown, unknown, ResponseOf<K>>, 'path' | 'requestSerialize' | 'responseDeserialize'> };
+type UnaryDefinitions = {
+  [K in UnaryMethod]: Pick<
+    MethodDefinition<RequestOf<K>, unknown, unknown, ResponseOf<K>>,
+    'path' | 'requestSerialize' | 'responseDeserialize'
+  >;
+};
 
 export class ControlClient {
   readonly client: ControlStub;
@@ -64,13 +73,27 @@ export class ControlClient {
     // definition keeps the method's name, request and response tied by one type.
     const { path, requestSerialize, responseDeserialize } = this.service[method];
     return new Promise((resolve, reject) => {
-      this.client.makeUnaryRequest(path, requestSerialize, responseDeserialize, request, { deadline: Date.now() + timeoutMs }, (error, value) => {
-        if (error === null) {
-          if (value === undefined) reject(new ControlError(grpc.status.INTERNAL, `the server's answer to ${method} has no message`));
-          else resolve(value);
-        } else if (error.code === grpc.status.UNAVAILABLE) reject(new ControlError(error.code, `server at ${this.address} is not reachable (is \`pyrelo server\` running? --control ADDR): ${unavailableReason(error.details)}`));
-        else reject(new ControlError(error.code, error.details));
-      });
+      this.client.makeUnaryRequest(
+        path,
+        requestSerialize,
+        responseDeserialize,
+        request,
+        { deadline: Date.now() + timeoutMs },
+        (error, value) => {
+          if (error === null) {
+            if (value === undefined)
+              reject(new ControlError(grpc.status.INTERNAL, `the server's answer to ${method} has no message`));
+            else resolve(value);
+          } else if (error.code === grpc.status.UNAVAILABLE)
+            reject(
+              new ControlError(
+                error.code,
+                `server at ${this.address} is not reachable (is \`pyrelo server\` running? --control ADDR): ${unavailableReason(error.details)}`,
+              ),
+            );
+          else reject(new ControlError(error.code, error.details));
+        },
+      );
     });
   }
 
@@ -80,7 +103,10 @@ export class ControlClient {
 }
 
 /** Runs `body` with a client and always closes it. */
-export async function withControl<T>(address: string | undefined, body: (client: ControlClient) => Promise<T>): Promise<T> {
+export async function withControl<T>(
+  address: string | undefined,
+  body: (client: ControlClient) => Promise<T>,
+): Promise<T> {
   const client = new ControlClient(address ?? defaultControlAddress());
   try {
     return await body(client);

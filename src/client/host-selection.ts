@@ -54,8 +54,11 @@ function inside(path: string, dir: string): boolean {
  * together with the folder they are in.
  * With --inventory, the checked files are always local and laid over the stored host.
  */
-export function selectHost(options: { root?: string; inventory?: string; proc?: boolean }, inputs: readonly string[],
-  parseCache: ParseCache | null = null): HostSelection {
+export function selectHost(
+  options: { root?: string; inventory?: string; proc?: boolean },
+  inputs: readonly string[],
+  parseCache: ParseCache | null = null,
+): HostSelection {
   if (options.inventory !== undefined) {
     const inventory = readInventory(options.inventory);
     const base = new InventoryHostView(inventory, `inventory ${options.inventory}`);
@@ -66,7 +69,11 @@ export function selectHost(options: { root?: string; inventory?: string; proc?: 
     return { view: new OverlayHostView(base, local, localInputs), toHostPath: (p) => resolve(p) };
   }
   const rootDir = options.root === undefined ? '/' : realpathSync(options.root);
-  const base = new RootHostView(rootDir, loaderConfigForRoot(rootDir, options.proc === false ? { procMounted: false } : {}), parseCache);
+  const base = new RootHostView(
+    rootDir,
+    loaderConfigForRoot(rootDir, options.proc === false ? { procMounted: false } : {}),
+    parseCache,
+  );
   const hostDirs = libraryDirsOf(base.config);
   const realFolders = new Map<string, string>();
   const localInputs = inputs.map((p) => localFolderOf(p, hostDirs, realFolders));

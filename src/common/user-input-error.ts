@@ -8,7 +8,11 @@ export class UserInputError extends Error {
    * `input` names what was bad, `detail` what is wrong with it; the message is `input: detail`
    * unless a subclass words it otherwise.
    */
-  constructor(readonly input: string, readonly detail: string, message = `${input}: ${detail}`) {
+  constructor(
+    readonly input: string,
+    readonly detail: string,
+    message = `${input}: ${detail}`,
+  ) {
     super(message);
   }
 }

@@ -22,7 +22,13 @@ function packageRoot(): string | null {
 function commitOf(root: string): string | null {
   if (!existsSync(join(root, '.git'))) return null;
   try {
-    return execFileSync('git', ['-C', root, 'rev-parse', '--short=12', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim() || null;
+    return (
+      execFileSync('git', ['-C', root, 'rev-parse', '--short=12', 'HEAD'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+        timeout: 5000,
+      }).trim() || null
+    );
   } catch {
     return null; // no git on the machine: the package version alone
   }

@@ -36,7 +36,9 @@ export function failsBundle(report: LoadReport): boolean {
 
 /** A problem in ld.so's words, with what excuses it when a soname allowed missing does. */
 export function problemWords(problem: Problem): string {
-  return problem.allowedMissing === undefined ? problem.message : `${problem.message} (${problem.allowedMissing} was allowed missing at build)`;
+  return problem.allowedMissing === undefined
+    ? problem.message
+    : `${problem.message} (${problem.allowedMissing} was allowed missing at build)`;
 }
 
 /**
@@ -44,17 +46,30 @@ export function problemWords(problem: Problem): string {
  * of its files: missing on this host (the files that need it will not load, warnings above), or
  * found (they load). Nothing when no checked file needs it. `hostRoot`: where the host view sees the bundle.
  */
-export function allowedMissingLines(bundle: BundleContext, reports: readonly LoadReport[], hostLabel: string, hostRoot: string = bundle.root): string[] {
+export function allowedMissingLines(
+  bundle: BundleContext,
+  reports: readonly LoadReport[],
+  hostLabel: string,
+  hostRoot: string = bundle.root,
+): string[] {
   const lines: string[] = [];
   // The bundle's files, and its run-time needs, labelled `dlopen("NAME") by CALLER` (runtime-need-check.ts).
   const own = reports.filter((r) => r.file.startsWith(`${hostRoot}/`) || r.file.includes(`") by ${hostRoot}/`));
   for (const soname of [...bundle.allowMissing].sort()) {
-    const missing = own.filter((r) => r.problems.some((p) => p.kind === 'missing-library' && p.allowedMissing === soname));
-    const found = own.flatMap((r) => r.objects.filter((o) => o.path !== null && (o.name === soname || o.aliases.includes(soname))).map((o) => o.path!));
+    const missing = own.filter((r) =>
+      r.problems.some((p) => p.kind === 'missing-library' && p.allowedMissing === soname),
+    );
+    const found = own.flatMap((r) =>
+      r.objects.filter((o) => o.path !== null && (o.name === soname || o.aliases.includes(soname))).map((o) => o.path!),
+    );
     if (missing.length > 0) {
-      lines.push(`${bundle.root}: ${soname} was allowed missing at build and is not on ${hostLabel}: ${missing.length === 1 ? '1 file that needs it' : `${missing.length} files that need it`} will not load (warnings above)`);
+      lines.push(
+        `${bundle.root}: ${soname} was allowed missing at build and is not on ${hostLabel}: ${missing.length === 1 ? '1 file that needs it' : `${missing.length} files that need it`} will not load (warnings above)`,
+      );
     } else if (found.length > 0) {
-      lines.push(`${bundle.root}: ${soname} was allowed missing at build and is on ${hostLabel} (${found[0]}): the files that need it load`);
+      lines.push(
+        `${bundle.root}: ${soname} was allowed missing at build and is on ${hostLabel} (${found[0]}): the files that need it load`,
+      );
     }
   }
   return lines;

@@ -27,7 +27,8 @@ export function isBundleLibrary(root: string, localFile: string): boolean {
   try {
     elf = ElfFile.open(localFile);
   } catch (error) {
-    if (error instanceof ElfFormatError || (error as NodeJS.ErrnoException).code !== undefined) return false; // the check says why
+    // The check says why.
+    if (error instanceof ElfFormatError || (error as NodeJS.ErrnoException).code !== undefined) return false;
     throw error;
   }
   try {

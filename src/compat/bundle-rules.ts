@@ -26,7 +26,6 @@ import { GLIBC_DIR, LIBEXEC_DIR } from '../bundle/layout.js';
 import { isBundleLibrary } from './bundle-file-role.js';
 import { excuseAllowedMissing } from './allowed-missing.js';
 
-
 export interface BundleContext {
   readonly root: string;
   /** From pyrelo.json: 'bundle' means the programs start through the bundled loader. */
@@ -71,9 +70,17 @@ function isElfFile(path: string): boolean {
  * searched for bin/python3.N or libexec/python3.N.
  */
 function interpreterOf(root: string, manifestExecutable: string | null): string | null {
-  const candidates = manifestExecutable === null
-    ? ['bin', LIBEXEC_DIR].flatMap((d) => (existsSync(join(root, d)) ? readdirSync(join(root, d)).filter((n) => /^python3\.\d+$/.test(n)).sort().map((n) => join(d, n)) : []))
-    : [manifestExecutable, join(LIBEXEC_DIR, basename(manifestExecutable))];
+  const candidates =
+    manifestExecutable === null
+      ? ['bin', LIBEXEC_DIR].flatMap((d) =>
+          existsSync(join(root, d))
+            ? readdirSync(join(root, d))
+                .filter((n) => /^python3\.\d+$/.test(n))
+                .sort()
+                .map((n) => join(d, n))
+            : [],
+        )
+      : [manifestExecutable, join(LIBEXEC_DIR, basename(manifestExecutable))];
   return candidates.map((rel) => join(root, rel)).find(isElfFile) ?? null;
 }
 
@@ -87,7 +94,12 @@ export function bundlesAmong(paths: readonly string[]): BundleContext[] {
   return roots.map((root) => {
     try {
       const manifest = readManifest(root);
-      return bundleContext(root, manifest.libc, manifest.python.executable, (manifest.allowMissing ?? []).map((a) => a.soname));
+      return bundleContext(
+        root,
+        manifest.libc,
+        manifest.python.executable,
+        (manifest.allowMissing ?? []).map((a) => a.soname),
+      );
     } catch {
       // An unreadable manifest is not the check's subject: check the files as they are.
       return bundleContext(root, 'host', null);
@@ -96,7 +108,12 @@ export function bundlesAmong(paths: readonly string[]): BundleContext[] {
 }
 
 /** A bundle as its manifest describes it, or will: the build verifies before it writes pyrelo.json. */
-export function bundleContext(root: string, libc: 'host' | 'bundle', executable: string | null, allowMissing: readonly string[] = []): BundleContext {
+export function bundleContext(
+  root: string,
+  libc: 'host' | 'bundle',
+  executable: string | null,
+  allowMissing: readonly string[] = [],
+): BundleContext {
   return { root, libc, interpreter: interpreterOf(root, executable), allowMissing: new Set(allowMissing) };
 }
 
@@ -110,26 +127,43 @@ function bundleOf(localFile: string, bundles: readonly BundleContext[]): BundleC
  * lib/pyrelo-glibc and --inhibit-cache; see src/builder/libc-bundle.ts). `toHostPath` maps local
  * paths to the paths the checked host sees them under.
  */
-export function bundleCheckOptions(localFile: string, bundles: readonly BundleContext[], toHostPath: (p: string) => string = (p) => p): CheckOptions {
+export function bundleCheckOptions(
+  localFile: string,
+  bundles: readonly BundleContext[],
+  toHostPath: (p: string) => string = (p) => p,
+): CheckOptions {
   const bundle = bundleOf(localFile, bundles);
   if (bundle === undefined) return {};
-  const into = bundle.interpreter === null ? {} : { dlopenInto: toHostPath(bundle.interpreter), ...(isBundleLibrary(bundle.root, localFile) ? { asLibrary: true } : {}) };
+  const into =
+    bundle.interpreter === null
+      ? {}
+      : {
+          dlopenInto: toHostPath(bundle.interpreter),
+          ...(isBundleLibrary(bundle.root, localFile) ? { asLibrary: true } : {}),
+        };
   if (bundle.libc !== 'bundle') return into;
   const dir = join(bundle.root, GLIBC_DIR);
   const loader = existsSync(dir) ? readdirSync(dir).find((n) => n.startsWith('ld-linux')) : undefined;
-  return { ...into, libraryPath: toHostPath(dir), inhibitCache: true, ...(loader === undefined ? {} : { loader: toHostPath(join(dir, loader)) }) };
+  return {
+    ...into,
+    libraryPath: toHostPath(dir),
+    inhibitCache: true,
+    ...(loader === undefined ? {} : { loader: toHostPath(join(dir, loader)) }),
+  };
 }
 
 function runpathProblems(file: string): Problem[] {
   const elf = ElfFile.open(file);
   try {
     const dynamic = elf.dynamic();
-    return nonOriginElements({ runpath: dynamic?.runpath ?? null, rpath: dynamic?.rpath ?? null }).map(({ tag, element }) => ({
-      kind: 'absolute-runpath' as const,
-      severity: 'error' as const,
-      object: file,
-      message: `${file}: ${tag} element ${element} is not $ORIGIN-relative (names a folder of the build host)`,
-    }));
+    return nonOriginElements({ runpath: dynamic?.runpath ?? null, rpath: dynamic?.rpath ?? null }).map(
+      ({ tag, element }) => ({
+        kind: 'absolute-runpath' as const,
+        severity: 'error' as const,
+        object: file,
+        message: `${file}: ${tag} element ${element} is not $ORIGIN-relative (names a folder of the build host)`,
+      }),
+    );
   } finally {
     elf.close();
   }
@@ -140,5 +174,9 @@ export function applyBundleRules(report: LoadReport, localFile: string, bundles:
   const bundle = bundleOf(localFile, bundles);
   if (bundle === undefined || report.kind === 'foreign') return report;
   const problems = excuseAllowedMissing([...report.problems, ...runpathProblems(localFile)], bundle.allowMissing);
-  return { ...report, problems, loads: problems.every((p) => p.severity !== 'error' && p.allowedMissing === undefined) };
+  return {
+    ...report,
+    problems,
+    loads: problems.every((p) => p.severity !== 'error' && p.allowedMissing === undefined),
+  };
 }

@@ -8,8 +8,18 @@ import type { CheckResult } from '../proto/messages.js';
 import { checkBundleHere } from './check-bundle.js';
 import { runSmoke } from './smoke.js';
 
-export async function checkAndSmokeHere(bundleDir: string, digest: string, host: string = hostname()): Promise<CheckResult> {
+export async function checkAndSmokeHere(
+  bundleDir: string,
+  digest: string,
+  host: string = hostname(),
+): Promise<CheckResult> {
   const result = checkBundleHere(bundleDir, { digest, host });
   const smoke = await runSmoke(bundleDir);
-  return { ...result, runs: result.loads && smoke.exitCode === 0, smokeRan: true, smokeExit: smoke.exitCode, smokeOutput: smoke.output.split(`${bundleDir}/`).join('') };
+  return {
+    ...result,
+    runs: result.loads && smoke.exitCode === 0,
+    smokeRan: true,
+    smokeExit: smoke.exitCode,
+    smokeOutput: smoke.output.split(`${bundleDir}/`).join(''),
+  };
 }

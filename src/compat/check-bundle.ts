@@ -27,13 +27,20 @@ function relativize(text: string, bundleDir: string): string {
   return text.split(`${bundleDir}/`).join('');
 }
 
-export function checkBundleOnView(view: HostView, bundleDir: string, meta: { digest: string; host: string; kind: CheckKind; inventorySha256?: string }): CheckResult {
+export function checkBundleOnView(
+  view: HostView,
+  bundleDir: string,
+  meta: { digest: string; host: string; kind: CheckKind; inventorySha256?: string },
+): CheckResult {
   const dir = resolve(bundleDir);
   const files = findElfFiles([dir]);
   const bundles = bundlesAmong([dir]);
   // A --libc bundle bundle is checked as its launcher starts it (bundled loader, --library-path),
   // as `pyrelo check` does: checked as plain programs, its files would need the host's glibc.
-  const reports = files.map((file) => applyBundleRules(checkFile(view, file, { ...bundleCheckOptions(file, bundles), cwd: dir }), file, bundles))
+  const reports = files
+    .map((file) =>
+      applyBundleRules(checkFile(view, file, { ...bundleCheckOptions(file, bundles), cwd: dir }), file, bundles),
+    )
     .filter((r) => r.kind !== 'foreign')
     .concat(bundles.flatMap((b) => runtimeNeedReports(view, b, bundles, { base: { cwd: dir } })));
   const problems: ProblemMessage[] = [];
@@ -56,7 +63,17 @@ export function checkBundleOnView(view: HostView, bundleDir: string, meta: { dig
   // even when every ELF loads.
   const leftovers = buildHostLeftovers(dir);
   for (const l of leftovers) {
-    problems.push({ kind: 'build-host-path', severity: 'error', message: l.message, file: l.file, object: l.file, requiredBy: '', library: '', version: '', symbol: '' });
+    problems.push({
+      kind: 'build-host-path',
+      severity: 'error',
+      message: l.message,
+      file: l.file,
+      object: l.file,
+      requiredBy: '',
+      library: '',
+      version: '',
+      symbol: '',
+    });
   }
   // A file missing only a library the bundle was allowed to ship without is a warning (allowed-missing.ts).
   const loads = !reports.some(failsBundle) && leftovers.length === 0;
@@ -78,7 +95,11 @@ export function checkBundleOnView(view: HostView, bundleDir: string, meta: { dig
 }
 
 /** The prediction for a host far away: its stored inventory with the bundle laid over it. */
-export function predictBundle(inventory: Inventory, bundleDir: string, meta: { digest: string; host: string; inventorySha256: string }): CheckResult {
+export function predictBundle(
+  inventory: Inventory,
+  bundleDir: string,
+  meta: { digest: string; host: string; inventorySha256: string },
+): CheckResult {
   const base = new InventoryHostView(inventory, `inventory of ${meta.host}`);
   const dir = resolve(bundleDir);
   const view = new OverlayHostView(base, new RootHostView('/', base.config), [dir]);

@@ -36,7 +36,10 @@ function scriptInterpreter(text: string): string | null {
   return PYTHON_BY_PATH.exec(lines[0]!.slice(2).trim())?.[1] ?? null;
 }
 
-/** The first bytes of a file: bin/ may hold the interpreter (Debian's is 6.8 MB), and this runs for every prediction. */
+/**
+ * The first bytes of a file: bin/ may hold the interpreter (Debian's is 6.8 MB), and this runs for
+ * every prediction.
+ */
 function readHead(path: string, bytes = 4096): string {
   const fd = openSync(path, 'r');
   try {
@@ -51,7 +54,9 @@ function readHead(path: string, bytes = 4096): string {
 function sitePackagesDirs(root: string): string[] {
   const lib = join(root, 'lib');
   if (!existsSync(lib)) return [];
-  const found = readdirSync(lib).filter((n) => /^python3\.\d+$/.test(n)).map((n) => `lib/${n}/site-packages`);
+  const found = readdirSync(lib)
+    .filter((n) => /^python3\.\d+$/.test(n))
+    .map((n) => `lib/${n}/site-packages`);
   found.push('lib/python3/dist-packages');
   return found.filter((dir) => existsSync(join(root, dir)));
 }
@@ -65,7 +70,10 @@ export function buildHostLeftovers(root: string): Leftover[] {
       if (!lstatSync(path).isFile()) continue;
       const python = scriptInterpreter(readHead(path));
       if (python !== null) {
-        out.push({ file: `bin/${name}`, message: `bin/${name}: its shebang runs ${python}, a Python outside the bundle (a build-host path: on a target it is missing, or another Python runs the script)` });
+        out.push({
+          file: `bin/${name}`,
+          message: `bin/${name}: its shebang runs ${python}, a Python outside the bundle (a build-host path: on a target it is missing, or another Python runs the script)`,
+        });
       }
     }
   }
@@ -73,26 +81,43 @@ export function buildHostLeftovers(root: string): Leftover[] {
     for (const name of readdirSync(join(root, site)).sort()) {
       const rel = `${site}/${name}`;
       if (name.endsWith('.pth') && lstatSync(join(root, rel)).isFile()) {
-        for (const line of readFileSync(join(root, rel), 'utf8').split('\n').map((l) => l.trim())) {
-          if (line.startsWith('/')) out.push({ file: rel, message: `${rel}: adds ${line} to sys.path, an absolute folder of the build host` });
+        for (const line of readFileSync(join(root, rel), 'utf8')
+          .split('\n')
+          .map((l) => l.trim())) {
+          if (line.startsWith('/'))
+            out.push({ file: rel, message: `${rel}: adds ${line} to sys.path, an absolute folder of the build host` });
         }
       }
       if (name.endsWith('.dist-info') && existsSync(join(root, rel, 'direct_url.json'))) {
         const text = readFileSync(join(root, rel, 'direct_url.json'), 'utf8');
         const url = /"url"\s*:\s*"(file:[^"]*)"/.exec(text)?.[1];
-        if (url !== undefined) out.push({ file: `${rel}/direct_url.json`, message: `${rel}/direct_url.json: names ${url}, a folder of the build host` });
+        if (url !== undefined)
+          out.push({
+            file: `${rel}/direct_url.json`,
+            message: `${rel}/direct_url.json: names ${url}, a folder of the build host`,
+          });
       }
     }
   }
   const lib = join(root, 'lib');
-  const stdlibs = existsSync(lib) ? readdirSync(lib).filter((n) => /^python3\.\d+$/.test(n)).map((n) => join('lib', n)) : [];
+  const stdlibs = existsSync(lib)
+    ? readdirSync(lib)
+        .filter((n) => /^python3\.\d+$/.test(n))
+        .map((n) => join('lib', n))
+    : [];
   for (const stdlib of stdlibs) {
-    for (const name of readdirSync(join(root, stdlib)).filter((n) => n.startsWith('_sysconfigdata') && n.endsWith('.py')).sort()) {
+    for (const name of readdirSync(join(root, stdlib))
+      .filter((n) => n.startsWith('_sysconfigdata') && n.endsWith('.py'))
+      .sort()) {
       const rel = `${stdlib}/${name}`;
       if (!lstatSync(join(root, rel)).isFile()) continue;
       const prefix = /^\s*'prefix'\s*:\s*'(\/[^']*)'/m.exec(readFileSync(join(root, rel), 'utf8'))?.[1];
       // /usr (Debian's python3.x) names the target's own system, where its headers and tools are.
-      if (prefix !== undefined && !SYSTEM_PREFIXES.includes(prefix)) out.push({ file: rel, message: `${rel}: sysconfig's prefix is ${prefix}, the build host's (pip and build tools would look there)` });
+      if (prefix !== undefined && !SYSTEM_PREFIXES.includes(prefix))
+        out.push({
+          file: rel,
+          message: `${rel}: sysconfig's prefix is ${prefix}, the build host's (pip and build tools would look there)`,
+        });
     }
   }
   return out;

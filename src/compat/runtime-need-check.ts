@@ -30,12 +30,17 @@ export function runtimeNeedLabel(name: string, callerPath: string): string {
  * One report per run-time need of `bundle` whose caller is among `checked` (local paths; null: all),
  * named by runtimeNeedLabel with the caller's host path. `needs` defaults to the manifest's.
  */
-export function runtimeNeedReports(view: HostView, bundle: BundleContext, bundles: readonly BundleContext[], options: {
-  readonly checked?: ReadonlySet<string> | null;
-  readonly needs?: readonly RuntimeNeed[];
-  readonly toHostPath?: (p: string) => string;
-  readonly base?: CheckOptions;
-} = {}): LoadReport[] {
+export function runtimeNeedReports(
+  view: HostView,
+  bundle: BundleContext,
+  bundles: readonly BundleContext[],
+  options: {
+    readonly checked?: ReadonlySet<string> | null;
+    readonly needs?: readonly RuntimeNeed[];
+    readonly toHostPath?: (p: string) => string;
+    readonly base?: CheckOptions;
+  } = {},
+): LoadReport[] {
   const toHostPath = options.toHostPath ?? ((p: string): string => p);
   const reports: LoadReport[] = [];
   for (const need of options.needs ?? manifestRuntimeNeeds(bundle.root)) {
@@ -44,7 +49,11 @@ export function runtimeNeedReports(view: HostView, bundle: BundleContext, bundle
     const rules = bundleCheckOptions(caller, bundles, toHostPath);
     // Without an interpreter nothing dlopens anything; the bundle's own files say why.
     if (rules.dlopenInto === undefined) continue;
-    const report = checkDlopenByName(view, need.name, toHostPath(caller), { ...options.base, ...rules, dlopenInto: rules.dlopenInto });
+    const report = checkDlopenByName(view, need.name, toHostPath(caller), {
+      ...options.base,
+      ...rules,
+      dlopenInto: rules.dlopenInto,
+    });
     // A soname allowed missing at build is excused here as in the bundle's own files: the need still
     // does not load (ld.so's words, as warnings), but the app was built knowing it (allowed-missing.ts).
     const problems = excuseAllowedMissing(report.problems, bundle.allowMissing);

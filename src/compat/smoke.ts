@@ -21,7 +21,11 @@ export function smokeCommand(bundleDir: string): string[] {
     const [program, ...args] = manifest.smoke;
     return [join(bundleDir, program!), ...args];
   }
-  return [join(bundleDir, manifest.python.executable), '-c', 'import sys, encodings, json, ssl; print(sys.version.split()[0])'];
+  return [
+    join(bundleDir, manifest.python.executable),
+    '-c',
+    'import sys, encodings, json, ssl; print(sys.version.split()[0])',
+  ];
 }
 
 /**
@@ -35,8 +39,17 @@ export function smokeEnvironment(home: string): Record<string, string> {
 export async function runSmoke(bundleDir: string, timeoutMs = 60_000): Promise<SmokeResult> {
   const argv = smokeCommand(bundleDir);
   const result = await execa(argv[0]!, argv.slice(1), {
-    reject: false, all: true, timeout: timeoutMs, cwd: bundleDir, extendEnv: false, env: smokeEnvironment(bundleDir),
+    reject: false,
+    all: true,
+    timeout: timeoutMs,
+    cwd: bundleDir,
+    extendEnv: false,
+    env: smokeEnvironment(bundleDir),
   });
   const output = (result.all ?? '').toString();
-  return { argv, exitCode: result.exitCode ?? (result.timedOut ? 124 : 128), output: output.length > OUTPUT_LIMIT ? `${output.slice(0, OUTPUT_LIMIT)}…` : output };
+  return {
+    argv,
+    exitCode: result.exitCode ?? (result.timedOut ? 124 : 128),
+    output: output.length > OUTPUT_LIMIT ? `${output.slice(0, OUTPUT_LIMIT)}…` : output,
+  };
 }

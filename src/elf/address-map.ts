@@ -16,7 +16,10 @@ export interface MappedRange {
 export class AddressMap {
   private readonly loads: readonly ProgramHeader[];
 
-  constructor(private readonly file: string, phdrs: readonly ProgramHeader[]) {
+  constructor(
+    private readonly file: string,
+    phdrs: readonly ProgramHeader[],
+  ) {
     this.loads = phdrs.filter((p) => p.p_type === PT_LOAD);
   }
 
@@ -42,8 +45,12 @@ export class AddressMap {
           vend = next.p_vaddr + next.p_filesz;
         }
         if (offset + size > end) {
-          throw new ElfFormatError(this.file, sizeField, 'out-of-range',
-            `0x${vaddr.toString(16)}+${size} runs past the end of its PT_LOAD segment`);
+          throw new ElfFormatError(
+            this.file,
+            sizeField,
+            'out-of-range',
+            `0x${vaddr.toString(16)}+${size} runs past the end of its PT_LOAD segment`,
+          );
         }
         return { offset, end };
       }
@@ -54,7 +61,11 @@ export class AddressMap {
         if (vaddr === p.p_vaddr + p.p_filesz) return { offset: p.p_offset + p.p_filesz, end: p.p_offset + p.p_filesz };
       }
     }
-    throw new ElfFormatError(this.file, field, 'out-of-range',
-      `address 0x${vaddr.toString(16)} is not in the file part of any PT_LOAD segment`);
+    throw new ElfFormatError(
+      this.file,
+      field,
+      'out-of-range',
+      `address 0x${vaddr.toString(16)} is not in the file part of any PT_LOAD segment`,
+    );
   }
 }

@@ -329,17 +329,31 @@ export const R_LARCH_JUMP_SLOT = 5;
  */
 export function jumpSlotType(e_machine: number): number | null {
   switch (e_machine) {
-    case EM_386: return R_386_JMP_SLOT;
-    case EM_X86_64: return R_X86_64_JUMP_SLOT;
-    case EM_ARM: return R_ARM_JUMP_SLOT;
-    case EM_AARCH64: return R_AARCH64_JUMP_SLOT;
-    case EM_PPC: return R_PPC_JMP_SLOT;
-    case EM_PPC64: return R_PPC64_JMP_SLOT;
-    case EM_S390: return R_390_JMP_SLOT;
-    case EM_RISCV: return R_RISCV_JUMP_SLOT;
-    case EM_MIPS: return R_MIPS_JUMP_SLOT;
-    case EM_SPARC: case EM_SPARC32PLUS: case EM_SPARCV9: return R_SPARC_JMP_SLOT;
-    case EM_LOONGARCH: return R_LARCH_JUMP_SLOT;
-    default: return null;
+    case EM_386:
+      return R_386_JMP_SLOT;
+    case EM_X86_64:
+      return R_X86_64_JUMP_SLOT;
+    case EM_ARM:
+      return R_ARM_JUMP_SLOT;
+    case EM_AARCH64:
+      return R_AARCH64_JUMP_SLOT;
+    case EM_PPC:
+      return R_PPC_JMP_SLOT;
+    case EM_PPC64:
+      return R_PPC64_JMP_SLOT;
+    case EM_S390:
+      return R_390_JMP_SLOT;
+    case EM_RISCV:
+      return R_RISCV_JUMP_SLOT;
+    case EM_MIPS:
+      return R_MIPS_JUMP_SLOT;
+    case EM_SPARC:
+    case EM_SPARC32PLUS:
+    case EM_SPARCV9:
+      return R_SPARC_JMP_SLOT;
+    case EM_LOONGARCH:
+      return R_LARCH_JUMP_SLOT;
+    default:
+      return null;
   }
 }

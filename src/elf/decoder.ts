@@ -15,7 +15,11 @@ export class Decoder {
   /** Size of an address/offset/size word: 4 or 8. */
   readonly wordSize: 4 | 8;
 
-  constructor(readonly file: string, elfClass: 32 | 64, readonly le: boolean) {
+  constructor(
+    readonly file: string,
+    elfClass: 32 | 64,
+    readonly le: boolean,
+  ) {
     this.is64 = elfClass === 64;
     this.wordSize = this.is64 ? 8 : 4;
   }
@@ -41,8 +45,12 @@ export class Decoder {
     const lo = dv.getUint32(this.le ? off : off + 4, this.le);
     const hi = dv.getUint32(this.le ? off + 4 : off, this.le);
     if (hi > MAX_SAFE_HIGH) {
-      throw new ElfFormatError(this.file, field, 'too-large',
-        `value 0x${hi.toString(16)}${lo.toString(16).padStart(8, '0')} exceeds Number.MAX_SAFE_INTEGER`);
+      throw new ElfFormatError(
+        this.file,
+        field,
+        'too-large',
+        `value 0x${hi.toString(16)}${lo.toString(16).padStart(8, '0')} exceeds Number.MAX_SAFE_INTEGER`,
+      );
     }
     return hi * TWO_32 + lo;
   }

@@ -3,8 +3,18 @@
 
 import type { AddressMap } from './address-map.js';
 import {
-  DT_FLAGS, DT_FLAGS_1, DT_NEEDED, DT_NULL, DT_RPATH, DT_RUNPATH, DT_SONAME, DT_STRSZ, DT_STRTAB,
-  ELF32_DYN_SIZE, ELF64_DYN_SIZE, PT_DYNAMIC,
+  DT_FLAGS,
+  DT_FLAGS_1,
+  DT_NEEDED,
+  DT_NULL,
+  DT_RPATH,
+  DT_RUNPATH,
+  DT_SONAME,
+  DT_STRSZ,
+  DT_STRTAB,
+  ELF32_DYN_SIZE,
+  ELF64_DYN_SIZE,
+  PT_DYNAMIC,
 } from './constants.js';
 import type { Decoder } from './decoder.js';
 import { ElfFormatError } from './errors.js';
@@ -22,7 +32,11 @@ export interface DynamicTable {
   readonly tags: ReadonlyMap<number, number>;
 }
 
-export function parseDynamicTable(source: ByteSource, d: Decoder, phdrs: readonly ProgramHeader[]): DynamicTable | null {
+export function parseDynamicTable(
+  source: ByteSource,
+  d: Decoder,
+  phdrs: readonly ProgramHeader[],
+): DynamicTable | null {
   const p = phdrs.find((ph) => ph.p_type === PT_DYNAMIC);
   // A PT_DYNAMIC with no bytes in the file (debuginfo files) holds no table; ld.so refuses such
   // an object (src/loader/loadable.ts, hasDynamic).
@@ -48,7 +62,11 @@ export function parseDynamicTable(source: ByteSource, d: Decoder, phdrs: readonl
  * The table DT_STRTAB points to, bounded by DT_STRSZ. Without DT_STRSZ (ld.so does not need
  * it) the table is taken to run to the end of its segment's file part.
  */
-export function readDynamicStrings(source: ByteSource, map: AddressMap, tags: ReadonlyMap<number, number>): StringTable {
+export function readDynamicStrings(
+  source: ByteSource,
+  map: AddressMap,
+  tags: ReadonlyMap<number, number>,
+): StringTable {
   const addr = tags.get(DT_STRTAB);
   if (addr === undefined) {
     throw new ElfFormatError(source.name, 'DT_STRTAB', 'malformed', 'the dynamic section has no DT_STRTAB');
@@ -68,13 +86,26 @@ export function buildDynamicInfo(table: DynamicTable, strings: () => StringTable
   let flags1 = 0;
   for (const e of table.entries) {
     switch (e.d_tag) {
-      case DT_NEEDED: needed.push(strings().get(e.d_val, 'DT_NEEDED')); break;
-      case DT_SONAME: soname = strings().get(e.d_val, 'DT_SONAME'); break;
-      case DT_RPATH: rpath = strings().get(e.d_val, 'DT_RPATH'); break;
-      case DT_RUNPATH: runpath = strings().get(e.d_val, 'DT_RUNPATH'); break;
-      case DT_FLAGS: flags = e.d_val; break;
-      case DT_FLAGS_1: flags1 = e.d_val; break;
-      default: break;
+      case DT_NEEDED:
+        needed.push(strings().get(e.d_val, 'DT_NEEDED'));
+        break;
+      case DT_SONAME:
+        soname = strings().get(e.d_val, 'DT_SONAME');
+        break;
+      case DT_RPATH:
+        rpath = strings().get(e.d_val, 'DT_RPATH');
+        break;
+      case DT_RUNPATH:
+        runpath = strings().get(e.d_val, 'DT_RUNPATH');
+        break;
+      case DT_FLAGS:
+        flags = e.d_val;
+        break;
+      case DT_FLAGS_1:
+        flags1 = e.d_val;
+        break;
+      default:
+        break;
     }
   }
   return { entries: table.entries, needed, soname, rpath, runpath, flags, flags1 };

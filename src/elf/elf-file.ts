@@ -17,8 +17,15 @@ import { BufferSource, FdSource, type ByteSource } from './source.js';
 import type { StringTable } from './strings.js';
 import { countDynamicSymbols, DynamicSymbolTable, type DynamicContext } from './symbols.js';
 import type {
-  AbiTag, DynamicInfo, ElfHeader, ElfSymbol, ProgramHeader, SectionHeader, SymbolReference,
-  VersionDefinition, VersionNeed,
+  AbiTag,
+  DynamicInfo,
+  ElfHeader,
+  ElfSymbol,
+  ProgramHeader,
+  SectionHeader,
+  SymbolReference,
+  VersionDefinition,
+  VersionNeed,
 } from './types.js';
 import { parseVersionDefinitions, parseVersionNeeds } from './versions.js';
 
@@ -79,9 +86,12 @@ export class ElfFile {
       d: decoder,
       header,
       map: this.map,
-      get tags() { return tags(); },
+      get tags() {
+        return tags();
+      },
       strings: () => this.strings(),
-      sectionHeaders: () => this._sections ?? (this._unnamedSections ??= parseUnnamedSectionHeaders(this.source, this.d, this.header)),
+      sectionHeaders: () =>
+        this._sections ?? (this._unnamedSections ??= parseUnnamedSectionHeaders(this.source, this.d, this.header)),
     };
   }
 
@@ -186,7 +196,13 @@ export class ElfFile {
 
   /** GNU_PROPERTY_X86_ISA_1_NEEDED (0 = none), found as ld.so finds it (gnu-property.ts). */
   x86IsaNeeded(): X86IsaNeeded {
-    return (this._x86IsaNeeded ??= parseX86IsaNeeded(this.source, this.d, this.programHeaders, this.header.e_ident.class, this.header.e_machine));
+    return (this._x86IsaNeeded ??= parseX86IsaNeeded(
+      this.source,
+      this.d,
+      this.programHeaders,
+      this.header.e_ident.class,
+      this.header.e_machine,
+    ));
   }
 
   /** Dynamic symbols named by DT_RELA/DT_REL/DT_JMPREL relocations, by ascending index. */

@@ -6,14 +6,14 @@
 import { UserInputError } from '../common/user-input-error.js';
 
 export type ElfErrorReason =
-  | 'too-short'     // the file ends before a structure the format requires (ident, header)
-  | 'bad-magic'     // not "\x7fELF"
-  | 'bad-class'     // EI_CLASS not ELFCLASS32/ELFCLASS64
-  | 'bad-data'      // EI_DATA not ELFDATA2LSB/ELFDATA2MSB
-  | 'out-of-range'  // an offset, address or size points outside the file or its segment
-  | 'too-large'     // a 64-bit value above Number.MAX_SAFE_INTEGER
-  | 'cycle'         // a version chain loops
-  | 'malformed';    // anything else structurally unreadable (entry size, unterminated string...)
+  | 'too-short' // the file ends before a structure the format requires (ident, header)
+  | 'bad-magic' // not "\x7fELF"
+  | 'bad-class' // EI_CLASS not ELFCLASS32/ELFCLASS64
+  | 'bad-data' // EI_DATA not ELFDATA2LSB/ELFDATA2MSB
+  | 'out-of-range' // an offset, address or size points outside the file or its segment
+  | 'too-large' // a 64-bit value above Number.MAX_SAFE_INTEGER
+  | 'cycle' // a version chain loops
+  | 'malformed'; // anything else structurally unreadable (entry size, unterminated string...)
 
 export class ElfFormatError extends UserInputError {
   override readonly name = 'ElfFormatError';

@@ -26,7 +26,10 @@ export interface X86IsaNeeded {
 
 export const GNU_PROPERTY_X86_FEATURE_1_AND = 0xc0000002;
 export const GNU_PROPERTY_X86_ISA_1_NEEDED = 0xc0008002;
-/** GNU_PROPERTY_1_NEEDED (= GNU_PROPERTY_UINT32_OR_LO), which glibc 2.35+ also reads here (one of a size other than 4 leaves 2.33 and 2.34 unmoved). */
+/**
+ * GNU_PROPERTY_1_NEEDED (= GNU_PROPERTY_UINT32_OR_LO), which glibc 2.35+ also reads here (one of a
+ * size other than 4 leaves 2.33 and 2.34 unmoved).
+ */
 export const GNU_PROPERTY_1_NEEDED = 0xb0008000;
 /** The bits of GNU_PROPERTY_X86_ISA_1_NEEDED (and of glibc's cpu_features->isa_1). */
 export const GNU_PROPERTY_X86_ISA_1_BASELINE = 1 << 0;
@@ -63,7 +66,11 @@ function isaNeededOfProperties(buf: Buffer, d: Decoder, start: number, descsz: n
     pos += 8;
     if (pos + datasz > end) return 0;
     lastType = type;
-    if (type === GNU_PROPERTY_X86_ISA_1_NEEDED || type === GNU_PROPERTY_X86_FEATURE_1_AND || type === GNU_PROPERTY_1_NEEDED) {
+    if (
+      type === GNU_PROPERTY_X86_ISA_1_NEEDED ||
+      type === GNU_PROPERTY_X86_FEATURE_1_AND ||
+      type === GNU_PROPERTY_1_NEEDED
+    ) {
       if (datasz !== 4) return 0;
       if (type === GNU_PROPERTY_X86_ISA_1_NEEDED) return d.u32(view, pos);
     } else if (type > GNU_PROPERTY_X86_ISA_1_NEEDED) {
@@ -87,8 +94,12 @@ function scanSegment(buf: Buffer, d: Decoder, align: number, word: number, whole
     const namesz = d.u32(view, pos);
     const descsz = d.u32(view, pos + 4);
     const type = d.u32(view, pos + 8);
-    if (namesz === 4 && type === NT_GNU_PROPERTY_TYPE_0 && pos + 16 <= buf.length
-        && GNU.every((byte, i) => buf[pos + NHDR_SIZE + i] === byte)) {
+    if (
+      namesz === 4 &&
+      type === NT_GNU_PROPERTY_TYPE_0 &&
+      pos + 16 <= buf.length &&
+      GNU.every((byte, i) => buf[pos + NHDR_SIZE + i] === byte)
+    ) {
       if (result.found) return unmarked;
       if (descsz < 8 || descsz % word !== 0) return unmarked;
       result = { found: true, isaNeeded: isaNeededOfProperties(buf, d, pos + NHDR_SIZE + 4, descsz, word) };
@@ -100,13 +111,24 @@ function scanSegment(buf: Buffer, d: Decoder, align: number, word: number, whole
   return result;
 }
 
-function scanSegments(source: ByteSource, d: Decoder, phdrs: readonly ProgramHeader[], word: number,
-  withPropertySegment: boolean): number {
+function scanSegments(
+  source: ByteSource,
+  d: Decoder,
+  phdrs: readonly ProgramHeader[],
+  word: number,
+  withPropertySegment: boolean,
+): number {
   for (let i = phdrs.length - 1; i >= 0; i--) {
     const ph = phdrs[i]!;
     if (ph.p_type !== PT_NOTE && !(withPropertySegment && ph.p_type === PT_GNU_PROPERTY)) continue;
     if (ph.p_align !== word || ph.p_filesz === 0) continue;
-    const scan = scanSegment(source.read(ph.p_offset, ph.p_filesz, 'note segment'), d, ph.p_align, word, ph.p_type === PT_NOTE);
+    const scan = scanSegment(
+      source.read(ph.p_offset, ph.p_filesz, 'note segment'),
+      d,
+      ph.p_align,
+      word,
+      ph.p_type === PT_NOTE,
+    );
     if (scan.found) return scan.isaNeeded;
   }
   return 0;
@@ -116,8 +138,13 @@ function scanSegments(source: ByteSource, d: Decoder, phdrs: readonly ProgramHea
  * GNU_PROPERTY_X86_ISA_1_NEEDED of an x86 object (EM_386, EM_X86_64), 0 when it has none. The
  * processor-specific property numbers mean other things on other machines, so they give 0.
  */
-export function parseX86IsaNeeded(source: ByteSource, d: Decoder, phdrs: readonly ProgramHeader[],
-  elfClass: ElfClass, machine: number): X86IsaNeeded {
+export function parseX86IsaNeeded(
+  source: ByteSource,
+  d: Decoder,
+  phdrs: readonly ProgramHeader[],
+  elfClass: ElfClass,
+  machine: number,
+): X86IsaNeeded {
   if (machine !== EM_X86_64 && machine !== EM_386) return { fromNotes: 0, withPropertySegment: 0 };
   const word = elfClass === 64 ? 8 : 4;
   return {

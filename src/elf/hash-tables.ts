@@ -33,7 +33,12 @@ export function gnuHash(name: string): number {
  * ld.so hashes a name once per lookup and then walks every object of the scope with it; callers
  * here probe object after object with the same name, so the last name's hashes are kept.
  */
-let last: { name: string; bytes: string; gnu: number | null; sysv: number | null } = { name: '', bytes: '', gnu: null, sysv: null };
+let last: { name: string; bytes: string; gnu: number | null; sysv: number | null } = {
+  name: '',
+  bytes: '',
+  gnu: null,
+  sysv: null,
+};
 
 function lastHashes(name: string): typeof last {
   if (name !== last.name) last = { name, bytes: bytesOf(name), gnu: null, sysv: null };
@@ -56,7 +61,10 @@ export function nameBytesOf(name: string): string {
   return lastHashes(name).bytes;
 }
 
-/** Names are compared as bytes; the hash functions above read one byte per char, so a non-ASCII name is hashed from its UTF-8 bytes. */
+/**
+ * Names are compared as bytes; the hash functions above read one byte per char, so a non-ASCII name
+ * is hashed from its UTF-8 bytes.
+ */
 function bytesOf(name: string): string {
   // eslint-disable-next-line no-control-regex -- the ASCII range starts at NUL by definition
   return /^[\x00-\x7f]*$/.test(name) ? name : Buffer.from(name, 'utf8').toString('latin1');
@@ -69,7 +77,12 @@ export interface SymbolHashTable {
 
 /** DT_HASH: nbucket, nchain, bucket[nbucket], chain[nchain]. */
 export class SysvHashTable implements SymbolHashTable {
-  private constructor(readonly nbucket: number, readonly nchain: number, private readonly bucket: Uint32Array, private readonly chain: Uint32Array) {}
+  private constructor(
+    readonly nbucket: number,
+    readonly nchain: number,
+    private readonly bucket: Uint32Array,
+    private readonly chain: Uint32Array,
+  ) {}
 
   /** Null when the table does not fit its segment (lookups then fall back to a scan). */
   static read(ctx: DynamicContext, addr: number): SysvHashTable | null {
@@ -151,7 +164,8 @@ export class GnuHashTable implements SymbolHashTable {
         }
       }
       const chainBytes = (hashed - symoffset) * 4;
-      const chains = chainBytes === 0 ? new Uint32Array(0) : wordsOf(ctx, source.read(m.offset + fixed, chainBytes, 'DT_GNU_HASH'));
+      const chains =
+        chainBytes === 0 ? new Uint32Array(0) : wordsOf(ctx, source.read(m.offset + fixed, chainBytes, 'DT_GNU_HASH'));
       return new GnuHashTable(nbuckets, symoffset, bloomShift, bloom, d.is64 ? 64 : 32, d.le, buckets, chains);
     } catch {
       return null;
@@ -179,7 +193,7 @@ export class GnuHashTable implements SymbolHashTable {
     if (i < this.symoffset) return out;
     for (; i - this.symoffset < this.chains.length; i++) {
       const entry = this.chains[i - this.symoffset]!;
-      if (((entry ^ h) >>> 1) === 0) out.push(i);
+      if ((entry ^ h) >>> 1 === 0) out.push(i);
       if ((entry & 1) !== 0) break;
     }
     return out;

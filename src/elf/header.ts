@@ -4,8 +4,20 @@
 // emulation decides, with glibc's own rules, what it refuses.
 
 import {
-  EI_ABIVERSION, EI_CLASS, EI_DATA, EI_NIDENT, EI_OSABI, EI_PAD, EI_VERSION,
-  ELF32_EHDR_SIZE, ELF64_EHDR_SIZE, ELFCLASS32, ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB, ELFMAG,
+  EI_ABIVERSION,
+  EI_CLASS,
+  EI_DATA,
+  EI_NIDENT,
+  EI_OSABI,
+  EI_PAD,
+  EI_VERSION,
+  ELF32_EHDR_SIZE,
+  ELF64_EHDR_SIZE,
+  ELFCLASS32,
+  ELFCLASS64,
+  ELFDATA2LSB,
+  ELFDATA2MSB,
+  ELFMAG,
 } from './constants.js';
 import { Decoder } from './decoder.js';
 import { ElfFormatError } from './errors.js';
@@ -21,7 +33,12 @@ export function parseHeader(source: ByteSource): ParsedHeader {
   const file = source.name;
   // glibc's open_verify reports "file too short" before it looks at the magic; do the same.
   if (source.size < EI_NIDENT) {
-    throw new ElfFormatError(file, 'e_ident', 'too-short', `file is ${source.size} bytes, shorter than e_ident (${EI_NIDENT})`);
+    throw new ElfFormatError(
+      file,
+      'e_ident',
+      'too-short',
+      `file is ${source.size} bytes, shorter than e_ident (${EI_NIDENT})`,
+    );
   }
   // Read the largest header at once when the file has it: one read for ident and header.
   const first = source.read(0, Math.min(source.size, ELF64_EHDR_SIZE), 'e_ident');
@@ -39,7 +56,12 @@ export function parseHeader(source: ByteSource): ParsedHeader {
   const elfClass = cls === ELFCLASS64 ? 64 : 32;
   const ehsize = elfClass === 64 ? ELF64_EHDR_SIZE : ELF32_EHDR_SIZE;
   if (source.size < ehsize) {
-    throw new ElfFormatError(file, 'e_ehsize', 'too-short', `file is ${source.size} bytes, shorter than the ELF${elfClass} header (${ehsize})`);
+    throw new ElfFormatError(
+      file,
+      'e_ehsize',
+      'too-short',
+      `file is ${source.size} bytes, shorter than the ELF${elfClass} header (${ehsize})`,
+    );
   }
   let paddingNonZero = false;
   for (let i = EI_PAD; i < EI_NIDENT; i++) if (first[i] !== 0) paddingNonZero = true;

@@ -30,8 +30,15 @@ export function parseAbiTag(source: ByteSource, d: Decoder, phdrs: readonly Prog
       const namesz = d.u32(dv, pos);
       const descsz = d.u32(dv, pos + 4);
       const type = d.u32(dv, pos + 8);
-      if (namesz === 4 && descsz === 16 && type === NT_GNU_ABI_TAG &&
-          buf[pos + 12] === GNU[0] && buf[pos + 13] === GNU[1] && buf[pos + 14] === GNU[2] && buf[pos + 15] === GNU[3]) {
+      if (
+        namesz === 4 &&
+        descsz === 16 &&
+        type === NT_GNU_ABI_TAG &&
+        buf[pos + 12] === GNU[0] &&
+        buf[pos + 13] === GNU[1] &&
+        buf[pos + 14] === GNU[2] &&
+        buf[pos + 15] === GNU[3]
+      ) {
         return {
           os: d.u32(dv, pos + 16),
           major: d.u32(dv, pos + 20),

@@ -12,7 +12,12 @@ export function parseProgramHeaders(source: ByteSource, d: Decoder, h: ElfHeader
   // ld.so refuses any other e_phentsize ("ELF file's phentsize not the expected size"), and a
   // different stride would make the table unreadable with our structure layout anyway.
   if (h.e_phentsize !== entsize) {
-    throw new ElfFormatError(source.name, 'e_phentsize', 'malformed', `${h.e_phentsize}, expected ${entsize} for ELF${d.is64 ? 64 : 32}`);
+    throw new ElfFormatError(
+      source.name,
+      'e_phentsize',
+      'malformed',
+      `${h.e_phentsize}, expected ${entsize} for ELF${d.is64 ? 64 : 32}`,
+    );
   }
   const buf = source.read(h.e_phoff, h.e_phnum * entsize, 'e_phoff');
   const dv = d.view(buf);

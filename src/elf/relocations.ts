@@ -6,8 +6,20 @@
 // deciding by relocation type rather than by table keeps that harmless.
 
 import {
-  DT_JMPREL, DT_PLTREL, DT_PLTRELSZ, DT_REL, DT_RELA, DT_RELAENT, DT_RELASZ, DT_RELENT, DT_RELSZ,
-  ELF32_REL_SIZE, ELF32_RELA_SIZE, ELF64_REL_SIZE, ELF64_RELA_SIZE, jumpSlotType,
+  DT_JMPREL,
+  DT_PLTREL,
+  DT_PLTRELSZ,
+  DT_REL,
+  DT_RELA,
+  DT_RELAENT,
+  DT_RELASZ,
+  DT_RELENT,
+  DT_RELSZ,
+  ELF32_REL_SIZE,
+  ELF32_RELA_SIZE,
+  ELF64_REL_SIZE,
+  ELF64_RELA_SIZE,
+  jumpSlotType,
 } from './constants.js';
 import { ElfFormatError } from './errors.js';
 import type { DynamicContext } from './symbols.js';
@@ -19,13 +31,20 @@ export function parseSymbolReferences(ctx: DynamicContext, symbolCount: () => nu
   /** symbol index -> true while only JUMP_SLOT relocations have named it. */
   const refs = new Map<number, boolean>();
 
-  const scan = (addrTag: string, addr: number | undefined, size: number | undefined, sizeTag: string,
-    entTag: string, ent: number | undefined, rela: boolean): void => {
+  const scan = (
+    addrTag: string,
+    addr: number | undefined,
+    size: number | undefined,
+    sizeTag: string,
+    entTag: string,
+    ent: number | undefined,
+    rela: boolean,
+  ): void => {
     if (addr === undefined) return;
     if (size === undefined) {
       throw new ElfFormatError(source.name, sizeTag, 'malformed', `${addrTag} is present without ${sizeTag}`);
     }
-    const expected = d.is64 ? (rela ? ELF64_RELA_SIZE : ELF64_REL_SIZE) : (rela ? ELF32_RELA_SIZE : ELF32_REL_SIZE);
+    const expected = d.is64 ? (rela ? ELF64_RELA_SIZE : ELF64_REL_SIZE) : rela ? ELF32_RELA_SIZE : ELF32_REL_SIZE;
     // One decoder layout per class; another entry size would misread every relocation.
     if (ent !== undefined && ent !== expected) {
       throw new ElfFormatError(source.name, entTag, 'malformed', `${ent}, expected ${expected}`);
@@ -61,11 +80,22 @@ export function parseSymbolReferences(ctx: DynamicContext, symbolCount: () => nu
   if (jmprel !== undefined) {
     const pltrel = tags.get(DT_PLTREL);
     if (pltrel !== DT_RELA && pltrel !== DT_REL) {
-      throw new ElfFormatError(source.name, 'DT_PLTREL', 'malformed',
-        pltrel === undefined ? 'DT_JMPREL is present without DT_PLTREL' : `${pltrel} is neither DT_RELA nor DT_REL`);
+      throw new ElfFormatError(
+        source.name,
+        'DT_PLTREL',
+        'malformed',
+        pltrel === undefined ? 'DT_JMPREL is present without DT_PLTREL' : `${pltrel} is neither DT_RELA nor DT_REL`,
+      );
     }
-    scan('DT_JMPREL', jmprel, tags.get(DT_PLTRELSZ), 'DT_PLTRELSZ', pltrel === DT_RELA ? 'DT_RELAENT' : 'DT_RELENT',
-      pltrel === DT_RELA ? tags.get(DT_RELAENT) : tags.get(DT_RELENT), pltrel === DT_RELA);
+    scan(
+      'DT_JMPREL',
+      jmprel,
+      tags.get(DT_PLTRELSZ),
+      'DT_PLTRELSZ',
+      pltrel === DT_RELA ? 'DT_RELAENT' : 'DT_RELENT',
+      pltrel === DT_RELA ? tags.get(DT_RELAENT) : tags.get(DT_RELENT),
+      pltrel === DT_RELA,
+    );
   }
   if (refs.size === 0) return [];
 
@@ -73,8 +103,12 @@ export function parseSymbolReferences(ctx: DynamicContext, symbolCount: () => nu
   const out: SymbolReference[] = [];
   for (const [symbolIndex, pltOnly] of refs) {
     if (symbolIndex >= count) {
-      throw new ElfFormatError(source.name, 'r_info', 'out-of-range',
-        `a relocation names symbol ${symbolIndex}, but the dynamic symbol table has ${count} entries`);
+      throw new ElfFormatError(
+        source.name,
+        'r_info',
+        'out-of-range',
+        `a relocation names symbol ${symbolIndex}, but the dynamic symbol table has ${count} entries`,
+      );
     }
     out.push({ symbolIndex, pltOnly });
   }

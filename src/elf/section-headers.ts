@@ -55,11 +55,20 @@ export function parseUnnamedSectionHeaders(source: ByteSource, d: Decoder, h: El
   return raw;
 }
 
-function parseRawSectionHeaders(source: ByteSource, d: Decoder, h: ElfHeader): { raw: RawSection[]; names: StringTable | null } {
+function parseRawSectionHeaders(
+  source: ByteSource,
+  d: Decoder,
+  h: ElfHeader,
+): { raw: RawSection[]; names: StringTable | null } {
   if (h.e_shoff === 0) return { raw: [], names: null };
   const entsize = d.is64 ? ELF64_SHDR_SIZE : ELF32_SHDR_SIZE;
   if (h.e_shentsize !== entsize) {
-    throw new ElfFormatError(source.name, 'e_shentsize', 'malformed', `${h.e_shentsize}, expected ${entsize} for ELF${d.is64 ? 64 : 32}`);
+    throw new ElfFormatError(
+      source.name,
+      'e_shentsize',
+      'malformed',
+      `${h.e_shentsize}, expected ${entsize} for ELF${d.is64 ? 64 : 32}`,
+    );
   }
   // With 0xff00 sections or more, e_shnum is 0 and section 0's sh_size holds the count; the
   // same goes for e_shstrndx == SHN_XINDEX and section 0's sh_link (gABI "Extended Section
@@ -83,7 +92,12 @@ function parseRawSectionHeaders(source: ByteSource, d: Decoder, h: ElfHeader): {
   if (shstrndx !== SHN_UNDEF) {
     const s = raw[shstrndx];
     if (s === undefined) {
-      throw new ElfFormatError(source.name, 'e_shstrndx', 'out-of-range', `section ${shstrndx} does not exist (${shnum} sections)`);
+      throw new ElfFormatError(
+        source.name,
+        'e_shstrndx',
+        'out-of-range',
+        `section ${shstrndx} does not exist (${shnum} sections)`,
+      );
     }
     if (s.sh_type !== SHT_NOBITS) {
       names = new StringTable(source.name, '.shstrtab', source.read(s.sh_offset, s.sh_size, '.shstrtab'));

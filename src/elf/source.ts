@@ -20,10 +20,17 @@ export interface ByteSource {
 }
 
 /** The check every read goes through; exported for the callers that clamp a range themselves. */
-export function checkRange(source: { name: string; size: number }, offset: number, length: number, field: string): void {
+export function checkRange(
+  source: { name: string; size: number },
+  offset: number,
+  length: number,
+  field: string,
+): void {
   if (!(offset >= 0 && length >= 0 && offset <= source.size && length <= source.size - offset)) {
     throw new ElfFormatError(
-      source.name, field, 'out-of-range',
+      source.name,
+      field,
+      'out-of-range',
       `bytes ${offset}..${offset + length} are outside the file (size ${source.size})`,
     );
   }
@@ -33,7 +40,10 @@ export class BufferSource implements ByteSource {
   readonly size: number;
   private readonly bytes: Buffer;
 
-  constructor(readonly name: string, bytes: Uint8Array) {
+  constructor(
+    readonly name: string,
+    bytes: Uint8Array,
+  ) {
     // A view, not a copy: fromBuffer on a fuzz mutant must stay cheap.
     this.bytes = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.size = bytes.byteLength;
@@ -62,7 +72,11 @@ export class FdSource implements ByteSource {
   /** The first min(size, HEAD_WINDOW) bytes, read on first use. */
   private head: Buffer | null = null;
 
-  private constructor(readonly name: string, fd: number, readonly size: number) {
+  private constructor(
+    readonly name: string,
+    fd: number,
+    readonly size: number,
+  ) {
     this.fd = fd;
   }
 
@@ -106,7 +120,12 @@ export class FdSource implements ByteSource {
       const n = readSync(this.fd!, buf, done, length - done, offset + done);
       if (n === 0) {
         // The file shrank under us since fstat.
-        throw new ElfFormatError(this.name, field, 'too-short', `file ended at ${offset + done} while reading ${length} bytes at ${offset}`);
+        throw new ElfFormatError(
+          this.name,
+          field,
+          'too-short',
+          `file ended at ${offset + done} while reading ${length} bytes at ${offset}`,
+        );
       }
       done += n;
     }
@@ -132,7 +151,11 @@ export class ChunkReader {
   private chunkStart = 0;
   private readonly end: number;
 
-  constructor(private readonly source: ByteSource, end: number, private readonly chunkSize = 4096) {
+  constructor(
+    private readonly source: ByteSource,
+    end: number,
+    private readonly chunkSize = 4096,
+  ) {
     // A segment may claim more bytes than the file has; the file's end is the real bound.
     this.end = Math.min(end, source.size);
   }
@@ -146,7 +169,12 @@ export class ChunkReader {
       return { buf: this.chunk, pos: offset - this.chunkStart };
     }
     if (!(offset >= 0 && offset + length <= this.end)) {
-      throw new ElfFormatError(this.source.name, field, 'out-of-range', `bytes ${offset}..${offset + length} are outside their segment (ends at ${this.end})`);
+      throw new ElfFormatError(
+        this.source.name,
+        field,
+        'out-of-range',
+        `bytes ${offset}..${offset + length} are outside their segment (ends at ${this.end})`,
+      );
     }
     const want = Math.min(Math.max(length, this.chunkSize), this.end - offset);
     this.chunk = this.source.read(offset, want, field);

@@ -7,7 +7,11 @@ import { ElfFormatError } from './errors.js';
 const NON_ASCII = /[^\x00-\x7f]/;
 
 export class StringTable {
-  constructor(private readonly file: string, private readonly table: string, private readonly bytes: Buffer) {}
+  constructor(
+    private readonly file: string,
+    private readonly table: string,
+    private readonly bytes: Buffer,
+  ) {}
 
   /** The position of the table's last NUL, -1 when it has none; a string starting after it is unterminated. */
   private lastNul: number | undefined;
@@ -42,7 +46,8 @@ export class StringTable {
       // Not the same length (or not ASCII): decode and compare the slow way.
       return NON_ASCII.test(text) ? this.get(offset, field) === text : false;
     }
-    for (let i = 0; i < n; i++) if (b[offset + i] !== text.charCodeAt(i)) return NON_ASCII.test(text) && this.get(offset, field) === text;
+    for (let i = 0; i < n; i++)
+      if (b[offset + i] !== text.charCodeAt(i)) return NON_ASCII.test(text) && this.get(offset, field) === text;
     return true;
   }
 
@@ -51,11 +56,21 @@ export class StringTable {
     const b = this.bytes;
     if (offset === 0 && b.length === 0) return;
     if (offset >= b.length) {
-      throw new ElfFormatError(this.file, field, 'out-of-range', `string offset ${offset} is outside ${this.table} (size ${b.length})`);
+      throw new ElfFormatError(
+        this.file,
+        field,
+        'out-of-range',
+        `string offset ${offset} is outside ${this.table} (size ${b.length})`,
+      );
     }
     this.lastNul ??= b.lastIndexOf(0);
     if (offset > this.lastNul) {
-      throw new ElfFormatError(this.file, field, 'malformed', `string at ${offset} is not NUL-terminated within ${this.table}`);
+      throw new ElfFormatError(
+        this.file,
+        field,
+        'malformed',
+        `string at ${offset} is not NUL-terminated within ${this.table}`,
+      );
     }
   }
 }

@@ -7,8 +7,18 @@
 
 import type { AddressMap } from './address-map.js';
 import {
-  DT_GNU_HASH, DT_HASH, DT_SYMENT, DT_SYMTAB, DT_VERSYM, ELF32_SYM_SIZE, ELF64_SYM_SIZE,
-  EM_ALPHA, EM_S390, SHT_DYNSYM, VERSYM_HIDDEN, VERSYM_VERSION,
+  DT_GNU_HASH,
+  DT_HASH,
+  DT_SYMENT,
+  DT_SYMTAB,
+  DT_VERSYM,
+  ELF32_SYM_SIZE,
+  ELF64_SYM_SIZE,
+  EM_ALPHA,
+  EM_S390,
+  SHT_DYNSYM,
+  VERSYM_HIDDEN,
+  VERSYM_VERSION,
 } from './constants.js';
 import type { Decoder } from './decoder.js';
 import { ElfFormatError } from './errors.js';
@@ -76,7 +86,12 @@ function countFromGnuHash(ctx: DynamicContext, addr: number): number {
   for (let idx = maxIdx; ; idx++) {
     const off = chainOff + (idx - symoffset) * 4;
     if (off + 4 > bm.end) {
-      throw new ElfFormatError(file, 'DT_GNU_HASH', 'out-of-range', `hash chain of symbol ${idx} runs past the end of its segment`);
+      throw new ElfFormatError(
+        file,
+        'DT_GNU_HASH',
+        'out-of-range',
+        `hash chain of symbol ${idx} runs past the end of its segment`,
+      );
     }
     const { buf, pos } = reader.at(off, 4, 'DT_GNU_HASH');
     const word = d.le ? buf.readUInt32LE(pos) : buf.readUInt32BE(pos);
@@ -90,14 +105,19 @@ export function countDynamicSymbols(ctx: DynamicContext): number {
   const hash = ctx.tags.get(DT_HASH);
   if (hash !== undefined) return countFromHash(ctx, hash);
   const dynsym = ctx.sectionHeaders().find((s) => s.sh_type === SHT_DYNSYM);
-  const fromSection = dynsym !== undefined && dynsym.sh_entsize > 0 ? Math.floor(dynsym.sh_size / dynsym.sh_entsize) : null;
+  const fromSection =
+    dynsym !== undefined && dynsym.sh_entsize > 0 ? Math.floor(dynsym.sh_size / dynsym.sh_entsize) : null;
   const gnu = ctx.tags.get(DT_GNU_HASH);
   // DT_GNU_HASH only covers the hashed (defined) symbols: an object that defines none has
   // symoffset 1 and undefined symbols after it, so the section header, when there is one, wins.
   if (gnu !== undefined) return Math.max(countFromGnuHash(ctx, gnu), fromSection ?? 0);
   if (fromSection !== null) return fromSection;
-  throw new ElfFormatError(ctx.source.name, '.dynsym', 'malformed',
-    'DT_SYMTAB is present but neither DT_HASH, DT_GNU_HASH nor a .dynsym section header gives its size');
+  throw new ElfFormatError(
+    ctx.source.name,
+    '.dynsym',
+    'malformed',
+    'DT_SYMTAB is present but neither DT_HASH, DT_GNU_HASH nor a .dynsym section header gives its size',
+  );
 }
 
 /**
@@ -114,7 +134,10 @@ export class DynamicSymbolTable {
   private readonly strings: StringTable | null;
   private readonly hash: SymbolHashTable | null;
 
-  constructor(ctx: DynamicContext, readonly count: number) {
+  constructor(
+    ctx: DynamicContext,
+    readonly count: number,
+  ) {
     const { d, source, tags } = ctx;
     this.d = d;
     this.entsize = count === 0 ? 0 : symbolEntrySize(ctx);
@@ -144,7 +167,8 @@ export class DynamicSymbolTable {
     // ld.so looks symbols up through DT_GNU_HASH when the object has one, else through DT_HASH.
     const gnu = tags.get(DT_GNU_HASH);
     const sysv = tags.get(DT_HASH);
-    this.hash = gnu !== undefined ? GnuHashTable.read(ctx, gnu) : sysv !== undefined ? SysvHashTable.read(ctx, sysv) : null;
+    this.hash =
+      gnu !== undefined ? GnuHashTable.read(ctx, gnu) : sysv !== undefined ? SysvHashTable.read(ctx, sysv) : null;
   }
 
   get hasVersym(): boolean {

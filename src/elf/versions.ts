@@ -11,7 +11,14 @@
 // chain has its own memory.
 
 import {
-  DT_VERDEF, DT_VERDEFNUM, DT_VERNEED, DT_VERNEEDNUM, VERDAUX_SIZE, VERDEF_SIZE, VERNAUX_SIZE, VERNEED_SIZE,
+  DT_VERDEF,
+  DT_VERDEFNUM,
+  DT_VERNEED,
+  DT_VERNEEDNUM,
+  VERDAUX_SIZE,
+  VERDEF_SIZE,
+  VERNAUX_SIZE,
+  VERNEED_SIZE,
 } from './constants.js';
 import { ElfFormatError } from './errors.js';
 import { ChunkReader } from './source.js';

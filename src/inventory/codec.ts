@@ -16,20 +16,24 @@ export function storeObject(object: LoadableObject): StoredObject {
     flags: object.flags,
     flags1: object.flags1,
     abiTag: object.abiTag,
-    ...(object.x86IsaNeeded.fromNotes === 0 && object.x86IsaNeeded.withPropertySegment === 0 ? {}
+    ...(object.x86IsaNeeded.fromNotes === 0 && object.x86IsaNeeded.withPropertySegment === 0
+      ? {}
       : { x86IsaNeeded: [object.x86IsaNeeded.fromNotes, object.x86IsaNeeded.withPropertySegment] as const }),
     ...(object.tls === undefined ? {} : { tls: [object.tls.vaddr, object.tls.memsz, object.tls.align] as const }),
     versionDefinitions: object.versionDefinitions.map((d) => [d.name, d.hash, d.base, d.index] as const),
-    versionNeeds: object.versionNeeds.map((n) => [n.file, n.versions.map((v) => [v.name, v.hash, v.weak, v.index] as const)] as const),
+    versionNeeds: object.versionNeeds.map(
+      (n) => [n.file, n.versions.map((v) => [v.name, v.hash, v.weak, v.index] as const)] as const,
+    ),
     versions: object.versions.map((v) => [v.index, v.name, v.hash, v.hidden] as const),
     hasVersym: object.hasVersym,
     hasSymbolHash: object.hasSymbolHash,
-    definitions: object.definitions.map((d) => [
-      d.name, d.versionIndex ?? NONE, (d.versionHidden ? 1 : 0) | (d.undefinedWithValue ? 2 : 0),
-    ] as const),
-    requirements: object.requirements.map((r) => [
-      r.name, r.versionIndex ?? NONE, (r.weak ? 1 : 0) | (r.pltOnly ? 2 : 0) | (r.selfDefined ? 4 : 0),
-    ] as const),
+    definitions: object.definitions.map(
+      (d) => [d.name, d.versionIndex ?? NONE, (d.versionHidden ? 1 : 0) | (d.undefinedWithValue ? 2 : 0)] as const,
+    ),
+    requirements: object.requirements.map(
+      (r) =>
+        [r.name, r.versionIndex ?? NONE, (r.weak ? 1 : 0) | (r.pltOnly ? 2 : 0) | (r.selfDefined ? 4 : 0)] as const,
+    ),
   };
 }
 
@@ -55,12 +59,17 @@ export function loadObject(stored: StoredObject): LoadableObject {
     hasVersym: stored.hasVersym,
     hasSymbolHash: stored.hasSymbolHash,
     definitions: stored.definitions.map(([name, versionIndex, bits]) => ({
-      name, versionIndex: versionIndex === NONE ? null : versionIndex,
-      versionHidden: (bits & 1) !== 0, undefinedWithValue: (bits & 2) !== 0,
+      name,
+      versionIndex: versionIndex === NONE ? null : versionIndex,
+      versionHidden: (bits & 1) !== 0,
+      undefinedWithValue: (bits & 2) !== 0,
     })),
     requirements: stored.requirements.map(([name, versionIndex, bits]) => ({
-      name, versionIndex: versionIndex === NONE ? null : versionIndex,
-      weak: (bits & 1) !== 0, pltOnly: (bits & 2) !== 0, selfDefined: (bits & 4) !== 0,
+      name,
+      versionIndex: versionIndex === NONE ? null : versionIndex,
+      weak: (bits & 1) !== 0,
+      pltOnly: (bits & 2) !== 0,
+      selfDefined: (bits & 4) !== 0,
     })),
   };
 }

@@ -66,7 +66,8 @@ export function collectInventory(rootDir: string, options: RootConfigOptions = {
       const origin = posix.dirname(path);
       for (const list of [object.rpath, object.runpath]) {
         if (list === null) continue;
-        for (const dir of splitSearchPath(list, /:/, { origin, lib: config.libToken, platform: config.platform })) queueDir(dir);
+        for (const dir of splitSearchPath(list, /:/, { origin, lib: config.libToken, platform: config.platform }))
+          queueDir(dir);
       }
     }
     files[path] = index;
@@ -106,20 +107,30 @@ export function collectInventory(rootDir: string, options: RootConfigOptions = {
     collectedAt: new Date().toISOString(),
     source: rootDir,
     host: {
-      osRelease: os === null ? null : {
-        id: os.id, versionId: os.versionId, prettyName: os.prettyName, versionCodename: os.versionCodename, idLike: os.idLike,
-      },
+      osRelease:
+        os === null
+          ? null
+          : {
+              id: os.id,
+              versionId: os.versionId,
+              prettyName: os.prettyName,
+              versionCodename: os.versionCodename,
+              idLike: os.idLike,
+            },
       arch: MACHINE_NAMES[config.machine] ?? String(config.machine),
       kernelRelease: release(),
       libc: { kind: libc.kind, version: libc.version },
     },
     loader: {
       ...config,
-      cache: config.cache === null ? null : {
-        format: config.cache.format,
-        hwcapsSubdirs: config.cache.hwcapsSubdirs,
-        entries: config.cache.entries.map(cacheEntryToStored),
-      },
+      cache:
+        config.cache === null
+          ? null
+          : {
+              format: config.cache.format,
+              hwcapsSubdirs: config.cache.hwcapsSubdirs,
+              entries: config.cache.entries.map(cacheEntryToStored),
+            },
     },
     files,
     unreadable,
@@ -131,7 +142,10 @@ function subdirsOf(view: RootHostView, dir: string): string[] {
   const resolved = view.resolve(dir);
   if ('errno' in resolved) return [];
   try {
-    return readdirSync(resolved.hostPath, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    return readdirSync(resolved.hostPath, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort();
   } catch {
     return [];
   }

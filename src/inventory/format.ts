@@ -34,7 +34,13 @@ export interface InventoryLoaderConfig extends Omit<LoaderConfig, 'cache' | 'pro
   readonly cache: {
     readonly format: 'old' | 'compat' | 'new';
     readonly hwcapsSubdirs: readonly string[];
-    readonly entries: readonly (readonly [flags: number, key: string, value: string, osVersion: number, hwcap: string])[];
+    readonly entries: readonly (readonly [
+      flags: number,
+      key: string,
+      value: string,
+      osVersion: number,
+      hwcap: string,
+    ])[];
   } | null;
 }
 
@@ -47,9 +53,24 @@ export type StoredRequirement = readonly [string, number, number];
  * A LoadableObject as stored: the scalar facts as they are, the per-symbol and per-version lists
  * as tuples (the bulk of an inventory).
  */
-export interface StoredObject extends Pick<LoadableObject,
-  'header' | 'interpreter' | 'needed' | 'soname' | 'rpath' | 'runpath' | 'flags' | 'flags1' | 'abiTag' | 'hasVersym' | 'hasSymbolHash'> {
-  /** GNU_PROPERTY_X86_ISA_1_NEEDED [from the notes, with the property segment]; left out when unmarked (nearly every object). */
+export interface StoredObject extends Pick<
+  LoadableObject,
+  | 'header'
+  | 'interpreter'
+  | 'needed'
+  | 'soname'
+  | 'rpath'
+  | 'runpath'
+  | 'flags'
+  | 'flags1'
+  | 'abiTag'
+  | 'hasVersym'
+  | 'hasSymbolHash'
+> {
+  /**
+   * GNU_PROPERTY_X86_ISA_1_NEEDED [from the notes, with the property segment]; left out when
+   * unmarked (nearly every object).
+   */
   readonly x86IsaNeeded?: readonly [number, number];
   /**
    * The PT_TLS segment [p_vaddr, p_memsz, p_align]; left out when the object has no TLS (most

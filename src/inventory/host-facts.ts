@@ -293,7 +293,10 @@ function findGlibcLibc(rootDir: string, machine: string): string | null {
       if (flags !== null) {
         // No glibc-hwcaps variants of libc exist; the version only has to take the 2.33+ rules.
         const hit = lookupLdCache(cache, 'libc.so.6', {
-          expectedFlags: flags, activeHwcapsSubdirs: [], isaLevel: 1, glibcVersion: [2, 36],
+          expectedFlags: flags,
+          activeHwcapsSubdirs: [],
+          isaLevel: 1,
+          glibcVersion: [2, 36],
         });
         if (hit !== null && isFileInRoot(rootDir, hit)) return hit;
       }

@@ -91,10 +91,7 @@ function x86Platform(info: CpuInfo): { platform: string; dlHwcap: bigint } {
         dlHwcap |= HWCAP_X86_AVX512_1;
       }
     }
-    if (
-      platform === null &&
-      ['avx2', 'fma', 'bmi1', 'bmi2', 'abm', 'movbe', 'popcnt'].every(has)
-    ) {
+    if (platform === null && ['avx2', 'fma', 'bmi1', 'bmi2', 'abm', 'movbe', 'popcnt'].every(has)) {
       platform = 'haswell';
     }
   }

@@ -11,14 +11,21 @@ import type { Inventory } from './format.js';
 
 export function loaderConfigOf(inventory: Inventory): LoaderConfig {
   const stored = inventory.loader;
-  const cache: LdCache | null = stored.cache === null ? null : {
-    format: stored.cache.format,
-    hwcapsSubdirs: stored.cache.hwcapsSubdirs,
-    generator: null,
-    entries: stored.cache.entries.map(([flags, key, value, osVersion, hwcap]) => ({
-      flags, key, value, osVersion, hwcap: BigInt(hwcap),
-    })),
-  };
+  const cache: LdCache | null =
+    stored.cache === null
+      ? null
+      : {
+          format: stored.cache.format,
+          hwcapsSubdirs: stored.cache.hwcapsSubdirs,
+          generator: null,
+          entries: stored.cache.entries.map(([flags, key, value, osVersion, hwcap]) => ({
+            flags,
+            key,
+            value,
+            osVersion,
+            hwcap: BigInt(hwcap),
+          })),
+        };
   // An inventory from before procMounted was recorded counts as a host with /proc (format.ts).
   return { ...stored, cache, procMounted: stored.procMounted ?? true };
 }
@@ -27,7 +34,10 @@ export class InventoryHostView implements HostView {
   readonly config: LoaderConfig;
   private readonly objects = new Map<number, LoadableObject>();
 
-  constructor(private readonly inventory: Inventory, readonly label: string) {
+  constructor(
+    private readonly inventory: Inventory,
+    readonly label: string,
+  ) {
     this.config = loaderConfigOf(inventory);
   }
 
@@ -38,7 +48,8 @@ export class InventoryHostView implements HostView {
     const index = this.inventory.files[normalized];
     if (index !== undefined) {
       const stored = this.inventory.objects[index];
-      if (stored === undefined) throw new Error(`${this.label}: files["${normalized}"] names object ${index}, which does not exist`);
+      if (stored === undefined)
+        throw new Error(`${this.label}: files["${normalized}"] names object ${index}, which does not exist`);
       return { kind: 'object', identity: `inventory:${index}`, header: stored.header, load: () => this.object(index) };
     }
     const message = this.inventory.unreadable[normalized];

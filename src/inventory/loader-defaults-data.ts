@@ -5,7 +5,9 @@
 import { DataFileError, readDataJson } from '../common/package-files.js';
 
 export interface LoaderDefaultsData {
-  readonly machines: Readonly<Record<string, { readonly interpreter: string; readonly triplet: string; readonly upstreamLib: string }>>;
+  readonly machines: Readonly<
+    Record<string, { readonly interpreter: string; readonly triplet: string; readonly upstreamLib: string }>
+  >;
   readonly layouts: Readonly<Record<string, { readonly systemDirs: readonly string[]; readonly libToken: string }>>;
   /** os-release ID (or an ID_LIKE entry) to a layout name. */
   readonly distros: Readonly<Record<string, string>>;
@@ -16,10 +18,14 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 export function validateLoaderDefaults(value: unknown, file: string): LoaderDefaultsData {
-  const fail = (field: string, detail: string): never => { throw new DataFileError(file, field, detail); };
+  const fail = (field: string, detail: string): never => {
+    throw new DataFileError(file, field, detail);
+  };
   if (!isRecord(value)) return fail('(top level)', 'not a JSON object');
-  const record = (key: string): Record<string, unknown> => (isRecord(value[key]) ? value[key] : fail(key, 'not an object'));
-  const text = (v: unknown, field: string): string => (typeof v === 'string' && v !== '' ? v : fail(field, 'expected a non-empty string'));
+  const record = (key: string): Record<string, unknown> =>
+    isRecord(value[key]) ? value[key] : fail(key, 'not an object');
+  const text = (v: unknown, field: string): string =>
+    typeof v === 'string' && v !== '' ? v : fail(field, 'expected a non-empty string');
   const absolute = (v: unknown, field: string): string => {
     const s = text(v, field);
     return s.startsWith('/') ? s : fail(field, `expected an absolute path, got ${JSON.stringify(s)}`);
@@ -29,13 +35,18 @@ export function validateLoaderDefaults(value: unknown, file: string): LoaderDefa
   for (const [name, m] of Object.entries(record('machines'))) {
     const field = `machines.${name}`;
     if (!isRecord(m)) return fail(field, 'not an object');
-    machines[name] = { interpreter: absolute(m.interpreter, `${field}.interpreter`), triplet: text(m.triplet, `${field}.triplet`), upstreamLib: text(m.upstreamLib, `${field}.upstreamLib`) };
+    machines[name] = {
+      interpreter: absolute(m.interpreter, `${field}.interpreter`),
+      triplet: text(m.triplet, `${field}.triplet`),
+      upstreamLib: text(m.upstreamLib, `${field}.upstreamLib`),
+    };
   }
   const layouts: Record<string, { systemDirs: string[]; libToken: string }> = {};
   for (const [name, l] of Object.entries(record('layouts'))) {
     const field = `layouts.${name}`;
     if (!isRecord(l)) return fail(field, 'not an object');
-    if (!Array.isArray(l.systemDirs) || l.systemDirs.length === 0) return fail(`${field}.systemDirs`, 'expected a non-empty list');
+    if (!Array.isArray(l.systemDirs) || l.systemDirs.length === 0)
+      return fail(`${field}.systemDirs`, 'expected a non-empty list');
     const systemDirs = l.systemDirs.map((d: unknown, i) => {
       const dir = absolute(d, `${field}.systemDirs[${i}]`);
       return dir.endsWith('/') ? dir : fail(`${field}.systemDirs[${i}]`, 'ends with "/", as ld.so stores SYSTEM_DIRS');
@@ -46,7 +57,8 @@ export function validateLoaderDefaults(value: unknown, file: string): LoaderDefa
   const distros: Record<string, string> = {};
   for (const [id, layout] of Object.entries(record('distros'))) {
     const name = text(layout, `distros.${id}`);
-    distros[id] = layouts[name] !== undefined ? name : fail(`distros.${id}`, `names no layout: ${JSON.stringify(name)}`);
+    distros[id] =
+      layouts[name] !== undefined ? name : fail(`distros.${id}`, `names no layout: ${JSON.stringify(name)}`);
   }
   return { machines, layouts, distros };
 }

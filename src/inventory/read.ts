@@ -7,7 +7,11 @@ import { INVENTORY_FORMAT, type Inventory } from './format.js';
 import { UserInputError } from '../common/user-input-error.js';
 
 export class InventoryFormatError extends UserInputError {
-  constructor(readonly file: string, readonly field: string, detail: string) {
+  constructor(
+    readonly file: string,
+    readonly field: string,
+    detail: string,
+  ) {
     super(file, detail, `${file}: ${field}: ${detail}`);
     this.name = 'InventoryFormatError';
   }
@@ -25,8 +29,12 @@ type Fail = (field: string, detail: string) => never;
 function checkTuples(value: unknown, shape: string, field: string, fail: Fail): void {
   if (!Array.isArray(value)) fail(field, 'not a list');
   (value as unknown[]).forEach((item, i) => {
-    const ok = Array.isArray(item) && item.length === shape.length
-      && [...shape].every((kind, k) => typeof item[k] === ({ s: 'string', n: 'number', b: 'boolean' } as const)[kind as 's' | 'n' | 'b']);
+    const ok =
+      Array.isArray(item) &&
+      item.length === shape.length &&
+      [...shape].every(
+        (kind, k) => typeof item[k] === ({ s: 'string', n: 'number', b: 'boolean' } as const)[kind as 's' | 'n' | 'b'],
+      );
     if (!ok) fail(`${field}[${i}]`, `expected a tuple of (${[...shape].join(', ')})`);
   });
 }
@@ -36,10 +44,20 @@ function validateStoredObject(object: unknown, field: string, fail: Fail): void 
   if (!isRecord(object)) return fail(field, 'not an object');
   const header = object.header;
   if (!isRecord(header)) return fail(`${field}.header`, 'not an object');
-  for (const key of ['elfClass', 'identVersion', 'osabi', 'abiversion', 'e_version', 'e_type', 'e_machine', 'e_phentsize']) {
+  for (const key of [
+    'elfClass',
+    'identVersion',
+    'osabi',
+    'abiversion',
+    'e_version',
+    'e_type',
+    'e_machine',
+    'e_phentsize',
+  ]) {
     if (typeof header[key] !== 'number') fail(`${field}.header.${key}`, 'not a number');
   }
-  if (!Array.isArray(object.needed) || !object.needed.every((n) => typeof n === 'string')) fail(`${field}.needed`, 'not a list of strings');
+  if (!Array.isArray(object.needed) || !object.needed.every((n) => typeof n === 'string'))
+    fail(`${field}.needed`, 'not a list of strings');
   for (const key of ['soname', 'rpath', 'runpath', 'interpreter']) {
     if (object[key] !== null && typeof object[key] !== 'string') fail(`${field}.${key}`, 'not a string or null');
   }
@@ -49,7 +67,10 @@ function validateStoredObject(object: unknown, field: string, fail: Fail): void 
     fail(`${field}.x86IsaNeeded`, 'expected [from the notes, with the property segment], two numbers');
   }
   const tls = object.tls;
-  if (tls !== undefined && !(Array.isArray(tls) && tls.length === 3 && tls.every((n) => Number.isSafeInteger(n) && n >= 0))) {
+  if (
+    tls !== undefined &&
+    !(Array.isArray(tls) && tls.length === 3 && tls.every((n) => Number.isSafeInteger(n) && n >= 0))
+  ) {
     fail(`${field}.tls`, 'expected the PT_TLS segment [p_vaddr, p_memsz, p_align], three whole numbers');
   }
   checkTuples(object.definitions, 'snn', `${field}.definitions`, fail);
@@ -58,7 +79,8 @@ function validateStoredObject(object: unknown, field: string, fail: Fail): void 
   checkTuples(object.versions, 'nsnb', `${field}.versions`, fail);
   if (!Array.isArray(object.versionNeeds)) return fail(`${field}.versionNeeds`, 'not a list');
   object.versionNeeds.forEach((need, i) => {
-    if (!Array.isArray(need) || typeof need[0] !== 'string') fail(`${field}.versionNeeds[${i}]`, 'expected [file, versions]');
+    if (!Array.isArray(need) || typeof need[0] !== 'string')
+      fail(`${field}.versionNeeds[${i}]`, 'expected [file, versions]');
     checkTuples((need as unknown[])[1], 'snbn', `${field}.versionNeeds[${i}][1]`, fail);
   });
 }
@@ -69,18 +91,23 @@ export function validateInventory(value: unknown, file: string): Inventory {
     throw new InventoryFormatError(file, field, detail);
   };
   if (!isRecord(value)) return fail('(top level)', 'not a JSON object');
-  if (value.format !== INVENTORY_FORMAT) return fail('format', `expected "${INVENTORY_FORMAT}", found ${JSON.stringify(value.format)}`);
+  if (value.format !== INVENTORY_FORMAT)
+    return fail('format', `expected "${INVENTORY_FORMAT}", found ${JSON.stringify(value.format)}`);
   if (!isRecord(value.host)) fail('host', 'missing or not an object');
   const loader = value.loader;
   if (!isRecord(loader)) return fail('loader', 'missing or not an object');
-  for (const key of ['machine', 'isaLevel'] as const) if (typeof loader[key] !== 'number') fail(`loader.${key}`, 'not a number');
-  for (const key of ['interpreter', 'libToken', 'platform'] as const) if (typeof loader[key] !== 'string') fail(`loader.${key}`, 'not a string');
+  for (const key of ['machine', 'isaLevel'] as const)
+    if (typeof loader[key] !== 'number') fail(`loader.${key}`, 'not a number');
+  for (const key of ['interpreter', 'libToken', 'platform'] as const)
+    if (typeof loader[key] !== 'string') fail(`loader.${key}`, 'not a string');
   for (const key of ['systemDirs', 'hwcapsSubdirs', 'legacyHwcapsSubdirs'] as const) {
-    if (!Array.isArray(loader[key]) || !(loader[key] as unknown[]).every((d) => typeof d === 'string')) fail(`loader.${key}`, 'not a list of strings');
+    if (!Array.isArray(loader[key]) || !(loader[key] as unknown[]).every((d) => typeof d === 'string'))
+      fail(`loader.${key}`, 'not a list of strings');
   }
   if (loader.elfClass !== 32 && loader.elfClass !== 64) fail('loader.elfClass', 'not 32 or 64');
   // Optional: older inventories do not have it (format.ts).
-  if (loader.procMounted !== undefined && typeof loader.procMounted !== 'boolean') fail('loader.procMounted', 'not true or false');
+  if (loader.procMounted !== undefined && typeof loader.procMounted !== 'boolean')
+    fail('loader.procMounted', 'not true or false');
   if (loader.cache !== null) {
     if (!isRecord(loader.cache) || !Array.isArray(loader.cache.entries)) fail('loader.cache.entries', 'not a list');
   }
@@ -101,7 +128,11 @@ export function validateInventory(value: unknown, file: string): Inventory {
  * An inventory from its bytes (JSON, or gzip'd JSON), validated. Returns the JSON text as well,
  * since whoever stores it deduplicates by the hash of exactly those bytes.
  */
-export function decodeInventory(bytes: Buffer, source: string, maxBytes = MAX_INVENTORY_BYTES): { inventory: Inventory; json: Buffer } {
+export function decodeInventory(
+  bytes: Buffer,
+  source: string,
+  maxBytes = MAX_INVENTORY_BYTES,
+): { inventory: Inventory; json: Buffer } {
   if (bytes.length > maxBytes) throw new InventoryFormatError(source, '(file)', `larger than ${maxBytes} bytes`);
   let json = bytes;
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) {

@@ -15,7 +15,10 @@ import { UserInputError } from '../common/user-input-error.js';
 const MACHINES: Readonly<Record<string, number>> = { x86_64: EM_X86_64, aarch64: EM_AARCH64 };
 
 export class HostConfigError extends UserInputError {
-  constructor(readonly rootDir: string, detail: string) {
+  constructor(
+    readonly rootDir: string,
+    detail: string,
+  ) {
     super(rootDir, detail);
     this.name = 'HostConfigError';
   }

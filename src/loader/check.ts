@@ -44,10 +44,12 @@ export interface CheckOptions {
 }
 
 function kernelFloorOf(objects: readonly LoadedObject[]): string | null {
-  return maxVersion(objects.map((o) => {
-    const tag = o.object?.abiTag;
-    return tag ? `${tag.major}.${tag.minor}.${tag.patch}` : null;
-  }));
+  return maxVersion(
+    objects.map((o) => {
+      const tag = o.object?.abiTag;
+      return tag ? `${tag.major}.${tag.minor}.${tag.patch}` : null;
+    }),
+  );
 }
 
 /**
@@ -80,10 +82,21 @@ function kernelProblems(objects: readonly LoadedObject[], config: LoaderConfig, 
   return problems;
 }
 
-function report(file: string, kind: FileKind, objects: readonly LoadedObject[], edges: LoadReport['edges'],
-  problems: readonly Problem[], glibcFloor: string | null): LoadReport {
+function report(
+  file: string,
+  kind: FileKind,
+  objects: readonly LoadedObject[],
+  edges: LoadReport['edges'],
+  problems: readonly Problem[],
+  glibcFloor: string | null,
+): LoadReport {
   return {
-    file, kind, objects, edges, problems, glibcFloor,
+    file,
+    kind,
+    objects,
+    edges,
+    problems,
+    glibcFloor,
     loads: problems.every((p) => p.severity !== 'error'),
     kernelFloor: kernelFloorOf(objects),
   };
@@ -94,7 +107,11 @@ function lone(file: string, kind: FileKind, problem: Problem): LoadReport {
 }
 
 /** The loader the program asks for (PT_INTERP), or the host's own for libraries. */
-function findInterpreter(host: HostView, object: LoadableObject, loader?: string): { interpreter: OpenedObject | null; problem: Problem | null } {
+function findInterpreter(
+  host: HostView,
+  object: LoadableObject,
+  loader?: string,
+): { interpreter: OpenedObject | null; problem: Problem | null } {
   const wanted = loader ?? object.interpreter ?? host.config.interpreter;
   const tryOpen = (path: string): OpenedObject | null => {
     const outcome = host.open(path);
@@ -118,14 +135,18 @@ function findInterpreter(host: HostView, object: LoadableObject, loader?: string
   }
   const interpreter = tryOpen(wanted);
   if (interpreter !== null) return { interpreter, problem: null };
-  const problem: Problem | null = object.interpreter === null && loader === undefined ? null : {
-    kind: 'missing-interpreter',
-    severity: 'error',
-    object: wanted,
-    message: loader === undefined
-      ? `${wanted}: No such file or directory (the program's interpreter, PT_INTERP, is not on this host)`
-      : `${wanted}: cannot run the loader (No such file or directory)`,
-  };
+  const problem: Problem | null =
+    object.interpreter === null && loader === undefined
+      ? null
+      : {
+          kind: 'missing-interpreter',
+          severity: 'error',
+          object: wanted,
+          message:
+            loader === undefined
+              ? `${wanted}: No such file or directory (the program's interpreter, PT_INTERP, is not on this host)`
+              : `${wanted}: cannot run the loader (No such file or directory)`,
+        };
   const fallback = wanted === host.config.interpreter ? null : tryOpen(host.config.interpreter);
   return { interpreter: fallback, problem };
 }
@@ -135,21 +156,31 @@ function findInterpreter(host: HostView, object: LoadableObject, loader?: string
  * as `ld.so FILE` (a library is only ever run that way, as ldd does); the kernel maps a program
  * started normally, and kills it with SIGSEGV when it cannot.
  */
-function mainObjectMapping(path: string, object: LoadableObject, config: LoaderConfig, throughLoader: boolean): Problem | null {
+function mainObjectMapping(
+  path: string,
+  object: LoadableObject,
+  config: LoaderConfig,
+  throughLoader: boolean,
+): Problem | null {
   const segments = object.loadSegments;
   if (segments === undefined) return null;
   if (throughLoader || object.interpreter === null) {
     const error = loadCommandError(segments, loadCommandRulesFor(config.glibcVersion), config.elfClass);
-    return error === null ? null : { kind: 'unloadable-object', severity: 'error', object: path, message: `${path}: ${error}` };
+    return error === null
+      ? null
+      : { kind: 'unloadable-object', severity: 'error', object: path, message: `${path}: ${error}` };
   }
   const bad = kernelUnmappableSegment(segments, config.elfClass);
-  return bad === null ? null : {
-    kind: 'unloadable-object',
-    severity: 'error',
-    object: path,
-    message: `${path}: the kernel cannot map the LOAD segment at offset 0x${bad.offset.toString(16)}, address `
-      + `0x${bad.vaddr.toString(16)} (offset and address differ modulo the page size): execve kills it with SIGSEGV`,
-  };
+  return bad === null
+    ? null
+    : {
+        kind: 'unloadable-object',
+        severity: 'error',
+        object: path,
+        message:
+          `${path}: the kernel cannot map the LOAD segment at offset 0x${bad.offset.toString(16)}, address ` +
+          `0x${bad.vaddr.toString(16)} (offset and address differ modulo the page size): execve kills it with SIGSEGV`,
+      };
 }
 
 const satisfierMemos = new WeakMap<HostView, SatisfierMemo>();
@@ -168,35 +199,73 @@ export function checkFile(host: HostView, path: string, options: CheckOptions = 
   const opened = host.open(path);
   if (opened.kind === 'absent') {
     return lone(path, 'unreadable', {
-      kind: 'unloadable-object', severity: 'error', object: path, message: `${path}: cannot open file (${opened.errno})`,
+      kind: 'unloadable-object',
+      severity: 'error',
+      object: path,
+      message: `${path}: cannot open file (${opened.errno})`,
     });
   }
   if (opened.kind === 'unreadable') {
-    return lone(path, 'unreadable', { kind: 'unloadable-object', severity: 'error', object: path, message: `${path}: ${opened.message}` });
+    return lone(path, 'unreadable', {
+      kind: 'unloadable-object',
+      severity: 'error',
+      object: path,
+      message: `${path}: ${opened.message}`,
+    });
   }
   const verdict = verifyHeader(opened.header, host.config);
   if (verdict.kind === 'wrong-class' || verdict.kind === 'wrong-machine') {
-    const what = verdict.kind === 'wrong-class'
-      ? `wrong ELF class: ELFCLASS${opened.header.elfClass}`
-      : `wrong machine: e_machine ${opened.header.e_machine}, host needs ${host.config.machine}`;
-    return lone(path, 'foreign', { kind: 'wrong-architecture', severity: 'error', object: path, message: `${path}: ${what}` });
+    const what =
+      verdict.kind === 'wrong-class'
+        ? `wrong ELF class: ELFCLASS${opened.header.elfClass}`
+        : `wrong machine: e_machine ${opened.header.e_machine}, host needs ${host.config.machine}`;
+    return lone(path, 'foreign', {
+      kind: 'wrong-architecture',
+      severity: 'error',
+      object: path,
+      message: `${path}: ${what}`,
+    });
   }
   if (verdict.kind === 'fatal') {
-    return lone(path, 'foreign', { kind: 'unloadable-object', severity: 'error', object: path, message: `${path}: ${verdict.message}` });
+    return lone(path, 'foreign', {
+      kind: 'unloadable-object',
+      severity: 'error',
+      object: path,
+      message: `${path}: ${verdict.message}`,
+    });
   }
   let object: LoadableObject;
   try {
     object = opened.load();
   } catch (error) {
     if (!(error instanceof ElfFormatError)) throw error;
-    return lone(path, 'unreadable', { kind: 'unloadable-object', severity: 'error', object: path, message: error.message });
+    return lone(path, 'unreadable', {
+      kind: 'unloadable-object',
+      severity: 'error',
+      object: path,
+      message: error.message,
+    });
   }
   if (!object.header.hasDynamic && object.header.e_type === ET_DYN) {
     // ld.so maps an ET_DYN file whatever it is, then finds no dynamic section to relocate it by.
-    return lone(path, 'library', { kind: 'unloadable-object', severity: 'error', object: path, message: `${path}: object file has no dynamic section` });
+    return lone(path, 'library', {
+      kind: 'unloadable-object',
+      severity: 'error',
+      object: path,
+      message: `${path}: object file has no dynamic section`,
+    });
   }
   if (!object.header.hasDynamic) {
-    const only: LoadedObject = { index: 0, name: path, aliases: [path], path, foundBy: 'main', loader: null, object, searched: [] };
+    const only: LoadedObject = {
+      index: 0,
+      name: path,
+      aliases: [path],
+      path,
+      foundBy: 'main',
+      loader: null,
+      object,
+      searched: [],
+    };
     return report(path, 'static', [only], [], [], null);
   }
 
@@ -263,37 +332,87 @@ function checkDlopened(host: HostView, library: OpenedObject, program: string, o
  * using ctypes) in a process of `options.dlopenInto`. `name` is searched from the caller as ld.so
  * searches a DT_NEEDED of it (loader-model.md, "dlopen").
  */
-export function checkDlopenByName(host: HostView, name: string, caller: string, options: CheckOptions & { readonly dlopenInto: string }): LoadReport {
+export function checkDlopenByName(
+  host: HostView,
+  name: string,
+  caller: string,
+  options: CheckOptions & { readonly dlopenInto: string },
+): LoadReport {
   const opened = host.open(caller);
   if (opened.kind !== 'object') {
-    return lone(name, 'unreadable', { kind: 'unloadable-object', severity: 'error', object: caller, message: `${caller}: cannot open file (the caller of dlopen("${name}"))` });
+    return lone(name, 'unreadable', {
+      kind: 'unloadable-object',
+      severity: 'error',
+      object: caller,
+      message: `${caller}: cannot open file (the caller of dlopen("${name}"))`,
+    });
   }
   let object: LoadableObject;
   try {
     object = opened.load();
   } catch (error) {
     if (!(error instanceof ElfFormatError)) throw error;
-    return lone(name, 'unreadable', { kind: 'unloadable-object', severity: 'error', object: caller, message: error.message });
+    return lone(name, 'unreadable', {
+      kind: 'unloadable-object',
+      severity: 'error',
+      object: caller,
+      message: error.message,
+    });
   }
-  return dlopenReport(host, name, { name, caller: { path: caller, identity: opened.identity, object } }, null, options.dlopenInto, options);
+  return dlopenReport(
+    host,
+    name,
+    { name, caller: { path: caller, identity: opened.identity, object } },
+    null,
+    options.dlopenInto,
+    options,
+  );
 }
 
-function dlopenReport(host: HostView, file: string, what: OpenedObject | { name: string; caller: OpenedObject }, floor: string | null,
-  program: string, options: CheckOptions): LoadReport {
+function dlopenReport(
+  host: HostView,
+  file: string,
+  what: OpenedObject | { name: string; caller: OpenedObject },
+  floor: string | null,
+  program: string,
+  options: CheckOptions,
+): LoadReport {
   const process = programReport(host, program, options);
   const failure = process.problems.find((p) => p.severity === 'error');
   const opened = host.open(program);
   if (failure !== undefined || opened.kind !== 'object') {
     const why = failure?.message ?? `${program}: cannot open file`;
-    return { ...report(file, 'library', [], [], [{
-      kind: 'program-fails', severity: 'error', object: program,
-      message: `${file}: not loaded: ${program}, which loads it, does not start (${why})`,
-    }], floor), loadedInto: program };
+    return {
+      ...report(
+        file,
+        'library',
+        [],
+        [],
+        [
+          {
+            kind: 'program-fails',
+            severity: 'error',
+            object: program,
+            message: `${file}: not loaded: ${program}, which loads it, does not start (${why})`,
+          },
+        ],
+        floor,
+      ),
+      loadedInto: program,
+    };
   }
   const programObject = opened.load();
   const { interpreter } = findInterpreter(host, programObject, options.loader);
-  const { program: global, opened: local } = buildDlopenNamespace(host, { path: program, identity: opened.identity, object: programObject },
-    interpreter, { ...namespaceOptions(options), mainOriginUnknown: mainOriginUnknown(host.config, programObject, options.loader !== undefined) }, what);
+  const { program: global, opened: local } = buildDlopenNamespace(
+    host,
+    { path: program, identity: opened.identity, object: programObject },
+    interpreter,
+    {
+      ...namespaceOptions(options),
+      mainOriginUnknown: mainOriginUnknown(host.config, programObject, options.loader !== undefined),
+    },
+    what,
+  );
   const scope: Namespace = local ?? global;
   const problems: Problem[] = [...scope.problems];
   if (local !== null && !local.aborted) {

@@ -64,7 +64,8 @@ export function encodeDefinitionIndex(items: readonly IndexedDefinition[]): Buff
     out.writeUInt32LE(nameOffset, at + 4);
     out.writeUInt32LE(bytes.length, at + 8);
     const version = definition.versionIndex;
-    if (version !== null && (version < 0 || version >= NO_VERSION)) throw new Error(`version index ${version} cannot be stored`);
+    if (version !== null && (version < 0 || version >= NO_VERSION))
+      throw new Error(`version index ${version} cannot be stored`);
     out.writeUInt16LE(version ?? NO_VERSION, at + 12);
     out[at + 14] = (definition.versionHidden ? 1 : 0) | (definition.undefinedWithValue ? 2 : 0);
     nameOffset += out.write(bytes, nameOffset, 'latin1');
@@ -89,13 +90,16 @@ export class DefinitionIndex {
     this.nslots = buf.readUInt32LE(4);
     this.entriesAt = HEADER + 4 * this.nslots;
     const namesAt = this.entriesAt + ENTRY * this.count;
-    if (this.nslots === 0 || (this.nslots & (this.nslots - 1)) !== 0 || namesAt > buf.length) throw new Error('definition index: bad layout');
+    if (this.nslots === 0 || (this.nslots & (this.nslots - 1)) !== 0 || namesAt > buf.length)
+      throw new Error('definition index: bad layout');
     // A slot naming a missing entry, or a name outside the buffer, would misread: refuse it here.
-    for (let s = 0; s < this.nslots; s++) if (buf.readUInt32LE(HEADER + 4 * s) > this.count) throw new Error('definition index: bad slot');
+    for (let s = 0; s < this.nslots; s++)
+      if (buf.readUInt32LE(HEADER + 4 * s) > this.count) throw new Error('definition index: bad slot');
     for (let i = 0; i < this.count; i++) {
       const at = this.entriesAt + ENTRY * i;
       const offset = buf.readUInt32LE(at + 4);
-      if (offset < namesAt || offset + buf.readUInt32LE(at + 8) > buf.length) throw new Error('definition index: bad name');
+      if (offset < namesAt || offset + buf.readUInt32LE(at + 8) > buf.length)
+        throw new Error('definition index: bad name');
     }
   }
 

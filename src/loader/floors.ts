@@ -30,8 +30,17 @@ export function maxVersion(versions: Iterable<string | null>): string | null {
 
 /** The highest GLIBC_x.y[.z] version an object requires, as "x.y[.z]". */
 export function glibcFloorOf(object: LoadableObject): string | null {
-  return maxVersion(object.versionNeeds.flatMap((need) => need.versions.map((version) => {
-    const match = GLIBC_VERSION.exec(version.name);
-    return match === null ? null : match.slice(1).filter((p) => p !== undefined).join('.');
-  })));
+  return maxVersion(
+    object.versionNeeds.flatMap((need) =>
+      need.versions.map((version) => {
+        const match = GLIBC_VERSION.exec(version.name);
+        return match === null
+          ? null
+          : match
+              .slice(1)
+              .filter((p) => p !== undefined)
+              .join('.');
+      }),
+    ),
+  );
 }

@@ -2,7 +2,16 @@
 // What open_verify() in glibc's elf/dl-load.c decides about a candidate file from its header:
 // use it, skip it and keep searching, or stop loading with an error.
 
-import { DF_1_PIE, ET_DYN, ET_EXEC, EV_CURRENT, ELFOSABI_SYSV, ELFOSABI_GNU, EM_X86_64, EM_AARCH64 } from '../elf/constants.js';
+import {
+  DF_1_PIE,
+  ET_DYN,
+  ET_EXEC,
+  EV_CURRENT,
+  ELFOSABI_SYSV,
+  ELFOSABI_GNU,
+  EM_X86_64,
+  EM_AARCH64,
+} from '../elf/constants.js';
 import type { LoaderConfig } from './host-view.js';
 import type { LoadableHeader, LoadableObject } from './loadable.js';
 import { loadCommandError, loadCommandRulesFor } from './load-commands.js';
@@ -33,9 +42,8 @@ export function verifyHeader(header: LoadableHeader, config: LoaderConfig): Head
   if (header.osabi !== ELFOSABI_SYSV && header.osabi !== ELFOSABI_GNU) {
     return { kind: 'fatal', message: 'ELF file OS ABI invalid' };
   }
-  const abiOk = header.osabi === ELFOSABI_GNU
-    ? header.abiversion <= maxAbiVersion(config.machine)
-    : header.abiversion === 0;
+  const abiOk =
+    header.osabi === ELFOSABI_GNU ? header.abiversion <= maxAbiVersion(config.machine) : header.abiversion === 0;
   if (!abiOk) return { kind: 'fatal', message: 'ELF file ABI version invalid' };
   if (header.paddingNonZero) return { kind: 'fatal', message: 'nonzero padding in e_ident' };
   if (header.e_version !== EV_CURRENT) return { kind: 'fatal', message: 'ELF file version does not match current one' };
@@ -56,8 +64,11 @@ export function verifyHeader(header: LoadableHeader, config: LoaderConfig): Head
  * segments are not known, i.e. read from an inventory), an executable, no dynamic section, a PIE.
  * ld.so names the object in the error by the name it was asked for, not by its path.
  */
-export function verifyDependency(header: LoadableHeader, object: Pick<LoadableObject, 'flags1' | 'loadSegments'>,
-  config: Pick<LoaderConfig, 'glibcVersion' | 'elfClass'>): string | null {
+export function verifyDependency(
+  header: LoadableHeader,
+  object: Pick<LoadableObject, 'flags1' | 'loadSegments'>,
+  config: Pick<LoaderConfig, 'glibcVersion' | 'elfClass'>,
+): string | null {
   if (object.loadSegments !== undefined) {
     const error = loadCommandError(object.loadSegments, loadCommandRulesFor(config.glibcVersion), config.elfClass);
     if (error !== null) return error;

@@ -35,7 +35,11 @@ function checksIsaLevel(config: LoaderConfig): boolean {
  * it finds; pyrelo lists every such object, in reverse load order, which is that order unless a
  * library also needs one loaded after it.
  */
-export function isaLevelProblems(objects: readonly LoadedObject[], config: LoaderConfig, only?: ReadonlySet<number>): Problem[] {
+export function isaLevelProblems(
+  objects: readonly LoadedObject[],
+  config: LoaderConfig,
+  only?: ReadonlySet<number>,
+): Problem[] {
   if (!checksIsaLevel(config)) return [];
   const cpu = cpuIsaBits(config.isaLevel);
   // glibc 2.39 started reading PT_GNU_PROPERTY (gnu-property.ts).
@@ -46,7 +50,7 @@ export function isaLevelProblems(objects: readonly LoadedObject[], config: Loade
     if (only !== undefined && !only.has(loaded.index)) continue;
     const marks = loaded.object?.x86IsaNeeded;
     const needed = (readsPropertySegment ? marks?.withPropertySegment : marks?.fromNotes) ?? 0;
-    if (needed === 0 || loaded.foundBy === 'interpreter' || ((needed & cpu) >>> 0) === needed) continue;
+    if (needed === 0 || loaded.foundBy === 'interpreter' || (needed & cpu) >>> 0 === needed) continue;
     const path = loaded.path ?? loaded.name;
     problems.push({ kind: 'isa-level', severity: 'error', object: path, message: `${path}: ${ISA_LEVEL_MESSAGE}` });
   }

@@ -24,7 +24,10 @@ export interface LdCacheEntry {
 }
 
 export interface LdCache {
-  /** 'old' = ld.so-1.7.0 only; 'compat' = old + new appended (entries are the new part's, as ld.so uses); 'new' = glibc-ld.so.cache1.1 only. */
+  /**
+   * 'old' = ld.so-1.7.0 only; 'compat' = old + new appended (entries are the new part's, as ld.so
+   * uses); 'new' = glibc-ld.so.cache1.1 only.
+   */
   format: 'old' | 'compat' | 'new';
   entries: readonly LdCacheEntry[];
   /** The cache_extension_tag_glibc_hwcaps array, resolved, in file order (ldconfig sorts it by strcmp). */
@@ -79,7 +82,6 @@ const FLAG_X8664_LIBX32 = 0x0800;
 const FLAG_AARCH64_LIB64 = 0x0a00;
 const FLAG_REQUIRED_MASK = 0xff00;
 
-
 /**
  * Legacy platform names of sysdeps/x86/dl-procinfo.c (_dl_x86_platforms), whose bits start at
  * _DL_FIRST_PLATFORM = 48. aarch64 has no platform bits (_DL_PLATFORMS_COUNT 0).
@@ -108,7 +110,10 @@ const utf8Encoder = new TextEncoder();
 
 class Reader {
   readonly view: DataView;
-  constructor(readonly bytes: Uint8Array, readonly file: string) {
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly file: string,
+  ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
   get size(): number {
@@ -348,7 +353,10 @@ export interface CacheLookupContext {
    * Default: x86-64 → { dlHwcap: HWCAP_X86_64 (2n), platform: 'x86_64' }; others { 0n, '' }.
    */
   legacy?: { dlHwcap: bigint; platform: string };
-  /** Running kernel as ld.so's dl_osversion ((major<<16)|(minor<<8)|patch); before 2.36 entries needing a newer one are skipped. */
+  /**
+   * Running kernel as ld.so's dl_osversion ((major<<16)|(minor<<8)|patch); before 2.36 entries
+   * needing a newer one are skipped.
+   */
   kernelVersion?: number;
 }
 
@@ -385,7 +393,7 @@ function isaLevelCompatible(hwcap: bigint, isaLevel: number, x86: boolean): bool
   const level = Number((hwcap >> 32n) & DL_CACHE_HWCAP_ISA_LEVEL_MASK);
   const bit = (1 << (level & 31)) >>> 0;
   const isa1 = isaLevel >= 1 ? ((1 << Math.min(isaLevel, 31)) - 1) >>> 0 : 0;
-  return ((bit & isa1) >>> 0) === bit;
+  return (bit & isa1) >>> 0 === bit;
 }
 
 /**
@@ -448,9 +456,11 @@ export function lookupLdCache(cache: LdCache, soname: string, ctx: CacheLookupCo
 
   // Legacy hwcap filter (search_cache before the unconditional skip):
   // hwcap_exclude = ~((dl_hwcap & hwcap_mask) | _DL_HWCAP_PLATFORM | _DL_HWCAP_TLS_MASK).
-  const legacy = ctx.legacy ?? (x86 && (expected & FLAG_REQUIRED_MASK) === FLAG_X8664_LIB64
-    ? { dlHwcap: 2n, platform: 'x86_64' }
-    : { dlHwcap: 0n, platform: '' });
+  const legacy =
+    ctx.legacy ??
+    (x86 && (expected & FLAG_REQUIRED_MASK) === FLAG_X8664_LIB64
+      ? { dlHwcap: 2n, platform: 'x86_64' }
+      : { dlHwcap: 0n, platform: '' });
   const platformMask = x86 ? ((1n << BigInt(X86_PLATFORMS.length)) - 1n) << X86_FIRST_PLATFORM : 0n;
   const platformIndex = x86 ? X86_PLATFORMS.indexOf(legacy.platform) : -1;
   // _dl_string_platform returns -1 for an unknown platform, and -1 is then used as the mask.

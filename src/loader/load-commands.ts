@@ -61,8 +61,12 @@ function delta(segment: LoadSegment, elfClass: ElfClass): bigint {
 }
 
 /** ld.so's complaint about one PT_LOAD under `rules`, or null when it accepts it. */
-export function loadSegmentError(segment: LoadSegment, rules: LoadCommandRules, elfClass: ElfClass,
-  pageSize = LOADER_PAGE_SIZE): string | null {
+export function loadSegmentError(
+  segment: LoadSegment,
+  rules: LoadCommandRules,
+  elfClass: ElfClass,
+  pageSize = LOADER_PAGE_SIZE,
+): string | null {
   const pageMask = BigInt(pageSize - 1);
   if (rules === 'page') {
     return (delta(segment, elfClass) & pageMask) !== 0n ? 'ELF load command address/offset not page-aligned' : null;
@@ -75,8 +79,12 @@ export function loadSegmentError(segment: LoadSegment, rules: LoadCommandRules, 
 }
 
 /** The error _dl_map_object_from_fd stops with while it collects the load commands, or null. */
-export function loadCommandError(segments: readonly LoadSegment[], rules: LoadCommandRules, elfClass: ElfClass,
-  pageSize = LOADER_PAGE_SIZE): string | null {
+export function loadCommandError(
+  segments: readonly LoadSegment[],
+  rules: LoadCommandRules,
+  elfClass: ElfClass,
+  pageSize = LOADER_PAGE_SIZE,
+): string | null {
   for (const segment of segments) {
     const error = loadSegmentError(segment, rules, elfClass, pageSize);
     if (error !== null) return error;
@@ -85,8 +93,11 @@ export function loadCommandError(segments: readonly LoadSegment[], rules: LoadCo
 }
 
 /** The first PT_LOAD the kernel cannot map for a program it starts itself (see above), or null. */
-export function kernelUnmappableSegment(segments: readonly LoadSegment[], elfClass: ElfClass,
-  pageSize = LOADER_PAGE_SIZE): LoadSegment | null {
+export function kernelUnmappableSegment(
+  segments: readonly LoadSegment[],
+  elfClass: ElfClass,
+  pageSize = LOADER_PAGE_SIZE,
+): LoadSegment | null {
   const pageMask = BigInt(pageSize - 1);
   return segments.find((s) => s.filesz > 0 && (delta(s, elfClass) & pageMask) !== 0n) ?? null;
 }

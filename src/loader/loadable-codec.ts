@@ -4,7 +4,11 @@
 
 import { DefinitionIndex, encodeDefinitionIndex, type IndexedDefinition } from './definition-index.js';
 import {
-  definitionLookups, type LoadableHeader, type LoadableObject, type SymbolDefinition, type SymbolRequirement,
+  definitionLookups,
+  type LoadableHeader,
+  type LoadableObject,
+  type SymbolDefinition,
+  type SymbolRequirement,
 } from './loadable.js';
 
 /** What the cache stores of one object. */
@@ -28,7 +32,8 @@ function encodeRequirements(requirements: readonly SymbolRequirement[]): Buffer 
   const out = Buffer.alloc(4 + 3 * requirements.length + names.length);
   out.writeUInt32LE(requirements.length, 0);
   requirements.forEach((r, i) => {
-    if (r.versionIndex !== null && (r.versionIndex < 0 || r.versionIndex >= NO_VERSION)) throw new Error(`version index ${r.versionIndex} cannot be stored`);
+    if (r.versionIndex !== null && (r.versionIndex < 0 || r.versionIndex >= NO_VERSION))
+      throw new Error(`version index ${r.versionIndex} cannot be stored`);
     out.writeUInt16LE(r.versionIndex ?? NO_VERSION, 4 + 3 * i);
     out[4 + 3 * i + 2] = (r.weak ? 1 : 0) | (r.pltOnly ? 2 : 0) | (r.selfDefined ? 4 : 0);
   });
@@ -47,8 +52,11 @@ function decodeRequirements(buf: Buffer): SymbolRequirement[] {
     const version = buf.readUInt16LE(at);
     const flags = buf[at + 2]!;
     out[i] = {
-      name: names[i]!, versionIndex: version === NO_VERSION ? null : version,
-      weak: (flags & 1) !== 0, pltOnly: (flags & 2) !== 0, selfDefined: (flags & 4) !== 0,
+      name: names[i]!,
+      versionIndex: version === NO_VERSION ? null : version,
+      weak: (flags & 1) !== 0,
+      pltOnly: (flags & 2) !== 0,
+      selfDefined: (flags & 4) !== 0,
     };
   }
   return out;
@@ -78,7 +86,11 @@ export function encodeLoadable(object: LoadableObject, definitions: readonly Ind
     hasVersym: object.hasVersym,
     hasSymbolHash: object.hasSymbolHash,
   };
-  return { facts: JSON.stringify(facts), requirements: encodeRequirements(object.requirements), definitions: encodeDefinitionIndex(definitions) };
+  return {
+    facts: JSON.stringify(facts),
+    requirements: encodeRequirements(object.requirements),
+    definitions: encodeDefinitionIndex(definitions),
+  };
 }
 
 export function decodeLoadable(header: LoadableHeader, encoded: EncodedLoadable): LoadableObject {

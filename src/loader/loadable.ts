@@ -9,8 +9,22 @@ import { loadSegmentsOf, type LoadSegment } from './load-commands.js';
 import { tlsSegmentOf, type TlsSegment } from './static-tls.js';
 import type { IndexedDefinition } from './definition-index.js';
 import {
-  SHN_ABS, SHN_UNDEF, STB_GLOBAL, STB_GNU_UNIQUE, STB_LOCAL, STB_WEAK, STT_COMMON, STT_FUNC,
-  STT_GNU_IFUNC, STT_NOTYPE, STT_OBJECT, STT_TLS, STV_HIDDEN, STV_INTERNAL, VER_FLG_BASE, VER_FLG_WEAK,
+  SHN_ABS,
+  SHN_UNDEF,
+  STB_GLOBAL,
+  STB_GNU_UNIQUE,
+  STB_LOCAL,
+  STB_WEAK,
+  STT_COMMON,
+  STT_FUNC,
+  STT_GNU_IFUNC,
+  STT_NOTYPE,
+  STT_OBJECT,
+  STT_TLS,
+  STV_HIDDEN,
+  STV_INTERNAL,
+  VER_FLG_BASE,
+  VER_FLG_WEAK,
   PT_DYNAMIC,
 } from '../elf/constants.js';
 
@@ -87,7 +101,10 @@ export interface VersionDefinitionEntry {
 }
 
 /** The dynamic section's own fields (DT_NEEDED, DT_SONAME, DT_RPATH, ...) as the reader decodes them. */
-export interface LoadableObject extends Pick<DynamicInfo, 'needed' | 'soname' | 'rpath' | 'runpath' | 'flags' | 'flags1'> {
+export interface LoadableObject extends Pick<
+  DynamicInfo,
+  'needed' | 'soname' | 'rpath' | 'runpath' | 'flags' | 'flags1'
+> {
   readonly header: LoadableHeader;
   readonly interpreter: string | null;
   /** Why execve refuses the PT_INTERP (ElfFile.interpreterRefusal); absent when it does not, or unknown. */
@@ -197,10 +214,26 @@ export function describeElf(elf: ElfFile): LoadableObject {
   const loadableHeader = headerOf(elf);
   if (dynamic === null) {
     return {
-      header: loadableHeader, interpreter: elf.interpreter(), ...interpreterRefusalOf(elf), needed: [], soname: null, rpath: null,
-      runpath: null, flags: 0, flags1: 0, abiTag: elf.abiTag(), x86IsaNeeded: elf.x86IsaNeeded(), loadSegments: loadSegmentsOf(elf),
-      tls: tlsSegmentOf(elf), versionDefinitions: [], versionNeeds: [], versions: [], hasVersym: false, hasSymbolHash: false,
-      definitions: [], requirements: [],
+      header: loadableHeader,
+      interpreter: elf.interpreter(),
+      ...interpreterRefusalOf(elf),
+      needed: [],
+      soname: null,
+      rpath: null,
+      runpath: null,
+      flags: 0,
+      flags1: 0,
+      abiTag: elf.abiTag(),
+      x86IsaNeeded: elf.x86IsaNeeded(),
+      loadSegments: loadSegmentsOf(elf),
+      tls: tlsSegmentOf(elf),
+      versionDefinitions: [],
+      versionNeeds: [],
+      versions: [],
+      hasVersym: false,
+      hasSymbolHash: false,
+      definitions: [],
+      requirements: [],
     };
   }
 
@@ -225,7 +258,12 @@ export function describeElf(elf: ElfFile): LoadableObject {
   for (const vn of elf.versionNeeds()) {
     for (const aux of vn.aux) {
       const index = aux.vna_other & 0x7fff;
-      versionsByIndex.set(index, { index, name: aux.vna_name, hash: aux.vna_hash, hidden: (aux.vna_other & 0x8000) !== 0 });
+      versionsByIndex.set(index, {
+        index,
+        name: aux.vna_name,
+        hash: aux.vna_hash,
+        hidden: (aux.vna_other & 0x8000) !== 0,
+      });
     }
   }
   for (const vd of versionDefinitions) {
@@ -277,7 +315,8 @@ export function describeElf(elf: ElfFile): LoadableObject {
     },
     requirements,
   };
-  if (table.hashed) definitionLookups.set(object, (name) => table.named(name).filter(isFindableDefinition).map(definitionOf));
+  if (table.hashed)
+    definitionLookups.set(object, (name) => table.named(name).filter(isFindableDefinition).map(definitionOf));
   return object;
 }
 
@@ -290,5 +329,8 @@ export function describeElf(elf: ElfFile): LoadableObject {
 export function indexedDefinitionsOf(elf: ElfFile): IndexedDefinition[] {
   if (elf.dynamic() === null) return [];
   const table = elf.dynamicSymbolTable();
-  return table.all().filter(isFindableDefinition).map((symbol) => ({ definition: definitionOf(symbol), reachable: table.reachesByName(symbol) }));
+  return table
+    .all()
+    .filter(isFindableDefinition)
+    .map((symbol) => ({ definition: definitionOf(symbol), reachable: table.reachesByName(symbol) }));
 }

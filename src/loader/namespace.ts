@@ -94,17 +94,34 @@ class NamespaceBuilder {
   /** The last non-faked object listed before the rtld was first needed: its search-list predecessor. */
   private rtldPredecessor: LinkMap | null = null;
 
-  constructor(private readonly host: HostView, private readonly options: NamespaceOptions,
-    main: OpenedObject, interpreter: OpenedObject | null) {
+  constructor(
+    private readonly host: HostView,
+    private readonly options: NamespaceOptions,
+    main: OpenedObject,
+    interpreter: OpenedObject | null,
+  ) {
     const mainMap = this.makeMap({
-      name: main.path, path: main.path, foundBy: 'main', loader: null, object: main.object,
-      identity: main.identity, searched: [],
+      name: main.path,
+      path: main.path,
+      foundBy: 'main',
+      loader: null,
+      object: main.object,
+      identity: main.identity,
+      searched: [],
     });
     this.list(options.mainOriginUnknown === true ? { ...mainMap, origin: null } : mainMap);
-    this.rtld = interpreter === null ? null : this.makeMap({
-      name: interpreter.path, path: interpreter.path, foundBy: 'interpreter', loader: null,
-      object: interpreter.object, identity: interpreter.identity, searched: [],
-    });
+    this.rtld =
+      interpreter === null
+        ? null
+        : this.makeMap({
+            name: interpreter.path,
+            path: interpreter.path,
+            foundBy: 'interpreter',
+            loader: null,
+            object: interpreter.object,
+            identity: interpreter.identity,
+            searched: [],
+          });
   }
 
   private makeMap(init: Omit<LinkMap, 'index' | 'aliases' | 'origin'>): LinkMap {
@@ -175,7 +192,12 @@ class NamespaceBuilder {
 
   /** A fatal error about the object at `path`, which ld.so's message names `shownAs`. */
   private fail(path: string, message: string, shownAs = path): void {
-    this.problems.push({ kind: 'unloadable-object', severity: 'error', message: `${shownAs}: ${message}`, object: path });
+    this.problems.push({
+      kind: 'unloadable-object',
+      severity: 'error',
+      message: `${shownAs}: ${message}`,
+      object: path,
+    });
     this.aborted = true;
   }
 
@@ -191,11 +213,25 @@ class NamespaceBuilder {
       library: name,
       requiredBy: loader.path ?? loader.name,
     });
-    return this.makeMap({ name, path: null, foundBy: 'not-found', loader, object: null, identity: null, searched: steps });
+    return this.makeMap({
+      name,
+      path: null,
+      foundBy: 'not-found',
+      loader,
+      object: null,
+      identity: null,
+      searched: steps,
+    });
   }
 
   /** Turns a candidate file into a link map, or reuses the object when the file is already loaded. */
-  private adopt(name: string, candidate: Candidate, foundBy: FoundBy, loader: LinkMap, steps: SearchStep[]): LinkMap | null {
+  private adopt(
+    name: string,
+    candidate: Candidate,
+    foundBy: FoundBy,
+    loader: LinkMap,
+    steps: SearchStep[],
+  ): LinkMap | null {
     const existing = this.findByIdentity(candidate.identity);
     if (existing !== undefined) {
       existing.aliases.add(name);
@@ -217,7 +253,15 @@ class NamespaceBuilder {
       this.fail(candidate.path, refusal, name);
       return null;
     }
-    return this.makeMap({ name, path: candidate.path, foundBy, loader, object, identity: candidate.identity, searched: steps });
+    return this.makeMap({
+      name,
+      path: candidate.path,
+      foundBy,
+      loader,
+      object,
+      identity: candidate.identity,
+      searched: steps,
+    });
   }
 
   /** _dl_map_object() for one DT_NEEDED entry of `loader`. */
@@ -228,7 +272,10 @@ class NamespaceBuilder {
       if (expanded === null) {
         // elf/dl-deps.c expand_dst(..., 0): the entry is skipped, said only under LD_DEBUG=libs.
         this.problems.push({
-          kind: 'skipped-needed', severity: 'warning', object: loader.path ?? loader.name, library: rawName,
+          kind: 'skipped-needed',
+          severity: 'warning',
+          object: loader.path ?? loader.name,
+          library: rawName,
           message: `cannot load auxiliary \`${rawName}' because of empty dynamic string token substitution (ld.so skips this DT_NEEDED entry)`,
         });
         return null;
@@ -254,14 +301,20 @@ class NamespaceBuilder {
     const result = searchLibrary(this.host, {
       name,
       rpaths: this.rpathLists(loader),
-      libraryPath: this.options.libraryPath === undefined ? null : {
-        source: 'ld-library-path',
-        dirs: splitSearchPath(this.options.libraryPath, /[:;]/, this.tokenValues(this.main)),
-      },
-      runpath: loader.object?.runpath == null ? null : {
-        source: 'runpath',
-        dirs: splitSearchPath(loader.object.runpath, /:/, this.tokenValues(loader)),
-      },
+      libraryPath:
+        this.options.libraryPath === undefined
+          ? null
+          : {
+              source: 'ld-library-path',
+              dirs: splitSearchPath(this.options.libraryPath, /[:;]/, this.tokenValues(this.main)),
+            },
+      runpath:
+        loader.object?.runpath == null
+          ? null
+          : {
+              source: 'runpath',
+              dirs: splitSearchPath(loader.object.runpath, /:/, this.tokenValues(loader)),
+            },
       noDefaultLib: ((flagsOwner?.flags1 ?? 0) & DF_1_NODEFLIB) !== 0,
       inhibitCache: this.options.inhibitCache ?? false,
       cwd: this.options.cwd,
@@ -328,11 +381,16 @@ class NamespaceBuilder {
         aliases: [...map.aliases],
         path: map.path,
         foundBy: map.foundBy,
-        loader: map.loader === null ? null : position.get(map.loader) ?? null,
+        loader: map.loader === null ? null : (position.get(map.loader) ?? null),
         object: map.object,
         searched: map.searched,
       })),
-      edges: edges.map((e): DependencyEdge => ({ from: position.get(e.from)!, name: e.name, to: position.get(e.to)!, foundBy: e.foundBy })),
+      edges: edges.map((e): DependencyEdge => ({
+        from: position.get(e.from)!,
+        name: e.name,
+        to: position.get(e.to)!,
+        foundBy: e.foundBy,
+      })),
       problems: [...this.problems],
       aborted: this.aborted,
     };
@@ -352,10 +410,19 @@ class NamespaceBuilder {
    * objects this dlopen mapped anew, the only ones it relocates (loader-model.md, "dlopen").
    */
   dlopen(file: OpenedObject): DlopenedNamespace {
-    return this.dlopenWith(() => this.findByIdentity(file.identity) ?? this.makeMap({
-      name: file.path, path: file.path, foundBy: 'main', loader: null, object: file.object,
-      identity: file.identity, searched: [],
-    }));
+    return this.dlopenWith(
+      () =>
+        this.findByIdentity(file.identity) ??
+        this.makeMap({
+          name: file.path,
+          path: file.path,
+          foundBy: 'main',
+          loader: null,
+          object: file.object,
+          identity: file.identity,
+          searched: [],
+        }),
+    );
   }
 
   /**
@@ -374,7 +441,14 @@ class NamespaceBuilder {
     const problemsBefore = this.problems.length;
     const firstFresh = this.maps.length;
     const root = open();
-    if (root === null) return { objects: [], edges: [], problems: this.problems.slice(problemsBefore), aborted: this.aborted, fresh: new Set() };
+    if (root === null)
+      return {
+        objects: [],
+        edges: [],
+        problems: this.problems.slice(problemsBefore),
+        aborted: this.aborted,
+        fresh: new Set(),
+      };
     this.list(root);
     const searchlist = [root];
     const edges: EdgeMap[] = [];
@@ -386,8 +460,12 @@ class NamespaceBuilder {
 }
 
 /** Loads `main` and its dependencies as ld.so would on `host`. */
-export function buildNamespace(host: HostView, main: OpenedObject, interpreter: OpenedObject | null,
-  options: NamespaceOptions): Namespace {
+export function buildNamespace(
+  host: HostView,
+  main: OpenedObject,
+  interpreter: OpenedObject | null,
+  options: NamespaceOptions,
+): Namespace {
   return new NamespaceBuilder(host, options, main, interpreter).build();
 }
 
@@ -397,10 +475,18 @@ export function buildNamespace(host: HostView, main: OpenedObject, interpreter: 
  * libraries: by its path, or by a name that `caller` (a library of the process) asks dlopen for.
  * Nothing is dlopened when loading the program failed.
  */
-export function buildDlopenNamespace(host: HostView, program: OpenedObject, interpreter: OpenedObject | null,
-  options: NamespaceOptions, library: OpenedObject | { name: string; caller: OpenedObject }): { program: Namespace; opened: DlopenedNamespace | null } {
+export function buildDlopenNamespace(
+  host: HostView,
+  program: OpenedObject,
+  interpreter: OpenedObject | null,
+  options: NamespaceOptions,
+  library: OpenedObject | { name: string; caller: OpenedObject },
+): { program: Namespace; opened: DlopenedNamespace | null } {
   const builder = new NamespaceBuilder(host, options, program, interpreter);
   const process = builder.build();
   if (process.aborted) return { program: process, opened: null };
-  return { program: process, opened: 'caller' in library ? builder.dlopenByName(library.name, library.caller) : builder.dlopen(library) };
+  return {
+    program: process,
+    opened: 'caller' in library ? builder.dlopenByName(library.name, library.caller) : builder.dlopen(library),
+  };
 }

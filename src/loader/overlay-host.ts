@@ -7,7 +7,11 @@ export class OverlayHostView implements HostView {
   readonly label: string;
   readonly config;
 
-  constructor(private readonly base: HostView, private readonly local: HostView, private readonly localDirs: readonly string[]) {
+  constructor(
+    private readonly base: HostView,
+    private readonly local: HostView,
+    private readonly localDirs: readonly string[],
+  ) {
     this.config = base.config;
     this.label = base.label;
   }

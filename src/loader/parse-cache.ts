@@ -60,8 +60,14 @@ function codeFingerprint(): string {
   const hash = createHash('sha256');
   // data/ holds facts the check reads (static TLS by glibc release).
   for (const dir of [join(loaderDir, '..', 'elf'), loaderDir, packageFolder('data')]) {
-    for (const name of readdirSync(dir).filter((n) => n.endsWith('.js') || n.endsWith('.json')).sort()) {
-      hash.update(name).update('\0').update(readFileSync(join(dir, name))).update('\0');
+    for (const name of readdirSync(dir)
+      .filter((n) => n.endsWith('.js') || n.endsWith('.json'))
+      .sort()) {
+      hash
+        .update(name)
+        .update('\0')
+        .update(readFileSync(join(dir, name)))
+        .update('\0');
     }
   }
   return hash.digest('hex').slice(0, 32);
@@ -87,7 +93,10 @@ export class ParseCache {
   private readonly code: string;
   readonly file: string;
 
-  private constructor(readonly dir: string, private readonly warn: (message: string) => void) {
+  private constructor(
+    readonly dir: string,
+    private readonly warn: (message: string) => void,
+  ) {
     this.file = join(dir, FILE_NAME);
     this.code = codeFingerprint();
   }
@@ -131,10 +140,15 @@ export class ParseCache {
       }
       this.select = db.prepare<unknown[], Row>(`SELECT header, facts, requirements, definitions FROM objects
         WHERE dev = ? AND ino = ? AND size = ? AND mtime_ns = ? AND ctime_ns = ? AND code = ?`);
-      this.insert = db.prepare(`INSERT OR REPLACE INTO objects (dev, ino, size, mtime_ns, ctime_ns, code, header, facts, requirements, definitions)
+      this.insert =
+        db.prepare(`INSERT OR REPLACE INTO objects (dev, ino, size, mtime_ns, ctime_ns, code, header, facts, requirements, definitions)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-      this.selectResult = db.prepare<unknown[], StoredResult>('SELECT dependencies, report FROM results WHERE code = ? AND context = ? AND file = ?');
-      this.insertResult = db.prepare('INSERT OR REPLACE INTO results (code, context, file, dependencies, report) VALUES (?, ?, ?, ?, ?)');
+      this.selectResult = db.prepare<unknown[], StoredResult>(
+        'SELECT dependencies, report FROM results WHERE code = ? AND context = ? AND file = ?',
+      );
+      this.insertResult = db.prepare(
+        'INSERT OR REPLACE INTO results (code, context, file, dependencies, report) VALUES (?, ?, ?, ?, ?)',
+      );
       this.db = db;
     } catch (error) {
       db.close();
@@ -176,14 +190,20 @@ export class ParseCache {
     try {
       const row = this.select.get(key.dev, key.ino, key.size, key.mtimeNs, key.ctimeNs, this.code);
       if (row === undefined) return null;
-      return { header: JSON.parse(row.header) as LoadableHeader, encoded: { facts: row.facts, requirements: row.requirements, definitions: row.definitions } };
+      return {
+        header: JSON.parse(row.header) as LoadableHeader,
+        encoded: { facts: row.facts, requirements: row.requirements, definitions: row.definitions },
+      };
     } catch (error) {
       this.disable(error);
       return null;
     }
   }
 
-  /** Stores the facts of a file (in a batch, see flush). Files modified in the last seconds are not stored (file-key.ts). */
+  /**
+   * Stores the facts of a file (in a batch, see flush). Files modified in the last seconds are not
+   * stored (file-key.ts).
+   */
   put(key: FileKey, header: LoadableHeader, encoded: EncodedLoadable): void {
     if (!this.writable || this.db === null || !storable(key)) return;
     if (ParseCache.isRacy(key.mtimeNs)) return;
@@ -202,7 +222,10 @@ export class ParseCache {
     }
   }
 
-  /** Stores a check result (in a batch, see flush). The caller leaves out results that read racy files (file-key.ts). */
+  /**
+   * Stores a check result (in a batch, see flush). The caller leaves out results that read racy
+   * files (file-key.ts).
+   */
   putResult(context: string, file: string, result: StoredResult): void {
     if (!this.writable || this.db === null) return;
     this.pendingResults.push({ context, file, result });
@@ -216,18 +239,38 @@ export class ParseCache {
 
   /** Writes the pending rows in one transaction. A cache that refuses them is not written again. */
   flush(): void {
-    if ((this.pending.length === 0 && this.pendingResults.length === 0) || this.db === null || this.insert === null || this.insertResult === null) return;
+    if (
+      (this.pending.length === 0 && this.pendingResults.length === 0) ||
+      this.db === null ||
+      this.insert === null ||
+      this.insertResult === null
+    )
+      return;
     const rows = this.pending.splice(0);
     const results = this.pendingResults.splice(0);
     const insert = this.insert;
     const insertResult = this.insertResult;
     try {
-      this.db.transaction(() => {
-        for (const { key, header, encoded } of rows) {
-          insert.run(key.dev, key.ino, key.size, key.mtimeNs, key.ctimeNs, this.code, header, encoded.facts, encoded.requirements, encoded.definitions);
-        }
-        for (const { context, file, result } of results) insertResult.run(this.code, context, file, result.dependencies, result.report);
-      }).immediate();
+      this.db
+        .transaction(() => {
+          for (const { key, header, encoded } of rows) {
+            insert.run(
+              key.dev,
+              key.ino,
+              key.size,
+              key.mtimeNs,
+              key.ctimeNs,
+              this.code,
+              header,
+              encoded.facts,
+              encoded.requirements,
+              encoded.definitions,
+            );
+          }
+          for (const { context, file, result } of results)
+            insertResult.run(this.code, context, file, result.dependencies, result.report);
+        })
+        .immediate();
     } catch (error) {
       // Reads may still work (a read-only file, a lock held too long): keep them.
       this.once(`not written: ${messageOf(error)}`);
@@ -244,8 +287,15 @@ export class ParseCache {
 
 /** SQLite integers are signed 64-bit: a key part beyond that (an exotic st_ino) is not cached. */
 function storable(key: FileKey): boolean {
-  return key.dev <= INT64_MAX && key.ino <= INT64_MAX && key.size <= INT64_MAX && key.mtimeNs >= 0n && key.mtimeNs <= INT64_MAX
-    && key.ctimeNs >= 0n && key.ctimeNs <= INT64_MAX;
+  return (
+    key.dev <= INT64_MAX &&
+    key.ino <= INT64_MAX &&
+    key.size <= INT64_MAX &&
+    key.mtimeNs >= 0n &&
+    key.mtimeNs <= INT64_MAX &&
+    key.ctimeNs >= 0n &&
+    key.ctimeNs <= INT64_MAX
+  );
 }
 
 function messageOf(error: unknown): string {

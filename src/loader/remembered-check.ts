@@ -14,7 +14,9 @@ import type { LoadReport } from './types.js';
 
 /** A digest of what, besides the files, decides a check: the host's loader configuration and the options. */
 export function checkContext(config: LoaderConfig, options: CheckOptions): string {
-  const text = JSON.stringify({ config, options }, (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value));
+  const text = JSON.stringify({ config, options }, (_key, value: unknown) =>
+    typeof value === 'bigint' ? `${value}n` : value,
+  );
   return createHash('sha256').update(text).digest('hex');
 }
 
@@ -26,7 +28,13 @@ type Dependencies = readonly (readonly [path: string, signature: string])[];
  * null in each): they are for output. A check as a dlopen (options.dlopenInto) is not remembered:
  * it reuses the program's report from earlier checks of the run, whose paths it would not record.
  */
-export function rememberedCheck(host: RootHostView, cache: ParseCache, context: string, path: string, options: CheckOptions): LoadReport {
+export function rememberedCheck(
+  host: RootHostView,
+  cache: ParseCache,
+  context: string,
+  path: string,
+  options: CheckOptions,
+): LoadReport {
   if (options.dlopenInto !== undefined) return checkFile(host, path, options);
   const stored = cache.getResult(context, path);
   if (stored !== null) {
@@ -41,7 +49,10 @@ export function rememberedCheck(host: RootHostView, cache: ParseCache, context: 
   if (!signatures.some((s) => s.mtimeNs !== null && ParseCache.isRacy(s.mtimeNs))) {
     const dependencies: Dependencies = signatures.map((s) => [s.path, s.signature]);
     const withoutObjects = { ...report, objects: report.objects.map((o) => ({ ...o, object: null })) };
-    cache.putResult(context, path, { dependencies: JSON.stringify(dependencies), report: JSON.stringify(withoutObjects) });
+    cache.putResult(context, path, {
+      dependencies: JSON.stringify(dependencies),
+      report: JSON.stringify(withoutObjects),
+    });
   }
   return report;
 }

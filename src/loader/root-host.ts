@@ -16,7 +16,8 @@ type Resolution = { readonly hostPath: string } | { readonly errno: OpenFailure 
 
 function errnoOf(error: unknown): OpenFailure {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES' || code === 'EISDIR' || code === 'ELOOP') return code;
+  if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES' || code === 'EISDIR' || code === 'ELOOP')
+    return code;
   return 'EIO';
 }
 
@@ -39,7 +40,11 @@ export class RootHostView implements HostView {
   private recording: Set<string> | null = null;
 
   /** `parseCache`: where the facts of the files read are kept across runs (parse-cache.ts); none by default. */
-  constructor(readonly rootDir: string, readonly config: LoaderConfig, private readonly parseCache: ParseCache | null = null) {
+  constructor(
+    readonly rootDir: string,
+    readonly config: LoaderConfig,
+    private readonly parseCache: ParseCache | null = null,
+  ) {
     this.rootDir = rootDir.replace(/\/+$/, '') || '/';
     this.label = this.rootDir === '/' ? 'this host' : `root ${this.rootDir}`;
   }
@@ -123,11 +128,17 @@ export class RootHostView implements HostView {
     }
     return 'errno' in seen
       ? { signature: `absent ${seen.errno}`, mtimeNs: null }
-      : { signature: `file ${seen.key.dev}:${seen.key.ino}:${seen.key.size}:${seen.key.mtimeNs}:${seen.key.ctimeNs}`, mtimeNs: seen.key.mtimeNs };
+      : {
+          signature: `file ${seen.key.dev}:${seen.key.ino}:${seen.key.size}:${seen.key.mtimeNs}:${seen.key.ctimeNs}`,
+          mtimeNs: seen.key.mtimeNs,
+        };
   }
 
   /** The path resolved and stat'ed, as open() does first. */
-  private statOf(path: string): { readonly hostPath: string; readonly stat: BigIntStats; readonly key: FileKey } | { readonly errno: OpenFailure } {
+  private statOf(
+    path: string,
+  ):
+    { readonly hostPath: string; readonly stat: BigIntStats; readonly key: FileKey } | { readonly errno: OpenFailure } {
     const resolution = this.resolve(path);
     if ('errno' in resolution) return resolution;
     try {
@@ -150,7 +161,12 @@ export class RootHostView implements HostView {
     if (stat.size < minimum) return { kind: 'unreadable', message: 'file too short' };
     const cached = this.parseCache?.get(key) ?? null;
     if (cached !== null) {
-      return { kind: 'object', identity, header: cached.header, load: () => this.loaded(identity, () => decodeLoadable(cached.header, cached.encoded)) };
+      return {
+        kind: 'object',
+        identity,
+        header: cached.header,
+        load: () => this.loaded(identity, () => decodeLoadable(cached.header, cached.encoded)),
+      };
     }
     let header: LoadableHeader;
     try {
@@ -168,11 +184,14 @@ export class RootHostView implements HostView {
       identity,
       header,
       // Reopened on demand, so a skipped candidate holds no file descriptor.
-      load: () => this.loaded(identity, () => withElf(hostPath, (elf) => {
-        const object = describeElf(elf);
-        this.store(hostPath, key, header, () => encodeLoadable(object, indexedDefinitionsOf(elf)));
-        return object;
-      })),
+      load: () =>
+        this.loaded(identity, () =>
+          withElf(hostPath, (elf) => {
+            const object = describeElf(elf);
+            this.store(hostPath, key, header, () => encodeLoadable(object, indexedDefinitionsOf(elf)));
+            return object;
+          }),
+        ),
     };
   }
 
@@ -190,7 +209,12 @@ export class RootHostView implements HostView {
    * facts must be those of the file the key names. Files that fail to parse are not kept (their
    * messages name the path they were reached by).
    */
-  private store(hostPath: string, key: FileKey, header: LoadableHeader, encode: () => ReturnType<typeof encodeLoadable>): void {
+  private store(
+    hostPath: string,
+    key: FileKey,
+    header: LoadableHeader,
+    encode: () => ReturnType<typeof encodeLoadable>,
+  ): void {
     if (this.parseCache === null) return;
     let now: FileKey;
     try {
@@ -214,8 +238,24 @@ function withElf<T>(path: string, use: (elf: ElfFile) => T): T {
 /** A file whose EI_CLASS is neither 32 nor 64: ld.so treats it like any file of the other class. */
 function otherClassOutcome(identity: string, elfClass: 32 | 64): OpenOutcome {
   const header: LoadableHeader = {
-    elfClass, data: 'lsb', identVersion: 0, osabi: 0, abiversion: 0, paddingNonZero: false,
-    e_version: 0, e_type: 0, e_machine: 0, e_phentsize: 0, hasDynamic: false,
+    elfClass,
+    data: 'lsb',
+    identVersion: 0,
+    osabi: 0,
+    abiversion: 0,
+    paddingNonZero: false,
+    e_version: 0,
+    e_type: 0,
+    e_machine: 0,
+    e_phentsize: 0,
+    hasDynamic: false,
   };
-  return { kind: 'object', identity, header, load: () => { throw new Error('unreachable: other-class file loaded'); } };
+  return {
+    kind: 'object',
+    identity,
+    header,
+    load: () => {
+      throw new Error('unreachable: other-class file loaded');
+    },
+  };
 }

@@ -28,12 +28,15 @@ function cacheLookup(config: LoaderConfig, cache: LdCache, name: string): string
   let answer = answers.get(name);
   if (answer === undefined) {
     const expectedFlags = cacheFlagsForMachine(config.machine, config.elfClass);
-    answer = expectedFlags === null ? null : lookupLdCache(cache, name, {
-      expectedFlags,
-      activeHwcapsSubdirs: config.hwcapsSubdirs,
-      isaLevel: config.isaLevel,
-      glibcVersion: (config.glibcVersion ?? [2, 36]) as [number, number],
-    });
+    answer =
+      expectedFlags === null
+        ? null
+        : lookupLdCache(cache, name, {
+            expectedFlags,
+            activeHwcapsSubdirs: config.hwcapsSubdirs,
+            isaLevel: config.isaLevel,
+            glibcVersion: (config.glibcVersion ?? [2, 36]) as [number, number],
+          });
     answers.set(name, answer);
   }
   return answer;
@@ -74,7 +77,12 @@ export interface SearchRequest {
 }
 
 export type SearchResult =
-  | { readonly kind: 'found'; readonly candidate: Candidate; readonly source: SearchSource; readonly steps: SearchStep[] }
+  | {
+      readonly kind: 'found';
+      readonly candidate: Candidate;
+      readonly source: SearchSource;
+      readonly steps: SearchStep[];
+    }
   | { readonly kind: 'not-found'; readonly steps: SearchStep[]; readonly sawWrongClass: boolean }
   | { readonly kind: 'fatal'; readonly path: string; readonly message: string; readonly steps: SearchStep[] };
 
@@ -84,8 +92,14 @@ function absolute(path: string, cwd: string): string {
 }
 
 /** The emulated open_verify(): opens `path` on the host and applies the header checks. */
-export function openCandidate(host: HostView, path: string, cwd: string, steps: SearchStep[], source: SearchSource,
-  wrongClass: { seen: boolean }): CandidateOutcome {
+export function openCandidate(
+  host: HostView,
+  path: string,
+  cwd: string,
+  steps: SearchStep[],
+  source: SearchSource,
+  wrongClass: { seen: boolean },
+): CandidateOutcome {
   const outcome = host.open(absolute(path, cwd));
   if (outcome.kind === 'absent') {
     steps.push({ source, path, outcome: 'absent' });
@@ -132,8 +146,13 @@ function tooNewForKernel(load: () => LoadableObject, config: HostView['config'])
 }
 
 /** open_path(): every directory of the list, each with its hwcaps subdirectories first. */
-function searchList(host: HostView, request: SearchRequest, list: SearchPathList, steps: SearchStep[],
-  wrongClass: { seen: boolean }): CandidateOutcome {
+function searchList(
+  host: HostView,
+  request: SearchRequest,
+  list: SearchPathList,
+  steps: SearchStep[],
+  wrongClass: { seen: boolean },
+): CandidateOutcome {
   const { config } = host;
   const subdirs = [
     ...config.hwcapsSubdirs.map((sub) => `glibc-hwcaps/${sub}/`),
@@ -178,7 +197,10 @@ export function searchLibrary(host: HostView, request: SearchRequest): SearchRes
       if (request.noDefaultLib && startsWithSystemDir(cached, config.systemDirs)) {
         steps.push({ source: 'ld.so.cache', path: cached, outcome: 'skipped-nodeflib' });
       } else {
-        const result = conclude(openCandidate(host, cached, request.cwd, steps, 'ld.so.cache', wrongClass), 'ld.so.cache');
+        const result = conclude(
+          openCandidate(host, cached, request.cwd, steps, 'ld.so.cache', wrongClass),
+          'ld.so.cache',
+        );
         if (result !== null) return result;
       }
     }

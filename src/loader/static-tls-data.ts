@@ -54,10 +54,16 @@ export function parseStaticTlsData(text: string, file: string): StaticTlsData {
       if (!isRecord(entry)) return fail(field, 'not an object');
       const glibc = typeof entry.glibc === 'string' ? /^(\d+)\.(\d+)$/.exec(entry.glibc) : null;
       if (glibc === null) return fail(`${field}.glibc`, 'expected a release such as "2.32"');
-      if (!Number.isSafeInteger(entry.bytes) || (entry.bytes as number) < 0) fail(`${field}.bytes`, 'not a whole number of bytes');
+      if (!Number.isSafeInteger(entry.bytes) || (entry.bytes as number) < 0)
+        fail(`${field}.bytes`, 'not a whole number of bytes');
       if (withAlign && !isPowerOfTwo(entry.align as number)) fail(`${field}.align`, 'not a power of two');
-      if (typeof entry.source !== 'string' || entry.source.trim() === '') fail(`${field}.source`, 'missing: say where the value comes from');
-      return { glibc: [Number(glibc[1]), Number(glibc[2])], bytes: entry.bytes as number, align: withAlign ? entry.align as number : 1 };
+      if (typeof entry.source !== 'string' || entry.source.trim() === '')
+        fail(`${field}.source`, 'missing: say where the value comes from');
+      return {
+        glibc: [Number(glibc[1]), Number(glibc[2])],
+        bytes: entry.bytes as number,
+        align: withAlign ? (entry.align as number) : 1,
+      };
     });
   };
   const surplus = versioned('surplus', false);
@@ -66,8 +72,10 @@ export function parseStaticTlsData(text: string, file: string): StaticTlsData {
   if (!isRecord(alignments)) return fail('tcbAlignment', 'not an object');
   const tcbAlignment = new Map<string, number>();
   for (const [machine, entry] of Object.entries(alignments)) {
-    if (!isRecord(entry) || !isPowerOfTwo(entry.bytes as number)) return fail(`tcbAlignment.${machine}.bytes`, 'not a power of two');
-    if (typeof entry.source !== 'string' || entry.source.trim() === '') fail(`tcbAlignment.${machine}.source`, 'missing: say where the value comes from');
+    if (!isRecord(entry) || !isPowerOfTwo(entry.bytes as number))
+      return fail(`tcbAlignment.${machine}.bytes`, 'not a power of two');
+    if (typeof entry.source !== 'string' || entry.source.trim() === '')
+      fail(`tcbAlignment.${machine}.source`, 'missing: say where the value comes from');
     tcbAlignment.set(machine, entry.bytes as number);
   }
   return { surplus, extraTls, tcbAlignment };
@@ -97,10 +105,18 @@ function forRelease(entries: readonly Versioned[], glibc: readonly [number, numb
  * The static TLS layout of glibc `glibc` on `machine` (a name such as "x86_64"), or null when it is
  * not modelled there: a machine the data does not list, or a glibc older than every surplus entry.
  */
-export function staticTlsParameters(machine: string, glibc: readonly [number, number], data = staticTlsData()): StaticTlsParameters | null {
+export function staticTlsParameters(
+  machine: string,
+  glibc: readonly [number, number],
+  data = staticTlsData(),
+): StaticTlsParameters | null {
   const tcbAlignment = data.tcbAlignment.get(machine);
   const surplus = forRelease(data.surplus, glibc);
   if (tcbAlignment === undefined || surplus === null) return null;
   const extra = forRelease(data.extraTls, glibc);
-  return { surplus: surplus.bytes, extra: extra === null ? null : { bytes: extra.bytes, align: extra.align }, tcbAlignment };
+  return {
+    surplus: surplus.bytes,
+    extra: extra === null ? null : { bytes: extra.bytes, align: extra.align },
+    tcbAlignment,
+  };
 }

@@ -49,7 +49,10 @@ function firstbyteOffset(tls: TlsSegment): number {
  * placed downwards from the thread pointer, reusing a gap that alignment left when the next block
  * fits in it; then the extra block (the rseq area) when the glibc has one.
  */
-function startupLayout(objects: readonly LoadedObject[], parameters: StaticTlsParameters): { used: number; maxAlign: number } {
+function startupLayout(
+  objects: readonly LoadedObject[],
+  parameters: StaticTlsParameters,
+): { used: number; maxAlign: number } {
   let maxAlign = parameters.tcbAlignment;
   let offset = 0;
   let freetop = 0;
@@ -94,8 +97,12 @@ function needsStaticTls(object: LoadableObject | null): object is LoadableObject
  * l_initfini order, dependencies before the objects that need them; pyrelo takes the reverse of
  * the search list, which is that order unless a library also needs one loaded after it.
  */
-export function staticTlsProblems(startup: readonly LoadedObject[], opened: readonly LoadedObject[], fresh: ReadonlySet<number>,
-  config: LoaderConfig): Problem[] {
+export function staticTlsProblems(
+  startup: readonly LoadedObject[],
+  opened: readonly LoadedObject[],
+  fresh: ReadonlySet<number>,
+  config: LoaderConfig,
+): Problem[] {
   const machine = MACHINE_NAMES.get(config.machine);
   if (machine === undefined || config.glibcVersion === null) return [];
   const parameters = staticTlsParameters(machine, config.glibcVersion);

@@ -3,7 +3,13 @@
 // relocates with LD_BIND_NOW (what `ldd -r` reports): every symbol a relocation names is looked up
 // in the global scope, and a non-weak one found nowhere is an "undefined symbol".
 
-import { definitionLookups, type IndexedVersion, type LoadableObject, type SymbolDefinition, type SymbolRequirement } from './loadable.js';
+import {
+  definitionLookups,
+  type IndexedVersion,
+  type LoadableObject,
+  type SymbolDefinition,
+  type SymbolRequirement,
+} from './loadable.js';
 import type { LoadedObject, Problem } from './types.js';
 import { findNeeded } from './version-check.js';
 
@@ -30,7 +36,10 @@ function mapOfDefinitions(object: LoadableObject): (name: string) => readonly Sy
 function indexOf(object: LoadableObject): SymbolIndex {
   let index = indexes.get(object);
   if (index === undefined) {
-    index = { named: definitionLookups.get(object) ?? mapOfDefinitions(object), versions: new Map(object.versions.map((v) => [v.index, v])) };
+    index = {
+      named: definitionLookups.get(object) ?? mapOfDefinitions(object),
+      versions: new Map(object.versions.map((v) => [v.index, v])),
+    };
     indexes.set(object, index);
   }
   return index;
@@ -53,14 +62,23 @@ function highestVersionIndex(requirer: LoadableObject, objects: readonly LoadedO
 }
 
 /** The version a reference asks for (r_found_version), or null for an unversioned reference. */
-function requestedVersion(requirer: LoadableObject, requirement: SymbolRequirement, highest: number): IndexedVersion | null {
-  if (requirement.versionIndex === null || requirement.versionIndex < 2 || requirement.versionIndex > highest) return null;
+function requestedVersion(
+  requirer: LoadableObject,
+  requirement: SymbolRequirement,
+  highest: number,
+): IndexedVersion | null {
+  if (requirement.versionIndex === null || requirement.versionIndex < 2 || requirement.versionIndex > highest)
+    return null;
   const version = indexOf(requirer).versions.get(requirement.versionIndex);
   return version === undefined || version.hash === 0 ? null : version;
 }
 
 /** check_match() over all definitions of the name in one object, then the num_versions rule. */
-function definesSymbol(provider: LoadableObject, requirement: SymbolRequirement, version: IndexedVersion | null): boolean {
+function definesSymbol(
+  provider: LoadableObject,
+  requirement: SymbolRequirement,
+  version: IndexedVersion | null,
+): boolean {
   if (!provider.hasSymbolHash) return false;
   const index = indexOf(provider);
   const candidates = index.named(requirement.name);
@@ -158,8 +176,14 @@ export interface DlopenScope {
  * ldd -r's undefined-symbol check over the global scope (the namespace in search-list order), or,
  * with `dlopen`, over the global and then the local scope of a dlopened library.
  */
-export function checkSymbols(objects: readonly LoadedObject[], memo: SatisfierMemo = new SatisfierMemo(), dlopen?: DlopenScope): Problem[] {
-  const scopeList = [...(dlopen?.globalScope ?? []), ...objects].map((o) => o.object).filter((o): o is LoadableObject => o !== null);
+export function checkSymbols(
+  objects: readonly LoadedObject[],
+  memo: SatisfierMemo = new SatisfierMemo(),
+  dlopen?: DlopenScope,
+): Problem[] {
+  const scopeList = [...(dlopen?.globalScope ?? []), ...objects]
+    .map((o) => o.object)
+    .filter((o): o is LoadableObject => o !== null);
   const scope = new Set(scopeList);
   const problems: Problem[] = [];
   for (const requirer of objects) {
@@ -182,8 +206,10 @@ export function checkSymbols(objects: readonly LoadedObject[], memo: SatisfierMe
       const version = requestedVersion(object, requirement, highest);
       // The object that last defined the name is tried first: one probe instead of a walk.
       const hint = memo.definerOf(requirement.name);
-      const provider = hint !== undefined && scope.has(hint) && definesSymbol(hint, requirement, version)
-        ? hint : scopeList.find((p) => definesSymbol(p, requirement, version));
+      const provider =
+        hint !== undefined && scope.has(hint) && definesSymbol(hint, requirement, version)
+          ? hint
+          : scopeList.find((p) => definesSymbol(p, requirement, version));
       if (provider !== undefined) {
         slots[i] = provider;
         memo.rememberDefiner(requirement.name, provider);

@@ -70,7 +70,10 @@ export type ProblemKind =
   | 'skipped-needed'
   /** Not ld.so's: a file of a pyrelo bundle whose RUNPATH names a folder of the build host. */
   | 'absolute-runpath'
-  /** Not ld.so's: a script, .pth or sysconfig file of a pyrelo bundle naming a build-host path (compat/leftovers.ts). */
+  /**
+   * Not ld.so's: a script, .pth or sysconfig file of a pyrelo bundle naming a build-host path
+   * (compat/leftovers.ts).
+   */
   | 'build-host-path';
 
 export interface Problem {

@@ -28,24 +28,39 @@ export function checkVersions(objects: readonly LoadedObject[], only?: ReadonlyS
       if (provider.object.versionDefinitions.length === 0) {
         if (need.versions.length > 0) {
           problems.push({
-            kind: 'no-version-information', severity: 'warning', object: providerName, requiredBy,
+            kind: 'no-version-information',
+            severity: 'warning',
+            object: providerName,
+            requiredBy,
             message: `${providerName}: no version information available (required by ${requiredBy})`,
           });
         }
         continue;
       }
       for (const version of need.versions) {
-        const defined = provider.object.versionDefinitions.some((d) => d.hash === version.hash && d.name === version.name);
+        const defined = provider.object.versionDefinitions.some(
+          (d) => d.hash === version.hash && d.name === version.name,
+        );
         if (defined) continue;
-        problems.push(version.weak
-          ? {
-              kind: 'weak-version', severity: 'warning', object: providerName, requiredBy, version: version.name,
-              message: `${providerName}: weak version \`${version.name}' not found (required by ${requiredBy})`,
-            }
-          : {
-              kind: 'missing-version', severity: 'error', object: providerName, requiredBy, version: version.name,
-              message: `${providerName}: version \`${version.name}' not found (required by ${requiredBy})`,
-            });
+        problems.push(
+          version.weak
+            ? {
+                kind: 'weak-version',
+                severity: 'warning',
+                object: providerName,
+                requiredBy,
+                version: version.name,
+                message: `${providerName}: weak version \`${version.name}' not found (required by ${requiredBy})`,
+              }
+            : {
+                kind: 'missing-version',
+                severity: 'error',
+                object: providerName,
+                requiredBy,
+                version: version.name,
+                message: `${providerName}: version \`${version.name}' not found (required by ${requiredBy})`,
+              },
+        );
       }
     }
   }

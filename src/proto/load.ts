@@ -28,12 +28,16 @@ const SERVICES = ['Control', 'AgentHub', 'Enrollment'] as const;
 
 /** A property of an object or function (a service constructor carries its definition), else undefined. */
 function member(value: unknown, name: string): unknown {
-  return (typeof value === 'object' && value !== null) || typeof value === 'function' ? (value as Record<string, unknown>)[name] : undefined;
+  return (typeof value === 'object' && value !== null) || typeof value === 'function'
+    ? (value as Record<string, unknown>)[name]
+    : undefined;
 }
 
 /** grpc-js types what it loads as an untyped tree: the services are checked to be there. */
 function isPyreloPackage(v1: unknown): v1 is PyreloPackage {
-  return SERVICES.every((name) => typeof member(v1, name) === 'function' && typeof member(member(v1, name), 'service') === 'object');
+  return SERVICES.every(
+    (name) => typeof member(v1, name) === 'function' && typeof member(member(v1, name), 'service') === 'object',
+  );
 }
 
 let cached: PyreloPackage | null = null;
@@ -43,7 +47,8 @@ export function pyreloV1(): PyreloPackage {
   const root = packageFolder('proto');
   const definition = protoLoader.loadSync(PROTO_FILES, { ...LOADER_OPTIONS, includeDirs: [root] });
   const v1 = member(member(grpc.loadPackageDefinition(definition), 'pyrelo'), 'v1');
-  if (!isPyreloPackage(v1)) throw new Error(`pyrelo: ${root} does not define the pyrelo.v1 services ${SERVICES.join(', ')}`);
+  if (!isPyreloPackage(v1))
+    throw new Error(`pyrelo: ${root} does not define the pyrelo.v1 services ${SERVICES.join(', ')}`);
   cached = v1;
   return cached;
 }

@@ -10,5 +10,7 @@ export const SERVER_TLS_NAME = 'pyrelo-server';
 /** Channel options for a TLS client dialing `address` (HOST:PORT). */
 export function tlsNameOptions(address: string): Record<string, string> {
   const host = address.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
-  return isIP(host) === 0 ? {} : { 'grpc.ssl_target_name_override': SERVER_TLS_NAME, 'grpc.default_authority': SERVER_TLS_NAME };
+  return isIP(host) === 0
+    ? {}
+    : { 'grpc.ssl_target_name_override': SERVER_TLS_NAME, 'grpc.default_authority': SERVER_TLS_NAME };
 }

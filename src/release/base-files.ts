@@ -22,7 +22,8 @@ function baseMismatch(base: string, file: BundleFile): string | null {
   const path = join(base, file.path);
   const stat = lstatSync(path, { throwIfNoEntry: false });
   if (stat === undefined) return 'missing';
-  if ((stat.mode & 0o7777) !== file.mode) return `mode ${(stat.mode & 0o7777).toString(8)}, expected ${file.mode.toString(8)}`;
+  if ((stat.mode & 0o7777) !== file.mode)
+    return `mode ${(stat.mode & 0o7777).toString(8)}, expected ${file.mode.toString(8)}`;
   if (file.type === 'symlink') {
     if (!stat.isSymbolicLink()) return 'not a symlink';
     const target = readlinkSync(path);

@@ -27,7 +27,14 @@ function sameFile(a: BundleFile, b: BundleFile): boolean {
 /** The manifest paths of `files` that `baseFiles` does not have exactly. */
 export function changedPaths(files: readonly BundleFile[], baseFiles: readonly BundleFile[]): Set<string> {
   const base = new Map(baseFiles.map((f) => [f.path, f]));
-  return new Set(files.filter((f) => { const b = base.get(f.path); return b === undefined || !sameFile(f, b); }).map((f) => f.path));
+  return new Set(
+    files
+      .filter((f) => {
+        const b = base.get(f.path);
+        return b === undefined || !sameFile(f, b);
+      })
+      .map((f) => f.path),
+  );
 }
 
 /**
@@ -35,7 +42,11 @@ export function changedPaths(files: readonly BundleFile[], baseFiles: readonly B
  * .tar.zst; reproducible; under a temporary name, then renamed). The bundle is unpacked with the
  * same safety rules as on a host, only the chosen entries, into a folder next to `output`.
  */
-export async function makeDeltaArchive(bundleArchive: string, baseFiles: readonly BundleFile[], output: string): Promise<DeltaStats> {
+export async function makeDeltaArchive(
+  bundleArchive: string,
+  baseFiles: readonly BundleFile[],
+  output: string,
+): Promise<DeltaStats> {
   const entries = await readArchiveEntries(bundleArchive);
   const { manifest } = manifestFromEntries(entries, bundleArchive);
   const changed = changedPaths(manifest.files, baseFiles);

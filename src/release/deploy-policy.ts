@@ -19,7 +19,10 @@ const SHOWN_ERRORS = 3;
 
 /** The messages of the first `n` errors of a check result, in the loader's words. */
 export function firstErrors(result: CheckResult, n = SHOWN_ERRORS): string[] {
-  return result.problems.filter((p) => p.severity === 'error').slice(0, n).map((p) => p.message);
+  return result.problems
+    .filter((p) => p.severity === 'error')
+    .slice(0, n)
+    .map((p) => p.message);
 }
 
 /**
@@ -48,7 +51,15 @@ export interface DeploymentOutcome {
 /** The deployment record stored in the compatibility database (RecordDeployment, Install). */
 export function deploymentRecord(o: DeploymentOutcome): Deployment {
   return {
-    host: o.host, bundleDigest: o.bundle.digest, bundleName: o.bundle.name, release: releaseIdFor(o.bundle.name, o.bundle.digest),
-    prefix: o.prefix, status: o.status, reason: o.reason, bytesSent: o.bytesSent, startedAt: o.startedAt, finishedAt: new Date().toISOString(),
+    host: o.host,
+    bundleDigest: o.bundle.digest,
+    bundleName: o.bundle.name,
+    release: releaseIdFor(o.bundle.name, o.bundle.digest),
+    prefix: o.prefix,
+    status: o.status,
+    reason: o.reason,
+    bytesSent: o.bytesSent,
+    startedAt: o.startedAt,
+    finishedAt: new Date().toISOString(),
   };
 }

@@ -28,7 +28,15 @@ import type { TarEntry } from '../bundle/tar-reader.js';
 import { checkAndSmokeHere } from '../compat/check-and-smoke.js';
 import { fillFromBase } from './base-files.js';
 import { clearCurrent, readCurrent, switchCurrent } from './current.js';
-import { isReleaseId, isSha256, releaseIdFor, releaseNameOf, releaseNameProblem, type ReleaseLayout, temporaryEntry } from './layout.js';
+import {
+  isReleaseId,
+  isSha256,
+  releaseIdFor,
+  releaseNameOf,
+  releaseNameProblem,
+  type ReleaseLayout,
+  temporaryEntry,
+} from './layout.js';
 import { isReleaseName } from '../bundle/bundle-name.js';
 import { acquireLock } from './lock.js';
 import { releaseRealPath, securePrefix } from './secure-prefix.js';
@@ -56,11 +64,18 @@ function sha256Of(bytes: Uint8Array): string {
 }
 
 function checkOptions(o: ReleaseInstallOptions): void {
-  if ((o.archive === undefined) !== (o.sha256 === undefined)) throw new BundleError('--archive', 'give --archive and --sha256 together');
-  for (const [flag, value] of [['--sha256', o.sha256], ['--bundle-digest', o.bundleDigest], ['--manifest-sha256', o.manifestSha256]] as const) {
-    if (value !== undefined && !isSha256(value)) throw new BundleError(flag, `expected 64 lowercase hex digits, got ${JSON.stringify(value)}`);
+  if ((o.archive === undefined) !== (o.sha256 === undefined))
+    throw new BundleError('--archive', 'give --archive and --sha256 together');
+  for (const [flag, value] of [
+    ['--sha256', o.sha256],
+    ['--bundle-digest', o.bundleDigest],
+    ['--manifest-sha256', o.manifestSha256],
+  ] as const) {
+    if (value !== undefined && !isSha256(value))
+      throw new BundleError(flag, `expected 64 lowercase hex digits, got ${JSON.stringify(value)}`);
   }
-  if (o.base !== undefined && !isReleaseId(o.base)) throw new BundleError('--base', `not a release id: ${JSON.stringify(o.base)}`);
+  if (o.base !== undefined && !isReleaseId(o.base))
+    throw new BundleError('--base', `not a release id: ${JSON.stringify(o.base)}`);
 }
 
 /** A release already under the prefix with this digest and manifest (the archive may be gone). */
@@ -74,11 +89,21 @@ function findInstalled(layout: ReleaseLayout, bundleDigest: string, manifestSha2
 }
 
 function problemList(problems: ReadonlyArray<{ path: string; problem: string }>): string {
-  return `${problems.slice(0, 5).map((p) => `${p.path}: ${p.problem}`).join('; ')}${problems.length > 5 ? `; … (${problems.length} in all)` : ''}`;
+  return `${problems
+    .slice(0, 5)
+    .map((p) => `${p.path}: ${p.problem}`)
+    .join('; ')}${problems.length > 5 ? `; … (${problems.length} in all)` : ''}`;
 }
 
 /** Builds the release in a temporary folder and renames it to P/releases/<id>. */
-function buildRelease(layout: ReleaseLayout, archive: string, base: string | undefined, entries: readonly TarEntry[], manifest: Manifest, id: string): void {
+function buildRelease(
+  layout: ReleaseLayout,
+  archive: string,
+  base: string | undefined,
+  entries: readonly TarEntry[],
+  manifest: Manifest,
+  id: string,
+): void {
   const temporary = temporaryEntry(layout.releases, id);
   mkdirSync(temporary, { mode: 0o755 });
   try {
@@ -87,9 +112,15 @@ function buildRelease(layout: ReleaseLayout, archive: string, base: string | und
     if (base !== undefined) fromBase = fillFromBase(temporary, layout.release(base), manifest, archive);
     const problems = treeProblems(temporary, manifest).map((p) => {
       const why = fromBase.get(p.path);
-      return why === undefined ? p : { path: p.path, problem: `not in the delta, and base release ${base}'s copy cannot be used (${why})` };
+      return why === undefined
+        ? p
+        : { path: p.path, problem: `not in the delta, and base release ${base}'s copy cannot be used (${why})` };
     });
-    if (problems.length > 0) throw new BundleError(archive, `does not match its manifest (${problems.length} problem(s)): ${problemList(problems)}`);
+    if (problems.length > 0)
+      throw new BundleError(
+        archive,
+        `does not match its manifest (${problems.length} problem(s)): ${problemList(problems)}`,
+      );
     const destination = layout.release(id);
     if (existsSync(destination)) {
       // A release under this name that did not verify (changed on the host): replaced whole.
@@ -105,30 +136,49 @@ function buildRelease(layout: ReleaseLayout, archive: string, base: string | und
 }
 
 /** Steps 2–4: the release folder in place (new or reused). */
-async function placeRelease(layout: ReleaseLayout, o: ReleaseInstallOptions): Promise<{ id: string; name: string; reused: boolean }> {
+async function placeRelease(
+  layout: ReleaseLayout,
+  o: ReleaseInstallOptions,
+): Promise<{ id: string; name: string; reused: boolean }> {
   const archive = o.archive;
   if (archive === undefined || !existsSync(archive)) {
     // A redeploy of a release the host has (the archive was not sent again, or is already gone
     // because the install had finished when the connection dropped).
     const id = findInstalled(layout, o.bundleDigest, o.manifestSha256);
     if (id !== null) return { id, name: releaseNameOf(id), reused: true };
-    if (archive === undefined) throw new BundleError('--archive', `missing, and no release under ${layout.prefix} has bundle digest ${o.bundleDigest} and this pyrelo.json`);
+    if (archive === undefined)
+      throw new BundleError(
+        '--archive',
+        `missing, and no release under ${layout.prefix} has bundle digest ${o.bundleDigest} and this pyrelo.json`,
+      );
     throw new BundleError(archive, 'no such archive, and no installed release has this bundle digest');
   }
   const bytes = readFileSync(archive);
   const actual = sha256Of(bytes);
   if (actual !== o.sha256) {
     rmSync(archive, { force: true });
-    throw new BundleError(archive, `checksum mismatch (sha256 ${actual}, expected ${o.sha256}); deleted, sent again on the next deploy`);
+    throw new BundleError(
+      archive,
+      `checksum mismatch (sha256 ${actual}, expected ${o.sha256}); deleted, sent again on the next deploy`,
+    );
   }
   const entries = await readArchiveEntries(archive, bytes);
   const { manifest, manifestBytes } = manifestFromEntries(entries, archive);
   const manifestSha = sha256Of(manifestBytes);
-  if (manifestSha !== o.manifestSha256) throw new BundleError(archive, `pyrelo.json: checksum mismatch (sha256 ${manifestSha}, expected ${o.manifestSha256})`);
+  if (manifestSha !== o.manifestSha256)
+    throw new BundleError(
+      archive,
+      `pyrelo.json: checksum mismatch (sha256 ${manifestSha}, expected ${o.manifestSha256})`,
+    );
   if (!isReleaseName(manifest.name)) throw new BundleError(archive, releaseNameProblem(manifest.name), 'pyrelo.json');
   const id = releaseIdFor(manifest.name, o.bundleDigest);
-  if (existsSync(layout.release(id)) && checkReleaseIntegrity(layout, id, o.manifestSha256).ok) return { id, name: manifest.name, reused: true };
-  if (o.base !== undefined && !existsSync(layout.release(o.base))) throw new BundleError(archive, `is a delta against ${o.base} (--base), and there is no such release under ${layout.prefix}`);
+  if (existsSync(layout.release(id)) && checkReleaseIntegrity(layout, id, o.manifestSha256).ok)
+    return { id, name: manifest.name, reused: true };
+  if (o.base !== undefined && !existsSync(layout.release(o.base)))
+    throw new BundleError(
+      archive,
+      `is a delta against ${o.base} (--base), and there is no such release under ${layout.prefix}`,
+    );
   buildRelease(layout, archive, o.base, entries, manifest, id);
   return { id, name: manifest.name, reused: false };
 }
@@ -144,9 +194,22 @@ export async function installRelease(o: ReleaseInstallOptions): Promise<ReleaseI
     const before = readCurrent(layout);
     let state: ReleaseState = readState(layout);
     const previousBefore = state.previous;
-    const previous = before !== null && before !== id ? before : (state.previous !== id ? state.previous : null);
-    const installedAt = reused ? (state.releases[id]?.installedAt ?? new Date().toISOString()) : new Date().toISOString();
-    state = withRelease({ ...state, previous }, { id, name, bundleDigest: o.bundleDigest, manifestSha256: o.manifestSha256, installedAt, status: 'installed', check: state.releases[id]?.check ?? null });
+    const previous = before !== null && before !== id ? before : state.previous !== id ? state.previous : null;
+    const installedAt = reused
+      ? (state.releases[id]?.installedAt ?? new Date().toISOString())
+      : new Date().toISOString();
+    state = withRelease(
+      { ...state, previous },
+      {
+        id,
+        name,
+        bundleDigest: o.bundleDigest,
+        manifestSha256: o.manifestSha256,
+        installedAt,
+        status: 'installed',
+        check: state.releases[id]?.check ?? null,
+      },
+    );
     writeState(layout, state);
     switchCurrent(layout, id);
 
@@ -164,14 +227,27 @@ export async function installRelease(o: ReleaseInstallOptions): Promise<ReleaseI
     state = withRelease(state, { ...state.releases[id]!, status, check: summary });
     // Back on `previous`: the one to roll back to from there is the one it had.
     if (rolledBack) state = { ...state, previous: previousBefore !== previous ? previousBefore : null };
-    state = { ...state, activations: [...state.activations, { at: new Date().toISOString(), action: 'install', release: id, previous, status }] };
+    state = {
+      ...state,
+      activations: [
+        ...state.activations,
+        { at: new Date().toISOString(), action: 'install', release: id, previous, status },
+      ],
+    };
     const current = readCurrent(layout);
     writeState(layout, state);
     writeState(layout, pruneReleases(layout, state, current).state);
     if (o.archive !== undefined) rmSync(o.archive, { force: true });
     return {
-      prefix: layout.prefix, release: id, previous, current, reused, status, rolledBack,
-      ...(summary.reason ? { reason: summary.reason } : {}), check,
+      prefix: layout.prefix,
+      release: id,
+      previous,
+      current,
+      reused,
+      status,
+      rolledBack,
+      ...(summary.reason ? { reason: summary.reason } : {}),
+      check,
     };
   } finally {
     lock.release();

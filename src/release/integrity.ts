@@ -15,19 +15,22 @@ export function treeProblems(root: string, manifest: Manifest): VerifyProblem[] 
   try {
     return verifyFiles(root, manifest.files);
   } catch (error) {
-    if (error instanceof BundleError) return [{ path: error.entry ?? '.', problem: error.message.slice(error.message.lastIndexOf(': ') + 2) }];
+    if (error instanceof BundleError)
+      return [{ path: error.entry ?? '.', problem: error.message.slice(error.message.lastIndexOf(': ') + 2) }];
     throw error;
   }
 }
 
 export function checkReleaseIntegrity(layout: ReleaseLayout, id: string, manifestSha256?: string): ReleaseVerification {
   const root = layout.release(id);
-  if (!existsSync(root)) return { release: id, ok: false, problems: [{ path: '.', problem: 'release folder missing' }] };
+  if (!existsSync(root))
+    return { release: id, ok: false, problems: [{ path: '.', problem: 'release folder missing' }] };
   let manifest: Manifest;
   try {
     manifest = readManifest(root);
   } catch (error) {
-    if (error instanceof BundleError) return { release: id, ok: false, problems: [{ path: MANIFEST_NAME, problem: error.message }] };
+    if (error instanceof BundleError)
+      return { release: id, ok: false, problems: [{ path: MANIFEST_NAME, problem: error.message }] };
     throw error;
   }
   const problems: VerifyProblem[] = [];

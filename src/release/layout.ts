@@ -18,17 +18,21 @@ const ID = /^[A-Za-z0-9][A-Za-z0-9._+-]*-[0-9a-f]{12}$/;
 /** Prefix of every temporary entry in releases/ and .pyrelo/ (hidden, so never taken for a release). */
 const TEMPORARY_MARK = '.tmp-';
 
-
 /** Why a bundle name cannot name a release folder, with the name shown short enough for one line. */
 export function releaseNameProblem(name: string): string {
-  const shown = name.length > 60 ? `${JSON.stringify(name.slice(0, 60))}… (${name.length} characters)` : JSON.stringify(name);
-  const why = name.length > MAX_RELEASE_NAME ? `longer than ${MAX_RELEASE_NAME} characters` : 'letters, digits, ".", "_", "+" and "-" only, starting with a letter or digit';
+  const shown =
+    name.length > 60 ? `${JSON.stringify(name.slice(0, 60))}… (${name.length} characters)` : JSON.stringify(name);
+  const why =
+    name.length > MAX_RELEASE_NAME
+      ? `longer than ${MAX_RELEASE_NAME} characters`
+      : 'letters, digits, ".", "_", "+" and "-" only, starting with a letter or digit';
   return `bundle name ${shown} cannot name a release folder (${why})`;
 }
 
 export function releaseIdFor(name: string, bundleDigest: string): string {
   if (!isReleaseName(name)) throw new BundleError('pyrelo.json', releaseNameProblem(name));
-  if (!DIGEST.test(bundleDigest)) throw new BundleError('--bundle-digest', `expected 64 lowercase hex digits, got ${JSON.stringify(bundleDigest)}`);
+  if (!DIGEST.test(bundleDigest))
+    throw new BundleError('--bundle-digest', `expected 64 lowercase hex digits, got ${JSON.stringify(bundleDigest)}`);
   return `${name}-${bundleDigest.slice(0, 12)}`;
 }
 
@@ -48,12 +52,24 @@ export function isSha256(value: string): boolean {
 export class ReleaseLayout {
   constructor(readonly prefix: string) {}
 
-  get releases(): string { return join(this.prefix, 'releases'); }
-  get current(): string { return join(this.prefix, 'current'); }
-  get meta(): string { return join(this.prefix, '.pyrelo'); }
-  get incoming(): string { return join(this.meta, 'incoming'); }
-  get state(): string { return join(this.meta, 'state.json'); }
-  get lock(): string { return join(this.meta, 'lock'); }
+  get releases(): string {
+    return join(this.prefix, 'releases');
+  }
+  get current(): string {
+    return join(this.prefix, 'current');
+  }
+  get meta(): string {
+    return join(this.prefix, '.pyrelo');
+  }
+  get incoming(): string {
+    return join(this.meta, 'incoming');
+  }
+  get state(): string {
+    return join(this.meta, 'state.json');
+  }
+  get lock(): string {
+    return join(this.meta, 'lock');
+  }
 
   release(id: string): string {
     if (!isReleaseId(id)) throw new BundleError(id, 'not a release id (NAME-<12 hex digits>)');

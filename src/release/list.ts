@@ -34,11 +34,19 @@ export function listReleases(prefix: string): ReleaseListing {
   const releases: ReleaseListEntry[] = ids.map((id) => {
     const record = state.releases[id] ?? unrecorded(layout, id);
     return {
-      id, name: record.name, bundleDigest: record.bundleDigest, manifestSha256: record.manifestSha256,
-      installedAt: record.installedAt, status: record.status, isCurrent: id === current,
+      id,
+      name: record.name,
+      bundleDigest: record.bundleDigest,
+      manifestSha256: record.manifestSha256,
+      installedAt: record.installedAt,
+      status: record.status,
+      isCurrent: id === current,
     };
   });
-  releases.sort((a, b) => (a.installedAt < b.installedAt ? -1 : a.installedAt > b.installedAt ? 1 : a.id < b.id ? -1 : 1));
-  const previous = state.previous !== null && state.previous !== current && ids.includes(state.previous) ? state.previous : null;
+  releases.sort((a, b) =>
+    a.installedAt < b.installedAt ? -1 : a.installedAt > b.installedAt ? 1 : a.id < b.id ? -1 : 1,
+  );
+  const previous =
+    state.previous !== null && state.previous !== current && ids.includes(state.previous) ? state.previous : null;
   return { prefix, current, previous, releases, leftovers: findLeftovers(layout) };
 }

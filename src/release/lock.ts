@@ -44,10 +44,14 @@ export function acquireLock(layout: ReleaseLayout): HeldLock {
       }
       const pid = holder(lock);
       if (pid !== null && pid !== process.pid && processIsAlive(pid)) {
-        throw new BundleError(lock, `held by process ${pid}: another install or rollback is running on ${layout.prefix} (remove the file if that process is not pyrelo)`);
+        throw new BundleError(
+          lock,
+          `held by process ${pid}: another install or rollback is running on ${layout.prefix} (remove the file if that process is not pyrelo)`,
+        );
       }
       // Stale (its process is gone, or the file is not ours to read): take it over, once.
-      if (attempt > 0) throw new BundleError(lock, 'could not take over a stale lock (another process keeps taking it)');
+      if (attempt > 0)
+        throw new BundleError(lock, 'could not take over a stale lock (another process keeps taking it)');
       rmSync(lock, { force: true });
     }
   } finally {

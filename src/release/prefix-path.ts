@@ -28,8 +28,13 @@ export function normalizeInstallPrefix(prefix: string): string {
 }
 
 /** The prefix in its one spelling, or throws `refuse(what, problem)`; `what` names the input in the message. */
-export function checkedInstallPrefix<E extends Error>(prefix: string, what: string, refuse: (what: string, problem: string) => E): string {
+export function checkedInstallPrefix<E extends Error>(
+  prefix: string,
+  what: string,
+  refuse: (what: string, problem: string) => E,
+): string {
   const problem = installPrefixProblem(prefix);
-  if (problem !== null) throw refuse(`${what} ${JSON.stringify(prefix.length > 80 ? `${prefix.slice(0, 80)}…` : prefix)}`, problem);
+  if (problem !== null)
+    throw refuse(`${what} ${JSON.stringify(prefix.length > 80 ? `${prefix.slice(0, 80)}…` : prefix)}`, problem);
   return normalizeInstallPrefix(prefix);
 }

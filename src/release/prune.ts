@@ -69,7 +69,11 @@ function releasesToRemove(ids: readonly string[], state: ReleaseState, current: 
 }
 
 /** Removes what is not kept and forgets it in the state (returned; the caller writes it). */
-export function pruneReleases(layout: ReleaseLayout, state: ReleaseState, current: string | null): { state: ReleaseState; removed: string[] } {
+export function pruneReleases(
+  layout: ReleaseLayout,
+  state: ReleaseState,
+  current: string | null,
+): { state: ReleaseState; removed: string[] } {
   const ids = installedIds(layout);
   const removed = releasesToRemove(ids, state, current);
   for (const id of removed) removeRelease(layout, id);

@@ -13,7 +13,8 @@ import type { ReleaseRollbackResult } from './types.js';
 import { checkReleaseIntegrity } from './integrity.js';
 
 export function rollbackRelease(prefix: string, to?: string): ReleaseRollbackResult {
-  if (!existsSync(new ReleaseLayout(prefix).meta)) throw new BundleError(prefix, 'no releases here (nothing was installed under this prefix)');
+  if (!existsSync(new ReleaseLayout(prefix).meta))
+    throw new BundleError(prefix, 'no releases here (nothing was installed under this prefix)');
   // Held to the installer's rule: `current` is switched here too (secure-prefix.ts).
   const layout = securePrefix(prefix);
   const lock = acquireLock(layout);
@@ -22,10 +23,14 @@ export function rollbackRelease(prefix: string, to?: string): ReleaseRollbackRes
     const current = readCurrent(layout);
     const target = to ?? state.previous;
     if (target === null || target === current) {
-      throw new BundleError(prefix, to === undefined ? 'no previous release to roll back to' : `${to} is already current`);
+      throw new BundleError(
+        prefix,
+        to === undefined ? 'no previous release to roll back to' : `${to} is already current`,
+      );
     }
     layout.release(target); // a release id, or refused naming it
-    if (!installedIds(layout).includes(target)) throw new BundleError(prefix, `no release ${target} (pyrelo agent release list shows what there is)`);
+    if (!installedIds(layout).includes(target))
+      throw new BundleError(prefix, `no release ${target} (pyrelo agent release list shows what there is)`);
     const verification = checkReleaseIntegrity(layout, target, state.releases[target]?.manifestSha256 || undefined);
     if (!verification.ok) return { prefix, current, previous: current, ok: false, problems: verification.problems };
     switchCurrent(layout, target);
@@ -33,7 +38,16 @@ export function rollbackRelease(prefix: string, to?: string): ReleaseRollbackRes
     writeState(layout, {
       ...state,
       previous: current,
-      activations: [...state.activations, { at: new Date().toISOString(), action: 'rollback', release: target, previous: current, status: record?.status ?? 'installed' }],
+      activations: [
+        ...state.activations,
+        {
+          at: new Date().toISOString(),
+          action: 'rollback',
+          release: target,
+          previous: current,
+          status: record?.status ?? 'installed',
+        },
+      ],
     });
     return { prefix, current: target, previous: current, ok: true, problems: [] };
   } finally {

@@ -18,17 +18,23 @@ function owners(): ReadonlySet<number> {
 }
 
 function problem(stat: Stats, allowSticky: boolean): string | null {
-  if (!owners().has(stat.uid)) return `owned by uid ${stat.uid}, not root or the installing user (uid ${process.geteuid?.() ?? 0})`;
+  if (!owners().has(stat.uid))
+    return `owned by uid ${stat.uid}, not root or the installing user (uid ${process.geteuid?.() ?? 0})`;
   const writable = stat.mode & 0o022;
   if (writable !== 0 && !(allowSticky && (stat.mode & 0o1000) !== 0)) {
-    const who = [writable & 0o020 ? 'its group' : '', writable & 0o002 ? 'others' : ''].filter((w) => w !== '').join(' and ');
+    const who = [writable & 0o020 ? 'its group' : '', writable & 0o002 ? 'others' : '']
+      .filter((w) => w !== '')
+      .join(' and ');
     return `writable by ${who} (mode ${(stat.mode & 0o7777).toString(8)})`;
   }
   return null;
 }
 
 function refuse(path: string, why: string): never {
-  throw new BundleError(path, `${why}: refused, since whoever can change it could get code run by the installer (chmod go-w, chown root)`);
+  throw new BundleError(
+    path,
+    `${why}: refused, since whoever can change it could get code run by the installer (chmod go-w, chown root)`,
+  );
 }
 
 /** Creates `dir` (and missing parents) as real folders 0755, never through a symlink. */
@@ -48,7 +54,8 @@ export function securePrefix(given: string): ReleaseLayout {
   // Every route checks its prefix on the way in (prefix-path.ts); checked again here, where every
   // install and rollback passes, so that an order from a misbehaving server cannot name `/opt/../etc`.
   const refusal = installPrefixProblem(given);
-  if (refusal !== null) throw new BundleError(given.length > 80 ? `${given.slice(0, 80)}…` : given, `not an install prefix: ${refusal}`);
+  if (refusal !== null)
+    throw new BundleError(given.length > 80 ? `${given.slice(0, 80)}…` : given, `not an install prefix: ${refusal}`);
   const prefix = normalizeInstallPrefix(given);
   // The folders above first: nothing is created under a folder someone else controls.
   let existing = prefix;

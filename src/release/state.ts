@@ -60,8 +60,20 @@ function emptyState(): ReleaseState {
 export function summarizeCheck(check: CheckResult): CheckSummary {
   const errors = check.problems.filter((p) => p.severity === 'error');
   const smokeLine = check.smokeOutput.trim().split('\n')[0] ?? '';
-  const reason = errors[0]?.message ?? (check.smokeRan && check.smokeExit !== 0 ? `smoke command exited ${check.smokeExit}${smokeLine ? `: ${smokeLine}` : ''}` : '');
-  return { runs: check.runs, loads: check.loads, filesChecked: check.filesChecked, errors: errors.length, smokeExit: check.smokeExit, checkedAt: check.checkedAt, reason };
+  const reason =
+    errors[0]?.message ??
+    (check.smokeRan && check.smokeExit !== 0
+      ? `smoke command exited ${check.smokeExit}${smokeLine ? `: ${smokeLine}` : ''}`
+      : '');
+  return {
+    runs: check.runs,
+    loads: check.loads,
+    filesChecked: check.filesChecked,
+    errors: errors.length,
+    smokeExit: check.smokeExit,
+    checkedAt: check.checkedAt,
+    reason,
+  };
 }
 
 export function readState(layout: ReleaseLayout): ReleaseState {
@@ -78,10 +90,20 @@ export function readState(layout: ReleaseLayout): ReleaseState {
   } catch (error) {
     throw new BundleError(layout.state, `not JSON: ${(error as Error).message}`);
   }
-  if (value.format !== STATE_FORMAT || typeof value.releases !== 'object' || value.releases === null || !Array.isArray(value.activations)) {
+  if (
+    value.format !== STATE_FORMAT ||
+    typeof value.releases !== 'object' ||
+    value.releases === null ||
+    !Array.isArray(value.activations)
+  ) {
     throw new BundleError(layout.state, `not a ${STATE_FORMAT} state file`);
   }
-  return { format: STATE_FORMAT, previous: value.previous ?? null, releases: value.releases, activations: value.activations };
+  return {
+    format: STATE_FORMAT,
+    previous: value.previous ?? null,
+    releases: value.releases,
+    activations: value.activations,
+  };
 }
 
 export function writeState(layout: ReleaseLayout, state: ReleaseState): void {
@@ -96,5 +118,9 @@ export function withRelease(state: ReleaseState, record: ReleaseRecord): Release
 export function withoutReleases(state: ReleaseState, ids: readonly string[]): ReleaseState {
   const releases = { ...state.releases };
   for (const id of ids) delete releases[id];
-  return { ...state, releases, previous: state.previous !== null && ids.includes(state.previous) ? null : state.previous };
+  return {
+    ...state,
+    releases,
+    previous: state.previous !== null && ids.includes(state.previous) ? null : state.previous,
+  };
 }

@@ -22,7 +22,10 @@ export interface ReleaseInstallResult {
   readonly check: CheckResult;
 }
 
-/** A release as `release list` shows it: its record without the check summary ('' digest for a folder the state does not know: an install killed before it recorded it). */
+/**
+ * A release as `release list` shows it: its record without the check summary ('' digest for a
+ * folder the state does not know: an install killed before it recorded it).
+ */
 export type ReleaseListEntry = Omit<ReleaseRecord, 'check'> & { readonly isCurrent: boolean };
 
 /** `release list`. Releases oldest first. */

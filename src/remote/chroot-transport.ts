@@ -16,8 +16,14 @@ import { open } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { execa } from 'execa';
 import {
-  RemoteConnectionError, UploadInterruptedError,
-  type RemoteExecOptions, type RemoteExecResult, type RemoteStat, type RemoteTransport, type UploadProgress, type UploadResult,
+  RemoteConnectionError,
+  UploadInterruptedError,
+  type RemoteExecOptions,
+  type RemoteExecResult,
+  type RemoteStat,
+  type RemoteTransport,
+  type UploadProgress,
+  type UploadResult,
 } from './transport.js';
 
 const ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8' };
@@ -45,62 +51,99 @@ export class ChrootTransport implements RemoteTransport {
   private readonly root: string;
 
   constructor(root: string) {
-    if (!statSync(root, { throwIfNoEntry: false })?.isDirectory()) throw new RemoteConnectionError(`chroot ${root}`, 'not a folder');
-    if (!statSync(join(root, 'bin', 'sh'), { throwIfNoEntry: false })) throw new RemoteConnectionError(`chroot ${root}`, 'has no /bin/sh');
+    if (!statSync(root, { throwIfNoEntry: false })?.isDirectory())
+      throw new RemoteConnectionError(`chroot ${root}`, 'not a folder');
+    if (!statSync(join(root, 'bin', 'sh'), { throwIfNoEntry: false }))
+      throw new RemoteConnectionError(`chroot ${root}`, 'has no /bin/sh');
     this.root = realpathSync(root);
     this.description = `chroot ${this.root}`;
   }
 
   /** ROOT + path, refusing a path whose existing part resolves outside the root. */
   private hostPath(path: string): string {
-    if (!path.startsWith('/')) throw new RemoteConnectionError(this.description, `expected an absolute path, got ${path}`);
+    if (!path.startsWith('/'))
+      throw new RemoteConnectionError(this.description, `expected an absolute path, got ${path}`);
     const full = join(this.root, path);
     let existing = full;
     while (!statSync(existing, { throwIfNoEntry: false }) && existing !== this.root) existing = resolve(existing, '..');
     const real = realpathSync(existing);
-    if (real !== this.root && relative(this.root, real).startsWith('..')) throw new RemoteConnectionError(this.description, `${path} resolves outside the root`);
+    if (real !== this.root && relative(this.root, real).startsWith('..'))
+      throw new RemoteConnectionError(this.description, `${path} resolves outside the root`);
     return full;
   }
 
   async exec(script: string, options: RemoteExecOptions = {}): Promise<RemoteExecResult> {
-    const child = execa('setpriv', [
-      '--pdeathsig', 'KILL', 'unshare', '--mount', '--propagation', 'private', '--pid', '--kill-child', '--',
-      '/bin/sh', '-c', NAMESPACE_SCRIPT, 'pyrelo-chroot', this.root, script,
-    ], {
-      reject: false, encoding: 'buffer', extendEnv: false, env: ENV, cwd: '/', maxBuffer: 1024 ** 3,
-      input: options.stdin === undefined ? '' : Buffer.from(options.stdin),
-      // The outer unshare blocks SIGTERM while it waits; only SIGKILL ends it (and, through
-      // --kill-child, the namespace).
-      killSignal: 'SIGKILL',
-    });
+    const child = execa(
+      'setpriv',
+      [
+        '--pdeathsig',
+        'KILL',
+        'unshare',
+        '--mount',
+        '--propagation',
+        'private',
+        '--pid',
+        '--kill-child',
+        '--',
+        '/bin/sh',
+        '-c',
+        NAMESPACE_SCRIPT,
+        'pyrelo-chroot',
+        this.root,
+        script,
+      ],
+      {
+        reject: false,
+        encoding: 'buffer',
+        extendEnv: false,
+        env: ENV,
+        cwd: '/',
+        maxBuffer: 1024 ** 3,
+        input: options.stdin === undefined ? '' : Buffer.from(options.stdin),
+        // The outer unshare blocks SIGTERM while it waits; only SIGKILL ends it (and, through
+        // --kill-child, the namespace).
+        killSignal: 'SIGKILL',
+      },
+    );
     const stderr: Buffer[] = [];
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr.push(chunk);
       options.onStderr?.(chunk.toString());
     });
     const result = await child;
-    if (result.failed && result.exitCode === undefined) throw new RemoteConnectionError(this.description, result.shortMessage ?? 'chroot failed');
+    if (result.failed && result.exitCode === undefined)
+      throw new RemoteConnectionError(this.description, result.shortMessage ?? 'chroot failed');
     const errors = Buffer.concat(stderr).toString();
     if (result.exitCode === SETUP_FAILED && errors.includes(SETUP_MARKER)) {
-      throw new RemoteConnectionError(this.description, errors.slice(errors.indexOf(SETUP_MARKER) + SETUP_MARKER.length).trim());
+      throw new RemoteConnectionError(
+        this.description,
+        errors.slice(errors.indexOf(SETUP_MARKER) + SETUP_MARKER.length).trim(),
+      );
     }
     return { exitCode: result.exitCode ?? 255, stdout: Buffer.from(result.stdout ?? []), stderr: errors };
   }
 
   async stat(path: string): Promise<RemoteStat | null> {
     const stat = lstatSync(this.hostPath(path), { throwIfNoEntry: false });
-    return stat === undefined ? null : { size: stat.size, isDirectory: stat.isDirectory(), isSymbolicLink: stat.isSymbolicLink() };
+    return stat === undefined
+      ? null
+      : { size: stat.size, isDirectory: stat.isDirectory(), isSymbolicLink: stat.isSymbolicLink() };
   }
 
   async readFile(path: string): Promise<Buffer> {
     return readFileSync(this.hostPath(path));
   }
 
-  async upload(localPath: string, remotePath: string, onProgress?: (progress: UploadProgress) => void): Promise<UploadResult> {
+  async upload(
+    localPath: string,
+    remotePath: string,
+    onProgress?: (progress: UploadProgress) => void,
+  ): Promise<UploadResult> {
     const target = this.hostPath(remotePath);
     const total = statSync(localPath).size;
     const existing = lstatSync(target, { throwIfNoEntry: false });
-    if (existing?.isSymbolicLink()) throw new RemoteConnectionError(this.description, `${remotePath} is a symlink; refusing to write through it`);
+    if (existing?.isSymbolicLink())
+      throw new RemoteConnectionError(this.description, `${remotePath} is a symlink; refusing to write through it`);
     // A partial file longer than the source is not a prefix of it: start again.
     const resumedFrom = existing !== undefined && existing.size <= total ? existing.size : 0;
     // As the SSH transport does: the first report is the resume offset, and a byte counts as

@@ -69,7 +69,10 @@ export function shellQuote(word: string): string {
 
 /** The host could not be reached, refused us, or the connection dropped mid-way. */
 export class RemoteConnectionError extends UserInputError {
-  constructor(readonly target: string, readonly reason: string) {
+  constructor(
+    readonly target: string,
+    readonly reason: string,
+  ) {
     super(target, reason);
     this.name = 'RemoteConnectionError';
   }
@@ -77,7 +80,13 @@ export class RemoteConnectionError extends UserInputError {
 
 /** An upload stopped part-way; `acknowledged` bytes are known to be on the host. */
 export class UploadInterruptedError extends RemoteConnectionError {
-  constructor(target: string, reason: string, readonly remotePath: string, readonly acknowledged: number, readonly total: number) {
+  constructor(
+    target: string,
+    reason: string,
+    readonly remotePath: string,
+    readonly acknowledged: number,
+    readonly total: number,
+  ) {
     super(target, `upload of ${remotePath} interrupted after ${acknowledged} of ${total} bytes: ${reason}`);
     this.name = 'UploadInterruptedError';
   }

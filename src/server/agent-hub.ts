@@ -45,7 +45,9 @@ export function grpcError(code: grpc.status, details: string): grpc.ServiceError
 }
 
 interface PeerCall {
-  getAuthContext(): { sslPeerCertificate?: { subject?: { CN?: unknown }; raw?: Buffer; fingerprint256?: string } } | null;
+  getAuthContext(): {
+    sslPeerCertificate?: { subject?: { CN?: unknown }; raw?: Buffer; fingerprint256?: string };
+  } | null;
 }
 
 /** The common name of the verified client certificate; null without one. */
@@ -60,7 +62,10 @@ export function peerCertificate(call: PeerCall): { host: string; sha256: string 
   const host = peerHost(call);
   const certificate = call.getAuthContext()?.sslPeerCertificate;
   if (host === null || certificate === undefined) return null;
-  const sha256 = certificate.raw !== undefined ? createHash('sha256').update(certificate.raw).digest('hex') : (certificate.fingerprint256 ?? '').replaceAll(':', '').toLowerCase();
+  const sha256 =
+    certificate.raw !== undefined
+      ? createHash('sha256').update(certificate.raw).digest('hex')
+      : (certificate.fingerprint256 ?? '').replaceAll(':', '').toLowerCase();
   return /^[0-9a-f]{64}$/.test(sha256) ? { host, sha256 } : null;
 }
 
@@ -79,8 +84,13 @@ export class AgentHub {
   private readonly live = new Map<string, Set<(details: string) => void>>();
   onReportStored: ReportTiming = () => {};
 
-  constructor(private readonly db: CompatDatabase, private readonly store: BundleStore, private readonly predictor: Predictor, private readonly log: Logger,
-    private readonly intake = new InventoryIntake()) {}
+  constructor(
+    private readonly db: CompatDatabase,
+    private readonly store: BundleStore,
+    private readonly predictor: Predictor,
+    private readonly log: Logger,
+    private readonly intake = new InventoryIntake(),
+  ) {}
 
   isConnected = (host: string): boolean => this.sessions.has(host);
 
@@ -94,10 +104,21 @@ export class AgentHub {
     if (session === undefined) return Promise.reject(new Error(`no agent connected for ${host}`));
     const bundle = this.db.bundleByDigest(digest);
     if (bundle === null) return Promise.reject(new Error(`bundle ${digest} not stored`));
-    if (action === 'install' && !prefix.startsWith('/')) return Promise.reject(new Error(`install order for ${host}: prefix ${JSON.stringify(prefix)} is not an absolute path`));
+    if (action === 'install' && !prefix.startsWith('/'))
+      return Promise.reject(
+        new Error(`install order for ${host}: prefix ${JSON.stringify(prefix)} is not an absolute path`),
+      );
     // The agent checks the manifest it unpacks against this: stored text, same bytes as in the archive.
     const manifestSha256 = action === 'install' ? createHash('sha256').update(bundle.manifest).digest('hex') : '';
-    const order: Order = { orderId: randomUUID(), action, bundleDigest: digest, bundleSize: bundle.size, bundleName: bundle.name, prefix: action === 'install' ? prefix : '', manifestSha256 };
+    const order: Order = {
+      orderId: randomUUID(),
+      action,
+      bundleDigest: digest,
+      bundleSize: bundle.size,
+      bundleName: bundle.name,
+      prefix: action === 'install' ? prefix : '',
+      manifestSha256,
+    };
     return new Promise<CheckResult>((resolve, reject) => {
       const timer = setTimeout(() => {
         session.orders.delete(order.orderId);
@@ -116,7 +137,8 @@ export class AgentHub {
   disconnectHost(host: string, details: string): number {
     const closers = [...(this.live.get(host) ?? [])];
     for (const close of closers) close(details);
-    if (closers.length > 0) this.log.warn({ host, streams: closers.length, code: 'UNAUTHENTICATED' }, `agent streams closed: ${details}`);
+    if (closers.length > 0)
+      this.log.warn({ host, streams: closers.length, code: 'UNAUTHENTICATED' }, `agent streams closed: ${details}`);
     return closers.length;
   }
 
@@ -136,7 +158,10 @@ export class AgentHub {
    * recorded (issued before certificates were recorded, schema version 3) is accepted as before:
    * only a recorded, revoked one is refused.
    */
-  private admit(call: PeerCall & { getPeer(): string; emit(event: 'error', error: grpc.ServiceError): boolean }, rpc: string): { host: string; sha256: string } | null {
+  private admit(
+    call: PeerCall & { getPeer(): string; emit(event: 'error', error: grpc.ServiceError): boolean },
+    rpc: string,
+  ): { host: string; sha256: string } | null {
     const certificate = peerCertificate(call);
     const peer = call.getPeer();
     if (certificate === null) {
@@ -146,7 +171,10 @@ export class AgentHub {
     }
     const revoked = this.revocation(certificate.sha256);
     if (revoked !== null) {
-      this.log.warn({ host: certificate.host, peer, rpc, certificateSha256: certificate.sha256, code: 'UNAUTHENTICATED' }, `agent call refused: ${revoked}`);
+      this.log.warn(
+        { host: certificate.host, peer, rpc, certificateSha256: certificate.sha256, code: 'UNAUTHENTICATED' },
+        `agent call refused: ${revoked}`,
+      );
       call.emit('error', grpcError(grpc.status.UNAUTHENTICATED, revoked));
       return null;
     }
@@ -208,11 +236,17 @@ export class AgentHub {
         // Checked again: the host may have been removed since the stream opened.
         const revoked = this.revocation(certificate.sha256);
         if (revoked !== null) throw grpcError(grpc.status.UNAUTHENTICATED, revoked);
-        return this.hello(call, host, hello, () => closed || gone).then((opened) => { session = opened; });
+        return this.hello(call, host, hello, () => closed || gone).then((opened) => {
+          session = opened;
+        });
       }
       if (hello) {
         // A second hello carries the inventory the welcome asked for (or a changed one).
-        if (hello.host !== session.host) throw grpcError(grpc.status.PERMISSION_DENIED, `certificate is for host ${session.host}, hello speaks for ${JSON.stringify(hello.host)}`);
+        if (hello.host !== session.host)
+          throw grpcError(
+            grpc.status.PERMISSION_DENIED,
+            `certificate is for host ${session.host}, hello speaks for ${JSON.stringify(hello.host)}`,
+          );
         return this.takeInventory(session.host, hello).then(() => undefined);
       } else if (heartbeat) {
         this.heartbeat(session);
@@ -231,7 +265,9 @@ export class AgentHub {
         // A hello may wait for its inventory to be parsed off the event loop: this stream's next
         // messages wait too (in order), everyone else's do not.
         call.pause();
-        pending.then(() => { if (!closed) call.resume(); }, fail);
+        pending.then(() => {
+          if (!closed) call.resume();
+        }, fail);
       } catch (error) {
         fail(error);
       }
@@ -277,8 +313,15 @@ export class AgentHub {
     if (hello.inventory.length > 0) {
       const parsed = await this.intake.take(hello.inventory, `inventory from agent ${host}`);
       // The content hash, or (an agent from before it) the hash of the JSON as sent.
-      if (hello.inventorySha256 !== '' && hello.inventorySha256 !== parsed.sha256 && hello.inventorySha256 !== parsed.sentSha256) {
-        throw grpcError(grpc.status.INVALID_ARGUMENT, `inventory_sha256 ${hello.inventorySha256} does not match the inventory sent (${parsed.sha256})`);
+      if (
+        hello.inventorySha256 !== '' &&
+        hello.inventorySha256 !== parsed.sha256 &&
+        hello.inventorySha256 !== parsed.sentSha256
+      ) {
+        throw grpcError(
+          grpc.status.INVALID_ARGUMENT,
+          `inventory_sha256 ${hello.inventorySha256} does not match the inventory sent (${parsed.sha256})`,
+        );
       }
       const id = this.db.storeInventory(parsed.sha256, parsed.gzipped, parsed.size);
       const facts = parsed.facts;
@@ -296,7 +339,8 @@ export class AgentHub {
       return false;
     }
     // (The asked host itself, reconnected, is asked again; those waiting go on waiting.)
-    if (wellFormed) this.uploading.set(hello.inventorySha256, { uploader: host, waiting: upload?.waiting ?? new Set() });
+    if (wellFormed)
+      this.uploading.set(hello.inventorySha256, { uploader: host, waiting: upload?.waiting ?? new Set() });
     return true;
   }
 
@@ -308,8 +352,13 @@ export class AgentHub {
 
   /** Opens the session a first hello asks for; null when the stream ended while its inventory was parsed. */
   private async hello(call: AgentStream, host: string, hello: Hello, ended: () => boolean): Promise<Session | null> {
-    if (hello.host !== host) throw grpcError(grpc.status.PERMISSION_DENIED, `certificate is for host ${host}, hello speaks for ${JSON.stringify(hello.host)}`);
-    if (!AGENT_VERSION_SHAPE.test(hello.agentVersion)) throw grpcError(grpc.status.INVALID_ARGUMENT, 'agent_version malformed (at most 64 of A-Z a-z 0-9 . + _ -)');
+    if (hello.host !== host)
+      throw grpcError(
+        grpc.status.PERMISSION_DENIED,
+        `certificate is for host ${host}, hello speaks for ${JSON.stringify(hello.host)}`,
+      );
+    if (!AGENT_VERSION_SHAPE.test(hello.agentVersion))
+      throw grpcError(grpc.status.INVALID_ARGUMENT, 'agent_version malformed (at most 64 of A-Z a-z 0-9 . + _ -)');
     const needInventory = await this.takeInventory(host, hello);
     if (ended() || call.destroyed) {
       this.handOverUploads(host);
@@ -338,28 +387,46 @@ export class AgentHub {
   }
 
   private report(session: Session, report: Report): void {
-    if (!/^[A-Za-z0-9._:-]{1,128}$/.test(report.reportId)) throw grpcError(grpc.status.INVALID_ARGUMENT, 'report_id missing or malformed');
+    if (!/^[A-Za-z0-9._:-]{1,128}$/.test(report.reportId))
+      throw grpcError(grpc.status.INVALID_ARGUMENT, 'report_id missing or malformed');
     const pending = report.orderId === '' ? undefined : session.orders.get(report.orderId);
     if (report.result === null || report.result === undefined) {
-      if (report.error === '') throw grpcError(grpc.status.INVALID_ARGUMENT, 'report has neither a result nor an error');
+      if (report.error === '')
+        throw grpcError(grpc.status.INVALID_ARGUMENT, 'report has neither a result nor an error');
       // An order that failed on the agent is answered, not stored.
       session.stream.write({ body: 'ack', ack: { reportId: report.reportId } });
-      if (pending !== undefined) this.settle(session, report.orderId, null, new Error(`agent ${session.host}: ${report.error}`));
+      if (pending !== undefined)
+        this.settle(session, report.orderId, null, new Error(`agent ${session.host}: ${report.error}`));
       return;
     }
     const result = report.result;
     if (result.host !== session.host) {
-      throw grpcError(grpc.status.PERMISSION_DENIED, `certificate is for host ${session.host}, report is about ${JSON.stringify(result.host)}`);
+      throw grpcError(
+        grpc.status.PERMISSION_DENIED,
+        `certificate is for host ${session.host}, report is about ${JSON.stringify(result.host)}`,
+      );
     }
-    if (result.kind !== 'verified') throw grpcError(grpc.status.INVALID_ARGUMENT, 'an agent reports verified results only');
-    if (!/^[0-9a-f]{64}$/.test(result.bundleDigest)) throw grpcError(grpc.status.INVALID_ARGUMENT, 'bundle_digest is not a sha256');
-    if (this.db.bundleByDigest(result.bundleDigest) === null) throw grpcError(grpc.status.NOT_FOUND, `bundle ${result.bundleDigest} is not in the store`);
+    if (result.kind !== 'verified')
+      throw grpcError(grpc.status.INVALID_ARGUMENT, 'an agent reports verified results only');
+    if (!/^[0-9a-f]{64}$/.test(result.bundleDigest))
+      throw grpcError(grpc.status.INVALID_ARGUMENT, 'bundle_digest is not a sha256');
+    if (this.db.bundleByDigest(result.bundleDigest) === null)
+      throw grpcError(grpc.status.NOT_FOUND, `bundle ${result.bundleDigest} is not in the store`);
     const started = performance.now();
     const stored = this.db.recordVerified(session.host, result, { reportId: report.reportId });
     // The commit above is durable (synchronous=FULL) before this acknowledgement is written.
     session.stream.write({ body: 'ack', ack: { reportId: report.reportId } });
     this.onReportStored(performance.now() - started);
-    this.log.info({ host: session.host, report: report.reportId, duplicate: !stored, runs: result.runs, problems: result.problems.length }, 'report stored');
+    this.log.info(
+      {
+        host: session.host,
+        report: report.reportId,
+        duplicate: !stored,
+        runs: result.runs,
+        problems: result.problems.length,
+      },
+      'report stored',
+    );
     if (pending !== undefined) this.settle(session, report.orderId, result, null);
   }
 
@@ -389,7 +456,10 @@ export class AgentHub {
       upload.waiting.delete(next);
       upload.uploader = next;
       this.sessions.get(next)!.stream.write({ body: 'welcome', welcome: { host: next, needInventory: true } });
-      this.log.info({ host: next, inventory: sha256.slice(0, 12), insteadOf: host }, 'inventory asked again: its uploader disconnected');
+      this.log.info(
+        { host: next, inventory: sha256.slice(0, 12), insteadOf: host },
+        'inventory asked again: its uploader disconnected',
+      );
     }
   }
 
@@ -440,7 +510,10 @@ export class AgentHub {
       if (position === total) call.end();
       untrack();
     };
-    call.on('cancelled', () => { position = total + 1; untrack(); });
+    call.on('cancelled', () => {
+      position = total + 1;
+      untrack();
+    });
     call.on('close', untrack);
     pump();
   }

@@ -23,7 +23,10 @@ import { UserInputError } from '../common/user-input-error.js';
 
 /** A build request that cannot be carried out, or a build that failed: the message says why. */
 export class BuildRequestError extends UserInputError {
-  constructor(readonly what: string, detail: string) {
+  constructor(
+    readonly what: string,
+    detail: string,
+  ) {
     super(what, detail);
     this.name = 'BuildRequestError';
   }
@@ -41,7 +44,8 @@ function protoName(field: string): string {
 function fieldArgs(row: BuildOptionRow, field: keyof BuildRequest, value: BuildRequest[keyof BuildRequest]): string[] {
   const text = typeof value === 'string' ? value : '';
   const path = (what: string): string[] => {
-    if (!isAbsolute(text)) throw new BuildRequestError(`${what} ${text}`, 'expected an absolute path on the server\'s machine');
+    if (!isAbsolute(text))
+      throw new BuildRequestError(`${what} ${text}`, "expected an absolute path on the server's machine");
     return [text];
   };
   const flag = row.value === 'argument' ? '' : longFlag(row);
@@ -49,28 +53,48 @@ function fieldArgs(row: BuildOptionRow, field: keyof BuildRequest, value: BuildR
     // A project may be a folder (absolute path) or a requirement resolved in the wheelhouse.
     // A requirement never starts with '-': such a project would be read as a flag (`--clear`, `--index-url=…`).
     case 'argument':
-      if (text.startsWith('-')) throw new BuildRequestError(`${field} ${JSON.stringify(text.slice(0, 80))}`, 'expected a project folder (an absolute path) or a requirement, not a flag');
+      if (text.startsWith('-'))
+        throw new BuildRequestError(
+          `${field} ${JSON.stringify(text.slice(0, 80))}`,
+          'expected a project folder (an absolute path) or a requirement, not a flag',
+        );
       return text === '' ? [] : text.includes('/') ? path(field) : [text];
-    case 'path': return text === '' ? [] : [flag, ...path(flag)];
-    case 'choice': case 'text': case 'command': return text === '' ? [] : [flag, text];
-    case 'repeated': return (Array.isArray(value) ? value : []).flatMap((item) => [flag, item]);
+    case 'path':
+      return text === '' ? [] : [flag, ...path(flag)];
+    case 'choice':
+    case 'text':
+    case 'command':
+      return text === '' ? [] : [flag, text];
+    case 'repeated':
+      return (Array.isArray(value) ? value : []).flatMap((item) => [flag, item]);
     // The request says what the flag says: no_slim, without_pip, sourceless.
-    case 'switch': case 'negated': return value === true ? [flag] : [];
+    case 'switch':
+    case 'negated':
+      return value === true ? [flag] : [];
   }
 }
 
 /** The `pyrelo build` arguments of a request (but -o), or a BuildRequestError naming the bad field. */
 export function requestArgs(r: BuildRequest): string[] {
-  if ((r.python === '') === (r.pythonSource === '')) throw new BuildRequestError('build request', 'give exactly one of python and python_source');
+  if ((r.python === '') === (r.pythonSource === ''))
+    throw new BuildRequestError('build request', 'give exactly one of python and python_source');
   for (const soname of r.allowMissing ?? []) {
     // Also never a flag of its own: it becomes the value of --allow-missing.
-    if (!isSonameLike(soname) || soname.startsWith('-')) throw new BuildRequestError(`allow_missing ${JSON.stringify(soname.slice(0, 80))}`, 'expected a library name as DT_NEEDED names it (such as libodbc.so.2)');
+    if (!isSonameLike(soname) || soname.startsWith('-'))
+      throw new BuildRequestError(
+        `allow_missing ${JSON.stringify(soname.slice(0, 80))}`,
+        'expected a library name as DT_NEEDED names it (such as libodbc.so.2)',
+      );
   }
   for (const row of BUILD_OPTIONS) {
     const value = row.request === null ? '' : r[row.request];
-    if (row.request === null || row.value !== 'choice' || value === '' || (row.choices ?? []).includes(String(value))) continue;
+    if (row.request === null || row.value !== 'choice' || value === '' || (row.choices ?? []).includes(String(value)))
+      continue;
     const choices = row.choices ?? [];
-    throw new BuildRequestError(`${protoName(row.request)} ${JSON.stringify(value)}`, `expected ${choices.slice(0, -1).join(', ')} or ${choices.at(-1)}`);
+    throw new BuildRequestError(
+      `${protoName(row.request)} ${JSON.stringify(value)}`,
+      `expected ${choices.slice(0, -1).join(', ')} or ${choices.at(-1)}`,
+    );
   }
   return BUILD_OPTIONS.flatMap((row) => (row.request === null ? [] : fieldArgs(row, row.request, r[row.request])));
 }
@@ -78,7 +102,10 @@ export function requestArgs(r: BuildRequest): string[] {
 export class BundleBuilds {
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly store: BundleStore, private readonly log: Logger) {}
+  constructor(
+    private readonly store: BundleStore,
+    private readonly log: Logger,
+  ) {}
 
   /** Builds, then adopts the archive into the store. `onLine` gets every progress line. */
   build(request: BuildRequest, onLine: (line: string) => void, signal: AbortSignal): Promise<StoredArchive> {
@@ -113,12 +140,19 @@ export class BundleBuilds {
       if (partial !== '') onLine(partial);
       if (result.isCanceled) throw new BuildRequestError('build', 'cancelled by the caller');
       if (result.exitCode !== 0) {
-        const why = tail.filter((l) => l.trim() !== '').slice(-3).join(' | ').replace(/^pyrelo: /, '');
+        const why = tail
+          .filter((l) => l.trim() !== '')
+          .slice(-3)
+          .join(' | ')
+          .replace(/^pyrelo: /, '');
         throw new BuildRequestError('build', `pyrelo build exited ${result.exitCode}: ${why}`);
       }
       const digest = await sha256FileStreamed(output);
       const stored = await this.store.adopt(output, digest, `build of ${args[0] ?? 'a bare runtime'}`);
-      this.log.info({ bundle: stored.manifest.name, digest: digest.slice(0, 12), seconds: (Date.now() - started) / 1000 }, 'build stored');
+      this.log.info(
+        { bundle: stored.manifest.name, digest: digest.slice(0, 12), seconds: (Date.now() - started) / 1000 },
+        'build stored',
+      );
       return stored;
     } finally {
       rmSync(output, { force: true });

@@ -4,7 +4,19 @@
 // either nothing or a whole bundle.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { extractArchive } from '../bundle/extract.js';
 import { readManifest, type Manifest } from '../bundle/manifest.js';
@@ -77,7 +89,13 @@ export class BundleStore {
   open(digest: string): StoredArchive {
     const tree = this.treePath(digest);
     const manifest = readManifest(tree);
-    return { digest, size: this.size(digest), manifest, manifestText: readFileSync(join(tree, 'pyrelo.json'), 'utf8'), tree };
+    return {
+      digest,
+      size: this.size(digest),
+      manifest,
+      manifestText: readFileSync(join(tree, 'pyrelo.json'), 'utf8'),
+      tree,
+    };
   }
 
   /** Reads `length` bytes of an archive from `offset` (for chunked transfers). */
@@ -98,7 +116,10 @@ export class IncomingArchive {
   private fd: number | null;
   size = 0;
 
-  constructor(private readonly store: BundleStore, readonly path: string) {
+  constructor(
+    private readonly store: BundleStore,
+    readonly path: string,
+  ) {
     this.fd = openSync(path, 'wx', 0o640);
   }
 
@@ -118,7 +139,8 @@ export class IncomingArchive {
     this.fd = null;
     const digest = this.hash.digest('hex');
     try {
-      if (expectedDigest !== '' && expectedDigest !== digest) throw new BundleError(source, `sha256 mismatch: sent ${expectedDigest}, received ${digest}`);
+      if (expectedDigest !== '' && expectedDigest !== digest)
+        throw new BundleError(source, `sha256 mismatch: sent ${expectedDigest}, received ${digest}`);
       return await this.store.adopt(this.path, digest, source);
     } finally {
       rmSync(this.path, { force: true });

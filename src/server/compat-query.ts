@@ -4,7 +4,15 @@
 
 import { sameVerdict } from '../compat/check-bundle.js';
 import type { CompatDatabase, StoredBundle } from './db/database.js';
-import type { BundleInfo, CheckResult, CompatResponse, DistroBundle, DistroVerdict, HostVerdict, Verdict } from '../proto/messages.js';
+import type {
+  BundleInfo,
+  CheckResult,
+  CompatResponse,
+  DistroBundle,
+  DistroVerdict,
+  HostVerdict,
+  Verdict,
+} from '../proto/messages.js';
 
 const REASONS_PER_DISTRO = 5;
 const PROBLEMS_PER_RESULT = 5;
@@ -25,17 +33,28 @@ export function distroName(distroId: string, distroVersion: string): string {
   return distroId === '' ? 'unknown' : `${distroId}:${distroVersion || '?'}`;
 }
 
-export function compatOf(db: CompatDatabase, bundle: StoredBundle, isConnected: (host: string) => boolean): Omit<CompatResponse, 'others'> {
+export function compatOf(
+  db: CompatDatabase,
+  bundle: StoredBundle,
+  isConnected: (host: string) => boolean,
+): Omit<CompatResponse, 'others'> {
   const hosts: HostVerdict[] = [];
   const distros = new Map<string, DistroVerdict>();
   for (const { host, predicted, verified } of db.resultsForBundle(bundle, PROBLEMS_PER_RESULT, isConnected)) {
     const verdict = verdictOf(predicted, verified);
     const { id: _id, inventoryId: _i, ...hostInfo } = host;
     const result = verified ?? predicted;
-    hosts.push({ host: hostInfo, verdict, result, predictionAgrees: predicted !== null && verified !== null && sameVerdict(predicted, verified) });
+    hosts.push({
+      host: hostInfo,
+      verdict,
+      result,
+      predictionAgrees: predicted !== null && verified !== null && sameVerdict(predicted, verified),
+    });
     const name = distroName(host.distroId, host.distroVersion);
     const d = distros.get(name) ?? { distro: name, runs: 0, predicted: 0, fails: 0, unknown: 0, reasons: [] };
-    d[verdict === 'runs' ? 'runs' : verdict === 'predicted' ? 'predicted' : verdict === 'fails' ? 'fails' : 'unknown'] += 1;
+    d[
+      verdict === 'runs' ? 'runs' : verdict === 'predicted' ? 'predicted' : verdict === 'fails' ? 'fails' : 'unknown'
+    ] += 1;
     if (verdict === 'fails' && result !== null) {
       for (const p of result.problems) {
         if (p.severity !== 'error' || d.reasons.length >= REASONS_PER_DISTRO) continue;
@@ -47,7 +66,11 @@ export function compatOf(db: CompatDatabase, bundle: StoredBundle, isConnected: 
     }
     distros.set(name, d);
   }
-  return { bundle: bundleInfo(bundle), distros: [...distros.values()].sort((a, b) => a.distro.localeCompare(b.distro, 'en', { numeric: true })), hosts };
+  return {
+    bundle: bundleInfo(bundle),
+    distros: [...distros.values()].sort((a, b) => a.distro.localeCompare(b.distro, 'en', { numeric: true })),
+    hosts,
+  };
 }
 
 /** The bundles that run (verified on some host there) or are predicted to run on a distro. */
@@ -61,7 +84,11 @@ export function bundlesForDistro(db: CompatDatabase, distro: string): DistroBund
     if (row.verified === 0 && row.predicted === 0) continue;
     const bundle = db.bundleById(row.bundleId);
     if (bundle === null) continue;
-    out.push({ bundle: bundleInfo(bundle), verdict: row.verified > 0 ? 'runs' : 'predicted', hosts: Math.max(row.verified, row.predicted) });
+    out.push({
+      bundle: bundleInfo(bundle),
+      verdict: row.verified > 0 ? 'runs' : 'predicted',
+      hosts: Math.max(row.verified, row.predicted),
+    });
   }
   return out.sort((a, b) => a.bundle.name.localeCompare(b.bundle.name));
 }

@@ -7,7 +7,14 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { BundleError } from '../bundle/errors.js';
 import { InventoryFormatError } from '../inventory/read.js';
-import { checkAgentHostName, checkHostName, DatabaseInputError, type CompatDatabase, type StoredBundle, type StoredHost } from './db/database.js';
+import {
+  checkAgentHostName,
+  checkHostName,
+  DatabaseInputError,
+  type CompatDatabase,
+  type StoredBundle,
+  type StoredHost,
+} from './db/database.js';
 import type { BundleStore, StoredArchive } from './bundle-store.js';
 import { BuildRequestError, type BundleBuilds } from './bundle-builds.js';
 import type { Predictor } from './predictor.js';
@@ -17,7 +24,21 @@ import { InventoryIntake } from './inventory-intake.js';
 import { deploymentRecord, refusalReason } from '../release/deploy-policy.js';
 import { checkedInstallPrefix } from '../release/prefix-path.js';
 import { bundleInfo, bundlesForDistro, compatOf } from './compat-query.js';
-import type { AddHostRequest, BundleChunk, CheckRequest, InstallRequest, InstallResponse, CheckResponse, Deployment, DeploymentStatus, HostAccess, HostInfo, HostRef, ImportInventoryRequest, RecordDeploymentRequest } from '../proto/messages.js';
+import type {
+  AddHostRequest,
+  BundleChunk,
+  CheckRequest,
+  InstallRequest,
+  InstallResponse,
+  CheckResponse,
+  Deployment,
+  DeploymentStatus,
+  HostAccess,
+  HostInfo,
+  HostRef,
+  ImportInventoryRequest,
+  RecordDeploymentRequest,
+} from '../proto/messages.js';
 import type { ControlHandlers } from '../proto/generated/pyrelo/v1/Control.js';
 import type { MethodName } from '../proto/method-names.js';
 
@@ -33,14 +54,25 @@ export function tokenHash(token: string): string {
 }
 
 function toStatus(error: unknown): grpc.ServiceError {
-  if (error instanceof DatabaseInputError && /no such|not known|not stored/.test(error.message)) return grpcError(grpc.status.NOT_FOUND, error.message);
-  if (error instanceof DatabaseInputError || error instanceof BundleError || error instanceof InventoryFormatError || error instanceof BuildRequestError) return grpcError(grpc.status.INVALID_ARGUMENT, error.message);
+  if (error instanceof DatabaseInputError && /no such|not known|not stored/.test(error.message))
+    return grpcError(grpc.status.NOT_FOUND, error.message);
+  if (
+    error instanceof DatabaseInputError ||
+    error instanceof BundleError ||
+    error instanceof InventoryFormatError ||
+    error instanceof BuildRequestError
+  )
+    return grpcError(grpc.status.INVALID_ARGUMENT, error.message);
   if (typeof (error as grpc.ServiceError).code === 'number') return error as grpc.ServiceError;
   return grpcError(grpc.status.INTERNAL, (error as Error).message);
 }
 
 /** A unary handler from a function of the request; `name` is the method's, for the log. */
-function unary<Req, Res>(log: Logger, name: MethodName<ControlHandlers>, handler: (request: Req) => Res | Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+function unary<Req, Res>(
+  log: Logger,
+  name: MethodName<ControlHandlers>,
+  handler: (request: Req) => Res | Promise<Res>,
+): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     Promise.resolve()
       .then(() => handler(call.request))
@@ -63,11 +95,22 @@ const EMPTY_ACCESS: HostAccess = { ssh: '', key: '', jump: '', chroot: '', group
 /** Access fields are stored as given (the CLI resolves them); only their shape is checked here. */
 function checkAccess(host: string, access: HostAccess): HostAccess {
   const what = (field: string) => `host ${host}: ${field}`;
-  if (access.ssh !== '' && access.chroot !== '') throw new DatabaseInputError(what('--ssh and --chroot'), 'give one of them, not both');
-  if (access.ssh !== '' && !/^([^@\s]+@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(:\d{1,5})?$/.test(access.ssh)) throw new DatabaseInputError(what(`--ssh ${JSON.stringify(access.ssh)}`), 'expected [user@]host[:port]');
-  if (access.chroot !== '' && !access.chroot.startsWith('/')) throw new DatabaseInputError(what(`--chroot ${JSON.stringify(access.chroot)}`), 'expected an absolute path');
-  const prefix = access.prefix === '' ? '' : checkedInstallPrefix(access.prefix, what('--prefix'), (w, p) => new DatabaseInputError(w, p));
-  for (const group of access.groups) if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(group)) throw new DatabaseInputError(what(`--group ${JSON.stringify(group)}`), 'expected letters, digits, ".", "_" or "-"');
+  if (access.ssh !== '' && access.chroot !== '')
+    throw new DatabaseInputError(what('--ssh and --chroot'), 'give one of them, not both');
+  if (access.ssh !== '' && !/^([^@\s]+@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(:\d{1,5})?$/.test(access.ssh))
+    throw new DatabaseInputError(what(`--ssh ${JSON.stringify(access.ssh)}`), 'expected [user@]host[:port]');
+  if (access.chroot !== '' && !access.chroot.startsWith('/'))
+    throw new DatabaseInputError(what(`--chroot ${JSON.stringify(access.chroot)}`), 'expected an absolute path');
+  const prefix =
+    access.prefix === ''
+      ? ''
+      : checkedInstallPrefix(access.prefix, what('--prefix'), (w, p) => new DatabaseInputError(w, p));
+  for (const group of access.groups)
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(group))
+      throw new DatabaseInputError(
+        what(`--group ${JSON.stringify(group)}`),
+        'expected letters, digits, ".", "_" or "-"',
+      );
   return { ...access, prefix };
 }
 
@@ -98,33 +141,56 @@ export class ControlService {
       ShowBundle: unary(log, 'ShowBundle', (r: { bundle: string }) => bundleInfo(this.db.resolveBundle(r.bundle))),
       AddHost: unary(log, 'AddHost', (r: AddHostRequest) => {
         checkHostName(r.name);
-        const host = r.access === null ? this.db.addHost(r.name, 'manual') : this.db.setHostAccess(r.name, checkAccess(r.name, r.access));
+        const host =
+          r.access === null
+            ? this.db.addHost(r.name, 'manual')
+            : this.db.setHostAccess(r.name, checkAccess(r.name, r.access));
         return hostInfo(host, this.hub.isConnected(r.name));
       }),
       SetHostAccess: unary(log, 'SetHostAccess', (r: AddHostRequest) => {
         this.requireHost(r.name);
-        return hostInfo(this.db.setHostAccess(r.name, checkAccess(r.name, r.access ?? EMPTY_ACCESS)), this.hub.isConnected(r.name));
+        return hostInfo(
+          this.db.setHostAccess(r.name, checkAccess(r.name, r.access ?? EMPTY_ACCESS)),
+          this.hub.isConnected(r.name),
+        );
       }),
       RecordDeployment: unary(log, 'RecordDeployment', (r: RecordDeploymentRequest) => {
         const d = r.deployment;
         if (d === null) throw new DatabaseInputError('deployment', 'missing');
         this.db.recordDeployment(d, r.verified);
-        if (r.verified !== null) this.log.info({ host: d.host, bundle: r.verified.bundleDigest.slice(0, 12), runs: r.verified.runs }, 'verified result recorded (deploy)');
-        this.log.info({ host: d.host, bundle: d.bundleDigest.slice(0, 12), release: d.release, status: d.status }, 'deployment recorded');
+        if (r.verified !== null)
+          this.log.info(
+            { host: d.host, bundle: r.verified.bundleDigest.slice(0, 12), runs: r.verified.runs },
+            'verified result recorded (deploy)',
+          );
+        this.log.info(
+          { host: d.host, bundle: d.bundleDigest.slice(0, 12), release: d.release, status: d.status },
+          'deployment recorded',
+        );
         return {};
       }),
       ListDeployments: unary(log, 'ListDeployments', (r: HostRef) => {
         this.requireHost(r.name);
         return { deployments: this.db.deployments(r.name) };
       }),
-      ListHosts: unary(log, 'ListHosts', () => ({ hosts: this.db.hosts(this.hub.isConnected).map((h) => hostInfo(h, h.connected)) })),
-      ShowHost: unary(log, 'ShowHost', (r: HostRef) => hostInfo(this.requireHost(r.name), this.hub.isConnected(r.name))),
+      ListHosts: unary(log, 'ListHosts', () => ({
+        hosts: this.db.hosts(this.hub.isConnected).map((h) => hostInfo(h, h.connected)),
+      })),
+      ShowHost: unary(log, 'ShowHost', (r: HostRef) =>
+        hostInfo(this.requireHost(r.name), this.hub.isConnected(r.name)),
+      ),
       RemoveHost: unary(log, 'RemoveHost', (r: HostRef) => {
         const removed = this.db.removeHost(r.name);
         if (!removed) throw new DatabaseInputError(`host ${r.name}`, 'not known (pyrelo hosts list)');
         // Its certificates are revoked (committed above): end its agent's streams now.
-        const streams = this.hub.disconnectHost(r.name, `host ${r.name} was removed: its client certificate is revoked`);
-        this.log.info({ host: r.name, revokedCertificates: removed.revokedCertificates, streamsClosed: streams }, 'host removed');
+        const streams = this.hub.disconnectHost(
+          r.name,
+          `host ${r.name} was removed: its client certificate is revoked`,
+        );
+        this.log.info(
+          { host: r.name, revokedCertificates: removed.revokedCertificates, streamsClosed: streams },
+          'host removed',
+        );
         return {};
       }),
       ImportInventory: unary(log, 'ImportInventory', (r: ImportInventoryRequest) => this.importInventory(r)),
@@ -133,11 +199,18 @@ export class ControlService {
       Compat: unary(log, 'Compat', (r: { bundle: string }) => {
         const bundle = this.db.resolveBundle(r.bundle);
         // Asked by name, the newest build answers; the others of that name are listed, not hidden.
-        const others = bundle.name === r.bundle ? this.db.bundlesNamed(bundle.name).filter((b) => b.digest !== bundle.digest).map(bundleInfo) : [];
+        const others =
+          bundle.name === r.bundle
+            ? this.db
+                .bundlesNamed(bundle.name)
+                .filter((b) => b.digest !== bundle.digest)
+                .map(bundleInfo)
+            : [];
         return { ...compatOf(this.db, bundle, this.hub.isConnected), others };
       }),
       DistroBundles: unary(log, 'DistroBundles', (r: { distro: string }) => {
-        if (!/^[a-z0-9._-]+(:[A-Za-z0-9._~-]*)?$/.test(r.distro)) throw new DatabaseInputError(`distro ${JSON.stringify(r.distro)}`, 'expected ID:VERSION_ID, e.g. debian:11');
+        if (!/^[a-z0-9._-]+(:[A-Za-z0-9._~-]*)?$/.test(r.distro))
+          throw new DatabaseInputError(`distro ${JSON.stringify(r.distro)}`, 'expected ID:VERSION_ID, e.g. debian:11');
         return { bundles: bundlesForDistro(this.db, r.distro) };
       }),
       CreateEnrollToken: unary(log, 'CreateEnrollToken', (r: HostRef) => {
@@ -157,7 +230,13 @@ export class ControlService {
     const name = r.name || `${facts.distroId || 'host'}-${facts.distroVersion || parsed.sha256.slice(0, 8)}`;
     checkHostName(name);
     const id = this.db.storeInventory(parsed.sha256, parsed.gzipped, parsed.size);
-    const { host, changed } = this.db.setHostInventory(name, facts, id, r.takenOnHost ? 'agent' : 'import', r.takenOnHost);
+    const { host, changed } = this.db.setHostInventory(
+      name,
+      facts,
+      id,
+      r.takenOnHost ? 'agent' : 'import',
+      r.takenOnHost,
+    );
     if (changed) await this.predictor.predictHost(name);
     this.log.info({ host: name, inventory: parsed.sha256.slice(0, 12), changed }, 'inventory imported');
     return hostInfo(this.db.host(name) ?? host, this.hub.isConnected(name));
@@ -168,12 +247,21 @@ export class ControlService {
     const bundle = this.db.resolveBundle(r.bundle);
     const host = this.requireHost(r.host);
     const prefix = checkedInstallPrefix(r.prefix, 'prefix', (w, p) => new DatabaseInputError(w, p));
-    if (!this.hub.isConnected(host.name)) throw grpcError(grpc.status.FAILED_PRECONDITION, `host ${host.name}: no agent connected (and no --ssh or --chroot to reach it)`);
+    if (!this.hub.isConnected(host.name))
+      throw grpcError(
+        grpc.status.FAILED_PRECONDITION,
+        `host ${host.name}: no agent connected (and no --ssh or --chroot to reach it)`,
+      );
     const startedAt = new Date().toISOString();
     const predicted = host.inventoryId === null ? null : await this.predictor.predict(bundle, host);
     const record = (status: DeploymentStatus, reason: string): Deployment => {
       const deployment = deploymentRecord({
-        host: host.name, bundle, prefix, status, reason, startedAt,
+        host: host.name,
+        bundle,
+        prefix,
+        status,
+        reason,
+        startedAt,
         // The agent's fetch resumes and skips what it has: the archive's size is an upper bound.
         bytesSent: status === 'refused' ? 0 : bundle.size,
       });
@@ -185,12 +273,19 @@ export class ControlService {
     try {
       const verified = await this.hub.order(host.name, 'install', bundle.digest, r.timeoutMs || 600_000, prefix);
       // The agent's report was stored when it came in (AgentHub): the deployment is recorded alone.
-      const reason = verified.runs ? '' : verified.problems.find((p) => p.severity === 'error')?.message ?? `smoke command exited ${verified.smokeExit}`;
+      const reason = verified.runs
+        ? ''
+        : (verified.problems.find((p) => p.severity === 'error')?.message ??
+          `smoke command exited ${verified.smokeExit}`);
       return { predicted, verified, deployment: record(verified.runs ? 'verified' : 'failed', reason) };
     } catch (error) {
       const message = (error as Error).message;
       // The agent went away or went quiet: it finishes or rolls back on its own; a later deploy resumes.
-      return { predicted, verified: null, deployment: record(/disconnected|did not answer/.test(message) ? 'interrupted' : 'failed', message) };
+      return {
+        predicted,
+        verified: null,
+        deployment: record(/disconnected|did not answer/.test(message) ? 'interrupted' : 'failed', message),
+      };
     }
   }
 
@@ -198,8 +293,14 @@ export class ControlService {
     const bundle = this.db.resolveBundle(r.bundle);
     const host = this.requireHost(r.host);
     const predicted = host.inventoryId === null ? null : await this.predictor.predict(bundle, host);
-    if (!r.verify) return { predicted, verified: null, note: predicted === null ? 'no inventory stored for this host' : '' };
-    if (!this.hub.isConnected(host.name)) return { predicted, verified: this.db.check(bundle, host, 'verified'), note: `no agent connected for ${host.name}: showing the last verified result, if any` };
+    if (!r.verify)
+      return { predicted, verified: null, note: predicted === null ? 'no inventory stored for this host' : '' };
+    if (!this.hub.isConnected(host.name))
+      return {
+        predicted,
+        verified: this.db.check(bundle, host, 'verified'),
+        note: `no agent connected for ${host.name}: showing the last verified result, if any`,
+      };
     try {
       const verified = await this.hub.order(host.name, 'check', bundle.digest, r.timeoutMs || 300_000);
       return { predicted, verified, note: '' };
@@ -212,8 +313,15 @@ export class ControlService {
   private async register(stored: StoredArchive, archiveName: string): Promise<StoredBundle> {
     const m = stored.manifest;
     const bundle = this.db.addBundle({
-      digest: stored.digest, name: m.name, size: stored.size, libc: m.libc, glibcFloor: m.glibcFloor, kernelFloor: m.kernelFloor,
-      pythonVersion: m.python.version, archiveName, manifest: stored.manifestText,
+      digest: stored.digest,
+      name: m.name,
+      size: stored.size,
+      libc: m.libc,
+      glibcFloor: m.glibcFloor,
+      kernelFloor: m.kernelFloor,
+      pythonVersion: m.python.version,
+      archiveName,
+      manifest: stored.manifestText,
       elf: m.elf.map((e) => ({ path: e.path, needed: e.needed, versions: e.versions })),
     });
     this.log.info({ bundle: m.name, digest: stored.digest.slice(0, 12), size: stored.size }, 'bundle stored');
@@ -225,7 +333,15 @@ export class ControlService {
     const cancelled = new AbortController();
     call.on('cancelled', () => cancelled.abort());
     Promise.resolve()
-      .then(() => this.builds.build(call.request, (line) => { if (!cancelled.signal.aborted) call.write({ body: 'line', line }); }, cancelled.signal))
+      .then(() =>
+        this.builds.build(
+          call.request,
+          (line) => {
+            if (!cancelled.signal.aborted) call.write({ body: 'line', line });
+          },
+          cancelled.signal,
+        ),
+      )
       .then(async (stored) => {
         const bundle = await this.register(stored, `${stored.manifest.name}.tar.gz`);
         call.write({ body: 'bundle', bundle: bundleInfo(bundle) });
@@ -233,7 +349,10 @@ export class ControlService {
       })
       .catch((error: unknown) => {
         const status = toStatus(error);
-        this.log.warn({ rpc: 'BuildBundle', code: grpc.status[status.code] }, `build refused or failed: ${status.details}`);
+        this.log.warn(
+          { rpc: 'BuildBundle', code: grpc.status[status.code] },
+          `build refused or failed: ${status.details}`,
+        );
         // grpc-js turns an 'error' event on a server stream into the call's final status.
         if (!cancelled.signal.aborted) call.emit('error', status);
       });
@@ -257,7 +376,8 @@ export class ControlService {
       try {
         if (chunk.name !== '') name = chunk.name;
         if (chunk.digest !== '') announced = chunk.digest;
-        if (incoming.size + chunk.data.length > this.maxBundleBytes) throw grpcError(grpc.status.RESOURCE_EXHAUSTED, `bundle larger than ${this.maxBundleBytes} bytes`);
+        if (incoming.size + chunk.data.length > this.maxBundleBytes)
+          throw grpcError(grpc.status.RESOURCE_EXHAUSTED, `bundle larger than ${this.maxBundleBytes} bytes`);
         incoming.write(chunk.offset, chunk.data);
       } catch (error) {
         fail(error);
@@ -266,7 +386,8 @@ export class ControlService {
     call.on('error', (error) => fail(error));
     call.on('end', () => {
       if (failed) return;
-      incoming.commit(announced, name)
+      incoming
+        .commit(announced, name)
         .then(async (stored) => callback(null, bundleInfo(await this.register(stored, name))))
         .catch(fail);
     });

@@ -39,11 +39,17 @@ export function enrollmentHandlers(db: CompatDatabase, pki: Pki, log: Logger): E
             callback(grpcError(grpc.status.PERMISSION_DENIED, 'enrollment token unknown, already used or expired'));
             return;
           }
-          log.info({ host, peer: call.getPeer(), certificateSha256: certificate.sha256, serial: certificate.serial }, 'agent enrolled');
+          log.info(
+            { host, peer: call.getPeer(), certificateSha256: certificate.sha256, serial: certificate.serial },
+            'agent enrolled',
+          );
           callback(null, { host, certificatePem, caCertificatePem: pki.caCert.toString('utf8') });
         })
         .catch((error: Error) => {
-          log.warn({ host, peer: call.getPeer(), err: error.message }, 'enrollment refused: the key could not be signed (the token stays usable)');
+          log.warn(
+            { host, peer: call.getPeer(), err: error.message },
+            'enrollment refused: the key could not be signed (the token stays usable)',
+          );
           callback(grpcError(grpc.status.INVALID_ARGUMENT, error.message.split('\n')[0]!));
         });
     },

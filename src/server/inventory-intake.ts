@@ -28,9 +28,18 @@ export class InventoryIntake {
   take(bytes: Buffer, source: string): Promise<TakenInventory> {
     // Refused before anything is copied to a worker.
     if (bytes.length > this.limits.maxBytes) {
-      return Promise.reject(new InventoryFormatError(source, '(size)', `${bytes.length} bytes, more than ${this.limits.maxBytes} (setting inventoryMaxBytes)`));
+      return Promise.reject(
+        new InventoryFormatError(
+          source,
+          '(size)',
+          `${bytes.length} bytes, more than ${this.limits.maxBytes} (setting inventoryMaxBytes)`,
+        ),
+      );
     }
-    const run = this.queue.then(() => this.inWorker(bytes, source), () => this.inWorker(bytes, source));
+    const run = this.queue.then(
+      () => this.inWorker(bytes, source),
+      () => this.inWorker(bytes, source),
+    );
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -53,19 +62,37 @@ export class InventoryIntake {
         else resolve(taken!);
       };
       const timer = setTimeout(() => {
-        settle(new InventoryFormatError(source, '(parse)', `not parsed within ${this.limits.parseSeconds} s (setting inventoryParseSeconds)`));
+        settle(
+          new InventoryFormatError(
+            source,
+            '(parse)',
+            `not parsed within ${this.limits.parseSeconds} s (setting inventoryParseSeconds)`,
+          ),
+        );
       }, this.limits.parseSeconds * 1000);
       worker.on('message', (reply: InventoryReply) => {
         if (!reply.ok) return settle(new InventoryFormatError(source, reply.field, reply.detail));
-        const gzipped = Buffer.from(reply.taken.gzipped.buffer, reply.taken.gzipped.byteOffset, reply.taken.gzipped.byteLength);
+        const gzipped = Buffer.from(
+          reply.taken.gzipped.buffer,
+          reply.taken.gzipped.byteOffset,
+          reply.taken.gzipped.byteLength,
+        );
         settle(null, { ...reply.taken, gzipped });
       });
       worker.on('error', (error: Error & { code?: string }) => {
-        settle(error.code === 'ERR_WORKER_OUT_OF_MEMORY'
-          ? new InventoryFormatError(source, '(parse)', `needs more than ${this.limits.parseMemoryMb} MiB to parse (setting inventoryParseMemoryMb)`)
-          : new InventoryFormatError(source, '(parse)', error.message));
+        settle(
+          error.code === 'ERR_WORKER_OUT_OF_MEMORY'
+            ? new InventoryFormatError(
+                source,
+                '(parse)',
+                `needs more than ${this.limits.parseMemoryMb} MiB to parse (setting inventoryParseMemoryMb)`,
+              )
+            : new InventoryFormatError(source, '(parse)', error.message),
+        );
       });
-      worker.on('exit', (code) => settle(new InventoryFormatError(source, '(parse)', `the parsing worker exited with code ${code}`)));
+      worker.on('exit', (code) =>
+        settle(new InventoryFormatError(source, '(parse)', `the parsing worker exited with code ${code}`)),
+      );
     });
   }
 }
@@ -77,13 +104,20 @@ export class InventoryIntake {
 export class InventoryCache {
   private readonly entries = new Map<number, Inventory>();
 
-  constructor(private readonly body: (inventoryId: number) => Buffer, private readonly capacity = 8) {}
+  constructor(
+    private readonly body: (inventoryId: number) => Buffer,
+    private readonly capacity = 8,
+  ) {}
 
   get(inventoryId: number): Inventory {
     let inventory = this.entries.get(inventoryId);
     if (inventory === undefined) {
       // Stored rows are already hashed and gzipped: decode only (no sha256 of the whole JSON again).
-      inventory = decodeInventory(this.body(inventoryId), `stored inventory ${inventoryId}`, MAX_STORED_INVENTORY_JSON_BYTES).inventory;
+      inventory = decodeInventory(
+        this.body(inventoryId),
+        `stored inventory ${inventoryId}`,
+        MAX_STORED_INVENTORY_JSON_BYTES,
+      ).inventory;
       if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
       this.entries.set(inventoryId, inventory);
     }

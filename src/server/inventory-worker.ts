@@ -31,7 +31,9 @@ export interface TakenInventory {
   readonly size: number;
 }
 
-export type InventoryReply = { readonly ok: true; readonly taken: TakenInventory } | { readonly ok: false; readonly field: string; readonly detail: string };
+export type InventoryReply =
+  | { readonly ok: true; readonly taken: TakenInventory }
+  | { readonly ok: false; readonly field: string; readonly detail: string };
 
 export function factsOf(inventory: Inventory): HostFacts {
   const { host } = inventory;
@@ -52,7 +54,8 @@ export function takeInventory(job: InventoryJob): TakenInventory {
   const fail = (field: string, detail: string): never => {
     throw new InventoryFormatError(source, field, detail);
   };
-  if (bytes.length > limits.maxBytes) fail('(size)', `${bytes.length} bytes, more than ${limits.maxBytes} (setting inventoryMaxBytes)`);
+  if (bytes.length > limits.maxBytes)
+    fail('(size)', `${bytes.length} bytes, more than ${limits.maxBytes} (setting inventoryMaxBytes)`);
   const gzipped = bytes[0] === 0x1f && bytes[1] === 0x8b;
   let json = bytes;
   if (gzipped) {
@@ -61,7 +64,8 @@ export function takeInventory(job: InventoryJob): TakenInventory {
       json = gunzipSync(bytes, { maxOutputLength: limits.maxJsonBytes });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ERR_BUFFER_TOO_LARGE') fail('(gzip)', `expands to more than ${limits.maxJsonBytes} bytes (setting inventoryMaxJsonBytes)`);
+      if (code === 'ERR_BUFFER_TOO_LARGE')
+        fail('(gzip)', `expands to more than ${limits.maxJsonBytes} bytes (setting inventoryMaxJsonBytes)`);
       fail('(gzip)', (error as Error).message);
     }
   } else if (bytes.length > limits.maxJsonBytes) {
@@ -91,9 +95,10 @@ if (parentPort !== null && (workerData as { inventoryJob?: InventoryJob } | null
   try {
     reply = { ok: true, taken: takeInventory(job) };
   } catch (error) {
-    reply = error instanceof InventoryFormatError
-      ? { ok: false, field: error.field, detail: error.detail }
-      : { ok: false, field: '(intake)', detail: (error as Error).message };
+    reply =
+      error instanceof InventoryFormatError
+        ? { ok: false, field: error.field, detail: error.detail }
+        : { ok: false, field: '(intake)', detail: (error as Error).message };
   }
   const transfer = reply.ok ? [reply.taken.gzipped.buffer as ArrayBuffer] : [];
   parentPort.postMessage(reply, transfer);

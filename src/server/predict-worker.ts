@@ -31,7 +31,8 @@ export interface PredictJob {
 }
 
 export type PredictRequest = { readonly id: number; readonly job: PredictJob };
-export type PredictReply = { readonly id: number; readonly result: CheckResult } | { readonly id: number; readonly error: string };
+export type PredictReply =
+  { readonly id: number; readonly result: CheckResult } | { readonly id: number; readonly error: string };
 
 if (parentPort !== null) {
   const port = parentPort;
@@ -47,7 +48,11 @@ if (parentPort !== null) {
   port.on('message', ({ id, job }: PredictRequest) => {
     let reply: PredictReply;
     try {
-      const result = predictBundle(inventories.get(job.inventoryId), job.bundleDir, { digest: job.digest, host: job.host, inventorySha256: job.inventorySha256 });
+      const result = predictBundle(inventories.get(job.inventoryId), job.bundleDir, {
+        digest: job.digest,
+        host: job.host,
+        inventorySha256: job.inventorySha256,
+      });
       reply = { id, result };
     } catch (error) {
       reply = { id, error: (error as Error).message };

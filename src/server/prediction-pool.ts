@@ -23,7 +23,11 @@ export class PredictionPool {
   private nextId = 1;
   private closed = false;
 
-  constructor(size: number, private readonly workerData: PredictWorkerData, private readonly log: Logger) {
+  constructor(
+    size: number,
+    private readonly workerData: PredictWorkerData,
+    private readonly log: Logger,
+  ) {
     this.slots = Array.from({ length: predictionWorkers(size) }, () => ({ worker: null, job: null }));
   }
 
@@ -51,7 +55,10 @@ export class PredictionPool {
   }
 
   private spawn(slot: Slot): Worker {
-    const worker = new Worker(new URL('./predict-worker.js', import.meta.url), { workerData: this.workerData, name: 'pyrelo-predict' });
+    const worker = new Worker(new URL('./predict-worker.js', import.meta.url), {
+      workerData: this.workerData,
+      name: 'pyrelo-predict',
+    });
     slot.worker = worker;
     worker.on('message', (reply: PredictReply) => {
       const job = slot.job;
@@ -77,15 +84,17 @@ export class PredictionPool {
   /** Terminates every worker; jobs in progress fail with "prediction workers stopped". */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.slots.map(async (slot) => {
-      const worker = slot.worker;
-      if (worker === null) return;
-      slot.worker = null;
-      const job = slot.job;
-      slot.job = null;
-      job?.reject(new Error('prediction workers stopped'));
-      await worker.terminate();
-      this.log.debug({ busy: job !== null }, 'prediction worker terminated');
-    }));
+    await Promise.all(
+      this.slots.map(async (slot) => {
+        const worker = slot.worker;
+        if (worker === null) return;
+        slot.worker = null;
+        const job = slot.job;
+        slot.job = null;
+        job?.reject(new Error('prediction workers stopped'));
+        await worker.terminate();
+        this.log.debug({ busy: job !== null }, 'prediction worker terminated');
+      }),
+    );
   }
 }

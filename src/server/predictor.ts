@@ -49,7 +49,10 @@ export interface PredictorStats {
 
 export class Predictor {
   private readonly pool: PredictionPool;
-  /** Waiting for a worker, in order (Map order is insertion order): asked for by a caller waiting (Check), then background work. */
+  /**
+   * Waiting for a worker, in order (Map order is insertion order): asked for by a caller waiting
+   * (Check), then background work.
+   */
   private readonly urgent = new Map<string, Entry>();
   private readonly queue = new Map<string, Entry>();
   /** Running on a worker (at most one per worker). */
@@ -57,8 +60,14 @@ export class Predictor {
   private closed = false;
   readonly stats: PredictorStats = { started: 0, stored: 0, superseded: 0, stale: 0, failed: 0 };
 
-  constructor(private readonly db: CompatDatabase, private readonly store: BundleStore, private readonly log: Logger, workers = 1) {
-    if (db.file === ':memory:') throw new Error('predictions need the database in a file: workers read inventories through their own connection');
+  constructor(
+    private readonly db: CompatDatabase,
+    private readonly store: BundleStore,
+    private readonly log: Logger,
+    workers = 1,
+  ) {
+    if (db.file === ':memory:')
+      throw new Error('predictions need the database in a file: workers read inventories through their own connection');
     this.pool = new PredictionPool(workers, { databaseFile: db.file, cacheSize: 4 }, log);
   }
 
@@ -149,7 +158,14 @@ export class Predictor {
         }
       }
       (urgent ? this.urgent : this.queue).set(key, {
-        key, bundle, hostId: host.id, hostName: host.name, inventoryId, inventoryVersion: host.inventoryVersion, inventorySha256: host.inventorySha256, waiters: [waiter],
+        key,
+        bundle,
+        hostId: host.id,
+        hostName: host.name,
+        inventoryId,
+        inventoryVersion: host.inventoryVersion,
+        inventorySha256: host.inventorySha256,
+        waiters: [waiter],
       });
       this.pump();
     });
@@ -163,8 +179,17 @@ export class Predictor {
       this.running.add(entry);
       this.stats.started += 1;
       const started = performance.now();
-      this.log.debug({ bundle: entry.bundle.name, digest: entry.bundle.digest.slice(0, 12), host: entry.hostName }, 'predicting');
-      const job = { bundleDir: this.store.treePath(entry.bundle.digest), digest: entry.bundle.digest, host: entry.hostName, inventoryId: entry.inventoryId, inventorySha256: entry.inventorySha256 };
+      this.log.debug(
+        { bundle: entry.bundle.name, digest: entry.bundle.digest.slice(0, 12), host: entry.hostName },
+        'predicting',
+      );
+      const job = {
+        bundleDir: this.store.treePath(entry.bundle.digest),
+        digest: entry.bundle.digest,
+        host: entry.hostName,
+        inventoryId: entry.inventoryId,
+        inventorySha256: entry.inventorySha256,
+      };
       this.pool.run(job).then(
         (result) => this.finish(entry, result, null, started),
         (error: Error) => this.finish(entry, null, error, started),
@@ -181,10 +206,23 @@ export class Predictor {
       const ms = Math.round(performance.now() - started);
       if (this.db.saveCheckIfCurrent(bundle.id, entry.hostId, entry.inventoryId, result)) {
         this.stats.stored += 1;
-        this.log.info({ bundle: bundle.name, digest: bundle.digest.slice(0, 12), host: entry.hostName, runs: result.runs, problems: result.problems.length, ms }, 'predicted');
+        this.log.info(
+          {
+            bundle: bundle.name,
+            digest: bundle.digest.slice(0, 12),
+            host: entry.hostName,
+            runs: result.runs,
+            problems: result.problems.length,
+            ms,
+          },
+          'predicted',
+        );
       } else {
         this.stats.stale += 1;
-        this.log.info({ bundle: bundle.name, digest: bundle.digest.slice(0, 12), host: entry.hostName, ms }, 'prediction not stored: the host\'s inventory changed or the host was removed meanwhile');
+        this.log.info(
+          { bundle: bundle.name, digest: bundle.digest.slice(0, 12), host: entry.hostName, ms },
+          "prediction not stored: the host's inventory changed or the host was removed meanwhile",
+        );
       }
       for (const w of entry.waiters) w.resolve(result);
     } catch (failure) {

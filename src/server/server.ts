@@ -41,7 +41,9 @@ export function databasePath(dataDir: string): string {
 
 function bind(server: grpc.Server, address: string, credentials: grpc.ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, credentials, (error, port) => (error ? reject(new ServerStartError(`cannot listen on ${address}`, error.message)) : resolve(port)));
+    server.bindAsync(address, credentials, (error, port) =>
+      error ? reject(new ServerStartError(`cannot listen on ${address}`, error.message)) : resolve(port),
+    );
   });
 }
 
@@ -75,7 +77,16 @@ export async function startServer(settings: ServerSettings, log: Logger): Promis
   const intake = new InventoryIntake(settings.inventory);
   const hub = new AgentHub(db, store, predictor, log.child({ part: 'hub' }), intake);
   const builds = new BundleBuilds(store, log.child({ part: 'builds' }));
-  const control = new ControlService(db, store, predictor, hub, log.child({ part: 'control' }), 16 * 1024 * 1024 * 1024, builds, intake);
+  const control = new ControlService(
+    db,
+    store,
+    predictor,
+    hub,
+    log.child({ part: 'control' }),
+    16 * 1024 * 1024 * 1024,
+    builds,
+    intake,
+  );
   const proto = pyreloV1();
   const limits = {
     'grpc.max_receive_message_length': settings.maxMessageBytes,
@@ -105,8 +116,16 @@ export async function startServer(settings: ServerSettings, log: Logger): Promis
   const keyPair = [{ private_key: pki.serverKey, cert_chain: pki.serverCert }];
   const servers = [agentServer, enrollServer, controlServer];
   try {
-    const agentPort = await bind(agentServer, settings.listen, grpc.ServerCredentials.createSsl(pki.caCert, keyPair, true));
-    const enrollPort = await bind(enrollServer, settings.enrollListen, grpc.ServerCredentials.createSsl(null, keyPair, false));
+    const agentPort = await bind(
+      agentServer,
+      settings.listen,
+      grpc.ServerCredentials.createSsl(pki.caCert, keyPair, true),
+    );
+    const enrollPort = await bind(
+      enrollServer,
+      settings.enrollListen,
+      grpc.ServerCredentials.createSsl(null, keyPair, false),
+    );
     const socket = settings.control.startsWith('unix:') ? settings.control.slice('unix:'.length) : null;
     if (socket !== null && existsSync(socket)) rmSync(socket); // left by a server that was killed
     const controlPort = await bindPrivately(controlServer, settings.control, socket !== null);
@@ -118,19 +137,39 @@ export async function startServer(settings: ServerSettings, log: Logger): Promis
       enrollAddress: withPort(settings.enrollListen, enrollPort),
       controlAddress: withPort(settings.control, controlPort),
       stop: async (graceMs = 5_000) => {
-        await Promise.all(servers.map((server) => new Promise<void>((resolve) => {
-          const timer = setTimeout(() => { server.forceShutdown(); resolve(); }, graceMs);
-          server.tryShutdown(() => { clearTimeout(timer); resolve(); });
-          // Agents' streams never end on their own: end them now rather than after the grace.
-          if (server === agentServer) setImmediate(() => server.forceShutdown());
-        })));
+        await Promise.all(
+          servers.map(
+            (server) =>
+              new Promise<void>((resolve) => {
+                const timer = setTimeout(() => {
+                  server.forceShutdown();
+                  resolve();
+                }, graceMs);
+                server.tryShutdown(() => {
+                  clearTimeout(timer);
+                  resolve();
+                });
+                // Agents' streams never end on their own: end them now rather than after the grace.
+                if (server === agentServer) setImmediate(() => server.forceShutdown());
+              }),
+          ),
+        );
         await predictor.close(); // terminates the prediction workers
         db.close();
         if (socket !== null) rmSync(socket, { force: true });
         log.info('server stopped');
       },
     };
-    log.info({ agents: running.agentAddress, enroll: running.enrollAddress, control: running.controlAddress, data: settings.dataDir, schema: db.schemaVersion }, 'server listening');
+    log.info(
+      {
+        agents: running.agentAddress,
+        enroll: running.enrollAddress,
+        control: running.controlAddress,
+        data: settings.dataDir,
+        schema: db.schemaVersion,
+      },
+      'server listening',
+    );
     return running;
   } catch (error) {
     for (const server of servers) server.forceShutdown();

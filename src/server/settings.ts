@@ -18,7 +18,10 @@ export interface ServerSettings {
   readonly logLevel: string;
   /** Agents are told nothing about this; the server drops a silent agent after 3 of these. */
   readonly heartbeatSeconds: number;
-  /** Largest message the control listener takes; the agents' listener takes inventory.maxBytes + AGENT_MESSAGE_MARGIN. */
+  /**
+   * Largest message the control listener takes; the agents' listener takes inventory.maxBytes +
+   * AGENT_MESSAGE_MARGIN.
+   */
   readonly maxMessageBytes: number;
   /** Worker threads that run predictions (the loader check) off the event loop; at most the cores. */
   readonly predictionWorkers: number;
@@ -26,7 +29,10 @@ export interface ServerSettings {
   readonly inventory: InventoryLimits;
   /** Inventory versions kept per host; older ones, and bodies nothing names any more, are deleted. */
   readonly inventoriesPerHost: number;
-  /** Limits on the agents' calls: streams per certificate, hello and message deadlines (README "Limits on agents' streams"). */
+  /**
+   * Limits on the agents' calls: streams per certificate, hello and message deadlines (README
+   * "Limits on agents' streams").
+   */
   readonly streams: StreamLimits;
 }
 
@@ -93,7 +99,10 @@ export const DEFAULT_STREAM_LIMITS: StreamLimits = {
 export const DEFAULT_INVENTORIES_PER_HOST = 5;
 
 export class SettingsError extends UserInputError {
-  constructor(readonly source: string, detail: string) {
+  constructor(
+    readonly source: string,
+    detail: string,
+  ) {
     super(source, detail);
     this.name = 'SettingsError';
   }
@@ -106,14 +115,15 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(base, 'pyrelo', 'server');
 }
 
-type Flat = Omit<ServerSettings, 'inventory' | 'streams'> & StreamLimits & {
-  readonly inventoryMaxBytes: number;
-  readonly inventoryMaxJsonBytes: number;
-  readonly inventoryMaxDepth: number;
-  readonly inventoryMaxElements: number;
-  readonly inventoryParseMemoryMb: number;
-  readonly inventoryParseSeconds: number;
-};
+type Flat = Omit<ServerSettings, 'inventory' | 'streams'> &
+  StreamLimits & {
+    readonly inventoryMaxBytes: number;
+    readonly inventoryMaxJsonBytes: number;
+    readonly inventoryMaxDepth: number;
+    readonly inventoryMaxElements: number;
+    readonly inventoryParseMemoryMb: number;
+    readonly inventoryParseSeconds: number;
+  };
 type Partial_ = { -readonly [K in keyof Flat]?: Flat[K] };
 
 const KEYS: Readonly<Record<keyof Flat, { env: string; kind: 'string' | 'number' }>> = {
@@ -140,7 +150,8 @@ const KEYS: Readonly<Record<keyof Flat, { env: string; kind: 'string' | 'number'
 function coerce(source: string, key: keyof Flat, value: unknown): string | number {
   if (KEYS[key].kind === 'number') {
     const n = typeof value === 'number' ? value : Number(value);
-    if (!Number.isFinite(n) || n <= 0) throw new SettingsError(source, `${key}: expected a positive number, got ${JSON.stringify(value)}`);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new SettingsError(source, `${key}: expected a positive number, got ${JSON.stringify(value)}`);
     return n;
   }
   if (typeof value !== 'string' || value === '') throw new SettingsError(source, `${key}: expected a non-empty string`);
@@ -163,16 +174,21 @@ function fromFile(file: string): Partial_ {
   } catch (error) {
     throw new SettingsError(file, (error as Error).message);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new SettingsError(file, 'expected a JSON object');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new SettingsError(file, 'expected a JSON object');
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(parsed)) {
-    if (!(key in KEYS)) throw new SettingsError(file, `unknown setting ${JSON.stringify(key)} (known: ${Object.keys(KEYS).join(', ')})`);
+    if (!(key in KEYS))
+      throw new SettingsError(file, `unknown setting ${JSON.stringify(key)} (known: ${Object.keys(KEYS).join(', ')})`);
     out[key] = coerce(file, key as keyof Flat, value);
   }
   return out as Partial_;
 }
 
-export function resolveSettings(flags: Partial_ & { config?: string }, env: NodeJS.ProcessEnv = process.env): ServerSettings {
+export function resolveSettings(
+  flags: Partial_ & { config?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): ServerSettings {
   const { config, ...flagValues } = flags;
   const defined = Object.fromEntries(Object.entries(flagValues).filter(([, v]) => v !== undefined)) as Partial_;
   const fromEnvironment = fromEnv(env);
@@ -191,7 +207,10 @@ export function resolveSettings(flags: Partial_ & { config?: string }, env: Node
     heartbeatSeconds: merged.heartbeatSeconds ?? 15,
     maxMessageBytes: merged.maxMessageBytes ?? 64 * 1024 * 1024,
     // Default 1 on one or two cores (the event loop keeps one), else 2; never more than the cores.
-    predictionWorkers: Math.max(1, Math.min(Math.floor(merged.predictionWorkers ?? Math.min(2, availableParallelism() - 1)), availableParallelism())),
+    predictionWorkers: Math.max(
+      1,
+      Math.min(Math.floor(merged.predictionWorkers ?? Math.min(2, availableParallelism() - 1)), availableParallelism()),
+    ),
     inventory: {
       maxBytes: merged.inventoryMaxBytes ?? DEFAULT_INVENTORY_LIMITS.maxBytes,
       maxJsonBytes: merged.inventoryMaxJsonBytes ?? DEFAULT_INVENTORY_LIMITS.maxJsonBytes,
@@ -202,7 +221,10 @@ export function resolveSettings(flags: Partial_ & { config?: string }, env: Node
     },
     inventoriesPerHost: Math.max(1, Math.floor(merged.inventoriesPerHost ?? DEFAULT_INVENTORIES_PER_HOST)),
     streams: {
-      streamsPerCertificate: Math.max(1, Math.floor(merged.streamsPerCertificate ?? DEFAULT_STREAM_LIMITS.streamsPerCertificate)),
+      streamsPerCertificate: Math.max(
+        1,
+        Math.floor(merged.streamsPerCertificate ?? DEFAULT_STREAM_LIMITS.streamsPerCertificate),
+      ),
       helloSeconds: merged.helloSeconds ?? DEFAULT_STREAM_LIMITS.helloSeconds,
       messageSeconds: merged.messageSeconds ?? DEFAULT_STREAM_LIMITS.messageSeconds,
     },

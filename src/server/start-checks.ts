@@ -11,7 +11,10 @@ import { UserInputError } from '../common/user-input-error.js';
 
 /** The server cannot start on this data folder or database; its message is one line naming it. */
 export class ServerStartError extends UserInputError {
-  constructor(readonly what: string, detail: string) {
+  constructor(
+    readonly what: string,
+    detail: string,
+  ) {
     super(what, detail);
     this.name = 'ServerStartError';
   }
@@ -74,12 +77,17 @@ export function openCheckedDatabase(file: string, inventoriesPerHost?: number): 
       throw new ServerStartError(`database ${file}`, `is damaged (${reason(error)}); restore it from a backup`);
     }
     if (problems.length !== 1 || problems[0] !== 'ok') {
-      throw new ServerStartError(`database ${file}`, `is damaged (quick_check: ${problems.join('; ').replace(/\s+/g, ' ')}); restore it from a backup`);
+      throw new ServerStartError(
+        `database ${file}`,
+        `is damaged (quick_check: ${problems.join('; ').replace(/\s+/g, ' ')}); restore it from a backup`,
+      );
     }
     try {
       // Writes the header's user_version as it is, in a committed transaction: a real write to the
       // WAL, refused by a read-only file, folder or file system.
-      db.db.transaction(() => { db.db.pragma(`user_version = ${db.schemaVersion}`); })();
+      db.db.transaction(() => {
+        db.db.pragma(`user_version = ${db.schemaVersion}`);
+      })();
     } catch (error) {
       throw new ServerStartError(`database ${file}`, `cannot be written (${reason(error)})`);
     }

@@ -44,7 +44,13 @@ function http2StreamOf(call: grpc.ServerInterceptingCallInterface): ResettableSt
   let current: unknown = call;
   for (let depth = 0; depth < 8 && typeof current === 'object' && current !== null; depth += 1) {
     const stream = (current as { stream?: unknown }).stream;
-    if (typeof stream === 'object' && stream !== null && typeof (stream as ResettableStream).close === 'function' && 'rstCode' in stream) return stream as unknown as ResettableStream;
+    if (
+      typeof stream === 'object' &&
+      stream !== null &&
+      typeof (stream as ResettableStream).close === 'function' &&
+      'rstCode' in stream
+    )
+      return stream as unknown as ResettableStream;
     current = (current as { nextCall?: unknown }).nextCall;
   }
   return null;
@@ -54,7 +60,10 @@ export class StreamGuard {
   /** Calls open per host (the client certificate's common name). */
   private readonly open = new Map<string, number>();
 
-  constructor(private readonly limits: StreamLimits, private readonly log: Logger) {}
+  constructor(
+    private readonly limits: StreamLimits,
+    private readonly log: Logger,
+  ) {}
 
   openCalls(host: string): number {
     return this.open.get(host) ?? 0;
@@ -95,7 +104,8 @@ export class StreamGuard {
       const started = Date.now();
       const poll = (): void => {
         if (stream.destroyed) return;
-        if (stream.state.localClose !== 1 && Date.now() - started < STATUS_GRACE_MS) return void setTimeout(poll, STATUS_POLL_MS).unref();
+        if (stream.state.localClose !== 1 && Date.now() - started < STATUS_GRACE_MS)
+          return void setTimeout(poll, STATUS_POLL_MS).unref();
         stream.close(http2Constants.NGHTTP2_NO_ERROR);
       };
       setImmediate(poll);
@@ -113,8 +123,18 @@ export class StreamGuard {
       const seconds = first ? this.limits.helloSeconds : this.limits.messageSeconds;
       timer = setTimeout(() => {
         timer = null;
-        if (first) cut(grpc.status.DEADLINE_EXCEEDED, `no ${rpc === 'Connect' ? 'hello' : 'request'} within ${seconds} s (setting helloSeconds)`, { deadline: 'helloSeconds' });
-        else cut(grpc.status.DEADLINE_EXCEEDED, `no whole message within ${seconds} s of the last one (setting messageSeconds): a stalled or half-sent message`, { deadline: 'messageSeconds', messages });
+        if (first)
+          cut(
+            grpc.status.DEADLINE_EXCEEDED,
+            `no ${rpc === 'Connect' ? 'hello' : 'request'} within ${seconds} s (setting helloSeconds)`,
+            { deadline: 'helloSeconds' },
+          );
+        else
+          cut(
+            grpc.status.DEADLINE_EXCEEDED,
+            `no whole message within ${seconds} s of the last one (setting messageSeconds): a stalled or half-sent message`,
+            { deadline: 'messageSeconds', messages },
+          );
       }, seconds * 1000);
       timer.unref();
     };
@@ -144,8 +164,14 @@ export class StreamGuard {
           if (open >= this.limits.streamsPerCertificate) {
             // Refused before the handler starts: none of this call's bytes are read or kept.
             ended = true;
-            this.log.warn({ host, peer, rpc, open, code: 'RESOURCE_EXHAUSTED' }, 'agent call refused: too many streams for one certificate');
-            call.sendStatus({ code: grpc.status.RESOURCE_EXHAUSTED, details: `host ${host} has ${open} agent streams open already, the most one certificate may (setting streamsPerCertificate)` });
+            this.log.warn(
+              { host, peer, rpc, open, code: 'RESOURCE_EXHAUSTED' },
+              'agent call refused: too many streams for one certificate',
+            );
+            call.sendStatus({
+              code: grpc.status.RESOURCE_EXHAUSTED,
+              details: `host ${host} has ${open} agent streams open already, the most one certificate may (setting streamsPerCertificate)`,
+            });
             resetAfterStatus();
             return;
           }

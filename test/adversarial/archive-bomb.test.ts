@@ -75,13 +75,21 @@ function runCli(args: string[]): Promise<{ code: number | null; stdout: string; 
     let stdout = '';
     let stderr = '';
     let peakRss = 0;
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     const poll = setInterval(() => {
       try {
-        const line = readFileSync(`/proc/${child.pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+        const line = readFileSync(`/proc/${child.pid}/status`, 'utf8')
+          .split('\n')
+          .find((l) => l.startsWith('VmHWM:'));
         peakRss = Math.max(peakRss, Number(line?.split(/\s+/)[1] ?? 0) * 1024);
-      } catch { /* exited */ }
+      } catch {
+        /* exited */
+      }
     }, 20);
     child.on('close', (code) => {
       clearInterval(poll);
@@ -103,36 +111,62 @@ after(() => {
   if (work !== undefined) rmSync(work, { recursive: true, force: true });
 });
 
-test('pyrelo unpack of a 2 GiB bomb exits 2 with one line naming the archive, stays small and writes nothing', { timeout: 180_000 }, async () => {
-  const destination = join(work, 'unpacked');
-  const run = await runCli(['unpack', bomb, destination]);
-  assert.equal(run.code, 2, `exit code (stderr: ${run.stderr})`);
-  const lines = run.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `one line: ${run.stderr}`);
-  assert.match(lines[0]!, new RegExp(`${bomb.replaceAll('/', '\\/').replaceAll('.', '\\.')}: expands to more than its pyrelo\\.json declares`));
-  assert.ok(run.peakRss < 256 * 1024 ** 2, `peak RSS ${Math.round(run.peakRss / 2 ** 20)} MiB, far below the 2 GiB expansion`);
-  assert.equal(existsSync(destination), false, 'no destination');
-  assert.deepEqual(readdirSync(work).filter((n) => n.startsWith('.unpacked') || n.startsWith('unpacked')), [], 'no temporary folder left');
-});
-
-test('bundles add of the same bomb is refused by a real server process without its RSS growing', { timeout: 180_000 }, async () => {
-  const fleet: Fleet = await startFleet(join(work, 'fleet'));
-  try {
-    const pid = fleet.server.pid!;
-    const before = rssOf(pid);
-    let peak = before;
-    const poll = setInterval(() => { peak = Math.max(peak, rssOf(pid)); }, 20);
-    const run = await runCli(['bundles', 'add', bomb, '--control', fleet.control.address]);
-    clearInterval(poll);
+test(
+  'pyrelo unpack of a 2 GiB bomb exits 2 with one line naming the archive, stays small and writes nothing',
+  { timeout: 180_000 },
+  async () => {
+    const destination = join(work, 'unpacked');
+    const run = await runCli(['unpack', bomb, destination]);
     assert.equal(run.code, 2, `exit code (stderr: ${run.stderr})`);
-    assert.equal(run.stderr.trim().split('\n').length, 1, `one line: ${run.stderr}`);
-    assert.match(run.stderr, /expands to more than its pyrelo\.json declares/);
-    assert.ok(peak - before < 256 * 1024 ** 2, `server RSS grew by ${Math.round((peak - before) / 2 ** 20)} MiB`);
-    assert.equal(fleet.server.exitCode, null, 'the server is still running');
-    const store = join(fleet.dir, 'server', 'bundles');
-    const kept = existsSync(store) ? readdirSync(store, { recursive: true }).map(String).filter((n) => !['incoming', 'archives', 'trees'].includes(n)) : [];
-    assert.deepEqual(kept, [], 'the store keeps nothing of the bomb');
-  } finally {
-    await fleet.stop();
-  }
-});
+    const lines = run.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, `one line: ${run.stderr}`);
+    assert.match(
+      lines[0]!,
+      new RegExp(
+        `${bomb.replaceAll('/', '\\/').replaceAll('.', '\\.')}: expands to more than its pyrelo\\.json declares`,
+      ),
+    );
+    assert.ok(
+      run.peakRss < 256 * 1024 ** 2,
+      `peak RSS ${Math.round(run.peakRss / 2 ** 20)} MiB, far below the 2 GiB expansion`,
+    );
+    assert.equal(existsSync(destination), false, 'no destination');
+    assert.deepEqual(
+      readdirSync(work).filter((n) => n.startsWith('.unpacked') || n.startsWith('unpacked')),
+      [],
+      'no temporary folder left',
+    );
+  },
+);
+
+test(
+  'bundles add of the same bomb is refused by a real server process without its RSS growing',
+  { timeout: 180_000 },
+  async () => {
+    const fleet: Fleet = await startFleet(join(work, 'fleet'));
+    try {
+      const pid = fleet.server.pid!;
+      const before = rssOf(pid);
+      let peak = before;
+      const poll = setInterval(() => {
+        peak = Math.max(peak, rssOf(pid));
+      }, 20);
+      const run = await runCli(['bundles', 'add', bomb, '--control', fleet.control.address]);
+      clearInterval(poll);
+      assert.equal(run.code, 2, `exit code (stderr: ${run.stderr})`);
+      assert.equal(run.stderr.trim().split('\n').length, 1, `one line: ${run.stderr}`);
+      assert.match(run.stderr, /expands to more than its pyrelo\.json declares/);
+      assert.ok(peak - before < 256 * 1024 ** 2, `server RSS grew by ${Math.round((peak - before) / 2 ** 20)} MiB`);
+      assert.equal(fleet.server.exitCode, null, 'the server is still running');
+      const store = join(fleet.dir, 'server', 'bundles');
+      const kept = existsSync(store)
+        ? readdirSync(store, { recursive: true })
+            .map(String)
+            .filter((n) => !['incoming', 'archives', 'trees'].includes(n))
+        : [];
+      assert.deepEqual(kept, [], 'the store keeps nothing of the bomb');
+    } finally {
+      await fleet.stop();
+    }
+  },
+);

@@ -18,12 +18,25 @@ const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
 const SONAME = 'libtitle\u001b]0;pwned\u0007csi\u009b2J.so.1';
 
 test('pyrelo check prints a hostile DT_NEEDED name escaped, in text and JSON', async (t) => {
-  const hasGcc = await execa('gcc', ['--version'], { reject: false }).then((r) => r.exitCode === 0, () => false);
+  const hasGcc = await execa('gcc', ['--version'], { reject: false }).then(
+    (r) => r.exitCode === 0,
+    () => false,
+  );
   if (!hasGcc) return t.skip('needs gcc to build the fixtures');
   const dir = await makeTempDir('pyrelo-check-escapes-');
   try {
-    const library = await compileSharedLibrary({ dir, file: 'lib/libtitle.so', soname: SONAME, source: 'int title(void) { return 1; }\n' });
-    const program = await compileExecutable({ dir, file: 'bin/user', source: 'extern int title(void);\nint main(void) { return title() - 1; }\n', needed: [library] });
+    const library = await compileSharedLibrary({
+      dir,
+      file: 'lib/libtitle.so',
+      soname: SONAME,
+      source: 'int title(void) { return 1; }\n',
+    });
+    const program = await compileExecutable({
+      dir,
+      file: 'bin/user',
+      source: 'extern int title(void);\nint main(void) { return title() - 1; }\n',
+      needed: [library],
+    });
     rmSync(library); // the DT_NEEDED entry stays; the library is nowhere: ld.so names it in its error
 
     const text = await execa('node', [MAIN, 'check', program], { reject: false, env: { LC_ALL: 'C' } });
@@ -36,7 +49,10 @@ test('pyrelo check prints a hostile DT_NEEDED name escaped, in text and JSON', a
     assert.doesNotMatch(json.stdout, RAW_CONTROL, 'no raw control character in the JSON output');
     const parsed = JSON.parse(json.stdout) as { files: Array<{ problems: Array<{ message: string }> }> };
     const messages = parsed.files.flatMap((f) => f.problems.map((p) => p.message));
-    assert.ok(messages.some((m) => m.startsWith(`${SONAME}: cannot open shared object file`)), `the JSON parses back to the real name: ${JSON.stringify(messages)}`);
+    assert.ok(
+      messages.some((m) => m.startsWith(`${SONAME}: cannot open shared object file`)),
+      `the JSON parses back to the real name: ${JSON.stringify(messages)}`,
+    );
   } finally {
     removeDir(dir);
   }

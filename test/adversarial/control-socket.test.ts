@@ -58,50 +58,92 @@ const usable = (): string | null => {
   return null;
 };
 
-test('the control socket is 0600 from the start: nobody never connects, even while chmod is held for 2 s', { timeout: 120_000 }, async (t) => {
-  const missing = usable();
-  if (missing !== null) return t.skip(missing);
-  const data = join(work, 'data');
-  await initPki(data);
-  const shared = join(work, 'shared'); // a folder any user can enter, as /run/pyrelo might be
-  mkdirSync(shared);
-  chmodSync(shared, 0o755);
-  const socket = join(shared, 'control.sock');
-  const connectorFile = join(shared, 'connector.cjs');
-  writeFileSync(connectorFile, CONNECTOR, { mode: 0o644 });
+test(
+  'the control socket is 0600 from the start: nobody never connects, even while chmod is held for 2 s',
+  { timeout: 120_000 },
+  async (t) => {
+    const missing = usable();
+    if (missing !== null) return t.skip(missing);
+    const data = join(work, 'data');
+    await initPki(data);
+    const shared = join(work, 'shared'); // a folder any user can enter, as /run/pyrelo might be
+    mkdirSync(shared);
+    chmodSync(shared, 0o755);
+    const socket = join(shared, 'control.sock');
+    const connectorFile = join(shared, 'connector.cjs');
+    writeFileSync(connectorFile, CONNECTOR, { mode: 0o644 });
 
-  const connector = spawn('runuser', ['-u', 'nobody', '--', process.execPath, connectorFile, socket], { stdio: ['pipe', 'pipe', 'inherit'] });
-  children.push(connector);
-  let report = '';
-  connector.stdout!.on('data', (d: Buffer) => { report += d.toString(); });
+    const connector = spawn('runuser', ['-u', 'nobody', '--', process.execPath, connectorFile, socket], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    children.push(connector);
+    let report = '';
+    connector.stdout!.on('data', (d: Buffer) => {
+      report += d.toString();
+    });
 
-  const serverArgs = [MAIN, 'server', '--data', data, '--control', `unix:${socket}`, '--listen', `127.0.0.1:${await freePort()}`,
-    '--enroll-listen', `127.0.0.1:${await freePort()}`, '--log-level', 'warn'];
-  const strace = ['strace', '-f', '-qq', '--seccomp-bpf', '-o', '/dev/null', '-e', 'trace=chmod,fchmodat,fchmod', '-e', 'inject=chmod,fchmodat,fchmod:delay_enter=2000000'];
-  const server = spawn('sh', ['-c', 'umask 000 && exec "$@"', 'sh', ...strace, process.execPath, ...serverArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(server);
-  traced = server;
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    server.stdout!.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('"control"')) resolve(); });
-    server.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
-  assert.equal((statSync(socket).mode & 0o777).toString(8), '600');
-  await new Promise((r) => setTimeout(r, 2_500)); // past any chmod still held
-  connector.stdin!.end();
-  await new Promise((r) => connector.once('exit', r));
-  const { attempts, connected } = JSON.parse(report) as { attempts: number; connected: number };
-  assert.ok(attempts > 100, `nobody kept trying (${attempts} attempts)`);
-  assert.equal(connected, 0, `nobody connected ${connected} times`);
-  // Root, the owner, can.
-  const root = spawnSync(process.execPath, [MAIN, 'hosts', 'list', '--control', `unix:${socket}`, '--json'], { encoding: 'utf8' });
-  assert.equal(root.status, 0, root.stderr);
-  stopTraced(server);
-});
+    const serverArgs = [
+      MAIN,
+      'server',
+      '--data',
+      data,
+      '--control',
+      `unix:${socket}`,
+      '--listen',
+      `127.0.0.1:${await freePort()}`,
+      '--enroll-listen',
+      `127.0.0.1:${await freePort()}`,
+      '--log-level',
+      'warn',
+    ];
+    const strace = [
+      'strace',
+      '-f',
+      '-qq',
+      '--seccomp-bpf',
+      '-o',
+      '/dev/null',
+      '-e',
+      'trace=chmod,fchmodat,fchmod',
+      '-e',
+      'inject=chmod,fchmodat,fchmod:delay_enter=2000000',
+    ];
+    const server = spawn('sh', ['-c', 'umask 000 && exec "$@"', 'sh', ...strace, process.execPath, ...serverArgs], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    children.push(server);
+    traced = server;
+    let out = '';
+    await new Promise<void>((resolve, reject) => {
+      server.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('"control"')) resolve();
+      });
+      server.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+    });
+    assert.equal((statSync(socket).mode & 0o777).toString(8), '600');
+    await new Promise((r) => setTimeout(r, 2_500)); // past any chmod still held
+    connector.stdin!.end();
+    await new Promise((r) => connector.once('exit', r));
+    const { attempts, connected } = JSON.parse(report) as { attempts: number; connected: number };
+    assert.ok(attempts > 100, `nobody kept trying (${attempts} attempts)`);
+    assert.equal(connected, 0, `nobody connected ${connected} times`);
+    // Root, the owner, can.
+    const root = spawnSync(process.execPath, [MAIN, 'hosts', 'list', '--control', `unix:${socket}`, '--json'], {
+      encoding: 'utf8',
+    });
+    assert.equal(root.status, 0, root.stderr);
+    stopTraced(server);
+  },
+);
 
 /** Kills the server strace runs (a killed strace leaves its tracee running), then strace ends. */
 function stopTraced(strace: ChildProcess): void {
   const pid = strace.pid!;
-  const tracees = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  const tracees = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number);
   for (const child of tracees) process.kill(child, 'SIGKILL');
 }

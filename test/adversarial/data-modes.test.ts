@@ -37,6 +37,9 @@ test('the data folder is 0700 and compat.sqlite, -wal and -shm are 0600; nobody 
     assert.equal((statSync(file).mode & 0o777).toString(8), '600', name);
   }
   if (process.geteuid?.() !== 0) return t.skip('reading as nobody needs root (runuser)');
-  const read = await execa('runuser', ['-u', 'nobody', '--', 'cat', join(dir, 'compat.sqlite')], { reject: false, encoding: 'buffer' });
+  const read = await execa('runuser', ['-u', 'nobody', '--', 'cat', join(dir, 'compat.sqlite')], {
+    reject: false,
+    encoding: 'buffer',
+  });
   assert.notEqual(read.exitCode, 0, 'nobody cannot read the database');
 });

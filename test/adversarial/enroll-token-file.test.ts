@@ -28,7 +28,9 @@ before(async () => {
   work = mkdtempSync(join(tmpdir(), 'pyrelo-adversarial-token-'));
   fleet = await startFleet(join(work, 'fleet'));
   // Accepts and never answers: an enrolling agent waits here in its TLS handshake.
-  silent = createServer((socket) => { held.push(socket); });
+  silent = createServer((socket) => {
+    held.push(socket);
+  });
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
 });
 
@@ -44,23 +46,43 @@ const ca = (): string => join(fleet.dir, 'server', 'pki', 'ca.crt');
 /** What `nobody` reads of the command line of an agent enrolling with `args`, while it waits on the silent listener. */
 async function cmdlineSeenByNobody(args: readonly string[]): Promise<string> {
   const port = (silent.address() as { port: number }).port;
-  const child = spawn(process.execPath, [MAIN, 'agent', 'enroll', '--server', `127.0.0.1:${port}`, '--ca', ca(), '--dir', join(work, `agent-${childId++}`), ...args],
-    { stdio: ['pipe', 'ignore', 'ignore'] });
+  const child = spawn(
+    process.execPath,
+    [
+      MAIN,
+      'agent',
+      'enroll',
+      '--server',
+      `127.0.0.1:${port}`,
+      '--ca',
+      ca(),
+      '--dir',
+      join(work, `agent-${childId++}`),
+      ...args,
+    ],
+    { stdio: ['pipe', 'ignore', 'ignore'] },
+  );
   child.stdin.end('tok-from-stdin-never-sent\n');
   try {
     const before = held.length;
     await waitFor(() => held.length > before, 20_000); // it reached the listener: enrolling
-    const read = spawnSync('runuser', ['-u', 'nobody', '--', 'cat', `/proc/${child.pid}/cmdline`], { encoding: 'utf8' });
+    const read = spawnSync('runuser', ['-u', 'nobody', '--', 'cat', `/proc/${child.pid}/cmdline`], {
+      encoding: 'utf8',
+    });
     assert.equal(read.status, 0, read.stderr);
     return read.stdout.replaceAll('\0', ' ');
   } finally {
     child.kill('SIGKILL');
   }
 }
-test('nobody reads a --token from the enrolling agent\'s command line, and nothing of --token-file', async (t) => {
+test("nobody reads a --token from the enrolling agent's command line, and nothing of --token-file", async (t) => {
   if (process.geteuid?.() !== 0) return t.skip('reading as nobody needs root (runuser)');
   const secret = 'visible-token-0123456789';
-  assert.match(await cmdlineSeenByNobody(['--token', secret]), new RegExp(secret), 'the attack works: --token is in /proc/PID/cmdline');
+  assert.match(
+    await cmdlineSeenByNobody(['--token', secret]),
+    new RegExp(secret),
+    'the attack works: --token is in /proc/PID/cmdline',
+  );
 
   const file = join(work, 'token');
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
@@ -76,13 +98,44 @@ test('the agent enrolls with the real server from --token-file FILE and from --t
   const fromFile = await fleet.control.call('CreateEnrollToken', { name: 'from-file' });
   const file = join(work, 'from-file.token');
   writeFileSync(file, `${fromFile.token}\n`, { mode: 0o600 });
-  const a = spawnSync(process.execPath, [MAIN, 'agent', 'enroll', '--server', fleet.enrollAddress, '--ca', ca(), '--dir', join(work, 'enrolled-file'), '--token-file', file], { encoding: 'utf8' });
+  const a = spawnSync(
+    process.execPath,
+    [
+      MAIN,
+      'agent',
+      'enroll',
+      '--server',
+      fleet.enrollAddress,
+      '--ca',
+      ca(),
+      '--dir',
+      join(work, 'enrolled-file'),
+      '--token-file',
+      file,
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(a.status, 0, a.stderr);
   assert.equal(a.stdout, 'enrolled as host from-file\n');
 
   const fromStdin = await fleet.control.call('CreateEnrollToken', { name: 'from-stdin' });
-  const b = spawnSync(process.execPath, [MAIN, 'agent', 'enroll', '--server', fleet.enrollAddress, '--ca', ca(), '--dir', join(work, 'enrolled-stdin'), '--token-file', '-'],
-    { encoding: 'utf8', input: `${fromStdin.token}\n` });
+  const b = spawnSync(
+    process.execPath,
+    [
+      MAIN,
+      'agent',
+      'enroll',
+      '--server',
+      fleet.enrollAddress,
+      '--ca',
+      ca(),
+      '--dir',
+      join(work, 'enrolled-stdin'),
+      '--token-file',
+      '-',
+    ],
+    { encoding: 'utf8', input: `${fromStdin.token}\n` },
+  );
   assert.equal(b.status, 0, b.stderr);
   assert.equal(b.stdout, 'enrolled as host from-stdin\n');
   assert.equal(readFileSync(join(work, 'enrolled-stdin', 'host'), 'utf8'), 'from-stdin\n');
@@ -105,7 +158,9 @@ test('an empty token file, both forms at once, or neither: exit 2 with one line'
 });
 
 test('pyrelo hosts token prints the --token-file form, and the token only on its own line', () => {
-  const run = spawnSync(process.execPath, [MAIN, 'hosts', 'token', 'hinted', '--control', fleet.control.address], { encoding: 'utf8' });
+  const run = spawnSync(process.execPath, [MAIN, 'hosts', 'token', 'hinted', '--control', fleet.control.address], {
+    encoding: 'utf8',
+  });
   assert.equal(run.status, 0, run.stderr);
   const [token, ...hints] = run.stdout.trim().split('\n');
   assert.match(hints.join('\n'), /pyrelo agent enroll .*--token-file -/);

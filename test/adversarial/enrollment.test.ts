@@ -36,21 +36,34 @@ after(async () => {
 
 test('hosts token refuses a name longer than a certificate common name: exit 2, one line', () => {
   const name = `h${'x'.repeat(64)}`;
-  const run = spawnSync(process.execPath, [MAIN, 'hosts', 'token', name, '--control', fleet.control.address], { encoding: 'utf8' });
+  const run = spawnSync(process.execPath, [MAIN, 'hosts', 'token', name, '--control', fleet.control.address], {
+    encoding: 'utf8',
+  });
   assert.equal(run.status, 2, run.stderr);
   assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
   assert.match(run.stderr, /\(65 characters\).*at most 64 characters/);
   // 64 is fine.
-  const ok = spawnSync(process.execPath, [MAIN, 'hosts', 'token', name.slice(0, 64), '--control', fleet.control.address, '--json'], { encoding: 'utf8' });
+  const ok = spawnSync(
+    process.execPath,
+    [MAIN, 'hosts', 'token', name.slice(0, 64), '--control', fleet.control.address, '--json'],
+    { encoding: 'utf8' },
+  );
   assert.equal(ok.status, 0, ok.stderr);
 });
 
 test('a key that cannot be signed does not burn the token: the real agent then enrolls with it, once', async () => {
   const token = await fleet.control.call('CreateEnrollToken', { name: 'keeps-token' });
   const ca = readFileSync(join(fleet.dir, 'server', 'pki', 'ca.crt'));
-  const client = new (pyreloV1().Enrollment)(fleet.enrollAddress, grpc.credentials.createSsl(ca), tlsNameOptions(fleet.enrollAddress));
+  const client = new (pyreloV1().Enrollment)(
+    fleet.enrollAddress,
+    grpc.credentials.createSsl(ca),
+    tlsNameOptions(fleet.enrollAddress),
+  );
   const refused = await new Promise<grpc.ServiceError | null>((resolve) => {
-    const request: EnrollRequest = { token: token.token, publicKeyPem: '-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n' };
+    const request: EnrollRequest = {
+      token: token.token,
+      publicKeyPem: '-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n',
+    };
     client.Enroll(request, (error) => resolve(error));
   });
   client.close();
@@ -60,5 +73,8 @@ test('a key that cannot be signed does not burn the token: the real agent then e
   const state = new AgentState(join(work, 'agent-keeps-token'));
   assert.equal(await enroll(state, fleet.enrollAddress, token.token, ca), 'keeps-token');
   const again = new AgentState(join(work, 'agent-keeps-token-2'));
-  await assert.rejects(enroll(again, fleet.enrollAddress, token.token, ca), (e: grpc.ServiceError) => e.code === grpc.status.PERMISSION_DENIED);
+  await assert.rejects(
+    enroll(again, fleet.enrollAddress, token.token, ca),
+    (e: grpc.ServiceError) => e.code === grpc.status.PERMISSION_DENIED,
+  );
 });

@@ -40,13 +40,21 @@ export async function startFleet(dir: string, env: NodeJS.ProcessEnv = process.e
   const enrollAddress = `127.0.0.1:${enrollPort}`;
   const control = new ControlClient(`unix:${join(dir, 'server', 'control.sock')}`);
   return {
-    dir, server, agentAddress, enrollAddress, control,
+    dir,
+    server,
+    agentAddress,
+    enrollAddress,
+    control,
     async agent(name) {
       const token = await control.call('CreateEnrollToken', { name });
       const state = new AgentState(join(dir, `agent-${name}`));
       await enroll(state, enrollAddress, token.token, readFileSync(join(dir, 'server', 'pki', 'ca.crt')));
       const id = state.identity();
-      return new (pyreloV1().AgentHub)(agentAddress, grpc.credentials.createSsl(id.ca, id.key, id.cert), tlsNameOptions(agentAddress));
+      return new (pyreloV1().AgentHub)(
+        agentAddress,
+        grpc.credentials.createSsl(id.ca, id.key, id.cert),
+        tlsNameOptions(agentAddress),
+      );
     },
     identity(name) {
       return new AgentState(join(dir, `agent-${name}`)).identity();
@@ -80,8 +88,10 @@ export function openStream(client: AgentHubClient, first: AgentMessage): OpenStr
   return { stream, received, ended };
 }
 
-export const hello = (host: string, inventory: Buffer = Buffer.alloc(0), inventorySha256 = ''): AgentMessage =>
-  ({ body: 'hello', hello: { host, agentVersion: 'adversary', inventory, inventorySha256 } });
+export const hello = (host: string, inventory: Buffer = Buffer.alloc(0), inventorySha256 = ''): AgentMessage => ({
+  body: 'hello',
+  hello: { host, agentVersion: 'adversary', inventory, inventorySha256 },
+});
 
 /** gzip of each segment's text repeated to about its byte count: a bomb made without holding it expanded. */
 export function gzipSegments(segments: readonly { text: string; bytes: number }[]): Promise<Buffer> {
@@ -96,7 +106,10 @@ export function gzipSegments(segments: readonly { text: string; bytes: number }[
       for (const segment of queue) {
         const chunk = Buffer.from(segment.text.repeat(Math.max(1, Math.floor((1 << 20) / segment.text.length))));
         while (segment.left > 0) {
-          const piece = segment.left >= chunk.length ? chunk : Buffer.from(segment.text.repeat(Math.max(1, Math.floor(segment.left / segment.text.length))));
+          const piece =
+            segment.left >= chunk.length
+              ? chunk
+              : Buffer.from(segment.text.repeat(Math.max(1, Math.floor(segment.left / segment.text.length))));
           segment.left -= piece.length;
           if (!gzip.write(piece)) return void gzip.once('drain', pump);
         }
@@ -122,7 +135,9 @@ export function serverLog(fleet: Fleet): Record<string, unknown>[] {
 
 /** Process RSS in bytes, from /proc. */
 export function rssOf(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'));
   return Number(line?.split(/\s+/)[1] ?? 0) * 1024;
 }
 
@@ -145,29 +160,43 @@ export interface RawCall {
 export function openRawCall(address: string, id: AgentIdentity): RawCall {
   const session = connect(`https://${address}`, { ca: id.ca, key: id.key, cert: id.cert, servername: SERVER_TLS_NAME });
   session.on('error', () => {});
-  const stream = session.request({ ':method': 'POST', ':path': '/pyrelo.v1.AgentHub/Connect', 'content-type': 'application/grpc', te: 'trailers' });
+  const stream = session.request({
+    ':method': 'POST',
+    ':path': '/pyrelo.v1.AgentHub/Connect',
+    'content-type': 'application/grpc',
+    te: 'trailers',
+  });
   stream.on('data', () => {});
   stream.on('error', () => {});
   let status: { code: number | null; details: string } = { code: null, details: '' };
   const take = (headers: Record<string, unknown>): void => {
-    if (headers['grpc-status'] !== undefined) status = { code: Number(headers['grpc-status']), details: decodeURIComponent(String(headers['grpc-message'] ?? '')) };
+    if (headers['grpc-status'] !== undefined)
+      status = {
+        code: Number(headers['grpc-status']),
+        details: decodeURIComponent(String(headers['grpc-message'] ?? '')),
+      };
   };
   stream.on('response', take);
   stream.on('trailers', take);
-  const ended = new Promise<{ code: number | null; details: string; rstCode: number }>((resolve) => stream.on('close', () => resolve({ ...status, rstCode: stream.rstCode ?? 0 })));
-  const write = (data: Buffer): Promise<void> => new Promise((resolve) => {
-    if (stream.write(data)) return resolve();
-    const done = (): void => {
-      stream.off('drain', done);
-      stream.off('close', done);
-      resolve();
-    };
-    stream.once('drain', done);
-    stream.once('close', done);
-  });
+  const ended = new Promise<{ code: number | null; details: string; rstCode: number }>((resolve) =>
+    stream.on('close', () => resolve({ ...status, rstCode: stream.rstCode ?? 0 })),
+  );
+  const write = (data: Buffer): Promise<void> =>
+    new Promise((resolve) => {
+      if (stream.write(data)) return resolve();
+      const done = (): void => {
+        stream.off('drain', done);
+        stream.off('close', done);
+        resolve();
+      };
+      stream.once('drain', done);
+      stream.once('close', done);
+    });
   const serialize = pyreloV1().AgentHub.service.Connect.requestSerialize;
   return {
-    session, stream, ended,
+    session,
+    stream,
+    ended,
     async send(message) {
       const body = serialize(message);
       const head = Buffer.alloc(5);
@@ -179,7 +208,8 @@ export function openRawCall(address: string, id: AgentIdentity): RawCall {
       head.writeUInt32BE(declared, 1);
       await write(head);
       const chunk = Buffer.alloc(1 << 20, 0x41);
-      for (let left = sent; left > 0 && !stream.closed; left -= chunk.length) await write(left >= chunk.length ? chunk : chunk.subarray(0, left));
+      for (let left = sent; left > 0 && !stream.closed; left -= chunk.length)
+        await write(left >= chunk.length ? chunk : chunk.subarray(0, left));
     },
     close() {
       session.destroy();

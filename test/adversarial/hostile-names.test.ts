@@ -40,13 +40,24 @@ after(async () => {
 });
 
 function pyrelo(args: readonly string[]): { status: number | null; stdout: string; stderr: string } {
-  return spawnSync(process.execPath, [MAIN, ...args, ...(args[0] === 'agent' ? [] : ['--control', fleet.control.address])], { encoding: 'utf8' });
+  return spawnSync(
+    process.execPath,
+    [MAIN, ...args, ...(args[0] === 'agent' ? [] : ['--control', fleet.control.address])],
+    { encoding: 'utf8' },
+  );
 }
 
 let archives = 0;
 function archiveNamed(name: string): string {
   const file = join(work, `bundle-${archives++}.tar.gz`);
-  writeFileSync(file, gzipSync(handTar([{ name: 'pyrelo.json', data: manifestText({ ...sampleManifest(), name, grafted: [], elf: [], files: [] }) }])));
+  writeFileSync(
+    file,
+    gzipSync(
+      handTar([
+        { name: 'pyrelo.json', data: manifestText({ ...sampleManifest(), name, grafted: [], elf: [], files: [] }) },
+      ]),
+    ),
+  );
   return file;
 }
 
@@ -74,7 +85,8 @@ for (const [what, name] of HOSTILE) {
     assert.doesNotMatch(run.stderr, RAW_CONTROL);
     assert.match(run.stderr, /bundle name|invalid manifest: name/);
     assert.deepEqual(JSON.parse(pyrelo(['bundles', 'list', '--json']).stdout), []);
-    for (const sub of ['archives', 'trees', 'incoming']) assert.deepEqual(readdirSync(join(fleet.dir, 'server', 'bundles', sub)), [], sub);
+    for (const sub of ['archives', 'trees', 'incoming'])
+      assert.deepEqual(readdirSync(join(fleet.dir, 'server', 'bundles', sub)), [], sub);
   });
 }
 
@@ -89,16 +101,40 @@ test('names an older server stored are printed escaped, in text and in JSON', ()
   // Stored as a server without the name rule stored it, next to the running server (WAL).
   const db = new CompatDatabase(join(fleet.dir, 'server', 'compat.sqlite'));
   const digest = 'e'.repeat(64);
-  db.addBundle({ digest, name, size: 1, libc: 'host', glibcFloor: null, kernelFloor: null, pythonVersion: '3.11.7', archiveName: 'x.tar.gz', manifest: '{}', elf: [] });
+  db.addBundle({
+    digest,
+    name,
+    size: 1,
+    libc: 'host',
+    glibcFloor: null,
+    kernelFloor: null,
+    pythonVersion: '3.11.7',
+    archiveName: 'x.tar.gz',
+    manifest: '{}',
+    elf: [],
+  });
   db.close();
-  for (const args of [['bundles', 'list'], ['bundles', 'show', digest], ['compat', digest], ['bundles', 'list', '--json'], ['bundles', 'show', digest, '--json']]) {
+  for (const args of [
+    ['bundles', 'list'],
+    ['bundles', 'show', digest],
+    ['compat', digest],
+    ['bundles', 'list', '--json'],
+    ['bundles', 'show', digest, '--json'],
+  ]) {
     const run = pyrelo(args);
     assert.equal(run.status, 0, `${args.join(' ')}: ${run.stderr}`);
     assert.doesNotMatch(run.stdout, RAW_CONTROL, args.join(' '));
-    assert.match(run.stdout, /evil\\u001b\]0;owned\\u0007\\u001b\[2J\\u009b31m\\u007f\\rover|evil\\u001b\]0;owned\\u0007\\u001b\[2J\\u009b31m\\u007f\\u000dover/, args.join(' '));
+    assert.match(
+      run.stdout,
+      /evil\\u001b\]0;owned\\u0007\\u001b\[2J\\u009b31m\\u007f\\rover|evil\\u001b\]0;owned\\u0007\\u001b\[2J\\u009b31m\\u007f\\u000dover/,
+      args.join(' '),
+    );
   }
   const listed = JSON.parse(pyrelo(['bundles', 'list', '--json']).stdout) as { name: string }[];
-  assert.ok(listed.some((b) => b.name === name), 'the JSON still parses back to the stored name');
+  assert.ok(
+    listed.some((b) => b.name === name),
+    'the JSON still parses back to the stored name',
+  );
   // A name given on the command line comes back in the error line, escaped too.
   const missing = pyrelo(['bundles', 'show', 'no\u001b[2Jsuch']);
   assert.equal(missing.status, 2);
@@ -116,7 +152,14 @@ test('a prefix with ".." is refused by hosts add, deploy and the host-side relea
   assert.equal(added.status, 0, added.stderr);
   assert.equal(JSON.parse(added.stdout).access.prefix, '/opt/pyrelo/app');
 
-  const deploy = pyrelo(['deploy', archiveNamed('plain-app_1.0+local'), '--host', 'web-2', '--prefix', '/opt/pyrelo/../../etc']);
+  const deploy = pyrelo([
+    'deploy',
+    archiveNamed('plain-app_1.0+local'),
+    '--host',
+    'web-2',
+    '--prefix',
+    '/opt/pyrelo/../../etc',
+  ]);
   assert.equal(deploy.status, 2, deploy.stderr);
   assert.match(deploy.stderr, /^pyrelo: --prefix "\/opt\/pyrelo\/\.\.\/\.\.\/etc": holds a "\.\." segment/);
   for (const command of ['list', 'rollback', 'verify']) {

@@ -12,7 +12,18 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -56,8 +67,15 @@ test('a prefix under a folder that belongs to nobody is refused', async (t) => {
   // Root's prefix inside it: nobody could rename it away and put their own in its place.
   const prefix = join(shared, 'app');
   const result = await install(prefix);
-  assertRefused(result, new RegExp(`^pyrelo: ${shared}: owned by uid ${NOBODY}, not root or the installing user .*refused`));
-  assert.deepEqual(readdirSync(join(prefix, '.pyrelo')).filter((n) => n !== 'incoming'), [], 'no state written');
+  assertRefused(
+    result,
+    new RegExp(`^pyrelo: ${shared}: owned by uid ${NOBODY}, not root or the installing user .*refused`),
+  );
+  assert.deepEqual(
+    readdirSync(join(prefix, '.pyrelo')).filter((n) => n !== 'incoming'),
+    [],
+    'no state written',
+  );
   assert.equal(readdirSync(prefix).includes('current'), false, 'no current');
 });
 
@@ -108,7 +126,11 @@ for (const planted of ['releases', '.pyrelo'] as const) {
       const before = readdirSync(target, { recursive: true }).map(String).sort();
       const result = await release(installArgs(prefix, bundle, archive));
       assertRefused(result, new RegExp(`^pyrelo: ${prefix}/\\.pyrelo: a symlink pyrelo did not create.*refused`));
-      assert.deepEqual(readdirSync(target, { recursive: true }).map(String).sort(), before, 'nothing written into the target (no state.json, no lock)');
+      assert.deepEqual(
+        readdirSync(target, { recursive: true }).map(String).sort(),
+        before,
+        'nothing written into the target (no state.json, no lock)',
+      );
       return;
     }
     assert.deepEqual(readdirSync(target), [], 'nothing written into the target');
@@ -133,8 +155,16 @@ test('an install whose prefix has a ".." segment is refused by the installer its
   const target = join(work, 'dotdot-target');
   const prefix = `${work}/elsewhere/../dotdot-target`;
   await assert.rejects(
-    installRelease({ prefix, archive: bundle.archive, sha256: sha256(readFileSync(bundle.archive)), bundleDigest: bundle.digest, manifestSha256: bundle.manifestSha256 }),
-    (error: Error) => error instanceof BundleError && error.message === `${prefix}: not an install prefix: holds a ".." segment (give the folder itself)`,
+    installRelease({
+      prefix,
+      archive: bundle.archive,
+      sha256: sha256(readFileSync(bundle.archive)),
+      bundleDigest: bundle.digest,
+      manifestSha256: bundle.manifestSha256,
+    }),
+    (error: Error) =>
+      error instanceof BundleError &&
+      error.message === `${prefix}: not an install prefix: holds a ".." segment (give the folder itself)`,
   );
   assert.equal(existsSync(target), false, 'nothing created where the prefix resolves');
   assert.equal(existsSync(join(work, 'elsewhere')), false, 'nor where it starts');

@@ -30,7 +30,10 @@ before(async () => {
   bystander = openStream(await fleet.agent('bystander'), hello('bystander'));
   const deadline = Date.now() + 10_000;
   while (!bystander.received.some((m) => m.body === 'welcome') && Date.now() < deadline) await sleep(20);
-  assert.ok(bystander.received.some((m) => m.body === 'welcome'), 'the bystander is welcomed');
+  assert.ok(
+    bystander.received.some((m) => m.body === 'welcome'),
+    'the bystander is welcomed',
+  );
 });
 
 after(async () => {
@@ -45,10 +48,15 @@ after(async () => {
  * 100 ms, each waited for at most `patienceMs`. Returns how the hostile stream ended and the
  * slowest heartbeat answer.
  */
-async function replay(bomb: Buffer, patienceMs: number): Promise<{ code: number; details: string; slowestMs: number; peakRss: number }> {
+async function replay(
+  bomb: Buffer,
+  patienceMs: number,
+): Promise<{ code: number; details: string; slowestMs: number; peakRss: number }> {
   const attack = openStream(hostile, hello('hostile', bomb));
   let ended: { code: number; details: string } | null = null;
-  void attack.ended.then((e) => { ended = e; });
+  void attack.ended.then((e) => {
+    ended = e;
+  });
   let slowestMs = 0;
   let peakRss = 0;
   let sequence = 0;
@@ -60,8 +68,12 @@ async function replay(bomb: Buffer, patienceMs: number): Promise<{ code: number;
     const sentAt = performance.now();
     bystander.stream.write({ body: 'heartbeat', heartbeat: { sequence: seq, sentAt: '' } });
     while (!bystander.received.some((m) => m.body === 'heartbeatAck' && Number(m.heartbeatAck?.sequence) === seq)) {
-      if (performance.now() - sentAt > patienceMs) assert.fail(`the bystander's heartbeat ${seq} was not answered within ${patienceMs} ms while the bomb was handled`);
-      if (fleet.server.exitCode !== null || fleet.server.signalCode !== null) assert.fail(`the server died (${fleet.server.exitCode ?? fleet.server.signalCode}) while handling the bomb`);
+      if (performance.now() - sentAt > patienceMs)
+        assert.fail(
+          `the bystander's heartbeat ${seq} was not answered within ${patienceMs} ms while the bomb was handled`,
+        );
+      if (fleet.server.exitCode !== null || fleet.server.signalCode !== null)
+        assert.fail(`the server died (${fleet.server.exitCode ?? fleet.server.signalCode}) while handling the bomb`);
       await sleep(5);
     }
     slowestMs = Math.max(slowestMs, performance.now() - sentAt);
@@ -78,31 +90,56 @@ async function assertUpAndClean(): Promise<void> {
   assert.ok(stored === undefined || stored.inventorySha256 === '', 'nothing of the bomb is stored as an inventory');
 }
 
-test('a 204 KB gzip of nested [[[…]]] is refused for its depth; the server stays up and answers the bystander', { timeout: 180_000 }, async () => {
-  const bomb = await gzipSegments([{ text: '[', bytes: 105_000_000 }, { text: ']', bytes: 105_000_000 }]);
-  assert.ok(bomb.length < 256 * 1024, `the bomb is small (${bomb.length} bytes)`);
-  const outcome = await replay(bomb, 2000);
-  assert.equal(outcome.code, grpc.status.INVALID_ARGUMENT, outcome.details);
-  assert.match(outcome.details, /^inventory from agent hostile: \(json\): nested deeper than 64 levels/);
-  assert.doesNotMatch(outcome.details, /\n/, 'one line');
-  assert.ok(outcome.peakRss < 1024 ** 3, `server RSS stayed below 1 GiB (peak ${Math.round(outcome.peakRss / 2 ** 20)} MiB)`);
-  await assertUpAndClean();
-});
+test(
+  'a 204 KB gzip of nested [[[…]]] is refused for its depth; the server stays up and answers the bystander',
+  { timeout: 180_000 },
+  async () => {
+    const bomb = await gzipSegments([
+      { text: '[', bytes: 105_000_000 },
+      { text: ']', bytes: 105_000_000 },
+    ]);
+    assert.ok(bomb.length < 256 * 1024, `the bomb is small (${bomb.length} bytes)`);
+    const outcome = await replay(bomb, 2000);
+    assert.equal(outcome.code, grpc.status.INVALID_ARGUMENT, outcome.details);
+    assert.match(outcome.details, /^inventory from agent hostile: \(json\): nested deeper than 64 levels/);
+    assert.doesNotMatch(outcome.details, /\n/, 'one line');
+    assert.ok(
+      outcome.peakRss < 1024 ** 3,
+      `server RSS stayed below 1 GiB (peak ${Math.round(outcome.peakRss / 2 ** 20)} MiB)`,
+    );
+    await assertUpAndClean();
+  },
+);
 
-test('a 254 KB gzip of [[],[],…] is refused for its value count without freezing the event loop', { timeout: 180_000 }, async () => {
-  const bomb = await gzipSegments([{ text: '[', bytes: 1 }, { text: '[],', bytes: 261_000_000 }, { text: '[]]', bytes: 3 }]);
-  assert.ok(bomb.length < 256 * 1024, `the bomb is small (${bomb.length} bytes)`);
-  const outcome = await replay(bomb, 2000);
-  assert.equal(outcome.code, grpc.status.INVALID_ARGUMENT, outcome.details);
-  assert.match(outcome.details, /^inventory from agent hostile: \(json\): more than 16000000 values/);
-  assert.ok(outcome.peakRss < 1024 ** 3, `server RSS stayed below 1 GiB (peak ${Math.round(outcome.peakRss / 2 ** 20)} MiB)`);
-  await assertUpAndClean();
-});
+test(
+  'a 254 KB gzip of [[],[],…] is refused for its value count without freezing the event loop',
+  { timeout: 180_000 },
+  async () => {
+    const bomb = await gzipSegments([
+      { text: '[', bytes: 1 },
+      { text: '[],', bytes: 261_000_000 },
+      { text: '[]]', bytes: 3 },
+    ]);
+    assert.ok(bomb.length < 256 * 1024, `the bomb is small (${bomb.length} bytes)`);
+    const outcome = await replay(bomb, 2000);
+    assert.equal(outcome.code, grpc.status.INVALID_ARGUMENT, outcome.details);
+    assert.match(outcome.details, /^inventory from agent hostile: \(json\): more than 16000000 values/);
+    assert.ok(
+      outcome.peakRss < 1024 ** 3,
+      `server RSS stayed below 1 GiB (peak ${Math.round(outcome.peakRss / 2 ** 20)} MiB)`,
+    );
+    await assertUpAndClean();
+  },
+);
 
-test('an inventory that expands past inventoryMaxJsonBytes is refused while gunzipping', { timeout: 180_000 }, async () => {
-  const bomb = await gzipSegments([{ text: ' ', bytes: 300_000_000 }]);
-  const outcome = await replay(bomb, 2000);
-  assert.equal(outcome.code, grpc.status.INVALID_ARGUMENT, outcome.details);
-  assert.match(outcome.details, /^inventory from agent hostile: \(gzip\): expands to more than 268435456 bytes/);
-  await assertUpAndClean();
-});
+test(
+  'an inventory that expands past inventoryMaxJsonBytes is refused while gunzipping',
+  { timeout: 180_000 },
+  async () => {
+    const bomb = await gzipSegments([{ text: ' ', bytes: 300_000_000 }]);
+    const outcome = await replay(bomb, 2000);
+    assert.equal(outcome.code, grpc.status.INVALID_ARGUMENT, outcome.details);
+    assert.match(outcome.details, /^inventory from agent hostile: \(gzip\): expands to more than 268435456 bytes/);
+    await assertUpAndClean();
+  },
+);

@@ -53,8 +53,14 @@ function counted(host: string): { bodies: number; versions: number; version: num
   const db = new Database(join(fleet.dir, 'server', 'compat.sqlite'), { readonly: true });
   try {
     const bodies = (db.prepare('SELECT count(*) AS n FROM inventories').get() as { n: number }).n;
-    const versions = (db.prepare('SELECT count(*) AS n FROM host_inventories h JOIN hosts ON hosts.id = h.host_id WHERE hosts.name = ?').get(host) as { n: number }).n;
-    const version = (db.prepare('SELECT inventory_version AS v FROM hosts WHERE name = ?').get(host) as { v: number } | undefined)?.v ?? 0;
+    const versions = (
+      db
+        .prepare('SELECT count(*) AS n FROM host_inventories h JOIN hosts ON hosts.id = h.host_id WHERE hosts.name = ?')
+        .get(host) as { n: number }
+    ).n;
+    const version =
+      (db.prepare('SELECT inventory_version AS v FROM hosts WHERE name = ?').get(host) as { v: number } | undefined)
+        ?.v ?? 0;
     return { bodies, versions, version };
   } finally {
     db.close();
@@ -65,59 +71,85 @@ async function hostInfo(name: string): Promise<HostInfo | undefined> {
   return (await fleet.control.call('ListHosts', {})).hosts.find((h) => h.name === name);
 }
 
-test('the same agent restarting 10 times stores one inventory body and one version', { skip, timeout: 300_000 }, async () => {
-  const token = await fleet.control.call('CreateEnrollToken', { name: 'restarts' });
-  const state = new AgentState(join(work, 'agent-restarts'));
-  await enroll(state, fleet.enrollAddress, token.token, readFileSync(join(fleet.dir, 'server', 'pki', 'ca.crt')));
-  const logs = new LogCapture();
-  let lastSeen = '';
-  for (let run = 1; run <= 10; run++) {
-    const daemon = new AgentDaemon(state, { server: fleet.agentAddress, heartbeatSeconds: 1, minBackoffMs: 100, maxBackoffMs: 1000, inventoryRoot: root },
-      createLogger('agent', 'info', logs));
-    daemon.start();
-    const deadline = Date.now() + 60_000;
-    let info = await hostInfo('restarts');
-    // This run's hello is taken: connected, an inventory, and seen again since the last run.
-    while (!(info?.connected && info.inventoryVersion > 0 && info.lastSeen !== lastSeen) && Date.now() < deadline) {
-      await sleep(50);
-      info = await hostInfo('restarts');
+test(
+  'the same agent restarting 10 times stores one inventory body and one version',
+  { skip, timeout: 300_000 },
+  async () => {
+    const token = await fleet.control.call('CreateEnrollToken', { name: 'restarts' });
+    const state = new AgentState(join(work, 'agent-restarts'));
+    await enroll(state, fleet.enrollAddress, token.token, readFileSync(join(fleet.dir, 'server', 'pki', 'ca.crt')));
+    const logs = new LogCapture();
+    let lastSeen = '';
+    for (let run = 1; run <= 10; run++) {
+      const daemon = new AgentDaemon(
+        state,
+        { server: fleet.agentAddress, heartbeatSeconds: 1, minBackoffMs: 100, maxBackoffMs: 1000, inventoryRoot: root },
+        createLogger('agent', 'info', logs),
+      );
+      daemon.start();
+      const deadline = Date.now() + 60_000;
+      let info = await hostInfo('restarts');
+      // This run's hello is taken: connected, an inventory, and seen again since the last run.
+      while (!(info?.connected && info.inventoryVersion > 0 && info.lastSeen !== lastSeen) && Date.now() < deadline) {
+        await sleep(50);
+        info = await hostInfo('restarts');
+      }
+      assert.ok(info?.connected && info.inventoryVersion > 0, `run ${run}: the hello was taken`);
+      lastSeen = info.lastSeen;
+      daemon.stop();
+      while ((await hostInfo('restarts'))?.connected && Date.now() < deadline) await sleep(50);
+      const now = counted('restarts');
+      assert.deepEqual(now, { bodies: 1, versions: 1, version: 1 }, `after run ${run}`);
     }
-    assert.ok(info?.connected && info.inventoryVersion > 0, `run ${run}: the hello was taken`);
-    lastSeen = info.lastSeen;
-    daemon.stop();
-    while ((await hostInfo('restarts'))?.connected && Date.now() < deadline) await sleep(50);
-    const now = counted('restarts');
-    assert.deepEqual(now, { bodies: 1, versions: 1, version: 1 }, `after run ${run}`);
-  }
-});
+  },
+);
 
-test('a changing host keeps its last inventoriesPerHost versions; bodies nothing names are deleted', { skip, timeout: 120_000 }, async () => {
-  const base = collectInventory(root);
-  const before = counted('changing').bodies; // every host's, so far
-  for (let i = 1; i <= 6; i++) {
-    const file = join(work, `changing-${i}.json.gz`);
-    writeFileSync(file, gzipSync(JSON.stringify({ ...base, host: { ...base.host, kernelRelease: `6.1.0-${i}-amd64` } })));
-    const run = spawnSync(process.execPath, [MAIN, 'hosts', 'import', file, '--name', 'changing', '--control', fleet.control.address, '--json'], { encoding: 'utf8' });
-    assert.equal(run.status, 0, run.stderr);
-    const now = counted('changing');
-    assert.equal(now.version, i);
-    assert.equal(now.versions, Math.min(i, 3), `after import ${i}: the last 3 versions`);
-    assert.equal(now.bodies, before + Math.min(i, 3), `after import ${i}: one body per kept version`);
-  }
-});
+test(
+  'a changing host keeps its last inventoriesPerHost versions; bodies nothing names are deleted',
+  { skip, timeout: 120_000 },
+  async () => {
+    const base = collectInventory(root);
+    const before = counted('changing').bodies; // every host's, so far
+    for (let i = 1; i <= 6; i++) {
+      const file = join(work, `changing-${i}.json.gz`);
+      writeFileSync(
+        file,
+        gzipSync(JSON.stringify({ ...base, host: { ...base.host, kernelRelease: `6.1.0-${i}-amd64` } })),
+      );
+      const run = spawnSync(
+        process.execPath,
+        [MAIN, 'hosts', 'import', file, '--name', 'changing', '--control', fleet.control.address, '--json'],
+        { encoding: 'utf8' },
+      );
+      assert.equal(run.status, 0, run.stderr);
+      const now = counted('changing');
+      assert.equal(now.version, i);
+      assert.equal(now.versions, Math.min(i, 3), `after import ${i}: the last 3 versions`);
+      assert.equal(now.bodies, before + Math.min(i, 3), `after import ${i}: one body per kept version`);
+    }
+  },
+);
 
-test('an agent from before the content hash (sha256 of the JSON as sent) is accepted, stored by content', { skip, timeout: 60_000 }, async () => {
-  const inventory = { ...collectInventory(root), source: 'old-agent' };
-  const json = Buffer.from(JSON.stringify(inventory));
-  const sentSha256 = createHash('sha256').update(json).digest('hex');
-  const client = await fleet.agent('old-agent');
-  const stream = openStream(client, hello('old-agent', Buffer.alloc(0), sentSha256));
-  const asked = (): ServerMessage | undefined => stream.received.find((m) => m.body === 'welcome');
-  while (asked() === undefined) await sleep(20);
-  stream.stream.write(hello('old-agent', gzipSync(json), sentSha256));
-  const deadline = Date.now() + 20_000;
-  while ((await hostInfo('old-agent'))?.inventorySha256 !== inventoryContentSha256(inventory) && Date.now() < deadline) await sleep(50);
-  assert.equal((await hostInfo('old-agent'))?.inventorySha256, inventoryContentSha256(inventory));
-  stream.stream.end();
-  client.close();
-});
+test(
+  'an agent from before the content hash (sha256 of the JSON as sent) is accepted, stored by content',
+  { skip, timeout: 60_000 },
+  async () => {
+    const inventory = { ...collectInventory(root), source: 'old-agent' };
+    const json = Buffer.from(JSON.stringify(inventory));
+    const sentSha256 = createHash('sha256').update(json).digest('hex');
+    const client = await fleet.agent('old-agent');
+    const stream = openStream(client, hello('old-agent', Buffer.alloc(0), sentSha256));
+    const asked = (): ServerMessage | undefined => stream.received.find((m) => m.body === 'welcome');
+    while (asked() === undefined) await sleep(20);
+    stream.stream.write(hello('old-agent', gzipSync(json), sentSha256));
+    const deadline = Date.now() + 20_000;
+    while (
+      (await hostInfo('old-agent'))?.inventorySha256 !== inventoryContentSha256(inventory) &&
+      Date.now() < deadline
+    )
+      await sleep(50);
+    assert.equal((await hostInfo('old-agent'))?.inventorySha256, inventoryContentSha256(inventory));
+    stream.stream.end();
+    client.close();
+  },
+);

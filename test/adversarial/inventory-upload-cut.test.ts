@@ -32,7 +32,10 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/** This machine's inventory without its objects: small, valid, and unknown to the server (announced by content, as agents do). */
+/**
+ * This machine's inventory without its objects: small, valid, and unknown to the server (announced
+ * by content, as agents do).
+ */
 function smallInventory(tag: string): { gz: Buffer; sha256: string } {
   const inventory = { ...collectInventory('/'), objects: [], files: {}, source: tag };
   const json = Buffer.from(JSON.stringify(inventory));
@@ -51,37 +54,49 @@ async function inventoryOf(name: string): Promise<string> {
   return hosts.find((h) => h.name === name)?.inventorySha256 ?? '';
 }
 
-test('the uploader cut before sending: the waiting host is asked instead and both hosts get the inventory', { timeout: 60_000 }, async () => {
-  const { gz, sha256 } = smallInventory('cut-1');
-  const a = await fleet.agent('image-a');
-  const b = await fleet.agent('image-b');
-  const first = openStream(a, hello('image-a', Buffer.alloc(0), sha256));
-  const firstWelcome = await welcomes(first, 1);
-  assert.equal(firstWelcome[0]?.body === 'welcome' && firstWelcome[0].welcome?.needInventory, true, 'the first is asked');
-  const second = openStream(b, hello('image-b', Buffer.alloc(0), sha256));
-  const secondWelcome = await welcomes(second, 1);
-  assert.equal(secondWelcome[0]?.body === 'welcome' && secondWelcome[0].welcome?.needInventory, false, 'the second waits');
+test(
+  'the uploader cut before sending: the waiting host is asked instead and both hosts get the inventory',
+  { timeout: 60_000 },
+  async () => {
+    const { gz, sha256 } = smallInventory('cut-1');
+    const a = await fleet.agent('image-a');
+    const b = await fleet.agent('image-b');
+    const first = openStream(a, hello('image-a', Buffer.alloc(0), sha256));
+    const firstWelcome = await welcomes(first, 1);
+    assert.equal(
+      firstWelcome[0]?.body === 'welcome' && firstWelcome[0].welcome?.needInventory,
+      true,
+      'the first is asked',
+    );
+    const second = openStream(b, hello('image-b', Buffer.alloc(0), sha256));
+    const secondWelcome = await welcomes(second, 1);
+    assert.equal(
+      secondWelcome[0]?.body === 'welcome' && secondWelcome[0].welcome?.needInventory,
+      false,
+      'the second waits',
+    );
 
-  // The cut: the first agent goes away without its inventory.
-  first.stream.cancel();
-  await first.ended;
-  const asked = await welcomes(second, 2);
-  assert.equal(asked.length, 2, 'the waiting host gets a second welcome');
-  assert.equal(asked[1]?.body === 'welcome' && asked[1].welcome?.needInventory, true, 'asking for the inventory');
-  second.stream.write(hello('image-b', gz, sha256));
-  const deadline = Date.now() + 10_000;
-  while ((await inventoryOf('image-b')) !== sha256 && Date.now() < deadline) await sleep(50);
-  assert.equal(await inventoryOf('image-b'), sha256);
-  // The first comes back: the stored inventory is its own, nothing to upload.
-  const back = openStream(a, hello('image-a', Buffer.alloc(0), sha256));
-  const backWelcome = (await welcomes(back, 1))[0];
-  assert.equal(backWelcome?.body === 'welcome' && backWelcome.welcome?.needInventory, false);
-  assert.equal(await inventoryOf('image-a'), sha256);
-  back.stream.end();
-  second.stream.end();
-  a.close();
-  b.close();
-});
+    // The cut: the first agent goes away without its inventory.
+    first.stream.cancel();
+    await first.ended;
+    const asked = await welcomes(second, 2);
+    assert.equal(asked.length, 2, 'the waiting host gets a second welcome');
+    assert.equal(asked[1]?.body === 'welcome' && asked[1].welcome?.needInventory, true, 'asking for the inventory');
+    second.stream.write(hello('image-b', gz, sha256));
+    const deadline = Date.now() + 10_000;
+    while ((await inventoryOf('image-b')) !== sha256 && Date.now() < deadline) await sleep(50);
+    assert.equal(await inventoryOf('image-b'), sha256);
+    // The first comes back: the stored inventory is its own, nothing to upload.
+    const back = openStream(a, hello('image-a', Buffer.alloc(0), sha256));
+    const backWelcome = (await welcomes(back, 1))[0];
+    assert.equal(backWelcome?.body === 'welcome' && backWelcome.welcome?.needInventory, false);
+    assert.equal(await inventoryOf('image-a'), sha256);
+    back.stream.end();
+    second.stream.end();
+    a.close();
+    b.close();
+  },
+);
 
 test('after everyone with the hash dropped, the next hello of it is asked', { timeout: 60_000 }, async () => {
   const { sha256 } = smallInventory('cut-2');

@@ -33,17 +33,36 @@ for (const length of [129, 5000]) {
     mkdirSync(join(prefix, '.pyrelo', 'incoming'), { recursive: true });
     const archive = join(prefix, '.pyrelo', 'incoming', `${digest}.tar.gz`);
     writeFileSync(archive, bytes);
-    const result = await release(['install', '--prefix', prefix, '--bundle-digest', digest, '--manifest-sha256', sha256(Buffer.from(text)),
-      '--archive', archive, '--sha256', digest, '--json']);
+    const result = await release([
+      'install',
+      '--prefix',
+      prefix,
+      '--bundle-digest',
+      digest,
+      '--manifest-sha256',
+      sha256(Buffer.from(text)),
+      '--archive',
+      archive,
+      '--sha256',
+      digest,
+      '--json',
+    ]);
     assert.equal(result.exitCode, 2, result.stderr);
     const lines = result.stderr.trim().split('\n');
     assert.equal(lines.length, 1, `one line: ${result.stderr.slice(0, 500)}`);
     assert.ok(lines[0]!.length < 400, `a short line (${lines[0]!.length} characters)`);
     // Up to 255 characters a manifest is readable and the release folder's rule refuses the name;
     // beyond, the manifest's own validation does, before any rule of the installer.
-    assert.match(lines[0]!, length <= 255
-      ? new RegExp(`pyrelo\\.json: bundle name "a{60}"… \\(${length} characters\\) cannot name a release folder \\(longer than 128 characters\\)`)
-      : new RegExp(`pyrelo\\.json: invalid manifest: name: "a{60}…" \\(${length} characters\\): longer than 255 characters`));
+    assert.match(
+      lines[0]!,
+      length <= 255
+        ? new RegExp(
+            `pyrelo\\.json: bundle name "a{60}"… \\(${length} characters\\) cannot name a release folder \\(longer than 128 characters\\)`,
+          )
+        : new RegExp(
+            `pyrelo\\.json: invalid manifest: name: "a{60}…" \\(${length} characters\\): longer than 255 characters`,
+          ),
+    );
     assert.deepEqual(readdirSync(join(prefix, 'releases')), [], 'nothing written under releases/');
     assert.equal(readdirSync(prefix).includes('current'), false);
   });

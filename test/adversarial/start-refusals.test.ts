@@ -45,18 +45,55 @@ function assertOneLine(stderr: string): string {
 
 /** `pyrelo server` on `data`, with `mounts` bind-mounted read-only in a mount namespace of its own. */
 function serverWith(data: string, mounts: readonly string[] = []): SpawnSyncReturns<string> {
-  const args = [MAIN, 'server', '--data', data, '--listen', '127.0.0.1:0', '--enroll-listen', '127.0.0.1:0', '--log-level', 'warn'];
-  const script = [...mounts.map((_, i) => `mount --bind -o ro "$${i + 1}" "$${i + 1}"`), `exec "${process.execPath}" ${args.map((a) => `'${a}'`).join(' ')}`].join(' && ');
-  return spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', ...mounts], { encoding: 'utf8', timeout: 60_000 });
+  const args = [
+    MAIN,
+    'server',
+    '--data',
+    data,
+    '--listen',
+    '127.0.0.1:0',
+    '--enroll-listen',
+    '127.0.0.1:0',
+    '--log-level',
+    'warn',
+  ];
+  const script = [
+    ...mounts.map((_, i) => `mount --bind -o ro "$${i + 1}" "$${i + 1}"`),
+    `exec "${process.execPath}" ${args.map((a) => `'${a}'`).join(' ')}`,
+  ].join(' && ');
+  return spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', ...mounts], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
 }
 
 const canMount = (): boolean => process.geteuid?.() === 0 && spawnSync('unshare', ['-m', 'true']).status === 0;
 
 test('a refused enrollment exits 2 with one line that says why', () => {
-  const run = spawnSync(process.execPath, [MAIN, 'agent', 'enroll', '--server', fleet.enrollAddress, '--token', 'not-a-token',
-    '--ca', join(fleet.dir, 'server', 'pki', 'ca.crt'), '--dir', join(work, 'agent-refused')], { encoding: 'utf8' });
+  const run = spawnSync(
+    process.execPath,
+    [
+      MAIN,
+      'agent',
+      'enroll',
+      '--server',
+      fleet.enrollAddress,
+      '--token',
+      'not-a-token',
+      '--ca',
+      join(fleet.dir, 'server', 'pki', 'ca.crt'),
+      '--dir',
+      join(work, 'agent-refused'),
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(run.status, 2, run.stderr);
-  assert.match(assertOneLine(run.stderr), new RegExp(`^pyrelo: enrollment at ${fleet.enrollAddress} refused: enrollment token unknown, already used or expired$`));
+  assert.match(
+    assertOneLine(run.stderr),
+    new RegExp(
+      `^pyrelo: enrollment at ${fleet.enrollAddress} refused: enrollment token unknown, already used or expired$`,
+    ),
+  );
 });
 
 test('a server started on a read-only data folder exits 2 with one line naming it', async (t) => {
@@ -65,7 +102,10 @@ test('a server started on a read-only data folder exits 2 with one line naming i
   await initPki(data);
   const run = serverWith(data, [data]);
   assert.equal(run.status, 2, `${run.stdout}${run.stderr}`);
-  assert.match(assertOneLine(run.stderr), new RegExp(`^pyrelo: data folder ${data}: cannot be written \\(EROFS: read-only file system\\)$`));
+  assert.match(
+    assertOneLine(run.stderr),
+    new RegExp(`^pyrelo: data folder ${data}: cannot be written \\(EROFS: read-only file system\\)$`),
+  );
 });
 
 test('a server started on a read-only compat.sqlite exits 2 with one line naming it', async (t) => {
@@ -76,7 +116,12 @@ test('a server started on a read-only compat.sqlite exits 2 with one line naming
   spawnSync('chmod', ['600', join(data, 'compat.sqlite')]);
   const run = serverWith(data, [join(data, 'compat.sqlite')]);
   assert.equal(run.status, 2, `${run.stdout}${run.stderr}`);
-  assert.match(assertOneLine(run.stderr), new RegExp(`^pyrelo: database ${join(data, 'compat.sqlite')}: cannot be written \\(attempt to write a readonly database\\)$`));
+  assert.match(
+    assertOneLine(run.stderr),
+    new RegExp(
+      `^pyrelo: database ${join(data, 'compat.sqlite')}: cannot be written \\(attempt to write a readonly database\\)$`,
+    ),
+  );
 });
 
 test('a server started on a database with a damaged inventories page exits 2 with one line naming it', async () => {
@@ -86,7 +131,9 @@ test('a server started on a database with a damaged inventories page exits 2 wit
   const db = new CompatDatabase(file);
   for (let i = 0; i < 3; i++) db.storeInventory(`${i}`.padStart(64, '0'), gzipSync(randomBytes(20_000)), 20_000);
   const pageSize = db.db.pragma('page_size', { simple: true }) as number;
-  const root = (db.db.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'inventories'").get() as { rootpage: number }).rootpage;
+  const root = (
+    db.db.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'inventories'").get() as { rootpage: number }
+  ).rootpage;
   db.close(); // checkpoints the WAL into the file
   cpSync(file, `${file}.good`);
   // The table's first page, overwritten as a bad disk or a stray write would.
@@ -96,7 +143,10 @@ test('a server started on a database with a damaged inventories page exits 2 wit
 
   const run = serverWith(data);
   assert.equal(run.status, 2, `${run.stdout}${run.stderr}`);
-  assert.match(assertOneLine(run.stderr), new RegExp(`^pyrelo: database ${file}: is damaged \\(quick_check: .+\\); restore it from a backup$`));
+  assert.match(
+    assertOneLine(run.stderr),
+    new RegExp(`^pyrelo: database ${file}: is damaged \\(quick_check: .+\\); restore it from a backup$`),
+  );
   // The same folder with the undamaged copy starts (the refusal is the damage, not the folder).
   cpSync(`${file}.good`, file);
   const server = await startServerProcess(data, await freePort(), await freePort()); // resolves once it listens

@@ -39,7 +39,10 @@ after(async () => {
 });
 
 /** A Connect stream that sends nothing, and how it ended once it does. */
-function silentStream(client: AgentHubClient): { stream: grpc.ClientDuplexStream<AgentMessage, ServerMessage>; ended: Promise<{ code: number; details: string }> } {
+function silentStream(client: AgentHubClient): {
+  stream: grpc.ClientDuplexStream<AgentMessage, ServerMessage>;
+  ended: Promise<{ code: number; details: string }>;
+} {
   const stream = client.Connect();
   stream.on('data', () => {});
   const ended = new Promise<{ code: number; details: string }>((resolve) => {
@@ -69,9 +72,15 @@ test('the fifth stream of one certificate is refused; closing one frees its plac
   const fifth = openStream(greedy, hello('greedy'));
   const refused = await fifth.ended;
   assert.equal(refused.code, grpc.status.RESOURCE_EXHAUSTED, JSON.stringify(refused));
-  assert.equal(refused.details, 'host greedy has 4 agent streams open already, the most one certificate may (setting streamsPerCertificate)');
+  assert.equal(
+    refused.details,
+    'host greedy has 4 agent streams open already, the most one certificate may (setting streamsPerCertificate)',
+  );
   assert.ok(!fifth.received.some((m) => m.body === 'welcome'), 'the fifth was not welcomed');
-  assert.ok(log.some((l) => l.host === 'greedy' && l.code === 'RESOURCE_EXHAUSTED' && l.level === 40), 'the refusal is logged');
+  assert.ok(
+    log.some((l) => l.host === 'greedy' && l.code === 'RESOURCE_EXHAUSTED' && l.level === 40),
+    'the refusal is logged',
+  );
 
   // Another host is not held back by greedy's streams.
   const others = openStream(other, hello('other'));
@@ -88,7 +97,8 @@ test('the fifth stream of one certificate is refused; closing one frees its plac
   }
   assert.ok(again !== null, 'after one stream closed, a new one is accepted and welcomed');
   // The silent ones are still open: the cap, not a deadline, did all of the above.
-  for (const q of quiet.slice(1)) assert.equal(await Promise.race([q.ended.then(() => 'ended'), sleep(50).then(() => 'open')]), 'open');
+  for (const q of quiet.slice(1))
+    assert.equal(await Promise.race([q.ended.then(() => 'ended'), sleep(50).then(() => 'open')]), 'open');
   for (const q of quiet.slice(1)) q.stream.cancel();
   again.stream.cancel();
   first.stream.cancel();

@@ -11,7 +11,16 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { collectInventory } from '../../src/inventory/collect.js';
 import { AGENT_LAUNCHER, AGENT_PACK_MANIFEST, AGENT_SCRIPT } from '../../src/builder/agent-pack.js';
-import { ensureRoot, runInRoot, spawnInRoot, skipUnlessLab, EXPECTED_GLIBC, LAB_ROOT_NAMES, type LabNeed, type LabRootName } from '../lab/lab.js';
+import {
+  ensureRoot,
+  runInRoot,
+  spawnInRoot,
+  skipUnlessLab,
+  EXPECTED_GLIBC,
+  LAB_ROOT_NAMES,
+  type LabNeed,
+  type LabRootName,
+} from '../lab/lab.js';
 import { makeTempDir, removeDir } from '../support/fixtures.js';
 import { makeBundle, startTestServer } from '../server/fixtures.js';
 import { ControlClient } from '../../src/client/control-client.js';
@@ -63,8 +72,18 @@ test('agent pack: layout, manifest, size', (t) => {
   assert.equal(manifest.format, 'pyrelo-agent-pack/1');
   assert.equal(manifest.node, process.version);
   const paths = manifest.files.map((f) => f.path);
-  for (const needed of [AGENT_LAUNCHER, AGENT_SCRIPT, 'libexec/node', 'lib/pyrelo-glibc/ld-linux-x86-64.so.2', 'lib/pyrelo-glibc/libc.so.6',
-    'lib/libstdc++.so.6', 'data/loader-defaults.json', 'proto/pyrelo/v1/control.proto', 'proto/pyrelo/v1/agent_hub.proto']) assert.ok(paths.includes(needed), `${needed} missing: ${paths.join(' ')}`);
+  for (const needed of [
+    AGENT_LAUNCHER,
+    AGENT_SCRIPT,
+    'libexec/node',
+    'lib/pyrelo-glibc/ld-linux-x86-64.so.2',
+    'lib/pyrelo-glibc/libc.so.6',
+    'lib/libstdc++.so.6',
+    'data/loader-defaults.json',
+    'proto/pyrelo/v1/control.proto',
+    'proto/pyrelo/v1/agent_hub.proto',
+  ])
+    assert.ok(paths.includes(needed), `${needed} missing: ${paths.join(' ')}`);
   assert.ok(!paths.some((p) => /sqlite|node_modules|\.node$/.test(p)), paths.join(' '));
   assert.ok(!paths.includes('bin/node'), 'only the launcher in bin/');
   for (const file of manifest.files) {
@@ -75,11 +94,16 @@ test('agent pack: layout, manifest, size', (t) => {
   const script = readFileSync(join(unpacked, AGENT_SCRIPT), 'utf8');
   assert.ok(!script.includes('better-sqlite3'), 'agent.mjs must not import better-sqlite3');
   const launcher = readFileSync(join(unpacked, AGENT_LAUNCHER), 'utf8');
-  assert.match(launcher, /--library-path "\$top\/lib\/pyrelo-glibc:\$top\/lib" --argv0 "\$0" "\$top\/libexec\/node" "\$top\/agent\.mjs" agent "\$@"/);
+  assert.match(
+    launcher,
+    /--library-path "\$top\/lib\/pyrelo-glibc:\$top\/lib" --argv0 "\$0" "\$top\/libexec\/node" "\$top\/agent\.mjs" agent "\$@"/,
+  );
   assert.doesNotMatch(launcher, /^\s*export\b|LD_LIBRARY_PATH=/m);
   const installed = manifest.files.reduce((sum, f) => sum + (f.size ?? 0), 0);
   const node = statSync(join(unpacked, 'libexec/node')).size;
-  t.diagnostic(`installed ${(installed / 1e6).toFixed(1)} MB (node ${(node / 1e6).toFixed(1)} MB, agent.mjs ${(script.length / 1e3).toFixed(0)} kB), .tar.gz ${(statSync(archive).size / 1e6).toFixed(1)} MB`);
+  t.diagnostic(
+    `installed ${(installed / 1e6).toFixed(1)} MB (node ${(node / 1e6).toFixed(1)} MB, agent.mjs ${(script.length / 1e3).toFixed(0)} kB), .tar.gz ${(statSync(archive).size / 1e6).toFixed(1)} MB`,
+  );
   // Nothing but the runtime: node is most of it, everything else stays under 10 MB.
   assert.ok(installed - node < 10e6, `${installed - node} bytes besides node`);
 });
@@ -98,7 +122,12 @@ test('agent pack into a folder twice: the same files, byte for byte', async () =
 test('the unpacked agent runs here from a folder with a space, with nothing of the environment', async () => {
   const moved = join(work, 'with space');
   await execa('cp', ['-a', unpacked, moved]);
-  const r = await execa(join(moved, AGENT_LAUNCHER), ['inventory', '--json'], { env: {}, extendEnv: false, reject: false, maxBuffer: 1 << 30 });
+  const r = await execa(join(moved, AGENT_LAUNCHER), ['inventory', '--json'], {
+    env: {},
+    extendEnv: false,
+    reject: false,
+    maxBuffer: 1 << 30,
+  });
   assert.equal(r.exitCode, 0, r.stderr);
   const inside = JSON.parse(r.stdout) as Inventory;
   assert.deepEqual(inside.host.libc, collectInventory('/').host.libc);
@@ -108,7 +137,11 @@ test('the unpacked agent runs here from a folder with a space, with nothing of t
 });
 
 const NEEDS: Record<LabRootName, LabNeed[]> = {
-  bullseye: ['debootstrap'], bookworm: ['debootstrap'], trixie: ['debootstrap'], busybox: ['busybox'], musl: ['musl'],
+  bullseye: ['debootstrap'],
+  bookworm: ['debootstrap'],
+  trixie: ['debootstrap'],
+  busybox: ['busybox'],
+  musl: ['musl'],
 };
 
 function expectedLibc(name: LabRootName): { kind: string; version?: string } {
@@ -123,80 +156,123 @@ const runs: Array<{ name: LabRootName; mountProc: boolean }> = [
 ];
 
 for (const { name, mountProc } of runs) {
-  test(`the packed agent prints the ${name} root's inventory${mountProc ? '' : ' without /proc'}`, { timeout: TIMEOUT }, async (t) => {
-    if (skipUnlessLab(t, NEEDS[name])) return;
-    const root = await ensureRoot(name);
-    const r = await runInRoot(root, [`${MOUNT}/${AGENT_LAUNCHER}`, 'inventory', '--json'], {
-      bind: [{ hostPath: unpacked, rootPath: MOUNT, readOnly: true }],
-      mountProc,
-      timeoutMs: 120_000,
-    });
-    assert.equal(r.exitCode, 0, `exit ${r.exitCode}: ${r.stderr}`);
-    const inside = JSON.parse(r.stdout) as Inventory;
-    const outside = collectInventory(root);
-    const expected = expectedLibc(name);
-    assert.equal(inside.host.libc.kind, expected.kind);
-    if (expected.version !== undefined) assert.equal(inside.host.libc.version, expected.version);
-    if (name === 'busybox') assert.equal(inside.host.libc.version, null);
-    assert.deepEqual(inside.host.libc, outside.host.libc);
-    assert.equal(inside.loader.procMounted, mountProc, 'the agent records whether /proc is mounted');
-    assert.deepEqual(inside.host.osRelease, outside.host.osRelease);
-    if (outside.host.osRelease !== null) assert.ok(inside.host.osRelease?.id, 'os-release ID');
-    assert.deepEqual(Object.keys(inside.files).sort(), Object.keys(outside.files).sort());
-    t.diagnostic(`${name}: libc ${inside.host.libc.kind} ${inside.host.libc.version ?? ''}, os-release ${inside.host.osRelease?.id ?? '(none)'}, ${Object.keys(inside.files).length} library paths`);
-  });
+  test(
+    `the packed agent prints the ${name} root's inventory${mountProc ? '' : ' without /proc'}`,
+    { timeout: TIMEOUT },
+    async (t) => {
+      if (skipUnlessLab(t, NEEDS[name])) return;
+      const root = await ensureRoot(name);
+      const r = await runInRoot(root, [`${MOUNT}/${AGENT_LAUNCHER}`, 'inventory', '--json'], {
+        bind: [{ hostPath: unpacked, rootPath: MOUNT, readOnly: true }],
+        mountProc,
+        timeoutMs: 120_000,
+      });
+      assert.equal(r.exitCode, 0, `exit ${r.exitCode}: ${r.stderr}`);
+      const inside = JSON.parse(r.stdout) as Inventory;
+      const outside = collectInventory(root);
+      const expected = expectedLibc(name);
+      assert.equal(inside.host.libc.kind, expected.kind);
+      if (expected.version !== undefined) assert.equal(inside.host.libc.version, expected.version);
+      if (name === 'busybox') assert.equal(inside.host.libc.version, null);
+      assert.deepEqual(inside.host.libc, outside.host.libc);
+      assert.equal(inside.loader.procMounted, mountProc, 'the agent records whether /proc is mounted');
+      assert.deepEqual(inside.host.osRelease, outside.host.osRelease);
+      if (outside.host.osRelease !== null) assert.ok(inside.host.osRelease?.id, 'os-release ID');
+      assert.deepEqual(Object.keys(inside.files).sort(), Object.keys(outside.files).sort());
+      t.diagnostic(
+        `${name}: libc ${inside.host.libc.kind} ${inside.host.libc.version ?? ''}, os-release ${inside.host.osRelease?.id ?? '(none)'}, ${Object.keys(inside.files).length} library paths`,
+      );
+    },
+  );
 }
 
-test('the packed agent in the busybox root enrolls, connects over mutual TLS and its inventory is stored', { timeout: TIMEOUT }, async (t) => {
-  if (skipUnlessLab(t, ['busybox'])) return;
-  const root = await ensureRoot('busybox');
-  const ts = await startTestServer(join(work, 'server'));
-  const control = new ControlClient(ts.server.controlAddress);
-  const state = join(work, 'agent-state');
-  mkdirSync(state, { recursive: true });
-  const bind = [
-    { hostPath: unpacked, rootPath: MOUNT, readOnly: true },
-    { hostPath: join(ts.dir, 'pki', 'ca.crt'), rootPath: '/etc/pyrelo-ca.crt', readOnly: true },
-    { hostPath: state, rootPath: '/var/lib/pyrelo-agent' },
-  ];
-  const launcher = `${MOUNT}/${AGENT_LAUNCHER}`;
-  let daemon: Awaited<ReturnType<typeof spawnInRoot>> | null = null;
-  try {
-    const token = await control.call('CreateEnrollToken', { name: 'packed-busybox' });
-    const enrolled = await runInRoot(root, [launcher, 'enroll', '--server', ts.server.enrollAddress, '--token', token.token,
-      '--ca', '/etc/pyrelo-ca.crt', '--dir', '/var/lib/pyrelo-agent'], { bind, timeoutMs: 60_000 });
-    assert.equal(enrolled.exitCode, 0, enrolled.stderr);
-    assert.match(enrolled.stdout, /enrolled as host packed-busybox/);
-    daemon = await spawnInRoot(root, [launcher, '--server', ts.server.agentAddress, '--dir', '/var/lib/pyrelo-agent', '--heartbeat', '1'], { bind, timeoutMs: 120_000 });
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const { hosts } = await control.call('ListHosts', {});
-      if (ts.server.hub.isConnected('packed-busybox') && hosts.some((h) => h.name === 'packed-busybox' && h.inventorySha256 !== '')) break;
-      assert.ok(Date.now() < deadline, 'the packed agent did not connect and send its inventory within a minute');
-      await new Promise((r) => setTimeout(r, 200));
+test(
+  'the packed agent in the busybox root enrolls, connects over mutual TLS and its inventory is stored',
+  { timeout: TIMEOUT },
+  async (t) => {
+    if (skipUnlessLab(t, ['busybox'])) return;
+    const root = await ensureRoot('busybox');
+    const ts = await startTestServer(join(work, 'server'));
+    const control = new ControlClient(ts.server.controlAddress);
+    const state = join(work, 'agent-state');
+    mkdirSync(state, { recursive: true });
+    const bind = [
+      { hostPath: unpacked, rootPath: MOUNT, readOnly: true },
+      { hostPath: join(ts.dir, 'pki', 'ca.crt'), rootPath: '/etc/pyrelo-ca.crt', readOnly: true },
+      { hostPath: state, rootPath: '/var/lib/pyrelo-agent' },
+    ];
+    const launcher = `${MOUNT}/${AGENT_LAUNCHER}`;
+    let daemon: Awaited<ReturnType<typeof spawnInRoot>> | null = null;
+    try {
+      const token = await control.call('CreateEnrollToken', { name: 'packed-busybox' });
+      const enrolled = await runInRoot(
+        root,
+        [
+          launcher,
+          'enroll',
+          '--server',
+          ts.server.enrollAddress,
+          '--token',
+          token.token,
+          '--ca',
+          '/etc/pyrelo-ca.crt',
+          '--dir',
+          '/var/lib/pyrelo-agent',
+        ],
+        { bind, timeoutMs: 60_000 },
+      );
+      assert.equal(enrolled.exitCode, 0, enrolled.stderr);
+      assert.match(enrolled.stdout, /enrolled as host packed-busybox/);
+      daemon = await spawnInRoot(
+        root,
+        [launcher, '--server', ts.server.agentAddress, '--dir', '/var/lib/pyrelo-agent', '--heartbeat', '1'],
+        { bind, timeoutMs: 120_000 },
+      );
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const { hosts } = await control.call('ListHosts', {});
+        if (
+          ts.server.hub.isConnected('packed-busybox') &&
+          hosts.some((h) => h.name === 'packed-busybox' && h.inventorySha256 !== '')
+        )
+          break;
+        assert.ok(Date.now() < deadline, 'the packed agent did not connect and send its inventory within a minute');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    } finally {
+      daemon?.kill();
+      await daemon?.done.catch(() => undefined);
+      control.close();
+      await ts.server.stop(500);
     }
-  } finally {
-    daemon?.kill();
-    await daemon?.done.catch(() => undefined);
-    control.close();
-    await ts.server.stop(500);
-  }
-});
+  },
+);
 
-test('the packed agent in the busybox root installs a bundle and runs its smoke command as a child process', { timeout: TIMEOUT }, async (t) => {
-  if (skipUnlessLab(t, ['busybox'])) return;
-  const root = await ensureRoot('busybox');
-  const bundles = join(work, 'bundles');
-  mkdirSync(bundles, { recursive: true });
-  const archive = await makeBundle(bundles, 'hello-static', 'static');
-  const r = await runInRoot(root, [`${MOUNT}/${AGENT_LAUNCHER}`, 'install', '/tmp/hello-static.tar.gz', '--dir', '/tmp/agent', '--json'], {
-    bind: [{ hostPath: unpacked, rootPath: MOUNT, readOnly: true }, { hostPath: archive, rootPath: '/tmp/hello-static.tar.gz', readOnly: true }],
-    timeoutMs: 120_000,
-  });
-  assert.equal(r.exitCode, 0, r.stderr);
-  const result = JSON.parse(r.stdout) as { runs: boolean; smokeRan: boolean; smokeExit: number; smokeOutput: string };
-  assert.equal(result.runs, true, r.stdout);
-  assert.equal(result.smokeRan, true);
-  assert.equal(result.smokeExit, 0);
-  assert.match(result.smokeOutput, /3\.11\.9/);
-});
+test(
+  'the packed agent in the busybox root installs a bundle and runs its smoke command as a child process',
+  { timeout: TIMEOUT },
+  async (t) => {
+    if (skipUnlessLab(t, ['busybox'])) return;
+    const root = await ensureRoot('busybox');
+    const bundles = join(work, 'bundles');
+    mkdirSync(bundles, { recursive: true });
+    const archive = await makeBundle(bundles, 'hello-static', 'static');
+    const r = await runInRoot(
+      root,
+      [`${MOUNT}/${AGENT_LAUNCHER}`, 'install', '/tmp/hello-static.tar.gz', '--dir', '/tmp/agent', '--json'],
+      {
+        bind: [
+          { hostPath: unpacked, rootPath: MOUNT, readOnly: true },
+          { hostPath: archive, rootPath: '/tmp/hello-static.tar.gz', readOnly: true },
+        ],
+        timeoutMs: 120_000,
+      },
+    );
+    assert.equal(r.exitCode, 0, r.stderr);
+    const result = JSON.parse(r.stdout) as { runs: boolean; smokeRan: boolean; smokeExit: number; smokeOutput: string };
+    assert.equal(result.runs, true, r.stdout);
+    assert.equal(result.smokeRan, true);
+    assert.equal(result.smokeExit, 0);
+    assert.match(result.smokeOutput, /3\.11\.9/);
+  },
+);

@@ -57,7 +57,12 @@ async function throttlingProxy(target: string): Promise<string> {
         setTimeout(() => upstream.resume(), ahead);
       }
     });
-    const close = (): void => { client.destroy(); upstream.destroy(); sockets.delete(client); sockets.delete(upstream); };
+    const close = (): void => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
     upstream.on('end', close).on('error', close);
     client.on('end', close).on('error', close);
   });
@@ -86,10 +91,21 @@ async function bigBundle(): Promise<string> {
   // The manifest states what the compiled program really needs, as readelf reads it here.
   const needs = readelfVersions(join(root, 'bin', 'python3')).needs;
   const versions = Object.fromEntries(needs.map((n) => [n.file, n.aux.map((a) => a.name)]));
-  const glibcFloor = maxVersion(needs.flatMap((n) => n.aux.map((a) => /^GLIBC_(\d+(?:\.\d+)+)$/.exec(a.name)?.[1] ?? null)));
+  const glibcFloor = maxVersion(
+    needs.flatMap((n) => n.aux.map((a) => /^GLIBC_(\d+(?:\.\d+)+)$/.exec(a.name)?.[1] ?? null)),
+  );
   writeManifest(root, {
-    format: 'pyrelo-bundle/1', name: 'big', python: { version: '3.11.9', executable: 'bin/python3', packages: [] },
-    libc: 'host', glibcFloor, kernelFloor: readelfAbiTag(join(root, 'bin', 'python3'))?.replace(/^Linux /, '') ?? null, entryPoints: {}, smoke: ['bin/python3'], steps: [], slimmed: [], grafted: [],
+    format: 'pyrelo-bundle/1',
+    name: 'big',
+    python: { version: '3.11.9', executable: 'bin/python3', packages: [] },
+    libc: 'host',
+    glibcFloor,
+    kernelFloor: readelfAbiTag(join(root, 'bin', 'python3'))?.replace(/^Linux /, '') ?? null,
+    entryPoints: {},
+    smoke: ['bin/python3'],
+    steps: [],
+    slimmed: [],
+    grafted: [],
     elf: [{ path: 'bin/python3', needed: needs.map((n) => n.file), versions, runpath: null }],
     files: listBundleFiles(root),
   });
@@ -99,10 +115,18 @@ async function bigBundle(): Promise<string> {
 }
 
 function startAgent(stateDir: string, server: string): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, [MAIN, 'agent', 'run', '--server', server, '--dir', stateDir, '--heartbeat', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [MAIN, 'agent', 'run', '--server', server, '--dir', stateDir, '--heartbeat', '1'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let output = '';
-  child.stdout!.on('data', (d: Buffer) => { output += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { output += d.toString(); });
+  child.stdout!.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
   agent = child;
   return { child, output: () => output };
 }
@@ -116,7 +140,9 @@ async function waitFor(what: string, condition: () => boolean, timeoutMs: number
 }
 
 function transferOffsets(digest: string): number[] {
-  return ts.logs.text.split('\n').filter((l) => l.includes('"bundle transfer"') && l.includes(digest.slice(0, 12)))
+  return ts.logs.text
+    .split('\n')
+    .filter((l) => l.includes('"bundle transfer"') && l.includes(digest.slice(0, 12)))
     .map((l) => (JSON.parse(l) as { offset: number }).offset);
 }
 
@@ -138,55 +164,70 @@ after(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-test('kill -9 of an agent mid-transfer: after a restart the transfer resumes from the partial file and the bundle arrives intact', { timeout: 180_000 }, async (t) => {
-  const archive = await bigBundle();
-  const digest = createHash('sha256').update(readFileSync(archive)).digest('hex');
-  const total = statSync(archive).size;
-  await quietly(() => bundlesAdd(archive, { control: control.address }));
-  const { bundles } = await control.call('ListBundles', {});
-  assert.deepEqual(bundles.map((b) => b.digest), [digest]);
+test(
+  'kill -9 of an agent mid-transfer: after a restart the transfer resumes from the partial file and the bundle arrives intact',
+  { timeout: 180_000 },
+  async (t) => {
+    const archive = await bigBundle();
+    const digest = createHash('sha256').update(readFileSync(archive)).digest('hex');
+    const total = statSync(archive).size;
+    await quietly(() => bundlesAdd(archive, { control: control.address }));
+    const { bundles } = await control.call('ListBundles', {});
+    assert.deepEqual(
+      bundles.map((b) => b.digest),
+      [digest],
+    );
 
-  const token = await control.call('CreateEnrollToken', { name: HOST });
-  const state = new AgentState(join(work, 'agent'));
-  await enroll(state, ts.server.enrollAddress, token.token, readFileSync(join(ts.dir, 'pki', 'ca.crt')));
-  const server = await throttlingProxy(ts.server.agentAddress);
-  const part = join(state.sub('incoming'), `${digest}.part`);
-  const arrived = join(state.sub('archives'), digest);
-  const partSize = (): number => (existsSync(part) ? statSync(part).size : 0);
+    const token = await control.call('CreateEnrollToken', { name: HOST });
+    const state = new AgentState(join(work, 'agent'));
+    await enroll(state, ts.server.enrollAddress, token.token, readFileSync(join(ts.dir, 'pki', 'ca.crt')));
+    const server = await throttlingProxy(ts.server.agentAddress);
+    const part = join(state.sub('incoming'), `${digest}.part`);
+    const arrived = join(state.sub('archives'), digest);
+    const partSize = (): number => (existsSync(part) ? statSync(part).size : 0);
 
-  // First run: order a verified check, kill -9 the agent once a quarter of the bundle has arrived.
-  const first = startAgent(state.dir, server);
-  await waitFor('the agent to connect', () => ts.server.hub.isConnected(HOST), 60_000, 100);
-  const started = Date.now();
-  const firstCheck = control.call('Check', { bundle: digest, host: HOST, verify: true, timeoutMs: 120_000 });
-  await waitFor('a quarter of the bundle', () => partSize() >= total / 4, 60_000, 5);
-  process.kill(first.child.pid!, 'SIGKILL');
-  const exit = await new Promise<NodeJS.Signals | null>((r) => first.child.once('exit', (_code, signal) => r(signal)));
-  assert.equal(exit, 'SIGKILL');
-  const killedAt = partSize();
-  t.diagnostic(`killed after ${((Date.now() - started) / 1000).toFixed(1)} s with ${killedAt} of ${total} bytes in ${part}`);
-  assert.ok(killedAt > 0 && killedAt < total, `the kill landed mid-transfer (${killedAt} of ${total})`);
-  assert.equal(existsSync(arrived), false);
-  const answer = await firstCheck;
-  assert.equal(answer.verified, null, 'the killed agent answered nothing');
-  assert.match(answer.note, /disconnected|not connected|UNAVAILABLE/i, answer.note);
+    // First run: order a verified check, kill -9 the agent once a quarter of the bundle has arrived.
+    const first = startAgent(state.dir, server);
+    await waitFor('the agent to connect', () => ts.server.hub.isConnected(HOST), 60_000, 100);
+    const started = Date.now();
+    const firstCheck = control.call('Check', { bundle: digest, host: HOST, verify: true, timeoutMs: 120_000 });
+    await waitFor('a quarter of the bundle', () => partSize() >= total / 4, 60_000, 5);
+    process.kill(first.child.pid!, 'SIGKILL');
+    const exit = await new Promise<NodeJS.Signals | null>((r) =>
+      first.child.once('exit', (_code, signal) => r(signal)),
+    );
+    assert.equal(exit, 'SIGKILL');
+    const killedAt = partSize();
+    t.diagnostic(
+      `killed after ${((Date.now() - started) / 1000).toFixed(1)} s with ${killedAt} of ${total} bytes in ${part}`,
+    );
+    assert.ok(killedAt > 0 && killedAt < total, `the kill landed mid-transfer (${killedAt} of ${total})`);
+    assert.equal(existsSync(arrived), false);
+    const answer = await firstCheck;
+    assert.equal(answer.verified, null, 'the killed agent answered nothing');
+    assert.match(answer.note, /disconnected|not connected|UNAVAILABLE/i, answer.note);
 
-  // Second run: the same state folder; the next order resumes the transfer where the file ends.
-  const second = startAgent(state.dir, server);
-  await waitFor('the agent to reconnect', () => ts.server.hub.isConnected(HOST), 60_000, 100);
-  const resumed = Date.now();
-  const check = await control.call('Check', { bundle: digest, host: HOST, verify: true, timeoutMs: 120_000 });
-  t.diagnostic(`resumed transfer and check took ${((Date.now() - resumed) / 1000).toFixed(1)} s`);
-  assert.equal(check.note, '', second.output());
-  assert.ok(check.verified !== null && check.verified.runs, JSON.stringify(check.verified));
-  assert.equal(check.verified.smokeRan, true);
-  assert.equal(check.verified.smokeExit, 0);
+    // Second run: the same state folder; the next order resumes the transfer where the file ends.
+    const second = startAgent(state.dir, server);
+    await waitFor('the agent to reconnect', () => ts.server.hub.isConnected(HOST), 60_000, 100);
+    const resumed = Date.now();
+    const check = await control.call('Check', { bundle: digest, host: HOST, verify: true, timeoutMs: 120_000 });
+    t.diagnostic(`resumed transfer and check took ${((Date.now() - resumed) / 1000).toFixed(1)} s`);
+    assert.equal(check.note, '', second.output());
+    assert.ok(check.verified !== null && check.verified.runs, JSON.stringify(check.verified));
+    assert.equal(check.verified.smokeRan, true);
+    assert.equal(check.verified.smokeExit, 0);
 
-  const offsets = transferOffsets(digest);
-  assert.equal(offsets.length, 2, `two transfers: ${JSON.stringify(offsets)}`);
-  assert.equal(offsets[0], 0, 'the first transfer started at 0');
-  assert.equal(offsets[1], killedAt, 'the second one started at the size of the partial file');
-  assert.equal(existsSync(part), false, 'the part became the archive');
-  assert.equal(createHash('sha256').update(readFileSync(arrived)).digest('hex'), digest, 'the archive that arrived is the bundle, byte for byte');
-  assert.equal(statSync(arrived).size, total);
-});
+    const offsets = transferOffsets(digest);
+    assert.equal(offsets.length, 2, `two transfers: ${JSON.stringify(offsets)}`);
+    assert.equal(offsets[0], 0, 'the first transfer started at 0');
+    assert.equal(offsets[1], killedAt, 'the second one started at the size of the partial file');
+    assert.equal(existsSync(part), false, 'the part became the archive');
+    assert.equal(
+      createHash('sha256').update(readFileSync(arrived)).digest('hex'),
+      digest,
+      'the archive that arrived is the bundle, byte for byte',
+    );
+    assert.equal(statSync(arrived).size, total);
+  },
+);

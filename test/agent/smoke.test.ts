@@ -26,8 +26,18 @@ test('smoke command: the manifest field, relative to the bundle; else the stdlib
 
 test('--smoke is split into words as sh quotes them, with no expansion', () => {
   assert.deepEqual(splitCommand('bin/smoke'), ['bin/smoke']);
-  assert.deepEqual(splitCommand('  bin/python3 -c "import ssl; print(1)" '), ['bin/python3', '-c', 'import ssl; print(1)']);
-  assert.deepEqual(splitCommand(`bin/x 'a "b"' "c \\"d\\" $HOME" e\\ f ''`), ['bin/x', 'a "b"', 'c "d" $HOME', 'e f', '']);
+  assert.deepEqual(splitCommand('  bin/python3 -c "import ssl; print(1)" '), [
+    'bin/python3',
+    '-c',
+    'import ssl; print(1)',
+  ]);
+  assert.deepEqual(splitCommand(`bin/x 'a "b"' "c \\"d\\" $HOME" e\\ f ''`), [
+    'bin/x',
+    'a "b"',
+    'c "d" $HOME',
+    'e f',
+    '',
+  ]);
   assert.throws(() => splitCommand('bin/x "open'), /unterminated double quote/);
   assert.throws(() => splitCommand("bin/x 'open"), /unterminated single quote/);
 });

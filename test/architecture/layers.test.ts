@@ -14,12 +14,18 @@ const SRC = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'src
 
 /** Each room's floor. */
 const FLOOR: Record<string, number> = {
-  elf: 0, bundle: 0, remote: 0, proto: 0, common: 0,
+  elf: 0,
+  bundle: 0,
+  remote: 0,
+  proto: 0,
+  common: 0,
   loader: 1,
   inventory: 2,
-  builder: 3, compat: 3,
+  builder: 3,
+  compat: 3,
   release: 4,
-  server: 5, agent: 5,
+  server: 5,
+  agent: 5,
   client: 6,
 };
 
@@ -54,7 +60,8 @@ test('src/ imports only downward, between rooms with one role each', () => {
       const target = relative(SRC, normalize(join(dirname(file), m[1]!))).split('/')[0]!;
       if (target === room || target.startsWith('..')) continue;
       const targetFloor = FLOOR[target];
-      if (targetFloor === undefined || !allowed(floor, targetFloor)) upward.push(`${relative(SRC, file)} imports ${m[1]} (${room} -> ${target})`);
+      if (targetFloor === undefined || !allowed(floor, targetFloor))
+        upward.push(`${relative(SRC, file)} imports ${m[1]} (${room} -> ${target})`);
     }
   }
   assert.deepEqual(upward, []);

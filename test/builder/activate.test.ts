@@ -32,8 +32,9 @@ function shellFor(name: string): string | null {
 // Each prints: python3's output, PYRELO_BUNDLE, the prompt, then after deactivate PATH, the prompt
 // and whether PYRELO_BUNDLE is still set.
 // (The shells' own start-up files may change PATH first: the PATH before activation is printed too.)
-const POSIX = (source: string): string => `PS1='$ '; echo "$PATH"; ${source} && python3 && echo "$PYRELO_BUNDLE" && echo "$PS1" `
-  + '&& deactivate && echo "$PATH" && echo "$PS1" && echo "${PYRELO_BUNDLE-unset}"';
+const POSIX = (source: string): string =>
+  `PS1='$ '; echo "$PATH"; ${source} && python3 && echo "$PYRELO_BUNDLE" && echo "$PS1" ` +
+  '&& deactivate && echo "$PATH" && echo "$PS1" && echo "${PYRELO_BUNDLE-unset}"';
 
 for (const shell of ['bash', 'zsh', 'dash'] as const) {
   test(`bin/activate in ${shell}`, async (t) => {
@@ -42,13 +43,25 @@ for (const shell of ['bash', 'zsh', 'dash'] as const) {
     const { dir, bundle } = await fakeBundle("it's");
     try {
       // dash cannot tell where a sourced file is: the script says so, and PYRELO_BUNDLE helps.
-      const source = shell === 'dash' ? `PYRELO_BUNDLE='${bundle}' . '${bundle}/bin/activate'` : `. '${bundle}/bin/activate'`;
+      const source =
+        shell === 'dash' ? `PYRELO_BUNDLE='${bundle}' . '${bundle}/bin/activate'` : `. '${bundle}/bin/activate'`;
       // The C locale: non-ASCII bytes in the bundle's path must survive it.
-      const r = await execa(path, ['-c', POSIX(source)], { cwd: '/', env: { PATH, LC_ALL: 'C' }, extendEnv: false, stdin: 'ignore' });
+      const r = await execa(path, ['-c', POSIX(source)], {
+        cwd: '/',
+        env: { PATH, LC_ALL: 'C' },
+        extendEnv: false,
+        stdin: 'ignore',
+      });
       const [before, ...rest] = r.stdout.split('\n');
       assert.deepEqual(rest, ['bundled', bundle, "(it's) $ ", before, '$ ', 'unset']);
       if (shell === 'dash') {
-        const lost = await execa(path, ['-c', `. '${bundle}/bin/activate'`], { cwd: '/', env: { PATH }, extendEnv: false, reject: false, stdin: 'ignore' });
+        const lost = await execa(path, ['-c', `. '${bundle}/bin/activate'`], {
+          cwd: '/',
+          env: { PATH },
+          extendEnv: false,
+          reject: false,
+          stdin: 'ignore',
+        });
         assert.notEqual(lost.exitCode, 0);
         assert.match(lost.stderr, /set PYRELO_BUNDLE=\/path\/to\/bundle first/);
       }
@@ -66,14 +79,33 @@ test('bin/activate.fish in fish', async (t) => {
     const script = [
       'function fish_prompt; echo -n "fish$status> "; end', // shows the exit status it was given
       `source '${bundle}/bin/activate.fish'`,
-      'python3', 'echo $PYRELO_BUNDLE', 'echo (fish_prompt)',
+      'python3',
+      'echo $PYRELO_BUNDLE',
+      'echo (fish_prompt)',
       'false; echo (fish_prompt)', // the original prompt still sees the last exit status
-      'deactivate', 'echo (string join : $PATH)', 'echo (fish_prompt)', 'set -q PYRELO_BUNDLE; or echo unset',
+      'deactivate',
+      'echo (string join : $PATH)',
+      'echo (fish_prompt)',
+      'set -q PYRELO_BUNDLE; or echo unset',
       'functions -q deactivate; or echo no-deactivate',
     ].join('\n');
-    const r = await execa(fish, ['--no-config', '-c', `echo (string join : $PATH)\n${script}`], { cwd: '/', env: { PATH, HOME: dir, LC_ALL: 'C' }, extendEnv: false, stdin: 'ignore' });
+    const r = await execa(fish, ['--no-config', '-c', `echo (string join : $PATH)\n${script}`], {
+      cwd: '/',
+      env: { PATH, HOME: dir, LC_ALL: 'C' },
+      extendEnv: false,
+      stdin: 'ignore',
+    });
     const [before, ...rest] = r.stdout.split('\n');
-    assert.deepEqual(rest, ['bundled', bundle, "(it's) fish0> ", "(it's) fish1> ", before, 'fish0> ', 'unset', 'no-deactivate']);
+    assert.deepEqual(rest, [
+      'bundled',
+      bundle,
+      "(it's) fish0> ",
+      "(it's) fish1> ",
+      before,
+      'fish0> ',
+      'unset',
+      'no-deactivate',
+    ]);
   } finally {
     await removeDir(dir);
   }

@@ -5,11 +5,33 @@
 import assert from 'node:assert/strict';
 import type { SmokeResult } from './shared-build.js';
 
-export interface SciSmoke { prefix: string; numpy: string; matmul: number[][]; solve: number[]; lxml: string; libxml2: string; xpath: number; xslt: string }
-export interface PoolWork { n: number; sum_of_squares: number; pid: number; executable: string; prefix: string; ld_vars: string[] }
+export interface SciSmoke {
+  prefix: string;
+  numpy: string;
+  matmul: number[][];
+  solve: number[];
+  lxml: string;
+  libxml2: string;
+  xpath: number;
+  xslt: string;
+}
+export interface PoolWork {
+  n: number;
+  sum_of_squares: number;
+  pid: number;
+  executable: string;
+  prefix: string;
+  ld_vars: string[];
+}
 export interface AllSmoke {
-  prefix: string; executable: string; cwd: string; pid: number; start_method: string;
-  yamlsmoke: SmokeResult; scismoke: SciSmoke; pool: PoolWork[];
+  prefix: string;
+  executable: string;
+  cwd: string;
+  pid: number;
+  start_method: string;
+  yamlsmoke: SmokeResult;
+  scismoke: SciSmoke;
+  pool: PoolWork[];
 }
 
 /** Child environment lines that point into the bundle, or set the loader's variables. */
@@ -33,27 +55,47 @@ export function checkYamlSmoke(out: SmokeResult, at: string, cwd: string, what: 
 export function checkSciSmoke(out: SciSmoke, at: string, what: string): void {
   assert.equal(out.prefix, at, what);
   assert.equal(out.numpy, '2.4.6', what);
-  assert.deepEqual(out.matmul, [[10, 13], [28, 40]], what);
+  assert.deepEqual(
+    out.matmul,
+    [
+      [10, 13],
+      [28, 40],
+    ],
+    what,
+  );
   assert.deepEqual(out.solve, [2, 3], what);
   assert.equal(out.lxml, '6.1.3', what);
   assert.equal(out.xpath, 3, what);
   assert.equal(out.xslt, '<?xml version="1.0"?>\n<out>ab</out>', what);
 }
 
-export function checkAllSmoke(out: AllSmoke, at: string, cwd: string, executable: string, what: string, version = '3.11.7'): void {
+export function checkAllSmoke(
+  out: AllSmoke,
+  at: string,
+  cwd: string,
+  executable: string,
+  what: string,
+  version = '3.11.7',
+): void {
   assert.equal(out.prefix, at, what);
   assert.equal(out.cwd, cwd, what);
   assert.equal(out.executable, executable, what);
   assert.equal(out.start_method, 'spawn', what);
   checkYamlSmoke(out.yamlsmoke, at, cwd, `${what} (yamlsmoke in-process)`, version);
   checkSciSmoke(out.scismoke, at, `${what} (scismoke in-process)`);
-  assert.deepEqual(out.pool.map((w) => [w.n, w.sum_of_squares]), [0, 1, 2, 3, 4, 5, 6, 7].map((n) => [n, (n * (n + 1) * (2 * n + 1)) / 6]), `${what}: pool results`);
+  assert.deepEqual(
+    out.pool.map((w) => [w.n, w.sum_of_squares]),
+    [0, 1, 2, 3, 4, 5, 6, 7].map((n) => [n, (n * (n + 1) * (2 * n + 1)) / 6]),
+    `${what}: pool results`,
+  );
   const pids = new Set(out.pool.map((w) => w.pid));
-  assert.ok(!pids.has(out.pid) && pids.size >= 1 && pids.size <= 2, `${what}: the work ran in the pool's workers, not the parent: ${[...pids].join(' ')} vs ${out.pid}`);
+  assert.ok(
+    !pids.has(out.pid) && pids.size >= 1 && pids.size <= 2,
+    `${what}: the work ran in the pool's workers, not the parent: ${[...pids].join(' ')} vs ${out.pid}`,
+  );
   for (const w of out.pool) {
     assert.equal(w.executable, executable, `${what}: a worker is the bundled interpreter`);
     assert.equal(w.prefix, at, what);
     assert.deepEqual(w.ld_vars, [], `${what}: no LD_ variable in a worker`);
   }
 }
-

@@ -17,8 +17,15 @@ import { BASE_PYTHON } from './wheelhouse.js';
 
 function fakeBase(prefix: string): BasePython {
   return {
-    prefix, version: '3.11.7', short: '3.11', executable: 'bin/python3.11', stdlib: 'lib/python3.11', purelib: 'lib/python3.11/site-packages',
-    sharedLibrary: 'libpython3.11.so', sharedLibraryPath: 'lib/libpython3.11.so.1.0', multiarch: 'x86_64-linux-gnu',
+    prefix,
+    version: '3.11.7',
+    short: '3.11',
+    executable: 'bin/python3.11',
+    stdlib: 'lib/python3.11',
+    purelib: 'lib/python3.11/site-packages',
+    sharedLibrary: 'libpython3.11.so',
+    sharedLibraryPath: 'lib/libpython3.11.so.1.0',
+    multiarch: 'x86_64-linux-gnu',
   };
 }
 
@@ -47,11 +54,20 @@ test('base stage key: changes with the stdlib, libpython, the interpreter and th
     write(join(prefix, 'lib', 'python3.11', 'site-packages', 'numpy', '__init__.py'), '');
     write(join(prefix, 'bin', 'pip3'), '#!/usr/bin/python3.11\n# upgraded\n');
     write(join(prefix, 'lib', 'python3.11', '__pycache__', 'os.cpython-311.pyc'), 'bytecode');
-    assert.equal(await stageKey(base, OPTIONS), first, 'site-packages, bin/ scripts and __pycache__ are not the stage\'s');
+    assert.equal(
+      await stageKey(base, OPTIONS),
+      first,
+      "site-packages, bin/ scripts and __pycache__ are not the stage's",
+    );
 
     // Each option that shapes the stage makes another key.
     const keys = new Set([first]);
-    for (const options of [{ ...OPTIONS, slim: false }, { ...OPTIONS, withPip: false }, { ...OPTIONS, sourceless: true }]) keys.add(await stageKey(base, options));
+    for (const options of [
+      { ...OPTIONS, slim: false },
+      { ...OPTIONS, withPip: false },
+      { ...OPTIONS, sourceless: true },
+    ])
+      keys.add(await stageKey(base, options));
     assert.equal(keys.size, 4);
 
     // A changed stdlib module (same size, new time), a new one, libpython, the interpreter.
@@ -87,7 +103,8 @@ test('compile: only bytecode that is missing or not of its current source is wri
     const base = fakeBase(bundle);
     const home = join(dir, 'home');
     mkdirSync(home);
-    const compile = (): Promise<{ summary: string }> => compileBytecode(bundle, base, home, { legacy: false, dropSources: false });
+    const compile = (): Promise<{ summary: string }> =>
+      compileBytecode(bundle, base, home, { legacy: false, dropSources: false });
     const compiledHere = (summary: string): number => Number(/: (\d+) compiled here/.exec(summary)?.[1] ?? -1);
 
     assert.equal(compiledHere((await compile()).summary), 3);
@@ -97,7 +114,15 @@ test('compile: only bytecode that is missing or not of its current source is wri
     write(join(pkg, 'a.py'), 'VALUE = "other"\n');
     assert.equal(compiledHere((await compile()).summary), 1);
     // Unchecked-hash bytecode is used without looking at the source: it must be the new one.
-    const imported = await execa(BASE_PYTHON, ['-I', '-c', 'import sys; sys.path.insert(0, "lib"); import pkg.a; print(pkg.a.VALUE, pkg.a.__cached__ is not None)'], { cwd: bundle });
+    const imported = await execa(
+      BASE_PYTHON,
+      [
+        '-I',
+        '-c',
+        'import sys; sys.path.insert(0, "lib"); import pkg.a; print(pkg.a.VALUE, pkg.a.__cached__ is not None)',
+      ],
+      { cwd: bundle },
+    );
     assert.equal(imported.stdout, 'other True');
 
     rmSync(join(pkg, 'b.py'));

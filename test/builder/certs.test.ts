@@ -54,18 +54,59 @@ interface Probe {
   child_env: string;
 }
 
-interface Lab { dir: string; bundle: string; ca: string; server: Server; url: string }
+interface Lab {
+  dir: string;
+  bundle: string;
+  ca: string;
+  server: Server;
+  url: string;
+}
 
 let shared: Promise<Lab> | null = null;
 
 async function makeCa(dir: string): Promise<void> {
   const run = (args: string[]) => execa('openssl', args, { cwd: dir });
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await run(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=pyrelo test CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  await run([
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=pyrelo test CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
   await run(['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
-  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n');
-  await run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial', '2', '-days', '2', '-extfile', 'server.ext', '-out', 'server.pem']);
+  writeFileSync(
+    join(dir, 'server.ext'),
+    'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n',
+  );
+  await run([
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-set_serial',
+    '2',
+    '-days',
+    '2',
+    '-extfile',
+    'server.ext',
+    '-out',
+    'server.pem',
+  ]);
 }
 
 function setUp(): Promise<Lab> {
@@ -75,8 +116,14 @@ function setUp(): Promise<Lab> {
     await makeCa(dir);
     writeFileSync(join(dir, 'probe.py'), PROBE);
     // The host's store with the test CA appended: what update-ca-certificates would make.
-    writeFileSync(join(dir, 'store-with-ca.crt'), readFileSync(HOST_STORE, 'utf8') + readFileSync(join(dir, 'ca.pem'), 'utf8'));
-    const server = createServer({ key: readFileSync(join(dir, 'server.key')), cert: readFileSync(join(dir, 'server.pem')) }, (_req, res) => res.end('pyrelo-ok'));
+    writeFileSync(
+      join(dir, 'store-with-ca.crt'),
+      readFileSync(HOST_STORE, 'utf8') + readFileSync(join(dir, 'ca.pem'), 'utf8'),
+    );
+    const server = createServer(
+      { key: readFileSync(join(dir, 'server.key')), cert: readFileSync(join(dir, 'server.pem')) },
+      (_req, res) => res.end('pyrelo-ok'),
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     return { dir, bundle: join(dir, 'bundle'), ca: join(dir, 'ca.pem'), server, url: `https://127.0.0.1:${port}/` };
@@ -92,112 +139,183 @@ test.after(async () => {
 });
 
 /** With venv, the probe runs in a venv made from the bundle inside the root (`python3 -m venv`). */
-async function probe(root: string, lab: Lab, copyIn: CopyIn[], env: Record<string, string> = {}, script = '/srv/probe.py', venv = false): Promise<Probe> {
+async function probe(
+  root: string,
+  lab: Lab,
+  copyIn: CopyIn[],
+  env: Record<string, string> = {},
+  script = '/srv/probe.py',
+  venv = false,
+): Promise<Probe> {
   const argv = venv
-    ? ['/bin/sh', '-c', '/opt/bundle/bin/python3 -m venv --without-pip /tmp/venv && exec /tmp/venv/bin/python "$0" "$1"', script, lab.url]
+    ? [
+        '/bin/sh',
+        '-c',
+        '/opt/bundle/bin/python3 -m venv --without-pip /tmp/venv && exec /tmp/venv/bin/python "$0" "$1"',
+        script,
+        lab.url,
+      ]
     : ['/opt/bundle/bin/python3', script, lab.url];
   const r = await runInRoot(root, argv, {
     bind: [{ hostPath: lab.bundle, rootPath: '/opt/bundle', readOnly: true }],
     copyIn: [{ hostPath: join(lab.dir, 'probe.py'), rootPath: '/srv/probe.py' }, ...copyIn],
-    env, cwd: '/tmp', timeoutMs: 120_000,
+    env,
+    cwd: '/tmp',
+    timeoutMs: 120_000,
   });
   assert.equal(r.exitCode, 0, r.stderr);
   return JSON.parse(r.stdout) as Probe;
 }
 
 function assertChildClean(out: Probe, allowed: string[] = []): void {
-  const leaked = out.child_env.split('\n').filter((l) => /^SSL_CERT_|^OPENSSL_/.test(l) && !allowed.some((a) => l.startsWith(`${a}=`)));
+  const leaked = out.child_env
+    .split('\n')
+    .filter((l) => /^SSL_CERT_|^OPENSSL_/.test(l) && !allowed.some((a) => l.startsWith(`${a}=`)));
   assert.deepEqual(leaked, [], 'nothing SSL_CERT_* injected into children');
 }
 
 function skip(t: { skip(reason: string): void }): boolean {
   if (skipUnlessLab(t, ['debootstrap'])) return true;
   const reason = buildSkipReason();
-  if (reason) { t.skip(reason); return true; }
+  if (reason) {
+    t.skip(reason);
+    return true;
+  }
   return false;
 }
 
-test('bookworm, Debian layout: the CA in /etc/ssl/certs/ca-certificates.crt is trusted; start-up imports no ssl; children clean', { timeout: TIMEOUT }, async (t) => {
-  if (skip(t)) return;
-  const lab = await setUp();
-  const root = await ensureRoot('bookworm');
-  const out = await probe(root, lab, [{ hostPath: join(lab.dir, 'store-with-ca.crt'), rootPath: HOST_STORE }]);
-  assert.equal(out.body, 'pyrelo-ok', out.error);
-  assert.equal(out.plain_urlopen, 'pyrelo-ok', 'urlopen without a context uses the same default');
-  assert.equal(out.started_with_ssl, false, 'the start-up hook does not import ssl');
-  assert.equal(out.paths.cafile, HOST_STORE);
-  assert.ok(out.stats.x509_ca > 100, `the whole store is loaded: ${JSON.stringify(out.stats)}`);
-  assertChildClean(out);
-});
+test(
+  'bookworm, Debian layout: the CA in /etc/ssl/certs/ca-certificates.crt is trusted; start-up imports no ssl; children clean',
+  { timeout: TIMEOUT },
+  async (t) => {
+    if (skip(t)) return;
+    const lab = await setUp();
+    const root = await ensureRoot('bookworm');
+    const out = await probe(root, lab, [{ hostPath: join(lab.dir, 'store-with-ca.crt'), rootPath: HOST_STORE }]);
+    assert.equal(out.body, 'pyrelo-ok', out.error);
+    assert.equal(out.plain_urlopen, 'pyrelo-ok', 'urlopen without a context uses the same default');
+    assert.equal(out.started_with_ssl, false, 'the start-up hook does not import ssl');
+    assert.equal(out.paths.cafile, HOST_STORE);
+    assert.ok(out.stats.x509_ca > 100, `the whole store is loaded: ${JSON.stringify(out.stats)}`);
+    assertChildClean(out);
+  },
+);
 
-test('trixie, RHEL layout (/etc/pki/tls/certs/ca-bundle.crt): trusted; without the CA: CERTIFICATE_VERIFY_FAILED', { timeout: TIMEOUT }, async (t) => {
-  if (skip(t)) return;
-  const lab = await setUp();
-  const root = await ensureRoot('trixie');
-  const rhel = '/etc/pki/tls/certs/ca-bundle.crt';
-  const out = await probe(root, lab, [{ hostPath: join(lab.dir, 'store-with-ca.crt'), rootPath: rhel }]);
-  assert.equal(out.body, 'pyrelo-ok', out.error);
-  assert.equal(out.paths.cafile, rhel);
-  assertChildClean(out);
-  const without = await probe(root, lab, [{ hostPath: HOST_STORE, rootPath: rhel }]);
-  assert.equal(without.body, undefined);
-  assert.match(without.error ?? '', /CERTIFICATE_VERIFY_FAILED/);
-  assert.ok(without.stats.x509_ca > 100, 'the store was loaded, only the test CA is not in it');
-});
+test(
+  'trixie, RHEL layout (/etc/pki/tls/certs/ca-bundle.crt): trusted; without the CA: CERTIFICATE_VERIFY_FAILED',
+  { timeout: TIMEOUT },
+  async (t) => {
+    if (skip(t)) return;
+    const lab = await setUp();
+    const root = await ensureRoot('trixie');
+    const rhel = '/etc/pki/tls/certs/ca-bundle.crt';
+    const out = await probe(root, lab, [{ hostPath: join(lab.dir, 'store-with-ca.crt'), rootPath: rhel }]);
+    assert.equal(out.body, 'pyrelo-ok', out.error);
+    assert.equal(out.paths.cafile, rhel);
+    assertChildClean(out);
+    const without = await probe(root, lab, [{ hostPath: HOST_STORE, rootPath: rhel }]);
+    assert.equal(without.body, undefined);
+    assert.match(without.error ?? '', /CERTIFICATE_VERIFY_FAILED/);
+    assert.ok(without.stats.x509_ca > 100, 'the store was loaded, only the test CA is not in it');
+  },
+);
 
-test('a venv made from the bundle keeps the hook: RHEL layout in trixie trusted through the host store; without the CA: CERTIFICATE_VERIFY_FAILED', { timeout: TIMEOUT }, async (t) => {
-  if (skip(t)) return;
-  const lab = await setUp();
-  const root = await ensureRoot('trixie');
-  const rhel = '/etc/pki/tls/certs/ca-bundle.crt';
-  const started = Date.now();
-  const out = await probe(root, lab, [{ hostPath: join(lab.dir, 'store-with-ca.crt'), rootPath: rhel }], {}, '/srv/probe.py', true);
-  assert.equal(out.prefix, '/tmp/venv', 'it ran in the venv');
-  assert.equal(out.base_prefix, '/opt/bundle');
-  assert.equal(out.body, 'pyrelo-ok', out.error);
-  assert.equal(out.plain_urlopen, 'pyrelo-ok');
-  assert.equal(out.paths.cafile, rhel);
-  assert.equal(out.started_with_ssl, false, 'start-up imports no ssl in the venv either');
-  assertChildClean(out);
-  const without = await probe(root, lab, [{ hostPath: HOST_STORE, rootPath: rhel }], {}, '/srv/probe.py', true);
-  assert.equal(without.prefix, '/tmp/venv');
-  assert.equal(without.body, undefined);
-  assert.match(without.error ?? '', /CERTIFICATE_VERIFY_FAILED/);
-  assert.equal(without.paths.cafile, rhel, 'the host store was used, it only lacks the test CA');
-  t.diagnostic(`two venvs made and probed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-});
+test(
+  'a venv made from the bundle keeps the hook: RHEL layout in trixie trusted through the host store; without the CA: CERTIFICATE_VERIFY_FAILED',
+  { timeout: TIMEOUT },
+  async (t) => {
+    if (skip(t)) return;
+    const lab = await setUp();
+    const root = await ensureRoot('trixie');
+    const rhel = '/etc/pki/tls/certs/ca-bundle.crt';
+    const started = Date.now();
+    const out = await probe(
+      root,
+      lab,
+      [{ hostPath: join(lab.dir, 'store-with-ca.crt'), rootPath: rhel }],
+      {},
+      '/srv/probe.py',
+      true,
+    );
+    assert.equal(out.prefix, '/tmp/venv', 'it ran in the venv');
+    assert.equal(out.base_prefix, '/opt/bundle');
+    assert.equal(out.body, 'pyrelo-ok', out.error);
+    assert.equal(out.plain_urlopen, 'pyrelo-ok');
+    assert.equal(out.paths.cafile, rhel);
+    assert.equal(out.started_with_ssl, false, 'start-up imports no ssl in the venv either');
+    assertChildClean(out);
+    const without = await probe(root, lab, [{ hostPath: HOST_STORE, rootPath: rhel }], {}, '/srv/probe.py', true);
+    assert.equal(without.prefix, '/tmp/venv');
+    assert.equal(without.body, undefined);
+    assert.match(without.error ?? '', /CERTIFICATE_VERIFY_FAILED/);
+    assert.equal(without.paths.cafile, rhel, 'the host store was used, it only lacks the test CA');
+    t.diagnostic(`two venvs made and probed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  },
+);
 
-test('SSL_CERT_FILE wins over the host store, in both directions, and is all the child sees', { timeout: TIMEOUT }, async (t) => {
-  if (skip(t)) return;
-  const lab = await setUp();
-  const root = await ensureRoot('bookworm');
-  // The store lacks the CA, SSL_CERT_FILE has it: trusted.
-  const yes = await probe(root, lab, [{ hostPath: HOST_STORE, rootPath: HOST_STORE }, { hostPath: lab.ca, rootPath: '/srv/ca.pem' }], { SSL_CERT_FILE: '/srv/ca.pem' });
-  assert.equal(yes.body, 'pyrelo-ok', yes.error);
-  assert.equal(yes.paths.cafile, '/srv/ca.pem');
-  assert.equal(yes.stats.x509_ca, 1, 'only the file SSL_CERT_FILE names');
-  assertChildClean(yes, ['SSL_CERT_FILE']);
-  assert.match(yes.child_env, /^SSL_CERT_FILE=\/srv\/ca\.pem$/m, "the user's own variable passes through unchanged");
-  // The store has the CA, SSL_CERT_FILE does not: not trusted (the host store is not added).
-  const no = await probe(root, lab, [{ hostPath: join(lab.dir, 'store-with-ca.crt'), rootPath: HOST_STORE }, { hostPath: HOST_STORE, rootPath: '/srv/other.pem' }],
-    { SSL_CERT_FILE: '/srv/other.pem' });
-  assert.match(no.error ?? '', /CERTIFICATE_VERIFY_FAILED/);
-});
+test(
+  'SSL_CERT_FILE wins over the host store, in both directions, and is all the child sees',
+  { timeout: TIMEOUT },
+  async (t) => {
+    if (skip(t)) return;
+    const lab = await setUp();
+    const root = await ensureRoot('bookworm');
+    // The store lacks the CA, SSL_CERT_FILE has it: trusted.
+    const yes = await probe(
+      root,
+      lab,
+      [
+        { hostPath: HOST_STORE, rootPath: HOST_STORE },
+        { hostPath: lab.ca, rootPath: '/srv/ca.pem' },
+      ],
+      { SSL_CERT_FILE: '/srv/ca.pem' },
+    );
+    assert.equal(yes.body, 'pyrelo-ok', yes.error);
+    assert.equal(yes.paths.cafile, '/srv/ca.pem');
+    assert.equal(yes.stats.x509_ca, 1, 'only the file SSL_CERT_FILE names');
+    assertChildClean(yes, ['SSL_CERT_FILE']);
+    assert.match(yes.child_env, /^SSL_CERT_FILE=\/srv\/ca\.pem$/m, "the user's own variable passes through unchanged");
+    // The store has the CA, SSL_CERT_FILE does not: not trusted (the host store is not added).
+    const no = await probe(
+      root,
+      lab,
+      [
+        { hostPath: join(lab.dir, 'store-with-ca.crt'), rootPath: HOST_STORE },
+        { hostPath: HOST_STORE, rootPath: '/srv/other.pem' },
+      ],
+      { SSL_CERT_FILE: '/srv/other.pem' },
+    );
+    assert.match(no.error ?? '', /CERTIFICATE_VERIFY_FAILED/);
+  },
+);
 
-test('a root with no CA store at all falls back to the bundled CA file (and still does not trust the test CA)', { timeout: TIMEOUT }, async (t) => {
-  if (skip(t)) return;
-  const lab = await setUp();
-  const root = await ensureRoot('bookworm'); // minbase: no ca-certificates, no /etc/ssl, no /usr/lib/ssl
-  const out = await probe(root, lab, []);
-  assert.equal(out.paths.cafile, '/opt/bundle/lib/pyrelo/cacert.pem');
-  assert.equal(out.paths.capath, null);
-  assert.ok(out.stats.x509_ca > 100, `bundled CA file loaded: ${JSON.stringify(out.stats)}`);
-  assert.match(out.error ?? '', /CERTIFICATE_VERIFY_FAILED/);
-  assertChildClean(out);
-  const manifest = JSON.parse(readFileSync(join(lab.bundle, 'pyrelo.json'), 'utf8')) as { steps: Array<{ name: string; summary: string }>; files: Array<{ path: string }> };
-  const step = manifest.steps.find((s) => s.name === 'host');
-  assert.match(step?.summary ?? '', /fallback lib\/pyrelo\/cacert\.pem: \d+ certificates from (certifi|this build host)/);
-  const recorded = JSON.parse(readFileSync(join(lab.bundle, 'lib/pyrelo/host-certs.json'), 'utf8')) as { fallback: string; fallbackSource: string };
-  assert.equal(recorded.fallback, 'cacert.pem');
-  assert.ok(manifest.files.some((f) => f.path === 'lib/pyrelo/cacert.pem'));
-});
+test(
+  'a root with no CA store at all falls back to the bundled CA file (and still does not trust the test CA)',
+  { timeout: TIMEOUT },
+  async (t) => {
+    if (skip(t)) return;
+    const lab = await setUp();
+    const root = await ensureRoot('bookworm'); // minbase: no ca-certificates, no /etc/ssl, no /usr/lib/ssl
+    const out = await probe(root, lab, []);
+    assert.equal(out.paths.cafile, '/opt/bundle/lib/pyrelo/cacert.pem');
+    assert.equal(out.paths.capath, null);
+    assert.ok(out.stats.x509_ca > 100, `bundled CA file loaded: ${JSON.stringify(out.stats)}`);
+    assert.match(out.error ?? '', /CERTIFICATE_VERIFY_FAILED/);
+    assertChildClean(out);
+    const manifest = JSON.parse(readFileSync(join(lab.bundle, 'pyrelo.json'), 'utf8')) as {
+      steps: Array<{ name: string; summary: string }>;
+      files: Array<{ path: string }>;
+    };
+    const step = manifest.steps.find((s) => s.name === 'host');
+    assert.match(
+      step?.summary ?? '',
+      /fallback lib\/pyrelo\/cacert\.pem: \d+ certificates from (certifi|this build host)/,
+    );
+    const recorded = JSON.parse(readFileSync(join(lab.bundle, 'lib/pyrelo/host-certs.json'), 'utf8')) as {
+      fallback: string;
+      fallbackSource: string;
+    };
+    assert.equal(recorded.fallback, 'cacert.pem');
+    assert.ok(manifest.files.some((f) => f.path === 'lib/pyrelo/cacert.pem'));
+  },
+);

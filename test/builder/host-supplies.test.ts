@@ -41,8 +41,16 @@ print(json.dumps(out))
 `;
 
 interface Probe {
-  started_with: string[]; cafile: string | null; ca_count: number; colors: number | string; find_library_c: string | null; environ: string[]; child_env: string[];
-  localhost: string; localhost_echo: string; unhooked_resolves: boolean;
+  started_with: string[];
+  cafile: string | null;
+  ca_count: number;
+  colors: number | string;
+  find_library_c: string | null;
+  environ: string[];
+  child_env: string[];
+  localhost: string;
+  localhost_echo: string;
+  unhooked_resolves: boolean;
 }
 
 let shared: Promise<{ dir: string; bundle: string }> | null = null;
@@ -68,52 +76,69 @@ async function probe(name: 'busybox' | 'bookworm', hosts: string | null = null):
   if (hosts !== null) writeFileSync(join(dir, 'hosts'), hosts);
   const r = await runInRoot(root, ['/opt/bundle/bin/python3', '/srv/probe.py'], {
     bind: [{ hostPath: bundle, rootPath: '/opt/bundle', readOnly: true }],
-    copyIn: [{ hostPath: join(dir, 'probe.py'), rootPath: '/srv/probe.py' }, ...(hosts === null ? [] : [{ hostPath: join(dir, 'hosts'), rootPath: '/etc/hosts' }])],
-    env: { TERM: 'xterm-256color' }, cwd: '/tmp', timeoutMs: 120_000,
+    copyIn: [
+      { hostPath: join(dir, 'probe.py'), rootPath: '/srv/probe.py' },
+      ...(hosts === null ? [] : [{ hostPath: join(dir, 'hosts'), rootPath: '/etc/hosts' }]),
+    ],
+    env: { TERM: 'xterm-256color' },
+    cwd: '/tmp',
+    timeoutMs: 120_000,
   });
   assert.equal(r.exitCode, 0, r.stderr);
   return JSON.parse(r.stdout) as Probe;
 }
 
-test('busybox (nothing supplied): bundled CA file, bundled terminfo, find_library None, children clean', { timeout: TIMEOUT }, async (t) => {
-  if (skipUnlessLab(t, ['busybox'])) return;
-  const reason = buildSkipReason();
-  if (reason) return t.skip(reason);
-  const out = await probe('busybox');
-  assert.deepEqual(out.started_with, [], 'start-up imports neither ssl nor curses');
-  assert.equal(out.cafile, '/opt/bundle/lib/pyrelo/cacert.pem');
-  assert.ok(out.ca_count > 100, `bundled CA file loaded (${out.ca_count})`);
-  assert.equal(out.colors, 256, 'curses.setupterm found xterm-256color among the bundled entries');
-  assert.equal(out.find_library_c, null, 'no ldconfig, gcc or ld: None, no exception');
-  assert.deepEqual(out.environ, [], 'os.environ as it was');
-  assert.deepEqual(out.child_env, []);
-  // No /etc/hosts: glibc cannot resolve localhost (-S, without the hook, proves it), the hook can.
-  assert.equal(out.unhooked_resolves, false, 'the root resolves localhost by itself: the test proves nothing');
-  assert.equal(out.localhost, '127.0.0.1');
-  assert.equal(out.localhost_echo, 'ok', 'bind and connect to localhost');
-});
+test(
+  'busybox (nothing supplied): bundled CA file, bundled terminfo, find_library None, children clean',
+  { timeout: TIMEOUT },
+  async (t) => {
+    if (skipUnlessLab(t, ['busybox'])) return;
+    const reason = buildSkipReason();
+    if (reason) return t.skip(reason);
+    const out = await probe('busybox');
+    assert.deepEqual(out.started_with, [], 'start-up imports neither ssl nor curses');
+    assert.equal(out.cafile, '/opt/bundle/lib/pyrelo/cacert.pem');
+    assert.ok(out.ca_count > 100, `bundled CA file loaded (${out.ca_count})`);
+    assert.equal(out.colors, 256, 'curses.setupterm found xterm-256color among the bundled entries');
+    assert.equal(out.find_library_c, null, 'no ldconfig, gcc or ld: None, no exception');
+    assert.deepEqual(out.environ, [], 'os.environ as it was');
+    assert.deepEqual(out.child_env, []);
+    // No /etc/hosts: glibc cannot resolve localhost (-S, without the hook, proves it), the hook can.
+    assert.equal(out.unhooked_resolves, false, 'the root resolves localhost by itself: the test proves nothing');
+    assert.equal(out.localhost, '127.0.0.1');
+    assert.equal(out.localhost_echo, 'ok', 'bind and connect to localhost');
+  },
+);
 
-test('bookworm: the host supplies libc for find_library and terminfo for curses; children clean', { timeout: TIMEOUT }, async (t) => {
-  if (skipUnlessLab(t, ['debootstrap'])) return;
-  const reason = buildSkipReason();
-  if (reason) return t.skip(reason);
-  const out = await probe('bookworm');
-  assert.equal(out.find_library_c, 'libc.so.6');
-  assert.equal(out.colors, 256);
-  assert.deepEqual(out.environ, []);
-  assert.deepEqual(out.child_env, []);
-  assert.equal(out.unhooked_resolves, false);
-  assert.equal(out.localhost, '127.0.0.1');
-  assert.equal(out.localhost_echo, 'ok');
-});
+test(
+  'bookworm: the host supplies libc for find_library and terminfo for curses; children clean',
+  { timeout: TIMEOUT },
+  async (t) => {
+    if (skipUnlessLab(t, ['debootstrap'])) return;
+    const reason = buildSkipReason();
+    if (reason) return t.skip(reason);
+    const out = await probe('bookworm');
+    assert.equal(out.find_library_c, 'libc.so.6');
+    assert.equal(out.colors, 256);
+    assert.deepEqual(out.environ, []);
+    assert.deepEqual(out.child_env, []);
+    assert.equal(out.unhooked_resolves, false);
+    assert.equal(out.localhost, '127.0.0.1');
+    assert.equal(out.localhost_echo, 'ok');
+  },
+);
 
-test('bookworm with an /etc/hosts: the host\'s answer for localhost wins over the hook\'s', { timeout: TIMEOUT }, async (t) => {
-  if (skipUnlessLab(t, ['debootstrap'])) return;
-  const reason = buildSkipReason();
-  if (reason) return t.skip(reason);
-  // 127.0.0.2 is loopback too (the whole 127/8 is), and no fallback would ever answer it.
-  const out = await probe('bookworm', '127.0.0.2 localhost\n');
-  assert.equal(out.unhooked_resolves, true);
-  assert.equal(out.localhost, '127.0.0.2');
-  assert.equal(out.localhost_echo, 'ok');
-});
+test(
+  "bookworm with an /etc/hosts: the host's answer for localhost wins over the hook's",
+  { timeout: TIMEOUT },
+  async (t) => {
+    if (skipUnlessLab(t, ['debootstrap'])) return;
+    const reason = buildSkipReason();
+    if (reason) return t.skip(reason);
+    // 127.0.0.2 is loopback too (the whole 127/8 is), and no fallback would ever answer it.
+    const out = await probe('bookworm', '127.0.0.2 localhost\n');
+    assert.equal(out.unhooked_resolves, true);
+    assert.equal(out.localhost, '127.0.0.2');
+    assert.equal(out.localhost_echo, 'ok');
+  },
+);

@@ -7,9 +7,13 @@ import { buildOptionsFromCommand, declareBuildOptions, type BuildOptions } from 
 /** BuildOptions from ARGV; commander's errors are thrown (and not printed). */
 export function parseBuildArgs(argv: string[]): BuildOptions {
   let options: BuildOptions | null = null;
-  declareBuildOptions(new Command('build')).exitOverride().configureOutput({ writeErr: () => {} }).action((project: string | undefined, parsed: Record<string, unknown>) => {
-    options = buildOptionsFromCommand(project, parsed);
-  }).parse(argv, { from: 'user' });
+  declareBuildOptions(new Command('build'))
+    .exitOverride()
+    .configureOutput({ writeErr: () => {} })
+    .action((project: string | undefined, parsed: Record<string, unknown>) => {
+      options = buildOptionsFromCommand(project, parsed);
+    })
+    .parse(argv, { from: 'user' });
   assert.ok(options !== null);
   return options;
 }

@@ -15,22 +15,51 @@ import { loadGraftPolicy } from '../../src/builder/graft-policy.js';
 import { findProviders, plannedRunpath } from '../../src/builder/runpath.js';
 import { compileSharedLibrary, makeTempDir, removeDir } from '../support/fixtures.js';
 
-test('a caller\'s run-time needs put the graft folder on its RUNPATH, like DT_NEEDED entries', async (t) => {
-  const hasGcc = await execa('gcc', ['--version'], { reject: false }).then((r) => r.exitCode === 0, () => false);
+test("a caller's run-time needs put the graft folder on its RUNPATH, like DT_NEEDED entries", async (t) => {
+  const hasGcc = await execa('gcc', ['--version'], { reject: false }).then(
+    (r) => r.exitCode === 0,
+    () => false,
+  );
   if (!hasGcc) return t.skip('needs gcc to build the fixtures');
   const bundle = await makeTempDir('pyrelo-runpath-dlopen-');
   try {
-    await compileSharedLibrary({ dir: bundle, file: `${GRAFT_DIR}/libfoo.so.1`, soname: 'libfoo.so.1', source: 'int foo(void) { return 1; }\n' });
-    const plugin = await compileSharedLibrary({ dir: bundle, file: 'lib/python3.11/site-packages/plug/_plug.so', source: 'int plug(void) { return 2; }\n' });
-    const owned = await compileSharedLibrary({ dir: bundle, file: 'lib/python3.11/site-packages/own/_own.so', runpath: '$ORIGIN/../../../pyrelo-grafted', source: 'int own(void) { return 3; }\n' });
+    await compileSharedLibrary({
+      dir: bundle,
+      file: `${GRAFT_DIR}/libfoo.so.1`,
+      soname: 'libfoo.so.1',
+      source: 'int foo(void) { return 1; }\n',
+    });
+    const plugin = await compileSharedLibrary({
+      dir: bundle,
+      file: 'lib/python3.11/site-packages/plug/_plug.so',
+      source: 'int plug(void) { return 2; }\n',
+    });
+    const owned = await compileSharedLibrary({
+      dir: bundle,
+      file: 'lib/python3.11/site-packages/own/_own.so',
+      runpath: '$ORIGIN/../../../pyrelo-grafted',
+      source: 'int own(void) { return 3; }\n',
+    });
     const providers = findProviders(listBundleElves(bundle), ['lib', GRAFT_DIR]);
     const policy = loadGraftPolicy();
     const elf = readBundleElf(bundle, plugin);
-    assert.deepEqual(elf.needed.filter((n) => !policy.assumed(n)), [], 'the plugin needs nothing from the bundle');
+    assert.deepEqual(
+      elf.needed.filter((n) => !policy.assumed(n)),
+      [],
+      'the plugin needs nothing from the bundle',
+    );
     assert.equal(plannedRunpath(bundle, elf, providers, policy), null);
     assert.equal(plannedRunpath(bundle, elf, providers, policy, ['libfoo.so.1']), '$ORIGIN/../../../pyrelo-grafted');
-    assert.equal(plannedRunpath(bundle, elf, providers, policy, ['libc.so.6', 'libm.so.6']), null, 'glibc\'s libraries are the target\'s');
-    assert.equal(plannedRunpath(bundle, readBundleElf(bundle, owned), providers, policy, ['libfoo.so.1']), '$ORIGIN/../../../pyrelo-grafted', 'found already: not twice');
+    assert.equal(
+      plannedRunpath(bundle, elf, providers, policy, ['libc.so.6', 'libm.so.6']),
+      null,
+      "glibc's libraries are the target's",
+    );
+    assert.equal(
+      plannedRunpath(bundle, readBundleElf(bundle, owned), providers, policy, ['libfoo.so.1']),
+      '$ORIGIN/../../../pyrelo-grafted',
+      'found already: not twice',
+    );
     assert.equal(readBundleElf(bundle, join(bundle, GRAFT_DIR, 'libfoo.so.1')).soname, 'libfoo.so.1');
   } finally {
     await removeDir(bundle);

@@ -17,19 +17,39 @@ export const BASE_PREFIX = '/root/.pyenv/versions/3.11.7';
 export function buildSkipReason(): string | undefined {
   if (!existsSync(BASE_PYTHON)) return `no base interpreter at ${BASE_PYTHON}`;
   for (const tool of ['patchelf', 'strip', 'gcc', 'zstd', 'xz']) {
-    if (!['/usr/bin', '/bin'].some((d) => existsSync(join(d, tool)))) return `${tool} is not installed (scripts/install-system-deps.sh)`;
+    if (!['/usr/bin', '/bin'].some((d) => existsSync(join(d, tool))))
+      return `${tool} is not installed (scripts/install-system-deps.sh)`;
   }
   if (!existsSync('/usr/include/yaml.h')) return 'libyaml-dev is not installed (scripts/install-system-deps.sh)';
   return undefined;
 }
 
 /** The smoke app bundled with this machine's CPython, or with one compiled from pythonSource (a tarball). */
-export async function buildApp(output: string, lines: string[] = [], libc: 'host' | 'bundle' | 'auto' = 'host', pythonSource: string | null = null): Promise<BuildResult> {
+export async function buildApp(
+  output: string,
+  lines: string[] = [],
+  libc: 'host' | 'bundle' | 'auto' = 'host',
+  pythonSource: string | null = null,
+): Promise<BuildResult> {
   const wheelhouse = await ensureWheelhouse();
-  return build({
-    project: APP, python: pythonSource === null ? BASE_PYTHON : null, pythonSource, requirements: null, wheelhouse, libc, minGlibc: '2.17', entries: [ENTRY],
-    slim: true, clear: false, prompt: null, withPip: true, output,
-  }, new Progress((line) => lines.push(line)));
+  return build(
+    {
+      project: APP,
+      python: pythonSource === null ? BASE_PYTHON : null,
+      pythonSource,
+      requirements: null,
+      wheelhouse,
+      libc,
+      minGlibc: '2.17',
+      entries: [ENTRY],
+      slim: true,
+      clear: false,
+      prompt: null,
+      withPip: true,
+      output,
+    },
+    new Progress((line) => lines.push(line)),
+  );
 }
 
 /**
@@ -39,12 +59,31 @@ export async function buildApp(output: string, lines: string[] = [], libc: 'host
  * recorded smoke command. With `pythonSource` (a tarball), on CPython compiled from it instead.
  */
 export async function buildCombined(
-  { wheelhouse, requirements }: CombinedWheelhouse, output: string, libc: 'host' | 'bundle' | 'auto', lines: string[] = [], pythonSource: string | null = null,
+  { wheelhouse, requirements }: CombinedWheelhouse,
+  output: string,
+  libc: 'host' | 'bundle' | 'auto',
+  lines: string[] = [],
+  pythonSource: string | null = null,
 ): Promise<BuildResult> {
-  return build({
-    project: APP, python: pythonSource === null ? BASE_PYTHON : null, pythonSource, requirements, wheelhouse, libc, minGlibc: '2.17', entries: COMBINED_ENTRIES,
-    smoke: ['bin/allsmoke'], slim: true, clear: false, prompt: null, withPip: false, output,
-  }, new Progress((line) => lines.push(line)));
+  return build(
+    {
+      project: APP,
+      python: pythonSource === null ? BASE_PYTHON : null,
+      pythonSource,
+      requirements,
+      wheelhouse,
+      libc,
+      minGlibc: '2.17',
+      entries: COMBINED_ENTRIES,
+      smoke: ['bin/allsmoke'],
+      slim: true,
+      clear: false,
+      prompt: null,
+      withPip: false,
+      output,
+    },
+    new Progress((line) => lines.push(line)),
+  );
 }
 
 export interface SmokeResult {
@@ -62,7 +101,12 @@ export interface SmokeResult {
 
 /** Runs the smoke app of a bundle from cwd with a bare environment; its JSON line. */
 export async function smoke(bundle: string, cwd: string, env: Record<string, string> = {}): Promise<SmokeResult> {
-  const r = await execa(join(bundle, 'bin', 'smoke'), [], { cwd, env: { PATH: '/usr/bin:/bin', ...env }, extendEnv: false, reject: false });
+  const r = await execa(join(bundle, 'bin', 'smoke'), [], {
+    cwd,
+    env: { PATH: '/usr/bin:/bin', ...env },
+    extendEnv: false,
+    reject: false,
+  });
   assert.equal(r.exitCode, 0, `smoke failed in ${cwd}:\n${r.stderr}`);
   return JSON.parse(r.stdout) as SmokeResult;
 }

@@ -26,9 +26,10 @@ with zipfile.ZipFile(sys.argv[1]) as z:
                 print(os.path.basename(name))
 `;
 
-const LOAD = 'import ctypes, sys\ntry:\n    ctypes.CDLL(sys.argv[1])\n    print("loaded")\nexcept OSError as e:\n    print(e)\n';
+const LOAD =
+  'import ctypes, sys\ntry:\n    ctypes.CDLL(sys.argv[1])\n    print("loaded")\nexcept OSError as e:\n    print(e)\n';
 
-test('numpy\'s OpenBLAS: plain strip makes it unloadable (as the real loader says); stripDebug leaves it as it is', async (t) => {
+test("numpy's OpenBLAS: plain strip makes it unloadable (as the real loader says); stripDebug leaves it as it is", async (t) => {
   const reason = buildSkipReason();
   if (reason) return t.skip(reason);
   const wheelhouse = await ensureScientificWheelhouse();
@@ -43,9 +44,16 @@ test('numpy\'s OpenBLAS: plain strip makes it unloadable (as the real loader say
     copyFileSync(original, plain);
     await execa('strip', ['--strip-debug', plain]);
     const problems = loadSegmentProblems(plain);
-    assert.ok(problems.some((p) => p.endsWith('ELF load command address/offset not page-aligned')), problems.join('\n'));
+    assert.ok(
+      problems.some((p) => p.endsWith('ELF load command address/offset not page-aligned')),
+      problems.join('\n'),
+    );
     const real = await execa(BASE_PYTHON, ['-I', '-c', LOAD, plain]);
-    assert.match(real.stdout, /ELF load command address\/offset not page-aligned/, 'the host loader refuses it the same way');
+    assert.match(
+      real.stdout,
+      /ELF load command address\/offset not page-aligned/,
+      'the host loader refuses it the same way',
+    );
 
     const ours = join(dir, 'ours.so');
     copyFileSync(original, ours);
@@ -62,7 +70,12 @@ test('stripDebug strips a library with debug information and keeps it loadable a
   if (!existsTool('gcc') || !existsTool('strip')) return t.skip('gcc and strip needed');
   const dir = await makeTempDir('pyrelo-strip-');
   try {
-    const lib = await compileSharedLibrary({ dir, file: 'libanswer.so', source: 'int answer(void) { return 42; }\n', cflags: ['-g'] });
+    const lib = await compileSharedLibrary({
+      dir,
+      file: 'libanswer.so',
+      source: 'int answer(void) { return 42; }\n',
+      cflags: ['-g'],
+    });
     assert.equal(hasDebugSections(lib), true);
     const mode = statSync(lib).mode;
     const result = await stripDebug([lib]);

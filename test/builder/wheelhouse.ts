@@ -89,12 +89,18 @@ async function buildYamlWheel(dir: string): Promise<void> {
   mkdirSync(work, { recursive: true });
   writeFileSync(join(work, 'yamlsmoke.c'), C_SOURCE);
   writeFileSync(join(work, 'smoke.py'), SMOKE_MODULE);
-  const include = (await execa(BASE_PYTHON, ['-I', '-c', 'import sysconfig; print(sysconfig.get_path("include"))'])).stdout.trim();
+  const include = (
+    await execa(BASE_PYTHON, ['-I', '-c', 'import sysconfig; print(sysconfig.get_path("include"))'])
+  ).stdout.trim();
   const so = join(work, '_yaml_c.so');
   await execa('gcc', ['-shared', '-fPIC', '-O2', `-I${include}`, join(work, 'yamlsmoke.c'), '-o', so, '-lyaml']);
   await writeWheel(dir, {
-    name: 'yamlsmoke', version: '1.0', tag: 'cp311-cp311-linux_x86_64', requires: ['cryptography'],
-    files: { 'yamlsmoke/__init__.py': '', 'yamlsmoke/smoke.py': SMOKE_MODULE }, binaryFiles: { 'yamlsmoke/_yaml_c.cpython-311-x86_64-linux-gnu.so': so },
+    name: 'yamlsmoke',
+    version: '1.0',
+    tag: 'cp311-cp311-linux_x86_64',
+    requires: ['cryptography'],
+    files: { 'yamlsmoke/__init__.py': '', 'yamlsmoke/smoke.py': SMOKE_MODULE },
+    binaryFiles: { 'yamlsmoke/_yaml_c.cpython-311-x86_64-linux-gnu.so': so },
   });
   rmSync(work, { recursive: true, force: true });
 }
@@ -107,17 +113,41 @@ const PLATFORMS = ['manylinux2014_x86_64', 'manylinux_2_17_x86_64', 'manylinux_2
  * (binary only, for CPython 3.11 x86_64 manylinux), then whatever `addLocal` writes into it. Built
  * in a temporary folder and renamed into place after its stamp, so an interrupted run is never used.
  */
-async function ensureCachedWheelhouse(key: string, requirements: readonly string[], addLocal: (dir: string) => Promise<void>): Promise<string> {
-  return cachedFolder(join(WHEELHOUSE_CACHE, key), async (temporary) => {
-    await execa(BASE_PYTHON, ['-m', 'pip', 'download', '--quiet', '--only-binary=:all:', '--python-version', '3.11', '--implementation', 'cp',
-      ...PLATFORMS.flatMap((p) => ['--platform', p]), '-d', temporary, ...requirements]);
-    await addLocal(temporary);
-  }, `${requirements.join('\n')}\n`);
+async function ensureCachedWheelhouse(
+  key: string,
+  requirements: readonly string[],
+  addLocal: (dir: string) => Promise<void>,
+): Promise<string> {
+  return cachedFolder(
+    join(WHEELHOUSE_CACHE, key),
+    async (temporary) => {
+      await execa(BASE_PYTHON, [
+        '-m',
+        'pip',
+        'download',
+        '--quiet',
+        '--only-binary=:all:',
+        '--python-version',
+        '3.11',
+        '--implementation',
+        'cp',
+        ...PLATFORMS.flatMap((p) => ['--platform', p]),
+        '-d',
+        temporary,
+        ...requirements,
+      ]);
+      await addLocal(temporary);
+    },
+    `${requirements.join('\n')}\n`,
+  );
 }
 
 /** The cached wheelhouse folder; built (downloaded and compiled) once per key. */
 export async function ensureWheelhouse(): Promise<string> {
-  const key = createHash('sha256').update(JSON.stringify([PYPI_REQUIREMENTS, C_SOURCE, SMOKE_MODULE, WRITE_WHEEL])).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(JSON.stringify([PYPI_REQUIREMENTS, C_SOURCE, SMOKE_MODULE, WRITE_WHEEL]))
+    .digest('hex')
+    .slice(0, 16);
   return ensureCachedWheelhouse(key, PYPI_REQUIREMENTS, buildYamlWheel);
 }
 
@@ -183,19 +213,41 @@ with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
 `;
 import { cachedFolder } from '../support/cached-folder.js';
 
-export interface WheelSpec { name: string; version: string; tag: string; requires: string[]; files: Record<string, string>; binaryFiles?: Record<string, string> }
+export interface WheelSpec {
+  name: string;
+  version: string;
+  tag: string;
+  requires: string[];
+  files: Record<string, string>;
+  binaryFiles?: Record<string, string>;
+}
 
 export async function writeWheel(dir: string, spec: WheelSpec): Promise<void> {
-  await execa(BASE_PYTHON, ['-I', '-c', WRITE_WHEEL, join(dir, `${spec.name}-${spec.version}-${spec.tag}.whl`), JSON.stringify(spec)]);
+  await execa(BASE_PYTHON, [
+    '-I',
+    '-c',
+    WRITE_WHEEL,
+    join(dir, `${spec.name}-${spec.version}-${spec.tag}.whl`),
+    JSON.stringify(spec),
+  ]);
 }
 
 async function buildScismokeWheel(dir: string): Promise<void> {
-  await writeWheel(dir, { name: 'scismoke', version: '1.0', tag: 'py3-none-any', requires: ['numpy', 'lxml'], files: { 'scismoke/__init__.py': SCISMOKE_MODULE } });
+  await writeWheel(dir, {
+    name: 'scismoke',
+    version: '1.0',
+    tag: 'py3-none-any',
+    requires: ['numpy', 'lxml'],
+    files: { 'scismoke/__init__.py': SCISMOKE_MODULE },
+  });
 }
 
 /** numpy, lxml and scismoke: cached like ensureWheelhouse, under its own key. */
 export async function ensureScientificWheelhouse(): Promise<string> {
-  const key = createHash('sha256').update(JSON.stringify(['scientific', SCIENTIFIC_REQUIREMENTS, PLATFORMS, SCISMOKE_MODULE, WRITE_WHEEL])).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(JSON.stringify(['scientific', SCIENTIFIC_REQUIREMENTS, PLATFORMS, SCISMOKE_MODULE, WRITE_WHEEL]))
+    .digest('hex')
+    .slice(0, 16);
   return ensureCachedWheelhouse(key, SCIENTIFIC_REQUIREMENTS, buildScismokeWheel);
 }
 
@@ -256,16 +308,24 @@ export const COMBINED_ENTRIES = ['allsmoke=allsmoke:main', 'smoke=yamlsmoke.smok
  * two cached wheelhouses, the allsmoke wheel written beside them, and requirements.txt. Returns
  * the wheelhouse folder and the requirements file.
  */
-export interface CombinedWheelhouse { wheelhouse: string; requirements: string }
+export interface CombinedWheelhouse {
+  wheelhouse: string;
+  requirements: string;
+}
 
 export async function makeCombinedWheelhouse(dir: string): Promise<CombinedWheelhouse> {
   const wheelhouse = join(dir, 'wheelhouse');
   mkdirSync(wheelhouse, { recursive: true });
   for (const cached of [await ensureWheelhouse(), await ensureScientificWheelhouse()]) {
-    for (const name of readdirSync(cached).filter((n) => n.endsWith('.whl'))) symlinkSync(join(cached, name), join(wheelhouse, name));
+    for (const name of readdirSync(cached).filter((n) => n.endsWith('.whl')))
+      symlinkSync(join(cached, name), join(wheelhouse, name));
   }
   await writeWheel(wheelhouse, {
-    name: 'allsmoke', version: '1.0', tag: 'py3-none-any', requires: ['yamlsmoke', 'scismoke'], files: { 'allsmoke/__init__.py': ALLSMOKE_MODULE },
+    name: 'allsmoke',
+    version: '1.0',
+    tag: 'py3-none-any',
+    requires: ['yamlsmoke', 'scismoke'],
+    files: { 'allsmoke/__init__.py': ALLSMOKE_MODULE },
   });
   const requirements = join(dir, 'requirements.txt');
   writeFileSync(requirements, `${COMBINED_REQUIREMENTS.join('\n')}\n`);
@@ -278,7 +338,8 @@ export async function makeCombinedWheelhouse(dir: string): Promise<CombinedWheel
 // its requirement links only the sdist.
 export const SDIST_NAME = 'greet-1.0.tar.gz';
 const SDIST_FILES: Record<string, string> = {
-  'greet-1.0/pyproject.toml': '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n[project]\nname = "greet"\nversion = "1.0"\n',
+  'greet-1.0/pyproject.toml':
+    '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n[project]\nname = "greet"\nversion = "1.0"\n',
   'greet-1.0/PKG-INFO': 'Metadata-Version: 2.1\nName: greet\nVersion: 1.0\n',
   'greet-1.0/greet/__init__.py': 'def hello():\n    return "hello from an sdist"\n',
 };
@@ -295,7 +356,10 @@ with tarfile.open(sys.argv[1], "w:gz") as tar:
 export const SDIST_BUILD_REQUIREMENTS = ['wheel==0.45.1'];
 
 export async function ensureSdistWheelhouse(): Promise<string> {
-  const key = createHash('sha256').update(JSON.stringify(['sdist', SDIST_BUILD_REQUIREMENTS, SDIST_FILES, WRITE_SDIST])).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(JSON.stringify(['sdist', SDIST_BUILD_REQUIREMENTS, SDIST_FILES, WRITE_SDIST]))
+    .digest('hex')
+    .slice(0, 16);
   return ensureCachedWheelhouse(key, SDIST_BUILD_REQUIREMENTS, async (dir) => {
     await execa(BASE_PYTHON, ['-I', '-c', WRITE_SDIST, join(dir, SDIST_NAME), JSON.stringify(SDIST_FILES)]);
   });
@@ -326,5 +390,11 @@ def main():
 
 /** Writes the magicsmoke wheel into `dir` (a test's own folder: it takes a fraction of a second). */
 export async function writeMagicWheel(dir: string): Promise<void> {
-  await writeWheel(dir, { name: 'magicsmoke', version: '1.0', tag: 'py3-none-any', requires: [], files: { 'magicsmoke/__init__.py': MAGICSMOKE_MODULE } });
+  await writeWheel(dir, {
+    name: 'magicsmoke',
+    version: '1.0',
+    tag: 'py3-none-any',
+    requires: [],
+    files: { 'magicsmoke/__init__.py': MAGICSMOKE_MODULE },
+  });
 }

@@ -4,7 +4,16 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { BundleError } from '../../src/bundle/errors.js';
@@ -37,7 +46,10 @@ for (const suffix of ['.tar.gz', '.tar.xz', '.tar.zst']) {
       // Different times and a different umask-free mode history must not matter.
       utimesSync(join(src, 'lib', 'B'), 12345, 67890);
       await packBundle(src, join(dir, `two${suffix}`));
-      assert.ok(readFileSync(join(dir, `one${suffix}`)).equals(readFileSync(join(dir, `two${suffix}`))), 'byte-identical archives');
+      assert.ok(
+        readFileSync(join(dir, `one${suffix}`)).equals(readFileSync(join(dir, `two${suffix}`))),
+        'byte-identical archives',
+      );
       const manifest = await extractArchive(join(dir, `one${suffix}`), join(dir, 'out'));
       assert.ok(manifest !== null);
       assert.deepEqual(listBundleFiles(join(dir, 'out')), listBundleFiles(src));
@@ -51,19 +63,91 @@ for (const suffix of ['.tar.gz', '.tar.xz', '.tar.zst']) {
 }
 
 const HOSTILE: Array<[string, () => Buffer, RegExp]> = [
-  ['path traversal', () => handTar([{ name: 'ok.txt', data: 'x' }, { name: '../escaped.txt', data: 'pwned' }]), /: \.\.\/escaped\.txt: path leaves the destination/],
-  ['nested traversal', () => handTar([{ name: 'a/b/../../../escaped.txt', data: 'pwned' }]), /a\/b\/\.\.\/\.\.\/\.\.\/escaped\.txt: path leaves/],
-  ['absolute path', () => handTar([{ name: '/tmp/escaped.txt', data: 'pwned' }]), /: \/tmp\/escaped\.txt: absolute path refused/],
-  ['symlink escape', () => handTar([{ name: 'link', type: 'symlink', linkName: '../..' }]), /: link: symlink pointing out of the destination refused/],
-  ['symlink then write through it', () => handTar([{ name: 'sub', type: 'symlink', linkName: '.' }, { name: 'sub/x', data: 'y' }]), /sub\/x: entry would be written through a symlink/],
-  ['dotted symlink trick', () => handTar([{ name: 'here', type: 'symlink', linkName: '.' }, { name: 'out', type: 'symlink', linkName: 'here/../escaped.txt' }]), /: out: symlink pointing out/],
-  ['device file', () => handTar([{ name: 'null', type: 'character-device' }]), /: null: character-device entries are not allowed/],
+  [
+    'path traversal',
+    () =>
+      handTar([
+        { name: 'ok.txt', data: 'x' },
+        { name: '../escaped.txt', data: 'pwned' },
+      ]),
+    /: \.\.\/escaped\.txt: path leaves the destination/,
+  ],
+  [
+    'nested traversal',
+    () => handTar([{ name: 'a/b/../../../escaped.txt', data: 'pwned' }]),
+    /a\/b\/\.\.\/\.\.\/\.\.\/escaped\.txt: path leaves/,
+  ],
+  [
+    'absolute path',
+    () => handTar([{ name: '/tmp/escaped.txt', data: 'pwned' }]),
+    /: \/tmp\/escaped\.txt: absolute path refused/,
+  ],
+  [
+    'symlink escape',
+    () => handTar([{ name: 'link', type: 'symlink', linkName: '../..' }]),
+    /: link: symlink pointing out of the destination refused/,
+  ],
+  [
+    'symlink then write through it',
+    () =>
+      handTar([
+        { name: 'sub', type: 'symlink', linkName: '.' },
+        { name: 'sub/x', data: 'y' },
+      ]),
+    /sub\/x: entry would be written through a symlink/,
+  ],
+  [
+    'dotted symlink trick',
+    () =>
+      handTar([
+        { name: 'here', type: 'symlink', linkName: '.' },
+        { name: 'out', type: 'symlink', linkName: 'here/../escaped.txt' },
+      ]),
+    /: out: symlink pointing out/,
+  ],
+  [
+    'device file',
+    () => handTar([{ name: 'null', type: 'character-device' }]),
+    /: null: character-device entries are not allowed/,
+  ],
   ['fifo', () => handTar([{ name: 'pipe', type: 'fifo' }]), /: pipe: fifo entries are not allowed/],
-  ['hard link', () => handTar([{ name: 'a', data: 'x' }, { name: 'b', type: 'hardlink', linkName: '/etc/passwd' }]), /: b: hardlink entries are not allowed/],
-  ['duplicate entry', () => handTar([{ name: 'a', type: 'symlink', linkName: 'b' }, { name: 'a', data: 'x' }]), /: a: entry appears twice/],
-  ['truncated data', () => handTar([{ name: 'big', data: 'z'.repeat(5000) }]).subarray(0, 2048), /truncated: 5000 bytes announced/],
-  ['truncated end', () => handTar([{ name: 'a', data: 'x' }]).subarray(0, 1024), /truncated: no end-of-archive marker after a/],
-  ['corrupt header', () => { const t = handTar([{ name: 'a', data: 'x' }]); t[0] = 0x41; return t; }, /corrupt tar header \(checksum\)/],
+  [
+    'hard link',
+    () =>
+      handTar([
+        { name: 'a', data: 'x' },
+        { name: 'b', type: 'hardlink', linkName: '/etc/passwd' },
+      ]),
+    /: b: hardlink entries are not allowed/,
+  ],
+  [
+    'duplicate entry',
+    () =>
+      handTar([
+        { name: 'a', type: 'symlink', linkName: 'b' },
+        { name: 'a', data: 'x' },
+      ]),
+    /: a: entry appears twice/,
+  ],
+  [
+    'truncated data',
+    () => handTar([{ name: 'big', data: 'z'.repeat(5000) }]).subarray(0, 2048),
+    /truncated: 5000 bytes announced/,
+  ],
+  [
+    'truncated end',
+    () => handTar([{ name: 'a', data: 'x' }]).subarray(0, 1024),
+    /truncated: no end-of-archive marker after a/,
+  ],
+  [
+    'corrupt header',
+    () => {
+      const t = handTar([{ name: 'a', data: 'x' }]);
+      t[0] = 0x41;
+      return t;
+    },
+    /corrupt tar header \(checksum\)/,
+  ],
 ];
 
 for (const [what, make, expected] of HOSTILE) {
@@ -97,11 +181,17 @@ test('extraction refuses truncated compressed data and a checksum mismatch', asy
     await packBundle(src, join(dir, 'good.tar.xz'));
     const good = readFileSync(join(dir, 'good.tar.xz'));
     writeFileSync(join(dir, 'cut.tar.xz'), good.subarray(0, good.length - 40));
-    await assert.rejects(extractArchive(join(dir, 'cut.tar.xz'), join(dir, 'out')), /cut\.tar\.xz: corrupt or truncated xz data/);
+    await assert.rejects(
+      extractArchive(join(dir, 'cut.tar.xz'), join(dir, 'out')),
+      /cut\.tar\.xz: corrupt or truncated xz data/,
+    );
     // Change one file after the manifest was written: the archive is well-formed but lies.
     writeFileSync(join(src, 'lib', 'B'), 'tampered!!!!!!!!!!!!!!');
     await packBundle(src, join(dir, 'lying.tar.gz'));
-    await assert.rejects(extractArchive(join(dir, 'lying.tar.gz'), join(dir, 'out')), /lying\.tar\.gz: does not match its manifest \(1 problem\(s\)\): lib\/B: checksum mismatch/);
+    await assert.rejects(
+      extractArchive(join(dir, 'lying.tar.gz'), join(dir, 'out')),
+      /lying\.tar\.gz: does not match its manifest \(1 problem\(s\)\): lib\/B: checksum mismatch/,
+    );
     assert.deepEqual(readdirSync(dir).sort(), ['cut.tar.xz', 'good.tar.xz', 'lying.tar.gz', 'src']);
   } finally {
     await removeDir(dir);

@@ -13,8 +13,23 @@ export function sampleManifest(): Manifest {
     entryPoints: { app: 'app.main:run' },
     steps: [{ name: 'copy', summary: 'copied 1 file' }],
     slimmed: [{ category: 'tests', files: 3, bytes: 1200 }],
-    grafted: [{ path: 'lib/pyrelo-grafted/libyaml-0.so.2', soname: 'libyaml-0.so.2', origin: '/lib/x86_64-linux-gnu/libyaml-0.so.2.0.9', debianPackage: 'libyaml-0-2:amd64', neededBy: ['bin/python3.11'] }],
-    elf: [{ path: 'bin/python3.11', needed: ['libpython3.11.so.1.0', 'libc.so.6'], versions: { 'libc.so.6': ['GLIBC_2.34'] }, runpath: '$ORIGIN/../lib' }],
+    grafted: [
+      {
+        path: 'lib/pyrelo-grafted/libyaml-0.so.2',
+        soname: 'libyaml-0.so.2',
+        origin: '/lib/x86_64-linux-gnu/libyaml-0.so.2.0.9',
+        debianPackage: 'libyaml-0-2:amd64',
+        neededBy: ['bin/python3.11'],
+      },
+    ],
+    elf: [
+      {
+        path: 'bin/python3.11',
+        needed: ['libpython3.11.so.1.0', 'libc.so.6'],
+        versions: { 'libc.so.6': ['GLIBC_2.34'] },
+        runpath: '$ORIGIN/../lib',
+      },
+    ],
     files: [
       { path: 'bin/python3', type: 'symlink', mode: 0o777, target: 'python3.11' },
       { path: 'bin/python3.11', type: 'file', mode: 0o755, size: 10, sha256: 'a'.repeat(64) },

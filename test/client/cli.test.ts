@@ -19,7 +19,7 @@ test('check: a loadable program exits 0 and shows where each library was found',
   assert.match(r.stdout, /1 file checked on this host: 1 load, 0 would not/);
 });
 
-test('check: a missing library exits 1 with the loader\'s own words and what was tried', async () => {
+test("check: a missing library exits 1 with the loader's own words and what was tried", async () => {
   const dir = await makeTempDir('pyrelo-cli-');
   try {
     const scenario = await scenarioBuilders['missing-library']!(dir);
@@ -29,7 +29,10 @@ test('check: a missing library exits 1 with the loader\'s own words and what was
     assert.match(r.stdout, /not found/);
     assert.match(r.stdout, /tried .*\(default path: absent\)/);
     const json = await pyrelo('check', '--json', scenario.files[0]!);
-    const parsed = JSON.parse(json.stdout) as { summary: { failing: number }; files: { problems: { kind: string }[] }[] };
+    const parsed = JSON.parse(json.stdout) as {
+      summary: { failing: number };
+      files: { problems: { kind: string }[] }[];
+    };
     assert.equal(parsed.summary.failing, 1);
     assert.ok(parsed.files[0]!.problems.some((p) => p.kind === 'missing-library'));
   } finally {
@@ -76,7 +79,7 @@ test('inventory: prints the host facts', async () => {
   assert.match(r.stdout, /libc: +glibc 2\.\d+/);
 });
 
-test('--version prints package.json\'s version, with the commit from a git checkout, and exits 0', async () => {
+test("--version prints package.json's version, with the commit from a git checkout, and exits 0", async () => {
   const root = fileURLToPath(new URL('../../..', import.meta.url));
   const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
   const head = await execa('git', ['-C', root, 'rev-parse', '--short=12', 'HEAD'], { reject: false });

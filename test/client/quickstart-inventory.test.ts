@@ -22,7 +22,10 @@ test('the quick start takes the inventory once, and -o prints the summary a bare
   const dir = mkdtempSync(join(tmpdir(), 'pyrelo-qs-inventory-'));
   try {
     const file = join(dir, 'this-host.json.gz');
-    const [bare, written] = await Promise.all([execa(process.execPath, [CLI, 'inventory']), execa(process.execPath, [CLI, 'inventory', '-o', file])]);
+    const [bare, written] = await Promise.all([
+      execa(process.execPath, [CLI, 'inventory']),
+      execa(process.execPath, [CLI, 'inventory', '-o', file]),
+    ]);
     assert.ok(statSync(file).size > 0);
     // The summary's lines (the file's path aside) are the same.
     const summary = (text: string): string[] => text.split('\n').filter((l) => l.trim() !== '' && !l.includes(file));

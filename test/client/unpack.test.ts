@@ -42,7 +42,15 @@ test('unpack: a hostile archive exits 2 naming the archive and the entry; nothin
     const area = join(dir, 'area');
     mkdirSync(area);
     const archive = join(area, 'evil.tar.gz');
-    writeFileSync(archive, gzipSync(handTar([{ name: 'ok', data: 'x' }, { name: '../escaped.txt', data: 'gotcha' }])));
+    writeFileSync(
+      archive,
+      gzipSync(
+        handTar([
+          { name: 'ok', data: 'x' },
+          { name: '../escaped.txt', data: 'gotcha' },
+        ]),
+      ),
+    );
     const r = await pyrelo('unpack', archive, join(area, 'dest'));
     assert.equal(r.exitCode, 2);
     assert.match(r.stderr, /^pyrelo: .*evil\.tar\.gz: .*\.\.\/escaped\.txt/m);

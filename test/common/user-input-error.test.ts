@@ -16,13 +16,49 @@ import { BuildInputError } from '../../src/builder/errors.js';
 
 test('bad-input errors share one base, and keep their messages, names and fields', () => {
   const cases: Array<[Error, string, string, string, string]> = [
-    [new BundleError('app.tar.gz', 'not an archive'), 'BundleError', 'app.tar.gz: not an archive', 'app.tar.gz', 'not an archive'],
-    [new BundleError('app.tar.gz', 'unsafe path', '../x'), 'BundleError', 'app.tar.gz: ../x: unsafe path', 'app.tar.gz', 'unsafe path'],
-    [new ElfFormatError('/lib/x.so', 'e_phoff', 'out-of-range', 'past the end'), 'ElfFormatError', '/lib/x.so: e_phoff: past the end', '/lib/x.so', 'past the end'],
-    [new InventoryFormatError('inv.json', 'format', 'expected "pyrelo-inventory/1"'), 'InventoryFormatError', 'inv.json: format: expected "pyrelo-inventory/1"', 'inv.json', 'expected "pyrelo-inventory/1"'],
+    [
+      new BundleError('app.tar.gz', 'not an archive'),
+      'BundleError',
+      'app.tar.gz: not an archive',
+      'app.tar.gz',
+      'not an archive',
+    ],
+    [
+      new BundleError('app.tar.gz', 'unsafe path', '../x'),
+      'BundleError',
+      'app.tar.gz: ../x: unsafe path',
+      'app.tar.gz',
+      'unsafe path',
+    ],
+    [
+      new ElfFormatError('/lib/x.so', 'e_phoff', 'out-of-range', 'past the end'),
+      'ElfFormatError',
+      '/lib/x.so: e_phoff: past the end',
+      '/lib/x.so',
+      'past the end',
+    ],
+    [
+      new InventoryFormatError('inv.json', 'format', 'expected "pyrelo-inventory/1"'),
+      'InventoryFormatError',
+      'inv.json: format: expected "pyrelo-inventory/1"',
+      'inv.json',
+      'expected "pyrelo-inventory/1"',
+    ],
     [new InputError('/nothere', 'no such file'), 'InputError', '/nothere: no such file', '/nothere', 'no such file'],
-    [new SshSpecError('a b', 'holds a space'), 'SshSpecError', 'ssh target "a b": holds a space', 'ssh target "a b"', 'holds a space'],
-    [new BuildInputError('--min-glibc x', 'expected a glibc version'), 'BuildInputError', '--min-glibc x: expected a glibc version', '--min-glibc x', 'expected a glibc version'],
+    [
+      new SshSpecError('a b', 'holds a space'),
+      'SshSpecError',
+      'ssh target "a b": holds a space',
+      'ssh target "a b"',
+      'holds a space',
+    ],
+    [
+      new BuildInputError('--min-glibc x', 'expected a glibc version'),
+      'BuildInputError',
+      '--min-glibc x: expected a glibc version',
+      '--min-glibc x',
+      'expected a glibc version',
+    ],
   ];
   for (const [error, name, message, input, detail] of cases) {
     assert.ok(error instanceof UserInputError, name);

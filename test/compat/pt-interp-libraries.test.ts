@@ -50,18 +50,32 @@ int value(void) { return *data + 1; }
 async function fixture(dir: string): Promise<void> {
   await compileExecutable({ dir, file: INTERPRETER, source: HOST, needed: ['-ldl'], linkArgs: ['-rdynamic'] });
   await compileSharedLibrary({ dir, file: EMPTY, soname: 'libempty-interp.so.5', source: library('') });
-  await compileSharedLibrary({ dir, file: NORMAL, soname: 'libnormal-interp.so.2', source: library('/lib64/ld-linux-x86-64.so.2') });
+  await compileSharedLibrary({
+    dir,
+    file: NORMAL,
+    soname: 'libnormal-interp.so.2',
+    source: library('/lib64/ld-linux-x86-64.so.2'),
+  });
   await compileSharedLibrary({ dir, file: PROGRAM, soname: 'libempty-interp.so.5', source: library('') });
   // An unreadable manifest still marks a bundle (host libc; the interpreter is bin/python3.N).
   writeFileSync(join(dir, 'pyrelo.json'), '{}\n');
 }
 
-interface JsonReport { file: string; kind: string; loads: boolean; loadedInto?: string; problems: Array<{ kind: string; severity: string; message: string }> }
+interface JsonReport {
+  file: string;
+  kind: string;
+  loads: boolean;
+  loadedInto?: string;
+  problems: Array<{ kind: string; severity: string; message: string }>;
+}
 
 async function checkJson(root: string, dir: string): Promise<Map<string, JsonReport>> {
   const chunks: string[] = [];
   const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string) => { chunks.push(String(chunk)); return true; }) as typeof process.stdout.write;
+  process.stdout.write = ((chunk: string) => {
+    chunks.push(String(chunk));
+    return true;
+  }) as typeof process.stdout.write;
   try {
     await main(['check', '--root', root, '--json', dir]);
   } finally {
@@ -72,44 +86,71 @@ async function checkJson(root: string, dir: string): Promise<Map<string, JsonRep
   return new Map(files.map((f) => [f.file.slice(dir.length + 1), f]));
 }
 
-test('libraries with an empty or a normal PT_INTERP are checked as dlopened into the interpreter, as the real dlopen loads them; a program in bin/ stays a program', { timeout: 120_000 }, async (t) => {
-  if (skipUnlessLab(t, ['debootstrap'])) return;
-  const hasGcc = await execa('gcc', ['--version'], { reject: false }).then((r) => r.exitCode === 0, () => false);
-  if (!hasGcc) return t.skip('needs gcc to build the fixtures');
-  const dir = await makeTempDir('pyrelo-pt-interp-');
-  try {
-    await fixture(dir);
-    for (const name of ['bookworm', 'trixie'] as const) {
-      const root = await ensureRoot(name);
-      const bind = [{ hostPath: dir, rootPath: dir, readOnly: true }];
-      const predicted = await checkJson(root, dir);
-      for (const rel of [EMPTY, NORMAL]) {
-        const real = await runInRoot(root, [join(dir, INTERPRETER), join(dir, rel)], { bind, mountProc: true, timeoutMs: 60_000 });
-        // The ground truth first: dlopen maps both, PT_INTERP or not.
-        assert.equal(real.exitCode, 0, `${name}: the real dlopen of ${rel}: ${real.stderr}`);
-        assert.equal(real.stdout.trim(), 'loaded');
-        const report = predicted.get(rel);
-        assert.ok(report, `${rel} checked`);
-        assert.equal(report.loads, true, `${name}: ${rel}: ${JSON.stringify(report.problems)}`);
-        assert.equal(report.kind, 'library');
-        assert.ok(report.loadedInto?.endsWith(`/${INTERPRETER}`), `loaded into the interpreter: ${report.loadedInto}`);
+test(
+  'libraries with an empty or a normal PT_INTERP are checked as dlopened into the interpreter, as the real dlopen loads them; a program in bin/ stays a program',
+  { timeout: 120_000 },
+  async (t) => {
+    if (skipUnlessLab(t, ['debootstrap'])) return;
+    const hasGcc = await execa('gcc', ['--version'], { reject: false }).then(
+      (r) => r.exitCode === 0,
+      () => false,
+    );
+    if (!hasGcc) return t.skip('needs gcc to build the fixtures');
+    const dir = await makeTempDir('pyrelo-pt-interp-');
+    try {
+      await fixture(dir);
+      for (const name of ['bookworm', 'trixie'] as const) {
+        const root = await ensureRoot(name);
+        const bind = [{ hostPath: dir, rootPath: dir, readOnly: true }];
+        const predicted = await checkJson(root, dir);
+        for (const rel of [EMPTY, NORMAL]) {
+          const real = await runInRoot(root, [join(dir, INTERPRETER), join(dir, rel)], {
+            bind,
+            mountProc: true,
+            timeoutMs: 60_000,
+          });
+          // The ground truth first: dlopen maps both, PT_INTERP or not.
+          assert.equal(real.exitCode, 0, `${name}: the real dlopen of ${rel}: ${real.stderr}`);
+          assert.equal(real.stdout.trim(), 'loaded');
+          const report = predicted.get(rel);
+          assert.ok(report, `${rel} checked`);
+          assert.equal(report.loads, true, `${name}: ${rel}: ${JSON.stringify(report.problems)}`);
+          assert.equal(report.kind, 'library');
+          assert.ok(
+            report.loadedInto?.endsWith(`/${INTERPRETER}`),
+            `loaded into the interpreter: ${report.loadedInto}`,
+          );
+        }
+        // In bin/ the same file is a program: the kernel cannot find its empty interpreter.
+        const tool = predicted.get(PROGRAM);
+        assert.ok(tool, `${PROGRAM} checked`);
+        assert.equal(tool.kind, 'program');
+        assert.equal(tool.loads, false);
+        assert.equal(
+          tool.problems.find((p) => p.severity === 'error')?.kind,
+          'missing-interpreter',
+          JSON.stringify(tool.problems),
+        );
+        const run = await runInRoot(root, [join(dir, PROGRAM)], { bind, mountProc: true, timeoutMs: 60_000 });
+        assert.notEqual(run.exitCode, 0, `${name}: ${PROGRAM} ran: ${run.stdout}`);
+        t.diagnostic(`${name}: ${PROGRAM} executed: exit ${run.exitCode}: ${run.stderr.trim()}`);
       }
-      // In bin/ the same file is a program: the kernel cannot find its empty interpreter.
-      const tool = predicted.get(PROGRAM);
-      assert.ok(tool, `${PROGRAM} checked`);
-      assert.equal(tool.kind, 'program');
-      assert.equal(tool.loads, false);
-      assert.equal(tool.problems.find((p) => p.severity === 'error')?.kind, 'missing-interpreter', JSON.stringify(tool.problems));
-      const run = await runInRoot(root, [join(dir, PROGRAM)], { bind, mountProc: true, timeoutMs: 60_000 });
-      assert.notEqual(run.exitCode, 0, `${name}: ${PROGRAM} ran: ${run.stdout}`);
-      t.diagnostic(`${name}: ${PROGRAM} executed: exit ${run.exitCode}: ${run.stderr.trim()}`);
-    }
 
-    // The build's verify step applies the same rules on this machine: only the program is refused.
-    const verified = verifyBuiltBundle(dir, listBundleElves(dir), buildHostView(), loadGraftPolicy(), { libc: 'host', executable: INTERPRETER });
-    assert.deepEqual(verified.problems.filter((p) => p.startsWith(SITE)), []);
-    assert.ok(verified.problems.some((p) => p.startsWith(`${PROGRAM}: `) && p.includes('PT_INTERP')), verified.problems.join('\n'));
-  } finally {
-    await removeDir(dir);
-  }
-});
+      // The build's verify step applies the same rules on this machine: only the program is refused.
+      const verified = verifyBuiltBundle(dir, listBundleElves(dir), buildHostView(), loadGraftPolicy(), {
+        libc: 'host',
+        executable: INTERPRETER,
+      });
+      assert.deepEqual(
+        verified.problems.filter((p) => p.startsWith(SITE)),
+        [],
+      );
+      assert.ok(
+        verified.problems.some((p) => p.startsWith(`${PROGRAM}: `) && p.includes('PT_INTERP')),
+        verified.problems.join('\n'),
+      );
+    } finally {
+      await removeDir(dir);
+    }
+  },
+);

@@ -30,10 +30,16 @@ int main(int argc, char **argv) {
 }
 `;
 
-test('a run-time need allowed missing at build is a warning in ld.so\'s words, and an error without the excuse', async () => {
+test("a run-time need allowed missing at build is a warning in ld.so's words, and an error without the excuse", async () => {
   const dir = await makeTempDir('pyrelo-need-allowed-');
   try {
-    const interpreter = await compileExecutable({ dir, file: INTERPRETER, source: HOST, needed: ['-ldl'], linkArgs: ['-rdynamic'] });
+    const interpreter = await compileExecutable({
+      dir,
+      file: INTERPRETER,
+      source: HOST,
+      needed: ['-ldl'],
+      linkArgs: ['-rdynamic'],
+    });
     await compileSharedLibrary({ dir, file: CALLER, source: 'int caller(void) { return 1; }\n' });
     const real = await execa(interpreter, [ABSENT], { reject: false });
     assert.equal(real.exitCode, 1, `the real dlopen of ${ABSENT} fails here: ${real.stdout}${real.stderr}`);
@@ -52,7 +58,7 @@ test('a run-time need allowed missing at build is a warning in ld.so\'s words, a
     assert.ok(missing, JSON.stringify(warned.problems));
     assert.equal(missing.severity, 'warning');
     assert.equal(missing.allowedMissing, ABSENT);
-    assert.equal(missing.message, real.stderr.trim(), 'the words are the real dlopen\'s');
+    assert.equal(missing.message, real.stderr.trim(), "the words are the real dlopen's");
     assert.equal(problemWords(missing), `${real.stderr.trim()} (${ABSENT} was allowed missing at build)`);
     assert.deepEqual(allowedMissingLines(excused, [warned], 'this host'), [
       `${dir}: ${ABSENT} was allowed missing at build and is not on this host: 1 file that needs it will not load (warnings above)`,
@@ -61,7 +67,10 @@ test('a run-time need allowed missing at build is a warning in ld.so\'s words, a
     const [refused] = runtimeNeedReports(view, plain, [plain], { needs });
     assert.ok(refused);
     assert.equal(failsBundle(refused), true, 'without the excuse the need fails the bundle');
-    assert.deepEqual(refused.problems.filter((p) => p.severity === 'error').map((p) => p.message), [real.stderr.trim()]);
+    assert.deepEqual(
+      refused.problems.filter((p) => p.severity === 'error').map((p) => p.message),
+      [real.stderr.trim()],
+    );
   } finally {
     removeDir(dir);
   }

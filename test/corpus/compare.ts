@@ -18,11 +18,17 @@ export interface PyreloProblem {
   readonly library?: string;
   readonly version?: string;
   readonly symbol?: string;
-  /** A library the bundle was allowed to ship without, which this problem follows from: a warning, the file still fails. */
+  /**
+   * A library the bundle was allowed to ship without, which this problem follows from: a warning,
+   * the file still fails.
+   */
   readonly allowedMissing?: string;
 }
 
-/** The problems that make pyrelo say a file does not load: errors, and warnings excused by a library allowed missing. */
+/**
+ * The problems that make pyrelo say a file does not load: errors, and warnings excused by a library
+ * allowed missing.
+ */
 function failures(v: PyreloVerdict): PyreloProblem[] {
   return v.problems.filter((p) => p.severity === 'error' || p.allowedMissing !== undefined);
 }
@@ -53,21 +59,27 @@ export function parseLoaderMessage(message: string, exitCode: number): ProblemKe
 
 export function pyreloKey(p: PyreloProblem): ProblemKey {
   switch (p.kind) {
-    case 'missing-library': return { kind: p.kind, what: p.library ?? '' };
-    case 'missing-version': return { kind: p.kind, what: p.version ?? '' };
-    case 'undefined-symbol': return { kind: p.kind, what: p.symbol ?? '' };
-    case 'missing-interpreter': return { kind: p.kind, what: '' };
+    case 'missing-library':
+      return { kind: p.kind, what: p.library ?? '' };
+    case 'missing-version':
+      return { kind: p.kind, what: p.version ?? '' };
+    case 'undefined-symbol':
+      return { kind: p.kind, what: p.symbol ?? '' };
+    case 'missing-interpreter':
+      return { kind: p.kind, what: '' };
     case 'program-fails': {
       // "LIB: not loaded: PROGRAM, which loads it, does not start (ld.so's words for the program)":
       // the real loader prints the program's own failure, so that is what compares.
       const m = /does not start \((.*)\)$/.exec(p.message);
       return m === null ? { kind: p.kind, what: '' } : parseLoaderMessage(m[1]!, 127);
     }
-    default: return { kind: p.kind, what: '' };
+    default:
+      return { kind: p.kind, what: '' };
   }
 }
 
-export type Outcome = 'agree-loads' | 'agree-fails' | 'real-loads-pyrelo-not' | 'pyrelo-loads-real-not' | 'reason-differs' | 'not-checked';
+export type Outcome =
+  'agree-loads' | 'agree-fails' | 'real-loads-pyrelo-not' | 'pyrelo-loads-real-not' | 'reason-differs' | 'not-checked';
 
 export interface Comparison {
   readonly file: string;
@@ -80,7 +92,13 @@ export interface Comparison {
   readonly realKey: ProblemKey | null;
 }
 
-export function compareOne(file: string, root: string, libc: string, real: RealVerdict, pyrelo: PyreloVerdict | undefined): Comparison {
+export function compareOne(
+  file: string,
+  root: string,
+  libc: string,
+  real: RealVerdict,
+  pyrelo: PyreloVerdict | undefined,
+): Comparison {
   const realKey = real.loaded ? null : parseLoaderMessage(real.message, real.exitCode);
   const base = { file, root, libc, real, pyrelo, realKey };
   if (pyrelo === undefined) return { ...base, outcome: 'not-checked' };
@@ -145,8 +163,15 @@ export function summarizeComparisons(all: readonly Comparison[]): string[] {
     kinds.set(k, (kinds.get(k) ?? 0) + 1);
   }
   const pct = all.length === 0 ? 100 : (100 * agreements) / all.length;
-  lines.push(`${all.length} file loads compared: ${agreements} agree (${pct.toFixed(2)} %), ${all.length - agreements} disagree`);
-  lines.push(`  outcomes: ${[...byOutcome].sort((a, b) => b[1] - a[1]).map(([o, n]) => `${o} ${n}`).join(', ')}`);
+  lines.push(
+    `${all.length} file loads compared: ${agreements} agree (${pct.toFixed(2)} %), ${all.length - agreements} disagree`,
+  );
+  lines.push(
+    `  outcomes: ${[...byOutcome]
+      .sort((a, b) => b[1] - a[1])
+      .map(([o, n]) => `${o} ${n}`)
+      .join(', ')}`,
+  );
   if (kinds.size > 0) {
     lines.push('  real loader failures by kind:');
     for (const [k, n] of [...kinds].sort((a, b) => b[1] - a[1])) lines.push(`    ${n} × ${k}`);

@@ -37,12 +37,34 @@ export async function ensureCorpusWheelhouse(wheels: readonly string[]): Promise
       else batch.push(`${p.name}==${p.version}`);
     }
     for (const pins of batches) {
-      await execa(BASE_PYTHON, ['-m', 'pip', 'download', '--quiet', '--disable-pip-version-check', '--no-deps', '--only-binary=:all:', '--python-version', '3.11',
-        '--implementation', 'cp', '--abi', 'cp311', '--abi', 'abi3', '--abi', 'none', ...CORPUS_PLATFORMS.flatMap((p) => ['--platform', p]), '-d', temporary, ...pins]);
+      await execa(BASE_PYTHON, [
+        '-m',
+        'pip',
+        'download',
+        '--quiet',
+        '--disable-pip-version-check',
+        '--no-deps',
+        '--only-binary=:all:',
+        '--python-version',
+        '3.11',
+        '--implementation',
+        'cp',
+        '--abi',
+        'cp311',
+        '--abi',
+        'abi3',
+        '--abi',
+        'none',
+        ...CORPUS_PLATFORMS.flatMap((p) => ['--platform', p]),
+        '-d',
+        temporary,
+        ...pins,
+      ]);
     }
     const got = new Set(readdirSync(temporary).filter((f) => f.endsWith('.whl')));
     const missing = wheels.filter((w) => !got.has(w));
-    if (missing.length > 0) throw new Error(`pip download fetched other files than the lock names; missing: ${missing.join(', ')}`);
+    if (missing.length > 0)
+      throw new Error(`pip download fetched other files than the lock names; missing: ${missing.join(', ')}`);
   });
 }
 
@@ -62,8 +84,18 @@ function builderDigest(): string {
 
 /** `pyrelo build` refused or failed; `output` is everything it printed. */
 export class BuildFailed extends Error {
-  constructor(readonly spec: CorpusBundleSpec, readonly exitCode: number, readonly output: string) {
-    super(`pyrelo build of ${spec.name} (--libc ${spec.libc}) failed (exit ${exitCode}):\n${output.split('\n').filter((l) => !l.startsWith('pyrelo build: [')).slice(0, 12).join('\n')}`);
+  constructor(
+    readonly spec: CorpusBundleSpec,
+    readonly exitCode: number,
+    readonly output: string,
+  ) {
+    super(
+      `pyrelo build of ${spec.name} (--libc ${spec.libc}) failed (exit ${exitCode}):\n${output
+        .split('\n')
+        .filter((l) => !l.startsWith('pyrelo build: ['))
+        .slice(0, 12)
+        .join('\n')}`,
+    );
   }
 
   /**
@@ -73,11 +105,15 @@ export class BuildFailed extends Error {
   namedPackages(): string[] {
     const names = new Set<string>();
     const failure = this.output.slice(this.output.indexOf('pyrelo build: failed'));
-    for (const m of failure.matchAll(/site-packages\/([^/\s:]+?)(?:\.libs)?(?:\/|\.cpython-[^/\s:]*\.so|\.abi3\.so)/g)) names.add(m[1]!);
+    for (const m of failure.matchAll(/site-packages\/([^/\s:]+?)(?:\.libs)?(?:\/|\.cpython-[^/\s:]*\.so|\.abi3\.so)/g))
+      names.add(m[1]!);
     return [...names];
   }
 
-  /** The sonames its refusal says were found nowhere (README "A library found nowhere"): what --allow-missing would take. */
+  /**
+   * The sonames its refusal says were found nowhere (README "A library found nowhere"): what
+   * --allow-missing would take.
+   */
   missingSonames(): string[] {
     const failure = this.output.slice(this.output.indexOf('pyrelo build: failed'));
     return [...new Set([...failure.matchAll(/pass --allow-missing (\S+) to ship without it/g)].map((m) => m[1]!))];
@@ -93,10 +129,24 @@ export interface CorpusBundleSpec {
   readonly allowMissing?: readonly string[];
 }
 
-/** The bundle built by `pyrelo build -r … --wheelhouse … --libc …` on the build tests' base CPython; the bundle folder. */
-export async function ensureCorpusBundle(spec: CorpusBundleSpec, log: (line: string) => void = () => {}): Promise<string> {
+/**
+ * The bundle built by `pyrelo build -r … --wheelhouse … --libc …` on the build tests' base CPython;
+ * the bundle folder.
+ */
+export async function ensureCorpusBundle(
+  spec: CorpusBundleSpec,
+  log: (line: string) => void = () => {},
+): Promise<string> {
   const allowMissing = [...(spec.allowMissing ?? [])].sort();
-  const key = shortHash([spec.name, spec.requirements, spec.libc, readdirSync(spec.wheelhouse).sort(), BASE_PYTHON, builderDigest(), ...(allowMissing.length > 0 ? [allowMissing] : [])]);
+  const key = shortHash([
+    spec.name,
+    spec.requirements,
+    spec.libc,
+    readdirSync(spec.wheelhouse).sort(),
+    BASE_PYTHON,
+    builderDigest(),
+    ...(allowMissing.length > 0 ? [allowMissing] : []),
+  ]);
   const dir = join(BUNDLE_CACHE, `${spec.name}-${spec.libc}-${key}`);
   // A refusal is an answer too (same inputs, same builder): kept beside the folder, not built again.
   const refused = `${dir}.refused`;
@@ -109,8 +159,28 @@ export async function ensureCorpusBundle(spec: CorpusBundleSpec, log: (line: str
     writeFileSync(requirements, `${spec.requirements.join('\n')}\n`);
     log(`building ${spec.name} (--libc ${spec.libc}, ${spec.requirements.length} requirements)`);
     const started = Date.now();
-    const r = await execa('node', [PYRELO, 'build', '-r', requirements, '--wheelhouse', spec.wheelhouse, '--python', BASE_PYTHON, '--libc', spec.libc,
-      '--without-pip', '--prompt', spec.name, ...allowMissing.flatMap((soname) => ['--allow-missing', soname]), '-o', join(temporary, 'bundle')], { reject: false, all: true });
+    const r = await execa(
+      'node',
+      [
+        PYRELO,
+        'build',
+        '-r',
+        requirements,
+        '--wheelhouse',
+        spec.wheelhouse,
+        '--python',
+        BASE_PYTHON,
+        '--libc',
+        spec.libc,
+        '--without-pip',
+        '--prompt',
+        spec.name,
+        ...allowMissing.flatMap((soname) => ['--allow-missing', soname]),
+        '-o',
+        join(temporary, 'bundle'),
+      ],
+      { reject: false, all: true },
+    );
     writeFileSync(join(temporary, 'build.log'), r.all ?? '');
     if (r.exitCode !== 0) {
       if (r.exitCode === 1) writeFileSync(refused, JSON.stringify({ exitCode: r.exitCode, output: r.all ?? '' }));

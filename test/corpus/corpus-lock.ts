@@ -7,8 +7,17 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** pip download's platforms, newest first (pip prefers the earlier): the manylinux wheels a glibc 2.34 x86_64 host can use. */
-export const CORPUS_PLATFORMS = ['manylinux_2_34_x86_64', 'manylinux_2_31_x86_64', 'manylinux_2_28_x86_64', 'manylinux_2_17_x86_64', 'manylinux2014_x86_64'];
+/**
+ * pip download's platforms, newest first (pip prefers the earlier): the manylinux wheels a glibc
+ * 2.34 x86_64 host can use.
+ */
+export const CORPUS_PLATFORMS = [
+  'manylinux_2_34_x86_64',
+  'manylinux_2_31_x86_64',
+  'manylinux_2_28_x86_64',
+  'manylinux_2_17_x86_64',
+  'manylinux2014_x86_64',
+];
 
 export interface LockedProject {
   /** Rank among PyPI's most downloaded projects, from the package list the candidates came from. */
@@ -56,7 +65,8 @@ export function readLock(path = LOCK_PATH): CorpusLock {
 /** `name==version` of a wheel file name (PEP 427: distribution-version-…, names with `_` for `-`). */
 export function pinOfWheel(file: string): { name: string; version: string } {
   const [name, version] = file.split('-');
-  if (name === undefined || version === undefined || !file.endsWith('.whl')) throw new Error(`${file}: not a wheel file name`);
+  if (name === undefined || version === undefined || !file.endsWith('.whl'))
+    throw new Error(`${file}: not a wheel file name`);
   return { name: name.toLowerCase().replace(/[_.]+/g, '-'), version };
 }
 

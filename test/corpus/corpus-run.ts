@@ -29,7 +29,8 @@ export function bundleElfFiles(bundleDir: string): { libraries: string[]; others
     try {
       const elf = ElfFile.open(file);
       try {
-        dlopenable = elf.header.e_type === ET_DYN && ((elf.dynamic()?.flags1 ?? 0) & DF_1_PIE) === 0 && elf.dynamic() !== null;
+        dlopenable =
+          elf.header.e_type === ET_DYN && ((elf.dynamic()?.flags1 ?? 0) & DF_1_PIE) === 0 && elf.dynamic() !== null;
       } finally {
         elf.close();
       }
@@ -41,15 +42,21 @@ export function bundleElfFiles(bundleDir: string): { libraries: string[]; others
   return { libraries, others };
 }
 
-interface CheckJson { files: { file: string; kind: string; loads: boolean; problems: PyreloVerdict['problems'] }[] }
+interface CheckJson {
+  files: { file: string; kind: string; loads: boolean; problems: PyreloVerdict['problems'] }[];
+}
 
 /** `pyrelo check --root ROOT BUNDLE --json`: a verdict per file. */
 export async function pyreloVerdicts(root: string, bundleDir: string): Promise<Map<string, PyreloVerdict>> {
   const work = mkdtempSync(join(tmpdir(), 'pyrelo-corpus-check-'));
   try {
     const out = join(work, 'check.json');
-    const r = await execa('node', [PYRELO, 'check', '--root', root, bundleDir, '--json'], { reject: false, stdout: { file: out } });
-    if (r.exitCode !== 0 && r.exitCode !== 1) throw new Error(`pyrelo check --root ${root} ${bundleDir} failed (exit ${r.exitCode}): ${r.stderr}`);
+    const r = await execa('node', [PYRELO, 'check', '--root', root, bundleDir, '--json'], {
+      reject: false,
+      stdout: { file: out },
+    });
+    if (r.exitCode !== 0 && r.exitCode !== 1)
+      throw new Error(`pyrelo check --root ${root} ${bundleDir} failed (exit ${r.exitCode}): ${r.stderr}`);
     const json = JSON.parse(readFileSync(out, 'utf8')) as CheckJson;
     return new Map(json.files.map((f) => [f.file, { loads: f.loads, kind: f.kind, problems: f.problems }]));
   } finally {
@@ -75,11 +82,16 @@ export async function compareInRoot(bundle: BundleUnderTest, rootName: LabRootNa
   const root = await ensureRoot(rootName);
   const { libraries, others } = bundleElfFiles(bundle.dir);
   const started = Date.now();
-  const real = await loadEachInRoot(root, libraries, { python: join(bundle.dir, 'bin', 'python3'), binds: [bundle.dir] });
+  const real = await loadEachInRoot(root, libraries, {
+    python: join(bundle.dir, 'bin', 'python3'),
+    binds: [bundle.dir],
+  });
   const realSeconds = (Date.now() - started) / 1000;
   const checkStarted = Date.now();
   const predicted = await pyreloVerdicts(root, bundle.dir);
   const checkSeconds = (Date.now() - checkStarted) / 1000;
-  const comparisons = libraries.map((file) => compareOne(file, rootName, bundle.libc, real.get(file)!, predicted.get(file)));
+  const comparisons = libraries.map((file) =>
+    compareOne(file, rootName, bundle.libc, real.get(file)!, predicted.get(file)),
+  );
   return { comparisons, others: others.length, realSeconds, checkSeconds };
 }

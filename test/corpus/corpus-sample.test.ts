@@ -17,31 +17,47 @@ import { SAMPLE_PROJECTS, sampleRequirements, sampleWheels } from './sample.js';
 const ROOTS: LabRootName[] = ['bookworm', 'bullseye'];
 const LIBC_MODES = ['host', 'bundle'] as const;
 
-test('corpus sample: every library of numpy, pandas and pillow bundles loads in a lab root exactly when pyrelo check --root says it does', { timeout: 30 * 60_000 }, async (t) => {
-  if (skipUnlessLab(t, ['debootstrap'])) return;
-  const reason = buildSkipReason();
-  if (reason !== undefined) {
-    t.skip(reason);
-    return;
-  }
-  const lock = readLock();
-  const wheelhouse = await ensureCorpusWheelhouse(sampleWheels(lock));
-  const requirements = sampleRequirements(lock);
-  for (const project of SAMPLE_PROJECTS) assert.ok(requirements.some((r) => r.startsWith(`${project}==`)), `${project} is in the corpus lock`);
-  const all: Comparison[] = [];
-  for (const libc of LIBC_MODES) {
-    const dir = await ensureCorpusBundle({ name: 'corpus-sample', requirements, libc, wheelhouse });
-    for (const root of ROOTS) {
-      const run = await compareInRoot({ name: 'corpus-sample', libc, dir }, root);
-      t.diagnostic(`${root} --libc ${libc}: ${run.comparisons.length} libraries (${run.others} programs not loaded), real ${run.realSeconds.toFixed(0)} s, check ${run.checkSeconds.toFixed(0)} s`);
-      all.push(...run.comparisons);
+test(
+  'corpus sample: every library of numpy, pandas and pillow bundles loads in a lab root exactly when pyrelo check --root says it does',
+  { timeout: 30 * 60_000 },
+  async (t) => {
+    if (skipUnlessLab(t, ['debootstrap'])) return;
+    const reason = buildSkipReason();
+    if (reason !== undefined) {
+      t.skip(reason);
+      return;
     }
-  }
-  const summary = summarizeComparisons(all);
-  for (const line of summary.slice(0, 40)) t.diagnostic(line);
-  // The sample must exercise both verdicts: loads (bookworm) and failures (bullseye, host libc).
-  assert.ok(all.some((c) => c.real.loaded) && all.some((c) => !c.real.loaded), 'the sample holds both loading and failing files');
-  assert.ok(all.some((c) => c.file.includes('/pandas/')) && all.some((c) => c.file.includes('/pillow.libs/')), 'pandas extensions and pillow.libs were loaded');
-  const disagreements = all.filter((c) => !isAgreement(c));
-  assert.equal(disagreements.length, 0, summary.join('\n'));
-});
+    const lock = readLock();
+    const wheelhouse = await ensureCorpusWheelhouse(sampleWheels(lock));
+    const requirements = sampleRequirements(lock);
+    for (const project of SAMPLE_PROJECTS)
+      assert.ok(
+        requirements.some((r) => r.startsWith(`${project}==`)),
+        `${project} is in the corpus lock`,
+      );
+    const all: Comparison[] = [];
+    for (const libc of LIBC_MODES) {
+      const dir = await ensureCorpusBundle({ name: 'corpus-sample', requirements, libc, wheelhouse });
+      for (const root of ROOTS) {
+        const run = await compareInRoot({ name: 'corpus-sample', libc, dir }, root);
+        t.diagnostic(
+          `${root} --libc ${libc}: ${run.comparisons.length} libraries (${run.others} programs not loaded), real ${run.realSeconds.toFixed(0)} s, check ${run.checkSeconds.toFixed(0)} s`,
+        );
+        all.push(...run.comparisons);
+      }
+    }
+    const summary = summarizeComparisons(all);
+    for (const line of summary.slice(0, 40)) t.diagnostic(line);
+    // The sample must exercise both verdicts: loads (bookworm) and failures (bullseye, host libc).
+    assert.ok(
+      all.some((c) => c.real.loaded) && all.some((c) => !c.real.loaded),
+      'the sample holds both loading and failing files',
+    );
+    assert.ok(
+      all.some((c) => c.file.includes('/pandas/')) && all.some((c) => c.file.includes('/pillow.libs/')),
+      'pandas extensions and pillow.libs were loaded',
+    );
+    const disagreements = all.filter((c) => !isAgreement(c));
+    assert.equal(disagreements.length, 0, summary.join('\n'));
+  },
+);

@@ -54,14 +54,22 @@ export interface RealLoadOptions {
 }
 
 /** Loads each file in the root, each in its own interpreter; a verdict per file. */
-export async function loadEachInRoot(root: string, files: readonly string[], options: RealLoadOptions): Promise<Map<string, RealVerdict>> {
-  const r = await runInRoot(root, ['/bin/sh', '-c', LOOP, 'corpus-load', LOAD_ONE, options.python, String(PER_FILE_SECONDS)], {
-    bind: options.binds.map((dir) => ({ hostPath: dir, rootPath: dir, readOnly: true })),
-    input: `${files.join('\n')}\n`,
-    env: { PATH: '/usr/bin:/bin', LANG: 'C' },
-    mountProc: true,
-    timeoutMs: options.timeoutMs ?? 3_600_000,
-  });
+export async function loadEachInRoot(
+  root: string,
+  files: readonly string[],
+  options: RealLoadOptions,
+): Promise<Map<string, RealVerdict>> {
+  const r = await runInRoot(
+    root,
+    ['/bin/sh', '-c', LOOP, 'corpus-load', LOAD_ONE, options.python, String(PER_FILE_SECONDS)],
+    {
+      bind: options.binds.map((dir) => ({ hostPath: dir, rootPath: dir, readOnly: true })),
+      input: `${files.join('\n')}\n`,
+      env: { PATH: '/usr/bin:/bin', LANG: 'C' },
+      mountProc: true,
+      timeoutMs: options.timeoutMs ?? 3_600_000,
+    },
+  );
   if (r.timedOut) throw new Error(`loading ${files.length} files in ${root} timed out`);
   const verdicts = new Map<string, RealVerdict>();
   for (const line of r.stdout.split('\n')) {
@@ -71,6 +79,9 @@ export async function loadEachInRoot(root: string, files: readonly string[], opt
     verdicts.set(file, { loaded: exitCode === 0, exitCode, message: rest.join('\t').trim() });
   }
   const missing = files.filter((f) => !verdicts.has(f));
-  if (missing.length > 0) throw new Error(`no verdict for ${missing.length} of ${files.length} files in ${root} (exit ${r.exitCode}): ${r.stderr.slice(0, 2000)}`);
+  if (missing.length > 0)
+    throw new Error(
+      `no verdict for ${missing.length} of ${files.length} files in ${root} (exit ${r.exitCode}): ${r.stderr.slice(0, 2000)}`,
+    );
   return verdicts;
 }

@@ -19,5 +19,8 @@ export function sampleRequirements(lock: CorpusLock): string[] {
 /** The wheel files of those pins. */
 export function sampleWheels(lock: CorpusLock): string[] {
   const pins = new Set(sampleRequirements(lock));
-  return lock.wheels.filter((w) => { const p = pinOfWheel(w); return pins.has(`${p.name}==${p.version}`); });
+  return lock.wheels.filter((w) => {
+    const p = pinOfWheel(w);
+    return pins.has(`${p.name}==${p.version}`);
+  });
 }

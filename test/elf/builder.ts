@@ -6,17 +6,61 @@
 // address mapping must handle), plus PT_DYNAMIC, PT_NOTE (ABI tag) and optionally PT_INTERP.
 
 import {
-  DT_FLAGS, DT_FLAGS_1, DT_GNU_HASH, DT_HASH, DT_JMPREL, DT_NEEDED, DT_PLTREL, DT_PLTRELSZ, DT_REL,
-  DT_RELA, DT_RELAENT, DT_RELASZ, DT_RELENT, DT_RELSZ, DT_RPATH, DT_RUNPATH, DT_SONAME, DT_STRSZ,
-  DT_STRTAB, DT_SYMENT, DT_SYMTAB, DT_VERDEF, DT_VERDEFNUM, DT_VERNEED, DT_VERNEEDNUM, DT_VERSYM,
-  EM_X86_64, ET_DYN, PT_DYNAMIC, PT_INTERP, PT_LOAD, PT_NOTE, SHT_DYNAMIC, SHT_DYNSYM, SHT_GNU_HASH, SHT_GNU_verdef,
-  SHT_GNU_verneed, SHT_GNU_versym, SHT_HASH, SHT_NOTE, SHT_PROGBITS, SHT_REL, SHT_RELA, SHT_STRTAB,
+  DT_FLAGS,
+  DT_FLAGS_1,
+  DT_GNU_HASH,
+  DT_HASH,
+  DT_JMPREL,
+  DT_NEEDED,
+  DT_PLTREL,
+  DT_PLTRELSZ,
+  DT_REL,
+  DT_RELA,
+  DT_RELAENT,
+  DT_RELASZ,
+  DT_RELENT,
+  DT_RELSZ,
+  DT_RPATH,
+  DT_RUNPATH,
+  DT_SONAME,
+  DT_STRSZ,
+  DT_STRTAB,
+  DT_SYMENT,
+  DT_SYMTAB,
+  DT_VERDEF,
+  DT_VERDEFNUM,
+  DT_VERNEED,
+  DT_VERNEEDNUM,
+  DT_VERSYM,
+  EM_X86_64,
+  ET_DYN,
+  PT_DYNAMIC,
+  PT_INTERP,
+  PT_LOAD,
+  PT_NOTE,
+  SHT_DYNAMIC,
+  SHT_DYNSYM,
+  SHT_GNU_HASH,
+  SHT_GNU_verdef,
+  SHT_GNU_verneed,
+  SHT_GNU_versym,
+  SHT_HASH,
+  SHT_NOTE,
+  SHT_PROGBITS,
+  SHT_REL,
+  SHT_RELA,
+  SHT_STRTAB,
 } from '../../src/elf/constants.js';
 
 export const BASE = 0x400000;
 
 export interface BuildSymbol {
-  name: string; value?: number; size?: number; info?: number; other?: number; shndx?: number;
+  name: string;
+  value?: number;
+  size?: number;
+  info?: number;
+  other?: number;
+  shndx?: number;
   /** Raw .gnu.version entry (hidden bit included). */
   version?: number;
 }
@@ -54,7 +98,20 @@ export interface BuildOptions {
 export interface Built {
   bytes: Uint8Array;
   /** File offsets of the tables. */
-  at: { phdrs: number; dynamic: number; dynstr: number; dynsym: number; hash: number; versym: number; verdef: number; verneed: number; rela: number; jmprel: number; note: number; shdrs: number };
+  at: {
+    phdrs: number;
+    dynamic: number;
+    dynstr: number;
+    dynsym: number;
+    hash: number;
+    versym: number;
+    verdef: number;
+    verneed: number;
+    rela: number;
+    jmprel: number;
+    note: number;
+    shdrs: number;
+  };
 }
 
 class Strtab {
@@ -106,13 +163,22 @@ export function buildElf(o: BuildOptions): Built {
   if (runpath !== undefined) dyn.push([DT_RUNPATH, () => runpath]);
   if (hash === 'sysv') dyn.push([DT_HASH, addr('hash')]);
   if (hash === 'gnu') dyn.push([DT_GNU_HASH, addr('hash')]);
-  dyn.push([DT_STRTAB, addr('dynstr')], [DT_SYMTAB, addr('dynsym')], [DT_STRSZ, () => str.bytes.length], [DT_SYMENT, () => (is64 ? 24 : 16)]);
+  dyn.push(
+    [DT_STRTAB, addr('dynstr')],
+    [DT_SYMTAB, addr('dynsym')],
+    [DT_STRSZ, () => str.bytes.length],
+    [DT_SYMENT, () => (is64 ? 24 : 16)],
+  );
   if (relocs.length > 0) {
     if (rela) dyn.push([DT_RELA, addr('rela')], [DT_RELASZ, () => relocs.length * relEnt], [DT_RELAENT, () => relEnt]);
     else dyn.push([DT_REL, addr('rela')], [DT_RELSZ, () => relocs.length * relEnt], [DT_RELENT, () => relEnt]);
   }
   if (plt.length > 0) {
-    dyn.push([DT_JMPREL, addr('jmprel')], [DT_PLTRELSZ, () => plt.length * relEnt], [DT_PLTREL, () => (rela ? DT_RELA : DT_REL)]);
+    dyn.push(
+      [DT_JMPREL, addr('jmprel')],
+      [DT_PLTRELSZ, () => plt.length * relEnt],
+      [DT_PLTREL, () => (rela ? DT_RELA : DT_REL)],
+    );
   }
   if (syms.some((s) => s.version !== undefined)) dyn.push([DT_VERSYM, addr('versym')]);
   const counts = o.versionCounts ?? true;
@@ -126,27 +192,116 @@ export function buildElf(o: BuildOptions): Built {
 
   // Section headers: [null, .shstrtab, .dynsym] and, when 'full', one per table that has content.
   // Each: name, type, layout key, size, link (a section name), info, entsize.
-  type SectionPlan = { name: string; type: number; at: string; size: number; link?: string; info?: number; entsize?: number; align?: number };
+  type SectionPlan = {
+    name: string;
+    type: number;
+    at: string;
+    size: number;
+    link?: string;
+    info?: number;
+    entsize?: number;
+    align?: number;
+  };
   const symEntSize = is64 ? 24 : 16;
   const sections: SectionPlan[] = [];
   if (o.sectionHeaders !== undefined && o.sectionHeaders !== false) {
     const full = o.sectionHeaders === 'full';
     sections.push({ name: '.shstrtab', type: SHT_STRTAB, at: 'shstrtab', size: 0, align: 1 });
-    sections.push({ name: '.dynsym', type: SHT_DYNSYM, at: 'dynsym', size: syms.length * symEntSize, link: full ? '.dynstr' : undefined, info: 1, entsize: symEntSize });
+    sections.push({
+      name: '.dynsym',
+      type: SHT_DYNSYM,
+      at: 'dynsym',
+      size: syms.length * symEntSize,
+      link: full ? '.dynstr' : undefined,
+      info: 1,
+      entsize: symEntSize,
+    });
     if (full) {
       const hasVersym = syms.some((s) => s.version !== undefined);
       const relName = rela ? '.rela' : '.rel';
       sections.push({ name: '.dynstr', type: SHT_STRTAB, at: 'dynstr', size: str.bytes.length, align: 1 });
-      if (hasVersym) sections.push({ name: '.gnu.version', type: SHT_GNU_versym, at: 'versym', size: syms.length * 2, link: '.dynsym', entsize: 2, align: 2 });
-      if (verdefs.length > 0) sections.push({ name: '.gnu.version_d', type: SHT_GNU_verdef, at: 'verdef', size: verdefs.reduce((n, v) => n + 20 + 8 * v.names.length, 0), link: '.dynstr', info: verdefs.length, align: 4 });
-      if (verneeds.length > 0) sections.push({ name: '.gnu.version_r', type: SHT_GNU_verneed, at: 'verneed', size: verneeds.reduce((n, v) => n + 16 + 16 * v.aux.length, 0), link: '.dynstr', info: verneeds.length, align: 4 });
-      if (hash === 'sysv') sections.push({ name: '.hash', type: SHT_HASH, at: 'hash', size: 8 + 4 + syms.length * 4, link: '.dynsym', entsize: 4 });
-      if (hash === 'gnu') sections.push({ name: '.gnu.hash', type: SHT_GNU_HASH, at: 'hash', size: 16 + W + 4 + syms.length * 4, link: '.dynsym' });
-      if (relocs.length > 0) sections.push({ name: `${relName}.dyn`, type: rela ? SHT_RELA : SHT_REL, at: 'rela', size: relocs.length * relEnt, link: '.dynsym', entsize: relEnt });
-      if (plt.length > 0) sections.push({ name: `${relName}.plt`, type: rela ? SHT_RELA : SHT_REL, at: 'jmprel', size: plt.length * relEnt, link: '.dynsym', entsize: relEnt });
-      sections.push({ name: '.dynamic', type: SHT_DYNAMIC, at: 'dynamic', size: dyn.length * 2 * W, link: '.dynstr', entsize: 2 * W });
+      if (hasVersym)
+        sections.push({
+          name: '.gnu.version',
+          type: SHT_GNU_versym,
+          at: 'versym',
+          size: syms.length * 2,
+          link: '.dynsym',
+          entsize: 2,
+          align: 2,
+        });
+      if (verdefs.length > 0)
+        sections.push({
+          name: '.gnu.version_d',
+          type: SHT_GNU_verdef,
+          at: 'verdef',
+          size: verdefs.reduce((n, v) => n + 20 + 8 * v.names.length, 0),
+          link: '.dynstr',
+          info: verdefs.length,
+          align: 4,
+        });
+      if (verneeds.length > 0)
+        sections.push({
+          name: '.gnu.version_r',
+          type: SHT_GNU_verneed,
+          at: 'verneed',
+          size: verneeds.reduce((n, v) => n + 16 + 16 * v.aux.length, 0),
+          link: '.dynstr',
+          info: verneeds.length,
+          align: 4,
+        });
+      if (hash === 'sysv')
+        sections.push({
+          name: '.hash',
+          type: SHT_HASH,
+          at: 'hash',
+          size: 8 + 4 + syms.length * 4,
+          link: '.dynsym',
+          entsize: 4,
+        });
+      if (hash === 'gnu')
+        sections.push({
+          name: '.gnu.hash',
+          type: SHT_GNU_HASH,
+          at: 'hash',
+          size: 16 + W + 4 + syms.length * 4,
+          link: '.dynsym',
+        });
+      if (relocs.length > 0)
+        sections.push({
+          name: `${relName}.dyn`,
+          type: rela ? SHT_RELA : SHT_REL,
+          at: 'rela',
+          size: relocs.length * relEnt,
+          link: '.dynsym',
+          entsize: relEnt,
+        });
+      if (plt.length > 0)
+        sections.push({
+          name: `${relName}.plt`,
+          type: rela ? SHT_RELA : SHT_REL,
+          at: 'jmprel',
+          size: plt.length * relEnt,
+          link: '.dynsym',
+          entsize: relEnt,
+        });
+      sections.push({
+        name: '.dynamic',
+        type: SHT_DYNAMIC,
+        at: 'dynamic',
+        size: dyn.length * 2 * W,
+        link: '.dynstr',
+        entsize: 2 * W,
+      });
       if (abiTag !== null) sections.push({ name: '.note.ABI-tag', type: SHT_NOTE, at: 'note', size: 32, align: 4 });
-      if (o.interp !== undefined) sections.push({ name: '.interp', type: SHT_PROGBITS, at: 'interp', size: Buffer.byteLength(o.interp) + 1, align: 1 });
+      if (o.interp !== undefined)
+        sections.push({
+          name: '.interp',
+          type: SHT_PROGBITS,
+          at: 'interp',
+          size: Buffer.byteLength(o.interp) + 1,
+          align: 1,
+        });
     }
   }
   const shstr = new Strtab();
@@ -214,11 +369,23 @@ export function buildElf(o: BuildOptions): Built {
   const phdr = (i: number, type: number, off: number, filesz: number, flags: number, palign: number) => {
     const p = L('phdrs') + i * phentsize;
     if (is64) {
-      u32(p, type); u32(p + 4, flags); word(p + 8, off); word(p + 16, BASE + off); word(p + 24, BASE + off);
-      word(p + 32, filesz); word(p + 40, filesz); word(p + 48, palign);
+      u32(p, type);
+      u32(p + 4, flags);
+      word(p + 8, off);
+      word(p + 16, BASE + off);
+      word(p + 24, BASE + off);
+      word(p + 32, filesz);
+      word(p + 40, filesz);
+      word(p + 48, palign);
     } else {
-      u32(p, type); u32(p + 4, off); u32(p + 8, BASE + off); u32(p + 12, BASE + off);
-      u32(p + 16, filesz); u32(p + 20, filesz); u32(p + 24, flags); u32(p + 28, palign);
+      u32(p, type);
+      u32(p + 4, off);
+      u32(p + 8, BASE + off);
+      u32(p + 12, BASE + off);
+      u32(p + 16, filesz);
+      u32(p + 20, filesz);
+      u32(p + 24, flags);
+      u32(p + 28, palign);
     }
   };
   let ph = 0;
@@ -230,7 +397,10 @@ export function buildElf(o: BuildOptions): Built {
   if (o.interp !== undefined) buf.write(o.interp, L('interp'), 'utf8');
   if (abiTag !== null) {
     const n = L('note');
-    u32(n, 4); u32(n + 4, 16); u32(n + 8, 1); buf.write('GNU\0', n + 12, 'latin1');
+    u32(n, 4);
+    u32(n + 4, 16);
+    u32(n + 8, 1);
+    buf.write('GNU\0', n + 12, 'latin1');
     abiTag.forEach((v, i) => u32(n + 16 + 4 * i, v));
   }
   buf.set(str.bytes, L('dynstr'));
@@ -239,20 +409,32 @@ export function buildElf(o: BuildOptions): Built {
   syms.forEach((s, i) => {
     const p = L('dynsym') + i * symEnt;
     if (is64) {
-      u32(p, symNames[i] ?? 0); u8(p + 4, s.info ?? 0); u8(p + 5, s.other ?? 0); u16(p + 6, s.shndx ?? 0);
-      word(p + 8, s.value ?? 0); word(p + 16, s.size ?? 0);
+      u32(p, symNames[i] ?? 0);
+      u8(p + 4, s.info ?? 0);
+      u8(p + 5, s.other ?? 0);
+      u16(p + 6, s.shndx ?? 0);
+      word(p + 8, s.value ?? 0);
+      word(p + 16, s.size ?? 0);
     } else {
-      u32(p, symNames[i] ?? 0); u32(p + 4, s.value ?? 0); u32(p + 8, s.size ?? 0);
-      u8(p + 12, s.info ?? 0); u8(p + 13, s.other ?? 0); u16(p + 14, s.shndx ?? 0);
+      u32(p, symNames[i] ?? 0);
+      u32(p + 4, s.value ?? 0);
+      u32(p + 8, s.size ?? 0);
+      u8(p + 12, s.info ?? 0);
+      u8(p + 13, s.other ?? 0);
+      u16(p + 14, s.shndx ?? 0);
     }
     u16(L('versym') + i * 2, s.version ?? (i === 0 ? 0 : 1));
   });
   if (hash === 'sysv') {
     // nbucket 1, nchain = nsym; the chain contents do not matter to the reader.
-    u32(L('hash'), 1); u32(L('hash') + 4, nsym);
+    u32(L('hash'), 1);
+    u32(L('hash') + 4, nsym);
   } else if (hash === 'gnu') {
     const h = L('hash');
-    u32(h, 1); u32(h + 4, 1); u32(h + 8, 1); u32(h + 12, 6);
+    u32(h, 1);
+    u32(h + 4, 1);
+    u32(h + 8, 1);
+    u32(h + 12, 6);
     word(h + 16, 0);
     const buckets = h + 16 + W;
     u32(buckets, nsym > 1 ? 1 : 0);
@@ -261,22 +443,34 @@ export function buildElf(o: BuildOptions): Built {
   let p = L('verdef');
   verdefs.forEach((v, i) => {
     const last = i === verdefs.length - 1;
-    u16(p, 1); u16(p + 2, v.flags); u16(p + 4, v.ndx); u16(p + 6, v.names.length); u32(p + 8, 0);
-    u32(p + 12, 20); u32(p + 16, last ? 0 : 20 + 8 * v.names.length);
+    u16(p, 1);
+    u16(p + 2, v.flags);
+    u16(p + 4, v.ndx);
+    u16(p + 6, v.names.length);
+    u32(p + 8, 0);
+    u32(p + 12, 20);
+    u32(p + 16, last ? 0 : 20 + 8 * v.names.length);
     (vdNames[i] ?? []).forEach((name, j) => {
       const a = p + 20 + 8 * j;
-      u32(a, name); u32(a + 4, j === v.names.length - 1 ? 0 : 8);
+      u32(a, name);
+      u32(a + 4, j === v.names.length - 1 ? 0 : 8);
     });
     p += 20 + 8 * v.names.length;
   });
   p = L('verneed');
   verneeds.forEach((v, i) => {
     const last = i === verneeds.length - 1;
-    u16(p, 1); u16(p + 2, v.aux.length); u32(p + 4, vnFiles[i] ?? 0);
-    u32(p + 8, 16); u32(p + 12, last ? 0 : 16 + 16 * v.aux.length);
+    u16(p, 1);
+    u16(p + 2, v.aux.length);
+    u32(p + 4, vnFiles[i] ?? 0);
+    u32(p + 8, 16);
+    u32(p + 12, last ? 0 : 16 + 16 * v.aux.length);
     v.aux.forEach((a, j) => {
       const q = p + 16 + 16 * j;
-      u32(q, 0); u16(q + 4, a.flags); u16(q + 6, a.other); u32(q + 8, vnaNames[i]?.[j] ?? 0);
+      u32(q, 0);
+      u16(q + 4, a.flags);
+      u16(q + 6, a.other);
+      u32(q + 8, vnaNames[i]?.[j] ?? 0);
       u32(q + 12, j === v.aux.length - 1 ? 0 : 16);
     });
     p += 16 + 16 * v.aux.length;
@@ -315,11 +509,27 @@ export function buildElf(o: BuildOptions): Built {
       const addr = sec.at === 'shstrtab' ? 0 : BASE + off;
       const [name, info, entsize, align] = [sectionNames[k] ?? 0, sec.info ?? 0, sec.entsize ?? 0, sec.align ?? W];
       if (is64) {
-        u32(q, name); u32(q + 4, sec.type); word(q + 8, 0); word(q + 16, addr); word(q + 24, off); word(q + 32, sec.size);
-        u32(q + 40, link); u32(q + 44, info); word(q + 48, align); word(q + 56, entsize);
+        u32(q, name);
+        u32(q + 4, sec.type);
+        word(q + 8, 0);
+        word(q + 16, addr);
+        word(q + 24, off);
+        word(q + 32, sec.size);
+        u32(q + 40, link);
+        u32(q + 44, info);
+        word(q + 48, align);
+        word(q + 56, entsize);
       } else {
-        u32(q, name); u32(q + 4, sec.type); u32(q + 8, 0); u32(q + 12, addr); u32(q + 16, off); u32(q + 20, sec.size);
-        u32(q + 24, link); u32(q + 28, info); u32(q + 32, align); u32(q + 36, entsize);
+        u32(q, name);
+        u32(q + 4, sec.type);
+        u32(q + 8, 0);
+        u32(q + 12, addr);
+        u32(q + 16, off);
+        u32(q + 20, sec.size);
+        u32(q + 24, link);
+        u32(q + 28, info);
+        u32(q + 32, align);
+        u32(q + 36, entsize);
       }
     });
   }
@@ -327,9 +537,18 @@ export function buildElf(o: BuildOptions): Built {
   return {
     bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength),
     at: {
-      phdrs: L('phdrs'), dynamic: L('dynamic'), dynstr: L('dynstr'), dynsym: L('dynsym'), hash: L('hash'),
-      versym: L('versym'), verdef: L('verdef'), verneed: L('verneed'), rela: L('rela'), jmprel: L('jmprel'),
-      note: L('note'), shdrs: L('shdrs'),
+      phdrs: L('phdrs'),
+      dynamic: L('dynamic'),
+      dynstr: L('dynstr'),
+      dynsym: L('dynsym'),
+      hash: L('hash'),
+      versym: L('versym'),
+      verdef: L('verdef'),
+      verneed: L('verneed'),
+      rela: L('rela'),
+      jmprel: L('jmprel'),
+      note: L('note'),
+      shdrs: L('shdrs'),
     },
   };
 }

@@ -22,18 +22,26 @@ interface Target {
 
 const TARGETS: Target[] = [
   {
-    prefix: 's390x-linux-gnu', machine: EM_S390, cls: 64,
-    dep: '.text\n.globl dep_fn\n.type dep_fn,@function\ndep_fn:\n br %r14\n.size dep_fn,.-dep_fn\n'
-      + '.data\n.globl dep_var\n.type dep_var,@object\ndep_var:\n .quad 7\n.size dep_var,8\n',
-    main: '.text\n.globl main_fn\n.type main_fn,@function\nmain_fn:\n brasl %r14,dep_fn@PLT\n br %r14\n.size main_fn,.-main_fn\n'
-      + '.data\n.globl ptr\nptr:\n .quad dep_var\n',
+    prefix: 's390x-linux-gnu',
+    machine: EM_S390,
+    cls: 64,
+    dep:
+      '.text\n.globl dep_fn\n.type dep_fn,@function\ndep_fn:\n br %r14\n.size dep_fn,.-dep_fn\n' +
+      '.data\n.globl dep_var\n.type dep_var,@object\ndep_var:\n .quad 7\n.size dep_var,8\n',
+    main:
+      '.text\n.globl main_fn\n.type main_fn,@function\nmain_fn:\n brasl %r14,dep_fn@PLT\n br %r14\n.size main_fn,.-main_fn\n' +
+      '.data\n.globl ptr\nptr:\n .quad dep_var\n',
   },
   {
-    prefix: 'powerpc-linux-gnu', machine: EM_PPC, cls: 32,
-    dep: '.text\n.globl dep_fn\n.type dep_fn,@function\ndep_fn:\n blr\n.size dep_fn,.-dep_fn\n'
-      + '.data\n.globl dep_var\n.type dep_var,@object\ndep_var:\n .long 7\n.size dep_var,4\n',
-    main: '.text\n.globl main_fn\n.type main_fn,@function\nmain_fn:\n bl dep_fn@plt\n blr\n.size main_fn,.-main_fn\n'
-      + '.data\n.globl ptr\nptr:\n .long dep_var\n',
+    prefix: 'powerpc-linux-gnu',
+    machine: EM_PPC,
+    cls: 32,
+    dep:
+      '.text\n.globl dep_fn\n.type dep_fn,@function\ndep_fn:\n blr\n.size dep_fn,.-dep_fn\n' +
+      '.data\n.globl dep_var\n.type dep_var,@object\ndep_var:\n .long 7\n.size dep_var,4\n',
+    main:
+      '.text\n.globl main_fn\n.type main_fn,@function\nmain_fn:\n bl dep_fn@plt\n blr\n.size main_fn,.-main_fn\n' +
+      '.data\n.globl ptr\nptr:\n .long dep_var\n',
   },
 ];
 
@@ -52,19 +60,45 @@ describe('big-endian objects from the cross linkers', () => {
 
   for (const t of TARGETS) {
     for (const hash of ['sysv', 'gnu', 'both']) {
-      const skip = !haveReadelf() ? 'readelf not installed' : !have(`${t.prefix}-ld`) ? `${t.prefix} binutils not installed` : false;
+      const skip = !haveReadelf()
+        ? 'readelf not installed'
+        : !have(`${t.prefix}-ld`)
+          ? `${t.prefix} binutils not installed`
+          : false;
       it(`${t.prefix} (--hash-style=${hash})`, { skip }, () => {
-        const x = (tool: string, args: string[]) => execFileSync(`${t.prefix}-${tool}`, args, { cwd: dir, stdio: 'ignore' });
+        const x = (tool: string, args: string[]) =>
+          execFileSync(`${t.prefix}-${tool}`, args, { cwd: dir, stdio: 'ignore' });
         const tag = `${t.prefix}-${hash}`;
         writeFileSync(join(dir, `${tag}-dep.s`), t.dep);
         writeFileSync(join(dir, `${tag}-main.s`), t.main);
         writeFileSync(join(dir, 'dep.map'), 'DEP_1 { global: dep_fn; dep_var; local: *; };\n');
         writeFileSync(join(dir, 'main.map'), 'MAIN_1 { global: main_fn; ptr; local: *; };\n');
         x('as', ['-o', `${tag}-dep.o`, `${tag}-dep.s`]);
-        x('ld', ['-shared', '-soname', 'libdep.so.1', '--version-script', 'dep.map', '-o', `lib${tag}-dep.so`, `${tag}-dep.o`]);
+        x('ld', [
+          '-shared',
+          '-soname',
+          'libdep.so.1',
+          '--version-script',
+          'dep.map',
+          '-o',
+          `lib${tag}-dep.so`,
+          `${tag}-dep.o`,
+        ]);
         x('as', ['-o', `${tag}-main.o`, `${tag}-main.s`]);
-        x('ld', ['-shared', '-soname', 'libmain.so.1', `--hash-style=${hash}`, '--version-script', 'main.map', '-rpath', '$ORIGIN',
-          '-o', `lib${tag}-main.so`, `${tag}-main.o`, `lib${tag}-dep.so`]);
+        x('ld', [
+          '-shared',
+          '-soname',
+          'libmain.so.1',
+          `--hash-style=${hash}`,
+          '--version-script',
+          'main.map',
+          '-rpath',
+          '$ORIGIN',
+          '-o',
+          `lib${tag}-main.so`,
+          `${tag}-main.o`,
+          `lib${tag}-dep.so`,
+        ]);
         const path = join(dir, `lib${tag}-main.so`);
         compareWithReadelf(path);
         const f = ElfFile.open(path);
@@ -73,7 +107,10 @@ describe('big-endian objects from the cross linkers', () => {
           assert.equal(f.header.e_ident.class, t.cls);
           assert.equal(f.header.e_machine, t.machine);
           assert.deepEqual(f.dynamic()?.needed, ['libdep.so.1']);
-          assert.deepEqual(f.versionNeeds().map((v) => [v.vn_file, v.aux.map((a) => a.vna_name)]), [['libdep.so.1', ['DEP_1']]]);
+          assert.deepEqual(
+            f.versionNeeds().map((v) => [v.vn_file, v.aux.map((a) => a.vna_name)]),
+            [['libdep.so.1', ['DEP_1']]],
+          );
           const refs = f.symbolReferences();
           const byName = new Map(refs.map((r) => [f.dynamicSymbols()[r.symbolIndex]?.name, r.pltOnly]));
           assert.deepEqual([byName.get('dep_fn'), byName.get('dep_var')], [true, false]);

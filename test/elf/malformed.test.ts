@@ -34,9 +34,14 @@ describe('truncations of a real library', () => {
   const f = ElfFile.fromBuffer(NAME, bytes);
   const cuts = new Set<number>();
   for (let i = 0; i <= 80; i++) cuts.add(i);
-  const edges = (o: number, n: number) => { for (const c of [o - 1, o, o + 1, o + n - 1, o + n, o + n + 1]) cuts.add(c); };
+  const edges = (o: number, n: number) => {
+    for (const c of [o - 1, o, o + 1, o + n - 1, o + n, o + n + 1]) cuts.add(c);
+  };
   const phent = f.header.e_phentsize;
-  f.programHeaders.forEach((p, i) => { edges(f.header.e_phoff + i * phent, phent); edges(p.p_offset, p.p_filesz); });
+  f.programHeaders.forEach((p, i) => {
+    edges(f.header.e_phoff + i * phent, phent);
+    edges(p.p_offset, p.p_filesz);
+  });
   for (const s of f.sectionHeaders()) edges(s.sh_offset, s.sh_size);
   for (let c = 0; c < bytes.length; c += 97) cuts.add(c);
   const valid = [...cuts].filter((c) => c >= 0 && c < bytes.length).sort((a, b) => a - b);
@@ -56,7 +61,10 @@ describe('truncations of a real library', () => {
     const dyn = f.programHeaders.find((p) => p.p_type === PT_DYNAMIC);
     assert.ok(dyn !== undefined);
     const cut = ElfFile.fromBuffer(NAME, bytes.subarray(0, dyn.p_offset + 8));
-    assert.throws(() => cut.dynamic(), (x: unknown) => x instanceof ElfFormatError && x.field === 'PT_DYNAMIC' && x.reason === 'out-of-range');
+    assert.throws(
+      () => cut.dynamic(),
+      (x: unknown) => x instanceof ElfFormatError && x.field === 'PT_DYNAMIC' && x.reason === 'out-of-range',
+    );
   });
 });
 
@@ -66,7 +74,17 @@ describe('boundary values over every header and program header field of a real l
     const f = ElfFile.fromBuffer(NAME, bytes);
     const W = f.header.e_ident.class === 64 ? 8 : 4;
     const end = f.header.e_phoff + f.header.e_phnum * f.header.e_phentsize;
-    const values = [0n, 1n, 0xffffn, 0x7fffffffn, 0xffffffffn, BigInt(bytes.length), BigInt(bytes.length - 1), 0xffffffffffffffffn, 1n << 53n];
+    const values = [
+      0n,
+      1n,
+      0xffffn,
+      0x7fffffffn,
+      0xffffffffn,
+      BigInt(bytes.length),
+      BigInt(bytes.length - 1),
+      0xffffffffffffffffn,
+      1n << 53n,
+    ];
     let cases = 0;
     // Every aligned word of the header and of the program header table.
     for (let o = 16; o + 2 <= end; o += 2) {

@@ -13,10 +13,16 @@ test('a non-PIE executable grown by patchelf reads like readelf says', async () 
   const dir = await makeTempDir('pyrelo-patchelf-');
   try {
     // Many exported names make .dynstr larger than the page patchelf adds, as in python3.11.
-    const exported = Array.from({ length: 1500 }, (_, i) => `int exported_function_with_a_long_name_${i}(void) { return ${i}; }`).join('\n');
+    const exported = Array.from(
+      { length: 1500 },
+      (_, i) => `int exported_function_with_a_long_name_${i}(void) { return ${i}; }`,
+    ).join('\n');
     const program = await compileExecutable({
-      dir, file: 'prog', source: `#include <stdio.h>\n${exported}\nint main(void) { puts("ok"); return 0; }\n`,
-      cflags: ['-fno-pie'], linkArgs: ['-no-pie', '-rdynamic'],
+      dir,
+      file: 'prog',
+      source: `#include <stdio.h>\n${exported}\nint main(void) { puts("ok"); return 0; }\n`,
+      cflags: ['-fno-pie'],
+      linkArgs: ['-no-pie', '-rdynamic'],
     });
     const runpath = `$ORIGIN/${'long/'.repeat(400)}lib`;
     await execa('patchelf', ['--set-rpath', runpath, program]);

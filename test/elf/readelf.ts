@@ -15,7 +15,11 @@ export function haveReadelf(): boolean {
 }
 
 function run(args: string[]): string {
-  return execFileSync('readelf', ['-W', ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] });
+  return execFileSync('readelf', ['-W', ...args], {
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
 }
 
 export interface ReadelfDynamic {
@@ -43,13 +47,25 @@ export function readelfDynamic(path: string): ReadelfDynamic | null {
     else if (tag === 'SONAME') r.soname = bracket;
     else if (tag === 'RPATH') r.rpath = bracket;
     else if (tag === 'RUNPATH') r.runpath = bracket;
-    else if (tag === 'FLAGS_1') r.flags1 = rest.replace(/^Flags:\s*/, '').trim().split(/\s+/).filter((s) => s !== '');
+    else if (tag === 'FLAGS_1')
+      r.flags1 = rest
+        .replace(/^Flags:\s*/, '')
+        .trim()
+        .split(/\s+/)
+        .filter((s) => s !== '');
   }
   return r;
 }
 
 export interface ReadelfSymbol {
-  index: number; value: number; size: number; type: string; bind: string; vis: string; ndx: string; name: string;
+  index: number;
+  value: number;
+  size: number;
+  type: string;
+  bind: string;
+  vis: string;
+  ndx: string;
+  name: string;
   /** The version suffix as readelf prints it: '', '@@V', '@V' or '@V (n)'. */
   version: string;
 }
@@ -70,10 +86,15 @@ export function readelfDynSyms(path: string, view: ReadelfView = 'sections'): Re
     const full = rest ?? '';
     const at = full.indexOf('@');
     syms.push({
-      index: Number(idx), value: parseInt(value ?? '0', 16),
+      index: Number(idx),
+      value: parseInt(value ?? '0', 16),
       size: (size ?? '').startsWith('0x') ? parseInt(size ?? '0', 16) : Number(size),
-      type: type ?? '', bind: bind ?? '', vis: vis ?? '', ndx: ndx ?? '',
-      name: at < 0 ? full : full.slice(0, at), version: at < 0 ? '' : full.slice(at),
+      type: type ?? '',
+      bind: bind ?? '',
+      vis: vis ?? '',
+      ndx: ndx ?? '',
+      name: at < 0 ? full : full.slice(0, at),
+      version: at < 0 ? '' : full.slice(at),
     });
   }
   return syms;
@@ -120,7 +141,12 @@ export function readelfAbiTag(path: string): string | null {
 }
 
 /** Symbol index -> true while only relocations of type `jumpSlot` name it (from r_info). */
-export function readelfSymbolRefs(path: string, is64: boolean, jumpSlot: number, view: ReadelfView = 'sections'): Map<number, boolean> {
+export function readelfSymbolRefs(
+  path: string,
+  is64: boolean,
+  jumpSlot: number,
+  view: ReadelfView = 'sections',
+): Map<number, boolean> {
   const out = run(view === 'dynamic' ? ['-D', '-r', path] : ['-r', path]);
   const refs = new Map<number, boolean>();
   for (const line of out.split('\n')) {
@@ -140,9 +166,36 @@ export function readelfSymbolRefs(path: string, is64: boolean, jumpSlot: number,
 const TYPES = ['NOTYPE', 'OBJECT', 'FUNC', 'SECTION', 'FILE', 'COMMON', 'TLS', '7', '8', '9', 'IFUNC'];
 const BINDS: Record<number, string> = { 0: 'LOCAL', 1: 'GLOBAL', 2: 'WEAK', 10: 'UNIQUE' };
 const VIS = ['DEFAULT', 'INTERNAL', 'HIDDEN', 'PROTECTED'];
-const FLAGS_1 = ['NOW', 'GLOBAL', 'GROUP', 'NODELETE', 'LOADFLTR', 'INITFIRST', 'NOOPEN', 'ORIGIN', 'DIRECT', 'TRANS',
-  'INTERPOSE', 'NODEFLIB', 'NODUMP', 'CONFALT', 'ENDFILTEE', 'DISPRELDNE', 'DISPRELPND', 'NODIRECT', 'IGNMULDEF',
-  'NOKSYMS', 'NOHDR', 'EDITED', 'NORELOC', 'SYMINTPOSE', 'GLOBAUDIT', 'SINGLETON', 'STUB', 'PIE'];
+const FLAGS_1 = [
+  'NOW',
+  'GLOBAL',
+  'GROUP',
+  'NODELETE',
+  'LOADFLTR',
+  'INITFIRST',
+  'NOOPEN',
+  'ORIGIN',
+  'DIRECT',
+  'TRANS',
+  'INTERPOSE',
+  'NODEFLIB',
+  'NODUMP',
+  'CONFALT',
+  'ENDFILTEE',
+  'DISPRELDNE',
+  'DISPRELPND',
+  'NODIRECT',
+  'IGNMULDEF',
+  'NOKSYMS',
+  'NOHDR',
+  'EDITED',
+  'NORELOC',
+  'SYMINTPOSE',
+  'GLOBAUDIT',
+  'SINGLETON',
+  'STUB',
+  'PIE',
+];
 
 function flagNames(flags: number, names: readonly string[]): string[] {
   return names.filter((_, bit) => (flags & (2 ** bit)) !== 0);
@@ -170,7 +223,11 @@ export function compareWithReadelf(path: string, view: ReadelfView = 'sections')
   try {
     assert.equal(f.interpreter(), readelfInterpreter(path), `${path}: interpreter`);
     const tag = f.abiTag();
-    assert.equal(tag === null ? null : `${tag.os === 0 ? 'Linux' : tag.os} ${tag.major}.${tag.minor}.${tag.patch}`, readelfAbiTag(path), `${path}: ABI tag`);
+    assert.equal(
+      tag === null ? null : `${tag.os === 0 ? 'Linux' : tag.os} ${tag.major}.${tag.minor}.${tag.patch}`,
+      readelfAbiTag(path),
+      `${path}: ABI tag`,
+    );
 
     const rd = readelfDynamic(path);
     const dyn = f.dynamic();
@@ -190,11 +247,21 @@ export function compareWithReadelf(path: string, view: ReadelfView = 'sections')
     const needs = f.versionNeeds();
     if (view === 'sections') {
       const rv = readelfVersions(path);
-      assert.deepEqual(defs.map((v) => ({ flags: verFlags(v.vd_flags), index: v.vd_ndx, cnt: v.vd_cnt, names: v.names })), rv.defs, `${path}: verdef`);
-      assert.deepEqual(needs.map((v) => ({
-        version: v.vn_version, file: v.vn_file, cnt: v.aux.length,
-        aux: v.aux.map((a) => ({ name: a.vna_name, flags: verFlags(a.vna_flags), other: a.vna_other })),
-      })), rv.needs, `${path}: verneed`);
+      assert.deepEqual(
+        defs.map((v) => ({ flags: verFlags(v.vd_flags), index: v.vd_ndx, cnt: v.vd_cnt, names: v.names })),
+        rv.defs,
+        `${path}: verdef`,
+      );
+      assert.deepEqual(
+        needs.map((v) => ({
+          version: v.vn_version,
+          file: v.vn_file,
+          cnt: v.aux.length,
+          aux: v.aux.map((a) => ({ name: a.vna_name, flags: verFlags(a.vna_flags), other: a.vna_other })),
+        })),
+        rv.needs,
+        `${path}: verneed`,
+      );
     }
 
     const defNames = new Map(defs.map((v) => [v.vd_ndx, v.names[0] ?? '']));
@@ -205,22 +272,32 @@ export function compareWithReadelf(path: string, view: ReadelfView = 'sections')
       if (vi !== null && vi > 1) {
         const def = s.st_shndx !== SHN_UNDEF ? defNames.get(vi) : undefined;
         // readelf leaves out the version of the symbol that names the version itself.
-        if (def !== undefined) version = def === s.name && !s.versionHidden ? '' : `${s.versionHidden ? '@' : '@@'}${def}`;
+        if (def !== undefined)
+          version = def === s.name && !s.versionHidden ? '' : `${s.versionHidden ? '@' : '@@'}${def}`;
         else if (needNames.has(vi)) version = `@${needNames.get(vi) ?? ''} (${vi})`;
       }
       return {
-        index: s.index, value: s.st_value, size: s.st_size, type: TYPES[s.type] ?? String(s.type),
-        bind: BINDS[s.binding] ?? String(s.binding), vis: VIS[s.visibility] ?? '', ndx: ndxName(s.st_shndx),
+        index: s.index,
+        value: s.st_value,
+        size: s.st_size,
+        type: TYPES[s.type] ?? String(s.type),
+        bind: BINDS[s.binding] ?? String(s.binding),
+        vis: VIS[s.visibility] ?? '',
+        ndx: ndxName(s.st_shndx),
         // readelf shows an unnamed STT_SECTION symbol under its section's name.
-        name: s.type === 3 && s.name === '' ? (f.sectionHeaders()[s.st_shndx]?.name ?? '') : s.name, version,
+        name: s.type === 3 && s.name === '' ? (f.sectionHeaders()[s.st_shndx]?.name ?? '') : s.name,
+        version,
       };
     });
     assert.deepEqual(mine, readelfDynSyms(path, view), `${path}: dynamic symbols`);
 
     const jump = jumpSlotType(f.header.e_machine) ?? -1;
     const refs = readelfSymbolRefs(path, f.header.e_ident.class === 64, jump, view);
-    assert.deepEqual(f.symbolReferences(),
-      [...refs].sort((a, b) => a[0] - b[0]).map(([symbolIndex, pltOnly]) => ({ symbolIndex, pltOnly })), `${path}: relocations`);
+    assert.deepEqual(
+      f.symbolReferences(),
+      [...refs].sort((a, b) => a[0] - b[0]).map(([symbolIndex, pltOnly]) => ({ symbolIndex, pltOnly })),
+      `${path}: relocations`,
+    );
   } finally {
     f.close();
   }

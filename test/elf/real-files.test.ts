@@ -31,10 +31,25 @@ function elfFilesIn(dir: string): string[] {
 
 function sample(): string[] {
   const fixed = [
-    `${LIBDIR}/libc.so.6`, `${LIBDIR}/libm.so.6`, `${LIBDIR}/libz.so.1`, `${LIBDIR}/ld-linux-x86-64.so.2`,
-    `${LIBDIR}/libstdc++.so.6`, '/usr/bin/true', '/usr/bin/ls', '/usr/bin/env', '/usr/bin/readelf',
+    `${LIBDIR}/libc.so.6`,
+    `${LIBDIR}/libm.so.6`,
+    `${LIBDIR}/libz.so.1`,
+    `${LIBDIR}/ld-linux-x86-64.so.2`,
+    `${LIBDIR}/libstdc++.so.6`,
+    '/usr/bin/true',
+    '/usr/bin/ls',
+    '/usr/bin/env',
+    '/usr/bin/readelf',
   ];
-  const files = fixed.map((p) => { try { return realpathSync(p); } catch { return null; } }).filter((p): p is string => p !== null);
+  const files = fixed
+    .map((p) => {
+      try {
+        return realpathSync(p);
+      } catch {
+        return null;
+      }
+    })
+    .filter((p): p is string => p !== null);
   const all = elfFilesIn(LIBDIR).filter((p) => lstatSync(p).size < 8 * 1024 * 1024);
   const step = Math.max(1, Math.floor(all.length / 24));
   for (let i = 0; i < all.length; i += step) files.push(all[i] as string);
@@ -94,21 +109,48 @@ describe('a library stripped of its section headers', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pyrelo-sstrip-'));
   const src = join(dir, 'lib.c');
   const map = join(dir, 'lib.map');
-  writeFileSync(src, [
-    '#include <stdio.h>', '#include <string.h>', '#include <math.h>',
-    'int answer_v1(void) { return 41; }', 'int answer_v2(void) { return 42; }',
-    '__asm__(".symver answer_v1,answer@LIBX_1.0");', '__asm__(".symver answer_v2,answer@@LIBX_2.0");',
-    'int shout(const char *s) { return printf("%s %zu\\n", s, strlen(s)); }',
-    'double root(double x) { return sqrt(x); }',
-    'int counter = 3;',
-  ].join('\n'));
-  writeFileSync(map, 'LIBX_1.0 { global: shout; root; counter; answer; local: *; };\nLIBX_2.0 { global: answer; } LIBX_1.0;\n');
+  writeFileSync(
+    src,
+    [
+      '#include <stdio.h>',
+      '#include <string.h>',
+      '#include <math.h>',
+      'int answer_v1(void) { return 41; }',
+      'int answer_v2(void) { return 42; }',
+      '__asm__(".symver answer_v1,answer@LIBX_1.0");',
+      '__asm__(".symver answer_v2,answer@@LIBX_2.0");',
+      'int shout(const char *s) { return printf("%s %zu\\n", s, strlen(s)); }',
+      'double root(double x) { return sqrt(x); }',
+      'int counter = 3;',
+    ].join('\n'),
+  );
+  writeFileSync(
+    map,
+    'LIBX_1.0 { global: shout; root; counter; answer; local: *; };\nLIBX_2.0 { global: answer; } LIBX_1.0;\n',
+  );
   let gcc = true;
   for (const hash of ['gnu', 'sysv', 'both']) {
     const out = join(dir, `libx-${hash}.so`);
     try {
-      execFileSync('gcc', ['-shared', '-fPIC', '-O1', '-o', out, src, '-lm', `-Wl,--version-script=${map}`, `-Wl,--hash-style=${hash}`,
-        '-Wl,-soname,libx.so.1', '-Wl,-rpath,$ORIGIN/../lib', '-Wl,--enable-new-dtags', '-Wl,-z,nodelete'], { stdio: 'ignore' });
+      execFileSync(
+        'gcc',
+        [
+          '-shared',
+          '-fPIC',
+          '-O1',
+          '-o',
+          out,
+          src,
+          '-lm',
+          `-Wl,--version-script=${map}`,
+          `-Wl,--hash-style=${hash}`,
+          '-Wl,-soname,libx.so.1',
+          '-Wl,-rpath,$ORIGIN/../lib',
+          '-Wl,--enable-new-dtags',
+          '-Wl,-z,nodelete',
+        ],
+        { stdio: 'ignore' },
+      );
     } catch {
       gcc = false;
     }
@@ -116,49 +158,74 @@ describe('a library stripped of its section headers', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   for (const hash of ['gnu', 'sysv', 'both']) {
-    it(`gives the same results without section headers (--hash-style=${hash})`, { skip: !gcc && 'gcc unavailable' }, () => {
-      const path = join(dir, `libx-${hash}.so`);
-      const bytes = readFileSync(path);
-      const full = ElfFile.open(path);
-      const stripped = ElfFile.fromBuffer('stripped', sstrip(bytes));
-      try {
-        assert.ok(full.sectionHeaders().length > 0);
-        assert.deepEqual(stripped.sectionHeaders(), []);
-        for (const f of [full, stripped]) {
-          const dyn = f.dynamic();
-          assert.equal(dyn?.soname, 'libx.so.1');
-          assert.equal(dyn?.runpath, '$ORIGIN/../lib');
-          assert.deepEqual(f.versionDefinitions().map((v) => v.names), [['libx.so.1'], ['LIBX_1.0'], ['LIBX_2.0', 'LIBX_1.0']]);
-          const answer = f.dynamicSymbols().filter((s) => s.name === 'answer');
-          assert.deepEqual(answer.map((s) => [s.versionIndex, s.versionHidden]).sort(), [[2, true], [3, false]]);
+    it(
+      `gives the same results without section headers (--hash-style=${hash})`,
+      { skip: !gcc && 'gcc unavailable' },
+      () => {
+        const path = join(dir, `libx-${hash}.so`);
+        const bytes = readFileSync(path);
+        const full = ElfFile.open(path);
+        const stripped = ElfFile.fromBuffer('stripped', sstrip(bytes));
+        try {
+          assert.ok(full.sectionHeaders().length > 0);
+          assert.deepEqual(stripped.sectionHeaders(), []);
+          for (const f of [full, stripped]) {
+            const dyn = f.dynamic();
+            assert.equal(dyn?.soname, 'libx.so.1');
+            assert.equal(dyn?.runpath, '$ORIGIN/../lib');
+            assert.deepEqual(
+              f.versionDefinitions().map((v) => v.names),
+              [['libx.so.1'], ['LIBX_1.0'], ['LIBX_2.0', 'LIBX_1.0']],
+            );
+            const answer = f.dynamicSymbols().filter((s) => s.name === 'answer');
+            assert.deepEqual(answer.map((s) => [s.versionIndex, s.versionHidden]).sort(), [
+              [2, true],
+              [3, false],
+            ]);
+          }
+          assert.deepEqual(stripped.dynamic(), full.dynamic());
+          assert.deepEqual(stripped.dynamicSymbols(), full.dynamicSymbols());
+          assert.deepEqual(stripped.versionDefinitions(), full.versionDefinitions());
+          assert.deepEqual(stripped.versionNeeds(), full.versionNeeds());
+          assert.deepEqual(stripped.symbolReferences(), full.symbolReferences());
+          assert.deepEqual(stripped.abiTag(), full.abiTag());
+          assert.equal(stripped.interpreter(), full.interpreter());
+          if (!noReadelf) compareWithReadelf(path);
+        } finally {
+          full.close();
         }
-        assert.deepEqual(stripped.dynamic(), full.dynamic());
-        assert.deepEqual(stripped.dynamicSymbols(), full.dynamicSymbols());
-        assert.deepEqual(stripped.versionDefinitions(), full.versionDefinitions());
-        assert.deepEqual(stripped.versionNeeds(), full.versionNeeds());
-        assert.deepEqual(stripped.symbolReferences(), full.symbolReferences());
-        assert.deepEqual(stripped.abiTag(), full.abiTag());
-        assert.equal(stripped.interpreter(), full.interpreter());
-        if (!noReadelf) compareWithReadelf(path);
-      } finally {
-        full.close();
-      }
-    });
+      },
+    );
   }
 });
 
 describe('open() and isElf() on odd paths', () => {
   it('propagates filesystem errors unchanged', () => {
-    assert.throws(() => ElfFile.open('/nonexistent/libnope.so'), (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
-    assert.throws(() => ElfFile.open('/usr'), (e: NodeJS.ErrnoException) => e.code === 'EISDIR');
-    assert.throws(() => isElf('/nonexistent'), (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
+    assert.throws(
+      () => ElfFile.open('/nonexistent/libnope.so'),
+      (e: NodeJS.ErrnoException) => e.code === 'ENOENT',
+    );
+    assert.throws(
+      () => ElfFile.open('/usr'),
+      (e: NodeJS.ErrnoException) => e.code === 'EISDIR',
+    );
+    assert.throws(
+      () => isElf('/nonexistent'),
+      (e: NodeJS.ErrnoException) => e.code === 'ENOENT',
+    );
   });
 
   it('refuses non-ELF files with ElfFormatError', () => {
     assert.equal(isElf('/etc/passwd'), false);
     assert.equal(isElf('/usr/bin/true'), true);
-    assert.throws(() => ElfFile.open('/etc/passwd'), (e: unknown) => e instanceof ElfFormatError && e.reason === 'bad-magic' && e.file === '/etc/passwd');
-    assert.throws(() => ElfFile.open('/dev/null'), (e: unknown) => e instanceof ElfFormatError && e.reason === 'too-short');
+    assert.throws(
+      () => ElfFile.open('/etc/passwd'),
+      (e: unknown) => e instanceof ElfFormatError && e.reason === 'bad-magic' && e.file === '/etc/passwd',
+    );
+    assert.throws(
+      () => ElfFile.open('/dev/null'),
+      (e: unknown) => e instanceof ElfFormatError && e.reason === 'too-short',
+    );
   });
 
   it('close() is idempotent and memoized results survive it', () => {

@@ -26,10 +26,21 @@ function assertLookupsEqualScan(path: string): number {
       byName.set(s.name, [...(byName.get(s.name) ?? []), s.index]);
     }
     for (const [name, indexes] of byName) {
-      assert.deepEqual(table.named(name).filter((s) => s.st_shndx !== 0).map((s) => s.index), indexes, `${path}: ${name}`);
+      assert.deepEqual(
+        table
+          .named(name)
+          .filter((s) => s.st_shndx !== 0)
+          .map((s) => s.index),
+        indexes,
+        `${path}: ${name}`,
+      );
     }
     for (const absent of ['pyrelo_no_such_symbol', 'pyrelo_no_such_symbol_2', '']) {
-      assert.deepEqual(table.named(absent).filter((s) => s.st_shndx !== 0), [], `${path}: ${absent}`);
+      assert.deepEqual(
+        table.named(absent).filter((s) => s.st_shndx !== 0),
+        [],
+        `${path}: ${absent}`,
+      );
     }
     assert.equal(table.hashed, true, `${path} has a hash table`);
     return byName.size;
@@ -39,14 +50,19 @@ function assertLookupsEqualScan(path: string): number {
 }
 
 function sampleLibraries(): string[] {
-  const fixed = ['libc.so.6', 'libm.so.6', 'libstdc++.so.6', 'libz.so.1'].map((n) => join(LIBDIR, n)).filter((p) => existsSync(p));
-  const all = readdirSync(LIBDIR).sort().map((n) => join(LIBDIR, n)).filter((p) => {
-    try {
-      return lstatSync(p).isFile() && isElf(p);
-    } catch {
-      return false;
-    }
-  });
+  const fixed = ['libc.so.6', 'libm.so.6', 'libstdc++.so.6', 'libz.so.1']
+    .map((n) => join(LIBDIR, n))
+    .filter((p) => existsSync(p));
+  const all = readdirSync(LIBDIR)
+    .sort()
+    .map((n) => join(LIBDIR, n))
+    .filter((p) => {
+      try {
+        return lstatSync(p).isFile() && isElf(p);
+      } catch {
+        return false;
+      }
+    });
   const step = Math.max(1, Math.floor(all.length / 40));
   const picked = all.filter((_, i) => i % step === 0);
   return [...new Set([...fixed, ...picked])];
@@ -83,10 +99,18 @@ describe('symbol lookup through the hash tables', () => {
   });
 
   // Many symbols, so that buckets hold chains and the bloom filter has more than one word.
-  const source = Array.from({ length: 600 }, (_, i) => `int sym_${i}(void) { return ${i}; }\nint data_${i} = ${i};\n`).join('');
+  const source = Array.from(
+    { length: 600 },
+    (_, i) => `int sym_${i}(void) { return ${i}; }\nint data_${i} = ${i};\n`,
+  ).join('');
   for (const style of ['gnu', 'sysv', 'both'] as const) {
     it(`finds what a scan finds with --hash-style=${style}`, async () => {
-      const path = await compileSharedLibrary({ dir, file: `lib${style}.so`, source, linkArgs: [`-Wl,--hash-style=${style}`] });
+      const path = await compileSharedLibrary({
+        dir,
+        file: `lib${style}.so`,
+        source,
+        linkArgs: [`-Wl,--hash-style=${style}`],
+      });
       assert.ok(assertLookupsEqualScan(path) >= 1200);
     });
   }

@@ -22,9 +22,14 @@ function readPackage(dir: string): PackageJson {
 
 /** Every installed package (scoped ones included) with a preinstall, install or postinstall script. */
 function packagesWithInstallScripts(modules: string): string[] {
-  const dirs = readdirSync(modules).filter((n) => !n.startsWith('.')).flatMap((n) => (n.startsWith('@') ? readdirSync(join(modules, n)).map((m) => join(n, m)) : [n]));
-  return dirs.filter((d) => existsSync(join(modules, d, 'package.json')))
-    .filter((d) => ['preinstall', 'install', 'postinstall'].some((s) => readPackage(join(modules, d)).scripts?.[s] !== undefined))
+  const dirs = readdirSync(modules)
+    .filter((n) => !n.startsWith('.'))
+    .flatMap((n) => (n.startsWith('@') ? readdirSync(join(modules, n)).map((m) => join(n, m)) : [n]));
+  return dirs
+    .filter((d) => existsSync(join(modules, d, 'package.json')))
+    .filter((d) =>
+      ['preinstall', 'install', 'postinstall'].some((s) => readPackage(join(modules, d)).scripts?.[s] !== undefined),
+    )
     .sort();
 }
 
@@ -34,16 +39,22 @@ test('allowScripts decides for every installed package with an install script', 
   const declared = readPackage(projectRoot).allowScripts ?? {};
   const found = packagesWithInstallScripts(modules);
   assert.ok(found.includes('better-sqlite3'), `better-sqlite3 has an install script: ${found.join(' ')}`);
-  assert.deepEqual(found.filter((name) => !(name in declared)), [], 'packages whose install scripts allowScripts does not decide');
+  assert.deepEqual(
+    found.filter((name) => !(name in declared)),
+    [],
+    'packages whose install scripts allowScripts does not decide',
+  );
   assert.equal(declared['better-sqlite3'], true);
 });
 
-test('better-sqlite3 is built from source: prebuild-install reads the project\'s .prebuild-installrc and downloads nothing', async (t) => {
+test("better-sqlite3 is built from source: prebuild-install reads the project's .prebuild-installrc and downloads nothing", async (t) => {
   const dir = join(projectRoot, 'node_modules', 'better-sqlite3');
   const bin = join(projectRoot, 'node_modules', '.bin', 'prebuild-install');
   if (!existsSync(dir) || !existsSync(bin)) return t.skip('better-sqlite3 or prebuild-install is not installed');
   // As its install script runs it, with no npm_config_build_from_source in the environment.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_config_build_from_source$/i.test(k)));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^npm_config_build_from_source$/i.test(k)),
+  );
   const r = await execa(bin, ['--verbose'], { cwd: dir, reject: false, env, extendEnv: false, timeout: 30_000 });
   assert.match(r.stderr, /--build-from-source specified, not attempting download/);
   assert.equal(r.exitCode, 1, 'prebuild-install exits 1 so that the script goes on to node-gyp rebuild');

@@ -9,7 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { skipBeforeGlibc } from '../support/running-glibc.js';
 import {
-  chrootCanonInner, detectLibc, parseOsRelease, readLoaderDefaults, readOsRelease,
+  chrootCanonInner,
+  detectLibc,
+  parseOsRelease,
+  readLoaderDefaults,
+  readOsRelease,
 } from '../../src/inventory/host-facts.js';
 
 const LDSO = '/lib64/ld-linux-x86-64.so.2';
@@ -18,25 +22,37 @@ const notX86 = process.arch === 'x64' ? false : 'the ld.so comparisons need x86-
 test('readOsRelease("/") agrees with sourcing /etc/os-release in sh', () => {
   const os = readOsRelease('/');
   assert.ok(os);
-  const sh = spawnSync('sh', ['-c', '. /etc/os-release; printf "%s\\n" "$ID" "$VERSION_ID" "$PRETTY_NAME" "$ID_LIKE"'], { encoding: 'utf8' });
+  const sh = spawnSync(
+    'sh',
+    ['-c', '. /etc/os-release; printf "%s\\n" "$ID" "$VERSION_ID" "$PRETTY_NAME" "$ID_LIKE"'],
+    { encoding: 'utf8' },
+  );
   const [id, versionId, prettyName, idLike] = sh.stdout.split('\n');
   assert.equal(os.id, id);
   assert.equal(os.versionId ?? '', versionId);
   assert.equal(os.prettyName ?? '', prettyName);
-  assert.deepEqual(os.idLike, (idLike ?? '').split(' ').filter((s) => s));
+  assert.deepEqual(
+    os.idLike,
+    (idLike ?? '').split(' ').filter((s) => s),
+  );
 });
 
 test('os-release quoting per os-release(5)', () => {
-  const os = parseOsRelease([
-    '# comment',
-    'ID=rocky',
-    'ID_LIKE="rhel centos fedora"',
-    "PRETTY_NAME='Rocky \"Blue\" Linux'",
-    'VERSION_ID="9.\\$3\\"x\\\\"',
-    'VERSION_CODENAME=',
-  ].join('\n'));
+  const os = parseOsRelease(
+    [
+      '# comment',
+      'ID=rocky',
+      'ID_LIKE="rhel centos fedora"',
+      'PRETTY_NAME=\'Rocky "Blue" Linux\'',
+      'VERSION_ID="9.\\$3\\"x\\\\"',
+      'VERSION_CODENAME=',
+    ].join('\n'),
+  );
   assert.deepEqual(os, {
-    id: 'rocky', versionId: '9.$3"x\\', prettyName: 'Rocky "Blue" Linux', versionCodename: null,
+    id: 'rocky',
+    versionId: '9.$3"x\\',
+    prettyName: 'Rocky "Blue" Linux',
+    versionCodename: null,
     idLike: ['rhel', 'centos', 'fedora'],
   });
   assert.equal(parseOsRelease('NAME=x\n').id, 'linux');
@@ -73,7 +89,10 @@ test('readLoaderDefaults("/") matches ld.so --help and --list-diagnostics', { sk
   if (skipBeforeGlibc(t, 2, 33, 'system search path in `ld.so --help`')) return;
   const helpDirs = [...ldso('--help').matchAll(/^ {2}(\S+) \(system search path\)$/gm)].map((m) => m[1]!);
   assert.ok(helpDirs.length > 0, '`ld.so --help` lists no "(system search path)" line');
-  assert.deepEqual(d.systemDirs.map((s) => s.replace(/\/$/, '')), helpDirs);
+  assert.deepEqual(
+    d.systemDirs.map((s) => s.replace(/\/$/, '')),
+    helpDirs,
+  );
   if (skipBeforeGlibc(t, 2, 34, '`ld.so --list-diagnostics`')) return;
   const diag = ldso('--list-diagnostics');
   const lib = /^dl_dst_lib="(.*)"$/m.exec(diag);
@@ -104,7 +123,10 @@ test('scratch roots: musl, no libc, fallback defaults, chroot_canon', () => {
     writeFileSync(join(root, 'lib64/ld-linux-x86-64.so.2'), 'stub');
     writeFileSync(join(root, 'usr/lib/os-release'), 'ID=rocky\nID_LIKE="rhel centos fedora"\n');
     assert.deepEqual(readLoaderDefaults(root, 'x86_64'), {
-      interpreter: '/lib64/ld-linux-x86-64.so.2', systemDirs: ['/lib64/', '/usr/lib64/'], libToken: 'lib64', source: 'data',
+      interpreter: '/lib64/ld-linux-x86-64.so.2',
+      systemDirs: ['/lib64/', '/usr/lib64/'],
+      libToken: 'lib64',
+      source: 'data',
     });
     writeFileSync(join(root, 'usr/lib/os-release'), 'ID=ubuntu\nID_LIKE=debian\n');
     assert.equal(readLoaderDefaults(root, 'x86_64')?.libToken, 'lib/x86_64-linux-gnu');

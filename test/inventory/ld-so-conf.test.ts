@@ -9,7 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readLdSoConf } from '../../src/inventory/ld-so-conf.js';
 
-/** The directories `ldconfig -v` scans ("DIR: (from FILE:LINE)" lines), in its order; null when there is no ldconfig. */
+/**
+ * The directories `ldconfig -v` scans ("DIR: (from FILE:LINE)" lines), in its order; null when
+ * there is no ldconfig.
+ */
 function ldconfigDirs(args: string[]): string[] | null {
   const r = spawnSync('ldconfig', ['-v', '-N', '-X', ...args], { encoding: 'utf8' });
   if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return null;
@@ -37,16 +40,19 @@ test('scratch root: includes, comments, hwcap, =type, duplicates, loops', () => 
       mkdirSync(join(root, d), { recursive: true });
     }
     symlinkSync('/real', join(root, 'alias')); // absolute link: resolved inside the root
-    writeFileSync(join(root, 'etc/ld.so.conf'), [
-      '# comment',
-      '/a   # trailing comment',
-      'include ld.so.conf.d/*.conf',
-      '  hwcap 1 nosegneg',
-      '/b/=libc6',
-      '/missing',
-      'include /etc/more/x.conf /etc/nothing-*.conf',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      join(root, 'etc/ld.so.conf'),
+      [
+        '# comment',
+        '/a   # trailing comment',
+        'include ld.so.conf.d/*.conf',
+        '  hwcap 1 nosegneg',
+        '/b/=libc6',
+        '/missing',
+        'include /etc/more/x.conf /etc/nothing-*.conf',
+        '',
+      ].join('\n'),
+    );
     writeFileSync(join(root, 'etc/ld.so.conf.d/10-c.conf'), '/c//\n/a\n');
     writeFileSync(join(root, 'etc/ld.so.conf.d/20-loop.conf'), 'include ../ld.so.conf\n/d\n');
     writeFileSync(join(root, 'etc/ld.so.conf.d/.hidden.conf'), '/e\n');

@@ -20,13 +20,43 @@ test('data/loader-defaults.json: the shipped file is valid; damaged copies are r
   };
   const cases: Array<[unknown, RegExp]> = [
     [[], /: \(top level\): not a JSON object/],
-    [damaged((c) => { delete c.machines; }), /: machines: not an object/],
-    [damaged((c) => { (c.machines!.x86_64 as Record<string, unknown>).interpreter = 'lib64/ld.so'; }), /: machines\.x86_64\.interpreter: expected an absolute path/],
-    [damaged((c) => { (c.layouts!.debian as Record<string, unknown>).systemDirs = ['/usr/lib']; }), /: layouts\.debian\.systemDirs\[0\]: ends with "\/"/],
-    [damaged((c) => { delete c.layouts!.upstream; c.distros = { rhel: 'debian' }; }), /: layouts\.upstream: missing/],
-    [damaged((c) => { c.distros!.kylin = 'kylin-layout'; }), /: distros\.kylin: names no layout: "kylin-layout"/],
+    [
+      damaged((c) => {
+        delete c.machines;
+      }),
+      /: machines: not an object/,
+    ],
+    [
+      damaged((c) => {
+        (c.machines!.x86_64 as Record<string, unknown>).interpreter = 'lib64/ld.so';
+      }),
+      /: machines\.x86_64\.interpreter: expected an absolute path/,
+    ],
+    [
+      damaged((c) => {
+        (c.layouts!.debian as Record<string, unknown>).systemDirs = ['/usr/lib'];
+      }),
+      /: layouts\.debian\.systemDirs\[0\]: ends with "\/"/,
+    ],
+    [
+      damaged((c) => {
+        delete c.layouts!.upstream;
+        c.distros = { rhel: 'debian' };
+      }),
+      /: layouts\.upstream: missing/,
+    ],
+    [
+      damaged((c) => {
+        c.distros!.kylin = 'kylin-layout';
+      }),
+      /: distros\.kylin: names no layout: "kylin-layout"/,
+    ],
   ];
   for (const [value, expected] of cases) {
-    assert.throws(() => validateLoaderDefaults(value, file), (e: Error) => e.message.startsWith(`${file}: `) && expected.test(e.message), String(expected));
+    assert.throws(
+      () => validateLoaderDefaults(value, file),
+      (e: Error) => e.message.startsWith(`${file}: `) && expected.test(e.message),
+      String(expected),
+    );
   }
 });

@@ -7,7 +7,8 @@ import { resolveInRoot } from './root-path.js';
 import { runInRoot } from './run-in-root.js';
 
 /** debootstrap prints a line per package and step; these are the per-package ones. */
-const PER_PACKAGE_LINE = /^I: (Retrieving|Validating|Extracting|Unpacking|Configuring) [a-z0-9][^ ]*( [^ ]+)?(\.\.\.)?$/;
+const PER_PACKAGE_LINE =
+  /^I: (Retrieving|Validating|Extracting|Unpacking|Configuring) [a-z0-9][^ ]*( [^ ]+)?(\.\.\.)?$/;
 
 async function debootstrap(recipe: DebianRecipe, rootfs: string, log: (line: string) => void): Promise<void> {
   const args = [
@@ -56,13 +57,17 @@ async function trim(rootfs: string): Promise<void> {
   await removeChildren(join(rootfs, 'etc/ssh'), (n) => !n.startsWith('ssh_host_'));
 }
 
-export async function buildDebianRoot(recipe: DebianRecipe, rootfs: string, log: (line: string) => void): Promise<void> {
+export async function buildDebianRoot(
+  recipe: DebianRecipe,
+  rootfs: string,
+  log: (line: string) => void,
+): Promise<void> {
   await debootstrap(recipe, rootfs, log);
   log('trimming apt caches and package-made ssh host keys');
   await trim(rootfs);
   // debootstrap runs ldconfig; a root without a cache would resolve libraries unlike a real host.
   if (!(await resolveInRoot(rootfs, '/etc/ld.so.cache'))) {
-    log('no /etc/ld.so.cache: running the root\'s ldconfig');
+    log("no /etc/ld.so.cache: running the root's ldconfig");
     const result = await runInRoot(rootfs, ['/sbin/ldconfig'], { overlay: false, mountProc: false });
     if (result.exitCode !== 0) throw new Error(`ldconfig failed in ${rootfs}: ${result.stderr}`);
   }

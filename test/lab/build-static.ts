@@ -35,11 +35,18 @@ async function installMusl(rootfs: string, log: (line: string) => void): Promise
   await copyFile(hostLibc, libcInRoot);
   await chmod(libcInRoot, 0o755);
   await symlink('x86_64-linux-musl/libc.so', join(rootfs, MUSL_LOADER));
-  await writeFile(join(rootfs, 'etc/ld-musl-x86_64.path'), await readFile(HOST_MUSL_PATH_FILE, 'utf8').catch(() => '/lib/x86_64-linux-musl\n'));
+  await writeFile(
+    join(rootfs, 'etc/ld-musl-x86_64.path'),
+    await readFile(HOST_MUSL_PATH_FILE, 'utf8').catch(() => '/lib/x86_64-linux-musl\n'),
+  );
   log(`musl loader and libc from ${hostLibc}`);
 }
 
-export async function buildStaticRoot(recipe: StaticRecipe, rootfs: string, log: (line: string) => void): Promise<void> {
+export async function buildStaticRoot(
+  recipe: StaticRecipe,
+  rootfs: string,
+  log: (line: string) => void,
+): Promise<void> {
   await mkdir(rootfs, { recursive: true });
   await chmod(rootfs, 0o755);
   await installBusybox(rootfs, log);

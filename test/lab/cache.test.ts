@@ -48,7 +48,10 @@ test('the cache lives where PYRELO_LAB_CACHE says, outside the checkout', () => 
 test('a built root is reused without rebuilding', { timeout: 60_000 }, async (t) => {
   if (skipUnlessLab(t, ['busybox'])) return;
   const cold = await ensureLogged('busybox');
-  assert.ok(cold.lines.some((l) => l.includes('building')), cold.lines.join('\n'));
+  assert.ok(
+    cold.lines.some((l) => l.includes('building')),
+    cold.lines.join('\n'),
+  );
   const stamp = await readFile(join(cold.root, '..', 'stamp.json'), 'utf8');
   const warm = await ensureLogged('busybox');
   assert.equal(warm.root, cold.root);
@@ -66,22 +69,35 @@ test('a root without its completion stamp is rebuilt', { timeout: 60_000 }, asyn
   await writeFile(join(root, 'leftover'), 'from the damaged root');
   assert.deepEqual((await describeRoot('busybox')).status, { state: 'damaged', reason: 'completion stamp missing' });
   const again = await ensureLogged('busybox');
-  assert.ok(again.lines.some((l) => l.includes('rebuilding: completion stamp missing')), again.lines.join('\n'));
+  assert.ok(
+    again.lines.some((l) => l.includes('rebuilding: completion stamp missing')),
+    again.lines.join('\n'),
+  );
   assert.equal(existsSync(join(again.root, 'leftover')), false, 'rebuilt from scratch, not patched');
 });
 
-test('a root whose key file is gone is rebuilt, judged inside the root, not through the host', { timeout: 60_000 }, async (t) => {
-  if (skipUnlessLab(t, ['musl'])) return;
-  const { root } = await ensureLogged('musl');
-  // /bin/sh -> /bin/busybox is an absolute link: on the host it would find the HOST's busybox.
-  await unlink(join(root, 'bin/busybox'));
-  const again = await ensureLogged('musl');
-  assert.ok(again.lines.some((l) => l.includes('rebuilding: /bin/sh is gone')), again.lines.join('\n'));
-  assert.ok(existsSync(join(again.root, 'bin/busybox')));
-  await unlink(join(again.root, 'lib/x86_64-linux-musl/libc.so'));
-  const third = await ensureLogged('musl');
-  assert.ok(third.lines.some((l) => l.includes('rebuilding: /lib/ld-musl-x86_64.so.1 is gone')), third.lines.join('\n'));
-});
+test(
+  'a root whose key file is gone is rebuilt, judged inside the root, not through the host',
+  { timeout: 60_000 },
+  async (t) => {
+    if (skipUnlessLab(t, ['musl'])) return;
+    const { root } = await ensureLogged('musl');
+    // /bin/sh -> /bin/busybox is an absolute link: on the host it would find the HOST's busybox.
+    await unlink(join(root, 'bin/busybox'));
+    const again = await ensureLogged('musl');
+    assert.ok(
+      again.lines.some((l) => l.includes('rebuilding: /bin/sh is gone')),
+      again.lines.join('\n'),
+    );
+    assert.ok(existsSync(join(again.root, 'bin/busybox')));
+    await unlink(join(again.root, 'lib/x86_64-linux-musl/libc.so'));
+    const third = await ensureLogged('musl');
+    assert.ok(
+      third.lines.some((l) => l.includes('rebuilding: /lib/ld-musl-x86_64.so.1 is gone')),
+      third.lines.join('\n'),
+    );
+  },
+);
 
 test('an interrupted build (stale lock, half-built folder) is cleared, never used', { timeout: 60_000 }, async (t) => {
   if (skipUnlessLab(t, ['busybox'])) return;
@@ -94,7 +110,10 @@ test('an interrupted build (stale lock, half-built folder) is cleared, never use
   await mkdir(staleLock, { recursive: true });
   await writeFile(join(staleLock, 'pid'), '999999999\n'); // no such process
   const { root, lines } = await ensureLogged('busybox');
-  assert.ok(lines.some((l) => l.includes('building')), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => l.includes('building')),
+    lines.join('\n'),
+  );
   assert.equal(existsSync(halfBuilt), false);
   assert.equal(existsSync(staleLock), false, 'lock released');
   assert.equal((await describeRoot('busybox')).status.state, 'ready');
@@ -107,7 +126,11 @@ test('concurrent requests for one root build it once', { timeout: 60_000 }, asyn
   await rm(info.folder, { recursive: true, force: true });
   const lines: string[] = [];
   const log = (line: string) => lines.push(line);
-  const roots = await Promise.all([ensureRoot('busybox', { log }), ensureRoot('busybox', { log }), ensureRoot('busybox', { log })]);
+  const roots = await Promise.all([
+    ensureRoot('busybox', { log }),
+    ensureRoot('busybox', { log }),
+    ensureRoot('busybox', { log }),
+  ]);
   assert.equal(new Set(roots).size, 1);
   assert.equal(lines.filter((l) => l.includes(': building')).length, 1, lines.join('\n'));
 });

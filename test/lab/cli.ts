@@ -41,12 +41,16 @@ async function buildRoots(names: LabRootName[]): Promise<void> {
       await ensureRoot(name);
       const info = await describeRoot(name);
       const bytes = info.status.state === 'ready' ? info.status.stamp.bytes : 0;
-      console.log(`${name.padEnd(9)} ready  ${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s  ${formatBytes(bytes).padStart(8)}  ${info.rootfs}`);
+      console.log(
+        `${name.padEnd(9)} ready  ${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s  ${formatBytes(bytes).padStart(8)}  ${info.rootfs}`,
+      );
     }
   };
   await Promise.all(Array.from({ length: PARALLEL_BUILDS }, worker));
   const total = await diskBytes(labLayout().roots);
-  console.log(`all ready in ${((Date.now() - started) / 1000).toFixed(1)} s; cache ${labLayout().cache} uses ${formatBytes(total)}`);
+  console.log(
+    `all ready in ${((Date.now() - started) / 1000).toFixed(1)} s; cache ${labLayout().cache} uses ${formatBytes(total)}`,
+  );
 }
 
 async function status(): Promise<void> {
@@ -54,7 +58,10 @@ async function status(): Promise<void> {
   for (const name of LAB_ROOT_NAMES) {
     const info = await describeRoot(name);
     const s = info.status;
-    const detail = s.state === 'ready' ? `${formatBytes(s.stamp.bytes).padStart(8)}  libc: ${s.stamp.libc.padEnd(11)} built ${s.stamp.builtAt} in ${s.stamp.buildSeconds} s` : s.reason;
+    const detail =
+      s.state === 'ready'
+        ? `${formatBytes(s.stamp.bytes).padStart(8)}  libc: ${s.stamp.libc.padEnd(11)} built ${s.stamp.builtAt} in ${s.stamp.buildSeconds} s`
+        : s.reason;
     console.log(`${name.padEnd(9)} ${s.state.padEnd(8)} key ${info.key}  ${detail}`);
   }
 }
@@ -83,7 +90,12 @@ program
     requireLab();
     const root = await ensureRoot(name);
     const shell = isDebianRootName(name) ? '/bin/bash' : '/bin/sh';
-    const result = await runInRoot(root, [shell, '-l'], { stdio: 'inherit', mountProc: opts.proc, netns: !!opts.net, bind: opts.bind ?? [] });
+    const result = await runInRoot(root, [shell, '-l'], {
+      stdio: 'inherit',
+      mountProc: opts.proc,
+      netns: !!opts.net,
+      bind: opts.bind ?? [],
+    });
     process.exitCode = result.exitCode;
   });
 
@@ -96,18 +108,24 @@ program
   .option('--net', 'own network namespace (only lo)')
   .option('--cwd <dir>', 'working directory inside the root')
   .option('--bind <host:root[:ro]>', 'bind a host folder into the root (repeatable)', bindOption)
-  .action(async (name: LabRootName, command: string[], opts: { proc: boolean; net?: boolean; cwd?: string; bind?: BindMount[] }) => {
-    requireLab();
-    const root = await ensureRoot(name);
-    const result = await runInRoot(root, command, {
-      stdio: 'inherit',
-      mountProc: opts.proc,
-      netns: !!opts.net,
-      bind: opts.bind ?? [],
-      ...(opts.cwd ? { cwd: opts.cwd } : {}),
-    });
-    process.exitCode = result.exitCode;
-  });
+  .action(
+    async (
+      name: LabRootName,
+      command: string[],
+      opts: { proc: boolean; net?: boolean; cwd?: string; bind?: BindMount[] },
+    ) => {
+      requireLab();
+      const root = await ensureRoot(name);
+      const result = await runInRoot(root, command, {
+        stdio: 'inherit',
+        mountProc: opts.proc,
+        netns: !!opts.net,
+        bind: opts.bind ?? [],
+        ...(opts.cwd ? { cwd: opts.cwd } : {}),
+      });
+      process.exitCode = result.exitCode;
+    },
+  );
 
 program
   .command('ssh-up')

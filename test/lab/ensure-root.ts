@@ -10,7 +10,15 @@ import { buildDebianRoot } from './build-debian.js';
 import { buildStaticRoot } from './build-static.js';
 import { withLock } from './lock.js';
 import { labLayout } from './paths.js';
-import { GLIBC_LOADER, MUSL_LOADER, RECIPE_VERSION, recipeFor, rootKey, type LabRootName, type Recipe } from './recipes.js';
+import {
+  GLIBC_LOADER,
+  MUSL_LOADER,
+  RECIPE_VERSION,
+  recipeFor,
+  rootKey,
+  type LabRootName,
+  type Recipe,
+} from './recipes.js';
 import { resolveInRoot } from './root-path.js';
 import { runInRoot } from './run-in-root.js';
 
@@ -26,9 +34,7 @@ export interface RootStamp {
   libc: string;
 }
 
-export type RootState =
-  | { state: 'ready'; stamp: RootStamp }
-  | { state: 'missing' | 'damaged'; reason: string };
+export type RootState = { state: 'ready'; stamp: RootStamp } | { state: 'missing' | 'damaged'; reason: string };
 
 export interface RootInfo {
   name: LabRootName;
@@ -66,8 +72,13 @@ async function readStamp(folder: string): Promise<RootStamp | undefined> {
 async function checkRoot(recipe: Recipe, key: string, folder: string): Promise<RootState> {
   const stamp = await readStamp(folder);
   if (!stamp) {
-    const exists = await readdir(folder).then(() => true, () => false);
-    return exists ? { state: 'damaged', reason: 'completion stamp missing' } : { state: 'missing', reason: 'not built yet' };
+    const exists = await readdir(folder).then(
+      () => true,
+      () => false,
+    );
+    return exists
+      ? { state: 'damaged', reason: 'completion stamp missing' }
+      : { state: 'missing', reason: 'not built yet' };
   }
   if (stamp.key !== key) return { state: 'damaged', reason: `stamp is for key ${stamp.key}` };
   for (const file of keyFiles(recipe)) {
@@ -99,7 +110,10 @@ async function probeLibc(recipe: Recipe, rootfs: string): Promise<string> {
   const opts = { mountProc: false, timeoutMs: 60_000 };
   if (recipe.kind === 'debian') {
     // ld.so learnt --version in glibc 2.33; bullseye's 2.31 is asked through ldd instead.
-    for (const argv of [[GLIBC_LOADER, '--version'], ['ldd', '--version']]) {
+    for (const argv of [
+      [GLIBC_LOADER, '--version'],
+      ['ldd', '--version'],
+    ]) {
       const result = await runInRoot(rootfs, argv, opts);
       const version = glibcVersionIn(result.stdout);
       if (result.exitCode === 0 && version) return `glibc ${version}`;
@@ -158,7 +172,9 @@ async function clearInterruptedBuilds(name: string, key: string): Promise<void> 
   const { building } = labLayout();
   const names = await readdir(building).catch(() => [] as string[]);
   await Promise.all(
-    names.filter((n) => n.startsWith(`${name}-${key}.`)).map((n) => rm(join(building, n), { recursive: true, force: true })),
+    names
+      .filter((n) => n.startsWith(`${name}-${key}.`))
+      .map((n) => rm(join(building, n), { recursive: true, force: true })),
   );
 }
 
@@ -186,20 +202,24 @@ async function ensureRootLocked(info: RootInfo, opts: EnsureOptions): Promise<st
   const layout = labLayout();
   await Promise.all([layout.roots, layout.building, layout.locks].map((d) => mkdir(d, { recursive: true })));
   const lockDir = join(layout.locks, `${info.name}-${info.key}`);
-  return withLock(lockDir, () => log('waiting for another process building this root'), async () => {
-    const recipe = await recipeFor(info.name);
-    const status = await checkRoot(recipe, info.key, info.folder); // another process may have built it meanwhile
-    if (status.state === 'ready') return info.rootfs;
-    await clearInterruptedBuilds(info.name, info.key);
-    if (status.state === 'damaged') {
-      log(`rebuilding: ${status.reason}`);
-      await discard(info.folder);
-    }
-    log(`building (key ${info.key}) in ${layout.building}`);
-    const stamp = await build(recipe, info.key, log);
-    log(`ready in ${stamp.buildSeconds} s, ${formatBytes(stamp.bytes)}, at ${info.rootfs}`);
-    return info.rootfs;
-  });
+  return withLock(
+    lockDir,
+    () => log('waiting for another process building this root'),
+    async () => {
+      const recipe = await recipeFor(info.name);
+      const status = await checkRoot(recipe, info.key, info.folder); // another process may have built it meanwhile
+      if (status.state === 'ready') return info.rootfs;
+      await clearInterruptedBuilds(info.name, info.key);
+      if (status.state === 'damaged') {
+        log(`rebuilding: ${status.reason}`);
+        await discard(info.folder);
+      }
+      log(`building (key ${info.key}) in ${layout.building}`);
+      const stamp = await build(recipe, info.key, log);
+      log(`ready in ${stamp.buildSeconds} s, ${formatBytes(stamp.bytes)}, at ${info.rootfs}`);
+      return info.rootfs;
+    },
+  );
 }
 
 /** Removes cached roots: those of the given names (every key), or the whole cache. */

@@ -1,5 +1,12 @@
 // The lab's public API: what tests import. See README "Testing → The lab".
-export { ensureRoot, describeRoot, cleanCache, type RootInfo, type RootStamp, type EnsureOptions } from './ensure-root.js';
+export {
+  ensureRoot,
+  describeRoot,
+  cleanCache,
+  type RootInfo,
+  type RootStamp,
+  type EnsureOptions,
+} from './ensure-root.js';
 export { runInRoot, spawnInRoot, type RunOptions, type RunResult, type BindMount, type CopyIn } from './run-in-root.js';
 export { startSshHost, type SshHost } from './ssh-host.js';
 export { labSkipReason, skipUnlessLab, type LabNeed } from './prerequisites.js';

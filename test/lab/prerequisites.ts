@@ -25,8 +25,13 @@ let namespaceProbe: string | undefined | null = null;
 /** uid 0 is not enough inside some containers: actually try a private mount namespace. */
 function mountNamespaceProblem(): string | undefined {
   if (namespaceProbe !== null) return namespaceProbe;
-  const probe = spawnSync('unshare', ['--mount', '--propagation', 'private', '--pid', '--fork', 'true'], { encoding: 'utf8' });
-  namespaceProbe = probe.status === 0 ? undefined : `cannot create mount/PID namespaces here: ${probe.stderr.trim() || probe.error?.message}`;
+  const probe = spawnSync('unshare', ['--mount', '--propagation', 'private', '--pid', '--fork', 'true'], {
+    encoding: 'utf8',
+  });
+  namespaceProbe =
+    probe.status === 0
+      ? undefined
+      : `cannot create mount/PID namespaces here: ${probe.stderr.trim() || probe.error?.message}`;
   return namespaceProbe;
 }
 
@@ -49,7 +54,8 @@ export function labSkipReason(needs: readonly LabNeed[] = ['root']): string | un
   };
   const allNeeds = new Set<LabNeed>(needs);
   if (allNeeds.has('debootstrap') && !onPath('debootstrap')) return `needs debootstrap: ${INSTALL_HINT}`;
-  if ((allNeeds.has('busybox') || allNeeds.has('musl')) && missing(HOST_BUSYBOX)) return `needs busybox-static: ${INSTALL_HINT}`;
+  if ((allNeeds.has('busybox') || allNeeds.has('musl')) && missing(HOST_BUSYBOX))
+    return `needs busybox-static: ${INSTALL_HINT}`;
   if (allNeeds.has('musl') && missing(MUSL_LOADER)) return `needs musl: ${INSTALL_HINT}`;
   if (allNeeds.has('ssh') && (!onPath('ssh') || !onPath('ssh-keygen'))) return `needs openssh-client: ${INSTALL_HINT}`;
   return undefined;

@@ -55,7 +55,9 @@ export function isDebianRootName(name: string): name is DebianRootName {
 }
 
 async function sha256OfFile(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 }
 
 export async function recipeFor(name: LabRootName): Promise<Recipe> {

@@ -3,7 +3,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { glibcVersionIn } from './ensure-root.js';
-import { DEBIAN_ROOT_NAMES, EXPECTED_GLIBC, GLIBC_LOADER, MUSL_LOADER, ensureRoot, runInRoot, skipUnlessLab } from './lab.js';
+import {
+  DEBIAN_ROOT_NAMES,
+  EXPECTED_GLIBC,
+  GLIBC_LOADER,
+  MUSL_LOADER,
+  ensureRoot,
+  runInRoot,
+  skipUnlessLab,
+} from './lab.js';
 
 const COLD_BUILD_TIMEOUT_MS = 20 * 60_000;
 const NO_PROC = { mountProc: false, timeoutMs: 60_000 };
@@ -37,17 +45,24 @@ for (const suite of DEBIAN_ROOT_NAMES) {
     }
   });
 
-  test(`${suite} root is that Debian release, minimal, with a working ld.so.cache`, { timeout: COLD_BUILD_TIMEOUT_MS }, async (t) => {
-    if (skipUnlessLab(t, ['debootstrap'])) return;
-    const root = await ensureRoot(suite);
-    const osRelease = await runInRoot(root, ['cat', '/etc/os-release'], NO_PROC);
-    assert.match(osRelease.stdout, new RegExp(`^VERSION_CODENAME=${suite}$`, 'm'));
-    const cache = await runInRoot(root, ['/sbin/ldconfig', '-p'], NO_PROC);
-    assert.equal(cache.exitCode, 0, cache.stderr);
-    assert.match(cache.stdout, /libc\.so\.6 \(libc6,x86-64[^)]*\) => \/lib\/x86_64-linux-gnu\/libc\.so\.6/);
-    assert.ok((await runInRoot(root, ['test', '-x', '/usr/sbin/sshd'], NO_PROC)).exitCode === 0, 'sshd installed');
-    assert.ok((await runInRoot(root, ['test', '-e', '/usr/bin/gcc'], NO_PROC)).exitCode !== 0, 'no compiler: roots stay minimal');
-  });
+  test(
+    `${suite} root is that Debian release, minimal, with a working ld.so.cache`,
+    { timeout: COLD_BUILD_TIMEOUT_MS },
+    async (t) => {
+      if (skipUnlessLab(t, ['debootstrap'])) return;
+      const root = await ensureRoot(suite);
+      const osRelease = await runInRoot(root, ['cat', '/etc/os-release'], NO_PROC);
+      assert.match(osRelease.stdout, new RegExp(`^VERSION_CODENAME=${suite}$`, 'm'));
+      const cache = await runInRoot(root, ['/sbin/ldconfig', '-p'], NO_PROC);
+      assert.equal(cache.exitCode, 0, cache.stderr);
+      assert.match(cache.stdout, /libc\.so\.6 \(libc6,x86-64[^)]*\) => \/lib\/x86_64-linux-gnu\/libc\.so\.6/);
+      assert.ok((await runInRoot(root, ['test', '-x', '/usr/sbin/sshd'], NO_PROC)).exitCode === 0, 'sshd installed');
+      assert.ok(
+        (await runInRoot(root, ['test', '-e', '/usr/bin/gcc'], NO_PROC)).exitCode !== 0,
+        'no compiler: roots stay minimal',
+      );
+    },
+  );
 }
 
 test('busybox root runs busybox and has no libc at all', { timeout: 60_000 }, async (t) => {

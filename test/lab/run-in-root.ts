@@ -140,11 +140,27 @@ export async function spawnInRoot(root: string, argv: string[], opts: RunOptions
   const interactive = opts.stdio === 'inherit';
   // The command's environment is set by the root's own `env -i` after the chroot, so that
   // e.g. LD_LIBRARY_PATH or LD_PRELOAD meant for the root never reach the host's mount tools.
-  const rootEnv = { ...DEFAULT_ENV, ...(interactive && process.env.TERM ? { TERM: process.env.TERM } : {}), ...opts.env };
+  const rootEnv = {
+    ...DEFAULT_ENV,
+    ...(interactive && process.env.TERM ? { TERM: process.env.TERM } : {}),
+    ...opts.env,
+  };
   const envArgv = [ROOT_ENV_BINARY, '-i', ...Object.entries(rootEnv).map(([k, v]) => `${k}=${v}`)];
   const child: ResultPromise = execa(
     'setpriv',
-    ['--pdeathsig', 'KILL', 'unshare', ...namespaces, '--', '/bin/sh', '-c', script, 'pyrelo-lab-run', ...envArgv, ...argv],
+    [
+      '--pdeathsig',
+      'KILL',
+      'unshare',
+      ...namespaces,
+      '--',
+      '/bin/sh',
+      '-c',
+      script,
+      'pyrelo-lab-run',
+      ...envArgv,
+      ...argv,
+    ],
     {
       env: DEFAULT_ENV,
       extendEnv: false,

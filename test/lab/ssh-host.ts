@@ -41,7 +41,9 @@ function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -80,8 +82,13 @@ function sshdConfig(port: number): string {
 async function generateKeys(state: string, name: string): Promise<{ hostPublicKey: string; privateKeyPath: string }> {
   const keygen = (file: string, comment: string) =>
     execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', join(state, file)]);
-  await Promise.all([keygen('host_ed25519', `pyrelo-lab-host-${name}`), keygen('client_ed25519', `pyrelo-lab-client-${name}`)]);
-  await writeFile(join(state, 'authorized_keys'), await readFile(join(state, 'client_ed25519.pub'), 'utf8'), { mode: 0o600 });
+  await Promise.all([
+    keygen('host_ed25519', `pyrelo-lab-host-${name}`),
+    keygen('client_ed25519', `pyrelo-lab-client-${name}`),
+  ]);
+  await writeFile(join(state, 'authorized_keys'), await readFile(join(state, 'client_ed25519.pub'), 'utf8'), {
+    mode: 0o600,
+  });
   const [type, key] = (await readFile(join(state, 'host_ed25519.pub'), 'utf8')).trim().split(/\s+/);
   return { hostPublicKey: `${type} ${key}`, privateKeyPath: join(state, 'client_ed25519') };
 }
@@ -100,7 +107,11 @@ export async function startSshHost(suite: DebianRootName, opts: EnsureOptions = 
       const sshd = await spawnInRoot(
         root,
         // /run/sshd is sshd's privilege-separation folder; systemd would make it on a real host.
-        ['/bin/sh', '-c', `mkdir -p -m 0755 /run/sshd && exec /usr/sbin/sshd -D -e -f ${STATE_IN_ROOT}/sshd_config -h ${STATE_IN_ROOT}/host_ed25519`],
+        [
+          '/bin/sh',
+          '-c',
+          `mkdir -p -m 0755 /run/sshd && exec /usr/sbin/sshd -D -e -f ${STATE_IN_ROOT}/sshd_config -h ${STATE_IN_ROOT}/host_ed25519`,
+        ],
         { bind: [{ hostPath: state, rootPath: STATE_IN_ROOT, readOnly: true }] },
       );
       let exited: RunResult | undefined;
@@ -122,15 +133,24 @@ export async function startSshHost(suite: DebianRootName, opts: EnsureOptions = 
           knownHostsLine,
           knownHostsPath,
           sshOptions: [
-            '-F', '/dev/null',
-            '-i', privateKeyPath,
-            '-o', 'IdentitiesOnly=yes',
-            '-o', 'BatchMode=yes',
-            '-o', `UserKnownHostsFile=${knownHostsPath}`,
-            '-o', 'GlobalKnownHostsFile=/dev/null',
-            '-o', 'StrictHostKeyChecking=yes',
-            '-p', String(port),
-            '-l', 'root',
+            '-F',
+            '/dev/null',
+            '-i',
+            privateKeyPath,
+            '-o',
+            'IdentitiesOnly=yes',
+            '-o',
+            'BatchMode=yes',
+            '-o',
+            `UserKnownHostsFile=${knownHostsPath}`,
+            '-o',
+            'GlobalKnownHostsFile=/dev/null',
+            '-o',
+            'StrictHostKeyChecking=yes',
+            '-p',
+            String(port),
+            '-l',
+            'root',
           ],
           async stop() {
             if (stopped) return;
@@ -144,7 +164,9 @@ export async function startSshHost(suite: DebianRootName, opts: EnsureOptions = 
       }
       sshd.kill();
       const result = await sshd.done;
-      lastFailure = exited ? `sshd exited ${result.exitCode}: ${result.stderr.trim()}` : `no SSH banner on port ${port} within ${READY_TIMEOUT_MS} ms: ${result.stderr.trim()}`;
+      lastFailure = exited
+        ? `sshd exited ${result.exitCode}: ${result.stderr.trim()}`
+        : `no SSH banner on port ${port} within ${READY_TIMEOUT_MS} ms: ${result.stderr.trim()}`;
     }
     throw new Error(`could not start sshd in ${suite}: ${lastFailure}`);
   } catch (error) {

@@ -43,41 +43,97 @@ interface Fixture {
 }
 
 async function fixture(dir: string): Promise<Fixture> {
-  const libhost = await compileSharedLibrary({ dir, file: 'lib/libhost.so', soname: 'libhost.so', source: 'int host_lib_api(void) { return 7; }\n' });
-  const program = await compileExecutable({
-    dir, file: 'bin/python3.99', source: HOST, needed: ['-lm', '-ldl', libhost], runpath: '$ORIGIN/../lib', linkArgs: ['-rdynamic'],
+  const libhost = await compileSharedLibrary({
+    dir,
+    file: 'lib/libhost.so',
+    soname: 'libhost.so',
+    source: 'int host_lib_api(void) { return 7; }\n',
   });
-  const calls = (names: string[]): string => `${names.map((n) => `extern int ${n}();`).join('\n')}\ndouble nextafter(double, double);\n`
-    + `int f(void) { return ${names.map((n) => `${n}()`).join(' + ')}; }\n`;
-  const libdep = await compileSharedLibrary({ dir, file: 'ext/libdep.so', soname: 'libdep.so', source: `${calls(['host_api'])}double g(double x) { return nextafter(x, 1.0); }\n` });
-  const libabsent = await compileSharedLibrary({ dir: join(dir, 'elsewhere'), file: 'libabsent.so', soname: 'libabsent.so', source: 'int absent(void) { return 0; }\n' });
+  const program = await compileExecutable({
+    dir,
+    file: 'bin/python3.99',
+    source: HOST,
+    needed: ['-lm', '-ldl', libhost],
+    runpath: '$ORIGIN/../lib',
+    linkArgs: ['-rdynamic'],
+  });
+  const calls = (names: string[]): string =>
+    `${names.map((n) => `extern int ${n}();`).join('\n')}\ndouble nextafter(double, double);\n` +
+    `int f(void) { return ${names.map((n) => `${n}()`).join(' + ')}; }\n`;
+  const libdep = await compileSharedLibrary({
+    dir,
+    file: 'ext/libdep.so',
+    soname: 'libdep.so',
+    source: `${calls(['host_api'])}double g(double x) { return nextafter(x, 1.0); }\n`,
+  });
+  const libabsent = await compileSharedLibrary({
+    dir: join(dir, 'elsewhere'),
+    file: 'libabsent.so',
+    soname: 'libabsent.so',
+    source: 'int absent(void) { return 0; }\n',
+  });
   const libraries: Record<string, string> = {
     // libm's nextafter and the program's and libhost's exports, none of them NEEDED: global scope.
-    global: await compileSharedLibrary({ dir, file: 'ext/global.so', source: `${calls(['host_api', 'host_lib_api'])}double g(double x) { return nextafter(x, 1.0); }\n` }),
+    global: await compileSharedLibrary({
+      dir,
+      file: 'ext/global.so',
+      source: `${calls(['host_api', 'host_lib_api'])}double g(double x) { return nextafter(x, 1.0); }\n`,
+    }),
     // A dependency of the dlopened library binds in the global scope too.
-    dependency: await compileSharedLibrary({ dir, file: 'ext/dependency.so', source: 'extern double g(double);\ndouble h(void) { return g(0.5); }\n', needed: [libdep], runpath: '$ORIGIN' }),
+    dependency: await compileSharedLibrary({
+      dir,
+      file: 'ext/dependency.so',
+      source: 'extern double g(double);\ndouble h(void) { return g(0.5); }\n',
+      needed: [libdep],
+      runpath: '$ORIGIN',
+    }),
     // Found nowhere: dlopen fails with RTLD_NOW.
     undefined: await compileSharedLibrary({ dir, file: 'ext/undefined.so', source: calls(['nowhere_defined']) }),
     // A DT_NEEDED that no search finds.
-    missing: await compileSharedLibrary({ dir, file: 'ext/missing.so', source: 'extern int absent(void);\nint m(void) { return absent(); }\n', needed: [libabsent] }),
+    missing: await compileSharedLibrary({
+      dir,
+      file: 'ext/missing.so',
+      source: 'extern int absent(void);\nint m(void) { return absent(); }\n',
+      needed: [libabsent],
+    }),
   };
-  await compileSharedLibrary({ dir, file: 'named/libnamed.so.3', soname: 'libnamed.so.3', source: 'extern int host_api(int);\nint named(void) { return host_api(1); }\n' });
+  await compileSharedLibrary({
+    dir,
+    file: 'named/libnamed.so.3',
+    soname: 'libnamed.so.3',
+    source: 'extern int host_api(int);\nint named(void) { return host_api(1); }\n',
+  });
   const caller = await compileSharedLibrary({
-    dir, file: 'ext/caller.so', runpath: '$ORIGIN/../named', needed: ['-ldl'],
-    source: '#include <dlfcn.h>\nconst char *open_named(const char *name) { return dlopen(name, RTLD_NOW) != 0 ? 0 : dlerror(); }\n',
+    dir,
+    file: 'ext/caller.so',
+    runpath: '$ORIGIN/../named',
+    needed: ['-ldl'],
+    source:
+      '#include <dlfcn.h>\nconst char *open_named(const char *name) { return dlopen(name, RTLD_NOW) != 0 ? 0 : dlerror(); }\n',
   });
   return { dir, program, libraries, caller };
 }
 
-async function realDlopen(program: string, library: string, byName?: string): Promise<{ loads: boolean; message: string }> {
-  const r = await execa(program, [library, ...(byName === undefined ? [] : [byName])], { reject: false, env: { LC_ALL: 'C' }, extendEnv: false });
+async function realDlopen(
+  program: string,
+  library: string,
+  byName?: string,
+): Promise<{ loads: boolean; message: string }> {
+  const r = await execa(program, [library, ...(byName === undefined ? [] : [byName])], {
+    reject: false,
+    env: { LC_ALL: 'C' },
+    extendEnv: false,
+  });
   if (r.exitCode === 0 && r.stdout.trim() === 'loaded') return { loads: true, message: '' };
   assert.equal(r.exitCode, 1, `${program} ${library}: unexpected exit ${r.exitCode}: ${r.stderr}`);
   return { loads: false, message: r.stderr.trim() };
 }
 
 test('a library dlopened into a program: pyrelo predicts what dlopen(RTLD_NOW|RTLD_LOCAL) does', async (t) => {
-  const hasGcc = await execa('gcc', ['--version'], { reject: false }).then((r) => r.exitCode === 0, () => false);
+  const hasGcc = await execa('gcc', ['--version'], { reject: false }).then(
+    (r) => r.exitCode === 0,
+    () => false,
+  );
   if (!hasGcc) return t.skip('needs gcc to build the fixtures');
   const dir = await makeTempDir('pyrelo-dlopen-');
   try {
@@ -88,11 +144,18 @@ test('a library dlopened into a program: pyrelo predicts what dlopen(RTLD_NOW|RT
       const real = await realDlopen(f.program, library);
       const report = checkFile(view, library, { dlopenInto: f.program, cwd: dir });
       verdicts[name] = real.loads;
-      assert.equal(report.loads, real.loads, `${name}: pyrelo says ${report.loads ? 'loads' : 'fails'}, dlopen ${real.loads ? 'loaded it' : `failed: ${real.message}`}\n${JSON.stringify(report.problems, null, 2)}`);
+      assert.equal(
+        report.loads,
+        real.loads,
+        `${name}: pyrelo says ${report.loads ? 'loads' : 'fails'}, dlopen ${real.loads ? 'loaded it' : `failed: ${real.message}`}\n${JSON.stringify(report.problems, null, 2)}`,
+      );
       assert.equal(report.loadedInto, f.program);
       if (!real.loads) {
         // RTLD_NOW stops at the first failure; pyrelo lists them all, dlerror's among them, word for word.
-        assert.ok(report.problems.some((p) => p.message === real.message), `${name}: dlerror said ${JSON.stringify(real.message)}; pyrelo: ${JSON.stringify(report.problems.map((p) => p.message))}`);
+        assert.ok(
+          report.problems.some((p) => p.message === real.message),
+          `${name}: dlerror said ${JSON.stringify(real.message)}; pyrelo: ${JSON.stringify(report.problems.map((p) => p.message))}`,
+        );
       }
     }
     // The fixtures cover both outcomes, or they prove nothing.
@@ -100,14 +163,23 @@ test('a library dlopened into a program: pyrelo predicts what dlopen(RTLD_NOW|RT
     // Checked on its own, as ldd -r checks a file, the global-scope library leaves nextafter and
     // the program's exports undefined: the rule above is what makes it load.
     const alone = checkFile(view, f.libraries.global!, { cwd: dir });
-    assert.deepEqual(alone.problems.filter((p) => p.kind === 'undefined-symbol').map((p) => p.symbol).sort(), ['host_api', 'host_lib_api', 'nextafter']);
+    assert.deepEqual(
+      alone.problems
+        .filter((p) => p.kind === 'undefined-symbol')
+        .map((p) => p.symbol)
+        .sort(),
+      ['host_api', 'host_lib_api', 'nextafter'],
+    );
   } finally {
     await removeDir(dir);
   }
 });
 
-test('a library dlopened by name from a module: found through the module\'s RUNPATH, or missing, as dlopen says', async (t) => {
-  const hasGcc = await execa('gcc', ['--version'], { reject: false }).then((r) => r.exitCode === 0, () => false);
+test("a library dlopened by name from a module: found through the module's RUNPATH, or missing, as dlopen says", async (t) => {
+  const hasGcc = await execa('gcc', ['--version'], { reject: false }).then(
+    (r) => r.exitCode === 0,
+    () => false,
+  );
   if (!hasGcc) return t.skip('needs gcc to build the fixtures');
   const dir = await makeTempDir('pyrelo-dlopen-name-');
   try {
@@ -119,7 +191,11 @@ test('a library dlopened by name from a module: found through the module\'s RUNP
       const report = checkDlopenByName(view, name, f.caller, { dlopenInto: f.program, cwd: dir });
       verdicts[name] = real.loads;
       assert.equal(report.loads, real.loads, `${name}: ${JSON.stringify(report.problems)} / ${real.message}`);
-      if (!real.loads) assert.ok(report.problems.some((p) => p.message === real.message), `${real.message} / ${JSON.stringify(report.problems)}`);
+      if (!real.loads)
+        assert.ok(
+          report.problems.some((p) => p.message === real.message),
+          `${real.message} / ${JSON.stringify(report.problems)}`,
+        );
       else assert.equal(resolve(report.objects[0]?.path ?? ''), join(dir, 'named/libnamed.so.3'));
     }
     assert.deepEqual(verdicts, { 'libnamed.so.3': true, 'libnotthere.so.9': false });
@@ -129,7 +205,10 @@ test('a library dlopened by name from a module: found through the module\'s RUNP
 });
 
 test('pyrelo check on a bundle checks its libraries as dlopened into the bundle interpreter', async (t) => {
-  const hasGcc = await execa('gcc', ['--version'], { reject: false }).then((r) => r.exitCode === 0, () => false);
+  const hasGcc = await execa('gcc', ['--version'], { reject: false }).then(
+    (r) => r.exitCode === 0,
+    () => false,
+  );
   if (!hasGcc) return t.skip('needs gcc to build the fixtures');
   const dir = await makeTempDir('pyrelo-dlopen-bundle-');
   try {

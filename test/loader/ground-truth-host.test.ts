@@ -22,7 +22,10 @@ test('pyrelo check agrees with ld.so on every ELF under /usr/lib and /usr/bin', 
   t.diagnostic(describeGroundTruth(result, 0));
   // A run that compared nothing would prove nothing.
   assert.ok(result.files > 500, `only ${result.files} ELF files found`);
-  assert.ok(result.traces.filter((tr) => tr.objects.length > 0).length > 300, 'the real loader listed objects for too few files');
+  assert.ok(
+    result.traces.filter((tr) => tr.objects.length > 0).length > 300,
+    'the real loader listed objects for too few files',
+  );
   // Files without DT_NEEDED (ld.so's own loader among them) are compared in full, not skipped.
   assert.ok(result.noNeeded > 0, 'no file without DT_NEEDED was traced');
   assert.equal(result.disagreements.length, 0, describeGroundTruth(result));
@@ -36,14 +39,20 @@ test('pyrelo check agrees with ld.so on every ELF under /usr/lib and /usr/bin', 
       const view = new RootHostView('/', loaderConfigForRoot('/'), cache);
       const options = { cwd: '/' };
       const context = checkContext(view.config, options);
-      const reports = result.reports.map((r) => (run.startsWith('remember') ? rememberedCheck(view, cache, context, r.file, options) : checkFile(view, r.file, options)));
+      const reports = result.reports.map((r) =>
+        run.startsWith('remember')
+          ? rememberedCheck(view, cache, context, r.file, options)
+          : checkFile(view, r.file, options),
+      );
       cache.close();
       assert.deepEqual(warnings, [], `${run} cache`);
       const disagreements = reports.flatMap((report, i) => {
         const differences = compareWithRealLoader(report, result.traces[i]!);
         return differences.length === 0 ? [] : [`${report.file}: ${differences.join('; ')}`];
       });
-      t.diagnostic(`through the cache, ${run}: ${reports.length - disagreements.length}/${reports.length} files agree with the real loader`);
+      t.diagnostic(
+        `through the cache, ${run}: ${reports.length - disagreements.length}/${reports.length} files agree with the real loader`,
+      );
       assert.deepEqual(disagreements.slice(0, 15), [], `${run} cache`);
     }
   } finally {

@@ -19,7 +19,8 @@ import { compileExecutable, compileSharedLibrary, makeTempDir, removeDir } from 
 
 // execve itself, as Python's os.execv calls it: a shell or libc's execvp would retry an ENOEXEC
 // file as a shell script.
-const EXECV = 'import errno, os, sys\ntry:\n    os.execv(sys.argv[1], [sys.argv[1]])\nexcept OSError as e:\n    print(errno.errorcode[e.errno])\n';
+const EXECV =
+  'import errno, os, sys\ntry:\n    os.execv(sys.argv[1], [sys.argv[1]])\nexcept OSError as e:\n    print(errno.errorcode[e.errno])\n';
 
 /** The real execve's errno for `file` ('ENOEXEC', …), or 'ran' with its exit code. */
 async function realExec(file: string): Promise<string> {
@@ -37,13 +38,17 @@ async function interpSegment(file: string): Promise<{ offset: number; size: numb
 }
 
 test('a PT_INTERP the kernel refuses: the real execve and pyrelo both say "Exec format error"', async (t) => {
-  const hasGcc = await execa('gcc', ['--version'], { reject: false }).then((r) => r.exitCode === 0, () => false);
+  const hasGcc = await execa('gcc', ['--version'], { reject: false }).then(
+    (r) => r.exitCode === 0,
+    () => false,
+  );
   if (!hasGcc) return t.skip('needs gcc to build the fixtures');
   const dir = await makeTempDir('pyrelo-interp-refusal-');
   try {
     const view = new RootHostView('/', loaderConfigForRoot('/'));
     const empty = await compileSharedLibrary({
-      dir, file: 'bin/empty-interp',
+      dir,
+      file: 'bin/empty-interp',
       source: 'const char interp[] __attribute__((section(".interp"))) = "";\nint value(void) { return 1; }\n',
     });
     chmodSync(empty, 0o755);
@@ -60,17 +65,26 @@ test('a PT_INTERP the kernel refuses: the real execve and pyrelo both say "Exec 
 
     assert.equal(await realExec(good), 'ran 0', 'the fixture runs before its patch');
     assert.equal(checkFile(view, good).loads, true);
-    for (const [file, why] of [[empty, 'its PT_INTERP is empty'], [unterminated, 'its PT_INTERP does not end with a NUL']] as const) {
+    for (const [file, why] of [
+      [empty, 'its PT_INTERP is empty'],
+      [unterminated, 'its PT_INTERP does not end with a NUL'],
+    ] as const) {
       assert.equal(await realExec(file), 'ENOEXEC', `${file}: the real execve`);
       const report = checkFile(view, file);
       assert.equal(report.kind, 'program');
       assert.equal(report.loads, false);
       const errors = report.problems.filter((p) => p.severity === 'error');
-      assert.deepEqual(errors.map((p) => p.message), [`Exec format error (the kernel will not execute the program: ${why})`]);
+      assert.deepEqual(
+        errors.map((p) => p.message),
+        [`Exec format error (the kernel will not execute the program: ${why})`],
+      );
       // The parse cache keeps the refusal (loadable-codec.ts): a warm cache answers the same.
       const elf = ElfFile.open(file);
       try {
-        assert.equal(decodeLoadable(headerOf(elf), encodeLoadable(describeElf(elf), indexedDefinitionsOf(elf))).interpreterRefusal, why);
+        assert.equal(
+          decodeLoadable(headerOf(elf), encodeLoadable(describeElf(elf), indexedDefinitionsOf(elf))).interpreterRefusal,
+          why,
+        );
       } finally {
         elf.close();
       }

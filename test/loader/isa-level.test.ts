@@ -17,7 +17,13 @@ import { RootHostView } from '../../src/loader/root-host.js';
 import { loaderConfigForRoot } from '../../src/inventory/root-config.js';
 import { DEBIAN_ROOT_NAMES, ensureRoot, runInRoot, skipUnlessLab } from '../lab/lab.js';
 import { makeTempDir, removeDir } from '../support/fixtures.js';
-import { buildIsaFixtures, readelfIsaNeeded, realVerdicts, type IsaFixture, type RealVerdict } from '../support/isa-fixtures.js';
+import {
+  buildIsaFixtures,
+  readelfIsaNeeded,
+  realVerdicts,
+  type IsaFixture,
+  type RealVerdict,
+} from '../support/isa-fixtures.js';
 import { hostRunner, type CommandRunner } from '../support/real-loader.js';
 
 const LAB_TIMEOUT = 40 * 60_000;
@@ -38,7 +44,8 @@ before(async () => {
   dir = await makeTempDir('pyrelo-isa-');
   fixtures = await buildIsaFixtures(dir);
   const v4 = fixtures.find((f) => f.mark === 'v4' && f.role === 'program')!;
-  if ((await readelfIsaNeeded(v4.path)) === 0) cannotBuild = 'this linker cannot mark x86-64-v4 (-z x86-64-v4 needs binutils 2.36+)';
+  if ((await readelfIsaNeeded(v4.path)) === 0)
+    cannotBuild = 'this linker cannot mark x86-64-v4 (-z x86-64-v4 needs binutils 2.36+)';
 });
 
 after(async () => {
@@ -71,8 +78,13 @@ async function compareAll(t: TestContext, view: HostView, runner: CommandRunner)
   // and the comparison above proved nothing about refusals.
   const glibc = view.config.glibcVersion;
   if (glibc !== null && (glibc[0] > 2 || glibc[1] >= 33)) {
-    const beyond = fixtures.map((f, i) => [f, real[i]!] as const).filter(([f]) => f.mark === 'beyond' || f.mark === 'beyond-pt-note-only');
-    assert.ok(beyond.every(([, r]) => !r.loads), `glibc ${glibc.join('.')} loaded a file marked beyond every CPU`);
+    const beyond = fixtures
+      .map((f, i) => [f, real[i]!] as const)
+      .filter(([f]) => f.mark === 'beyond' || f.mark === 'beyond-pt-note-only');
+    assert.ok(
+      beyond.every(([, r]) => !r.loads),
+      `glibc ${glibc.join('.')} loaded a file marked beyond every CPU`,
+    );
   }
 }
 
@@ -85,7 +97,10 @@ test('the ELF reader finds GNU_PROPERTY_X86_ISA_1_NEEDED where readelf does, in 
     // pyrelo) ignore the first, and glibc before 2.39 takes the second as "unmarked", which the real
     // runs below prove. readelf's first note is the one PT_GNU_PROPERTY covers.
     const ignored = fixture.mark === 'beyond-align-4';
-    const expected = { fromNotes: ignored || fixture.mark === 'beyond-two-notes' ? 0 : shown, withPropertySegment: ignored ? 0 : shown };
+    const expected = {
+      fromNotes: ignored || fixture.mark === 'beyond-two-notes' ? 0 : shown,
+      withPropertySegment: ignored ? 0 : shown,
+    };
     const elf = ElfFile.open(fixture.path);
     try {
       assert.deepEqual(elf.x86IsaNeeded(), expected, fixture.path);
@@ -118,16 +133,20 @@ test('this machine: pyrelo refuses exactly the files its ld.so refuses', async (
 });
 
 for (const name of DEBIAN_ROOT_NAMES) {
-  test(`${name}: pyrelo check --root refuses exactly the files the root's ld.so refuses`, { timeout: LAB_TIMEOUT }, async (t) => {
-    if (skipUnlessBuilt(t)) return;
-    if (skipUnlessLab(t, ['debootstrap'])) return;
-    const root = await ensureRoot(name);
-    const config = loaderConfigForRoot(root);
-    const view = new OverlayHostView(new RootHostView(root, config), new RootHostView('/', config), [dir]);
-    const runner: CommandRunner = async (argv, env) => {
-      const r = await runInRoot(root, argv, { env, bind: [{ hostPath: dir, rootPath: dir, readOnly: true }] });
-      return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
-    };
-    await compareAll(t, view, runner);
-  });
+  test(
+    `${name}: pyrelo check --root refuses exactly the files the root's ld.so refuses`,
+    { timeout: LAB_TIMEOUT },
+    async (t) => {
+      if (skipUnlessBuilt(t)) return;
+      if (skipUnlessLab(t, ['debootstrap'])) return;
+      const root = await ensureRoot(name);
+      const config = loaderConfigForRoot(root);
+      const view = new OverlayHostView(new RootHostView(root, config), new RootHostView('/', config), [dir]);
+      const runner: CommandRunner = async (argv, env) => {
+        const r = await runInRoot(root, argv, { env, bind: [{ hostPath: dir, rootPath: dir, readOnly: true }] });
+        return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+      };
+      await compareAll(t, view, runner);
+    },
+  );
 }

@@ -8,8 +8,13 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  LdCacheFormatError, cacheFlagsForMachine, compareCacheKeys, lookupLdCache, parseLdCache,
-  type CacheLookupContext, type LdCache,
+  LdCacheFormatError,
+  cacheFlagsForMachine,
+  compareCacheKeys,
+  lookupLdCache,
+  parseLdCache,
+  type CacheLookupContext,
+  type LdCache,
 } from '../../src/loader/ld-cache.js';
 
 const X86_64 = 0x0303;
@@ -21,7 +26,11 @@ const ctx = (over: Partial<CacheLookupContext> = {}): CacheLookupContext => ({
   ...over,
 });
 
-interface PrintedEntry { key: string; desc: string; value: string }
+interface PrintedEntry {
+  key: string;
+  desc: string;
+  value: string;
+}
 
 /** `ldconfig -p [-C cache]`: "\tKEY (DESC) => VALUE" lines after the "N libs found" header. */
 function ldconfigPrint(cacheFile?: string): { entries: PrintedEntry[]; generator: string | null } {
@@ -37,7 +46,7 @@ function ldconfigPrint(cacheFile?: string): { entries: PrintedEntry[]; generator
   return { entries, generator };
 }
 
-test('parses this machine\'s /etc/ld.so.cache exactly as `ldconfig -p` lists it', () => {
+test("parses this machine's /etc/ld.so.cache exactly as `ldconfig -p` lists it", () => {
   const cache = parseLdCache(readFileSync('/etc/ld.so.cache'), '/etc/ld.so.cache');
   const printed = ldconfigPrint();
   assert.ok(printed.entries.length > 0);
@@ -111,85 +120,116 @@ const hasLdconfig = spawnSync('ldconfig', ['--version']).status === 0;
 /** Why the ldconfig-built caches cannot be made here, or false. */
 const noCacheBuild = !hasGcc ? 'needs gcc' : !hasLdconfig ? 'needs ldconfig on PATH' : false;
 
-test('ldconfig-built caches: all three formats parse to the same entries; hwcaps selection', { skip: noCacheBuild }, () => {
-  const root = makeRoot();
-  try {
-    const caches = { new: buildCache(root, 'new'), compat: buildCache(root, 'compat'), old: buildCache(root, 'old') };
-    assert.equal(caches.new.format, 'new');
-    assert.equal(caches.compat.format, 'compat');
-    assert.equal(caches.old.format, 'old');
-    const strip = (c: LdCache) => c.entries.map((e) => [e.flags, e.key, e.value]);
-    assert.deepEqual(strip(caches.compat), strip(caches.new));
-    assert.deepEqual(strip(caches.old), strip(caches.new));
-    assert.deepEqual(caches.new.hwcapsSubdirs, ['x86-64-v3']);
-    assert.deepEqual(caches.compat.entries, caches.new.entries);
-    assert.equal(caches.compat.generator, caches.new.generator);
+test(
+  'ldconfig-built caches: all three formats parse to the same entries; hwcaps selection',
+  { skip: noCacheBuild },
+  () => {
+    const root = makeRoot();
+    try {
+      const caches = { new: buildCache(root, 'new'), compat: buildCache(root, 'compat'), old: buildCache(root, 'old') };
+      assert.equal(caches.new.format, 'new');
+      assert.equal(caches.compat.format, 'compat');
+      assert.equal(caches.old.format, 'old');
+      const strip = (c: LdCache) => c.entries.map((e) => [e.flags, e.key, e.value]);
+      assert.deepEqual(strip(caches.compat), strip(caches.new));
+      assert.deepEqual(strip(caches.old), strip(caches.new));
+      assert.deepEqual(caches.new.hwcapsSubdirs, ['x86-64-v3']);
+      assert.deepEqual(caches.compat.entries, caches.new.entries);
+      assert.equal(caches.compat.generator, caches.new.generator);
 
-    // What `ldconfig -p` prints for a new-format file (the last build above was the old format).
-    execFileSync('ldconfig', ['-r', root, '-X', '-c', 'new']);
-    const listed = ldconfigPrint(join(root, 'etc/ld.so.cache')).entries;
-    assert.deepEqual(listed.map((e) => [e.key, e.value]), caches.new.entries.map((e) => [e.key, e.value]));
-    assert.ok(listed.some((e) => e.desc.includes('hwcap: "x86-64-v3"')));
+      // What `ldconfig -p` prints for a new-format file (the last build above was the old format).
+      execFileSync('ldconfig', ['-r', root, '-X', '-c', 'new']);
+      const listed = ldconfigPrint(join(root, 'etc/ld.so.cache')).entries;
+      assert.deepEqual(
+        listed.map((e) => [e.key, e.value]),
+        caches.new.entries.map((e) => [e.key, e.value]),
+      );
+      assert.ok(listed.some((e) => e.desc.includes('hwcap: "x86-64-v3"')));
 
-    const v3 = '/opt/lib/glibc-hwcaps/x86-64-v3/' + SONAME;
-    const plain = '/opt/lib/' + SONAME;
-    const c = caches.new;
-    assert.equal(lookupLdCache(c, SONAME, ctx()), v3);
-    assert.equal(lookupLdCache(c, SONAME, ctx({ activeHwcapsSubdirs: ['x86-64-v2'], isaLevel: 2 })), plain);
-    assert.equal(lookupLdCache(c, SONAME, ctx({ activeHwcapsSubdirs: [] })), plain);
-    // Before 2.33 the hwcaps entry is a legacy hwcap value the loader excludes.
-    assert.equal(lookupLdCache(c, SONAME, ctx({ glibcVersion: [2, 31] })), plain);
-    assert.equal(lookupLdCache(c, SONAME, ctx({ glibcVersion: [2, 41] })), v3);
-    // Compat format: ldconfig writes the subdirectory-name offsets relative to the embedded new
-    // header, ld.so (and `ldconfig -p`, which prints hwcap: "") read them from the file start, so
-    // the names come out wrong and ld.so never uses the hwcaps entries. The chroot test below
-    // shows the real loader doing exactly that.
-    assert.notDeepEqual(caches.compat.hwcapsSubdirs, ['x86-64-v3']);
-    assert.equal(lookupLdCache(caches.compat, SONAME, ctx()), plain);
-    // The old format has no hwcap field: the first entry (the hwcaps one, sorted first) wins always.
-    assert.equal(lookupLdCache(caches.old, SONAME, ctx({ activeHwcapsSubdirs: [] })), v3);
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
-});
-
-const noChroot = noCacheBuild || (process.getuid?.() !== 0 ? 'needs root for chroot'
-  : spawnSync('chroot', ['--version']).status !== 0 ? 'needs chroot (coreutils)' : false);
-
-test('the real ld.so, chrooted with an ldconfig-built cache, picks what lookupLdCache picks', { skip: noChroot }, () => {
-  const root = makeRoot();
-  try {
-    // The loader and libc at the paths this host's programs expect; the program needs the test lib.
-    for (const p of ['/lib64/ld-linux-x86-64.so.2', '/lib/x86_64-linux-gnu/libc.so.6']) {
-      mkdirSync(join(root, p, '..'), { recursive: true });
-      copyFileSync(p, join(root, p));
+      const v3 = '/opt/lib/glibc-hwcaps/x86-64-v3/' + SONAME;
+      const plain = '/opt/lib/' + SONAME;
+      const c = caches.new;
+      assert.equal(lookupLdCache(c, SONAME, ctx()), v3);
+      assert.equal(lookupLdCache(c, SONAME, ctx({ activeHwcapsSubdirs: ['x86-64-v2'], isaLevel: 2 })), plain);
+      assert.equal(lookupLdCache(c, SONAME, ctx({ activeHwcapsSubdirs: [] })), plain);
+      // Before 2.33 the hwcaps entry is a legacy hwcap value the loader excludes.
+      assert.equal(lookupLdCache(c, SONAME, ctx({ glibcVersion: [2, 31] })), plain);
+      assert.equal(lookupLdCache(c, SONAME, ctx({ glibcVersion: [2, 41] })), v3);
+      // Compat format: ldconfig writes the subdirectory-name offsets relative to the embedded new
+      // header, ld.so (and `ldconfig -p`, which prints hwcap: "") read them from the file start, so
+      // the names come out wrong and ld.so never uses the hwcaps entries. The chroot test below
+      // shows the real loader doing exactly that.
+      assert.notDeepEqual(caches.compat.hwcapsSubdirs, ['x86-64-v3']);
+      assert.equal(lookupLdCache(caches.compat, SONAME, ctx()), plain);
+      // The old format has no hwcap field: the first entry (the hwcaps one, sorted first) wins always.
+      assert.equal(lookupLdCache(caches.old, SONAME, ctx({ activeHwcapsSubdirs: [] })), v3);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
-    writeFileSync(join(root, 'main.c'),
-      '#include <stdio.h>\nconst char *pyrelo_variant(void);\nint main(void){puts(pyrelo_variant());return 0;}\n');
-    execFileSync('gcc', ['-o', join(root, 'prog'), join(root, 'main.c'), `-L${join(root, 'opt/lib')}`, '-l:' + SONAME]);
-    const run = (...ldso: string[]): string =>
-      execFileSync('chroot', [root, ...(ldso.length ? ['/lib64/ld-linux-x86-64.so.2', ...ldso] : []), '/prog'], {
-        encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin' },
-      }).trim();
+  },
+);
 
-    for (const format of ['new', 'compat'] as const) {
-      const cache = buildCache(root, format);
-      // Default: every subdirectory this CPU supports is active.
-      const cpuV3 = spawnSync('/lib64/ld-linux-x86-64.so.2', ['--help'], { encoding: 'utf8' }).stdout
-        .includes('x86-64-v3 (supported, searched)');
-      const want = lookupLdCache(cache, SONAME, ctx({
-        activeHwcapsSubdirs: cpuV3 ? ['x86-64-v3'] : [], isaLevel: cpuV3 ? 3 : 1,
-      }));
-      assert.equal(run(), want?.includes('x86-64-v3') ? 'v3' : 'plain', format);
-      if (cpuV3) assert.equal(run(), format === 'new' ? 'v3' : 'plain', format);
-      // --glibc-hwcaps-mask x86-64-v2 leaves only v2 active: the plain library.
-      const masked = lookupLdCache(cache, SONAME, ctx({ activeHwcapsSubdirs: ['x86-64-v2'], isaLevel: 2 }));
-      assert.equal(run('--glibc-hwcaps-mask', 'x86-64-v2'), masked?.includes('x86-64-v3') ? 'v3' : 'plain', format);
+const noChroot =
+  noCacheBuild ||
+  (process.getuid?.() !== 0
+    ? 'needs root for chroot'
+    : spawnSync('chroot', ['--version']).status !== 0
+      ? 'needs chroot (coreutils)'
+      : false);
+
+test(
+  'the real ld.so, chrooted with an ldconfig-built cache, picks what lookupLdCache picks',
+  { skip: noChroot },
+  () => {
+    const root = makeRoot();
+    try {
+      // The loader and libc at the paths this host's programs expect; the program needs the test lib.
+      for (const p of ['/lib64/ld-linux-x86-64.so.2', '/lib/x86_64-linux-gnu/libc.so.6']) {
+        mkdirSync(join(root, p, '..'), { recursive: true });
+        copyFileSync(p, join(root, p));
+      }
+      writeFileSync(
+        join(root, 'main.c'),
+        '#include <stdio.h>\nconst char *pyrelo_variant(void);\nint main(void){puts(pyrelo_variant());return 0;}\n',
+      );
+      execFileSync('gcc', [
+        '-o',
+        join(root, 'prog'),
+        join(root, 'main.c'),
+        `-L${join(root, 'opt/lib')}`,
+        '-l:' + SONAME,
+      ]);
+      const run = (...ldso: string[]): string =>
+        execFileSync('chroot', [root, ...(ldso.length ? ['/lib64/ld-linux-x86-64.so.2', ...ldso] : []), '/prog'], {
+          encoding: 'utf8',
+          env: { PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin' },
+        }).trim();
+
+      for (const format of ['new', 'compat'] as const) {
+        const cache = buildCache(root, format);
+        // Default: every subdirectory this CPU supports is active.
+        const cpuV3 = spawnSync('/lib64/ld-linux-x86-64.so.2', ['--help'], { encoding: 'utf8' }).stdout.includes(
+          'x86-64-v3 (supported, searched)',
+        );
+        const want = lookupLdCache(
+          cache,
+          SONAME,
+          ctx({
+            activeHwcapsSubdirs: cpuV3 ? ['x86-64-v3'] : [],
+            isaLevel: cpuV3 ? 3 : 1,
+          }),
+        );
+        assert.equal(run(), want?.includes('x86-64-v3') ? 'v3' : 'plain', format);
+        if (cpuV3) assert.equal(run(), format === 'new' ? 'v3' : 'plain', format);
+        // --glibc-hwcaps-mask x86-64-v2 leaves only v2 active: the plain library.
+        const masked = lookupLdCache(cache, SONAME, ctx({ activeHwcapsSubdirs: ['x86-64-v2'], isaLevel: 2 }));
+        assert.equal(run('--glibc-hwcaps-mask', 'x86-64-v2'), masked?.includes('x86-64-v3') ? 'v3' : 'plain', format);
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
-});
+  },
+);
 
 // ---------------------------------------------------------------------------------------------
 // Selection rules on hand-made caches
@@ -222,15 +262,17 @@ test('glibc-hwcaps entries: priority order, ISA level bits, unknown names', () =
 test('legacy hwcap entries: filtered by dl_hwcap/platform, skipped outright in newer glibc', () => {
   const haswell = 1n << (48n + 2n);
   const cache: LdCache = {
-    format: 'new', hwcapsSubdirs: [], generator: null,
-    entries: [
-      entry('liby.so.1', '/haswell/liby.so.1', haswell),
-      entry('liby.so.1', '/plain/liby.so.1'),
-    ],
+    format: 'new',
+    hwcapsSubdirs: [],
+    generator: null,
+    entries: [entry('liby.so.1', '/haswell/liby.so.1', haswell), entry('liby.so.1', '/plain/liby.so.1')],
   };
   const legacy = { dlHwcap: 2n, platform: 'haswell' };
   assert.equal(lookupLdCache(cache, 'liby.so.1', ctx({ glibcVersion: [2, 36], legacy })), '/haswell/liby.so.1');
-  assert.equal(lookupLdCache(cache, 'liby.so.1', ctx({ glibcVersion: [2, 36], legacy: { dlHwcap: 2n, platform: 'x86_64' } })), '/plain/liby.so.1');
+  assert.equal(
+    lookupLdCache(cache, 'liby.so.1', ctx({ glibcVersion: [2, 36], legacy: { dlHwcap: 2n, platform: 'x86_64' } })),
+    '/plain/liby.so.1',
+  );
   assert.equal(lookupLdCache(cache, 'liby.so.1', ctx({ glibcVersion: [2, 41], legacy })), '/plain/liby.so.1');
 });
 
@@ -244,7 +286,11 @@ test('malformed caches raise LdCacheFormatError naming file and field', { skip: 
       buildCache(root, format);
       const good = readFileSync(join(root, 'etc/ld.so.cache'));
       for (let len = 0; len < good.length; len++) {
-        assert.throws(() => parseLdCache(good.subarray(0, len), 't'), LdCacheFormatError, `${format} truncated to ${len}`);
+        assert.throws(
+          () => parseLdCache(good.subarray(0, len), 't'),
+          LdCacheFormatError,
+          `${format} truncated to ${len}`,
+        );
       }
       // Every single-byte corruption either parses or fails with LdCacheFormatError, never otherwise.
       for (let at = 0; at < good.length; at++) {

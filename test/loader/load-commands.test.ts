@@ -23,7 +23,12 @@ import { loaderConfigForRoot } from '../../src/inventory/root-config.js';
 import type { LoadReport } from '../../src/loader/types.js';
 import { compareWithRealLoader } from '../support/compare.js';
 import {
-  compileExecutable, compileSharedLibrary, makeTempDir, patchLoadSegment, readLoadSegments, removeDir,
+  compileExecutable,
+  compileSharedLibrary,
+  makeTempDir,
+  patchLoadSegment,
+  readLoadSegments,
+  removeDir,
 } from '../support/fixtures.js';
 import { traceWithRealLoader, type RealLoaderTrace } from '../support/real-loader.js';
 import { compareInRoot } from '../support/lab-compare.js';
@@ -67,14 +72,22 @@ const PROG_SOURCE = 'extern int answer(void);\nint main(void) { return answer() 
 const PF_X = 1;
 
 async function buildFixture(dir: string): Promise<Fixture> {
-  const original = await compileSharedLibrary({ dir, file: 'aligned/libmis.so', soname: 'libmis.so', source: LIB_SOURCE });
+  const original = await compileSharedLibrary({
+    dir,
+    file: 'aligned/libmis.so',
+    soname: 'libmis.so',
+    source: LIB_SOURCE,
+  });
   const loads = await readLoadSegments(original);
   const text = loads.findIndex((l) => (l.flags & PF_X) !== 0);
   // The data segment: the one whose address and offset differ (by a page on x86_64).
   const data = loads.findIndex((l) => l.vaddr !== l.offset);
   const last = loads.length - 1;
   assert.ok(text > 0 && data > 0 && text !== last, `unexpected layout: ${JSON.stringify(loads)}`);
-  assert.ok((loads[data]!.vaddr - loads[data]!.offset) % 0x10000 !== 0, 'the data segment must not be 64 KiB-congruent');
+  assert.ok(
+    (loads[data]!.vaddr - loads[data]!.offset) % 0x10000 !== 0,
+    'the data segment must not be 64 KiB-congruent',
+  );
   // The read-only segment after the text one (.rodata, .eh_frame): nothing pyrelo reads lies there.
   const rodata = loads.findIndex((l, i) => i > text && (l.flags & PF_X) === 0 && l.vaddr === l.offset);
   assert.ok(rodata > 0, `no read-only segment after the text: ${JSON.stringify(loads)}`);
@@ -96,17 +109,29 @@ async function buildFixture(dir: string): Promise<Fixture> {
   const programs: Record<string, string> = {};
   for (const { name } of VARIANTS) {
     programs[name] = await compileExecutable({
-      dir, file: `bin/prog-${name}`, source: PROG_SOURCE, needed: [original], runpath: join(dir, name),
+      dir,
+      file: `bin/prog-${name}`,
+      source: PROG_SOURCE,
+      needed: [original],
+      runpath: join(dir, name),
     });
   }
   const fallback = await compileExecutable({
-    dir, file: 'bin/prog-fallback', source: PROG_SOURCE, needed: [original], runpath: `${join(dir, 'offset')}:${join(dir, 'aligned')}`,
+    dir,
+    file: 'bin/prog-fallback',
+    source: PROG_SOURCE,
+    needed: [original],
+    runpath: `${join(dir, 'offset')}:${join(dir, 'aligned')}`,
   });
   // A position-independent executable under the library's name: refused after the load commands.
   await mkdir(join(dir, 'pie'));
   await copyFile(programs.aligned!, join(dir, 'pie', 'libmis.so'));
   const needsPie = await compileExecutable({
-    dir, file: 'bin/prog-pie', source: PROG_SOURCE, needed: [original], runpath: join(dir, 'pie'),
+    dir,
+    file: 'bin/prog-pie',
+    source: PROG_SOURCE,
+    needed: [original],
+    runpath: join(dir, 'pie'),
   });
   const misalignedProgram = join(dir, 'bin', 'prog-misaligned');
   await copyFile(programs.aligned!, misalignedProgram);
@@ -124,8 +149,11 @@ function fatalOf(report: LoadReport): string | null {
  * Checks every file of the fixture with pyrelo and with the real loader (`trace`), asserts they
  * agree, and that both say what glibc's rules `rules` say. Returns lines for the test's diagnostics.
  */
-async function checkAll(fixture: Fixture, rules: LoadCommandRules,
-  compare: (file: string) => Promise<{ report: LoadReport; trace: RealLoaderTrace; differences: string[] }>): Promise<string[]> {
+async function checkAll(
+  fixture: Fixture,
+  rules: LoadCommandRules,
+  compare: (file: string) => Promise<{ report: LoadReport; trace: RealLoaderTrace; differences: string[] }>,
+): Promise<string[]> {
   const seen: string[] = [];
   for (const variant of VARIANTS) {
     const expected = variant.expected[rules];
@@ -155,12 +183,18 @@ async function checkAll(fixture: Fixture, rules: LoadCommandRules,
   // A refused library stops loading: the aligned copy in the next RUNPATH folder is never tried.
   const fallback = await compare(fixture.fallback);
   assert.deepEqual(fallback.differences, [], fallback.differences.join('\n'));
-  assert.equal(fallback.trace.fatal, `error while loading shared libraries: libmis.so: ${VARIANTS[1]!.expected[rules]}`);
+  assert.equal(
+    fallback.trace.fatal,
+    `error while loading shared libraries: libmis.so: ${VARIANTS[1]!.expected[rules]}`,
+  );
 
   // Errors of _dl_map_object_from_fd name the library as DT_NEEDED does, not by its path.
   const pie = await compare(fixture.needsPie);
   assert.deepEqual(pie.differences, [], pie.differences.join('\n'));
-  assert.equal(pie.trace.fatal, 'error while loading shared libraries: libmis.so: cannot dynamically load position-independent executable');
+  assert.equal(
+    pie.trace.fatal,
+    'error while loading shared libraries: libmis.so: cannot dynamically load position-independent executable',
+  );
 
   // A misaligned program run through ld.so (as ldd does): refused by --verify, and pyrelo says so.
   const program = await compare(fixture.misalignedProgram);
@@ -193,7 +227,10 @@ describe('PT_LOAD checks: pyrelo against the real loader', () => {
     assert.equal(loadCommandError([odd], 'p_align', 64), NOT_PROPERLY_ALIGNED); // 0x3000 & 0x2fff != 0
     // p_vaddr below p_offset wraps around as an unsigned ElfW(Addr).
     assert.equal(loadCommandError([{ offset: 0x2000, vaddr: 0x1000, filesz: 1, align: 0x1000 }], 'p_align', 64), null);
-    assert.equal(loadCommandError([{ offset: 0x2010, vaddr: 0x1000, filesz: 1, align: 0x1000 }], 'page', 32), PAGE_NOT_ALIGNED);
+    assert.equal(
+      loadCommandError([{ offset: 0x2010, vaddr: 0x1000, filesz: 1, align: 0x1000 }], 'page', 32),
+      PAGE_NOT_ALIGNED,
+    );
   });
 
   test('on this machine', async (t) => {
@@ -219,7 +256,10 @@ describe('PT_LOAD checks: pyrelo against the real loader', () => {
     const throughLoader = checkFile(view, fixture.misalignedProgram, { cwd: '/', loader: config().interpreter });
     const real = await execa(config().interpreter!, [fixture.misalignedProgram], { reject: false });
     assert.equal(real.exitCode, 127);
-    assert.equal(real.stderr.trim(), `${fixture.misalignedProgram}: error while loading shared libraries: ${fatalOf(throughLoader)}`);
+    assert.equal(
+      real.stderr.trim(),
+      `${fixture.misalignedProgram}: error while loading shared libraries: ${fatalOf(throughLoader)}`,
+    );
     assert.match(fatalOf(throughLoader) ?? '', /ELF load command/);
   });
 
@@ -228,12 +268,15 @@ describe('PT_LOAD checks: pyrelo against the real loader', () => {
     const elf = ElfFile.open(fixture.libs.offset!);
     try {
       const object = describeElf(elf);
-      assert.equal(object.loadSegments?.length, (elf.programHeaders.filter((ph) => ph.p_type === 1)).length);
+      assert.equal(object.loadSegments?.length, elf.programHeaders.filter((ph) => ph.p_type === 1).length);
       const stored = loadObject(storeObject(object));
       assert.equal(stored.loadSegments, undefined);
       assert.equal(verifyDependency(stored.header, stored, loaderConfigForRoot('/')), null);
       const rules = loadCommandRulesFor(loaderConfigForRoot('/').glibcVersion);
-      assert.equal(verifyDependency(object.header, object, loaderConfigForRoot('/')), rules === 'page' ? PAGE_NOT_ALIGNED : NOT_PROPERLY_ALIGNED);
+      assert.equal(
+        verifyDependency(object.header, object, loaderConfigForRoot('/')),
+        rules === 'page' ? PAGE_NOT_ALIGNED : NOT_PROPERLY_ALIGNED,
+      );
     } finally {
       elf.close();
     }
@@ -244,8 +287,9 @@ describe('PT_LOAD checks: pyrelo against the real loader', () => {
       if (skipUnlessLab(t, ['debootstrap'])) return;
       const root = await ensureRoot(name);
       const config = loaderConfigForRoot(root);
-      const seen = await checkAll(fixture, loadCommandRulesFor(config.glibcVersion),
-        (file) => compareInRoot(root, fixture.dir, file));
+      const seen = await checkAll(fixture, loadCommandRulesFor(config.glibcVersion), (file) =>
+        compareInRoot(root, fixture.dir, file),
+      );
       t.diagnostic(`${name} (glibc ${config.glibcVersion?.join('.')}): ${seen.join('; ')}`);
     });
   }

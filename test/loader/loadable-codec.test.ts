@@ -8,14 +8,22 @@ import assert from 'node:assert/strict';
 import { ElfFile } from '../../src/elf/elf-file.js';
 import { ElfFormatError } from '../../src/elf/errors.js';
 import { findElfFiles } from '../../src/elf/find-elf-files.js';
-import { definitionLookups, describeElf, headerOf, indexedDefinitionsOf, type LoadableObject, type SymbolDefinition } from '../../src/loader/loadable.js';
+import {
+  definitionLookups,
+  describeElf,
+  headerOf,
+  indexedDefinitionsOf,
+  type LoadableObject,
+  type SymbolDefinition,
+} from '../../src/loader/loadable.js';
 import { decodeLoadable, encodeLoadable } from '../../src/loader/loadable-codec.js';
 
 const FOLDER = '/usr/lib/x86_64-linux-gnu';
 
 /** What symbol binding asks an object for a name (symbol-binding.ts: its lookup, else a scan of its definitions). */
 function lookup(object: LoadableObject, name: string): string[] {
-  const found: readonly SymbolDefinition[] = definitionLookups.get(object)?.(name) ?? object.definitions.filter((d) => d.name === name);
+  const found: readonly SymbolDefinition[] =
+    definitionLookups.get(object)?.(name) ?? object.definitions.filter((d) => d.name === name);
   return found.map((d) => JSON.stringify(d)).sort();
 }
 
@@ -51,7 +59,12 @@ test('loadable codec: every library of the main library folder reads back with t
     })();
     const decoded = decodeLoadable(header, encoded);
     assert.deepEqual(plain(decoded), plain(original), file);
-    const names = new Set([...original.definitions.map((d) => d.name), ...original.requirements.map((r) => r.name), 'no_such_symbol_here', '']);
+    const names = new Set([
+      ...original.definitions.map((d) => d.name),
+      ...original.requirements.map((r) => r.name),
+      'no_such_symbol_here',
+      '',
+    ]);
     for (const name of names) {
       assert.deepEqual(lookup(decoded, name), lookup(original, name), `${file}: ${name}`);
       lookups += 1;

@@ -26,20 +26,41 @@ interface Checked {
 }
 
 async function check(cacheDir: string, file: string, ...flags: string[]): Promise<Checked> {
-  const r = await execa('node', [cli, 'check', '--json', ...flags, file], { reject: false, env: { PYRELO_CACHE: cacheDir } });
-  const report = (JSON.parse(r.stdout) as { files: { loads: boolean; problems: { message: string }[]; objects: { path: string | null }[] }[] }).files[0]!;
+  const r = await execa('node', [cli, 'check', '--json', ...flags, file], {
+    reject: false,
+    env: { PYRELO_CACHE: cacheDir },
+  });
+  const report = (
+    JSON.parse(r.stdout) as {
+      files: { loads: boolean; problems: { message: string }[]; objects: { path: string | null }[] }[];
+    }
+  ).files[0]!;
   return {
-    exitCode: r.exitCode ?? -1, stderr: r.stderr, loads: report.loads, problems: report.problems.map((p) => p.message),
+    exitCode: r.exitCode ?? -1,
+    stderr: r.stderr,
+    loads: report.loads,
+    problems: report.problems.map((p) => p.message),
     paths: report.objects.map((o) => o.path),
   };
 }
 
-/** A program that calls dep_function() from lib/libdep.so, found through its RUNPATH (first/ is searched first, empty). */
+/**
+ * A program that calls dep_function() from lib/libdep.so, found through its RUNPATH (first/ is
+ * searched first, empty).
+ */
 async function programAndLibrary(dir: string): Promise<{ prog: string; lib: string }> {
-  const lib = await compileSharedLibrary({ dir, file: 'lib/libdep.so', soname: 'libdep.so', source: 'int dep_function(void) { return 7; }\n' });
+  const lib = await compileSharedLibrary({
+    dir,
+    file: 'lib/libdep.so',
+    soname: 'libdep.so',
+    source: 'int dep_function(void) { return 7; }\n',
+  });
   const prog = await compileExecutable({
-    dir, file: 'bin/prog', source: 'extern int dep_function(void);\nint main(void) { return dep_function() == 7 ? 0 : 1; }\n',
-    needed: [lib], runpath: '$ORIGIN/../first:$ORIGIN/../lib',
+    dir,
+    file: 'bin/prog',
+    source: 'extern int dep_function(void);\nint main(void) { return dep_function() == 7 ? 0 : 1; }\n',
+    needed: [lib],
+    runpath: '$ORIGIN/../first:$ORIGIN/../lib',
   });
   return { prog, lib };
 }
@@ -92,7 +113,10 @@ test('parse cache: a library rewritten in place (same inode, same size) is read 
     assert.equal(statSync(lib).size, good.length);
     const second = await check(cache, prog);
     assert.equal(second.loads, false, 'the rewritten library is read again, not taken from the cache');
-    assert.ok(second.problems.some((p) => p.endsWith('undefined symbol: dep_function')), second.problems.join('\n'));
+    assert.ok(
+      second.problems.some((p) => p.endsWith('undefined symbol: dep_function')),
+      second.problems.join('\n'),
+    );
 
     // Back to the first content under a new inode (rename over it): the first answer again.
     writeFileSync(`${lib}.new`, good);
@@ -114,7 +138,10 @@ test('parse cache: a library that appears earlier in the search path is found', 
     utimesSync(prog, T1, T1);
     const first = await check(cache, prog);
     assert.equal(first.loads, true, first.problems.join('\n'));
-    assert.ok(first.paths.some((p) => p?.endsWith('/lib/libdep.so')), first.paths.join(' '));
+    assert.ok(
+      first.paths.some((p) => p?.endsWith('/lib/libdep.so')),
+      first.paths.join(' '),
+    );
     await check(cache, prog);
 
     const earlier = join(dir, 'first', 'libdep.so');
@@ -122,7 +149,10 @@ test('parse cache: a library that appears earlier in the search path is found', 
     writeFileSync(earlier, withoutDepFunction(readFileSync(lib)));
     utimesSync(earlier, T2, T2);
     const second = await check(cache, prog);
-    assert.ok(second.paths.some((p) => p?.endsWith('/first/libdep.so')), `the new library in first/ is used: ${second.paths.join(' ')}`);
+    assert.ok(
+      second.paths.some((p) => p?.endsWith('/first/libdep.so')),
+      `the new library in first/ is used: ${second.paths.join(' ')}`,
+    );
     assert.equal(second.loads, false);
   } finally {
     await removeDir(dir);
@@ -166,7 +196,11 @@ test('parse cache: a damaged, unwritable or foreign cache gives one warning and 
     for (const cache of [damaged, unwritable, foreign]) {
       const r = await check(cache, prog);
       assert.equal(r.exitCode, plain.exitCode, cache);
-      assert.deepEqual({ loads: r.loads, problems: r.problems }, { loads: plain.loads, problems: plain.problems }, cache);
+      assert.deepEqual(
+        { loads: r.loads, problems: r.problems },
+        { loads: plain.loads, problems: plain.problems },
+        cache,
+      );
       const warnings = r.stderr.split('\n').filter((l) => l !== '');
       assert.equal(warnings.length, 1, `${cache}: ${r.stderr}`);
       assert.match(warnings[0]!, /^pyrelo: warning: parse cache .*: not used: /);

@@ -1,5 +1,6 @@
 // The gcc-built fixture scenarios (version scripts, RPATH vs RUNPATH chains, $ORIGIN, a missing
-// library, a weak version, a library without version information, a wrong-class library first on the path, a dropped symbol, NODEFLIB, ...)
+// library, a weak version, a library without version information, a wrong-class library first on
+// the path, a dropped symbol, NODEFLIB, ...)
 // checked by pyrelo and traced by the real loader with the same environment: the answers must match.
 
 import { after, before, test } from 'node:test';

@@ -51,10 +51,17 @@ let cannotBuild: string | undefined;
 const tlsSource = (name: string, bytes: number): string =>
   `static __thread char ${name}_block[${bytes}];\nint ${name}_touch(int i) { ${name}_block[i] = 1; return ${name}_block[0]; }\n`;
 
-async function build(name: string, bytes: number, initialExec: boolean, more: { needed?: string[]; soname?: string } = {}): Promise<TlsFixture> {
+async function build(
+  name: string,
+  bytes: number,
+  initialExec: boolean,
+  more: { needed?: string[]; soname?: string } = {},
+): Promise<TlsFixture> {
   // No C library: the files need no GLIBC_x.y version and load under bullseye's 2.31 as well.
   const path = await compileSharedLibrary({
-    dir, file: `lib/${more.soname ?? `${name}.so`}`, source: tlsSource(name, bytes),
+    dir,
+    file: `lib/${more.soname ?? `${name}.so`}`,
+    source: tlsSource(name, bytes),
     cflags: ['-nostdlib', `-ftls-model=${initialExec ? 'initial-exec' : 'global-dynamic'}`],
     ...(more.soname === undefined ? {} : { soname: more.soname }),
     ...(more.needed === undefined ? {} : { needed: more.needed, runpath: '$ORIGIN' }),
@@ -108,8 +115,9 @@ interface Verdict {
 }
 
 /** DynaLoader::dl_load_file is dlopen; it prints "loaded" or dlerror()'s text (perl's " at -e line 1." cut). */
-const DLOPEN_PERL = 'my $h = DynaLoader::dl_load_file($ARGV[0], 0); if ($h) { print "loaded" } '
-  + 'else { my $e = DynaLoader::dl_error(); $e =~ s/ at -e line \\d+\\..*\\z//s; print $e }';
+const DLOPEN_PERL =
+  'my $h = DynaLoader::dl_load_file($ARGV[0], 0); if ($h) { print "loaded" } ' +
+  'else { my $e = DynaLoader::dl_error(); $e =~ s/ at -e line \\d+\\..*\\z//s; print $e }';
 
 /** Each fixture dlopened into a fresh perl process through `runner`. */
 async function realVerdicts(runner: CommandRunner, perl: string): Promise<Verdict[]> {
@@ -117,8 +125,11 @@ async function realVerdicts(runner: CommandRunner, perl: string): Promise<Verdic
   const r = await runner(['/bin/sh', '-c', script], { LC_ALL: 'C' });
   if (r.exitCode !== 0) throw new Error(`the dlopen runs failed (exit ${r.exitCode}): ${r.stderr}`);
   const lines = r.stdout.replaceAll('\0', '').split('\n').slice(0, fixtures.length);
-  if (lines.length !== fixtures.length) throw new Error(`expected ${fixtures.length} results, got:\n${r.stdout}${r.stderr}`);
-  return lines.map((line) => line.trim() === 'loaded' ? { loads: true, message: '' } : { loads: false, message: line.trim() });
+  if (lines.length !== fixtures.length)
+    throw new Error(`expected ${fixtures.length} results, got:\n${r.stdout}${r.stderr}`);
+  return lines.map((line) =>
+    line.trim() === 'loaded' ? { loads: true, message: '' } : { loads: false, message: line.trim() },
+  );
 }
 
 /** pyrelo's verdict in the same terms: the file checked as dlopened into perl. */
@@ -133,29 +144,47 @@ async function compareAll(t: TestContext, view: HostView, runner: CommandRunner,
   const lines: string[] = [];
   fixtures.forEach((fixture, i) => {
     lines.push(`${fixture.name}: ${real[i]!.loads ? 'loads' : real[i]!.message.replace(`${dir}/lib/`, '')}`);
-    assert.deepEqual(predicted(view, fixture, perl), real[i], `${fixture.name} (${fixture.bytes} bytes, ${fixture.initialExec ? 'initial-exec' : 'global-dynamic'})`);
+    assert.deepEqual(
+      predicted(view, fixture, perl),
+      real[i],
+      `${fixture.name} (${fixture.bytes} bytes, ${fixture.initialExec ? 'initial-exec' : 'global-dynamic'})`,
+    );
   });
   t.diagnostic(`${view.label}: ${lines.join('; ')}`);
   // The real runs must show both outcomes, and the refusals must be this rule's, or the
   // comparison proved nothing about it.
   const refused = real.filter((r) => !r.loads);
   assert.ok(real.some((r) => r.loads) && refused.length > 0, 'need both outcomes');
-  assert.ok(refused.every((r) => r.message.endsWith(': cannot allocate memory in static TLS block')), JSON.stringify(refused));
+  assert.ok(
+    refused.every((r) => r.message.endsWith(': cannot allocate memory in static TLS block')),
+    JSON.stringify(refused),
+  );
 }
 
 test('the fixtures carry DF_STATIC_TLS and PT_TLS as readelf shows them, and the reader and an inventory keep both', async (t) => {
   if (skipUnlessBuilt(t)) return;
   for (const fixture of fixtures) {
     const dynamic = (await execa('readelf', ['-d', '-W', fixture.path], { env: { LC_ALL: 'C' } })).stdout;
-    assert.equal(/\(FLAGS\)\s+.*STATIC_TLS/.test(dynamic), fixture.initialExec, `${fixture.name}: readelf -d\n${dynamic}`);
+    assert.equal(
+      /\(FLAGS\)\s+.*STATIC_TLS/.test(dynamic),
+      fixture.initialExec,
+      `${fixture.name}: readelf -d\n${dynamic}`,
+    );
     const segments = (await execa('readelf', ['-l', '-W', fixture.path], { env: { LC_ALL: 'C' } })).stdout;
-    const tlsLine = /^\s*TLS\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+0x[0-9a-f]+\s+0x[0-9a-f]+\s+(0x[0-9a-f]+)\s+\S+\s+(0x[0-9a-f]+)$/m.exec(segments);
+    const tlsLine =
+      /^\s*TLS\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+0x[0-9a-f]+\s+0x[0-9a-f]+\s+(0x[0-9a-f]+)\s+\S+\s+(0x[0-9a-f]+)$/m.exec(
+        segments,
+      );
     assert.ok(tlsLine, `${fixture.name}: no TLS segment in readelf -l`);
     const elf = ElfFile.open(fixture.path);
     try {
       const object = describeElf(elf);
       assert.equal((object.flags & DF_STATIC_TLS) !== 0, fixture.initialExec, fixture.name);
-      assert.deepEqual(object.tls, { vaddr: Number(tlsLine[2]), memsz: Number(tlsLine[3]), align: Number(tlsLine[4]) }, fixture.name);
+      assert.deepEqual(
+        object.tls,
+        { vaddr: Number(tlsLine[2]), memsz: Number(tlsLine[3]), align: Number(tlsLine[4]) },
+        fixture.name,
+      );
       assert.ok(object.tls.memsz >= fixture.bytes, fixture.name);
       const stored = loadObject(JSON.parse(JSON.stringify(storeObject(object))));
       assert.deepEqual(stored.tls, object.tls, `${fixture.name}: through an inventory`);
@@ -173,39 +202,57 @@ test('this machine: pyrelo refuses exactly the dlopens its ld.so refuses', async
 });
 
 for (const name of DEBIAN_ROOT_NAMES) {
-  test(`${name}: pyrelo check --root, and on an inventory of the root, refuses exactly the dlopens the root's ld.so refuses`, { timeout: LAB_TIMEOUT }, async (t) => {
-    if (skipUnlessBuilt(t)) return;
-    if (skipUnlessLab(t, ['debootstrap'])) return;
-    const root = await ensureRoot(name);
-    const config = loaderConfigForRoot(root);
-    const view = new OverlayHostView(new RootHostView(root, config), new RootHostView('/', config), [dir]);
-    const runner: CommandRunner = async (argv, env) => {
-      const r = await runInRoot(root, argv, { env, bind: [{ hostPath: dir, rootPath: dir, readOnly: true }] });
-      return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
-    };
-    await compareAll(t, view, runner);
-    // A stored host: the root's inventory (written and read back, as the service keeps it), with the
-    // fixtures and a copy of the root's perl laid over it as a bundle would be; the start-up TLS
-    // layout then comes from the inventory's objects.
-    const inventory = validateInventory(JSON.parse(JSON.stringify(collectInventory(root))), `inventory of ${name}`);
-    assert.ok(inventory.objects.some((o) => o.tls !== undefined), `${name}: the inventory stores no PT_TLS (libc.so.6 has one)`);
-    const perl = join(dir, 'bin', `perl-${name}`);
-    mkdirSync(join(dir, 'bin'), { recursive: true });
-    copyFileSync(join(root, PERL), perl);
-    const stored = new OverlayHostView(new InventoryHostView(inventory, `inventory of ${name}`), new RootHostView('/', config), [dir]);
-    await compareAll(t, stored, runner, perl);
-  });
+  test(
+    `${name}: pyrelo check --root, and on an inventory of the root, refuses exactly the dlopens the root's ld.so refuses`,
+    { timeout: LAB_TIMEOUT },
+    async (t) => {
+      if (skipUnlessBuilt(t)) return;
+      if (skipUnlessLab(t, ['debootstrap'])) return;
+      const root = await ensureRoot(name);
+      const config = loaderConfigForRoot(root);
+      const view = new OverlayHostView(new RootHostView(root, config), new RootHostView('/', config), [dir]);
+      const runner: CommandRunner = async (argv, env) => {
+        const r = await runInRoot(root, argv, { env, bind: [{ hostPath: dir, rootPath: dir, readOnly: true }] });
+        return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+      };
+      await compareAll(t, view, runner);
+      // A stored host: the root's inventory (written and read back, as the service keeps it), with the
+      // fixtures and a copy of the root's perl laid over it as a bundle would be; the start-up TLS
+      // layout then comes from the inventory's objects.
+      const inventory = validateInventory(JSON.parse(JSON.stringify(collectInventory(root))), `inventory of ${name}`);
+      assert.ok(
+        inventory.objects.some((o) => o.tls !== undefined),
+        `${name}: the inventory stores no PT_TLS (libc.so.6 has one)`,
+      );
+      const perl = join(dir, 'bin', `perl-${name}`);
+      mkdirSync(join(dir, 'bin'), { recursive: true });
+      copyFileSync(join(root, PERL), perl);
+      const stored = new OverlayHostView(
+        new InventoryHostView(inventory, `inventory of ${name}`),
+        new RootHostView('/', config),
+        [dir],
+      );
+      await compareAll(t, stored, runner, perl);
+    },
+  );
 }
 
 test('data/static-tls.json: a malformed entry is refused with the file and the field; releases pick their entry', () => {
   const good = {
-    surplus: [{ glibc: '2.3', bytes: 1664, source: 'a' }, { glibc: '2.32', bytes: 1000, source: 'b' }],
+    surplus: [
+      { glibc: '2.3', bytes: 1664, source: 'a' },
+      { glibc: '2.32', bytes: 1000, source: 'b' },
+    ],
     extraTls: [{ glibc: '2.41', bytes: 32, align: 32, source: 'c' }],
     tcbAlignment: { x86_64: { bytes: 64, source: 'd' } },
   };
   const data = parseStaticTlsData(JSON.stringify(good), 'st.json');
   assert.deepEqual(staticTlsParameters('x86_64', [2, 31], data), { surplus: 1664, extra: null, tcbAlignment: 64 });
-  assert.deepEqual(staticTlsParameters('x86_64', [2, 41], data), { surplus: 1000, extra: { bytes: 32, align: 32 }, tcbAlignment: 64 });
+  assert.deepEqual(staticTlsParameters('x86_64', [2, 41], data), {
+    surplus: 1000,
+    extra: { bytes: 32, align: 32 },
+    tcbAlignment: 64,
+  });
   assert.equal(staticTlsParameters('aarch64', [2, 41], data), null, 'a machine the data does not list is not modelled');
   assert.equal(staticTlsParameters('x86_64', [2, 2], data), null, 'nor a glibc older than every entry');
   const cases: [unknown, string][] = [
@@ -216,11 +263,20 @@ test('data/static-tls.json: a malformed entry is refused with the file and the f
     [{ ...good, tcbAlignment: { x86_64: { bytes: 0, source: 'd' } } }, 'tcbAlignment.x86_64.bytes'],
   ];
   for (const [value, field] of cases) {
-    assert.throws(() => parseStaticTlsData(JSON.stringify(value), 'st.json'), (error: unknown) =>
-      error instanceof Error && error.message.startsWith(`st.json: ${field}: `), field);
+    assert.throws(
+      () => parseStaticTlsData(JSON.stringify(value), 'st.json'),
+      (error: unknown) => error instanceof Error && error.message.startsWith(`st.json: ${field}: `),
+      field,
+    );
   }
   // The shipped file itself is valid and covers the releases of the lab roots and of RHEL 7/8.
-  for (const release of [[2, 17], [2, 28], [2, 31], [2, 36], [2, 41]] as const) {
+  for (const release of [
+    [2, 17],
+    [2, 28],
+    [2, 31],
+    [2, 36],
+    [2, 41],
+  ] as const) {
     assert.ok(staticTlsParameters('x86_64', release) !== null, release.join('.'));
   }
 });

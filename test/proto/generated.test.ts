@@ -50,6 +50,9 @@ test('src/proto/generated/ is what `npm run proto:gen` writes from proto/ now', 
   const stale = [...new Set([...fresh.keys(), ...committed.keys()])]
     .sort()
     .filter((name) => fresh.get(name) !== committed.get(name))
-    .map((name) => `${name}: ${!committed.has(name) ? 'not committed' : !fresh.has(name) ? 'no longer generated' : 'differs'}`);
+    .map(
+      (name) =>
+        `${name}: ${!committed.has(name) ? 'not committed' : !fresh.has(name) ? 'no longer generated' : 'differs'}`,
+    );
   assert.deepEqual(stale, [], 'src/proto/generated/ is stale: run `npm run proto:gen` and commit the result');
 });

@@ -26,12 +26,20 @@ function payload(): Record<string, Buffer> {
 }
 
 /** Runs an install as a child process; kills it with SIGKILL after `killAfterMs` (null: never). */
-function runInstall(args: readonly string[], killAfterMs: number | null): Promise<{ killed: boolean; exitCode: number | null; ms: number }> {
+function runInstall(
+  args: readonly string[],
+  killAfterMs: number | null,
+): Promise<{ killed: boolean; exitCode: number | null; ms: number }> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const child = spawn('node', [MAIN, 'agent', 'release', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let finished = false;
-    const timer = killAfterMs === null ? null : setTimeout(() => { if (!finished) child.kill('SIGKILL'); }, killAfterMs);
+    const timer =
+      killAfterMs === null
+        ? null
+        : setTimeout(() => {
+            if (!finished) child.kill('SIGKILL');
+          }, killAfterMs);
     child.on('error', reject);
     child.on('exit', (code, signal) => {
       finished = true;
@@ -78,12 +86,16 @@ test('release install killed with SIGKILL at any moment leaves current on a comp
     // while the install ran, and keep going (up to a limit) until there are KILLS of them.
     for (let i = 0; killedRunning < KILLS && i < KILLS * 3; i += 1) {
       // Spread evenly over the span, with jitter, so every phase is hit in some runs.
-      const delay = Math.round((((killedRunning + Math.random()) / KILLS) * span));
+      const delay = Math.round(((killedRunning + Math.random()) / KILLS) * span);
       const archive = existsSync(join(prefix, 'releases', next.id)) ? undefined : upload(prefix, next.archive);
       const run = await runInstall(installArgs(prefix, next, archive), delay);
       if (run.killed) killedRunning += 1;
       else span = Math.min(span, run.ms); // it got faster: aim inside the shorter install
-      const now = assertConsistent(layout, [old, next], `kill ${i} after ${delay} ms (${run.killed ? 'killed' : `exited ${run.exitCode}`})`);
+      const now = assertConsistent(
+        layout,
+        [old, next],
+        `kill ${i} after ${delay} ms (${run.killed ? 'killed' : `exited ${run.exitCode}`})`,
+      );
       if (now === old) oldKept += 1;
       else {
         newTaken += 1;
@@ -91,9 +103,14 @@ test('release install killed with SIGKILL at any moment leaves current on a comp
         next = await make(String(i + 2));
       }
     }
-    t.diagnostic(`install takes ${timing.ms} ms; ${killedRunning} kills while running; old release kept ${oldKept} times, new one taken ${newTaken} times`);
+    t.diagnostic(
+      `install takes ${timing.ms} ms; ${killedRunning} kills while running; old release kept ${oldKept} times, new one taken ${newTaken} times`,
+    );
     assert.ok(killedRunning >= 20, `at least 20 kills landed while the install ran (${killedRunning})`);
-    assert.ok(oldKept > 0 && newTaken > 0, `kills before and after the switch (old kept ${oldKept}, new taken ${newTaken})`);
+    assert.ok(
+      oldKept > 0 && newTaken > 0,
+      `kills before and after the switch (old kept ${oldKept}, new taken ${newTaken})`,
+    );
 
     // The last bundle installed to the end: whatever the kills left is reused or cleaned up.
     const there = existsSync(join(prefix, 'releases', next.id));

@@ -1,9 +1,20 @@
 // Small real bundles for the release tests: a folder with a shell "interpreter", a smoke command
-// that fails unless it is started from the release's real path P/releases/<id> (the installer must run it there), data files,
+// that fails unless it is started from the release's real path P/releases/<id> (the installer must
+// run it there), data files,
 // a symlink, the manifest listing them, packed as a reproducible .tar.gz.
 
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -58,20 +69,37 @@ export async function fakeBundle(work: string, o: FakeBundleOptions): Promise<Fa
   symlinkSync('python3.11', join(dir, 'bin/python3'));
   // Relocation exercised: the installer must run the smoke command from the release's real path
   // (P/releases/<id>), never through P/current (README "Release prefixes must be private").
-  writeFileSync(join(dir, 'bin/smoke'), [
-    '#!/bin/sh',
-    'case "$0" in */releases/*/bin/smoke) ;; *) echo "not started from the release\'s real path: $0"; exit 3;; esac',
-    `sleep ${o.smokeSleep ?? 0}`,
-    'cat "$(dirname "$0")/../share/version.txt"',
-    `exit ${o.smokeExit ?? 0}`,
-    '',
-  ].join('\n'));
+  writeFileSync(
+    join(dir, 'bin/smoke'),
+    [
+      '#!/bin/sh',
+      'case "$0" in */releases/*/bin/smoke) ;; *) echo "not started from the release\'s real path: $0"; exit 3;; esac',
+      `sleep ${o.smokeSleep ?? 0}`,
+      'cat "$(dirname "$0")/../share/version.txt"',
+      `exit ${o.smokeExit ?? 0}`,
+      '',
+    ].join('\n'),
+  );
   chmodSync(join(dir, 'bin/smoke'), 0o755);
-  writeManifest(dir, { ...sampleManifest(), name, grafted: [], elf: [], smoke: ['bin/smoke'], files: listBundleFiles(dir) });
+  writeManifest(dir, {
+    ...sampleManifest(),
+    name,
+    grafted: [],
+    elf: [],
+    smoke: ['bin/smoke'],
+    files: listBundleFiles(dir),
+  });
   const archive = join(work, `${name}-${o.version}.tar.gz`);
   await packBundle(dir, archive);
   const digest = sha256(readFileSync(archive));
-  return { dir, archive, digest, manifestSha256: sha256(readFileSync(join(dir, 'pyrelo.json'))), manifest: readManifest(dir), id: releaseIdFor(name, digest) };
+  return {
+    dir,
+    archive,
+    digest,
+    manifestSha256: sha256(readFileSync(join(dir, 'pyrelo.json'))),
+    manifest: readManifest(dir),
+    id: releaseIdFor(name, digest),
+  };
 }
 
 /** Copies an archive into P/.pyrelo/incoming under its sha256, as the client uploads it. */
@@ -102,10 +130,23 @@ export async function release(args: readonly string[]): Promise<CliResult> {
   return { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr, json };
 }
 
-export function installArgs(prefix: string, bundle: FakeBundle, archive?: { path: string; sha256: string }, extra: readonly string[] = []): string[] {
+export function installArgs(
+  prefix: string,
+  bundle: FakeBundle,
+  archive?: { path: string; sha256: string },
+  extra: readonly string[] = [],
+): string[] {
   return [
-    'install', '--prefix', prefix, '--bundle-digest', bundle.digest, '--manifest-sha256', bundle.manifestSha256,
-    ...(archive ? ['--archive', archive.path, '--sha256', archive.sha256] : []), ...extra, '--json',
+    'install',
+    '--prefix',
+    prefix,
+    '--bundle-digest',
+    bundle.digest,
+    '--manifest-sha256',
+    bundle.manifestSha256,
+    ...(archive ? ['--archive', archive.path, '--sha256', archive.sha256] : []),
+    ...extra,
+    '--json',
   ];
 }
 

@@ -36,7 +36,10 @@ function evilManifest(name = 'evil'): Manifest {
 /** A gzipped hand-made tar whose first entry is a valid pyrelo.json, then `entries`. */
 function withManifest(entries: readonly HandEntry[], manifest = evilManifest()): Sent {
   const text = manifestText(manifest);
-  return { bytes: gzipSync(handTar([{ name: 'pyrelo.json', data: text }, ...entries])), manifestSha256: sha256(Buffer.from(text)) };
+  return {
+    bytes: gzipSync(handTar([{ name: 'pyrelo.json', data: text }, ...entries])),
+    manifestSha256: sha256(Buffer.from(text)),
+  };
 }
 
 interface Corpus {
@@ -46,25 +49,120 @@ interface Corpus {
 }
 
 const CASES: Array<[string, (c: Corpus) => Sent | Promise<Sent>, RegExp]> = [
-  ['path traversal', () => withManifest([{ name: '../escaped.txt', data: 'pwned' }]), /: \.\.\/escaped\.txt: path leaves the destination/],
-  ['nested traversal', () => withManifest([{ name: 'a/b/../../../../escaped.txt', data: 'pwned' }]), /: a\/b\/\.\.\/\.\.\/\.\.\/\.\.\/escaped\.txt: path leaves/],
-  ['absolute path', () => withManifest([{ name: ESCAPED, data: 'pwned' }]), /: \/tmp\/pyrelo-escaped-[0-9a-f]+\.txt: absolute path refused/],
-  ['symlink escape', () => withManifest([{ name: 'link', type: 'symlink', linkName: '../../../current' }]), /: link: symlink pointing out of the destination refused/],
-  ['symlink then write through it', () => withManifest([{ name: 'sub', type: 'symlink', linkName: '.' }, { name: 'sub/x', data: 'y' }]), /: sub\/x: entry would be written through a symlink/],
-  ['dotted symlink trick', () => withManifest([{ name: 'here', type: 'symlink', linkName: '.' }, { name: 'out', type: 'symlink', linkName: 'here/../../escaped.txt' }]), /: out: symlink pointing out/],
-  ['device file', () => withManifest([{ name: 'null', type: 'character-device' }]), /: null: character-device entries are not allowed/],
+  [
+    'path traversal',
+    () => withManifest([{ name: '../escaped.txt', data: 'pwned' }]),
+    /: \.\.\/escaped\.txt: path leaves the destination/,
+  ],
+  [
+    'nested traversal',
+    () => withManifest([{ name: 'a/b/../../../../escaped.txt', data: 'pwned' }]),
+    /: a\/b\/\.\.\/\.\.\/\.\.\/\.\.\/escaped\.txt: path leaves/,
+  ],
+  [
+    'absolute path',
+    () => withManifest([{ name: ESCAPED, data: 'pwned' }]),
+    /: \/tmp\/pyrelo-escaped-[0-9a-f]+\.txt: absolute path refused/,
+  ],
+  [
+    'symlink escape',
+    () => withManifest([{ name: 'link', type: 'symlink', linkName: '../../../current' }]),
+    /: link: symlink pointing out of the destination refused/,
+  ],
+  [
+    'symlink then write through it',
+    () =>
+      withManifest([
+        { name: 'sub', type: 'symlink', linkName: '.' },
+        { name: 'sub/x', data: 'y' },
+      ]),
+    /: sub\/x: entry would be written through a symlink/,
+  ],
+  [
+    'dotted symlink trick',
+    () =>
+      withManifest([
+        { name: 'here', type: 'symlink', linkName: '.' },
+        { name: 'out', type: 'symlink', linkName: 'here/../../escaped.txt' },
+      ]),
+    /: out: symlink pointing out/,
+  ],
+  [
+    'device file',
+    () => withManifest([{ name: 'null', type: 'character-device' }]),
+    /: null: character-device entries are not allowed/,
+  ],
   ['fifo', () => withManifest([{ name: 'pipe', type: 'fifo' }]), /: pipe: fifo entries are not allowed/],
-  ['hard link', () => withManifest([{ name: 'b', type: 'hardlink', linkName: '/etc/passwd' }]), /: b: hardlink entries are not allowed/],
-  ['pyrelo.json as a symlink', () => ({ bytes: gzipSync(handTar([{ name: 'pyrelo.json', type: 'symlink', linkName: '../current/pyrelo.json' }])) }), /: pyrelo\.json: symlink entries are not allowed/],
-  ['no pyrelo.json', () => ({ bytes: gzipSync(handTar([{ name: 'a', data: 'x' }])) }), /: no pyrelo\.json \(not a pyrelo bundle archive\)/],
-  ['bundle name that is a path', () => withManifest([], evilManifest('../../etc')), /: pyrelo\.json: invalid manifest: name: "\.\.\/\.\.\/etc": holds "\/"/],
-  ['a file the manifest does not list', () => withManifest([{ name: 'bin/extra', data: 'x' }]), /: does not match its manifest \(1 problem\(s\)\): bin\/extra: not in the manifest/],
-  ['wrong file checksum in the manifest', (c) => ({ bytes: readFileSync(c.lying.archive), manifestSha256: c.lying.manifestSha256 }), /: does not match its manifest \(1 problem\(s\)\): share\/version\.txt: checksum mismatch/],
-  ['wrong --sha256', (c) => ({ bytes: readFileSync(c.v2.archive), sha256: 'f'.repeat(64) }), /: checksum mismatch \(sha256 [0-9a-f]{64}, expected f{64}\); deleted, sent again on the next deploy/],
-  ['wrong --manifest-sha256', (c) => ({ bytes: readFileSync(c.v2.archive), manifestSha256: 'e'.repeat(64) }), /: pyrelo\.json: checksum mismatch \(sha256 [0-9a-f]{64}, expected e{64}\)/],
-  ['truncated gzip', (c) => { const b = readFileSync(c.v2.archive); return { bytes: b.subarray(0, b.length - 100) }; }, /: corrupt or truncated gzip data/],
-  ['truncated tar', () => { const t = handTar([{ name: 'pyrelo.json', data: manifestText(evilManifest()) }, { name: 'big', data: 'z'.repeat(5000) }]); return { bytes: gzipSync(t.subarray(0, 3072)) }; }, /: truncated: 5000 bytes announced/],
-  ['corrupt tar header', () => { const t = handTar([{ name: 'pyrelo.json', data: manifestText(evilManifest()) }]); t[0] = 0x41; return { bytes: gzipSync(t) }; }, /: corrupt tar header \(checksum\)/],
+  [
+    'hard link',
+    () => withManifest([{ name: 'b', type: 'hardlink', linkName: '/etc/passwd' }]),
+    /: b: hardlink entries are not allowed/,
+  ],
+  [
+    'pyrelo.json as a symlink',
+    () => ({
+      bytes: gzipSync(handTar([{ name: 'pyrelo.json', type: 'symlink', linkName: '../current/pyrelo.json' }])),
+    }),
+    /: pyrelo\.json: symlink entries are not allowed/,
+  ],
+  [
+    'no pyrelo.json',
+    () => ({ bytes: gzipSync(handTar([{ name: 'a', data: 'x' }])) }),
+    /: no pyrelo\.json \(not a pyrelo bundle archive\)/,
+  ],
+  [
+    'bundle name that is a path',
+    () => withManifest([], evilManifest('../../etc')),
+    /: pyrelo\.json: invalid manifest: name: "\.\.\/\.\.\/etc": holds "\/"/,
+  ],
+  [
+    'a file the manifest does not list',
+    () => withManifest([{ name: 'bin/extra', data: 'x' }]),
+    /: does not match its manifest \(1 problem\(s\)\): bin\/extra: not in the manifest/,
+  ],
+  [
+    'wrong file checksum in the manifest',
+    (c) => ({ bytes: readFileSync(c.lying.archive), manifestSha256: c.lying.manifestSha256 }),
+    /: does not match its manifest \(1 problem\(s\)\): share\/version\.txt: checksum mismatch/,
+  ],
+  [
+    'wrong --sha256',
+    (c) => ({ bytes: readFileSync(c.v2.archive), sha256: 'f'.repeat(64) }),
+    /: checksum mismatch \(sha256 [0-9a-f]{64}, expected f{64}\); deleted, sent again on the next deploy/,
+  ],
+  [
+    'wrong --manifest-sha256',
+    (c) => ({ bytes: readFileSync(c.v2.archive), manifestSha256: 'e'.repeat(64) }),
+    /: pyrelo\.json: checksum mismatch \(sha256 [0-9a-f]{64}, expected e{64}\)/,
+  ],
+  [
+    'truncated gzip',
+    (c) => {
+      const b = readFileSync(c.v2.archive);
+      return { bytes: b.subarray(0, b.length - 100) };
+    },
+    /: corrupt or truncated gzip data/,
+  ],
+  [
+    'truncated tar',
+    () => {
+      const t = handTar([
+        { name: 'pyrelo.json', data: manifestText(evilManifest()) },
+        { name: 'big', data: 'z'.repeat(5000) },
+      ]);
+      return { bytes: gzipSync(t.subarray(0, 3072)) };
+    },
+    /: truncated: 5000 bytes announced/,
+  ],
+  [
+    'corrupt tar header',
+    () => {
+      const t = handTar([{ name: 'pyrelo.json', data: manifestText(evilManifest()) }]);
+      t[0] = 0x41;
+      return { bytes: gzipSync(t) };
+    },
+    /: corrupt tar header \(checksum\)/,
+  ],
 ];
 
 test('release install refuses every hostile archive and leaves the prefix byte-identical', async () => {
@@ -91,8 +189,19 @@ test('release install refuses every hostile archive and leaves the prefix byte-i
       const before = snapshot(work);
       const digest = sent.bundleDigest ?? sha256(randomBytes(8)); // a new release id each time
       const r = await release([
-        'install', '--prefix', prefix, '--archive', path, '--sha256', sent.sha256 ?? sha256(sent.bytes), '--bundle-digest', digest,
-        '--manifest-sha256', sent.manifestSha256 ?? sha256(randomBytes(8)), ...(sent.base ? ['--base', sent.base] : []), '--json',
+        'install',
+        '--prefix',
+        prefix,
+        '--archive',
+        path,
+        '--sha256',
+        sent.sha256 ?? sha256(sent.bytes),
+        '--bundle-digest',
+        digest,
+        '--manifest-sha256',
+        sent.manifestSha256 ?? sha256(randomBytes(8)),
+        ...(sent.base ? ['--base', sent.base] : []),
+        '--json',
       ]);
       assert.equal(r.exitCode, 2, `${what}: exit ${r.exitCode}\n${r.stdout}\n${r.stderr}`);
       assert.ok(r.stderr.startsWith(`pyrelo: ${path}: `), `${what}: message names the archive: ${r.stderr}`);
@@ -113,10 +222,21 @@ test('release install refuses every hostile archive and leaves the prefix byte-i
     const delta = join(bundles, 'delta.tar.gz');
     await makeDeltaArchive(v2.archive, v1.manifest.files, delta);
     writeFileSync(join(prefix, 'releases', v1.id, 'lib', 'python3.11', 'os.py'), '# tampered on the host\n');
-    await check('delta over a tampered base', { bytes: readFileSync(delta), bundleDigest: v2.digest, manifestSha256: v2.manifestSha256, base: v1.id },
-      /: does not match its manifest \(1 problem\(s\)\): lib\/python3\.11\/os\.py: not in the delta, and base release hello-[0-9a-f]{12}'s copy cannot be used \(checksum mismatch\)/);
-    await check('delta against a base that is not there', { bytes: readFileSync(delta), bundleDigest: v2.digest, manifestSha256: v2.manifestSha256, base: 'hello-000000000000' },
-      /: is a delta against hello-000000000000 \(--base\), and there is no such release under/);
+    await check(
+      'delta over a tampered base',
+      { bytes: readFileSync(delta), bundleDigest: v2.digest, manifestSha256: v2.manifestSha256, base: v1.id },
+      /: does not match its manifest \(1 problem\(s\)\): lib\/python3\.11\/os\.py: not in the delta, and base release hello-[0-9a-f]{12}'s copy cannot be used \(checksum mismatch\)/,
+    );
+    await check(
+      'delta against a base that is not there',
+      {
+        bytes: readFileSync(delta),
+        bundleDigest: v2.digest,
+        manifestSha256: v2.manifestSha256,
+        base: 'hello-000000000000',
+      },
+      /: is a delta against hello-000000000000 \(--base\), and there is no such release under/,
+    );
   } finally {
     await removeDir(work);
   }

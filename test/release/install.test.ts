@@ -12,11 +12,20 @@ import { readArchiveEntries } from '../../src/bundle/archive-manifest.js';
 import { listBundleFiles, walkBundle } from '../../src/bundle/file-list.js';
 import { normalisedName } from '../../src/bundle/extract.js';
 import { makeDeltaArchive } from '../../src/release/delta.js';
-import type { ReleaseInstallResult, ReleaseListing, ReleaseRollbackResult, ReleaseVerification } from '../../src/release/types.js';
+import type {
+  ReleaseInstallResult,
+  ReleaseListing,
+  ReleaseRollbackResult,
+  ReleaseVerification,
+} from '../../src/release/types.js';
 import { makeTempDir, removeDir } from '../support/fixtures.js';
 import { fakeBundle, installArgs, release, upload, type FakeBundle } from './fixtures.js';
 
-async function install(prefix: string, bundle: FakeBundle, extra: readonly string[] = []): Promise<{ exitCode: number; result: ReleaseInstallResult; stderr: string }> {
+async function install(
+  prefix: string,
+  bundle: FakeBundle,
+  extra: readonly string[] = [],
+): Promise<{ exitCode: number; result: ReleaseInstallResult; stderr: string }> {
   const r = await release(installArgs(prefix, bundle, upload(prefix, bundle.archive), extra));
   return { exitCode: r.exitCode, result: r.json as ReleaseInstallResult, stderr: r.stderr };
 }
@@ -39,9 +48,19 @@ test('install switches current to the new release; list shows current and previo
     const first = await install(prefix, v1);
     assert.equal(first.exitCode, 0, first.stderr);
     assert.equal(first.result.release, `hello-${v1.digest.slice(0, 12)}`);
-    assert.deepEqual({ ...first.result, check: undefined }, {
-      prefix, release: v1.id, previous: null, current: v1.id, reused: false, status: 'verified', rolledBack: false, check: undefined,
-    });
+    assert.deepEqual(
+      { ...first.result, check: undefined },
+      {
+        prefix,
+        release: v1.id,
+        previous: null,
+        current: v1.id,
+        reused: false,
+        status: 'verified',
+        rolledBack: false,
+        check: undefined,
+      },
+    );
     assert.equal(first.result.check.runs, true);
     assert.equal(first.result.check.filesChecked, 1, 'libexec/true checked');
     assert.equal(first.result.check.smokeOutput.trim(), '1');
@@ -58,13 +77,22 @@ test('install switches current to the new release; list shows current and previo
     const listing = await list(prefix);
     assert.equal(listing.current, v2.id);
     assert.equal(listing.previous, v1.id);
-    assert.deepEqual(listing.releases.map((r) => [r.id, r.name, r.bundleDigest, r.manifestSha256, r.status, r.isCurrent]), [
-      [v1.id, 'hello', v1.digest, v1.manifestSha256, 'verified', false],
-      [v2.id, 'hello', v2.digest, v2.manifestSha256, 'verified', true],
-    ]);
+    assert.deepEqual(
+      listing.releases.map((r) => [r.id, r.name, r.bundleDigest, r.manifestSha256, r.status, r.isCurrent]),
+      [
+        [v1.id, 'hello', v1.digest, v1.manifestSha256, 'verified', false],
+        [v2.id, 'hello', v2.digest, v2.manifestSha256, 'verified', true],
+      ],
+    );
     assert.deepEqual(listing.leftovers, []);
     const state = JSON.parse(readFileSync(join(prefix, '.pyrelo', 'state.json'), 'utf8'));
-    assert.deepEqual(state.activations.map((a: { release: string; previous: string | null }) => [a.release, a.previous]), [[v1.id, null], [v2.id, v1.id]]);
+    assert.deepEqual(
+      state.activations.map((a: { release: string; previous: string | null }) => [a.release, a.previous]),
+      [
+        [v1.id, null],
+        [v2.id, v1.id],
+      ],
+    );
     assert.equal(existsSync(join(prefix, '.pyrelo', 'lock')), false, 'lock released');
 
     const readable = await release(['list', '--prefix', prefix]);
@@ -93,7 +121,10 @@ test('a redeploy of the same bundle reuses the release: with the archive sent ag
     // Back to v1 by redeploying it (no archive: it is still on the host as the previous release).
     const back = await release(installArgs(prefix, v1));
     assert.equal(back.exitCode, 0, back.stderr);
-    assert.deepEqual([(back.json as ReleaseInstallResult).current, (back.json as ReleaseInstallResult).previous], [v1.id, v2.id]);
+    assert.deepEqual(
+      [(back.json as ReleaseInstallResult).current, (back.json as ReleaseInstallResult).previous],
+      [v1.id, v2.id],
+    );
     const missing = await release(installArgs(prefix, await fakeBundle(work, { version: '3' })));
     assert.equal(missing.exitCode, 2);
     assert.match(missing.stderr, /--archive: missing, and no release under .* has bundle digest/);
@@ -106,15 +137,29 @@ test('a delta install from the base gives the same tree as the full archive; the
   const work = await makeTempDir();
   try {
     const big = randomBytes(300_000); // incompressible: the delta must leave it out to be small
-    const v1 = await fakeBundle(work, { version: '1', files: { 'lib/old-only.txt': 'removed in 2', 'lib/big.bin': big } });
-    const v2 = await fakeBundle(work, { version: '2', files: { 'lib/new-only.txt': 'added in 2', 'lib/big.bin': big } });
+    const v1 = await fakeBundle(work, {
+      version: '1',
+      files: { 'lib/old-only.txt': 'removed in 2', 'lib/big.bin': big },
+    });
+    const v2 = await fakeBundle(work, {
+      version: '2',
+      files: { 'lib/new-only.txt': 'added in 2', 'lib/big.bin': big },
+    });
     const delta = join(work, 'delta.tar.gz');
     const stats = await makeDeltaArchive(v2.archive, v1.manifest.files, delta);
     // Changed: share/version.txt, app/__init__.py (content), lib/new-only.txt (added).
     assert.deepEqual([stats.changedFiles, stats.totalFiles], [3, v2.manifest.files.length]);
     assert.equal(stats.bytes, readFileSync(delta).length);
-    const entries = (await readArchiveEntries(delta)).filter((e) => e.type !== 'directory').map((e) => normalisedName(e, delta)).sort();
-    assert.deepEqual(entries, ['lib/new-only.txt', 'lib/python3.11/site-packages/app/__init__.py', 'pyrelo.json', 'share/version.txt']);
+    const entries = (await readArchiveEntries(delta))
+      .filter((e) => e.type !== 'directory')
+      .map((e) => normalisedName(e, delta))
+      .sort();
+    assert.deepEqual(entries, [
+      'lib/new-only.txt',
+      'lib/python3.11/site-packages/app/__init__.py',
+      'pyrelo.json',
+      'share/version.txt',
+    ]);
     await makeDeltaArchive(v2.archive, v1.manifest.files, join(work, 'delta2.tar.gz'));
     assert.ok(readFileSync(delta).equals(readFileSync(join(work, 'delta2.tar.gz'))), 'reproducible delta');
     assert.ok(stats.bytes < readFileSync(v2.archive).length / 2);
@@ -155,7 +200,11 @@ test('a release whose smoke command fails is rolled back and reported failed; on
     assert.equal(r.result.check.smokeExit, 7);
     assert.equal(readlinkSync(join(prefix, 'current')), `releases/${v1.id}`);
     const listing = await list(prefix);
-    assert.deepEqual(listing.releases.map((x) => x.id), [v1.id], 'the failed release is removed');
+    assert.deepEqual(
+      listing.releases.map((x) => x.id),
+      [v1.id],
+      'the failed release is removed',
+    );
     const state = JSON.parse(readFileSync(join(prefix, '.pyrelo', 'state.json'), 'utf8'));
     assert.deepEqual(state.activations.at(-1).status, 'failed');
 
@@ -190,7 +239,13 @@ test('rollback verifies the release it switches to; verify names every problem',
 
     const back = await release(['rollback', '--prefix', prefix, '--json']);
     assert.equal(back.exitCode, 0, back.stderr);
-    assert.deepEqual(back.json as ReleaseRollbackResult, { prefix, current: v1.id, previous: v2.id, ok: true, problems: [] });
+    assert.deepEqual(back.json as ReleaseRollbackResult, {
+      prefix,
+      current: v1.id,
+      previous: v2.id,
+      ok: true,
+      problems: [],
+    });
     assert.equal(readlinkSync(join(prefix, 'current')), `releases/${v1.id}`);
     const forth = await release(['rollback', '--prefix', prefix, '--json']);
     assert.equal((forth.json as ReleaseRollbackResult).current, v2.id, 'rolling back again returns to v2');
@@ -211,7 +266,11 @@ test('rollback verifies the release it switches to; verify names every problem',
     const refused = await release(['rollback', '--prefix', prefix, '--to', v1.id, '--json']);
     assert.equal(refused.exitCode, 1);
     assert.equal((refused.json as ReleaseRollbackResult).ok, false);
-    assert.equal(readlinkSync(join(prefix, 'current')), `releases/${v2.id}`, 'not switched to a release that does not verify');
+    assert.equal(
+      readlinkSync(join(prefix, 'current')),
+      `releases/${v2.id}`,
+      'not switched to a release that does not verify',
+    );
     const gone = await release(['verify', '--prefix', prefix, '--release', 'nope-000000000000', '--json']);
     assert.equal(gone.exitCode, 2);
     assert.match(gone.stderr, /no release nope-000000000000/);
@@ -233,7 +292,10 @@ test('the lock: a live holder is refused (exit 2), a dead one is taken over', as
     writeFileSync(lock, `${process.pid}\n`);
     const refused = await install(prefix, v1);
     assert.equal(refused.exitCode, 2);
-    assert.match(refused.stderr, new RegExp(`${lock}: held by process ${process.pid}: another install or rollback is running`));
+    assert.match(
+      refused.stderr,
+      new RegExp(`${lock}: held by process ${process.pid}: another install or rollback is running`),
+    );
     assert.equal(existsSync(join(prefix, 'current')), false);
     assert.equal(readFileSync(lock, 'utf8'), `${process.pid}\n`, 'a live lock is left alone');
     const dead = spawnSync('true').pid!;
@@ -257,11 +319,20 @@ test('old releases are pruned: current, previous, at most three verified in all'
       assert.equal((await install(prefix, b)).exitCode, 0);
     }
     const listing = await list(prefix);
-    assert.deepEqual(listing.releases.map((r) => r.id), bundles.slice(2).map((b) => b.id));
+    assert.deepEqual(
+      listing.releases.map((r) => r.id),
+      bundles.slice(2).map((b) => b.id),
+    );
     assert.equal(listing.current, bundles[4]!.id);
     assert.equal(listing.previous, bundles[3]!.id);
     const state = JSON.parse(readFileSync(join(prefix, '.pyrelo', 'state.json'), 'utf8'));
-    assert.deepEqual(Object.keys(state.releases).sort(), bundles.slice(2).map((b) => b.id).sort());
+    assert.deepEqual(
+      Object.keys(state.releases).sort(),
+      bundles
+        .slice(2)
+        .map((b) => b.id)
+        .sort(),
+    );
     assert.equal(state.activations.length, 5);
   } finally {
     await removeDir(work);

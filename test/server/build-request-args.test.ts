@@ -9,29 +9,76 @@ import { BuildRequestError, requestArgs } from '../../src/server/bundle-builds.j
 import type { BuildRequest } from '../../src/proto/messages.js';
 
 const EMPTY: BuildRequest = {
-  project: '', python: '', pythonSource: '', requirements: '', wheelhouse: '', libc: '', minGlibc: '', entries: [], smoke: '', prompt: '',
-  withoutPip: false, noSlim: false, indexUrl: '', sourceless: false, allowMissing: [],
+  project: '',
+  python: '',
+  pythonSource: '',
+  requirements: '',
+  wheelhouse: '',
+  libc: '',
+  minGlibc: '',
+  entries: [],
+  smoke: '',
+  prompt: '',
+  withoutPip: false,
+  noSlim: false,
+  indexUrl: '',
+  sourceless: false,
+  allowMissing: [],
 };
 
 test('build request: every field reaches BuildOptions through the arguments', () => {
   const request: BuildRequest = {
-    project: '/srv/app', python: '/opt/py/bin/python3', pythonSource: '', requirements: '/srv/req.txt', wheelhouse: '/srv/wheels', libc: 'bundle',
-    minGlibc: '2.28', entries: ['a=m:f', 'b=m:g'], smoke: 'bin/a "x y"', prompt: 'P', withoutPip: true, noSlim: true, indexUrl: 'https://i/simple',
-    sourceless: true, allowMissing: ['libodbc.so.2', 'libx.so.1'],
+    project: '/srv/app',
+    python: '/opt/py/bin/python3',
+    pythonSource: '',
+    requirements: '/srv/req.txt',
+    wheelhouse: '/srv/wheels',
+    libc: 'bundle',
+    minGlibc: '2.28',
+    entries: ['a=m:f', 'b=m:g'],
+    smoke: 'bin/a "x y"',
+    prompt: 'P',
+    withoutPip: true,
+    noSlim: true,
+    indexUrl: 'https://i/simple',
+    sourceless: true,
+    allowMissing: ['libodbc.so.2', 'libx.so.1'],
   };
   const args = requestArgs(request);
-  assert.equal(args[0], '/srv/app', 'the project first (the build\'s label in the server log)');
+  assert.equal(args[0], '/srv/app', "the project first (the build's label in the server log)");
   assert.deepEqual(parseBuildArgs([...args, '-o', '/out.tar.gz']), {
-    project: '/srv/app', python: '/opt/py/bin/python3', pythonSource: null, requirements: '/srv/req.txt', wheelhouse: '/srv/wheels', indexUrl: 'https://i/simple',
-    libc: 'bundle', minGlibc: '2.28', entries: ['a=m:f', 'b=m:g'], smoke: ['bin/a', 'x y'], slim: false, slimPackageTests: false, clear: false,
-    prompt: 'P', withPip: false, sourceless: true, allowMissing: ['libodbc.so.2', 'libx.so.1'], output: '/out.tar.gz',
+    project: '/srv/app',
+    python: '/opt/py/bin/python3',
+    pythonSource: null,
+    requirements: '/srv/req.txt',
+    wheelhouse: '/srv/wheels',
+    indexUrl: 'https://i/simple',
+    libc: 'bundle',
+    minGlibc: '2.28',
+    entries: ['a=m:f', 'b=m:g'],
+    smoke: ['bin/a', 'x y'],
+    slim: false,
+    slimPackageTests: false,
+    clear: false,
+    prompt: 'P',
+    withPip: false,
+    sourceless: true,
+    allowMissing: ['libodbc.so.2', 'libx.so.1'],
+    output: '/out.tar.gz',
   });
-  assert.deepEqual(requestArgs({ ...EMPTY, project: 'yamlsmoke', pythonSource: '/t.tgz' }), ['yamlsmoke', '--python-source', '/t.tgz']);
+  assert.deepEqual(requestArgs({ ...EMPTY, project: 'yamlsmoke', pythonSource: '/t.tgz' }), [
+    'yamlsmoke',
+    '--python-source',
+    '/t.tgz',
+  ]);
 });
 
 test('build request: bad fields are refused naming the field, before any build', () => {
   const refused = (request: BuildRequest, message: RegExp): void => {
-    assert.throws(() => requestArgs(request), (e: Error) => e instanceof BuildRequestError && message.test(e.message));
+    assert.throws(
+      () => requestArgs(request),
+      (e: Error) => e instanceof BuildRequestError && message.test(e.message),
+    );
   };
   refused({ ...EMPTY }, /^build request: give exactly one of python and python_source$/);
   refused({ ...EMPTY, python: 'python3' }, /^--python python3: expected an absolute path on the server's machine$/);
@@ -40,7 +87,10 @@ test('build request: bad fields are refused naming the field, before any build',
   refused({ ...EMPTY, python: '/p', libc: 'static' }, /^libc "static": expected host, bundle or auto$/);
   refused({ ...EMPTY, python: '/p', allowMissing: ['--clear'] }, /^allow_missing "--clear": expected a library name/);
   // A project that would be read as a flag by the build's command line (it is the one bare argument).
-  refused({ ...EMPTY, python: '/p', project: '--index-url=https://elsewhere/simple' }, /^project "--index-url=https:\/\/elsewhere\/simple": expected a project folder \(an absolute path\) or a requirement, not a flag$/);
+  refused(
+    { ...EMPTY, python: '/p', project: '--index-url=https://elsewhere/simple' },
+    /^project "--index-url=https:\/\/elsewhere\/simple": expected a project folder \(an absolute path\) or a requirement, not a flag$/,
+  );
   refused({ ...EMPTY, python: '/p', project: '-rf' }, /^project "-rf": expected a project folder/);
   // As before: the value checks come before the path checks.
   refused({ ...EMPTY, python: 'python3', libc: 'static' }, /^libc "static"/);

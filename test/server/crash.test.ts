@@ -35,93 +35,137 @@ after(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-test('kill -9 the server while agents report: integrity kept, no acknowledged report lost, agents reconnect', { timeout: 180_000 }, async () => {
-  const dir = join(work, 'server');
-  await initPki(dir);
-  const [agentPort, enrollPort] = [await freePort(), await freePort()];
-  let server = await startServerProcess(dir, agentPort, enrollPort);
-  children.push(server);
-  const control = new ControlClient(`unix:${join(dir, 'control.sock')}`);
-  const archive = await makeBundle(work, 'crash-app', 'static');
-  const out = process.stdout.write.bind(process.stdout);
-  process.stdout.write = (() => true) as typeof process.stdout.write;
-  try {
-    await bundlesAdd(archive, { control: control.address });
-  } finally {
-    process.stdout.write = out;
-  }
-  const digest = (await control.call('ListBundles', {})).bundles[0]!.digest;
-  const inventory = Buffer.from(JSON.stringify(collectInventory('/')));
-  const acked = new Set<string>();
-  const connections = new Map<string, number>();
-  for (let i = 0; i < 4; i++) {
-    const name = `crash-agent-${i}`;
-    const token = await control.call('CreateEnrollToken', { name });
-    const state = new AgentState(join(work, name));
-    await enroll(state, `127.0.0.1:${enrollPort}`, token.token, readFileSync(join(dir, 'pki', 'ca.crt')));
-    const agent = new AgentDaemon(state, { server: `127.0.0.1:${agentPort}`, heartbeatSeconds: 1, minBackoffMs: 100, maxBackoffMs: 800, inventoryRoot: '/', inventoryBytes: inventory }, createLogger('agent', 'silent', new LogCapture()));
-    agent.listeners.add((event, detail) => {
-      if (event === 'ack') acked.add(detail as string);
-      if (event === 'connected') connections.set(name, (connections.get(name) ?? 0) + 1);
-    });
-    agent.start();
-    agents.push(agent);
-  }
-  control.close();
-  const result = (host: string): CheckResult => ({
-    bundleDigest: digest, host, kind: 'verified', runs: true, loads: true, problems: [], filesChecked: 1, glibcFloor: '',
-    smokeRan: true, smokeExit: 0, smokeOutput: 'ok', checkedAt: new Date().toISOString(), inventorySha256: '',
-  });
-  const sent: string[] = [];
-  const reporter = (async () => {
-    while (sending) {
-      for (const agent of agents) sent.push(agent.report('', result(agent.host)));
-      await sleep(20);
+test(
+  'kill -9 the server while agents report: integrity kept, no acknowledged report lost, agents reconnect',
+  { timeout: 180_000 },
+  async () => {
+    const dir = join(work, 'server');
+    await initPki(dir);
+    const [agentPort, enrollPort] = [await freePort(), await freePort()];
+    let server = await startServerProcess(dir, agentPort, enrollPort);
+    children.push(server);
+    const control = new ControlClient(`unix:${join(dir, 'control.sock')}`);
+    const archive = await makeBundle(work, 'crash-app', 'static');
+    const out = process.stdout.write.bind(process.stdout);
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+    try {
+      await bundlesAdd(archive, { control: control.address });
+    } finally {
+      process.stdout.write = out;
     }
-  })();
+    const digest = (await control.call('ListBundles', {})).bundles[0]!.digest;
+    const inventory = Buffer.from(JSON.stringify(collectInventory('/')));
+    const acked = new Set<string>();
+    const connections = new Map<string, number>();
+    for (let i = 0; i < 4; i++) {
+      const name = `crash-agent-${i}`;
+      const token = await control.call('CreateEnrollToken', { name });
+      const state = new AgentState(join(work, name));
+      await enroll(state, `127.0.0.1:${enrollPort}`, token.token, readFileSync(join(dir, 'pki', 'ca.crt')));
+      const agent = new AgentDaemon(
+        state,
+        {
+          server: `127.0.0.1:${agentPort}`,
+          heartbeatSeconds: 1,
+          minBackoffMs: 100,
+          maxBackoffMs: 800,
+          inventoryRoot: '/',
+          inventoryBytes: inventory,
+        },
+        createLogger('agent', 'silent', new LogCapture()),
+      );
+      agent.listeners.add((event, detail) => {
+        if (event === 'ack') acked.add(detail as string);
+        if (event === 'connected') connections.set(name, (connections.get(name) ?? 0) + 1);
+      });
+      agent.start();
+      agents.push(agent);
+    }
+    control.close();
+    const result = (host: string): CheckResult => ({
+      bundleDigest: digest,
+      host,
+      kind: 'verified',
+      runs: true,
+      loads: true,
+      problems: [],
+      filesChecked: 1,
+      glibcFloor: '',
+      smokeRan: true,
+      smokeExit: 0,
+      smokeOutput: 'ok',
+      checkedAt: new Date().toISOString(),
+      inventorySha256: '',
+    });
+    const sent: string[] = [];
+    const reporter = (async () => {
+      while (sending) {
+        for (const agent of agents) sent.push(agent.report('', result(agent.host)));
+        await sleep(20);
+      }
+    })();
 
-  let ackedAtPreviousKill = 0;
-  for (let round = 0; round < 3; round++) {
-    // The server must have acknowledged reports since the previous kill, or "none lost" says
-    // nothing: wait for the first new acknowledgement, then kill at a random moment after it.
+    let ackedAtPreviousKill = 0;
+    for (let round = 0; round < 3; round++) {
+      // The server must have acknowledged reports since the previous kill, or "none lost" says
+      // nothing: wait for the first new acknowledgement, then kill at a random moment after it.
+      const deadline = Date.now() + 30_000;
+      while (acked.size <= ackedAtPreviousKill && Date.now() < deadline) await sleep(20);
+      await sleep(Math.random() * 1500);
+      server.kill('SIGKILL');
+      await new Promise((r) => server.once('exit', r));
+      const ackedAtKill = [...acked];
+      assert.ok(
+        ackedAtKill.length > ackedAtPreviousKill,
+        `no report acknowledged between kill ${round} and kill ${round + 1} (${ackedAtKill.length} in all)`,
+      );
+      ackedAtPreviousKill = ackedAtKill.length;
+      const db = new Database(join(dir, 'compat.sqlite'));
+      try {
+        assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+        const stored = new Set(
+          (db.prepare('SELECT report_id FROM agent_reports').all() as { report_id: string }[]).map((r) => r.report_id),
+        );
+        const lost = ackedAtKill.filter((id) => !stored.has(id));
+        assert.deepEqual(lost, [], `acknowledged reports lost after kill ${round + 1}`);
+      } finally {
+        db.close();
+      }
+      server = await startServerProcess(dir, agentPort, enrollPort);
+      children.push(server);
+    }
+    sending = false;
+    await reporter;
+    // Every report sent is delivered in the end: the outboxes empty themselves after reconnecting.
     const deadline = Date.now() + 30_000;
-    while (acked.size <= ackedAtPreviousKill && Date.now() < deadline) await sleep(20);
-    await sleep(Math.random() * 1500);
-    server.kill('SIGKILL');
+    while (
+      agents.some((a) => readdirSync(join(work, a.host, 'outbox')).some((n) => n.endsWith('.json'))) &&
+      Date.now() < deadline
+    )
+      await sleep(100);
+    for (const agent of agents) agent.stop();
+    server.kill('SIGTERM');
     await new Promise((r) => server.once('exit', r));
-    const ackedAtKill = [...acked];
-    assert.ok(ackedAtKill.length > ackedAtPreviousKill,
-      `no report acknowledged between kill ${round} and kill ${round + 1} (${ackedAtKill.length} in all)`);
-    ackedAtPreviousKill = ackedAtKill.length;
-    const db = new Database(join(dir, 'compat.sqlite'));
+    const db = new Database(join(dir, 'compat.sqlite'), { readonly: true });
     try {
       assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
-      const stored = new Set((db.prepare('SELECT report_id FROM agent_reports').all() as { report_id: string }[]).map((r) => r.report_id));
-      const lost = ackedAtKill.filter((id) => !stored.has(id));
-      assert.deepEqual(lost, [], `acknowledged reports lost after kill ${round + 1}`);
+      const stored = new Set(
+        (db.prepare('SELECT report_id FROM agent_reports').all() as { report_id: string }[]).map((r) => r.report_id),
+      );
+      assert.deepEqual(
+        sent.filter((id) => !stored.has(id)),
+        [],
+        'every report sent is stored once the agents reconnect',
+      );
+      assert.ok(stored.size === new Set(sent).size);
     } finally {
       db.close();
     }
-    server = await startServerProcess(dir, agentPort, enrollPort);
-    children.push(server);
-  }
-  sending = false;
-  await reporter;
-  // Every report sent is delivered in the end: the outboxes empty themselves after reconnecting.
-  const deadline = Date.now() + 30_000;
-  while (agents.some((a) => readdirSync(join(work, a.host, 'outbox')).some((n) => n.endsWith('.json'))) && Date.now() < deadline) await sleep(100);
-  for (const agent of agents) agent.stop();
-  server.kill('SIGTERM');
-  await new Promise((r) => server.once('exit', r));
-  const db = new Database(join(dir, 'compat.sqlite'), { readonly: true });
-  try {
-    assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
-    const stored = new Set((db.prepare('SELECT report_id FROM agent_reports').all() as { report_id: string }[]).map((r) => r.report_id));
-    assert.deepEqual(sent.filter((id) => !stored.has(id)), [], 'every report sent is stored once the agents reconnect');
-    assert.ok(stored.size === new Set(sent).size);
-  } finally {
-    db.close();
-  }
-  // Restarts that come while an agent is still backing off merge into one reconnect, so at least one.
-  for (const agent of agents) assert.ok((connections.get(agent.host) ?? 0) >= 2, `${agent.host} reconnected by itself (${connections.get(agent.host)} connections)`);
-});
+    // Restarts that come while an agent is still backing off merge into one reconnect, so at least one.
+    for (const agent of agents)
+      assert.ok(
+        (connections.get(agent.host) ?? 0) >= 2,
+        `${agent.host} reconnected by itself (${connections.get(agent.host)} connections)`,
+      );
+  },
+);

@@ -32,8 +32,13 @@ for (const unit of ['pyrelo-server.service', 'pyrelo-agent.service']) {
       chmodSync(launcher, 0o755);
       const text = readFileSync(join(REPO, 'deploy', unit), 'utf8').replaceAll('/usr/local/bin/pyrelo', launcher);
       writeFileSync(join(work, unit), text);
-      const result = await execa('systemd-analyze', ['verify', '--man=no', join(work, unit)], { reject: false, all: true });
-      const complaints = (result.all ?? '').split('\n').filter((l) => l.includes(unit) || /error|invalid|unknown/i.test(l));
+      const result = await execa('systemd-analyze', ['verify', '--man=no', join(work, unit)], {
+        reject: false,
+        all: true,
+      });
+      const complaints = (result.all ?? '')
+        .split('\n')
+        .filter((l) => l.includes(unit) || /error|invalid|unknown/i.test(l));
       assert.equal(result.exitCode, 0, result.all);
       assert.deepEqual(complaints, [], result.all);
     } finally {

@@ -40,12 +40,22 @@ export async function makeBundle(work: string, name: string, kind: 'host-libc' |
   // The floors and the needs as `pyrelo build` writes them (its verify step and its manifest's elf
   // list), so the manifest says what this machine's compiler produced.
   const elves = listBundleElves(root);
-  const verified = verifyBuiltBundle(root, elves, buildHostView(), loadGraftPolicy(), { libc: kind === 'static' ? 'bundle' : 'host', executable: 'bin/python3' });
+  const verified = verifyBuiltBundle(root, elves, buildHostView(), loadGraftPolicy(), {
+    libc: kind === 'static' ? 'bundle' : 'host',
+    executable: 'bin/python3',
+  });
   if (verified.problems.length > 0) throw new Error(`fixture ${name} does not verify: ${verified.problems.join('; ')}`);
   writeManifest(root, {
-    format: 'pyrelo-bundle/1', name, python: { version: '3.11.9', executable: 'bin/python3', packages: [] },
-    libc: kind === 'static' ? 'bundle' : 'host', glibcFloor: verified.glibcFloor, kernelFloor: verified.kernelFloor,
-    entryPoints: {}, steps: [], slimmed: [], grafted: [],
+    format: 'pyrelo-bundle/1',
+    name,
+    python: { version: '3.11.9', executable: 'bin/python3', packages: [] },
+    libc: kind === 'static' ? 'bundle' : 'host',
+    glibcFloor: verified.glibcFloor,
+    kernelFloor: verified.kernelFloor,
+    entryPoints: {},
+    steps: [],
+    slimmed: [],
+    grafted: [],
     elf: elves.filter((e) => e.dynamic).map((e) => describeNeeds(root, e.path)),
     files: listBundleFiles(root),
   });
@@ -71,8 +81,19 @@ export interface TestServer {
 }
 
 export async function startTestServer(dir = mkdtempSync(join(tmpdir(), 'pyrelo-server-test-'))): Promise<TestServer> {
-  const settings = resolveSettings({ dataDir: dir, listen: '127.0.0.1:0', enrollListen: '127.0.0.1:0', control: `unix:${join(dir, 'control.sock')}`, logLevel: 'debug' }, {});
-  await initPki(dir).catch((error: Error) => { if (!/exists already/.test(error.message)) throw error; });
+  const settings = resolveSettings(
+    {
+      dataDir: dir,
+      listen: '127.0.0.1:0',
+      enrollListen: '127.0.0.1:0',
+      control: `unix:${join(dir, 'control.sock')}`,
+      logLevel: 'debug',
+    },
+    {},
+  );
+  await initPki(dir).catch((error: Error) => {
+    if (!/exists already/.test(error.message)) throw error;
+  });
   const logs = new LogCapture();
   const log = createLogger('pyrelo-server', 'debug', logs);
   const server = await startServer(settings, log);
@@ -106,9 +127,29 @@ export function freePort(): Promise<number> {
 }
 
 /** `pyrelo server` as its own process on loopback; resolves once its control socket listens. */
-export function startServerProcess(dir: string, agentPort: number, enrollPort: number, logLevel = 'warn', env: NodeJS.ProcessEnv = process.env): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [MAIN, 'server', '--data', dir, '--listen', `127.0.0.1:${agentPort}`, '--enroll-listen', `127.0.0.1:${enrollPort}`, '--log-level', logLevel],
-    { stdio: ['ignore', 'pipe', 'inherit'], env });
+export function startServerProcess(
+  dir: string,
+  agentPort: number,
+  enrollPort: number,
+  logLevel = 'warn',
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    [
+      MAIN,
+      'server',
+      '--data',
+      dir,
+      '--listen',
+      `127.0.0.1:${agentPort}`,
+      '--enroll-listen',
+      `127.0.0.1:${enrollPort}`,
+      '--log-level',
+      logLevel,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'], env },
+  );
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {

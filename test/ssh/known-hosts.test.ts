@@ -6,7 +6,14 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { appendTrusted, fingerprintSha256, hostFieldMatches, KnownHosts, keyTypeOfBlob, parseKnownHosts } from '../../src/remote/ssh/known-hosts.js';
+import {
+  appendTrusted,
+  fingerprintSha256,
+  hostFieldMatches,
+  KnownHosts,
+  keyTypeOfBlob,
+  parseKnownHosts,
+} from '../../src/remote/ssh/known-hosts.js';
 import { hostKeyAlgorithms } from '../../src/remote/ssh/connect.js';
 
 async function scratch(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
@@ -16,7 +23,11 @@ async function scratch(t: { after: (fn: () => Promise<void>) => void }): Promise
 }
 
 /** A fresh key pair from ssh-keygen; returns the public key's type and base64. */
-async function newKey(dir: string, name: string, type = 'ed25519'): Promise<{ type: string; base64: string; pubFile: string }> {
+async function newKey(
+  dir: string,
+  name: string,
+  type = 'ed25519',
+): Promise<{ type: string; base64: string; pubFile: string }> {
   const file = join(dir, name);
   await execa('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', name, '-f', file]);
   const [keyType, base64] = (await readFile(`${file}.pub`, 'utf8')).split(/\s+/);
@@ -55,17 +66,20 @@ test('known, unknown, changed (same type or another type) with file and line, re
   const dir = await scratch(t);
   const [a, b, rsa] = await Promise.all([newKey(dir, 'a'), newKey(dir, 'b'), newKey(dir, 'r', 'rsa')]);
   const file = join(dir, 'known_hosts');
-  await writeFile(file, [
-    '# comment',
-    '',
-    `db1,db1.example.com ${a.type} ${a.base64} a comment`,
-    `[db1]:2222 ${b.type} ${b.base64}`,
-    `rsahost ${rsa.type} ${rsa.base64}`,
-    `@revoked * ${b.type} ${b.base64}`,
-    `@cert-authority *.example.com ${a.type} ${a.base64}`,
-    'garbage line',
-    '',
-  ].join('\n'));
+  await writeFile(
+    file,
+    [
+      '# comment',
+      '',
+      `db1,db1.example.com ${a.type} ${a.base64} a comment`,
+      `[db1]:2222 ${b.type} ${b.base64}`,
+      `rsahost ${rsa.type} ${rsa.base64}`,
+      `@revoked * ${b.type} ${b.base64}`,
+      `@cert-authority *.example.com ${a.type} ${a.base64}`,
+      'garbage line',
+      '',
+    ].join('\n'),
+  );
   const kh = await KnownHosts.load([join(dir, 'missing'), file]);
 
   assert.deepEqual(kh.lookup('db1', 22, a.type, a.base64), { status: 'known', file, line: 3 });
@@ -84,11 +98,20 @@ test('known, unknown, changed (same type or another type) with file and line, re
   assert.equal(otherType.status, 'changed');
   assert.equal(otherType.line, 5);
   assert.deepEqual(kh.keyTypesFor('rsahost', 22), ['ssh-rsa']);
-  assert.deepEqual(hostKeyAlgorithms(['ssh-rsa']).slice(0, 4), ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa', 'ssh-ed25519']);
+  assert.deepEqual(hostKeyAlgorithms(['ssh-rsa']).slice(0, 4), [
+    'rsa-sha2-512',
+    'rsa-sha2-256',
+    'ssh-rsa',
+    'ssh-ed25519',
+  ]);
 
   // b is known for [db1]:2222 but revoked everywhere: revoked wins
   assert.deepEqual(kh.lookup('db1', 2222, b.type, b.base64), { status: 'revoked', file, line: 6 });
-  assert.equal(parseKnownHosts('@bogus host ssh-ed25519 AAAA\n', 'x').length, 0, 'unknown markers are skipped like ssh does');
+  assert.equal(
+    parseKnownHosts('@bogus host ssh-ed25519 AAAA\n', 'x').length,
+    0,
+    'unknown markers are skipped like ssh does',
+  );
 });
 
 test('hashed entries written by ssh-keygen -H are matched (plain port and [host]:port)', async (t) => {
@@ -119,7 +142,10 @@ test('appendTrusted: atomic append as [host]:port, creates the folder 0700, keep
   await writeFile(file, `${await readFile(file, 'utf8')}# no newline at end`);
   await appendTrusted(file, 'db1', 22, key.type, key.base64);
   const text = await readFile(file, 'utf8');
-  assert.equal(text, `[127.0.0.1]:2222 ${key.type} ${key.base64}\n# no newline at end\ndb1 ${key.type} ${key.base64}\n`);
+  assert.equal(
+    text,
+    `[127.0.0.1]:2222 ${key.type} ${key.base64}\n# no newline at end\ndb1 ${key.type} ${key.base64}\n`,
+  );
   const found = await execa('ssh-keygen', ['-F', '[127.0.0.1]:2222', '-f', file], { reject: false });
   assert.equal(found.exitCode, 0, 'ssh-keygen -F finds the [host]:port line');
   const kh = await KnownHosts.load([file]);

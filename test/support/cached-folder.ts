@@ -9,7 +9,11 @@ import { dirname, join } from 'node:path';
 export const CACHE_STAMP = '.complete';
 
 /** Makes `dir` with `fill` unless its stamp is there; `fill` writes into a temporary sibling. */
-export async function cachedFolder(dir: string, fill: (temporary: string) => Promise<void>, stamp = `${new Date().toISOString()}\n`): Promise<string> {
+export async function cachedFolder(
+  dir: string,
+  fill: (temporary: string) => Promise<void>,
+  stamp = `${new Date().toISOString()}\n`,
+): Promise<string> {
   if (existsSync(join(dir, CACHE_STAMP))) return dir;
   mkdirSync(dirname(dir), { recursive: true });
   const temporary = `${dir}.tmp-${process.pid}`;

@@ -6,7 +6,10 @@
 export async function captureStdout(run: () => Promise<number>): Promise<{ code: number; stdout: string }> {
   const chunks: string[] = [];
   const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string) => { chunks.push(String(chunk)); return true; }) as typeof process.stdout.write;
+  process.stdout.write = ((chunk: string) => {
+    chunks.push(String(chunk));
+    return true;
+  }) as typeof process.stdout.write;
   try {
     const code = await run();
     return { code, stdout: chunks.join('') };

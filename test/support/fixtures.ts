@@ -59,7 +59,10 @@ function outputPath(o: CompileOptions): string {
  */
 function linkPathArgs(o: CompileOptions): { args: string[]; retagAudit: string | null } {
   if (o.rpath !== undefined && o.runpath !== undefined) {
-    return { args: ['-Wl,--disable-new-dtags', `-Wl,-rpath,${o.rpath}`, `-Wl,--audit,${o.runpath}`], retagAudit: o.runpath };
+    return {
+      args: ['-Wl,--disable-new-dtags', `-Wl,-rpath,${o.rpath}`, `-Wl,--audit,${o.runpath}`],
+      retagAudit: o.runpath,
+    };
   }
   if (o.rpath !== undefined) return { args: ['-Wl,--disable-new-dtags', `-Wl,-rpath,${o.rpath}`], retagAudit: null };
   if (o.runpath !== undefined) return { args: ['-Wl,--enable-new-dtags', `-Wl,-rpath,${o.runpath}`], retagAudit: null };
@@ -73,7 +76,12 @@ async function gcc(args: string[], cwd: string): Promise<void> {
   }
 }
 
-async function compile(o: CompileOptions, kind: 'shared' | 'exec', extra: string[], scriptText?: string): Promise<string> {
+async function compile(
+  o: CompileOptions,
+  kind: 'shared' | 'exec',
+  extra: string[],
+  scriptText?: string,
+): Promise<string> {
   const out = outputPath(o);
   await mkdir(dirname(out), { recursive: true });
   const build = join(o.dir, '.build');
@@ -196,8 +204,20 @@ function readElf(buf: Buffer): ElfView {
     const s = shoff + i * shentsize;
     v.sections.push(
       is64
-        ? { type: u32(v, s + 4), offset: word(v, s + 0x18), size: word(v, s + 0x20), link: u32(v, s + 0x28), entsize: word(v, s + 0x38) }
-        : { type: u32(v, s + 4), offset: u32(v, s + 0x10), size: u32(v, s + 0x14), link: u32(v, s + 0x18), entsize: u32(v, s + 0x24) },
+        ? {
+            type: u32(v, s + 4),
+            offset: word(v, s + 0x18),
+            size: word(v, s + 0x20),
+            link: u32(v, s + 0x28),
+            entsize: word(v, s + 0x38),
+          }
+        : {
+            type: u32(v, s + 4),
+            offset: u32(v, s + 0x10),
+            size: u32(v, s + 0x14),
+            link: u32(v, s + 0x18),
+            entsize: u32(v, s + 0x24),
+          },
     );
   }
   return v;
@@ -297,7 +317,8 @@ export interface LoadHeaderFields {
 
 /** Where each PT_LOAD header of an ELF64 little-endian file lies, with its fields. */
 function loadHeaders(buf: Buffer): { at: number; fields: LoadHeaderFields }[] {
-  if (buf.toString('latin1', 0, 4) !== '\x7fELF' || buf[4] !== 2 || buf[5] !== 1) throw new Error('patchLoadSegment: ELF64 LSB only');
+  if (buf.toString('latin1', 0, 4) !== '\x7fELF' || buf[4] !== 2 || buf[5] !== 1)
+    throw new Error('patchLoadSegment: ELF64 LSB only');
   const phoff = Number(buf.readBigUInt64LE(0x20));
   const phentsize = buf.readUInt16LE(0x36);
   const phnum = buf.readUInt16LE(0x38);
@@ -328,8 +349,11 @@ export async function readLoadSegments(path: string): Promise<LoadHeaderFields[]
  * Rewrite p_offset, p_vaddr and/or p_align of the `index`-th PT_LOAD (counting PT_LOADs only) of an
  * ELF64 little-endian file: a library no linker would lay out, for ld.so's load command checks.
  */
-export async function patchLoadSegment(path: string, index: number,
-  fields: Partial<Pick<LoadHeaderFields, 'offset' | 'vaddr' | 'align'>>): Promise<void> {
+export async function patchLoadSegment(
+  path: string,
+  index: number,
+  fields: Partial<Pick<LoadHeaderFields, 'offset' | 'vaddr' | 'align'>>,
+): Promise<void> {
   const buf = await readFile(path);
   const header = loadHeaders(buf)[index];
   if (header === undefined) throw new Error(`${path}: no PT_LOAD number ${index}`);

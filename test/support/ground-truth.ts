@@ -31,7 +31,11 @@ export interface GroundTruthResult {
  * `folders` are paths inside the root ('/usr/lib'); `runner` runs a command inside that root
  * (the host runner for '/', a chroot runner for a lab root).
  */
-export async function groundTruth(rootDir: string, folders: readonly string[], runner?: CommandRunner): Promise<GroundTruthResult> {
+export async function groundTruth(
+  rootDir: string,
+  folders: readonly string[],
+  runner?: CommandRunner,
+): Promise<GroundTruthResult> {
   const hostPaths = findElfFiles(folders.map((f) => (rootDir === '/' ? f : join(rootDir, f))));
   const files = hostPaths.map((p) => (rootDir === '/' ? p : p.slice(rootDir.replace(/\/$/, '').length)));
   const view = new RootHostView(rootDir, loaderConfigForRoot(rootDir));
@@ -48,18 +52,25 @@ export async function groundTruth(rootDir: string, folders: readonly string[], r
     if (differences.length > 0) disagreements.push({ file: report.file, differences });
   });
   return {
-    root: rootDir, files: files.length, agreeing: files.length - disagreements.length, notDynamic, noNeeded,
-    disagreements, reports, traces,
+    root: rootDir,
+    files: files.length,
+    agreeing: files.length - disagreements.length,
+    notDynamic,
+    noNeeded,
+    disagreements,
+    reports,
+    traces,
   };
 }
 
 export function describeGroundTruth(result: GroundTruthResult, limit = 15): string {
   const lines = [
-    `ground truth on ${result.root}: ${result.agreeing}/${result.files} files agree with the real loader`
-      + ` (${(100 * result.agreeing / Math.max(1, result.files)).toFixed(2)} %), ${result.noNeeded} of them without DT_NEEDED`
-      + ` ("statically linked", compared in full), ${result.notDynamic} refused by --verify (ld.so does not trace them: compared by the objects loaded only)`,
+    `ground truth on ${result.root}: ${result.agreeing}/${result.files} files agree with the real loader` +
+      ` (${((100 * result.agreeing) / Math.max(1, result.files)).toFixed(2)} %), ${result.noNeeded} of them without DT_NEEDED` +
+      ` ("statically linked", compared in full), ${result.notDynamic} refused by --verify (ld.so does not trace them: compared by the objects loaded only)`,
   ];
-  for (const d of result.disagreements.slice(0, limit)) lines.push(`  ${d.file}:`, ...d.differences.map((x) => `    ${x}`));
+  for (const d of result.disagreements.slice(0, limit))
+    lines.push(`  ${d.file}:`, ...d.differences.map((x) => `    ${x}`));
   if (result.disagreements.length > limit) lines.push(`  … and ${result.disagreements.length - limit} more`);
   return lines.join('\n');
 }

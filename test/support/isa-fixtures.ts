@@ -32,16 +32,21 @@ const EXIT_START = 'void _start(void) { __asm__ volatile("mov $60, %eax\\n xor %
 
 /** A property note with GNU_PROPERTY_X86_ISA_1_NEEDED = 0x10 (no linker option gives it) in `section`. */
 const beyondNote = (section: string, p2align: number): string =>
-  `__asm__(".section ${section},\\"a\\",@note\\n.p2align ${p2align}\\n.long 4\\n.long 16\\n.long 5\\n`
-  + '.asciz \\"GNU\\"\\n.long 0xc0008002\\n.long 4\\n.long 0x10\\n.long 0\\n.previous\\n");\n';
+  `__asm__(".section ${section},\\"a\\",@note\\n.p2align ${p2align}\\n.long 4\\n.long 16\\n.long 5\\n` +
+  '.asciz \\"GNU\\"\\n.long 0xc0008002\\n.long 4\\n.long 0x10\\n.long 0\\n.previous\\n");\n';
 
 function markArgs(mark: IsaMark): { source: string; linkArgs: string[] } {
   switch (mark) {
-    case 'beyond': return { source: beyondNote('.note.gnu.property', 3), linkArgs: [] };
-    case 'beyond-pt-note-only': return { source: beyondNote('.note.pyrelo-isa', 3), linkArgs: [] };
-    case 'beyond-align-4': return { source: beyondNote('.note.pyrelo-isa', 2), linkArgs: [] };
-    case 'beyond-two-notes': return { source: beyondNote('.note.gnu.property', 3) + beyondNote('.note.pyrelo-isa', 3), linkArgs: [] };
-    default: return { source: '', linkArgs: [`-Wl,-z,x86-64-${mark}`] };
+    case 'beyond':
+      return { source: beyondNote('.note.gnu.property', 3), linkArgs: [] };
+    case 'beyond-pt-note-only':
+      return { source: beyondNote('.note.pyrelo-isa', 3), linkArgs: [] };
+    case 'beyond-align-4':
+      return { source: beyondNote('.note.pyrelo-isa', 2), linkArgs: [] };
+    case 'beyond-two-notes':
+      return { source: beyondNote('.note.gnu.property', 3) + beyondNote('.note.pyrelo-isa', 3), linkArgs: [] };
+    default:
+      return { source: '', linkArgs: [`-Wl,-z,x86-64-${mark}`] };
   }
 }
 
@@ -51,26 +56,56 @@ function markArgs(mark: IsaMark): { source: string; linkArgs: string[] } {
  */
 export async function buildIsaFixtures(dir: string): Promise<IsaFixture[]> {
   const lib = join(dir, 'lib');
-  const built = await Promise.all(ISA_MARKS.map(async (mark): Promise<IsaFixture[]> => {
-    const { source, linkArgs } = markArgs(mark);
-    const library = await compileSharedLibrary({
-      dir, file: `lib/libisa-${mark}.so.1`, soname: `libisa-${mark}.so.1`, cflags: ['-nostdlib'], linkArgs,
-      source: `${source}int isa_${mark}(void) { return 1; }\n`,
-    });
-    const [program, needing] = await Promise.all([
-      compileExecutable({ dir, file: `bin/prog-${mark}`, cflags: ['-nostdlib'], linkArgs, source: source + EXIT_START }),
-      compileExecutable({ dir, file: `bin/prog-needs-${mark}`, cflags: ['-nostdlib'], source: EXIT_START, needed: [library], runpath: lib }),
-    ]);
-    return [
-      { mark, role: 'program', path: program },
-      { mark, role: 'library', path: library },
-      { mark, role: 'program-needing-library', path: needing },
-    ];
-  }));
-  const odd = await Promise.all(ODD_MARKS.map(async (mark): Promise<IsaFixture> => {
-    const { source } = markArgs(mark);
-    return { mark, role: 'program', path: await compileExecutable({ dir, file: `bin/prog-${mark}`, cflags: ['-nostdlib'], source: source + EXIT_START }) };
-  }));
+  const built = await Promise.all(
+    ISA_MARKS.map(async (mark): Promise<IsaFixture[]> => {
+      const { source, linkArgs } = markArgs(mark);
+      const library = await compileSharedLibrary({
+        dir,
+        file: `lib/libisa-${mark}.so.1`,
+        soname: `libisa-${mark}.so.1`,
+        cflags: ['-nostdlib'],
+        linkArgs,
+        source: `${source}int isa_${mark}(void) { return 1; }\n`,
+      });
+      const [program, needing] = await Promise.all([
+        compileExecutable({
+          dir,
+          file: `bin/prog-${mark}`,
+          cflags: ['-nostdlib'],
+          linkArgs,
+          source: source + EXIT_START,
+        }),
+        compileExecutable({
+          dir,
+          file: `bin/prog-needs-${mark}`,
+          cflags: ['-nostdlib'],
+          source: EXIT_START,
+          needed: [library],
+          runpath: lib,
+        }),
+      ]);
+      return [
+        { mark, role: 'program', path: program },
+        { mark, role: 'library', path: library },
+        { mark, role: 'program-needing-library', path: needing },
+      ];
+    }),
+  );
+  const odd = await Promise.all(
+    ODD_MARKS.map(async (mark): Promise<IsaFixture> => {
+      const { source } = markArgs(mark);
+      return {
+        mark,
+        role: 'program',
+        path: await compileExecutable({
+          dir,
+          file: `bin/prog-${mark}`,
+          cflags: ['-nostdlib'],
+          source: source + EXIT_START,
+        }),
+      };
+    }),
+  );
   return [...built.flat(), ...odd];
 }
 
@@ -99,8 +134,9 @@ export interface RealVerdict {
  * dlopen through perl's DynaLoader (perl-base is Essential on Debian, so every Debian root has it):
  * prints "loaded" or dlerror()'s text, without the " at -e line 1.\n\0" perl appends.
  */
-const DLOPEN_PERL = 'my $h = DynaLoader::dl_load_file($ARGV[0], 0); if ($h) { print "loaded" } '
-  + 'else { my $e = DynaLoader::dl_error(); $e =~ s/ at -e line \\d+\\..*\\z//s; print $e }';
+const DLOPEN_PERL =
+  'my $h = DynaLoader::dl_load_file($ARGV[0], 0); if ($h) { print "loaded" } ' +
+  'else { my $e = DynaLoader::dl_error(); $e =~ s/ at -e line \\d+\\..*\\z//s; print $e }';
 
 const FIELD = '\x1f';
 
@@ -110,14 +146,17 @@ const FIELD = '\x1f';
  * program itself, is that path.
  */
 export async function realVerdicts(fixtures: readonly IsaFixture[], runner: CommandRunner): Promise<RealVerdict[]> {
-  const script = fixtures.map((f, i) => {
-    const run = f.role === 'library' ? `perl -MDynaLoader -e '${DLOPEN_PERL}' '${f.path}'` : `'${f.path}'`;
-    return `out=$(${run} 2>&1); printf '%s${FIELD}%s${FIELD}%s\\n' ${i} $? "$(printf %s "$out" | tr '\\n' ' ')"`;
-  }).join('\n');
+  const script = fixtures
+    .map((f, i) => {
+      const run = f.role === 'library' ? `perl -MDynaLoader -e '${DLOPEN_PERL}' '${f.path}'` : `'${f.path}'`;
+      return `out=$(${run} 2>&1); printf '%s${FIELD}%s${FIELD}%s\\n' ${i} $? "$(printf %s "$out" | tr '\\n' ' ')"`;
+    })
+    .join('\n');
   const r = await runner(['/bin/sh', '-c', script], {});
   if (r.exitCode !== 0) throw new Error(`the fixture runs failed (exit ${r.exitCode}): ${r.stderr}`);
   const lines = r.stdout.split('\n').filter((l) => l !== '');
-  if (lines.length !== fixtures.length) throw new Error(`expected ${fixtures.length} results, got:\n${r.stdout}${r.stderr}`);
+  if (lines.length !== fixtures.length)
+    throw new Error(`expected ${fixtures.length} results, got:\n${r.stdout}${r.stderr}`);
   return fixtures.map((f, i) => {
     const [index, status, out] = lines[i]!.split(FIELD) as [string, string, string];
     if (Number(index) !== i) throw new Error(`result ${i} out of order: ${lines[i]}`);

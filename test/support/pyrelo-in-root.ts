@@ -12,15 +12,22 @@ const DIST = fileURLToPath(new URL('../../', import.meta.url));
 const PROJECT = projectRoot();
 
 function projectRoot(): string {
-  for (let dir = DIST; dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, 'node_modules', '@grpc', 'grpc-js'))) return dir;
+  for (let dir = DIST; dir !== dirname(dir); dir = dirname(dir))
+    if (existsSync(join(dir, 'node_modules', '@grpc', 'grpc-js'))) return dir;
   throw new Error('node_modules not found above the compiled tests');
 }
 
 /** The command line that runs `pyrelo ARGS…` inside the root, and the binds it needs. */
 export function pyreloInRoot(args: readonly string[]): { argv: string[]; bind: BindMount[] } {
   return {
-    argv: ['/opt/node/lib64/ld-linux-x86-64.so.2', '--library-path', '/opt/node/lib', '/opt/node/node',
-      '/opt/pyrelo/dist/src/client/main.js', ...args],
+    argv: [
+      '/opt/node/lib64/ld-linux-x86-64.so.2',
+      '--library-path',
+      '/opt/node/lib',
+      '/opt/node/node',
+      '/opt/pyrelo/dist/src/client/main.js',
+      ...args,
+    ],
     bind: [
       { hostPath: process.execPath, rootPath: '/opt/node/node', readOnly: true },
       { hostPath: '/lib/x86_64-linux-gnu', rootPath: '/opt/node/lib', readOnly: true },

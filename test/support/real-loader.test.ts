@@ -3,13 +3,7 @@ import assert from 'node:assert/strict';
 import { access, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import {
-  compileExecutable,
-  compileSharedLibrary,
-  makeTempDir,
-  removeDir,
-  canCompile32,
-} from './fixtures.js';
+import { compileExecutable, compileSharedLibrary, makeTempDir, removeDir, canCompile32 } from './fixtures.js';
 import {
   DEFAULT_LDSO,
   createHostRunner,
@@ -57,8 +51,16 @@ describe('parseTrace (formats of glibc rtld.c / dl-version.c / dl-lookup.c)', ()
   });
 
   test('i386: linux-gate vDSO excluded, 8-digit addresses', () => {
-    const t = parseTrace('/x/m32', 0, '\tlinux-gate.so.1 (0xf7f2d000)\n\tlibc.so.6 => /lib32/libc.so.6 (0xf7cee000)\n\t/lib/ld-linux.so.2 (0xf7f2f000)\n', '');
-    assert.deepEqual(t.objects.map((o) => o.name), ['libc.so.6', '/lib/ld-linux.so.2']);
+    const t = parseTrace(
+      '/x/m32',
+      0,
+      '\tlinux-gate.so.1 (0xf7f2d000)\n\tlibc.so.6 => /lib32/libc.so.6 (0xf7cee000)\n\t/lib/ld-linux.so.2 (0xf7f2f000)\n',
+      '',
+    );
+    assert.deepEqual(
+      t.objects.map((o) => o.name),
+      ['libc.so.6', '/lib/ld-linux.so.2'],
+    );
   });
 
   test('statically linked (traced, no DT_NEEDED) / not a dynamic executable (not traced)', () => {
@@ -95,9 +97,17 @@ describe('parseTrace (formats of glibc rtld.c / dl-version.c / dl-lookup.c)', ()
   test('fatal lines', () => {
     const t = parseTrace('/d/p', 127, '', '/d/p: error while loading shared libraries: /e/libx.so.1: file too short\n');
     assert.equal(t.fatal, 'error while loading shared libraries: /e/libx.so.1: file too short');
-    const a = parseTrace('/d/p', 127, '', "Inconsistency detected by ld.so: dl-lookup.c: 107: check_match: Assertion `x' failed!\n");
+    const a = parseTrace(
+      '/d/p',
+      127,
+      '',
+      "Inconsistency detected by ld.so: dl-lookup.c: 107: check_match: Assertion `x' failed!\n",
+    );
     assert.match(a.fatal ?? '', /^Inconsistency detected by ld\.so: /);
-    assert.equal(parseTrace('/n', 1, '', 'ldd: /n: No such file or directory\n').fatal, 'ldd: /n: No such file or directory');
+    assert.equal(
+      parseTrace('/n', 1, '', 'ldd: /n: No such file or directory\n').fatal,
+      'ldd: /n: No such file or directory',
+    );
   });
 });
 
@@ -133,11 +143,32 @@ describe('traceWithRealLoader on this machine', () => {
   let textFile = '';
   before(async () => {
     dir = await makeTempDir('pyrelo-rl-');
-    const stub = await compileSharedLibrary({ dir, file: '.build/stub/libabsent.so.1', soname: 'libabsent.so.1', source: 'int absent(void){return 0;}\n' });
-    progMissing = await compileExecutable({ dir, file: 'prog-missing', source: 'extern int absent(void);\nint main(void){return absent();}\n', needed: [stub] });
+    const stub = await compileSharedLibrary({
+      dir,
+      file: '.build/stub/libabsent.so.1',
+      soname: 'libabsent.so.1',
+      source: 'int absent(void){return 0;}\n',
+    });
+    progMissing = await compileExecutable({
+      dir,
+      file: 'prog-missing',
+      source: 'extern int absent(void);\nint main(void){return absent();}\n',
+      needed: [stub],
+    });
     const spaced = join(dir, 'a dir => with arrow');
-    const libSp = await compileSharedLibrary({ dir, file: join(spaced, 'libsp.so.1'), soname: 'libsp.so.1', source: 'int sp(void){return 0;}\n' });
-    progSpace = await compileExecutable({ dir, file: 'prog space', source: 'extern int sp(void);\nint main(void){return sp();}\n', needed: [libSp], runpath: spaced });
+    const libSp = await compileSharedLibrary({
+      dir,
+      file: join(spaced, 'libsp.so.1'),
+      soname: 'libsp.so.1',
+      source: 'int sp(void){return 0;}\n',
+    });
+    progSpace = await compileExecutable({
+      dir,
+      file: 'prog space',
+      source: 'extern int sp(void);\nint main(void){return sp();}\n',
+      needed: [libSp],
+      runpath: spaced,
+    });
     textFile = join(dir, 'notes.txt');
     await writeFile(textFile, 'hello\n');
   });
@@ -210,7 +241,7 @@ describe('traceWithRealLoader on this machine', () => {
     assert.equal(t.exitCode, 1);
   });
 
-  test("files ldd refuses itself: missing, directory", async () => {
+  test('files ldd refuses itself: missing, directory', async () => {
     const m = await traceWithRealLoader(join(dir, 'nope'));
     assert.equal(m.fatal, `ldd: ${join(dir, 'nope')}: No such file or directory`);
     assert.equal(m.exitCode, 1);
@@ -229,7 +260,8 @@ describe('traceWithRealLoader on this machine', () => {
     const t = await traceWithRealLoader(p32);
     assert.equal(t.notDynamic, true);
     assert.equal(t.exitCode, 1);
-    if (!(await exists('/lib/ld-linux.so.2'))) return ctx.skip('the 64-bit half passed; no 32-bit loader /lib/ld-linux.so.2 (libc6-i386) for the other');
+    if (!(await exists('/lib/ld-linux.so.2')))
+      return ctx.skip('the 64-bit half passed; no 32-bit loader /lib/ld-linux.so.2 (libc6-i386) for the other');
     const t32 = await traceWithRealLoader(p32, { ldso: '/lib/ld-linux.so.2' });
     assert.equal(t32.exitCode, 0);
     assert.deepEqual(t32.unrecognized, []);
@@ -239,7 +271,12 @@ describe('traceWithRealLoader on this machine', () => {
   });
 
   test('matches /usr/bin/ldd line for line (addresses aside, ldd merges the streams)', async () => {
-    const norm = (s: string) => s.replace(/\(0x[0-9a-f]+\)/g, '(0xADDR)').split('\n').filter((l) => l !== '').sort();
+    const norm = (s: string) =>
+      s
+        .replace(/\(0x[0-9a-f]+\)/g, '(0xADDR)')
+        .split('\n')
+        .filter((l) => l !== '')
+        .sort();
     for (const [file, flags] of [
       ['/usr/bin/ls', []],
       [progMissing, []],
@@ -247,7 +284,12 @@ describe('traceWithRealLoader on this machine', () => {
       [progSpace, ['-r']],
       [textFile, []],
     ] as const) {
-      const ldd = await execa('/usr/bin/ldd', [...flags, file], { reject: false, env: { LC_ALL: 'C' }, extendEnv: false, all: true });
+      const ldd = await execa('/usr/bin/ldd', [...flags, file], {
+        reject: false,
+        env: { LC_ALL: 'C' },
+        extendEnv: false,
+        all: true,
+      });
       const ours = await traceWithRealLoader(file, { bindNow: flags.length > 0 });
       assert.deepEqual(norm(ours.stdout + ours.stderr), norm(String(ldd.all)), `${flags.join(' ')} ${file}`);
     }
@@ -265,7 +307,7 @@ describe('traceWithRealLoader on this machine', () => {
         // unreadable or a directory
       }
     }
-    files.push(progMissing, progSpace, textFile, join(dir, 'nope'), dir, DEFAULT_LDSO, "it's \"quoted\" $HOME `x`");
+    files.push(progMissing, progSpace, textFile, join(dir, 'nope'), dir, DEFAULT_LDSO, 'it\'s "quoted" $HOME `x`');
     if (await exists('/bin/busybox')) files.push('/bin/busybox');
     assert.ok(files.length >= 45, `only ${files.length} files`);
     for (const bindNow of [false, true]) {

@@ -59,8 +59,15 @@ before(async () => {
     const plain = await traceScenario(s, { bindNow: false });
     const toMap = (ts: RealLoaderTrace[]) => new Map(s.files.map((f, i) => [f, ts[i] as RealLoaderTrace]));
     built.set(s.name, { scenario: s, traces: toMap(traces), plain: toMap(plain) });
-    const record = traces.map(({ stdout, stderr, ...rest }) => ({ ...rest, stdout: stdout.replace(/\(0x[0-9a-f]+\)/g, '(0xADDR)'), stderr }));
-    await writeFile(join(s.dir, 'real-loader-trace.json'), JSON.stringify({ env: s.env, cwd: s.cwd ?? null, traces: record }, null, 2));
+    const record = traces.map(({ stdout, stderr, ...rest }) => ({
+      ...rest,
+      stdout: stdout.replace(/\(0x[0-9a-f]+\)/g, '(0xADDR)'),
+      stderr,
+    }));
+    await writeFile(
+      join(s.dir, 'real-loader-trace.json'),
+      JSON.stringify({ env: s.env, cwd: s.cwd ?? null, traces: record }, null, 2),
+    );
   }
 });
 
@@ -103,10 +110,16 @@ describe('scenarios, proven against the real loader', () => {
     assert.equal(foundObjects(traceOf(n, 'v1Old')).get('libv.so.1'), roles.oldLib);
     const t = traceOf(n, 'v2Old');
     assert.equal(foundObjects(t).get('libv.so.1'), roles.oldLib);
-    assert.deepEqual(t.versionErrors, [{ provider: roles.oldLib, version: 'V2', requiredBy: roles.v2Old, weak: false }]);
+    assert.deepEqual(t.versionErrors, [
+      { provider: roles.oldLib, version: 'V2', requiredBy: roles.v2Old, weak: false },
+    ]);
     assert.deepEqual(t.undefinedSymbols, [{ symbol: 'foo', version: 'V2', object: roles.v2Old }]);
     assert.equal(t.exitCode, 0, 'a missing version is not fatal in trace mode');
-    assert.deepEqual(traceOf(n, 'v2Old', false).undefinedSymbols, [], 'undefined symbols only with LD_WARN/LD_BIND_NOW');
+    assert.deepEqual(
+      traceOf(n, 'v2Old', false).undefinedSymbols,
+      [],
+      'undefined symbols only with LD_WARN/LD_BIND_NOW',
+    );
   });
 
   test('rpath-vs-runpath-chain', () => {
@@ -136,11 +149,23 @@ describe('scenarios, proven against the real loader', () => {
     const { dir, roles } = get(n).scenario;
     const t = traceOf(n, 'prog');
     clean(t);
-    assert.equal(foundObjects(t).get('liborigin.so.1'), `${dir}/app/bin/../lib/liborigin.so.1`, '$ORIGIN is not normalised');
+    assert.equal(
+      foundObjects(t).get('liborigin.so.1'),
+      `${dir}/app/bin/../lib/liborigin.so.1`,
+      '$ORIGIN is not normalised',
+    );
     assert.equal(foundObjects(t).get('libbrace.so.1'), `${dir}/app/bin/../lib2/libbrace.so.1`, '${ORIGIN}');
-    assert.equal(foundObjects(t).get('libodep.so.1'), `${dir}/app/bin/../lib/dep/libodep.so.1`, "a library's $ORIGIN is the dir it was opened from");
+    assert.equal(
+      foundObjects(t).get('libodep.so.1'),
+      `${dir}/app/bin/../lib/dep/libodep.so.1`,
+      "a library's $ORIGIN is the dir it was opened from",
+    );
     const viaLink = traceOf(n, 'link');
-    assert.deepEqual(missingObjects(viaLink), ['liborigin.so.1', 'libbrace.so.1'], '$ORIGIN of the path as typed (the symlink dir)');
+    assert.deepEqual(
+      missingObjects(viaLink),
+      ['liborigin.so.1', 'libbrace.so.1'],
+      '$ORIGIN of the path as typed (the symlink dir)',
+    );
     // Executed normally, the kernel gives ld.so /proc/self/exe = the real file: it runs.
     const run = await execa(roles.link as string, [], { reject: false, env: {}, extendEnv: false });
     assert.equal(run.exitCode, 0, run.stderr);
@@ -151,7 +176,10 @@ describe('scenarios, proven against the real loader', () => {
     assert.deepEqual(missingObjects(t), ['libnowhere.so.1']);
     assert.match(t.stdout, /\tlibnowhere\.so\.1 => not found\n/);
     assert.equal(t.exitCode, 0);
-    assert.deepEqual(t.undefinedSymbols.map((u) => u.symbol), ['nowhere']);
+    assert.deepEqual(
+      t.undefinedSymbols.map((u) => u.symbol),
+      ['nowhere'],
+    );
   });
 
   test('no-version-information', async () => {
@@ -165,18 +193,25 @@ describe('scenarios, proven against the real loader', () => {
     // Outside trace mode it is only a warning: the program runs and ld.so says the same words.
     const run = await execa(roles.prog as string, [], { reject: false, env: {}, extendEnv: false });
     assert.equal(run.exitCode, 0, run.stderr);
-    assert.equal(run.stderr, `${roles.prog}: ${roles.oldLib}: no version information available (required by ${roles.prog})`);
+    assert.equal(
+      run.stderr,
+      `${roles.prog}: ${roles.oldLib}: no version information available (required by ${roles.prog})`,
+    );
   });
 
   test('weak-version', async () => {
     const n = 'weak-version';
     const { roles } = get(n).scenario;
     const weak = traceOf(n, 'progWeak');
-    assert.deepEqual(weak.versionErrors, [{ provider: roles.oldLib, version: 'W2', requiredBy: roles.progWeak, weak: true }]);
+    assert.deepEqual(weak.versionErrors, [
+      { provider: roles.oldLib, version: 'W2', requiredBy: roles.progWeak, weak: true },
+    ]);
     assert.deepEqual(weak.undefinedSymbols, [], 'w2func is a weak reference');
     assert.equal(weak.exitCode, 0);
     const strong = traceOf(n, 'progStrong');
-    assert.deepEqual(strong.versionErrors, [{ provider: roles.oldLib, version: 'W2', requiredBy: roles.progStrong, weak: false }]);
+    assert.deepEqual(strong.versionErrors, [
+      { provider: roles.oldLib, version: 'W2', requiredBy: roles.progStrong, weak: false },
+    ]);
     const r = await execa('readelf', ['-V', roles.progWeak as string]);
     assert.match(r.stdout, /Name: W2\s+Flags: WEAK/);
     // Outside trace mode: the weak one runs, the strong one is refused.
@@ -194,7 +229,11 @@ describe('scenarios, proven against the real loader', () => {
     clean(t);
     assert.equal(foundObjects(t).get('libwc.so.1'), roles.lib64, 'the 32-bit candidates are skipped');
     const only = traceOf(n, 'progOnly32');
-    assert.deepEqual(missingObjects(only), ['libonly32.so.1'], 'in trace mode a wrong-class-only candidate is just "not found"');
+    assert.deepEqual(
+      missingObjects(only),
+      ['libonly32.so.1'],
+      'in trace mode a wrong-class-only candidate is just "not found"',
+    );
     const run = await execa(roles.progOnly32 as string, [], { reject: false, env, extendEnv: false });
     assert.equal(run.exitCode, 127);
     assert.match(run.stderr, /error while loading shared libraries: libonly32\.so\.1: wrong ELF class: ELFCLASS32$/m);
@@ -222,14 +261,22 @@ describe('scenarios, proven against the real loader', () => {
     const t = traceOf(n, 'progOld');
     assert.equal(foundObjects(t).get('libs.so.1'), roles.oldLib);
     assert.deepEqual(t.undefinedSymbols, [{ symbol: 'baz', version: null, object: roles.progOld }]);
-    assert.deepEqual(traceOf(n, 'progOld', false).undefinedSymbols, [], 'plain ldd: PLT calls bind lazily, nothing said');
+    assert.deepEqual(
+      traceOf(n, 'progOld', false).undefinedSymbols,
+      [],
+      'plain ldd: PLT calls bind lazily, nothing said',
+    );
   });
 
   test('nodeflib', () => {
     const n = 'nodeflib';
     const soname = get(n).scenario.roles.systemSoname as string;
     const prog = traceOf(n, 'prog');
-    assert.deepEqual(missingObjects(prog), [soname], 'needed by the nodefaultlib library: not found although the system has it');
+    assert.deepEqual(
+      missingObjects(prog),
+      [soname],
+      'needed by the nodefaultlib library: not found although the system has it',
+    );
     assert.ok(foundObjects(prog).has('libc.so.6'), "the program's own needs still use the default directories");
     assert.deepEqual(missingObjects(traceOf(n, 'libNd')), [soname]);
     assert.deepEqual(missingObjects(traceOf(n, 'progNodeflib')), [soname]);
@@ -254,10 +301,17 @@ describe('scenarios, proven against the real loader', () => {
     assert.deepEqual(abs.objects[0], { name: roles.abs, path: roles.abs }, 'printed as "\\tPATH (0x…)"');
     const rel = traceOf(n, 'progRel');
     clean(rel);
-    assert.deepEqual(rel.objects[0], { name: 'sub/librel.so', path: 'sub/librel.so' }, 'relative to the cwd, the decoy is not used');
+    assert.deepEqual(
+      rel.objects[0],
+      { name: 'sub/librel.so', path: 'sub/librel.so' },
+      'relative to the cwd, the decoy is not used',
+    );
     const gone = traceOf(n, 'progGone');
     assert.deepEqual(missingObjects(gone), [roles.gone]);
-    const elsewhere = await traceWithRealLoader(roles.progRel as string, { env, runner: createHostRunner({ cwd: '/' }) });
+    const elsewhere = await traceWithRealLoader(roles.progRel as string, {
+      env,
+      runner: createHostRunner({ cwd: '/' }),
+    });
     assert.deepEqual(missingObjects(elsewhere), ['sub/librel.so'], 'from another cwd: not found, no search');
   });
 
@@ -267,7 +321,10 @@ describe('scenarios, proven against the real loader', () => {
     const t = traceOf(n, 'progReuse');
     clean(t);
     assert.equal(foundObjects(t).get('libreal.so.1'), roles.real);
-    assert.ok(!t.objects.some((o) => o.name === 'libalias.so.1'), 'libalias.so.1 satisfied by the loaded SONAME: no line');
+    assert.ok(
+      !t.objects.some((o) => o.name === 'libalias.so.1'),
+      'libalias.so.1 satisfied by the loaded SONAME: no line',
+    );
     assert.deepEqual(missingObjects(traceOf(n, 'progNoReuse')), ['libalias.so.1']);
   });
 

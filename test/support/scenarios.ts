@@ -53,7 +53,9 @@ export const versionScriptTwoVersions: ScenarioBuilder = async (baseDir) => {
     soname: 'libv.so.1',
     source:
       '__asm__(".symver foo_v1, foo@V1");\n__asm__(".symver foo_v2, foo@@V2");\n' +
-      fn('foo_v1', 1) + fn('foo_v2', 2) + fn('bar', 3),
+      fn('foo_v1', 1) +
+      fn('foo_v2', 2) +
+      fn('bar', 3),
     versionScript: 'V1 { global: foo; bar; local: *; };\nV2 { global: foo; } V1;\n',
   });
   const oldLib = await compileSharedLibrary({
@@ -79,7 +81,7 @@ export const versionScriptTwoVersions: ScenarioBuilder = async (baseDir) => {
     description:
       'libv.so.1 defines foo@V1, foo@@V2 and bar@V1. Programs linked against it need V1 (foo@V1, bar) or V2 (foo). ' +
       'A second libv.so.1 without V2 sits in old/: the V2 program that finds it (RUNPATH old/) gets ' +
-      "\"version `V2' not found\" and, under ldd -r, \"undefined symbol: foo, version V2\"; the V1 program is fine with either.",
+      '"version `V2\' not found" and, under ldd -r, "undefined symbol: foo, version V2"; the V1 program is fine with either.',
     dir: D,
     files: [newLib, oldLib, v1New, v2New, v1Old, v2Old],
     env: {},
@@ -112,7 +114,7 @@ export const rpathVsRunpathChain: ScenarioBuilder = async (baseDir) => {
     description:
       'libA.so.1 (no RPATH/RUNPATH) needs libB.so.1; both live only in rp/. prog-rpath has DT_RPATH=rp: libA and libB ' +
       "are found (libB through the program's RPATH, inherited down the loader chain). prog-runpath has DT_RUNPATH=rp: " +
-      'libA is found but libB is not (RUNPATH serves only the object\'s own needs). prog-both has DT_RPATH=rp and ' +
+      "libA is found but libB is not (RUNPATH serves only the object's own needs). prog-both has DT_RPATH=rp and " +
       'DT_RUNPATH=empty/: the RPATH is ignored, libA is not found.',
     dir: D,
     files: [libA, libB, progRpath, progRunpath, progBoth],
@@ -124,7 +126,12 @@ export const rpathVsRunpathChain: ScenarioBuilder = async (baseDir) => {
 export const origin: ScenarioBuilder = async (baseDir) => {
   const name = 'origin';
   const D = await freshDir(baseDir, name);
-  const libDep = await compileSharedLibrary({ dir: D, file: 'app/lib/dep/libodep.so.1', soname: 'libodep.so.1', source: fn('odep') });
+  const libDep = await compileSharedLibrary({
+    dir: D,
+    file: 'app/lib/dep/libodep.so.1',
+    soname: 'libodep.so.1',
+    source: fn('odep'),
+  });
   const libOrigin = await compileSharedLibrary({
     dir: D,
     file: 'app/lib/liborigin.so.1',
@@ -133,7 +140,12 @@ export const origin: ScenarioBuilder = async (baseDir) => {
     needed: [libDep],
     runpath: '$ORIGIN/dep',
   });
-  const libBrace = await compileSharedLibrary({ dir: D, file: 'app/lib2/libbrace.so.1', soname: 'libbrace.so.1', source: fn('brace') });
+  const libBrace = await compileSharedLibrary({
+    dir: D,
+    file: 'app/lib2/libbrace.so.1',
+    soname: 'libbrace.so.1',
+    source: fn('brace'),
+  });
   const prog = await compileExecutable({
     dir: D,
     file: 'app/bin/prog',
@@ -161,12 +173,18 @@ export const origin: ScenarioBuilder = async (baseDir) => {
 export const missingLibrary: ScenarioBuilder = async (baseDir) => {
   const name = 'missing-library';
   const D = await freshDir(baseDir, name);
-  const stub = await compileSharedLibrary({ dir: D, file: '.build/stub/libnowhere.so.1', soname: 'libnowhere.so.1', source: fn('nowhere') });
+  const stub = await compileSharedLibrary({
+    dir: D,
+    file: '.build/stub/libnowhere.so.1',
+    soname: 'libnowhere.so.1',
+    source: fn('nowhere'),
+  });
   const prog = await compileExecutable({ dir: D, file: 'bin/prog', source: mainCalling(['nowhere']), needed: [stub] });
   await rm(stub);
   return {
     name,
-    description: 'prog needs libnowhere.so.1, which exists nowhere (the link-time stub is deleted): "libnowhere.so.1 => not found".',
+    description:
+      'prog needs libnowhere.so.1, which exists nowhere (the link-time stub is deleted): "libnowhere.so.1 => not found".',
     dir: D,
     files: [prog],
     env: {},
@@ -207,7 +225,7 @@ export const weakVersion: ScenarioBuilder = async (baseDir) => {
     description:
       'prog-weak and prog-strong need W1 and W2 of libw.so.1 (w2func is a weak undefined reference) and find old/libw.so.1, ' +
       'which lacks W2. prog-weak\'s Vernaux for W2 is patched to VER_FLG_WEAK: "weak version `W2\' not found" is only a ' +
-      "warning. prog-strong is the unpatched twin: \"version `W2' not found\".",
+      'warning. prog-strong is the unpatched twin: "version `W2\' not found".',
     dir: D,
     files: [newLib, oldLib, progWeak, progStrong],
     env: {},
@@ -225,8 +243,19 @@ export const noVersionInformation: ScenarioBuilder = async (baseDir) => {
     source: fn('nfunc', 1),
     versionScript: 'N1 { global: nfunc; local: *; };\n',
   });
-  const oldLib = await compileSharedLibrary({ dir: D, file: 'old/libn.so.1', soname: 'libn.so.1', source: fn('nfunc', 1) });
-  const prog = await compileExecutable({ dir: D, file: 'bin/prog', source: mainCalling(['nfunc']), needed: [newLib], runpath: join(D, 'old') });
+  const oldLib = await compileSharedLibrary({
+    dir: D,
+    file: 'old/libn.so.1',
+    soname: 'libn.so.1',
+    source: fn('nfunc', 1),
+  });
+  const prog = await compileExecutable({
+    dir: D,
+    file: 'bin/prog',
+    source: mainCalling(['nfunc']),
+    needed: [newLib],
+    runpath: join(D, 'old'),
+  });
   return {
     name,
     description:
@@ -251,8 +280,20 @@ export const wrongClassFirst: ScenarioBuilder = async (baseDir) => {
   let lib32: string;
   let only32: string;
   if (m32) {
-    lib32 = await compileSharedLibrary({ dir: D, file: 'l32/libwc.so.1', soname: 'libwc.so.1', source: fn('wc'), m32: true });
-    only32 = await compileSharedLibrary({ dir: D, file: 'l32/libonly32.so.1', soname: 'libonly32.so.1', source: fn('only32'), m32: true });
+    lib32 = await compileSharedLibrary({
+      dir: D,
+      file: 'l32/libwc.so.1',
+      soname: 'libwc.so.1',
+      source: fn('wc'),
+      m32: true,
+    });
+    only32 = await compileSharedLibrary({
+      dir: D,
+      file: 'l32/libonly32.so.1',
+      soname: 'libonly32.so.1',
+      source: fn('only32'),
+      m32: true,
+    });
   } else {
     lib32 = join(l32, 'libwc.so.1');
     only32 = join(l32, 'libonly32.so.1');
@@ -262,7 +303,12 @@ export const wrongClassFirst: ScenarioBuilder = async (baseDir) => {
   const header32 = join(l32h, 'libwc.so.1');
   await writeFile(header32, elf32HeaderOnly());
   const lib64 = await compileSharedLibrary({ dir: D, file: 'l64/libwc.so.1', soname: 'libwc.so.1', source: fn('wc') });
-  const stubOnly32 = await compileSharedLibrary({ dir: D, file: '.build/stub/libonly32.so.1', soname: 'libonly32.so.1', source: fn('only32') });
+  const stubOnly32 = await compileSharedLibrary({
+    dir: D,
+    file: '.build/stub/libonly32.so.1',
+    soname: 'libonly32.so.1',
+    source: fn('only32'),
+  });
   const [prog, progOnly32] = await Promise.all([
     compileExecutable({ dir: D, file: 'bin/prog', source: mainCalling(['wc']), needed: [lib64] }),
     compileExecutable({ dir: D, file: 'bin/prog-only32', source: mainCalling(['only32']), needed: [stubOnly32] }),
@@ -271,7 +317,8 @@ export const wrongClassFirst: ScenarioBuilder = async (baseDir) => {
   return {
     name,
     description:
-      'LD_LIBRARY_PATH=l32:l32h:l64. l32/libwc.so.1 is a 32-bit library (gcc -m32' + (m32 ? '' : ' unavailable: a bare ELF32 header') +
+      'LD_LIBRARY_PATH=l32:l32h:l64. l32/libwc.so.1 is a 32-bit library (gcc -m32' +
+      (m32 ? '' : ' unavailable: a bare ELF32 header') +
       '), l32h/libwc.so.1 is a bare ELF32 header, l64/libwc.so.1 the right one: prog loads l64/libwc.so.1, the wrong-class ' +
       'files are skipped silently. prog-only32 needs libonly32.so.1, present only as a 32-bit file in l32/.',
     dir: D,
@@ -284,7 +331,12 @@ export const wrongClassFirst: ScenarioBuilder = async (baseDir) => {
 export const symbolDropped: ScenarioBuilder = async (baseDir) => {
   const name = 'symbol-dropped';
   const D = await freshDir(baseDir, name);
-  const newLib = await compileSharedLibrary({ dir: D, file: 'new/libs.so.1', soname: 'libs.so.1', source: fn('baz') + fn('qux') });
+  const newLib = await compileSharedLibrary({
+    dir: D,
+    file: 'new/libs.so.1',
+    soname: 'libs.so.1',
+    source: fn('baz') + fn('qux'),
+  });
   const oldLib = await compileSharedLibrary({ dir: D, file: 'old/libs.so.1', soname: 'libs.so.1', source: fn('qux') });
   const src = mainCalling(['baz', 'qux']);
   const [progNew, progOld] = await Promise.all([
@@ -342,7 +394,13 @@ const nodeflibBuilder =
       linkArgs: ['-nostdlib', '-Wl,-z,nodefaultlib'],
     });
     const [prog, progNodeflib] = await Promise.all([
-      compileExecutable({ dir: D, file: 'bin/prog', source: mainCalling(['nd']), needed: [libNd], runpath: join(D, 'lib') }),
+      compileExecutable({
+        dir: D,
+        file: 'bin/prog',
+        source: mainCalling(['nd']),
+        needed: [libNd],
+        runpath: join(D, 'lib'),
+      }),
       compileExecutable({
         dir: D,
         file: 'bin/prog-nodeflib',
@@ -404,8 +462,18 @@ export const sonameReuse: ScenarioBuilder = async (baseDir) => {
   const name = 'soname-reuse';
   const D = await freshDir(baseDir, name);
   // The file libreal.so.1 carries DT_SONAME libalias.so.1; no file is named libalias.so.1.
-  const real = await compileSharedLibrary({ dir: D, file: 'lib/libreal.so.1', soname: 'libalias.so.1', source: fn('realf') });
-  const stubReal = await compileSharedLibrary({ dir: D, file: '.build/stub/libreal.so.1', soname: 'libreal.so.1', source: fn('realf') });
+  const real = await compileSharedLibrary({
+    dir: D,
+    file: 'lib/libreal.so.1',
+    soname: 'libalias.so.1',
+    source: fn('realf'),
+  });
+  const stubReal = await compileSharedLibrary({
+    dir: D,
+    file: '.build/stub/libreal.so.1',
+    soname: 'libreal.so.1',
+    source: fn('realf'),
+  });
   const user = await compileSharedLibrary({
     dir: D,
     file: 'lib/libuser.so.1',
@@ -414,14 +482,26 @@ export const sonameReuse: ScenarioBuilder = async (baseDir) => {
     needed: [real],
   });
   const [progReuse, progNoReuse] = await Promise.all([
-    compileExecutable({ dir: D, file: 'bin/prog-reuse', source: mainCalling(['user', 'realf']), needed: [user, stubReal], runpath: join(D, 'lib') }),
-    compileExecutable({ dir: D, file: 'bin/prog-noreuse', source: mainCalling(['user']), needed: [user], runpath: join(D, 'lib') }),
+    compileExecutable({
+      dir: D,
+      file: 'bin/prog-reuse',
+      source: mainCalling(['user', 'realf']),
+      needed: [user, stubReal],
+      runpath: join(D, 'lib'),
+    }),
+    compileExecutable({
+      dir: D,
+      file: 'bin/prog-noreuse',
+      source: mainCalling(['user']),
+      needed: [user],
+      runpath: join(D, 'lib'),
+    }),
   ]);
   return {
     name,
     description:
       'lib/libreal.so.1 has DT_SONAME libalias.so.1; libuser.so.1 needs libalias.so.1, a name no file has. prog-reuse needs ' +
-      'libuser.so.1 then libreal.so.1: breadth-first, libreal is loaded before libuser\'s needs are processed, and its SONAME ' +
+      "libuser.so.1 then libreal.so.1: breadth-first, libreal is loaded before libuser's needs are processed, and its SONAME " +
       'satisfies libalias.so.1 (no line for it). prog-noreuse needs only libuser.so.1: "libalias.so.1 => not found".',
     dir: D,
     files: [real, user, progReuse, progNoReuse],
@@ -454,10 +534,21 @@ export const hwcapsSubdir: ScenarioBuilder = async (baseDir) => {
   const name = 'hwcaps-subdir';
   const D = await freshDir(baseDir, name);
   const [hw, plain] = await Promise.all([
-    compileSharedLibrary({ dir: D, file: 'lib/glibc-hwcaps/x86-64-v2/libhw.so.1', soname: 'libhw.so.1', source: fn('hw', 2) }),
+    compileSharedLibrary({
+      dir: D,
+      file: 'lib/glibc-hwcaps/x86-64-v2/libhw.so.1',
+      soname: 'libhw.so.1',
+      source: fn('hw', 2),
+    }),
     compileSharedLibrary({ dir: D, file: 'lib/libhw.so.1', soname: 'libhw.so.1', source: fn('hw', 1) }),
   ]);
-  const prog = await compileExecutable({ dir: D, file: 'bin/prog', source: mainCalling(['hw']), needed: [plain], runpath: join(D, 'lib') });
+  const prog = await compileExecutable({
+    dir: D,
+    file: 'bin/prog',
+    source: mainCalling(['hw']),
+    needed: [plain],
+    runpath: join(D, 'lib'),
+  });
   return {
     name,
     description:
@@ -498,7 +589,10 @@ export async function buildAllScenarios(baseDir: string): Promise<Scenario[]> {
  * the scenario's environment and working directory (ldd -r semantics unless
  * bindNow is false).
  */
-export async function traceScenario(s: Scenario, opts: Pick<TraceOptions, 'bindNow' | 'ldso'> = {}): Promise<RealLoaderTrace[]> {
+export async function traceScenario(
+  s: Scenario,
+  opts: Pick<TraceOptions, 'bindNow' | 'ldso'> = {},
+): Promise<RealLoaderTrace[]> {
   return traceManyWithRealLoader(s.files, {
     env: s.env,
     bindNow: opts.bindNow ?? true,

@@ -30,26 +30,40 @@ function state(o: AgentCommandOptions): AgentState {
  * /proc/PID/cmdline, which every local user can read (issue 13 item 10).
  */
 function enrollToken(o: { token?: string; tokenFile?: string }): string {
-  if (o.tokenFile === undefined && o.token === undefined) throw new InputError('agent enroll', 'give the token with --token-file FILE, or --token-file - to read it from stdin');
+  if (o.tokenFile === undefined && o.token === undefined)
+    throw new InputError(
+      'agent enroll',
+      'give the token with --token-file FILE, or --token-file - to read it from stdin',
+    );
   if (o.tokenFile === undefined) return o.token!;
   const what = o.tokenFile === '-' ? '--token-file - (stdin)' : `--token-file ${o.tokenFile}`;
   const text = readFileSync(o.tokenFile === '-' ? 0 : o.tokenFile, 'utf8').trim();
   if (text === '') throw new InputError(what, 'holds no token');
-  if (/\s/.test(text) || text.length > 256) throw new InputError(what, 'expected one token on one line (as pyrelo hosts token prints it)');
+  if (/\s/.test(text) || text.length > 256)
+    throw new InputError(what, 'expected one token on one line (as pyrelo hosts token prints it)');
   return text;
 }
 
-export async function runAgentEnroll(o: AgentCommandOptions & { server: string; token?: string; tokenFile?: string; ca: string }): Promise<number> {
+export async function runAgentEnroll(
+  o: AgentCommandOptions & { server: string; token?: string; tokenFile?: string; ca: string },
+): Promise<number> {
   const host = await enroll(state(o), o.server, enrollToken(o), readFileSync(o.ca));
   process.stdout.write(`enrolled as host ${host}\n`);
   return 0;
 }
 
-export async function runAgentDaemon(o: AgentCommandOptions & { server: string; heartbeat: string; logLevel: string }): Promise<number> {
+export async function runAgentDaemon(
+  o: AgentCommandOptions & { server: string; heartbeat: string; logLevel: string },
+): Promise<number> {
   const heartbeatSeconds = Number(o.heartbeat);
-  if (!(heartbeatSeconds > 0)) throw new InputError(`--heartbeat ${o.heartbeat}`, 'expected a positive number of seconds');
+  if (!(heartbeatSeconds > 0))
+    throw new InputError(`--heartbeat ${o.heartbeat}`, 'expected a positive number of seconds');
   const log = createLogger('pyrelo-agent', o.logLevel);
-  const daemon = new AgentDaemon(state(o), { server: o.server, heartbeatSeconds, minBackoffMs: 500, maxBackoffMs: 30_000, inventoryRoot: '/' }, log);
+  const daemon = new AgentDaemon(
+    state(o),
+    { server: o.server, heartbeatSeconds, minBackoffMs: 500, maxBackoffMs: 30_000, inventoryRoot: '/' },
+    log,
+  );
   daemon.start();
   const revoked = await new Promise<string | null>((done) => {
     const stop = (signal: string): void => {
@@ -59,7 +73,9 @@ export async function runAgentDaemon(o: AgentCommandOptions & { server: string; 
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
-    daemon.listeners.add((event, detail) => { if (event === 'revoked') done(String(detail)); });
+    daemon.listeners.add((event, detail) => {
+      if (event === 'revoked') done(String(detail));
+    });
   });
   if (revoked !== null) throw new AgentStateError(`agent ${o.dir ?? defaultAgentDir()}`, revoked);
   return 0;
@@ -69,7 +85,10 @@ export function runAgentInventory(o: AgentCommandOptions): number {
   const inventory = collectInventory('/');
   const json = JSON.stringify(inventory);
   if (o.json) process.stdout.write(`${json}\n`);
-  else process.stdout.write(`inventory of ${hostname()}: ${Object.keys(inventory.files).length} library paths, ${json.length} bytes of JSON (--json prints it)\n`);
+  else
+    process.stdout.write(
+      `inventory of ${hostname()}: ${Object.keys(inventory.files).length} library paths, ${json.length} bytes of JSON (--json prints it)\n`,
+    );
   return 0;
 }
 
@@ -86,9 +105,14 @@ async function bundleDir(o: AgentCommandOptions, bundle: string): Promise<{ dir:
 function printResult(result: CheckResult, o: AgentCommandOptions): number {
   if (o.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else {
-    const lines = [`${result.runs ? 'runs' : result.loads ? 'loads, but the smoke command failed' : 'will not run'} on ${result.host} (${result.filesChecked} ELF files checked)`];
+    const lines = [
+      `${result.runs ? 'runs' : result.loads ? 'loads, but the smoke command failed' : 'will not run'} on ${result.host} (${result.filesChecked} ELF files checked)`,
+    ];
     for (const p of result.problems.filter((x) => x.severity === 'error')) lines.push(`  error: ${p.message}`);
-    if (result.smokeRan) lines.push(`  smoke: exit ${result.smokeExit}${result.smokeOutput ? `: ${result.smokeOutput.trim().split('\n')[0]}` : ''}`);
+    if (result.smokeRan)
+      lines.push(
+        `  smoke: exit ${result.smokeExit}${result.smokeOutput ? `: ${result.smokeOutput.trim().split('\n')[0]}` : ''}`,
+      );
     process.stdout.write(`${lines.join('\n')}\n`);
   }
   return result.runs ? 0 : 1;

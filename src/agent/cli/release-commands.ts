@@ -19,16 +19,32 @@ interface JsonOption {
   readonly json?: boolean;
 }
 
-/** --prefix as given on this host: a relative one is taken from here; a ".." segment is refused (README "Deploy over SSH"). */
+/**
+ * --prefix as given on this host: a relative one is taken from here; a ".." segment is refused
+ * (README "Deploy over SSH").
+ */
 function localPrefix(prefix: string): string {
-  return checkedInstallPrefix(prefix.startsWith('/') ? prefix : `${process.cwd()}/${prefix}`, '--prefix', (w, p) => new InputError(w, p));
+  return checkedInstallPrefix(
+    prefix.startsWith('/') ? prefix : `${process.cwd()}/${prefix}`,
+    '--prefix',
+    (w, p) => new InputError(w, p),
+  );
 }
 
 function print(o: JsonOption, value: unknown, lines: () => string[]): void {
   process.stdout.write(o.json ? `${JSON.stringify(value, null, 2)}\n` : `${lines().join('\n')}\n`);
 }
 
-export async function runReleaseInstall(o: JsonOption & { prefix: string; archive?: string; sha256?: string; bundleDigest: string; manifestSha256: string; base?: string }): Promise<number> {
+export async function runReleaseInstall(
+  o: JsonOption & {
+    prefix: string;
+    archive?: string;
+    sha256?: string;
+    bundleDigest: string;
+    manifestSha256: string;
+    base?: string;
+  },
+): Promise<number> {
   // The SSH session may be gone by the time there is something to say; the install still has to
   // finish (and roll back if needed) rather than die on EPIPE or the hang-up.
   process.stdout.on('error', () => {});
@@ -55,7 +71,10 @@ export function runReleaseList(o: JsonOption & { prefix: string }): number {
   const listing = listReleases(localPrefix(o.prefix));
   print(o, listing, () => {
     if (listing.releases.length === 0) return [`no releases in ${listing.prefix}`];
-    const lines = listing.releases.map((r) => `${r.isCurrent ? '*' : r.id === listing.previous ? '-' : ' '} ${r.id}  ${r.status}  ${r.installedAt || '(unrecorded)'}`);
+    const lines = listing.releases.map(
+      (r) =>
+        `${r.isCurrent ? '*' : r.id === listing.previous ? '-' : ' '} ${r.id}  ${r.status}  ${r.installedAt || '(unrecorded)'}`,
+    );
     if (listing.leftovers.length > 0) lines.push(`leftovers of interrupted installs: ${listing.leftovers.join(', ')}`);
     return lines;
   });
@@ -64,9 +83,14 @@ export function runReleaseList(o: JsonOption & { prefix: string }): number {
 
 export function runReleaseRollback(o: JsonOption & { prefix: string; to?: string }): number {
   const result = rollbackRelease(localPrefix(o.prefix), o.to);
-  print(o, result, () => result.ok
-    ? [`current -> ${result.current} (was ${result.previous ?? '-'})`]
-    : [`not switched: ${o.to ?? 'the previous release'} does not match its manifest`, ...result.problems.slice(0, 20).map((p) => `  ${p.path}: ${p.problem}`)]);
+  print(o, result, () =>
+    result.ok
+      ? [`current -> ${result.current} (was ${result.previous ?? '-'})`]
+      : [
+          `not switched: ${o.to ?? 'the previous release'} does not match its manifest`,
+          ...result.problems.slice(0, 20).map((p) => `  ${p.path}: ${p.problem}`),
+        ],
+  );
   return result.ok ? 0 : 1;
 }
 
@@ -74,7 +98,8 @@ export function runReleaseVerify(o: JsonOption & { prefix: string; release?: str
   const layout = new ReleaseLayout(localPrefix(o.prefix));
   const id = o.release ?? readCurrent(layout);
   if (id === null) throw new BundleError(layout.prefix, 'no current release (give --release ID)');
-  if (!existsSync(layout.release(id))) throw new BundleError(layout.prefix, `no release ${id} (pyrelo agent release list shows what there is)`);
+  if (!existsSync(layout.release(id)))
+    throw new BundleError(layout.prefix, `no release ${id} (pyrelo agent release list shows what there is)`);
   const result = checkReleaseIntegrity(layout, id, readState(layout).releases[id]?.manifestSha256 || undefined);
   print(o, result, () => [
     `${result.release}: ${result.ok ? 'every file matches the manifest' : `${result.problems.length} problem(s)`}`,

@@ -18,16 +18,20 @@ const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
 export async function runAgentPack(o: AgentPackOptions): Promise<number> {
   const output = resolve(o.output);
   const archive = compressionFor(output) !== null;
-  if (output.endsWith('.run')) throw new InputError(o.output, 'the agent pack is a folder or an archive (.tar.gz, .tar.xz, .tar.zst)');
+  if (output.endsWith('.run'))
+    throw new InputError(o.output, 'the agent pack is a folder or an archive (.tar.gz, .tar.xz, .tar.zst)');
   if (existsSync(output)) {
-    if (!o.clear && (archive || readdirSync(output).length > 0)) throw new InputError(o.output, 'exists (--clear replaces it)');
+    if (!o.clear && (archive || readdirSync(output).length > 0))
+      throw new InputError(o.output, 'exists (--clear replaces it)');
     rmSync(output, { recursive: true, force: true });
   }
   const started = performance.now();
   const dir = archive ? mkdtempSync(join(dirname(output), '.pyrelo-agent-pack-')) : output;
   try {
     const result = await packAgent(dir);
-    process.stderr.write(`agent: node ${process.version}, libraries ${result.libraries.join(' ') || '(none)'}; glibc from ${result.glibcFrom}: ${result.glibc.join(' ')}\n`);
+    process.stderr.write(
+      `agent: node ${process.version}, libraries ${result.libraries.join(' ') || '(none)'}; glibc from ${result.glibcFrom}: ${result.glibc.join(' ')}\n`,
+    );
     let line = `${o.output}: ${result.files} files, ${mb(result.installedBytes)} installed`;
     if (archive) {
       await packBundle(dir, output);

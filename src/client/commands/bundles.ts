@@ -31,18 +31,31 @@ export function uploadBundle(c: ControlClient, archive: string): Promise<BundleI
   return new Promise<BundleInfo>((resolve, reject) => {
     const call = c.client.AddBundle((error, value) => {
       if (error !== null) reject(new ControlError(error.code, error.details));
-      else if (value === undefined) reject(new ControlError(grpc.status.INTERNAL, 'the server\'s answer to AddBundle has no message'));
+      else if (value === undefined)
+        reject(new ControlError(grpc.status.INTERNAL, "the server's answer to AddBundle has no message"));
       else resolve(value);
     });
     let offset = 0;
     const stream = createReadStream(archive, { highWaterMark: 1024 * 1024 });
     stream.on('data', (data) => {
-      const chunk: BundleChunk = { digest: '', offset, totalSize: stat.size, data: data as Buffer, name: offset === 0 ? basename(archive) : '' };
+      const chunk: BundleChunk = {
+        digest: '',
+        offset,
+        totalSize: stat.size,
+        data: data as Buffer,
+        name: offset === 0 ? basename(archive) : '',
+      };
       offset += (data as Buffer).length;
-      if (!call.write(chunk)) { stream.pause(); call.once('drain', () => stream.resume()); }
+      if (!call.write(chunk)) {
+        stream.pause();
+        call.once('drain', () => stream.resume());
+      }
     });
     stream.on('end', () => call.end());
-    stream.on('error', (error) => { call.cancel(); reject(error); });
+    stream.on('error', (error) => {
+      call.cancel();
+      reject(error);
+    });
   });
 }
 
@@ -72,38 +85,73 @@ export async function bundlesBuild(project: string | undefined, o: BundlesBuildO
   const absolute = (p: string | undefined): string => (p === undefined ? '' : resolve(p));
   const request: BuildRequest = {
     project: project === undefined ? '' : existsSync(project) ? resolve(project) : project,
-    python: absolute(o.python), pythonSource: absolute(o.pythonSource), requirements: absolute(o.requirement), wheelhouse: absolute(o.wheelhouse),
-    libc: o.libc ?? '', minGlibc: o.minGlibc ?? '', entries: o.entry ?? [], smoke: o.smoke ?? '', prompt: o.prompt ?? '',
-    withoutPip: o.withoutPip === true, noSlim: o.slim === false, indexUrl: o.indexUrl ?? '', sourceless: o.sourceless === true,
+    python: absolute(o.python),
+    pythonSource: absolute(o.pythonSource),
+    requirements: absolute(o.requirement),
+    wheelhouse: absolute(o.wheelhouse),
+    libc: o.libc ?? '',
+    minGlibc: o.minGlibc ?? '',
+    entries: o.entry ?? [],
+    smoke: o.smoke ?? '',
+    prompt: o.prompt ?? '',
+    withoutPip: o.withoutPip === true,
+    noSlim: o.slim === false,
+    indexUrl: o.indexUrl ?? '',
+    sourceless: o.sourceless === true,
     allowMissing: o.allowMissing ?? [],
   };
-  const info = await withControl(o.control, (c) => new Promise<BundleInfo>((done, fail) => {
-    const call = c.client.BuildBundle(request);
-    let stored: BundleInfo | null = null;
-    call.on('data', (event: BuildEvent) => {
-      // Exactly the oneof's chosen field is set (LOADER_OPTIONS.oneofs).
-      if (event.line !== undefined) writeErr(`server: ${event.line}\n`);
-      else stored = event.bundle ?? null;
-    });
-    call.on('error', (error: grpc.ServiceError) => fail(new ControlError(error.code, error.details)));
-    call.on('end', () => (stored === null ? fail(new ControlError(grpc.status.INTERNAL, 'the build ended without a bundle')) : done(stored)));
-  }));
-  print(o.json, info, () => [`built and stored ${info.name} as ${info.digest}; predicted on every host with an inventory`, ...describe(info)]);
+  const info = await withControl(
+    o.control,
+    (c) =>
+      new Promise<BundleInfo>((done, fail) => {
+        const call = c.client.BuildBundle(request);
+        let stored: BundleInfo | null = null;
+        call.on('data', (event: BuildEvent) => {
+          // Exactly the oneof's chosen field is set (LOADER_OPTIONS.oneofs).
+          if (event.line !== undefined) writeErr(`server: ${event.line}\n`);
+          else stored = event.bundle ?? null;
+        });
+        call.on('error', (error: grpc.ServiceError) => fail(new ControlError(error.code, error.details)));
+        call.on('end', () =>
+          stored === null
+            ? fail(new ControlError(grpc.status.INTERNAL, 'the build ended without a bundle'))
+            : done(stored),
+        );
+      }),
+  );
+  print(o.json, info, () => [
+    `built and stored ${info.name} as ${info.digest}; predicted on every host with an inventory`,
+    ...describe(info),
+  ]);
   return 0;
 }
 
 export async function bundlesAdd(archive: string, o: ControlOptions): Promise<number> {
   const info = await withControl(o.control, (c) => uploadBundle(c, archive));
-  print(o.json, info, () => [`stored ${info.name} as ${info.digest}; predicted on every host with an inventory`, ...describe(info)]);
+  print(o.json, info, () => [
+    `stored ${info.name} as ${info.digest}; predicted on every host with an inventory`,
+    ...describe(info),
+  ]);
   return 0;
 }
 
 export async function bundlesList(o: ControlOptions): Promise<number> {
   const { bundles } = await withControl(o.control, (c) => c.call('ListBundles', {}));
-  print(o.json, bundles, () => bundles.length === 0 ? ['no bundles (pyrelo bundles add ARCHIVE)'] : table([
-    ['NAME', 'DIGEST', 'LIBC', 'GLIBC FLOOR', 'SIZE', 'ADDED'],
-    ...bundles.map((b) => [b.name, b.digest.slice(0, 12), b.libc, b.glibcFloor || '-', String(b.size), b.addedAt]),
-  ]));
+  print(o.json, bundles, () =>
+    bundles.length === 0
+      ? ['no bundles (pyrelo bundles add ARCHIVE)']
+      : table([
+          ['NAME', 'DIGEST', 'LIBC', 'GLIBC FLOOR', 'SIZE', 'ADDED'],
+          ...bundles.map((b) => [
+            b.name,
+            b.digest.slice(0, 12),
+            b.libc,
+            b.glibcFloor || '-',
+            String(b.size),
+            b.addedAt,
+          ]),
+        ]),
+  );
   return 0;
 }
 

@@ -47,7 +47,10 @@ function parseEnv(assignments: readonly string[]): Pick<CheckOptions, 'libraryPa
  * remembered check, which answers from earlier runs when nothing it read has changed. Files of a
  * bundle are always checked afresh: the bundle rules read more than the loader does.
  */
-function checkerFor(view: HostView, parseCache: ParseCache | null): (path: string, options: CheckOptions) => LoadReport {
+function checkerFor(
+  view: HostView,
+  parseCache: ParseCache | null,
+): (path: string, options: CheckOptions) => LoadReport {
   if (parseCache === null || !(view instanceof RootHostView)) return (path, options) => checkFile(view, path, options);
   const contexts = new Map<string, string>();
   return (path, options) => {
@@ -65,8 +68,10 @@ export function runCheck(paths: readonly string[], options: CheckCommandOptions)
   const env = parseEnv(options.env);
   const files = findElfFiles(paths);
   if (files.length === 0) throw new InputError(paths.join(' '), 'no ELF files found');
-  const parseCache = options.cache === false ? null
-    : ParseCache.open(defaultCacheDir(), (message) => process.stderr.write(`pyrelo: warning: ${message}\n`));
+  const parseCache =
+    options.cache === false
+      ? null
+      : ParseCache.open(defaultCacheDir(), (message) => process.stderr.write(`pyrelo: warning: ${message}\n`));
   try {
     return checkFiles(paths, files, options, env, parseCache);
   } finally {
@@ -74,27 +79,55 @@ export function runCheck(paths: readonly string[], options: CheckCommandOptions)
   }
 }
 
-function checkFiles(paths: readonly string[], files: readonly string[], options: CheckCommandOptions, env: Pick<CheckOptions, 'libraryPath'>,
-  parseCache: ParseCache | null): number {
+function checkFiles(
+  paths: readonly string[],
+  files: readonly string[],
+  options: CheckCommandOptions,
+  env: Pick<CheckOptions, 'libraryPath'>,
+  parseCache: ParseCache | null,
+): number {
   // Paths in pyrelo bundles get the bundle rules, and their whole bundle is laid over the host.
   const bundles = bundlesAmong(paths);
   const host = selectHost(options, [...paths, ...bundles.map((b) => b.root)], parseCache);
   const check = checkerFor(host.view, bundles.length === 0 ? parseCache : null);
-  const reports = files.map((file) => applyBundleRules(check(host.toHostPath(file), { ...env, ...bundleCheckOptions(resolve(file), bundles, host.toHostPath), cwd: process.cwd() }), resolve(file), bundles));
+  const reports = files.map((file) =>
+    applyBundleRules(
+      check(host.toHostPath(file), {
+        ...env,
+        ...bundleCheckOptions(resolve(file), bundles, host.toHostPath),
+        cwd: process.cwd(),
+      }),
+      resolve(file),
+      bundles,
+    ),
+  );
   // What the checked files of a bundle dlopen by name at run time (manifest runtimeNeeds), like DT_NEEDED.
   const checked = new Set(files.map((f) => resolve(f)));
-  reports.push(...bundles.flatMap((b) => runtimeNeedReports(host.view, b, bundles, { checked, toHostPath: host.toHostPath, base: { ...env, cwd: process.cwd() } })));
+  reports.push(
+    ...bundles.flatMap((b) =>
+      runtimeNeedReports(host.view, b, bundles, {
+        checked,
+        toHostPath: host.toHostPath,
+        base: { ...env, cwd: process.cwd() },
+      }),
+    ),
+  );
   // Build-host paths left in the bundles' scripts, .pth and sysconfig files (not ELF: not in the reports).
   const leftovers = bundles.flatMap((b) => buildHostLeftovers(b.root).map((l) => ({ bundle: b.root, ...l })));
   // File names, sonames, symbols and RUNPATHs come from the checked files and the host: a wheel's
   // DT_NEEDED may hold an escape sequence, so control characters are escaped (common/terminal-text.ts).
-  if (options.json) writeOut(`${JSON.stringify({ ...(toJson(reports, host.view.label) as object), leftovers }, null, 2)}\n`);
+  if (options.json)
+    writeOut(`${JSON.stringify({ ...(toJson(reports, host.view.label) as object), leftovers }, null, 2)}\n`);
   else {
     const lines = renderText(reports, { tree: options.tree ?? false, hostLabel: host.view.label });
     for (const b of bundles) lines.push(...allowedMissingLines(b, reports, host.view.label, host.toHostPath(b.root)));
     for (const b of bundles) {
       const own = leftovers.filter((l) => l.bundle === b.root);
-      if (own.length > 0) lines.push(`${b.root}: ${own.length} build-host path${own.length === 1 ? '' : 's'} left in the bundle:`, ...own.map((l) => `  ${l.message}`));
+      if (own.length > 0)
+        lines.push(
+          `${b.root}: ${own.length} build-host path${own.length === 1 ? '' : 's'} left in the bundle:`,
+          ...own.map((l) => `  ${l.message}`),
+        );
     }
     writeOut(`${lines.join('\n')}\n`);
   }

@@ -23,36 +23,56 @@ function detail(h: HostVerdict): string {
     if (r.smokeRan) return `smoke command exited ${r.smokeExit}: ${r.smokeOutput.split('\n')[0] ?? ''}`;
     return r.kind;
   }
-  if (r.kind === 'verified') return `smoke ${r.smokeRan ? `exit ${r.smokeExit}` : 'not run'}; ${h.predictionAgrees ? 'prediction agrees' : 'no matching prediction'}`;
+  if (r.kind === 'verified')
+    return `smoke ${r.smokeRan ? `exit ${r.smokeExit}` : 'not run'}; ${h.predictionAgrees ? 'prediction agrees' : 'no matching prediction'}`;
   return `from inventory ${r.inventorySha256.slice(0, 12)}`;
 }
 
 export function renderCompat(c: CompatResponse): string[] {
   const bundle = answered(c.bundle, 'bundle');
-  const lines = [`${bundle.name} ${bundle.digest.slice(0, 12)} (libc ${bundle.libc}${bundle.glibcFloor ? `, glibc floor ${bundle.glibcFloor}` : ''})`, '', 'by distro:'];
-  lines.push(...table([
-    ['  DISTRO', 'RUNS', 'PREDICTED', 'WILL NOT RUN', 'UNKNOWN'],
-    ...c.distros.map((d) => [`  ${d.distro}`, String(d.runs), String(d.predicted), String(d.fails), String(d.unknown)]),
-  ]));
+  const lines = [
+    `${bundle.name} ${bundle.digest.slice(0, 12)} (libc ${bundle.libc}${bundle.glibcFloor ? `, glibc floor ${bundle.glibcFloor}` : ''})`,
+    '',
+    'by distro:',
+  ];
+  lines.push(
+    ...table([
+      ['  DISTRO', 'RUNS', 'PREDICTED', 'WILL NOT RUN', 'UNKNOWN'],
+      ...c.distros.map((d) => [
+        `  ${d.distro}`,
+        String(d.runs),
+        String(d.predicted),
+        String(d.fails),
+        String(d.unknown),
+      ]),
+    ]),
+  );
   for (const d of c.distros.filter((x) => x.reasons.length > 0)) {
     lines.push(`  ${d.distro} will not run it:`);
     for (const reason of d.reasons) lines.push(`    ${reason}`);
   }
   lines.push('', 'by host:');
-  lines.push(...table([
-    ['  HOST', 'DISTRO', 'VERDICT', 'DETAIL'],
-    ...c.hosts.map((h) => {
-      const host = answered(h.host, 'host in a host verdict');
-      return [`  ${host.name}`, distroOf(host), LABELS[h.verdict] ?? h.verdict, detail(h)];
-    }),
-  ]));
+  lines.push(
+    ...table([
+      ['  HOST', 'DISTRO', 'VERDICT', 'DETAIL'],
+      ...c.hosts.map((h) => {
+        const host = answered(h.host, 'host in a host verdict');
+        return [`  ${host.name}`, distroOf(host), LABELS[h.verdict] ?? h.verdict, detail(h)];
+      }),
+    ]),
+  );
   const others = c.others ?? [];
   if (others.length > 0) {
-    lines.push('', `${others.length} other build${others.length === 1 ? '' : 's'} named ${bundle.name}, older (pyrelo compat DIGEST answers for one):`);
-    lines.push(...table([
-      ['  DIGEST', 'LIBC', 'GLIBC FLOOR', 'ADDED'],
-      ...others.map((b) => [`  ${b.digest.slice(0, 12)}`, b.libc, b.glibcFloor || '-', b.addedAt]),
-    ]));
+    lines.push(
+      '',
+      `${others.length} other build${others.length === 1 ? '' : 's'} named ${bundle.name}, older (pyrelo compat DIGEST answers for one):`,
+    );
+    lines.push(
+      ...table([
+        ['  DIGEST', 'LIBC', 'GLIBC FLOOR', 'ADDED'],
+        ...others.map((b) => [`  ${b.digest.slice(0, 12)}`, b.libc, b.glibcFloor || '-', b.addedAt]),
+      ]),
+    );
   }
   return lines;
 }
@@ -63,29 +83,45 @@ export async function runCompat(bundle: string | undefined, o: ControlOptions & 
     const { bundles } = await withControl(o.control, (c) => c.call('DistroBundles', { distro: o.distro }));
     if (o.json) writeOut(`${JSON.stringify(bundles, null, 2)}\n`);
     else if (bundles.length === 0) writeOut(`no bundle is known to run on ${o.distro}\n`);
-    else writeOut(`${table([['NAME', 'DIGEST', 'VERDICT', 'HOSTS'], ...bundles.map((b) => {
-      const info = answered(b.bundle, 'bundle in a distro answer');
-      return [info.name, info.digest.slice(0, 12), LABELS[b.verdict] ?? b.verdict, String(b.hosts)];
-    })]).join('\n')}\n`);
+    else
+      writeOut(
+        `${table([
+          ['NAME', 'DIGEST', 'VERDICT', 'HOSTS'],
+          ...bundles.map((b) => {
+            const info = answered(b.bundle, 'bundle in a distro answer');
+            return [info.name, info.digest.slice(0, 12), LABELS[b.verdict] ?? b.verdict, String(b.hosts)];
+          }),
+        ]).join('\n')}\n`,
+      );
     return 0;
   }
-  if (bundle === undefined) throw new InputError('pyrelo compat', 'give a BUNDLE (name or digest) or --distro ID:VERSION');
+  if (bundle === undefined)
+    throw new InputError('pyrelo compat', 'give a BUNDLE (name or digest) or --distro ID:VERSION');
   const answer = await withControl(o.control, (c) => c.call('Compat', { bundle }));
   writeOut(o.json ? `${JSON.stringify(answer, null, 2)}\n` : `${renderCompat(answer).join('\n')}\n`);
   return 0;
 }
 
 /** `pyrelo hosts check BUNDLE HOST [--verify]`: the prediction, and the run on the host. */
-export async function runHostCheck(bundle: string, host: string, o: ControlOptions & { verify?: boolean }): Promise<number> {
-  const answer = await withControl(o.control, (c) => c.call('Check', { bundle, host, verify: o.verify ?? false, timeoutMs: 300_000 }));
+export async function runHostCheck(
+  bundle: string,
+  host: string,
+  o: ControlOptions & { verify?: boolean },
+): Promise<number> {
+  const answer = await withControl(o.control, (c) =>
+    c.call('Check', { bundle, host, verify: o.verify ?? false, timeoutMs: 300_000 }),
+  );
   if (o.json) {
     writeOut(`${JSON.stringify(answer, null, 2)}\n`);
   } else {
     const lines: string[] = [];
     for (const r of [answer.predicted, answer.verified]) {
       if (r === null) continue;
-      lines.push(`${r.kind} on ${r.host}: ${r.runs ? 'runs' : 'will not run'} (${r.filesChecked} ELF files${r.smokeRan ? `, smoke exit ${r.smokeExit}` : ''})`);
-      for (const p of r.problems.filter((x) => x.severity === 'error').slice(0, 10)) lines.push(`  error: ${p.message}`);
+      lines.push(
+        `${r.kind} on ${r.host}: ${r.runs ? 'runs' : 'will not run'} (${r.filesChecked} ELF files${r.smokeRan ? `, smoke exit ${r.smokeExit}` : ''})`,
+      );
+      for (const p of r.problems.filter((x) => x.severity === 'error').slice(0, 10))
+        lines.push(`  error: ${p.message}`);
     }
     if (answer.note) lines.push(`note: ${answer.note}`);
     writeOut(`${lines.join('\n')}\n`);

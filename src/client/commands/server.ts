@@ -15,17 +15,26 @@ export interface ServerCommandOptions {
 }
 
 function settingsFrom(o: ServerCommandOptions): ReturnType<typeof resolveSettings> {
-  return resolveSettings({ dataDir: o.data, listen: o.listen, enrollListen: o.enrollListen, control: o.control, config: o.config, logLevel: o.logLevel });
+  return resolveSettings({
+    dataDir: o.data,
+    listen: o.listen,
+    enrollListen: o.enrollListen,
+    control: o.control,
+    config: o.config,
+    logLevel: o.logLevel,
+  });
 }
 
 export async function runServerInit(o: ServerCommandOptions & { name: string[] }): Promise<number> {
   const settings = settingsFrom(o);
   const pki = await initPki(settings.dataDir, o.name);
-  process.stdout.write([
-    `created a CA and a server certificate in ${pki.dir}`,
-    `agents need ${pki.dir}/ca.crt and an enrollment token (pyrelo hosts token HOST) to enroll`,
-    '',
-  ].join('\n'));
+  process.stdout.write(
+    [
+      `created a CA and a server certificate in ${pki.dir}`,
+      `agents need ${pki.dir}/ca.crt and an enrollment token (pyrelo hosts token HOST) to enroll`,
+      '',
+    ].join('\n'),
+  );
   return 0;
 }
 
@@ -34,7 +43,9 @@ export async function runServer(o: ServerCommandOptions): Promise<number> {
   const log = createLogger('pyrelo-server', settings.logLevel);
   const server = await startServer(settings, log);
   // Printed on stdout as well, for scripts and tests that started us with port 0.
-  process.stdout.write(`${JSON.stringify({ agents: server.agentAddress, enroll: server.enrollAddress, control: server.controlAddress })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ agents: server.agentAddress, enroll: server.enrollAddress, control: server.controlAddress })}\n`,
+  );
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       log.info({ signal }, 'stopping');

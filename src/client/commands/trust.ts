@@ -31,7 +31,14 @@ export async function hostsTrust(name: string, o: TrustOptions): Promise<number>
   const target = await sshTargetOf(host);
   const key = await fetchHostKey(target, { hostName: name });
   const where = key.knownAt ? `${key.knownAt.file}:${key.knownAt.line}` : '';
-  const report = { host: name, target: target.spec, keyType: key.keyType, fingerprint: key.fingerprint, status: key.knownStatus, knownAt: where };
+  const report = {
+    host: name,
+    target: target.spec,
+    keyType: key.keyType,
+    fingerprint: key.fingerprint,
+    status: key.knownStatus,
+    knownAt: where,
+  };
   writeErr(`${name} (${target.spec}) presents ${key.keyType} key ${key.fingerprint}\n`);
   if (key.knownStatus === 'known') {
     writeErr(`already trusted (${where})\n`);
@@ -39,12 +46,19 @@ export async function hostsTrust(name: string, o: TrustOptions): Promise<number>
     return 0;
   }
   if (key.knownStatus === 'changed' || key.knownStatus === 'revoked') {
-    throw new InputError(`host ${name}`, `its key ${key.knownStatus === 'changed' ? 'differs from the one' : 'is marked revoked'} in ${where}; refusing to trust it. If the host was really reinstalled, remove that line (ssh-keygen -R) and run pyrelo hosts trust again`);
+    throw new InputError(
+      `host ${name}`,
+      `its key ${key.knownStatus === 'changed' ? 'differs from the one' : 'is marked revoked'} in ${where}; refusing to trust it. If the host was really reinstalled, remove that line (ssh-keygen -R) and run pyrelo hosts trust again`,
+    );
   }
   if (o.fingerprint !== undefined && o.fingerprint !== key.fingerprint) {
-    throw new InputError(`--fingerprint ${o.fingerprint}`, `does not match the key ${name} presents (${key.fingerprint}); not trusted`);
+    throw new InputError(
+      `--fingerprint ${o.fingerprint}`,
+      `does not match the key ${name} presents (${key.fingerprint}); not trusted`,
+    );
   }
-  const ok = o.yes === true || o.fingerprint !== undefined || await confirmed('Trust this key for deploys (yes/no)? ');
+  const ok =
+    o.yes === true || o.fingerprint !== undefined || (await confirmed('Trust this key for deploys (yes/no)? '));
   if (!ok) {
     writeErr('not trusted (answer yes, or pass --yes or --fingerprint SHA256:… when not on a terminal)\n');
     return 1;

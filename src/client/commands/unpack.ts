@@ -23,11 +23,17 @@ export async function runUnpack(archive: string, destination: string, o: UnpackO
     commands: manifest === null ? [] : Object.keys(manifest.entryPoints).map((name) => `bin/${name}`),
   };
   if (o.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-  else if (manifest === null) process.stdout.write(`unpacked ${archive} into ${target} (no pyrelo.json: not a bundle, nothing verified beyond the entries)\n`);
+  else if (manifest === null)
+    process.stdout.write(
+      `unpacked ${archive} into ${target} (no pyrelo.json: not a bundle, nothing verified beyond the entries)\n`,
+    );
   else {
-    process.stdout.write(`unpacked ${manifest.name} (Python ${manifest.python.version}) into ${target}: ${summary.files} files, `
-      + `${((summary.bytes ?? 0) / 1e6).toFixed(1)} MB, every sha256 checked\n`);
-    if (summary.commands.length > 0) process.stdout.write(`commands: ${summary.commands.map((c) => `${target}/${c}`).join(' ')}\n`);
+    process.stdout.write(
+      `unpacked ${manifest.name} (Python ${manifest.python.version}) into ${target}: ${summary.files} files, ` +
+        `${((summary.bytes ?? 0) / 1e6).toFixed(1)} MB, every sha256 checked\n`,
+    );
+    if (summary.commands.length > 0)
+      process.stdout.write(`commands: ${summary.commands.map((c) => `${target}/${c}`).join(' ')}\n`);
   }
   return 0;
 }

@@ -38,7 +38,9 @@ async function agentKey(): Promise<string> {
     const script = join(scratch, 'agent.mjs');
     await bundleAgentScript(script);
     const node = statSync(process.execPath);
-    const hash = createHash('sha256').update(readFileSync(script)).update(`\0node ${process.version} ${node.size} ${node.mtimeMs}\0`);
+    const hash = createHash('sha256')
+      .update(readFileSync(script))
+      .update(`\0node ${process.version} ${node.size} ${node.mtimeMs}\0`);
     hashTree(hash, packageFolder('proto'));
     hashTree(hash, packageFolder('data'));
     return hash.digest('hex').slice(0, 16);

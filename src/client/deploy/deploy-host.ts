@@ -27,7 +27,12 @@ import { ARCHIVE_SUFFIXES } from '../../bundle/compression.js';
 import { changedPaths, makeDeltaArchive } from '../../release/delta.js';
 import { releaseIdFor } from '../../release/layout.js';
 import type { ReleaseInstallResult, ReleaseListing } from '../../release/types.js';
-import { RemoteConnectionError, shellQuote, UploadInterruptedError, type RemoteTransport } from '../../remote/transport.js';
+import {
+  RemoteConnectionError,
+  shellQuote,
+  UploadInterruptedError,
+  type RemoteTransport,
+} from '../../remote/transport.js';
 import type { CheckResult, DeploymentStatus, HostInfo } from '../../proto/messages.js';
 import { deploymentRecord, firstErrors, refusalReason } from '../../release/deploy-policy.js';
 import type { ControlClient } from '../control-client.js';
@@ -76,7 +81,9 @@ function inventoryIsStale(host: HostInfo, maxAgeMs: number): boolean {
 
 /** The base for a delta: the current release when it is the same application, else its newest verified one. */
 function deltaBase(listing: ReleaseListing, bundle: LocalBundle, release: string): string | null {
-  const same = listing.releases.filter((r) => r.name === bundle.manifest.name && r.id !== release && r.status !== 'failed');
+  const same = listing.releases.filter(
+    (r) => r.name === bundle.manifest.name && r.id !== release && r.status !== 'failed',
+  );
   const current = same.find((r) => r.isCurrent);
   return (current ?? same.at(-1))?.id ?? null;
 }
@@ -88,13 +95,26 @@ function sha256Of(bytes: Uint8Array): string {
 /** How long a deploy waits for another install on the same prefix (one cut off mid-way finishing on its own). */
 const LOCK_WAIT_MS = 120_000;
 
-async function installWaitingForLock(agent: RemoteAgent, args: string[], p: HostProgress): Promise<{ json: ReleaseInstallResult }> {
+async function installWaitingForLock(
+  agent: RemoteAgent,
+  args: string[],
+  p: HostProgress,
+): Promise<{ json: ReleaseInstallResult }> {
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (let waited = false; ; waited = true) {
     try {
-      return await agent.require<ReleaseInstallResult>(args, (chunk) => chunk.split('\n').filter(Boolean).forEach((l) => p.note(l)));
+      return await agent.require<ReleaseInstallResult>(args, (chunk) =>
+        chunk
+          .split('\n')
+          .filter(Boolean)
+          .forEach((l) => p.note(l)),
+      );
     } catch (error) {
-      if (!(error instanceof RemoteAgentError && /another install or rollback is running/.test(error.message)) || Date.now() > deadline) throw error;
+      if (
+        !(error instanceof RemoteAgentError && /another install or rollback is running/.test(error.message)) ||
+        Date.now() > deadline
+      )
+        throw error;
       if (!waited) p.note('another install is running on this prefix (an earlier deploy cut off?); waiting for it');
       await sleep(1000);
     }
@@ -156,26 +176,47 @@ async function connect(ctx: DeployContext): Promise<RemoteTransport> {
 async function bringAgent(ctx: DeployContext, transport: RemoteTransport): Promise<EnsureAgentResult> {
   startStep(ctx, 'agent', `agent ${ctx.o.agent.key}`);
   ctx.p.resetBar();
-  const ensured = await ensureAgent(transport, ctx.o.agent, ({ acknowledged: a, total }) => ctx.p.bytes('agent', a, total));
+  const ensured = await ensureAgent(transport, ctx.o.agent, ({ acknowledged: a, total }) =>
+    ctx.p.bytes('agent', a, total),
+  );
   ctx.bytesSent += ensured.bytesSent;
-  ctx.p.done('agent', ensured.installed ? `brought over (${(ensured.bytesSent / 1e6).toFixed(1)} MB sent)` : 'up to date');
+  ctx.p.done(
+    'agent',
+    ensured.installed ? `brought over (${(ensured.bytesSent / 1e6).toFixed(1)} MB sent)` : 'up to date',
+  );
   return ensured;
 }
 
 /** inventory: taken by the agent on the host and stored on the server, for the prediction. */
 async function takeInventory(ctx: DeployContext, transport: RemoteTransport, agent: RemoteAgent): Promise<void> {
-  startStep(ctx, 'inventory', 'taking the host\'s inventory');
+  startStep(ctx, 'inventory', "taking the host's inventory");
   const call = await agent.call<unknown>(['inventory']);
-  if (call.exitCode !== 0 || call.json === null) throw new RemoteAgentError(transport.description, `agent inventory failed (exit ${call.exitCode}): ${call.stderr.trim()}`);
-  const stored = await ctx.o.control.call('ImportInventory', { name: ctx.host.name, inventory: Buffer.from(JSON.stringify(call.json)), takenOnHost: true });
-  ctx.p.done('inventory', `${stored.distroId}:${stored.distroVersion} ${stored.libcKind} ${stored.libcVersion}, inventory version ${stored.inventoryVersion}`);
+  if (call.exitCode !== 0 || call.json === null)
+    throw new RemoteAgentError(
+      transport.description,
+      `agent inventory failed (exit ${call.exitCode}): ${call.stderr.trim()}`,
+    );
+  const stored = await ctx.o.control.call('ImportInventory', {
+    name: ctx.host.name,
+    inventory: Buffer.from(JSON.stringify(call.json)),
+    takenOnHost: true,
+  });
+  ctx.p.done(
+    'inventory',
+    `${stored.distroId}:${stored.distroVersion} ${stored.libcKind} ${stored.libcVersion}, inventory version ${stored.inventoryVersion}`,
+  );
 }
 
 /** predict: the server's check from the stored inventory; returns the refusal when the deploy stops here. */
 async function predict(ctx: DeployContext): Promise<Ending | null> {
   const { bundle, host, p } = ctx;
   startStep(ctx, 'predict', `${bundle.manifest.name} (${bundle.digest.slice(0, 12)}) from the stored inventory`);
-  const check = await ctx.o.control.call('Check', { bundle: bundle.digest, host: host.name, verify: false, timeoutMs: 0 });
+  const check = await ctx.o.control.call('Check', {
+    bundle: bundle.digest,
+    host: host.name,
+    verify: false,
+    timeoutMs: 0,
+  });
   const predicted = check.predicted;
   ctx.predicted = predicted;
   if (predicted === null) throw new RemoteAgentError(host.name, `no prediction: ${check.note}`);
@@ -194,11 +235,17 @@ async function predict(ctx: DeployContext): Promise<Ending | null> {
  * The delta to send instead of the whole archive, when an earlier release of the same application
  * is on the host and the delta is clearly smaller; null otherwise.
  */
-async function deltaToSend(ctx: DeployContext, transport: RemoteTransport, listing: ReleaseListing): Promise<{ archive: string; base: string } | null> {
+async function deltaToSend(
+  ctx: DeployContext,
+  transport: RemoteTransport,
+  listing: ReleaseListing,
+): Promise<{ archive: string; base: string } | null> {
   const { bundle, prefix } = ctx;
   const base = deltaBase(listing, bundle, ctx.release);
   if (base === null) return null;
-  const baseManifest = JSON.parse((await transport.readFile(`${prefix}/releases/${base}/pyrelo.json`)).toString()) as { files: BundleFile[] };
+  const baseManifest = JSON.parse((await transport.readFile(`${prefix}/releases/${base}/pyrelo.json`)).toString()) as {
+    files: BundleFile[];
+  };
   const baseKey = sha256Of(Buffer.from(JSON.stringify(baseManifest.files))).slice(0, 16);
   const deltaDir = join(cacheDir(), 'deltas');
   mkdirSync(deltaDir, { recursive: true });
@@ -210,17 +257,28 @@ async function deltaToSend(ctx: DeployContext, transport: RemoteTransport, listi
   const deltaSize = statSync(delta).size;
   if (deltaSize >= bundle.size * 0.8) return null;
   ctx.transferredFiles = changed;
-  ctx.p.note(`earlier release ${base} is there: sending ${changed} of ${bundle.manifest.files.length} files (${(deltaSize / 1e6).toFixed(1)} MB instead of ${(bundle.size / 1e6).toFixed(1)} MB)`);
+  ctx.p.note(
+    `earlier release ${base} is there: sending ${changed} of ${bundle.manifest.files.length} files (${(deltaSize / 1e6).toFixed(1)} MB instead of ${(bundle.size / 1e6).toFixed(1)} MB)`,
+  );
   return { archive: delta, base };
 }
 
 /** Uploads `archive` into PREFIX/.pyrelo/incoming, resuming a partial upload of the same content. */
-async function uploadArchive(ctx: DeployContext, transport: RemoteTransport, archive: string, base: string | null): Promise<Upload> {
+async function uploadArchive(
+  ctx: DeployContext,
+  transport: RemoteTransport,
+  archive: string,
+  base: string | null,
+): Promise<Upload> {
   const { bundle, prefix, p } = ctx;
   const archiveSha = archive === bundle.archive ? bundle.digest : sha256File(archive);
   const incoming = `${prefix}/.pyrelo/incoming`;
   const made = await transport.exec(`mkdir -p ${shellQuote(incoming)}`);
-  if (made.exitCode !== 0) throw new RemoteAgentError(transport.description, `cannot create ${incoming}: ${made.stderr.trim()} (is ${prefix} writable by this user? --prefix DIR)`);
+  if (made.exitCode !== 0)
+    throw new RemoteAgentError(
+      transport.description,
+      `cannot create ${incoming}: ${made.stderr.trim()} (is ${prefix} writable by this user? --prefix DIR)`,
+    );
   // Named by content, so a resumed upload continues the same file; the suffix names the compression.
   const remoteArchive = `${incoming}/${archiveSha}${Object.keys(ARCHIVE_SUFFIXES).find((suffix) => archive.endsWith(suffix)) ?? '.tar'}`;
   p.resetBar();
@@ -233,7 +291,10 @@ async function uploadArchive(ctx: DeployContext, transport: RemoteTransport, arc
     ctx.bytesSent += sent.bytesSent;
     ctx.resumedFrom = sent.resumedFrom;
     ctx.acknowledged = sent.resumedFrom + sent.bytesSent; // the whole archive
-    p.done('transfer', `${(sent.bytesSent / 1e6).toFixed(1)} MB sent${sent.resumedFrom > 0 ? `, resumed at ${(sent.resumedFrom / 1e6).toFixed(1)} MB` : ''}`);
+    p.done(
+      'transfer',
+      `${(sent.bytesSent / 1e6).toFixed(1)} MB sent${sent.resumedFrom > 0 ? `, resumed at ${(sent.resumedFrom / 1e6).toFixed(1)} MB` : ''}`,
+    );
   } catch (error) {
     if (error instanceof UploadInterruptedError) ctx.acknowledged = error.acknowledged;
     throw error;
@@ -259,18 +320,33 @@ async function transfer(ctx: DeployContext, transport: RemoteTransport, agent: R
 async function install(ctx: DeployContext, agent: RemoteAgent, upload: Upload): Promise<Ending> {
   const { bundle, host, prefix, p } = ctx;
   startStep(ctx, 'install', `release ${ctx.release} into ${prefix}, then check and smoke run`);
-  const args = ['release', 'install', '--prefix', prefix, '--bundle-digest', bundle.digest, '--manifest-sha256', bundle.manifestSha256];
+  const args = [
+    'release',
+    'install',
+    '--prefix',
+    prefix,
+    '--bundle-digest',
+    bundle.digest,
+    '--manifest-sha256',
+    bundle.manifestSha256,
+  ];
   if (upload.remoteArchive !== '') args.push('--archive', upload.remoteArchive, '--sha256', upload.archiveSha);
   if (upload.base !== null) args.push('--base', upload.base);
   const result = (await installWaitingForLock(agent, args, p)).json;
   const check: CheckResult = { ...result.check, host: host.name, kind: 'verified', bundleDigest: bundle.digest };
   if (result.status === 'verified') {
-    p.done('install', `${result.reused ? 'release was there; ' : ''}current -> ${result.current}; runs (smoke exit ${check.smokeExit})`);
+    p.done(
+      'install',
+      `${result.reused ? 'release was there; ' : ''}current -> ${result.current}; runs (smoke exit ${check.smokeExit})`,
+    );
     return { status: 'verified', reason: '', check };
   }
   // This route's words for a failed run (release/deploy-policy.ts says why they are not shared).
   const why = result.reason ?? firstErrors(check).join('; ');
-  p.done('install', `does not run: ${why}; ${result.rolledBack ? `switched back to ${result.current}` : 'nothing to switch back to'}`);
+  p.done(
+    'install',
+    `does not run: ${why}; ${result.rolledBack ? `switched back to ${result.current}` : 'nothing to switch back to'}`,
+  );
   return { status: 'failed', reason: why, check };
 }
 
@@ -296,15 +372,30 @@ function endingOf(error: unknown, p: HostProgress): Ending {
 async function record(ctx: DeployContext, ending: Ending): Promise<HostDeployResult> {
   const { bundle, host } = ctx;
   const deployment = deploymentRecord({
-    host: host.name, bundle: { digest: bundle.digest, name: bundle.manifest.name }, prefix: ctx.prefix,
-    status: ending.status, reason: ending.reason, bytesSent: ctx.bytesSent, startedAt: ctx.startedAt,
+    host: host.name,
+    bundle: { digest: bundle.digest, name: bundle.manifest.name },
+    prefix: ctx.prefix,
+    status: ending.status,
+    reason: ending.reason,
+    bytesSent: ctx.bytesSent,
+    startedAt: ctx.startedAt,
   });
   ctx.o.onStep?.('record');
   await ctx.o.control.call('RecordDeployment', { deployment, verified: ending.check });
   return {
-    host: host.name, status: ending.status, release: ctx.release, prefix: ctx.prefix, reason: ending.reason, bytesSent: ctx.bytesSent,
-    resumedFrom: ctx.resumedFrom, acknowledged: ctx.acknowledged, transferredFiles: ctx.transferredFiles,
-    totalFiles: bundle.manifest.files.length, previous: ctx.previous, check: ending.check, predicted: ctx.predicted,
+    host: host.name,
+    status: ending.status,
+    release: ctx.release,
+    prefix: ctx.prefix,
+    reason: ending.reason,
+    bytesSent: ctx.bytesSent,
+    resumedFrom: ctx.resumedFrom,
+    acknowledged: ctx.acknowledged,
+    transferredFiles: ctx.transferredFiles,
+    totalFiles: bundle.manifest.files.length,
+    previous: ctx.previous,
+    check: ending.check,
+    predicted: ctx.predicted,
   };
 }
 
@@ -313,7 +404,8 @@ async function runSteps(ctx: DeployContext): Promise<Ending> {
   try {
     const transport = await connect(ctx);
     const ensured = await bringAgent(ctx, transport);
-    if (ensured.installed || inventoryIsStale(ctx.host, ctx.o.inventoryMaxAgeMs)) await takeInventory(ctx, transport, ensured.agent);
+    if (ensured.installed || inventoryIsStale(ctx.host, ctx.o.inventoryMaxAgeMs))
+      await takeInventory(ctx, transport, ensured.agent);
     const refused = await predict(ctx);
     if (refused !== null) return refused;
     const upload = await transfer(ctx, transport, ensured.agent);
@@ -323,13 +415,26 @@ async function runSteps(ctx: DeployContext): Promise<Ending> {
   }
 }
 
-export async function deployToHost(host: HostInfo, bundle: LocalBundle, o: DeployHostOptions): Promise<HostDeployResult> {
+export async function deployToHost(
+  host: HostInfo,
+  bundle: LocalBundle,
+  o: DeployHostOptions,
+): Promise<HostDeployResult> {
   const ctx: DeployContext = {
-    host, bundle, o, p: o.progress,
+    host,
+    bundle,
+    o,
+    p: o.progress,
     prefix: o.prefix ?? (host.access?.prefix || `/opt/pyrelo/${bundle.manifest.name}`),
     release: releaseIdFor(bundle.manifest.name, bundle.digest),
     startedAt: new Date().toISOString(),
-    transport: null, bytesSent: 0, resumedFrom: null, acknowledged: 0, transferredFiles: null, predicted: null, previous: null,
+    transport: null,
+    bytesSent: 0,
+    resumedFrom: null,
+    acknowledged: 0,
+    transferredFiles: null,
+    predicted: null,
+    previous: null,
   };
   try {
     return await record(ctx, await runSteps(ctx));

@@ -20,12 +20,15 @@ export interface LocalBundle {
 
 export async function localBundle(path: string): Promise<LocalBundle> {
   const archive = resolve(path);
-  if (!statSync(archive, { throwIfNoEntry: false })?.isFile()) throw new InputError(path, 'not a packed bundle (pyrelo build -o NAME.tar.gz)');
+  if (!statSync(archive, { throwIfNoEntry: false })?.isFile())
+    throw new InputError(path, 'not a packed bundle (pyrelo build -o NAME.tar.gz)');
   // Read once: the same bytes give the manifest and the digest.
   const bytes = readFileSync(archive);
   const { manifest, manifestBytes } = manifestFromEntries(await readArchiveEntries(archive, bytes), archive);
   return {
-    archive, size: bytes.length, manifest,
+    archive,
+    size: bytes.length,
+    manifest,
     digest: createHash('sha256').update(bytes).digest('hex'),
     manifestSha256: createHash('sha256').update(manifestBytes).digest('hex'),
   };

@@ -31,7 +31,10 @@ export class HostProgress {
   private lastQuarter = -1;
   private barStarted = 0;
 
-  constructor(private readonly host: string, private readonly sink: ProgressSink) {}
+  constructor(
+    private readonly host: string,
+    private readonly sink: ProgressSink,
+  ) {}
 
   start(step: StepName, what: string): void {
     this.stepStarted = performance.now();
@@ -39,7 +42,9 @@ export class HostProgress {
   }
 
   done(step: StepName, summary: string): void {
-    this.sink.line(`${this.host} [${step}] ${summary} (${((performance.now() - this.stepStarted) / 1000).toFixed(1)} s)`);
+    this.sink.line(
+      `${this.host} [${step}] ${summary} (${((performance.now() - this.stepStarted) / 1000).toFixed(1)} s)`,
+    );
   }
 
   note(text: string): void {
@@ -55,13 +60,17 @@ export class HostProgress {
     if (this.sink.inPlace) {
       const width = 30;
       const filled = Math.round(fraction * width);
-      this.sink.redraw(`${this.host} [transfer] ${what} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0)}% ${mb(done)}/${mb(total)}${rate}`);
+      this.sink.redraw(
+        `${this.host} [transfer] ${what} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0)}% ${mb(done)}/${mb(total)}${rate}`,
+      );
       return;
     }
     const quarter = Math.floor(fraction * 4);
     if (quarter > this.lastQuarter) {
       this.lastQuarter = quarter;
-      this.sink.line(`${this.host} [transfer] ${what}: ${(fraction * 100).toFixed(0)}% (${mb(done)} of ${mb(total)}${rate})`);
+      this.sink.line(
+        `${this.host} [transfer] ${what}: ${(fraction * 100).toFixed(0)}% (${mb(done)} of ${mb(total)}${rate})`,
+      );
     }
   }
 

@@ -15,7 +15,8 @@ export function reachedDirectly(host: HostInfo): boolean {
 
 export async function sshTargetOf(host: HostInfo): Promise<SshTarget> {
   const access = host.access;
-  if (!access?.ssh) throw new InputError(`host ${host.name}`, 'is not reached over SSH (pyrelo hosts add NAME --ssh USER@HOST[:PORT])');
+  if (!access?.ssh)
+    throw new InputError(`host ${host.name}`, 'is not reached over SSH (pyrelo hosts add NAME --ssh USER@HOST[:PORT])');
   return resolveSshTarget(access.ssh, {
     ...(access.key ? { identityFile: access.key } : {}),
     ...(access.jump ? { jump: access.jump } : {}),

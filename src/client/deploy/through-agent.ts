@@ -18,17 +18,47 @@ export interface ThroughAgentOptions {
   readonly progress: HostProgress;
 }
 
-export async function deployThroughAgent(control: ControlClient, host: HostInfo, bundle: LocalBundle, o: ThroughAgentOptions): Promise<HostDeployResult> {
+export async function deployThroughAgent(
+  control: ControlClient,
+  host: HostInfo,
+  bundle: LocalBundle,
+  o: ThroughAgentOptions,
+): Promise<HostDeployResult> {
   const prefix = o.prefix ?? (host.access?.prefix || `/opt/pyrelo/${bundle.manifest.name}`);
   o.progress.start('install', `through ${host.name}'s agent (connected to the server) into ${prefix}`);
-  const response = await control.call('Install', { bundle: bundle.digest, host: host.name, prefix, force: o.force, timeoutMs: 0 });
+  const response = await control.call('Install', {
+    bundle: bundle.digest,
+    host: host.name,
+    prefix,
+    force: o.force,
+    timeoutMs: 0,
+  });
   const d = answered(response.deployment, 'deployment');
   const status = d.status;
-  if (!isDeploymentStatus(status)) throw new ControlError(grpc.status.INTERNAL, `the server recorded the deployment with status ${JSON.stringify(status)}`);
-  o.progress.done('install', d.status === 'verified' ? `current -> ${d.release}; runs (smoke exit ${response.verified?.smokeExit ?? '?'})` : `${d.status}: ${d.reason || (response.verified ? firstErrors(response.verified).join('; ') : '')}`);
+  if (!isDeploymentStatus(status))
+    throw new ControlError(
+      grpc.status.INTERNAL,
+      `the server recorded the deployment with status ${JSON.stringify(status)}`,
+    );
+  o.progress.done(
+    'install',
+    d.status === 'verified'
+      ? `current -> ${d.release}; runs (smoke exit ${response.verified?.smokeExit ?? '?'})`
+      : `${d.status}: ${d.reason || (response.verified ? firstErrors(response.verified).join('; ') : '')}`,
+  );
   return {
-    host: host.name, status, release: d.release, prefix, reason: d.reason, bytesSent: d.bytesSent,
-    resumedFrom: null, acknowledged: 0, transferredFiles: null, totalFiles: bundle.manifest.files.length,
-    previous: null, check: response.verified, predicted: response.predicted,
+    host: host.name,
+    status,
+    release: d.release,
+    prefix,
+    reason: d.reason,
+    bytesSent: d.bytesSent,
+    resumedFrom: null,
+    acknowledged: 0,
+    transferredFiles: null,
+    totalFiles: bundle.manifest.files.length,
+    previous: null,
+    check: response.verified,
+    predicted: response.predicted,
   };
 }

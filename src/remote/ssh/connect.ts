@@ -5,9 +5,23 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import ssh2, { type AnyAuthMethod, type Client, type ConnectConfig, type NextAuthHandler, type ParsedKey, type ServerHostKeyAlgorithm } from 'ssh2';
+import ssh2, {
+  type AnyAuthMethod,
+  type Client,
+  type ConnectConfig,
+  type NextAuthHandler,
+  type ParsedKey,
+  type ServerHostKeyAlgorithm,
+} from 'ssh2';
 import { RemoteConnectionError } from '../transport.js';
-import { appendTrusted, fingerprintSha256, KnownHosts, keyTypeOfBlob, type KnownHostLookup, type KnownStatus } from './known-hosts.js';
+import {
+  appendTrusted,
+  fingerprintSha256,
+  KnownHosts,
+  keyTypeOfBlob,
+  type KnownHostLookup,
+  type KnownStatus,
+} from './known-hosts.js';
 import { describeTarget, trustFile, type SshTarget } from './ssh-config.js';
 
 // ssh2 is CommonJS; Node's ESM loader only sees its default export.
@@ -69,7 +83,10 @@ export async function connectSsh(target: SshTarget, options: ConnectOptions = {}
         if (/authentication methods failed/i.test(error.message)) {
           const tried = auth.tried.length > 0 ? auth.tried.join(', ') : 'nothing (no ssh-agent, no identity file)';
           const notes = auth.notes.length > 0 ? `; ${auth.notes.join('; ')}` : '';
-          return new RemoteConnectionError(describeTarget(target), `authentication as ${target.user} refused; tried ${tried}${notes}`);
+          return new RemoteConnectionError(
+            describeTarget(target),
+            `authentication as ${target.user} refused; tried ${tried}${notes}`,
+          );
         }
         return undefined;
       },
@@ -114,7 +131,9 @@ export async function fetchHostKey(target: SshTarget, options: ConnectOptions = 
       keyBase64,
       fingerprint: fingerprintSha256(presented),
       knownStatus: known.status,
-      ...(known.file !== undefined && known.line !== undefined ? { knownAt: { file: known.file, line: known.line } } : {}),
+      ...(known.file !== undefined && known.line !== undefined
+        ? { knownAt: { file: known.file, line: known.line } }
+        : {}),
     };
   } finally {
     tunnel?.jump.end();
@@ -122,7 +141,10 @@ export async function fetchHostKey(target: SshTarget, options: ConnectOptions = 
 }
 
 /** Adds a fetched key to the target's first user known_hosts file (PYRELO_KNOWN_HOSTS in tests). */
-export async function trustHostKey(target: SshTarget, key: Pick<FetchedHostKey, 'keyType' | 'keyBase64'>): Promise<string> {
+export async function trustHostKey(
+  target: SshTarget,
+  key: Pick<FetchedHostKey, 'keyType' | 'keyBase64'>,
+): Promise<string> {
   const file = trustFile(target);
   const { host, port } = hostKeyName(target);
   await appendTrusted(file, host, port, key.keyType, key.keyBase64);
@@ -146,7 +168,13 @@ interface HandshakeHooks {
   describeFailure: (error: Error) => Error | undefined;
 }
 
-function handshake(target: SshTarget, sock: Readable | undefined, knownHosts: KnownHosts, options: ConnectOptions, hooks: HandshakeHooks): Promise<Client> {
+function handshake(
+  target: SshTarget,
+  sock: Readable | undefined,
+  knownHosts: KnownHosts,
+  options: ConnectOptions,
+  hooks: HandshakeHooks,
+): Promise<Client> {
   const description = describeTarget(target);
   const { host, port } = hostKeyName(target);
   return new Promise((resolve, reject) => {
@@ -189,13 +217,29 @@ function handshake(target: SshTarget, sock: Readable | undefined, knownHosts: Kn
 /** ssh2's default host key algorithms, those of key types known for the host first (as OpenSSH
  * does), so a host known by its RSA key is not asked for its Ed25519 key and reported changed. */
 export function hostKeyAlgorithms(knownTypes: readonly string[]): ServerHostKeyAlgorithm[] {
-  const all: ServerHostKeyAlgorithm[] = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
-  const algorithmsOf = (keyType: string) => (keyType === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [keyType]);
-  const preferred = knownTypes.flatMap(algorithmsOf).filter((a): a is ServerHostKeyAlgorithm => (all as string[]).includes(a));
+  const all: ServerHostKeyAlgorithm[] = [
+    'ssh-ed25519',
+    'ecdsa-sha2-nistp256',
+    'ecdsa-sha2-nistp384',
+    'ecdsa-sha2-nistp521',
+    'rsa-sha2-512',
+    'rsa-sha2-256',
+    'ssh-rsa',
+  ];
+  const algorithmsOf = (keyType: string) =>
+    keyType === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [keyType];
+  const preferred = knownTypes
+    .flatMap(algorithmsOf)
+    .filter((a): a is ServerHostKeyAlgorithm => (all as string[]).includes(a));
   return [...new Set([...preferred, ...all])];
 }
 
-function refuseUnlessKnown(target: SshTarget, knownHosts: KnownHosts, blob: Buffer, options: ConnectOptions): SshHostKeyError | undefined {
+function refuseUnlessKnown(
+  target: SshTarget,
+  knownHosts: KnownHosts,
+  blob: Buffer,
+  options: ConnectOptions,
+): SshHostKeyError | undefined {
   const description = describeTarget(target);
   const keyType = keyTypeOfBlob(blob);
   const fingerprint = fingerprintSha256(blob);
@@ -206,18 +250,33 @@ function refuseUnlessKnown(target: SshTarget, knownHosts: KnownHosts, blob: Buff
     case 'known':
       return undefined;
     case 'unknown':
-      return new SshHostKeyError(description, 'unknown', keyType, fingerprint,
+      return new SshHostKeyError(
+        description,
+        'unknown',
+        keyType,
+        fingerprint,
         `host key not known: the host presents ${keyType} ${fingerprint}, and no known_hosts file (${files}) has a key for it; ` +
-        `if that is the host's key, run: pyrelo hosts trust ${options.hostName ?? target.spec}`);
+          `if that is the host's key, run: pyrelo hosts trust ${options.hostName ?? target.spec}`,
+      );
     case 'changed': {
       const knownFingerprint = found.knownKeyBase64 ? fingerprintSha256(found.knownKeyBase64) : 'unknown';
-      return new SshHostKeyError(description, 'changed', keyType, fingerprint,
+      return new SshHostKeyError(
+        description,
+        'changed',
+        keyType,
+        fingerprint,
         `HOST KEY CHANGED: the host presents ${keyType} ${fingerprint}, but ${found.file}:${found.line} holds ${found.knownKeyType} ${knownFingerprint} for it; ` +
-        `someone may be intercepting the connection, or the host was reinstalled. Refused; once the new key is confirmed out of band, remove line ${found.line} of ${found.file}`);
+          `someone may be intercepting the connection, or the host was reinstalled. Refused; once the new key is confirmed out of band, remove line ${found.line} of ${found.file}`,
+      );
     }
     case 'revoked':
-      return new SshHostKeyError(description, 'revoked', keyType, fingerprint,
-        `host key ${keyType} ${fingerprint} is marked @revoked in ${found.file}:${found.line}; refused`);
+      return new SshHostKeyError(
+        description,
+        'revoked',
+        keyType,
+        fingerprint,
+        `host key ${keyType} ${fingerprint} is marked @revoked in ${found.file}:${found.line}; refused`,
+      );
   }
 }
 
@@ -251,7 +310,11 @@ async function authMethods(target: SshTarget, options: ConnectOptions): Promise<
     }
     if (parsed instanceof Error) {
       // Without a terminal pyrelo cannot ask for a passphrase; ssh-agent is the way to use such a key.
-      note(/passphrase|encrypted/i.test(parsed.message) ? 'it is encrypted and no passphrase can be asked for (add it to ssh-agent)' : parsed.message);
+      note(
+        /passphrase|encrypted/i.test(parsed.message)
+          ? 'it is encrypted and no passphrase can be asked for (add it to ssh-agent)'
+          : parsed.message,
+      );
       continue;
     }
     const key = Array.isArray(parsed) ? parsed[0] : parsed;
@@ -281,11 +344,16 @@ async function tunnelTo(target: SshTarget, options: ConnectOptions): Promise<{ j
   const jump = await connectSsh(via, options);
   try {
     const stream = await new Promise<Readable>((resolve, reject) => {
-      jump.forwardOut('127.0.0.1', 0, target.hostname, target.port, (error, channel) => (error ? reject(error) : resolve(channel)));
+      jump.forwardOut('127.0.0.1', 0, target.hostname, target.port, (error, channel) =>
+        error ? reject(error) : resolve(channel),
+      );
     });
     return { jump, stream };
   } catch (error) {
     jump.end();
-    throw new RemoteConnectionError(describeTarget(target), `jump host ${describeTarget(via)} could not open a connection to ${target.hostname}:${target.port}: ${(error as Error).message}`);
+    throw new RemoteConnectionError(
+      describeTarget(target),
+      `jump host ${describeTarget(via)} could not open a connection to ${target.hostname}:${target.port}: ${(error as Error).message}`,
+    );
   }
 }

@@ -71,7 +71,8 @@ export class KnownHosts {
     const name = knownHostsName(host, port);
     const presented = Buffer.from(keyBase64, 'base64');
     const forHost = this.entries.filter((entry) => hostFieldMatches(entry.hosts, name));
-    const sameKey = (entry: KnownHostEntry) => entry.keyType === keyType && Buffer.from(entry.keyBase64, 'base64').equals(presented);
+    const sameKey = (entry: KnownHostEntry) =>
+      entry.keyType === keyType && Buffer.from(entry.keyBase64, 'base64').equals(presented);
 
     const revoked = forHost.find((entry) => entry.marker === 'revoked' && sameKey(entry));
     if (revoked) return { status: 'revoked', file: revoked.file, line: revoked.line };
@@ -83,14 +84,23 @@ export class KnownHosts {
     // Another key of the same type is the classic changed key; a key of another type only is
     // treated the same (pyrelo asks the server for the known types first, see connect.ts).
     const other = plain.find((entry) => entry.keyType === keyType) ?? plain[0];
-    if (other) return { status: 'changed', file: other.file, line: other.line, knownKeyType: other.keyType, knownKeyBase64: other.keyBase64 };
+    if (other)
+      return {
+        status: 'changed',
+        file: other.file,
+        line: other.line,
+        knownKeyType: other.keyType,
+        knownKeyBase64: other.keyBase64,
+      };
     return { status: 'unknown' };
   }
 
   /** Key types with a plain entry for the host, in file order (to prefer them in the handshake). */
   keyTypesFor(host: string, port: number): string[] {
     const name = knownHostsName(host, port);
-    const types = this.entries.filter((entry) => entry.marker === undefined && hostFieldMatches(entry.hosts, name)).map((entry) => entry.keyType);
+    const types = this.entries
+      .filter((entry) => entry.marker === undefined && hostFieldMatches(entry.hosts, name))
+      .map((entry) => entry.keyType);
     return [...new Set(types)];
   }
 }
@@ -140,7 +150,11 @@ function hashedMatches(field: string, name: string): boolean {
 
 /** OpenSSH's match_pattern for host names: `*` any run, `?` one character, case-insensitive. */
 function globMatches(pattern: string, name: string): boolean {
-  const regex = pattern.toLowerCase().replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const regex = pattern
+    .toLowerCase()
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${regex}$`, 's').test(name.toLowerCase());
 }
 
@@ -150,7 +164,13 @@ function globMatches(pattern: string, name: string): boolean {
  * is created with mode 0700 when missing (it is usually ~/.ssh). The name is written plainly
  * (not hashed), `[host]:port` when the port is not 22. Two concurrent appends may lose one.
  */
-export async function appendTrusted(file: string, host: string, port: number, keyType: string, keyBase64: string): Promise<void> {
+export async function appendTrusted(
+  file: string,
+  host: string,
+  port: number,
+  keyType: string,
+  keyBase64: string,
+): Promise<void> {
   let target = file;
   let existing = '';
   let mode = 0o644;
@@ -159,7 +179,8 @@ export async function appendTrusted(file: string, host: string, port: number, ke
     existing = await readFile(target, 'utf8');
     mode = (await stat(target)).mode & 0o777;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`known_hosts file ${file}: ${(error as Error).message}`);
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new Error(`known_hosts file ${file}: ${(error as Error).message}`);
     await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   }
   const separator = existing === '' || existing.endsWith('\n') ? '' : '\n';

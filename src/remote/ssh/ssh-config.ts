@@ -40,7 +40,10 @@ export interface ResolveOptions {
 
 /** A target or jump spec that cannot be understood. */
 export class SshSpecError extends UserInputError {
-  constructor(readonly spec: string, reason: string) {
+  constructor(
+    readonly spec: string,
+    reason: string,
+  ) {
     super(`ssh target "${spec}"`, reason);
     this.name = 'SshSpecError';
   }
@@ -75,7 +78,8 @@ export function parseTargetSpec(spec: string): ParsedSpec {
   if (!host || /\s/.test(host)) throw new SshSpecError(spec, 'no host name');
   if (portText === undefined) return user === undefined ? { host } : { user, host };
   const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port < 1 || port > 65535) throw new SshSpecError(spec, `port "${portText}" is not a number from 1 to 65535`);
+  if (!/^\d+$/.test(portText) || port < 1 || port > 65535)
+    throw new SshSpecError(spec, `port "${portText}" is not a number from 1 to 65535`);
   return user === undefined ? { host, port } : { user, host, port };
 }
 
@@ -100,11 +104,13 @@ export async function resolveSshTarget(spec: string, options: ResolveOptions = {
 }
 
 async function resolve(spec: string, options: ResolveOptions, depth: number): Promise<SshTarget> {
-  if (depth > MAX_JUMP_DEPTH) throw new SshSpecError(spec, `more than ${MAX_JUMP_DEPTH} jump hosts (a ProxyJump loop in the ssh config?)`);
+  if (depth > MAX_JUMP_DEPTH)
+    throw new SshSpecError(spec, `more than ${MAX_JUMP_DEPTH} jump hosts (a ProxyJump loop in the ssh config?)`);
   const env = options.env ?? process.env;
   const parsed = parseTargetSpec(spec);
   // ssh -G silently drops an -i file that does not exist; a typo must not go unnoticed.
-  if (options.identityFile && !existsSync(options.identityFile)) throw new SshSpecError(spec, `identity file ${options.identityFile} does not exist`);
+  if (options.identityFile && !existsSync(options.identityFile))
+    throw new SshSpecError(spec, `identity file ${options.identityFile} does not exist`);
   const config = (await sshDashG(parsed, options, env)) ?? defaults(parsed, options);
 
   const knownHostsOverride = env.PYRELO_KNOWN_HOSTS;
@@ -114,13 +120,20 @@ async function resolve(spec: string, options: ResolveOptions, depth: number): Pr
   // `-J a,b` means: reach a, from there b, from there the target. The chain's own hosts are
   // resolved without -J (a's config may still give a its own ProxyJump, as with OpenSSH).
   let via: SshTarget | undefined;
-  const chain = config.proxyJump ? config.proxyJump.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  const chain = config.proxyJump
+    ? config.proxyJump
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
   for (const [index, hop] of chain.entries()) {
     const hopTarget = await resolve(hop, { env }, depth + 1);
     via = index === 0 ? hopTarget : { ...hopTarget, via };
   }
 
-  const identityFiles = config.identityFiles.map((f) => expandPath(f, parsed.host, config.user)).filter((f, i, all) => all.indexOf(f) === i && existsSync(f));
+  const identityFiles = config.identityFiles
+    .map((f) => expandPath(f, parsed.host, config.user))
+    .filter((f, i, all) => all.indexOf(f) === i && existsSync(f));
   return {
     spec,
     hostname: config.hostname,
@@ -148,7 +161,11 @@ interface EffectiveConfig {
 }
 
 /** The config `ssh -G` prints; undefined when no ssh client is installed. */
-async function sshDashG(parsed: ParsedSpec, options: ResolveOptions, env: NodeJS.ProcessEnv): Promise<EffectiveConfig | undefined> {
+async function sshDashG(
+  parsed: ParsedSpec,
+  options: ResolveOptions,
+  env: NodeJS.ProcessEnv,
+): Promise<EffectiveConfig | undefined> {
   const args = ['-G'];
   if (env.PYRELO_SSH_CONFIG) args.push('-F', env.PYRELO_SSH_CONFIG);
   if (parsed.port !== undefined) args.push('-p', String(parsed.port));
@@ -158,7 +175,11 @@ async function sshDashG(parsed: ParsedSpec, options: ResolveOptions, env: NodeJS
   args.push('--', parsed.host);
   const result = await execa('ssh', args, { reject: false, stdin: 'ignore', timeout: 15_000, env });
   if (result.exitCode === undefined) return undefined; // not started: no ssh client (ENOENT)
-  if (result.exitCode !== 0) throw new SshSpecError(parsed.host, `ssh -G ${args.join(' ')} failed: ${result.stderr.trim() || `exit ${result.exitCode}`}`);
+  if (result.exitCode !== 0)
+    throw new SshSpecError(
+      parsed.host,
+      `ssh -G ${args.join(' ')} failed: ${result.stderr.trim() || `exit ${result.exitCode}`}`,
+    );
   try {
     return parseSshDashG(result.stdout);
   } catch (error) {
@@ -185,7 +206,8 @@ export function parseSshDashG(output: string): EffectiveConfig {
   // ssh2 has no ProxyCommand; connecting directly instead could bypass a bastion the config
   // insists on, so it is refused rather than ignored.
   const proxyCommand = single.get('proxycommand');
-  if (proxyCommand && proxyCommand !== 'none') throw new Error(`the ssh config sets ProxyCommand ${proxyCommand}, which pyrelo does not support (ProxyJump is)`);
+  if (proxyCommand && proxyCommand !== 'none')
+    throw new Error(`the ssh config sets ProxyCommand ${proxyCommand}, which pyrelo does not support (ProxyJump is)`);
   const hostname = single.get('hostname');
   const port = Number(single.get('port') ?? '22');
   if (!hostname) throw new Error(`ssh -G printed no hostname:\n${output}`);
@@ -211,7 +233,12 @@ function defaults(parsed: ParsedSpec, options: ResolveOptions): EffectiveConfig 
     hostname: parsed.host,
     port: parsed.port ?? 22,
     user: parsed.user ?? userInfo().username,
-    identityFiles: [...(options.identityFile ? [options.identityFile] : []), '~/.ssh/id_ed25519', '~/.ssh/id_ecdsa', '~/.ssh/id_rsa'],
+    identityFiles: [
+      ...(options.identityFile ? [options.identityFile] : []),
+      '~/.ssh/id_ed25519',
+      '~/.ssh/id_ecdsa',
+      '~/.ssh/id_rsa',
+    ],
     userKnownHostsFiles: ['~/.ssh/known_hosts', '~/.ssh/known_hosts2'],
     globalKnownHostsFiles: ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'],
     ...(options.jump ? { proxyJump: options.jump } : {}),

@@ -39,7 +39,10 @@ export class SshTransport implements RemoteTransport {
   private closedReason: string | undefined;
   private readonly closeWatchers = new Set<(reason: string) => void>();
 
-  constructor(private readonly client: Client, target: SshTarget) {
+  constructor(
+    private readonly client: Client,
+    target: SshTarget,
+  ) {
     this.description = describeTarget(target);
     client.on('error', (error: Error) => (this.closedReason ??= error.message));
     client.once('close', () => {
@@ -80,7 +83,9 @@ export class SshTransport implements RemoteTransport {
   async readFile(path: string): Promise<Buffer> {
     const sftp = await this.sftp();
     return this.whileConnected('readFile', (settle) => {
-      sftp.readFile(path, (error, data) => (error ? settle.reject(this.sftpError(`read ${path}`, error)) : settle.resolve(data)));
+      sftp.readFile(path, (error, data) =>
+        error ? settle.reject(this.sftpError(`read ${path}`, error)) : settle.resolve(data),
+      );
     });
   }
 
@@ -98,10 +103,15 @@ export class SshTransport implements RemoteTransport {
    * server refuses (disk full), since what was acknowledged is still worth keeping. A file the
    * server will not open (permission, missing folder) rejects with a plain Error.
    */
-  async upload(localPath: string, remotePath: string, onProgress?: (progress: UploadProgress) => void): Promise<UploadResult> {
+  async upload(
+    localPath: string,
+    remotePath: string,
+    onProgress?: (progress: UploadProgress) => void,
+  ): Promise<UploadResult> {
     const total = (await localStat(localPath)).size;
     let onHost = 0; // surely on the host so far, for the error when the connection drops
-    const interrupted = (reason: string) => new UploadInterruptedError(this.description, reason, remotePath, onHost, total);
+    const interrupted = (reason: string) =>
+      new UploadInterruptedError(this.description, reason, remotePath, onHost, total);
     try {
       const sftp = await this.sftp();
       const handle = await this.openForUpload(sftp, remotePath, total);
@@ -123,7 +133,8 @@ export class SshTransport implements RemoteTransport {
       }
       return { bytesSent: total - resumedFrom, resumedFrom };
     } catch (error) {
-      if (error instanceof RemoteConnectionError && !(error instanceof UploadInterruptedError)) throw interrupted(error.reason);
+      if (error instanceof RemoteConnectionError && !(error instanceof UploadInterruptedError))
+        throw interrupted(error.reason);
       throw error;
     }
   }
@@ -135,31 +146,43 @@ export class SshTransport implements RemoteTransport {
    * file is resumed only when the opened handle's fstat matches the lstat of the path (owner,
    * mode, size, mtime), so a link swapped in between is noticed before a byte is written.
    */
-  private async openForUpload(sftp: SFTPWrapper, remotePath: string, total: number): Promise<{ handle: Buffer; resumedFrom: number }> {
-    const lstat = (): Promise<Stats | null> => this.whileConnected<Stats | null>('upload', (settle) => {
-      sftp.lstat(remotePath, (error, stats) => {
-        if (isNoSuchFile(error)) return settle.resolve(null);
-        if (error) return settle.reject(this.sftpError(`lstat ${remotePath}`, error));
-        settle.resolve(stats);
+  private async openForUpload(
+    sftp: SFTPWrapper,
+    remotePath: string,
+    total: number,
+  ): Promise<{ handle: Buffer; resumedFrom: number }> {
+    const lstat = (): Promise<Stats | null> =>
+      this.whileConnected<Stats | null>('upload', (settle) => {
+        sftp.lstat(remotePath, (error, stats) => {
+          if (isNoSuchFile(error)) return settle.resolve(null);
+          if (error) return settle.reject(this.sftpError(`lstat ${remotePath}`, error));
+          settle.resolve(stats);
+        });
       });
-    });
-    const refuse = (why: string): Error => new Error(`${this.description}: ${remotePath} ${why}; refusing to write through it`);
+    const refuse = (why: string): Error =>
+      new Error(`${this.description}: ${remotePath} ${why}; refusing to write through it`);
     const existing = await lstat();
     if (existing?.isSymbolicLink()) throw refuse('is a symlink');
     if (existing !== null && !existing.isFile()) throw refuse('is not a regular file');
-    const openWith = (flags: 'r+' | 'wx'): Promise<Buffer> => this.whileConnected<Buffer>('upload', (settle) => {
-      sftp.open(remotePath, flags, (error, h) => {
-        if (error && flags === 'wx' && (error as { code?: unknown }).code === 4) return settle.reject(refuse('appeared while it was being created (a planted symlink?)'));
-        return error ? settle.reject(this.sftpError(`open ${remotePath} for writing`, error)) : settle.resolve(h);
+    const openWith = (flags: 'r+' | 'wx'): Promise<Buffer> =>
+      this.whileConnected<Buffer>('upload', (settle) => {
+        sftp.open(remotePath, flags, (error, h) => {
+          if (error && flags === 'wx' && (error as { code?: unknown }).code === 4)
+            return settle.reject(refuse('appeared while it was being created (a planted symlink?)'));
+          return error ? settle.reject(this.sftpError(`open ${remotePath} for writing`, error)) : settle.resolve(h);
+        });
       });
-    });
     if (existing !== null && existing.size > 0 && existing.size <= total) {
       // 'r+' keeps the bytes already there; the handle must be the file just looked at.
       const handle = await openWith('r+');
       const opened = await this.whileConnected<Stats>('upload', (settle) => {
-        sftp.fstat(handle, (error, stats) => (error ? settle.reject(this.sftpError(`fstat ${remotePath}`, error)) : settle.resolve(stats)));
+        sftp.fstat(handle, (error, stats) =>
+          error ? settle.reject(this.sftpError(`fstat ${remotePath}`, error)) : settle.resolve(stats),
+        );
       });
-      const same = opened.isFile() && (['uid', 'gid', 'mode', 'size', 'mtime'] as const).every((key) => opened[key] === existing[key]);
+      const same =
+        opened.isFile() &&
+        (['uid', 'gid', 'mode', 'size', 'mtime'] as const).every((key) => opened[key] === existing[key]);
       if (!same) {
         sftp.close(handle, () => undefined);
         throw refuse('changed between lstat and open (a swapped symlink?)');
@@ -169,7 +192,11 @@ export class SshTransport implements RemoteTransport {
     if (existing !== null) {
       // Empty, or larger than the local file (not a prefix of it): removed, then created anew.
       await this.whileConnected<void>('upload', (settle) => {
-        sftp.unlink(remotePath, (error) => (error && !isNoSuchFile(error) ? settle.reject(this.sftpError(`remove ${remotePath}`, error)) : settle.resolve()));
+        sftp.unlink(remotePath, (error) =>
+          error && !isNoSuchFile(error)
+            ? settle.reject(this.sftpError(`remove ${remotePath}`, error))
+            : settle.resolve(),
+        );
       });
     }
     return { handle: await openWith('wx'), resumedFrom: 0 };
@@ -200,60 +227,71 @@ export class SshTransport implements RemoteTransport {
       failed = true;
       return new UploadInterruptedError(this.description, reason, remotePath, acknowledged, total);
     };
-    return this.whileConnected<void>('upload', (settle) => {
-      const fail = (error: Error) => {
-        failed = true;
-        settle.reject(error);
-      };
-      // One pump at a time, so writes leave in file order: the server applies them in order,
-      // and the remote file then never has a hole before its end (its size is the next resume
-      // offset). Each acknowledgement restarts the pump if it had stopped at a full window.
-      let pumping = false;
-      const pump = async () => {
-        if (pumping) return;
-        pumping = true;
-        try {
-          while (!failed && inFlight.length < UPLOAD_WINDOW && nextOffset < total) {
-            const position = nextOffset;
-            const length = Math.min(UPLOAD_CHUNK, total - position);
-            const chunk = { end: position + length, done: false };
-            nextOffset += length;
-            inFlight.push(chunk);
-            const buffer = Buffer.allocUnsafe(length);
-            const { bytesRead } = await local.read(buffer, 0, length, position);
-            if (bytesRead !== length) throw new Error(`${localPath}: the local file shrank during the upload (read ${bytesRead} of ${length} bytes at ${position})`);
-            if (failed) return;
-            sftp.write(handle, buffer, 0, length, position, (error) => {
+    return this.whileConnected<void>(
+      'upload',
+      (settle) => {
+        const fail = (error: Error) => {
+          failed = true;
+          settle.reject(error);
+        };
+        // One pump at a time, so writes leave in file order: the server applies them in order,
+        // and the remote file then never has a hole before its end (its size is the next resume
+        // offset). Each acknowledgement restarts the pump if it had stopped at a full window.
+        let pumping = false;
+        const pump = async () => {
+          if (pumping) return;
+          pumping = true;
+          try {
+            while (!failed && inFlight.length < UPLOAD_WINDOW && nextOffset < total) {
+              const position = nextOffset;
+              const length = Math.min(UPLOAD_CHUNK, total - position);
+              const chunk = { end: position + length, done: false };
+              nextOffset += length;
+              inFlight.push(chunk);
+              const buffer = Buffer.allocUnsafe(length);
+              const { bytesRead } = await local.read(buffer, 0, length, position);
+              if (bytesRead !== length)
+                throw new Error(
+                  `${localPath}: the local file shrank during the upload (read ${bytesRead} of ${length} bytes at ${position})`,
+                );
               if (failed) return;
-              if (error) return fail(interruption(`write at ${position}: ${error.message}`));
-              chunk.done = true;
-              while (inFlight[0]?.done) acknowledged = inFlight.shift()!.end;
-              onProgress({ acknowledged, total });
-              if (acknowledged === total) settle.resolve();
-              else void pump().catch(fail);
-            });
+              sftp.write(handle, buffer, 0, length, position, (error) => {
+                if (failed) return;
+                if (error) return fail(interruption(`write at ${position}: ${error.message}`));
+                chunk.done = true;
+                while (inFlight[0]?.done) acknowledged = inFlight.shift()!.end;
+                onProgress({ acknowledged, total });
+                if (acknowledged === total) settle.resolve();
+                else void pump().catch(fail);
+              });
+            }
+          } finally {
+            pumping = false;
           }
-        } finally {
-          pumping = false;
-        }
-      };
-      onProgress({ acknowledged, total }); // where it starts: the resume offset
-      if (resumedFrom === total) return settle.resolve();
-      void pump().catch(fail);
-    }, interruption);
+        };
+        onProgress({ acknowledged, total }); // where it starts: the resume offset
+        if (resumedFrom === total) return settle.resolve();
+        void pump().catch(fail);
+      },
+      interruption,
+    );
   }
 
   /** fsync (when the server offers fsync@openssh.com) and close: the bytes are on disk. */
   private async finish(sftp: SFTPWrapper, handle: Buffer, remotePath: string): Promise<void> {
     await this.whileConnected<void>('upload', (settle) => {
       try {
-        sftp.ext_openssh_fsync(handle, (error) => (error ? settle.reject(this.connectionError(`fsync ${remotePath}: ${error.message}`)) : settle.resolve()));
+        sftp.ext_openssh_fsync(handle, (error) =>
+          error ? settle.reject(this.connectionError(`fsync ${remotePath}: ${error.message}`)) : settle.resolve(),
+        );
       } catch {
         settle.resolve(); // the server has no fsync extension: close is the best there is
       }
     });
     await this.whileConnected<void>('upload', (settle) => {
-      sftp.close(handle, (error) => (error ? settle.reject(this.connectionError(`close ${remotePath}: ${error.message}`)) : settle.resolve()));
+      sftp.close(handle, (error) =>
+        error ? settle.reject(this.connectionError(`close ${remotePath}: ${error.message}`)) : settle.resolve(),
+      );
     });
   }
 
@@ -304,7 +342,8 @@ export class SshTransport implements RemoteTransport {
   /** An SFTP status (no such file, permission denied) is the file's problem, not the link's. */
   private sftpError(what: string, error: Error): Error {
     const status = (error as { code?: unknown }).code;
-    if (typeof status !== 'number' || this.closedReason) return this.connectionError(`${what}: ${this.closedReason ?? error.message}`);
+    if (typeof status !== 'number' || this.closedReason)
+      return this.connectionError(`${what}: ${this.closedReason ?? error.message}`);
     return new Error(`${this.description}: ${what}: ${error.message}`);
   }
 }
@@ -314,7 +353,11 @@ function isNoSuchFile(error: unknown): boolean {
 }
 
 /** Gathers a command's output; exit status 255 when it died of a signal or reported none. */
-function collect(channel: ClientChannel, options: RemoteExecOptions, resolve: (result: RemoteExecResult) => void): void {
+function collect(
+  channel: ClientChannel,
+  options: RemoteExecOptions,
+  resolve: (result: RemoteExecResult) => void,
+): void {
   const stdout: Buffer[] = [];
   const decoder = new StringDecoder('utf8');
   let stderr = '';

@@ -9,7 +9,15 @@ import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
 import { DEFAULT_INVENTORIES_PER_HOST } from '../settings.js';
-import type { BundleInfo, CheckKind, CheckResult, Deployment, HostAccess, HostInfo, ProblemMessage } from '../../proto/messages.js';
+import type {
+  BundleInfo,
+  CheckKind,
+  CheckResult,
+  Deployment,
+  HostAccess,
+  HostInfo,
+  ProblemMessage,
+} from '../../proto/messages.js';
 import { UserInputError } from '../../common/user-input-error.js';
 
 export interface HostFacts {
@@ -98,11 +106,18 @@ export interface NewBundle {
   readonly pythonVersion: string;
   readonly archiveName: string;
   readonly manifest: string;
-  readonly elf: readonly { path: string; needed: readonly string[]; versions: Readonly<Record<string, readonly string[]>> }[];
+  readonly elf: readonly {
+    path: string;
+    needed: readonly string[];
+    versions: Readonly<Record<string, readonly string[]>>;
+  }[];
 }
 
 export class DatabaseInputError extends UserInputError {
-  constructor(readonly what: string, detail: string) {
+  constructor(
+    readonly what: string,
+    detail: string,
+  ) {
     super(what, detail);
     this.name = 'DatabaseInputError';
   }
@@ -136,10 +151,16 @@ function hostInfo(row: HostRow, connected: boolean): StoredHost {
 
 function accessOf(row: HostRow): HostAccess | null {
   const access: HostAccess = {
-    ssh: row.ssh_target, key: row.ssh_key, jump: row.ssh_jump, chroot: row.chroot,
-    groups: row.host_groups === '' ? [] : row.host_groups.split(','), prefix: row.install_prefix,
+    ssh: row.ssh_target,
+    key: row.ssh_key,
+    jump: row.ssh_jump,
+    chroot: row.chroot,
+    groups: row.host_groups === '' ? [] : row.host_groups.split(','),
+    prefix: row.install_prefix,
   };
-  return access.ssh === '' && access.chroot === '' && access.groups.length === 0 && access.prefix === '' ? null : access;
+  return access.ssh === '' && access.chroot === '' && access.groups.length === 0 && access.prefix === ''
+    ? null
+    : access;
 }
 
 function bundleInfo(row: BundleRow): StoredBundle {
@@ -167,7 +188,10 @@ export class CompatDatabase {
    *   inventoriesPerHost): older versions are forgotten, and a stored body that no host, kept
    *   version or check still names is deleted.
    */
-  constructor(readonly file: string, private readonly inventoriesPerHost = DEFAULT_INVENTORIES_PER_HOST) {
+  constructor(
+    readonly file: string,
+    private readonly inventoriesPerHost = DEFAULT_INVENTORIES_PER_HOST,
+  ) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
@@ -203,24 +227,56 @@ export class CompatDatabase {
 
   /** Stores gzip'd inventory JSON once per content hash; returns its id. */
   storeInventory(sha256: string, gzipped: Buffer, size: number): number {
-    const existing = this.db.prepare('SELECT id FROM inventories WHERE sha256 = ?').get(sha256) as { id: number } | undefined;
+    const existing = this.db.prepare('SELECT id FROM inventories WHERE sha256 = ?').get(sha256) as
+      { id: number } | undefined;
     if (existing !== undefined) return existing.id;
-    return Number(this.db.prepare('INSERT INTO inventories (sha256, body, size, stored_at) VALUES (?, ?, ?, ?)').run(sha256, gzipped, size, now()).lastInsertRowid);
+    return Number(
+      this.db
+        .prepare('INSERT INTO inventories (sha256, body, size, stored_at) VALUES (?, ?, ?, ?)')
+        .run(sha256, gzipped, size, now()).lastInsertRowid,
+    );
   }
 
   inventoryBody(inventoryId: number): Buffer {
-    const row = this.db.prepare('SELECT body FROM inventories WHERE id = ?').get(inventoryId) as { body: Buffer } | undefined;
+    const row = this.db.prepare('SELECT body FROM inventories WHERE id = ?').get(inventoryId) as
+      { body: Buffer } | undefined;
     if (row === undefined) throw new DatabaseInputError(`inventory ${inventoryId}`, 'not stored');
     return row.body;
   }
 
   /** A stored inventory by content hash, with the facts of a host that has it (null when none does). */
   inventoryByHash(sha256: string): { id: number; facts: HostFacts | null } | null {
-    const row = this.db.prepare('SELECT id FROM inventories WHERE sha256 = ?').get(sha256) as { id: number } | undefined;
+    const row = this.db.prepare('SELECT id FROM inventories WHERE sha256 = ?').get(sha256) as
+      { id: number } | undefined;
     if (row === undefined) return null;
-    const host = this.db.prepare(`SELECT distro_id, distro_version, arch, kernel, libc_kind, libc_version FROM hosts WHERE inventory_id = ? LIMIT 1`).get(row.id) as
-      { distro_id: string; distro_version: string; arch: string; kernel: string; libc_kind: string; libc_version: string } | undefined;
-    return { id: row.id, facts: host === undefined ? null : { distroId: host.distro_id, distroVersion: host.distro_version, arch: host.arch, kernel: host.kernel, libcKind: host.libc_kind, libcVersion: host.libc_version } };
+    const host = this.db
+      .prepare(
+        `SELECT distro_id, distro_version, arch, kernel, libc_kind, libc_version FROM hosts WHERE inventory_id = ? LIMIT 1`,
+      )
+      .get(row.id) as
+      | {
+          distro_id: string;
+          distro_version: string;
+          arch: string;
+          kernel: string;
+          libc_kind: string;
+          libc_version: string;
+        }
+      | undefined;
+    return {
+      id: row.id,
+      facts:
+        host === undefined
+          ? null
+          : {
+              distroId: host.distro_id,
+              distroVersion: host.distro_version,
+              arch: host.arch,
+              kernel: host.kernel,
+              libcKind: host.libc_kind,
+              libcVersion: host.libc_version,
+            },
+    };
   }
 
   inventoryCount(): number {
@@ -229,7 +285,9 @@ export class CompatDatabase {
 
   addHost(name: string, source: HostSource = 'manual'): StoredHost {
     checkHostName(name);
-    this.db.prepare('INSERT INTO hosts (name, source, added_at) VALUES (?, ?, ?) ON CONFLICT(name) DO NOTHING').run(name, source, now());
+    this.db
+      .prepare('INSERT INTO hosts (name, source, added_at) VALUES (?, ?, ?) ON CONFLICT(name) DO NOTHING')
+      .run(name, source, now());
     return this.host(name)!;
   }
 
@@ -237,17 +295,39 @@ export class CompatDatabase {
    * Gives host `name` (created when new) the inventory with id `inventoryId` and its facts. A new
    * version is recorded only when the inventory differs from the host's current one.
    */
-  setHostInventory(name: string, facts: HostFacts, inventoryId: number, source: HostSource, seen: boolean): { host: StoredHost; changed: boolean } {
+  setHostInventory(
+    name: string,
+    facts: HostFacts,
+    inventoryId: number,
+    source: HostSource,
+    seen: boolean,
+  ): { host: StoredHost; changed: boolean } {
     return this.db.transaction(() => {
       this.addHost(name, source);
       const host = this.host(name)!;
       const changed = host.inventoryId !== inventoryId;
       if (changed) {
         const version = host.inventoryVersion + 1;
-        this.db.prepare('INSERT INTO host_inventories (host_id, version, inventory_id, received_at) VALUES (?, ?, ?, ?)').run(host.id, version, inventoryId, now());
-        this.db.prepare(`UPDATE hosts SET distro_id = ?, distro_version = ?, arch = ?, kernel = ?, libc_kind = ?, libc_version = ?,
-          inventory_id = ?, inventory_version = ?, source = ? WHERE id = ?`)
-          .run(facts.distroId, facts.distroVersion, facts.arch, facts.kernel, facts.libcKind, facts.libcVersion, inventoryId, version, source, host.id);
+        this.db
+          .prepare('INSERT INTO host_inventories (host_id, version, inventory_id, received_at) VALUES (?, ?, ?, ?)')
+          .run(host.id, version, inventoryId, now());
+        this.db
+          .prepare(
+            `UPDATE hosts SET distro_id = ?, distro_version = ?, arch = ?, kernel = ?, libc_kind = ?, libc_version = ?,
+          inventory_id = ?, inventory_version = ?, source = ? WHERE id = ?`,
+          )
+          .run(
+            facts.distroId,
+            facts.distroVersion,
+            facts.arch,
+            facts.kernel,
+            facts.libcKind,
+            facts.libcVersion,
+            inventoryId,
+            version,
+            source,
+            host.id,
+          );
       }
       if (changed) this.pruneInventories(host.id, host.inventoryVersion + 1);
       if (seen) this.db.prepare('UPDATE hosts SET last_seen = ? WHERE id = ?').run(now(), host.id);
@@ -262,7 +342,8 @@ export class CompatDatabase {
    * setHostInventory's transaction.
    */
   private pruneInventories(hostId: number, latest: number): void {
-    const dropped = this.db.prepare('DELETE FROM host_inventories WHERE host_id = ? AND version <= ? RETURNING inventory_id')
+    const dropped = this.db
+      .prepare('DELETE FROM host_inventories WHERE host_id = ? AND version <= ? RETURNING inventory_id')
       .all(hostId, latest - this.inventoriesPerHost) as { inventory_id: number }[];
     const unused = this.db.prepare(`DELETE FROM inventories WHERE id = ?
       AND NOT EXISTS (SELECT 1 FROM host_inventories WHERE inventory_id = ?)
@@ -275,7 +356,10 @@ export class CompatDatabase {
   setHostAccess(name: string, access: HostAccess): StoredHost {
     return this.db.transaction(() => {
       this.addHost(name, 'manual');
-      this.db.prepare('UPDATE hosts SET ssh_target = ?, ssh_key = ?, ssh_jump = ?, chroot = ?, host_groups = ?, install_prefix = ? WHERE name = ?')
+      this.db
+        .prepare(
+          'UPDATE hosts SET ssh_target = ?, ssh_key = ?, ssh_jump = ?, chroot = ?, host_groups = ?, install_prefix = ? WHERE name = ?',
+        )
         .run(access.ssh, access.key, access.jump, access.chroot, access.groups.join(','), access.prefix, name);
       return this.host(name)!;
     })();
@@ -296,11 +380,15 @@ export class CompatDatabase {
   }
 
   hosts(isConnected: (name: string) => boolean = () => false): StoredHost[] {
-    return (this.db.prepare(`${HOST_SELECT} ORDER BY h.name`).all() as HostRow[]).map((r) => hostInfo(r, isConnected(r.name)));
+    return (this.db.prepare(`${HOST_SELECT} ORDER BY h.name`).all() as HostRow[]).map((r) =>
+      hostInfo(r, isConnected(r.name)),
+    );
   }
 
   hostsWithInventory(): StoredHost[] {
-    return (this.db.prepare(`${HOST_SELECT} WHERE h.inventory_id IS NOT NULL ORDER BY h.name`).all() as HostRow[]).map((r) => hostInfo(r, false));
+    return (this.db.prepare(`${HOST_SELECT} WHERE h.inventory_id IS NOT NULL ORDER BY h.name`).all() as HostRow[]).map(
+      (r) => hostInfo(r, false),
+    );
   }
 
   /**
@@ -311,7 +399,9 @@ export class CompatDatabase {
   removeHost(name: string): false | { revokedCertificates: number } {
     return this.db.transaction(() => {
       if (this.db.prepare('DELETE FROM hosts WHERE name = ?').run(name).changes === 0) return false as const;
-      const revoked = this.db.prepare('UPDATE agent_certificates SET revoked_at = ? WHERE host = ? AND revoked_at IS NULL').run(now(), name).changes;
+      const revoked = this.db
+        .prepare('UPDATE agent_certificates SET revoked_at = ? WHERE host = ? AND revoked_at IS NULL')
+        .run(now(), name).changes;
       this.db.prepare('DELETE FROM enroll_tokens WHERE host = ? AND used_at IS NULL').run(name);
       return { revokedCertificates: revoked };
     })();
@@ -321,12 +411,28 @@ export class CompatDatabase {
 
   addBundle(bundle: NewBundle): StoredBundle {
     this.db.transaction(() => {
-      const inserted = this.db.prepare(`INSERT INTO bundles (digest, name, size, libc, glibc_floor, kernel_floor, python_version, archive_name, manifest, added_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(digest) DO NOTHING`)
-        .run(bundle.digest, bundle.name, bundle.size, bundle.libc, bundle.glibcFloor, bundle.kernelFloor, bundle.pythonVersion, bundle.archiveName, bundle.manifest, now());
+      const inserted = this.db
+        .prepare(
+          `INSERT INTO bundles (digest, name, size, libc, glibc_floor, kernel_floor, python_version, archive_name, manifest, added_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(digest) DO NOTHING`,
+        )
+        .run(
+          bundle.digest,
+          bundle.name,
+          bundle.size,
+          bundle.libc,
+          bundle.glibcFloor,
+          bundle.kernelFloor,
+          bundle.pythonVersion,
+          bundle.archiveName,
+          bundle.manifest,
+          now(),
+        );
       if (inserted.changes === 0) return;
       const id = Number(inserted.lastInsertRowid);
-      const need = this.db.prepare('INSERT INTO bundle_elf_needs (bundle_id, path, needed, versions) VALUES (?, ?, ?, ?)');
+      const need = this.db.prepare(
+        'INSERT INTO bundle_elf_needs (bundle_id, path, needed, versions) VALUES (?, ?, ?, ?)',
+      );
       for (const elf of bundle.elf) need.run(id, elf.path, JSON.stringify(elf.needed), JSON.stringify(elf.versions));
     })();
     return this.bundleByDigest(bundle.digest)!;
@@ -349,14 +455,17 @@ export class CompatDatabase {
       if (rows.length === 1) return bundleInfo(rows[0]!);
       if (rows.length > 1) throw new DatabaseInputError(`bundle ${ref}`, 'digest prefix is ambiguous');
     }
-    const row = this.db.prepare(`${BUNDLE_SELECT} WHERE b.name = ? ORDER BY b.id DESC LIMIT 1`).get(ref) as BundleRow | undefined;
+    const row = this.db.prepare(`${BUNDLE_SELECT} WHERE b.name = ? ORDER BY b.id DESC LIMIT 1`).get(ref) as
+      BundleRow | undefined;
     if (row === undefined) throw new DatabaseInputError(`bundle ${ref}`, 'no such bundle (pyrelo bundles list)');
     return bundleInfo(row);
   }
 
   /** Every stored build named `name`, newest first. */
   bundlesNamed(name: string): StoredBundle[] {
-    return (this.db.prepare(`${BUNDLE_SELECT} WHERE b.name = ? ORDER BY b.id DESC`).all(name) as BundleRow[]).map(bundleInfo);
+    return (this.db.prepare(`${BUNDLE_SELECT} WHERE b.name = ? ORDER BY b.id DESC`).all(name) as BundleRow[]).map(
+      bundleInfo,
+    );
   }
 
   bundles(): StoredBundle[] {
@@ -368,14 +477,48 @@ export class CompatDatabase {
   /** Replaces the bundle x host result of the same kind. Returns the check id. */
   saveCheck(bundleId: number, hostId: number, result: CheckResult, inventoryId: number | null): number {
     return this.db.transaction(() => {
-      this.db.prepare('DELETE FROM checks WHERE bundle_id = ? AND host_id = ? AND kind = ?').run(bundleId, hostId, result.kind);
-      const id = Number(this.db.prepare(`INSERT INTO checks (bundle_id, host_id, kind, runs, loads, files_checked, glibc_floor, smoke_ran, smoke_exit, smoke_output, inventory_id, checked_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-        .run(bundleId, hostId, result.kind, result.runs ? 1 : 0, result.loads ? 1 : 0, result.filesChecked, result.glibcFloor || null,
-          result.smokeRan ? 1 : 0, result.smokeExit, result.smokeOutput, inventoryId, result.checkedAt || now()).lastInsertRowid);
-      const problem = this.db.prepare(`INSERT INTO check_problems (check_id, seq, kind, severity, message, file, object, required_by, library, version, symbol)
+      this.db
+        .prepare('DELETE FROM checks WHERE bundle_id = ? AND host_id = ? AND kind = ?')
+        .run(bundleId, hostId, result.kind);
+      const id = Number(
+        this.db
+          .prepare(
+            `INSERT INTO checks (bundle_id, host_id, kind, runs, loads, files_checked, glibc_floor, smoke_ran, smoke_exit, smoke_output, inventory_id, checked_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            bundleId,
+            hostId,
+            result.kind,
+            result.runs ? 1 : 0,
+            result.loads ? 1 : 0,
+            result.filesChecked,
+            result.glibcFloor || null,
+            result.smokeRan ? 1 : 0,
+            result.smokeExit,
+            result.smokeOutput,
+            inventoryId,
+            result.checkedAt || now(),
+          ).lastInsertRowid,
+      );
+      const problem = this.db
+        .prepare(`INSERT INTO check_problems (check_id, seq, kind, severity, message, file, object, required_by, library, version, symbol)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-      result.problems.forEach((p, i) => problem.run(id, i, p.kind, p.severity, p.message, p.file, p.object, p.requiredBy, p.library, p.version, p.symbol));
+      result.problems.forEach((p, i) =>
+        problem.run(
+          id,
+          i,
+          p.kind,
+          p.severity,
+          p.message,
+          p.file,
+          p.object,
+          p.requiredBy,
+          p.library,
+          p.version,
+          p.symbol,
+        ),
+      );
       return id;
     })();
   }
@@ -387,7 +530,8 @@ export class CompatDatabase {
    */
   saveCheckIfCurrent(bundleId: number, hostId: number, inventoryId: number, result: CheckResult): boolean {
     return this.db.transaction(() => {
-      const host = this.db.prepare('SELECT inventory_id FROM hosts WHERE id = ?').get(hostId) as { inventory_id: number | null } | undefined;
+      const host = this.db.prepare('SELECT inventory_id FROM hosts WHERE id = ?').get(hostId) as
+        { inventory_id: number | null } | undefined;
       if (host === undefined || host.inventory_id !== inventoryId) return false;
       if (this.db.prepare('SELECT 1 FROM bundles WHERE id = ?').get(bundleId) === undefined) return false;
       this.saveCheck(bundleId, hostId, result, inventoryId);
@@ -410,9 +554,18 @@ export class CompatDatabase {
       const host = this.host(hostName);
       if (host === null) throw new DatabaseInputError(`host ${hostName}`, `not known${hint('pyrelo hosts list')}`);
       const bundle = this.bundleByDigest(result.bundleDigest);
-      if (bundle === null) throw new DatabaseInputError(`bundle ${result.bundleDigest}`, `not in the store${hint('pyrelo bundles add')}`);
-      const checkId = this.saveCheck(bundle.id, host.id, { ...result, kind: 'verified', host: hostName }, host.inventoryId);
-      if (reportId !== undefined) this.db.prepare('INSERT INTO agent_reports (report_id, host_id, check_id, received_at) VALUES (?, ?, ?, ?)').run(reportId, host.id, checkId, now());
+      if (bundle === null)
+        throw new DatabaseInputError(`bundle ${result.bundleDigest}`, `not in the store${hint('pyrelo bundles add')}`);
+      const checkId = this.saveCheck(
+        bundle.id,
+        host.id,
+        { ...result, kind: 'verified', host: hostName },
+        host.inventoryId,
+      );
+      if (reportId !== undefined)
+        this.db
+          .prepare('INSERT INTO agent_reports (report_id, host_id, check_id, received_at) VALUES (?, ?, ?, ?)')
+          .run(reportId, host.id, checkId, now());
       this.db.prepare('UPDATE hosts SET last_seen = ? WHERE id = ?').run(now(), host.id);
       return true;
     })();
@@ -428,23 +581,63 @@ export class CompatDatabase {
       const host = this.host(d.host);
       if (host === null) throw new DatabaseInputError(`host ${d.host}`, 'not known (pyrelo hosts list)');
       const bundle = this.bundleByDigest(d.bundleDigest);
-      if (bundle === null) throw new DatabaseInputError(`bundle ${d.bundleDigest}`, 'not in the store (pyrelo bundles add)');
-      if (!['verified', 'failed', 'refused', 'interrupted'].includes(d.status)) throw new DatabaseInputError(`deployment status ${JSON.stringify(d.status)}`, 'expected verified, failed, refused or interrupted');
-      this.db.prepare(`INSERT INTO deployments (host_id, bundle_id, release, prefix, status, reason, bytes_sent, started_at, finished_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-        .run(host.id, bundle.id, d.release, d.prefix, d.status, d.reason, d.bytesSent, d.startedAt || now(), d.finishedAt || now());
+      if (bundle === null)
+        throw new DatabaseInputError(`bundle ${d.bundleDigest}`, 'not in the store (pyrelo bundles add)');
+      if (!['verified', 'failed', 'refused', 'interrupted'].includes(d.status))
+        throw new DatabaseInputError(
+          `deployment status ${JSON.stringify(d.status)}`,
+          'expected verified, failed, refused or interrupted',
+        );
+      this.db
+        .prepare(
+          `INSERT INTO deployments (host_id, bundle_id, release, prefix, status, reason, bytes_sent, started_at, finished_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          host.id,
+          bundle.id,
+          d.release,
+          d.prefix,
+          d.status,
+          d.reason,
+          d.bytesSent,
+          d.startedAt || now(),
+          d.finishedAt || now(),
+        );
       if (verified !== null) this.recordVerified(d.host, verified);
     })();
   }
 
   /** The newest first. */
   deployments(hostName: string, limit = 50): Deployment[] {
-    const rows = this.db.prepare(`SELECT h.name AS host, b.digest, b.name AS bundle_name, d.release, d.prefix, d.status, d.reason, d.bytes_sent, d.started_at, d.finished_at
-      FROM deployments d JOIN hosts h ON h.id = d.host_id JOIN bundles b ON b.id = d.bundle_id WHERE h.name = ? ORDER BY d.id DESC LIMIT ?`)
-      .all(hostName, limit) as { host: string; digest: string; bundle_name: string; release: string; prefix: string; status: Deployment['status']; reason: string; bytes_sent: number; started_at: string; finished_at: string }[];
+    const rows = this.db
+      .prepare(
+        `SELECT h.name AS host, b.digest, b.name AS bundle_name, d.release, d.prefix, d.status, d.reason, d.bytes_sent, d.started_at, d.finished_at
+      FROM deployments d JOIN hosts h ON h.id = d.host_id JOIN bundles b ON b.id = d.bundle_id WHERE h.name = ? ORDER BY d.id DESC LIMIT ?`,
+      )
+      .all(hostName, limit) as {
+      host: string;
+      digest: string;
+      bundle_name: string;
+      release: string;
+      prefix: string;
+      status: Deployment['status'];
+      reason: string;
+      bytes_sent: number;
+      started_at: string;
+      finished_at: string;
+    }[];
     return rows.map((r) => ({
-      host: r.host, bundleDigest: r.digest, bundleName: r.bundle_name, release: r.release, prefix: r.prefix, status: r.status,
-      reason: r.reason, bytesSent: r.bytes_sent, startedAt: r.started_at, finishedAt: r.finished_at,
+      host: r.host,
+      bundleDigest: r.digest,
+      bundleName: r.bundle_name,
+      release: r.release,
+      prefix: r.prefix,
+      status: r.status,
+      reason: r.reason,
+      bytesSent: r.bytes_sent,
+      startedAt: r.started_at,
+      finishedAt: r.finished_at,
     }));
   }
 
@@ -457,9 +650,32 @@ export class CompatDatabase {
   }
 
   private problemsOf(checkId: number, limit: number): ProblemMessage[] {
-    const rows = this.db.prepare('SELECT kind, severity, message, file, object, required_by, library, version, symbol FROM check_problems WHERE check_id = ? ORDER BY seq LIMIT ?')
-      .all(checkId, limit) as { kind: string; severity: string; message: string; file: string; object: string; required_by: string; library: string; version: string; symbol: string }[];
-    return rows.map((r) => ({ kind: r.kind, severity: r.severity, message: r.message, file: r.file, object: r.object, requiredBy: r.required_by, library: r.library, version: r.version, symbol: r.symbol }));
+    const rows = this.db
+      .prepare(
+        'SELECT kind, severity, message, file, object, required_by, library, version, symbol FROM check_problems WHERE check_id = ? ORDER BY seq LIMIT ?',
+      )
+      .all(checkId, limit) as {
+      kind: string;
+      severity: string;
+      message: string;
+      file: string;
+      object: string;
+      required_by: string;
+      library: string;
+      version: string;
+      symbol: string;
+    }[];
+    return rows.map((r) => ({
+      kind: r.kind,
+      severity: r.severity,
+      message: r.message,
+      file: r.file,
+      object: r.object,
+      requiredBy: r.required_by,
+      library: r.library,
+      version: r.version,
+      symbol: r.symbol,
+    }));
   }
 
   private resultOf(row: CheckRow, hostName: string, digest: string, problemLimit: number): CheckResult {
@@ -481,8 +697,12 @@ export class CompatDatabase {
   }
 
   check(bundle: StoredBundle, host: StoredHost, kind: CheckKind, problemLimit = 1_000_000): CheckResult | null {
-    const row = this.db.prepare(`SELECT c.*, i.sha256 AS inventory_sha256 FROM checks c LEFT JOIN inventories i ON i.id = c.inventory_id
-      WHERE c.bundle_id = ? AND c.host_id = ? AND c.kind = ?`).get(bundle.id, host.id, kind) as CheckRow | undefined;
+    const row = this.db
+      .prepare(
+        `SELECT c.*, i.sha256 AS inventory_sha256 FROM checks c LEFT JOIN inventories i ON i.id = c.inventory_id
+      WHERE c.bundle_id = ? AND c.host_id = ? AND c.kind = ?`,
+      )
+      .get(bundle.id, host.id, kind) as CheckRow | undefined;
     return row === undefined ? null : this.resultOf(row, host.name, bundle.digest, problemLimit);
   }
 
@@ -491,16 +711,40 @@ export class CompatDatabase {
    * queries whatever the number of hosts (hosts, their checks, the first problems of the failing
    * ones), so that it answers in milliseconds over thousands of hosts.
    */
-  resultsForBundle(bundle: StoredBundle, problemLimit: number, isConnected: (name: string) => boolean): { host: StoredHost; predicted: CheckResult | null; verified: CheckResult | null }[] {
+  resultsForBundle(
+    bundle: StoredBundle,
+    problemLimit: number,
+    isConnected: (name: string) => boolean,
+  ): { host: StoredHost; predicted: CheckResult | null; verified: CheckResult | null }[] {
     const hosts = this.hosts(isConnected);
-    const rows = this.db.prepare(`SELECT c.*, i.sha256 AS inventory_sha256 FROM checks c LEFT JOIN inventories i ON i.id = c.inventory_id WHERE c.bundle_id = ?`).all(bundle.id) as CheckRow[];
+    const rows = this.db
+      .prepare(
+        `SELECT c.*, i.sha256 AS inventory_sha256 FROM checks c LEFT JOIN inventories i ON i.id = c.inventory_id WHERE c.bundle_id = ?`,
+      )
+      .all(bundle.id) as CheckRow[];
     const problems = new Map<number, ProblemMessage[]>();
-    const problemRows = this.db.prepare(`SELECT p.check_id, p.kind, p.severity, p.message, p.file, p.object, p.required_by, p.library, p.version, p.symbol
-      FROM check_problems p JOIN checks c ON c.id = p.check_id WHERE c.bundle_id = ? AND c.runs = 0 AND p.seq < ? ORDER BY p.check_id, p.seq`)
-      .all(bundle.id, problemLimit) as ({ check_id: number } & Record<'kind' | 'severity' | 'message' | 'file' | 'object' | 'required_by' | 'library' | 'version' | 'symbol', string>)[];
+    const problemRows = this.db
+      .prepare(
+        `SELECT p.check_id, p.kind, p.severity, p.message, p.file, p.object, p.required_by, p.library, p.version, p.symbol
+      FROM check_problems p JOIN checks c ON c.id = p.check_id WHERE c.bundle_id = ? AND c.runs = 0 AND p.seq < ? ORDER BY p.check_id, p.seq`,
+      )
+      .all(bundle.id, problemLimit) as ({ check_id: number } & Record<
+      'kind' | 'severity' | 'message' | 'file' | 'object' | 'required_by' | 'library' | 'version' | 'symbol',
+      string
+    >)[];
     for (const r of problemRows) {
       const list = problems.get(r.check_id) ?? [];
-      list.push({ kind: r.kind, severity: r.severity, message: r.message, file: r.file, object: r.object, requiredBy: r.required_by, library: r.library, version: r.version, symbol: r.symbol });
+      list.push({
+        kind: r.kind,
+        severity: r.severity,
+        message: r.message,
+        file: r.file,
+        object: r.object,
+        requiredBy: r.required_by,
+        library: r.library,
+        version: r.version,
+        symbol: r.symbol,
+      });
       problems.set(r.check_id, list);
     }
     const byHost = new Map<number, { predicted?: CheckRow; verified?: CheckRow }>();
@@ -510,7 +754,9 @@ export class CompatDatabase {
       byHost.set(row.host_id, entry);
     }
     const read = (row: CheckRow | undefined, hostName: string): CheckResult | null =>
-      row === undefined ? null : { ...this.resultOf(row, hostName, bundle.digest, 0), problems: problems.get(row.id) ?? [] };
+      row === undefined
+        ? null
+        : { ...this.resultOf(row, hostName, bundle.digest, 0), problems: problems.get(row.id) ?? [] };
     return hosts.map((host) => {
       const entry = byHost.get(host.id) ?? {};
       return { host, predicted: read(entry.predicted, host.name), verified: read(entry.verified, host.name) };
@@ -518,47 +764,67 @@ export class CompatDatabase {
   }
 
   /** Per bundle: how many hosts of a distro it runs on (verified) or is predicted to run on. */
-  bundlesForDistro(distroId: string, distroVersion: string): { bundleId: number; verified: number; predicted: number; hosts: number }[] {
-    return this.db.prepare(`
+  bundlesForDistro(
+    distroId: string,
+    distroVersion: string,
+  ): { bundleId: number; verified: number; predicted: number; hosts: number }[] {
+    return this.db
+      .prepare(
+        `
       SELECT c.bundle_id AS bundleId,
              count(DISTINCT CASE WHEN c.kind = 'verified' AND c.runs = 1 THEN c.host_id END) AS verified,
              count(DISTINCT CASE WHEN c.kind = 'predicted' AND c.runs = 1 THEN c.host_id END) AS predicted,
              count(DISTINCT c.host_id) AS hosts
       FROM checks c JOIN hosts h ON h.id = c.host_id
       WHERE h.distro_id = ? AND h.distro_version = ?
-      GROUP BY c.bundle_id`).all(distroId, distroVersion) as { bundleId: number; verified: number; predicted: number; hosts: number }[];
+      GROUP BY c.bundle_id`,
+      )
+      .all(distroId, distroVersion) as { bundleId: number; verified: number; predicted: number; hosts: number }[];
   }
 
   // --- enrollment tokens -------------------------------------------------------------------
 
   addEnrollToken(tokenSha256: string, host: string, expiresAt: string): void {
-    this.db.prepare('INSERT INTO enroll_tokens (token_sha256, host, expires_at) VALUES (?, ?, ?)').run(tokenSha256, host, expiresAt);
+    this.db
+      .prepare('INSERT INTO enroll_tokens (token_sha256, host, expires_at) VALUES (?, ?, ?)')
+      .run(tokenSha256, host, expiresAt);
   }
 
   // --- agent certificates ------------------------------------------------------------------
 
   /** A client certificate issued at enrollment (sha256 of its DER form, lowercase hex). */
   recordCertificate(host: string, sha256: string, serial: string): void {
-    this.db.prepare('INSERT INTO agent_certificates (sha256, serial, host, issued_at) VALUES (?, ?, ?, ?) ON CONFLICT(sha256) DO NOTHING').run(sha256, serial, host, now());
+    this.db
+      .prepare(
+        'INSERT INTO agent_certificates (sha256, serial, host, issued_at) VALUES (?, ?, ?, ?) ON CONFLICT(sha256) DO NOTHING',
+      )
+      .run(sha256, serial, host, now());
   }
 
   /** What the database knows of a client certificate; null for one it never recorded. */
   certificate(sha256: string): { host: string; serial: string; issuedAt: string; revokedAt: string | null } | null {
-    const row = this.db.prepare('SELECT host, serial, issued_at, revoked_at FROM agent_certificates WHERE sha256 = ?').get(sha256) as
-      { host: string; serial: string; issued_at: string; revoked_at: string | null } | undefined;
-    return row === undefined ? null : { host: row.host, serial: row.serial, issuedAt: row.issued_at, revokedAt: row.revoked_at };
+    const row = this.db
+      .prepare('SELECT host, serial, issued_at, revoked_at FROM agent_certificates WHERE sha256 = ?')
+      .get(sha256) as { host: string; serial: string; issued_at: string; revoked_at: string | null } | undefined;
+    return row === undefined
+      ? null
+      : { host: row.host, serial: row.serial, issuedAt: row.issued_at, revokedAt: row.revoked_at };
   }
 
   /** Marks a token used and returns its host; null when unknown, used or expired. */
   /** The host a token is for while it is unused and unexpired; null otherwise. Uses nothing up. */
   enrollTokenHost(tokenSha256: string): string | null {
-    const row = this.db.prepare('SELECT host, expires_at, used_at FROM enroll_tokens WHERE token_sha256 = ?').get(tokenSha256) as { host: string; expires_at: string; used_at: string | null } | undefined;
+    const row = this.db
+      .prepare('SELECT host, expires_at, used_at FROM enroll_tokens WHERE token_sha256 = ?')
+      .get(tokenSha256) as { host: string; expires_at: string; used_at: string | null } | undefined;
     return row === undefined || row.used_at !== null || row.expires_at < now() ? null : row.host;
   }
 
   consumeEnrollToken(tokenSha256: string): string | null {
     return this.db.transaction(() => {
-      const row = this.db.prepare('SELECT host, expires_at, used_at FROM enroll_tokens WHERE token_sha256 = ?').get(tokenSha256) as { host: string; expires_at: string; used_at: string | null } | undefined;
+      const row = this.db
+        .prepare('SELECT host, expires_at, used_at FROM enroll_tokens WHERE token_sha256 = ?')
+        .get(tokenSha256) as { host: string; expires_at: string; used_at: string | null } | undefined;
       if (row === undefined || row.used_at !== null || row.expires_at < now()) return null;
       this.db.prepare('UPDATE enroll_tokens SET used_at = ? WHERE token_sha256 = ?').run(now(), tokenSha256);
       return row.host;
@@ -569,7 +835,10 @@ export class CompatDatabase {
 /** Host names become certificate common names and file names: keep them plain. */
 export function checkHostName(name: string): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/.test(name)) {
-    throw new DatabaseInputError(`host name ${JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name)}`, 'use letters, digits, ".", "_" and "-" (starting with a letter or digit), at most 253 characters');
+    throw new DatabaseInputError(
+      `host name ${JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name)}`,
+      'use letters, digits, ".", "_" and "-" (starting with a letter or digit), at most 253 characters',
+    );
   }
 }
 
@@ -580,6 +849,9 @@ export const MAX_AGENT_HOST_NAME = 64;
 export function checkAgentHostName(name: string): void {
   checkHostName(name);
   if (name.length > MAX_AGENT_HOST_NAME) {
-    throw new DatabaseInputError(`host name ${JSON.stringify(name.slice(0, 40))}… (${name.length} characters)`, `an agent's host name is its certificate's common name: at most ${MAX_AGENT_HOST_NAME} characters`);
+    throw new DatabaseInputError(
+      `host name ${JSON.stringify(name.slice(0, 40))}… (${name.length} characters)`,
+      `an agent's host name is its certificate's common name: at most ${MAX_AGENT_HOST_NAME} characters`,
+    );
   }
 }
