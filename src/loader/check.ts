@@ -41,6 +41,14 @@ export interface CheckOptions {
    * decides what is a library (compat/bundle-file-role.ts).
    */
   readonly asLibrary?: boolean;
+  /**
+   * With dlopenInto: the library is not dlopened but preloaded into that program, as
+   * `LD_PRELOAD=FILE PROGRAM` starts it. It is mapped at start-up right after the program, so it
+   * is in the global scope and its TLS is part of the initial static TLS block, which always has
+   * room for the start-up objects (loader-model.md, "LD_PRELOAD"). A bundle marks such files with
+   * --preload-only (compat/bundle-rules.ts).
+   */
+  readonly preloaded?: boolean;
 }
 
 function kernelFloorOf(objects: readonly LoadedObject[]): string | null {
@@ -271,6 +279,8 @@ export function checkFile(host: HostView, path: string, options: CheckOptions = 
 
   const kind: FileKind = object.interpreter === null ? 'library' : 'program';
   if ((kind === 'library' || options.asLibrary === true) && options.dlopenInto !== undefined) {
+    if (options.preloaded === true)
+      return checkPreloaded(host, { path, identity: opened.identity, object }, options.dlopenInto, options);
     return checkDlopened(host, { path, identity: opened.identity, object }, options.dlopenInto, options);
   }
   const unmappable = mainObjectMapping(path, object, host.config, options.loader !== undefined);
@@ -309,7 +319,7 @@ function programReport(host: HostView, program: string, options: CheckOptions): 
     perHost = new Map();
     programReports.set(host, perHost);
   }
-  const { dlopenInto: _into, asLibrary: _library, ...start } = options;
+  const { dlopenInto: _into, asLibrary: _library, preloaded: _preloaded, ...start } = options;
   const key = JSON.stringify([program, start.loader, start.libraryPath, start.inhibitCache, start.cwd]);
   let found = perHost.get(key);
   if (found === undefined) {
@@ -317,6 +327,59 @@ function programReport(host: HostView, program: string, options: CheckOptions): 
     perHost.set(key, found);
   }
   return found;
+}
+
+/** The first error that stops `program` from starting on its own; null when it starts. */
+function programFailure(host: HostView, program: string, options: CheckOptions): string | null {
+  return programReport(host, program, options).problems.find((p) => p.severity === 'error')?.message ?? null;
+}
+
+/** A library's verdict when the program that loads it does not start: the program's, named as such. */
+function programFailsReport(file: string, program: string, why: string, floor: string | null): LoadReport {
+  const problem: Problem = {
+    kind: 'program-fails',
+    severity: 'error',
+    object: program,
+    message: `${file}: not loaded: ${program}, which loads it, does not start (${why})`,
+  };
+  return { ...report(file, 'library', [], [], [problem], floor), loadedInto: program };
+}
+
+/**
+ * A library preloaded into a process of `program` (CheckOptions.preloaded): the whole start-up is
+ * checked with it in place, as ld.so does it before the program's first instruction. When the
+ * program does not start on its own, the library's verdict is the program's, named as such, as
+ * for a dlopened library.
+ */
+function checkPreloaded(host: HostView, library: OpenedObject, program: string, options: CheckOptions): LoadReport {
+  const floor = glibcFloorOf(library.object);
+  const failure = programFailure(host, program, options);
+  const opened = host.open(program);
+  if (failure !== null || opened.kind !== 'object')
+    return programFailsReport(library.path, program, failure ?? `${program}: cannot open file`, floor);
+  const programObject = opened.load();
+  const { interpreter } = findInterpreter(host, programObject, options.loader);
+  const namespace = buildNamespace(
+    host,
+    { path: program, identity: opened.identity, object: programObject },
+    interpreter,
+    {
+      ...namespaceOptions(options),
+      mainOriginUnknown: mainOriginUnknown(host.config, programObject, options.loader !== undefined),
+    },
+    [library],
+  );
+  const problems: Problem[] = [...namespace.problems];
+  if (!namespace.aborted) {
+    problems.push(...checkVersions(namespace.objects));
+    problems.push(...isaLevelProblems(namespace.objects, host.config));
+    problems.push(...checkSymbols(namespace.objects, satisfierMemoFor(host)));
+    problems.push(...kernelProblems(namespace.objects, host.config));
+  }
+  return {
+    ...report(library.path, 'library', namespace.objects, namespace.edges, problems, floor),
+    loadedInto: program,
+  };
 }
 
 /**
@@ -377,30 +440,10 @@ function dlopenReport(
   program: string,
   options: CheckOptions,
 ): LoadReport {
-  const process = programReport(host, program, options);
-  const failure = process.problems.find((p) => p.severity === 'error');
+  const failure = programFailure(host, program, options);
   const opened = host.open(program);
-  if (failure !== undefined || opened.kind !== 'object') {
-    const why = failure?.message ?? `${program}: cannot open file`;
-    return {
-      ...report(
-        file,
-        'library',
-        [],
-        [],
-        [
-          {
-            kind: 'program-fails',
-            severity: 'error',
-            object: program,
-            message: `${file}: not loaded: ${program}, which loads it, does not start (${why})`,
-          },
-        ],
-        floor,
-      ),
-      loadedInto: program,
-    };
-  }
+  if (failure !== null || opened.kind !== 'object')
+    return programFailsReport(file, program, failure ?? `${program}: cannot open file`, floor);
   const programObject = opened.load();
   const { interpreter } = findInterpreter(host, programObject, options.loader);
   const { program: global, opened: local } = buildDlopenNamespace(

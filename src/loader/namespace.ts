@@ -396,6 +396,27 @@ class NamespaceBuilder {
     };
   }
 
+  /**
+   * LD_PRELOAD=`file` (rtld.c's do_preload): mapped by its path right after the main program, with
+   * the program as its loader, before any DT_NEEDED. _dl_map_object_deps() then starts its
+   * breadth-first walk from [main, preloads…], so the preload is second in the global scope and
+   * its own dependencies follow the program's (loader-model.md, "LD_PRELOAD"). Call before build().
+   */
+  preload(file: OpenedObject): void {
+    if (this.findByIdentity(file.identity) !== undefined) return;
+    this.list(
+      this.makeMap({
+        name: file.path,
+        path: file.path,
+        foundBy: 'path',
+        loader: this.main,
+        object: file.object,
+        identity: file.identity,
+        searched: [],
+      }),
+    );
+  }
+
   build(): Namespace {
     this.mapDependencies(this.maps, this.edgeMaps);
     this.placeRtld();
@@ -459,14 +480,17 @@ class NamespaceBuilder {
   }
 }
 
-/** Loads `main` and its dependencies as ld.so would on `host`. */
+/** Loads `main` (with `preloads`, as LD_PRELOAD names them) and its dependencies as ld.so would on `host`. */
 export function buildNamespace(
   host: HostView,
   main: OpenedObject,
   interpreter: OpenedObject | null,
   options: NamespaceOptions,
+  preloads: readonly OpenedObject[] = [],
 ): Namespace {
-  return new NamespaceBuilder(host, options, main, interpreter).build();
+  const builder = new NamespaceBuilder(host, options, main, interpreter);
+  for (const file of preloads) builder.preload(file);
+  return builder.build();
 }
 
 /**
