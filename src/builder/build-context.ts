@@ -68,6 +68,8 @@ export class BuildContext {
   readonly entries: readonly EntryPoint[];
   /** --allow-missing, each once, sorted. */
   readonly allowMissing: readonly string[];
+  /** --preload-only, each once, sorted. */
+  readonly preloadOnly: readonly string[];
   /** Folders of the bundle whose libraries RUNPATHs may name. */
   readonly libraryDirs: readonly string[];
 
@@ -94,6 +96,7 @@ export class BuildContext {
     this.kind = outputKind(this.output);
     this.entries = options.entries.map(parseEntryPoint);
     this.allowMissing = [...new Set(options.allowMissing ?? [])].sort();
+    this.preloadOnly = [...new Set(options.preloadOnly ?? [])].sort();
     this.libraryDirs = ['lib', GRAFT_DIR];
     this.libc = options.libc === 'bundle' ? 'bundle' : 'host';
   }

@@ -44,6 +44,12 @@ export interface BuildOptions {
    * the files needing them are warnings, not failures, where a host lacks them (compat/allowed-missing.ts).
    */
   readonly allowMissing?: readonly string[];
+  /**
+   * --preload-only: library files of the bundle (relative to its root) that are only ever loaded
+   * with LD_PRELOAD, never dlopened; the check judges them as preloaded into the interpreter
+   * (loader/check.ts, CheckOptions.preloaded). Recorded in the manifest.
+   */
+  readonly preloadOnly?: readonly string[];
   readonly output: string;
 }
 
@@ -192,6 +198,13 @@ export const BUILD_OPTIONS: readonly BuildOptionRow[] = [
     flags: '--allow-missing <soname>',
     request: 'allowMissing',
     help: 'ship without this library, which a file needs (never grafted, even from the build host); recorded in the manifest, and the files needing it are warnings, not failures, where a host lacks it (repeatable)',
+  },
+  {
+    key: 'preloadOnly',
+    value: 'repeated',
+    flags: '--preload-only <path>',
+    request: 'preloadOnly',
+    help: 'a library of the bundle (path relative to its root) that is only ever loaded with LD_PRELOAD, never dlopened, such as a malloc an application preloads into its workers: checked as preloaded into the interpreter; recorded in the manifest (repeatable)',
   },
   // The server writes the archive where it adopts it from: never part of a request.
   {

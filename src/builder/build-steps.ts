@@ -35,6 +35,7 @@ import { applyRunpath, findProviders, plannedRunpath, stripDebug } from './runpa
 import { writeRunInstaller } from './run-installer.js';
 import { slimBundle } from './slim.js';
 import { notSelfContained, verifyBuiltBundle } from './verify.js';
+import { BuildInputError } from './errors.js';
 
 export interface StepSummary {
   readonly summary: string;
@@ -399,11 +400,24 @@ const verify: RecordedStep = {
   changesElves: false,
   run(ctx) {
     const { bundle, policy, base, buildPaths } = ctx.setup;
+    const dynamic = new Set(
+      ctx
+        .elves()
+        .filter((e) => e.dynamic)
+        .map((e) => e.rel),
+    );
+    for (const path of ctx.preloadOnly)
+      if (!dynamic.has(path))
+        throw new BuildInputError(
+          `--preload-only ${path}`,
+          'no dynamically linked ELF file at that path in the bundle (paths are relative to the bundle root)',
+        );
     const result = verifyBuiltBundle(bundle, ctx.elves(), ctx.hostView(), policy, {
       libc: ctx.libc,
       executable: base.executable,
       runtimeNeeds: ctx.smoked?.runtimeNeeds,
       allowMissing: ctx.allowMissing,
+      preloadOnly: ctx.preloadOnly,
     });
     const refusal = notSelfContained(result);
     if (refusal !== null) throw new Error(refusal);
@@ -442,6 +456,7 @@ const manifest: QuietStep = {
       grafted: ctx.grafted.map((g) => ({ ...g, neededBy: g.neededBy.filter((n) => existsSync(join(bundle, n))) })),
       ...(runtimeNeeds !== undefined ? { runtimeNeeds } : {}),
       ...(allowedMissing.length > 0 ? { allowMissing: allowedMissing } : {}),
+      ...(ctx.preloadOnly.length > 0 ? { preloadOnly: ctx.preloadOnly } : {}),
       elf: elves.filter((e) => e.dynamic).map((e) => describeNeeds(bundle, e.path)),
       files: listBundleFiles(bundle),
     };

@@ -62,6 +62,13 @@ function checkInputs(options: BuildOptions): DeclaredProject | null {
         'expected a library name as DT_NEEDED names it (such as libodbc.so.2)',
       );
   }
+  for (const path of options.preloadOnly ?? []) {
+    if (!isSafeRelativePath(path))
+      throw new BuildInputError(
+        `--preload-only ${JSON.stringify(path.slice(0, 200))}`,
+        'expected a path inside the bundle, relative to its root (such as lib/python3.11/site-packages/ray/core/libjemalloc.so)',
+      );
+  }
   checkPrompt(options.prompt);
   return declaredProject(options.project);
 }

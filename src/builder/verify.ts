@@ -37,6 +37,8 @@ export interface BundleStart {
   readonly runtimeNeeds?: readonly RuntimeNeed[];
   /** --allow-missing: sonames the bundle ships without (compat/allowed-missing.ts). */
   readonly allowMissing?: readonly string[];
+  /** --preload-only: library files (relative to the bundle) checked as preloaded (compat/bundle-rules.ts). */
+  readonly preloadOnly?: readonly string[];
 }
 
 export function absoluteRunpathElements(elf: Pick<BundleElf, 'runpath' | 'rpath'>): string[] {
@@ -51,7 +53,7 @@ export function verifyBuiltBundle(
   policy: GraftPolicy,
   start: BundleStart,
 ): VerifyResult {
-  const bundles = [bundleContext(bundle, start.libc, start.executable, start.allowMissing)];
+  const bundles = [bundleContext(bundle, start.libc, start.executable, start.allowMissing, start.preloadOnly)];
   const allowed = bundles[0]!.allowMissing;
   const local = (text: string): string => text.split(`${bundle}/`).join('');
   const problems: string[] = [];
@@ -77,7 +79,10 @@ export function verifyBuiltBundle(
       if (!object.path.startsWith(`${bundle}/`))
         problems.push(`${elf.rel}: ${object.name} comes from the build host (${object.path})`);
     }
-    for (const problem of missing.take(report, local)) problems.push(`${elf.rel}: ${local(problem.message)}`);
+    for (const problem of missing.take(report, local))
+      problems.push(
+        `${elf.rel}: ${local(problem.message)}${problem.kind === 'static-tls' ? preloadHint(elf.rel) : ''}`,
+      );
     for (const problem of report.problems) {
       if (problem.kind === 'missing-library' && problem.allowedMissing !== undefined)
         warnings.push(`${elf.rel}: ${local(problemWords(problem))}`);
@@ -101,6 +106,14 @@ export function verifyBuiltBundle(
     missing: missing.list(),
     warnings,
   };
+}
+
+/**
+ * A library whose initial-exec TLS does not fit a dlopen may still be meant for LD_PRELOAD only
+ * (ray preloads its jemalloc into its workers): then the build should check it that way.
+ */
+function preloadHint(rel: string): string {
+  return ` (if it is only ever loaded with LD_PRELOAD, never dlopened, pass --preload-only ${rel})`;
 }
 
 /** Why the build stops: a paragraph per missing library, then every other problem; null when none. */

@@ -134,6 +134,11 @@ export interface Manifest {
   readonly runtimeNeeds?: readonly RuntimeNeed[];
   /** --allow-missing (absent when none was given, and in older manifests). */
   readonly allowMissing?: readonly AllowedMissing[];
+  /**
+   * --preload-only: library files (relative to the bundle root) only ever loaded with LD_PRELOAD,
+   * checked as preloaded into the interpreter (compat/bundle-rules.ts). Absent when none was given.
+   */
+  readonly preloadOnly?: readonly string[];
   readonly elf: readonly ElfNeeds[];
   readonly files: readonly BundleFile[];
 }
@@ -355,6 +360,16 @@ export function validateManifest(value: unknown, source: string): Manifest {
       : c.array(o.allowMissing, 'allowMissing').map((a, i) => checkAllowedMissing(c, a, `allowMissing[${i}]`, seen));
   if (allowMissing !== undefined && new Set(allowMissing.map((a) => a.soname)).size !== allowMissing.length)
     c.fail('allowMissing', 'a soname listed twice');
+  const preloadOnly =
+    o.preloadOnly === undefined
+      ? undefined
+      : c.array(o.preloadOnly, 'preloadOnly').map((p, i) => {
+          const path = c.relativePath(p, `preloadOnly[${i}]`);
+          if (!seen.has(path)) c.fail(`preloadOnly[${i}]`, `${path} is not in files`);
+          return path;
+        });
+  if (preloadOnly !== undefined && new Set(preloadOnly).size !== preloadOnly.length)
+    c.fail('preloadOnly', 'a path listed twice');
   return {
     format: MANIFEST_FORMAT,
     name,
@@ -389,6 +404,7 @@ export function validateManifest(value: unknown, source: string): Manifest {
     grafted,
     ...(runtimeNeeds !== undefined ? { runtimeNeeds } : {}),
     ...(allowMissing !== undefined ? { allowMissing } : {}),
+    ...(preloadOnly !== undefined ? { preloadOnly } : {}),
     elf,
     files,
   };

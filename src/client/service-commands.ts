@@ -226,6 +226,12 @@ export function registerServiceCommands(program: Command): void {
       (v: string, p: string[]) => [...p, v],
       [],
     )
+    .option(
+      '--preload-only <path>',
+      'a library of the bundle only ever loaded with LD_PRELOAD (repeatable; pyrelo build --preload-only)',
+      (v: string, p: string[]) => [...p, v],
+      [],
+    )
     .addOption(control())
     .option('--json')
     .action(async (p: string | undefined, o) => {

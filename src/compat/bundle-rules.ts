@@ -10,6 +10,8 @@
 //   libm function a wheel calls without listing libm, is found there, as in the real process;
 // - with --libc bundle, the interpreter starts through the bundled loader (--library-path
 //   lib/pyrelo-glibc, --inhibit-cache), as its launcher starts it;
+// - a library named by --preload-only (manifest preloadOnly) is checked as LD_PRELOAD loads it
+//   into the interpreter at start-up, not as dlopened (loader-model.md, "LD_PRELOAD");
 // - a library the bundle was allowed to ship without (manifest allowMissing) makes the files that
 //   need it warnings where the host lacks it (allowed-missing.ts);
 // - an absolute RUNPATH or RPATH element is a problem: it names a folder of the build host, and on
@@ -34,6 +36,11 @@ export interface BundleContext {
   readonly interpreter: string | null;
   /** From pyrelo.json's allowMissing: sonames the bundle was built without (allowed-missing.ts). */
   readonly allowMissing: ReadonlySet<string>;
+  /**
+   * From pyrelo.json's preloadOnly (`pyrelo build --preload-only`), as local paths: libraries only
+   * ever loaded with LD_PRELOAD, checked as preloaded into the interpreter, not dlopened.
+   */
+  readonly preloadOnly: ReadonlySet<string>;
 }
 
 /**
@@ -99,6 +106,7 @@ export function bundlesAmong(paths: readonly string[]): BundleContext[] {
         manifest.libc,
         manifest.python.executable,
         (manifest.allowMissing ?? []).map((a) => a.soname),
+        manifest.preloadOnly ?? [],
       );
     } catch {
       // An unreadable manifest is not the check's subject: check the files as they are.
@@ -113,8 +121,15 @@ export function bundleContext(
   libc: 'host' | 'bundle',
   executable: string | null,
   allowMissing: readonly string[] = [],
+  preloadOnly: readonly string[] = [],
 ): BundleContext {
-  return { root, libc, interpreter: interpreterOf(root, executable), allowMissing: new Set(allowMissing) };
+  return {
+    root,
+    libc,
+    interpreter: interpreterOf(root, executable),
+    allowMissing: new Set(allowMissing),
+    preloadOnly: new Set(preloadOnly.map((p) => join(root, p))),
+  };
 }
 
 function bundleOf(localFile: string, bundles: readonly BundleContext[]): BundleContext | undefined {
@@ -140,6 +155,7 @@ export function bundleCheckOptions(
       : {
           dlopenInto: toHostPath(bundle.interpreter),
           ...(isBundleLibrary(bundle.root, localFile) ? { asLibrary: true } : {}),
+          ...(bundle.preloadOnly.has(localFile) ? { preloaded: true } : {}),
         };
   if (bundle.libc !== 'bundle') return into;
   const dir = join(bundle.root, GLIBC_DIR);

@@ -15,7 +15,7 @@ import { isAbsolute, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { BuildRequest } from '../proto/messages.js';
-import { isSonameLike } from '../bundle/manifest.js';
+import { isSafeRelativePath, isSonameLike } from '../bundle/manifest.js';
 import { BUILD_OPTIONS, longFlag, type BuildOptionRow } from '../builder/build-options.js';
 import { startBuildProcess } from '../builder/build-process.js';
 import type { BundleStore, StoredArchive } from './bundle-store.js';
@@ -84,6 +84,14 @@ export function requestArgs(r: BuildRequest): string[] {
       throw new BuildRequestError(
         `allow_missing ${JSON.stringify(soname.slice(0, 80))}`,
         'expected a library name as DT_NEEDED names it (such as libodbc.so.2)',
+      );
+  }
+  for (const path of r.preloadOnly ?? []) {
+    // A path inside the bundle, and never a flag of its own.
+    if (!isSafeRelativePath(path) || path.startsWith('-'))
+      throw new BuildRequestError(
+        `preload_only ${JSON.stringify(path.slice(0, 80))}`,
+        'expected a path inside the bundle, relative to its root',
       );
   }
   for (const row of BUILD_OPTIONS) {

@@ -31,6 +31,7 @@ const EVERY_KEY: Record<keyof BuildOptions, true> = {
   withPip: true,
   sourceless: true,
   allowMissing: true,
+  preloadOnly: true,
   output: true,
 };
 
@@ -92,6 +93,7 @@ test('build options: the command line declared from the table parses as pyrelo b
     withPip: true,
     sourceless: false,
     allowMissing: [],
+    preloadOnly: [],
     output: 'out',
   });
   assert.deepEqual(
@@ -123,6 +125,8 @@ test('build options: the command line declared from the table parses as pyrelo b
       '--sourceless',
       '--allow-missing',
       'libodbc.so.2',
+      '--preload-only',
+      'lib/x/libjemalloc.so',
       '--output',
       join('/', 'o.tar.gz'),
     ]),
@@ -144,6 +148,7 @@ test('build options: the command line declared from the table parses as pyrelo b
       withPip: false,
       sourceless: true,
       allowMissing: ['libodbc.so.2'],
+      preloadOnly: ['lib/x/libjemalloc.so'],
       output: '/o.tar.gz',
     },
   );

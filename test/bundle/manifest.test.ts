@@ -101,7 +101,40 @@ test('manifest: the libraries allowed missing (--allow-missing) read back; older
   }
 });
 
+test('manifest: the files only ever preloaded (--preload-only) read back; older manifests without them stay readable', async () => {
+  const dir = await makeTempDir();
+  try {
+    writeManifest(dir, { ...sampleManifest(), preloadOnly: ['bin/python3.11'] });
+    assert.deepEqual(readManifest(dir).preloadOnly, ['bin/python3.11']);
+    writeManifest(dir, sampleManifest());
+    assert.equal('preloadOnly' in readManifest(dir), false);
+  } finally {
+    await removeDir(dir);
+  }
+});
+
 const BAD: Array<[string, (m: Record<string, unknown>) => void, RegExp]> = [
+  [
+    'preload-only path outside the bundle',
+    (m) => {
+      m.preloadOnly = ['../libjemalloc.so'];
+    },
+    /preloadOnly\[0\]/,
+  ],
+  [
+    'preload-only path not in files',
+    (m) => {
+      m.preloadOnly = ['lib/nothere.so'];
+    },
+    /preloadOnly\[0\]: lib\/nothere\.so is not in files/,
+  ],
+  [
+    'preload-only path listed twice',
+    (m) => {
+      m.preloadOnly = ['bin/python3.11', 'bin/python3.11'];
+    },
+    /preloadOnly: a path listed twice/,
+  ],
   [
     'wrong format',
     (m) => {

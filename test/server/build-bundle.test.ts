@@ -54,6 +54,7 @@ function build(request: Partial<BuildRequest>): Promise<{ events: BuildEvent[]; 
     indexUrl: '',
     sourceless: false,
     allowMissing: [],
+    preloadOnly: [],
     ...request,
   };
   return new Promise((done) => {

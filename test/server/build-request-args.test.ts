@@ -24,6 +24,7 @@ const EMPTY: BuildRequest = {
   indexUrl: '',
   sourceless: false,
   allowMissing: [],
+  preloadOnly: [],
 };
 
 test('build request: every field reaches BuildOptions through the arguments', () => {
@@ -43,6 +44,7 @@ test('build request: every field reaches BuildOptions through the arguments', ()
     indexUrl: 'https://i/simple',
     sourceless: true,
     allowMissing: ['libodbc.so.2', 'libx.so.1'],
+    preloadOnly: ['lib/python3.11/site-packages/ray/core/libjemalloc.so'],
   };
   const args = requestArgs(request);
   assert.equal(args[0], '/srv/app', "the project first (the build's label in the server log)");
@@ -64,6 +66,7 @@ test('build request: every field reaches BuildOptions through the arguments', ()
     withPip: false,
     sourceless: true,
     allowMissing: ['libodbc.so.2', 'libx.so.1'],
+    preloadOnly: ['lib/python3.11/site-packages/ray/core/libjemalloc.so'],
     output: '/out.tar.gz',
   });
   assert.deepEqual(requestArgs({ ...EMPTY, project: 'yamlsmoke', pythonSource: '/t.tgz' }), [
@@ -86,6 +89,14 @@ test('build request: bad fields are refused naming the field, before any build',
   refused({ ...EMPTY, python: '/p', project: './app' }, /^project \.\/app: expected an absolute path/);
   refused({ ...EMPTY, python: '/p', libc: 'static' }, /^libc "static": expected host, bundle or auto$/);
   refused({ ...EMPTY, python: '/p', allowMissing: ['--clear'] }, /^allow_missing "--clear": expected a library name/);
+  refused(
+    { ...EMPTY, python: '/p', preloadOnly: ['--clear'] },
+    /^preload_only "--clear": expected a path inside the bundle/,
+  );
+  refused(
+    { ...EMPTY, python: '/p', preloadOnly: ['../etc/x.so'] },
+    /^preload_only "\.\.\/etc\/x\.so": expected a path inside/,
+  );
   // A project that would be read as a flag by the build's command line (it is the one bare argument).
   refused(
     { ...EMPTY, python: '/p', project: '--index-url=https://elsewhere/simple' },

@@ -74,6 +74,7 @@ export interface BundlesBuildOptions extends ControlOptions {
   readonly indexUrl?: string;
   readonly sourceless?: boolean;
   readonly allowMissing?: string[];
+  readonly preloadOnly?: string[];
 }
 
 /**
@@ -99,6 +100,7 @@ export async function bundlesBuild(project: string | undefined, o: BundlesBuildO
     indexUrl: o.indexUrl ?? '',
     sourceless: o.sourceless === true,
     allowMissing: o.allowMissing ?? [],
+    preloadOnly: o.preloadOnly ?? [],
   };
   const info = await withControl(
     o.control,

@@ -17,6 +17,7 @@ export interface BuildRequest {
   'indexUrl'?: (string);
   'sourceless'?: (boolean);
   'allowMissing'?: (string)[];
+  'preloadOnly'?: (string)[];
 }
 
 export interface BuildRequest__Output {
@@ -35,4 +36,5 @@ export interface BuildRequest__Output {
   'indexUrl': (string);
   'sourceless': (boolean);
   'allowMissing': (string)[];
+  'preloadOnly': (string)[];
 }
