@@ -155,11 +155,12 @@ async function main(): Promise<void> {
       // packages, and the bundle is built again without them until it builds.
       const named: string[] = [];
       const allowMissing: string[] = [];
+      const preloadOnly: string[] = [];
       let attempt = bundle;
       for (;;) {
         try {
           const dir = await ensureCorpusBundle(
-            { name: attempt.name, requirements: attempt.requirements, libc, wheelhouse, allowMissing },
+            { name: attempt.name, requirements: attempt.requirements, libc, wheelhouse, allowMissing, preloadOnly },
             log,
           );
           built.push({ name: attempt.name, libc, dir });
@@ -171,6 +172,14 @@ async function main(): Promise<void> {
             allowMissing.push(...sonames);
             allowedMissing.push(`${attempt.name} --libc ${libc}: --allow-missing ${sonames.join(' ')}`);
             console.log(`  building ${attempt.name} again with --allow-missing ${sonames.join(' ')}`);
+            continue;
+          }
+          // A library only ever preloaded (ray's jemalloc): its users pass --preload-only, as the refusal says.
+          const preloads = error.preloadOnlyPaths().filter((p) => !preloadOnly.includes(p));
+          if (preloads.length > 0) {
+            preloadOnly.push(...preloads);
+            allowedMissing.push(`${attempt.name} --libc ${libc}: --preload-only ${preloads.join(' ')}`);
+            console.log(`  building ${attempt.name} again with --preload-only ${preloads.join(' ')}`);
             continue;
           }
           refusals.push(error.message);

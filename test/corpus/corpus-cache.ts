@@ -118,6 +118,12 @@ export class BuildFailed extends Error {
     const failure = this.output.slice(this.output.indexOf('pyrelo build: failed'));
     return [...new Set([...failure.matchAll(/pass --allow-missing (\S+) to ship without it/g)].map((m) => m[1]!))];
   }
+
+  /** The paths its refusal says --preload-only would take (README "A library only ever preloaded"). */
+  preloadOnlyPaths(): string[] {
+    const failure = this.output.slice(this.output.indexOf('pyrelo build: failed'));
+    return [...new Set([...failure.matchAll(/pass --preload-only (\S+)\)/g)].map((m) => m[1]!))];
+  }
 }
 
 export interface CorpusBundleSpec {
@@ -127,6 +133,10 @@ export interface CorpusBundleSpec {
   readonly wheelhouse: string;
   /** --allow-missing SONAME for each (libraries wheels leave to the host or treat as optional). */
   readonly allowMissing?: readonly string[];
+  /** --preload-only PATH for each (libraries only ever preloaded, such as ray's jemalloc). */
+  readonly preloadOnly?: readonly string[];
+  /** --smoke COMMAND: what agents run to verify the bundle (test/corpus/corpus-service.test.ts). */
+  readonly smoke?: string;
 }
 
 /**
@@ -146,6 +156,8 @@ export async function ensureCorpusBundle(
     BASE_PYTHON,
     builderDigest(),
     ...(allowMissing.length > 0 ? [allowMissing] : []),
+    ...(spec.smoke !== undefined ? [{ smoke: spec.smoke }] : []),
+    ...((spec.preloadOnly ?? []).length > 0 ? [{ preloadOnly: [...spec.preloadOnly!].sort() }] : []),
   ]);
   const dir = join(BUNDLE_CACHE, `${spec.name}-${spec.libc}-${key}`);
   // A refusal is an answer too (same inputs, same builder): kept beside the folder, not built again.
@@ -176,6 +188,8 @@ export async function ensureCorpusBundle(
         '--prompt',
         spec.name,
         ...allowMissing.flatMap((soname) => ['--allow-missing', soname]),
+        ...(spec.smoke !== undefined ? ['--smoke', spec.smoke] : []),
+        ...(spec.preloadOnly ?? []).flatMap((path) => ['--preload-only', path]),
         '-o',
         join(temporary, 'bundle'),
       ],

@@ -1,6 +1,7 @@
 // One bundle in one lab root, both sides: every ELF library of the bundle loaded by the real loader
 // (real-load.ts) and checked by `pyrelo check --root ROOT BUNDLE --json`, then compared file by file.
 
+import { readManifest } from '../../src/bundle/manifest.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -82,9 +83,11 @@ export async function compareInRoot(bundle: BundleUnderTest, rootName: LabRootNa
   const root = await ensureRoot(rootName);
   const { libraries, others } = bundleElfFiles(bundle.dir);
   const started = Date.now();
+  const preloaded = new Set((readManifest(bundle.dir).preloadOnly ?? []).map((p) => join(bundle.dir, p)));
   const real = await loadEachInRoot(root, libraries, {
     python: join(bundle.dir, 'bin', 'python3'),
     binds: [bundle.dir],
+    preloaded,
   });
   const realSeconds = (Date.now() - started) / 1000;
   const checkStarted = Date.now();

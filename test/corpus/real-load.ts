@@ -42,6 +42,17 @@ while IFS= read -r f; do
   printf '%s\\t%s\\t%s\\n' "$f" "$rc" "$(printf '%s' "$out" | tr '\\n\\t' '  ')"
 done`;
 
+/**
+ * The same for files only ever preloaded (manifest preloadOnly, docs/loader-model.md "LD_PRELOAD"):
+ * the interpreter is started with the file in LD_PRELOAD and does nothing. `env` sets it, so that
+ * timeout(1) itself starts without it.
+ */
+const PRELOAD_LOOP = `python=$1; limit=$2
+while IFS= read -r f; do
+  out=$(timeout "$limit" env LD_PRELOAD="$f" "$python" -I -S -c 'import os; os._exit(0)' 2>&1 </dev/null); rc=$?
+  printf '%s\\t%s\\t%s\\n' "$f" "$rc" "$(printf '%s' "$out" | tr '\\n\\t' '  ')"
+done`;
+
 /** Seconds one load may take (the largest libraries load in well under one). */
 const PER_FILE_SECONDS = 120;
 
@@ -51,6 +62,8 @@ export interface RealLoadOptions {
   /** Bundle folders to bind in, read-only, each at its own path. */
   readonly binds: readonly string[];
   readonly timeoutMs?: number;
+  /** Files started as LD_PRELOAD rather than dlopened (the bundle's --preload-only). */
+  readonly preloaded?: ReadonlySet<string>;
 }
 
 /** Loads each file in the root, each in its own interpreter; a verdict per file. */
@@ -59,29 +72,33 @@ export async function loadEachInRoot(
   files: readonly string[],
   options: RealLoadOptions,
 ): Promise<Map<string, RealVerdict>> {
-  const r = await runInRoot(
-    root,
-    ['/bin/sh', '-c', LOOP, 'corpus-load', LOAD_ONE, options.python, String(PER_FILE_SECONDS)],
-    {
+  const preloaded = options.preloaded ?? new Set<string>();
+  const verdicts = new Map<string, RealVerdict>();
+  const runs: [readonly string[], string[]][] = [
+    [files.filter((f) => !preloaded.has(f)), [LOOP, 'corpus-load', LOAD_ONE]],
+    [files.filter((f) => preloaded.has(f)), [PRELOAD_LOOP, 'corpus-preload']],
+  ];
+  for (const [some, script] of runs) {
+    if (some.length === 0) continue;
+    const r = await runInRoot(root, ['/bin/sh', '-c', ...script, options.python, String(PER_FILE_SECONDS)], {
       bind: options.binds.map((dir) => ({ hostPath: dir, rootPath: dir, readOnly: true })),
-      input: `${files.join('\n')}\n`,
+      input: `${some.join('\n')}\n`,
       env: { PATH: '/usr/bin:/bin', LANG: 'C' },
       mountProc: true,
       timeoutMs: options.timeoutMs ?? 3_600_000,
-    },
-  );
-  if (r.timedOut) throw new Error(`loading ${files.length} files in ${root} timed out`);
-  const verdicts = new Map<string, RealVerdict>();
-  for (const line of r.stdout.split('\n')) {
-    const [file, status, ...rest] = line.split('\t');
-    if (file === undefined || status === undefined || file === '') continue;
-    const exitCode = Number(status);
-    verdicts.set(file, { loaded: exitCode === 0, exitCode, message: rest.join('\t').trim() });
+    });
+    if (r.timedOut) throw new Error(`loading ${some.length} files in ${root} timed out`);
+    for (const line of r.stdout.split('\n')) {
+      const [file, status, ...rest] = line.split('\t');
+      if (file === undefined || status === undefined || file === '') continue;
+      const exitCode = Number(status);
+      verdicts.set(file, { loaded: exitCode === 0, exitCode, message: rest.join('\t').trim() });
+    }
   }
   const missing = files.filter((f) => !verdicts.has(f));
   if (missing.length > 0)
     throw new Error(
-      `no verdict for ${missing.length} of ${files.length} files in ${root} (exit ${r.exitCode}): ${r.stderr.slice(0, 2000)}`,
+      `no verdict for ${missing.length} of ${files.length} files in ${root}: ${missing.slice(0, 5).join(' ')}`,
     );
   return verdicts;
 }
