@@ -13,14 +13,11 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
-import { ensureRoot, labSkipReason, runInRoot, spawnInRoot } from '../lab/lab.js';
-import type { RunningInRoot } from '../lab/run-in-root.js';
+import { labSkipReason, runInRoot } from '../lab/lab.js';
 import { ControlClient } from '../../src/client/control-client.js';
-import { AgentState } from '../../src/agent/state.js';
-import { enroll } from '../../src/agent/enroll.js';
 import { RootHostView } from '../../src/loader/root-host.js';
 import { ElfFile } from '../../src/elf/elf-file.js';
 import { OverlayHostView } from '../../src/loader/overlay-host.js';
@@ -33,7 +30,7 @@ import { findElfFiles } from '../../src/elf/find-elf-files.js';
 import { extractArchive } from '../../src/bundle/extract.js';
 import { main } from '../../src/client/cli.js';
 import { startTestServer, type TestServer } from '../server/fixtures.js';
-import { pyreloInRoot } from '../support/pyrelo-in-root.js';
+import { AGENT_DIR, startLabAgent, waitForInventories, type LabAgent } from '../support/lab-agent.js';
 import { traceManyWithRealLoader, type CommandRunner } from '../support/real-loader.js';
 import { APP, ENTRY, buildSkipReason } from '../builder/shared-build.js';
 import { BASE_PYTHON, ensureWheelhouse } from '../builder/wheelhouse.js';
@@ -43,8 +40,6 @@ const TIMEOUT = 15 * 60_000;
 const skip = labSkipReason(['debootstrap']) ?? buildSkipReason();
 const HOST_LIBC = 'app-host-libc';
 const BUNDLED_LIBC = 'app-bundled-libc';
-/** Where each agent keeps its state inside its root (bound from work/agent-NAME). */
-const AGENT_DIR = '/var/lib/pyrelo-agent';
 /** ld.so's version lines after "PROG: " (print_missing_version, dl-version.c). */
 const VERSION_LINE =
   /^.+: (?:(?:weak )?version `[^']+' not found|no version information available) \(required by .+\)$/;
@@ -53,7 +48,7 @@ const VERSION_KINDS = new Set(['missing-version', 'weak-version', 'no-version-in
 let work: string;
 let ts: TestServer;
 let control: ControlClient;
-const agents: { name: string; run: RunningInRoot; output: () => string }[] = [];
+const agents: LabAgent[] = [];
 const roots = new Map<string, string>();
 
 const manifests = new Map<string, Manifest>();
@@ -110,36 +105,6 @@ async function buildBundle(name: string, libc: 'host' | 'bundle'): Promise<strin
   assert.deepEqual(manifest.smoke, ['bin/smoke'], 'the manifest carries the smoke command');
   manifests.set(name, manifest);
   return archive;
-}
-
-async function startAgentInRoot(name: (typeof ROOTS)[number]): Promise<void> {
-  const root = await ensureRoot(name);
-  roots.set(name, root);
-  const host = `site-${name}`;
-  const token = await control.call('CreateEnrollToken', { name: host });
-  const state = new AgentState(join(work, `agent-${name}`));
-  await enroll(state, ts.server.enrollAddress, token.token, readFileSync(join(ts.dir, 'pki', 'ca.crt')));
-  const { argv, bind } = pyreloInRoot([
-    'agent',
-    '--server',
-    ts.server.agentAddress,
-    '--dir',
-    AGENT_DIR,
-    '--heartbeat',
-    '1',
-  ]);
-  const run = await spawnInRoot(root, argv, {
-    bind: [...bind, { hostPath: state.dir, rootPath: AGENT_DIR }],
-    timeoutMs: TIMEOUT,
-  });
-  let output = '';
-  run.done.then(
-    (r) => {
-      output = r.stdout + r.stderr;
-    },
-    () => {},
-  );
-  agents.push({ name, run, output: () => output });
 }
 
 /**
@@ -224,7 +189,11 @@ before(async () => {
   const bundled = await buildBundle(BUNDLED_LIBC, 'bundle');
   await quietly(() => bundlesAdd(hostLibc, { control: control.address }));
   await quietly(() => bundlesAdd(bundled, { control: control.address }));
-  for (const name of ROOTS) await startAgentInRoot(name);
+  for (const name of ROOTS) {
+    const agent = await startLabAgent(ts, control, name, work, TIMEOUT);
+    agents.push(agent);
+    roots.set(name, agent.root);
+  }
 });
 
 after(async () => {
@@ -244,22 +213,7 @@ test(
       t.skip(skip);
       return;
     }
-    const deadline = Date.now() + 120_000;
-    // Connected, and each host's inventory stored (it arrives after the hello): predictions need it.
-    const ready = async (): Promise<boolean> => {
-      const { hosts } = await control.call('ListHosts', {});
-      return ROOTS.every(
-        (n) =>
-          ts.server.hub.isConnected(`site-${n}`) &&
-          hosts.some((h) => h.name === `site-${n}` && h.inventorySha256 !== ''),
-      );
-    };
-    while (!(await ready())) {
-      const dead = agents.find((a) => a.output() !== '');
-      assert.ok(dead === undefined, `agent in ${dead?.name} ended: ${dead?.output()}`);
-      assert.ok(Date.now() < deadline, 'agents did not connect and send their inventories within 2 minutes');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await waitForInventories(ts, control, agents);
     const { bundles } = await control.call('ListBundles', {});
     assert.deepEqual(bundles.map((b) => b.name).sort(), [BUNDLED_LIBC, HOST_LIBC]);
     const runs = new Map<string, CheckResult>();

@@ -12,7 +12,7 @@ import { ensureCorpusBundle, ensureCorpusWheelhouse } from './corpus-cache.js';
 import { readLock } from './corpus-lock.js';
 import { compareInRoot } from './corpus-run.js';
 import { isAgreement, summarizeComparisons, type Comparison } from './compare.js';
-import { SAMPLE_PROJECTS, sampleRequirements, sampleWheels } from './sample.js';
+import { SAMPLE_PROJECTS, SAMPLE_SMOKE, sampleRequirements, sampleWheels } from './sample.js';
 
 const ROOTS: LabRootName[] = ['bookworm', 'bullseye'];
 const LIBC_MODES = ['host', 'bundle'] as const;
@@ -37,7 +37,13 @@ test(
       );
     const all: Comparison[] = [];
     for (const libc of LIBC_MODES) {
-      const dir = await ensureCorpusBundle({ name: 'corpus-sample', requirements, libc, wheelhouse });
+      const dir = await ensureCorpusBundle({
+        name: 'corpus-sample',
+        requirements,
+        libc,
+        wheelhouse,
+        smoke: SAMPLE_SMOKE,
+      });
       for (const root of ROOTS) {
         const run = await compareInRoot({ name: 'corpus-sample', libc, dir }, root);
         t.diagnostic(

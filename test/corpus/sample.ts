@@ -9,6 +9,16 @@ export const SAMPLE_PROJECTS = ['numpy', 'pandas', 'pillow'];
 /** Their dependencies (pandas: python-dateutil and six; tzdata where pandas asks for it). */
 const SAMPLE_DEPENDENCIES = ['python-dateutil', 'six', 'tzdata', 'pytz'];
 
+/**
+ * The sample bundle's smoke command: each project imported and used, so that an agent's verified
+ * run (test/corpus/corpus-service.test.ts) loads their extension modules and bundled libraries.
+ */
+export const SAMPLE_SMOKE =
+  'bin/python3 -c "import numpy, pandas, PIL.Image; ' +
+  "frame = pandas.DataFrame({'x': numpy.arange(4.0)}); " +
+  "image = PIL.Image.new('RGB', (2, 2)); " +
+  "print('corpus-sample', float(frame.x.sum()), image.size)\"";
+
 /** The pins of the sample's wheels, as the corpus bundle holding pandas resolved them. */
 export function sampleRequirements(lock: CorpusLock): string[] {
   const wanted = new Set([...SAMPLE_PROJECTS, ...SAMPLE_DEPENDENCIES]);
