@@ -219,7 +219,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
     const status = await control.call('Status', {});
     const after = usage(server.pid!);
     say(`soak: measured ${((performance.now() - measureStart) / 1000).toFixed(1)} s; stopping the attackers`);
-    attackers.process.send({ type: 'stop' });
+    // With no attack chosen (SOAK_ATTACKS=none) the attackers have already answered and exited.
+    if (attackers.process.connected) attackers.process.send({ type: 'stop' });
     const { tally } = await attackers.next<SoakAttackersResult>('result');
     const serverAlive = server.exitCode === null && server.signalCode === null;
 

@@ -10,6 +10,8 @@
 // event loop <= 50 ms, nothing lost). Exit status 1 if the server died or something was lost.
 //
 //   npm run bench:soak [-- AGENTS SECONDS PROCESSES]
+//   SOAK_ATTACKS=none npm run bench:soak        (the same load without attackers: the baseline)
+//   SOAK_ATTACKS=bomb,flood npm run bench:soak  (some attacks only)
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -100,7 +102,7 @@ try {
     say: (line) => process.stdout.write(`${line}\n`),
   });
   process.stdout.write(
-    `\nsoak: ${agents} agents for ${seconds} s under ${ATTACKS.length} attacks (${new Date().toISOString()})\n\n${table(figures)}\n`,
+    `\nsoak: ${agents} agents for ${seconds} s under the attacks ${process.env.SOAK_ATTACKS ?? ATTACKS.join(',')} (${new Date().toISOString()})\n\n${table(figures)}\n`,
   );
   if (!figures.serverAlive || figures.lost > 0) process.exitCode = 1;
 } finally {
