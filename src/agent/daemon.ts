@@ -37,7 +37,7 @@ const AGENT_VERSION = pyreloVersion();
 /** Many agents in one process (the fleet benchmark) share one prepared inventory: gzip it once. */
 const PREPARED = new WeakMap<Buffer, { gz: Buffer; sha256: string }>();
 
-export type DaemonEvent = 'connected' | 'disconnected' | 'ack' | 'order' | 'report' | 'revoked';
+export type DaemonEvent = 'connected' | 'disconnected' | 'ack' | 'heartbeatAck' | 'order' | 'report' | 'revoked';
 
 export class AgentDaemon {
   private client: AgentHubClient | null = null;
@@ -54,6 +54,8 @@ export class AgentDaemon {
   /** Observers for tests and the benchmark. */
   readonly listeners = new Set<(event: DaemonEvent, detail?: unknown) => void>();
   readonly sentAt = new Map<string, number>();
+  /** Heartbeats not answered yet on this stream: sequence -> when sent (for 'heartbeatAck'). */
+  private readonly heartbeatsSent = new Map<number, number>();
 
   constructor(
     private readonly state: AgentState,
@@ -153,8 +155,8 @@ export class AgentDaemon {
   private onMessage(message: ServerMessage): void {
     // `body` names the oneof's branch and exactly that field is set (LOADER_OPTIONS.oneofs): the
     // field is what is tested, so that it is known present where it is used. A heartbeat ack
-    // needs nothing done.
-    const { welcome, ack, order } = message;
+    // needs nothing done but telling the observers its round trip in ms.
+    const { welcome, ack, order, heartbeatAck } = message;
     if (welcome) {
       this.attempt = 0;
       if (welcome.needInventory) {
@@ -171,6 +173,10 @@ export class AgentDaemon {
     } else if (ack) {
       this.outbox.acknowledge(ack.reportId);
       this.emit('ack', ack.reportId);
+    } else if (heartbeatAck) {
+      const sent = this.heartbeatsSent.get(heartbeatAck.sequence);
+      this.heartbeatsSent.delete(heartbeatAck.sequence);
+      if (sent !== undefined) this.emit('heartbeatAck', performance.now() - sent);
     } else if (order) {
       this.emit('order', order);
       this.orders = this.orders.then(() => this.carryOut(order));
@@ -181,6 +187,7 @@ export class AgentDaemon {
     this.stopHeartbeat();
     this.heartbeatTimer = setInterval(() => {
       this.sequence += 1;
+      if (this.stream !== null) this.heartbeatsSent.set(this.sequence, performance.now());
       this.stream?.write({
         body: 'heartbeat',
         heartbeat: { sequence: this.sequence, sentAt: new Date().toISOString() },
@@ -191,6 +198,7 @@ export class AgentDaemon {
   private stopHeartbeat(): void {
     if (this.heartbeatTimer !== null) clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = null;
+    this.heartbeatsSent.clear();
   }
 
   private send(report: Report): void {

@@ -47,6 +47,8 @@ export type { Problem__Output as ProblemMessage } from './generated/pyrelo/v1/Pr
 export type { RecordDeploymentRequest__Output as RecordDeploymentRequest } from './generated/pyrelo/v1/RecordDeploymentRequest.js';
 export type { Report__Output as Report } from './generated/pyrelo/v1/Report.js';
 export type { ServerMessage__Output as ServerMessage } from './generated/pyrelo/v1/ServerMessage.js';
+export type { ServerStatus__Output as ServerStatus } from './generated/pyrelo/v1/ServerStatus.js';
+export type { StatusRequest__Output as StatusRequest } from './generated/pyrelo/v1/StatusRequest.js';
 export type { Welcome__Output as Welcome } from './generated/pyrelo/v1/Welcome.js';
 
 // Words the .proto files keep in string fields (their comments list them): what the code writes

@@ -38,7 +38,10 @@ import type {
   HostRef,
   ImportInventoryRequest,
   RecordDeploymentRequest,
+  ServerStatus,
+  StatusRequest,
 } from '../proto/messages.js';
+import type { EventLoopWatch } from './event-loop-watch.js';
 import type { ControlHandlers } from '../proto/generated/pyrelo/v1/Control.js';
 import type { MethodName } from '../proto/method-names.js';
 
@@ -124,6 +127,7 @@ export class ControlService {
     private readonly maxBundleBytes: number,
     private readonly builds: BundleBuilds,
     private readonly intake = new InventoryIntake(),
+    private readonly eventLoop: EventLoopWatch | null = null,
   ) {}
 
   private requireHost(name: string): StoredHost {
@@ -221,6 +225,25 @@ export class ControlService {
         this.log.info({ host: r.name, expiresAt }, 'enrollment token created');
         return { token, host: r.name, expiresAt };
       }),
+      Status: unary(log, 'Status', (r: StatusRequest) => this.status(r)),
+    };
+  }
+
+  private status(r: StatusRequest): ServerStatus {
+    const memory = process.memoryUsage();
+    const loop = this.eventLoop?.figures();
+    if (r.resetEventLoop) this.eventLoop?.reset();
+    return {
+      rssBytes: memory.rss,
+      heapUsedBytes: memory.heapUsed,
+      agentsConnected: this.hub.connectedHosts().length,
+      uptimeSeconds: process.uptime(),
+      eventLoopSince: loop?.since ?? '',
+      eventLoopResolutionMs: loop?.resolutionMs ?? 0,
+      eventLoopMaxMs: loop?.maxMs ?? 0,
+      eventLoopP50Ms: loop?.p50Ms ?? 0,
+      eventLoopP99Ms: loop?.p99Ms ?? 0,
+      eventLoopSlowWindows: loop?.slowWindows ?? 0,
     };
   }
 

@@ -3,7 +3,7 @@
 // agents whose common name is the host they may report about. Keys are written 0600 and never
 // leave this folder; an agent sends only its public key.
 
-import { X509Certificate } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +26,18 @@ export class PkiError extends UserInputError {
     super(what, detail);
     this.name = 'PkiError';
   }
+}
+
+/**
+ * A fresh serial for a certificate: 16 random bytes, the top bit clear so that it is positive (RFC
+ * 5280 section 4.1.2.2: unique per CA, at most 20 octets). Not openssl's counter file
+ * (-CAcreateserial, ca.srl): agents enrolling at once read it half-written, or alike
+ * (test/server/concurrent-enrollment.test.ts).
+ */
+function randomSerial(): string {
+  const bytes = randomBytes(16);
+  bytes[0]! &= 0x7f;
+  return `0x${bytes.toString('hex')}`;
 }
 
 async function openssl(args: string[], what: string): Promise<void> {
@@ -104,7 +116,8 @@ export async function initPki(dataDir: string, extraNames: readonly string[] = [
       join(dir, 'ca.crt'),
       '-CAkey',
       join(dir, 'ca.key'),
-      '-CAcreateserial',
+      '-set_serial',
+      randomSerial(),
       '-days',
       '825',
       '-extfile',
@@ -151,7 +164,8 @@ export async function signAgentKey(pki: Pki, publicKeyPem: string, host: string)
         join(pki.dir, 'ca.crt'),
         '-CAkey',
         join(pki.dir, 'ca.key'),
-        '-CAcreateserial',
+        '-set_serial',
+        randomSerial(),
         '-days',
         '825',
         '-extfile',

@@ -22,6 +22,7 @@ import { loadPki } from './pki.js';
 import { AGENT_MESSAGE_MARGIN, ENROLL_MAX_MESSAGE_BYTES, type ServerSettings } from './settings.js';
 import { StreamGuard } from './stream-guard.js';
 import { InventoryIntake } from './inventory-intake.js';
+import { EventLoopWatch } from './event-loop-watch.js';
 import { openCheckedDatabase, prepareDataFolder, ServerStartError } from './start-checks.js';
 
 export interface RunningServer {
@@ -77,6 +78,7 @@ export async function startServer(settings: ServerSettings, log: Logger): Promis
   const intake = new InventoryIntake(settings.inventory);
   const hub = new AgentHub(db, store, predictor, log.child({ part: 'hub' }), intake);
   const builds = new BundleBuilds(store, log.child({ part: 'builds' }));
+  const eventLoop = new EventLoopWatch(log.child({ part: 'event-loop' }));
   const control = new ControlService(
     db,
     store,
@@ -86,6 +88,7 @@ export async function startServer(settings: ServerSettings, log: Logger): Promis
     16 * 1024 * 1024 * 1024,
     builds,
     intake,
+    eventLoop,
   );
   const proto = pyreloV1();
   const limits = {
@@ -155,6 +158,7 @@ export async function startServer(settings: ServerSettings, log: Logger): Promis
           ),
         );
         await predictor.close(); // terminates the prediction workers
+        eventLoop.stop();
         db.close();
         if (socket !== null) rmSync(socket, { force: true });
         log.info('server stopped');
@@ -173,6 +177,7 @@ export async function startServer(settings: ServerSettings, log: Logger): Promis
     return running;
   } catch (error) {
     for (const server of servers) server.forceShutdown();
+    eventLoop.stop();
     await predictor.close();
     db.close();
     throw error;

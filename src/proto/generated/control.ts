@@ -32,6 +32,8 @@ import type { InstallRequest as _pyrelo_v1_InstallRequest, InstallRequest__Outpu
 import type { InstallResponse as _pyrelo_v1_InstallResponse, InstallResponse__Output as _pyrelo_v1_InstallResponse__Output } from './pyrelo/v1/InstallResponse.js';
 import type { Problem as _pyrelo_v1_Problem, Problem__Output as _pyrelo_v1_Problem__Output } from './pyrelo/v1/Problem.js';
 import type { RecordDeploymentRequest as _pyrelo_v1_RecordDeploymentRequest, RecordDeploymentRequest__Output as _pyrelo_v1_RecordDeploymentRequest__Output } from './pyrelo/v1/RecordDeploymentRequest.js';
+import type { ServerStatus as _pyrelo_v1_ServerStatus, ServerStatus__Output as _pyrelo_v1_ServerStatus__Output } from './pyrelo/v1/ServerStatus.js';
+import type { StatusRequest as _pyrelo_v1_StatusRequest, StatusRequest__Output as _pyrelo_v1_StatusRequest__Output } from './pyrelo/v1/StatusRequest.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -71,6 +73,8 @@ export interface ProtoGrpcType {
       InstallResponse: MessageTypeDefinition<_pyrelo_v1_InstallResponse, _pyrelo_v1_InstallResponse__Output>
       Problem: MessageTypeDefinition<_pyrelo_v1_Problem, _pyrelo_v1_Problem__Output>
       RecordDeploymentRequest: MessageTypeDefinition<_pyrelo_v1_RecordDeploymentRequest, _pyrelo_v1_RecordDeploymentRequest__Output>
+      ServerStatus: MessageTypeDefinition<_pyrelo_v1_ServerStatus, _pyrelo_v1_ServerStatus__Output>
+      StatusRequest: MessageTypeDefinition<_pyrelo_v1_StatusRequest, _pyrelo_v1_StatusRequest__Output>
     }
   }
 }

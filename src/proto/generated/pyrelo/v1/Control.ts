@@ -25,6 +25,8 @@ import type { ImportInventoryRequest as _pyrelo_v1_ImportInventoryRequest, Impor
 import type { InstallRequest as _pyrelo_v1_InstallRequest, InstallRequest__Output as _pyrelo_v1_InstallRequest__Output } from '../../pyrelo/v1/InstallRequest.js';
 import type { InstallResponse as _pyrelo_v1_InstallResponse, InstallResponse__Output as _pyrelo_v1_InstallResponse__Output } from '../../pyrelo/v1/InstallResponse.js';
 import type { RecordDeploymentRequest as _pyrelo_v1_RecordDeploymentRequest, RecordDeploymentRequest__Output as _pyrelo_v1_RecordDeploymentRequest__Output } from '../../pyrelo/v1/RecordDeploymentRequest.js';
+import type { ServerStatus as _pyrelo_v1_ServerStatus, ServerStatus__Output as _pyrelo_v1_ServerStatus__Output } from '../../pyrelo/v1/ServerStatus.js';
+import type { StatusRequest as _pyrelo_v1_StatusRequest, StatusRequest__Output as _pyrelo_v1_StatusRequest__Output } from '../../pyrelo/v1/StatusRequest.js';
 
 export interface ControlClient extends grpc.Client {
   AddBundle(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_pyrelo_v1_BundleInfo__Output>): grpc.ClientWritableStream<_pyrelo_v1_BundleChunk>;
@@ -176,6 +178,15 @@ export interface ControlClient extends grpc.Client {
   showHost(argument: _pyrelo_v1_HostRef, options: grpc.CallOptions, callback: grpc.requestCallback<_pyrelo_v1_HostInfo__Output>): grpc.ClientUnaryCall;
   showHost(argument: _pyrelo_v1_HostRef, callback: grpc.requestCallback<_pyrelo_v1_HostInfo__Output>): grpc.ClientUnaryCall;
   
+  Status(argument: _pyrelo_v1_StatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_pyrelo_v1_ServerStatus__Output>): grpc.ClientUnaryCall;
+  Status(argument: _pyrelo_v1_StatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_pyrelo_v1_ServerStatus__Output>): grpc.ClientUnaryCall;
+  Status(argument: _pyrelo_v1_StatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_pyrelo_v1_ServerStatus__Output>): grpc.ClientUnaryCall;
+  Status(argument: _pyrelo_v1_StatusRequest, callback: grpc.requestCallback<_pyrelo_v1_ServerStatus__Output>): grpc.ClientUnaryCall;
+  status(argument: _pyrelo_v1_StatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_pyrelo_v1_ServerStatus__Output>): grpc.ClientUnaryCall;
+  status(argument: _pyrelo_v1_StatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_pyrelo_v1_ServerStatus__Output>): grpc.ClientUnaryCall;
+  status(argument: _pyrelo_v1_StatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_pyrelo_v1_ServerStatus__Output>): grpc.ClientUnaryCall;
+  status(argument: _pyrelo_v1_StatusRequest, callback: grpc.requestCallback<_pyrelo_v1_ServerStatus__Output>): grpc.ClientUnaryCall;
+  
 }
 
 export interface ControlHandlers extends grpc.UntypedServiceImplementation {
@@ -213,6 +224,8 @@ export interface ControlHandlers extends grpc.UntypedServiceImplementation {
   
   ShowHost: grpc.handleUnaryCall<_pyrelo_v1_HostRef__Output, _pyrelo_v1_HostInfo>;
   
+  Status: grpc.handleUnaryCall<_pyrelo_v1_StatusRequest__Output, _pyrelo_v1_ServerStatus>;
+  
 }
 
 export interface ControlDefinition extends grpc.ServiceDefinition {
@@ -233,4 +246,5 @@ export interface ControlDefinition extends grpc.ServiceDefinition {
   SetHostAccess: MethodDefinition<_pyrelo_v1_AddHostRequest, _pyrelo_v1_HostInfo, _pyrelo_v1_AddHostRequest__Output, _pyrelo_v1_HostInfo__Output>
   ShowBundle: MethodDefinition<_pyrelo_v1_BundleRef, _pyrelo_v1_BundleInfo, _pyrelo_v1_BundleRef__Output, _pyrelo_v1_BundleInfo__Output>
   ShowHost: MethodDefinition<_pyrelo_v1_HostRef, _pyrelo_v1_HostInfo, _pyrelo_v1_HostRef__Output, _pyrelo_v1_HostInfo__Output>
+  Status: MethodDefinition<_pyrelo_v1_StatusRequest, _pyrelo_v1_ServerStatus, _pyrelo_v1_StatusRequest__Output, _pyrelo_v1_ServerStatus__Output>
 }

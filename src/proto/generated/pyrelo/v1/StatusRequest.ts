@@ -1,0 +1,10 @@
+// Original file: proto/pyrelo/v1/control.proto
+
+
+export interface StatusRequest {
+  'resetEventLoop'?: (boolean);
+}
+
+export interface StatusRequest__Output {
+  'resetEventLoop': (boolean);
+}
