@@ -540,6 +540,21 @@ export class CompatDatabase {
   }
 
   /**
+   * One prediction for every host that shares an inventory (predictor.ts computes it once per
+   * bundle x inventory): each stored, as saveCheckIfCurrent does, only while its host still has
+   * inventory `inventoryId`, all in one transaction. Returns, per host in order, whether it was stored.
+   */
+  saveChecksIfCurrent(
+    bundleId: number,
+    inventoryId: number,
+    results: readonly { readonly hostId: number; readonly result: CheckResult }[],
+  ): boolean[] {
+    return this.db.transaction(() =>
+      results.map((r) => this.saveCheckIfCurrent(bundleId, r.hostId, inventoryId, r.result)),
+    )();
+  }
+
+  /**
    * A verified result from the host itself: an agent's report (options.reportId) or what pyrelo
    * deploy brought back over SSH (stored with its deployment by recordDeployment). A report id
    * seen before is acknowledged again without a second write: returns false when it was such a
