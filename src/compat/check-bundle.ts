@@ -4,7 +4,7 @@
 
 import { resolve } from 'node:path';
 import { checkFile } from '../loader/check.js';
-import type { HostView } from '../loader/host-view.js';
+import type { HostView, LoaderConfig } from '../loader/host-view.js';
 import { OverlayHostView } from '../loader/overlay-host.js';
 import { RootHostView } from '../loader/root-host.js';
 import { InventoryHostView } from '../inventory/inventory-host.js';
@@ -27,14 +27,48 @@ function relativize(text: string, bundleDir: string): string {
   return text.split(`${bundleDir}/`).join('');
 }
 
+/**
+ * What a bundle's check needs of the bundle alone: its ELF files, the pyrelo bundles among them,
+ * the build-host leftovers, and a view of its folder whose parsed files are kept. The server makes
+ * it once per bundle and shares it among the predictions of every inventory (issue 16, "Parse the
+ * bundle side once"); it depends on the host only through the ELF class the host's loader wants.
+ */
+export interface BundleSide {
+  readonly dir: string;
+  readonly files: readonly string[];
+  readonly bundles: ReturnType<typeof bundlesAmong>;
+  readonly leftovers: ReturnType<typeof buildHostLeftovers>;
+  readonly local: RootHostView;
+}
+
+export function bundleSide(bundleDir: string, config: LoaderConfig): BundleSide {
+  const dir = resolve(bundleDir);
+  return {
+    dir,
+    files: findElfFiles([dir]),
+    bundles: bundlesAmong([dir]),
+    // Scripts, .pth and sysconfig files that still name the build host: the bundle is broken there
+    // even when every ELF loads.
+    leftovers: buildHostLeftovers(dir),
+    local: new RootHostView('/', config),
+  };
+}
+
 export function checkBundleOnView(
   view: HostView,
   bundleDir: string,
   meta: { digest: string; host: string; kind: CheckKind; inventorySha256?: string },
 ): CheckResult {
-  const dir = resolve(bundleDir);
-  const files = findElfFiles([dir]);
-  const bundles = bundlesAmong([dir]);
+  return checkBundleSide(view, bundleSide(bundleDir, view.config), meta);
+}
+
+/** The check of a prepared bundle on `view` (a host with the bundle's folder laid over it). */
+export function checkBundleSide(
+  view: HostView,
+  side: BundleSide,
+  meta: { digest: string; host: string; kind: CheckKind; inventorySha256?: string },
+): CheckResult {
+  const { dir, files, bundles, leftovers } = side;
   // A --libc bundle bundle is checked as its launcher starts it (bundled loader, --library-path),
   // as `pyrelo check` does: checked as plain programs, its files would need the host's glibc.
   const reports = files
@@ -59,9 +93,6 @@ export function checkBundleOnView(
       });
     }
   }
-  // Scripts, .pth and sysconfig files that still name the build host: the bundle is broken there
-  // even when every ELF loads.
-  const leftovers = buildHostLeftovers(dir);
   for (const l of leftovers) {
     problems.push({
       kind: 'build-host-path',
@@ -101,9 +132,20 @@ export function predictBundle(
   meta: { digest: string; host: string; inventorySha256: string },
 ): CheckResult {
   const base = new InventoryHostView(inventory, `inventory of ${meta.host}`);
-  const dir = resolve(bundleDir);
-  const view = new OverlayHostView(base, new RootHostView('/', base.config), [dir]);
-  return checkBundleOnView(view, dir, { ...meta, kind: 'predicted' });
+  return predictBundleSide(base, bundleSide(bundleDir, base.config), meta);
+}
+
+/**
+ * The prediction on a stored inventory's view (InventoryHostView, IndexedInventoryHostView) of a
+ * prepared bundle side, which many predictions may share.
+ */
+export function predictBundleSide(
+  base: HostView,
+  side: BundleSide,
+  meta: { digest: string; host: string; inventorySha256: string },
+): CheckResult {
+  const view = new OverlayHostView(base, side.local, [side.dir]);
+  return checkBundleSide(view, side, { ...meta, kind: 'predicted' });
 }
 
 /** The check on the live host this process runs on (the agent). */

@@ -323,7 +323,7 @@ export class AgentHub {
           `inventory_sha256 ${hello.inventorySha256} does not match the inventory sent (${parsed.sha256})`,
         );
       }
-      const id = this.db.storeInventory(parsed.sha256, parsed.gzipped, parsed.size);
+      const id = this.db.storeInventory(parsed.sha256, parsed.gzipped, parsed.size, parsed.indexed);
       const facts = parsed.facts;
       this.assign(host, id, facts);
       const announced = hello.inventorySha256 || parsed.sha256;

@@ -252,7 +252,7 @@ export class ControlService {
     const facts = parsed.facts;
     const name = r.name || `${facts.distroId || 'host'}-${facts.distroVersion || parsed.sha256.slice(0, 8)}`;
     checkHostName(name);
-    const id = this.db.storeInventory(parsed.sha256, parsed.gzipped, parsed.size);
+    const id = this.db.storeInventory(parsed.sha256, parsed.gzipped, parsed.size, parsed.indexed);
     const { host, changed } = this.db.setHostInventory(
       name,
       facts,

@@ -77,7 +77,16 @@ export class InventoryIntake {
           reply.taken.gzipped.byteOffset,
           reply.taken.gzipped.byteLength,
         );
-        settle(null, { ...reply.taken, gzipped });
+        // Buffers arrive as Uint8Arrays (structured clone): SQLite and the readers want Buffers.
+        const { index, objects } = reply.taken.indexed;
+        const indexed = {
+          index: Buffer.from(index.buffer, index.byteOffset, index.byteLength),
+          objects: objects.map((o) => ({
+            sha256: o.sha256,
+            body: Buffer.from(o.body.buffer, o.body.byteOffset, o.body.byteLength),
+          })),
+        };
+        settle(null, { ...reply.taken, gzipped, indexed });
       });
       worker.on('error', (error: Error & { code?: string }) => {
         settle(

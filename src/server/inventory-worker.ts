@@ -10,7 +10,8 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { InventoryFormatError, validateInventory } from '../inventory/read.js';
 import { jsonShapeProblem } from '../inventory/json-shape.js';
 import { inventoryContentSha256 } from '../inventory/content-hash.js';
-import type { HostFacts } from './db/database.js';
+import type { HostFacts, StoredIndex } from './db/database.js';
+import { indexInventory } from '../inventory/inventory-index.js';
 import type { InventoryLimits } from './settings.js';
 import type { Inventory } from '../inventory/format.js';
 
@@ -29,6 +30,8 @@ export interface TakenInventory {
   readonly gzipped: Buffer;
   /** Bytes of JSON. */
   readonly size: number;
+  /** Its index and distinct objects, stored beside it for predictions (src/inventory/inventory-index.ts). */
+  readonly indexed: StoredIndex;
 }
 
 export type InventoryReply =
@@ -80,7 +83,12 @@ export function takeInventory(job: InventoryJob): TakenInventory {
     fail('(json)', (error as Error).message);
   }
   const inventory = validateInventory(parsed, source);
+  const indexed = indexInventory(inventory);
   return {
+    indexed: {
+      index: Buffer.from(JSON.stringify(indexed.index)),
+      objects: indexed.objects.map((o) => ({ sha256: o.sha256, body: Buffer.from(o.json) })),
+    },
     facts: factsOf(inventory),
     sha256: inventoryContentSha256(parsed),
     sentSha256: createHash('sha256').update(json).digest('hex'),

@@ -3,20 +3,26 @@
 //
 // The loader check is CPU-heavy and synchronous, so it runs in a small pool of worker threads
 // (prediction-pool.ts, predict-worker.ts) while the event loop goes on serving heartbeats and
-// reports; the main thread only queues, and stores what comes back. One queue entry per
-// bundle x host:
+// reports; the main thread only queues, and stores what comes back.
+//
+// A prediction depends on the bundle and the inventory's content only, never on the host's name
+// (issue 22, "Predictions are not repeated"): one queue entry per bundle x inventory, computed
+// once, and stored for every host that has that inventory (its targets). Per host:
 //   - asking again for the same inventory joins the entry queued or running (idempotent);
-//   - a newer inventory of the host supersedes a queued entry for its older one (the entry keeps
-//     its place and its waiters, who get the newer result);
+//   - a newer inventory of the host moves the host (and its waiters, who get the newer result) out
+//     of a queued entry for its older one, into the entry for the newer one;
 //   - a prediction someone waits for (predict(): the Check RPC) goes before background ones;
 //   - a result is stored only if the host still has the inventory it was computed for (checked
 //     in the same transaction as the write), so a late result for an older inventory, or for a
 //     host removed meanwhile, is dropped and never overwrites a newer one.
+// Background entries wait grouped by inventory (prediction-queue.ts), so a worker predicts every
+// bundle waiting for an inventory while that inventory is in its cache.
 
 import type { Logger } from 'pino';
 import type { CompatDatabase, StoredBundle, StoredHost } from './db/database.js';
 import type { BundleStore } from './bundle-store.js';
 import { PredictionPool } from './prediction-pool.js';
+import { PredictionQueue } from './prediction-queue.js';
 import type { CheckResult } from '../proto/messages.js';
 
 interface Waiter {
@@ -24,37 +30,44 @@ interface Waiter {
   reject(error: Error): void;
 }
 
-interface Entry {
-  readonly key: string;
-  readonly bundle: StoredBundle;
+/** A host the prediction is stored for, and who waits for its answer. */
+interface Target {
   readonly hostId: number;
   readonly hostName: string;
-  inventoryId: number;
-  inventoryVersion: number;
-  inventorySha256: string;
+  readonly inventoryVersion: number;
   readonly waiters: Waiter[];
 }
 
+interface Entry {
+  /** bundle id : inventory id */
+  readonly key: string;
+  readonly bundle: StoredBundle;
+  readonly inventoryId: number;
+  readonly inventorySha256: string;
+  /** By host id. */
+  readonly targets: Map<number, Target>;
+  urgent: boolean;
+}
+
 export interface PredictorStats {
-  /** Jobs handed to a worker. */
+  /** Jobs handed to a worker: predictions computed, one per bundle x inventory. */
   started: number;
-  /** Results stored. */
+  /** Results stored, one per host. */
   stored: number;
-  /** Queued entries whose inventory a newer one replaced before they ran. */
+  /** Hosts moved out of a queued entry because a newer inventory of theirs replaced its inventory. */
   superseded: number;
-  /** Results dropped: the host's inventory changed (or the host went) while they ran. */
+  /** Results dropped, one per host: the host's inventory changed (or the host went) while they ran. */
   stale: number;
   failed: number;
 }
 
 export class Predictor {
   private readonly pool: PredictionPool;
-  /**
-   * Waiting for a worker, in order (Map order is insertion order): asked for by a caller waiting
-   * (Check), then background work.
-   */
-  private readonly urgent = new Map<string, Entry>();
-  private readonly queue = new Map<string, Entry>();
+  /** Waiting for a worker: asked for by a caller waiting (Check), in order, then background work. */
+  private readonly urgent = new PredictionQueue<Entry>();
+  private readonly queue = new PredictionQueue<Entry>();
+  /** The queued entry each host x bundle is a target of, by `hostId:bundleId`. */
+  private readonly queuedFor = new Map<string, Entry>();
   /** Running on a worker (at most one per worker). */
   private readonly running = new Set<Entry>();
   private closed = false;
@@ -80,7 +93,7 @@ export class Predictor {
     return this.running.size;
   }
 
-  /** Predictions waiting for a worker. */
+  /** Predictions (bundle x inventory) waiting for a worker. */
   get queued(): number {
     return this.urgent.size + this.queue.size;
   }
@@ -113,9 +126,11 @@ export class Predictor {
     this.closed = true;
     const stopped = new Error('prediction workers stopped');
     for (const queue of [this.urgent, this.queue]) {
-      for (const entry of queue.values()) for (const w of entry.waiters) w.reject(stopped);
+      for (const entry of queue.values())
+        for (const t of entry.targets.values()) for (const w of t.waiters) w.reject(stopped);
       queue.clear();
     }
+    this.queuedFor.clear();
     await this.pool.close();
   }
 
@@ -130,63 +145,88 @@ export class Predictor {
   private enqueue(bundle: StoredBundle, host: StoredHost, urgent = false): Promise<CheckResult> {
     if (this.closed) return Promise.reject(new Error('prediction workers stopped'));
     const inventoryId = host.inventoryId!;
-    const key = `${host.id}:${bundle.id}`;
     return new Promise<CheckResult>((resolve, reject) => {
-      const waiter = { resolve, reject };
-      let queued = this.urgent.get(key);
-      if (queued === undefined) {
-        queued = this.queue.get(key);
-        if (queued !== undefined && urgent) {
-          this.queue.delete(key);
-          this.urgent.set(key, queued);
-        }
-      }
+      const waiter: Waiter = { resolve, reject };
+      const hostKey = `${host.id}:${bundle.id}`;
+      const queued = this.queuedFor.get(hostKey);
+      let waiters = [waiter];
       if (queued !== undefined) {
-        if (host.inventoryVersion > queued.inventoryVersion) {
-          if (queued.inventoryId !== inventoryId) this.stats.superseded += 1;
-          queued.inventoryId = inventoryId;
-          queued.inventoryVersion = host.inventoryVersion;
-          queued.inventorySha256 = host.inventorySha256;
-        }
-        queued.waiters.push(waiter);
-        return;
-      }
-      for (const entry of this.running) {
-        if (entry.key === key && entry.inventoryId === inventoryId) {
-          entry.waiters.push(waiter);
+        const target = queued.targets.get(host.id)!;
+        if (queued.inventoryId === inventoryId || host.inventoryVersion <= target.inventoryVersion) {
+          // The same inventory (or an older one, asked late): join.
+          target.waiters.push(waiter);
+          if (urgent) this.makeUrgent(queued);
           return;
         }
+        // A newer inventory: the host leaves the entry for its older one, with its waiters.
+        this.stats.superseded += 1;
+        queued.targets.delete(host.id);
+        this.queuedFor.delete(hostKey);
+        if (queued.targets.size === 0) (queued.urgent ? this.urgent : this.queue).delete(queued);
+        waiters = [...target.waiters, waiter];
+        urgent ||= queued.urgent;
       }
-      (urgent ? this.urgent : this.queue).set(key, {
-        key,
-        bundle,
-        hostId: host.id,
-        hostName: host.name,
-        inventoryId,
-        inventoryVersion: host.inventoryVersion,
-        inventorySha256: host.inventorySha256,
-        waiters: [waiter],
-      });
+      const key = `${bundle.id}:${inventoryId}`;
+      for (const entry of this.running) {
+        if (entry.key !== key) continue;
+        // Already being computed for this inventory: the host is one more target of it.
+        const target = entry.targets.get(host.id);
+        if (target !== undefined) target.waiters.push(...waiters);
+        else this.addTarget(entry, host, waiters);
+        return;
+      }
+      let entry = this.urgent.get(inventoryId, key) ?? this.queue.get(inventoryId, key);
+      if (entry === undefined) {
+        entry = { key, bundle, inventoryId, inventorySha256: host.inventorySha256, targets: new Map(), urgent };
+        (urgent ? this.urgent : this.queue).add(entry);
+      } else if (urgent) {
+        this.makeUrgent(entry);
+      }
+      const target = entry.targets.get(host.id);
+      if (target !== undefined) target.waiters.push(...waiters);
+      else this.addTarget(entry, host, waiters);
+      this.queuedFor.set(hostKey, entry);
       this.pump();
     });
   }
 
+  private addTarget(entry: Entry, host: StoredHost, waiters: Waiter[]): void {
+    entry.targets.set(host.id, {
+      hostId: host.id,
+      hostName: host.name,
+      inventoryVersion: host.inventoryVersion,
+      waiters,
+    });
+  }
+
+  private makeUrgent(entry: Entry): void {
+    if (entry.urgent) return;
+    this.queue.delete(entry);
+    entry.urgent = true;
+    this.urgent.add(entry);
+  }
+
   private pump(): void {
     while (!this.closed && this.pool.idle > 0 && this.queued > 0) {
-      const queue = this.urgent.size > 0 ? this.urgent : this.queue;
-      const entry = queue.values().next().value!;
-      queue.delete(entry.key);
+      const entry = (this.urgent.take() ?? this.queue.take())!;
+      for (const hostId of entry.targets.keys()) this.queuedFor.delete(`${hostId}:${entry.bundle.id}`);
       this.running.add(entry);
       this.stats.started += 1;
       const started = performance.now();
+      const first = entry.targets.values().next().value!;
       this.log.debug(
-        { bundle: entry.bundle.name, digest: entry.bundle.digest.slice(0, 12), host: entry.hostName },
+        {
+          bundle: entry.bundle.name,
+          digest: entry.bundle.digest.slice(0, 12),
+          inventory: entry.inventorySha256.slice(0, 12),
+          hosts: entry.targets.size,
+        },
         'predicting',
       );
       const job = {
         bundleDir: this.store.treePath(entry.bundle.digest),
         digest: entry.bundle.digest,
-        host: entry.hostName,
+        host: first.hostName,
         inventoryId: entry.inventoryId,
         inventorySha256: entry.inventorySha256,
       };
@@ -199,35 +239,41 @@ export class Predictor {
 
   private finish(entry: Entry, result: CheckResult | null, error: Error | null, started: number): void {
     this.running.delete(entry);
+    const targets = [...entry.targets.values()];
     try {
       if (result === null) throw error ?? new Error('prediction failed');
       if (this.closed || !this.db.db.open) throw new Error('prediction workers stopped');
       const { bundle } = entry;
       const ms = Math.round(performance.now() - started);
-      if (this.db.saveCheckIfCurrent(bundle.id, entry.hostId, entry.inventoryId, result)) {
-        this.stats.stored += 1;
+      // The same verdict for every host with this inventory, under each host's own name.
+      const results = targets.map((t) => ({ hostId: t.hostId, result: { ...result, host: t.hostName } }));
+      const saved = this.db.saveChecksIfCurrent(bundle.id, entry.inventoryId, results);
+      const storedFor = targets.filter((_, i) => saved[i]).map((t) => t.hostName);
+      const staleFor = targets.filter((_, i) => !saved[i]).map((t) => t.hostName);
+      this.stats.stored += storedFor.length;
+      this.stats.stale += staleFor.length;
+      const what = {
+        bundle: bundle.name,
+        digest: bundle.digest.slice(0, 12),
+        inventory: entry.inventorySha256.slice(0, 12),
+        ms,
+      };
+      if (storedFor.length > 0)
         this.log.info(
-          {
-            bundle: bundle.name,
-            digest: bundle.digest.slice(0, 12),
-            host: entry.hostName,
-            runs: result.runs,
-            problems: result.problems.length,
-            ms,
-          },
+          { ...what, hosts: storedFor.length, host: storedFor[0], runs: result.runs, problems: result.problems.length },
           'predicted',
         );
-      } else {
-        this.stats.stale += 1;
+      if (staleFor.length > 0)
         this.log.info(
-          { bundle: bundle.name, digest: bundle.digest.slice(0, 12), host: entry.hostName, ms },
+          { ...what, hosts: staleFor.length, host: staleFor[0] },
           "prediction not stored: the host's inventory changed or the host was removed meanwhile",
         );
-      }
-      for (const w of entry.waiters) w.resolve(result);
+      targets.forEach((t, i) => {
+        for (const w of t.waiters) w.resolve(results[i]!.result);
+      });
     } catch (failure) {
       if (!this.closed) this.stats.failed += 1;
-      for (const w of entry.waiters) w.reject(failure as Error);
+      for (const t of targets) for (const w of t.waiters) w.reject(failure as Error);
     }
     this.pump();
   }

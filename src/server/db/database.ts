@@ -20,6 +20,13 @@ import type {
 } from '../../proto/messages.js';
 import { UserInputError } from '../../common/user-input-error.js';
 
+/** An inventory's index and its distinct objects, as stored (src/inventory/inventory-index.ts). */
+export interface StoredIndex {
+  /** The InventoryIndex's JSON. */
+  readonly index: Buffer;
+  readonly objects: readonly { readonly sha256: string; readonly body: Buffer }[];
+}
+
 export interface HostFacts {
   readonly distroId: string;
   readonly distroVersion: string;
@@ -225,16 +232,37 @@ export class CompatDatabase {
 
   // --- inventories and hosts -------------------------------------------------------------
 
-  /** Stores gzip'd inventory JSON once per content hash; returns its id. */
-  storeInventory(sha256: string, gzipped: Buffer, size: number): number {
-    const existing = this.db.prepare('SELECT id FROM inventories WHERE sha256 = ?').get(sha256) as
-      { id: number } | undefined;
-    if (existing !== undefined) return existing.id;
-    return Number(
-      this.db
-        .prepare('INSERT INTO inventories (sha256, body, size, stored_at) VALUES (?, ?, ?, ?)')
-        .run(sha256, gzipped, size, now()).lastInsertRowid,
-    );
+  /**
+   * Stores gzip'd inventory JSON once per content hash, and its index and objects when given
+   * (src/inventory/inventory-index.ts; each object once across all inventories); returns its id. An
+   * inventory stored before without an index gets it.
+   */
+  storeInventory(sha256: string, gzipped: Buffer, size: number, indexed?: StoredIndex): number {
+    return this.db.transaction(() => {
+      const existing = this.db
+        .prepare('SELECT id, index_json IS NOT NULL AS indexed FROM inventories WHERE sha256 = ?')
+        .get(sha256) as { id: number; indexed: number } | undefined;
+      if (existing !== undefined && (existing.indexed === 1 || indexed === undefined)) return existing.id;
+      const id =
+        existing?.id ??
+        Number(
+          this.db
+            .prepare('INSERT INTO inventories (sha256, body, size, stored_at) VALUES (?, ?, ?, ?)')
+            .run(sha256, gzipped, size, now()).lastInsertRowid,
+        );
+      if (indexed !== undefined) {
+        this.db.prepare('UPDATE inventories SET index_json = ? WHERE id = ?').run(indexed.index, id);
+        const object = this.db.prepare('INSERT OR IGNORE INTO inventory_objects (sha256, body) VALUES (?, ?)');
+        const use = this.db.prepare('INSERT OR IGNORE INTO inventory_object_uses (inventory_id, sha256) VALUES (?, ?)');
+        const known = this.db.prepare('SELECT 1 FROM inventory_objects WHERE sha256 = ?');
+        for (const o of indexed.objects) {
+          // Most objects are stored already (another host's): their bytes are not sent to SQLite again.
+          if (known.get(o.sha256) === undefined) object.run(o.sha256, o.body);
+          use.run(id, o.sha256);
+        }
+      }
+      return id;
+    })();
   }
 
   inventoryBody(inventoryId: number): Buffer {
@@ -349,7 +377,19 @@ export class CompatDatabase {
       AND NOT EXISTS (SELECT 1 FROM host_inventories WHERE inventory_id = ?)
       AND NOT EXISTS (SELECT 1 FROM hosts WHERE inventory_id = ?)
       AND NOT EXISTS (SELECT 1 FROM checks WHERE inventory_id = ?)`);
-    for (const id of new Set(dropped.map((row) => row.inventory_id))) unused.run(id, id, id, id);
+    const uses = this.db.prepare('SELECT sha256 FROM inventory_object_uses WHERE inventory_id = ?').pluck();
+    const orphan = this.db.prepare(`DELETE FROM inventory_objects WHERE sha256 = ?
+      AND NOT EXISTS (SELECT 1 FROM inventory_object_uses WHERE sha256 = ?)`);
+    for (const id of new Set(dropped.map((row) => row.inventory_id))) {
+      const objects = uses.all(id) as string[];
+      // Its uses go with it (ON DELETE CASCADE); then the objects no other inventory uses.
+      if (unused.run(id, id, id, id).changes > 0) for (const sha of objects) orphan.run(sha, sha);
+    }
+  }
+
+  /** Stored objects of pre-indexed inventories (src/inventory/inventory-index.ts). */
+  inventoryObjectCount(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM inventory_objects').get() as { n: number }).n;
   }
 
   /** Replaces how deploy reaches host `name` (created when new). */
@@ -537,6 +577,21 @@ export class CompatDatabase {
       this.saveCheck(bundleId, hostId, result, inventoryId);
       return true;
     })();
+  }
+
+  /**
+   * One prediction for every host that shares an inventory (predictor.ts computes it once per
+   * bundle x inventory): each stored, as saveCheckIfCurrent does, only while its host still has
+   * inventory `inventoryId`, all in one transaction. Returns, per host in order, whether it was stored.
+   */
+  saveChecksIfCurrent(
+    bundleId: number,
+    inventoryId: number,
+    results: readonly { readonly hostId: number; readonly result: CheckResult }[],
+  ): boolean[] {
+    return this.db.transaction(() =>
+      results.map((r) => this.saveCheckIfCurrent(bundleId, r.hostId, inventoryId, r.result)),
+    )();
   }
 
   /**

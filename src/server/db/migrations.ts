@@ -144,4 +144,21 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE hosts ADD COLUMN agent_version TEXT NOT NULL DEFAULT '';
   `,
+  // 5: inventories stored pre-indexed (src/inventory/inventory-index.ts): the index of each, and
+  // its objects once per content hash across all inventories, with which inventory uses which
+  // (so that an object no stored inventory uses is deleted with the last one). Inventories stored
+  // before have no index: predictions read their body, as before.
+  `
+  ALTER TABLE inventories ADD COLUMN index_json BLOB;
+  CREATE TABLE inventory_objects (
+    sha256 TEXT PRIMARY KEY,              -- of body
+    body BLOB NOT NULL                    -- a StoredObject's JSON
+  ) WITHOUT ROWID;
+  CREATE TABLE inventory_object_uses (
+    inventory_id INTEGER NOT NULL REFERENCES inventories(id) ON DELETE CASCADE,
+    sha256 TEXT NOT NULL,
+    PRIMARY KEY (inventory_id, sha256)
+  ) WITHOUT ROWID;
+  CREATE INDEX inventory_object_uses_sha256 ON inventory_object_uses(sha256);
+  `,
 ];
