@@ -14,10 +14,15 @@ export const LIBC_CHOICES: readonly LibcChoice[] = ['host', 'bundle', 'auto'];
 
 export interface BuildOptions {
   readonly project: string | null;
-  /** The base interpreter; null with pythonSource. */
+  /**
+   * The base interpreter, or a CPython version number (3.13, 3.13.5: compiled from Debian's source
+   * of it, python-version.ts); null with pythonSource.
+   */
   readonly python: string | null;
   /** A CPython source tarball compiled (once, cached) into the base prefix instead of --python. */
   readonly pythonSource?: string | null;
+  /** The Debian mirror a --python VERSION's source comes from (else PYRELO_MIRROR, else Debian's). */
+  readonly mirror?: string | null;
   readonly requirements: string | null;
   readonly wheelhouse: string | null;
   /** A package index pip may use besides the wheelhouse; null (the default): no network at all. */
@@ -89,7 +94,7 @@ export const BUILD_OPTIONS: readonly BuildOptionRow[] = [
     flags: '--python <path>',
     conflicts: 'pythonSource',
     request: 'python',
-    help: "the base CPython interpreter whose prefix is bundled (a shared-libpython build, or Debian's /usr/bin/python3.x)",
+    help: "the base CPython: an interpreter whose prefix is bundled (a shared-libpython build, or Debian's /usr/bin/python3.x), or a version number (3.13, 3.13.5) compiled from Debian's pristine source of it",
   },
   {
     key: 'pythonSource',
@@ -97,6 +102,13 @@ export const BUILD_OPTIONS: readonly BuildOptionRow[] = [
     flags: '--python-source <tarball>',
     help: 'compile the base CPython from this source tarball instead (--enable-shared, $ORIGIN RUNPATH; cached by its hash)',
     request: 'pythonSource',
+  },
+  {
+    key: 'mirror',
+    value: 'text',
+    flags: '--mirror <url>',
+    help: 'with --python VERSION: the Debian mirror its source comes from (default: PYRELO_MIRROR, else http://deb.debian.org/debian)',
+    request: null,
   },
   {
     key: 'requirements',
