@@ -50,6 +50,7 @@ test('build request: every field reaches BuildOptions through the arguments', ()
     project: '/srv/app',
     python: '/opt/py/bin/python3',
     pythonSource: null,
+    mirror: null,
     requirements: '/srv/req.txt',
     wheelhouse: '/srv/wheels',
     indexUrl: 'https://i/simple',
@@ -66,6 +67,8 @@ test('build request: every field reaches BuildOptions through the arguments', ()
     allowMissing: ['libodbc.so.2', 'libx.so.1'],
     output: '/out.tar.gz',
   });
+  // A version number is no path: the server's build compiles it.
+  assert.deepEqual(requestArgs({ ...EMPTY, python: '3.13' }), ['--python', '3.13']);
   assert.deepEqual(requestArgs({ ...EMPTY, project: 'yamlsmoke', pythonSource: '/t.tgz' }), [
     'yamlsmoke',
     '--python-source',
