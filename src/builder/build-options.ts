@@ -7,6 +7,7 @@
 import { Option, type Command } from 'commander';
 import type { BuildRequest } from '../proto/messages.js';
 import { BuildInputError } from './errors.js';
+import { withProjectOptions } from './project-config.js';
 import { splitCommand } from './split-command.js';
 
 export type LibcChoice = 'host' | 'bundle' | 'auto';
@@ -250,6 +251,7 @@ export function declareBuildOptions(command: Command): Command {
 export function buildOptionsFromCommand(
   project: string | undefined,
   parsed: Readonly<Record<string, unknown>>,
+  command?: Command,
 ): BuildOptions {
   const options: Partial<Record<keyof BuildOptions, unknown>> = {};
   for (const row of BUILD_OPTIONS) {
@@ -281,11 +283,18 @@ export function buildOptionsFromCommand(
         break;
     }
   }
-  const libc = options.libc;
-  if (!LIBC_CHOICES.includes(libc as LibcChoice))
-    throw new BuildInputError(`--libc ${String(libc)}`, 'expected host, bundle or auto');
   // Every key of BuildOptions has its row (test/builder/build-options.test.ts), read above as its kind says.
-  return options as BuildOptions;
+  // PROJECT's [tool.pyrelo] fills in what the command line did not give (project-config.ts).
+  const merged =
+    command === undefined
+      ? (options as BuildOptions)
+      : withProjectOptions(options as BuildOptions, (key) => {
+          const row = rowOf(key);
+          return command.getOptionValueSource(new Option(row.flags).attributeName()) === 'cli';
+        });
+  if (!LIBC_CHOICES.includes(merged.libc))
+    throw new BuildInputError(`--libc ${String(merged.libc)}`, 'expected host, bundle or auto');
+  return merged;
 }
 
 /** The long flag of a row, as the command line spells it (--requirement for '-r, --requirement <file>'). */
