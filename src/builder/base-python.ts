@@ -71,11 +71,11 @@ function sharedLibraryPath(
 
 const WAYS_OUT =
   'give the path to a CPython interpreter (such as /opt/python/3.11/bin/python3.11, or a command on PATH such as python3.11),' +
-  ' or compile one from a source tarball with --python-source TARBALL';
+  ' a version number to compile (such as 3.13), or compile one from a source tarball with --python-source TARBALL';
 
 /**
  * --python names something that cannot be started: say what it is and the ways out, instead of
- * the spawn error (`--python 3.13` would otherwise print "spawn 3.13 ENOENT").
+ * the spawn error (`--python python3.99` would otherwise print "spawn python3.99 ENOENT").
  */
 function notAnInterpreter(python: string, code: string | undefined): BuildInputError | null {
   const stat = statSync(python, { throwIfNoEntry: false });
@@ -93,10 +93,7 @@ function notAnInterpreter(python: string, code: string | undefined): BuildInputE
   }
   if (code === 'ENOENT') {
     const what = python.includes('/') ? 'no such file' : 'no such file, nor a command of that name on PATH';
-    return new BuildInputError(
-      `--python ${python}`,
-      `not an interpreter (${what}; version numbers are not looked up); ${WAYS_OUT}`,
-    );
+    return new BuildInputError(`--python ${python}`, `not an interpreter (${what}); ${WAYS_OUT}`);
   }
   if (code === 'EACCES')
     return new BuildInputError(`--python ${python}`, `not an interpreter (not executable); ${WAYS_OUT}`);

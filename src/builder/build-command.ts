@@ -32,8 +32,8 @@ export async function runBuild(options: BuildOptions): Promise<number> {
 /** The build process's main (main.ts): ARGV as `pyrelo build` takes it; the exit status. */
 export async function buildMain(argv: readonly string[]): Promise<number> {
   const command = declareBuildOptions(new Command('pyrelo build'))
-    .action(async (project: string | undefined, parsed: Record<string, unknown>) => {
-      process.exitCode = await runBuild(buildOptionsFromCommand(project, parsed));
+    .action(async (project: string | undefined, parsed: Record<string, unknown>, command: Command) => {
+      process.exitCode = await runBuild(buildOptionsFromCommand(project, parsed, command));
     })
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });

@@ -4,7 +4,7 @@
 // rewrites, adds or removes ELF files (BuildStep.changesElves, or elvesChanged() inside a step).
 
 import { resolve } from 'node:path';
-import type { GraftedLibrary, LibcPolicy, Manifest, SlimCategory } from '../bundle/manifest.js';
+import type { GraftedLibrary, LibcPolicy, Manifest, PythonBuildRecord, SlimCategory } from '../bundle/manifest.js';
 import type { HostView, LoaderConfig } from '../loader/host-view.js';
 import type { BasePython } from './base-python.js';
 import type { BaseStage } from './base-stage.js';
@@ -42,7 +42,7 @@ export interface BuildSetup {
 /** What steps make for later steps and the manifest; each is set once, by the step named. */
 export interface StepResults {
   /** python-source: the compiled interpreter and its source folder (a build path). */
-  readonly pythonSource: { readonly python: string; readonly sourceDir: string };
+  readonly pythonSource: { readonly python: string; readonly sourceDir: string; readonly build: PythonBuildRecord };
   /** base */
   readonly setup: BuildSetup;
   /** copy */

@@ -7,6 +7,7 @@
 import { Option, type Command } from 'commander';
 import type { BuildRequest } from '../proto/messages.js';
 import { BuildInputError } from './errors.js';
+import { withProjectOptions } from './project-config.js';
 import { splitCommand } from './split-command.js';
 
 export type LibcChoice = 'host' | 'bundle' | 'auto';
@@ -14,10 +15,15 @@ export const LIBC_CHOICES: readonly LibcChoice[] = ['host', 'bundle', 'auto'];
 
 export interface BuildOptions {
   readonly project: string | null;
-  /** The base interpreter; null with pythonSource. */
+  /**
+   * The base interpreter, or a CPython version number (3.13, 3.13.5: compiled from Debian's source
+   * of it, python-version.ts); null with pythonSource.
+   */
   readonly python: string | null;
   /** A CPython source tarball compiled (once, cached) into the base prefix instead of --python. */
   readonly pythonSource?: string | null;
+  /** The Debian mirror a --python VERSION's source comes from (else PYRELO_MIRROR, else Debian's). */
+  readonly mirror?: string | null;
   readonly requirements: string | null;
   readonly wheelhouse: string | null;
   /** A package index pip may use besides the wheelhouse; null (the default): no network at all. */
@@ -95,7 +101,7 @@ export const BUILD_OPTIONS: readonly BuildOptionRow[] = [
     flags: '--python <path>',
     conflicts: 'pythonSource',
     request: 'python',
-    help: "the base CPython interpreter whose prefix is bundled (a shared-libpython build, or Debian's /usr/bin/python3.x)",
+    help: "the base CPython: an interpreter whose prefix is bundled (a shared-libpython build, or Debian's /usr/bin/python3.x), or a version number (3.13, 3.13.5) compiled from Debian's pristine source of it",
   },
   {
     key: 'pythonSource',
@@ -103,6 +109,13 @@ export const BUILD_OPTIONS: readonly BuildOptionRow[] = [
     flags: '--python-source <tarball>',
     help: 'compile the base CPython from this source tarball instead (--enable-shared, $ORIGIN RUNPATH; cached by its hash)',
     request: 'pythonSource',
+  },
+  {
+    key: 'mirror',
+    value: 'text',
+    flags: '--mirror <url>',
+    help: 'with --python VERSION: the Debian mirror its source comes from (default: PYRELO_MIRROR, else http://deb.debian.org/debian)',
+    request: null,
   },
   {
     key: 'requirements',
@@ -251,6 +264,7 @@ export function declareBuildOptions(command: Command): Command {
 export function buildOptionsFromCommand(
   project: string | undefined,
   parsed: Readonly<Record<string, unknown>>,
+  command?: Command,
 ): BuildOptions {
   const options: Partial<Record<keyof BuildOptions, unknown>> = {};
   for (const row of BUILD_OPTIONS) {
@@ -282,11 +296,18 @@ export function buildOptionsFromCommand(
         break;
     }
   }
-  const libc = options.libc;
-  if (!LIBC_CHOICES.includes(libc as LibcChoice))
-    throw new BuildInputError(`--libc ${String(libc)}`, 'expected host, bundle or auto');
   // Every key of BuildOptions has its row (test/builder/build-options.test.ts), read above as its kind says.
-  return options as BuildOptions;
+  // PROJECT's [tool.pyrelo] fills in what the command line did not give (project-config.ts).
+  const merged =
+    command === undefined
+      ? (options as BuildOptions)
+      : withProjectOptions(options as BuildOptions, (key) => {
+          const row = rowOf(key);
+          return command.getOptionValueSource(new Option(row.flags).attributeName()) === 'cli';
+        });
+  if (!LIBC_CHOICES.includes(merged.libc))
+    throw new BuildInputError(`--libc ${String(merged.libc)}`, 'expected host, bundle or auto');
+  return merged;
 }
 
 /** The long flag of a row, as the command line spells it (--requirement for '-r, --requirement <file>'). */

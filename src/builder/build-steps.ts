@@ -30,6 +30,8 @@ import { resolveInstalledNeeds } from './installed-needs.js';
 import { rewriteShebangs, writeActivate, writeEntryPoint } from './launchers.js';
 import { bundleGlibc } from './libc-bundle.js';
 import { chooseBundleName, installedProject } from './project-name.js';
+import { loadCpythonCatalog, requestedVersion } from './cpython-catalog.js';
+import { chooseMirror, sourceForVersion } from './cpython-fetch.js';
 import { ensurePythonFromSource } from './python-source.js';
 import { applyRunpath, findProviders, plannedRunpath, stripDebug } from './runpath.js';
 import { writeRunInstaller } from './run-installer.js';
@@ -89,14 +91,35 @@ async function patchAll(
   return changed;
 }
 
+/** --python-source TARBALL, or --python VERSION: the base CPython is compiled (python-source.ts). */
+function compilesPython(ctx: BuildContext): boolean {
+  return ctx.options.python === null || requestedVersion(ctx.options.python) !== null;
+}
+
 const pythonSource: RecordedStep = {
   name: 'python-source',
   recorded: true,
   changesElves: false,
-  when: (ctx) => ctx.options.python === null,
+  when: (ctx) => compilesPython(ctx),
   async run(ctx) {
-    const built = await ensurePythonFromSource(ctx.options.pythonSource!, ctx.progress);
-    ctx.record('pythonSource', { python: built.python, sourceDir: built.sourceDir });
+    const version = requestedVersion(ctx.options.python);
+    const fetched =
+      version === null
+        ? null
+        : await sourceForVersion(loadCpythonCatalog(), version, chooseMirror(ctx.options.mirror), ctx.progress);
+    const built = await ensurePythonFromSource(fetched?.tarball ?? ctx.options.pythonSource!, ctx.progress);
+    const debian = fetched === null ? '' : ` (Debian ${fetched.entry.package} ${fetched.entry.debianVersion})`;
+    ctx.record('pythonSource', {
+      python: built.python,
+      sourceDir: built.sourceDir,
+      build: {
+        version: built.version,
+        source: `${built.tarball}${debian}`,
+        sourceSha256: built.tarballSha256,
+        configure: built.configure,
+        compiler: built.compiler,
+      },
+    });
     return built;
   },
 };
@@ -107,7 +130,7 @@ const setup: QuietStep = {
   recorded: false,
   changesElves: false,
   async run(ctx) {
-    const source = ctx.options.python === null ? ctx.result('pythonSource') : null;
+    const source = compilesPython(ctx) ? ctx.result('pythonSource') : null;
     const python = source?.python ?? ctx.options.python!;
     const base = await inspectBasePython(python);
     const policy = loadGraftPolicy();
@@ -445,7 +468,12 @@ const manifest: QuietStep = {
       format: MANIFEST_FORMAT,
       name: ctx.result('name'),
       ...(project !== null ? { version: project.version } : {}),
-      python: { version: base.version, executable: base.executable, packages: ctx.result('installed').packages },
+      python: {
+        version: base.version,
+        executable: base.executable,
+        packages: ctx.result('installed').packages,
+        ...(compilesPython(ctx) ? { build: ctx.result('pythonSource').build } : {}),
+      },
       libc: ctx.libc,
       glibcFloor: verified.glibcFloor,
       kernelFloor: verified.kernelFloor,

@@ -9,6 +9,8 @@ import { isSafeRelativePath, isSonameLike, type Manifest } from '../bundle/manif
 import { BuildContext } from './build-context.js';
 import { BUILD_STEPS } from './build-steps.js';
 import type { BuildOptions } from './build-options.js';
+import { loadCpythonCatalog, matchingSources, requestedVersion } from './cpython-catalog.js';
+import { chooseMirror } from './cpython-fetch.js';
 import { BuildInputError } from './errors.js';
 import { checkPrompt, declaredProject, type DeclaredProject } from './project-name.js';
 import { Progress } from './progress.js';
@@ -28,6 +30,16 @@ function checkInputs(options: BuildOptions): DeclaredProject | null {
     throw new BuildInputError('--python-source', 'cannot be combined with --python');
   if (options.python === null && source === null)
     throw new BuildInputError('--python', 'required (or --python-source TARBALL)');
+  const version = requestedVersion(options.python);
+  // An unknown version or a bad mirror URL is refused before anything runs.
+  if (version !== null) {
+    matchingSources(loadCpythonCatalog(), version);
+    chooseMirror(options.mirror);
+  } else if ((options.mirror ?? null) !== null)
+    throw new BuildInputError(
+      `--mirror ${options.mirror}`,
+      'only a --python VERSION (such as 3.13) is fetched from a mirror',
+    );
   if (source !== null && !(existsSync(source) && statSync(source).isFile()))
     throw new BuildInputError(`--python-source ${source}`, 'no such file');
   if (options.requirements !== null && !existsSync(options.requirements))

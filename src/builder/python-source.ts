@@ -67,6 +67,12 @@ export interface SourcePython {
   readonly summary: string;
   /** True when the prefix came from the cache. */
   readonly cached: boolean;
+  /** The tarball's file name. */
+  readonly tarball: string;
+  /** ./configure's flags (but --prefix) and LDFLAGS, as the manifest records them. */
+  readonly configure: readonly string[];
+  /** platform.python_compiler() of the interpreter: "GCC 12.2.0". */
+  readonly compiler: string;
 }
 
 interface Stamp {
@@ -80,6 +86,8 @@ interface Stamp {
   readonly version: string;
   readonly sourceDir: string;
   readonly seconds: number;
+  /** platform.python_compiler(); absent in stamps written before it was recorded (asked then). */
+  readonly compiler?: string;
 }
 
 export function defaultCpythonCache(): string {
@@ -140,7 +148,7 @@ export function runpathOf(path: string): string | null {
 }
 
 const CHECK_SCRIPT = `
-import importlib, json, sys
+import importlib, json, platform, sys
 missing = []
 for name in sys.argv[1:]:
     try:
@@ -148,11 +156,11 @@ for name in sys.argv[1:]:
     except ImportError as e:
         missing.append("%s (%s)" % (name, e))
 maps = [l.split()[-1] for l in open("/proc/self/maps") if "libpython" in l]
-print(json.dumps({"version": sys.version.split()[0], "missing": missing, "libpython": sorted(set(maps))}))
+print(json.dumps({"version": sys.version.split()[0], "missing": missing, "libpython": sorted(set(maps)), "compiler": platform.python_compiler()}))
 `;
 
 /** The installed prefix must run on its own libpython and have every required module. */
-async function checkPrefix(prefix: string, python: string): Promise<string> {
+async function checkPrefix(prefix: string, python: string): Promise<{ version: string; compiler: string }> {
   const runpath = runpathOf(python);
   if (runpath !== '$ORIGIN/../lib')
     throw new Error(
@@ -164,7 +172,7 @@ async function checkPrefix(prefix: string, python: string): Promise<string> {
     reject: false,
   });
   if (r.exitCode !== 0) throw new Error(`${python} does not run: ${r.stderr.trim()}`);
-  const out = JSON.parse(r.stdout) as { version: string; missing: string[]; libpython: string[] };
+  const out = JSON.parse(r.stdout) as { version: string; missing: string[]; libpython: string[]; compiler: string };
   if (out.libpython.length !== 1 || !out.libpython[0]!.startsWith(`${prefix}/lib/`)) {
     throw new Error(
       `${python} loaded ${out.libpython.join(', ') || 'no libpython'} instead of the one in ${prefix}/lib`,
@@ -176,7 +184,16 @@ async function checkPrefix(prefix: string, python: string): Promise<string> {
       `the CPython build lacks modules: ${out.missing.join('; ')} (install ${packages.join(' ')}: scripts/install-system-deps.sh)`,
     );
   }
-  return out.version;
+  return { version: out.version, compiler: out.compiler };
+}
+
+/** The compiler of a cached prefix whose stamp predates recording it. */
+async function compilerOf(python: string): Promise<string> {
+  const r = await execa(python, ['-I', '-c', 'import platform; print(platform.python_compiler())'], {
+    env: { PATH: '/usr/bin:/bin', LC_ALL: 'C.UTF-8' },
+    extendEnv: false,
+  });
+  return r.stdout.trim();
 }
 
 /** Runs one build command with its output appended to the log; a heartbeat note while it runs. */
@@ -303,8 +320,11 @@ function summaryOf(stamp: Stamp): string {
   return `CPython ${stamp.version} from ${stamp.tarball} (sha256 ${stamp.tarballSha256.slice(0, 12)}…): ${stamp.configure.join(' ')}, RUNPATH $ORIGIN/../lib`;
 }
 
-function result(prefix: string, stamp: Stamp, cached: boolean): SourcePython {
+function result(prefix: string, stamp: Stamp, cached: boolean, compiler: string): SourcePython {
   return {
+    tarball: stamp.tarball,
+    configure: [...stamp.configure, `LDFLAGS=${stamp.ldflags}`],
+    compiler,
     prefix,
     python: join(prefix, stamp.python),
     key: stamp.key,
@@ -334,7 +354,7 @@ export async function ensurePythonFromSource(
     progress.note(
       `python-source: CPython ${stamp.version} from ${stamp.tarball} (sha256 ${tarballSha256.slice(0, 12)}…) compiled before (${stamp.seconds.toFixed(0)} s); cached in ${prefix}`,
     );
-    return result(prefix, stamp, true);
+    return result(prefix, stamp, true, stamp.compiler ?? (await compilerOf(join(prefix, stamp.python))));
   }
   mkdirSync(cache, { recursive: true });
   rmSync(join(cache, `${key}.json`), { force: true });
@@ -344,7 +364,7 @@ export async function ensurePythonFromSource(
   const { seconds, sourceDir } = await compile(path, tarballSha256, cache, key, progress);
   const python = interpreterOf(prefix);
   if (python === null) throw new Error(`make install left no bin/python3.x in ${prefix}; see ${log}`);
-  const version = await checkPrefix(prefix, python);
+  const { version, compiler } = await checkPrefix(prefix, python);
   const next: Stamp = {
     recipe: CPYTHON_RECIPE,
     key,
@@ -356,10 +376,11 @@ export async function ensurePythonFromSource(
     version,
     sourceDir,
     seconds,
+    compiler,
   };
   const temporary = join(cache, `${key}.json.tmp-${process.pid}`);
   writeFileSync(temporary, `${JSON.stringify(next, null, 2)}\n`);
   renameSync(temporary, join(cache, `${key}.json`));
   progress.note(`python-source: CPython ${version} compiled in ${seconds.toFixed(1)} s; cached in ${prefix}`);
-  return result(prefix, next, false);
+  return result(prefix, next, false, compiler);
 }

@@ -97,6 +97,19 @@ export interface SlimCategory {
   readonly paths?: readonly string[];
 }
 
+/** The build of a CPython pyrelo compiled from source (src/builder/python-source.ts). */
+export interface PythonBuildRecord {
+  /** "3.13.5", as the interpreter reports it. */
+  readonly version: string;
+  /** The tarball's file name, and for --python VERSION the Debian source package it came from. */
+  readonly source: string;
+  readonly sourceSha256: string;
+  /** ./configure's arguments (but --prefix, a path in the build cache) and LDFLAGS. */
+  readonly configure: readonly string[];
+  /** platform.python_compiler() of the result: "GCC 12.2.0". */
+  readonly compiler: string;
+}
+
 export interface Manifest {
   readonly format: typeof MANIFEST_FORMAT;
   /**
@@ -115,6 +128,8 @@ export interface Manifest {
     /** The interpreter, relative to the bundle root (bin/python3.11). */
     readonly executable: string;
     readonly packages: readonly InstalledPackage[];
+    /** How the interpreter was compiled, when pyrelo compiled it (--python VERSION, --python-source). */
+    readonly build?: PythonBuildRecord;
   };
   readonly libc: LibcPolicy;
   /** Highest GLIBC_x.y any ELF of the bundle needs; null when none needs one. */
@@ -304,6 +319,19 @@ function checkAllowedMissing(c: Checker, value: Json, where: string, files: Read
   return { soname, neededBy };
 }
 
+function checkPythonBuild(c: Checker, value: unknown): PythonBuildRecord {
+  const o = c.object(value, 'python.build');
+  const sourceSha256 = c.string(o.sourceSha256, 'python.build.sourceSha256');
+  if (!/^[0-9a-f]{64}$/.test(sourceSha256)) c.fail('python.build.sourceSha256', 'expected a sha256 in hex');
+  return {
+    version: c.string(o.version, 'python.build.version'),
+    source: c.string(o.source, 'python.build.source'),
+    sourceSha256,
+    configure: c.stringList(o.configure, 'python.build.configure'),
+    compiler: c.string(o.compiler, 'python.build.compiler'),
+  };
+}
+
 /** Checks a parsed pyrelo.json; `source` names it in errors. */
 export function validateManifest(value: unknown, source: string): Manifest {
   const c = new Checker(source);
@@ -378,6 +406,7 @@ export function validateManifest(value: unknown, source: string): Manifest {
       version: c.version(python.version, 'python.version') ?? c.fail('python.version', 'missing'),
       executable: c.relativePath(python.executable, 'python.executable'),
       packages,
+      ...(python.build !== undefined ? { build: checkPythonBuild(c, python.build) } : {}),
     },
     libc: o.libc as LibcPolicy,
     glibcFloor: c.version(o.glibcFloor, 'glibcFloor'),

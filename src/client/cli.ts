@@ -70,8 +70,8 @@ export function buildProgram(): Command {
     program
       .command('build')
       .description('build a relocatable bundle of a CPython prefix and an application (offline, from a wheelhouse)'),
-  ).action(async (project: string | undefined, options: Record<string, unknown>) => {
-    const buildOptions = buildOptionsFromCommand(project, options);
+  ).action(async (project: string | undefined, options: Record<string, unknown>, command: Command) => {
+    const buildOptions = buildOptionsFromCommand(project, options, command);
     process.exitCode = await (await import('../builder/build-command.js')).runBuild(buildOptions);
   });
 

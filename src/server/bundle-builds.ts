@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { BuildRequest } from '../proto/messages.js';
 import { isSafeRelativePath, isSonameLike } from '../bundle/manifest.js';
+import { requestedVersion } from '../builder/cpython-catalog.js';
 import { BUILD_OPTIONS, longFlag, type BuildOptionRow } from '../builder/build-options.js';
 import { startBuildProcess } from '../builder/build-process.js';
 import type { BundleStore, StoredArchive } from './bundle-store.js';
@@ -60,6 +61,8 @@ function fieldArgs(row: BuildOptionRow, field: keyof BuildRequest, value: BuildR
         );
       return text === '' ? [] : text.includes('/') ? path(field) : [text];
     case 'path':
+      // --python also takes a version number (3.13), which the build compiles from its source.
+      if (row.key === 'python' && requestedVersion(text) !== null) return [flag, text];
       return text === '' ? [] : [flag, ...path(flag)];
     case 'choice':
     case 'text':

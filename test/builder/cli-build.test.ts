@@ -28,7 +28,7 @@ test('build refuses bad input with exit 2 and writes nothing', { timeout: 120_00
     const cases: Array<[string[], RegExp]> = [
       [
         ['--python', '/nonexistent/python3', '-o', 'out'],
-        /^pyrelo: --python \/nonexistent\/python3: not an interpreter \(no such file;/m,
+        /^pyrelo: --python \/nonexistent\/python3: not an interpreter \(no such file\);/m,
       ],
       [['--python', BASE_PYTHON, '--wheelhouse', 'nope', '-o', 'out'], /^pyrelo: --wheelhouse nope: no such folder$/m],
       [['--python', BASE_PYTHON, '-r', 'missing.txt', '-o', 'out'], /^pyrelo: -r missing.txt: no such file$/m],
@@ -80,8 +80,12 @@ test(
       const prefix = dirname(dirname(BASE_PYTHON));
       const cases: Array<[string, RegExp]> = [
         [
-          '3.13',
-          /^pyrelo: --python 3\.13: not an interpreter \(no such file, nor a command of that name on PATH; version numbers are not looked up\); give the path to a CPython interpreter .*, or compile one from a source tarball with --python-source TARBALL$/,
+          'python3.99',
+          /^pyrelo: --python python3\.99: not an interpreter \(no such file, nor a command of that name on PATH\); give the path to a CPython interpreter .*, a version number to compile \(such as 3\.13\), or compile one from a source tarball with --python-source TARBALL$/,
+        ],
+        [
+          '3.12',
+          /^pyrelo: --python 3\.12: no CPython 3\.12 source is known \(\S+cpython-sources\.json lists 3\.11\.2, .*\); give one of those, the path of an interpreter, or --python-source TARBALL .*$/,
         ],
         [
           prefix,

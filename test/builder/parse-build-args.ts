@@ -1,4 +1,5 @@
-// Parses `pyrelo build` arguments as the CLI and the build process declare them (src/builder/build-options.ts).
+// Parses `pyrelo build` arguments as the CLI and the build process declare them (src/builder/build-options.ts),
+// PROJECT's [tool.pyrelo] included.
 
 import assert from 'node:assert/strict';
 import { Command } from 'commander';
@@ -10,8 +11,8 @@ export function parseBuildArgs(argv: string[]): BuildOptions {
   declareBuildOptions(new Command('build'))
     .exitOverride()
     .configureOutput({ writeErr: () => {} })
-    .action((project: string | undefined, parsed: Record<string, unknown>) => {
-      options = buildOptionsFromCommand(project, parsed);
+    .action((project: string | undefined, parsed: Record<string, unknown>, command: Command) => {
+      options = buildOptionsFromCommand(project, parsed, command);
     })
     .parse(argv, { from: 'user' });
   assert.ok(options !== null);

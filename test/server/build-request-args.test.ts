@@ -52,6 +52,7 @@ test('build request: every field reaches BuildOptions through the arguments', ()
     project: '/srv/app',
     python: '/opt/py/bin/python3',
     pythonSource: null,
+    mirror: null,
     requirements: '/srv/req.txt',
     wheelhouse: '/srv/wheels',
     indexUrl: 'https://i/simple',
@@ -69,6 +70,8 @@ test('build request: every field reaches BuildOptions through the arguments', ()
     preloadOnly: ['lib/python3.11/site-packages/ray/core/libjemalloc.so'],
     output: '/out.tar.gz',
   });
+  // A version number is no path: the server's build compiles it.
+  assert.deepEqual(requestArgs({ ...EMPTY, python: '3.13' }), ['--python', '3.13']);
   assert.deepEqual(requestArgs({ ...EMPTY, project: 'yamlsmoke', pythonSource: '/t.tgz' }), [
     'yamlsmoke',
     '--python-source',
