@@ -2,7 +2,7 @@
 // a CheckResult: the same answer `pyrelo check BUNDLE` gives, in the form the database stores. The
 // server runs it against stored inventories (a prediction), the agent against its live host.
 
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { checkFile } from '../loader/check.js';
 import type { HostView } from '../loader/host-view.js';
 import { OverlayHostView } from '../loader/overlay-host.js';
@@ -12,7 +12,10 @@ import type { Inventory } from '../inventory/format.js';
 import { loaderConfigForRoot } from '../inventory/root-config.js';
 import { findElfFiles } from '../elf/find-elf-files.js';
 import { maxVersion } from '../loader/floors.js';
-import { applyBundleRules, bundleCheckOptions, bundlesAmong } from './bundle-rules.js';
+import { applyBundleRules, bundleCheckOptions, bundlesAmong, type BundleContext } from './bundle-rules.js';
+import { bundledGlibcNssWarnings, readBundledGlibc } from './bundled-glibc-nss.js';
+import { collectHostNss, type HostNss } from '../inventory/host-nss.js';
+import { GLIBC_DIR } from '../bundle/layout.js';
 import { buildHostLeftovers } from './leftovers.js';
 import { runtimeNeedReports } from './runtime-need-check.js';
 import { failsBundle, problemWords } from './allowed-missing.js';
@@ -27,10 +30,47 @@ function relativize(text: string, bundleDir: string): string {
   return text.split(`${bundleDir}/`).join('');
 }
 
+/** The host's NSS as the bundled-glibc warnings need it (bundled-glibc-nss.ts). */
+export interface HostNssFacts {
+  readonly databases: Readonly<Record<string, readonly string[]>>;
+  /** Where the host's own loader finds a module; null: nowhere. */
+  readonly hostPath: (soname: string) => string | null;
+}
+
+export function hostNssFacts(nss: HostNss): HostNssFacts {
+  const paths = new Map(nss.modules.map((m) => [m.soname, m.path]));
+  return { databases: nss.databases, hostPath: (soname) => paths.get(soname) ?? null };
+}
+
+/** Warnings for what a --libc bundle bundle cannot use of the host's NSS modules. */
+function nssProblems(view: HostView, bundles: readonly BundleContext[], nss: HostNssFacts): ProblemMessage[] {
+  const problems: ProblemMessage[] = [];
+  for (const bundle of bundles.filter((b) => b.libc === 'bundle')) {
+    const glibc = readBundledGlibc(bundle.root);
+    if (glibc === null) continue;
+    for (const w of bundledGlibcNssWarnings(view, glibc, nss.databases, nss.hostPath)) {
+      const file = relativize(join(bundle.root, GLIBC_DIR, 'libc.so.6'), bundle.root);
+      problems.push({
+        kind: 'host-nss',
+        severity: 'warning',
+        message: w.message,
+        file,
+        object: file,
+        requiredBy: '',
+        library: w.soname,
+        version: '',
+        symbol: '',
+      });
+    }
+  }
+  return problems;
+}
+
 export function checkBundleOnView(
   view: HostView,
   bundleDir: string,
   meta: { digest: string; host: string; kind: CheckKind; inventorySha256?: string },
+  nss?: HostNssFacts,
 ): CheckResult {
   const dir = resolve(bundleDir);
   const files = findElfFiles([dir]);
@@ -75,6 +115,8 @@ export function checkBundleOnView(
       symbol: '',
     });
   }
+  // NSS modules are dlopened by glibc at run time, not by the bundle: warnings, never a failure.
+  if (nss !== undefined) problems.push(...nssProblems(view, bundles, nss));
   // A file missing only a library the bundle was allowed to ship without is a warning (allowed-missing.ts).
   const loads = !reports.some(failsBundle) && leftovers.length === 0;
   return {
@@ -103,13 +145,14 @@ export function predictBundle(
   const base = new InventoryHostView(inventory, `inventory of ${meta.host}`);
   const dir = resolve(bundleDir);
   const view = new OverlayHostView(base, new RootHostView('/', base.config), [dir]);
-  return checkBundleOnView(view, dir, { ...meta, kind: 'predicted' });
+  const nss = inventory.nss === undefined ? undefined : hostNssFacts(inventory.nss);
+  return checkBundleOnView(view, dir, { ...meta, kind: 'predicted' }, nss);
 }
 
 /** The check on the live host this process runs on (the agent). */
 export function checkBundleHere(bundleDir: string, meta: { digest: string; host: string }): CheckResult {
   const view = new RootHostView('/', loaderConfigForRoot('/'));
-  return checkBundleOnView(view, bundleDir, { ...meta, kind: 'verified' });
+  return checkBundleOnView(view, bundleDir, { ...meta, kind: 'verified' }, hostNssFacts(collectHostNss('/', view)));
 }
 
 /** What a prediction and a run are compared on: the verdict and the problems, not the paths. */

@@ -7,7 +7,8 @@
 // - the --libc host bundle: it resolves everything where it starts (bookworm, trixie), and in
 //   bullseye (glibc 2.31) it does not start at all;
 // - the --libc bundle bundle run with -S (no site, so no start-up hook): what the bundled glibc's
-//   NSS sees by itself, which must be what `pyrelo inventory` predicts for it;
+//   NSS sees by itself, which must be what the prediction from `pyrelo inventory --root` of that
+//   root says: no host-nss warning where it resolves, and where it does not, the warning in its words;
 // - the --libc bundle bundle as it runs: everything resolves, through the host's getent where the
 //   bundled NSS cannot load or find the module.
 // npm test runs a sample (trixie in Debian's layout: the module needs GLIBC_2.38; bookworm in the
@@ -16,7 +17,14 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { predictBundle } from '../../src/compat/check-bundle.js';
+import type { Inventory } from '../../src/inventory/format.js';
+import { readInventory } from '../../src/inventory/read.js';
+import { compareVersions } from '../../src/loader/floors.js';
 import { runInRoot, skipUnlessLab, type DebianRootName } from '../lab/lab.js';
 import {
   EXTRA_GROUP,
@@ -122,11 +130,35 @@ function skip(t: Parameters<typeof skipUnlessLab>[0]): boolean {
   return false;
 }
 
-/** What the bundled glibc (2.36, this build host's) does alone: finds the module only in Debian's
- * layout, and loads it only where it was built for a glibc no newer (trixie's needs GLIBC_2.38). */
-function bundledNssSeesModule(suite: DebianRootName, layout: NssLayout): boolean {
-  return layout === 'debian' && suite !== 'trixie';
+/**
+ * `pyrelo inventory --root` of the derived root: its layers and the cached root merged by a
+ * read-only overlay mounted in a private mount namespace of the one command (never on the host).
+ */
+async function inventoryOf(nss: NssRoot, dir: string): Promise<Inventory> {
+  const merged = join(dir, `merged-${nss.suite}-${nss.layout}`);
+  const out = join(dir, `inventory-${nss.suite}-${nss.layout}.json`);
+  mkdirSync(merged, { recursive: true });
+  const cli = join(dirname(fileURLToPath(import.meta.url)), '../../src/client/main.js');
+  const lower = [...nss.layers, nss.root].join(':');
+  const script = `mount -t overlay pyrelo-nss-inventory -o ro,lowerdir="$1" "$2" && exec "$3" "$4" inventory --root "$2" -o "$5"`;
+  await execa('unshare', [
+    '--mount',
+    '--propagation',
+    'private',
+    'sh',
+    '-c',
+    script,
+    'sh',
+    lower,
+    merged,
+    process.execPath,
+    cli,
+    out,
+  ]);
+  return readInventory(out);
 }
+
+const GLIBC = '2.36'; // the bundled glibc: this build host's (Debian 12)
 
 for (const [suite, layout] of CASES) {
   test(
@@ -146,12 +178,35 @@ for (const [suite, layout] of CASES) {
         assert.deepEqual(JSON.parse(hostRun.stdout), RESOLVED, 'the host-libc bundle sees what the host sees');
       }
 
+      const inventory = await inventoryOf(nss, dir);
+      assert.deepEqual(inventory.nss?.databases.passwd, ['files', 'extrausers']);
+      assert.ok(inventory.nss?.locales.includes('de_DE.utf8'), String(inventory.nss?.locales));
+      const module = inventory.nss?.modules.find((m) => m.module === 'extrausers');
+      // In Debian's merged /usr, the loader tries /lib (a link to usr/lib) before /usr/lib.
+      assert.equal(module?.path, layout === 'debian' ? '/lib/libnss_extrausers.so.2' : nss.modulePath);
+      const predicted = predictBundle(inventory, glibc, { digest: 'test', host: suite, inventorySha256: '' });
+      const warnings = predicted.problems.filter((p) => p.kind === 'host-nss').map((p) => p.message);
+      const consequence =
+        "Python's pwd and grp ask the host's getent instead; C code calling getpwnam does not see these entries";
+      const expected =
+        layout === 'rhel'
+          ? [
+              `passwd and group from extrausers: libnss_extrausers.so.2 is in /usr/lib64, where the bundled glibc does not look (it searches /lib/x86_64-linux-gnu, /usr/lib/x86_64-linux-gnu, /lib, /usr/lib): ${consequence}`,
+            ]
+          : module?.glibcNeeded != null && compareVersions(module.glibcNeeded, GLIBC) > 0
+            ? [
+                `passwd and group from extrausers: libnss_extrausers.so.2 needs GLIBC_${module.glibcNeeded}, the bundle's glibc is ${GLIBC}: ${consequence}`,
+              ]
+            : [];
+      assert.deepEqual(warnings, expected, 'the prediction');
+      assert.ok(predicted.loads, 'NSS warnings never fail the check');
+
       const raw = await probe(nss, glibc, dir, ['-S']);
       assert.equal(raw.exitCode, 0, raw.stderr);
       assert.deepEqual(
         JSON.parse(raw.stdout),
-        bundledNssSeesModule(suite, layout) ? RESOLVED : UNRESOLVED,
-        'the bundled glibc alone (no start-up hook)',
+        warnings.length === 0 ? RESOLVED : UNRESOLVED,
+        'the bundled glibc alone (no start-up hook) does what the prediction says',
       );
 
       const hooked = await probe(nss, glibc, dir);
