@@ -17,7 +17,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -134,13 +134,19 @@ function skip(t: Parameters<typeof skipUnlessLab>[0]): boolean {
  * `pyrelo inventory --root` of the derived root: its layers and the cached root merged by a
  * read-only overlay mounted in a private mount namespace of the one command (never on the host).
  */
-async function inventoryOf(nss: NssRoot, dir: string): Promise<Inventory> {
+async function inventoryOf(
+  nss: NssRoot,
+  dir: string,
+  bundle: string,
+): Promise<{ inventory: Inventory; check: string }> {
   const merged = join(dir, `merged-${nss.suite}-${nss.layout}`);
   const out = join(dir, `inventory-${nss.suite}-${nss.layout}.json`);
+  const checkOut = join(dir, `check-${nss.suite}-${nss.layout}.txt`);
   mkdirSync(merged, { recursive: true });
   const cli = join(dirname(fileURLToPath(import.meta.url)), '../../src/client/main.js');
   const lower = [...nss.layers, nss.root].join(':');
-  const script = `mount -t overlay pyrelo-nss-inventory -o ro,lowerdir="$1" "$2" && exec "$3" "$4" inventory --root "$2" -o "$5"`;
+  // Also `pyrelo check --root` of the bundle there, which must say the same as the prediction.
+  const script = `mount -t overlay pyrelo-nss-inventory -o ro,lowerdir="$1" "$2" && "$3" "$4" inventory --root "$2" -o "$5" && exec "$3" "$4" check --no-cache --root "$2" "$6" > "$7"`;
   await execa('unshare', [
     '--mount',
     '--propagation',
@@ -154,8 +160,10 @@ async function inventoryOf(nss: NssRoot, dir: string): Promise<Inventory> {
     process.execPath,
     cli,
     out,
+    bundle,
+    checkOut,
   ]);
-  return readInventory(out);
+  return { inventory: readInventory(out), check: readFileSync(checkOut, 'utf8') };
 }
 
 const GLIBC = '2.36'; // the bundled glibc: this build host's (Debian 12)
@@ -178,7 +186,7 @@ for (const [suite, layout] of CASES) {
         assert.deepEqual(JSON.parse(hostRun.stdout), RESOLVED, 'the host-libc bundle sees what the host sees');
       }
 
-      const inventory = await inventoryOf(nss, dir);
+      const { inventory, check } = await inventoryOf(nss, dir, glibc);
       assert.deepEqual(inventory.nss?.databases.passwd, ['files', 'extrausers']);
       assert.ok(inventory.nss?.locales.includes('de_DE.utf8'), String(inventory.nss?.locales));
       const module = inventory.nss?.modules.find((m) => m.module === 'extrausers');
@@ -200,6 +208,8 @@ for (const [suite, layout] of CASES) {
             : [];
       assert.deepEqual(warnings, expected, 'the prediction');
       assert.ok(predicted.loads, 'NSS warnings never fail the check');
+      const checkWarnings = check.split('\n').flatMap((l) => (l.startsWith('  warning: ') ? [l.slice(11)] : []));
+      assert.deepEqual(checkWarnings, expected, 'pyrelo check --root (exit 0)');
 
       const raw = await probe(nss, glibc, dir, ['-S']);
       assert.equal(raw.exitCode, 0, raw.stderr);
