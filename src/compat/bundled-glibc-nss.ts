@@ -5,7 +5,8 @@
 // bytes), never in the host's ld.so.cache; and a module built for a newer glibc than the bundled one
 // does not load. NSS skips such a module silently. Measured in the lab (test/builder/host-users.test.ts):
 // pyrelo's start-up hook then asks the host's getent for pwd and grp lookups, so Python code still sees
-// those users; C code calling getpwnam, and other databases (hosts…), do not.
+// those users; C code calling getpwnam, and other databases (hosts…), do not (README, "What a
+// `--libc bundle` bundle can and cannot use from the host").
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

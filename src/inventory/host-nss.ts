@@ -2,8 +2,8 @@
 // nsswitch.conf names (users and groups from sss, ldap, winbind, systemd, extrausers…), where the
 // host's own loader finds each and which glibc it needs, and the locales the host has compiled.
 // A bundle with its own glibc meets these: its loader searches only its own folders (no
-// ld.so.cache), and a module built for a newer glibc does not load into it (docs/loader.md,
-// "bundled glibc and the host").
+// ld.so.cache), and a module built for a newer glibc does not load into it (README,
+// "What a `--libc bundle` bundle can and cannot use from the host").
 
 import { closeSync, openSync, readFileSync, readdirSync, readSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
