@@ -61,6 +61,7 @@ attempt("getgrnam", lambda: list(grp.getgrnam(${JSON.stringify(EXTRA_GROUP.name)
 attempt("getgrgid", lambda: grp.getgrgid(${EXTRA_GROUP.gid}).gr_name)
 attempt("expanduser", lambda: os.path.expanduser("~${EXTRA_USER.name}"))
 attempt("missing", lambda: pwd.getpwnam("nosuchuser"))
+attempt("numeric", lambda: pwd.getpwnam("${EXTRA_USER.uid}"))
 attempt("setlocale", lambda: locale.setlocale(locale.LC_ALL, ${JSON.stringify(EXTRA_LOCALE)}))
 attempt("month", lambda: time.strftime("%B", (2026, 12, 5, 0, 0, 0, 0, 339, 0)))
 print(json.dumps(out))
@@ -73,6 +74,8 @@ const RESOLVED = {
   getgrgid: EXTRA_GROUP.name,
   expanduser: EXTRA_USER.home,
   missing: `KeyError: "getpwnam(): name not found: 'nosuchuser'"`,
+  // getent reads a numeric key as a uid; a name that is digits stays unknown.
+  numeric: `KeyError: "getpwnam(): name not found: '${EXTRA_USER.uid}'"`,
   setlocale: EXTRA_LOCALE,
   month: 'Dezember',
 };
