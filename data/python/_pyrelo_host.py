@@ -14,6 +14,13 @@ bundle carries, for hosts that have none; the environment is restored right afte
 socket: 'localhost' resolves to the loopback even on a host without /etc/hosts, where glibc has
 nothing to answer it from; only when the host's own resolver fails.
 
+pwd and grp, in a bundle that carries its own glibc (lib/pyrelo-glibc): users and groups the
+bundled glibc's NSS cannot see (a host module it cannot find, as on RHEL-family hosts whose
+modules are in /usr/lib64, or cannot load, built for a newer glibc, such as libnss_sss) are asked
+of the host's own `getent`, in a child process that runs on the host's loader and libc. Only after
+a miss: what the bundled NSS answers is answered as before, and a process that never misses never
+starts a child.
+
 Installed at start-up by lib/python3.X/sitecustomize.py (so venvs made from the bundle, which share
 its standard library, have it too) and by lib/python3.X/site-packages/pyrelo-host.pth (so the bundle
 has it even when PYTHONPATH puts another sitecustomize first); installing twice changes nothing.
@@ -129,8 +136,9 @@ class _Finder:
     def find_spec(name, path=None, target=None):
         if name not in _PATCHES:
             return None
-        from importlib.machinery import PathFinder
-        spec = PathFinder.find_spec(name, path)
+        from importlib.machinery import BuiltinImporter, PathFinder
+        # pwd is compiled into the interpreter; grp, ssl, curses and socket are found on the path.
+        spec = BuiltinImporter.find_spec(name) or PathFinder.find_spec(name, path)
         if spec is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):
             spec.loader = _Loader(spec.loader, _PATCHES[name])
         return spec
@@ -279,7 +287,82 @@ def _patch_socket(socket):
     socket._pyrelo_host = True
 
 
-_PATCHES = {"ssl": _patch_ssl, "curses": _patch_curses, "socket": _patch_socket}
+def _bundled_glibc():
+    """True in a bundle built with --libc bundle (its interpreter runs on lib/pyrelo-glibc)."""
+    import os
+    return os.path.isdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "pyrelo-glibc"))
+
+
+def _host_getent(database, key):
+    """The fields of the host's `getent DATABASE KEY` answer, or None (no getent, or no answer)."""
+    import os
+    import subprocess
+    getent = next((p for p in ("/usr/bin/getent", "/bin/getent") if os.access(p, os.X_OK)), None)
+    if getent is None:
+        return None
+    try:
+        # `--` first: a key starting with '-' is a key, not an option. The child is a host program:
+        # it starts with the host's loader and libc, and this process exported nothing to it.
+        done = subprocess.run([getent, "--", database, key], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    except OSError:
+        return None
+    if done.returncode != 0:
+        return None
+    line = done.stdout.decode("utf-8", "surrogateescape").split("\n", 1)[0]
+    return line.split(":")
+
+
+def _passwd_entry(pwd, fields):
+    if fields is None or len(fields) < 7 or not fields[2].isdigit() or not fields[3].isdigit():
+        return None
+    name, password, uid, gid, gecos, home = fields[:6]
+    return pwd.struct_passwd((name, password, int(uid), int(gid), gecos, home, ":".join(fields[6:])))
+
+
+def _group_entry(grp, fields):
+    if fields is None or len(fields) != 4 or not fields[2].isdigit():
+        return None
+    name, password, gid, members = fields
+    return grp.struct_group((name, password, int(gid), [m for m in members.split(",") if m]))
+
+
+def _asking_host(original, database, entry, matches):
+    """`original`, but on KeyError the host's getent answers (an entry for which `matches` holds)."""
+    def call(key):
+        try:
+            return original(key)
+        except KeyError:
+            # getent takes a numeric key for an id: only exact answers count.
+            if isinstance(key, bool) or not isinstance(key, (str, int)) or (isinstance(key, int) and key < 0):
+                raise
+            answer = entry(_host_getent(database, str(key)))
+            if answer is None or not matches(answer, key):
+                raise
+            return answer
+    call.__name__ = original.__name__
+    call.__doc__ = original.__doc__
+    return call
+
+
+def _patch_pwd(pwd):
+    if getattr(pwd, "_pyrelo_host", False) or not _bundled_glibc():
+        return
+    entry = lambda fields: _passwd_entry(pwd, fields)
+    pwd.getpwnam = _asking_host(pwd.getpwnam, "passwd", entry, lambda e, key: e.pw_name == key)
+    pwd.getpwuid = _asking_host(pwd.getpwuid, "passwd", entry, lambda e, key: isinstance(key, int) and e.pw_uid == key)
+    pwd._pyrelo_host = True
+
+
+def _patch_grp(grp):
+    if getattr(grp, "_pyrelo_host", False) or not _bundled_glibc():
+        return
+    entry = lambda fields: _group_entry(grp, fields)
+    grp.getgrnam = _asking_host(grp.getgrnam, "group", entry, lambda e, key: e.gr_name == key)
+    grp.getgrgid = _asking_host(grp.getgrgid, "group", entry, lambda e, key: isinstance(key, int) and e.gr_gid == key)
+    grp._pyrelo_host = True
+
+
+_PATCHES = {"ssl": _patch_ssl, "curses": _patch_curses, "socket": _patch_socket, "pwd": _patch_pwd, "grp": _patch_grp}
 
 
 def install():

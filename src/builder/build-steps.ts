@@ -329,6 +329,11 @@ const libcChoice: QuietStep = {
     ctx.progress.note(
       `--libc auto: glibc floor ${floor ?? 'none'} ${ctx.libc === 'bundle' ? '>' : '<='} --min-glibc ${options.minGlibc}: libc ${ctx.libc}`,
     );
+    // What bundling costs on the hosts (README, "What a `--libc bundle` bundle can and cannot use from the host").
+    if (ctx.libc === 'bundle')
+      ctx.progress.note(
+        `--libc auto: with its own glibc the bundle does not load host NSS modules outside its loader's folders or built for a newer glibc (pyrelo check warns per host; Python's pwd and grp then ask the host's getent); --libc host needs a base and wheels whose glibc floor is ${options.minGlibc} or lower`,
+      );
   },
 };
 

@@ -2,7 +2,7 @@
 // a CheckResult: the same answer `pyrelo check BUNDLE` gives, in the form the database stores. The
 // server runs it against stored inventories (a prediction), the agent against its live host.
 
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { checkFile } from '../loader/check.js';
 import type { HostView, LoaderConfig } from '../loader/host-view.js';
 import { OverlayHostView } from '../loader/overlay-host.js';
@@ -12,7 +12,10 @@ import type { Inventory } from '../inventory/format.js';
 import { loaderConfigForRoot } from '../inventory/root-config.js';
 import { findElfFiles } from '../elf/find-elf-files.js';
 import { maxVersion } from '../loader/floors.js';
-import { applyBundleRules, bundleCheckOptions, bundlesAmong } from './bundle-rules.js';
+import { applyBundleRules, bundleCheckOptions, bundlesAmong, type BundleContext } from './bundle-rules.js';
+import { bundledGlibcNssWarnings, readBundledGlibc } from './bundled-glibc-nss.js';
+import { collectHostNss, type HostNss } from '../inventory/host-nss.js';
+import { GLIBC_DIR } from '../bundle/layout.js';
 import { buildHostLeftovers } from './leftovers.js';
 import { runtimeNeedReports } from './runtime-need-check.js';
 import { failsBundle, problemWords } from './allowed-missing.js';
@@ -54,12 +57,49 @@ export function bundleSide(bundleDir: string, config: LoaderConfig): BundleSide 
   };
 }
 
+/** The host's NSS as the bundled-glibc warnings need it (bundled-glibc-nss.ts). */
+export interface HostNssFacts {
+  readonly databases: Readonly<Record<string, readonly string[]>>;
+  /** Where the host's own loader finds a module; null: nowhere. */
+  readonly hostPath: (soname: string) => string | null;
+}
+
+export function hostNssFacts(nss: HostNss): HostNssFacts {
+  const paths = new Map(nss.modules.map((m) => [m.soname, m.path]));
+  return { databases: nss.databases, hostPath: (soname) => paths.get(soname) ?? null };
+}
+
+/** Warnings for what a --libc bundle bundle cannot use of the host's NSS modules. */
+function nssProblems(view: HostView, bundles: readonly BundleContext[], nss: HostNssFacts): ProblemMessage[] {
+  const problems: ProblemMessage[] = [];
+  for (const bundle of bundles.filter((b) => b.libc === 'bundle')) {
+    const glibc = readBundledGlibc(bundle.root);
+    if (glibc === null) continue;
+    for (const w of bundledGlibcNssWarnings(view, glibc, nss.databases, nss.hostPath)) {
+      const file = relativize(join(bundle.root, GLIBC_DIR, 'libc.so.6'), bundle.root);
+      problems.push({
+        kind: 'host-nss',
+        severity: 'warning',
+        message: w.message,
+        file,
+        object: file,
+        requiredBy: '',
+        library: w.soname,
+        version: '',
+        symbol: '',
+      });
+    }
+  }
+  return problems;
+}
+
 export function checkBundleOnView(
   view: HostView,
   bundleDir: string,
   meta: { digest: string; host: string; kind: CheckKind; inventorySha256?: string },
+  nss?: HostNssFacts,
 ): CheckResult {
-  return checkBundleSide(view, bundleSide(bundleDir, view.config), meta);
+  return checkBundleSide(view, bundleSide(bundleDir, view.config), meta, nss);
 }
 
 /** The check of a prepared bundle on `view` (a host with the bundle's folder laid over it). */
@@ -67,6 +107,7 @@ export function checkBundleSide(
   view: HostView,
   side: BundleSide,
   meta: { digest: string; host: string; kind: CheckKind; inventorySha256?: string },
+  nss?: HostNssFacts,
 ): CheckResult {
   const { dir, files, bundles, leftovers } = side;
   // A --libc bundle bundle is checked as its launcher starts it (bundled loader, --library-path),
@@ -106,6 +147,10 @@ export function checkBundleSide(
       symbol: '',
     });
   }
+  // NSS modules are dlopened by glibc at run time, not by the bundle: warnings, never a failure.
+  if (nss !== undefined) problems.push(...nssProblems(view, bundles, nss));
+  // NSS modules are dlopened by glibc at run time, not by the bundle: warnings, never a failure.
+  if (nss !== undefined) problems.push(...nssProblems(view, bundles, nss));
   // A file missing only a library the bundle was allowed to ship without is a warning (allowed-missing.ts).
   const loads = !reports.some(failsBundle) && leftovers.length === 0;
   return {
@@ -132,26 +177,28 @@ export function predictBundle(
   meta: { digest: string; host: string; inventorySha256: string },
 ): CheckResult {
   const base = new InventoryHostView(inventory, `inventory of ${meta.host}`);
-  return predictBundleSide(base, bundleSide(bundleDir, base.config), meta);
+  const nss = inventory.nss === undefined ? undefined : hostNssFacts(inventory.nss);
+  return predictBundleSide(base, bundleSide(bundleDir, base.config), meta, nss);
 }
 
 /**
  * The prediction on a stored inventory's view (InventoryHostView, IndexedInventoryHostView) of a
- * prepared bundle side, which many predictions may share.
+ * prepared bundle side, which many predictions may share; `nss`, the inventory's NSS facts.
  */
 export function predictBundleSide(
   base: HostView,
   side: BundleSide,
   meta: { digest: string; host: string; inventorySha256: string },
+  nss?: HostNssFacts,
 ): CheckResult {
   const view = new OverlayHostView(base, side.local, [side.dir]);
-  return checkBundleSide(view, side, { ...meta, kind: 'predicted' });
+  return checkBundleSide(view, side, { ...meta, kind: 'predicted' }, nss);
 }
 
 /** The check on the live host this process runs on (the agent). */
 export function checkBundleHere(bundleDir: string, meta: { digest: string; host: string }): CheckResult {
   const view = new RootHostView('/', loaderConfigForRoot('/'));
-  return checkBundleOnView(view, bundleDir, { ...meta, kind: 'verified' });
+  return checkBundleOnView(view, bundleDir, { ...meta, kind: 'verified' }, hostNssFacts(collectHostNss('/', view)));
 }
 
 /** What a prediction and a run are compared on: the verdict and the problems, not the paths. */

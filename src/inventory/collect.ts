@@ -9,6 +9,7 @@ import { posix } from 'node:path';
 import { ElfFormatError } from '../elf/errors.js';
 import { splitSearchPath } from '../loader/dynamic-string-tokens.js';
 import { RootHostView } from '../loader/root-host.js';
+import { collectHostNss } from './host-nss.js';
 import { readLdSoConf } from './ld-so-conf.js';
 import type { LoadableObject } from '../loader/loadable.js';
 import { storeObject } from './codec.js';
@@ -135,6 +136,7 @@ export function collectInventory(rootDir: string, options: RootConfigOptions = {
     files,
     unreadable,
     objects,
+    nss: collectHostNss(rootDir, view),
   };
 }
 

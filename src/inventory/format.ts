@@ -5,6 +5,7 @@
 import type { LoaderConfig } from '../loader/host-view.js';
 import type { LoadableObject } from '../loader/loadable.js';
 import type { LdCacheEntry } from '../loader/ld-cache.js';
+import type { HostNss } from './host-nss.js';
 
 export const INVENTORY_FORMAT = 'pyrelo-inventory/1';
 
@@ -99,6 +100,11 @@ export interface Inventory {
   /** Paths that exist but that ld.so cannot read as ELF: path -> ld.so's message. */
   readonly unreadable: Readonly<Record<string, string>>;
   readonly objects: readonly StoredObject[];
+  /**
+   * nsswitch.conf's databases and modules (where the host's loader finds each, its glibc needs),
+   * the compiled locales and the default LANG (host-nss.ts). Absent in inventories written before.
+   */
+  readonly nss?: HostNss;
 }
 
 export function cacheEntryToStored(entry: LdCacheEntry): readonly [number, string, string, number, string] {

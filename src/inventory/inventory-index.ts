@@ -7,6 +7,7 @@
 
 import { createHash } from 'node:crypto';
 import type { Inventory, InventoryLoaderConfig, StoredObject } from './format.js';
+import type { HostNss } from './host-nss.js';
 
 export const INVENTORY_INDEX_FORMAT = 'pyrelo-inventory-index/1';
 
@@ -18,6 +19,8 @@ export interface InventoryIndex {
   readonly unreadable: Readonly<Record<string, string>>;
   /** Per object of the inventory, in its order: [sha256 of its stored JSON, its ELF header]. */
   readonly objects: readonly (readonly [sha256: string, header: StoredObject['header']])[];
+  /** As in the inventory: the host's NSS and locale facts, when it has them (host-nss.ts). */
+  readonly nss?: HostNss;
 }
 
 export interface IndexedInventory {
@@ -41,6 +44,7 @@ export function indexInventory(inventory: Inventory): IndexedInventory {
       files: inventory.files,
       unreadable: inventory.unreadable,
       objects: entries,
+      ...(inventory.nss === undefined ? {} : { nss: inventory.nss }),
     },
     objects: [...objects].map(([sha256, json]) => ({ sha256, json })),
   };

@@ -85,6 +85,29 @@ function validateStoredObject(object: unknown, field: string, fail: Fail): void 
   });
 }
 
+const isStringList = (v: unknown): boolean => Array.isArray(v) && v.every((s) => typeof s === 'string');
+const isStringOrNull = (v: unknown): boolean => v === null || typeof v === 'string';
+
+/** The optional NSS and locale facts (host-nss.ts); absent in inventories written before them. */
+function validateNss(nss: unknown, fail: (field: string, detail: string) => never): void {
+  if (!isRecord(nss)) return fail('nss', 'not an object');
+  if (!isRecord(nss.databases) || !Object.values(nss.databases).every(isStringList))
+    fail('nss.databases', 'not an object of string lists');
+  if (!Array.isArray(nss.modules)) return fail('nss.modules', 'not a list');
+  nss.modules.forEach((m: unknown, i) => {
+    if (
+      !isRecord(m) ||
+      typeof m.module !== 'string' ||
+      typeof m.soname !== 'string' ||
+      !isStringOrNull(m.path) ||
+      !isStringOrNull(m.glibcNeeded)
+    )
+      fail(`nss.modules[${i}]`, 'not { module, soname, path, glibcNeeded }');
+  });
+  if (!isStringList(nss.locales)) fail('nss.locales', 'not a list of strings');
+  if (!isStringOrNull(nss.defaultLang)) fail('nss.defaultLang', 'not a string or null');
+}
+
 /** Structural validation of the parts the emulation indexes into. */
 export function validateInventory(value: unknown, file: string): Inventory {
   const fail = (field: string, detail: string): never => {
@@ -121,6 +144,7 @@ export function validateInventory(value: unknown, file: string): Inventory {
     }
   }
   if (!isRecord(value.unreadable)) fail('unreadable', 'not an object');
+  if (value.nss !== undefined) validateNss(value.nss, fail);
   return value as unknown as Inventory;
 }
 

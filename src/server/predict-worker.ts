@@ -14,7 +14,14 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { bundleSide, predictBundleSide, type BundleSide } from '../compat/check-bundle.js';
+import {
+  bundleSide,
+  hostNssFacts,
+  predictBundleSide,
+  type BundleSide,
+  type HostNssFacts,
+} from '../compat/check-bundle.js';
+import type { HostNss } from '../inventory/host-nss.js';
 import { InventoryHostView, IndexedInventoryHostView } from '../inventory/inventory-host.js';
 import type { InventoryIndex } from '../inventory/inventory-index.js';
 import type { StoredObject } from '../inventory/format.js';
@@ -72,29 +79,42 @@ if (parentPort !== null) {
       if (row === undefined) throw new Error(`inventory object ${sha256}: not stored`);
       return loadObject(JSON.parse(row.body.toString('utf8')) as StoredObject);
     });
-  const indexedViews = new Lru<number, HostView | null>(INDEXED_VIEWS_KEPT);
-  const viewOf = (job: PredictJob): HostView => {
+  /** A stored inventory as the prediction needs it: its loader's view and its NSS facts. */
+  interface StoredHost {
+    readonly view: HostView;
+    readonly nss: HostNssFacts | undefined;
+  }
+  const nssFacts = (nss: HostNss | undefined) => (nss === undefined ? undefined : hostNssFacts(nss));
+  const indexedHosts = new Lru<number, StoredHost | null>(INDEXED_VIEWS_KEPT);
+  const hostOf = (job: PredictJob): StoredHost => {
     const label = `inventory of ${job.host}`;
-    const indexed = indexedViews.get(job.inventoryId, () => {
+    const indexed = indexedHosts.get(job.inventoryId, () => {
       const row = selectIndex.get(job.inventoryId) as { index_json: Buffer | null } | undefined;
       if (row === undefined) throw new Error(`inventory ${job.inventoryId}: not stored`);
       if (row.index_json === null) return null;
       const index = JSON.parse(row.index_json.toString('utf8')) as InventoryIndex;
-      return new IndexedInventoryHostView(index, objectByHash, label);
+      return { view: new IndexedInventoryHostView(index, objectByHash, label), nss: nssFacts(index.nss) };
     });
-    return indexed ?? new InventoryHostView(inventories.get(job.inventoryId), label);
+    if (indexed !== null) return indexed;
+    const inventory = inventories.get(job.inventoryId);
+    return { view: new InventoryHostView(inventory, label), nss: nssFacts(inventory.nss) };
   };
   const bundles = new Lru<string, BundleSide>(BUNDLES_KEPT);
   port.on('message', ({ id, job }: PredictRequest) => {
     let reply: PredictReply;
     try {
-      const base = viewOf(job);
+      const { view: base, nss } = hostOf(job);
       const side = bundles.get(`${job.digest}:${base.config.elfClass}`, () => bundleSide(job.bundleDir, base.config));
-      const result = predictBundleSide(base, side, {
-        digest: job.digest,
-        host: job.host,
-        inventorySha256: job.inventorySha256,
-      });
+      const result = predictBundleSide(
+        base,
+        side,
+        {
+          digest: job.digest,
+          host: job.host,
+          inventorySha256: job.inventorySha256,
+        },
+        nss,
+      );
       reply = { id, result };
     } catch (error) {
       reply = { id, error: (error as Error).message };

@@ -156,6 +156,10 @@ test(
       lines.includes('pyrelo build:     --libc auto: glibc floor 2.36 > --min-glibc 2.17: libc bundle'),
       lines.join('\n'),
     );
+    assert.ok(
+      lines.some((l) => l.includes('--libc auto: with its own glibc the bundle does not load host NSS modules')),
+      'auto says what bundling costs on the hosts',
+    );
     assert.equal(host.result.manifest.libc, 'host');
     const verify = manifest.steps.find((s) => s.name === 'verify');
     assert.match(verify?.summary ?? '', /ELF files load from the bundle and glibc only/, lines.join('\n'));

@@ -49,6 +49,11 @@ export interface RunOptions {
    * false: write straight into the root. Only the lab's own build steps use this.
    */
   overlay?: boolean;
+  /**
+   * Read-only folders laid over the root, first one on top (overlayfs lower layers): a root
+   * derived from a cached one without copying it (test/lab/nss-layers.ts). Needs overlay.
+   */
+  layers?: string[];
   /** 'inherit' gives the command the terminal (developers' `lab shell`). */
   stdio?: 'pipe' | 'inherit';
 }
@@ -90,14 +95,16 @@ async function setupScript(root: string, opts: RunOptions): Promise<string> {
   const overlay = opts.overlay ?? true;
   const lines = ['set -e'];
   let newRoot = root;
+  if (!overlay && (opts.layers ?? []).length > 0) throw new Error('runInRoot: layers need the overlay');
   if (overlay) {
-    assertOverlaySafe(root);
+    const lower = [...(opts.layers ?? []), root];
+    for (const layer of lower) assertOverlaySafe(layer);
     assertOverlaySafe(stage);
     const s = shellQuote(stage);
     lines.push(
       `mount -t tmpfs -o mode=0755 pyrelo-lab-stage ${s}`,
       `mkdir ${s}/upper ${s}/work ${s}/root`,
-      `mount -t overlay pyrelo-lab-overlay -o lowerdir=${shellQuote(root)},upperdir=${s}/upper,workdir=${s}/work ${s}/root`,
+      `mount -t overlay pyrelo-lab-overlay -o lowerdir=${shellQuote(lower.join(':'))},upperdir=${s}/upper,workdir=${s}/work ${s}/root`,
     );
     newRoot = posix.join(stage, 'root');
   }

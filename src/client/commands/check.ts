@@ -4,7 +4,11 @@ import { checkFile, type CheckOptions } from '../../loader/check.js';
 import { findElfFiles, InputError } from '../../elf/find-elf-files.js';
 import { renderText, toJson } from '../check-output.js';
 import { selectHost } from '../host-selection.js';
-import { applyBundleRules, bundleCheckOptions, bundlesAmong } from '../../compat/bundle-rules.js';
+import { applyBundleRules, bundleCheckOptions, bundlesAmong, type BundleContext } from '../../compat/bundle-rules.js';
+import { bundledGlibcNssWarnings, readBundledGlibc, type NssWarning } from '../../compat/bundled-glibc-nss.js';
+import { hostNssFacts } from '../../compat/check-bundle.js';
+import { collectHostNss } from '../../inventory/host-nss.js';
+import { readInventory } from '../../inventory/read.js';
 import { buildHostLeftovers } from '../../compat/leftovers.js';
 import { runtimeNeedReports } from '../../compat/runtime-need-check.js';
 import { allowedMissingLines, failsBundle } from '../../compat/allowed-missing.js';
@@ -79,6 +83,25 @@ export function runCheck(paths: readonly string[], options: CheckCommandOptions)
   }
 }
 
+/** Per --libc bundle bundle, the host NSS modules its glibc cannot use (none listed: it can use all). */
+function hostNssWarnings(
+  bundles: readonly BundleContext[],
+  view: HostView,
+  options: CheckCommandOptions,
+): { bundle: string; warnings: NssWarning[] }[] {
+  const bundled = bundles.filter((b) => b.libc === 'bundle');
+  if (bundled.length === 0) return [];
+  const facts =
+    options.inventory !== undefined ? readInventory(options.inventory).nss : collectHostNss(options.root ?? '/', view);
+  if (facts === undefined) return []; // an inventory written before NSS facts were recorded
+  const { databases, hostPath } = hostNssFacts(facts);
+  return bundled.flatMap((b) => {
+    const glibc = readBundledGlibc(b.root);
+    const warnings = glibc === null ? [] : bundledGlibcNssWarnings(view, glibc, databases, hostPath);
+    return warnings.length === 0 ? [] : [{ bundle: b.root, warnings }];
+  });
+}
+
 function checkFiles(
   paths: readonly string[],
   files: readonly string[],
@@ -112,15 +135,24 @@ function checkFiles(
       }),
     ),
   );
+  // What a --libc bundle bundle's glibc cannot use of the host's NSS modules: warnings (bundled-glibc-nss.ts).
+  const nss = hostNssWarnings(bundles, host.view, options);
   // Build-host paths left in the bundles' scripts, .pth and sysconfig files (not ELF: not in the reports).
   const leftovers = bundles.flatMap((b) => buildHostLeftovers(b.root).map((l) => ({ bundle: b.root, ...l })));
   // File names, sonames, symbols and RUNPATHs come from the checked files and the host: a wheel's
   // DT_NEEDED may hold an escape sequence, so control characters are escaped (common/terminal-text.ts).
   if (options.json)
-    writeOut(`${JSON.stringify({ ...(toJson(reports, host.view.label) as object), leftovers }, null, 2)}\n`);
+    writeOut(
+      `${JSON.stringify({ ...(toJson(reports, host.view.label) as object), leftovers, hostNss: nss }, null, 2)}\n`,
+    );
   else {
     const lines = renderText(reports, { tree: options.tree ?? false, hostLabel: host.view.label });
     for (const b of bundles) lines.push(...allowedMissingLines(b, reports, host.view.label, host.toHostPath(b.root)));
+    for (const { bundle, warnings } of nss)
+      lines.push(
+        `${bundle}: the bundled glibc and ${host.view.label}'s NSS modules:`,
+        ...warnings.map((w) => `  warning: ${w.message}`),
+      );
     for (const b of bundles) {
       const own = leftovers.filter((l) => l.bundle === b.root);
       if (own.length > 0)
