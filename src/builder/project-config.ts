@@ -41,7 +41,8 @@ export function projectOptions(project: string | null): Partial<Record<keyof Bui
   try {
     parsed = parseToml(readFileSync(file, 'utf8')) as Record<string, unknown>;
   } catch (error) {
-    throw new BuildInputError(file, `not valid TOML (${(error as Error).message.split('\n')[0]})`);
+    // The same words and absolute path as the project's name reader (project-name.ts).
+    throw new BuildInputError(resolve(file), `not valid TOML: ${(error as Error).message.split('\n')[0]}`);
   }
   const tool = parsed.tool as Record<string, unknown> | undefined;
   const table = tool?.pyrelo;

@@ -149,8 +149,6 @@ export function checkBundleSide(
   }
   // NSS modules are dlopened by glibc at run time, not by the bundle: warnings, never a failure.
   if (nss !== undefined) problems.push(...nssProblems(view, bundles, nss));
-  // NSS modules are dlopened by glibc at run time, not by the bundle: warnings, never a failure.
-  if (nss !== undefined) problems.push(...nssProblems(view, bundles, nss));
   // A file missing only a library the bundle was allowed to ship without is a warning (allowed-missing.ts).
   const loads = !reports.some(failsBundle) && leftovers.length === 0;
   return {

@@ -13,6 +13,7 @@ import { collectInventory } from '../../src/inventory/collect.js';
 import type { Inventory } from '../../src/inventory/format.js';
 import { decodeInventory } from '../../src/inventory/read.js';
 import { predictBundle } from '../../src/compat/check-bundle.js';
+import { indexInventory } from '../../src/inventory/inventory-index.js';
 import { CompatDatabase, type StoredBundle } from '../../src/server/db/database.js';
 import { BundleStore } from '../../src/server/bundle-store.js';
 import { takeInventory } from '../../src/server/inventory-worker.js';
@@ -120,4 +121,11 @@ test('predictions from the indexed store equal the old path on every inventory',
     await predictor.close();
     db.close();
   }
+});
+
+test('the index keeps the host NSS facts, which the bundled-glibc warnings need', () => {
+  for (const [name, inventory] of inventories) {
+    assert.deepEqual(indexInventory(inventory).index.nss, inventory.nss, name);
+  }
+  assert.notEqual(inventories.get('here')!.nss, undefined, 'this machine has NSS facts');
 });
