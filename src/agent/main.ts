@@ -34,5 +34,7 @@ export async function agentMain(argv: readonly string[]): Promise<number> {
 }
 
 // The order worker runs this same file in the packed agent (agent/order-worker.ts): only the main
-// thread is the CLI.
+// thread is the CLI; a worker thread starts the order worker's body, which esbuild initialises
+// only when it is imported.
 if (isMainThread) process.exitCode = await agentMain(process.argv.slice(2));
+else await import('./order-worker.js');
