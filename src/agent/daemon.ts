@@ -16,9 +16,7 @@ import type { AgentHubClient } from '../proto/generated/pyrelo/v1/AgentHub.js';
 import type { AgentIdentity, AgentState } from './state.js';
 import { Outbox } from './outbox.js';
 import { fetchBundle } from './transfer.js';
-import { unpackBundle } from './run-order.js';
-import { checkAndSmokeHere } from '../compat/check-and-smoke.js';
-import { installRelease } from '../release/install.js';
+import { carryOutInWorker } from './order-worker.js';
 import { pyreloVersion } from '../common/version.js';
 
 export interface DaemonOptions {
@@ -230,26 +228,32 @@ export class AgentDaemon {
         this.state.sub('incoming'),
         this.state.sub('archives'),
       );
+      // Off the event loop (order-worker.ts): it must keep answering the server's keepalive pings.
       if (order.action === 'install') {
         // A release under the order's prefix, exactly as pyrelo deploy installs one over SSH.
-        const installed = await installRelease({
-          prefix: order.prefix,
-          archive,
-          sha256: order.bundleDigest,
-          bundleDigest: order.bundleDigest,
-          manifestSha256: order.manifestSha256,
-          host: this.host,
+        const { check, installed } = await carryOutInWorker({
+          action: 'install',
+          install: {
+            prefix: order.prefix,
+            archive,
+            sha256: order.bundleDigest,
+            bundleDigest: order.bundleDigest,
+            manifestSha256: order.manifestSha256,
+            host: this.host,
+          },
         });
-        this.log.info(
-          { order: order.orderId, release: installed.release, status: installed.status, current: installed.current },
-          'release installed',
-        );
-        this.report(order.orderId, installed.check);
+        this.log.info({ order: order.orderId, ...installed }, 'release installed');
+        this.report(order.orderId, check);
         return;
       }
-      const dir = await unpackBundle(archive, this.state.sub('bundles'), order.bundleDigest);
-      const result = await checkAndSmokeHere(dir, order.bundleDigest, this.host);
-      this.report(order.orderId, result);
+      const { check } = await carryOutInWorker({
+        action: 'check',
+        archive,
+        bundlesDir: this.state.sub('bundles'),
+        digest: order.bundleDigest,
+        host: this.host,
+      });
+      this.report(order.orderId, check);
     } catch (error) {
       this.log.warn({ order: order.orderId, err: (error as Error).message }, 'order failed');
       this.report(order.orderId, null, (error as Error).message);

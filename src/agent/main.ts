@@ -3,6 +3,7 @@
 // agent.mjs): only the `agent` commands, so nothing of the server (better-sqlite3, a native
 // module) is imported. Exit codes as `pyrelo`: 0 good, 1 problems, 2 usage error or bad input.
 
+import { isMainThread } from 'node:worker_threads';
 import { Command, CommanderError } from 'commander';
 import { registerAgentCommands } from './cli/register.js';
 import { escapeControl } from '../common/terminal-text.js';
@@ -32,4 +33,8 @@ export async function agentMain(argv: readonly string[]): Promise<number> {
   }
 }
 
-process.exitCode = await agentMain(process.argv.slice(2));
+// The order worker runs this same file in the packed agent (agent/order-worker.ts): only the main
+// thread is the CLI; a worker thread starts the order worker's body, which esbuild initialises
+// only when it is imported.
+if (isMainThread) process.exitCode = await agentMain(process.argv.slice(2));
+else await import('./order-worker.js');

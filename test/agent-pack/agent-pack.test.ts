@@ -24,6 +24,7 @@ import {
 import { makeTempDir, removeDir } from '../support/fixtures.js';
 import { makeBundle, startTestServer } from '../server/fixtures.js';
 import { ControlClient } from '../../src/client/control-client.js';
+import { bundlesAdd } from '../../src/client/commands/bundles.js';
 
 const PYRELO = fileURLToPath(new URL('../../src/client/main.js', import.meta.url));
 const TIMEOUT = 40 * 60_000;
@@ -187,7 +188,7 @@ for (const { name, mountProc } of runs) {
 }
 
 test(
-  'the packed agent in the busybox root enrolls, connects over mutual TLS and its inventory is stored',
+  'the packed agent in the busybox root enrolls, connects over mutual TLS, its inventory is stored and it carries out a verified check order',
   { timeout: TIMEOUT },
   async (t) => {
     if (skipUnlessLab(t, ['busybox'])) return;
@@ -239,6 +240,28 @@ test(
         assert.ok(Date.now() < deadline, 'the packed agent did not connect and send its inventory within a minute');
         await new Promise((r) => setTimeout(r, 200));
       }
+      // A verified check order: the packed agent carries it out in a worker thread that runs
+      // agent.mjs itself (src/agent/order-worker.ts), and reports the smoke run.
+      const archive = await makeBundle(join(work, 'order'), 'hello-order', 'static');
+      const out = process.stdout.write.bind(process.stdout);
+      process.stdout.write = (() => true) as typeof process.stdout.write;
+      try {
+        await bundlesAdd(archive, { control: control.address });
+      } finally {
+        process.stdout.write = out;
+      }
+      const { bundles } = await control.call('ListBundles', {});
+      const answer = await control.call('Check', {
+        bundle: bundles[0]!.digest,
+        host: 'packed-busybox',
+        verify: true,
+        timeoutMs: 120_000,
+      });
+      assert.equal(answer.note, '');
+      assert.ok(answer.verified !== null, JSON.stringify(answer));
+      assert.equal(answer.verified.smokeExit, 0, answer.verified.smokeOutput);
+      assert.equal(answer.verified.runs, true, JSON.stringify(answer.verified));
+      assert.match(answer.verified.smokeOutput, /3\.11\.9/);
     } finally {
       daemon?.kill();
       await daemon?.done.catch(() => undefined);
