@@ -16,8 +16,11 @@ import { URL, fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 
 const MIRROR = (process.argv[2] ?? process.env.PYRELO_MIRROR ?? 'http://deb.debian.org/debian').replace(/\/+$/, '');
-/** Oldest first: a version in several suites is named with each. */
-const SUITES = ['bookworm', 'trixie', 'sid'];
+/**
+ * Oldest first: a version in several suites is named with each. forky (testing) is read too: it
+ * holds older 3.14 and 3.15 releases than sid, which a mirror lagging behind sid may still serve.
+ */
+const SUITES = ['bookworm', 'trixie', 'forky', 'sid'];
 const OUTPUT = fileURLToPath(new URL('../data/cpython-sources.json', import.meta.url));
 
 async function download(url) {

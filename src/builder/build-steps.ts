@@ -478,6 +478,7 @@ const manifest: QuietStep = {
         executable: base.executable,
         packages: ctx.result('installed').packages,
         ...(compilesPython(ctx) ? { build: ctx.result('pythonSource').build } : {}),
+        ...(ctx.result('installed').lock !== undefined ? { lock: ctx.result('installed').lock } : {}),
       },
       libc: ctx.libc,
       glibcFloor: verified.glibcFloor,

@@ -15,7 +15,7 @@ export interface CpythonSource {
   readonly package: string;
   /** "3.13.5-2+deb13u5" */
   readonly debianVersion: string;
-  /** The suites whose index listed it (bookworm, trixie, sid). */
+  /** The suites whose index listed it (bookworm, trixie, forky, sid). */
   readonly suites: readonly string[];
   /** The pool folder, relative to the mirror's root: pool/main/p/python3.13. */
   readonly directory: string;

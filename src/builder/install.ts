@@ -11,8 +11,9 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
-import type { InstalledPackage } from '../bundle/manifest.js';
+import type { InstalledPackage, LockRecord } from '../bundle/manifest.js';
 import { BuildInputError } from './errors.js';
+import { hashMismatchError, readRequirementsLock } from './lock-file.js';
 import { pipRunner } from './pip-runner.js';
 import type { BasePython } from './base-python.js';
 
@@ -27,6 +28,8 @@ export interface InstallRequest {
 export interface InstallResult {
   readonly summary: string;
   readonly packages: InstalledPackage[];
+  /** -r FILE as read before pip ran (lock-file.ts); absent without -r. */
+  readonly lock?: LockRecord;
 }
 
 /** The environment of every bundled-interpreter run: nothing from the build host's Python set-up. */
@@ -75,6 +78,8 @@ export async function runPip(
   home: string,
   what: string,
   indexUrl: string | null = null,
+  /** -r FILE, when given: pip's refusal of a wheel whose hash differs is said naming it. */
+  requirements: string | null = null,
 ): Promise<string> {
   const { folder, wheel } = findPipWheel(join(bundle, base.stdlib, 'ensurepip', '_bundled'));
   const runner = await pipRunner(bundledPython(bundle, base), base.short, join(folder, wheel), cleanEnv(home));
@@ -110,6 +115,7 @@ export async function runPip(
   );
   if (result.exitCode !== 0) {
     throw (
+      (requirements === null ? null : hashMismatchError(result.all, requirements)) ??
       missingBuildRequirements(result.all, indexUrl) ??
       new BuildInputError(what, `pip install failed (exit ${result.exitCode}):\n${result.all}`)
     );
@@ -176,6 +182,8 @@ export async function installApplication(
   home: string,
 ): Promise<InstallResult> {
   const targets: string[] = [];
+  // Read before pip runs, so the manifest names the bytes pip was given.
+  const lock = request.requirements === null ? undefined : readRequirementsLock(request.requirements);
   if (request.requirements !== null) targets.push('-r', request.requirements);
   if (request.project !== null) targets.push(pipTarget(request.project));
   if (targets.length > 0) {
@@ -187,14 +195,20 @@ export async function installApplication(
       home,
       request.project ?? request.requirements!,
       request.indexUrl,
+      request.requirements,
     );
   }
   const packages = await installedPackages(bundle, base, home);
   const names = packages.map((p) => `${p.name} ${p.version}`).join(', ');
   const from = request.indexUrl === null ? 'offline' : `from the wheelhouse and ${request.indexUrl}`;
+  const locked =
+    lock === undefined
+      ? ''
+      : ` (-r ${lock.file}, sha256 ${lock.sha256.slice(0, 12)}…${lock.hashes ? ', every package hash-checked' : ''})`;
   return {
-    summary: `installed ${packages.length} packages ${from}${packages.length > 0 ? `: ${names}` : ''}`,
+    summary: `installed ${packages.length} packages ${from}${locked}${packages.length > 0 ? `: ${names}` : ''}`,
     packages,
+    ...(lock !== undefined ? { lock } : {}),
   };
 }
 

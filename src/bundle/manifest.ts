@@ -110,6 +110,17 @@ export interface PythonBuildRecord {
   readonly compiler: string;
 }
 
+/** `-r FILE` as the build read it (src/builder/lock-file.ts): which lock file the packages came from. */
+export interface LockRecord {
+  /** "requirements": a pip requirements file (hashes pinned with --hash when `hashes`). */
+  readonly kind: 'requirements';
+  /** Its file name (not its path: the same file gives the same manifest on every machine). */
+  readonly file: string;
+  readonly sha256: string;
+  /** True when the file pins hashes, so pip installed every package hash-checked. */
+  readonly hashes: boolean;
+}
+
 export interface Manifest {
   readonly format: typeof MANIFEST_FORMAT;
   /**
@@ -130,6 +141,8 @@ export interface Manifest {
     readonly packages: readonly InstalledPackage[];
     /** How the interpreter was compiled, when pyrelo compiled it (--python VERSION, --python-source). */
     readonly build?: PythonBuildRecord;
+    /** The `-r` lock file the packages came from; absent without -r and in older manifests. */
+    readonly lock?: LockRecord;
   };
   readonly libc: LibcPolicy;
   /** Highest GLIBC_x.y any ELF of the bundle needs; null when none needs one. */
@@ -332,6 +345,18 @@ function checkPythonBuild(c: Checker, value: unknown): PythonBuildRecord {
   };
 }
 
+function checkLock(c: Checker, value: unknown): LockRecord {
+  const o = c.object(value, 'python.lock');
+  if (o.kind !== 'requirements') c.fail('python.lock.kind', `expected "requirements", got ${JSON.stringify(o.kind)}`);
+  const file = c.string(o.file, 'python.lock.file');
+  if (file === '' || file.includes('/') || file.length > 255 || [...file].some((ch) => ch.charCodeAt(0) < 0x20))
+    c.fail('python.lock.file', 'expected a file name');
+  const sha256 = c.string(o.sha256, 'python.lock.sha256');
+  if (!/^[0-9a-f]{64}$/.test(sha256)) c.fail('python.lock.sha256', 'expected a sha256 in hex');
+  if (typeof o.hashes !== 'boolean') c.fail('python.lock.hashes', 'expected true or false');
+  return { kind: 'requirements', file, sha256, hashes: o.hashes as boolean };
+}
+
 /** Checks a parsed pyrelo.json; `source` names it in errors. */
 export function validateManifest(value: unknown, source: string): Manifest {
   const c = new Checker(source);
@@ -407,6 +432,7 @@ export function validateManifest(value: unknown, source: string): Manifest {
       executable: c.relativePath(python.executable, 'python.executable'),
       packages,
       ...(python.build !== undefined ? { build: checkPythonBuild(c, python.build) } : {}),
+      ...(python.lock !== undefined ? { lock: checkLock(c, python.lock) } : {}),
     },
     libc: o.libc as LibcPolicy,
     glibcFloor: c.version(o.glibcFloor, 'glibcFloor'),

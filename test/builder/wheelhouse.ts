@@ -5,7 +5,7 @@
 //   so the build must graft a library from a Debian package; it also carries the smoke app.
 
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 
@@ -84,25 +84,37 @@ def main():
     return 0
 `;
 
-async function buildYamlWheel(dir: string): Promise<void> {
+/**
+ * The yamlsmoke wheel, its extension compiled against `include` (a CPython's headers; this
+ * machine's 3.11 unless given) and tagged for that CPython's ABI (cp311, cp313, …).
+ */
+async function buildYamlWheel(dir: string, include: string | null = null): Promise<void> {
   const work = join(dir, '.yamlsmoke-build');
   mkdirSync(work, { recursive: true });
   writeFileSync(join(work, 'yamlsmoke.c'), C_SOURCE);
   writeFileSync(join(work, 'smoke.py'), SMOKE_MODULE);
-  const include = (
-    await execa(BASE_PYTHON, ['-I', '-c', 'import sysconfig; print(sysconfig.get_path("include"))'])
-  ).stdout.trim();
+  const headers =
+    include ??
+    (await execa(BASE_PYTHON, ['-I', '-c', 'import sysconfig; print(sysconfig.get_path("include"))'])).stdout.trim();
+  const abi = abiOfInclude(headers);
   const so = join(work, '_yaml_c.so');
-  await execa('gcc', ['-shared', '-fPIC', '-O2', `-I${include}`, join(work, 'yamlsmoke.c'), '-o', so, '-lyaml']);
+  await execa('gcc', ['-shared', '-fPIC', '-O2', `-I${headers}`, join(work, 'yamlsmoke.c'), '-o', so, '-lyaml']);
   await writeWheel(dir, {
     name: 'yamlsmoke',
     version: '1.0',
-    tag: 'cp311-cp311-linux_x86_64',
+    tag: `${abi}-${abi}-linux_x86_64`,
     requires: ['cryptography'],
     files: { 'yamlsmoke/__init__.py': '', 'yamlsmoke/smoke.py': SMOKE_MODULE },
-    binaryFiles: { 'yamlsmoke/_yaml_c.cpython-311-x86_64-linux-gnu.so': so },
+    binaryFiles: { [`yamlsmoke/_yaml_c.cpython-${abi.slice(2)}-x86_64-linux-gnu.so`]: so },
   });
   rmSync(work, { recursive: true, force: true });
+}
+
+/** "cp313" for a CPython include folder named python3.13 (its sysconfig include path). */
+function abiOfInclude(include: string): string {
+  const m = /python3\.(\d+)$/.exec(include.replace(/\/+$/, ''));
+  if (m === null) throw new Error(`${include}: not a CPython include folder (…/include/python3.X)`);
+  return `cp3${m[1]}`;
 }
 
 /** pip download's platform tags: manylinux wheels this machine's glibc (2.36) and CPython 3.11 x86_64 can use. */
@@ -117,6 +129,7 @@ async function ensureCachedWheelhouse(
   key: string,
   requirements: readonly string[],
   addLocal: (dir: string) => Promise<void>,
+  pythonVersion = '3.11',
 ): Promise<string> {
   return cachedFolder(
     join(WHEELHOUSE_CACHE, key),
@@ -128,7 +141,7 @@ async function ensureCachedWheelhouse(
         '--quiet',
         '--only-binary=:all:',
         '--python-version',
-        '3.11',
+        pythonVersion,
         '--implementation',
         'cp',
         ...PLATFORMS.flatMap((p) => ['--platform', p]),
@@ -148,7 +161,7 @@ export async function ensureWheelhouse(): Promise<string> {
     .update(JSON.stringify([PYPI_REQUIREMENTS, C_SOURCE, SMOKE_MODULE, WRITE_WHEEL]))
     .digest('hex')
     .slice(0, 16);
-  return ensureCachedWheelhouse(key, PYPI_REQUIREMENTS, buildYamlWheel);
+  return ensureCachedWheelhouse(key, PYPI_REQUIREMENTS, (dir) => buildYamlWheel(dir));
 }
 
 // The scientific wheelhouse: numpy and lxml as auditwheel repaired them (numpy.libs/ with OpenBLAS,
@@ -251,6 +264,41 @@ export async function ensureScientificWheelhouse(): Promise<string> {
   return ensureCachedWheelhouse(key, SCIENTIFIC_REQUIREMENTS, buildScismokeWheel);
 }
 
+/**
+ * The combined app's wheels for another CPython (`pyrelo build --python 3.13`): yamlsmoke compiled
+ * against that CPython's headers (`include`, …/include/python3.13 of its compiled prefix), scismoke,
+ * and cryptography, numpy and lxml from PyPI for its ABI. Cached like the others, under a key that
+ * holds the headers' patchlevel.h (so the exact release), the requirements and the sources.
+ */
+export async function ensureVersionWheelhouse(include: string): Promise<string> {
+  const short = `3.${abiOfInclude(include).slice('cp3'.length)}`;
+  const requirements = [...PYPI_REQUIREMENTS, ...SCIENTIFIC_REQUIREMENTS];
+  const key = createHash('sha256')
+    .update(
+      JSON.stringify([
+        'version',
+        readFileSync(join(include, 'patchlevel.h'), 'utf8'),
+        requirements,
+        PLATFORMS,
+        C_SOURCE,
+        SMOKE_MODULE,
+        SCISMOKE_MODULE,
+        WRITE_WHEEL,
+      ]),
+    )
+    .digest('hex')
+    .slice(0, 16);
+  return ensureCachedWheelhouse(
+    `cp${short.replace('.', '')}-${key}`,
+    requirements,
+    async (dir) => {
+      await buildYamlWheel(dir, include);
+      await buildScismokeWheel(dir);
+    },
+    short,
+  );
+}
+
 // The combined app: yamlsmoke (cryptography, cffi, the libyaml extension) and scismoke (numpy,
 // lxml) in one bundle, driven by allsmoke, a pure wheel whose main() runs both smoke apps in its
 // own process and a multiprocessing pool with the spawn start method (each worker a new bundled
@@ -305,18 +353,24 @@ export const COMBINED_ENTRIES = ['allsmoke=allsmoke:main', 'smoke=yamlsmoke.smok
 
 /**
  * The combined wheelhouse in `dir` (a test's temporary folder): symbolic links to every wheel of the
- * two cached wheelhouses, the allsmoke wheel written beside them, and requirements.txt. Returns
- * the wheelhouse folder and the requirements file.
+ * two cached wheelhouses (for 3.11), or of `versionWheelhouse` (ensureVersionWheelhouse's, for another
+ * CPython), the allsmoke wheel written beside them, and requirements.txt. Returns the wheelhouse
+ * folder and the requirements file.
  */
 export interface CombinedWheelhouse {
   wheelhouse: string;
   requirements: string;
 }
 
-export async function makeCombinedWheelhouse(dir: string): Promise<CombinedWheelhouse> {
+export async function makeCombinedWheelhouse(
+  dir: string,
+  versionWheelhouse: string | null = null,
+): Promise<CombinedWheelhouse> {
   const wheelhouse = join(dir, 'wheelhouse');
   mkdirSync(wheelhouse, { recursive: true });
-  for (const cached of [await ensureWheelhouse(), await ensureScientificWheelhouse()]) {
+  const wheelhouses =
+    versionWheelhouse === null ? [await ensureWheelhouse(), await ensureScientificWheelhouse()] : [versionWheelhouse];
+  for (const cached of wheelhouses) {
     for (const name of readdirSync(cached).filter((n) => n.endsWith('.whl')))
       symlinkSync(join(cached, name), join(wheelhouse, name));
   }
