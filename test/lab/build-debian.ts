@@ -13,6 +13,8 @@ const PER_PACKAGE_LINE =
 async function debootstrap(recipe: DebianRecipe, rootfs: string, log: (line: string) => void): Promise<void> {
   const args = [
     `--variant=${recipe.variant}`,
+    // A foreign arch runs its second stage under qemu-aarch64 (binfmt F flag, test/lab/binfmt.ts).
+    ...(recipe.arch ? [`--arch=${recipe.arch}`] : []),
     `--include=${recipe.include.join(',')}`,
     `--keyring=${recipe.keyring}`,
     recipe.suite,
@@ -20,7 +22,8 @@ async function debootstrap(recipe: DebianRecipe, rootfs: string, log: (line: str
     recipe.mirror,
   ];
   log(`debootstrap ${args.join(' ')}`);
-  const child = execa('debootstrap', args, { reject: false, all: true, env: { LANG: 'C' } });
+  // nice: the arm64 second stage is minutes of emulated CPU on a shared machine.
+  const child = execa('nice', ['-n', '10', 'debootstrap', ...args], { reject: false, all: true, env: { LANG: 'C' } });
   const tail: string[] = [];
   let packages = 0;
   for await (const line of child.iterable({ from: 'all' })) {

@@ -1,0 +1,61 @@
+// The loader check on the lab's arm64 Debian roots (README "Testing → arm64 roots"): ELF files
+// under /usr/lib and /usr/bin of each root are traced by that root's own ld-linux-aarch64.so.1,
+// run inside the root under qemu-aarch64 (binfmt_misc, registered by the lab), and
+// `pyrelo check --root` must agree on every one: objects, paths, order, missing versions,
+// undefined symbols.
+//
+// Emulation is slow, so `npm test` traces an even sample of SAMPLE_FILES files of the bookworm
+// root; PYRELO_LAB_ALL=1 (`npm run lab:arm64`) traces every file of every arm64 root.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EM_AARCH64 } from '../../src/elf/constants.js';
+import { loaderConfigForRoot } from '../../src/inventory/root-config.js';
+import { ARM64_ROOT_NAMES, ensureRoot, runInRoot, skipUnlessLab, type Arm64RootName } from '../lab/lab.js';
+import { describeGroundTruth, groundTruth } from '../support/ground-truth.js';
+import type { CommandRunner } from '../support/real-loader.js';
+
+const ALL = process.env.PYRELO_LAB_ALL === '1';
+/** Files traced per root in `npm test`: about a minute of emulated ld.so runs. */
+const SAMPLE_FILES = 60;
+const ROOTS: readonly Arm64RootName[] = ALL ? ARM64_ROOT_NAMES : ['bookworm-arm64'];
+/** A cold root is a debootstrap whose second stage runs under emulation. */
+const TIMEOUT = 90 * 60_000;
+
+function chrootRunner(root: string): CommandRunner {
+  return async (argv, env) => {
+    const r = await runInRoot(root, argv, { env });
+    return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+  };
+}
+
+for (const name of ROOTS) {
+  test(
+    `ground truth in the ${name} root${ALL ? '' : ` (${SAMPLE_FILES} files)`}: pyrelo check --root agrees with its own ld-linux-aarch64.so.1`,
+    { timeout: TIMEOUT },
+    async (t) => {
+      if (skipUnlessLab(t, ['debootstrap', 'arm64'])) return;
+      const root = await ensureRoot(name);
+      const config = loaderConfigForRoot(root);
+      assert.equal(config.machine, EM_AARCH64, `${name} is not seen as an aarch64 root`);
+      assert.equal(config.interpreter, '/lib/ld-linux-aarch64.so.1');
+      const result = await groundTruth(root, ['/usr/lib', '/usr/bin'], chrootRunner(root), {
+        ...(ALL ? {} : { sample: SAMPLE_FILES }),
+      });
+      t.diagnostic(describeGroundTruth(result, 0));
+      assert.ok(result.files >= (ALL ? 100 : SAMPLE_FILES), `only ${result.files} ELF files in ${name}`);
+      // The traces really came from the aarch64 loader (a silent x86 fallback would trace nothing).
+      const loaded = result.traces.filter((trace) => trace.objects.some((o) => o.path?.includes('aarch64-linux-gnu')));
+      assert.ok(loaded.length > result.files / 2, `only ${loaded.length} traces name an aarch64-linux-gnu path`);
+      assert.equal(result.disagreements.length, 0, describeGroundTruth(result));
+    },
+  );
+}
+
+test('an aarch64 program runs in the arm64 root, under the qemu-aarch64 handler the lab registered', async (t) => {
+  if (skipUnlessLab(t, ['debootstrap', 'arm64'])) return;
+  const root = await ensureRoot('bookworm-arm64');
+  const r = await runInRoot(root, ['/usr/bin/uname', '-m']);
+  assert.equal(r.exitCode, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'aarch64');
+});
