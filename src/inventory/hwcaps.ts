@@ -132,7 +132,7 @@ export function cpuHwcapsFromCpuInfo(machine: string, cpuinfo: string): CpuHwcap
     glibcHwcapsSubdirs: [],
     isaLevel: 0,
     platform: machine,
-    legacyHwcapNames: atomics ? ['atomics', machine, 'tls'] : [machine, 'tls'],
+    legacyHwcapNames: atomics ? [machine, 'tls', 'atomics'] : [machine, 'tls'],
     dlHwcap: atomics ? AARCH64_HWCAP_ATOMICS : 0n,
   };
 }
@@ -144,12 +144,19 @@ function nodeArchToMachine(a: string): string {
 }
 
 /**
+ * The CPU qemu-user shows aarch64 programs when it runs them on another machine: its default
+ * "max" CPU, which has LSE atomics (its ld.so reports dl_hwcap_important=0x100 in the lab's
+ * bookworm-arm64 root; test/loader/arm64-roots.test.ts compares with `ld.so --help` there).
+ */
+const EMULATED_CPUINFO: Readonly<Record<string, string>> = { aarch64: 'Features\t: fp asimd atomics\n' };
+
+/**
  * What this machine's CPU activates, from /proc/cpuinfo, for programs of `machine` (default: this
- * machine's own). A root of another machine runs under an emulator here (the lab's arm64 roots
- * under qemu-aarch64): the CPU it sees is not this one's, so it gets no optional feature.
+ * machine's own). A root of another machine can only run here under an emulator (the lab's arm64
+ * roots under qemu-aarch64): it sees the emulator's CPU, not this one.
  */
 export function detectCpuHwcaps(machine: string = nodeArchToMachine(arch)): CpuHwcaps {
-  if (machine !== nodeArchToMachine(arch)) return cpuHwcapsFromCpuInfo(machine, '');
+  if (machine !== nodeArchToMachine(arch)) return cpuHwcapsFromCpuInfo(machine, EMULATED_CPUINFO[machine] ?? '');
   let cpuinfo = '';
   try {
     cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');

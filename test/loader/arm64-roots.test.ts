@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EM_AARCH64 } from '../../src/elf/constants.js';
 import { loaderConfigForRoot } from '../../src/inventory/root-config.js';
+import { detectCpuHwcaps } from '../../src/inventory/hwcaps.js';
 import { ARM64_ROOT_NAMES, ensureRoot, runInRoot, skipUnlessLab, type Arm64RootName } from '../lab/lab.js';
 import { describeGroundTruth, groundTruth } from '../support/ground-truth.js';
 import type { CommandRunner } from '../support/real-loader.js';
@@ -58,4 +59,35 @@ test('an aarch64 program runs in the arm64 root, under the qemu-aarch64 handler 
   const r = await runInRoot(root, ['/usr/bin/uname', '-m']);
   assert.equal(r.exitCode, 0, r.stderr);
   assert.equal(r.stdout.trim(), 'aarch64');
+});
+
+/** The indented lines under one heading of `ld.so --help`. */
+function helpSection(help: string, heading: string): string[] {
+  const lines = help.split('\n');
+  const start = lines.findIndex((l) => l.startsWith(heading));
+  assert.ok(start >= 0, `\`ld.so --help\` has no section ${heading}:\n${help}`);
+  const out: string[] = [];
+  for (const l of lines.slice(start + 1)) {
+    if (!l.startsWith('  ')) break;
+    out.push(l.trim());
+  }
+  return out;
+}
+
+test("hwcaps of the arm64 root: pyrelo's aarch64 model equals what its ld.so says under qemu", async (t) => {
+  if (skipUnlessLab(t, ['debootstrap', 'arm64'])) return;
+  const root = await ensureRoot('bookworm-arm64');
+  const r = await runInRoot(root, ['/lib/ld-linux-aarch64.so.1', '--help']);
+  assert.equal(r.exitCode, 0, r.stderr);
+  assert.match(r.stdout, /^No subdirectories of glibc-hwcaps directories are searched\.$/m);
+  const config = loaderConfigForRoot(root);
+  assert.deepEqual(config.hwcapsSubdirs, []);
+  const legacy = helpSection(r.stdout, 'Legacy HWCAP subdirectories');
+  const cpu = detectCpuHwcaps('aarch64');
+  assert.equal(legacy.find((l) => l.includes('(AT_PLATFORM'))?.split(' ')[0], cpu.platform);
+  const searched = legacy.filter((l) => l.endsWith('searched)')).map((l) => l.split(' ')[0]!);
+  assert.deepEqual(cpu.legacyHwcapNames, searched);
+  // glibc 2.36 still searches them: the configuration pyrelo checks the root with has all seven.
+  assert.equal(config.legacyHwcapsSubdirs.length, 7);
+  t.diagnostic(`legacy subdirectories: ${config.legacyHwcapsSubdirs.join(', ')}`);
 });
