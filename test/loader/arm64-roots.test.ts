@@ -9,6 +9,14 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { checkFile } from '../../src/loader/check.js';
+import { RootHostView } from '../../src/loader/root-host.js';
+import { compareWithRealLoader } from '../support/compare.js';
+import { traceManyWithRealLoader } from '../support/real-loader.js';
 import { EM_AARCH64 } from '../../src/elf/constants.js';
 import { loaderConfigForRoot } from '../../src/inventory/root-config.js';
 import { detectCpuHwcaps } from '../../src/inventory/hwcaps.js';
@@ -90,4 +98,39 @@ test("hwcaps of the arm64 root: pyrelo's aarch64 model equals what its ld.so say
   // glibc 2.36 still searches them: the configuration pyrelo checks the root with has all seven.
   assert.equal(config.legacyHwcapsSubdirs.length, 7);
   t.diagnostic(`legacy subdirectories: ${config.legacyHwcapsSubdirs.join(', ')}`);
+});
+
+test('a library only ld.so.cache knows of, in an arm64 root: found through the aarch64 cache entries', async (t) => {
+  if (skipUnlessLab(t, ['debootstrap', 'arm64'])) return;
+  const cached = await ensureRoot('bookworm-arm64');
+  // Every library of a Debian root also sits in a default folder, where a cache miss finds it too;
+  // here libz is moved to a folder only /etc/ld.so.conf.d names, so only a cache hit finds it.
+  const work = mkdtempSync(join(tmpdir(), 'pyrelo-arm64-cache-'));
+  try {
+    const root = join(work, 'rootfs');
+    await execa('cp', ['-a', cached, root]);
+    mkdirSync(join(root, 'opt/cache-only'));
+    for (const name of ['libz.so.1', 'libz.so.1.2.13'])
+      renameSync(join(root, 'usr/lib/aarch64-linux-gnu', name), join(root, 'opt/cache-only', name));
+    writeFileSync(join(root, 'etc/ld.so.conf.d/pyrelo-cache-only.conf'), '/opt/cache-only\n');
+    const ldconfig = await runInRoot(root, ['/sbin/ldconfig'], { overlay: false, mountProc: false });
+    assert.equal(ldconfig.exitCode, 0, ldconfig.stderr);
+
+    const program = '/usr/bin/dpkg-deb';
+    const config = loaderConfigForRoot(root);
+    const report = checkFile(new RootHostView(root, config), program, { cwd: '/' });
+    const [trace] = await traceManyWithRealLoader([program], {
+      bindNow: true,
+      ldso: config.interpreter,
+      runner: chrootRunner(root),
+    });
+    assert.ok(trace);
+    assert.ok(
+      trace.objects.some((o) => o.path === '/opt/cache-only/libz.so.1'),
+      `ld.so did not load libz from the cache-only folder:\n${trace.stdout}`,
+    );
+    assert.deepEqual(compareWithRealLoader(report, trace), []);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 });
