@@ -2,6 +2,7 @@
 # Installs the Debian packages pyrelo's build and tests need. Idempotent: when all are
 # present (checked with dpkg-query) it does nothing and needs neither root nor network.
 #   lab (test/lab):  debootstrap busybox-static musl openssh-client openssh-server
+#                    qemu-user-static (the arm64 roots run under qemu-aarch64, registered by the lab with binfmt_misc)
 #                    (debootstrap's keyring: debian-archive-keyring; unshare/setpriv: util-linux; ip: iproute2)
 #   rest of pyrelo:  patchelf libtree gcc binutils file (file also brings libmagic1, which a build test dlopens by name)
 #   pyrelo build and its tests: libyaml-dev (a test extension links libyaml), zstd, xz-utils (.tar.zst, .tar.xz),
@@ -11,7 +12,7 @@
 #   ELF reader tests: gcc-multilib (ELF32), binutils-s390x-linux-gnu and binutils-powerpc-linux-gnu (big endian)
 set -eu
 
-PACKAGES="g++ make python3 python3-pip openssl systemd gcc-multilib binutils-s390x-linux-gnu binutils-powerpc-linux-gnu debootstrap debian-archive-keyring busybox-static musl openssh-client openssh-server util-linux iproute2 patchelf libtree gcc binutils file libyaml-dev zstd xz-utils zsh fish libssl-dev libsqlite3-dev libffi-dev zlib1g-dev libbz2-dev liblzma-dev"
+PACKAGES="g++ make python3 python3-pip openssl systemd gcc-multilib binutils-s390x-linux-gnu binutils-powerpc-linux-gnu debootstrap debian-archive-keyring qemu-user-static busybox-static musl openssh-client openssh-server util-linux iproute2 patchelf libtree gcc binutils file libyaml-dev zstd xz-utils zsh fish libssl-dev libsqlite3-dev libffi-dev zlib1g-dev libbz2-dev liblzma-dev"
 
 missing=""
 for pkg in $PACKAGES; do

@@ -28,6 +28,8 @@ export interface CpuHwcaps {
 /** HWCAP_X86_64 and HWCAP_X86_AVX512_1 of sysdeps/x86/dl-hwcap.h; names from _dl_x86_hwcap_flags. */
 const HWCAP_X86_64 = 1n << 1n;
 const HWCAP_X86_AVX512_1 = 1n << 2n;
+/** HWCAP_ATOMICS of the arm64 kernel's AT_HWCAP (bit 8), the one bit aarch64's HWCAP_IMPORTANT keeps. */
+const AARCH64_HWCAP_ATOMICS = 1n << 8n;
 
 /**
  * The features get_isa_level requires at each level, as /proc/cpuinfo names them. `pni` is SSE3,
@@ -121,14 +123,17 @@ export function cpuHwcapsFromCpuInfo(machine: string, cpuinfo: string): CpuHwcap
       dlHwcap,
     };
   }
-  // aarch64 has no glibc-hwcaps subdirectories and no ISA level; $PLATFORM is AT_PLATFORM.
+  // aarch64 has no glibc-hwcaps subdirectories (glibc 2.31-2.41 define none for it) and no ISA
+  // level; $PLATFORM is AT_PLATFORM, "aarch64". The legacy hwcap mask, HWCAP_IMPORTANT, is
+  // HWCAP_ATOMICS alone (docs/loader.md section 3), which arm64's cpuinfo calls "atomics".
+  const atomics = machine === 'aarch64' && info.flags.has('atomics');
   return {
     machine,
     glibcHwcapsSubdirs: [],
     isaLevel: 0,
     platform: machine,
-    legacyHwcapNames: [machine, 'tls'],
-    dlHwcap: 0n,
+    legacyHwcapNames: atomics ? [machine, 'tls', 'atomics'] : [machine, 'tls'],
+    dlHwcap: atomics ? AARCH64_HWCAP_ATOMICS : 0n,
   };
 }
 
@@ -138,9 +143,20 @@ function nodeArchToMachine(a: string): string {
   return a;
 }
 
-/** What this machine's CPU activates, from /proc/cpuinfo. */
-export function detectCpuHwcaps(): CpuHwcaps {
-  const machine = nodeArchToMachine(arch);
+/**
+ * The CPU qemu-user shows aarch64 programs when it runs them on another machine: its default
+ * "max" CPU, which has LSE atomics (its ld.so reports dl_hwcap_important=0x100 in the lab's
+ * bookworm-arm64 root; test/loader/arm64-roots.test.ts compares with `ld.so --help` there).
+ */
+const EMULATED_CPUINFO: Readonly<Record<string, string>> = { aarch64: 'Features\t: fp asimd atomics\n' };
+
+/**
+ * What this machine's CPU activates, from /proc/cpuinfo, for programs of `machine` (default: this
+ * machine's own). A root of another machine can only run here under an emulator (the lab's arm64
+ * roots under qemu-aarch64): it sees the emulator's CPU, not this one.
+ */
+export function detectCpuHwcaps(machine: string = nodeArchToMachine(arch)): CpuHwcaps {
+  if (machine !== nodeArchToMachine(arch)) return cpuHwcapsFromCpuInfo(machine, EMULATED_CPUINFO[machine] ?? '');
   let cpuinfo = '';
   try {
     cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
@@ -168,6 +184,7 @@ export function legacyHwcapsSubdirs(cpu: CpuHwcaps): string[] {
   if (cpu.machine === 'x86_64') {
     for (const [bit, name] of X86_IMPORTANT_HWCAPS) if ((cpu.dlHwcap & bit) !== 0n) names.push(name);
   }
+  if (cpu.machine === 'aarch64' && (cpu.dlHwcap & AARCH64_HWCAP_ATOMICS) !== 0n) names.push('atomics');
   names.push(cpu.platform, 'tls');
   const all = (1 << names.length) - 1;
   const dirs: string[] = [];

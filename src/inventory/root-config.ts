@@ -76,7 +76,7 @@ export function loaderConfigForRoot(rootDir: string, options: RootConfigOptions 
   };
   const libc = detectLibc(rootDir);
   const glibcVersion = libc.kind === 'glibc' ? parseGlibcVersion(libc.version) : null;
-  const cpu = detectCpuHwcaps();
+  const cpu = detectCpuHwcaps(machineName);
   return {
     machine,
     elfClass: 64,

@@ -1,5 +1,5 @@
 // A Debian root: debootstrap minbase + openssh-server, then trimmed of what tests never use.
-import { readdir, rm } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { DebianRecipe } from './recipes.js';
@@ -13,6 +13,8 @@ const PER_PACKAGE_LINE =
 async function debootstrap(recipe: DebianRecipe, rootfs: string, log: (line: string) => void): Promise<void> {
   const args = [
     `--variant=${recipe.variant}`,
+    // A foreign arch runs its second stage under qemu-aarch64 (binfmt F flag, test/lab/binfmt.ts).
+    ...(recipe.arch ? [`--arch=${recipe.arch}`] : []),
     `--include=${recipe.include.join(',')}`,
     `--keyring=${recipe.keyring}`,
     recipe.suite,
@@ -20,7 +22,8 @@ async function debootstrap(recipe: DebianRecipe, rootfs: string, log: (line: str
     recipe.mirror,
   ];
   log(`debootstrap ${args.join(' ')}`);
-  const child = execa('debootstrap', args, { reject: false, all: true, env: { LANG: 'C' } });
+  // nice: the arm64 second stage is minutes of emulated CPU on a shared machine.
+  const child = execa('nice', ['-n', '10', 'debootstrap', ...args], { reject: false, all: true, env: { LANG: 'C' } });
   const tail: string[] = [];
   let packages = 0;
   for await (const line of child.iterable({ from: 'all' })) {
@@ -57,12 +60,32 @@ async function trim(rootfs: string): Promise<void> {
   await removeChildren(join(rootfs, 'etc/ssh'), (n) => !n.startsWith('ssh_host_'));
 }
 
+/**
+ * debootstrap mounts /proc and /sys in the new root and leaves them mounted when a package fails
+ * to unpack; the build folder could then never be deleted (EBUSY). Lazy unmounts, deepest first.
+ */
+async function unmountBelow(rootfs: string): Promise<void> {
+  const mounts = await readFile('/proc/self/mounts', 'utf8');
+  const targets = mounts
+    .split('\n')
+    .map((line) => line.split(' ')[1] ?? '')
+    .map((target) => target.replace(/\\040/g, ' '))
+    .filter((target) => target.startsWith(`${rootfs}/`))
+    .sort()
+    .reverse();
+  for (const target of targets) await execa('umount', ['-l', target], { reject: false });
+}
+
 export async function buildDebianRoot(
   recipe: DebianRecipe,
   rootfs: string,
   log: (line: string) => void,
 ): Promise<void> {
-  await debootstrap(recipe, rootfs, log);
+  try {
+    await debootstrap(recipe, rootfs, log);
+  } finally {
+    await unmountBelow(rootfs);
+  }
   log('trimming apt caches and package-made ssh host keys');
   await trim(rootfs);
   // debootstrap runs ldconfig; a root without a cache would resolve libraries unlike a real host.

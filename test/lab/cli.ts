@@ -4,15 +4,15 @@ import { execa } from 'execa';
 import { cleanCache, describeRoot, diskBytes, ensureRoot, formatBytes } from './ensure-root.js';
 import { labLayout } from './paths.js';
 import { labSkipReason } from './prerequisites.js';
-import { isDebianRootName, isLabRootName, LAB_ROOT_NAMES, type LabRootName } from './recipes.js';
+import { ALL_ROOT_NAMES, isArm64RootName, isDebianRootName, isLabRootName, type AnyRootName } from './recipes.js';
 import { leaveSignalsToCaller } from './live-processes.js';
 import { runInRoot, type BindMount } from './run-in-root.js';
 import { startSshHost } from './ssh-host.js';
 
 const PARALLEL_BUILDS = 2;
 
-function rootName(value: string): LabRootName {
-  if (!isLabRootName(value)) throw new InvalidArgumentError(`expected one of ${LAB_ROOT_NAMES.join(', ')}`);
+function rootName(value: string): AnyRootName {
+  if (!isLabRootName(value)) throw new InvalidArgumentError(`expected one of ${ALL_ROOT_NAMES.join(', ')}`);
   return value;
 }
 
@@ -32,7 +32,7 @@ function bindOption(value: string, previous: BindMount[] = []): BindMount[] {
   return [...previous, { hostPath, rootPath, readOnly: mode === 'ro' }];
 }
 
-async function buildRoots(names: LabRootName[]): Promise<void> {
+async function buildRoots(names: AnyRootName[]): Promise<void> {
   const started = Date.now();
   const queue = [...names];
   const worker = async () => {
@@ -42,7 +42,7 @@ async function buildRoots(names: LabRootName[]): Promise<void> {
       const info = await describeRoot(name);
       const bytes = info.status.state === 'ready' ? info.status.stamp.bytes : 0;
       console.log(
-        `${name.padEnd(9)} ready  ${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s  ${formatBytes(bytes).padStart(8)}  ${info.rootfs}`,
+        `${name.padEnd(14)} ready  ${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s  ${formatBytes(bytes).padStart(8)}  ${info.rootfs}`,
       );
     }
   };
@@ -55,14 +55,14 @@ async function buildRoots(names: LabRootName[]): Promise<void> {
 
 async function status(): Promise<void> {
   console.log(`cache: ${labLayout().cache}`);
-  for (const name of LAB_ROOT_NAMES) {
+  for (const name of ALL_ROOT_NAMES) {
     const info = await describeRoot(name);
     const s = info.status;
     const detail =
       s.state === 'ready'
         ? `${formatBytes(s.stamp.bytes).padStart(8)}  libc: ${s.stamp.libc.padEnd(11)} built ${s.stamp.builtAt} in ${s.stamp.buildSeconds} s`
         : s.reason;
-    console.log(`${name.padEnd(9)} ${s.state.padEnd(8)} key ${info.key}  ${detail}`);
+    console.log(`${name.padEnd(14)} ${s.state.padEnd(8)} key ${info.key}  ${detail}`);
   }
 }
 
@@ -71,10 +71,10 @@ const program = new Command('lab').description('pyrelo test lab: cached Linux ro
 program
   .command('build')
   .description(`build (or check) cached roots, ${PARALLEL_BUILDS} at a time; all when none named`)
-  .argument('[names...]', LAB_ROOT_NAMES.join(' | '))
+  .argument('[names...]', ALL_ROOT_NAMES.join(' | '))
   .action(async (names: string[]) => {
     requireLab();
-    await buildRoots(names.length ? names.map(rootName) : [...LAB_ROOT_NAMES]);
+    await buildRoots(names.length ? names.map(rootName) : [...ALL_ROOT_NAMES]);
   });
 
 program.command('status').description('each root: cached?, key, size, libc').action(status);
@@ -82,14 +82,14 @@ program.command('status').description('each root: cached?, key, size, libc').act
 program
   .command('shell')
   .description('interactive shell in a throwaway overlay of a root')
-  .argument('<name>', LAB_ROOT_NAMES.join(' | '), rootName)
+  .argument('<name>', ALL_ROOT_NAMES.join(' | '), rootName)
   .option('--no-proc', 'do not mount /proc')
   .option('--net', 'own network namespace (only lo)')
   .option('--bind <host:root[:ro]>', 'bind a host folder into the root (repeatable)', bindOption)
-  .action(async (name: LabRootName, opts: { proc: boolean; net?: boolean; bind?: BindMount[] }) => {
+  .action(async (name: AnyRootName, opts: { proc: boolean; net?: boolean; bind?: BindMount[] }) => {
     requireLab();
     const root = await ensureRoot(name);
-    const shell = isDebianRootName(name) ? '/bin/bash' : '/bin/sh';
+    const shell = isDebianRootName(name) || isArm64RootName(name) ? '/bin/bash' : '/bin/sh';
     const result = await runInRoot(root, [shell, '-l'], {
       stdio: 'inherit',
       mountProc: opts.proc,
@@ -102,7 +102,7 @@ program
 program
   .command('run')
   .description('run a command in a throwaway overlay of a root: lab run NAME -- cmd args…')
-  .argument('<name>', LAB_ROOT_NAMES.join(' | '), rootName)
+  .argument('<name>', ALL_ROOT_NAMES.join(' | '), rootName)
   .argument('<command...>')
   .option('--no-proc', 'do not mount /proc')
   .option('--net', 'own network namespace (only lo)')
@@ -110,7 +110,7 @@ program
   .option('--bind <host:root[:ro]>', 'bind a host folder into the root (repeatable)', bindOption)
   .action(
     async (
-      name: LabRootName,
+      name: AnyRootName,
       command: string[],
       opts: { proc: boolean; net?: boolean; cwd?: string; bind?: BindMount[] },
     ) => {
@@ -131,7 +131,7 @@ program
   .command('ssh-up')
   .description("start the root's own sshd on 127.0.0.1 and print how to reach it; Ctrl-C stops it")
   .argument('<name>', 'bullseye | bookworm | trixie', rootName)
-  .action(async (name: LabRootName) => {
+  .action(async (name: AnyRootName) => {
     requireLab();
     if (!isDebianRootName(name)) throw new InvalidArgumentError('only the Debian roots have sshd');
     leaveSignalsToCaller(); // Ctrl-C is this command's normal end: stop the host and say so
@@ -151,7 +151,7 @@ program
 program
   .command('clean')
   .description('delete cached roots: the named ones, or the whole cache')
-  .argument('[names...]', LAB_ROOT_NAMES.join(' | '))
+  .argument('[names...]', ALL_ROOT_NAMES.join(' | '))
   .action(async (names: string[]) => {
     const removed = await cleanCache(names.length ? names.map(rootName) : undefined);
     for (const path of removed) console.log(`removed ${path}`);

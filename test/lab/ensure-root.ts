@@ -10,20 +10,22 @@ import { buildDebianRoot } from './build-debian.js';
 import { buildStaticRoot } from './build-static.js';
 import { withLock } from './lock.js';
 import { labLayout } from './paths.js';
+import { ensureAarch64Binfmt } from './binfmt.js';
 import {
-  GLIBC_LOADER,
+  glibcLoaderOf,
+  isArm64RootName,
   MUSL_LOADER,
   RECIPE_VERSION,
   recipeFor,
   rootKey,
-  type LabRootName,
+  type AnyRootName,
   type Recipe,
 } from './recipes.js';
 import { resolveInRoot } from './root-path.js';
 import { runInRoot } from './run-in-root.js';
 
 export interface RootStamp {
-  name: LabRootName;
+  name: AnyRootName;
   key: string;
   recipeVersion: number;
   recipe: Recipe;
@@ -37,7 +39,7 @@ export interface RootStamp {
 export type RootState = { state: 'ready'; stamp: RootStamp } | { state: 'missing' | 'damaged'; reason: string };
 
 export interface RootInfo {
-  name: LabRootName;
+  name: AnyRootName;
   key: string;
   folder: string;
   rootfs: string;
@@ -56,7 +58,8 @@ export function defaultLog(line: string): void {
 
 /** Files without which a root is not the host it stands for. */
 function keyFiles(recipe: Recipe): string[] {
-  if (recipe.kind === 'debian') return [GLIBC_LOADER, '/bin/sh', '/usr/bin/env', '/etc/ld.so.cache', '/usr/sbin/sshd'];
+  if (recipe.kind === 'debian')
+    return [glibcLoaderOf(recipe), '/bin/sh', '/usr/bin/env', '/etc/ld.so.cache', '/usr/sbin/sshd'];
   const files = ['/bin/sh', '/usr/bin/env', '/bin/busybox', '/etc/passwd'];
   return recipe.kind === 'musl' ? [...files, MUSL_LOADER] : files;
 }
@@ -87,7 +90,7 @@ async function checkRoot(recipe: Recipe, key: string, folder: string): Promise<R
   return { state: 'ready', stamp };
 }
 
-export async function describeRoot(name: LabRootName): Promise<RootInfo> {
+export async function describeRoot(name: AnyRootName): Promise<RootInfo> {
   const recipe = await recipeFor(name);
   const key = rootKey(recipe);
   const folder = join(labLayout().roots, `${name}-${key}`);
@@ -109,16 +112,17 @@ export function glibcVersionIn(versionOutput: string): string | undefined {
 async function probeLibc(recipe: Recipe, rootfs: string): Promise<string> {
   const opts = { mountProc: false, timeoutMs: 60_000 };
   if (recipe.kind === 'debian') {
+    const loader = glibcLoaderOf(recipe);
     // ld.so learnt --version in glibc 2.33; bullseye's 2.31 is asked through ldd instead.
     for (const argv of [
-      [GLIBC_LOADER, '--version'],
+      [loader, '--version'],
       ['ldd', '--version'],
     ]) {
       const result = await runInRoot(rootfs, argv, opts);
       const version = glibcVersionIn(result.stdout);
       if (result.exitCode === 0 && version) return `glibc ${version}`;
     }
-    throw new Error(`neither ${GLIBC_LOADER} --version nor ldd --version named a glibc version in ${rootfs}`);
+    throw new Error(`neither ${loader} --version nor ldd --version named a glibc version in ${rootfs}`);
   }
   const shell = await runInRoot(rootfs, ['/bin/busybox', 'sh', '-c', 'echo ok'], opts);
   if (shell.stdout.trim() !== 'ok') throw new Error(`busybox does not run in ${rootfs}: ${shell.stderr}`);
@@ -185,7 +189,12 @@ function formatBytes(bytes: number): string {
 const inFlight = new Map<string, Promise<string>>();
 
 /** The path of the cached root's filesystem, building it first if it is missing or damaged. */
-export async function ensureRoot(name: LabRootName, opts: EnsureOptions = {}): Promise<string> {
+export async function ensureRoot(name: AnyRootName, opts: EnsureOptions = {}): Promise<string> {
+  if (isArm64RootName(name)) {
+    // Needed to build the root and to run anything in it, also after a reboot that dropped it.
+    const problem = ensureAarch64Binfmt(opts.log ?? defaultLog);
+    if (problem) throw new Error(problem);
+  }
   const info = await describeRoot(name);
   if (info.status.state === 'ready') return info.rootfs;
   const flightKey = info.folder;
@@ -223,14 +232,15 @@ async function ensureRootLocked(info: RootInfo, opts: EnsureOptions): Promise<st
 }
 
 /** Removes cached roots: those of the given names (every key), or the whole cache. */
-export async function cleanCache(names?: LabRootName[]): Promise<string[]> {
+export async function cleanCache(names?: AnyRootName[]): Promise<string[]> {
   const layout = labLayout();
   if (!names) {
     await rm(layout.cache, { recursive: true, force: true });
     return [layout.cache];
   }
   const folders = await readdir(layout.roots).catch(() => [] as string[]);
-  const doomed = folders.filter((f) => names.some((n) => f.startsWith(`${n}-`)));
+  // <name>-<12 hex digits>: "bookworm" must not take "bookworm-arm64-…" with it.
+  const doomed = folders.filter((f) => names.some((n) => new RegExp(`^${n}-[0-9a-f]{12}$`).test(f)));
   for (const folder of doomed) await discard(join(layout.roots, folder), layout);
   return doomed.map((f) => join(layout.roots, f));
 }

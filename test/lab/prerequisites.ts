@@ -3,8 +3,9 @@
 import { accessSync, constants } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { HOST_BUSYBOX, MUSL_LOADER } from './recipes.js';
+import { ensureAarch64Binfmt } from './binfmt.js';
 
-export type LabNeed = 'root' | 'debootstrap' | 'busybox' | 'musl' | 'ssh';
+export type LabNeed = 'root' | 'debootstrap' | 'busybox' | 'musl' | 'ssh' | 'arm64';
 
 const INSTALL_HINT = 'run scripts/install-system-deps.sh as root';
 
@@ -57,6 +58,11 @@ export function labSkipReason(needs: readonly LabNeed[] = ['root']): string | un
   if ((allNeeds.has('busybox') || allNeeds.has('musl')) && missing(HOST_BUSYBOX))
     return `needs busybox-static: ${INSTALL_HINT}`;
   if (allNeeds.has('musl') && missing(MUSL_LOADER)) return `needs musl: ${INSTALL_HINT}`;
+  // Registering the qemu-aarch64 handler is the check: it says why when it cannot.
+  if (allNeeds.has('arm64')) {
+    const problem = ensureAarch64Binfmt();
+    if (problem) return problem;
+  }
   if (allNeeds.has('ssh') && (!onPath('ssh') || !onPath('ssh-keygen'))) return `needs openssh-client: ${INSTALL_HINT}`;
   return undefined;
 }
