@@ -141,7 +141,8 @@ async function main(): Promise<void> {
     const byLdd = agreement(run.value, ldd.value);
     const byBatch = agreement(run.value, batched.value);
     console.log(
-      `${label}: identical answers to ldd -r ${byLdd.identical}/${files.length}, to ld.so batched ${byBatch.identical}/${files.length}`,
+      `${label}: identical answers to ldd -r ${byLdd.identical}/${files.length}, to ld.so batched ` +
+        `${byBatch.identical}/${files.length}`,
     );
     for (const [against, result] of [
       ['ldd -r', byLdd],

@@ -98,7 +98,9 @@ export async function bundleAgentScript(outfile: string): Promise<void> {
     define: { PYRELO_PACKED_VERSION: JSON.stringify(pyreloVersion()) },
     // CommonJS dependencies (commander, grpc-js, pino) call require(): give the ES module one.
     banner: {
-      js: "import { createRequire as __pyreloCreateRequire } from 'node:module'; const require = __pyreloCreateRequire(import.meta.url);",
+      js:
+        "import { createRequire as __pyreloCreateRequire } from 'node:module'; const require = " +
+        '__pyreloCreateRequire(import.meta.url);',
     },
   });
   const native = Object.keys(result.metafile.inputs).filter((input) => /better-sqlite3|\.node$/.test(input));

@@ -190,7 +190,8 @@ export async function compileBytecode(
   const dropped = options.dropSources ? dropSources(join(bundle, 'lib')) : 0;
   return {
     summary:
-      `bytecode for ${files.length - failed} files: ${stale.length - failed} compiled here, the rest kept from the base stage` +
+      `bytecode for ${files.length - failed} files: ${stale.length - failed} compiled here, the rest kept from ` +
+      'the base stage' +
       ` (unchecked-hash, ${WORKERS} fixed runs in parallel)` +
       `${orphans > 0 ? `; removed ${orphans} .pyc files whose source is gone` : ''}` +
       `${options.dropSources ? `; sourceless: ${dropped} .py files replaced by their .pyc` : ''}` +

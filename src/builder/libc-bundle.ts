@@ -94,7 +94,9 @@ export function bundleGlibc(
   chmodSync(interpreter, 0o755);
   if (!existsSync(join(target, 'libc.so.6'))) throw new Error(`libc.so.6 was not copied from ${libcDir}`);
   return {
-    summary: `bundled glibc from ${libcDir} (${copied.length} files: ${copied.join(' ')}) into ${GLIBC_DIR}; bin/${name} starts libexec/${name} through the bundled loader`,
+    summary:
+      `bundled glibc from ${libcDir} (${copied.length} files: ${copied.join(' ')}) into ${GLIBC_DIR}; bin/${name}` +
+      ` starts libexec/${name} through the bundled loader`,
     loader: `${GLIBC_DIR}/${loaderName}`,
   };
 }

@@ -185,7 +185,8 @@ function skip(t: { skip(reason: string): void }): boolean {
 }
 
 test(
-  'bookworm, Debian layout: the CA in /etc/ssl/certs/ca-certificates.crt is trusted; start-up imports no ssl; children clean',
+  'bookworm, Debian layout: the CA in /etc/ssl/certs/ca-certificates.crt is trusted; start-up imports no ssl; ' +
+    'children clean',
   { timeout: TIMEOUT },
   async (t) => {
     if (skip(t)) return;
@@ -221,7 +222,8 @@ test(
 );
 
 test(
-  'a venv made from the bundle keeps the hook: RHEL layout in trixie trusted through the host store; without the CA: CERTIFICATE_VERIFY_FAILED',
+  'a venv made from the bundle keeps the hook: RHEL layout in trixie trusted through the host store; without ' +
+    'the CA: CERTIFICATE_VERIFY_FAILED',
   { timeout: TIMEOUT },
   async (t) => {
     if (skip(t)) return;

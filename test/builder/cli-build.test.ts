@@ -113,7 +113,8 @@ test(
 );
 
 test(
-  'build: a name from outside that cannot name a bundle (slash, .., control character, 300 characters) ends with exit 2 in one line naming it',
+  'build: a name from outside that cannot name a bundle (slash, .., control character, 300 characters) ends ' +
+    'with exit 2 in one line naming it',
   { timeout: 60_000 },
   async (t) => {
     const reason = buildSkipReason();

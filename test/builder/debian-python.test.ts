@@ -108,7 +108,8 @@ print(json.dumps({"scheme": sysconfig.get_preferred_scheme("prefix"), "purelib":
   "site": site.getsitepackages(), "path": sys.path, "libdest": v("LIBDEST"), "destshared": v("DESTSHARED"), "libpl": v("LIBPL"), "tzpath": v("TZPATH")}))`;
 
 test(
-  'Debian python3.11: the build verifies; packages in the scheme the bundled interpreter uses, scripts in bin/; no build path; _sysconfigdata relocatable; moved, it runs from another folder',
+  'Debian python3.11: the build verifies; packages in the scheme the bundled interpreter uses, scripts in ' +
+    'bin/; no build path; _sysconfigdata relocatable; moved, it runs from another folder',
   { timeout: TIMEOUT },
   async (t) => {
     const reason = skipReason();

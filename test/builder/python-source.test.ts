@@ -256,7 +256,8 @@ test(
       mkdirSync(join(dir, 'broken', 'Python-0.0'), { recursive: true });
       writeFileSync(
         join(dir, 'broken', 'Python-0.0', 'configure'),
-        '#!/bin/sh\necho "configured: LDFLAGS=$LDFLAGS"\nprintf "all:\\n\\t@echo compiling; echo boom >&2; exit 3\\n" > Makefile\n',
+        '#!/bin/sh\necho "configured: LDFLAGS=$LDFLAGS"\nprintf "all:\\n\\t@echo compiling; echo boom >&2; ' +
+          'exit 3\\n" > Makefile\n',
         { mode: 0o755 },
       );
       await execa('tar', ['-cJf', join(dir, 'broken.tar.xz'), '-C', join(dir, 'broken'), 'Python-0.0']);

@@ -339,7 +339,8 @@ export async function makeCombinedWheelhouse(dir: string): Promise<CombinedWheel
 export const SDIST_NAME = 'greet-1.0.tar.gz';
 const SDIST_FILES: Record<string, string> = {
   'greet-1.0/pyproject.toml':
-    '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n[project]\nname = "greet"\nversion = "1.0"\n',
+    '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n[project]\nname ' +
+    '= "greet"\nversion = "1.0"\n',
   'greet-1.0/PKG-INFO': 'Metadata-Version: 2.1\nName: greet\nVersion: 1.0\n',
   'greet-1.0/greet/__init__.py': 'def hello():\n    return "hello from an sdist"\n',
 };

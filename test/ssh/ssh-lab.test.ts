@@ -55,7 +55,8 @@ async function keygenFingerprint(dir: string, publicKey: string): Promise<string
 }
 
 test(
-  'an unknown host key is refused with its ssh-keygen fingerprint and the trust hint; after trusting, commands and files work',
+  'an unknown host key is refused with its ssh-keygen fingerprint and the trust hint; after trusting, commands ' +
+    'and files work',
   { timeout: LAB_TIMEOUT_MS },
   async (t) => {
     if (skipUnlessLab(t, ['debootstrap', 'ssh'])) return;
@@ -278,11 +279,13 @@ test(
       assert.ok(interrupted.acknowledged >= resumedFrom[k]!, `attempt ${k} acknowledged less than it started with`);
       assert.ok(
         resumedFrom[k + 1]! >= interrupted.acknowledged,
-        `attempt ${k + 1} resumed at ${resumedFrom[k + 1]}, before the ${interrupted.acknowledged} bytes attempt ${k} had acknowledged`,
+        `attempt ${k + 1} resumed at ${resumedFrom[k + 1]}, before the ${interrupted.acknowledged} bytes ` +
+          `attempt ${k} had acknowledged`,
       );
     });
     t.diagnostic(
-      `resumed at ${resumedFrom.join(', ')}; acknowledged at the cuts ${interruptions.map((e) => e.acknowledged).join(', ')}; ${proxy.bytesUp} bytes up for ${size}`,
+      `resumed at ${resumedFrom.join(', ')}; acknowledged at the cuts ` +
+        `${interruptions.map((e) => e.acknowledged).join(', ')}; ${proxy.bytesUp} bytes up for ${size}`,
     );
 
     const sum = await setup.exec(`sha256sum ${remotePath}`);

@@ -132,7 +132,8 @@ export async function ensureAgent(
     await transport.exec(`rm -f ${q.incoming}`);
     throw new RemoteAgentError(
       transport.description,
-      `agent archive arrived damaged (sha256 ${sum}, expected ${pack.sha256}); removed, it is sent again on the next deploy`,
+      `agent archive arrived damaged (sha256 ${sum}, expected ${pack.sha256}); removed, it is sent again on ` +
+        'the next deploy',
     );
   }
   // Unpack beside the final name, rename, then drop older agent builds and the archive.
