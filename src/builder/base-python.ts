@@ -31,6 +31,7 @@ export interface BasePython {
   readonly multiarch: string;
 }
 
+/* eslint-disable max-len -- an embedded program, kept line for line as it runs */
 const PROBE = `
 import json, sys, sysconfig, os
 scheme = sysconfig.get_preferred_scheme("prefix")
@@ -47,6 +48,7 @@ print(json.dumps({
   "libdir": sysconfig.get_config_var("LIBDIR") or "",
 }))
 `;
+/* eslint-enable max-len */
 
 /**
  * Debian builds libpython3.x.so but links its interpreter statically: only a library the

@@ -25,9 +25,11 @@ export async function runBuild(options: BuildOptions): Promise<number> {
   process.stdout.write(
     `${result.output}: ${m.name}${m.version !== undefined ? ` ${m.version}` : ''}, Python ${m.python.version}, ` +
       `${m.python.packages.length} packages, ${m.grafted.length} grafted libraries, ` +
-      (`${(installed / 1e6).toFixed(1)} MB installed, ` +
-        `${m.libc === 'bundle' ? `glibc bundled (kernel >= ${m.kernelFloor ?? 'any'})` : `glibc >= ${m.glibcFloor ?? 'any'}`}` +
-        `, built in ${result.seconds.toFixed(1)} s\n`),
+      `${(installed / 1e6).toFixed(1)} MB installed, ` +
+      (m.libc === 'bundle'
+        ? `glibc bundled (kernel >= ${m.kernelFloor ?? 'any'})`
+        : `glibc >= ${m.glibcFloor ?? 'any'}`) +
+      `, built in ${result.seconds.toFixed(1)} s\n`,
   );
   return 0;
 }

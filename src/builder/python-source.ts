@@ -147,6 +147,7 @@ export function runpathOf(path: string): string | null {
   }
 }
 
+/* eslint-disable max-len -- an embedded program, kept line for line as it runs */
 const CHECK_SCRIPT = `
 import importlib, json, platform, sys
 missing = []
@@ -158,6 +159,7 @@ for name in sys.argv[1:]:
 maps = [l.split()[-1] for l in open("/proc/self/maps") if "libpython" in l]
 print(json.dumps({"version": sys.version.split()[0], "missing": missing, "libpython": sorted(set(maps)), "compiler": platform.python_compiler()}))
 `;
+/* eslint-enable max-len */
 
 /** The installed prefix must run on its own libpython and have every required module. */
 async function checkPrefix(prefix: string, python: string): Promise<{ version: string; compiler: string }> {

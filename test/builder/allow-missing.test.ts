@@ -45,6 +45,7 @@ PyMODINIT_FUNC PyInit_${name}(void) { return PyModule_Create(&module); }
 `;
 }
 
+/* eslint-disable max-len -- an embedded program, kept line for line as it runs */
 const GONE_MODULE = extension(
   '_gone',
   `extern int gone_table[4];
@@ -52,6 +53,7 @@ int gone_value(void);
 int gone_twice(void);
 static PyObject *value(PyObject *self, PyObject *args) { return PyLong_FromLong(gone_value() + gone_twice() + gone_table[1]); }`,
 );
+/* eslint-enable max-len */
 const FINE_MODULE = extension(
   '_fine',
   'static PyObject *value(PyObject *self, PyObject *args) { return PyLong_FromLong(42); }',

@@ -87,7 +87,8 @@ async function makeCa(dir: string): Promise<void> {
   await run(['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
   writeFileSync(
     join(dir, 'server.ext'),
-    'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n',
+    'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' +
+      'keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n',
   );
   await run([
     'x509',

@@ -83,7 +83,9 @@ async function compileFixtures(dir: string, hostDir: string, python: boolean): P
   const cflags = python
     ? [
         '-I' +
-          `${(await execa(BASE_PYTHON, ['-I', '-c', 'import sysconfig; print(sysconfig.get_path("include"))'])).stdout.trim()}`,
+          (
+            await execa(BASE_PYTHON, ['-I', '-c', 'import sysconfig; print(sysconfig.get_path("include"))'])
+          ).stdout.trim(),
       ]
     : [];
   const module = await compileSharedLibrary({

@@ -131,7 +131,8 @@ test(
         (e: unknown) =>
           e instanceof BuildInputError &&
           e.message ===
-            'evil.whl: the installed METADATA: name "../evil": not a project name (letters, digits, ".", "_" and "-", starting and ending with a letter or digit)',
+            'evil.whl: the installed METADATA: name "../evil": not a project name ' +
+              '(letters, digits, ".", "_" and "-", starting and ending with a letter or digit)',
       );
     } finally {
       await removeDir(dir);

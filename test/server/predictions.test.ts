@@ -266,7 +266,8 @@ test(
       assert.equal(predictor.queued, 3);
       assert.equal(predictor.stats.superseded, 2);
       db.setHostInventory('y', facts, a, 'import', false);
-      const y2 = predictor.predictHost('y'); // (y, bundle 1) is running on c: a new one queued on a; (y, bundle 2) superseded
+      // (y, bundle 1) is running on c: a new one queued on a; (y, bundle 2) superseded
+      const y2 = predictor.predictHost('y');
       assert.equal(predictor.queued, 4);
       assert.equal(predictor.stats.superseded, 3);
 

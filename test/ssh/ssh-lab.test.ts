@@ -107,7 +107,8 @@ test(
     assert.equal(withStderr.stdout.toString(), 'out\n');
     assert.equal((await remote.exec('kill -9 $$')).exitCode, 255, 'killed by a signal');
 
-    const linkSize = Number((await remote.exec('stat -c %s /etc/os-release')).stdout.toString()); // the link's own size, as lstat says
+    // the link's own size, as lstat says
+    const linkSize = Number((await remote.exec('stat -c %s /etc/os-release')).stdout.toString());
     assert.deepEqual(await remote.stat('/etc/os-release'), {
       size: linkSize,
       isDirectory: false,

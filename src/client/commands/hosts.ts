@@ -45,7 +45,7 @@ function describeHost(h: HostInfo): string[] {
     `source:     ${h.source}`,
     `reached by: ${accessOf(h)}`,
     'inventory:  ' +
-      `${h.inventoryVersion === 0 ? 'none' : `version ${h.inventoryVersion} (sha256 ${h.inventorySha256.slice(0, 16)}…)`}`,
+      (h.inventoryVersion === 0 ? 'none' : `version ${h.inventoryVersion} (sha256 ${h.inventorySha256.slice(0, 16)}…)`),
     `last seen:  ${h.lastSeen || 'never'}`,
     `agent:      ${h.agentVersion || '-'}`,
   ];
