@@ -129,7 +129,8 @@ async function main(): Promise<void> {
   for (const { label, run } of runs) {
     row(
       label,
-      `${run.seconds.toFixed(2)} s   ${baselines.map((b) => `${ratio(b.seconds, run.seconds)} than ${b.label.replace(/ \(.*/, '')}`).join(', ')}`,
+      `${run.seconds.toFixed(2)} s   ` +
+        `${baselines.map((b) => `${ratio(b.seconds, run.seconds)} than ${b.label.replace(/ \(.*/, '')}`).join(', ')}`,
     );
   }
 

@@ -90,7 +90,8 @@ test(
         [
           prefix,
           new RegExp(
-            `^pyrelo: --python ${prefix.replace(/\./g, '\\.')}: is a folder, not an interpreter; its interpreter is ${BASE_PYTHON.replace(/\./g, '\\.')}; give the path .* --python-source TARBALL$`,
+            `^pyrelo: --python ${prefix.replace(/\./g, '\\.')}: is a folder, not an interpreter; its ` +
+              `interpreter is ${BASE_PYTHON.replace(/\./g, '\\.')}; give the path .* --python-source TARBALL$`,
           ),
         ],
         [

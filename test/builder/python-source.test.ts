@@ -107,7 +107,8 @@ test(
     assert.match(
       manifest.steps[0]?.summary ?? '',
       new RegExp(
-        `^CPython ${SOURCE_VERSION.replace(/\./g, '\\.')} from ${ORIG.replace(/\./g, '\\.')} \\(sha256 2411c74bda5b…\\): --enable-shared`,
+        `^CPython ${SOURCE_VERSION.replace(/\./g, '\\.')} from ${ORIG.replace(/\./g, '\\.')} \\(sha256 ` +
+          '2411c74bda5b…\\): --enable-shared',
       ),
     );
     assert.equal(manifest.python.version, SOURCE_VERSION);

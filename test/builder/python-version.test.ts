@@ -260,7 +260,10 @@ test(
       assert.match(
         last,
         new RegExp(
-          `^pyrelo: --python 3\\.11: ${mirror}/${POOL}/${ORIG.replace(/\./g, '\\.')} has sha256 ${sha256(bytes)}, its \\.dsc lists 2411c74b[0-9a-f]+; nothing was compiled: use a mirror that holds an intact copy \\(--mirror URL or PYRELO_MIRROR\\), or compile a tarball you trust with --python-source TARBALL$`,
+          `^pyrelo: --python 3\\.11: ${mirror}/${POOL}/${ORIG.replace(/\./g, '\\.')} has sha256 ` +
+            `${sha256(bytes)}, its \\.dsc lists 2411c74b[0-9a-f]+; nothing was compiled: use a mirror that holds ` +
+            'an intact copy \\(--mirror URL or PYRELO_MIRROR\\), or compile a tarball you trust with ' +
+            '--python-source TARBALL$',
         ),
       );
       assert.doesNotMatch(r.stderr, /\n\s+at /);

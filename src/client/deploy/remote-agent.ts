@@ -75,7 +75,8 @@ export class RemoteAgent {
     if (result.json === null || result.exitCode > 1) {
       throw new RemoteAgentError(
         this.transport.description,
-        `agent ${args.slice(0, 2).join(' ')} failed (exit ${result.exitCode}): ${result.stderr.trim().replace(/^pyrelo: /, '') || 'no output'}`,
+        `agent ${args.slice(0, 2).join(' ')} failed (exit ${result.exitCode}): ` +
+          `${result.stderr.trim().replace(/^pyrelo: /, '') || 'no output'}`,
       );
     }
     return { exitCode: result.exitCode, json: result.json };
