@@ -76,6 +76,26 @@ interface BundleRow {
   elf_files: number;
 }
 
+/** A check_problems row as SQLite returns it: read alike for one check and for a whole bundle. */
+type ProblemRow = Record<
+  'kind' | 'severity' | 'message' | 'file' | 'object' | 'required_by' | 'library' | 'version' | 'symbol',
+  string
+>;
+
+function problemOf(r: ProblemRow): ProblemMessage {
+  return {
+    kind: r.kind,
+    severity: r.severity,
+    message: r.message,
+    file: r.file,
+    object: r.object,
+    requiredBy: r.required_by,
+    library: r.library,
+    version: r.version,
+    symbol: r.symbol,
+  };
+}
+
 interface CheckRow {
   id: number;
   bundle_id: number;
@@ -719,28 +739,8 @@ export class CompatDatabase {
         `SELECT kind, severity, message, file, object, required_by, library, version, symbol FROM check_problems
           WHERE check_id = ? ORDER BY seq LIMIT ?`,
       )
-      .all(checkId, limit) as {
-      kind: string;
-      severity: string;
-      message: string;
-      file: string;
-      object: string;
-      required_by: string;
-      library: string;
-      version: string;
-      symbol: string;
-    }[];
-    return rows.map((r) => ({
-      kind: r.kind,
-      severity: r.severity,
-      message: r.message,
-      file: r.file,
-      object: r.object,
-      requiredBy: r.required_by,
-      library: r.library,
-      version: r.version,
-      symbol: r.symbol,
-    }));
+      .all(checkId, limit) as ProblemRow[];
+    return rows.map(problemOf);
   }
 
   private resultOf(row: CheckRow, hostName: string, digest: string, problemLimit: number): CheckResult {
@@ -796,23 +796,10 @@ export class CompatDatabase {
       FROM check_problems p JOIN checks c ON c.id = p.check_id WHERE c.bundle_id = ? AND c.runs = 0 AND p.seq < ?
       ORDER BY p.check_id, p.seq`,
       )
-      .all(bundle.id, problemLimit) as ({ check_id: number } & Record<
-      'kind' | 'severity' | 'message' | 'file' | 'object' | 'required_by' | 'library' | 'version' | 'symbol',
-      string
-    >)[];
+      .all(bundle.id, problemLimit) as ({ check_id: number } & ProblemRow)[];
     for (const r of problemRows) {
       const list = problems.get(r.check_id) ?? [];
-      list.push({
-        kind: r.kind,
-        severity: r.severity,
-        message: r.message,
-        file: r.file,
-        object: r.object,
-        requiredBy: r.required_by,
-        library: r.library,
-        version: r.version,
-        symbol: r.symbol,
-      });
+      list.push(problemOf(r));
       problems.set(r.check_id, list);
     }
     const byHost = new Map<number, { predicted?: CheckRow; verified?: CheckRow }>();
