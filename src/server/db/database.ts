@@ -305,15 +305,7 @@ export class CompatDatabase {
           LIMIT 1`,
       )
       .get(row.id) as
-      | {
-          distro_id: string;
-          distro_version: string;
-          arch: string;
-          kernel: string;
-          libc_kind: string;
-          libc_version: string;
-        }
-      | undefined;
+      Pick<HostRow, 'distro_id' | 'distro_version' | 'arch' | 'kernel' | 'libc_kind' | 'libc_version'> | undefined;
     return {
       id: row.id,
       facts:
