@@ -12,13 +12,11 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-constant-condition': ['error', { checkLoops: false }],
-      // Prettier (`npm run format`) wraps code at 120 columns but leaves comments and strings alone.
-      // Comments are held to 120 here; strings are not split, so that a message stays one greppable
-      // line (the rule the Linux kernel's coding style gives for printk strings), nor are URLs.
-      'max-len': [
-        'error',
-        { code: 120, ignoreUrls: true, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true },
-      ],
+      // Prettier (`npm run format`) wraps code at 120 columns but leaves comments and strings alone, so
+      // max-len holds everything to 120 (issue 14): long messages are split by concatenation, SQL by
+      // lines. Only URLs and regexps (data that must stay whole) are exempt; an embedded shell, Python
+      // or C program is exempted where it stands, with an eslint-disable naming why.
+      'max-len': ['error', { code: 120, ignoreUrls: true, ignoreRegExpLiterals: true }],
     },
   },
 );

@@ -298,13 +298,17 @@ async function benchApp(app: App, base: string): Promise<void> {
   const runs = (all: readonly BuildTime[]): string =>
     all.map((b) => `${b.seconds.toFixed(1)} (pip ${b.install.toFixed(1)})`).join(' ');
   console.log(
-    `build, empty cache   ${oursCold.seconds.toFixed(1).padStart(10)} s   ${'-'.padStart(9)}   ${pyiCold.seconds.toFixed(1).padStart(10)} s   (app installed by pip included on both sides)`,
+    `build, empty cache   ${oursCold.seconds.toFixed(1).padStart(10)} s   ${'-'.padStart(9)}   ` +
+      `${pyiCold.seconds.toFixed(1).padStart(10)} s   (app installed by pip included on both sides)`,
   );
   console.log(
-    `build time (median)  ${ours.seconds.toFixed(1).padStart(10)} s   ${'-'.padStart(9)}   ${pyi.seconds.toFixed(1).padStart(10)} s   (the same; runs: pyrelo ${runs(ours.all)}, PyInstaller ${runs(pyi.all)})`,
+    `build time (median)  ${ours.seconds.toFixed(1).padStart(10)} s   ${'-'.padStart(9)}   ` +
+      `${pyi.seconds.toFixed(1).padStart(10)} s   (the same; runs: pyrelo ${runs(ours.all)}, PyInstaller ` +
+      `${runs(pyi.all)})`,
   );
   console.log(
-    `  without pip install${ours.withoutInstall.toFixed(1).padStart(10)} s   ${'-'.padStart(9)}   ${pyi.withoutInstall.toFixed(1).padStart(10)} s   (pyrelo without its install step, PyInstaller alone)`,
+    `  without pip install${ours.withoutInstall.toFixed(1).padStart(10)} s   ${'-'.padStart(9)}   ` +
+      `${pyi.withoutInstall.toFixed(1).padStart(10)} s   (pyrelo without its install step, PyInstaller alone)`,
   );
   console.log(`installed size       ${mb(oursSize).padStart(12)}   ${'-'.padStart(9)}   ${mb(pyiSize).padStart(12)}`);
   console.log(
@@ -314,15 +318,19 @@ async function benchApp(app: App, base: string): Promise<void> {
     `.tar.zst             ${mb(oursPacked.zst).padStart(12)}   ${'-'.padStart(9)}   ${mb(pyiPacked.zst).padStart(12)}`,
   );
   console.log(
-    `python -c pass       ${bundlePass.toFixed(1).padStart(9)} ms   ${hostPass.toFixed(1).padStart(6)} ms   ${'-'.padStart(12)}`,
+    `python -c pass       ${bundlePass.toFixed(1).padStart(9)} ms   ${hostPass.toFixed(1).padStart(6)} ms   ` +
+      `${'-'.padStart(12)}`,
   );
   console.log(
-    `import the app       ${bundleApp.toFixed(1).padStart(9)} ms   ${hostApp.toFixed(1).padStart(6)} ms   ${pyiApp.toFixed(1).padStart(9)} ms`,
+    `import the app       ${bundleApp.toFixed(1).padStart(9)} ms   ${hostApp.toFixed(1).padStart(6)} ms   ` +
+      `${pyiApp.toFixed(1).padStart(9)} ms`,
   );
   console.log(
     `ratios: start-up bundle/host ${ratio(bundlePass, hostPass)} (-c pass), ${ratio(bundleApp, hostApp)} (app); ` +
-      `bundle/PyInstaller: app start-up ${ratio(bundleApp, pyiApp)}, build time with the app's pip install ${ratio(ours.seconds, pyi.seconds)} ` +
-      `(empty caches ${ratio(oursCold.seconds, pyiCold.seconds)}), without it ${ratio(ours.withoutInstall, pyi.withoutInstall)} ` +
+      (`bundle/PyInstaller: app start-up ${ratio(bundleApp, pyiApp)}, build time with the app's pip install ` +
+        `${ratio(ours.seconds, pyi.seconds)} `) +
+      (`(empty caches ${ratio(oursCold.seconds, pyiCold.seconds)}), without it ` +
+        `${ratio(ours.withoutInstall, pyi.withoutInstall)} `) +
       `(empty caches ${ratio(oursCold.seconds - oursCold.install, pyiCold.seconds - pyiCold.install)}), ` +
       `installed ${ratio(oursSize, pyiSize)}, .tar.zst ${ratio(oursPacked.zst, pyiPacked.zst)} (no pip on either side)`,
   );
@@ -339,13 +347,15 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'pyrelo-bench-build-'));
   try {
     console.log(
-      `bench/build: ${apps.map((a) => a.name).join(' and ')} on ${BASE_PYTHON}; ${RUNS} runs per start-up time (median)`,
+      `bench/build: ${apps.map((a) => a.name).join(' and ')} on ${BASE_PYTHON}; ${RUNS} runs per start-up time ` +
+        '(median)',
     );
     console.log('');
     for (const app of apps) await benchApp(app, work);
     const bare = await bareRuntime(work);
     console.log(
-      `bare runtime (--without-pip, no app): ${mb(bare.size)} installed, ${mb(bare.xz)} as .tar.xz (targets: 40 MB, 12 MB)`,
+      `bare runtime (--without-pip, no app): ${mb(bare.size)} installed, ${mb(bare.xz)} as .tar.xz (targets: ` +
+        '40 MB, 12 MB)',
     );
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -129,7 +129,8 @@ async function main(): Promise<void> {
   for (const { label, run } of runs) {
     row(
       label,
-      `${run.seconds.toFixed(2)} s   ${baselines.map((b) => `${ratio(b.seconds, run.seconds)} than ${b.label.replace(/ \(.*/, '')}`).join(', ')}`,
+      `${run.seconds.toFixed(2)} s   ` +
+        `${baselines.map((b) => `${ratio(b.seconds, run.seconds)} than ${b.label.replace(/ \(.*/, '')}`).join(', ')}`,
     );
   }
 
@@ -141,7 +142,8 @@ async function main(): Promise<void> {
     const byLdd = agreement(run.value, ldd.value);
     const byBatch = agreement(run.value, batched.value);
     console.log(
-      `${label}: identical answers to ldd -r ${byLdd.identical}/${files.length}, to ld.so batched ${byBatch.identical}/${files.length}`,
+      `${label}: identical answers to ldd -r ${byLdd.identical}/${files.length}, to ld.so batched ` +
+        `${byBatch.identical}/${files.length}`,
     );
     for (const [against, result] of [
       ['ldd -r', byLdd],

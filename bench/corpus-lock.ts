@@ -75,7 +75,8 @@ function readCandidates(): { rank: number; name: string }[] {
 
 async function wheelHoldsSharedLibrary(wheel: string): Promise<boolean> {
   const code =
-    'import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nprint(any((n.endswith(".so") or ".so." in n.rsplit("/", 1)[-1]) and z.read(n)[:4] == b"\\x7fELF" for n in z.namelist()))';
+    'import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nprint(any((n.endswith(".so") or ".so." in ' +
+    'n.rsplit("/", 1)[-1]) and z.read(n)[:4] == b"\\x7fELF" for n in z.namelist()))';
   return (await execa(BASE_PYTHON, ['-I', '-c', code, wheel])).stdout.trim() === 'True';
 }
 
@@ -136,7 +137,8 @@ async function main(): Promise<void> {
   };
   writeFileSync(LOCK_PATH, `${JSON.stringify(lock, null, 1)}\n`);
   console.log(
-    `${projects.length} projects in ${bundles.length} bundles, ${wheels.length} wheels, ${(downloadBytes / 1e6).toFixed(0)} MB; ${leftOut.length} left out; written to ${LOCK_PATH}`,
+    `${projects.length} projects in ${bundles.length} bundles, ${wheels.length} wheels, ` +
+      `${(downloadBytes / 1e6).toFixed(0)} MB; ${leftOut.length} left out; written to ${LOCK_PATH}`,
   );
 }
 
@@ -234,7 +236,8 @@ async function resolveBundles(projects: readonly LockedProject[], leftOut: LeftO
         bundles.push({ name, projects: members.map((p) => p.name), wheels: result.wheels });
         placed += members.length;
         console.log(
-          `${name}: ${members.map((p) => p.name).join(' ')} (${result.wheels.length} wheels)${deferred.length > 0 ? `; moved on: ${deferred.map((p) => p.name).join(' ')}` : ''}`,
+          `${name}: ${members.map((p) => p.name).join(' ')} (${result.wheels.length} wheels)` +
+            `${deferred.length > 0 ? `; moved on: ${deferred.map((p) => p.name).join(' ')}` : ''}`,
         );
         break;
       }

@@ -138,7 +138,9 @@ async function main(): Promise<void> {
   const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(0)} s`;
 
   console.log(
-    `bench/corpus: ${lock.projects.length} projects in ${lock.bundles.length} bundles, ${lock.wheels.length} wheels (${(lock.downloadBytes / 1e6).toFixed(0)} MB); left out: ${lock.leftOut.map((l) => `${l.name} (${l.reason})`).join('; ')}`,
+    `bench/corpus: ${lock.projects.length} projects in ${lock.bundles.length} bundles, ${lock.wheels.length} ` +
+      `wheels (${(lock.downloadBytes / 1e6).toFixed(0)} MB); left out: ` +
+      `${lock.leftOut.map((l) => `${l.name} (${l.reason})`).join('; ')}`,
   );
   const wheelhouse = await ensureCorpusWheelhouse(lock.wheels);
   console.log(`wheelhouse ${wheelhouse} ready at ${elapsed()}`);
@@ -206,7 +208,8 @@ async function main(): Promise<void> {
       const run = await compareInRoot(b, root);
       const agree = run.comparisons.filter(isAgreement).length;
       console.log(
-        `  ${b.name} --libc ${b.libc} in ${root}: ${run.comparisons.length} libraries, ${agree} agree (real loads ${run.realSeconds.toFixed(0)} s, check ${run.checkSeconds.toFixed(0)} s) at ${elapsed()}`,
+        `  ${b.name} --libc ${b.libc} in ${root}: ${run.comparisons.length} libraries, ${agree} agree (real ` +
+          `loads ${run.realSeconds.toFixed(0)} s, check ${run.checkSeconds.toFixed(0)} s) at ${elapsed()}`,
       );
       all.push(...run.comparisons);
       return run;
@@ -254,7 +257,8 @@ async function main(): Promise<void> {
   if (allowedMissing.length > 0) console.log(`built with libraries allowed missing:\n  ${allowedMissing.join('\n  ')}`);
   if (refusals.length > 0)
     console.log(
-      `pyrelo build refused ${refusals.length} corpus bundle${refusals.length === 1 ? '' : 's'}:\n${refusals.join('\n')}`,
+      `pyrelo build refused ${refusals.length} corpus bundle${refusals.length === 1 ? '' : 's'}:\n` +
+        `${refusals.join('\n')}`,
     );
   console.log(`every disagreement in ${out}; ${all.length} loads in ${elapsed()}`);
   if (all.some((c) => !isAgreement(c)) || refusals.length > 0) process.exitCode = 1;

@@ -174,16 +174,21 @@ try {
   const scpRate = rate(times.scp, times.scpSetup);
   const pyreloRate = rate(times.pyrelo, times.pyreloSetup);
   const lines = [
-    `bench/deploy: ${v1.manifest.name}, ${size.toFixed(1)} MB archive, ${v1.manifest.files.length} files, to bookworm's sshd on loopback, ${RUNS} runs each (median)`,
+    `bench/deploy: ${v1.manifest.name}, ${size.toFixed(1)} MB archive, ${v1.manifest.files.length} files, to ` +
+      `bookworm's sshd on loopback, ${RUNS} runs each (median)`,
     '',
     '| | scp | pyrelo (connect + SFTP upload) | ratio |',
     '| --- | --- | --- | --- |',
-    `| the archive, connection included | ${median(times.scp).toFixed(2)} s | ${median(times.pyrelo).toFixed(2)} s | ${(median(times.scp) / median(times.pyrelo)).toFixed(2)}× scp's speed |`,
-    `| a 1-byte file (fixed cost) | ${median(times.scpSetup).toFixed(2)} s | ${median(times.pyreloSetup).toFixed(2)} s | |`,
-    `| throughput (fixed cost subtracted) | ${scpRate.toFixed(0)} MB/s | ${pyreloRate.toFixed(0)} MB/s | ${(pyreloRate / scpRate).toFixed(2)}× scp's (aim ≥ 0.8) |`,
+    `| the archive, connection included | ${median(times.scp).toFixed(2)} s | ` +
+      `${median(times.pyrelo).toFixed(2)} s | ${(median(times.scp) / median(times.pyrelo)).toFixed(2)}× scp's speed |`,
+    `| a 1-byte file (fixed cost) | ${median(times.scpSetup).toFixed(2)} s | ` +
+      `${median(times.pyreloSetup).toFixed(2)} s | |`,
+    `| throughput (fixed cost subtracted) | ${scpRate.toFixed(0)} MB/s | ${pyreloRate.toFixed(0)} MB/s | ` +
+      `${(pyreloRate / scpRate).toFixed(2)}× scp's (aim ≥ 0.8) |`,
     '',
     `whole first deploy (agent there, prediction, transfer, install, check and smoke run): ${firstDeploy.toFixed(1)} s`,
-    `redeploy after changing one package (${changed.length} files of yamlsmoke): ${redeploy.bytesSent} bytes sent, ${redeploy.transferredFiles ?? '?'} files, ` +
+    `redeploy after changing one package (${changed.length} files of yamlsmoke): ${redeploy.bytesSent} bytes ` +
+      `sent, ${redeploy.transferredFiles ?? '?'} files, ` +
       `${((redeploy.bytesSent / v1.size) * 100).toFixed(2)} % of the bundle (aim ≤ 10 %)`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -49,7 +49,10 @@ function judged(sorted: readonly number[]): string {
   const verdict = (x: number): string => (x < BUDGET_MS ? 'within' : 'OVER');
   const med = percentile(sorted, 50);
   const worst = sorted[sorted.length - 1]!;
-  return `median ${med.toFixed(1)} ms (${verdict(med)}), worst ${worst.toFixed(1)} ms (${verdict(worst)}) the ${BUDGET_MS} ms budget`;
+  return (
+    `median ${med.toFixed(1)} ms (${verdict(med)}), worst ${worst.toFixed(1)} ms (${verdict(worst)}) the ` +
+    `${BUDGET_MS} ms budget`
+  );
 }
 
 /** utime+stime in seconds and RSS in MiB of a process, from /proc. */
@@ -132,8 +135,10 @@ async function fleet(work: string, agentCount: number, seconds: number): Promise
   }
   const afterStorm = usage(server.pid!);
   process.stdout.write(
-    `fleet: ${connected}/${agentCount} agents connected and their inventories stored in ${((performance.now() - stormStart) / 1000).toFixed(1)} s ` +
-      `(one TLS connection each, heartbeat every 1 s; server RSS after the storm ${afterStorm.rssMiB.toFixed(0)} MiB)\n`,
+    `fleet: ${connected}/${agentCount} agents connected and their inventories stored in ` +
+      `${((performance.now() - stormStart) / 1000).toFixed(1)} s ` +
+      ('(one TLS connection each, heartbeat every 1 s; server RSS after the storm ' +
+        `${afterStorm.rssMiB.toFixed(0)} MiB)\n`),
   );
   const result = (host: string): CheckResult => ({
     bundleDigest: digest,
@@ -178,9 +183,13 @@ async function fleet(work: string, agentCount: number, seconds: number): Promise
   latencies.sort((a, b) => a - b);
   process.stdout.write(
     [
-      `fleet: ${sent} reports in ${wall.toFixed(1)} s (${(sent / wall).toFixed(0)}/s) from ${agentCount} agents, ${acknowledged} acknowledged within ${REPORT_TIMEOUT_MS / 1000} s, ${timeouts} timed out`,
-      `fleet: server CPU ${((100 * (after.cpu - before.cpu)) / wall).toFixed(1)} % of one core, RSS ${after.rssMiB.toFixed(0)} MiB (peak ${Math.max(peakRss, after.rssMiB).toFixed(0)} MiB)`,
-      `fleet: report latency (sent -> committed -> acknowledged; timeouts included) p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}, max ${ms(percentile(latencies, 100))}`,
+      `fleet: ${sent} reports in ${wall.toFixed(1)} s (${(sent / wall).toFixed(0)}/s) from ${agentCount} ` +
+        `agents, ${acknowledged} acknowledged within ${REPORT_TIMEOUT_MS / 1000} s, ${timeouts} timed out`,
+      `fleet: server CPU ${((100 * (after.cpu - before.cpu)) / wall).toFixed(1)} % of one core, RSS ` +
+        `${after.rssMiB.toFixed(0)} MiB (peak ${Math.max(peakRss, after.rssMiB).toFixed(0)} MiB)`,
+      'fleet: report latency (sent -> committed -> acknowledged; timeouts included) p50 ' +
+        `${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}, max ` +
+        `${ms(percentile(latencies, 100))}`,
       '',
     ].join('\n'),
   );
@@ -210,21 +219,25 @@ function fillDatabase(file: string, hosts: number, bundles: number): CompatDatab
   ];
   db.db.transaction(() => {
     const host = db.db.prepare(
-      `INSERT INTO hosts (name, distro_id, distro_version, arch, kernel, libc_kind, libc_version, source, added_at) VALUES (?, ?, ?, 'x86_64', '6.1.0', 'glibc', '2.36', 'import', '2026-01-01')`,
+      `INSERT INTO hosts (name, distro_id, distro_version, arch, kernel, libc_kind, libc_version, source, added_at)
+      VALUES (?, ?, ?, 'x86_64', '6.1.0', 'glibc', '2.36', 'import', '2026-01-01')`,
     );
     for (let h = 0; h < hosts; h++) {
       const [id, v] = distros[h % distros.length]!;
       host.run(`host-${String(h).padStart(4, '0')}`, id, v);
     }
     const bundle = db.db.prepare(
-      `INSERT INTO bundles (digest, name, size, libc, glibc_floor, kernel_floor, python_version, archive_name, manifest, added_at) VALUES (?, ?, 1000, 'host', '2.34', '3.2.0', '3.11.9', 'a.tar.gz', '{}', '2026-01-01')`,
+      `INSERT INTO bundles (digest, name, size, libc, glibc_floor, kernel_floor, python_version, archive_name,
+      manifest, added_at) VALUES (?, ?, 1000, 'host', '2.34', '3.2.0', '3.11.9', 'a.tar.gz', '{}', '2026-01-01')`,
     );
     for (let b = 0; b < bundles; b++) bundle.run(b.toString(16).padStart(64, '0'), `bundle-${b}`);
     const check = db.db.prepare(
-      `INSERT INTO checks (bundle_id, host_id, kind, runs, loads, files_checked, glibc_floor, checked_at) VALUES (?, ?, ?, ?, ?, 40, '2.34', '2026-01-01')`,
+      `INSERT INTO checks (bundle_id, host_id, kind, runs, loads, files_checked, glibc_floor, checked_at)
+      VALUES (?, ?, ?, ?, ?, 40, '2.34', '2026-01-01')`,
     );
     const problem = db.db.prepare(
-      `INSERT INTO check_problems (check_id, seq, kind, severity, message, file, object, version) VALUES (?, ?, 'missing-version', 'error', ?, 'bin/python3', '/lib/x86_64-linux-gnu/libc.so.6', ?)`,
+      `INSERT INTO check_problems (check_id, seq, kind, severity, message, file, object, version)
+      VALUES (?, ?, 'missing-version', 'error', ?, 'bin/python3', '/lib/x86_64-linux-gnu/libc.so.6', ?)`,
     );
     for (let b = 1; b <= bundles; b++) {
       for (let h = 1; h <= hosts; h++) {
@@ -253,7 +266,8 @@ async function compatBench(work: string): Promise<void> {
   const db = fillDatabase(file, 1000, 100);
   const rows = (db.db.prepare('SELECT count(*) AS n FROM checks').get() as { n: number }).n;
   process.stdout.write(
-    `compat: database of 1,000 hosts x 100 bundles (${rows} results) written in ${((performance.now() - fillStart) / 1000).toFixed(1)} s\n`,
+    `compat: database of 1,000 hosts x 100 bundles (${rows} results) written in ` +
+      `${((performance.now() - fillStart) / 1000).toFixed(1)} s\n`,
   );
   const times: number[] = [];
   for (let i = 0; i < 30; i++) {
@@ -332,7 +346,9 @@ async function predictionsBench(work: string, hosts: number, distinct: number): 
       });
     }
     process.stdout.write(
-      `predictions: ${hosts} hosts imported (${distinct} distinct inventories of ${(inventories[0]!.length / 1e6).toFixed(1)} MB) in ${((performance.now() - importStart) / 1000).toFixed(1)} s\n`,
+      `predictions: ${hosts} hosts imported (${distinct} distinct inventories of ` +
+        `${(inventories[0]!.length / 1e6).toFixed(1)} MB) in ` +
+        `${((performance.now() - importStart) / 1000).toFixed(1)} s\n`,
     );
     const archive = await makeBundle(work, 'predict-app', 'host-libc');
     const before = usage(server.pid!);
@@ -358,7 +374,8 @@ async function predictionsBench(work: string, hosts: number, distinct: number): 
     const after = usage(server.pid!);
     process.stdout.write(
       `predictions: a new bundle against ${hosts} stored inventories (${distinct} distinct), ${workers} workers: ` +
-        `${stored}/${hosts} predictions stored ${seconds.toFixed(1)} s after bundles add started (the add itself ${((added - start) / 1000).toFixed(1)} s; ` +
+        (`${stored}/${hosts} predictions stored ${seconds.toFixed(1)} s after bundles add started (the add ` +
+          `itself ${((added - start) / 1000).toFixed(1)} s; `) +
         `target 10 s: ${seconds <= 10 ? 'within' : 'OVER'}), ${(stored / seconds).toFixed(1)} predictions/s; ` +
         `server CPU ${(after.cpu - before.cpu).toFixed(1)} s, peak RSS ${peakRss.toFixed(0)} MiB\n`,
     );

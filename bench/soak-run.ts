@@ -186,7 +186,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
     attackers.process.send(attackersConfig);
     await Promise.all([...agentProcesses.map((c) => c.next('enrolled')), attackers.next('armed')]);
     say(
-      `soak: ${options.agents} agents in ${options.processes} processes and ${ATTACKS.length} attackers enrolled, payloads made, in ${((performance.now() - enrollStart) / 1000).toFixed(1)} s`,
+      `soak: ${options.agents} agents in ${options.processes} processes and ${ATTACKS.length} attackers ` +
+        `enrolled, payloads made, in ${((performance.now() - enrollStart) / 1000).toFixed(1)} s`,
     );
 
     // 2. The attacks start (the attackers began when armed: they are running now); the figures
@@ -240,7 +241,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
         for (const ids of Object.values(result.acknowledged))
           for (const id of ids) if (stored.get(id) === undefined) lost += 1;
       const withInventory = db.prepare(
-        'SELECT count(*) AS n FROM hosts h WHERE h.name LIKE ? AND EXISTS (SELECT 1 FROM host_inventories i WHERE i.host_id = h.id)',
+        'SELECT count(*) AS n FROM hosts h WHERE h.name LIKE ? AND EXISTS (SELECT 1 FROM host_inventories i ' +
+          'WHERE i.host_id = h.id)',
       );
       hostsWithInventory = (withInventory.get('soak-0%') as { n: number }).n;
     } finally {

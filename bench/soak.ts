@@ -47,12 +47,14 @@ function table(f: SoakFigures): string {
     ],
     [
       `heartbeats (${f.heartbeatLatencies.length} answered)`,
-      `p50 ${ms(percentile(f.heartbeatLatencies, 50))}, p99 ${ms(p99Heartbeat)}, max ${ms(percentile(f.heartbeatLatencies, 100))}`,
+      `p50 ${ms(percentile(f.heartbeatLatencies, 50))}, p99 ${ms(p99Heartbeat)}, max ` +
+        `${ms(percentile(f.heartbeatLatencies, 100))}`,
       `p99 <= ${TARGET_MS} ms: ${verdict(p99Heartbeat <= TARGET_MS)}`,
     ],
     [
       `event loop, longest stall (${f.status.eventLoopResolutionMs} ms ticks)`,
-      `${loop.toFixed(1)} ms (p50 ${f.status.eventLoopP50Ms.toFixed(1)}, p99 ${f.status.eventLoopP99Ms.toFixed(1)}; ${f.status.eventLoopSlowWindows} 10 s windows over ${TARGET_MS} ms)`,
+      `${loop.toFixed(1)} ms (p50 ${f.status.eventLoopP50Ms.toFixed(1)}, p99 ` +
+        `${f.status.eventLoopP99Ms.toFixed(1)}; ${f.status.eventLoopSlowWindows} 10 s windows over ${TARGET_MS} ms)`,
       `<= ${TARGET_MS} ms: ${verdict(loop <= TARGET_MS)}`,
     ],
     ["good agents' streams cut while measuring", String(f.disconnects), ''],
@@ -102,7 +104,8 @@ try {
     say: (line) => process.stdout.write(`${line}\n`),
   });
   process.stdout.write(
-    `\nsoak: ${agents} agents for ${seconds} s under the attacks ${process.env.SOAK_ATTACKS ?? ATTACKS.join(',')} (${new Date().toISOString()})\n\n${table(figures)}\n`,
+    `\nsoak: ${agents} agents for ${seconds} s under the attacks ` +
+      `${process.env.SOAK_ATTACKS ?? ATTACKS.join(',')} (${new Date().toISOString()})\n\n${table(figures)}\n`,
   );
   if (!figures.serverAlive || figures.lost > 0) process.exitCode = 1;
 } finally {

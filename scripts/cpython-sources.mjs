@@ -115,7 +115,10 @@ for (const suite of SUITES) {
 
 const versions = [...byVersion.values()].sort((a, b) => compareKeys(versionKey(a.version), versionKey(b.version)));
 const data = {
-  source: `Debian's Sources indexes (${SUITES.map((s) => `dists/${s}/main/source/Sources.gz`).join(', ')}) of ${MIRROR}, read ${new Date().toISOString().slice(0, 10)} by scripts/cpython-sources.mjs`,
+  source:
+    "Debian's Sources indexes (" +
+    `${SUITES.map((s) => `dists/${s}/main/source/Sources.gz`).join(', ')}) of ${MIRROR}` +
+    `, read ${new Date().toISOString().slice(0, 10)} by scripts/cpython-sources.mjs`,
   versions,
 };
 const temporary = `${OUTPUT}.tmp-${process.pid}`;

@@ -56,6 +56,7 @@ export interface AgentPackResult {
 
 /** The launcher: finds its folder without realpath (old coreutils lack it), runs node through the bundled loader. */
 export function agentLauncher(loaderName: string): string {
+  /* eslint-disable max-len -- an embedded program, kept line for line as it runs */
   return `#!/bin/sh
 # The pyrelo agent (pyrelo agent pack): this bundle's node, started by this bundle's glibc loader.
 # Nothing is exported: child processes use the host's own loader and libraries.
@@ -64,6 +65,7 @@ case $self in */*) here=\${self%/*} ;; *) here=. ;; esac
 top=$(cd -- "$here/.." && pwd -P) || exit 127
 exec "$top/${GLIBC_DIR}/${loaderName}" --inhibit-cache --library-path "$top/${GLIBC_DIR}:$top/lib" --argv0 "$0" "$top/${LIBEXEC_DIR}/node" "$top/${AGENT_SCRIPT}" agent "$@"
 `;
+  /* eslint-enable max-len */
 }
 
 function projectFile(...parts: string[]): string {
@@ -98,7 +100,9 @@ export async function bundleAgentScript(outfile: string): Promise<void> {
     define: { PYRELO_PACKED_VERSION: JSON.stringify(pyreloVersion()) },
     // CommonJS dependencies (commander, grpc-js, pino) call require(): give the ES module one.
     banner: {
-      js: "import { createRequire as __pyreloCreateRequire } from 'node:module'; const require = __pyreloCreateRequire(import.meta.url);",
+      js:
+        "import { createRequire as __pyreloCreateRequire } from 'node:module'; const require = " +
+        '__pyreloCreateRequire(import.meta.url);',
     },
   });
   const native = Object.keys(result.metafile.inputs).filter((input) => /better-sqlite3|\.node$/.test(input));

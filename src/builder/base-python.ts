@@ -31,6 +31,7 @@ export interface BasePython {
   readonly multiarch: string;
 }
 
+/* eslint-disable max-len -- an embedded program, kept line for line as it runs */
 const PROBE = `
 import json, sys, sysconfig, os
 scheme = sysconfig.get_preferred_scheme("prefix")
@@ -47,6 +48,7 @@ print(json.dumps({
   "libdir": sysconfig.get_config_var("LIBDIR") or "",
 }))
 `;
+/* eslint-enable max-len */
 
 /**
  * Debian builds libpython3.x.so but links its interpreter statically: only a library the
@@ -70,7 +72,8 @@ function sharedLibraryPath(
 }
 
 const WAYS_OUT =
-  'give the path to a CPython interpreter (such as /opt/python/3.11/bin/python3.11, or a command on PATH such as python3.11),' +
+  'give the path to a CPython interpreter (such as /opt/python/3.11/bin/python3.11, or a command on PATH such ' +
+  'as python3.11),' +
   ' a version number to compile (such as 3.13), or compile one from a source tarball with --python-source TARBALL';
 
 /**
@@ -88,7 +91,8 @@ function notAnInterpreter(python: string, code: string | undefined): BuildInputE
       : [];
     return new BuildInputError(
       `--python ${python}`,
-      `is a folder, not an interpreter; ${found.length > 0 ? `its interpreter is ${join(bin, found[0]!)}; ` : ''}${WAYS_OUT}`,
+      'is a folder, not an interpreter; ' +
+        `${found.length > 0 ? `its interpreter is ${join(bin, found[0]!)}; ` : ''}${WAYS_OUT}`,
     );
   }
   if (code === 'ENOENT') {

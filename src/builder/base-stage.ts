@@ -274,7 +274,8 @@ export async function baseStage(
   const folder = `${key}-${randomBytes(4).toString('hex')}`;
   const dir = join(stages, folder);
   progress.note(
-    `preparing base stage ${key} (copy, strip, ${options.withPip ? 'pip, ' : ''}compile; once per base and options) in ${dir}`,
+    `preparing base stage ${key} (copy, strip, ${options.withPip ? 'pip, ' : ''}compile; once per base and ` +
+      `options) in ${dir}`,
   );
   try {
     const { summary, leftOut } = await prepare(base, options, dir, home);

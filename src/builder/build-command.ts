@@ -23,8 +23,13 @@ export async function runBuild(options: BuildOptions): Promise<number> {
   const m = result.manifest;
   const installed = m.files.reduce((a, f) => a + (f.size ?? 0), 0);
   process.stdout.write(
-    `${result.output}: ${m.name}${m.version !== undefined ? ` ${m.version}` : ''}, Python ${m.python.version}, ${m.python.packages.length} packages, ${m.grafted.length} grafted libraries, ` +
-      `${(installed / 1e6).toFixed(1)} MB installed, ${m.libc === 'bundle' ? `glibc bundled (kernel >= ${m.kernelFloor ?? 'any'})` : `glibc >= ${m.glibcFloor ?? 'any'}`}, built in ${result.seconds.toFixed(1)} s\n`,
+    `${result.output}: ${m.name}${m.version !== undefined ? ` ${m.version}` : ''}, Python ${m.python.version}, ` +
+      `${m.python.packages.length} packages, ${m.grafted.length} grafted libraries, ` +
+      `${(installed / 1e6).toFixed(1)} MB installed, ` +
+      (m.libc === 'bundle'
+        ? `glibc bundled (kernel >= ${m.kernelFloor ?? 'any'})`
+        : `glibc >= ${m.glibcFloor ?? 'any'}`) +
+      `, built in ${result.seconds.toFixed(1)} s\n`,
   );
   return 0;
 }

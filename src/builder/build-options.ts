@@ -101,13 +101,17 @@ export const BUILD_OPTIONS: readonly BuildOptionRow[] = [
     flags: '--python <path>',
     conflicts: 'pythonSource',
     request: 'python',
-    help: "the base CPython: an interpreter whose prefix is bundled (a shared-libpython build, or Debian's /usr/bin/python3.x), or a version number (3.13, 3.13.5) compiled from Debian's pristine source of it",
+    help:
+      "the base CPython: an interpreter whose prefix is bundled (a shared-libpython build, or Debian's " +
+      "/usr/bin/python3.x), or a version number (3.13, 3.13.5) compiled from Debian's pristine source of it",
   },
   {
     key: 'pythonSource',
     value: 'path',
     flags: '--python-source <tarball>',
-    help: 'compile the base CPython from this source tarball instead (--enable-shared, $ORIGIN RUNPATH; cached by its hash)',
+    help:
+      'compile the base CPython from this source tarball instead (--enable-shared, $ORIGIN RUNPATH; cached by ' +
+      'its hash)',
     request: 'pythonSource',
   },
   {
@@ -145,7 +149,9 @@ export const BUILD_OPTIONS: readonly BuildOptionRow[] = [
     choices: LIBC_CHOICES,
     default: 'host',
     request: 'libc',
-    help: "host: use the target's glibc; bundle: ship glibc and start through its loader; auto: bundle when the glibc floor exceeds --min-glibc",
+    help:
+      "host: use the target's glibc; bundle: ship glibc and start through its loader; auto: bundle when the " +
+      'glibc floor exceeds --min-glibc',
   },
   {
     key: 'minGlibc',
@@ -167,7 +173,9 @@ export const BUILD_OPTIONS: readonly BuildOptionRow[] = [
     value: 'command',
     flags: '--smoke <command>',
     request: 'smoke',
-    help: 'smoke command recorded in the manifest, run by agents to verify the bundle: "PROGRAM ARGS…", PROGRAM relative to the bundle root (e.g. "bin/smoke")',
+    help:
+      'smoke command recorded in the manifest, run by agents to verify the bundle: "PROGRAM ARGS…", PROGRAM ' +
+      'relative to the bundle root (e.g. "bin/smoke")',
   },
   {
     key: 'slim',
@@ -181,14 +189,18 @@ export const BUILD_OPTIONS: readonly BuildOptionRow[] = [
     value: 'switch',
     flags: '--slim-package-tests',
     request: null,
-    help: "also remove installed packages' own test folders (pkg/tests, pkg/sub/test) that nothing outside them imports",
+    help:
+      "also remove installed packages' own test folders " +
+      '(pkg/tests, pkg/sub/test) that nothing outside them imports',
   },
   { key: 'clear', value: 'switch', flags: '--clear', help: 'replace OUTPUT if it exists', request: null },
   {
     key: 'prompt',
     value: 'text',
     flags: '--prompt <p>',
-    help: "the bundle's name (default: what PROJECT installs) and bin/activate's prompt (default: the first --entry, else the name)",
+    help:
+      "the bundle's name (default: what PROJECT installs) and bin/activate's prompt (default: the first --entry, " +
+      'else the name)',
     request: 'prompt',
   },
   {
@@ -210,14 +222,19 @@ export const BUILD_OPTIONS: readonly BuildOptionRow[] = [
     value: 'repeated',
     flags: '--allow-missing <soname>',
     request: 'allowMissing',
-    help: 'ship without this library, which a file needs (never grafted, even from the build host); recorded in the manifest, and the files needing it are warnings, not failures, where a host lacks it (repeatable)',
+    help:
+      'ship without this library, which a file needs (never grafted, even from the build host); recorded in the ' +
+      'manifest, and the files needing it are warnings, not failures, where a host lacks it (repeatable)',
   },
   {
     key: 'preloadOnly',
     value: 'repeated',
     flags: '--preload-only <path>',
     request: 'preloadOnly',
-    help: 'a library of the bundle (path relative to its root) that is only ever loaded with LD_PRELOAD, never dlopened, such as a malloc an application preloads into its workers: checked as preloaded into the interpreter; recorded in the manifest (repeatable)',
+    help:
+      'a library of the bundle (path relative to its root) that is only ever loaded with LD_PRELOAD, never ' +
+      'dlopened, such as a malloc an application preloads into its workers: checked as preloaded into the ' +
+      'interpreter; recorded in the manifest (repeatable)',
   },
   // The server writes the archive where it adopts it from: never part of a request.
   {

@@ -17,7 +17,8 @@ import { isSharedSystemPrefix } from './copy-prefix.js';
 export class BuildPathLeftError extends Error {
   constructor(readonly hits: readonly string[]) {
     super(
-      `build paths left in the bundle: ${hits.slice(0, 10).join(', ')}${hits.length > 10 ? ` and ${hits.length - 10} more` : ''}`,
+      `build paths left in the bundle: ${hits.slice(0, 10).join(', ')}` +
+        `${hits.length > 10 ? ` and ${hits.length - 10} more` : ''}`,
     );
     this.name = 'BuildPathLeftError';
   }

@@ -257,7 +257,8 @@ const strip: RecordedStep = {
     const refused = result.refused.map((p) => p.slice(bundle.length + 1));
     return {
       summary:
-        `stripped debug information and local symbols from ${result.stripped - archives.length} ELF files${archives.length > 0 ? ` and ${archives.length} static libraries` : ''}` +
+        `stripped debug information and local symbols from ${result.stripped - archives.length} ELF files` +
+        `${archives.length > 0 ? ` and ${archives.length} static libraries` : ''}` +
         `; ${result.untouched} had none and were left as they were` +
         (refused.length > 0
           ? `; kept ${refused.length} unstripped that strip would have made unloadable (${refused.join(' ')})`
@@ -327,12 +328,15 @@ const libcChoice: QuietStep = {
     }).glibcFloor;
     ctx.libc = floor !== null && compareVersions(floor, options.minGlibc) > 0 ? 'bundle' : 'host';
     ctx.progress.note(
-      `--libc auto: glibc floor ${floor ?? 'none'} ${ctx.libc === 'bundle' ? '>' : '<='} --min-glibc ${options.minGlibc}: libc ${ctx.libc}`,
+      `--libc auto: glibc floor ${floor ?? 'none'} ${ctx.libc === 'bundle' ? '>' : '<='} --min-glibc ` +
+        `${options.minGlibc}: libc ${ctx.libc}`,
     );
     // What bundling costs on the hosts (README, "What a `--libc bundle` bundle can and cannot use from the host").
     if (ctx.libc === 'bundle')
       ctx.progress.note(
-        `--libc auto: with its own glibc the bundle does not load host NSS modules outside its loader's folders or built for a newer glibc (pyrelo check warns per host; Python's pwd and grp then ask the host's getent); --libc host needs a base and wheels whose glibc floor is ${options.minGlibc} or lower`,
+        "--libc auto: with its own glibc the bundle does not load host NSS modules outside its loader's " +
+          "folders or built for a newer glibc (pyrelo check warns per host; Python's pwd and grp then ask the " +
+          `host's getent); --libc host needs a base and wheels whose glibc floor is ${options.minGlibc} or lower`,
       );
   },
 };
@@ -361,7 +365,10 @@ const launchers: RecordedStep = {
         ? 'starts libexec/' + interpreter + ' through the bundled loader'
         : 'runs as itself ($ORIGIN RUNPATH)';
     return {
-      summary: `${interpreter} ${how}; ${entries.length} entry points written; relocatable shebangs for ${rewritten.length} scripts${rewritten.length > 0 ? ` (${rewritten.join(' ')})` : ''}; bin/activate (sh, bash, zsh) and bin/activate.fish`,
+      summary:
+        `${interpreter} ${how}; ${entries.length} entry points written; relocatable shebangs for ` +
+        `${rewritten.length} scripts${rewritten.length > 0 ? ` (${rewritten.join(' ')})` : ''}; bin/activate ` +
+        '(sh, bash, zsh) and bin/activate.fish',
     };
   },
 };

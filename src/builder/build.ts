@@ -78,7 +78,8 @@ function checkInputs(options: BuildOptions): DeclaredProject | null {
     if (!isSafeRelativePath(path))
       throw new BuildInputError(
         `--preload-only ${JSON.stringify(path.slice(0, 200))}`,
-        'expected a path inside the bundle, relative to its root (such as lib/python3.11/site-packages/ray/core/libjemalloc.so)',
+        'expected a path inside the bundle, relative to its root (such as ' +
+          'lib/python3.11/site-packages/ray/core/libjemalloc.so)',
       );
   }
   checkPrompt(options.prompt);

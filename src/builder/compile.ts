@@ -100,6 +100,7 @@ print(failed)
 `;
 
 /** Prints (NUL-separated) the files named on stdin whose bytecode is missing or not of their current source. */
+/* eslint-disable max-len -- an embedded program, kept line for line as it runs */
 const STALE = `
 import sys, importlib.util
 legacy = sys.argv[1] == 'legacy'
@@ -120,6 +121,7 @@ for rel in sys.stdin.read().split('\\0'):
         out.append(rel)
 sys.stdout.write(''.join(r + '\\0' for r in out))
 `;
+/* eslint-enable max-len */
 
 /** Removes __pycache__ entries whose source is gone (slim, an uninstall) and __pycache__ folders left empty. */
 function dropOrphanBytecode(dir: string): number {
@@ -190,10 +192,13 @@ export async function compileBytecode(
   const dropped = options.dropSources ? dropSources(join(bundle, 'lib')) : 0;
   return {
     summary:
-      `bytecode for ${files.length - failed} files: ${stale.length - failed} compiled here, the rest kept from the base stage` +
+      `bytecode for ${files.length - failed} files: ${stale.length - failed} compiled here, the rest kept from ` +
+      'the base stage' +
       ` (unchecked-hash, ${WORKERS} fixed runs in parallel)` +
       `${orphans > 0 ? `; removed ${orphans} .pyc files whose source is gone` : ''}` +
       `${options.dropSources ? `; sourceless: ${dropped} .py files replaced by their .pyc` : ''}` +
-      `${failed > 0 ? `; ${failed} files do not compile and ${options.dropSources ? 'keep their source' : 'have none'}` : ''}`,
+      (failed > 0
+        ? `; ${failed} files do not compile and ${options.dropSources ? 'keep their source' : 'have none'}`
+        : ''),
   };
 }

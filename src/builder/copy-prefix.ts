@@ -105,7 +105,9 @@ export function copyPrefix(base: BasePython, bundle: string, leaveOut: readonly 
     if (alias !== interpreter) symlinkSync(interpreter, join(bundle, 'bin', alias));
   }
   return {
-    summary: `copied ${files} files (${(bytes / 1e6).toFixed(1)} MB) from the base prefix, without its site-packages and bin/ scripts`,
+    summary:
+      `copied ${files} files (${(bytes / 1e6).toFixed(1)} MB) from the base prefix, without its site-packages ` +
+      'and bin/ scripts',
     files,
     bytes,
   };

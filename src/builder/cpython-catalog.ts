@@ -153,7 +153,9 @@ export function matchingSources(catalog: CpythonCatalog, request: string): Cpyth
       .join(', ');
     throw new BuildInputError(
       `--python ${request}`,
-      `no CPython ${request} source is known (${catalog.path} lists ${known}); give one of those, the path of an interpreter, or --python-source TARBALL (a python.org Python-3.x.y.tgz, say); scripts/cpython-sources.mjs regenerates the list from the archive`,
+      `no CPython ${request} source is known (${catalog.path} lists ${known}); give one of those, the path of ` +
+        'an interpreter, or --python-source TARBALL (a python.org Python-3.x.y.tgz, say); ' +
+        'scripts/cpython-sources.mjs regenerates the list from the archive',
     );
   }
   return found;

@@ -99,7 +99,8 @@ function writeAtomic(path: string, bytes: Buffer): void {
 }
 
 const WAYS_OUT =
-  'use a mirror that holds an intact copy (--mirror URL or PYRELO_MIRROR), or compile a tarball you trust with --python-source TARBALL';
+  'use a mirror that holds an intact copy (--mirror URL or PYRELO_MIRROR), or compile a tarball you trust with ' +
+  '--python-source TARBALL';
 
 export interface FetchedSource {
   readonly entry: CpythonSource;
@@ -136,7 +137,8 @@ export async function fetchCpythonSource(
   if (listed !== entry.origSha256)
     throw new BuildInputError(
       input,
-      `${dscUrl} lists ${entry.orig} as ${listed ?? 'nothing'}, the catalog as ${entry.origSha256}; nothing was compiled: ${WAYS_OUT}`,
+      `${dscUrl} lists ${entry.orig} as ${listed ?? 'nothing'}, the catalog as ${entry.origSha256}; nothing ` +
+        `was compiled: ${WAYS_OUT}`,
     );
   const origUrl = `${base}/${entry.orig}`;
   progress.note(
@@ -180,6 +182,7 @@ export async function sourceForVersion(
   }
   throw new BuildInputError(
     `--python ${request}`,
-    `the mirror ${mirror} holds none of ${candidates.map((c) => c.version).join(', ')} (${misses[0]!.detail}); use a mirror that does (--mirror URL or PYRELO_MIRROR), or --python-source TARBALL`,
+    `the mirror ${mirror} holds none of ${candidates.map((c) => c.version).join(', ')} (${misses[0]!.detail}); ` +
+      'use a mirror that does (--mirror URL or PYRELO_MIRROR), or --python-source TARBALL',
   );
 }

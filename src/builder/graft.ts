@@ -141,7 +141,9 @@ export async function graftLibraries(
     unresolved.length === 0 ? '' : `; not found on the build host either: ${unresolved.join(', ')}`;
   const leftOutText = leftOut.size === 0 ? '' : `; left out (--allow-missing): ${[...leftOut].sort().join(' ')}`;
   return {
-    summary: `grafted ${grafted.length} libraries into ${GRAFT_DIR}${grafted.length > 0 ? ` (${names.join(' ')})` : ''}${unresolvedText}${leftOutText}`,
+    summary:
+      `grafted ${grafted.length} libraries into ${GRAFT_DIR}${grafted.length > 0 ? ` (${names.join(' ')})` : ''}` +
+      `${unresolvedText}${leftOutText}`,
     grafted,
     unresolved,
   };

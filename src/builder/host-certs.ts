@@ -147,12 +147,15 @@ export async function installHostHooks(
   return {
     fallback,
     summary:
-      `ssl's default verify paths take the host's CA store (${spec.files.length} files, ${spec.dirs.length} folders known, ${HOST_DIR}/host-certs.json); ` +
+      `ssl's default verify paths take the host's CA store (${spec.files.length} files, ${spec.dirs.length} ` +
+      `folders known, ${HOST_DIR}/host-certs.json); ` +
       (fallback !== null
         ? `fallback ${HOST_DIR}/${FALLBACK_CA}: ${certs} certificates from ${fallback}`
         : 'no fallback CA file (no certifi wheel in the wheelhouse, no CA store on this host)') +
-      `; hook in ${base.stdlib}/${SITECUSTOMIZE} (venvs made from the bundle keep it${keptBase ? `; the base's own runs after it, as ${BASE_SITECUSTOMIZE}` : ''}) and ${HOOK_PTH}` +
-      `; curses: ${terminfo.copied.length} terminfo entries for hosts without any${terminfo.missing.length > 0 ? ` (not on this host: ${terminfo.missing.join(' ')})` : ''}` +
+      (`; hook in ${base.stdlib}/${SITECUSTOMIZE} (venvs made from the bundle keep it` +
+        `${keptBase ? `; the base's own runs after it, as ${BASE_SITECUSTOMIZE}` : ''}) and ${HOOK_PTH}`) +
+      (`; curses: ${terminfo.copied.length} terminfo entries for hosts without any` +
+        `${terminfo.missing.length > 0 ? ` (not on this host: ${terminfo.missing.join(' ')})` : ''}`) +
       `; ${((size + terminfo.bytes) / 1024).toFixed(0)} KiB`,
   };
 }

@@ -87,7 +87,8 @@ export async function runPip(
   // requirement files are theirs), but -c's '' entry goes from sys.path: a folder named like a
   // module there must not shadow pip's imports.
   const runPipModule =
-    `import runpy, sys; sys.path[:] = [p for p in sys.path if p != ""]; sys.path.insert(0, ${JSON.stringify(runner)}); ` +
+    'import runpy, sys; sys.path[:] = [p for p in sys.path if p != ""]; sys.path.insert(0, ' +
+    `${JSON.stringify(runner)}); ` +
     'runpy.run_module("pip", run_name="__main__", alter_sys=True)';
   const index = indexUrl === null ? ['--no-index'] : ['--index-url', indexUrl];
   const result = await execa(
@@ -146,7 +147,8 @@ function missingBuildRequirements(output: string, indexUrl: string | null): Buil
     sdist,
     `building it needs ${names} (its build-system requirements, installed into an isolated build` +
       ` environment), which neither ${where} nor ensurepip's wheels hold. Add their wheels to the wheelhouse` +
-      ` (\`pip download ${missing.length > 0 ? missing.join(' ') : 'REQUIREMENT'} --only-binary=:all: -d WHEELHOUSE\` where there is a network),` +
+      (` (\`pip download ${missing.length > 0 ? missing.join(' ') : 'REQUIREMENT'} --only-binary=:all: -d ` +
+        'WHEELHOUSE` where there is a network),') +
       ` put a wheel of the package itself there instead of the sdist, or let pip fetch them with --index-url URL.` +
       `\npip said:\n${output
         .split('\n')
@@ -214,7 +216,8 @@ export async function installApplication(
 
 export async function installedPackages(bundle: string, base: BasePython, home: string): Promise<InstalledPackage[]> {
   const script =
-    'import json, importlib.metadata as m; print(json.dumps(sorted({(d.metadata["Name"], d.version) for d in m.distributions()})))';
+    'import json, importlib.metadata as m; print(json.dumps(sorted({(d.metadata["Name"], d.version) for d in ' +
+    'm.distributions()})))';
   const result = await execa(bundledPython(bundle, base), ['-I', '-B', '-c', script], {
     env: cleanEnv(home),
     extendEnv: false,

@@ -54,7 +54,9 @@ export function rewriteShebangs(bundle: string, buildPaths: readonly string[], i
 export function writeEntryPoint(bundle: string, entry: EntryPoint, interpreter: string): void {
   const path = join(bundle, 'bin', entry.name);
   const [head] = entry.func.split('.');
-  const body = `# -*- coding: utf-8 -*-\n# Entry point written by pyrelo build.\nimport sys\nfrom ${entry.module} import ${head}\nif __name__ == "__main__":\n    sys.exit(${entry.func}())\n`;
+  const body =
+    `# -*- coding: utf-8 -*-\n# Entry point written by pyrelo build.\nimport sys\nfrom ${entry.module} import ` +
+    `${head}\nif __name__ == "__main__":\n    sys.exit(${entry.func}())\n`;
   writeFileSync(path, relocatableHeader(interpreter) + body);
   chmodSync(path, 0o755);
 }

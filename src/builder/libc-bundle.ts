@@ -39,6 +39,7 @@ export interface LibcBundleResult {
 
 /** The launcher bin/NAME: runs libexec/NAME through the bundled loader. */
 export function glibcLauncher(interpreter: string, loaderName: string): string {
+  /* eslint-disable max-len -- an embedded program, kept line for line as it runs */
   return `#!/bin/sh
 # Starts ${interpreter} with the glibc shipped in this bundle (pyrelo build --libc bundle).
 # Nothing is exported: child processes use the host's own loader and libraries.
@@ -46,6 +47,7 @@ here=$(dirname -- "$(realpath "$0")")
 top="$here/.."
 exec "$top/${GLIBC_DIR}/${loaderName}" --inhibit-cache --library-path "$top/${GLIBC_DIR}" --argv0 "$0" "$top/${LIBEXEC_DIR}/${interpreter}" "$@"
 `;
+  /* eslint-enable max-len */
 }
 
 /**
@@ -94,7 +96,9 @@ export function bundleGlibc(
   chmodSync(interpreter, 0o755);
   if (!existsSync(join(target, 'libc.so.6'))) throw new Error(`libc.so.6 was not copied from ${libcDir}`);
   return {
-    summary: `bundled glibc from ${libcDir} (${copied.length} files: ${copied.join(' ')}) into ${GLIBC_DIR}; bin/${name} starts libexec/${name} through the bundled loader`,
+    summary:
+      `bundled glibc from ${libcDir} (${copied.length} files: ${copied.join(' ')}) into ${GLIBC_DIR}; bin/${name}` +
+      ` starts libexec/${name} through the bundled loader`,
     loader: `${GLIBC_DIR}/${loaderName}`,
   };
 }

@@ -74,6 +74,7 @@ export function hashMismatchError(output: string, requirements: string): BuildIn
   }
   return new BuildInputError(
     `-r ${requirements}`,
-    `a package's hash differs from the one the file pins: ${mismatches.join('; ') || 'pip named none'}; nothing was installed: use the wheel the file was locked with, or lock the file again`,
+    `a package's hash differs from the one the file pins: ${mismatches.join('; ') || 'pip named none'}; ` +
+      'nothing was installed: use the wheel the file was locked with, or lock the file again',
   );
 }

@@ -82,7 +82,8 @@ export function missingLibraryParagraph(m: MissingLibrary): string {
     .filter((x) => x !== '')
     .join(' and ');
   return (
-    `${m.soname}, needed by ${files}, is neither in the bundle nor on the build host${follows === '' ? '' : ` (${follows} follow from it)`}: ` +
+    `${m.soname}, needed by ${files}, is neither in the bundle nor on the build host` +
+    `${follows === '' ? '' : ` (${follows} follow from it)`}: ` +
     `install it on the build host so it is grafted, or pass --allow-missing ${m.soname} to ship without it`
   );
 }

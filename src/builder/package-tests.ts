@@ -144,7 +144,9 @@ export function slimPackageTests(bundle: string, base: BasePython): PackageTests
   }
   for (const folder of kept)
     lines.push(`package tests: kept ${folder.path}: ${folder.importer} imports ${folder.module}`);
-  const summary = `${removed.length} package test folders removed${kept.length > 0 ? `, ${kept.length} kept (imported from outside)` : ''}`;
+  const summary =
+    `${removed.length} package test folders removed` +
+    `${kept.length > 0 ? `, ${kept.length} kept (imported from outside)` : ''}`;
   return {
     category: removed.length > 0 ? { category: PACKAGE_TESTS_CATEGORY, files, bytes, paths } : null,
     lines,

@@ -147,6 +147,7 @@ export function runpathOf(path: string): string | null {
   }
 }
 
+/* eslint-disable max-len -- an embedded program, kept line for line as it runs */
 const CHECK_SCRIPT = `
 import importlib, json, platform, sys
 missing = []
@@ -158,13 +159,15 @@ for name in sys.argv[1:]:
 maps = [l.split()[-1] for l in open("/proc/self/maps") if "libpython" in l]
 print(json.dumps({"version": sys.version.split()[0], "missing": missing, "libpython": sorted(set(maps)), "compiler": platform.python_compiler()}))
 `;
+/* eslint-enable max-len */
 
 /** The installed prefix must run on its own libpython and have every required module. */
 async function checkPrefix(prefix: string, python: string): Promise<{ version: string; compiler: string }> {
   const runpath = runpathOf(python);
   if (runpath !== '$ORIGIN/../lib')
     throw new Error(
-      `${python}: RUNPATH is ${runpath ?? 'not set'}, expected $ORIGIN/../lib (the LDFLAGS quoting did not survive configure and make)`,
+      `${python}: RUNPATH is ${runpath ?? 'not set'}, expected $ORIGIN/../lib (the LDFLAGS quoting did not ` +
+        'survive configure and make)',
     );
   const r = await execa(python, ['-I', '-c', CHECK_SCRIPT, ...REQUIRED_MODULES.map(([m]) => m)], {
     env: { PATH: '/usr/bin:/bin', LC_ALL: 'C.UTF-8' },
@@ -181,7 +184,8 @@ async function checkPrefix(prefix: string, python: string): Promise<{ version: s
   if (out.missing.length > 0) {
     const packages = REQUIRED_MODULES.filter(([m]) => out.missing.some((x) => x.startsWith(`${m} `))).map(([, p]) => p);
     throw new Error(
-      `the CPython build lacks modules: ${out.missing.join('; ')} (install ${packages.join(' ')}: scripts/install-system-deps.sh)`,
+      `the CPython build lacks modules: ${out.missing.join('; ')} (install ${packages.join(' ')}: ` +
+        'scripts/install-system-deps.sh)',
     );
   }
   return { version: out.version, compiler: out.compiler };
@@ -218,7 +222,8 @@ async function runLogged(
   });
   const timer = setInterval(() => {
     progress.note(
-      `python-source: ${label}: ${((Date.now() - t0) / 1000).toFixed(0)} s${compiled > 0 ? `, ${compiled} files compiled` : ''}`,
+      `python-source: ${label}: ${((Date.now() - t0) / 1000).toFixed(0)} s` +
+        `${compiled > 0 ? `, ${compiled} files compiled` : ''}`,
     );
   }, 20_000);
   let result;
@@ -317,7 +322,10 @@ async function compile(
 }
 
 function summaryOf(stamp: Stamp): string {
-  return `CPython ${stamp.version} from ${stamp.tarball} (sha256 ${stamp.tarballSha256.slice(0, 12)}…): ${stamp.configure.join(' ')}, RUNPATH $ORIGIN/../lib`;
+  return (
+    `CPython ${stamp.version} from ${stamp.tarball} (sha256 ${stamp.tarballSha256.slice(0, 12)}…): ` +
+    `${stamp.configure.join(' ')}, RUNPATH $ORIGIN/../lib`
+  );
 }
 
 function result(prefix: string, stamp: Stamp, cached: boolean, compiler: string): SourcePython {
@@ -352,7 +360,8 @@ export async function ensurePythonFromSource(
   const stamp = readStamp(cache, key);
   if (stamp !== null) {
     progress.note(
-      `python-source: CPython ${stamp.version} from ${stamp.tarball} (sha256 ${tarballSha256.slice(0, 12)}…) compiled before (${stamp.seconds.toFixed(0)} s); cached in ${prefix}`,
+      `python-source: CPython ${stamp.version} from ${stamp.tarball} (sha256 ${tarballSha256.slice(0, 12)}…) ` +
+        `compiled before (${stamp.seconds.toFixed(0)} s); cached in ${prefix}`,
     );
     return result(prefix, stamp, true, stamp.compiler ?? (await compilerOf(join(prefix, stamp.python))));
   }

@@ -19,6 +19,7 @@ function script(manifest: Manifest, payloadSha256: string, skip: number): string
     .map((f) => `${f.sha256}  ./${f.path}`)
     .join('\n');
   const size = manifest.files.reduce((a, f) => a + (f.size ?? 0), 0);
+  /* eslint-disable max-len -- an embedded program, kept line for line as it runs */
   return `#!/bin/sh
 # Self-extracting pyrelo bundle "${manifest.name}": Python ${manifest.python.version}, ${manifest.files.length} files, ${size} bytes installed.
 # Usage: sh THIS.run --prefix DIR [--force]
@@ -65,6 +66,7 @@ echo "installed ${manifest.name} (Python ${manifest.python.version}, ${manifest.
 echo "run: $prefix/bin/python3"
 exit 0
 `;
+  /* eslint-enable max-len */
 }
 
 export async function writeRunInstaller(bundle: string, output: string, manifest: Manifest): Promise<void> {

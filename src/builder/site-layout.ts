@@ -109,6 +109,8 @@ export async function adoptBundleScheme(bundle: string, base: BasePython, home: 
       `pip and site disagree about where packages go, even with the ${base.scheme} scheme: ${left.join('; ')}`,
     );
   return {
-    adapted: `install scheme ${before.scheme} (scripts in ${before.scripts.slice(bundle.length + 1)}) replaced by ${base.scheme}: packages in ${base.purelib}, which site lists, scripts in bin/ (sysconfig.py)`,
+    adapted:
+      `install scheme ${before.scheme} (scripts in ${before.scripts.slice(bundle.length + 1)}) replaced by ` +
+      `${base.scheme}: packages in ${base.purelib}, which site lists, scripts in bin/ (sysconfig.py)`,
   };
 }

@@ -185,7 +185,9 @@ export function slimBundle(
   const bytes = categories.reduce((a, c) => a + c.bytes, 0);
   const detail = categories.map((c) => `${c.category} ${(c.bytes / 1e6).toFixed(1)} MB`).join(', ');
   return {
-    summary: `removed ${(bytes / 1e6).toFixed(1)} MB${leftOutAtCopy.length > 0 ? ' (most of it never copied)' : ''}: ${detail}${packageTests !== null ? `; ${packageTests.summary}` : ''}`,
+    summary:
+      `removed ${(bytes / 1e6).toFixed(1)} MB${leftOutAtCopy.length > 0 ? ' (most of it never copied)' : ''}: ` +
+      `${detail}${packageTests !== null ? `; ${packageTests.summary}` : ''}`,
     categories,
   };
 }

@@ -97,9 +97,12 @@ export function verifyBuiltBundle(
   const without =
     warnings.length === 0
       ? ''
-      : `, but ${warnings.length} need ${[...allowed].sort().join(' ')} (--allow-missing) and load only where the target has it`;
+      : `, but ${warnings.length} need ${[...allowed].sort().join(' ')} (--allow-missing) and load only where ` +
+        'the target has it';
   return {
-    summary: `${elves.length} ELF files load from the bundle and glibc only${without}; glibc floor ${glibcFloor ?? 'none'}, kernel floor ${kernelFloor ?? 'none'}`,
+    summary:
+      `${elves.length} ELF files load from the bundle and glibc only${without}; glibc floor ` +
+      `${glibcFloor ?? 'none'}, kernel floor ${kernelFloor ?? 'none'}`,
     glibcFloor,
     kernelFloor,
     problems,

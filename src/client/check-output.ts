@@ -81,13 +81,15 @@ function renderProblems(report: LoadReport): string[] {
   if (symbols > SYMBOLS_SHOWN) {
     const missing = report.problems.some((p) => p.kind === 'missing-library' || p.kind === 'missing-interpreter');
     lines.push(
-      `  … and ${symbols - SYMBOLS_SHOWN} more undefined symbols${missing ? ' (most would come from the missing libraries)' : ''}; --json lists all`,
+      `  … and ${symbols - SYMBOLS_SHOWN} more undefined symbols` +
+        `${missing ? ' (most would come from the missing libraries)' : ''}; --json lists all`,
     );
   }
   if (following.length > 0) {
     const sonames = [...new Set(following.map((p) => p.allowedMissing))].join(', ');
     lines.push(
-      `  warning: ${following.length} undefined symbol${following.length === 1 ? '' : 's'} and versions follow from ${sonames}; --json lists them`,
+      `  warning: ${following.length} undefined symbol${following.length === 1 ? '' : 's'} and versions follow ` +
+        `from ${sonames}; --json lists them`,
     );
   }
   return lines;
@@ -136,7 +138,8 @@ export function renderText(reports: readonly LoadReport[], options: TextOptions)
   }
   const s = summarize(reports);
   lines.push(
-    `${s.files} file${s.files === 1 ? '' : 's'} checked on ${options.hostLabel}: ${s.loading} load, ${s.failing} would not` +
+    `${s.files} file${s.files === 1 ? '' : 's'} checked on ${options.hostLabel}: ${s.loading} load, ` +
+      `${s.failing} would not` +
       (s.allowedMissing > 0
         ? `, ${s.allowedMissing} of them only for want of a library allowed missing at build`
         : '') +

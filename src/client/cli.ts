@@ -48,7 +48,8 @@ export function buildProgram(): Command {
     .option('--tree', 'print the dependency tree of every file, not only of those that would not load')
     .option(
       '--no-cache',
-      'read every file and check it afresh: neither use nor fill the cache of parsed files and results ($PYRELO_CACHE, else $XDG_CACHE_HOME/pyrelo or ~/.cache/pyrelo)',
+      'read every file and check it afresh: neither use nor fill the cache of parsed files and results ' +
+        '($PYRELO_CACHE, else $XDG_CACHE_HOME/pyrelo or ~/.cache/pyrelo)',
     )
     .action((paths: string[], options) => {
       process.exitCode = runCheck(paths, options);

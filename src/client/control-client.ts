@@ -88,7 +88,8 @@ export class ControlClient {
             reject(
               new ControlError(
                 error.code,
-                `server at ${this.address} is not reachable (is \`pyrelo server\` running? --control ADDR): ${unavailableReason(error.details)}`,
+                `server at ${this.address} is not reachable (is \`pyrelo server\` running? --control ADDR): ` +
+                  `${unavailableReason(error.details)}`,
               ),
             );
           else reject(new ControlError(error.code, error.details));

@@ -64,11 +64,14 @@ export function allowedMissingLines(
     );
     if (missing.length > 0) {
       lines.push(
-        `${bundle.root}: ${soname} was allowed missing at build and is not on ${hostLabel}: ${missing.length === 1 ? '1 file that needs it' : `${missing.length} files that need it`} will not load (warnings above)`,
+        `${bundle.root}: ${soname} was allowed missing at build and is not on ${hostLabel}: ` +
+          `${missing.length === 1 ? '1 file that needs it' : `${missing.length} files that need it`} will not ` +
+          'load (warnings above)',
       );
     } else if (found.length > 0) {
       lines.push(
-        `${bundle.root}: ${soname} was allowed missing at build and is on ${hostLabel} (${found[0]}): the files that need it load`,
+        `${bundle.root}: ${soname} was allowed missing at build and is on ${hostLabel} (${found[0]}): the ` +
+          'files that need it load',
       );
     }
   }

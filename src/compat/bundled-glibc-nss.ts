@@ -125,14 +125,18 @@ export function bundledGlibcNssWarnings(
         module,
         soname,
         databases: dbs,
-        message: `${what}: ${soname} is in ${folder}, where the bundled glibc does not look (it searches ${glibc.searchDirs.join(', ')}): ${consequence(dbs)}`,
+        message:
+          `${what}: ${soname} is in ${folder}, where the bundled glibc does not look (it searches ` +
+          `${glibc.searchDirs.join(', ')}): ${consequence(dbs)}`,
       });
     } else if (seen.needed !== null && compareVersions(seen.needed, glibc.version) > 0) {
       warnings.push({
         module,
         soname,
         databases: dbs,
-        message: `${what}: ${soname} needs GLIBC_${seen.needed}, the bundle's glibc is ${glibc.version}: ${consequence(dbs)}`,
+        message:
+          `${what}: ${soname} needs GLIBC_${seen.needed}, the bundle's glibc is ${glibc.version}: ` +
+          `${consequence(dbs)}`,
       });
     }
   }

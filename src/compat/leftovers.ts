@@ -72,7 +72,9 @@ export function buildHostLeftovers(root: string): Leftover[] {
       if (python !== null) {
         out.push({
           file: `bin/${name}`,
-          message: `bin/${name}: its shebang runs ${python}, a Python outside the bundle (a build-host path: on a target it is missing, or another Python runs the script)`,
+          message:
+            `bin/${name}: its shebang runs ${python}, a Python outside the bundle (a build-host path: on a ` +
+            'target it is missing, or another Python runs the script)',
         });
       }
     }

@@ -1,6 +1,6 @@
 // Converts between the loader's LoadableObject and the compact stored form of an inventory.
 
-import type { LoadableObject } from '../loader/loadable.js';
+import { dynamicFactsOf, type LoadableObject } from '../loader/loadable.js';
 import type { StoredObject } from './format.js';
 
 const NONE = -1;
@@ -9,13 +9,7 @@ export function storeObject(object: LoadableObject): StoredObject {
   return {
     header: object.header,
     interpreter: object.interpreter,
-    needed: object.needed,
-    soname: object.soname,
-    rpath: object.rpath,
-    runpath: object.runpath,
-    flags: object.flags,
-    flags1: object.flags1,
-    abiTag: object.abiTag,
+    ...dynamicFactsOf(object),
     ...(object.x86IsaNeeded.fromNotes === 0 && object.x86IsaNeeded.withPropertySegment === 0
       ? {}
       : { x86IsaNeeded: [object.x86IsaNeeded.fromNotes, object.x86IsaNeeded.withPropertySegment] as const }),

@@ -84,7 +84,9 @@ function kernelProblems(objects: readonly LoadedObject[], config: LoaderConfig, 
       kind: 'kernel-too-old',
       severity: fatal ? 'error' : 'warning',
       object: path,
-      message: `${path}: built for kernel ${tag.major}.${tag.minor}.${tag.patch} or newer, host runs ${running.join('.')}${fatal ? ' (FATAL: kernel too old)' : ''}`,
+      message:
+        `${path}: built for kernel ${tag.major}.${tag.minor}.${tag.patch} or newer, host runs ` +
+        `${running.join('.')}${fatal ? ' (FATAL: kernel too old)' : ''}`,
     });
   }
   return problems;

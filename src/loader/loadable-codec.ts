@@ -5,6 +5,7 @@
 import { DefinitionIndex, encodeDefinitionIndex, type IndexedDefinition } from './definition-index.js';
 import {
   definitionLookups,
+  dynamicFactsOf,
   type LoadableHeader,
   type LoadableObject,
   type SymbolDefinition,
@@ -70,13 +71,7 @@ export function encodeLoadable(object: LoadableObject, definitions: readonly Ind
   const facts: StoredFacts = {
     interpreter: object.interpreter,
     ...(object.interpreterRefusal === undefined ? {} : { interpreterRefusal: object.interpreterRefusal }),
-    needed: object.needed,
-    soname: object.soname,
-    rpath: object.rpath,
-    runpath: object.runpath,
-    flags: object.flags,
-    flags1: object.flags1,
-    abiTag: object.abiTag,
+    ...dynamicFactsOf(object),
     x86IsaNeeded: object.x86IsaNeeded,
     ...(object.loadSegments === undefined ? {} : { loadSegments: object.loadSegments }),
     ...(object.tls === undefined ? {} : { tls: object.tls }),

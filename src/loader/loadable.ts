@@ -139,6 +139,24 @@ export interface LoadableObject extends Pick<
   readonly requirements: readonly SymbolRequirement[];
 }
 
+/**
+ * The dynamic-section fields and the ABI tag, copied as they are: what both stored forms (the parse
+ * cache's, loadable-codec.ts, and an inventory's, inventory/codec.ts) keep unchanged.
+ */
+export function dynamicFactsOf(
+  object: LoadableObject,
+): Pick<LoadableObject, 'needed' | 'soname' | 'rpath' | 'runpath' | 'flags' | 'flags1' | 'abiTag'> {
+  return {
+    needed: object.needed,
+    soname: object.soname,
+    rpath: object.rpath,
+    runpath: object.runpath,
+    flags: object.flags,
+    flags1: object.flags1,
+    abiTag: object.abiTag,
+  };
+}
+
 /** The types check_match() accepts (ALLOWED_STT). */
 const ALLOWED_STT = new Set([STT_NOTYPE, STT_OBJECT, STT_FUNC, STT_COMMON, STT_TLS, STT_GNU_IFUNC]);
 

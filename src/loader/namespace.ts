@@ -276,7 +276,9 @@ class NamespaceBuilder {
           severity: 'warning',
           object: loader.path ?? loader.name,
           library: rawName,
-          message: `cannot load auxiliary \`${rawName}' because of empty dynamic string token substitution (ld.so skips this DT_NEEDED entry)`,
+          message:
+            `cannot load auxiliary \`${rawName}' because of empty dynamic string token substitution (ld.so skips ` +
+            'this DT_NEEDED entry)',
         });
         return null;
       }

@@ -127,11 +127,14 @@ export class ParseCache {
       if (version === 0) {
         db.transaction(() => {
           db.exec(`CREATE TABLE IF NOT EXISTS objects (
-            dev INTEGER NOT NULL, ino INTEGER NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,
-            code TEXT NOT NULL, header TEXT NOT NULL, facts TEXT NOT NULL, requirements BLOB NOT NULL, definitions BLOB NOT NULL,
+            dev INTEGER NOT NULL, ino INTEGER NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+            ctime_ns INTEGER NOT NULL,
+            code TEXT NOT NULL, header TEXT NOT NULL, facts TEXT NOT NULL, requirements BLOB NOT NULL,
+            definitions BLOB NOT NULL,
             UNIQUE (dev, ino, size, mtime_ns, ctime_ns, code))`);
           db.exec(`CREATE TABLE IF NOT EXISTS results (
-            code TEXT NOT NULL, context TEXT NOT NULL, file TEXT NOT NULL, dependencies TEXT NOT NULL, report TEXT NOT NULL,
+            code TEXT NOT NULL, context TEXT NOT NULL, file TEXT NOT NULL, dependencies TEXT NOT NULL,
+            report TEXT NOT NULL,
             UNIQUE (code, context, file))`);
           db.pragma(`user_version = ${PARSE_CACHE_SCHEMA}`);
         }).immediate();
@@ -140,8 +143,8 @@ export class ParseCache {
       }
       this.select = db.prepare<unknown[], Row>(`SELECT header, facts, requirements, definitions FROM objects
         WHERE dev = ? AND ino = ? AND size = ? AND mtime_ns = ? AND ctime_ns = ? AND code = ?`);
-      this.insert =
-        db.prepare(`INSERT OR REPLACE INTO objects (dev, ino, size, mtime_ns, ctime_ns, code, header, facts, requirements, definitions)
+      this.insert = db.prepare(`INSERT OR REPLACE INTO objects
+        (dev, ino, size, mtime_ns, ctime_ns, code, header, facts, requirements, definitions)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
       this.selectResult = db.prepare<unknown[], StoredResult>(
         'SELECT dependencies, report FROM results WHERE code = ? AND context = ? AND file = ?',

@@ -39,11 +39,13 @@ export type { HostInfo__Output as HostInfo } from './generated/pyrelo/v1/HostInf
 export type { HostList__Output as HostList } from './generated/pyrelo/v1/HostList.js';
 export type { HostRef__Output as HostRef } from './generated/pyrelo/v1/HostRef.js';
 export type { HostVerdict__Output as HostVerdict } from './generated/pyrelo/v1/HostVerdict.js';
+// eslint-disable-next-line max-len -- one re-export of a generated module; the name and path are data
 export type { ImportInventoryRequest__Output as ImportInventoryRequest } from './generated/pyrelo/v1/ImportInventoryRequest.js';
 export type { InstallRequest__Output as InstallRequest } from './generated/pyrelo/v1/InstallRequest.js';
 export type { InstallResponse__Output as InstallResponse } from './generated/pyrelo/v1/InstallResponse.js';
 export type { Order__Output as Order } from './generated/pyrelo/v1/Order.js';
 export type { Problem__Output as ProblemMessage } from './generated/pyrelo/v1/Problem.js';
+// eslint-disable-next-line max-len -- one re-export of a generated module; the name and path are data
 export type { RecordDeploymentRequest__Output as RecordDeploymentRequest } from './generated/pyrelo/v1/RecordDeploymentRequest.js';
 export type { Report__Output as Report } from './generated/pyrelo/v1/Report.js';
 export type { ServerMessage__Output as ServerMessage } from './generated/pyrelo/v1/ServerMessage.js';

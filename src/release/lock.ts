@@ -46,7 +46,8 @@ export function acquireLock(layout: ReleaseLayout): HeldLock {
       if (pid !== null && pid !== process.pid && processIsAlive(pid)) {
         throw new BundleError(
           lock,
-          `held by process ${pid}: another install or rollback is running on ${layout.prefix} (remove the file if that process is not pyrelo)`,
+          `held by process ${pid}: another install or rollback is running on ${layout.prefix} (remove the file ` +
+            'if that process is not pyrelo)',
         );
       }
       // Stale (its process is gone, or the file is not ours to read): take it over, once.

@@ -185,7 +185,10 @@ export class AgentHub {
   private revocation(sha256: string): string | null {
     const known = this.db.certificate(sha256);
     if (known === null || known.revokedAt === null) return null;
-    return `client certificate for host ${known.host} was revoked at ${known.revokedAt} (the host was removed); enroll again with a new token (pyrelo hosts token ${known.host})`;
+    return (
+      `client certificate for host ${known.host} was revoked at ${known.revokedAt} (the host was removed); ` +
+      `enroll again with a new token (pyrelo hosts token ${known.host})`
+    );
   }
 
   /** gRPC handlers for service AgentHub. */

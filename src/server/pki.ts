@@ -104,7 +104,8 @@ export async function initPki(dataDir: string, extraNames: readonly string[] = [
   );
   writeFileSync(
     join(dir, 'server.ext'),
-    `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=${san}\n`,
+    'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=' +
+      `${san}\n`,
   );
   await openssl(
     [

@@ -132,7 +132,8 @@ export class StreamGuard {
         else
           cut(
             grpc.status.DEADLINE_EXCEEDED,
-            `no whole message within ${seconds} s of the last one (setting messageSeconds): a stalled or half-sent message`,
+            `no whole message within ${seconds} s of the last one (setting messageSeconds): a stalled or ` +
+              'half-sent message',
             { deadline: 'messageSeconds', messages },
           );
       }, seconds * 1000);
@@ -170,7 +171,9 @@ export class StreamGuard {
             );
             call.sendStatus({
               code: grpc.status.RESOURCE_EXHAUSTED,
-              details: `host ${host} has ${open} agent streams open already, the most one certificate may (setting streamsPerCertificate)`,
+              details:
+                `host ${host} has ${open} agent streams open already, the most one certificate may (setting ` +
+                'streamsPerCertificate)',
             });
             resetAfterStatus();
             return;

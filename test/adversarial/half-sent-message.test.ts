@@ -109,7 +109,8 @@ test(
     );
     assert.ok(
       peak - before < 450 * MiB,
-      `the server's RSS grew by ${Math.round((peak - before) / MiB)} MiB over three rounds (from ${Math.round(before / MiB)} MiB): what a cut stream held is freed and used again`,
+      `the server's RSS grew by ${Math.round((peak - before) / MiB)} MiB over three rounds (from ` +
+        `${Math.round(before / MiB)} MiB): what a cut stream held is freed and used again`,
     );
     const logged = log.filter((l) => l.deadline === 'messageSeconds' && String(l.host).startsWith('hostile-'));
     assert.equal(logged.length, 12, 'each cut is logged, with the host and the setting');

@@ -142,29 +142,42 @@ test('names an older server stored are printed escaped, in text and in JSON', ()
   assert.match(missing.stderr, /no\\u001b\[2Jsuch/);
 });
 
-test('a prefix with ".." is refused by hosts add, deploy and the host-side release commands; another is stored in its one spelling', () => {
-  const refused = pyrelo(['hosts', 'add', 'web-1', '--chroot', '/srv/root', '--prefix', '/opt/../etc']);
-  assert.equal(refused.status, 2, refused.stderr);
-  assert.equal(refused.stderr.trim().split('\n').length, 1, refused.stderr);
-  assert.match(refused.stderr, /--prefix "\/opt\/\.\.\/etc": holds a "\.\." segment/);
+test(
+  'a prefix with ".." is refused by hosts add, deploy and the host-side release commands; another is stored in ' +
+    'its one spelling',
+  () => {
+    const refused = pyrelo(['hosts', 'add', 'web-1', '--chroot', '/srv/root', '--prefix', '/opt/../etc']);
+    assert.equal(refused.status, 2, refused.stderr);
+    assert.equal(refused.stderr.trim().split('\n').length, 1, refused.stderr);
+    assert.match(refused.stderr, /--prefix "\/opt\/\.\.\/etc": holds a "\.\." segment/);
 
-  const added = pyrelo(['hosts', 'add', 'web-2', '--chroot', '/srv/root', '--prefix', '/opt//pyrelo/./app/', '--json']);
-  assert.equal(added.status, 0, added.stderr);
-  assert.equal(JSON.parse(added.stdout).access.prefix, '/opt/pyrelo/app');
+    const added = pyrelo([
+      'hosts',
+      'add',
+      'web-2',
+      '--chroot',
+      '/srv/root',
+      '--prefix',
+      '/opt//pyrelo/./app/',
+      '--json',
+    ]);
+    assert.equal(added.status, 0, added.stderr);
+    assert.equal(JSON.parse(added.stdout).access.prefix, '/opt/pyrelo/app');
 
-  const deploy = pyrelo([
-    'deploy',
-    archiveNamed('plain-app_1.0+local'),
-    '--host',
-    'web-2',
-    '--prefix',
-    '/opt/pyrelo/../../etc',
-  ]);
-  assert.equal(deploy.status, 2, deploy.stderr);
-  assert.match(deploy.stderr, /^pyrelo: --prefix "\/opt\/pyrelo\/\.\.\/\.\.\/etc": holds a "\.\." segment/);
-  for (const command of ['list', 'rollback', 'verify']) {
-    const run = pyrelo(['agent', 'release', command, '--prefix', `${work}/p/../../etc`, '--json']);
-    assert.equal(run.status, 2, `${command}: ${run.stderr}`);
-    assert.match(run.stderr, /holds a "\.\." segment/);
-  }
-});
+    const deploy = pyrelo([
+      'deploy',
+      archiveNamed('plain-app_1.0+local'),
+      '--host',
+      'web-2',
+      '--prefix',
+      '/opt/pyrelo/../../etc',
+    ]);
+    assert.equal(deploy.status, 2, deploy.stderr);
+    assert.match(deploy.stderr, /^pyrelo: --prefix "\/opt\/pyrelo\/\.\.\/\.\.\/etc": holds a "\.\." segment/);
+    for (const command of ['list', 'rollback', 'verify']) {
+      const run = pyrelo(['agent', 'release', command, '--prefix', `${work}/p/../../etc`, '--json']);
+      assert.equal(run.status, 2, `${command}: ${run.stderr}`);
+      assert.match(run.stderr, /holds a "\.\." segment/);
+    }
+  },
+);

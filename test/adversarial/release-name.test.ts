@@ -57,7 +57,8 @@ for (const length of [129, 5000]) {
       lines[0]!,
       length <= 255
         ? new RegExp(
-            `pyrelo\\.json: bundle name "a{60}"… \\(${length} characters\\) cannot name a release folder \\(longer than 128 characters\\)`,
+            `pyrelo\\.json: bundle name "a{60}"… \\(${length} characters\\) cannot name a release folder ` +
+              '\\(longer than 128 characters\\)',
           )
         : new RegExp(
             `pyrelo\\.json: invalid manifest: name: "a{60}…" \\(${length} characters\\): longer than 255 characters`,

@@ -103,7 +103,8 @@ test('agent pack: layout, manifest, size', (t) => {
   const installed = manifest.files.reduce((sum, f) => sum + (f.size ?? 0), 0);
   const node = statSync(join(unpacked, 'libexec/node')).size;
   t.diagnostic(
-    `installed ${(installed / 1e6).toFixed(1)} MB (node ${(node / 1e6).toFixed(1)} MB, agent.mjs ${(script.length / 1e3).toFixed(0)} kB), .tar.gz ${(statSync(archive).size / 1e6).toFixed(1)} MB`,
+    `installed ${(installed / 1e6).toFixed(1)} MB (node ${(node / 1e6).toFixed(1)} MB, agent.mjs ` +
+      `${(script.length / 1e3).toFixed(0)} kB), .tar.gz ${(statSync(archive).size / 1e6).toFixed(1)} MB`,
   );
   // Nothing but the runtime: node is most of it, everything else stays under 10 MB.
   assert.ok(installed - node < 10e6, `${installed - node} bytes besides node`);
@@ -181,14 +182,16 @@ for (const { name, mountProc } of runs) {
       if (outside.host.osRelease !== null) assert.ok(inside.host.osRelease?.id, 'os-release ID');
       assert.deepEqual(Object.keys(inside.files).sort(), Object.keys(outside.files).sort());
       t.diagnostic(
-        `${name}: libc ${inside.host.libc.kind} ${inside.host.libc.version ?? ''}, os-release ${inside.host.osRelease?.id ?? '(none)'}, ${Object.keys(inside.files).length} library paths`,
+        `${name}: libc ${inside.host.libc.kind} ${inside.host.libc.version ?? ''}, os-release ` +
+          `${inside.host.osRelease?.id ?? '(none)'}, ${Object.keys(inside.files).length} library paths`,
       );
     },
   );
 }
 
 test(
-  'the packed agent in the busybox root enrolls, connects over mutual TLS, its inventory is stored and it carries out a verified check order',
+  'the packed agent in the busybox root enrolls, connects over mutual TLS, its inventory is stored ' +
+    'and it carries out a verified check order',
   { timeout: TIMEOUT },
   async (t) => {
     if (skipUnlessLab(t, ['busybox'])) return;

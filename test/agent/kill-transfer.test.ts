@@ -165,7 +165,8 @@ after(async () => {
 });
 
 test(
-  'kill -9 of an agent mid-transfer: after a restart the transfer resumes from the partial file and the bundle arrives intact',
+  'kill -9 of an agent mid-transfer: after a restart the transfer resumes from the partial file and the bundle ' +
+    'arrives intact',
   { timeout: 180_000 },
   async (t) => {
     const archive = await bigBundle();

@@ -237,7 +237,8 @@ test(
         // The prediction from the stored inventory equals the run on the host...
         assert.ok(
           sameVerdict(answer.predicted, answer.verified),
-          `${bundle.name} on ${name}: predicted ${JSON.stringify(answer.predicted.problems)} but the run gave ${JSON.stringify(answer.verified.problems)}`,
+          `${bundle.name} on ${name}: predicted ${JSON.stringify(answer.predicted.problems)} but the run gave ` +
+            `${JSON.stringify(answer.verified.problems)}`,
         );
         assert.equal(
           answer.predicted.runs,
@@ -264,7 +265,8 @@ test(
       }
     }
     t.diagnostic(
-      `builds: ${[...buildSeconds].map(([n, s]) => `${n} ${s.toFixed(1)} s`).join(', ')}; verified checks: ${checkSeconds.join(', ')}`,
+      `builds: ${[...buildSeconds].map(([n, s]) => `${n} ${s.toFixed(1)} s`).join(', ')}; verified checks: ` +
+        `${checkSeconds.join(', ')}`,
     );
 
     // --libc host: runs (verified) on bookworm and trixie, not on bullseye (glibc 2.31).

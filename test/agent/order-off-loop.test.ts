@@ -49,7 +49,8 @@ test('a check order unpacks, checks and smoke-runs its bundle off the daemon eve
     assert.deepEqual(readdirSync(bundlesDir), [DIGEST], 'only the finished unpack is left');
     assert.ok(
       turnsSeeingTheUnpack > 0,
-      `the daemon's thread got ${turns} turns, none while the bundle was being unpacked: the order ran on its event loop`,
+      `the daemon's thread got ${turns} turns, none while the bundle was being unpacked: ` +
+        'the order ran on its event loop',
     );
   } finally {
     await removeDir(work);

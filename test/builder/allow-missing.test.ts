@@ -32,7 +32,8 @@ const AT = '/opt/gonesmoke';
 const TIMEOUT = 10 * 60_000;
 
 const GONE_LIBRARY =
-  'int gone_table[4] = {7, 0, 0, 0};\nint gone_value(void) { return gone_table[0]; }\nint gone_twice(void) { return 2 * gone_value(); }\n';
+  'int gone_table[4] = {7, 0, 0, 0};\nint gone_value(void) { return gone_table[0]; }\nint gone_twice(void) { ' +
+  'return 2 * gone_value(); }\n';
 
 function extension(name: string, body: string): string {
   return `#define PY_SSIZE_T_CLEAN
@@ -44,6 +45,7 @@ PyMODINIT_FUNC PyInit_${name}(void) { return PyModule_Create(&module); }
 `;
 }
 
+/* eslint-disable max-len -- an embedded program, kept line for line as it runs */
 const GONE_MODULE = extension(
   '_gone',
   `extern int gone_table[4];
@@ -51,12 +53,14 @@ int gone_value(void);
 int gone_twice(void);
 static PyObject *value(PyObject *self, PyObject *args) { return PyLong_FromLong(gone_value() + gone_twice() + gone_table[1]); }`,
 );
+/* eslint-enable max-len */
 const FINE_MODULE = extension(
   '_fine',
   'static PyObject *value(PyObject *self, PyObject *args) { return PyLong_FromLong(42); }',
 );
 const INIT =
-  'try:\n    from . import _gone\nexcept ImportError as error:\n    _gone = None\n    GONE_ERROR = str(error)\nfrom . import _fine\n';
+  'try:\n    from . import _gone\nexcept ImportError as error:\n    _gone = None\n    GONE_ERROR = ' +
+  'str(error)\nfrom . import _fine\n';
 
 /** The gonesmoke wheel in `dir`/wheelhouse, and the stub library in `dir`/stub (never installed). */
 async function writeGoneWheel(dir: string): Promise<{ wheelhouse: string; stub: string; gone: string }> {
@@ -123,7 +127,8 @@ async function importIn(root: string, bundle: string, code: string): Promise<{ e
 }
 
 test(
-  'a dependency found nowhere: the build fails in one paragraph; with --allow-missing it ships, and check --root warns in the words the real import prints',
+  'a dependency found nowhere: the build fails in one paragraph; with --allow-missing it ships, and check ' +
+    '--root warns in the words the real import prints',
   { timeout: TIMEOUT },
   async (t) => {
     if (skipUnlessLab(t, ['debootstrap'])) return;
@@ -147,8 +152,10 @@ test(
       t.diagnostic(failure);
       assert.equal(
         failure,
-        `pyrelo build: failed: the bundle is not self-contained:\n  ${SONAME}, needed by ${GONE}, is neither in the bundle nor on the build host ` +
-          `(${undefinedFromGone} undefined symbols follow from it): install it on the build host so it is grafted, or pass --allow-missing ${SONAME} to ship without it`,
+        `pyrelo build: failed: the bundle is not self-contained:\n  ${SONAME}, needed by ${GONE}, is neither ` +
+          'in the bundle nor on the build host ' +
+          (`(${undefinedFromGone} undefined symbols follow from it): install it on the build host so it is ` +
+            `grafted, or pass --allow-missing ${SONAME} to ship without it`),
       );
       assert.equal(existsSync(join(dir, 'refused')), false, 'nothing written');
 

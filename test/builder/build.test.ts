@@ -152,7 +152,8 @@ test(
         'bash',
         [
           '-c',
-          `PS1='$ '; . '${bundle}/bin/activate' && command -v python3 && echo "$PS1" && deactivate && command -v python3 || true`,
+          `PS1='$ '; . '${bundle}/bin/activate' && command -v python3 && echo "$PS1" && deactivate && command ` +
+            '-v python3 || true',
         ],
         { env: { PATH: '/usr/bin:/bin' }, extendEnv: false },
       );
@@ -166,7 +167,8 @@ test(
 );
 
 test(
-  'build: two builds of the same inputs give byte-identical archives, with the base stage prepared, from the cache, or prepared again',
+  'build: two builds of the same inputs give byte-identical archives, with the base stage prepared, from the ' +
+    'cache, or prepared again',
   { timeout: TIMEOUT },
   async (t) => {
     const reason = buildSkipReason();

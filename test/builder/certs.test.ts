@@ -87,7 +87,8 @@ async function makeCa(dir: string): Promise<void> {
   await run(['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
   writeFileSync(
     join(dir, 'server.ext'),
-    'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n',
+    'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' +
+      'keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n',
   );
   await run([
     'x509',
@@ -185,7 +186,8 @@ function skip(t: { skip(reason: string): void }): boolean {
 }
 
 test(
-  'bookworm, Debian layout: the CA in /etc/ssl/certs/ca-certificates.crt is trusted; start-up imports no ssl; children clean',
+  'bookworm, Debian layout: the CA in /etc/ssl/certs/ca-certificates.crt is trusted; start-up imports no ssl; ' +
+    'children clean',
   { timeout: TIMEOUT },
   async (t) => {
     if (skip(t)) return;
@@ -221,7 +223,8 @@ test(
 );
 
 test(
-  'a venv made from the bundle keeps the hook: RHEL layout in trixie trusted through the host store; without the CA: CERTIFICATE_VERIFY_FAILED',
+  'a venv made from the bundle keeps the hook: RHEL layout in trixie trusted through the host store; without ' +
+    'the CA: CERTIFICATE_VERIFY_FAILED',
   { timeout: TIMEOUT },
   async (t) => {
     if (skip(t)) return;

@@ -90,7 +90,8 @@ test(
         [
           prefix,
           new RegExp(
-            `^pyrelo: --python ${prefix.replace(/\./g, '\\.')}: is a folder, not an interpreter; its interpreter is ${BASE_PYTHON.replace(/\./g, '\\.')}; give the path .* --python-source TARBALL$`,
+            `^pyrelo: --python ${prefix.replace(/\./g, '\\.')}: is a folder, not an interpreter; its ` +
+              `interpreter is ${BASE_PYTHON.replace(/\./g, '\\.')}; give the path .* --python-source TARBALL$`,
           ),
         ],
         [
@@ -113,7 +114,8 @@ test(
 );
 
 test(
-  'build: a name from outside that cannot name a bundle (slash, .., control character, 300 characters) ends with exit 2 in one line naming it',
+  'build: a name from outside that cannot name a bundle (slash, .., control character, 300 characters) ends ' +
+    'with exit 2 in one line naming it',
   { timeout: 60_000 },
   async (t) => {
     const reason = buildSkipReason();

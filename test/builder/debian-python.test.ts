@@ -102,13 +102,16 @@ interface Layout {
   libpl: string;
   tzpath: string;
 }
+/* eslint-disable max-len -- an embedded program, kept line for line as it runs */
 const LAYOUT = `import json, site, sys, sysconfig
 v = sysconfig.get_config_var
 print(json.dumps({"scheme": sysconfig.get_preferred_scheme("prefix"), "purelib": sysconfig.get_path("purelib"), "scripts": sysconfig.get_path("scripts"),
   "site": site.getsitepackages(), "path": sys.path, "libdest": v("LIBDEST"), "destshared": v("DESTSHARED"), "libpl": v("LIBPL"), "tzpath": v("TZPATH")}))`;
+/* eslint-enable max-len */
 
 test(
-  'Debian python3.11: the build verifies; packages in the scheme the bundled interpreter uses, scripts in bin/; no build path; _sysconfigdata relocatable; moved, it runs from another folder',
+  'Debian python3.11: the build verifies; packages in the scheme the bundled interpreter uses, scripts in ' +
+    'bin/; no build path; _sysconfigdata relocatable; moved, it runs from another folder',
   { timeout: TIMEOUT },
   async (t) => {
     const reason = skipReason();

@@ -15,6 +15,7 @@ import { buildApp, buildSkipReason } from './shared-build.js';
 
 const TIMEOUT = 40 * 60_000;
 
+/* eslint-disable max-len -- an embedded program, kept line for line as it runs */
 const PROBE = `import sys
 out = {"started_with": sorted(m for m in ("ssl", "curses", "_curses", "socket") if m in sys.modules)}
 import ctypes.util, curses, json, os, ssl, subprocess
@@ -39,6 +40,7 @@ out["localhost_echo"] = server.accept()[0].recv(2).decode()
 out["unhooked_resolves"] = subprocess.run([sys.executable, "-S", "-c", "import socket; socket.getaddrinfo('localhost', 80)"], capture_output=True).returncode == 0
 print(json.dumps(out))
 `;
+/* eslint-enable max-len */
 
 interface Probe {
   started_with: string[];

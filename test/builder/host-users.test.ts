@@ -149,7 +149,9 @@ async function inventoryOf(
   const cli = join(dirname(fileURLToPath(import.meta.url)), '../../src/client/main.js');
   const lower = [...nss.layers, nss.root].join(':');
   // Also `pyrelo check --root` of the bundle there, which must say the same as the prediction.
-  const script = `mount -t overlay pyrelo-nss-inventory -o ro,lowerdir="$1" "$2" && "$3" "$4" inventory --root "$2" -o "$5" && exec "$3" "$4" check --no-cache --root "$2" "$6" > "$7"`;
+  const script =
+    'mount -t overlay pyrelo-nss-inventory -o ro,lowerdir="$1" "$2" && "$3" "$4" inventory --root "$2" -o "$5" ' +
+    '&& exec "$3" "$4" check --no-cache --root "$2" "$6" > "$7"';
   await execa('unshare', [
     '--mount',
     '--propagation',
@@ -202,11 +204,14 @@ for (const [suite, layout] of CASES) {
       const expected =
         layout === 'rhel'
           ? [
-              `passwd and group from extrausers: libnss_extrausers.so.2 is in /usr/lib64, where the bundled glibc does not look (it searches /lib/x86_64-linux-gnu, /usr/lib/x86_64-linux-gnu, /lib, /usr/lib): ${consequence}`,
+              'passwd and group from extrausers: libnss_extrausers.so.2 is in /usr/lib64, where the bundled ' +
+                'glibc does not look (it searches /lib/x86_64-linux-gnu, /usr/lib/x86_64-linux-gnu, /lib, ' +
+                `/usr/lib): ${consequence}`,
             ]
           : module?.glibcNeeded != null && compareVersions(module.glibcNeeded, GLIBC) > 0
             ? [
-                `passwd and group from extrausers: libnss_extrausers.so.2 needs GLIBC_${module.glibcNeeded}, the bundle's glibc is ${GLIBC}: ${consequence}`,
+                `passwd and group from extrausers: libnss_extrausers.so.2 needs GLIBC_${module.glibcNeeded}, ` +
+                  `the bundle's glibc is ${GLIBC}: ${consequence}`,
               ]
             : [];
       assert.deepEqual(warnings, expected, 'the prediction');

@@ -77,11 +77,15 @@ async function compileFixtures(dir: string, hostDir: string, python: boolean): P
     soname: 'libouter-1a2b3c4d.so.1',
     needed: [inner, hostOnly],
     source:
-      'int inner_value(void);\nint host_value(void);\nint outer_value(void) { return inner_value() + 2 * host_value(); }\n',
+      'int inner_value(void);\nint host_value(void);\nint outer_value(void) { return inner_value() + 2 * ' +
+      'host_value(); }\n',
   });
   const cflags = python
     ? [
-        `-I${(await execa(BASE_PYTHON, ['-I', '-c', 'import sysconfig; print(sysconfig.get_path("include"))'])).stdout.trim()}`,
+        '-I' +
+          (
+            await execa(BASE_PYTHON, ['-I', '-c', 'import sysconfig; print(sysconfig.get_path("include"))'])
+          ).stdout.trim(),
       ]
     : [];
   const module = await compileSharedLibrary({
@@ -102,62 +106,65 @@ function hasGcc(): Promise<boolean> {
   );
 }
 
-test("a library found only through its loader's DT_RPATH gets a RUNPATH of its own naming where it was found", async (t) => {
-  if (!(await hasGcc())) return t.skip('needs gcc to build the fixtures');
-  const work = await makeTempDir('pyrelo-inherited-rpath-');
-  const tree = join(work, 'tree');
-  const hostDir = join(work, 'host-only');
-  try {
-    await compileFixtures(tree, hostDir, false);
-    const view = new RootHostView('/', loaderConfigForRoot('/'));
-    // The premise, as ld.so sees it: alone, libouter misses libinner; loaded by the module, it finds it.
-    const alone = checkFile(view, join(tree, OUTER));
-    assert.equal(
-      alone.objects.find((o) => o.name === 'libinner-5e6f7a8b.so.1')?.path,
-      null,
-      'alone, libouter does not find libinner',
-    );
-    const elves = listBundleElves(tree);
-    const installed = resolveInstalledNeeds(tree, elves, view);
-    assert.equal(
-      installed.get(OUTER)?.get('libinner-5e6f7a8b.so.1'),
-      join(tree, INNER),
-      'loaded by the module, libouter finds libinner',
-    );
-    assert.equal(
-      installed.get(OUTER)?.get(HOST_ONLY),
-      join(hostDir, HOST_ONLY),
-      '... and libhostonly, on the build host',
-    );
-    const policy = loadGraftPolicy();
-    // The graft takes libhostonly from where libouter found it in context, for libouter.
-    const graft = await graftLibraries(
-      tree,
-      elves.filter((e) => e.rel !== MODULE),
-      view,
-      policy,
-      [],
-      installed,
-    );
-    assert.deepEqual(graft.unresolved, []);
-    assert.deepEqual(
-      graft.grafted.map((g) => [g.path, g.origin, g.neededBy]),
-      [[`${GRAFT_DIR}/${HOST_ONLY}`, join(hostDir, HOST_ONLY), [OUTER]]],
-    );
-    const providers = findProviders(listBundleElves(tree), ['lib', GRAFT_DIR]);
-    const planned = (rel: string): string | null =>
-      plannedRunpath(tree, readBundleElf(tree, join(tree, rel)), providers, policy, [], installed.get(rel));
-    assert.equal(planned(OUTER), '$ORIGIN:$ORIGIN/../lib/pyrelo-grafted');
-    assert.equal(
-      planned(MODULE),
-      '$ORIGIN/../rpathsmoke.libs',
-      'the module keeps its own folder, once, and loses the absolute one',
-    );
-    assert.equal(planned(INNER), null, 'libinner needs nothing but glibc');
-  } finally {
-    await removeDir(work);
-  }
-});
+test(
+  "a library found only through its loader's " + 'DT_RPATH gets a RUNPATH of its own naming where it was found',
+  async (t) => {
+    if (!(await hasGcc())) return t.skip('needs gcc to build the fixtures');
+    const work = await makeTempDir('pyrelo-inherited-rpath-');
+    const tree = join(work, 'tree');
+    const hostDir = join(work, 'host-only');
+    try {
+      await compileFixtures(tree, hostDir, false);
+      const view = new RootHostView('/', loaderConfigForRoot('/'));
+      // The premise, as ld.so sees it: alone, libouter misses libinner; loaded by the module, it finds it.
+      const alone = checkFile(view, join(tree, OUTER));
+      assert.equal(
+        alone.objects.find((o) => o.name === 'libinner-5e6f7a8b.so.1')?.path,
+        null,
+        'alone, libouter does not find libinner',
+      );
+      const elves = listBundleElves(tree);
+      const installed = resolveInstalledNeeds(tree, elves, view);
+      assert.equal(
+        installed.get(OUTER)?.get('libinner-5e6f7a8b.so.1'),
+        join(tree, INNER),
+        'loaded by the module, libouter finds libinner',
+      );
+      assert.equal(
+        installed.get(OUTER)?.get(HOST_ONLY),
+        join(hostDir, HOST_ONLY),
+        '... and libhostonly, on the build host',
+      );
+      const policy = loadGraftPolicy();
+      // The graft takes libhostonly from where libouter found it in context, for libouter.
+      const graft = await graftLibraries(
+        tree,
+        elves.filter((e) => e.rel !== MODULE),
+        view,
+        policy,
+        [],
+        installed,
+      );
+      assert.deepEqual(graft.unresolved, []);
+      assert.deepEqual(
+        graft.grafted.map((g) => [g.path, g.origin, g.neededBy]),
+        [[`${GRAFT_DIR}/${HOST_ONLY}`, join(hostDir, HOST_ONLY), [OUTER]]],
+      );
+      const providers = findProviders(listBundleElves(tree), ['lib', GRAFT_DIR]);
+      const planned = (rel: string): string | null =>
+        plannedRunpath(tree, readBundleElf(tree, join(tree, rel)), providers, policy, [], installed.get(rel));
+      assert.equal(planned(OUTER), '$ORIGIN:$ORIGIN/../lib/pyrelo-grafted');
+      assert.equal(
+        planned(MODULE),
+        '$ORIGIN/../rpathsmoke.libs',
+        'the module keeps its own folder, once, and loses the absolute one',
+      );
+      assert.equal(planned(INNER), null, 'libinner needs nothing but glibc');
+    } finally {
+      await removeDir(work);
+    }
+  },
+);
 
 let work: Promise<string> | null = null;
 const builds = new Map<Libc, Promise<{ result: BuildResult; lines: string[] }>>();
@@ -224,7 +231,8 @@ interface JsonReport {
 
 for (const libc of ['host', 'bundle'] as const) {
   test(
-    `--libc ${libc}: a wheel whose .libs library finds its own need through the module's DT_RPATH builds; each ELF finds its needs through its own RUNPATH`,
+    `--libc ${libc}: a wheel whose .libs library finds its own need through the module's DT_RPATH builds; each ` +
+      'ELF finds its needs through its own RUNPATH',
     { timeout: TIMEOUT },
     async (t) => {
       const reason = buildSkipReason();
@@ -256,7 +264,8 @@ for (const libc of ['host', 'bundle'] as const) {
   );
 
   test(
-    `--libc ${libc}: in the bookworm lab root, pyrelo check --root predicts the module, its libraries and the graft load, and the bundle's interpreter imports it`,
+    `--libc ${libc}: in the bookworm lab root, pyrelo check --root predicts the module, its libraries and the ` +
+      "graft load, and the bundle's interpreter imports it",
     { timeout: TIMEOUT },
     async (t) => {
       if (skipUnlessLab(t, ['debootstrap'])) return;

@@ -140,14 +140,16 @@ async function runAllSmokes(
 }
 
 test(
-  'combined app, --libc auto: glibc bundled; the build verifies; numpy.libs stays where its RUNPATHs point; host C++ runtime and libyaml grafted',
+  'combined app, --libc auto: glibc bundled; the build verifies; numpy.libs stays where its RUNPATHs point; ' +
+    'host C++ runtime and libyaml grafted',
   { timeout: TIMEOUT },
   async (t) => {
     if (skip(t, null)) return;
     const started = Date.now();
     const [{ result, lines }, host] = await Promise.all([combined().glibc, combined().host]);
     t.diagnostic(
-      `both builds (run together; wheelhouses cached or not) took ${((Date.now() - started) / 1000).toFixed(1)} s: host ${host.result.seconds.toFixed(1)} s, auto ${result.seconds.toFixed(1)} s`,
+      `both builds (run together; wheelhouses cached or not) took ${((Date.now() - started) / 1000).toFixed(1)}` +
+        ` s: host ${host.result.seconds.toFixed(1)} s, auto ${result.seconds.toFixed(1)} s`,
     );
     const { manifest } = result;
     const bundle = result.output;
@@ -215,7 +217,8 @@ test(
 
 for (const name of ['bookworm', 'trixie'] as const) {
   test(
-    `--libc host: every command of the combined app runs in ${name} from two bundle folders and two working directories; children clean; spawn pool`,
+    `--libc host: every command of the combined app runs in ${name} from two bundle folders and two working ` +
+      'directories; children clean; spawn pool',
     { timeout: TIMEOUT },
     async (t) => {
       if (skip(t)) return;
@@ -240,7 +243,8 @@ interface JsonFile {
 }
 
 test(
-  'bullseye: the host-libc bundle cannot start, and pyrelo check --root predicts exactly the `version ... not found` lines it prints',
+  'bullseye: the host-libc bundle cannot start, and pyrelo check --root predicts exactly the `version ... not ' +
+    'found` lines it prints',
   { timeout: TIMEOUT },
   async (t) => {
     if (skip(t)) return;
@@ -289,7 +293,8 @@ test('the .run installer works with busybox sh and tar only', { timeout: TIMEOUT
     [
       '/bin/sh',
       '-c',
-      'sh /srv/app.run --prefix /opt/app && ls /opt/app/bin/python3.11 && sh /srv/app.run --prefix /opt/app; echo "again=$?"',
+      'sh /srv/app.run --prefix /opt/app && ls /opt/app/bin/python3.11 && sh /srv/app.run --prefix /opt/app; ' +
+        'echo "again=$?"',
     ],
     {
       copyIn: [{ hostPath: run, rootPath: '/srv/app.run' }],
@@ -310,7 +315,8 @@ for (const name of ['bullseye', 'bookworm', 'trixie', 'busybox'] as const) {
     name
   ];
   test(
-    `--libc bundle (auto): pyrelo check --root ${name} (${what}) predicts it loads; every command runs with and without /proc; children clean; spawn pool`,
+    `--libc bundle (auto): pyrelo check --root ${name} (${what}) predicts it loads; every command runs with ` +
+      'and without /proc; children clean; spawn pool',
     { timeout: TIMEOUT },
     async (t) => {
       if (skip(t, name === 'busybox' ? 'busybox' : 'debootstrap')) return;

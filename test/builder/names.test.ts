@@ -91,7 +91,8 @@ test('bundle names: a setup.py folder, a wheel file and -r alone', { timeout: 60
 });
 
 test(
-  "--slim-package-tests in a real build: numpy's test folders go, listed with their bytes and recorded; the app still runs",
+  "--slim-package-tests in a real build: numpy's test folders go, listed with their bytes and recorded; the " +
+    'app still runs',
   { timeout: 600_000 },
   async (t) => {
     const reason = buildSkipReason();

@@ -82,78 +82,83 @@ async function madeUpSite(): Promise<string> {
   return bundle;
 }
 
-test('package tests: tests/ and test/ inside packages go; kept when imported from outside (relative, absolute, dynamic, strings, entry points, through a kept one)', async () => {
-  const bundle = await madeUpSite();
-  try {
-    const site = join(bundle, BASE.purelib);
-    const plan = planPackageTests(site);
-    assert.deepEqual(
-      plan.removed.map((f) => f.path),
-      ['lookalike/tests', 'plain/sub/test', 'plain/tests'],
-    );
-    assert.deepEqual(plan.kept.map((f) => `${f.path} <- ${f.importer}`).sort(), [
-      'absolute/tests <- absolute/conftest.py',
-      'chained/tests <- relative/tests/fixtures.py',
-      'dynamic/tests <- dynamic/__init__.py',
-      'entry/tests <- entry-1.0.dist-info/entry_points.txt',
-      'parent/tests <- parent/__init__.py',
-      'relative/tests <- relative/util.py',
-      'strings/tests <- strings/__init__.py',
-    ]);
-
-    const expected =
-      sizeOf(join(site, 'plain', 'tests')).bytes +
-      sizeOf(join(site, 'plain', 'sub', 'test')).bytes +
-      sizeOf(join(site, 'lookalike', 'tests')).bytes;
-    const lines: string[] = [];
-    const result = slimBundle(bundle, BASE, true, [], { packageTests: true, note: (line) => lines.push(line) });
-    const category = result.categories.find((c) => c.category === PACKAGE_TESTS_CATEGORY);
-    assert.ok(category, result.summary);
-    assert.equal(category.bytes, expected);
-    assert.equal(category.files, 6);
-    assert.deepEqual(
-      category.paths,
-      ['lookalike/tests', 'plain/sub/test', 'plain/tests'].map((p) => `${BASE.purelib}/${p}`),
-    );
-    assert.ok(
-      lines.some((l) => /^package tests: removed plain\/tests \(0\.\d KB, 3 files\)$/.test(l)),
-      lines.join('\n'),
-    );
-    assert.ok(
-      lines.includes('package tests: kept relative/tests: relative/util.py imports relative.tests'),
-      lines.join('\n'),
-    );
-    assert.match(result.summary, /; 3 package test folders removed, 7 kept \(imported from outside\)$/);
-    for (const gone of ['plain/tests', 'plain/sub/test', 'lookalike/tests'])
-      assert.equal(existsSync(join(site, gone)), false, gone);
-    for (const stays of [
-      'plain/core.py',
-      'relative/tests/fixtures.py',
-      'chained/tests/base.py',
-      'tests/__init__.py',
-      'helpers/testing/__init__.py',
-      'helpers/data/test/sample.txt',
-      'helpers/some-data/tests/script.py',
-    ]) {
-      assert.equal(existsSync(join(site, stays)), true, stays);
-    }
-    // Without the option, installed packages are never touched.
-    const other = await madeUpSite();
+test(
+  'package tests: tests/ and test/ inside packages go; kept when imported from outside (relative, absolute, ' +
+    'dynamic, strings, entry points, through a kept one)',
+  async () => {
+    const bundle = await madeUpSite();
     try {
-      const plain = slimBundle(other, BASE, true);
-      assert.ok(!plain.categories.some((c) => c.category === PACKAGE_TESTS_CATEGORY));
-      assert.equal(existsSync(join(other, BASE.purelib, 'plain', 'tests')), true);
+      const site = join(bundle, BASE.purelib);
+      const plan = planPackageTests(site);
+      assert.deepEqual(
+        plan.removed.map((f) => f.path),
+        ['lookalike/tests', 'plain/sub/test', 'plain/tests'],
+      );
+      assert.deepEqual(plan.kept.map((f) => `${f.path} <- ${f.importer}`).sort(), [
+        'absolute/tests <- absolute/conftest.py',
+        'chained/tests <- relative/tests/fixtures.py',
+        'dynamic/tests <- dynamic/__init__.py',
+        'entry/tests <- entry-1.0.dist-info/entry_points.txt',
+        'parent/tests <- parent/__init__.py',
+        'relative/tests <- relative/util.py',
+        'strings/tests <- strings/__init__.py',
+      ]);
+
+      const expected =
+        sizeOf(join(site, 'plain', 'tests')).bytes +
+        sizeOf(join(site, 'plain', 'sub', 'test')).bytes +
+        sizeOf(join(site, 'lookalike', 'tests')).bytes;
+      const lines: string[] = [];
+      const result = slimBundle(bundle, BASE, true, [], { packageTests: true, note: (line) => lines.push(line) });
+      const category = result.categories.find((c) => c.category === PACKAGE_TESTS_CATEGORY);
+      assert.ok(category, result.summary);
+      assert.equal(category.bytes, expected);
+      assert.equal(category.files, 6);
+      assert.deepEqual(
+        category.paths,
+        ['lookalike/tests', 'plain/sub/test', 'plain/tests'].map((p) => `${BASE.purelib}/${p}`),
+      );
+      assert.ok(
+        lines.some((l) => /^package tests: removed plain\/tests \(0\.\d KB, 3 files\)$/.test(l)),
+        lines.join('\n'),
+      );
+      assert.ok(
+        lines.includes('package tests: kept relative/tests: relative/util.py imports relative.tests'),
+        lines.join('\n'),
+      );
+      assert.match(result.summary, /; 3 package test folders removed, 7 kept \(imported from outside\)$/);
+      for (const gone of ['plain/tests', 'plain/sub/test', 'lookalike/tests'])
+        assert.equal(existsSync(join(site, gone)), false, gone);
+      for (const stays of [
+        'plain/core.py',
+        'relative/tests/fixtures.py',
+        'chained/tests/base.py',
+        'tests/__init__.py',
+        'helpers/testing/__init__.py',
+        'helpers/data/test/sample.txt',
+        'helpers/some-data/tests/script.py',
+      ]) {
+        assert.equal(existsSync(join(site, stays)), true, stays);
+      }
+      // Without the option, installed packages are never touched.
+      const other = await madeUpSite();
+      try {
+        const plain = slimBundle(other, BASE, true);
+        assert.ok(!plain.categories.some((c) => c.category === PACKAGE_TESTS_CATEGORY));
+        assert.equal(existsSync(join(other, BASE.purelib, 'plain', 'tests')), true);
+      } finally {
+        await removeDir(other);
+      }
     } finally {
-      await removeDir(other);
+      await removeDir(bundle);
     }
-  } finally {
-    await removeDir(bundle);
-  }
-});
+  },
+);
 
 test("import scanner: relative imports resolve against the file's package; aliases, lists and parentheses", () => {
   const names = importedNames(
-    'from .a import b as c, d\nfrom .. import e\nfrom ...x import y\nimport f.g as h, i\nfrom j import (\n  k,  # note\n  l,\n)\n',
+    'from .a import b as c, d\nfrom .. import e\nfrom ...x import y\nimport f.g as h, i\nfrom j import (\n  ' +
+      'k,  # note\n  l,\n)\n',
     { package: 'p.q' },
   );
   assert.deepEqual(

@@ -55,7 +55,8 @@ async function writePreloadWheel(dir: string): Promise<string> {
 }
 
 test(
-  'a library only ever preloaded: refused as dlopened with the hint, built with --preload-only, checked as LD_PRELOAD loads it',
+  'a library only ever preloaded: refused as dlopened with the hint, built with --preload-only, checked as ' +
+    'LD_PRELOAD loads it',
   { timeout: TIMEOUT },
   async (t) => {
     if (skipUnlessLab(t, ['debootstrap'])) return;

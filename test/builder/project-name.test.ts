@@ -73,68 +73,72 @@ test('project names: requirements, wheel files, folders with and without a [proj
   }
 });
 
-test("installed project: found by normalized name or by pip's direct_url.json; its METADATA name is checked too", async () => {
-  const dir = await makeTempDir('pyrelo-project-name-');
-  try {
-    const site = join(dir, 'site');
-    const source = join(dir, 'a folder é');
-    mkdirSync(source);
-    const distInfo = (name: string, metadata: string, url: string): void => {
-      mkdirSync(join(site, name), { recursive: true });
-      writeFileSync(join(site, name, 'METADATA'), metadata);
-      writeFileSync(join(site, name, 'direct_url.json'), JSON.stringify({ url, dir_info: {} }));
-    };
-    distInfo('other-1.0.dist-info', 'Metadata-Version: 2.1\nName: other\nVersion: 1.0\n', 'file:///elsewhere');
-    distInfo(
-      'legacy_app-3.1.dist-info',
-      'Metadata-Version: 2.1\nName: legacy-app\nVersion: 3.1\n\nName: not-this\n',
-      pathToFileURL(source).href,
-    );
-    distInfo(
-      'fetched-0.2.dist-info',
-      'Metadata-Version: 2.1\nName: fetched\nVersion: 0.2\n',
-      'https://example.invalid/fetched-0.2-py3-none-any.whl',
-    );
-    const packages = [
-      { name: 'Foo-Bar', version: '1.2' },
-      { name: 'legacy-app', version: '3.1' },
-    ];
-    assert.deepEqual(installedProject({ kind: 'path', path: source, from: 'src' }, site, packages), {
-      name: 'legacy-app',
-      version: '3.1',
-    });
-    assert.deepEqual(
-      installedProject(
-        { kind: 'url', url: 'https://example.invalid/fetched-0.2-py3-none-any.whl', from: 'u' },
-        site,
-        packages,
-      ),
-      { name: 'fetched', version: '0.2' },
-    );
-    assert.deepEqual(
-      installedProject({ kind: 'name', name: 'foo_bar', from: 'foo_bar', exact: false }, site, packages),
-      { name: 'Foo-Bar', version: '1.2' },
-    );
-    assert.deepEqual(
-      installedProject({ kind: 'name', name: 'Foo_Bar', from: 'pyproject.toml', exact: true }, site, packages),
-      { name: 'Foo_Bar', version: '1.2' },
-    );
-    assert.throws(
-      () => installedProject({ kind: 'name', name: 'missing', from: 'missing', exact: false }, site, packages),
-      /pip reported no installed distribution/,
-    );
-    distInfo('evil-1.dist-info', 'Metadata-Version: 2.1\nName: ../evil\nVersion: 1\n', 'file:///evil');
-    assert.throws(
-      () => installedProject({ kind: 'url', url: 'file:///evil', from: 'evil.whl' }, site, packages),
-      (e: unknown) =>
-        e instanceof BuildInputError &&
-        e.message ===
-          'evil.whl: the installed METADATA: name "../evil": not a project name (letters, digits, ".", "_" and "-", starting and ending with a letter or digit)',
-    );
-  } finally {
-    await removeDir(dir);
-  }
-});
+test(
+  'installed project: found by normalized name or by ' + "pip's direct_url.json; its METADATA name is checked too",
+  async () => {
+    const dir = await makeTempDir('pyrelo-project-name-');
+    try {
+      const site = join(dir, 'site');
+      const source = join(dir, 'a folder é');
+      mkdirSync(source);
+      const distInfo = (name: string, metadata: string, url: string): void => {
+        mkdirSync(join(site, name), { recursive: true });
+        writeFileSync(join(site, name, 'METADATA'), metadata);
+        writeFileSync(join(site, name, 'direct_url.json'), JSON.stringify({ url, dir_info: {} }));
+      };
+      distInfo('other-1.0.dist-info', 'Metadata-Version: 2.1\nName: other\nVersion: 1.0\n', 'file:///elsewhere');
+      distInfo(
+        'legacy_app-3.1.dist-info',
+        'Metadata-Version: 2.1\nName: legacy-app\nVersion: 3.1\n\nName: not-this\n',
+        pathToFileURL(source).href,
+      );
+      distInfo(
+        'fetched-0.2.dist-info',
+        'Metadata-Version: 2.1\nName: fetched\nVersion: 0.2\n',
+        'https://example.invalid/fetched-0.2-py3-none-any.whl',
+      );
+      const packages = [
+        { name: 'Foo-Bar', version: '1.2' },
+        { name: 'legacy-app', version: '3.1' },
+      ];
+      assert.deepEqual(installedProject({ kind: 'path', path: source, from: 'src' }, site, packages), {
+        name: 'legacy-app',
+        version: '3.1',
+      });
+      assert.deepEqual(
+        installedProject(
+          { kind: 'url', url: 'https://example.invalid/fetched-0.2-py3-none-any.whl', from: 'u' },
+          site,
+          packages,
+        ),
+        { name: 'fetched', version: '0.2' },
+      );
+      assert.deepEqual(
+        installedProject({ kind: 'name', name: 'foo_bar', from: 'foo_bar', exact: false }, site, packages),
+        { name: 'Foo-Bar', version: '1.2' },
+      );
+      assert.deepEqual(
+        installedProject({ kind: 'name', name: 'Foo_Bar', from: 'pyproject.toml', exact: true }, site, packages),
+        { name: 'Foo_Bar', version: '1.2' },
+      );
+      assert.throws(
+        () => installedProject({ kind: 'name', name: 'missing', from: 'missing', exact: false }, site, packages),
+        /pip reported no installed distribution/,
+      );
+      distInfo('evil-1.dist-info', 'Metadata-Version: 2.1\nName: ../evil\nVersion: 1\n', 'file:///evil');
+      assert.throws(
+        () => installedProject({ kind: 'url', url: 'file:///evil', from: 'evil.whl' }, site, packages),
+        (e: unknown) =>
+          e instanceof BuildInputError &&
+          e.message ===
+            'evil.whl: the installed METADATA: name "../evil": not a project name ' +
+              '(letters, digits, ".", "_" and "-", starting and ending with a letter or digit)',
+      );
+    } finally {
+      await removeDir(dir);
+    }
+  },
+);
 
 test('bundle name: --prompt, else the project, else the first --entry, else "bundle"', () => {
   const project = { name: 'shop', version: '1.0' };

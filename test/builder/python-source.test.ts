@@ -107,7 +107,8 @@ test(
     assert.match(
       manifest.steps[0]?.summary ?? '',
       new RegExp(
-        `^CPython ${SOURCE_VERSION.replace(/\./g, '\\.')} from ${ORIG.replace(/\./g, '\\.')} \\(sha256 2411c74bda5b…\\): --enable-shared`,
+        `^CPython ${SOURCE_VERSION.replace(/\./g, '\\.')} from ${ORIG.replace(/\./g, '\\.')} \\(sha256 ` +
+          '2411c74bda5b…\\): --enable-shared',
       ),
     );
     assert.equal(manifest.python.version, SOURCE_VERSION);
@@ -256,7 +257,8 @@ test(
       mkdirSync(join(dir, 'broken', 'Python-0.0'), { recursive: true });
       writeFileSync(
         join(dir, 'broken', 'Python-0.0', 'configure'),
-        '#!/bin/sh\necho "configured: LDFLAGS=$LDFLAGS"\nprintf "all:\\n\\t@echo compiling; echo boom >&2; exit 3\\n" > Makefile\n',
+        '#!/bin/sh\necho "configured: LDFLAGS=$LDFLAGS"\nprintf "all:\\n\\t@echo compiling; echo boom >&2; ' +
+          'exit 3\\n" > Makefile\n',
         { mode: 0o755 },
       );
       await execa('tar', ['-cJf', join(dir, 'broken.tar.xz'), '-C', join(dir, 'broken'), 'Python-0.0']);

@@ -100,7 +100,10 @@ function entry(version: string, dsc: string, orig: Buffer): CpythonSource {
 
 function dscText(version: string, orig: Buffer): string {
   const pkg = `python${version.split('.').slice(0, 2).join('.')}`;
-  return `Format: 3.0 (quilt)\nSource: ${pkg}\nVersion: ${version}-1\nChecksums-Sha256:\n ${sha256(orig)} ${orig.length} ${pkg}_${version}.orig.tar.xz\n`;
+  return (
+    `Format: 3.0 (quilt)\nSource: ${pkg}\nVersion: ${version}-1\nChecksums-Sha256:\n ${sha256(orig)} ` +
+    `${orig.length} ${pkg}_${version}.orig.tar.xz\n`
+  );
 }
 
 test('versions resolve from the catalog: a series to its newest final release, a release to itself', () => {
@@ -195,7 +198,8 @@ test('the source comes from the mirror, checked against the .dsc; a tampered one
       (e: unknown) =>
         e instanceof BuildInputError &&
         e.message.startsWith(
-          `--python 3.99: ${url}/${newest.directory}/${newest.orig} has sha256 ${sha256(tampered)}, its .dsc lists ${newest.origSha256}; nothing was compiled: use a mirror`,
+          `--python 3.99: ${url}/${newest.directory}/${newest.orig} has sha256 ${sha256(tampered)}, its .dsc ` +
+            `lists ${newest.origSha256}; nothing was compiled: use a mirror`,
         ) &&
         e.message.includes('--python-source TARBALL'),
     );
@@ -256,7 +260,10 @@ test(
       assert.match(
         last,
         new RegExp(
-          `^pyrelo: --python 3\\.11: ${mirror}/${POOL}/${ORIG.replace(/\./g, '\\.')} has sha256 ${sha256(bytes)}, its \\.dsc lists 2411c74b[0-9a-f]+; nothing was compiled: use a mirror that holds an intact copy \\(--mirror URL or PYRELO_MIRROR\\), or compile a tarball you trust with --python-source TARBALL$`,
+          `^pyrelo: --python 3\\.11: ${mirror}/${POOL}/${ORIG.replace(/\./g, '\\.')} has sha256 ` +
+            `${sha256(bytes)}, its \\.dsc lists 2411c74b[0-9a-f]+; nothing was compiled: use a mirror that holds ` +
+            'an intact copy \\(--mirror URL or PYRELO_MIRROR\\), or compile a tarball you trust with ' +
+            '--python-source TARBALL$',
         ),
       );
       assert.doesNotMatch(r.stderr, /\n\s+at /);

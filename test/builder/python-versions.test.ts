@@ -200,7 +200,8 @@ async function includeOfVersion(version: string, dir: string): Promise<string | 
 
 for (const version of VERSIONS) {
   test(
-    `--python ${version}: the combined app (C extension, cryptography, numpy, lxml) from its own wheels runs moved, here and in the lab`,
+    `--python ${version}: the combined app (C extension, cryptography, numpy, lxml) from its own wheels ` +
+      'runs moved, here and in the lab',
     { timeout: TIMEOUT },
     async (t) => {
       const reason = buildSkipReason();

@@ -144,7 +144,8 @@ async function hostMagicVersion(): Promise<number> {
 
 for (const libc of ['host', 'bundle'] as const) {
   test(
-    `--libc ${libc}: the smoke run's dlopen of ${MAGIC_LIBRARY} in a child is a run-time need, grafted; the bundle runs in bookworm, which lacks it`,
+    `--libc ${libc}: the smoke run's dlopen of ${MAGIC_LIBRARY} in a child is a run-time need, grafted; the ` +
+      'bundle runs in bookworm, which lacks it',
     { timeout: TIMEOUT },
     async (t) => {
       if (skip(t, true)) return;
@@ -193,7 +194,8 @@ for (const libc of ['host', 'bundle'] as const) {
   );
 
   test(
-    `--libc ${libc}: without the graft, check --root, the bundle check of the service and verify predict the failure in dlopen's words, as the real run prints them`,
+    `--libc ${libc}: without the graft, check --root, the bundle check of the service and verify predict the ` +
+      "failure in dlopen's words, as the real run prints them",
     { timeout: TIMEOUT },
     async (t) => {
       if (skip(t, true)) return;
@@ -241,7 +243,8 @@ for (const libc of ['host', 'bundle'] as const) {
           executable: result.manifest.python.executable,
           runtimeNeeds: result.manifest.runtimeNeeds,
         });
-        const refused = `dlopen("${MAGIC_LIBRARY}") by ${CALLER}: ${MAGIC_LIBRARY} comes from the build host (${origin})`;
+        const refused =
+          `dlopen("${MAGIC_LIBRARY}") by ${CALLER}: ` + `${MAGIC_LIBRARY} comes from the build host (${origin})`;
         assert.ok(verified.problems.includes(refused), verified.problems.join('\n'));
       } finally {
         renameSync(aside, join(bundle, GRAFTED));

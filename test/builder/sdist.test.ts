@@ -69,7 +69,8 @@ test(
       mkdirSync(join(dir, 'proj', 'hi'), { recursive: true });
       writeFileSync(
         join(dir, 'proj', 'pyproject.toml'),
-        '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n[project]\nname = "hi"\nversion = "2.0"\n',
+        '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = ' +
+          '"setuptools.build_meta"\n\n[project]\nname = "hi"\nversion = "2.0"\n',
       );
       writeFileSync(join(dir, 'proj', 'hi', '__init__.py'), 'WORD = "hi"\n');
       writeFileSync(join(dir, 'reqs.txt'), 'greet\n');
@@ -90,7 +91,8 @@ test(
 );
 
 test(
-  'an sdist whose build requirement is missing: a clear error naming both, exit 2, nothing written; --index-url fetches it',
+  'an sdist whose build requirement is missing: a clear error naming both, exit 2, nothing written; ' +
+    '--index-url fetches it',
   { timeout: 300_000 },
   (t) =>
     withSdistWheelhouse(t, async (cached, dir) => {
@@ -119,7 +121,8 @@ test(
           join(broken, 'greet-1.0.tar.gz'),
           JSON.stringify({
             'greet-1.0/pyproject.toml':
-              '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n[project]\nname = "greet"\nversion = "not a version"\n',
+              '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = ' +
+              '"setuptools.build_meta"\n\n[project]\nname = "greet"\nversion = "not a version"\n',
             'greet-1.0/PKG-INFO': 'Metadata-Version: 2.1\nName: greet\nVersion: 1.0\n',
           }),
         ]);

@@ -45,51 +45,63 @@ async function cached(soname: string): Promise<string | null> {
   return line?.split(' => ')[1]?.trim() ?? null;
 }
 
-test("the smoke trace: a child's dlopen by name and an absolute path outside the bundle are run-time needs; glibc's and host programs' are not", async (t) => {
-  const hasGcc = await execa('gcc', ['--version'], { reject: false }).then(
-    (r) => r.exitCode === 0,
-    () => false,
-  );
-  if (!hasGcc) return t.skip('needs gcc to build the fixture');
-  const magic = await cached('libmagic.so.1');
-  const zlib = await cached('libz.so.1');
-  if (magic === null || zlib === null)
-    return t.skip('needs libmagic1 and zlib1g in the ld.so cache (scripts/install-system-deps.sh)');
-  if (!existsSync('/usr/bin/python3'))
-    return t.skip("needs the host's /usr/bin/python3 (scripts/install-system-deps.sh)");
-  const bundle = await makeTempDir('pyrelo-smoke-trace-');
-  try {
-    await compileExecutable({ dir: bundle, file: 'bin/app', source: PROGRAM, needed: ['-ldl'] });
-    // A host program that loads a library of the bundle which dlopens by name (the host's python3 with
-    // ctypes): the caller lies in the bundle, the process is not the bundle's.
-    const plugin = await compileSharedLibrary({ dir: bundle, file: 'lib/plugin.so', needed: ['-ldl'], source: PLUGIN });
-    const hostTool = `sh -c 'exit 0' && /usr/bin/python3 -I -c 'import ctypes, sys; ctypes.CDLL(sys.argv[1])' ${plugin}`;
-    const { trace } = await runTracedSmoke(bundle, ['bin/app', 'libmagic.so.1', zlib, hostTool]);
-    const needs = plannedNeeds(trace, bundle, loadGraftPolicy());
-    assert.deepEqual(
-      needs,
-      [
-        { name: zlib, caller: 'bin/app', grafted: null, origin: zlib },
-        { name: 'libmagic.so.1', caller: 'bin/app', grafted: 'lib/pyrelo-grafted/libmagic.so.1', origin: magic },
-      ].sort((a, b) => (a.name < b.name ? -1 : 1)),
+test(
+  "the smoke trace: a child's dlopen by name and an absolute path outside the bundle are run-time needs; glibc's " +
+    "and host programs' are not",
+  async (t) => {
+    const hasGcc = await execa('gcc', ['--version'], { reject: false }).then(
+      (r) => r.exitCode === 0,
+      () => false,
     );
-    // The host programs ran and were traced too, then left out.
-    assert.ok(
-      trace.processes.some((p) => p.program === 'sh' || p.program.endsWith('/sh')),
-      JSON.stringify(trace.processes),
-    );
-    assert.ok(
-      trace.dlopens.some((d) => d.name === 'libm.so.6'),
-      "glibc's libm was dlopened and traced",
-    );
-    assert.ok(
-      trace.dlopens.some((d) => d.name === 'libbz2.so.1.0' && d.program === '/usr/bin/python3' && d.caller === plugin),
-      "the host python3's dlopen was traced",
-    );
-  } finally {
-    await removeDir(bundle);
-  }
-});
+    if (!hasGcc) return t.skip('needs gcc to build the fixture');
+    const magic = await cached('libmagic.so.1');
+    const zlib = await cached('libz.so.1');
+    if (magic === null || zlib === null)
+      return t.skip('needs libmagic1 and zlib1g in the ld.so cache (scripts/install-system-deps.sh)');
+    if (!existsSync('/usr/bin/python3'))
+      return t.skip("needs the host's /usr/bin/python3 (scripts/install-system-deps.sh)");
+    const bundle = await makeTempDir('pyrelo-smoke-trace-');
+    try {
+      await compileExecutable({ dir: bundle, file: 'bin/app', source: PROGRAM, needed: ['-ldl'] });
+      // A host program that loads a library of the bundle which dlopens by name (the host's python3 with
+      // ctypes): the caller lies in the bundle, the process is not the bundle's.
+      const plugin = await compileSharedLibrary({
+        dir: bundle,
+        file: 'lib/plugin.so',
+        needed: ['-ldl'],
+        source: PLUGIN,
+      });
+      const hostTool =
+        "sh -c 'exit 0' && /usr/bin/python3 -I -c " + `'import ctypes, sys; ctypes.CDLL(sys.argv[1])' ${plugin}`;
+      const { trace } = await runTracedSmoke(bundle, ['bin/app', 'libmagic.so.1', zlib, hostTool]);
+      const needs = plannedNeeds(trace, bundle, loadGraftPolicy());
+      assert.deepEqual(
+        needs,
+        [
+          { name: zlib, caller: 'bin/app', grafted: null, origin: zlib },
+          { name: 'libmagic.so.1', caller: 'bin/app', grafted: 'lib/pyrelo-grafted/libmagic.so.1', origin: magic },
+        ].sort((a, b) => (a.name < b.name ? -1 : 1)),
+      );
+      // The host programs ran and were traced too, then left out.
+      assert.ok(
+        trace.processes.some((p) => p.program === 'sh' || p.program.endsWith('/sh')),
+        JSON.stringify(trace.processes),
+      );
+      assert.ok(
+        trace.dlopens.some((d) => d.name === 'libm.so.6'),
+        "glibc's libm was dlopened and traced",
+      );
+      assert.ok(
+        trace.dlopens.some(
+          (d) => d.name === 'libbz2.so.1.0' && d.program === '/usr/bin/python3' && d.caller === plugin,
+        ),
+        "the host python3's dlopen was traced",
+      );
+    } finally {
+      await removeDir(bundle);
+    }
+  },
+);
 
 test('a smoke command that fails: one error with its exit status and output', async () => {
   const bundle = await makeTempDir('pyrelo-smoke-trace-');

@@ -56,7 +56,8 @@ test('a sourceless bare runtime: bytecode only, runs after a move, smaller', { t
       python,
       [
         '-c',
-        'import json, ssl, sqlite3, decimal, sitecustomize; print(sitecustomize.__file__.endswith(".pyc"), json.dumps([1]), bool(ssl.OPENSSL_VERSION), sqlite3.sqlite_version != "")',
+        'import json, ssl, sqlite3, decimal, sitecustomize; print(sitecustomize.__file__.endswith(".pyc"), ' +
+          'json.dumps([1]), bool(ssl.OPENSSL_VERSION), sqlite3.sqlite_version != "")',
       ],
       { cwd: '/', env: { PATH: '/usr/bin:/bin' }, extendEnv: false },
     );
@@ -67,7 +68,8 @@ test('a sourceless bare runtime: bytecode only, runs after a move, smaller', { t
 
     const ratio = installed(bundle) / installed(join(dir, 'with-source'));
     t.diagnostic(
-      `installed: sourceless ${(installed(bundle) / 1e6).toFixed(1)} MB, with source ${(installed(join(dir, 'with-source')) / 1e6).toFixed(1)} MB (${ratio.toFixed(2)})`,
+      `installed: sourceless ${(installed(bundle) / 1e6).toFixed(1)} MB, with source ` +
+        `${(installed(join(dir, 'with-source')) / 1e6).toFixed(1)} MB (${ratio.toFixed(2)})`,
     );
     assert.ok(ratio < 0.85, `sourceless is ${ratio.toFixed(2)} of the size with sources`);
   } finally {

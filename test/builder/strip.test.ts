@@ -29,42 +29,45 @@ with zipfile.ZipFile(sys.argv[1]) as z:
 const LOAD =
   'import ctypes, sys\ntry:\n    ctypes.CDLL(sys.argv[1])\n    print("loaded")\nexcept OSError as e:\n    print(e)\n';
 
-test("numpy's OpenBLAS: plain strip makes it unloadable (as the real loader says); stripDebug leaves it as it is", async (t) => {
-  const reason = buildSkipReason();
-  if (reason) return t.skip(reason);
-  const wheelhouse = await ensureScientificWheelhouse();
-  const dir = await makeTempDir('pyrelo-strip-');
-  try {
-    const { stdout: wheel } = await execa('sh', ['-c', 'ls "$1"/numpy-*.whl', 'sh', wheelhouse]);
-    const original = join(dir, (await execa(BASE_PYTHON, ['-I', '-c', EXTRACT, wheel.trim(), dir])).stdout.trim());
-    assert.deepEqual(loadSegmentProblems(original), []);
-    assert.equal(hasDebugSections(original), false, 'the wheel ships it without debug sections');
+test(
+  "numpy's OpenBLAS: plain strip makes it unloadable " + '(as the real loader says); stripDebug leaves it as it is',
+  async (t) => {
+    const reason = buildSkipReason();
+    if (reason) return t.skip(reason);
+    const wheelhouse = await ensureScientificWheelhouse();
+    const dir = await makeTempDir('pyrelo-strip-');
+    try {
+      const { stdout: wheel } = await execa('sh', ['-c', 'ls "$1"/numpy-*.whl', 'sh', wheelhouse]);
+      const original = join(dir, (await execa(BASE_PYTHON, ['-I', '-c', EXTRACT, wheel.trim(), dir])).stdout.trim());
+      assert.deepEqual(loadSegmentProblems(original), []);
+      assert.equal(hasDebugSections(original), false, 'the wheel ships it without debug sections');
 
-    const plain = join(dir, 'plain.so');
-    copyFileSync(original, plain);
-    await execa('strip', ['--strip-debug', plain]);
-    const problems = loadSegmentProblems(plain);
-    assert.ok(
-      problems.some((p) => p.endsWith('ELF load command address/offset not page-aligned')),
-      problems.join('\n'),
-    );
-    const real = await execa(BASE_PYTHON, ['-I', '-c', LOAD, plain]);
-    assert.match(
-      real.stdout,
-      /ELF load command address\/offset not page-aligned/,
-      'the host loader refuses it the same way',
-    );
+      const plain = join(dir, 'plain.so');
+      copyFileSync(original, plain);
+      await execa('strip', ['--strip-debug', plain]);
+      const problems = loadSegmentProblems(plain);
+      assert.ok(
+        problems.some((p) => p.endsWith('ELF load command address/offset not page-aligned')),
+        problems.join('\n'),
+      );
+      const real = await execa(BASE_PYTHON, ['-I', '-c', LOAD, plain]);
+      assert.match(
+        real.stdout,
+        /ELF load command address\/offset not page-aligned/,
+        'the host loader refuses it the same way',
+      );
 
-    const ours = join(dir, 'ours.so');
-    copyFileSync(original, ours);
-    const result = await stripDebug([ours]);
-    assert.deepEqual(result, { stripped: 0, untouched: 1, refused: [] });
-    assert.ok(readFileSync(ours).equals(readFileSync(original)), 'byte for byte unchanged');
-    assert.equal((await execa(BASE_PYTHON, ['-I', '-c', LOAD, ours])).stdout, 'loaded');
-  } finally {
-    await removeDir(dir);
-  }
-});
+      const ours = join(dir, 'ours.so');
+      copyFileSync(original, ours);
+      const result = await stripDebug([ours]);
+      assert.deepEqual(result, { stripped: 0, untouched: 1, refused: [] });
+      assert.ok(readFileSync(ours).equals(readFileSync(original)), 'byte for byte unchanged');
+      assert.equal((await execa(BASE_PYTHON, ['-I', '-c', LOAD, ours])).stdout, 'loaded');
+    } finally {
+      await removeDir(dir);
+    }
+  },
+);
 
 test('stripDebug strips a library with debug information and keeps it loadable and executable', async (t) => {
   if (!existsTool('gcc') || !existsTool('strip')) return t.skip('gcc and strip needed');

@@ -170,6 +170,7 @@ export async function ensureWheelhouse(): Promise<string> {
 // whose main() multiplies matrices, solves a system (LAPACK) and runs an XPath and an XSLT.
 export const SCIENTIFIC_REQUIREMENTS = ['numpy==2.4.6', 'lxml==6.1.3'];
 
+/* eslint-disable max-len -- an embedded program, kept line for line as it runs */
 export const SCISMOKE_MODULE = `import json, sys
 
 
@@ -195,6 +196,7 @@ def main():
     }))
     return 0
 `;
+/* eslint-enable max-len */
 
 /** Writes a pure wheel: argv[1] the wheel path, argv[2] a JSON object {name, version, requires, files}. */
 /**
@@ -202,6 +204,7 @@ def main():
  * binaryFiles as paths to read), with METADATA, WHEEL and RECORD, at fixed times: the same spec
  * gives the same bytes.
  */
+/* eslint-disable max-len -- an embedded program, kept line for line as it runs */
 const WRITE_WHEEL = `
 import base64, hashlib, json, sys, zipfile
 out, spec = sys.argv[1], json.loads(sys.argv[2])
@@ -224,6 +227,7 @@ with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
     record.append(info_dir + "/RECORD,,")
     z.writestr(zipfile.ZipInfo(info_dir + "/RECORD", (1980, 1, 1, 0, 0, 0)), "\\n".join(record) + "\\n")
 `;
+/* eslint-enable max-len */
 import { cachedFolder } from '../support/cached-folder.js';
 
 export interface WheelSpec {
@@ -393,7 +397,8 @@ export async function makeCombinedWheelhouse(
 export const SDIST_NAME = 'greet-1.0.tar.gz';
 const SDIST_FILES: Record<string, string> = {
   'greet-1.0/pyproject.toml':
-    '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n[project]\nname = "greet"\nversion = "1.0"\n',
+    '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n[project]\nname ' +
+    '= "greet"\nversion = "1.0"\n',
   'greet-1.0/PKG-INFO': 'Metadata-Version: 2.1\nName: greet\nVersion: 1.0\n',
   'greet-1.0/greet/__init__.py': 'def hello():\n    return "hello from an sdist"\n',
 };
@@ -425,6 +430,7 @@ export async function ensureSdistWheelhouse(): Promise<string> {
 // children and ignore host programs. libmagic1 is on this machine (the `file` package of
 // scripts/install-system-deps.sh depends on it) and in no lab root.
 export const MAGIC_LIBRARY = 'libmagic.so.1';
+/* eslint-disable max-len -- an embedded program, kept line for line as it runs */
 export const MAGICSMOKE_MODULE = `import ctypes, json, subprocess, sys
 
 
@@ -441,6 +447,7 @@ def main():
     print(json.dumps({"magic_version": int(child.stdout), "host_tool_exit": host_tool.returncode, "prefix": sys.prefix}))
     return 0
 `;
+/* eslint-enable max-len */
 
 /** Writes the magicsmoke wheel into `dir` (a test's own folder: it takes a fraction of a second). */
 export async function writeMagicWheel(dir: string): Promise<void> {

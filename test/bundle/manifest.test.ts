@@ -27,35 +27,39 @@ test('manifest: write then read gives the same manifest', async () => {
   }
 });
 
-test('manifest: the project version and the removed folders of a slim category read back; older manifests without them stay readable', async () => {
-  const dir = await makeTempDir();
-  try {
-    const named: Manifest = {
-      ...sampleManifest(),
-      version: '2.0.post1',
-      slimmed: [
-        {
-          category: 'package tests (--slim-package-tests)',
-          files: 2,
-          bytes: 90,
-          paths: ['lib/python3.11/site-packages/app/tests'],
-        },
-      ],
-    };
-    writeManifest(dir, named);
-    const read = readManifest(dir);
-    assert.equal(read.version, '2.0.post1');
-    assert.deepEqual(read.slimmed[0]?.paths, ['lib/python3.11/site-packages/app/tests']);
-    // Written before names were checked: a name no build writes today is still read.
-    writeFileSync(join(dir, 'pyrelo.json'), JSON.stringify({ ...sampleManifest(), name: 'my app' }));
-    const old = readManifest(dir);
-    assert.equal(old.name, 'my app');
-    assert.equal('version' in old, false);
-    assert.equal('paths' in old.slimmed[0]!, false);
-  } finally {
-    await removeDir(dir);
-  }
-});
+test(
+  'manifest: the project version and the removed folders of a slim category read back; older manifests without ' +
+    'them stay readable',
+  async () => {
+    const dir = await makeTempDir();
+    try {
+      const named: Manifest = {
+        ...sampleManifest(),
+        version: '2.0.post1',
+        slimmed: [
+          {
+            category: 'package tests (--slim-package-tests)',
+            files: 2,
+            bytes: 90,
+            paths: ['lib/python3.11/site-packages/app/tests'],
+          },
+        ],
+      };
+      writeManifest(dir, named);
+      const read = readManifest(dir);
+      assert.equal(read.version, '2.0.post1');
+      assert.deepEqual(read.slimmed[0]?.paths, ['lib/python3.11/site-packages/app/tests']);
+      // Written before names were checked: a name no build writes today is still read.
+      writeFileSync(join(dir, 'pyrelo.json'), JSON.stringify({ ...sampleManifest(), name: 'my app' }));
+      const old = readManifest(dir);
+      assert.equal(old.name, 'my app');
+      assert.equal('version' in old, false);
+      assert.equal('paths' in old.slimmed[0]!, false);
+    } finally {
+      await removeDir(dir);
+    }
+  },
+);
 
 test('manifest: a smoke command reads back; without one the field stays absent', async () => {
   const dir = await makeTempDir();
@@ -89,29 +93,36 @@ test('manifest: run-time needs read back; a manifest of an older pyrelo, without
 const NEED = { name: 'libmagic.so.1', caller: 'bin/python3.11', grafted: null };
 const ALLOWED = { soname: 'libodbc.so.2', neededBy: ['bin/python3.11'] };
 
-test('manifest: the libraries allowed missing (--allow-missing) read back; older manifests without them stay readable', async () => {
-  const dir = await makeTempDir();
-  try {
-    writeManifest(dir, { ...sampleManifest(), allowMissing: [ALLOWED] });
-    assert.deepEqual(readManifest(dir).allowMissing, [ALLOWED]);
-    writeManifest(dir, sampleManifest());
-    assert.equal('allowMissing' in readManifest(dir), false);
-  } finally {
-    await removeDir(dir);
-  }
-});
+test(
+  'manifest: the libraries allowed missing (--allow-missing) read back; older manifests without them stay ' +
+    'readable',
+  async () => {
+    const dir = await makeTempDir();
+    try {
+      writeManifest(dir, { ...sampleManifest(), allowMissing: [ALLOWED] });
+      assert.deepEqual(readManifest(dir).allowMissing, [ALLOWED]);
+      writeManifest(dir, sampleManifest());
+      assert.equal('allowMissing' in readManifest(dir), false);
+    } finally {
+      await removeDir(dir);
+    }
+  },
+);
 
-test('manifest: the files only ever preloaded (--preload-only) read back; older manifests without them stay readable', async () => {
-  const dir = await makeTempDir();
-  try {
-    writeManifest(dir, { ...sampleManifest(), preloadOnly: ['bin/python3.11'] });
-    assert.deepEqual(readManifest(dir).preloadOnly, ['bin/python3.11']);
-    writeManifest(dir, sampleManifest());
-    assert.equal('preloadOnly' in readManifest(dir), false);
-  } finally {
-    await removeDir(dir);
-  }
-});
+test(
+  'manifest: the files only ever preloaded ' + '(--preload-only) read back; older manifests without them stay readable',
+  async () => {
+    const dir = await makeTempDir();
+    try {
+      writeManifest(dir, { ...sampleManifest(), preloadOnly: ['bin/python3.11'] });
+      assert.deepEqual(readManifest(dir).preloadOnly, ['bin/python3.11']);
+      writeManifest(dir, sampleManifest());
+      assert.equal('preloadOnly' in readManifest(dir), false);
+    } finally {
+      await removeDir(dir);
+    }
+  },
+);
 
 const BAD: Array<[string, (m: Record<string, unknown>) => void, RegExp]> = [
   [

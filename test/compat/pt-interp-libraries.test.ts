@@ -87,7 +87,8 @@ async function checkJson(root: string, dir: string): Promise<Map<string, JsonRep
 }
 
 test(
-  'libraries with an empty or a normal PT_INTERP are checked as dlopened into the interpreter, as the real dlopen loads them; a program in bin/ stays a program',
+  'libraries with an empty or a normal PT_INTERP are checked as dlopened into the interpreter, as the real ' +
+    'dlopen loads them; a program in bin/ stays a program',
   { timeout: 120_000 },
   async (t) => {
     if (skipUnlessLab(t, ['debootstrap'])) return;

@@ -30,48 +30,52 @@ int main(int argc, char **argv) {
 }
 `;
 
-test("a run-time need allowed missing at build is a warning in ld.so's words, and an error without the excuse", async () => {
-  const dir = await makeTempDir('pyrelo-need-allowed-');
-  try {
-    const interpreter = await compileExecutable({
-      dir,
-      file: INTERPRETER,
-      source: HOST,
-      needed: ['-ldl'],
-      linkArgs: ['-rdynamic'],
-    });
-    await compileSharedLibrary({ dir, file: CALLER, source: 'int caller(void) { return 1; }\n' });
-    const real = await execa(interpreter, [ABSENT], { reject: false });
-    assert.equal(real.exitCode, 1, `the real dlopen of ${ABSENT} fails here: ${real.stdout}${real.stderr}`);
+test(
+  'a run-time need allowed missing at build is a ' + "warning in ld.so's words, and an error without the excuse",
+  async () => {
+    const dir = await makeTempDir('pyrelo-need-allowed-');
+    try {
+      const interpreter = await compileExecutable({
+        dir,
+        file: INTERPRETER,
+        source: HOST,
+        needed: ['-ldl'],
+        linkArgs: ['-rdynamic'],
+      });
+      await compileSharedLibrary({ dir, file: CALLER, source: 'int caller(void) { return 1; }\n' });
+      const real = await execa(interpreter, [ABSENT], { reject: false });
+      assert.equal(real.exitCode, 1, `the real dlopen of ${ABSENT} fails here: ${real.stdout}${real.stderr}`);
 
-    const view = new RootHostView('/', loaderConfigForRoot('/'));
-    const needs = [{ name: ABSENT, caller: CALLER, grafted: null }];
-    const excused = bundleContext(dir, 'host', INTERPRETER, [ABSENT]);
-    const plain = bundleContext(dir, 'host', INTERPRETER);
+      const view = new RootHostView('/', loaderConfigForRoot('/'));
+      const needs = [{ name: ABSENT, caller: CALLER, grafted: null }];
+      const excused = bundleContext(dir, 'host', INTERPRETER, [ABSENT]);
+      const plain = bundleContext(dir, 'host', INTERPRETER);
 
-    const [warned] = runtimeNeedReports(view, excused, [excused], { needs });
-    assert.ok(warned);
-    assert.equal(warned.file, `dlopen("${ABSENT}") by ${join(dir, CALLER)}`);
-    assert.equal(warned.loads, false, 'the need still does not load');
-    assert.equal(failsBundle(warned), false, 'an allowed-missing soname does not fail the bundle');
-    const missing = warned.problems.find((p) => p.kind === 'missing-library');
-    assert.ok(missing, JSON.stringify(warned.problems));
-    assert.equal(missing.severity, 'warning');
-    assert.equal(missing.allowedMissing, ABSENT);
-    assert.equal(missing.message, real.stderr.trim(), "the words are the real dlopen's");
-    assert.equal(problemWords(missing), `${real.stderr.trim()} (${ABSENT} was allowed missing at build)`);
-    assert.deepEqual(allowedMissingLines(excused, [warned], 'this host'), [
-      `${dir}: ${ABSENT} was allowed missing at build and is not on this host: 1 file that needs it will not load (warnings above)`,
-    ]);
+      const [warned] = runtimeNeedReports(view, excused, [excused], { needs });
+      assert.ok(warned);
+      assert.equal(warned.file, `dlopen("${ABSENT}") by ${join(dir, CALLER)}`);
+      assert.equal(warned.loads, false, 'the need still does not load');
+      assert.equal(failsBundle(warned), false, 'an allowed-missing soname does not fail the bundle');
+      const missing = warned.problems.find((p) => p.kind === 'missing-library');
+      assert.ok(missing, JSON.stringify(warned.problems));
+      assert.equal(missing.severity, 'warning');
+      assert.equal(missing.allowedMissing, ABSENT);
+      assert.equal(missing.message, real.stderr.trim(), "the words are the real dlopen's");
+      assert.equal(problemWords(missing), `${real.stderr.trim()} (${ABSENT} was allowed missing at build)`);
+      assert.deepEqual(allowedMissingLines(excused, [warned], 'this host'), [
+        `${dir}: ${ABSENT} was allowed missing at build and is not on this host: 1 file that needs it will not ` +
+          'load (warnings above)',
+      ]);
 
-    const [refused] = runtimeNeedReports(view, plain, [plain], { needs });
-    assert.ok(refused);
-    assert.equal(failsBundle(refused), true, 'without the excuse the need fails the bundle');
-    assert.deepEqual(
-      refused.problems.filter((p) => p.severity === 'error').map((p) => p.message),
-      [real.stderr.trim()],
-    );
-  } finally {
-    removeDir(dir);
-  }
-});
+      const [refused] = runtimeNeedReports(view, plain, [plain], { needs });
+      assert.ok(refused);
+      assert.equal(failsBundle(refused), true, 'without the excuse the need fails the bundle');
+      assert.deepEqual(
+        refused.problems.filter((p) => p.severity === 'error').map((p) => p.message),
+        [real.stderr.trim()],
+      );
+    } finally {
+      removeDir(dir);
+    }
+  },
+);

@@ -135,7 +135,9 @@ export function groupDisagreements(all: readonly Comparison[]): string[] {
   const groups = new Map<string, Comparison[]>();
   for (const c of all.filter((x) => !isAgreement(x))) {
     const firstError = c.pyrelo === undefined ? undefined : failures(c.pyrelo)[0];
-    const key = `${c.outcome}; real: ${c.realKey === null ? 'loaded' : c.realKey.kind}; pyrelo: ${c.pyrelo === undefined ? 'not checked' : firstError === undefined ? 'loads' : firstError.kind}`;
+    const key =
+      `${c.outcome}; real: ${c.realKey === null ? 'loaded' : c.realKey.kind}; pyrelo: ` +
+      `${c.pyrelo === undefined ? 'not checked' : firstError === undefined ? 'loads' : firstError.kind}`;
     groups.set(key, [...(groups.get(key) ?? []), c]);
   }
   const lines: string[] = [];

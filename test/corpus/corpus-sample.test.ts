@@ -18,7 +18,8 @@ const ROOTS: LabRootName[] = ['bookworm', 'bullseye'];
 const LIBC_MODES = ['host', 'bundle'] as const;
 
 test(
-  'corpus sample: every library of numpy, pandas and pillow bundles loads in a lab root exactly when pyrelo check --root says it does',
+  'corpus sample: every library of numpy, pandas and pillow bundles loads in a lab root exactly when pyrelo ' +
+    'check --root says it does',
   { timeout: 30 * 60_000 },
   async (t) => {
     if (skipUnlessLab(t, ['debootstrap'])) return;
@@ -47,7 +48,8 @@ test(
       for (const root of ROOTS) {
         const run = await compareInRoot({ name: 'corpus-sample', libc, dir }, root);
         t.diagnostic(
-          `${root} --libc ${libc}: ${run.comparisons.length} libraries (${run.others} programs not loaded), real ${run.realSeconds.toFixed(0)} s, check ${run.checkSeconds.toFixed(0)} s`,
+          `${root} --libc ${libc}: ${run.comparisons.length} libraries (${run.others} programs not loaded), ` +
+            `real ${run.realSeconds.toFixed(0)} s, check ${run.checkSeconds.toFixed(0)} s`,
         );
         all.push(...run.comparisons);
       }

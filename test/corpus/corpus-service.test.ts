@@ -113,7 +113,8 @@ test(
         assert.equal(predicted.runs, verified.runs, `${label}: predicted ${predicted.runs}, ran ${verified.runs}`);
         assert.ok(
           sameVerdict(predicted, verified),
-          `${label}: predicted ${JSON.stringify(predicted.problems.slice(0, 5))} but the run gave ${JSON.stringify(verified.problems.slice(0, 5))}`,
+          `${label}: predicted ${JSON.stringify(predicted.problems.slice(0, 5))} but the run gave ` +
+            `${JSON.stringify(verified.problems.slice(0, 5))}`,
         );
         verdicts[`${libc}@${agent.name}`] = verified.runs;
         t.diagnostic(

@@ -93,10 +93,14 @@ test(
             timeoutMs: 120_000,
           });
           const errors = predicted.problems.filter((p) => p.severity === 'error').map((p) => `${p.file}: ${p.message}`);
-          const what = `${name}, /proc ${proc ? 'mounted' : 'absent'}, --libc ${libc}: smoke exit ${real.exitCode} ${real.stderr.trim().slice(0, 400)}; predicted ${predicted.runs ? 'runs' : `fails: ${errors.slice(0, 5).join(' | ')}`}`;
+          const what =
+            `${name}, /proc ${proc ? 'mounted' : 'absent'}, --libc ${libc}: smoke exit ${real.exitCode} ` +
+            `${real.stderr.trim().slice(0, 400)}; predicted ` +
+            `${predicted.runs ? 'runs' : `fails: ${errors.slice(0, 5).join(' | ')}`}`;
           assert.equal(predicted.runs, real.exitCode === 0, what);
           table.push(
-            `${name.padEnd(8)} /proc ${proc ? 'yes' : 'no '} --libc ${libc.padEnd(6)} ${predicted.runs ? 'runs' : 'fails'}`,
+            `${name.padEnd(8)} /proc ${proc ? 'yes' : 'no '} --libc ${libc.padEnd(6)} ` +
+              `${predicted.runs ? 'runs' : 'fails'}`,
           );
           if (
             libc === 'host' &&
@@ -128,7 +132,8 @@ test(
 );
 
 test(
-  'a --chroot host gets /proc: both libc modes are predicted to run, are deployed, and compat says the prediction agrees',
+  'a --chroot host gets /proc: both libc modes are predicted to run, are deployed, and compat says the ' +
+    'prediction agrees',
   { skip, timeout: 900_000 },
   async () => {
     let ts: TestServer | undefined;

@@ -235,7 +235,8 @@ test(
     for (const host of sshHosts) {
       const link = await onHost(
         host,
-        `readlink /opt/pyrelo/${BUNDLED_LIBC}/current && /opt/pyrelo/${BUNDLED_LIBC}/current/bin/smoke >/dev/null && echo ran`,
+        `readlink /opt/pyrelo/${BUNDLED_LIBC}/current && /opt/pyrelo/${BUNDLED_LIBC}/current/bin/smoke ` +
+          '>/dev/null && echo ran',
       );
       assert.match(link, new RegExp(`^releases/${BUNDLED_LIBC}-[0-9a-f]{12}\\nran$`), `${host.name}: ${link}`);
     }

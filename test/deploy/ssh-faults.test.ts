@@ -89,7 +89,9 @@ async function version(n: number): Promise<LocalBundle> {
 
 /** current's target and whether that release verifies, over an uncut connection. */
 async function hostState(): Promise<{ current: string; ok: boolean; detail: string }> {
-  const script = `readlink ${PREFIX}/current || echo none; $(ls -d /root/.pyrelo/agent/*/bin/pyrelo-agent | head -1) release verify --prefix ${PREFIX} --json`;
+  const script =
+    `readlink ${PREFIX}/current || echo none; $(ls -d /root/.pyrelo/agent/*/bin/pyrelo-agent | head -1) release ` +
+    `verify --prefix ${PREFIX} --json`;
   const r = await execa('ssh', [...ssh.sshOptions, ssh.host, script], { reject: false });
   const [current, ...rest] = r.stdout.split('\n');
   const json = rest.join('\n');
@@ -154,7 +156,8 @@ after(async () => {
 });
 
 test(
-  `deploy survives ${CUTS_WANTED} cuts of its SSH connection: current is always old or new, and nothing that arrived is sent again`,
+  `deploy survives ${CUTS_WANTED} cuts of its SSH connection: current is always old or new, and nothing that ` +
+    'arrived is sent again',
   { skip, timeout: 900_000 },
   async (t) => {
     const cutDuring = new Map<string, number>();
@@ -214,7 +217,8 @@ test(
         const inFlightAllowed = result.status === 'interrupted' ? IN_FLIGHT : 0;
         assert.ok(
           forwarded <= leftToSend * FRAMING + inFlightAllowed + TRANSFER_CALLS_BYTES,
-          `v${n} attempt ${attempt} (${result.status}): the proxy forwarded ${forwarded} bytes while uploading from ${startedAt} to ${result.acknowledged} of ${next.size}:\n${log.slice(-20).join('\n')}`,
+          `v${n} attempt ${attempt} (${result.status}): the proxy forwarded ${forwarded} bytes while uploading ` +
+            `from ${startedAt} to ${result.acknowledged} of ${next.size}:\n${log.slice(-20).join('\n')}`,
         );
         worstExcess = Math.max(worstExcess, forwarded - leftToSend);
 
@@ -231,7 +235,8 @@ test(
         if (result.resumedFrom !== null) {
           assert.ok(
             result.resumedFrom >= previousAcknowledged,
-            `v${n} attempt ${attempt}: upload started at ${result.resumedFrom}, but the host had acknowledged ${previousAcknowledged}`,
+            `v${n} attempt ${attempt}: upload started at ${result.resumedFrom}, but the host had acknowledged ` +
+              `${previousAcknowledged}`,
           );
         }
         if (result.status === 'interrupted') {
@@ -256,11 +261,13 @@ test(
       const attempts = interruptions + 1;
       assert.ok(
         forwardedThisVersion <= next.size * FRAMING + IN_FLIGHT * interruptions + TRANSFER_CALLS_BYTES * attempts,
-        `v${n}: the proxy forwarded ${forwardedThisVersion} bytes while uploading a ${next.size}-byte archive in ${attempts} attempts:\n${log.slice(-40).join('\n')}`,
+        `v${n}: the proxy forwarded ${forwardedThisVersion} bytes while uploading a ${next.size}-byte archive ` +
+          `in ${attempts} attempts:\n${log.slice(-40).join('\n')}`,
       );
       assert.ok(
         forwardedThisVersion >= next.size,
-        `v${n}: only ${forwardedThisVersion} bytes crossed the proxy for a ${next.size}-byte archive: the count misses the upload`,
+        `v${n}: only ${forwardedThisVersion} bytes crossed the proxy for a ${next.size}-byte archive: the ` +
+          'count misses the upload',
       );
       const again = await deploy(next, await host());
       assert.equal(again.status, 'verified');
@@ -269,10 +276,12 @@ test(
       await sleep(10);
     }
     t.diagnostic(
-      `at most ${worstExcess} bytes forwarded beyond what an attempt had left to send (allowed: ${IN_FLIGHT} after a cut)`,
+      `at most ${worstExcess} bytes forwarded beyond what an attempt had left to send (allowed: ${IN_FLIGHT} ` +
+        'after a cut)',
     );
     t.diagnostic(
-      `${proxy.cuts} cuts; deploys interrupted during: ${[...cutDuring].map(([step, count]) => `${step} ${count}`).join(', ')}`,
+      `${proxy.cuts} cuts; deploys interrupted during: ` +
+        `${[...cutDuring].map(([step, count]) => `${step} ${count}`).join(', ')}`,
     );
     assert.ok(proxy.cuts >= CUTS_WANTED, `only ${proxy.cuts} cuts happened`);
     assert.ok(interrupted.length >= CUTS_WANTED / 2, `only ${interrupted.length} deploys were interrupted`);

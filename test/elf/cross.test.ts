@@ -29,7 +29,8 @@ const TARGETS: Target[] = [
       '.text\n.globl dep_fn\n.type dep_fn,@function\ndep_fn:\n br %r14\n.size dep_fn,.-dep_fn\n' +
       '.data\n.globl dep_var\n.type dep_var,@object\ndep_var:\n .quad 7\n.size dep_var,8\n',
     main:
-      '.text\n.globl main_fn\n.type main_fn,@function\nmain_fn:\n brasl %r14,dep_fn@PLT\n br %r14\n.size main_fn,.-main_fn\n' +
+      '.text\n.globl main_fn\n.type main_fn,@function\nmain_fn:\n brasl %r14,dep_fn@PLT\n br %r14\n.size ' +
+      'main_fn,.-main_fn\n' +
       '.data\n.globl ptr\nptr:\n .quad dep_var\n',
   },
   {

@@ -47,16 +47,20 @@ test('allowScripts decides for every installed package with an install script', 
   assert.equal(declared['better-sqlite3'], true);
 });
 
-test("better-sqlite3 is built from source: prebuild-install reads the project's .prebuild-installrc and downloads nothing", async (t) => {
-  const dir = join(projectRoot, 'node_modules', 'better-sqlite3');
-  const bin = join(projectRoot, 'node_modules', '.bin', 'prebuild-install');
-  if (!existsSync(dir) || !existsSync(bin)) return t.skip('better-sqlite3 or prebuild-install is not installed');
-  // As its install script runs it, with no npm_config_build_from_source in the environment.
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !/^npm_config_build_from_source$/i.test(k)),
-  );
-  const r = await execa(bin, ['--verbose'], { cwd: dir, reject: false, env, extendEnv: false, timeout: 30_000 });
-  assert.match(r.stderr, /--build-from-source specified, not attempting download/);
-  assert.equal(r.exitCode, 1, 'prebuild-install exits 1 so that the script goes on to node-gyp rebuild');
-  assert.ok(existsSync(join(dir, 'build', 'Release', 'better_sqlite3.node')), 'the compiled module');
-});
+test(
+  'better-sqlite3 is built from source: prebuild-install ' +
+    "reads the project's .prebuild-installrc and downloads nothing",
+  async (t) => {
+    const dir = join(projectRoot, 'node_modules', 'better-sqlite3');
+    const bin = join(projectRoot, 'node_modules', '.bin', 'prebuild-install');
+    if (!existsSync(dir) || !existsSync(bin)) return t.skip('better-sqlite3 or prebuild-install is not installed');
+    // As its install script runs it, with no npm_config_build_from_source in the environment.
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !/^npm_config_build_from_source$/i.test(k)),
+    );
+    const r = await execa(bin, ['--verbose'], { cwd: dir, reject: false, env, extendEnv: false, timeout: 30_000 });
+    assert.match(r.stderr, /--build-from-source specified, not attempting download/);
+    assert.equal(r.exitCode, 1, 'prebuild-install exits 1 so that the script goes on to node-gyp rebuild');
+    assert.ok(existsSync(join(dir, 'build', 'Release', 'better_sqlite3.node')), 'the compiled module');
+  },
+);

@@ -76,7 +76,10 @@ function registerOnce(log: (line: string) => void): string | undefined {
   try {
     writeFileSync(`${BINFMT_DIR}/register`, registrationLine());
   } catch (error) {
-    return `arm64 roots cannot run here: registering ${BINFMT_NAME} in ${BINFMT_DIR}/register failed: ${(error as Error).message}`;
+    return (
+      `arm64 roots cannot run here: registering ${BINFMT_NAME} in ${BINFMT_DIR}/register failed: ` +
+      (error as Error).message
+    );
   }
   if (!activeAarch64Entry()) return `arm64 roots cannot run here: ${BINFMT_DIR}/${BINFMT_NAME} did not become enabled`;
   log(

@@ -42,14 +42,16 @@ async function buildRoots(names: AnyRootName[]): Promise<void> {
       const info = await describeRoot(name);
       const bytes = info.status.state === 'ready' ? info.status.stamp.bytes : 0;
       console.log(
-        `${name.padEnd(14)} ready  ${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s  ${formatBytes(bytes).padStart(8)}  ${info.rootfs}`,
+        `${name.padEnd(14)} ready  ${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s  ` +
+          `${formatBytes(bytes).padStart(8)}  ${info.rootfs}`,
       );
     }
   };
   await Promise.all(Array.from({ length: PARALLEL_BUILDS }, worker));
   const total = await diskBytes(labLayout().roots);
   console.log(
-    `all ready in ${((Date.now() - started) / 1000).toFixed(1)} s; cache ${labLayout().cache} uses ${formatBytes(total)}`,
+    `all ready in ${((Date.now() - started) / 1000).toFixed(1)} s; cache ${labLayout().cache} uses ` +
+      `${formatBytes(total)}`,
   );
 }
 
@@ -60,7 +62,8 @@ async function status(): Promise<void> {
     const s = info.status;
     const detail =
       s.state === 'ready'
-        ? `${formatBytes(s.stamp.bytes).padStart(8)}  libc: ${s.stamp.libc.padEnd(11)} built ${s.stamp.builtAt} in ${s.stamp.buildSeconds} s`
+        ? `${formatBytes(s.stamp.bytes).padStart(8)}  libc: ${s.stamp.libc.padEnd(11)} built ${s.stamp.builtAt} ` +
+          `in ${s.stamp.buildSeconds} s`
         : s.reason;
     console.log(`${name.padEnd(14)} ${s.state.padEnd(8)} key ${info.key}  ${detail}`);
   }

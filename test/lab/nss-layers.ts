@@ -45,7 +45,8 @@ export const MODULE_DIRS: Record<NssLayout, string> = {
 };
 
 function layerScript(): string {
-  const passwd = `${EXTRA_USER.name}:x:${EXTRA_USER.uid}:${EXTRA_USER.gid}:${EXTRA_USER.gecos}:${EXTRA_USER.home}:/bin/sh`;
+  const passwd =
+    `${EXTRA_USER.name}:x:${EXTRA_USER.uid}:` + `${EXTRA_USER.gid}:${EXTRA_USER.gecos}:${EXTRA_USER.home}:/bin/sh`;
   const group = `${EXTRA_GROUP.name}:x:${EXTRA_GROUP.gid}:${EXTRA_GROUP.members.join(',')}`;
   const [language, charset] = EXTRA_LOCALE.split('.') as [string, string];
   return [
@@ -71,7 +72,8 @@ function layerScript(): string {
     `mkdir -p /out/rhel${MODULE_DIRS.rhel} /out/rhel/etc/ld.so.conf.d && cp "$module" /out/rhel${MODULE_DIRS.rhel}/`,
     `echo ${MODULE_DIRS.rhel} > /out/rhel/etc/ld.so.conf.d/lib64.conf`,
     // The root's own ldconfig writes the cache the host's loader (and its NSS) will read.
-    `mkdir -p ${MODULE_DIRS.rhel} && cp "$module" ${MODULE_DIRS.rhel}/ && cp /out/rhel/etc/ld.so.conf.d/lib64.conf /etc/ld.so.conf.d/`,
+    `mkdir -p ${MODULE_DIRS.rhel} && cp "$module" ${MODULE_DIRS.rhel}/ && cp ` +
+      '/out/rhel/etc/ld.so.conf.d/lib64.conf /etc/ld.so.conf.d/',
     'ldconfig && cp /etc/ld.so.cache /out/rhel/etc/ld.so.cache',
   ].join('\n');
 }

@@ -95,7 +95,9 @@ for (const signal of ['SIGKILL', 'SIGTERM', 'SIGINT'] as const) {
       if (!root) return;
       const before = await hostMounts();
       const sleepArg = uniqueSleepSeconds();
-      const script = `const lab = await import(${JSON.stringify(LAB_MODULE)}); await lab.runInRoot(${JSON.stringify(root)}, ['sleep', '${sleepArg}']);`;
+      const script =
+        `const lab = await import(${JSON.stringify(LAB_MODULE)}); await lab.runInRoot(${JSON.stringify(root)}, ` +
+        `['sleep', '${sleepArg}']);`;
       const node = spawn(process.execPath, ['--input-type=module', '-e', script], {
         stdio: ['ignore', 'ignore', 'pipe'],
       });

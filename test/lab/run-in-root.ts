@@ -104,7 +104,8 @@ async function setupScript(root: string, opts: RunOptions): Promise<string> {
     lines.push(
       `mount -t tmpfs -o mode=0755 pyrelo-lab-stage ${s}`,
       `mkdir ${s}/upper ${s}/work ${s}/root`,
-      `mount -t overlay pyrelo-lab-overlay -o lowerdir=${shellQuote(lower.join(':'))},upperdir=${s}/upper,workdir=${s}/work ${s}/root`,
+      `mount -t overlay pyrelo-lab-overlay -o lowerdir=${shellQuote(lower.join(':'))},upperdir=${s}` +
+        `/upper,workdir=${s}/work ${s}/root`,
     );
     newRoot = posix.join(stage, 'root');
   }

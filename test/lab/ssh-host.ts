@@ -110,7 +110,8 @@ export async function startSshHost(suite: DebianRootName, opts: EnsureOptions = 
         [
           '/bin/sh',
           '-c',
-          `mkdir -p -m 0755 /run/sshd && exec /usr/sbin/sshd -D -e -f ${STATE_IN_ROOT}/sshd_config -h ${STATE_IN_ROOT}/host_ed25519`,
+          `mkdir -p -m 0755 /run/sshd && exec /usr/sbin/sshd -D -e -f ${STATE_IN_ROOT}/sshd_config -h ` +
+            `${STATE_IN_ROOT}/host_ed25519`,
         ],
         { bind: [{ hostPath: state, rootPath: STATE_IN_ROOT, readOnly: true }] },
       );

@@ -40,7 +40,8 @@ function chrootRunner(root: string): CommandRunner {
 
 for (const name of ROOTS) {
   test(
-    `ground truth in the ${name} root${ALL ? '' : ` (${SAMPLE_FILES} files)`}: pyrelo check --root agrees with its own ld-linux-aarch64.so.1`,
+    `ground truth in the ${name} root${ALL ? '' : ` (${SAMPLE_FILES} files)`}: ` +
+      'pyrelo check --root agrees with its own ld-linux-aarch64.so.1',
     { timeout: TIMEOUT },
     async (t) => {
       if (skipUnlessLab(t, ['debootstrap', 'arm64'])) return;

@@ -109,7 +109,8 @@ async function fixture(dir: string): Promise<Fixture> {
     runpath: '$ORIGIN/../named',
     needed: ['-ldl'],
     source:
-      '#include <dlfcn.h>\nconst char *open_named(const char *name) { return dlopen(name, RTLD_NOW) != 0 ? 0 : dlerror(); }\n',
+      '#include <dlfcn.h>\nconst char *open_named(const char *name) { return dlopen(name, RTLD_NOW) != 0 ? 0 : ' +
+      'dlerror(); }\n',
   });
   return { dir, program, libraries, caller };
 }
@@ -147,14 +148,16 @@ test('a library dlopened into a program: pyrelo predicts what dlopen(RTLD_NOW|RT
       assert.equal(
         report.loads,
         real.loads,
-        `${name}: pyrelo says ${report.loads ? 'loads' : 'fails'}, dlopen ${real.loads ? 'loaded it' : `failed: ${real.message}`}\n${JSON.stringify(report.problems, null, 2)}`,
+        `${name}: pyrelo says ${report.loads ? 'loads' : 'fails'}, dlopen ` +
+          `${real.loads ? 'loaded it' : `failed: ${real.message}`}\n${JSON.stringify(report.problems, null, 2)}`,
       );
       assert.equal(report.loadedInto, f.program);
       if (!real.loads) {
         // RTLD_NOW stops at the first failure; pyrelo lists them all, dlerror's among them, word for word.
         assert.ok(
           report.problems.some((p) => p.message === real.message),
-          `${name}: dlerror said ${JSON.stringify(real.message)}; pyrelo: ${JSON.stringify(report.problems.map((p) => p.message))}`,
+          `${name}: dlerror said ${JSON.stringify(real.message)}; pyrelo: ` +
+            `${JSON.stringify(report.problems.map((p) => p.message))}`,
         );
       }
     }
@@ -175,34 +178,37 @@ test('a library dlopened into a program: pyrelo predicts what dlopen(RTLD_NOW|RT
   }
 });
 
-test("a library dlopened by name from a module: found through the module's RUNPATH, or missing, as dlopen says", async (t) => {
-  const hasGcc = await execa('gcc', ['--version'], { reject: false }).then(
-    (r) => r.exitCode === 0,
-    () => false,
-  );
-  if (!hasGcc) return t.skip('needs gcc to build the fixtures');
-  const dir = await makeTempDir('pyrelo-dlopen-name-');
-  try {
-    const f = await fixture(dir);
-    const view = new RootHostView('/', loaderConfigForRoot('/'));
-    const verdicts: Record<string, boolean> = {};
-    for (const name of ['libnamed.so.3', 'libnotthere.so.9']) {
-      const real = await realDlopen(f.program, f.caller, name);
-      const report = checkDlopenByName(view, name, f.caller, { dlopenInto: f.program, cwd: dir });
-      verdicts[name] = real.loads;
-      assert.equal(report.loads, real.loads, `${name}: ${JSON.stringify(report.problems)} / ${real.message}`);
-      if (!real.loads)
-        assert.ok(
-          report.problems.some((p) => p.message === real.message),
-          `${real.message} / ${JSON.stringify(report.problems)}`,
-        );
-      else assert.equal(resolve(report.objects[0]?.path ?? ''), join(dir, 'named/libnamed.so.3'));
+test(
+  'a library dlopened by name from a module: found ' + "through the module's RUNPATH, or missing, as dlopen says",
+  async (t) => {
+    const hasGcc = await execa('gcc', ['--version'], { reject: false }).then(
+      (r) => r.exitCode === 0,
+      () => false,
+    );
+    if (!hasGcc) return t.skip('needs gcc to build the fixtures');
+    const dir = await makeTempDir('pyrelo-dlopen-name-');
+    try {
+      const f = await fixture(dir);
+      const view = new RootHostView('/', loaderConfigForRoot('/'));
+      const verdicts: Record<string, boolean> = {};
+      for (const name of ['libnamed.so.3', 'libnotthere.so.9']) {
+        const real = await realDlopen(f.program, f.caller, name);
+        const report = checkDlopenByName(view, name, f.caller, { dlopenInto: f.program, cwd: dir });
+        verdicts[name] = real.loads;
+        assert.equal(report.loads, real.loads, `${name}: ${JSON.stringify(report.problems)} / ${real.message}`);
+        if (!real.loads)
+          assert.ok(
+            report.problems.some((p) => p.message === real.message),
+            `${real.message} / ${JSON.stringify(report.problems)}`,
+          );
+        else assert.equal(resolve(report.objects[0]?.path ?? ''), join(dir, 'named/libnamed.so.3'));
+      }
+      assert.deepEqual(verdicts, { 'libnamed.so.3': true, 'libnotthere.so.9': false });
+    } finally {
+      await removeDir(dir);
     }
-    assert.deepEqual(verdicts, { 'libnamed.so.3': true, 'libnotthere.so.9': false });
-  } finally {
-    await removeDir(dir);
-  }
-});
+  },
+);
 
 test('pyrelo check on a bundle checks its libraries as dlopened into the bundle interpreter', async (t) => {
   const hasGcc = await execa('gcc', ['--version'], { reject: false }).then(

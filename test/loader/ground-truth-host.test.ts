@@ -51,7 +51,8 @@ test('pyrelo check agrees with ld.so on every ELF under /usr/lib and /usr/bin', 
         return differences.length === 0 ? [] : [`${report.file}: ${differences.join('; ')}`];
       });
       t.diagnostic(
-        `through the cache, ${run}: ${reports.length - disagreements.length}/${reports.length} files agree with the real loader`,
+        `through the cache, ${run}: ${reports.length - disagreements.length}/${reports.length} files agree ` +
+          'with the real loader',
       );
       assert.deepEqual(disagreements.slice(0, 15), [], `${run} cache`);
     }

@@ -20,7 +20,8 @@ import { compileExecutable, compileSharedLibrary, makeTempDir, removeDir } from 
 // execve itself, as Python's os.execv calls it: a shell or libc's execvp would retry an ENOEXEC
 // file as a shell script.
 const EXECV =
-  'import errno, os, sys\ntry:\n    os.execv(sys.argv[1], [sys.argv[1]])\nexcept OSError as e:\n    print(errno.errorcode[e.errno])\n';
+  'import errno, os, sys\ntry:\n    os.execv(sys.argv[1], [sys.argv[1]])\nexcept OSError as e:\n    ' +
+  'print(errno.errorcode[e.errno])\n';
 
 /** The real execve's errno for `file` ('ENOEXEC', …), or 'ran' with its exit code. */
 async function realExec(file: string): Promise<string> {

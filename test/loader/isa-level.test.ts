@@ -88,27 +88,30 @@ async function compareAll(t: TestContext, view: HostView, runner: CommandRunner)
   }
 }
 
-test('the ELF reader finds GNU_PROPERTY_X86_ISA_1_NEEDED where readelf does, in the segments ld.so reads', async (t) => {
-  if (skipUnlessBuilt(t)) return;
-  for (const fixture of fixtures) {
-    const shown = await readelfIsaNeeded(fixture.path);
-    assert.equal(shown === 0, fixture.role === 'program-needing-library', `${fixture.path}: readelf says ${shown}`);
-    // readelf shows a note in a segment of alignment 4 too, and a second property note; ld.so (and
-    // pyrelo) ignore the first, and glibc before 2.39 takes the second as "unmarked", which the real
-    // runs below prove. readelf's first note is the one PT_GNU_PROPERTY covers.
-    const ignored = fixture.mark === 'beyond-align-4';
-    const expected = {
-      fromNotes: ignored || fixture.mark === 'beyond-two-notes' ? 0 : shown,
-      withPropertySegment: ignored ? 0 : shown,
-    };
-    const elf = ElfFile.open(fixture.path);
-    try {
-      assert.deepEqual(elf.x86IsaNeeded(), expected, fixture.path);
-    } finally {
-      elf.close();
+test(
+  'the ELF reader finds ' + 'GNU_PROPERTY_X86_ISA_1_NEEDED where readelf does, in the segments ld.so reads',
+  async (t) => {
+    if (skipUnlessBuilt(t)) return;
+    for (const fixture of fixtures) {
+      const shown = await readelfIsaNeeded(fixture.path);
+      assert.equal(shown === 0, fixture.role === 'program-needing-library', `${fixture.path}: readelf says ${shown}`);
+      // readelf shows a note in a segment of alignment 4 too, and a second property note; ld.so (and
+      // pyrelo) ignore the first, and glibc before 2.39 takes the second as "unmarked", which the real
+      // runs below prove. readelf's first note is the one PT_GNU_PROPERTY covers.
+      const ignored = fixture.mark === 'beyond-align-4';
+      const expected = {
+        fromNotes: ignored || fixture.mark === 'beyond-two-notes' ? 0 : shown,
+        withPropertySegment: ignored ? 0 : shown,
+      };
+      const elf = ElfFile.open(fixture.path);
+      try {
+        assert.deepEqual(elf.x86IsaNeeded(), expected, fixture.path);
+      } finally {
+        elf.close();
+      }
     }
-  }
-});
+  },
+);
 
 test('an inventory keeps the mark of a marked object and stores nothing for an unmarked one', (t) => {
   if (skipUnlessBuilt(t)) return;

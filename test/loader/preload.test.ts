@@ -32,7 +32,8 @@ let needsAbsent = '';
 let withDependency = '';
 
 const tlsSource = (name: string, bytes: number): string =>
-  `static __thread char ${name}_block[${bytes}];\nint ${name}_touch(int i) { ${name}_block[i] = 1; return ${name}_block[0]; }\n`;
+  `static __thread char ${name}_block[${bytes}];\nint ${name}_touch(int i) { ${name}_block[i] = 1; return ` +
+  `${name}_block[0]; }\n`;
 
 before(async () => {
   if (process.arch !== 'x64') {

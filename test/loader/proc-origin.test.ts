@@ -18,8 +18,11 @@ const LOADER = '/lib64/ld-linux-x86-64.so.2';
 const NO_LIBC = ['-nostdlib', '-fno-stack-protector'];
 // A program without libc: writes "started", calls f() (when it has one), writes "called", exits with f()'s value.
 const SYSCALL =
-  'static long sys(long n, long a, long b, long c) { long r; __asm__ volatile ("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory"); return r; }\n';
-const CALLING = `extern int f(void);\n${SYSCALL}void _start(void) { sys(1, 1, (long)"started\\n", 8); int r = f(); sys(1, 1, (long)"called\\n", 7); sys(60, r, 0, 0); for (;;) {} }\n`;
+  'static long sys(long n, long a, long b, long c) { long r; __asm__ volatile ("syscall" : "=a"(r) : "a"(n), ' +
+  '"D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory"); return r; }\n';
+const CALLING =
+  `extern int f(void);\n${SYSCALL}void _start(void) { sys(1, 1, (long)"started\\n", 8); int r = f(); sys(1, 1, ` +
+  '(long)"called\\n", 7); sys(60, r, 0, 0); for (;;) {} }\n';
 
 interface Case {
   readonly label: string;
@@ -109,7 +112,9 @@ for (const name of DEBIAN_ROOTS) {
               ...(c.throughLoader ? { loader: LOADER } : {}),
             };
             const report = checkFile(host.view, host.toHostPath(c.program), options);
-            const what = `${name}, /proc ${proc ? 'mounted' : 'absent'}, ${c.label}: ld.so exit ${real.exitCode} ${real.stderr.trim()}; predicted ${JSON.stringify(report.problems.map((pr) => pr.message))}`;
+            const what =
+              `${name}, /proc ${proc ? 'mounted' : 'absent'}, ${c.label}: ld.so exit ${real.exitCode} ` +
+              `${real.stderr.trim()}; predicted ${JSON.stringify(report.problems.map((pr) => pr.message))}`;
             assert.equal(report.loads, real.exitCode === 0, what);
             if (real.exitCode !== 0) {
               withoutProcFailures += proc ? 0 : 1;

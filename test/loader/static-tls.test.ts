@@ -49,7 +49,8 @@ let cannotBuild: string | undefined;
 
 /** A TLS array of `bytes` bytes, reached from code, so the object has a PT_TLS and TLS relocations. */
 const tlsSource = (name: string, bytes: number): string =>
-  `static __thread char ${name}_block[${bytes}];\nint ${name}_touch(int i) { ${name}_block[i] = 1; return ${name}_block[0]; }\n`;
+  `static __thread char ${name}_block[${bytes}];\nint ${name}_touch(int i) { ${name}_block[i] = 1; return ` +
+  `${name}_block[0]; }\n`;
 
 async function build(
   name: string,
@@ -161,39 +162,42 @@ async function compareAll(t: TestContext, view: HostView, runner: CommandRunner,
   );
 }
 
-test('the fixtures carry DF_STATIC_TLS and PT_TLS as readelf shows them, and the reader and an inventory keep both', async (t) => {
-  if (skipUnlessBuilt(t)) return;
-  for (const fixture of fixtures) {
-    const dynamic = (await execa('readelf', ['-d', '-W', fixture.path], { env: { LC_ALL: 'C' } })).stdout;
-    assert.equal(
-      /\(FLAGS\)\s+.*STATIC_TLS/.test(dynamic),
-      fixture.initialExec,
-      `${fixture.name}: readelf -d\n${dynamic}`,
-    );
-    const segments = (await execa('readelf', ['-l', '-W', fixture.path], { env: { LC_ALL: 'C' } })).stdout;
-    const tlsLine =
-      /^\s*TLS\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+0x[0-9a-f]+\s+0x[0-9a-f]+\s+(0x[0-9a-f]+)\s+\S+\s+(0x[0-9a-f]+)$/m.exec(
-        segments,
+test(
+  'the fixtures carry DF_STATIC_TLS and PT_TLS as ' + 'readelf shows them, and the reader and an inventory keep both',
+  async (t) => {
+    if (skipUnlessBuilt(t)) return;
+    for (const fixture of fixtures) {
+      const dynamic = (await execa('readelf', ['-d', '-W', fixture.path], { env: { LC_ALL: 'C' } })).stdout;
+      assert.equal(
+        /\(FLAGS\)\s+.*STATIC_TLS/.test(dynamic),
+        fixture.initialExec,
+        `${fixture.name}: readelf -d\n${dynamic}`,
       );
-    assert.ok(tlsLine, `${fixture.name}: no TLS segment in readelf -l`);
-    const elf = ElfFile.open(fixture.path);
-    try {
-      const object = describeElf(elf);
-      assert.equal((object.flags & DF_STATIC_TLS) !== 0, fixture.initialExec, fixture.name);
-      assert.deepEqual(
-        object.tls,
-        { vaddr: Number(tlsLine[2]), memsz: Number(tlsLine[3]), align: Number(tlsLine[4]) },
-        fixture.name,
-      );
-      assert.ok(object.tls.memsz >= fixture.bytes, fixture.name);
-      const stored = loadObject(JSON.parse(JSON.stringify(storeObject(object))));
-      assert.deepEqual(stored.tls, object.tls, `${fixture.name}: through an inventory`);
-      assert.equal(stored.flags, object.flags);
-    } finally {
-      elf.close();
+      const segments = (await execa('readelf', ['-l', '-W', fixture.path], { env: { LC_ALL: 'C' } })).stdout;
+      const tlsLine =
+        /^\s*TLS\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+0x[0-9a-f]+\s+0x[0-9a-f]+\s+(0x[0-9a-f]+)\s+\S+\s+(0x[0-9a-f]+)$/m.exec(
+          segments,
+        );
+      assert.ok(tlsLine, `${fixture.name}: no TLS segment in readelf -l`);
+      const elf = ElfFile.open(fixture.path);
+      try {
+        const object = describeElf(elf);
+        assert.equal((object.flags & DF_STATIC_TLS) !== 0, fixture.initialExec, fixture.name);
+        assert.deepEqual(
+          object.tls,
+          { vaddr: Number(tlsLine[2]), memsz: Number(tlsLine[3]), align: Number(tlsLine[4]) },
+          fixture.name,
+        );
+        assert.ok(object.tls.memsz >= fixture.bytes, fixture.name);
+        const stored = loadObject(JSON.parse(JSON.stringify(storeObject(object))));
+        assert.deepEqual(stored.tls, object.tls, `${fixture.name}: through an inventory`);
+        assert.equal(stored.flags, object.flags);
+      } finally {
+        elf.close();
+      }
     }
-  }
-});
+  },
+);
 
 test('this machine: pyrelo refuses exactly the dlopens its ld.so refuses', async (t) => {
   if (skipUnlessBuilt(t)) return;
@@ -203,7 +207,8 @@ test('this machine: pyrelo refuses exactly the dlopens its ld.so refuses', async
 
 for (const name of DEBIAN_ROOT_NAMES) {
   test(
-    `${name}: pyrelo check --root, and on an inventory of the root, refuses exactly the dlopens the root's ld.so refuses`,
+    `${name}: pyrelo check --root, and on an inventory of the root, refuses exactly the dlopens the root's ` +
+      'ld.so refuses',
     { timeout: LAB_TIMEOUT },
     async (t) => {
       if (skipUnlessBuilt(t)) return;
@@ -237,46 +242,53 @@ for (const name of DEBIAN_ROOT_NAMES) {
   );
 }
 
-test('data/static-tls.json: a malformed entry is refused with the file and the field; releases pick their entry', () => {
-  const good = {
-    surplus: [
-      { glibc: '2.3', bytes: 1664, source: 'a' },
-      { glibc: '2.32', bytes: 1000, source: 'b' },
-    ],
-    extraTls: [{ glibc: '2.41', bytes: 32, align: 32, source: 'c' }],
-    tcbAlignment: { x86_64: { bytes: 64, source: 'd' } },
-  };
-  const data = parseStaticTlsData(JSON.stringify(good), 'st.json');
-  assert.deepEqual(staticTlsParameters('x86_64', [2, 31], data), { surplus: 1664, extra: null, tcbAlignment: 64 });
-  assert.deepEqual(staticTlsParameters('x86_64', [2, 41], data), {
-    surplus: 1000,
-    extra: { bytes: 32, align: 32 },
-    tcbAlignment: 64,
-  });
-  assert.equal(staticTlsParameters('aarch64', [2, 41], data), null, 'a machine the data does not list is not modelled');
-  assert.equal(staticTlsParameters('x86_64', [2, 2], data), null, 'nor a glibc older than every entry');
-  const cases: [unknown, string][] = [
-    [{ ...good, surplus: [{ glibc: 'new', bytes: 1664, source: 'a' }] }, 'surplus[0].glibc'],
-    [{ ...good, surplus: [{ glibc: '2.3', bytes: -1, source: 'a' }] }, 'surplus[0].bytes'],
-    [{ ...good, surplus: [{ glibc: '2.3', bytes: 1664 }] }, 'surplus[0].source'],
-    [{ ...good, extraTls: [{ glibc: '2.41', bytes: 32, align: 24, source: 'c' }] }, 'extraTls[0].align'],
-    [{ ...good, tcbAlignment: { x86_64: { bytes: 0, source: 'd' } } }, 'tcbAlignment.x86_64.bytes'],
-  ];
-  for (const [value, field] of cases) {
-    assert.throws(
-      () => parseStaticTlsData(JSON.stringify(value), 'st.json'),
-      (error: unknown) => error instanceof Error && error.message.startsWith(`st.json: ${field}: `),
-      field,
+test(
+  'data/static-tls.json: a malformed entry is refused ' + 'with the file and the field; releases pick their entry',
+  () => {
+    const good = {
+      surplus: [
+        { glibc: '2.3', bytes: 1664, source: 'a' },
+        { glibc: '2.32', bytes: 1000, source: 'b' },
+      ],
+      extraTls: [{ glibc: '2.41', bytes: 32, align: 32, source: 'c' }],
+      tcbAlignment: { x86_64: { bytes: 64, source: 'd' } },
+    };
+    const data = parseStaticTlsData(JSON.stringify(good), 'st.json');
+    assert.deepEqual(staticTlsParameters('x86_64', [2, 31], data), { surplus: 1664, extra: null, tcbAlignment: 64 });
+    assert.deepEqual(staticTlsParameters('x86_64', [2, 41], data), {
+      surplus: 1000,
+      extra: { bytes: 32, align: 32 },
+      tcbAlignment: 64,
+    });
+    assert.equal(
+      staticTlsParameters('aarch64', [2, 41], data),
+      null,
+      'a machine the data does not list is not modelled',
     );
-  }
-  // The shipped file itself is valid and covers the releases of the lab roots and of RHEL 7/8.
-  for (const release of [
-    [2, 17],
-    [2, 28],
-    [2, 31],
-    [2, 36],
-    [2, 41],
-  ] as const) {
-    assert.ok(staticTlsParameters('x86_64', release) !== null, release.join('.'));
-  }
-});
+    assert.equal(staticTlsParameters('x86_64', [2, 2], data), null, 'nor a glibc older than every entry');
+    const cases: [unknown, string][] = [
+      [{ ...good, surplus: [{ glibc: 'new', bytes: 1664, source: 'a' }] }, 'surplus[0].glibc'],
+      [{ ...good, surplus: [{ glibc: '2.3', bytes: -1, source: 'a' }] }, 'surplus[0].bytes'],
+      [{ ...good, surplus: [{ glibc: '2.3', bytes: 1664 }] }, 'surplus[0].source'],
+      [{ ...good, extraTls: [{ glibc: '2.41', bytes: 32, align: 24, source: 'c' }] }, 'extraTls[0].align'],
+      [{ ...good, tcbAlignment: { x86_64: { bytes: 0, source: 'd' } } }, 'tcbAlignment.x86_64.bytes'],
+    ];
+    for (const [value, field] of cases) {
+      assert.throws(
+        () => parseStaticTlsData(JSON.stringify(value), 'st.json'),
+        (error: unknown) => error instanceof Error && error.message.startsWith(`st.json: ${field}: `),
+        field,
+      );
+    }
+    // The shipped file itself is valid and covers the releases of the lab roots and of RHEL 7/8.
+    for (const release of [
+      [2, 17],
+      [2, 28],
+      [2, 31],
+      [2, 36],
+      [2, 41],
+    ] as const) {
+      assert.ok(staticTlsParameters('x86_64', release) !== null, release.join('.'));
+    }
+  },
+);

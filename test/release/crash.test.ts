@@ -104,7 +104,8 @@ test('release install killed with SIGKILL at any moment leaves current on a comp
       }
     }
     t.diagnostic(
-      `install takes ${timing.ms} ms; ${killedRunning} kills while running; old release kept ${oldKept} times, new one taken ${newTaken} times`,
+      `install takes ${timing.ms} ms; ${killedRunning} kills while running; old release kept ${oldKept} times, ` +
+        `new one taken ${newTaken} times`,
     );
     assert.ok(killedRunning >= 20, `at least 20 kills landed while the install ran (${killedRunning})`);
     assert.ok(

@@ -49,12 +49,16 @@ test('the errors shown are the first three errors, in order, warnings left out',
   assert.deepEqual(firstErrors(prediction(true, [problem('warning', 'w')])), []);
 });
 
-test('a prediction that will not run refuses the deploy in these words, unless --force; no prediction refuses nothing', () => {
-  assert.equal(refusalReason(fourErrors, false), 'predicted not to run: e1; e2; e3 (--force deploys anyway)');
-  assert.equal(refusalReason(fourErrors, true), null);
-  assert.equal(refusalReason(prediction(true, []), false), null);
-  assert.equal(refusalReason(null, false), null);
-});
+test(
+  'a prediction that will not run refuses the deploy in ' +
+    'these words, unless --force; no prediction refuses nothing',
+  () => {
+    assert.equal(refusalReason(fourErrors, false), 'predicted not to run: e1; e2; e3 (--force deploys anyway)');
+    assert.equal(refusalReason(fourErrors, true), null);
+    assert.equal(refusalReason(prediction(true, []), false), null);
+    assert.equal(refusalReason(null, false), null);
+  },
+);
 
 test('the deployment record names the release by the bundle and is finished now', () => {
   const before = new Date().toISOString();

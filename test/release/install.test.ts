@@ -36,71 +36,74 @@ async function list(prefix: string): Promise<ReleaseListing> {
   return r.json as ReleaseListing;
 }
 
-test('install switches current to the new release; list shows current and previous; the archive is deleted', async () => {
-  const work = await makeTempDir();
-  try {
-    const prefix = join(work, 'opt', 'hello');
-    assert.deepEqual(await list(prefix), { prefix, current: null, previous: null, releases: [], leftovers: [] });
-    // A real ELF file: the loader check must find it through P/current.
-    const v1 = await fakeBundle(work, { version: '1', files: { 'libexec/true': readFileSync('/bin/true') } });
-    const v2 = await fakeBundle(work, { version: '2' });
+test(
+  'install switches current to the new release; ' + 'list shows current and previous; the archive is deleted',
+  async () => {
+    const work = await makeTempDir();
+    try {
+      const prefix = join(work, 'opt', 'hello');
+      assert.deepEqual(await list(prefix), { prefix, current: null, previous: null, releases: [], leftovers: [] });
+      // A real ELF file: the loader check must find it through P/current.
+      const v1 = await fakeBundle(work, { version: '1', files: { 'libexec/true': readFileSync('/bin/true') } });
+      const v2 = await fakeBundle(work, { version: '2' });
 
-    const first = await install(prefix, v1);
-    assert.equal(first.exitCode, 0, first.stderr);
-    assert.equal(first.result.release, `hello-${v1.digest.slice(0, 12)}`);
-    assert.deepEqual(
-      { ...first.result, check: undefined },
-      {
-        prefix,
-        release: v1.id,
-        previous: null,
-        current: v1.id,
-        reused: false,
-        status: 'verified',
-        rolledBack: false,
-        check: undefined,
-      },
-    );
-    assert.equal(first.result.check.runs, true);
-    assert.equal(first.result.check.filesChecked, 1, 'libexec/true checked');
-    assert.equal(first.result.check.smokeOutput.trim(), '1');
-    assert.equal(readlinkSync(join(prefix, 'current')), `releases/${v1.id}`);
-    assert.deepEqual(listBundleFiles(join(prefix, 'current')), listBundleFiles(v1.dir));
+      const first = await install(prefix, v1);
+      assert.equal(first.exitCode, 0, first.stderr);
+      assert.equal(first.result.release, `hello-${v1.digest.slice(0, 12)}`);
+      assert.deepEqual(
+        { ...first.result, check: undefined },
+        {
+          prefix,
+          release: v1.id,
+          previous: null,
+          current: v1.id,
+          reused: false,
+          status: 'verified',
+          rolledBack: false,
+          check: undefined,
+        },
+      );
+      assert.equal(first.result.check.runs, true);
+      assert.equal(first.result.check.filesChecked, 1, 'libexec/true checked');
+      assert.equal(first.result.check.smokeOutput.trim(), '1');
+      assert.equal(readlinkSync(join(prefix, 'current')), `releases/${v1.id}`);
+      assert.deepEqual(listBundleFiles(join(prefix, 'current')), listBundleFiles(v1.dir));
 
-    const second = await install(prefix, v2);
-    assert.equal(second.exitCode, 0, second.stderr);
-    assert.equal(second.result.current, v2.id);
-    assert.equal(second.result.previous, v1.id);
-    assert.equal(readFileSync(join(prefix, 'current', 'share', 'version.txt'), 'utf8'), '2\n');
-    assert.deepEqual(readdirSync(join(prefix, '.pyrelo', 'incoming')), [], 'archives deleted after the install');
+      const second = await install(prefix, v2);
+      assert.equal(second.exitCode, 0, second.stderr);
+      assert.equal(second.result.current, v2.id);
+      assert.equal(second.result.previous, v1.id);
+      assert.equal(readFileSync(join(prefix, 'current', 'share', 'version.txt'), 'utf8'), '2\n');
+      assert.deepEqual(readdirSync(join(prefix, '.pyrelo', 'incoming')), [], 'archives deleted after the install');
 
-    const listing = await list(prefix);
-    assert.equal(listing.current, v2.id);
-    assert.equal(listing.previous, v1.id);
-    assert.deepEqual(
-      listing.releases.map((r) => [r.id, r.name, r.bundleDigest, r.manifestSha256, r.status, r.isCurrent]),
-      [
-        [v1.id, 'hello', v1.digest, v1.manifestSha256, 'verified', false],
-        [v2.id, 'hello', v2.digest, v2.manifestSha256, 'verified', true],
-      ],
-    );
-    assert.deepEqual(listing.leftovers, []);
-    const state = JSON.parse(readFileSync(join(prefix, '.pyrelo', 'state.json'), 'utf8'));
-    assert.deepEqual(
-      state.activations.map((a: { release: string; previous: string | null }) => [a.release, a.previous]),
-      [
-        [v1.id, null],
-        [v2.id, v1.id],
-      ],
-    );
-    assert.equal(existsSync(join(prefix, '.pyrelo', 'lock')), false, 'lock released');
+      const listing = await list(prefix);
+      assert.equal(listing.current, v2.id);
+      assert.equal(listing.previous, v1.id);
+      assert.deepEqual(
+        listing.releases.map((r) => [r.id, r.name, r.bundleDigest, r.manifestSha256, r.status, r.isCurrent]),
+        [
+          [v1.id, 'hello', v1.digest, v1.manifestSha256, 'verified', false],
+          [v2.id, 'hello', v2.digest, v2.manifestSha256, 'verified', true],
+        ],
+      );
+      assert.deepEqual(listing.leftovers, []);
+      const state = JSON.parse(readFileSync(join(prefix, '.pyrelo', 'state.json'), 'utf8'));
+      assert.deepEqual(
+        state.activations.map((a: { release: string; previous: string | null }) => [a.release, a.previous]),
+        [
+          [v1.id, null],
+          [v2.id, v1.id],
+        ],
+      );
+      assert.equal(existsSync(join(prefix, '.pyrelo', 'lock')), false, 'lock released');
 
-    const readable = await release(['list', '--prefix', prefix]);
-    assert.match(readable.stdout, new RegExp(`^\\* ${v2.id}  verified`, 'm'));
-  } finally {
-    await removeDir(work);
-  }
-});
+      const readable = await release(['list', '--prefix', prefix]);
+      assert.match(readable.stdout, new RegExp(`^\\* ${v2.id}  verified`, 'm'));
+    } finally {
+      await removeDir(work);
+    }
+  },
+);
 
 test('a redeploy of the same bundle reuses the release: with the archive sent again, and without it', async () => {
   const work = await makeTempDir();
@@ -133,90 +136,96 @@ test('a redeploy of the same bundle reuses the release: with the archive sent ag
   }
 });
 
-test('a delta install from the base gives the same tree as the full archive; the delta holds only what changed', async () => {
-  const work = await makeTempDir();
-  try {
-    const big = randomBytes(300_000); // incompressible: the delta must leave it out to be small
-    const v1 = await fakeBundle(work, {
-      version: '1',
-      files: { 'lib/old-only.txt': 'removed in 2', 'lib/big.bin': big },
-    });
-    const v2 = await fakeBundle(work, {
-      version: '2',
-      files: { 'lib/new-only.txt': 'added in 2', 'lib/big.bin': big },
-    });
-    const delta = join(work, 'delta.tar.gz');
-    const stats = await makeDeltaArchive(v2.archive, v1.manifest.files, delta);
-    // Changed: share/version.txt, app/__init__.py (content), lib/new-only.txt (added).
-    assert.deepEqual([stats.changedFiles, stats.totalFiles], [3, v2.manifest.files.length]);
-    assert.equal(stats.bytes, readFileSync(delta).length);
-    const entries = (await readArchiveEntries(delta))
-      .filter((e) => e.type !== 'directory')
-      .map((e) => normalisedName(e, delta))
-      .sort();
-    assert.deepEqual(entries, [
-      'lib/new-only.txt',
-      'lib/python3.11/site-packages/app/__init__.py',
-      'pyrelo.json',
-      'share/version.txt',
-    ]);
-    await makeDeltaArchive(v2.archive, v1.manifest.files, join(work, 'delta2.tar.gz'));
-    assert.ok(readFileSync(delta).equals(readFileSync(join(work, 'delta2.tar.gz'))), 'reproducible delta');
-    assert.ok(stats.bytes < readFileSync(v2.archive).length / 2);
+test(
+  'a delta install from the base gives the same tree ' + 'as the full archive; the delta holds only what changed',
+  async () => {
+    const work = await makeTempDir();
+    try {
+      const big = randomBytes(300_000); // incompressible: the delta must leave it out to be small
+      const v1 = await fakeBundle(work, {
+        version: '1',
+        files: { 'lib/old-only.txt': 'removed in 2', 'lib/big.bin': big },
+      });
+      const v2 = await fakeBundle(work, {
+        version: '2',
+        files: { 'lib/new-only.txt': 'added in 2', 'lib/big.bin': big },
+      });
+      const delta = join(work, 'delta.tar.gz');
+      const stats = await makeDeltaArchive(v2.archive, v1.manifest.files, delta);
+      // Changed: share/version.txt, app/__init__.py (content), lib/new-only.txt (added).
+      assert.deepEqual([stats.changedFiles, stats.totalFiles], [3, v2.manifest.files.length]);
+      assert.equal(stats.bytes, readFileSync(delta).length);
+      const entries = (await readArchiveEntries(delta))
+        .filter((e) => e.type !== 'directory')
+        .map((e) => normalisedName(e, delta))
+        .sort();
+      assert.deepEqual(entries, [
+        'lib/new-only.txt',
+        'lib/python3.11/site-packages/app/__init__.py',
+        'pyrelo.json',
+        'share/version.txt',
+      ]);
+      await makeDeltaArchive(v2.archive, v1.manifest.files, join(work, 'delta2.tar.gz'));
+      assert.ok(readFileSync(delta).equals(readFileSync(join(work, 'delta2.tar.gz'))), 'reproducible delta');
+      assert.ok(stats.bytes < readFileSync(v2.archive).length / 2);
 
-    const byDelta = join(work, 'a');
-    const byFull = join(work, 'b');
-    assert.equal((await install(byDelta, v1)).exitCode, 0);
-    const sent = upload(byDelta, delta);
-    const r = await release(installArgs(byDelta, v2, sent, ['--base', v1.id]));
-    assert.equal(r.exitCode, 0, r.stderr);
-    assert.equal((r.json as ReleaseInstallResult).current, v2.id);
-    assert.equal(existsSync(sent.path), false);
-    assert.equal((await install(byFull, v2)).exitCode, 0);
-    const a = join(byDelta, 'releases', v2.id);
-    const b = join(byFull, 'releases', v2.id);
-    assert.deepEqual(listBundleFiles(a), listBundleFiles(b));
-    assert.deepEqual(walkBundle(a), walkBundle(b));
-    assert.ok(readFileSync(join(a, 'pyrelo.json')).equals(readFileSync(join(b, 'pyrelo.json'))));
-  } finally {
-    await removeDir(work);
-  }
-});
+      const byDelta = join(work, 'a');
+      const byFull = join(work, 'b');
+      assert.equal((await install(byDelta, v1)).exitCode, 0);
+      const sent = upload(byDelta, delta);
+      const r = await release(installArgs(byDelta, v2, sent, ['--base', v1.id]));
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.equal((r.json as ReleaseInstallResult).current, v2.id);
+      assert.equal(existsSync(sent.path), false);
+      assert.equal((await install(byFull, v2)).exitCode, 0);
+      const a = join(byDelta, 'releases', v2.id);
+      const b = join(byFull, 'releases', v2.id);
+      assert.deepEqual(listBundleFiles(a), listBundleFiles(b));
+      assert.deepEqual(walkBundle(a), walkBundle(b));
+      assert.ok(readFileSync(join(a, 'pyrelo.json')).equals(readFileSync(join(b, 'pyrelo.json'))));
+    } finally {
+      await removeDir(work);
+    }
+  },
+);
 
-test('a release whose smoke command fails is rolled back and reported failed; on a first install current is removed', async () => {
-  const work = await makeTempDir();
-  try {
-    const prefix = join(work, 'p');
-    const v1 = await fakeBundle(work, { version: '1' });
-    const bad = await fakeBundle(work, { version: 'bad', smokeExit: 7 });
-    assert.equal((await install(prefix, v1)).exitCode, 0);
-    const r = await install(prefix, bad);
-    assert.equal(r.exitCode, 1, r.stderr);
-    assert.equal(r.result.status, 'failed');
-    assert.equal(r.result.rolledBack, true);
-    assert.equal(r.result.current, v1.id);
-    assert.equal(r.result.previous, v1.id);
-    assert.match(r.result.reason ?? '', /smoke command exited 7: bad/);
-    assert.equal(r.result.check.smokeExit, 7);
-    assert.equal(readlinkSync(join(prefix, 'current')), `releases/${v1.id}`);
-    const listing = await list(prefix);
-    assert.deepEqual(
-      listing.releases.map((x) => x.id),
-      [v1.id],
-      'the failed release is removed',
-    );
-    const state = JSON.parse(readFileSync(join(prefix, '.pyrelo', 'state.json'), 'utf8'));
-    assert.deepEqual(state.activations.at(-1).status, 'failed');
+test(
+  'a release whose smoke command fails is rolled back ' + 'and reported failed; on a first install current is removed',
+  async () => {
+    const work = await makeTempDir();
+    try {
+      const prefix = join(work, 'p');
+      const v1 = await fakeBundle(work, { version: '1' });
+      const bad = await fakeBundle(work, { version: 'bad', smokeExit: 7 });
+      assert.equal((await install(prefix, v1)).exitCode, 0);
+      const r = await install(prefix, bad);
+      assert.equal(r.exitCode, 1, r.stderr);
+      assert.equal(r.result.status, 'failed');
+      assert.equal(r.result.rolledBack, true);
+      assert.equal(r.result.current, v1.id);
+      assert.equal(r.result.previous, v1.id);
+      assert.match(r.result.reason ?? '', /smoke command exited 7: bad/);
+      assert.equal(r.result.check.smokeExit, 7);
+      assert.equal(readlinkSync(join(prefix, 'current')), `releases/${v1.id}`);
+      const listing = await list(prefix);
+      assert.deepEqual(
+        listing.releases.map((x) => x.id),
+        [v1.id],
+        'the failed release is removed',
+      );
+      const state = JSON.parse(readFileSync(join(prefix, '.pyrelo', 'state.json'), 'utf8'));
+      assert.deepEqual(state.activations.at(-1).status, 'failed');
 
-    const fresh = join(work, 'q');
-    const first = await install(fresh, bad);
-    assert.equal(first.exitCode, 1);
-    assert.equal(first.result.current, null);
-    assert.equal(existsSync(join(fresh, 'current')), false);
-  } finally {
-    await removeDir(work);
-  }
-});
+      const fresh = join(work, 'q');
+      const first = await install(fresh, bad);
+      assert.equal(first.exitCode, 1);
+      assert.equal(first.result.current, null);
+      assert.equal(existsSync(join(fresh, 'current')), false);
+    } finally {
+      await removeDir(work);
+    }
+  },
+);
 
 test('rollback verifies the release it switches to; verify names every problem', async () => {
   const work = await makeTempDir();

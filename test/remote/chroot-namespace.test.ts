@@ -66,7 +66,8 @@ test(
     writeFileSync(
       script,
       `import { ChrootTransport } from ${JSON.stringify(TRANSPORT)};\n` +
-        `await new ChrootTransport(${JSON.stringify(root)}).exec('echo started >&2; sleep ${marker}', { onStderr: () => console.log('running') });\n`,
+        (`await new ChrootTransport(${JSON.stringify(root)}).exec('echo started >&2; sleep ${marker}', { ` +
+          "onStderr: () => console.log('running') });\n"),
     );
     const deployer = execa(process.execPath, [script], { reject: false, buffer: false });
     try {

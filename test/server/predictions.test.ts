@@ -80,7 +80,8 @@ function synchronousPrediction(
 const comparable = (r: CheckResult | null): unknown => (r === null ? null : { ...r, checkedAt: '' });
 
 test(
-  'over gRPC: heartbeats and reports are acknowledged while a prediction runs; stored predictions equal the synchronous ones',
+  'over gRPC: heartbeats and reports are acknowledged while a prediction runs; stored predictions equal the ' +
+    'synchronous ones',
   { timeout: 180_000 },
   async (t) => {
     const ts: TestServer = await startTestServer(join(work, 'server'));
@@ -168,14 +169,17 @@ test(
       client.close();
 
       t.diagnostic(
-        `${acks - acksBefore} heartbeats and reports answered while the bundle was added and predicted; ${duringPrediction} heartbeats and ${reportsDuringPrediction} report sent and answered within one running prediction`,
+        `${acks - acksBefore} heartbeats and reports answered while the bundle was added and predicted; ` +
+          `${duringPrediction} heartbeats and ${reportsDuringPrediction} report sent and answered within one ` +
+          'running prediction',
       );
       assert.equal(predictor.stats.started, 3, 'one prediction per host with an inventory');
       assert.equal(predictor.stats.stored, 3);
       assert.ok(acks > acksBefore, 'the agent was answered while the bundle was added');
       assert.ok(
         duringPrediction >= 1,
-        `a heartbeat sent while a prediction ran was acknowledged before that prediction finished (${duringPrediction} of ${acks - acksBefore})`,
+        'a heartbeat sent while a prediction ran was acknowledged before that prediction finished (' +
+          `${duringPrediction} of ${acks - acksBefore})`,
       );
       assert.equal(
         reportsDuringPrediction,
@@ -262,7 +266,8 @@ test(
       assert.equal(predictor.queued, 3);
       assert.equal(predictor.stats.superseded, 2);
       db.setHostInventory('y', facts, a, 'import', false);
-      const y2 = predictor.predictHost('y'); // (y, bundle 1) is running on c: a new one queued on a; (y, bundle 2) superseded
+      // (y, bundle 1) is running on c: a new one queued on a; (y, bundle 2) superseded
+      const y2 = predictor.predictHost('y');
       assert.equal(predictor.queued, 4);
       assert.equal(predictor.stats.superseded, 3);
 
@@ -406,7 +411,8 @@ test(
           ? 'never finished'
           : `finished ${lines[at('predicted')]!.time - lines[at('stopping')]!.time} ms after it`;
       t.diagnostic(
-        `signal ${lines[at('stopping')]!.time - lines[at('predicting')]!.time} ms after the prediction started; the prediction ${finished}`,
+        `signal ${lines[at('stopping')]!.time - lines[at('predicting')]!.time} ms after the prediction ` +
+          `started; the prediction ${finished}`,
       );
     } finally {
       child.kill('SIGKILL');

@@ -158,62 +158,65 @@ describe('control service', () => {
     await assert.rejects(control.call('Compat', { bundle: 'nope' }), /bundle nope: no such bundle/);
   });
 
-  test('a deployment and its verified result are recorded in one call and one transaction: neither without the other', async () => {
-    await control.call('AddHost', { name: 'deploy-rec' });
-    try {
-      const bundle = (await control.call('ListBundles', {})).bundles.find((b) => b.name === 'app-host-libc')!;
-      const deployment = {
-        host: 'deploy-rec',
-        bundleDigest: bundle.digest,
-        bundleName: bundle.name,
-        release: `app-host-libc-${bundle.digest.slice(0, 12)}`,
-        prefix: '/opt/app',
-        status: 'verified',
-        reason: '',
-        bytesSent: 1,
-        startedAt: '2026-01-01T00:00:00.000Z',
-        finishedAt: '2026-01-01T00:00:01.000Z',
-      };
-      const verified = {
-        bundleDigest: bundle.digest,
-        host: 'deploy-rec',
-        kind: 'verified',
-        runs: true,
-        loads: true,
-        problems: [],
-        filesChecked: 1,
-        glibcFloor: '',
-        smokeRan: true,
-        smokeExit: 0,
-        smokeOutput: '',
-        checkedAt: '2026-01-01T00:00:01.000Z',
-        inventorySha256: '',
-      };
-      const verdict = async () =>
-        (await control.call('Compat', { bundle: bundle.digest })).hosts.find((h) => h.host?.name === 'deploy-rec')
-          ?.verdict;
-      // The deployment row is written first; the verified result, about a bundle not in the store,
-      // cannot be stored: the call fails and takes the deployment row back with it.
-      await assert.rejects(
-        control.call('RecordDeployment', { deployment, verified: { ...verified, bundleDigest: 'f'.repeat(64) } }),
-        /bundle f{64}: not in the store \(pyrelo bundles add\)/,
-      );
-      assert.deepEqual((await control.call('ListDeployments', { name: 'deploy-rec' })).deployments, []);
-      // Nor a verified result without its deployment: a deployment that cannot be stored stores nothing.
-      await assert.rejects(
-        control.call('RecordDeployment', { deployment: { ...deployment, status: 'sideways' }, verified }),
-        /deployment status "sideways": expected verified/,
-      );
-      assert.notEqual(await verdict(), 'runs');
-      await assert.rejects(control.call('RecordDeployment', { deployment: null, verified }), /deployment: missing/);
-      // Both, in one call.
-      await control.call('RecordDeployment', { deployment, verified });
-      assert.deepEqual((await control.call('ListDeployments', { name: 'deploy-rec' })).deployments, [deployment]);
-      assert.equal(await verdict(), 'runs');
-    } finally {
-      await control.call('RemoveHost', { name: 'deploy-rec' });
-    }
-  });
+  test(
+    'a deployment and its verified result are recorded in ' + 'one call and one transaction: neither without the other',
+    async () => {
+      await control.call('AddHost', { name: 'deploy-rec' });
+      try {
+        const bundle = (await control.call('ListBundles', {})).bundles.find((b) => b.name === 'app-host-libc')!;
+        const deployment = {
+          host: 'deploy-rec',
+          bundleDigest: bundle.digest,
+          bundleName: bundle.name,
+          release: `app-host-libc-${bundle.digest.slice(0, 12)}`,
+          prefix: '/opt/app',
+          status: 'verified',
+          reason: '',
+          bytesSent: 1,
+          startedAt: '2026-01-01T00:00:00.000Z',
+          finishedAt: '2026-01-01T00:00:01.000Z',
+        };
+        const verified = {
+          bundleDigest: bundle.digest,
+          host: 'deploy-rec',
+          kind: 'verified',
+          runs: true,
+          loads: true,
+          problems: [],
+          filesChecked: 1,
+          glibcFloor: '',
+          smokeRan: true,
+          smokeExit: 0,
+          smokeOutput: '',
+          checkedAt: '2026-01-01T00:00:01.000Z',
+          inventorySha256: '',
+        };
+        const verdict = async () =>
+          (await control.call('Compat', { bundle: bundle.digest })).hosts.find((h) => h.host?.name === 'deploy-rec')
+            ?.verdict;
+        // The deployment row is written first; the verified result, about a bundle not in the store,
+        // cannot be stored: the call fails and takes the deployment row back with it.
+        await assert.rejects(
+          control.call('RecordDeployment', { deployment, verified: { ...verified, bundleDigest: 'f'.repeat(64) } }),
+          /bundle f{64}: not in the store \(pyrelo bundles add\)/,
+        );
+        assert.deepEqual((await control.call('ListDeployments', { name: 'deploy-rec' })).deployments, []);
+        // Nor a verified result without its deployment: a deployment that cannot be stored stores nothing.
+        await assert.rejects(
+          control.call('RecordDeployment', { deployment: { ...deployment, status: 'sideways' }, verified }),
+          /deployment status "sideways": expected verified/,
+        );
+        assert.notEqual(await verdict(), 'runs');
+        await assert.rejects(control.call('RecordDeployment', { deployment: null, verified }), /deployment: missing/);
+        // Both, in one call.
+        await control.call('RecordDeployment', { deployment, verified });
+        assert.deepEqual((await control.call('ListDeployments', { name: 'deploy-rec' })).deployments, [deployment]);
+        assert.equal(await verdict(), 'runs');
+      } finally {
+        await control.call('RemoveHost', { name: 'deploy-rec' });
+      }
+    },
+  );
 
   test('a damaged archive is refused and nothing is stored', async () => {
     const bad = join(work, 'damaged.tar.gz');
@@ -468,42 +471,47 @@ describe('agents', () => {
 });
 
 describe('builds sharing a name', () => {
-  test('compat NAME answers for the newest build and lists the others of that name; a digest answers for exactly that build', async () => {
-    // A second build called app-host-libc, with the other libc mode (as `--libc bundle` of the same app).
-    const second = mkdtempSync(join(tmpdir(), 'pyrelo-same-name-'));
-    try {
-      const older = (await control.call('ListBundles', {})).bundles.find((b) => b.name === 'app-host-libc')!;
-      const newer = await upload(await makeBundle(second, 'app-host-libc', 'static'));
-      assert.notEqual(newer.digest, older.digest);
-      const byName = await control.call('Compat', { bundle: 'app-host-libc' });
-      assert.equal(byName.bundle?.digest, newer.digest, 'the newest build answers');
-      assert.deepEqual(
-        byName.others.map((b) => [b.digest, b.libc]),
-        [[older.digest, 'host']],
-      );
-      const byDigest = await control.call('Compat', { bundle: older.digest });
-      assert.equal(byDigest.bundle?.digest, older.digest);
-      assert.deepEqual(byDigest.others, [], 'a digest names one build');
-      const text = await execa(
-        process.execPath,
-        [
-          fileURLToPath(new URL('../../src/client/main.js', import.meta.url)),
-          'compat',
-          'app-host-libc',
-          '--control',
-          ts.server.controlAddress,
-        ],
-        { reject: false },
-      );
-      assert.equal(text.exitCode, 0, text.stderr);
-      assert.match(
-        text.stdout,
-        new RegExp(
-          `1 other build named app-host-libc, older[^\\n]*\\n\\s+DIGEST\\s+LIBC[^\\n]*\\n\\s+${older.digest.slice(0, 12)}\\s+host\\s`,
-        ),
-      );
-    } finally {
-      rmSync(second, { recursive: true, force: true });
-    }
-  });
+  test(
+    'compat NAME answers for the newest build and lists the others of that name; a digest answers for exactly ' +
+      'that build',
+    async () => {
+      // A second build called app-host-libc, with the other libc mode (as `--libc bundle` of the same app).
+      const second = mkdtempSync(join(tmpdir(), 'pyrelo-same-name-'));
+      try {
+        const older = (await control.call('ListBundles', {})).bundles.find((b) => b.name === 'app-host-libc')!;
+        const newer = await upload(await makeBundle(second, 'app-host-libc', 'static'));
+        assert.notEqual(newer.digest, older.digest);
+        const byName = await control.call('Compat', { bundle: 'app-host-libc' });
+        assert.equal(byName.bundle?.digest, newer.digest, 'the newest build answers');
+        assert.deepEqual(
+          byName.others.map((b) => [b.digest, b.libc]),
+          [[older.digest, 'host']],
+        );
+        const byDigest = await control.call('Compat', { bundle: older.digest });
+        assert.equal(byDigest.bundle?.digest, older.digest);
+        assert.deepEqual(byDigest.others, [], 'a digest names one build');
+        const text = await execa(
+          process.execPath,
+          [
+            fileURLToPath(new URL('../../src/client/main.js', import.meta.url)),
+            'compat',
+            'app-host-libc',
+            '--control',
+            ts.server.controlAddress,
+          ],
+          { reject: false },
+        );
+        assert.equal(text.exitCode, 0, text.stderr);
+        assert.match(
+          text.stdout,
+          new RegExp(
+            '1 other build named app-host-libc, older[^\\n]*\\n\\s+DIGEST\\s+LIBC[^\\n]*\\n\\s+' +
+              `${older.digest.slice(0, 12)}\\s+host\\s`,
+          ),
+        );
+      } finally {
+        rmSync(second, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -133,22 +133,26 @@ test('hashed entries written by ssh-keygen -H are matched (plain port and [host]
   assert.equal(kh.lookup('db1.example.com', 22, key.type, Buffer.from('other').toString('base64')).status, 'changed');
 });
 
-test('appendTrusted: atomic append as [host]:port, creates the folder 0700, keeps other lines; ssh-keygen -F finds it', async (t) => {
-  const dir = await scratch(t);
-  const key = await newKey(dir, 'k');
-  const file = join(dir, 'new-ssh-dir', 'known_hosts');
-  await appendTrusted(file, '127.0.0.1', 2222, key.type, key.base64);
-  assert.equal((await stat(join(dir, 'new-ssh-dir'))).mode & 0o777, 0o700);
-  await writeFile(file, `${await readFile(file, 'utf8')}# no newline at end`);
-  await appendTrusted(file, 'db1', 22, key.type, key.base64);
-  const text = await readFile(file, 'utf8');
-  assert.equal(
-    text,
-    `[127.0.0.1]:2222 ${key.type} ${key.base64}\n# no newline at end\ndb1 ${key.type} ${key.base64}\n`,
-  );
-  const found = await execa('ssh-keygen', ['-F', '[127.0.0.1]:2222', '-f', file], { reject: false });
-  assert.equal(found.exitCode, 0, 'ssh-keygen -F finds the [host]:port line');
-  const kh = await KnownHosts.load([file]);
-  assert.equal(kh.lookup('127.0.0.1', 2222, key.type, key.base64).status, 'known');
-  assert.equal(kh.lookup('db1', 22, key.type, key.base64).status, 'known');
-});
+test(
+  'appendTrusted: atomic append as [host]:port, creates ' +
+    'the folder 0700, keeps other lines; ssh-keygen -F finds it',
+  async (t) => {
+    const dir = await scratch(t);
+    const key = await newKey(dir, 'k');
+    const file = join(dir, 'new-ssh-dir', 'known_hosts');
+    await appendTrusted(file, '127.0.0.1', 2222, key.type, key.base64);
+    assert.equal((await stat(join(dir, 'new-ssh-dir'))).mode & 0o777, 0o700);
+    await writeFile(file, `${await readFile(file, 'utf8')}# no newline at end`);
+    await appendTrusted(file, 'db1', 22, key.type, key.base64);
+    const text = await readFile(file, 'utf8');
+    assert.equal(
+      text,
+      `[127.0.0.1]:2222 ${key.type} ${key.base64}\n# no newline at end\ndb1 ${key.type} ${key.base64}\n`,
+    );
+    const found = await execa('ssh-keygen', ['-F', '[127.0.0.1]:2222', '-f', file], { reject: false });
+    assert.equal(found.exitCode, 0, 'ssh-keygen -F finds the [host]:port line');
+    const kh = await KnownHosts.load([file]);
+    assert.equal(kh.lookup('127.0.0.1', 2222, key.type, key.base64).status, 'known');
+    assert.equal(kh.lookup('db1', 22, key.type, key.base64).status, 'known');
+  },
+);

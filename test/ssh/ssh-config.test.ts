@@ -66,66 +66,70 @@ test('ssh -G output: lists, ConnectTimeout, HostKeyAlias, ProxyJump none; ProxyC
   assert.throws(() => parseSshDashG('hostname x\nproxycommand nc %h %p\n'), /ProxyCommand nc %h %p/);
 });
 
-test('a config file through PYRELO_SSH_CONFIG: Host blocks, only existing keys, ProxyJump chain; PYRELO_KNOWN_HOSTS replaces known_hosts', async (t) => {
-  const dir = await scratch(t);
-  const key = join(dir, 'site_key');
-  await writeFile(key, 'not read here');
-  const config = join(dir, 'config');
-  await writeFile(
-    config,
-    [
-      'Host site',
-      '  HostName 192.0.2.10',
-      '  Port 2201',
-      '  User deploy',
-      `  IdentityFile ${key}`,
-      `  IdentityFile ${join(dir, 'missing_key')}`,
-      '  ConnectTimeout 5',
-      '  ProxyJump bastion',
-      'Host bastion',
-      '  HostName 192.0.2.1',
-      '  User jump',
-      'Host inner',
-      '  HostName 192.0.2.2',
-      '  ProxyJump bastion',
-      '',
-    ].join('\n'),
-  );
-  const env = { ...process.env, PYRELO_SSH_CONFIG: config, PYRELO_KNOWN_HOSTS: join(dir, 'kh') };
-  const site = await resolveSshTarget('site', { env });
-  assert.equal(site.hostname, '192.0.2.10');
-  assert.equal(site.port, 2201);
-  assert.equal(site.user, 'deploy');
-  assert.deepEqual(site.identityFiles, [key]);
-  assert.equal(site.connectTimeoutMs, 5000);
-  assert.deepEqual(site.userKnownHostsFiles, [join(dir, 'kh')]);
-  assert.deepEqual(site.globalKnownHostsFiles, []);
-  assert.equal(trustFile(site), join(dir, 'kh'));
-  assert.deepEqual(
-    [site.via?.hostname, site.via?.user, site.via?.port, site.via?.via],
-    ['192.0.2.1', 'jump', 22, undefined],
-  );
+test(
+  'a config file through PYRELO_SSH_CONFIG: Host blocks, only existing keys, ProxyJump chain; PYRELO_KNOWN_HOSTS ' +
+    'replaces known_hosts',
+  async (t) => {
+    const dir = await scratch(t);
+    const key = join(dir, 'site_key');
+    await writeFile(key, 'not read here');
+    const config = join(dir, 'config');
+    await writeFile(
+      config,
+      [
+        'Host site',
+        '  HostName 192.0.2.10',
+        '  Port 2201',
+        '  User deploy',
+        `  IdentityFile ${key}`,
+        `  IdentityFile ${join(dir, 'missing_key')}`,
+        '  ConnectTimeout 5',
+        '  ProxyJump bastion',
+        'Host bastion',
+        '  HostName 192.0.2.1',
+        '  User jump',
+        'Host inner',
+        '  HostName 192.0.2.2',
+        '  ProxyJump bastion',
+        '',
+      ].join('\n'),
+    );
+    const env = { ...process.env, PYRELO_SSH_CONFIG: config, PYRELO_KNOWN_HOSTS: join(dir, 'kh') };
+    const site = await resolveSshTarget('site', { env });
+    assert.equal(site.hostname, '192.0.2.10');
+    assert.equal(site.port, 2201);
+    assert.equal(site.user, 'deploy');
+    assert.deepEqual(site.identityFiles, [key]);
+    assert.equal(site.connectTimeoutMs, 5000);
+    assert.deepEqual(site.userKnownHostsFiles, [join(dir, 'kh')]);
+    assert.deepEqual(site.globalKnownHostsFiles, []);
+    assert.equal(trustFile(site), join(dir, 'kh'));
+    assert.deepEqual(
+      [site.via?.hostname, site.via?.user, site.via?.port, site.via?.via],
+      ['192.0.2.1', 'jump', 22, undefined],
+    );
 
-  // The command line wins over the config, as with ssh: user, port and -J.
-  const override = await resolveSshTarget('admin@site:2300', { env, jump: 'x@192.0.2.50:2022,inner' });
-  assert.deepEqual([override.user, override.port], ['admin', 2300]);
-  // -J a,b: reach a, then b through a, then the target through b; b's own ProxyJump is overridden.
-  assert.deepEqual(
-    [
-      override.via?.hostname,
-      override.via?.via?.hostname,
-      override.via?.via?.user,
-      override.via?.via?.port,
-      override.via?.via?.via,
-    ],
-    ['192.0.2.2', '192.0.2.50', 'x', 2022, undefined],
-  );
+    // The command line wins over the config, as with ssh: user, port and -J.
+    const override = await resolveSshTarget('admin@site:2300', { env, jump: 'x@192.0.2.50:2022,inner' });
+    assert.deepEqual([override.user, override.port], ['admin', 2300]);
+    // -J a,b: reach a, then b through a, then the target through b; b's own ProxyJump is overridden.
+    assert.deepEqual(
+      [
+        override.via?.hostname,
+        override.via?.via?.hostname,
+        override.via?.via?.user,
+        override.via?.via?.port,
+        override.via?.via?.via,
+      ],
+      ['192.0.2.2', '192.0.2.50', 'x', 2022, undefined],
+    );
 
-  await assert.rejects(
-    resolveSshTarget('site', { env, identityFile: join(dir, 'nope') }),
-    /identity file .*nope does not exist/,
-  );
-});
+    await assert.rejects(
+      resolveSshTarget('site', { env, identityFile: join(dir, 'nope') }),
+      /identity file .*nope does not exist/,
+    );
+  },
+);
 
 test('without an ssh client: OpenSSH defaults (port 22, current user, ~/.ssh keys and known_hosts)', async () => {
   const env = { PATH: '/nonexistent' }; // no ssh to run

@@ -55,7 +55,8 @@ async function keygenFingerprint(dir: string, publicKey: string): Promise<string
 }
 
 test(
-  'an unknown host key is refused with its ssh-keygen fingerprint and the trust hint; after trusting, commands and files work',
+  'an unknown host key is refused with its ssh-keygen fingerprint and the trust hint; after trusting, commands ' +
+    'and files work',
   { timeout: LAB_TIMEOUT_MS },
   async (t) => {
     if (skipUnlessLab(t, ['debootstrap', 'ssh'])) return;
@@ -106,7 +107,8 @@ test(
     assert.equal(withStderr.stdout.toString(), 'out\n');
     assert.equal((await remote.exec('kill -9 $$')).exitCode, 255, 'killed by a signal');
 
-    const linkSize = Number((await remote.exec('stat -c %s /etc/os-release')).stdout.toString()); // the link's own size, as lstat says
+    // the link's own size, as lstat says
+    const linkSize = Number((await remote.exec('stat -c %s /etc/os-release')).stdout.toString());
     assert.deepEqual(await remote.stat('/etc/os-release'), {
       size: linkSize,
       isDirectory: false,
@@ -278,11 +280,13 @@ test(
       assert.ok(interrupted.acknowledged >= resumedFrom[k]!, `attempt ${k} acknowledged less than it started with`);
       assert.ok(
         resumedFrom[k + 1]! >= interrupted.acknowledged,
-        `attempt ${k + 1} resumed at ${resumedFrom[k + 1]}, before the ${interrupted.acknowledged} bytes attempt ${k} had acknowledged`,
+        `attempt ${k + 1} resumed at ${resumedFrom[k + 1]}, before the ${interrupted.acknowledged} bytes ` +
+          `attempt ${k} had acknowledged`,
       );
     });
     t.diagnostic(
-      `resumed at ${resumedFrom.join(', ')}; acknowledged at the cuts ${interruptions.map((e) => e.acknowledged).join(', ')}; ${proxy.bytesUp} bytes up for ${size}`,
+      `resumed at ${resumedFrom.join(', ')}; acknowledged at the cuts ` +
+        `${interruptions.map((e) => e.acknowledged).join(', ')}; ${proxy.bytesUp} bytes up for ${size}`,
     );
 
     const sum = await setup.exec(`sha256sum ${remotePath}`);

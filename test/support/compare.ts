@@ -103,7 +103,8 @@ export function compareWithRealLoader(report: LoadReport, trace: RealLoaderTrace
   );
   if (report.loads !== realLoads(trace)) {
     differences.push(
-      `verdict differs: ld.so's trace says it ${realLoads(trace) ? 'loads' : 'does not load'}, pyrelo says it ${report.loads ? 'loads' : 'does not'}` +
+      `verdict differs: ld.so's trace says it ${realLoads(trace) ? 'loads' : 'does not load'}, pyrelo says it ` +
+        `${report.loads ? 'loads' : 'does not'}` +
         ` (pyrelo's errors: ${
           report.problems
             .filter((p) => p.severity === 'error')

@@ -90,8 +90,10 @@ export async function groundTruth(
 export function describeGroundTruth(result: GroundTruthResult, limit = 15): string {
   const lines = [
     `ground truth on ${result.root}: ${result.agreeing}/${result.files} files agree with the real loader` +
-      ` (${((100 * result.agreeing) / Math.max(1, result.files)).toFixed(2)} %), ${result.noNeeded} of them without DT_NEEDED` +
-      ` ("statically linked", compared in full), ${result.notDynamic} refused by --verify (ld.so does not trace them: compared by the objects loaded only)`,
+      (` (${((100 * result.agreeing) / Math.max(1, result.files)).toFixed(2)} %), ${result.noNeeded} of them ` +
+        'without DT_NEEDED') +
+      (` ("statically linked", compared in full), ${result.notDynamic} refused by --verify (ld.so does not ` +
+        'trace them: compared by the objects loaded only)'),
   ];
   for (const d of result.disagreements.slice(0, limit))
     lines.push(`  ${d.file}:`, ...d.differences.map((x) => `    ${x}`));

@@ -54,7 +54,8 @@ describe('parseTrace (formats of glibc rtld.c / dl-version.c / dl-lookup.c)', ()
     const t = parseTrace(
       '/x/m32',
       0,
-      '\tlinux-gate.so.1 (0xf7f2d000)\n\tlibc.so.6 => /lib32/libc.so.6 (0xf7cee000)\n\t/lib/ld-linux.so.2 (0xf7f2f000)\n',
+      '\tlinux-gate.so.1 (0xf7f2d000)\n\tlibc.so.6 => /lib32/libc.so.6 (0xf7cee000)\n\t/lib/ld-linux.so.2 ' +
+        '(0xf7f2f000)\n',
       '',
     );
     assert.deepEqual(
@@ -254,21 +255,24 @@ describe('traceWithRealLoader on this machine', () => {
     assert.deepEqual(missingObjects(t), ['libabsent.so.1']);
   });
 
-  test('a 32-bit program: not dynamic for the x86-64 loader; traced by /lib/ld-linux.so.2 when present', async (ctx) => {
-    if (!(await canCompile32())) return ctx.skip('gcc -m32 unavailable');
-    const p32 = await compileExecutable({ dir, file: 'prog32', source: 'int main(void){return 0;}\n', m32: true });
-    const t = await traceWithRealLoader(p32);
-    assert.equal(t.notDynamic, true);
-    assert.equal(t.exitCode, 1);
-    if (!(await exists('/lib/ld-linux.so.2')))
-      return ctx.skip('the 64-bit half passed; no 32-bit loader /lib/ld-linux.so.2 (libc6-i386) for the other');
-    const t32 = await traceWithRealLoader(p32, { ldso: '/lib/ld-linux.so.2' });
-    assert.equal(t32.exitCode, 0);
-    assert.deepEqual(t32.unrecognized, []);
-    assert.ok(foundObjects(t32).has('libc.so.6'));
-    assert.match(t32.stdout, /\(0x[0-9a-f]{8}\)\n/);
-    assert.ok(!t32.objects.some((o) => o.name.startsWith('linux-gate')));
-  });
+  test(
+    'a 32-bit program: not dynamic for the x86-64 ' + 'loader; traced by /lib/ld-linux.so.2 when present',
+    async (ctx) => {
+      if (!(await canCompile32())) return ctx.skip('gcc -m32 unavailable');
+      const p32 = await compileExecutable({ dir, file: 'prog32', source: 'int main(void){return 0;}\n', m32: true });
+      const t = await traceWithRealLoader(p32);
+      assert.equal(t.notDynamic, true);
+      assert.equal(t.exitCode, 1);
+      if (!(await exists('/lib/ld-linux.so.2')))
+        return ctx.skip('the 64-bit half passed; no 32-bit loader /lib/ld-linux.so.2 (libc6-i386) for the other');
+      const t32 = await traceWithRealLoader(p32, { ldso: '/lib/ld-linux.so.2' });
+      assert.equal(t32.exitCode, 0);
+      assert.deepEqual(t32.unrecognized, []);
+      assert.ok(foundObjects(t32).has('libc.so.6'));
+      assert.match(t32.stdout, /\(0x[0-9a-f]{8}\)\n/);
+      assert.ok(!t32.objects.some((o) => o.name.startsWith('linux-gate')));
+    },
+  );
 
   test('matches /usr/bin/ldd line for line (addresses aside, ldd merges the streams)', async () => {
     const norm = (s: string) =>

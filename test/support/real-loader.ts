@@ -225,7 +225,8 @@ export function batchScript(files: string[], ldso: string, bindNow: boolean, non
     '  elif test -r "$f"; then',
     '    v=$("$L" --verify "$f"); rc=$?',
     '    case $rc in',
-    `    0|2) LD_TRACE_LOADED_OBJECTS=1 LD_WARN=${warn} LD_BIND_NOW=${warn} LD_LIBRARY_VERSION="$v" LD_VERBOSE= "$L" "$f"; rc=$? ;;`,
+    `    0|2) LD_TRACE_LOADED_OBJECTS=1 LD_WARN=${warn} LD_BIND_NOW=${warn} LD_LIBRARY_VERSION="$v" ` +
+      'LD_VERBOSE= "$L" "$f"; rc=$? ;;',
     "    1) printf '\\tnot a dynamic executable\\n' >&2 ;;",
     '    *) echo "ldd: $L exited with unknown exit code ($rc)" >&2; rc=1 ;;',
     '    esac',

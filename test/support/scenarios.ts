@@ -31,7 +31,8 @@ export interface Scenario {
 export type ScenarioBuilder = (baseDir: string) => Promise<Scenario>;
 
 const mainCalling = (calls: string[], decls = calls.map((c) => `extern int ${c}(void);`)) =>
-  `${decls.join('\n')}\nint main(void) { int r = 0;${calls.map((c) => ` r += ${c}();`).join('')} return r < 0 ? 1 : 0; }\n`;
+  `${decls.join('\n')}\nint main(void) { int r = 0;${calls.map((c) => ` r += ${c}();`).join('')} return r < 0 ` +
+  '? 1 : 0; }\n';
 
 const fn = (name: string, value = 0) => `int ${name}(void) { return ${value}; }\n`;
 
@@ -81,7 +82,8 @@ export const versionScriptTwoVersions: ScenarioBuilder = async (baseDir) => {
     description:
       'libv.so.1 defines foo@V1, foo@@V2 and bar@V1. Programs linked against it need V1 (foo@V1, bar) or V2 (foo). ' +
       'A second libv.so.1 without V2 sits in old/: the V2 program that finds it (RUNPATH old/) gets ' +
-      '"version `V2\' not found" and, under ldd -r, "undefined symbol: foo, version V2"; the V1 program is fine with either.',
+      ('"version `V2\' not found" and, under ldd -r, "undefined symbol: foo, version V2"; the V1 program is ' +
+        'fine with either.'),
     dir: D,
     files: [newLib, oldLib, v1New, v2New, v1Old, v2Old],
     env: {},
@@ -112,8 +114,10 @@ export const rpathVsRunpathChain: ScenarioBuilder = async (baseDir) => {
   return {
     name,
     description:
-      'libA.so.1 (no RPATH/RUNPATH) needs libB.so.1; both live only in rp/. prog-rpath has DT_RPATH=rp: libA and libB ' +
-      "are found (libB through the program's RPATH, inherited down the loader chain). prog-runpath has DT_RUNPATH=rp: " +
+      'libA.so.1 (no RPATH/RUNPATH) needs libB.so.1; both live only in rp/. prog-rpath has DT_RPATH=rp: libA ' +
+      'and libB ' +
+      ("are found (libB through the program's RPATH, inherited down the loader chain). prog-runpath has " +
+        'DT_RUNPATH=rp: ') +
       "libA is found but libB is not (RUNPATH serves only the object's own needs). prog-both has DT_RPATH=rp and " +
       'DT_RUNPATH=empty/: the RPATH is ignored, libA is not found.',
     dir: D,
@@ -159,7 +163,8 @@ export const origin: ScenarioBuilder = async (baseDir) => {
   return {
     name,
     description:
-      'prog has DT_RUNPATH "$ORIGIN/../lib:${ORIGIN}/../lib2"; liborigin.so.1 has DT_RUNPATH "$ORIGIN/dep". Traced through ' +
+      'prog has DT_RUNPATH "$ORIGIN/../lib:${ORIGIN}/../lib2"; liborigin.so.1 has DT_RUNPATH "$ORIGIN/dep". ' +
+      'Traced through ' +
       'its real path everything is found. elsewhere/prog-link is a symlink to it: traced through ld.so (ldd) the ' +
       "program's $ORIGIN is the directory of the path as typed (elsewhere/), so liborigin/libbrace are not found; " +
       'executed normally, $ORIGIN comes from /proc/self/exe (symlinks resolved) and the program runs.',
@@ -184,7 +189,8 @@ export const missingLibrary: ScenarioBuilder = async (baseDir) => {
   return {
     name,
     description:
-      'prog needs libnowhere.so.1, which exists nowhere (the link-time stub is deleted): "libnowhere.so.1 => not found".',
+      'prog needs libnowhere.so.1, which exists nowhere (the link-time stub is deleted): "libnowhere.so.1 => ' +
+      'not found".',
     dir: D,
     files: [prog],
     env: {},
@@ -223,8 +229,10 @@ export const weakVersion: ScenarioBuilder = async (baseDir) => {
   return {
     name,
     description:
-      'prog-weak and prog-strong need W1 and W2 of libw.so.1 (w2func is a weak undefined reference) and find old/libw.so.1, ' +
-      'which lacks W2. prog-weak\'s Vernaux for W2 is patched to VER_FLG_WEAK: "weak version `W2\' not found" is only a ' +
+      'prog-weak and prog-strong need W1 and W2 of libw.so.1 (w2func is a weak undefined reference) and find ' +
+      'old/libw.so.1, ' +
+      ('which lacks W2. prog-weak\'s Vernaux for W2 is patched to VER_FLG_WEAK: "weak version `W2\' not found" ' +
+        'is only a ') +
       'warning. prog-strong is the unpatched twin: "version `W2\' not found".',
     dir: D,
     files: [newLib, oldLib, progWeak, progStrong],
@@ -319,7 +327,8 @@ export const wrongClassFirst: ScenarioBuilder = async (baseDir) => {
     description:
       'LD_LIBRARY_PATH=l32:l32h:l64. l32/libwc.so.1 is a 32-bit library (gcc -m32' +
       (m32 ? '' : ' unavailable: a bare ELF32 header') +
-      '), l32h/libwc.so.1 is a bare ELF32 header, l64/libwc.so.1 the right one: prog loads l64/libwc.so.1, the wrong-class ' +
+      ('), l32h/libwc.so.1 is a bare ELF32 header, l64/libwc.so.1 the right one: prog loads l64/libwc.so.1, the ' +
+        'wrong-class ') +
       'files are skipped silently. prog-only32 needs libonly32.so.1, present only as a 32-bit file in l32/.',
     dir: D,
     files: [lib64, prog, progOnly32],
@@ -346,7 +355,8 @@ export const symbolDropped: ScenarioBuilder = async (baseDir) => {
   return {
     name,
     description:
-      'prog-new and prog-old call baz and qux of libs.so.1 (unversioned). prog-old finds a newer build of libs.so.1 without ' +
+      'prog-new and prog-old call baz and qux of libs.so.1 (unversioned). prog-old finds a newer build of ' +
+      'libs.so.1 without ' +
       'baz: ldd -r reports "undefined symbol: baz" for it (plain ldd says nothing: PLT calls bind lazily).',
     dir: D,
     files: [newLib, oldLib, progNew, progOld],
@@ -413,11 +423,14 @@ const nodeflibBuilder =
     return {
       name,
       description: withLibraryPath
-        ? `As "nodeflib", with LD_LIBRARY_PATH=${sysDir}: DF_1_NODEFLIB does not affect LD_LIBRARY_PATH, so ${sys.soname} ` +
+        ? `As "nodeflib", with LD_LIBRARY_PATH=${sysDir}: DF_1_NODEFLIB does not affect LD_LIBRARY_PATH, so ` +
+          `${sys.soname} ` +
           'is found there.'
-        : `libnd.so.1 is linked with -z nodefaultlib (DF_1_NODEFLIB) and needs ${sys.soname}, which the system has in ${sysDir}: ` +
+        : `libnd.so.1 is linked with -z nodefaultlib (DF_1_NODEFLIB) and needs ${sys.soname}, which the system ` +
+          `has in ${sysDir}: ` +
           'for needs of libnd the cache entries under system directories and the default directories are skipped, so ' +
-          `${sys.soname} is not found (prog, which has no such flag, gets libc.so.6 normally). prog-nodeflib (no libc) has ` +
+          (`${sys.soname} is not found (prog, which has no such flag, gets libc.so.6 normally). prog-nodeflib ` +
+            '(no libc) has ') +
           `the flag itself: ${sys.soname} is not found for it either.`,
       dir: D,
       files: [libNd, prog, progNodeflib],
@@ -447,9 +460,12 @@ export const neededWithSlash: ScenarioBuilder = async (baseDir) => {
   return {
     name,
     description:
-      'DT_NEEDED entries with a slash are opened as is, with no search: prog-abs needs the absolute path of abs/libslash.so ' +
-      '(printed "\\tPATH (0x…)"), prog-rel needs "sub/librel.so", relative to the CURRENT directory (check from cwd=dir; ' +
-      'the decoy/librel.so on LD_LIBRARY_PATH is never used), prog-gone needs an absolute path that no longer exists ("=> not found").',
+      'DT_NEEDED entries with a slash are opened as is, with no search: prog-abs needs the absolute path of ' +
+      'abs/libslash.so ' +
+      ('(printed "\\tPATH (0x…)"), prog-rel needs "sub/librel.so", relative to the CURRENT directory (check ' +
+        'from cwd=dir; ') +
+      ('the decoy/librel.so on LD_LIBRARY_PATH is never used), prog-gone needs an absolute path that no longer ' +
+        'exists ("=> not found").'),
     dir: D,
     files: [abs, rel, progAbs, progRel, progGone],
     env: { LD_LIBRARY_PATH: join(D, 'decoy') },
@@ -500,8 +516,10 @@ export const sonameReuse: ScenarioBuilder = async (baseDir) => {
   return {
     name,
     description:
-      'lib/libreal.so.1 has DT_SONAME libalias.so.1; libuser.so.1 needs libalias.so.1, a name no file has. prog-reuse needs ' +
-      "libuser.so.1 then libreal.so.1: breadth-first, libreal is loaded before libuser's needs are processed, and its SONAME " +
+      'lib/libreal.so.1 has DT_SONAME libalias.so.1; libuser.so.1 needs libalias.so.1, a name no file has. ' +
+      'prog-reuse needs ' +
+      ("libuser.so.1 then libreal.so.1: breadth-first, libreal is loaded before libuser's needs are processed, " +
+        'and its SONAME ') +
       'satisfies libalias.so.1 (no line for it). prog-noreuse needs only libuser.so.1: "libalias.so.1 => not found".',
     dir: D,
     files: [real, user, progReuse, progNoReuse],
@@ -553,7 +571,8 @@ export const hwcapsSubdir: ScenarioBuilder = async (baseDir) => {
     name,
     description:
       'libhw.so.1 exists in lib/glibc-hwcaps/x86-64-v2/ and in lib/; prog has DT_RUNPATH=lib. On a CPU supporting ' +
-      'x86-64-v2 the loader tries lib/glibc-hwcaps/{x86-64-v4,x86-64-v3,x86-64-v2}/ before lib/ and picks the hwcaps copy.',
+      ('x86-64-v2 the loader tries lib/glibc-hwcaps/{x86-64-v4,x86-64-v3,x86-64-v2}/ before lib/ and picks the ' +
+        'hwcaps copy.'),
     dir: D,
     files: [hw, plain, prog],
     env: {},

@@ -87,7 +87,8 @@ export function runAgentInventory(o: AgentCommandOptions): number {
   if (o.json) process.stdout.write(`${json}\n`);
   else
     process.stdout.write(
-      `inventory of ${hostname()}: ${Object.keys(inventory.files).length} library paths, ${json.length} bytes of JSON (--json prints it)\n`,
+      `inventory of ${hostname()}: ${Object.keys(inventory.files).length} library paths, ${json.length} bytes ` +
+        'of JSON (--json prints it)\n',
     );
   return 0;
 }
@@ -106,7 +107,8 @@ function printResult(result: CheckResult, o: AgentCommandOptions): number {
   if (o.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else {
     const lines = [
-      `${result.runs ? 'runs' : result.loads ? 'loads, but the smoke command failed' : 'will not run'} on ${result.host} (${result.filesChecked} ELF files checked)`,
+      `${result.runs ? 'runs' : result.loads ? 'loads, but the smoke command failed' : 'will not run'} on ` +
+        `${result.host} (${result.filesChecked} ELF files checked)`,
     ];
     for (const p of result.problems.filter((x) => x.severity === 'error')) lines.push(`  error: ${p.message}`);
     if (result.smokeRan)

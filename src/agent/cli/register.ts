@@ -69,7 +69,8 @@ function registerReleaseCommands(release: Command): void {
     release
       .command('install')
       .description(
-        'install a bundle archive as a release, switch current to it, check and smoke-run it; switch back if it does not run',
+        'install a bundle archive as a release, switch current to it, check and smoke-run it; switch back if ' +
+          'it does not run',
       ),
   )
     .option('--archive <file>', 'the archive (full, or a delta with --base); omitted when the release is already there')

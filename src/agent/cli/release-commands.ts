@@ -61,8 +61,10 @@ export async function runReleaseInstall(
   print(o, result, () => [
     `${result.release}: ${result.reused ? 'already installed, reused' : 'installed'} in ${result.prefix}`,
     result.status === 'verified'
-      ? `  runs (smoke exit ${result.check.smokeExit}); current -> ${result.current}${result.previous ? ` (previous ${result.previous})` : ''}`
-      : `  does not run: ${result.reason ?? 'check failed'}; ${result.current ? `switched back to ${result.current}` : 'no previous release: current removed'}`,
+      ? `  runs (smoke exit ${result.check.smokeExit}); current -> ${result.current}` +
+        `${result.previous ? ` (previous ${result.previous})` : ''}`
+      : `  does not run: ${result.reason ?? 'check failed'}; ` +
+        `${result.current ? `switched back to ${result.current}` : 'no previous release: current removed'}`,
   ]);
   return result.status === 'verified' ? 0 : 1;
 }
@@ -73,7 +75,8 @@ export function runReleaseList(o: JsonOption & { prefix: string }): number {
     if (listing.releases.length === 0) return [`no releases in ${listing.prefix}`];
     const lines = listing.releases.map(
       (r) =>
-        `${r.isCurrent ? '*' : r.id === listing.previous ? '-' : ' '} ${r.id}  ${r.status}  ${r.installedAt || '(unrecorded)'}`,
+        `${r.isCurrent ? '*' : r.id === listing.previous ? '-' : ' '} ${r.id}  ${r.status}  ` +
+        `${r.installedAt || '(unrecorded)'}`,
     );
     if (listing.leftovers.length > 0) lines.push(`leftovers of interrupted installs: ${listing.leftovers.join(', ')}`);
     return lines;

@@ -30,7 +30,8 @@ export async function runAgentPack(o: AgentPackOptions): Promise<number> {
   try {
     const result = await packAgent(dir);
     process.stderr.write(
-      `agent: node ${process.version}, libraries ${result.libraries.join(' ') || '(none)'}; glibc from ${result.glibcFrom}: ${result.glibc.join(' ')}\n`,
+      `agent: node ${process.version}, libraries ${result.libraries.join(' ') || '(none)'}; glibc from ` +
+        `${result.glibcFrom}: ${result.glibc.join(' ')}\n`,
     );
     let line = `${o.output}: ${result.files} files, ${mb(result.installedBytes)} installed`;
     if (archive) {

@@ -24,14 +24,18 @@ function detail(h: HostVerdict): string {
     return r.kind;
   }
   if (r.kind === 'verified')
-    return `smoke ${r.smokeRan ? `exit ${r.smokeExit}` : 'not run'}; ${h.predictionAgrees ? 'prediction agrees' : 'no matching prediction'}`;
+    return (
+      `smoke ${r.smokeRan ? `exit ${r.smokeExit}` : 'not run'}; ` +
+      `${h.predictionAgrees ? 'prediction agrees' : 'no matching prediction'}`
+    );
   return `from inventory ${r.inventorySha256.slice(0, 12)}`;
 }
 
 export function renderCompat(c: CompatResponse): string[] {
   const bundle = answered(c.bundle, 'bundle');
   const lines = [
-    `${bundle.name} ${bundle.digest.slice(0, 12)} (libc ${bundle.libc}${bundle.glibcFloor ? `, glibc floor ${bundle.glibcFloor}` : ''})`,
+    `${bundle.name} ${bundle.digest.slice(0, 12)} (libc ${bundle.libc}` +
+      `${bundle.glibcFloor ? `, glibc floor ${bundle.glibcFloor}` : ''})`,
     '',
     'by distro:',
   ];
@@ -65,7 +69,8 @@ export function renderCompat(c: CompatResponse): string[] {
   if (others.length > 0) {
     lines.push(
       '',
-      `${others.length} other build${others.length === 1 ? '' : 's'} named ${bundle.name}, older (pyrelo compat DIGEST answers for one):`,
+      `${others.length} other build${others.length === 1 ? '' : 's'} named ${bundle.name}, older (pyrelo ` +
+        'compat DIGEST answers for one):',
     );
     lines.push(
       ...table([
@@ -118,7 +123,8 @@ export async function runHostCheck(
     for (const r of [answer.predicted, answer.verified]) {
       if (r === null) continue;
       lines.push(
-        `${r.kind} on ${r.host}: ${r.runs ? 'runs' : 'will not run'} (${r.filesChecked} ELF files${r.smokeRan ? `, smoke exit ${r.smokeExit}` : ''})`,
+        `${r.kind} on ${r.host}: ${r.runs ? 'runs' : 'will not run'} (${r.filesChecked} ELF files` +
+          `${r.smokeRan ? `, smoke exit ${r.smokeExit}` : ''})`,
       );
       for (const p of r.problems.filter((x) => x.severity === 'error').slice(0, 10))
         lines.push(`  error: ${p.message}`);

@@ -48,7 +48,8 @@ export async function selectHosts(c: ControlClient, spec: string): Promise<HostI
     if (!reachedDirectly(h) && !h.connected) {
       throw new InputError(
         `host ${h.name}`,
-        'has no way to be reached: no agent connected, and no --ssh or --chroot (pyrelo hosts add NAME --ssh USER@HOST)',
+        'has no way to be reached: no agent connected, and no --ssh or --chroot (pyrelo hosts add NAME --ssh ' +
+          'USER@HOST)',
       );
     }
   }
@@ -164,14 +165,16 @@ async function recordedPrefixes(c: ControlClient, host: HostInfo, o: HostRelease
   if (prefixes.length === 0)
     throw new InputError(
       `host ${host.name}`,
-      'no install prefix recorded and nothing deployed there yet: give --prefix DIR (the folder holding releases/ and current)',
+      'no install prefix recorded and nothing deployed there yet: give --prefix DIR (the folder holding ' +
+        'releases/ and current)',
     );
   if (o.bundle === undefined) return prefixes;
   const chosen = prefixes.filter((p) => p.bundle === o.bundle);
   if (chosen.length === 0)
     throw new InputError(
       `--bundle ${o.bundle}`,
-      `never deployed to host ${host.name} (deployed there: ${prefixes.map((p) => `${p.bundle} in ${p.prefix}`).join(', ')})`,
+      `never deployed to host ${host.name} (deployed there: ` +
+        `${prefixes.map((p) => `${p.bundle} in ${p.prefix}`).join(', ')})`,
     );
   return chosen.slice(0, 1);
 }
@@ -200,7 +203,9 @@ async function onHosts<R>(
       if (onePrefix && found.length > 1) {
         throw new InputError(
           `host ${host.name}`,
-          `pyrelo deployed there into ${found.length} prefixes: ${found.map((p) => `${p.bundle} in ${p.prefix}`).join(', ')}; choose one with --bundle NAME or --prefix DIR`,
+          `pyrelo deployed there into ${found.length} prefixes: ` +
+            `${found.map((p) => `${p.bundle} in ${p.prefix}`).join(', ')}; choose one with --bundle NAME or ` +
+            '--prefix DIR',
         );
       }
       prefixes.push(found);
@@ -302,7 +307,8 @@ export async function runRollback(o: HostReleaseOptions): Promise<number> {
   else
     for (const r of results)
       writeOut(
-        `${r.host}: current -> ${r.json.current ?? '(none)'} in ${r.json.prefix} (was ${r.json.previous ?? '-'})${r.recorded ? `; ${r.recorded}` : ''}\n`,
+        `${r.host}: current -> ${r.json.current ?? '(none)'} in ${r.json.prefix} (was ${r.json.previous ?? '-'}` +
+          `)${r.recorded ? `; ${r.recorded}` : ''}\n`,
       );
   return results.every((r) => r.exitCode === 0) ? 0 : 1;
 }

@@ -44,7 +44,8 @@ function describeHost(h: HostInfo): string[] {
     `libc:       ${h.libcKind || '-'} ${h.libcVersion}`.trimEnd(),
     `source:     ${h.source}`,
     `reached by: ${accessOf(h)}`,
-    `inventory:  ${h.inventoryVersion === 0 ? 'none' : `version ${h.inventoryVersion} (sha256 ${h.inventorySha256.slice(0, 16)}…)`}`,
+    'inventory:  ' +
+      (h.inventoryVersion === 0 ? 'none' : `version ${h.inventoryVersion} (sha256 ${h.inventorySha256.slice(0, 16)}…)`),
     `last seen:  ${h.lastSeen || 'never'}`,
     `agent:      ${h.agentVersion || '-'}`,
   ];
@@ -141,7 +142,8 @@ export async function hostsShow(name: string, o: ControlOptions): Promise<number
 export async function hostsRemove(name: string, o: ControlOptions): Promise<number> {
   await withControl(o.control, (c) => c.call('RemoveHost', { name }));
   print(o.json, { removed: name }, () => [
-    `removed host ${name} and its results; its agent's certificate is revoked (to bring it back: hosts add, then enroll with a new token)`,
+    `removed host ${name} and its results; its agent's certificate is revoked (to bring it back: hosts add, ` +
+      'then enroll with a new token)',
   ]);
   return 0;
 }
@@ -161,7 +163,8 @@ export async function hostsToken(name: string, o: ControlOptions): Promise<numbe
   print(o.json, token, () => [
     token.token,
     `# one-time enrollment token for host ${token.host}, valid until ${token.expiresAt}; on that host:`,
-    `#   pyrelo agent enroll --server SERVER:7444 --ca ca.crt --token-file -   (paste the token, then Ctrl-D; or --token-file FILE)`,
+    '#   pyrelo agent enroll --server SERVER:7444 --ca ca.crt --token-file -   (paste the token, then Ctrl-D; ' +
+      'or --token-file FILE)',
   ]);
   return 0;
 }

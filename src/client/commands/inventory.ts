@@ -27,7 +27,8 @@ function describe(inventory: Inventory): string[] {
     `search dirs: ${loader.systemDirs.join(':')}  ($LIB=${loader.libToken}, $PLATFORM=${loader.platform})`,
     `hwcaps:      ${loader.hwcapsSubdirs.join(', ') || 'none'}`,
     `/proc:       ${loader.procMounted === false ? "not mounted (a program's own $ORIGIN has no value)" : 'mounted'}`,
-    `ld.so.cache: ${loader.cache === null ? 'none' : `${loader.cache.entries.length} entries (${loader.cache.format} format)`}`,
+    'ld.so.cache: ' +
+      `${loader.cache === null ? 'none' : `${loader.cache.entries.length} entries (${loader.cache.format} format)`}`,
     `libraries:   ${Object.keys(inventory.files).length} paths, ${inventory.objects.length} distinct objects`,
   ];
 }

@@ -44,7 +44,8 @@ export async function runServer(o: ServerCommandOptions): Promise<number> {
   const server = await startServer(settings, log);
   // Printed on stdout as well, for scripts and tests that started us with port 0.
   process.stdout.write(
-    `${JSON.stringify({ agents: server.agentAddress, enroll: server.enrollAddress, control: server.controlAddress })}\n`,
+    `${JSON.stringify({ agents: server.agentAddress, enroll: server.enrollAddress, control: server.controlAddress })}` +
+      '\n',
   );
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {

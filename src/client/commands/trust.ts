@@ -48,7 +48,9 @@ export async function hostsTrust(name: string, o: TrustOptions): Promise<number>
   if (key.knownStatus === 'changed' || key.knownStatus === 'revoked') {
     throw new InputError(
       `host ${name}`,
-      `its key ${key.knownStatus === 'changed' ? 'differs from the one' : 'is marked revoked'} in ${where}; refusing to trust it. If the host was really reinstalled, remove that line (ssh-keygen -R) and run pyrelo hosts trust again`,
+      `its key ${key.knownStatus === 'changed' ? 'differs from the one' : 'is marked revoked'} in ${where}; ` +
+        'refusing to trust it. If the host was really reinstalled, remove that line (ssh-keygen -R) and run ' +
+        'pyrelo hosts trust again',
     );
   }
   if (o.fingerprint !== undefined && o.fingerprint !== key.fingerprint) {

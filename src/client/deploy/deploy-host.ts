@@ -203,7 +203,8 @@ async function takeInventory(ctx: DeployContext, transport: RemoteTransport, age
   });
   ctx.p.done(
     'inventory',
-    `${stored.distroId}:${stored.distroVersion} ${stored.libcKind} ${stored.libcVersion}, inventory version ${stored.inventoryVersion}`,
+    `${stored.distroId}:${stored.distroVersion} ${stored.libcKind} ${stored.libcVersion}, inventory version ` +
+      `${stored.inventoryVersion}`,
   );
 }
 
@@ -258,7 +259,8 @@ async function deltaToSend(
   if (deltaSize >= bundle.size * 0.8) return null;
   ctx.transferredFiles = changed;
   ctx.p.note(
-    `earlier release ${base} is there: sending ${changed} of ${bundle.manifest.files.length} files (${(deltaSize / 1e6).toFixed(1)} MB instead of ${(bundle.size / 1e6).toFixed(1)} MB)`,
+    `earlier release ${base} is there: sending ${changed} of ${bundle.manifest.files.length} files (` +
+      `${(deltaSize / 1e6).toFixed(1)} MB instead of ${(bundle.size / 1e6).toFixed(1)} MB)`,
   );
   return { archive: delta, base };
 }
@@ -280,7 +282,9 @@ async function uploadArchive(
       `cannot create ${incoming}: ${made.stderr.trim()} (is ${prefix} writable by this user? --prefix DIR)`,
     );
   // Named by content, so a resumed upload continues the same file; the suffix names the compression.
-  const remoteArchive = `${incoming}/${archiveSha}${Object.keys(ARCHIVE_SUFFIXES).find((suffix) => archive.endsWith(suffix)) ?? '.tar'}`;
+  const remoteArchive =
+    `${incoming}/${archiveSha}` +
+    `${Object.keys(ARCHIVE_SUFFIXES).find((suffix) => archive.endsWith(suffix)) ?? '.tar'}`;
   p.resetBar();
   try {
     const sent = await transport.upload(archive, remoteArchive, ({ acknowledged: a, total }) => {
@@ -293,7 +297,8 @@ async function uploadArchive(
     ctx.acknowledged = sent.resumedFrom + sent.bytesSent; // the whole archive
     p.done(
       'transfer',
-      `${(sent.bytesSent / 1e6).toFixed(1)} MB sent${sent.resumedFrom > 0 ? `, resumed at ${(sent.resumedFrom / 1e6).toFixed(1)} MB` : ''}`,
+      `${(sent.bytesSent / 1e6).toFixed(1)} MB sent` +
+        `${sent.resumedFrom > 0 ? `, resumed at ${(sent.resumedFrom / 1e6).toFixed(1)} MB` : ''}`,
     );
   } catch (error) {
     if (error instanceof UploadInterruptedError) ctx.acknowledged = error.acknowledged;

@@ -61,7 +61,8 @@ export class HostProgress {
       const width = 30;
       const filled = Math.round(fraction * width);
       this.sink.redraw(
-        `${this.host} [transfer] ${what} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0)}% ${mb(done)}/${mb(total)}${rate}`,
+        `${this.host} [transfer] ${what} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ` +
+          `${(fraction * 100).toFixed(0)}% ${mb(done)}/${mb(total)}${rate}`,
       );
       return;
     }

@@ -75,7 +75,8 @@ export class RemoteAgent {
     if (result.json === null || result.exitCode > 1) {
       throw new RemoteAgentError(
         this.transport.description,
-        `agent ${args.slice(0, 2).join(' ')} failed (exit ${result.exitCode}): ${result.stderr.trim().replace(/^pyrelo: /, '') || 'no output'}`,
+        `agent ${args.slice(0, 2).join(' ')} failed (exit ${result.exitCode}): ` +
+          `${result.stderr.trim().replace(/^pyrelo: /, '') || 'no output'}`,
       );
     }
     return { exitCode: result.exitCode, json: result.json };
@@ -132,7 +133,8 @@ export async function ensureAgent(
     await transport.exec(`rm -f ${q.incoming}`);
     throw new RemoteAgentError(
       transport.description,
-      `agent archive arrived damaged (sha256 ${sum}, expected ${pack.sha256}); removed, it is sent again on the next deploy`,
+      `agent archive arrived damaged (sha256 ${sum}, expected ${pack.sha256}); removed, it is sent again on ` +
+        'the next deploy',
     );
   }
   // Unpack beside the final name, rename, then drop older agent builds and the archive.

@@ -255,7 +255,8 @@ function refuseUnlessKnown(
         'unknown',
         keyType,
         fingerprint,
-        `host key not known: the host presents ${keyType} ${fingerprint}, and no known_hosts file (${files}) has a key for it; ` +
+        `host key not known: the host presents ${keyType} ${fingerprint}, and no known_hosts file (${files}) ` +
+          'has a key for it; ' +
           `if that is the host's key, run: pyrelo hosts trust ${options.hostName ?? target.spec}`,
       );
     case 'changed': {
@@ -265,8 +266,10 @@ function refuseUnlessKnown(
         'changed',
         keyType,
         fingerprint,
-        `HOST KEY CHANGED: the host presents ${keyType} ${fingerprint}, but ${found.file}:${found.line} holds ${found.knownKeyType} ${knownFingerprint} for it; ` +
-          `someone may be intercepting the connection, or the host was reinstalled. Refused; once the new key is confirmed out of band, remove line ${found.line} of ${found.file}`,
+        `HOST KEY CHANGED: the host presents ${keyType} ${fingerprint}, but ${found.file}:${found.line} holds ` +
+          `${found.knownKeyType} ${knownFingerprint} for it; ` +
+          ('someone may be intercepting the connection, or the host was reinstalled. Refused; once the new key ' +
+            `is confirmed out of band, remove line ${found.line} of ${found.file}`),
       );
     }
     case 'revoked':
@@ -353,7 +356,8 @@ async function tunnelTo(target: SshTarget, options: ConnectOptions): Promise<{ j
     jump.end();
     throw new RemoteConnectionError(
       describeTarget(target),
-      `jump host ${describeTarget(via)} could not open a connection to ${target.hostname}:${target.port}: ${(error as Error).message}`,
+      `jump host ${describeTarget(via)} could not open a connection to ${target.hostname}:${target.port}: ` +
+        `${(error as Error).message}`,
     );
   }
 }

@@ -252,7 +252,8 @@ export class SshTransport implements RemoteTransport {
               const { bytesRead } = await local.read(buffer, 0, length, position);
               if (bytesRead !== length)
                 throw new Error(
-                  `${localPath}: the local file shrank during the upload (read ${bytesRead} of ${length} bytes at ${position})`,
+                  `${localPath}: the local file shrank during the upload (read ${bytesRead} of ${length} bytes ` +
+                    `at ${position})`,
                 );
               if (failed) return;
               sftp.write(handle, buffer, 0, length, position, (error) => {

@@ -76,6 +76,26 @@ interface BundleRow {
   elf_files: number;
 }
 
+/** A check_problems row as SQLite returns it: read alike for one check and for a whole bundle. */
+type ProblemRow = Record<
+  'kind' | 'severity' | 'message' | 'file' | 'object' | 'required_by' | 'library' | 'version' | 'symbol',
+  string
+>;
+
+function problemOf(r: ProblemRow): ProblemMessage {
+  return {
+    kind: r.kind,
+    severity: r.severity,
+    message: r.message,
+    file: r.file,
+    object: r.object,
+    requiredBy: r.required_by,
+    library: r.library,
+    version: r.version,
+    symbol: r.symbol,
+  };
+}
+
 interface CheckRow {
   id: number;
   bundle_id: number;
@@ -132,8 +152,10 @@ export class DatabaseInputError extends UserInputError {
 
 const now = (): string => new Date().toISOString();
 
-const HOST_SELECT = `SELECT h.*, i.sha256 AS inventory_sha256 FROM hosts h LEFT JOIN inventories i ON i.id = h.inventory_id`;
-const BUNDLE_SELECT = `SELECT b.*, (SELECT count(*) FROM bundle_elf_needs n WHERE n.bundle_id = b.id) AS elf_files FROM bundles b`;
+const HOST_SELECT = `SELECT h.*, i.sha256 AS inventory_sha256 FROM hosts h
+  LEFT JOIN inventories i ON i.id = h.inventory_id`;
+const BUNDLE_SELECT = `SELECT b.*, (SELECT count(*) FROM bundle_elf_needs n WHERE n.bundle_id = b.id) AS elf_files
+  FROM bundles b`;
 
 function hostInfo(row: HostRow, connected: boolean): StoredHost {
   return {
@@ -279,18 +301,11 @@ export class CompatDatabase {
     if (row === undefined) return null;
     const host = this.db
       .prepare(
-        `SELECT distro_id, distro_version, arch, kernel, libc_kind, libc_version FROM hosts WHERE inventory_id = ? LIMIT 1`,
+        `SELECT distro_id, distro_version, arch, kernel, libc_kind, libc_version FROM hosts WHERE inventory_id = ?
+          LIMIT 1`,
       )
       .get(row.id) as
-      | {
-          distro_id: string;
-          distro_version: string;
-          arch: string;
-          kernel: string;
-          libc_kind: string;
-          libc_version: string;
-        }
-      | undefined;
+      Pick<HostRow, 'distro_id' | 'distro_version' | 'arch' | 'kernel' | 'libc_kind' | 'libc_version'> | undefined;
     return {
       id: row.id,
       facts:
@@ -398,7 +413,8 @@ export class CompatDatabase {
       this.addHost(name, 'manual');
       this.db
         .prepare(
-          'UPDATE hosts SET ssh_target = ?, ssh_key = ?, ssh_jump = ?, chroot = ?, host_groups = ?, install_prefix = ? WHERE name = ?',
+          `UPDATE hosts SET ssh_target = ?, ssh_key = ?, ssh_jump = ?, chroot = ?, host_groups = ?, install_prefix = ?
+            WHERE name = ?`,
         )
         .run(access.ssh, access.key, access.jump, access.chroot, access.groups.join(','), access.prefix, name);
       return this.host(name)!;
@@ -453,7 +469,8 @@ export class CompatDatabase {
     this.db.transaction(() => {
       const inserted = this.db
         .prepare(
-          `INSERT INTO bundles (digest, name, size, libc, glibc_floor, kernel_floor, python_version, archive_name, manifest, added_at)
+          `INSERT INTO bundles (digest, name, size, libc, glibc_floor, kernel_floor, python_version, archive_name,
+          manifest, added_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(digest) DO NOTHING`,
         )
         .run(
@@ -523,7 +540,8 @@ export class CompatDatabase {
       const id = Number(
         this.db
           .prepare(
-            `INSERT INTO checks (bundle_id, host_id, kind, runs, loads, files_checked, glibc_floor, smoke_ran, smoke_exit, smoke_output, inventory_id, checked_at)
+            `INSERT INTO checks (bundle_id, host_id, kind, runs, loads, files_checked, glibc_floor, smoke_ran,
+            smoke_exit, smoke_output, inventory_id, checked_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
           .run(
@@ -541,8 +559,8 @@ export class CompatDatabase {
             result.checkedAt || now(),
           ).lastInsertRowid,
       );
-      const problem = this.db
-        .prepare(`INSERT INTO check_problems (check_id, seq, kind, severity, message, file, object, required_by, library, version, symbol)
+      const problem = this.db.prepare(`INSERT INTO check_problems
+        (check_id, seq, kind, severity, message, file, object, required_by, library, version, symbol)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
       result.problems.forEach((p, i) =>
         problem.run(
@@ -645,7 +663,8 @@ export class CompatDatabase {
         );
       this.db
         .prepare(
-          `INSERT INTO deployments (host_id, bundle_id, release, prefix, status, reason, bytes_sent, started_at, finished_at)
+          `INSERT INTO deployments (host_id, bundle_id, release, prefix, status, reason, bytes_sent, started_at,
+          finished_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
@@ -667,8 +686,10 @@ export class CompatDatabase {
   deployments(hostName: string, limit = 50): Deployment[] {
     const rows = this.db
       .prepare(
-        `SELECT h.name AS host, b.digest, b.name AS bundle_name, d.release, d.prefix, d.status, d.reason, d.bytes_sent, d.started_at, d.finished_at
-      FROM deployments d JOIN hosts h ON h.id = d.host_id JOIN bundles b ON b.id = d.bundle_id WHERE h.name = ? ORDER BY d.id DESC LIMIT ?`,
+        `SELECT h.name AS host, b.digest, b.name AS bundle_name, d.release, d.prefix, d.status, d.reason, d.bytes_sent,
+        d.started_at, d.finished_at
+      FROM deployments d JOIN hosts h ON h.id = d.host_id JOIN bundles b ON b.id = d.bundle_id WHERE h.name = ?
+      ORDER BY d.id DESC LIMIT ?`,
       )
       .all(hostName, limit) as {
       host: string;
@@ -707,30 +728,11 @@ export class CompatDatabase {
   private problemsOf(checkId: number, limit: number): ProblemMessage[] {
     const rows = this.db
       .prepare(
-        'SELECT kind, severity, message, file, object, required_by, library, version, symbol FROM check_problems WHERE check_id = ? ORDER BY seq LIMIT ?',
+        `SELECT kind, severity, message, file, object, required_by, library, version, symbol FROM check_problems
+          WHERE check_id = ? ORDER BY seq LIMIT ?`,
       )
-      .all(checkId, limit) as {
-      kind: string;
-      severity: string;
-      message: string;
-      file: string;
-      object: string;
-      required_by: string;
-      library: string;
-      version: string;
-      symbol: string;
-    }[];
-    return rows.map((r) => ({
-      kind: r.kind,
-      severity: r.severity,
-      message: r.message,
-      file: r.file,
-      object: r.object,
-      requiredBy: r.required_by,
-      library: r.library,
-      version: r.version,
-      symbol: r.symbol,
-    }));
+      .all(checkId, limit) as ProblemRow[];
+    return rows.map(problemOf);
   }
 
   private resultOf(row: CheckRow, hostName: string, digest: string, problemLimit: number): CheckResult {
@@ -774,32 +776,22 @@ export class CompatDatabase {
     const hosts = this.hosts(isConnected);
     const rows = this.db
       .prepare(
-        `SELECT c.*, i.sha256 AS inventory_sha256 FROM checks c LEFT JOIN inventories i ON i.id = c.inventory_id WHERE c.bundle_id = ?`,
+        `SELECT c.*, i.sha256 AS inventory_sha256 FROM checks c LEFT JOIN inventories i ON i.id = c.inventory_id
+          WHERE c.bundle_id = ?`,
       )
       .all(bundle.id) as CheckRow[];
     const problems = new Map<number, ProblemMessage[]>();
     const problemRows = this.db
       .prepare(
-        `SELECT p.check_id, p.kind, p.severity, p.message, p.file, p.object, p.required_by, p.library, p.version, p.symbol
-      FROM check_problems p JOIN checks c ON c.id = p.check_id WHERE c.bundle_id = ? AND c.runs = 0 AND p.seq < ? ORDER BY p.check_id, p.seq`,
+        `SELECT p.check_id, p.kind, p.severity, p.message, p.file, p.object, p.required_by, p.library, p.version,
+        p.symbol
+      FROM check_problems p JOIN checks c ON c.id = p.check_id WHERE c.bundle_id = ? AND c.runs = 0 AND p.seq < ?
+      ORDER BY p.check_id, p.seq`,
       )
-      .all(bundle.id, problemLimit) as ({ check_id: number } & Record<
-      'kind' | 'severity' | 'message' | 'file' | 'object' | 'required_by' | 'library' | 'version' | 'symbol',
-      string
-    >)[];
+      .all(bundle.id, problemLimit) as ({ check_id: number } & ProblemRow)[];
     for (const r of problemRows) {
       const list = problems.get(r.check_id) ?? [];
-      list.push({
-        kind: r.kind,
-        severity: r.severity,
-        message: r.message,
-        file: r.file,
-        object: r.object,
-        requiredBy: r.required_by,
-        library: r.library,
-        version: r.version,
-        symbol: r.symbol,
-      });
+      list.push(problemOf(r));
       problems.set(r.check_id, list);
     }
     const byHost = new Map<number, { predicted?: CheckRow; verified?: CheckRow }>();
@@ -851,7 +843,8 @@ export class CompatDatabase {
   recordCertificate(host: string, sha256: string, serial: string): void {
     this.db
       .prepare(
-        'INSERT INTO agent_certificates (sha256, serial, host, issued_at) VALUES (?, ?, ?, ?) ON CONFLICT(sha256) DO NOTHING',
+        `INSERT INTO agent_certificates (sha256, serial, host, issued_at) VALUES (?, ?, ?, ?)
+          ON CONFLICT(sha256) DO NOTHING`,
       )
       .run(sha256, serial, host, now());
   }
