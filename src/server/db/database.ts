@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
+import { inventoryFacts, readInventoryBody, storeInventoryInParts } from './inventory-store.js';
 import { DEFAULT_INVENTORIES_PER_HOST } from '../settings.js';
 import type {
   BundleInfo,
@@ -235,41 +236,23 @@ export class CompatDatabase {
   /**
    * Stores gzip'd inventory JSON once per content hash, and its index and objects when given
    * (src/inventory/inventory-index.ts; each object once across all inventories); returns its id. An
-   * inventory stored before without an index gets it.
+   * inventory stored before without an index gets it. Written in short transactions
+   * (inventory-store.ts); the server's intake worker stores through the same function.
    */
-  storeInventory(sha256: string, gzipped: Buffer, size: number, indexed?: StoredIndex): number {
-    return this.db.transaction(() => {
-      const existing = this.db
-        .prepare('SELECT id, index_json IS NOT NULL AS indexed FROM inventories WHERE sha256 = ?')
-        .get(sha256) as { id: number; indexed: number } | undefined;
-      if (existing !== undefined && (existing.indexed === 1 || indexed === undefined)) return existing.id;
-      const id =
-        existing?.id ??
-        Number(
-          this.db
-            .prepare('INSERT INTO inventories (sha256, body, size, stored_at) VALUES (?, ?, ?, ?)')
-            .run(sha256, gzipped, size, now()).lastInsertRowid,
-        );
-      if (indexed !== undefined) {
-        this.db.prepare('UPDATE inventories SET index_json = ? WHERE id = ?').run(indexed.index, id);
-        const object = this.db.prepare('INSERT OR IGNORE INTO inventory_objects (sha256, body) VALUES (?, ?)');
-        const use = this.db.prepare('INSERT OR IGNORE INTO inventory_object_uses (inventory_id, sha256) VALUES (?, ?)');
-        const known = this.db.prepare('SELECT 1 FROM inventory_objects WHERE sha256 = ?');
-        for (const o of indexed.objects) {
-          // Most objects are stored already (another host's): their bytes are not sent to SQLite again.
-          if (known.get(o.sha256) === undefined) object.run(o.sha256, o.body);
-          use.run(id, o.sha256);
-        }
-      }
-      return id;
-    })();
+  storeInventory(sha256: string, gzipped: Buffer, size: number, indexed?: StoredIndex, facts?: HostFacts): number {
+    return storeInventoryInParts(this.db, {
+      sha256,
+      gzipped,
+      size,
+      ...(indexed && { indexed }),
+      ...(facts && { facts }),
+    });
   }
 
   inventoryBody(inventoryId: number): Buffer {
-    const row = this.db.prepare('SELECT body FROM inventories WHERE id = ?').get(inventoryId) as
-      { body: Buffer } | undefined;
-    if (row === undefined) throw new DatabaseInputError(`inventory ${inventoryId}`, 'not stored');
-    return row.body;
+    const body = readInventoryBody(this.db, inventoryId);
+    if (body === null) throw new DatabaseInputError(`inventory ${inventoryId}`, 'not stored');
+    return body;
   }
 
   /** A stored inventory by content hash, with the facts of a host that has it (null when none does). */
@@ -277,6 +260,8 @@ export class CompatDatabase {
     const row = this.db.prepare('SELECT id FROM inventories WHERE sha256 = ?').get(sha256) as
       { id: number } | undefined;
     if (row === undefined) return null;
+    const stored = inventoryFacts(this.db, row.id);
+    if (stored !== null) return { id: row.id, facts: stored };
     const host = this.db
       .prepare(
         `SELECT distro_id, distro_version, arch, kernel, libc_kind, libc_version FROM hosts WHERE inventory_id = ? LIMIT 1`,
@@ -378,12 +363,17 @@ export class CompatDatabase {
       AND NOT EXISTS (SELECT 1 FROM hosts WHERE inventory_id = ?)
       AND NOT EXISTS (SELECT 1 FROM checks WHERE inventory_id = ?)`);
     const uses = this.db.prepare('SELECT sha256 FROM inventory_object_uses WHERE inventory_id = ?').pluck();
+    const contentHash = this.db.prepare('SELECT sha256 FROM inventories WHERE id = ?').pluck();
+    const parts = this.db.prepare('DELETE FROM inventory_body_parts WHERE sha256 = ?');
     const orphan = this.db.prepare(`DELETE FROM inventory_objects WHERE sha256 = ?
       AND NOT EXISTS (SELECT 1 FROM inventory_object_uses WHERE sha256 = ?)`);
     for (const id of new Set(dropped.map((row) => row.inventory_id))) {
       const objects = uses.all(id) as string[];
       // Its uses go with it (ON DELETE CASCADE); then the objects no other inventory uses.
-      if (unused.run(id, id, id, id).changes > 0) for (const sha of objects) orphan.run(sha, sha);
+      const sha256 = contentHash.get(id) as string | undefined;
+      if (unused.run(id, id, id, id).changes === 0) continue;
+      for (const sha of objects) orphan.run(sha, sha);
+      if (sha256 !== undefined) parts.run(sha256);
     }
   }
 
