@@ -46,16 +46,18 @@ export class ReportCommits {
     if (group.length === 0) return;
     let outcomes: ({ stored: boolean } | { error: Error })[];
     try {
-      outcomes = this.db.db.transaction(() =>
-        group.map((r) => {
-          try {
-            // A transaction inside one is a savepoint: a failing report takes back only its own writes.
-            return { stored: this.db.recordVerified(r.host, r.result, { reportId: r.reportId }) };
-          } catch (error) {
-            return { error: error as Error };
-          }
-        }),
-      )();
+      outcomes = this.db.db
+        .transaction(() =>
+          group.map((r) => {
+            try {
+              // A transaction inside one is a savepoint: a failing report takes back only its own writes.
+              return { stored: this.db.recordVerified(r.host, r.result, { reportId: r.reportId }) };
+            } catch (error) {
+              return { error: error as Error };
+            }
+          }),
+        )
+        .immediate();
     } catch (error) {
       for (const r of group) r.reject(error as Error);
       return;

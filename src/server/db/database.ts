@@ -207,6 +207,10 @@ export class CompatDatabase {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
+    // Every write transaction here begins IMMEDIATE (takes the write lock first): the intake
+    // worker writes on a connection of its own, and a deferred transaction that read before that
+    // worker's commit fails at its first write with "database is locked" (SQLITE_BUSY_SNAPSHOT)
+    // instead of waiting busy_timeout; bench:soak cut 97 good agents' streams that way.
     this.migrate();
   }
 
@@ -216,10 +220,12 @@ export class CompatDatabase {
 
   private migrate(): void {
     for (let version = this.schemaVersion; version < MIGRATIONS.length; version++) {
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[version]!);
-        this.db.pragma(`user_version = ${version + 1}`);
-      })();
+      this.db
+        .transaction(() => {
+          this.db.exec(MIGRATIONS[version]!);
+          this.db.pragma(`user_version = ${version + 1}`);
+        })
+        .immediate();
     }
   }
 
@@ -315,37 +321,39 @@ export class CompatDatabase {
     source: HostSource,
     seen: boolean,
   ): { host: StoredHost; changed: boolean } {
-    return this.db.transaction(() => {
-      this.addHost(name, source);
-      const host = this.host(name)!;
-      const changed = host.inventoryId !== inventoryId;
-      if (changed) {
-        const version = host.inventoryVersion + 1;
-        this.db
-          .prepare('INSERT INTO host_inventories (host_id, version, inventory_id, received_at) VALUES (?, ?, ?, ?)')
-          .run(host.id, version, inventoryId, now());
-        this.db
-          .prepare(
-            `UPDATE hosts SET distro_id = ?, distro_version = ?, arch = ?, kernel = ?, libc_kind = ?, libc_version = ?,
+    return this.db
+      .transaction(() => {
+        this.addHost(name, source);
+        const host = this.host(name)!;
+        const changed = host.inventoryId !== inventoryId;
+        if (changed) {
+          const version = host.inventoryVersion + 1;
+          this.db
+            .prepare('INSERT INTO host_inventories (host_id, version, inventory_id, received_at) VALUES (?, ?, ?, ?)')
+            .run(host.id, version, inventoryId, now());
+          this.db
+            .prepare(
+              `UPDATE hosts SET distro_id = ?, distro_version = ?, arch = ?, kernel = ?, libc_kind = ?, libc_version = ?,
           inventory_id = ?, inventory_version = ?, source = ? WHERE id = ?`,
-          )
-          .run(
-            facts.distroId,
-            facts.distroVersion,
-            facts.arch,
-            facts.kernel,
-            facts.libcKind,
-            facts.libcVersion,
-            inventoryId,
-            version,
-            source,
-            host.id,
-          );
-      }
-      if (changed) this.pruneInventories(host.id, host.inventoryVersion + 1);
-      if (seen) this.db.prepare('UPDATE hosts SET last_seen = ? WHERE id = ?').run(now(), host.id);
-      return { host: this.host(name)!, changed };
-    })();
+            )
+            .run(
+              facts.distroId,
+              facts.distroVersion,
+              facts.arch,
+              facts.kernel,
+              facts.libcKind,
+              facts.libcVersion,
+              inventoryId,
+              version,
+              source,
+              host.id,
+            );
+        }
+        if (changed) this.pruneInventories(host.id, host.inventoryVersion + 1);
+        if (seen) this.db.prepare('UPDATE hosts SET last_seen = ? WHERE id = ?').run(now(), host.id);
+        return { host: this.host(name)!, changed };
+      })
+      .immediate();
   }
 
   /**
@@ -384,15 +392,17 @@ export class CompatDatabase {
 
   /** Replaces how deploy reaches host `name` (created when new). */
   setHostAccess(name: string, access: HostAccess): StoredHost {
-    return this.db.transaction(() => {
-      this.addHost(name, 'manual');
-      this.db
-        .prepare(
-          'UPDATE hosts SET ssh_target = ?, ssh_key = ?, ssh_jump = ?, chroot = ?, host_groups = ?, install_prefix = ? WHERE name = ?',
-        )
-        .run(access.ssh, access.key, access.jump, access.chroot, access.groups.join(','), access.prefix, name);
-      return this.host(name)!;
-    })();
+    return this.db
+      .transaction(() => {
+        this.addHost(name, 'manual');
+        this.db
+          .prepare(
+            'UPDATE hosts SET ssh_target = ?, ssh_key = ?, ssh_jump = ?, chroot = ?, host_groups = ?, install_prefix = ? WHERE name = ?',
+          )
+          .run(access.ssh, access.key, access.jump, access.chroot, access.groups.join(','), access.prefix, name);
+        return this.host(name)!;
+      })
+      .immediate();
   }
 
   /** What the host's agent said it runs; checked by the hub before it gets here. */
@@ -427,44 +437,48 @@ export class CompatDatabase {
    * a host added again must enroll with a new token. False when there is no such host.
    */
   removeHost(name: string): false | { revokedCertificates: number } {
-    return this.db.transaction(() => {
-      if (this.db.prepare('DELETE FROM hosts WHERE name = ?').run(name).changes === 0) return false as const;
-      const revoked = this.db
-        .prepare('UPDATE agent_certificates SET revoked_at = ? WHERE host = ? AND revoked_at IS NULL')
-        .run(now(), name).changes;
-      this.db.prepare('DELETE FROM enroll_tokens WHERE host = ? AND used_at IS NULL').run(name);
-      return { revokedCertificates: revoked };
-    })();
+    return this.db
+      .transaction(() => {
+        if (this.db.prepare('DELETE FROM hosts WHERE name = ?').run(name).changes === 0) return false as const;
+        const revoked = this.db
+          .prepare('UPDATE agent_certificates SET revoked_at = ? WHERE host = ? AND revoked_at IS NULL')
+          .run(now(), name).changes;
+        this.db.prepare('DELETE FROM enroll_tokens WHERE host = ? AND used_at IS NULL').run(name);
+        return { revokedCertificates: revoked };
+      })
+      .immediate();
   }
 
   // --- bundles ---------------------------------------------------------------------------
 
   addBundle(bundle: NewBundle): StoredBundle {
-    this.db.transaction(() => {
-      const inserted = this.db
-        .prepare(
-          `INSERT INTO bundles (digest, name, size, libc, glibc_floor, kernel_floor, python_version, archive_name, manifest, added_at)
+    this.db
+      .transaction(() => {
+        const inserted = this.db
+          .prepare(
+            `INSERT INTO bundles (digest, name, size, libc, glibc_floor, kernel_floor, python_version, archive_name, manifest, added_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(digest) DO NOTHING`,
-        )
-        .run(
-          bundle.digest,
-          bundle.name,
-          bundle.size,
-          bundle.libc,
-          bundle.glibcFloor,
-          bundle.kernelFloor,
-          bundle.pythonVersion,
-          bundle.archiveName,
-          bundle.manifest,
-          now(),
+          )
+          .run(
+            bundle.digest,
+            bundle.name,
+            bundle.size,
+            bundle.libc,
+            bundle.glibcFloor,
+            bundle.kernelFloor,
+            bundle.pythonVersion,
+            bundle.archiveName,
+            bundle.manifest,
+            now(),
+          );
+        if (inserted.changes === 0) return;
+        const id = Number(inserted.lastInsertRowid);
+        const need = this.db.prepare(
+          'INSERT INTO bundle_elf_needs (bundle_id, path, needed, versions) VALUES (?, ?, ?, ?)',
         );
-      if (inserted.changes === 0) return;
-      const id = Number(inserted.lastInsertRowid);
-      const need = this.db.prepare(
-        'INSERT INTO bundle_elf_needs (bundle_id, path, needed, versions) VALUES (?, ?, ?, ?)',
-      );
-      for (const elf of bundle.elf) need.run(id, elf.path, JSON.stringify(elf.needed), JSON.stringify(elf.versions));
-    })();
+        for (const elf of bundle.elf) need.run(id, elf.path, JSON.stringify(elf.needed), JSON.stringify(elf.versions));
+      })
+      .immediate();
     return this.bundleByDigest(bundle.digest)!;
   }
 
@@ -506,51 +520,53 @@ export class CompatDatabase {
 
   /** Replaces the bundle x host result of the same kind. Returns the check id. */
   saveCheck(bundleId: number, hostId: number, result: CheckResult, inventoryId: number | null): number {
-    return this.db.transaction(() => {
-      this.db
-        .prepare('DELETE FROM checks WHERE bundle_id = ? AND host_id = ? AND kind = ?')
-        .run(bundleId, hostId, result.kind);
-      const id = Number(
+    return this.db
+      .transaction(() => {
         this.db
-          .prepare(
-            `INSERT INTO checks (bundle_id, host_id, kind, runs, loads, files_checked, glibc_floor, smoke_ran, smoke_exit, smoke_output, inventory_id, checked_at)
+          .prepare('DELETE FROM checks WHERE bundle_id = ? AND host_id = ? AND kind = ?')
+          .run(bundleId, hostId, result.kind);
+        const id = Number(
+          this.db
+            .prepare(
+              `INSERT INTO checks (bundle_id, host_id, kind, runs, loads, files_checked, glibc_floor, smoke_ran, smoke_exit, smoke_output, inventory_id, checked_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          )
-          .run(
-            bundleId,
-            hostId,
-            result.kind,
-            result.runs ? 1 : 0,
-            result.loads ? 1 : 0,
-            result.filesChecked,
-            result.glibcFloor || null,
-            result.smokeRan ? 1 : 0,
-            result.smokeExit,
-            result.smokeOutput,
-            inventoryId,
-            result.checkedAt || now(),
-          ).lastInsertRowid,
-      );
-      const problem = this.db
-        .prepare(`INSERT INTO check_problems (check_id, seq, kind, severity, message, file, object, required_by, library, version, symbol)
+            )
+            .run(
+              bundleId,
+              hostId,
+              result.kind,
+              result.runs ? 1 : 0,
+              result.loads ? 1 : 0,
+              result.filesChecked,
+              result.glibcFloor || null,
+              result.smokeRan ? 1 : 0,
+              result.smokeExit,
+              result.smokeOutput,
+              inventoryId,
+              result.checkedAt || now(),
+            ).lastInsertRowid,
+        );
+        const problem = this.db
+          .prepare(`INSERT INTO check_problems (check_id, seq, kind, severity, message, file, object, required_by, library, version, symbol)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-      result.problems.forEach((p, i) =>
-        problem.run(
-          id,
-          i,
-          p.kind,
-          p.severity,
-          p.message,
-          p.file,
-          p.object,
-          p.requiredBy,
-          p.library,
-          p.version,
-          p.symbol,
-        ),
-      );
-      return id;
-    })();
+        result.problems.forEach((p, i) =>
+          problem.run(
+            id,
+            i,
+            p.kind,
+            p.severity,
+            p.message,
+            p.file,
+            p.object,
+            p.requiredBy,
+            p.library,
+            p.version,
+            p.symbol,
+          ),
+        );
+        return id;
+      })
+      .immediate();
   }
 
   /**
@@ -559,14 +575,16 @@ export class CompatDatabase {
    * check and the write are one transaction. Returns false when nothing was stored.
    */
   saveCheckIfCurrent(bundleId: number, hostId: number, inventoryId: number, result: CheckResult): boolean {
-    return this.db.transaction(() => {
-      const host = this.db.prepare('SELECT inventory_id FROM hosts WHERE id = ?').get(hostId) as
-        { inventory_id: number | null } | undefined;
-      if (host === undefined || host.inventory_id !== inventoryId) return false;
-      if (this.db.prepare('SELECT 1 FROM bundles WHERE id = ?').get(bundleId) === undefined) return false;
-      this.saveCheck(bundleId, hostId, result, inventoryId);
-      return true;
-    })();
+    return this.db
+      .transaction(() => {
+        const host = this.db.prepare('SELECT inventory_id FROM hosts WHERE id = ?').get(hostId) as
+          { inventory_id: number | null } | undefined;
+        if (host === undefined || host.inventory_id !== inventoryId) return false;
+        if (this.db.prepare('SELECT 1 FROM bundles WHERE id = ?').get(bundleId) === undefined) return false;
+        this.saveCheck(bundleId, hostId, result, inventoryId);
+        return true;
+      })
+      .immediate();
   }
 
   /**
@@ -579,9 +597,9 @@ export class CompatDatabase {
     inventoryId: number,
     results: readonly { readonly hostId: number; readonly result: CheckResult }[],
   ): boolean[] {
-    return this.db.transaction(() =>
-      results.map((r) => this.saveCheckIfCurrent(bundleId, r.hostId, inventoryId, r.result)),
-    )();
+    return this.db
+      .transaction(() => results.map((r) => this.saveCheckIfCurrent(bundleId, r.hostId, inventoryId, r.result)))
+      .immediate();
   }
 
   /**
@@ -594,26 +612,31 @@ export class CompatDatabase {
     const { reportId } = options;
     // The CLI's hints are for a person at the CLI; an agent's report is answered to the agent.
     const hint = (command: string) => (reportId === undefined ? ` (${command})` : '');
-    return this.db.transaction(() => {
-      if (reportId !== undefined && this.hasReport(reportId)) return false;
-      const host = this.host(hostName);
-      if (host === null) throw new DatabaseInputError(`host ${hostName}`, `not known${hint('pyrelo hosts list')}`);
-      const bundle = this.bundleByDigest(result.bundleDigest);
-      if (bundle === null)
-        throw new DatabaseInputError(`bundle ${result.bundleDigest}`, `not in the store${hint('pyrelo bundles add')}`);
-      const checkId = this.saveCheck(
-        bundle.id,
-        host.id,
-        { ...result, kind: 'verified', host: hostName },
-        host.inventoryId,
-      );
-      if (reportId !== undefined)
-        this.db
-          .prepare('INSERT INTO agent_reports (report_id, host_id, check_id, received_at) VALUES (?, ?, ?, ?)')
-          .run(reportId, host.id, checkId, now());
-      this.db.prepare('UPDATE hosts SET last_seen = ? WHERE id = ?').run(now(), host.id);
-      return true;
-    })();
+    return this.db
+      .transaction(() => {
+        if (reportId !== undefined && this.hasReport(reportId)) return false;
+        const host = this.host(hostName);
+        if (host === null) throw new DatabaseInputError(`host ${hostName}`, `not known${hint('pyrelo hosts list')}`);
+        const bundle = this.bundleByDigest(result.bundleDigest);
+        if (bundle === null)
+          throw new DatabaseInputError(
+            `bundle ${result.bundleDigest}`,
+            `not in the store${hint('pyrelo bundles add')}`,
+          );
+        const checkId = this.saveCheck(
+          bundle.id,
+          host.id,
+          { ...result, kind: 'verified', host: hostName },
+          host.inventoryId,
+        );
+        if (reportId !== undefined)
+          this.db
+            .prepare('INSERT INTO agent_reports (report_id, host_id, check_id, received_at) VALUES (?, ?, ?, ?)')
+            .run(reportId, host.id, checkId, now());
+        this.db.prepare('UPDATE hosts SET last_seen = ? WHERE id = ?').run(now(), host.id);
+        return true;
+      })
+      .immediate();
   }
 
   /**
@@ -622,35 +645,37 @@ export class CompatDatabase {
    * takes the deployment row back with it).
    */
   recordDeployment(d: Deployment, verified: CheckResult | null = null): void {
-    this.db.transaction(() => {
-      const host = this.host(d.host);
-      if (host === null) throw new DatabaseInputError(`host ${d.host}`, 'not known (pyrelo hosts list)');
-      const bundle = this.bundleByDigest(d.bundleDigest);
-      if (bundle === null)
-        throw new DatabaseInputError(`bundle ${d.bundleDigest}`, 'not in the store (pyrelo bundles add)');
-      if (!['verified', 'failed', 'refused', 'interrupted'].includes(d.status))
-        throw new DatabaseInputError(
-          `deployment status ${JSON.stringify(d.status)}`,
-          'expected verified, failed, refused or interrupted',
-        );
-      this.db
-        .prepare(
-          `INSERT INTO deployments (host_id, bundle_id, release, prefix, status, reason, bytes_sent, started_at, finished_at)
+    this.db
+      .transaction(() => {
+        const host = this.host(d.host);
+        if (host === null) throw new DatabaseInputError(`host ${d.host}`, 'not known (pyrelo hosts list)');
+        const bundle = this.bundleByDigest(d.bundleDigest);
+        if (bundle === null)
+          throw new DatabaseInputError(`bundle ${d.bundleDigest}`, 'not in the store (pyrelo bundles add)');
+        if (!['verified', 'failed', 'refused', 'interrupted'].includes(d.status))
+          throw new DatabaseInputError(
+            `deployment status ${JSON.stringify(d.status)}`,
+            'expected verified, failed, refused or interrupted',
+          );
+        this.db
+          .prepare(
+            `INSERT INTO deployments (host_id, bundle_id, release, prefix, status, reason, bytes_sent, started_at, finished_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          host.id,
-          bundle.id,
-          d.release,
-          d.prefix,
-          d.status,
-          d.reason,
-          d.bytesSent,
-          d.startedAt || now(),
-          d.finishedAt || now(),
-        );
-      if (verified !== null) this.recordVerified(d.host, verified);
-    })();
+          )
+          .run(
+            host.id,
+            bundle.id,
+            d.release,
+            d.prefix,
+            d.status,
+            d.reason,
+            d.bytesSent,
+            d.startedAt || now(),
+            d.finishedAt || now(),
+          );
+        if (verified !== null) this.recordVerified(d.host, verified);
+      })
+      .immediate();
   }
 
   /** The newest first. */
@@ -866,14 +891,16 @@ export class CompatDatabase {
   }
 
   consumeEnrollToken(tokenSha256: string): string | null {
-    return this.db.transaction(() => {
-      const row = this.db
-        .prepare('SELECT host, expires_at, used_at FROM enroll_tokens WHERE token_sha256 = ?')
-        .get(tokenSha256) as { host: string; expires_at: string; used_at: string | null } | undefined;
-      if (row === undefined || row.used_at !== null || row.expires_at < now()) return null;
-      this.db.prepare('UPDATE enroll_tokens SET used_at = ? WHERE token_sha256 = ?').run(now(), tokenSha256);
-      return row.host;
-    })();
+    return this.db
+      .transaction(() => {
+        const row = this.db
+          .prepare('SELECT host, expires_at, used_at FROM enroll_tokens WHERE token_sha256 = ?')
+          .get(tokenSha256) as { host: string; expires_at: string; used_at: string | null } | undefined;
+        if (row === undefined || row.used_at !== null || row.expires_at < now()) return null;
+        this.db.prepare('UPDATE enroll_tokens SET used_at = ? WHERE token_sha256 = ?').run(now(), tokenSha256);
+        return row.host;
+      })
+      .immediate();
   }
 }
 

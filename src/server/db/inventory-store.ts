@@ -104,10 +104,12 @@ function storedRow(db: Database, sha256: string): { id: number; indexed: number 
  * one short transaction; null when no such inventory is stored.
  */
 export function completeStoredInventory(db: Database, sha256: string, stamp: Stamp): number | null {
-  return db.transaction(() => {
-    const row = storedRow(db, sha256);
-    return row !== undefined && row.indexed === 1 ? completeRow(db, row.id, stamp) : null;
-  })();
+  return db
+    .transaction(() => {
+      const row = storedRow(db, sha256);
+      return row !== undefined && row.indexed === 1 ? completeRow(db, row.id, stamp) : null;
+    })
+    .immediate();
 }
 
 /**
@@ -120,10 +122,12 @@ export function storeInventoryInParts(db: Database, inventory: InventoryToStore)
     ...(inventory.facts && { facts: inventory.facts }),
     ...(inventory.receipt && { receipt: inventory.receipt }),
   };
-  const known = db.transaction(() => {
-    const row = storedRow(db, sha256);
-    return row !== undefined && (row.indexed === 1 || indexed === undefined) ? completeRow(db, row.id, stamp) : null;
-  })();
+  const known = db
+    .transaction(() => {
+      const row = storedRow(db, sha256);
+      return row !== undefined && (row.indexed === 1 || indexed === undefined) ? completeRow(db, row.id, stamp) : null;
+    })
+    .immediate();
   if (known !== null) return known;
 
   // New objects, a batch per transaction; those stored already (another host's) are not sent again.
@@ -137,7 +141,7 @@ export function storeInventoryInParts(db: Database, inventory: InventoryToStore)
     let end = start;
     for (let bytes = 0; end < objects.length && (end === start || bytes < OBJECT_BATCH_BYTES); end++)
       bytes += objectKnown.get(objects[end]!.sha256) === undefined ? objects[end]!.body.length : 0;
-    writeObjects(objects.slice(start, end));
+    writeObjects.immediate(objects.slice(start, end));
     start = end;
   }
 
@@ -148,30 +152,32 @@ export function storeInventoryInParts(db: Database, inventory: InventoryToStore)
   for (let seq = 0; seq < parts; seq++)
     addPart.run(sha256, seq, inventory.gzipped.subarray(seq * BODY_PART_BYTES, (seq + 1) * BODY_PART_BYTES));
 
-  return db.transaction(() => {
-    // Stored meanwhile by another connection: the same content, nothing to add but what it lacks.
-    const row = storedRow(db, sha256);
-    if (row !== undefined && (row.indexed === 1 || indexed === undefined)) return completeRow(db, row.id, stamp);
-    const id =
-      row?.id ??
-      Number(
-        db
-          .prepare(
-            'INSERT INTO inventories (sha256, body, body_parts, size, stored_at, facts_json) VALUES (?, ?, ?, ?, ?, ?)',
-          )
-          .run(sha256, Buffer.alloc(0), parts, inventory.size, now(), null).lastInsertRowid,
-      );
-    if (indexed !== undefined) {
-      db.prepare('UPDATE inventories SET index_json = ? WHERE id = ?').run(indexed.index, id);
-      const use = db.prepare('INSERT OR IGNORE INTO inventory_object_uses (inventory_id, sha256) VALUES (?, ?)');
-      for (const o of indexed.objects) {
-        // An object seen stored in its batch may have been deleted since, with the last inventory
-        // that used it (pruning, on the server's connection): stored again here, with its use.
-        if (objectKnown.get(o.sha256) === undefined) addObject.run(o.sha256, o.body);
-        use.run(id, o.sha256);
+  return db
+    .transaction(() => {
+      // Stored meanwhile by another connection: the same content, nothing to add but what it lacks.
+      const row = storedRow(db, sha256);
+      if (row !== undefined && (row.indexed === 1 || indexed === undefined)) return completeRow(db, row.id, stamp);
+      const id =
+        row?.id ??
+        Number(
+          db
+            .prepare(
+              'INSERT INTO inventories (sha256, body, body_parts, size, stored_at, facts_json) VALUES (?, ?, ?, ?, ?, ?)',
+            )
+            .run(sha256, Buffer.alloc(0), parts, inventory.size, now(), null).lastInsertRowid,
+        );
+      if (indexed !== undefined) {
+        db.prepare('UPDATE inventories SET index_json = ? WHERE id = ?').run(indexed.index, id);
+        const use = db.prepare('INSERT OR IGNORE INTO inventory_object_uses (inventory_id, sha256) VALUES (?, ?)');
+        for (const o of indexed.objects) {
+          // An object seen stored in its batch may have been deleted since, with the last inventory
+          // that used it (pruning, on the server's connection): stored again here, with its use.
+          if (objectKnown.get(o.sha256) === undefined) addObject.run(o.sha256, o.body);
+          use.run(id, o.sha256);
+        }
       }
-    }
-    if (row !== undefined) db.prepare('DELETE FROM inventory_body_parts WHERE sha256 = ?').run(sha256);
-    return completeRow(db, id, stamp);
-  })();
+      if (row !== undefined) db.prepare('DELETE FROM inventory_body_parts WHERE sha256 = ?').run(sha256);
+      return completeRow(db, id, stamp);
+    })
+    .immediate();
 }
