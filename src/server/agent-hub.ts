@@ -11,7 +11,8 @@ import type { Logger } from 'pino';
 import type { CompatDatabase, HostFacts } from './db/database.js';
 import type { BundleStore } from './bundle-store.js';
 import type { Predictor } from './predictor.js';
-import { InventoryIntake } from './inventory-intake.js';
+import type { InventoryIntake } from './inventory-intake.js';
+import { ReportCommits } from './report-commits.js';
 import type { AgentMessage, BundleChunk, CheckResult, Hello, Order, OrderAction, Report } from '../proto/messages.js';
 import type { AgentHubHandlers } from '../proto/generated/pyrelo/v1/AgentHub.js';
 
@@ -83,14 +84,18 @@ export class AgentHub {
   /** Every open Connect and FetchBundle call per host, with what ends it: removing a host closes them. */
   private readonly live = new Map<string, Set<(details: string) => void>>();
   onReportStored: ReportTiming = () => {};
+  /** Reports committed in groups, one per turn of the loop. */
+  readonly reports: ReportCommits;
 
   constructor(
     private readonly db: CompatDatabase,
     private readonly store: BundleStore,
     private readonly predictor: Predictor,
     private readonly log: Logger,
-    private readonly intake = new InventoryIntake(),
-  ) {}
+    private readonly intake: InventoryIntake,
+  ) {
+    this.reports = new ReportCommits(db);
+  }
 
   isConnected = (host: string): boolean => this.sessions.has(host);
 
@@ -255,7 +260,7 @@ export class AgentHub {
         this.heartbeat(session);
         call.write({ body: 'heartbeatAck', heartbeatAck: { sequence: heartbeat.sequence } });
       } else if (report) {
-        this.report(session, report);
+        this.report(session, report, fail);
       } else {
         throw grpcError(grpc.status.INVALID_ARGUMENT, `unexpected ${message.body ?? 'empty'} message`);
       }
@@ -314,22 +319,24 @@ export class AgentHub {
       return false;
     }
     if (hello.inventory.length > 0) {
-      const parsed = await this.intake.take(hello.inventory, `inventory from agent ${host}`);
+      // Stored by the intake worker, unless it does not match the announced hash.
+      const taken = await this.intake.take(
+        hello.inventory,
+        `inventory from agent ${host}`,
+        host,
+        hello.inventorySha256,
+      );
       // The content hash, or (an agent from before it) the hash of the JSON as sent.
-      if (
-        hello.inventorySha256 !== '' &&
-        hello.inventorySha256 !== parsed.sha256 &&
-        hello.inventorySha256 !== parsed.sentSha256
-      ) {
+      if (taken.inventoryId === null) {
         throw grpcError(
           grpc.status.INVALID_ARGUMENT,
-          `inventory_sha256 ${hello.inventorySha256} does not match the inventory sent (${parsed.sha256})`,
+          `inventory_sha256 ${hello.inventorySha256} does not match the inventory sent (${taken.sha256})`,
         );
       }
-      const id = this.db.storeInventory(parsed.sha256, parsed.gzipped, parsed.size, parsed.indexed);
-      const facts = parsed.facts;
+      const id = taken.inventoryId;
+      const facts = taken.facts;
       this.assign(host, id, facts);
-      const announced = hello.inventorySha256 || parsed.sha256;
+      const announced = hello.inventorySha256 || taken.sha256;
       for (const waiting of this.uploading.get(announced)?.waiting ?? []) this.assign(waiting, id, facts);
       this.uploading.delete(announced);
       return false;
@@ -389,7 +396,7 @@ export class AgentHub {
     }
   }
 
-  private report(session: Session, report: Report): void {
+  private report(session: Session, report: Report, fail: (error: unknown) => void): void {
     if (!/^[A-Za-z0-9._:-]{1,128}$/.test(report.reportId))
       throw grpcError(grpc.status.INVALID_ARGUMENT, 'report_id missing or malformed');
     const pending = report.orderId === '' ? undefined : session.orders.get(report.orderId);
@@ -416,21 +423,23 @@ export class AgentHub {
     if (this.db.bundleByDigest(result.bundleDigest) === null)
       throw grpcError(grpc.status.NOT_FOUND, `bundle ${result.bundleDigest} is not in the store`);
     const started = performance.now();
-    const stored = this.db.recordVerified(session.host, result, { reportId: report.reportId });
-    // The commit above is durable (synchronous=FULL) before this acknowledgement is written.
-    session.stream.write({ body: 'ack', ack: { reportId: report.reportId } });
-    this.onReportStored(performance.now() - started);
-    this.log.info(
-      {
-        host: session.host,
-        report: report.reportId,
-        duplicate: !stored,
-        runs: result.runs,
-        problems: result.problems.length,
-      },
-      'report stored',
-    );
-    if (pending !== undefined) this.settle(session, report.orderId, result, null);
+    // Committed with the other reports of this turn (report-commits.ts), then acknowledged.
+    this.reports.add(session.host, result, report.reportId).then((stored) => {
+      if (session.stream.destroyed) return;
+      session.stream.write({ body: 'ack', ack: { reportId: report.reportId } });
+      this.onReportStored(performance.now() - started);
+      this.log.info(
+        {
+          host: session.host,
+          report: report.reportId,
+          duplicate: !stored,
+          runs: result.runs,
+          problems: result.problems.length,
+        },
+        'report stored',
+      );
+      if (pending !== undefined) this.settle(session, report.orderId, result, null);
+    }, fail);
   }
 
   private settle(session: Session, orderId: string, result: CheckResult | null, error: Error | null): void {

@@ -20,7 +20,7 @@ import { BuildRequestError, type BundleBuilds } from './bundle-builds.js';
 import type { Predictor } from './predictor.js';
 import type { AgentHub } from './agent-hub.js';
 import { grpcError } from './agent-hub.js';
-import { InventoryIntake } from './inventory-intake.js';
+import type { InventoryIntake } from './inventory-intake.js';
 import { deploymentRecord, refusalReason } from '../release/deploy-policy.js';
 import { checkedInstallPrefix } from '../release/prefix-path.js';
 import { bundleInfo, bundlesForDistro, compatOf } from './compat-query.js';
@@ -126,7 +126,7 @@ export class ControlService {
     private readonly log: Logger,
     private readonly maxBundleBytes: number,
     private readonly builds: BundleBuilds,
-    private readonly intake = new InventoryIntake(),
+    private readonly intake: InventoryIntake,
     private readonly eventLoop: EventLoopWatch | null = null,
   ) {}
 
@@ -244,15 +244,23 @@ export class ControlService {
       eventLoopP50Ms: loop?.p50Ms ?? 0,
       eventLoopP99Ms: loop?.p99Ms ?? 0,
       eventLoopSlowWindows: loop?.slowWindows ?? 0,
+      reportsCommitted: this.hub.reports.counts.reports,
+      reportCommits: this.hub.reports.counts.commits,
+      inventoriesKnownBytes: this.intake.taken.receipt,
+      inventoriesKnownContent: this.intake.taken.content,
+      inventoriesStored: this.intake.taken.stored,
+      inventoriesRefused: this.intake.taken.refused,
     };
   }
 
   private async importInventory(r: ImportInventoryRequest): Promise<HostInfo> {
-    const parsed = await this.intake.take(r.inventory, `inventory for ${r.name || '(unnamed host)'}`);
+    // A name given is checked before the inventory is stored (the intake worker stores it).
+    if (r.name !== '') checkHostName(r.name);
+    const parsed = await this.intake.take(r.inventory, `inventory for ${r.name || '(unnamed host)'}`, 'control');
     const facts = parsed.facts;
     const name = r.name || `${facts.distroId || 'host'}-${facts.distroVersion || parsed.sha256.slice(0, 8)}`;
     checkHostName(name);
-    const id = this.db.storeInventory(parsed.sha256, parsed.gzipped, parsed.size, parsed.indexed);
+    const id = parsed.inventoryId!;
     const { host, changed } = this.db.setHostInventory(
       name,
       facts,

@@ -2,32 +2,65 @@
 // parsed, validated, then stored once per content hash. A malformed or oversized one is refused
 // with an error naming what is wrong; nothing of it is stored.
 //
-// The work happens in a worker thread started per inventory, one at a time, with a capped heap
-// and a deadline (settings.ts InventoryLimits, README "Limits on what agents send"): a hostile
-// inventory costs that worker, never the event loop that answers every other agent.
+// The work, the database writes included, happens in a worker thread with a capped heap and a
+// deadline per inventory (settings.ts InventoryLimits, README "Limits on what agents send"): a
+// hostile inventory costs that worker, never the event loop that answers every other agent. The
+// worker is kept while inventories come and ended when idle, or when one inventory overran its
+// heap or deadline; the next inventory starts another.
+//
+// One inventory is taken at a time, from a queue per sender (an agent's host, the control socket)
+// served in turn: what one sender has queued (an attacker's bombs) delays another's inventory by
+// at most one of its own, not by all of them (issue 13).
 
 import { Worker } from 'node:worker_threads';
 import { decodeInventory, InventoryFormatError } from '../inventory/read.js';
 import type { Inventory } from '../inventory/format.js';
 import { DEFAULT_INVENTORY_LIMITS, type InventoryLimits } from './settings.js';
-import type { InventoryJob, InventoryReply, TakenInventory } from './inventory-worker.js';
+import type { IntakeReply, IntakeRequest, IntakeResult, IntakeWorkerData } from './inventory-worker.js';
 
 export { factsOf } from './inventory-worker.js';
-export type { TakenInventory } from './inventory-worker.js';
+export type { IntakeResult, TakenInventory } from './inventory-worker.js';
 
 /** Stored inventories passed these limits when they arrived; reading them back allows the largest. */
 const MAX_STORED_INVENTORY_JSON_BYTES = 1024 * 1024 * 1024;
 
+/** An idle worker is ended after this long: its heap (up to inventoryParseMemoryMb) goes back. */
+const WORKER_IDLE_MS = 5_000;
+
+interface QueuedInventory {
+  readonly bytes: Buffer;
+  readonly source: string;
+  readonly expect: string;
+  resolve(result: IntakeResult): void;
+  reject(error: Error): void;
+}
+
 export class InventoryIntake {
-  /** One inventory at a time: a flood of them waits here instead of multiplying workers. */
-  private queue: Promise<unknown> = Promise.resolve();
+  /** Per sender, its inventories in order; the map's order is the turn order. */
+  private readonly queues = new Map<string, QueuedInventory[]>();
+  private busy = false;
+  private worker: Worker | null = null;
+  private idle: NodeJS.Timeout | null = null;
+  private nextId = 1;
+  /** Inventories taken, by how (IntakeResult.how), for Status and the benches. */
+  readonly taken = { receipt: 0, content: 0, stored: 0, refused: 0 };
 
-  constructor(readonly limits: InventoryLimits = DEFAULT_INVENTORY_LIMITS) {}
+  /** @param databaseFile the server's database, which the worker opens to store what it takes */
+  constructor(
+    private readonly databaseFile: string,
+    readonly limits: InventoryLimits = DEFAULT_INVENTORY_LIMITS,
+  ) {}
 
-  /** Checks an inventory off the event loop; rejects with an InventoryFormatError naming `source`. */
-  take(bytes: Buffer, source: string): Promise<TakenInventory> {
+  /**
+   * Takes and stores an inventory off the event loop, after those queued before it by `sender` and
+   * in turn with other senders; rejects with an InventoryFormatError naming `source`. `expect` is
+   * the hash an agent announced: when the inventory has another, nothing is stored and the
+   * result's inventoryId is null.
+   */
+  take(bytes: Buffer, source: string, sender: string, expect = ''): Promise<IntakeResult> {
     // Refused before anything is copied to a worker.
     if (bytes.length > this.limits.maxBytes) {
+      this.taken.refused += 1;
       return Promise.reject(
         new InventoryFormatError(
           source,
@@ -36,30 +69,105 @@ export class InventoryIntake {
         ),
       );
     }
-    const run = this.queue.then(
-      () => this.inWorker(bytes, source),
-      () => this.inWorker(bytes, source),
-    );
-    this.queue = run.catch(() => undefined);
-    return run;
+    return new Promise<IntakeResult>((resolve, reject) => {
+      const queue = this.queues.get(sender) ?? [];
+      queue.push({ bytes, source, expect, resolve, reject });
+      this.queues.set(sender, queue);
+      this.next();
+    });
   }
 
-  private inWorker(bytes: Buffer, source: string): Promise<TakenInventory> {
-    const job: InventoryJob = { bytes, source, limits: this.limits };
+  /** Ends the worker (server shutdown); queued inventories are refused. */
+  close(): void {
+    for (const queue of this.queues.values())
+      for (const queued of queue)
+        queued.reject(new InventoryFormatError(queued.source, '(intake)', 'the server is stopping'));
+    this.queues.clear();
+    this.endWorker();
+  }
+
+  /** Starts the next sender's first inventory, when none is being taken. */
+  private next(): void {
+    if (this.busy) return;
+    const first = this.queues.entries().next();
+    if (first.done === true) return;
+    const [sender, queue] = first.value;
+    const queued = queue.shift()!;
+    // This sender's turn is over: to the back of the line, or out of it.
+    this.queues.delete(sender);
+    if (queue.length > 0) this.queues.set(sender, queue);
+    this.busy = true;
+    this.inWorker(queued)
+      .then(
+        (result) => {
+          this.taken[result.how] += 1;
+          queued.resolve(result);
+        },
+        (error: Error) => {
+          this.taken.refused += 1;
+          queued.reject(error);
+        },
+      )
+      .finally(() => {
+        this.busy = false;
+        this.next();
+      });
+  }
+
+  private endWorker(): void {
+    if (this.idle !== null) clearTimeout(this.idle);
+    this.idle = null;
+    if (this.worker !== null) void this.worker.terminate();
+    this.worker = null;
+  }
+
+  private startWorker(): Worker {
+    if (this.idle !== null) clearTimeout(this.idle);
+    this.idle = null;
+    if (this.worker !== null) return this.worker;
+    const workerData: IntakeWorkerData = { intakeWorker: { databaseFile: this.databaseFile } };
     const worker = new Worker(new URL('./inventory-worker.js', import.meta.url), {
-      workerData: { inventoryJob: job },
+      workerData,
       name: 'pyrelo-inventory',
       resourceLimits: { maxOldGenerationSizeMb: this.limits.parseMemoryMb, maxYoungGenerationSizeMb: 64 },
     });
-    return new Promise<TakenInventory>((resolve, reject) => {
+    // The server's own handles keep it running; an idle intake worker must not.
+    worker.unref();
+    worker.once('exit', () => {
+      if (this.worker === worker) this.endWorker();
+    });
+    this.worker = worker;
+    return worker;
+  }
+
+  private inWorker(queued: QueuedInventory): Promise<IntakeResult> {
+    const { source } = queued;
+    const worker = this.startWorker();
+    const request: IntakeRequest = {
+      id: this.nextId++,
+      bytes: queued.bytes,
+      source,
+      limits: this.limits,
+      expect: queued.expect,
+    };
+    return new Promise<IntakeResult>((resolve, reject) => {
       let settled = false;
-      const settle = (error: Error | null, taken?: TakenInventory): void => {
+      const settle = (error: Error | null, result?: IntakeResult, keepWorker = false): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        void worker.terminate();
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+        if (!keepWorker) {
+          if (this.worker === worker) this.endWorker();
+          else void worker.terminate();
+        } else if (this.worker === worker) {
+          this.idle = setTimeout(() => this.endWorker(), WORKER_IDLE_MS);
+          this.idle.unref();
+        }
         if (error !== null) reject(error);
-        else resolve(taken!);
+        else resolve(result!);
       };
       const timer = setTimeout(() => {
         settle(
@@ -70,25 +178,12 @@ export class InventoryIntake {
           ),
         );
       }, this.limits.parseSeconds * 1000);
-      worker.on('message', (reply: InventoryReply) => {
-        if (!reply.ok) return settle(new InventoryFormatError(source, reply.field, reply.detail));
-        const gzipped = Buffer.from(
-          reply.taken.gzipped.buffer,
-          reply.taken.gzipped.byteOffset,
-          reply.taken.gzipped.byteLength,
-        );
-        // Buffers arrive as Uint8Arrays (structured clone): SQLite and the readers want Buffers.
-        const { index, objects } = reply.taken.indexed;
-        const indexed = {
-          index: Buffer.from(index.buffer, index.byteOffset, index.byteLength),
-          objects: objects.map((o) => ({
-            sha256: o.sha256,
-            body: Buffer.from(o.body.buffer, o.body.byteOffset, o.body.byteLength),
-          })),
-        };
-        settle(null, { ...reply.taken, gzipped, indexed });
-      });
-      worker.on('error', (error: Error & { code?: string }) => {
+      const onMessage = (reply: IntakeReply): void => {
+        if (reply.id !== request.id) return;
+        if (!reply.ok) return settle(new InventoryFormatError(source, reply.field, reply.detail), undefined, true);
+        settle(null, reply.result, true);
+      };
+      const onError = (error: Error & { code?: string }): void => {
         settle(
           error.code === 'ERR_WORKER_OUT_OF_MEMORY'
             ? new InventoryFormatError(
@@ -98,10 +193,13 @@ export class InventoryIntake {
               )
             : new InventoryFormatError(source, '(parse)', error.message),
         );
-      });
-      worker.on('exit', (code) =>
-        settle(new InventoryFormatError(source, '(parse)', `the parsing worker exited with code ${code}`)),
-      );
+      };
+      const onExit = (code: number): void =>
+        settle(new InventoryFormatError(source, '(parse)', `the parsing worker exited with code ${code}`));
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+      worker.postMessage(request);
     });
   }
 }

@@ -1,8 +1,10 @@
-// One inventory from an agent or `hosts import`, taken apart in a worker thread whose heap is
-// capped (inventory-intake.ts starts one per inventory): gunzip up to the expanded-bytes limit, a
-// pre-scan for nesting and value count, JSON.parse, validation, sha256, gzip for storage. Only the
-// host's facts, the hash and the gzipped bytes go back to the event loop (README "Limits on what
-// agents send").
+// Inventories from agents and `hosts import`, taken apart and stored in a worker thread whose heap
+// is capped (inventory-intake.ts keeps one while there is work): the sha256 of the bytes as
+// received, and when those bytes were taken before, nothing more; else gunzip up to the
+// expanded-bytes limit, a pre-scan for nesting and value count, JSON.parse, validation, the content
+// hash, and only for content not stored yet the index, gzip and the writes, on the worker's own
+// database connection. Only the inventory's id, hashes and host facts go back to the event loop
+// (README "Limits on what agents send").
 
 import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -14,6 +16,9 @@ import type { HostFacts, StoredIndex } from './db/database.js';
 import { indexInventory } from '../inventory/inventory-index.js';
 import type { InventoryLimits } from './settings.js';
 import type { Inventory } from '../inventory/format.js';
+import Database from 'better-sqlite3';
+import type { Database as SqliteDatabase } from 'better-sqlite3';
+import { completeStoredInventory, inventoryReceipt, storeInventoryInParts } from './db/inventory-store.js';
 
 export interface InventoryJob {
   readonly bytes: Uint8Array;
@@ -50,8 +55,18 @@ export function factsOf(inventory: Inventory): HostFacts {
   };
 }
 
-/** The whole intake of one inventory, synchronously: run it only off the event loop. */
-export function takeInventory(job: InventoryJob): TakenInventory {
+/** An inventory read and checked, not yet packed for storage. */
+interface ReadInventory {
+  readonly inventory: Inventory;
+  readonly sha256: string;
+  readonly sentSha256: string;
+  readonly json: Buffer;
+  /** The bytes as received when they were gzipped already (stored as they are). */
+  readonly gzipped: Buffer | null;
+}
+
+/** Gunzip within the limits, shape check, parse, validate, hash: run it only off the event loop. */
+function readInventoryJob(job: InventoryJob): ReadInventory {
   const { source, limits } = job;
   const bytes = Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength);
   const fail = (field: string, detail: string): never => {
@@ -83,31 +98,118 @@ export function takeInventory(job: InventoryJob): TakenInventory {
     fail('(json)', (error as Error).message);
   }
   const inventory = validateInventory(parsed, source);
-  const indexed = indexInventory(inventory);
+  return {
+    inventory,
+    sha256: inventoryContentSha256(parsed),
+    sentSha256: createHash('sha256').update(json).digest('hex'),
+    json,
+    gzipped: gzipped ? bytes : null,
+  };
+}
+
+/** Index and gzip for storage: only for content not stored yet. */
+function packInventory(read: ReadInventory): TakenInventory {
+  const indexed = indexInventory(read.inventory);
   return {
     indexed: {
       index: Buffer.from(JSON.stringify(indexed.index)),
       objects: indexed.objects.map((o) => ({ sha256: o.sha256, body: Buffer.from(o.json) })),
     },
-    facts: factsOf(inventory),
-    sha256: inventoryContentSha256(parsed),
-    sentSha256: createHash('sha256').update(json).digest('hex'),
-    gzipped: gzipped ? bytes : gzipSync(json, { level: 6 }),
-    size: json.length,
+    facts: factsOf(read.inventory),
+    sha256: read.sha256,
+    sentSha256: read.sentSha256,
+    gzipped: read.gzipped ?? gzipSync(read.json, { level: 6 }),
+    size: read.json.length,
   };
 }
 
-if (parentPort !== null && (workerData as { inventoryJob?: InventoryJob } | null)?.inventoryJob !== undefined) {
-  const job = (workerData as { inventoryJob: InventoryJob }).inventoryJob;
-  let reply: InventoryReply;
-  try {
-    reply = { ok: true, taken: takeInventory(job) };
-  } catch (error) {
-    reply =
-      error instanceof InventoryFormatError
-        ? { ok: false, field: error.field, detail: error.detail }
-        : { ok: false, field: '(intake)', detail: (error as Error).message };
+/** The whole intake of one inventory, synchronously, without storing: run it only off the event loop. */
+export function takeInventory(job: InventoryJob): TakenInventory {
+  return packInventory(readInventoryJob(job));
+}
+
+/** One inventory for the intake worker to take and store (inventory-intake.ts). */
+export interface IntakeRequest extends InventoryJob {
+  readonly id: number;
+  /** The hash the agent announced ('' for none): on a mismatch nothing is stored. */
+  readonly expect: string;
+}
+
+/** What the intake did with an inventory. */
+export interface IntakeResult {
+  /** The stored inventory; null when it did not match the announced hash (nothing stored). */
+  readonly inventoryId: number | null;
+  readonly sha256: string;
+  readonly sentSha256: string;
+  readonly facts: HostFacts;
+  readonly size: number;
+  /** receipt: the same bytes were taken before (not parsed); content: parsed, its content stored
+   * already (not indexed or written); stored: new content, indexed and written. */
+  readonly how: 'receipt' | 'content' | 'stored';
+}
+
+export type IntakeReply =
+  | { readonly id: number; readonly ok: true; readonly result: IntakeResult }
+  | { readonly id: number; readonly ok: false; readonly field: string; readonly detail: string };
+
+export interface IntakeWorkerData {
+  readonly intakeWorker: { readonly databaseFile: string };
+}
+
+const matches = (expect: string, hashes: { sha256: string; sentSha256: string }): boolean =>
+  expect === '' || expect === hashes.sha256 || expect === hashes.sentSha256;
+
+/**
+ * Takes one inventory and stores it on the worker's own connection: the same bytes as before are
+ * known by their hash alone, known content is not indexed or written again, and new content is
+ * written in short transactions (db/inventory-store.ts).
+ */
+export function intake(db: SqliteDatabase, request: IntakeRequest): IntakeResult {
+  const bytes = Buffer.from(request.bytes.buffer, request.bytes.byteOffset, request.bytes.byteLength);
+  const receivedSha256 = createHash('sha256').update(bytes).digest('hex');
+  const receipt = inventoryReceipt(db, receivedSha256);
+  if (receipt !== null) {
+    return {
+      inventoryId: matches(request.expect, receipt) ? receipt.inventoryId : null,
+      sha256: receipt.sha256,
+      sentSha256: receipt.sentSha256,
+      facts: receipt.facts,
+      size: receipt.size,
+      how: 'receipt',
+    };
   }
-  const transfer = reply.ok ? [reply.taken.gzipped.buffer as ArrayBuffer] : [];
-  parentPort.postMessage(reply, transfer);
+  const read = readInventoryJob(request);
+  const facts = factsOf(read.inventory);
+  const answer = { sha256: read.sha256, sentSha256: read.sentSha256, facts, size: read.json.length };
+  if (!matches(request.expect, read)) return { ...answer, inventoryId: null, how: 'content' };
+  const stamp = { facts, receipt: { receivedSha256, sentSha256: read.sentSha256 } };
+  const known = completeStoredInventory(db, read.sha256, stamp);
+  if (known !== null) return { ...answer, inventoryId: known, how: 'content' };
+  const packed = packInventory(read);
+  const inventoryId = storeInventoryInParts(db, { ...packed, ...stamp });
+  return { ...answer, inventoryId, how: 'stored' };
+}
+
+const data = workerData as Partial<IntakeWorkerData> | null;
+if (parentPort !== null && data?.intakeWorker !== undefined) {
+  const port = parentPort;
+  const db = new Database(data.intakeWorker.databaseFile, { fileMustExist: true });
+  // An inventory lost to a power cut is asked for again (its host has no inventory, or an older
+  // one, until the server's next commit, which syncs the log with this one's pages in it):
+  // NORMAL spares this connection's fsyncs; the server's own connection stays FULL.
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  port.on('message', (request: IntakeRequest) => {
+    let reply: IntakeReply;
+    try {
+      reply = { id: request.id, ok: true, result: intake(db, request) };
+    } catch (error) {
+      reply =
+        error instanceof InventoryFormatError
+          ? { id: request.id, ok: false, field: error.field, detail: error.detail }
+          : { id: request.id, ok: false, field: '(intake)', detail: (error as Error).message };
+    }
+    port.postMessage(reply);
+  });
 }

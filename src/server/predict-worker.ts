@@ -29,6 +29,7 @@ import { loadObject } from '../inventory/codec.js';
 import type { HostView } from '../loader/host-view.js';
 import type { LoadableObject } from '../loader/loadable.js';
 import { InventoryCache } from './inventory-intake.js';
+import { readInventoryBody } from './db/inventory-store.js';
 import { Lru } from './lru.js';
 import type { CheckResult } from '../proto/messages.js';
 
@@ -62,14 +63,13 @@ if (parentPort !== null) {
   const data = workerData as PredictWorkerData;
   const db = new Database(data.databaseFile, { readonly: true, fileMustExist: true });
   db.pragma('busy_timeout = 5000');
-  const selectBody = db.prepare('SELECT body FROM inventories WHERE id = ?');
   const selectIndex = db.prepare('SELECT index_json FROM inventories WHERE id = ?');
   const selectObject = db.prepare('SELECT body FROM inventory_objects WHERE sha256 = ?');
   // Inventories stored before they were indexed: the whole body, parsed (the old path).
   const inventories = new InventoryCache((id) => {
-    const row = selectBody.get(id) as { body: Buffer } | undefined;
-    if (row === undefined) throw new Error(`inventory ${id}: not stored`);
-    return row.body;
+    const body = readInventoryBody(db, id);
+    if (body === null) throw new Error(`inventory ${id}: not stored`);
+    return body;
   }, data.cacheSize);
   // Rows written by the server from an inventory it validated at intake (inventory-worker.ts).
   const objects = new Lru<string, LoadableObject>(OBJECTS_KEPT);

@@ -75,7 +75,7 @@ export async function startServer(settings: ServerSettings, log: Logger): Promis
   const store = new BundleStore(join(settings.dataDir, 'bundles'));
   const predictor = new Predictor(db, store, log.child({ part: 'predictor' }), settings.predictionWorkers);
   // One intake for both doors (agents, hosts import): one inventory parsed at a time.
-  const intake = new InventoryIntake(settings.inventory);
+  const intake = new InventoryIntake(databasePath(settings.dataDir), settings.inventory);
   const hub = new AgentHub(db, store, predictor, log.child({ part: 'hub' }), intake);
   const builds = new BundleBuilds(store, log.child({ part: 'builds' }));
   const eventLoop = new EventLoopWatch(log.child({ part: 'event-loop' }));
@@ -158,6 +158,7 @@ export async function startServer(settings: ServerSettings, log: Logger): Promis
           ),
         );
         await predictor.close(); // terminates the prediction workers
+        intake.close();
         eventLoop.stop();
         db.close();
         if (socket !== null) rmSync(socket, { force: true });
@@ -178,6 +179,7 @@ export async function startServer(settings: ServerSettings, log: Logger): Promis
   } catch (error) {
     for (const server of servers) server.forceShutdown();
     eventLoop.stop();
+    intake.close();
     await predictor.close();
     db.close();
     throw error;

@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
+import { inventoryFacts, readInventoryBody, storeInventoryInParts } from './inventory-store.js';
 import { DEFAULT_INVENTORIES_PER_HOST } from '../settings.js';
 import type {
   BundleInfo,
@@ -228,6 +229,10 @@ export class CompatDatabase {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
+    // Every write transaction here begins IMMEDIATE (takes the write lock first): the intake
+    // worker writes on a connection of its own, and a deferred transaction that read before that
+    // worker's commit fails at its first write with "database is locked" (SQLITE_BUSY_SNAPSHOT)
+    // instead of waiting busy_timeout; bench:soak cut 97 good agents' streams that way.
     this.migrate();
   }
 
@@ -237,10 +242,12 @@ export class CompatDatabase {
 
   private migrate(): void {
     for (let version = this.schemaVersion; version < MIGRATIONS.length; version++) {
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[version]!);
-        this.db.pragma(`user_version = ${version + 1}`);
-      })();
+      this.db
+        .transaction(() => {
+          this.db.exec(MIGRATIONS[version]!);
+          this.db.pragma(`user_version = ${version + 1}`);
+        })
+        .immediate();
     }
   }
 
@@ -257,41 +264,23 @@ export class CompatDatabase {
   /**
    * Stores gzip'd inventory JSON once per content hash, and its index and objects when given
    * (src/inventory/inventory-index.ts; each object once across all inventories); returns its id. An
-   * inventory stored before without an index gets it.
+   * inventory stored before without an index gets it. Written in short transactions
+   * (inventory-store.ts); the server's intake worker stores through the same function.
    */
-  storeInventory(sha256: string, gzipped: Buffer, size: number, indexed?: StoredIndex): number {
-    return this.db.transaction(() => {
-      const existing = this.db
-        .prepare('SELECT id, index_json IS NOT NULL AS indexed FROM inventories WHERE sha256 = ?')
-        .get(sha256) as { id: number; indexed: number } | undefined;
-      if (existing !== undefined && (existing.indexed === 1 || indexed === undefined)) return existing.id;
-      const id =
-        existing?.id ??
-        Number(
-          this.db
-            .prepare('INSERT INTO inventories (sha256, body, size, stored_at) VALUES (?, ?, ?, ?)')
-            .run(sha256, gzipped, size, now()).lastInsertRowid,
-        );
-      if (indexed !== undefined) {
-        this.db.prepare('UPDATE inventories SET index_json = ? WHERE id = ?').run(indexed.index, id);
-        const object = this.db.prepare('INSERT OR IGNORE INTO inventory_objects (sha256, body) VALUES (?, ?)');
-        const use = this.db.prepare('INSERT OR IGNORE INTO inventory_object_uses (inventory_id, sha256) VALUES (?, ?)');
-        const known = this.db.prepare('SELECT 1 FROM inventory_objects WHERE sha256 = ?');
-        for (const o of indexed.objects) {
-          // Most objects are stored already (another host's): their bytes are not sent to SQLite again.
-          if (known.get(o.sha256) === undefined) object.run(o.sha256, o.body);
-          use.run(id, o.sha256);
-        }
-      }
-      return id;
-    })();
+  storeInventory(sha256: string, gzipped: Buffer, size: number, indexed?: StoredIndex, facts?: HostFacts): number {
+    return storeInventoryInParts(this.db, {
+      sha256,
+      gzipped,
+      size,
+      ...(indexed && { indexed }),
+      ...(facts && { facts }),
+    });
   }
 
   inventoryBody(inventoryId: number): Buffer {
-    const row = this.db.prepare('SELECT body FROM inventories WHERE id = ?').get(inventoryId) as
-      { body: Buffer } | undefined;
-    if (row === undefined) throw new DatabaseInputError(`inventory ${inventoryId}`, 'not stored');
-    return row.body;
+    const body = readInventoryBody(this.db, inventoryId);
+    if (body === null) throw new DatabaseInputError(`inventory ${inventoryId}`, 'not stored');
+    return body;
   }
 
   /** A stored inventory by content hash, with the facts of a host that has it (null when none does). */
@@ -299,6 +288,8 @@ export class CompatDatabase {
     const row = this.db.prepare('SELECT id FROM inventories WHERE sha256 = ?').get(sha256) as
       { id: number } | undefined;
     if (row === undefined) return null;
+    const stored = inventoryFacts(this.db, row.id);
+    if (stored !== null) return { id: row.id, facts: stored };
     const host = this.db
       .prepare(
         `SELECT distro_id, distro_version, arch, kernel, libc_kind, libc_version FROM hosts WHERE inventory_id = ?
@@ -345,37 +336,40 @@ export class CompatDatabase {
     source: HostSource,
     seen: boolean,
   ): { host: StoredHost; changed: boolean } {
-    return this.db.transaction(() => {
-      this.addHost(name, source);
-      const host = this.host(name)!;
-      const changed = host.inventoryId !== inventoryId;
-      if (changed) {
-        const version = host.inventoryVersion + 1;
-        this.db
-          .prepare('INSERT INTO host_inventories (host_id, version, inventory_id, received_at) VALUES (?, ?, ?, ?)')
-          .run(host.id, version, inventoryId, now());
-        this.db
-          .prepare(
-            `UPDATE hosts SET distro_id = ?, distro_version = ?, arch = ?, kernel = ?, libc_kind = ?, libc_version = ?,
+    return this.db
+      .transaction(() => {
+        this.addHost(name, source);
+        const host = this.host(name)!;
+        const changed = host.inventoryId !== inventoryId;
+        if (changed) {
+          const version = host.inventoryVersion + 1;
+          this.db
+            .prepare('INSERT INTO host_inventories (host_id, version, inventory_id, received_at) VALUES (?, ?, ?, ?)')
+            .run(host.id, version, inventoryId, now());
+          this.db
+            .prepare(
+              `UPDATE hosts SET distro_id = ?, distro_version = ?, arch = ?, kernel = ?, libc_kind = ?,
+              libc_version = ?,
           inventory_id = ?, inventory_version = ?, source = ? WHERE id = ?`,
-          )
-          .run(
-            facts.distroId,
-            facts.distroVersion,
-            facts.arch,
-            facts.kernel,
-            facts.libcKind,
-            facts.libcVersion,
-            inventoryId,
-            version,
-            source,
-            host.id,
-          );
-      }
-      if (changed) this.pruneInventories(host.id, host.inventoryVersion + 1);
-      if (seen) this.db.prepare('UPDATE hosts SET last_seen = ? WHERE id = ?').run(now(), host.id);
-      return { host: this.host(name)!, changed };
-    })();
+            )
+            .run(
+              facts.distroId,
+              facts.distroVersion,
+              facts.arch,
+              facts.kernel,
+              facts.libcKind,
+              facts.libcVersion,
+              inventoryId,
+              version,
+              source,
+              host.id,
+            );
+        }
+        if (changed) this.pruneInventories(host.id, host.inventoryVersion + 1);
+        if (seen) this.db.prepare('UPDATE hosts SET last_seen = ? WHERE id = ?').run(now(), host.id);
+        return { host: this.host(name)!, changed };
+      })
+      .immediate();
   }
 
   /**
@@ -393,12 +387,17 @@ export class CompatDatabase {
       AND NOT EXISTS (SELECT 1 FROM hosts WHERE inventory_id = ?)
       AND NOT EXISTS (SELECT 1 FROM checks WHERE inventory_id = ?)`);
     const uses = this.db.prepare('SELECT sha256 FROM inventory_object_uses WHERE inventory_id = ?').pluck();
+    const contentHash = this.db.prepare('SELECT sha256 FROM inventories WHERE id = ?').pluck();
+    const parts = this.db.prepare('DELETE FROM inventory_body_parts WHERE sha256 = ?');
     const orphan = this.db.prepare(`DELETE FROM inventory_objects WHERE sha256 = ?
       AND NOT EXISTS (SELECT 1 FROM inventory_object_uses WHERE sha256 = ?)`);
     for (const id of new Set(dropped.map((row) => row.inventory_id))) {
       const objects = uses.all(id) as string[];
       // Its uses go with it (ON DELETE CASCADE); then the objects no other inventory uses.
-      if (unused.run(id, id, id, id).changes > 0) for (const sha of objects) orphan.run(sha, sha);
+      const sha256 = contentHash.get(id) as string | undefined;
+      if (unused.run(id, id, id, id).changes === 0) continue;
+      for (const sha of objects) orphan.run(sha, sha);
+      if (sha256 !== undefined) parts.run(sha256);
     }
   }
 
@@ -409,16 +408,18 @@ export class CompatDatabase {
 
   /** Replaces how deploy reaches host `name` (created when new). */
   setHostAccess(name: string, access: HostAccess): StoredHost {
-    return this.db.transaction(() => {
-      this.addHost(name, 'manual');
-      this.db
-        .prepare(
-          `UPDATE hosts SET ssh_target = ?, ssh_key = ?, ssh_jump = ?, chroot = ?, host_groups = ?, install_prefix = ?
+    return this.db
+      .transaction(() => {
+        this.addHost(name, 'manual');
+        this.db
+          .prepare(
+            `UPDATE hosts SET ssh_target = ?, ssh_key = ?, ssh_jump = ?, chroot = ?, host_groups = ?, install_prefix = ?
             WHERE name = ?`,
-        )
-        .run(access.ssh, access.key, access.jump, access.chroot, access.groups.join(','), access.prefix, name);
-      return this.host(name)!;
-    })();
+          )
+          .run(access.ssh, access.key, access.jump, access.chroot, access.groups.join(','), access.prefix, name);
+        return this.host(name)!;
+      })
+      .immediate();
   }
 
   /** What the host's agent said it runs; checked by the hub before it gets here. */
@@ -453,45 +454,49 @@ export class CompatDatabase {
    * a host added again must enroll with a new token. False when there is no such host.
    */
   removeHost(name: string): false | { revokedCertificates: number } {
-    return this.db.transaction(() => {
-      if (this.db.prepare('DELETE FROM hosts WHERE name = ?').run(name).changes === 0) return false as const;
-      const revoked = this.db
-        .prepare('UPDATE agent_certificates SET revoked_at = ? WHERE host = ? AND revoked_at IS NULL')
-        .run(now(), name).changes;
-      this.db.prepare('DELETE FROM enroll_tokens WHERE host = ? AND used_at IS NULL').run(name);
-      return { revokedCertificates: revoked };
-    })();
+    return this.db
+      .transaction(() => {
+        if (this.db.prepare('DELETE FROM hosts WHERE name = ?').run(name).changes === 0) return false as const;
+        const revoked = this.db
+          .prepare('UPDATE agent_certificates SET revoked_at = ? WHERE host = ? AND revoked_at IS NULL')
+          .run(now(), name).changes;
+        this.db.prepare('DELETE FROM enroll_tokens WHERE host = ? AND used_at IS NULL').run(name);
+        return { revokedCertificates: revoked };
+      })
+      .immediate();
   }
 
   // --- bundles ---------------------------------------------------------------------------
 
   addBundle(bundle: NewBundle): StoredBundle {
-    this.db.transaction(() => {
-      const inserted = this.db
-        .prepare(
-          `INSERT INTO bundles (digest, name, size, libc, glibc_floor, kernel_floor, python_version, archive_name,
-          manifest, added_at)
+    this.db
+      .transaction(() => {
+        const inserted = this.db
+          .prepare(
+            `INSERT INTO bundles (digest, name, size, libc, glibc_floor, kernel_floor, python_version, archive_name,
+            manifest, added_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(digest) DO NOTHING`,
-        )
-        .run(
-          bundle.digest,
-          bundle.name,
-          bundle.size,
-          bundle.libc,
-          bundle.glibcFloor,
-          bundle.kernelFloor,
-          bundle.pythonVersion,
-          bundle.archiveName,
-          bundle.manifest,
-          now(),
+          )
+          .run(
+            bundle.digest,
+            bundle.name,
+            bundle.size,
+            bundle.libc,
+            bundle.glibcFloor,
+            bundle.kernelFloor,
+            bundle.pythonVersion,
+            bundle.archiveName,
+            bundle.manifest,
+            now(),
+          );
+        if (inserted.changes === 0) return;
+        const id = Number(inserted.lastInsertRowid);
+        const need = this.db.prepare(
+          'INSERT INTO bundle_elf_needs (bundle_id, path, needed, versions) VALUES (?, ?, ?, ?)',
         );
-      if (inserted.changes === 0) return;
-      const id = Number(inserted.lastInsertRowid);
-      const need = this.db.prepare(
-        'INSERT INTO bundle_elf_needs (bundle_id, path, needed, versions) VALUES (?, ?, ?, ?)',
-      );
-      for (const elf of bundle.elf) need.run(id, elf.path, JSON.stringify(elf.needed), JSON.stringify(elf.versions));
-    })();
+        for (const elf of bundle.elf) need.run(id, elf.path, JSON.stringify(elf.needed), JSON.stringify(elf.versions));
+      })
+      .immediate();
     return this.bundleByDigest(bundle.digest)!;
   }
 
@@ -533,52 +538,54 @@ export class CompatDatabase {
 
   /** Replaces the bundle x host result of the same kind. Returns the check id. */
   saveCheck(bundleId: number, hostId: number, result: CheckResult, inventoryId: number | null): number {
-    return this.db.transaction(() => {
-      this.db
-        .prepare('DELETE FROM checks WHERE bundle_id = ? AND host_id = ? AND kind = ?')
-        .run(bundleId, hostId, result.kind);
-      const id = Number(
+    return this.db
+      .transaction(() => {
         this.db
-          .prepare(
-            `INSERT INTO checks (bundle_id, host_id, kind, runs, loads, files_checked, glibc_floor, smoke_ran,
-            smoke_exit, smoke_output, inventory_id, checked_at)
+          .prepare('DELETE FROM checks WHERE bundle_id = ? AND host_id = ? AND kind = ?')
+          .run(bundleId, hostId, result.kind);
+        const id = Number(
+          this.db
+            .prepare(
+              `INSERT INTO checks (bundle_id, host_id, kind, runs, loads, files_checked, glibc_floor, smoke_ran,
+              smoke_exit, smoke_output, inventory_id, checked_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          )
-          .run(
-            bundleId,
-            hostId,
-            result.kind,
-            result.runs ? 1 : 0,
-            result.loads ? 1 : 0,
-            result.filesChecked,
-            result.glibcFloor || null,
-            result.smokeRan ? 1 : 0,
-            result.smokeExit,
-            result.smokeOutput,
-            inventoryId,
-            result.checkedAt || now(),
-          ).lastInsertRowid,
-      );
-      const problem = this.db.prepare(`INSERT INTO check_problems
-        (check_id, seq, kind, severity, message, file, object, required_by, library, version, symbol)
+            )
+            .run(
+              bundleId,
+              hostId,
+              result.kind,
+              result.runs ? 1 : 0,
+              result.loads ? 1 : 0,
+              result.filesChecked,
+              result.glibcFloor || null,
+              result.smokeRan ? 1 : 0,
+              result.smokeExit,
+              result.smokeOutput,
+              inventoryId,
+              result.checkedAt || now(),
+            ).lastInsertRowid,
+        );
+        const problem = this.db.prepare(`INSERT INTO check_problems
+            (check_id, seq, kind, severity, message, file, object, required_by, library, version, symbol)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-      result.problems.forEach((p, i) =>
-        problem.run(
-          id,
-          i,
-          p.kind,
-          p.severity,
-          p.message,
-          p.file,
-          p.object,
-          p.requiredBy,
-          p.library,
-          p.version,
-          p.symbol,
-        ),
-      );
-      return id;
-    })();
+        result.problems.forEach((p, i) =>
+          problem.run(
+            id,
+            i,
+            p.kind,
+            p.severity,
+            p.message,
+            p.file,
+            p.object,
+            p.requiredBy,
+            p.library,
+            p.version,
+            p.symbol,
+          ),
+        );
+        return id;
+      })
+      .immediate();
   }
 
   /**
@@ -587,14 +594,16 @@ export class CompatDatabase {
    * check and the write are one transaction. Returns false when nothing was stored.
    */
   saveCheckIfCurrent(bundleId: number, hostId: number, inventoryId: number, result: CheckResult): boolean {
-    return this.db.transaction(() => {
-      const host = this.db.prepare('SELECT inventory_id FROM hosts WHERE id = ?').get(hostId) as
-        { inventory_id: number | null } | undefined;
-      if (host === undefined || host.inventory_id !== inventoryId) return false;
-      if (this.db.prepare('SELECT 1 FROM bundles WHERE id = ?').get(bundleId) === undefined) return false;
-      this.saveCheck(bundleId, hostId, result, inventoryId);
-      return true;
-    })();
+    return this.db
+      .transaction(() => {
+        const host = this.db.prepare('SELECT inventory_id FROM hosts WHERE id = ?').get(hostId) as
+          { inventory_id: number | null } | undefined;
+        if (host === undefined || host.inventory_id !== inventoryId) return false;
+        if (this.db.prepare('SELECT 1 FROM bundles WHERE id = ?').get(bundleId) === undefined) return false;
+        this.saveCheck(bundleId, hostId, result, inventoryId);
+        return true;
+      })
+      .immediate();
   }
 
   /**
@@ -607,9 +616,9 @@ export class CompatDatabase {
     inventoryId: number,
     results: readonly { readonly hostId: number; readonly result: CheckResult }[],
   ): boolean[] {
-    return this.db.transaction(() =>
-      results.map((r) => this.saveCheckIfCurrent(bundleId, r.hostId, inventoryId, r.result)),
-    )();
+    return this.db
+      .transaction(() => results.map((r) => this.saveCheckIfCurrent(bundleId, r.hostId, inventoryId, r.result)))
+      .immediate();
   }
 
   /**
@@ -622,26 +631,31 @@ export class CompatDatabase {
     const { reportId } = options;
     // The CLI's hints are for a person at the CLI; an agent's report is answered to the agent.
     const hint = (command: string) => (reportId === undefined ? ` (${command})` : '');
-    return this.db.transaction(() => {
-      if (reportId !== undefined && this.hasReport(reportId)) return false;
-      const host = this.host(hostName);
-      if (host === null) throw new DatabaseInputError(`host ${hostName}`, `not known${hint('pyrelo hosts list')}`);
-      const bundle = this.bundleByDigest(result.bundleDigest);
-      if (bundle === null)
-        throw new DatabaseInputError(`bundle ${result.bundleDigest}`, `not in the store${hint('pyrelo bundles add')}`);
-      const checkId = this.saveCheck(
-        bundle.id,
-        host.id,
-        { ...result, kind: 'verified', host: hostName },
-        host.inventoryId,
-      );
-      if (reportId !== undefined)
-        this.db
-          .prepare('INSERT INTO agent_reports (report_id, host_id, check_id, received_at) VALUES (?, ?, ?, ?)')
-          .run(reportId, host.id, checkId, now());
-      this.db.prepare('UPDATE hosts SET last_seen = ? WHERE id = ?').run(now(), host.id);
-      return true;
-    })();
+    return this.db
+      .transaction(() => {
+        if (reportId !== undefined && this.hasReport(reportId)) return false;
+        const host = this.host(hostName);
+        if (host === null) throw new DatabaseInputError(`host ${hostName}`, `not known${hint('pyrelo hosts list')}`);
+        const bundle = this.bundleByDigest(result.bundleDigest);
+        if (bundle === null)
+          throw new DatabaseInputError(
+            `bundle ${result.bundleDigest}`,
+            `not in the store${hint('pyrelo bundles add')}`,
+          );
+        const checkId = this.saveCheck(
+          bundle.id,
+          host.id,
+          { ...result, kind: 'verified', host: hostName },
+          host.inventoryId,
+        );
+        if (reportId !== undefined)
+          this.db
+            .prepare('INSERT INTO agent_reports (report_id, host_id, check_id, received_at) VALUES (?, ?, ?, ?)')
+            .run(reportId, host.id, checkId, now());
+        this.db.prepare('UPDATE hosts SET last_seen = ? WHERE id = ?').run(now(), host.id);
+        return true;
+      })
+      .immediate();
   }
 
   /**
@@ -650,36 +664,38 @@ export class CompatDatabase {
    * takes the deployment row back with it).
    */
   recordDeployment(d: Deployment, verified: CheckResult | null = null): void {
-    this.db.transaction(() => {
-      const host = this.host(d.host);
-      if (host === null) throw new DatabaseInputError(`host ${d.host}`, 'not known (pyrelo hosts list)');
-      const bundle = this.bundleByDigest(d.bundleDigest);
-      if (bundle === null)
-        throw new DatabaseInputError(`bundle ${d.bundleDigest}`, 'not in the store (pyrelo bundles add)');
-      if (!['verified', 'failed', 'refused', 'interrupted'].includes(d.status))
-        throw new DatabaseInputError(
-          `deployment status ${JSON.stringify(d.status)}`,
-          'expected verified, failed, refused or interrupted',
-        );
-      this.db
-        .prepare(
-          `INSERT INTO deployments (host_id, bundle_id, release, prefix, status, reason, bytes_sent, started_at,
-          finished_at)
+    this.db
+      .transaction(() => {
+        const host = this.host(d.host);
+        if (host === null) throw new DatabaseInputError(`host ${d.host}`, 'not known (pyrelo hosts list)');
+        const bundle = this.bundleByDigest(d.bundleDigest);
+        if (bundle === null)
+          throw new DatabaseInputError(`bundle ${d.bundleDigest}`, 'not in the store (pyrelo bundles add)');
+        if (!['verified', 'failed', 'refused', 'interrupted'].includes(d.status))
+          throw new DatabaseInputError(
+            `deployment status ${JSON.stringify(d.status)}`,
+            'expected verified, failed, refused or interrupted',
+          );
+        this.db
+          .prepare(
+            `INSERT INTO deployments (host_id, bundle_id, release, prefix, status, reason, bytes_sent, started_at,
+            finished_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          host.id,
-          bundle.id,
-          d.release,
-          d.prefix,
-          d.status,
-          d.reason,
-          d.bytesSent,
-          d.startedAt || now(),
-          d.finishedAt || now(),
-        );
-      if (verified !== null) this.recordVerified(d.host, verified);
-    })();
+          )
+          .run(
+            host.id,
+            bundle.id,
+            d.release,
+            d.prefix,
+            d.status,
+            d.reason,
+            d.bytesSent,
+            d.startedAt || now(),
+            d.finishedAt || now(),
+          );
+        if (verified !== null) this.recordVerified(d.host, verified);
+      })
+      .immediate();
   }
 
   /** The newest first. */
@@ -869,14 +885,16 @@ export class CompatDatabase {
   }
 
   consumeEnrollToken(tokenSha256: string): string | null {
-    return this.db.transaction(() => {
-      const row = this.db
-        .prepare('SELECT host, expires_at, used_at FROM enroll_tokens WHERE token_sha256 = ?')
-        .get(tokenSha256) as { host: string; expires_at: string; used_at: string | null } | undefined;
-      if (row === undefined || row.used_at !== null || row.expires_at < now()) return null;
-      this.db.prepare('UPDATE enroll_tokens SET used_at = ? WHERE token_sha256 = ?').run(now(), tokenSha256);
-      return row.host;
-    })();
+    return this.db
+      .transaction(() => {
+        const row = this.db
+          .prepare('SELECT host, expires_at, used_at FROM enroll_tokens WHERE token_sha256 = ?')
+          .get(tokenSha256) as { host: string; expires_at: string; used_at: string | null } | undefined;
+        if (row === undefined || row.used_at !== null || row.expires_at < now()) return null;
+        this.db.prepare('UPDATE enroll_tokens SET used_at = ? WHERE token_sha256 = ?').run(now(), tokenSha256);
+        return row.host;
+      })
+      .immediate();
   }
 }
 

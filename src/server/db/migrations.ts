@@ -161,4 +161,25 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX inventory_object_uses_sha256 ON inventory_object_uses(sha256);
   `,
+  // 6: inventories written by the intake worker in short transactions (db/inventory-store.ts): a
+  // body in parts of BODY_PART_BYTES (body_parts of them; the row's body is then empty), the host
+  // facts the inventory gives, and the receipts: the sha256 of bytes as received, so that the same
+  // bytes again (a host re-imported, hosts of one image) are known without being parsed.
+  `
+  ALTER TABLE inventories ADD COLUMN body_parts INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE inventories ADD COLUMN facts_json TEXT;
+  CREATE TABLE inventory_body_parts (
+    id INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL,                 -- the inventory's content hash
+    seq INTEGER NOT NULL,
+    bytes BLOB NOT NULL,
+    UNIQUE (sha256, seq)
+  );
+  CREATE TABLE inventory_receipts (
+    received_sha256 TEXT PRIMARY KEY,     -- of the bytes as received (gzipped or not)
+    inventory_id INTEGER NOT NULL REFERENCES inventories(id) ON DELETE CASCADE,
+    sent_sha256 TEXT NOT NULL             -- of its JSON (what agents before the content hash announced)
+  ) WITHOUT ROWID;
+  CREATE INDEX inventory_receipts_inventory ON inventory_receipts(inventory_id);
+  `,
 ];

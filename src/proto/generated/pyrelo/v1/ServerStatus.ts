@@ -13,6 +13,12 @@ export interface ServerStatus {
   'eventLoopP50Ms'?: (number | string);
   'eventLoopP99Ms'?: (number | string);
   'eventLoopSlowWindows'?: (number);
+  'reportsCommitted'?: (number | string | Long);
+  'reportCommits'?: (number | string | Long);
+  'inventoriesKnownBytes'?: (number | string | Long);
+  'inventoriesKnownContent'?: (number | string | Long);
+  'inventoriesStored'?: (number | string | Long);
+  'inventoriesRefused'?: (number | string | Long);
 }
 
 export interface ServerStatus__Output {
@@ -26,4 +32,10 @@ export interface ServerStatus__Output {
   'eventLoopP50Ms': (number);
   'eventLoopP99Ms': (number);
   'eventLoopSlowWindows': (number);
+  'reportsCommitted': (number);
+  'reportCommits': (number);
+  'inventoriesKnownBytes': (number);
+  'inventoriesKnownContent': (number);
+  'inventoriesStored': (number);
+  'inventoriesRefused': (number);
 }

@@ -1,0 +1,184 @@
+// Inventories written and read on any connection to the database: the server's (CompatDatabase)
+// and the intake worker's (inventory-worker.ts), which stores what it takes so that the event loop
+// answering every agent never writes megabytes (README "Limits on what agents send").
+//
+// An inventory is written in short transactions, none holding the database's one write lock for
+// long, since the server's own writes (reports, heartbeats) wait for it: its new objects in
+// batches of OBJECT_BATCH_BYTES, its gzipped body in parts of BODY_PART_BYTES, then one last
+// transaction that makes it visible (its row, which objects it uses, its receipt). Until that last
+// commit nothing names the inventory, so a crash in between leaves no half inventory: at most
+// objects and parts no inventory uses (harmless; parts are replaced when the same content is
+// stored again and deleted with their inventory).
+
+import type { Database } from 'better-sqlite3';
+import type { HostFacts, StoredIndex } from './database.js';
+
+export const BODY_PART_BYTES = 256 * 1024;
+export const OBJECT_BATCH_BYTES = 1024 * 1024;
+
+export interface InventoryToStore {
+  /** Content hash (src/inventory/content-hash.ts). */
+  readonly sha256: string;
+  readonly gzipped: Buffer;
+  /** Bytes of JSON. */
+  readonly size: number;
+  readonly indexed?: StoredIndex;
+  readonly facts?: HostFacts;
+  /** The bytes as received, so that the same bytes again are known without parsing. */
+  readonly receipt?: { readonly receivedSha256: string; readonly sentSha256: string };
+}
+
+/** What a receipt knows: enough to give a host the inventory without reading it. */
+export interface InventoryReceipt {
+  readonly inventoryId: number;
+  readonly sha256: string;
+  readonly sentSha256: string;
+  readonly size: number;
+  readonly facts: HostFacts;
+}
+
+const now = (): string => new Date().toISOString();
+
+/** The inventory stored for bytes with this sha256 (as received), when it has its facts and index. */
+export function inventoryReceipt(db: Database, receivedSha256: string): InventoryReceipt | null {
+  const row = db
+    .prepare(
+      `SELECT i.id, i.sha256, i.size, i.facts_json, r.sent_sha256 FROM inventory_receipts r
+       JOIN inventories i ON i.id = r.inventory_id WHERE r.received_sha256 = ? AND i.index_json IS NOT NULL`,
+    )
+    .get(receivedSha256) as
+    { id: number; sha256: string; size: number; facts_json: string | null; sent_sha256: string } | undefined;
+  if (row === undefined || row.facts_json === null) return null;
+  return {
+    inventoryId: row.id,
+    sha256: row.sha256,
+    sentSha256: row.sent_sha256,
+    size: row.size,
+    facts: JSON.parse(row.facts_json) as HostFacts,
+  };
+}
+
+/** The facts stored with an inventory (migration 6 on); null for one stored before. */
+export function inventoryFacts(db: Database, inventoryId: number): HostFacts | null {
+  const row = db.prepare('SELECT facts_json FROM inventories WHERE id = ?').get(inventoryId) as
+    { facts_json: string | null } | undefined;
+  return row?.facts_json ? (JSON.parse(row.facts_json) as HostFacts) : null;
+}
+
+/** An inventory's gzipped JSON, whole or from its parts; null when not stored. */
+export function readInventoryBody(db: Database, inventoryId: number): Buffer | null {
+  const row = db.prepare('SELECT sha256, body, body_parts FROM inventories WHERE id = ?').get(inventoryId) as
+    { sha256: string; body: Buffer; body_parts: number } | undefined;
+  if (row === undefined) return null;
+  if (row.body_parts === 0) return row.body;
+  const parts = db
+    .prepare('SELECT bytes FROM inventory_body_parts WHERE sha256 = ? AND seq < ? ORDER BY seq')
+    .pluck()
+    .all(row.sha256, row.body_parts) as Buffer[];
+  if (parts.length !== row.body_parts) throw new Error(`inventory ${inventoryId}: body parts missing`);
+  return Buffer.concat(parts);
+}
+
+type Stamp = Pick<InventoryToStore, 'facts' | 'receipt'>;
+
+function completeRow(db: Database, id: number, { facts, receipt }: Stamp): number {
+  if (facts !== undefined)
+    db.prepare('UPDATE inventories SET facts_json = ? WHERE id = ? AND facts_json IS NULL').run(
+      JSON.stringify(facts),
+      id,
+    );
+  if (receipt !== undefined)
+    db.prepare(
+      'INSERT OR REPLACE INTO inventory_receipts (received_sha256, inventory_id, sent_sha256) VALUES (?, ?, ?)',
+    ).run(receipt.receivedSha256, id, receipt.sentSha256);
+  return id;
+}
+
+function storedRow(db: Database, sha256: string): { id: number; indexed: number } | undefined {
+  return db.prepare('SELECT id, index_json IS NOT NULL AS indexed FROM inventories WHERE sha256 = ?').get(sha256) as
+    { id: number; indexed: number } | undefined;
+}
+
+/**
+ * The id of the indexed inventory with this content, given what it lacked (facts, a receipt), in
+ * one short transaction; null when no such inventory is stored.
+ */
+export function completeStoredInventory(db: Database, sha256: string, stamp: Stamp): number | null {
+  return db
+    .transaction(() => {
+      const row = storedRow(db, sha256);
+      return row !== undefined && row.indexed === 1 ? completeRow(db, row.id, stamp) : null;
+    })
+    .immediate();
+}
+
+/**
+ * Stores an inventory once per content hash, in short transactions (see the header); returns its
+ * id. One stored already gets what it lacked (its index, facts, this receipt) and keeps its body.
+ */
+export function storeInventoryInParts(db: Database, inventory: InventoryToStore): number {
+  const { sha256, indexed } = inventory;
+  const stamp: Stamp = {
+    ...(inventory.facts && { facts: inventory.facts }),
+    ...(inventory.receipt && { receipt: inventory.receipt }),
+  };
+  const known = db
+    .transaction(() => {
+      const row = storedRow(db, sha256);
+      return row !== undefined && (row.indexed === 1 || indexed === undefined) ? completeRow(db, row.id, stamp) : null;
+    })
+    .immediate();
+  if (known !== null) return known;
+
+  // New objects, a batch per transaction; those stored already (another host's) are not sent again.
+  const objectKnown = db.prepare('SELECT 1 FROM inventory_objects WHERE sha256 = ?');
+  const addObject = db.prepare('INSERT OR IGNORE INTO inventory_objects (sha256, body) VALUES (?, ?)');
+  const objects = indexed?.objects ?? [];
+  const writeObjects = db.transaction((batch: typeof objects) => {
+    for (const o of batch) if (objectKnown.get(o.sha256) === undefined) addObject.run(o.sha256, o.body);
+  });
+  for (let start = 0; start < objects.length;) {
+    let end = start;
+    for (let bytes = 0; end < objects.length && (end === start || bytes < OBJECT_BATCH_BYTES); end++)
+      bytes += objectKnown.get(objects[end]!.sha256) === undefined ? objects[end]!.body.length : 0;
+    writeObjects.immediate(objects.slice(start, end));
+    start = end;
+  }
+
+  // The body in parts, replacing any a crash left for this content.
+  const parts = Math.ceil(inventory.gzipped.length / BODY_PART_BYTES);
+  db.prepare('DELETE FROM inventory_body_parts WHERE sha256 = ?').run(sha256);
+  const addPart = db.prepare('INSERT INTO inventory_body_parts (sha256, seq, bytes) VALUES (?, ?, ?)');
+  for (let seq = 0; seq < parts; seq++)
+    addPart.run(sha256, seq, inventory.gzipped.subarray(seq * BODY_PART_BYTES, (seq + 1) * BODY_PART_BYTES));
+
+  return db
+    .transaction(() => {
+      // Stored meanwhile by another connection: the same content, nothing to add but what it lacks.
+      const row = storedRow(db, sha256);
+      if (row !== undefined && (row.indexed === 1 || indexed === undefined)) return completeRow(db, row.id, stamp);
+      const id =
+        row?.id ??
+        Number(
+          db
+            .prepare(
+              `INSERT INTO inventories (sha256, body, body_parts, size, stored_at, facts_json)
+              VALUES (?, ?, ?, ?, ?, ?)`,
+            )
+            .run(sha256, Buffer.alloc(0), parts, inventory.size, now(), null).lastInsertRowid,
+        );
+      if (indexed !== undefined) {
+        db.prepare('UPDATE inventories SET index_json = ? WHERE id = ?').run(indexed.index, id);
+        const use = db.prepare('INSERT OR IGNORE INTO inventory_object_uses (inventory_id, sha256) VALUES (?, ?)');
+        for (const o of indexed.objects) {
+          // An object seen stored in its batch may have been deleted since, with the last inventory
+          // that used it (pruning, on the server's connection): stored again here, with its use.
+          if (objectKnown.get(o.sha256) === undefined) addObject.run(o.sha256, o.body);
+          use.run(id, o.sha256);
+        }
+      }
+      if (row !== undefined) db.prepare('DELETE FROM inventory_body_parts WHERE sha256 = ?').run(sha256);
+      return completeRow(db, id, stamp);
+    })
+    .immediate();
+}
