@@ -27,7 +27,7 @@ import { CompatDatabase } from '../src/server/db/database.js';
 import { compatOf } from '../src/server/compat-query.js';
 import { collectInventory } from '../src/inventory/collect.js';
 import { bundlesAdd } from '../src/client/commands/bundles.js';
-import { freePort, makeBundle, startServerProcess } from '../test/server/fixtures.js';
+import { freePort, makeBundle, startServerProcess, verifiedRun } from '../test/server/fixtures.js';
 import type { CheckResult } from '../src/proto/messages.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -140,21 +140,7 @@ async function fleet(work: string, agentCount: number, seconds: number): Promise
       ('(one TLS connection each, heartbeat every 1 s; server RSS after the storm ' +
         `${afterStorm.rssMiB.toFixed(0)} MiB)\n`),
   );
-  const result = (host: string): CheckResult => ({
-    bundleDigest: digest,
-    host,
-    kind: 'verified',
-    runs: true,
-    loads: true,
-    problems: [],
-    filesChecked: 1,
-    glibcFloor: '',
-    smokeRan: true,
-    smokeExit: 0,
-    smokeOutput: 'ok',
-    checkedAt: new Date().toISOString(),
-    inventorySha256: '',
-  });
+  const result = (host: string): CheckResult => verifiedRun(host, digest);
   // Every agent reports once every 2 s, spread evenly: agentCount / 2 reports per second.
   const before = usage(server.pid!);
   let peakRss = before.rssMiB;

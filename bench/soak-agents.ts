@@ -16,7 +16,7 @@ import { enroll } from '../src/agent/enroll.js';
 import { AgentDaemon } from '../src/agent/daemon.js';
 import { createLogger } from '../src/common/log.js';
 import { collectInventory } from '../src/inventory/collect.js';
-import type { CheckResult } from '../src/proto/messages.js';
+import { verifiedRun } from '../test/server/fixtures.js';
 
 export interface SoakAgentsConfig {
   readonly type: 'config';
@@ -51,24 +51,6 @@ type Command = SoakAgentsConfig | { readonly type: 'start' | 'measure' | 'stop' 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 /** After 'stop', reports still in flight get this long to be acknowledged. */
 const ACK_GRACE_MS = 10_000;
-
-function verified(host: string, bundleDigest: string): CheckResult {
-  return {
-    bundleDigest,
-    host,
-    kind: 'verified',
-    runs: true,
-    loads: true,
-    problems: [],
-    filesChecked: 1,
-    glibcFloor: '',
-    smokeRan: true,
-    smokeExit: 0,
-    smokeOutput: 'ok',
-    checkedAt: new Date().toISOString(),
-    inventorySha256: '',
-  };
-}
 
 async function run(config: SoakAgentsConfig, next: () => Promise<Command>): Promise<void> {
   const base = collectInventory('/');
@@ -138,7 +120,7 @@ async function run(config: SoakAgentsConfig, next: () => Promise<Command>): Prom
   const gap = config.reportEveryMs / agents.length;
   for (let k = 0; !stopping; k++) {
     const agent = agents[k % agents.length]!;
-    const id = agent.report('', verified(agent.host, config.bundleDigest));
+    const id = agent.report('', verifiedRun(agent.host, config.bundleDigest));
     // Its first sending (a report resent after a reconnect keeps this time).
     pending.set(id, agent.sentAt.get(id) ?? performance.now());
     reportsSent += 1;

@@ -12,11 +12,11 @@ import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { checkFile } from '../../src/loader/check.js';
 import type { HostView } from '../../src/loader/host-view.js';
-import { OverlayHostView } from '../../src/loader/overlay-host.js';
 import { RootHostView } from '../../src/loader/root-host.js';
 import { loaderConfigForRoot } from '../../src/inventory/root-config.js';
-import { DEBIAN_ROOT_NAMES, ensureRoot, runInRoot, skipUnlessLab } from '../lab/lab.js';
+import { DEBIAN_ROOT_NAMES, ensureRoot, skipUnlessLab } from '../lab/lab.js';
 import { compileSharedLibrary, makeTempDir, removeDir } from '../support/fixtures.js';
+import { rootWithFixtures } from '../support/root-with-fixtures.js';
 import { hostRunner, traceWithRealLoader, type CommandRunner } from '../support/real-loader.js';
 
 const PERL = '/usr/bin/perl';
@@ -145,12 +145,7 @@ for (const name of DEBIAN_ROOT_NAMES) {
       if (skipUnlessBuilt(t)) return;
       if (skipUnlessLab(t, ['debootstrap'])) return;
       const root = await ensureRoot(name);
-      const config = loaderConfigForRoot(root);
-      const view = new OverlayHostView(new RootHostView(root, config), new RootHostView('/', config), [dir]);
-      const runner: CommandRunner = async (argv, env) => {
-        const r = await runInRoot(root, argv, { env, bind: [{ hostPath: dir, rootPath: dir, readOnly: true }] });
-        return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
-      };
+      const { view, runner } = rootWithFixtures(root, dir);
       await compare(t, view, runner);
     },
   );

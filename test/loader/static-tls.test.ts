@@ -28,8 +28,9 @@ import { collectInventory } from '../../src/inventory/collect.js';
 import { InventoryHostView } from '../../src/inventory/inventory-host.js';
 import { validateInventory } from '../../src/inventory/read.js';
 import { parseStaticTlsData, staticTlsParameters } from '../../src/loader/static-tls-data.js';
-import { DEBIAN_ROOT_NAMES, ensureRoot, runInRoot, skipUnlessLab } from '../lab/lab.js';
+import { DEBIAN_ROOT_NAMES, ensureRoot, skipUnlessLab } from '../lab/lab.js';
 import { compileSharedLibrary, makeTempDir, removeDir } from '../support/fixtures.js';
+import { rootWithFixtures } from '../support/root-with-fixtures.js';
 import { hostRunner, type CommandRunner } from '../support/real-loader.js';
 
 const LAB_TIMEOUT = 40 * 60_000;
@@ -214,12 +215,7 @@ for (const name of DEBIAN_ROOT_NAMES) {
       if (skipUnlessBuilt(t)) return;
       if (skipUnlessLab(t, ['debootstrap'])) return;
       const root = await ensureRoot(name);
-      const config = loaderConfigForRoot(root);
-      const view = new OverlayHostView(new RootHostView(root, config), new RootHostView('/', config), [dir]);
-      const runner: CommandRunner = async (argv, env) => {
-        const r = await runInRoot(root, argv, { env, bind: [{ hostPath: dir, rootPath: dir, readOnly: true }] });
-        return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
-      };
+      const { view, runner } = rootWithFixtures(root, dir);
       await compareAll(t, view, runner);
       // A stored host: the root's inventory (written and read back, as the service keeps it), with the
       // fixtures and a copy of the root's perl laid over it as a bundle would be; the start-up TLS
@@ -234,7 +230,7 @@ for (const name of DEBIAN_ROOT_NAMES) {
       copyFileSync(join(root, PERL), perl);
       const stored = new OverlayHostView(
         new InventoryHostView(inventory, `inventory of ${name}`),
-        new RootHostView('/', config),
+        new RootHostView('/', loaderConfigForRoot(root)),
         [dir],
       );
       await compareAll(t, stored, runner, perl);

@@ -18,7 +18,7 @@ import { initPki } from '../../src/server/pki.js';
 import { createLogger } from '../../src/common/log.js';
 import { collectInventory } from '../../src/inventory/collect.js';
 import type { CheckResult } from '../../src/proto/messages.js';
-import { freePort, LogCapture, makeBundle, startServerProcess } from './fixtures.js';
+import { freePort, LogCapture, makeBundle, startServerProcess, verifiedRun } from './fixtures.js';
 import { bundlesAdd } from '../../src/client/commands/bundles.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -82,21 +82,7 @@ test(
       agents.push(agent);
     }
     control.close();
-    const result = (host: string): CheckResult => ({
-      bundleDigest: digest,
-      host,
-      kind: 'verified',
-      runs: true,
-      loads: true,
-      problems: [],
-      filesChecked: 1,
-      glibcFloor: '',
-      smokeRan: true,
-      smokeExit: 0,
-      smokeOutput: 'ok',
-      checkedAt: new Date().toISOString(),
-      inventorySha256: '',
-    });
+    const result = (host: string): CheckResult => verifiedRun(host, digest);
     const sent: string[] = [];
     const reporter = (async () => {
       while (sending) {

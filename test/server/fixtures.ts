@@ -25,6 +25,7 @@ import { createLogger, type Logger } from '../../src/common/log.js';
 import { resolveSettings } from '../../src/server/settings.js';
 import { initPki } from '../../src/server/pki.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
+import type { CheckResult } from '../../src/proto/messages.js';
 
 /** The folder makeBundle(work, name, …) packs. */
 export function fixtureRoot(work: string, name: string): string {
@@ -158,4 +159,23 @@ export function startServerProcess(
     });
     child.once('exit', (code) => reject(new Error(`server exited with ${code} before listening: ${out}`)));
   });
+}
+
+/** A verified run that went well (one file, smoke exit 0): what reports of a good host carry. */
+export function verifiedRun(host: string, bundleDigest: string): CheckResult {
+  return {
+    bundleDigest,
+    host,
+    kind: 'verified',
+    runs: true,
+    loads: true,
+    problems: [],
+    filesChecked: 1,
+    glibcFloor: '',
+    smokeRan: true,
+    smokeExit: 0,
+    smokeOutput: 'ok',
+    checkedAt: new Date().toISOString(),
+    inventorySha256: '',
+  };
 }

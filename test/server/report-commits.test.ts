@@ -10,23 +10,10 @@ import { join } from 'node:path';
 import { CompatDatabase } from '../../src/server/db/database.js';
 import { ReportCommits } from '../../src/server/report-commits.js';
 import type { CheckResult } from '../../src/proto/messages.js';
+import { verifiedRun } from './fixtures.js';
 
 const digest = 'a'.repeat(64);
-const result = (host: string): CheckResult => ({
-  bundleDigest: digest,
-  host,
-  kind: 'verified',
-  runs: true,
-  loads: true,
-  problems: [],
-  filesChecked: 1,
-  glibcFloor: '',
-  smokeRan: true,
-  smokeExit: 0,
-  smokeOutput: 'ok',
-  checkedAt: new Date().toISOString(),
-  inventorySha256: '',
-});
+const result = (host: string): CheckResult => verifiedRun(host, digest);
 
 test('the reports of one turn take one commit; a failing one fails alone', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pyrelo-report-commits-'));
