@@ -131,17 +131,18 @@ export function storeInventoryInParts(db: Database, inventory: InventoryToStore)
   if (known !== null) return known;
 
   // New objects, a batch per transaction; those stored already (another host's) are not sent again.
+  // One stored meanwhile by another connection is ignored by the INSERT.
   const objectKnown = db.prepare('SELECT 1 FROM inventory_objects WHERE sha256 = ?');
   const addObject = db.prepare('INSERT OR IGNORE INTO inventory_objects (sha256, body) VALUES (?, ?)');
-  const objects = indexed?.objects ?? [];
-  const writeObjects = db.transaction((batch: typeof objects) => {
-    for (const o of batch) if (objectKnown.get(o.sha256) === undefined) addObject.run(o.sha256, o.body);
+  const fresh = (indexed?.objects ?? []).filter((o) => objectKnown.get(o.sha256) === undefined);
+  const writeObjects = db.transaction((batch: typeof fresh) => {
+    for (const o of batch) addObject.run(o.sha256, o.body);
   });
-  for (let start = 0; start < objects.length;) {
+  for (let start = 0; start < fresh.length;) {
     let end = start;
-    for (let bytes = 0; end < objects.length && (end === start || bytes < OBJECT_BATCH_BYTES); end++)
-      bytes += objectKnown.get(objects[end]!.sha256) === undefined ? objects[end]!.body.length : 0;
-    writeObjects.immediate(objects.slice(start, end));
+    for (let bytes = 0; end < fresh.length && (end === start || bytes < OBJECT_BATCH_BYTES); end++)
+      bytes += fresh[end]!.body.length;
+    writeObjects.immediate(fresh.slice(start, end));
     start = end;
   }
 
