@@ -29,6 +29,7 @@ import { collectInventory } from '../src/inventory/collect.js';
 import { bundlesAdd } from '../src/client/commands/bundles.js';
 import { freePort, makeBundle, startServerProcess, verifiedRun } from '../test/server/fixtures.js';
 import type { CheckResult } from '../src/proto/messages.js';
+import { quietly } from '../test/support/quietly.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -70,13 +71,7 @@ async function fleet(work: string, agentCount: number, seconds: number): Promise
   const [agentPort, enrollPort] = [await freePort(), await freePort()];
   const server = await startServerProcess(dir, agentPort, enrollPort, process.env.FLEET_LOG_LEVEL ?? 'warn');
   const control = new ControlClient(`unix:${join(dir, 'control.sock')}`);
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = (() => true) as typeof process.stdout.write;
-  try {
-    await bundlesAdd(await makeBundle(work, 'fleet-app', 'static'), { control: control.address });
-  } finally {
-    process.stdout.write = write;
-  }
+  await quietly(async () => bundlesAdd(await makeBundle(work, 'fleet-app', 'static'), { control: control.address }));
   const digest = (await control.call('ListBundles', {})).bundles[0]!.digest;
   const inventory = Buffer.from(JSON.stringify(collectInventory('/')));
   const ca = readFileSync(join(dir, 'pki', 'ca.crt'));
@@ -291,17 +286,6 @@ async function compatBench(work: string): Promise<void> {
   await new Promise((r) => server.once('exit', r));
 }
 
-/** bundles add through the control service, its own output kept off the bench's. */
-async function quietBundlesAdd(archive: string, control: ControlClient): Promise<void> {
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = (() => true) as typeof process.stdout.write;
-  try {
-    await bundlesAdd(archive, { control: control.address });
-  } finally {
-    process.stdout.write = write;
-  }
-}
-
 async function predictionsBench(work: string, hosts: number, distinct: number): Promise<void> {
   const dir = join(work, 'predict-server');
   await initPki(dir);
@@ -347,7 +331,7 @@ async function predictionsBench(work: string, hosts: number, distinct: number): 
     const before = usage(server.pid!);
     let peakRss = before.rssMiB;
     const start = performance.now();
-    await quietBundlesAdd(archive, control);
+    await quietly(() => bundlesAdd(archive, { control: control.address }));
     const added = performance.now();
     let stored = 0;
     let polls = 0;

@@ -21,6 +21,7 @@ import type { ServerStatus } from '../src/proto/messages.js';
 import { freePort, makeBundle, startServerProcess } from '../test/server/fixtures.js';
 import type { SoakAgentsConfig, SoakAgentsResult } from './soak-agents.js';
 import { ATTACKS, type Attack, type SoakAttackersConfig, type SoakAttackersResult } from './soak-attackers.js';
+import { quietly } from '../test/support/quietly.js';
 
 export interface SoakOptions {
   readonly work: string;
@@ -124,13 +125,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
   const control = new ControlClient(`unix:${join(dir, 'control.sock')}`);
   const children: Child[] = [];
   try {
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = (() => true) as typeof process.stdout.write;
-    try {
-      await bundlesAdd(await makeBundle(work, 'soak-app', 'static'), { control: control.address });
-    } finally {
-      process.stdout.write = write;
-    }
+    await quietly(async () => bundlesAdd(await makeBundle(work, 'soak-app', 'static'), { control: control.address }));
     const bundleDigest = (await control.call('ListBundles', {})).bundles[0]!.digest;
     const common = {
       agentAddress: `127.0.0.1:${agentPort}`,

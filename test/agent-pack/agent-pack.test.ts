@@ -25,6 +25,7 @@ import { makeTempDir, removeDir } from '../support/fixtures.js';
 import { makeBundle, startTestServer } from '../server/fixtures.js';
 import { ControlClient } from '../../src/client/control-client.js';
 import { bundlesAdd } from '../../src/client/commands/bundles.js';
+import { quietly } from '../support/quietly.js';
 
 const PYRELO = fileURLToPath(new URL('../../src/client/main.js', import.meta.url));
 const TIMEOUT = 40 * 60_000;
@@ -246,13 +247,7 @@ test(
       // A verified check order: the packed agent carries it out in a worker thread that runs
       // agent.mjs itself (src/agent/order-worker.ts), and reports the smoke run.
       const archive = await makeBundle(join(work, 'order'), 'hello-order', 'static');
-      const out = process.stdout.write.bind(process.stdout);
-      process.stdout.write = (() => true) as typeof process.stdout.write;
-      try {
-        await bundlesAdd(archive, { control: control.address });
-      } finally {
-        process.stdout.write = out;
-      }
+      await quietly(() => bundlesAdd(archive, { control: control.address }));
       const { bundles } = await control.call('ListBundles', {});
       const answer = await control.call('Check', {
         bundle: bundles[0]!.digest,

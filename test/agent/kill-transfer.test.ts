@@ -25,6 +25,7 @@ import { bundlesAdd } from '../../src/client/commands/bundles.js';
 import { startTestServer, type TestServer } from '../server/fixtures.js';
 import { readelfAbiTag, readelfVersions } from '../elf/readelf.js';
 import { maxVersion } from '../../src/loader/floors.js';
+import { quietly } from '../support/quietly.js';
 
 const MAIN = fileURLToPath(new URL('../../src/client/main.js', import.meta.url));
 const PAYLOAD = 32 * 1024 * 1024; // random, so the .tar.gz stays ~32 MB
@@ -68,16 +69,6 @@ async function throttlingProxy(target: string): Promise<string> {
   });
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   return `127.0.0.1:${(proxy.address() as AddressInfo).port}`;
-}
-
-async function quietly<T>(body: () => Promise<T>): Promise<T> {
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = (() => true) as typeof process.stdout.write;
-  try {
-    return await body();
-  } finally {
-    process.stdout.write = write;
-  }
 }
 
 /** A bundle whose program runs here, with PAYLOAD random bytes beside it. */

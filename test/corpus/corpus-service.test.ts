@@ -21,6 +21,7 @@ import { startLabAgent, waitForInventories, type LabAgent } from '../support/lab
 import { ensureCorpusBundle, ensureCorpusWheelhouse } from './corpus-cache.js';
 import { readLock } from './corpus-lock.js';
 import { SAMPLE_SMOKE, sampleRequirements, sampleWheels } from './sample.js';
+import { quietly } from '../support/quietly.js';
 
 // busybox: no libc at all, so only the bundled-glibc bundle runs there. Its agent unpacks the
 // 235 MB bundle; that once held the agent's event loop past the server's keepalive timeout and the
@@ -36,17 +37,6 @@ let control: ControlClient;
 const agents: LabAgent[] = [];
 /** The bundles' digests by libc mode. */
 const digests = new Map<string, string>();
-
-/** Runs body with stdout taken (bundlesAdd prints a line). */
-async function quietly<T>(body: () => Promise<T>): Promise<T> {
-  const out = process.stdout.write.bind(process.stdout);
-  process.stdout.write = (() => true) as typeof process.stdout.write;
-  try {
-    return await body();
-  } finally {
-    process.stdout.write = out;
-  }
-}
 
 before(async () => {
   if (skip) return;

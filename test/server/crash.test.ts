@@ -20,6 +20,7 @@ import { collectInventory } from '../../src/inventory/collect.js';
 import type { CheckResult } from '../../src/proto/messages.js';
 import { freePort, LogCapture, makeBundle, startServerProcess, verifiedRun } from './fixtures.js';
 import { bundlesAdd } from '../../src/client/commands/bundles.js';
+import { quietly } from '../support/quietly.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -46,13 +47,7 @@ test(
     children.push(server);
     const control = new ControlClient(`unix:${join(dir, 'control.sock')}`);
     const archive = await makeBundle(work, 'crash-app', 'static');
-    const out = process.stdout.write.bind(process.stdout);
-    process.stdout.write = (() => true) as typeof process.stdout.write;
-    try {
-      await bundlesAdd(archive, { control: control.address });
-    } finally {
-      process.stdout.write = out;
-    }
+    await quietly(() => bundlesAdd(archive, { control: control.address }));
     const digest = (await control.call('ListBundles', {})).bundles[0]!.digest;
     const inventory = Buffer.from(JSON.stringify(collectInventory('/')));
     const acked = new Set<string>();

@@ -36,7 +36,7 @@ import { DEFAULT_INVENTORY_LIMITS } from '../../src/server/settings.js';
 import { Predictor } from '../../src/server/predictor.js';
 import { createLogger } from '../../src/common/log.js';
 import { initPki } from '../../src/server/pki.js';
-import { LogCapture, makeBundle, startTestServer, type TestServer } from './fixtures.js';
+import { LogCapture, makeBundle, startTestServer, type TestServer, verifiedRun } from './fixtures.js';
 
 let work: string;
 let hostLibc: string;
@@ -126,21 +126,7 @@ test(
         // Once during a prediction, a report about the bundle being predicted (stored before its predictions start).
         if (sentWhile !== null && !reportSent && db.bundleByDigest(digest) !== null) {
           reportSent = true;
-          const result: CheckResult = {
-            bundleDigest: digest,
-            host: 'pinger',
-            kind: 'verified',
-            runs: true,
-            loads: true,
-            problems: [],
-            filesChecked: 1,
-            glibcFloor: '',
-            smokeRan: true,
-            smokeExit: 0,
-            smokeOutput: 'ok',
-            checkedAt: '',
-            inventorySha256: '',
-          };
+          const result: CheckResult = { ...verifiedRun('pinger', digest), checkedAt: '' };
           stream.write({ body: 'report', report: { reportId: 'during-1', orderId: '', error: '', result } });
           return;
         }

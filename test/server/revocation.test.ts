@@ -23,6 +23,7 @@ import { enroll } from '../../src/agent/enroll.js';
 import { hostsRemove } from '../../src/client/commands/hosts.js';
 import { certificateIdentity, loadPki, signAgentKey } from '../../src/server/pki.js';
 import { LogCapture, makeBundle, startTestServer, type TestServer, waitFor } from './fixtures.js';
+import { quietly } from '../support/quietly.js';
 
 let ts: TestServer;
 let control: ControlClient;
@@ -139,13 +140,9 @@ test(
     secrets.push(stale.token);
 
     // pyrelo hosts remove gone, as the CLI runs it.
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = (() => true) as typeof process.stdout.write;
-    try {
-      assert.equal(await hostsRemove('gone', { control: ts.server.controlAddress, json: true }), 0);
-    } finally {
-      process.stdout.write = write;
-    }
+    await quietly(async () =>
+      assert.equal(await hostsRemove('gone', { control: ts.server.controlAddress, json: true }), 0),
+    );
     const closed = await live.ended;
     assert.equal(closed.code, grpc.status.UNAUTHENTICATED, JSON.stringify(closed));
     assert.match(closed.details, /host gone was removed: its client certificate is revoked/);

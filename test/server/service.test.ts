@@ -36,7 +36,15 @@ import { initPki, loadPki, signAgentKey } from '../../src/server/pki.js';
 import { maxVersion } from '../../src/loader/floors.js';
 import { pyreloVersion } from '../../src/common/version.js';
 import { readelfVersions } from '../elf/readelf.js';
-import { fixtureRoot, LogCapture, makeBundle, startTestServer, type TestServer, waitFor } from './fixtures.js';
+import {
+  fixtureRoot,
+  LogCapture,
+  makeBundle,
+  startTestServer,
+  type TestServer,
+  verifiedRun,
+  waitFor,
+} from './fixtures.js';
 
 let ts: TestServer;
 let control: ControlClient;
@@ -177,19 +185,9 @@ describe('control service', () => {
           finishedAt: '2026-01-01T00:00:01.000Z',
         };
         const verified = {
-          bundleDigest: bundle.digest,
-          host: 'deploy-rec',
-          kind: 'verified',
-          runs: true,
-          loads: true,
-          problems: [],
-          filesChecked: 1,
-          glibcFloor: '',
-          smokeRan: true,
-          smokeExit: 0,
+          ...verifiedRun('deploy-rec', bundle.digest),
           smokeOutput: '',
           checkedAt: '2026-01-01T00:00:01.000Z',
-          inventorySha256: '',
         };
         const verdict = async () =>
           (await control.call('Compat', { bundle: bundle.digest })).hosts.find((h) => h.host?.name === 'deploy-rec')
