@@ -10,11 +10,16 @@
 //      from `bundles add` to the last of the 1,000 predictions stored (issue 16 aims at 10 s on 2
 //      cores), with the server's CPU and peak RSS. The server runs PYRELO_PREDICTION_WORKERS
 //      (default here 2) prediction workers.
+//   4. Refresh: 100 stored bundles, then one host's inventory changes (ImportInventory with new
+//      content, which answers once that host's predictions are stored): seconds until every bundle
+//      has its new prediction for that host, beside the same 100 predictions made the way a user
+//      without a server makes them, one `pyrelo check --inventory FILE BUNDLE` per bundle.
 //
 //   npm run bench:fleet [-- AGENTS SECONDS]
 //   npm run bench:fleet -- predictions [HOSTS DISTINCT]     (step 3 alone)
+//   npm run bench:fleet -- refresh [BUNDLES]                (step 4 alone)
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControlClient } from '../src/client/control-client.js';
@@ -27,7 +32,8 @@ import { CompatDatabase } from '../src/server/db/database.js';
 import { compatOf } from '../src/server/compat-query.js';
 import { collectInventory } from '../src/inventory/collect.js';
 import { bundlesAdd } from '../src/client/commands/bundles.js';
-import { freePort, makeBundle, startServerProcess, verifiedRun } from '../test/server/fixtures.js';
+import { execa } from 'execa';
+import { fixtureRoot, freePort, makeBundle, startServerProcess, verifiedRun } from '../test/server/fixtures.js';
 import type { CheckResult } from '../src/proto/messages.js';
 import { quietly } from '../test/support/quietly.js';
 
@@ -363,15 +369,95 @@ async function predictionsBench(work: string, hosts: number, distinct: number): 
   }
 }
 
+/** A changed inventory of one host against BUNDLES stored bundles (step 4). */
+async function refreshBench(work: string, bundles: number): Promise<void> {
+  const dir = join(work, 'refresh-server');
+  await initPki(dir);
+  const server = await startServerProcess(
+    dir,
+    await freePort(),
+    await freePort(),
+    process.env.FLEET_LOG_LEVEL ?? 'warn',
+    { ...process.env, PYRELO_PREDICTION_WORKERS: process.env.PYRELO_PREDICTION_WORKERS ?? '2' },
+  );
+  const control = new ControlClient(`unix:${join(dir, 'control.sock')}`);
+  try {
+    const names = Array.from({ length: bundles }, (_, i) => `refresh-app-${String(i).padStart(3, '0')}`);
+    for (const [i, name] of names.entries()) {
+      // Both kinds, so that half the bundles need the host's glibc and half need nothing of it.
+      const archive = await makeBundle(work, name, i % 2 === 0 ? 'host-libc' : 'static');
+      await quietly(() => bundlesAdd(archive, { control: control.address }));
+    }
+    process.stdout.write(`refresh: ${bundles} bundles stored\n`);
+    const base = collectInventory('/');
+    // Two contents of the same host: the refresh is a real change, so nothing is reused.
+    const version = (n: number): Buffer =>
+      Buffer.from(
+        JSON.stringify({
+          ...base,
+          unreadable: { ...base.unreadable, [`/pyrelo-bench/refresh-${n}`]: 'file too short' },
+        }),
+      );
+    await control.call('ImportInventory', { name: 'refreshed-host', inventory: version(1) });
+    const changed = version(2);
+    const before = usage(server.pid!);
+    const start = performance.now();
+    await control.call('ImportInventory', { name: 'refreshed-host', inventory: changed });
+    const seconds = (performance.now() - start) / 1000;
+    const after = usage(server.pid!);
+    const sha = (await control.call('ShowHost', { name: 'refreshed-host' })).inventorySha256;
+    let current = 0;
+    for (const name of names) {
+      const row = (await control.call('Compat', { bundle: name })).hosts.find((h) => h.host?.name === 'refreshed-host');
+      if (row?.result?.kind === 'predicted' && row.result.inventorySha256 === sha) current += 1;
+    }
+
+    // The alternative: one CLI check per bundle against the same inventory, as a user without a
+    // server runs it (the parse cache on, as it is by default, warmed by a first round).
+    const file = join(work, 'refreshed-host.json');
+    writeFileSync(file, changed);
+    const cli = join(process.cwd(), 'dist', 'src', 'client', 'main.js');
+    const env = { ...process.env, PYRELO_CACHE: join(work, 'cli-cache') };
+    const checkAll = async (): Promise<number> => {
+      const t = performance.now();
+      for (const name of names) {
+        // Exit 1 is an answer too (would not load); anything else is a failure of the bench.
+        const run = await execa('node', [cli, 'check', '--inventory', file, fixtureRoot(work, name)], {
+          env,
+          reject: false,
+        });
+        if (run.exitCode !== 0 && run.exitCode !== 1) throw new Error(`pyrelo check of ${name}: ${run.stderr}`);
+      }
+      return (performance.now() - t) / 1000;
+    };
+    await checkAll();
+    const cliSeconds = await checkAll();
+    process.stdout.write(
+      `refresh: one host's changed inventory against ${bundles} stored bundles: ${current}/${bundles} ` +
+        `predictions for its new inventory stored ${seconds.toFixed(2)} s after ImportInventory started ` +
+        `(server CPU ${(after.cpu - before.cpu).toFixed(1)} s); ${bundles} \`pyrelo check --inventory\` runs: ` +
+        `${cliSeconds.toFixed(1)} s; ratio ${(cliSeconds / seconds).toFixed(1)}x\n`,
+    );
+    if (current !== bundles) process.exitCode = 1;
+  } finally {
+    control.close();
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+  }
+}
+
 const args = process.argv.slice(2);
 const work = mkdtempSync(join(tmpdir(), 'pyrelo-bench-fleet-'));
 try {
   if (args[0] === 'predictions') {
     await predictionsBench(work, Number(args[1] ?? 1000), Number(args[2] ?? 200));
+  } else if (args[0] === 'refresh') {
+    await refreshBench(work, Number(args[1] ?? 100));
   } else {
     await fleet(work, Number(args[0] ?? 200), Number(args[1] ?? 20));
     await compatBench(work);
     await predictionsBench(work, 1000, 200);
+    await refreshBench(work, 100);
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
