@@ -371,8 +371,8 @@ function checkPreloaded(host: HostView, library: OpenedObject, program: string, 
         severity: 'error',
         object: options.launcherShell,
         message:
-          `${library.path}: not loaded: ${options.launcherShell}, which runs the launcher of ${program} with the same ` +
-          `LD_PRELOAD, does not start (${stop})`,
+          `${library.path}: not loaded: ${options.launcherShell}, which runs the launcher of ${program} with ` +
+          `the same LD_PRELOAD, does not start (${stop})`,
       };
       return { ...report(library.path, 'library', [], [], [problem], floor), loadedInto: program };
     }
