@@ -11,13 +11,15 @@
 // - with --libc bundle, the interpreter starts through the bundled loader (--library-path
 //   lib/pyrelo-glibc, --inhibit-cache), as its launcher starts it;
 // - a library named by --preload-only (manifest preloadOnly) is checked as LD_PRELOAD loads it
-//   into the interpreter at start-up, not as dlopened (loader-model.md, "LD_PRELOAD");
+//   into the interpreter at start-up, not as dlopened (loader-model.md, "LD_PRELOAD"); when the
+//   interpreter's launcher is a script (--libc bundle), the host's shell its shebang names starts
+//   first with the same LD_PRELOAD, under the host's loader, and must survive the library too;
 // - a library the bundle was allowed to ship without (manifest allowMissing) makes the files that
 //   need it warnings where the host lacks it (allowed-missing.ts);
 // - an absolute RUNPATH or RPATH element is a problem: it names a folder of the build host, and on
 //   a target it either finds nothing or, worse, something else.
 
-import { existsSync, lstatSync, readdirSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, readSync, readdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ElfFile, isElf } from '../elf/elf-file.js';
 import type { LoadReport, Problem } from '../loader/types.js';
@@ -41,6 +43,12 @@ export interface BundleContext {
    * ever loaded with LD_PRELOAD, checked as preloaded into the interpreter, not dlopened.
    */
   readonly preloadOnly: ReadonlySet<string>;
+  /**
+   * The host's shell that runs the interpreter's launcher script (its shebang: `/bin/sh` for a
+   * --libc bundle bundle's bin/python3, libc-bundle.ts); null when the interpreter is started
+   * directly (--libc host) or the bundle has no preloadOnly file to check against it.
+   */
+  readonly launcherShell: string | null;
 }
 
 /**
@@ -91,6 +99,30 @@ function interpreterOf(root: string, manifestExecutable: string | null): string 
   return candidates.map((rel) => join(root, rel)).find(isElfFile) ?? null;
 }
 
+/** The longest shebang line read; the kernel reads no more than 256 bytes of it either. */
+const SHEBANG_BYTES = 256;
+
+/**
+ * The program a launcher script's shebang names (`#!/bin/sh` gives /bin/sh), read from the
+ * manifest's executable; null when that is no script (an ELF interpreter, --libc host) or absent.
+ */
+function shebangProgram(root: string, manifestExecutable: string | null): string | null {
+  if (manifestExecutable === null) return null;
+  const path = join(root, manifestExecutable);
+  if (!existsSync(path) || !lstatSync(path).isFile()) return null;
+  const head = Buffer.alloc(SHEBANG_BYTES);
+  const fd = openSync(path, 'r');
+  let read: number;
+  try {
+    read = readSync(fd, head, 0, SHEBANG_BYTES, 0);
+  } finally {
+    closeSync(fd);
+  }
+  const line = head.subarray(0, read).toString('latin1').split('\n')[0]!;
+  const m = /^#!\s*(\/\S+)/.exec(line);
+  return m === null ? null : m[1]!;
+}
+
 /**
  * The bundles the checked paths are or lie in. A file checked on its own still loads its
  * libraries from the rest of its bundle, so the caller lays whole bundles over the host.
@@ -129,6 +161,7 @@ export function bundleContext(
     interpreter: interpreterOf(root, executable),
     allowMissing: new Set(allowMissing),
     preloadOnly: new Set(preloadOnly.map((p) => join(root, p))),
+    launcherShell: preloadOnly.length === 0 ? null : shebangProgram(root, executable),
   };
 }
 
@@ -155,7 +188,9 @@ export function bundleCheckOptions(
       : {
           dlopenInto: toHostPath(bundle.interpreter),
           ...(isBundleLibrary(bundle.root, localFile) ? { asLibrary: true } : {}),
-          ...(bundle.preloadOnly.has(localFile) ? { preloaded: true } : {}),
+          ...(bundle.preloadOnly.has(localFile)
+            ? { preloaded: true, ...(bundle.launcherShell === null ? {} : { launcherShell: bundle.launcherShell }) }
+            : {}),
         };
   if (bundle.libc !== 'bundle') return into;
   const dir = join(bundle.root, GLIBC_DIR);

@@ -17,6 +17,9 @@ import { INVENTORY_FORMAT, cacheEntryToStored, type Inventory, type StoredObject
 import { detectLibc, readOsRelease } from './host-facts.js';
 import { loaderConfigForRoot, type RootConfigOptions } from './root-config.js';
 
+/** The shebang pyrelo's launchers use (builder/libc-bundle.ts, builder/launchers.ts). */
+const LAUNCHER_SHELL = '/bin/sh';
+
 const MACHINE_NAMES: Readonly<Record<number, string>> = { 62: 'x86_64', 183: 'aarch64' };
 
 /** A name the loader could be asked for: shared objects, not the linker scripts and data beside them. */
@@ -93,6 +96,9 @@ export function collectInventory(rootDir: string, options: RootConfigOptions = {
   };
 
   record(config.interpreter);
+  // The shell that runs launcher scripts (`#!/bin/sh`): with LD_PRELOAD set, a --libc bundle
+  // bundle's preloads are loaded into it under this host's loader first (loader-model.md, "LD_PRELOAD").
+  record(LAUNCHER_SHELL);
   for (const dir of config.systemDirs) queueDir(dir);
   for (const entry of config.cache?.entries ?? []) {
     record(entry.value);

@@ -49,6 +49,14 @@ export interface CheckOptions {
    * --preload-only (compat/bundle-rules.ts).
    */
   readonly preloaded?: boolean;
+  /**
+   * With preloaded: the program is started by a launcher script whose shebang names this shell (a
+   * host path, `/bin/sh`), as a --libc bundle bundle's bin/python3 is. The kernel starts that shell
+   * first, under the host's own loader and libraries, with the same LD_PRELOAD, so the library is
+   * preloaded into it too; when that stops the shell, the program never starts (loader-model.md,
+   * "LD_PRELOAD", "The launcher's shell").
+   */
+  readonly launcherShell?: string;
 }
 
 function kernelFloorOf(objects: readonly LoadedObject[]): string | null {
@@ -355,6 +363,20 @@ function programFailsReport(file: string, program: string, why: string, floor: s
  */
 function checkPreloaded(host: HostView, library: OpenedObject, program: string, options: CheckOptions): LoadReport {
   const floor = glibcFloorOf(library.object);
+  if (options.launcherShell !== undefined) {
+    const stop = launcherShellFailure(host, library, options.launcherShell);
+    if (stop !== null) {
+      const problem: Problem = {
+        kind: 'program-fails',
+        severity: 'error',
+        object: options.launcherShell,
+        message:
+          `${library.path}: not loaded: ${options.launcherShell}, which runs the launcher of ${program} with ` +
+          `the same LD_PRELOAD, does not start (${stop})`,
+      };
+      return { ...report(library.path, 'library', [], [], [problem], floor), loadedInto: program };
+    }
+  }
   const failure = programFailure(host, program, options);
   const opened = host.open(program);
   if (failure !== null || opened.kind !== 'object')
@@ -382,6 +404,50 @@ function checkPreloaded(host: HostView, library: OpenedObject, program: string, 
     ...report(library.path, 'library', namespace.objects, namespace.edges, problems, floor),
     loadedInto: program,
   };
+}
+
+/** The loader's problems for `main` started with `preloads` (LD_PRELOAD), as ld.so checks them at start-up. */
+function startUpProblems(host: HostView, main: OpenedObject, preloads: readonly OpenedObject[]): Problem[] {
+  const { interpreter, problem } = findInterpreter(host, main.object);
+  const namespace = buildNamespace(
+    host,
+    main,
+    interpreter,
+    { ...namespaceOptions({}), mainOriginUnknown: mainOriginUnknown(host.config, main.object, false) },
+    preloads,
+  );
+  const problems: Problem[] = problem === null ? [] : [problem];
+  problems.push(...namespace.problems);
+  if (!namespace.aborted) {
+    problems.push(...checkVersions(namespace.objects));
+    problems.push(...isaLevelProblems(namespace.objects, host.config));
+    problems.push(...checkSymbols(namespace.objects, satisfierMemoFor(host)));
+    problems.push(...kernelProblems(namespace.objects, host.config));
+  }
+  return problems;
+}
+
+/**
+ * ld.so's words for why the host's `shell`, started by the kernel for a launcher script with
+ * `library` in LD_PRELOAD, stops; null when it starts. The shell runs under the host's own loader
+ * and libraries (its PT_INTERP, the host's cache and folders), while the library's $ORIGIN RUNPATH
+ * still points into the bundle. A static shell (busybox) reads no LD_PRELOAD; a shell that does not
+ * start even on its own, or is not there, is not the library's doing, so it is not blamed on it.
+ */
+function launcherShellFailure(host: HostView, library: OpenedObject, shell: string): string | null {
+  const opened = host.open(shell);
+  if (opened.kind !== 'object') return null;
+  let object: LoadableObject;
+  try {
+    object = opened.load();
+  } catch (error) {
+    if (error instanceof ElfFormatError) return null;
+    throw error;
+  }
+  if (!object.header.hasDynamic || object.interpreter === null) return null;
+  const main: OpenedObject = { path: shell, identity: opened.identity, object };
+  if (startUpProblems(host, main, []).some((p) => p.severity === 'error')) return null;
+  return startUpProblems(host, main, [library]).find((p) => p.severity === 'error')?.message ?? null;
 }
 
 /**
