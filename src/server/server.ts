@@ -22,6 +22,7 @@ import { loadPki } from './pki.js';
 import { AGENT_MESSAGE_MARGIN, ENROLL_MAX_MESSAGE_BYTES, type ServerSettings } from './settings.js';
 import { StreamGuard } from './stream-guard.js';
 import { InventoryIntake } from './inventory-intake.js';
+import { reclaimOrphans } from './db/inventory-store.js';
 import { EventLoopWatch } from './event-loop-watch.js';
 import { openCheckedDatabase, prepareDataFolder, ServerStartError } from './start-checks.js';
 
@@ -72,6 +73,11 @@ export async function startServer(settings: ServerSettings, log: Logger): Promis
   prepareDataFolder(settings.dataDir);
   const pki = loadPki(settings.dataDir);
   const db = openCheckedDatabase(databasePath(settings.dataDir), settings.inventoriesPerHost);
+  // What a crash left between an inventory's short transactions, while no inventory is being taken
+  // (the intake's worker starts with the first one, after the listeners): src/server/db/inventory-store.ts.
+  const reclaimed = reclaimOrphans(db.db, { unnamedInventories: true });
+  if (reclaimed.inventories + reclaimed.objects + reclaimed.bodyParts > 0)
+    log.info(reclaimed, 'reclaimed what an interrupted inventory intake left');
   const store = new BundleStore(join(settings.dataDir, 'bundles'));
   const predictor = new Predictor(db, store, log.child({ part: 'predictor' }), settings.predictionWorkers);
   // One intake for both doors (agents, hosts import): one inventory parsed at a time.
