@@ -42,6 +42,8 @@ export class InventoryIntake {
   private worker: Worker | null = null;
   private idle: NodeJS.Timeout | null = null;
   private nextId = 1;
+  /** A worker was ended in the middle of an inventory: the next one reclaims what that left. */
+  private reclaim = false;
   /** Inventories taken, by how (IntakeResult.how), for Status and the benches. */
   readonly taken = { receipt: 0, content: 0, stored: 0, refused: 0 };
 
@@ -125,7 +127,8 @@ export class InventoryIntake {
     if (this.idle !== null) clearTimeout(this.idle);
     this.idle = null;
     if (this.worker !== null) return this.worker;
-    const workerData: IntakeWorkerData = { intakeWorker: { databaseFile: this.databaseFile } };
+    const workerData: IntakeWorkerData = { intakeWorker: { databaseFile: this.databaseFile, reclaim: this.reclaim } };
+    this.reclaim = false;
     const worker = new Worker(new URL('./inventory-worker.js', import.meta.url), {
       workerData,
       name: 'pyrelo-inventory',
@@ -160,6 +163,7 @@ export class InventoryIntake {
         worker.off('error', onError);
         worker.off('exit', onExit);
         if (!keepWorker) {
+          this.reclaim = true;
           if (this.worker === worker) this.endWorker();
           else void worker.terminate();
         } else if (this.worker === worker) {

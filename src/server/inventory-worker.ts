@@ -18,7 +18,12 @@ import type { InventoryLimits } from './settings.js';
 import type { Inventory } from '../inventory/format.js';
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
-import { completeStoredInventory, inventoryReceipt, storeInventoryInParts } from './db/inventory-store.js';
+import {
+  completeStoredInventory,
+  inventoryReceipt,
+  reclaimOrphans,
+  storeInventoryInParts,
+} from './db/inventory-store.js';
 
 export interface InventoryJob {
   readonly bytes: Uint8Array;
@@ -153,7 +158,18 @@ export type IntakeReply =
   | { readonly id: number; readonly ok: false; readonly field: string; readonly detail: string };
 
 export interface IntakeWorkerData {
-  readonly intakeWorker: { readonly databaseFile: string };
+  /** reclaim: the worker before this one was ended in the middle of an inventory (its deadline, its
+   * heap), which may have left objects and body parts no inventory uses (db/inventory-store.ts). */
+  readonly intakeWorker: { readonly databaseFile: string; readonly reclaim: boolean };
+}
+
+/** Deletes what an interrupted store left; a failure (the lock busy too long) waits for the next occasion. */
+function reclaimInterrupted(db: SqliteDatabase): void {
+  try {
+    reclaimOrphans(db, { unnamedInventories: false });
+  } catch {
+    // Nothing is lost: the orphans stay until the next reclaim (the next interrupted store, a restart).
+  }
 }
 
 const matches = (expect: string, hashes: { sha256: string; sentSha256: string }): boolean =>
@@ -200,15 +216,19 @@ if (parentPort !== null && data?.intakeWorker !== undefined) {
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  if (data.intakeWorker.reclaim) reclaimInterrupted(db);
   port.on('message', (request: IntakeRequest) => {
     let reply: IntakeReply;
     try {
       reply = { id: request.id, ok: true, result: intake(db, request) };
     } catch (error) {
-      reply =
-        error instanceof InventoryFormatError
-          ? { id: request.id, ok: false, field: error.field, detail: error.detail }
-          : { id: request.id, ok: false, field: '(intake)', detail: (error as Error).message };
+      if (error instanceof InventoryFormatError)
+        reply = { id: request.id, ok: false, field: error.field, detail: error.detail };
+      else {
+        // A store that failed half-way (the database busy or full) left what it had committed.
+        reclaimInterrupted(db);
+        reply = { id: request.id, ok: false, field: '(intake)', detail: (error as Error).message };
+      }
     }
     port.postMessage(reply);
   });

@@ -22,7 +22,9 @@ import { loadPki } from './pki.js';
 import { AGENT_MESSAGE_MARGIN, ENROLL_MAX_MESSAGE_BYTES, type ServerSettings } from './settings.js';
 import { StreamGuard } from './stream-guard.js';
 import { InventoryIntake } from './inventory-intake.js';
+import { reclaimOrphans } from './db/inventory-store.js';
 import { EventLoopWatch } from './event-loop-watch.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 import { openCheckedDatabase, prepareDataFolder, ServerStartError } from './start-checks.js';
 
 export interface RunningServer {
@@ -72,6 +74,14 @@ export async function startServer(settings: ServerSettings, log: Logger): Promis
   prepareDataFolder(settings.dataDir);
   const pki = loadPki(settings.dataDir);
   const db = openCheckedDatabase(databasePath(settings.dataDir), settings.inventoriesPerHost);
+  // What a crash left between an inventory's short transactions, while no inventory is being taken
+  // (the intake's worker starts with the first one, after the listeners): src/server/db/inventory-store.ts.
+  const reclaimed = reclaimOrphans(db.db, { unnamedInventories: true });
+  if (reclaimed.inventories + reclaimed.objects + reclaimed.bodyParts > 0)
+    log.info(reclaimed, 'reclaimed what an interrupted inventory intake left');
+  // Checkpoints move to a thread of their own: the event loop's commits stay small (wal-checkpointer.ts).
+  const checkpointer = new WalCheckpointer(databasePath(settings.dataDir));
+  db.db.pragma('wal_autocheckpoint = 0');
   const store = new BundleStore(join(settings.dataDir, 'bundles'));
   const predictor = new Predictor(db, store, log.child({ part: 'predictor' }), settings.predictionWorkers);
   // One intake for both doors (agents, hosts import): one inventory parsed at a time.
@@ -159,6 +169,7 @@ export async function startServer(settings: ServerSettings, log: Logger): Promis
         );
         await predictor.close(); // terminates the prediction workers
         intake.close();
+        await checkpointer.stop();
         eventLoop.stop();
         db.close();
         if (socket !== null) rmSync(socket, { force: true });
@@ -181,6 +192,7 @@ export async function startServer(settings: ServerSettings, log: Logger): Promis
     eventLoop.stop();
     intake.close();
     await predictor.close();
+    await checkpointer.stop();
     db.close();
     throw error;
   }

@@ -7,8 +7,10 @@
 // batches of OBJECT_BATCH_BYTES, its gzipped body in parts of BODY_PART_BYTES, then one last
 // transaction that makes it visible (its row, which objects it uses, its receipt). Until that last
 // commit nothing names the inventory, so a crash in between leaves no half inventory: at most
-// objects and parts no inventory uses (harmless; parts are replaced when the same content is
-// stored again and deleted with their inventory).
+// objects and parts no inventory uses. Those are reclaimed (reclaimOrphans) when the server starts
+// and when an intake worker was ended in the middle of an inventory; the last transaction checks
+// that every object and part it names is still there and writes back any that was reclaimed (or
+// pruned) since its batch, so reclaiming is safe while an inventory is being stored.
 
 import type { Database } from 'better-sqlite3';
 import type { HostFacts, StoredIndex } from './database.js';
@@ -179,7 +181,67 @@ export function storeInventoryInParts(db: Database, inventory: InventoryToStore)
         }
       }
       if (row !== undefined) db.prepare('DELETE FROM inventory_body_parts WHERE sha256 = ?').run(sha256);
+      else {
+        // A part written above may have been reclaimed since (reclaimOrphans on another connection,
+        // or pruning of an older inventory with this content): written again here.
+        const stored = new Set(
+          db.prepare('SELECT seq FROM inventory_body_parts WHERE sha256 = ? AND seq < ?').pluck().all(sha256, parts),
+        );
+        for (let seq = 0; seq < parts; seq++)
+          if (!stored.has(seq))
+            addPart.run(sha256, seq, inventory.gzipped.subarray(seq * BODY_PART_BYTES, (seq + 1) * BODY_PART_BYTES));
+      }
       return completeRow(db, id, stamp);
+    })
+    .immediate();
+}
+
+/** What reclaimOrphans deleted. */
+export interface ReclaimedOrphans {
+  readonly inventories: number;
+  readonly objects: number;
+  readonly bodyParts: number;
+}
+
+/**
+ * Deletes what an inventory's short transactions left when they never reached the last one (a
+ * crash, a worker ended for its deadline or heap): objects no inventory uses, and body parts of no
+ * stored inventory (header). With `unnamedInventories`, also inventories that no host, kept version
+ * or check names, as a crash between the intake's last commit and the server's commit that gives
+ * the inventory to its host leaves them (pruning deletes the same ones); only when no inventory is
+ * being taken, since one just stored is named by its host a moment later, on the server's connection.
+ * One IMMEDIATE transaction.
+ */
+export function reclaimOrphans(
+  db: Database,
+  { unnamedInventories }: { unnamedInventories: boolean },
+): ReclaimedOrphans {
+  return db
+    .transaction(() => {
+      const inventories = unnamedInventories
+        ? db
+            .prepare(
+              `DELETE FROM inventories WHERE
+              NOT EXISTS (SELECT 1 FROM hosts h WHERE h.inventory_id = inventories.id)
+              AND NOT EXISTS (SELECT 1 FROM host_inventories v WHERE v.inventory_id = inventories.id)
+              AND NOT EXISTS (SELECT 1 FROM checks c WHERE c.inventory_id = inventories.id)`,
+            )
+            .run().changes
+        : 0;
+      // Uses and receipts of those went with them (ON DELETE CASCADE).
+      const objects = db
+        .prepare(
+          `DELETE FROM inventory_objects WHERE
+          NOT EXISTS (SELECT 1 FROM inventory_object_uses u WHERE u.sha256 = inventory_objects.sha256)`,
+        )
+        .run().changes;
+      const bodyParts = db
+        .prepare(
+          `DELETE FROM inventory_body_parts WHERE NOT EXISTS (SELECT 1 FROM inventories i
+          WHERE i.sha256 = inventory_body_parts.sha256 AND inventory_body_parts.seq < i.body_parts)`,
+        )
+        .run().changes;
+      return { inventories, objects, bodyParts };
     })
     .immediate();
 }

@@ -1,0 +1,42 @@
+// The server's WAL checkpoints run in a thread of their own (src/server/wal-checkpointer.ts), not on
+// the connection whose commit happens to pass 1,000 pages of log (the event loop's). A connection
+// that does not checkpoint writes an inventory-sized log on a real database file; the database
+// file takes those pages while that connection only waits, so another thread copied them.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { CompatDatabase } from '../../src/server/db/database.js';
+import { WalCheckpointer } from '../../src/server/wal-checkpointer.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+test(
+  'the checkpointer thread copies the log into the database; the writing connection never does',
+  { timeout: 60_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pyrelo-wal-checkpointer-'));
+    const file = join(dir, 'compat.sqlite');
+    const db = new CompatDatabase(file);
+    db.db.pragma('wal_autocheckpoint = 0'); // as the server's connection
+    const checkpointer = new WalCheckpointer(file, 50);
+    try {
+      const emptySize = statSync(file).size;
+      // 8 MB of objects (2,000 pages of log), as the intake writes them.
+      const add = db.db.prepare('INSERT INTO inventory_objects (sha256, body) VALUES (?, ?)');
+      db.db.transaction(() => {
+        for (let i = 0; i < 32; i++) add.run(randomBytes(32).toString('hex'), randomBytes(256 * 1024));
+      })();
+      assert.ok(statSync(`${file}-wal`).size > 8_000_000, 'the commit is in the log');
+      // Waits on a condition only: the test's timeout bounds it.
+      while (statSync(file).size < emptySize + 8_000_000) await sleep(50);
+    } finally {
+      await checkpointer.stop();
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
