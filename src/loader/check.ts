@@ -15,6 +15,7 @@ import { isaLevelProblems } from './isa-level.js';
 import { ET_DYN } from '../elf/constants.js';
 import { mainOriginUnknown } from './main-origin.js';
 import { staticTlsProblems } from './static-tls.js';
+import { foreignFileWords } from './foreign-file.js';
 
 export interface CheckOptions {
   /** LD_LIBRARY_PATH of the emulated process. */
@@ -193,6 +194,16 @@ function mainObjectMapping(
       };
 }
 
+/** Whether a file of another machine has a PT_INTERP; null when it cannot be read that far. */
+function hasInterpreter(load: () => LoadableObject): boolean | null {
+  try {
+    return load().interpreter !== null;
+  } catch (error) {
+    if (error instanceof ElfFormatError) return null;
+    throw error;
+  }
+}
+
 const satisfierMemos = new WeakMap<HostView, SatisfierMemo>();
 
 function satisfierMemoFor(host: HostView): SatisfierMemo {
@@ -225,15 +236,21 @@ export function checkFile(host: HostView, path: string, options: CheckOptions = 
   }
   const verdict = verifyHeader(opened.header, host.config);
   if (verdict.kind === 'wrong-class' || verdict.kind === 'wrong-machine') {
-    const what =
-      verdict.kind === 'wrong-class'
-        ? `wrong ELF class: ELFCLASS${opened.header.elfClass}`
-        : `wrong machine: e_machine ${opened.header.e_machine}, host needs ${host.config.machine}`;
+    // The kernel's words for a program, ld.so's for a library (foreign-file.ts).
+    const words = foreignFileWords(
+      {
+        e_machine: opened.header.e_machine,
+        e_type: opened.header.e_type,
+        elfClass: opened.header.elfClass,
+        hasInterpreter: hasInterpreter(opened.load),
+      },
+      host.config,
+    );
     return lone(path, 'foreign', {
       kind: 'wrong-architecture',
       severity: 'error',
       object: path,
-      message: `${path}: ${what}`,
+      message: `${path}: ${words}`,
     });
   }
   if (verdict.kind === 'fatal') {
