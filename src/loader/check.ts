@@ -176,12 +176,13 @@ function mainObjectMapping(
   const segments = object.loadSegments;
   if (segments === undefined) return null;
   if (throughLoader || object.interpreter === null) {
-    const error = loadCommandError(segments, loadCommandRulesFor(config.glibcVersion), config.elfClass);
+    const rules = loadCommandRulesFor(config.glibcVersion);
+    const error = loadCommandError(segments, rules, config.elfClass, config.pageSize);
     return error === null
       ? null
       : { kind: 'unloadable-object', severity: 'error', object: path, message: `${path}: ${error}` };
   }
-  const bad = kernelUnmappableSegment(segments, config.elfClass);
+  const bad = kernelUnmappableSegment(segments, config.elfClass, config.pageSize);
   return bad === null
     ? null
     : {
