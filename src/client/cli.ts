@@ -62,6 +62,7 @@ export function buildProgram(): Command {
     .option('--no-proc', 'record that the host has no /proc mounted (default: a --root has it; / is looked at)')
     .option('--json', 'print the whole inventory as JSON (for --inventory and the server)')
     .option('-o, --output <file>', 'write the JSON inventory to FILE (gzip when FILE ends in .gz)')
+    .option('--page-size <bytes>', "record this kernel page size instead of this machine's (e.g. 65536)")
     .action((options) => {
       process.exitCode = runInventory(options);
     });

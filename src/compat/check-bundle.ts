@@ -20,6 +20,7 @@ import { buildHostLeftovers } from './leftovers.js';
 import { runtimeNeedReports } from './runtime-need-check.js';
 import { failsBundle, problemWords } from './allowed-missing.js';
 import type { CheckKind, CheckResult, ProblemMessage } from '../proto/messages.js';
+import type { LoadReport } from '../loader/types.js';
 
 /**
  * Paths in messages name the folder the bundle was unpacked in, which differs between the server
@@ -102,6 +103,26 @@ export function checkBundleOnView(
   return checkBundleSide(view, bundleSide(bundleDir, view.config), meta, nss);
 }
 
+/**
+ * The reports that count. A file of another machine or ELF class is left out when its bundle's
+ * interpreter runs on the host: wheels ship such files that the interpreter never loads (debuggers'
+ * attach helpers for other architectures). When the interpreter itself is of another machine, the
+ * whole bundle is for another machine and will not run: its interpreter's report comes first, in
+ * the kernel's words (loader/foreign-file.ts), then the other files', so a deploy refuses it.
+ */
+function withoutStrayForeignFiles(reports: readonly LoadReport[], bundles: readonly BundleContext[]): LoadReport[] {
+  const foreignInterpreters = new Set(
+    reports.filter((r) => r.kind === 'foreign' && bundles.some((b) => b.interpreter === r.file)).map((r) => r.file),
+  );
+  const foreignBundles = bundles.filter((b) => b.interpreter !== null && foreignInterpreters.has(b.interpreter));
+  const inForeignBundle = (file: string): boolean => foreignBundles.some((b) => file.startsWith(`${b.root}/`));
+  const first = reports.filter((r) => foreignInterpreters.has(r.file));
+  const rest = reports.filter(
+    (r) => !foreignInterpreters.has(r.file) && (r.kind !== 'foreign' || inForeignBundle(r.file)),
+  );
+  return [...first, ...rest];
+}
+
 /** The check of a prepared bundle on `view` (a host with the bundle's folder laid over it). */
 export function checkBundleSide(
   view: HostView,
@@ -112,12 +133,12 @@ export function checkBundleSide(
   const { dir, files, bundles, leftovers } = side;
   // A --libc bundle bundle is checked as its launcher starts it (bundled loader, --library-path),
   // as `pyrelo check` does: checked as plain programs, its files would need the host's glibc.
-  const reports = files
-    .map((file) =>
-      applyBundleRules(checkFile(view, file, { ...bundleCheckOptions(file, bundles), cwd: dir }), file, bundles),
-    )
-    .filter((r) => r.kind !== 'foreign')
-    .concat(bundles.flatMap((b) => runtimeNeedReports(view, b, bundles, { base: { cwd: dir } })));
+  const checked = files.map((file) =>
+    applyBundleRules(checkFile(view, file, { ...bundleCheckOptions(file, bundles), cwd: dir }), file, bundles),
+  );
+  const reports = withoutStrayForeignFiles(checked, bundles).concat(
+    bundles.flatMap((b) => runtimeNeedReports(view, b, bundles, { base: { cwd: dir } })),
+  );
   const problems: ProblemMessage[] = [];
   for (const report of reports) {
     for (const p of report.problems) {

@@ -24,7 +24,13 @@ export interface InventoryHostFacts {
 }
 
 /** The loader configuration as stored: LoaderConfig with its ld.so.cache in JSON-friendly form. */
-export interface InventoryLoaderConfig extends Omit<LoaderConfig, 'cache' | 'procMounted'> {
+export interface InventoryLoaderConfig extends Omit<LoaderConfig, 'cache' | 'procMounted' | 'pageSize'> {
+  /**
+   * The host kernel's page size in bytes (AT_PAGESZ; src/inventory/page-size.ts). Absent in
+   * inventories written before it was recorded: those count as 4096, the page of every x86_64
+   * host and the most lenient one (loaderConfigOf).
+   */
+  readonly pageSize?: number;
   /**
    * Whether /proc was mounted where the inventory was taken. Absent in inventories written before
    * it was recorded: those count as mounted (loaderConfigOf), as on a real host; a deploy takes a

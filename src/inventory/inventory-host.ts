@@ -28,7 +28,7 @@ export function loaderConfigOf(inventory: Pick<Inventory, 'loader'>): LoaderConf
           })),
         };
   // An inventory from before procMounted was recorded counts as a host with /proc (format.ts).
-  return { ...stored, cache, procMounted: stored.procMounted ?? true };
+  return { ...stored, cache, procMounted: stored.procMounted ?? true, pageSize: stored.pageSize ?? 4096 };
 }
 
 export class InventoryHostView implements HostView {

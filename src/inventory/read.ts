@@ -2,6 +2,7 @@
 // names the file and the field, before any of it reaches the loader emulation.
 
 import { readFileSync } from 'node:fs';
+import { isPageSize } from './page-size.js';
 import { gunzipSync } from 'node:zlib';
 import { INVENTORY_FORMAT, type Inventory } from './format.js';
 import { UserInputError } from '../common/user-input-error.js';
@@ -131,6 +132,8 @@ export function validateInventory(value: unknown, file: string): Inventory {
   // Optional: older inventories do not have it (format.ts).
   if (loader.procMounted !== undefined && typeof loader.procMounted !== 'boolean')
     fail('loader.procMounted', 'not true or false');
+  if (loader.pageSize !== undefined && !isPageSize(loader.pageSize))
+    fail('loader.pageSize', `${JSON.stringify(loader.pageSize)} is not a page size (a power of two, 4096 to 262144)`);
   if (loader.cache !== null) {
     if (!isRecord(loader.cache) || !Array.isArray(loader.cache.entries)) fail('loader.cache.entries', 'not a list');
   }

@@ -10,6 +10,7 @@ import { parseLdCache, type LdCache } from '../loader/ld-cache.js';
 import type { LoaderConfig } from '../loader/host-view.js';
 import { chrootCanon, detectLibc, readLoaderDefaults, rootMachines } from './host-facts.js';
 import { procSelfExeReadable } from './proc-mount.js';
+import { runningPageSize } from './page-size.js';
 import { UserInputError } from '../common/user-input-error.js';
 
 const MACHINES: Readonly<Record<string, number>> = { x86_64: EM_X86_64, aarch64: EM_AARCH64 };
@@ -59,6 +60,12 @@ export interface RootConfigOptions {
    * (`--no-proc`; README "Launchers and /proc").
    */
   readonly procMounted?: boolean;
+  /**
+   * The page size of the kernel the root runs on. Default: this kernel's (page-size.ts), which a
+   * chroot shares; `pyrelo inventory --page-size N` records a root as a host with other pages
+   * would run it (an aarch64 root for a 64 KiB kernel).
+   */
+  readonly pageSize?: number;
 }
 
 /**
@@ -93,5 +100,6 @@ export function loaderConfigForRoot(rootDir: string, options: RootConfigOptions 
     kernelVersion: parseKernelRelease(release()),
     cache: readCache(rootDir),
     procMounted: options.procMounted ?? (resolve(rootDir) === '/' ? procSelfExeReadable() : true),
+    pageSize: options.pageSize ?? runningPageSize(),
   };
 }

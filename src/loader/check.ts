@@ -15,6 +15,7 @@ import { isaLevelProblems } from './isa-level.js';
 import { ET_DYN } from '../elf/constants.js';
 import { mainOriginUnknown } from './main-origin.js';
 import { staticTlsProblems } from './static-tls.js';
+import { foreignFileWords } from './foreign-file.js';
 
 export interface CheckOptions {
   /** LD_LIBRARY_PATH of the emulated process. */
@@ -183,12 +184,13 @@ function mainObjectMapping(
   const segments = object.loadSegments;
   if (segments === undefined) return null;
   if (throughLoader || object.interpreter === null) {
-    const error = loadCommandError(segments, loadCommandRulesFor(config.glibcVersion), config.elfClass);
+    const rules = loadCommandRulesFor(config.glibcVersion);
+    const error = loadCommandError(segments, rules, config.elfClass, config.pageSize);
     return error === null
       ? null
       : { kind: 'unloadable-object', severity: 'error', object: path, message: `${path}: ${error}` };
   }
-  const bad = kernelUnmappableSegment(segments, config.elfClass);
+  const bad = kernelUnmappableSegment(segments, config.elfClass, config.pageSize);
   return bad === null
     ? null
     : {
@@ -199,6 +201,16 @@ function mainObjectMapping(
           `${path}: the kernel cannot map the LOAD segment at offset 0x${bad.offset.toString(16)}, address ` +
           `0x${bad.vaddr.toString(16)} (offset and address differ modulo the page size): execve kills it with SIGSEGV`,
       };
+}
+
+/** Whether a file of another machine has a PT_INTERP; null when it cannot be read that far. */
+function hasInterpreter(load: () => LoadableObject): boolean | null {
+  try {
+    return load().interpreter !== null;
+  } catch (error) {
+    if (error instanceof ElfFormatError) return null;
+    throw error;
+  }
 }
 
 const satisfierMemos = new WeakMap<HostView, SatisfierMemo>();
@@ -233,15 +245,21 @@ export function checkFile(host: HostView, path: string, options: CheckOptions = 
   }
   const verdict = verifyHeader(opened.header, host.config);
   if (verdict.kind === 'wrong-class' || verdict.kind === 'wrong-machine') {
-    const what =
-      verdict.kind === 'wrong-class'
-        ? `wrong ELF class: ELFCLASS${opened.header.elfClass}`
-        : `wrong machine: e_machine ${opened.header.e_machine}, host needs ${host.config.machine}`;
+    // The kernel's words for a program, ld.so's for a library (foreign-file.ts).
+    const words = foreignFileWords(
+      {
+        e_machine: opened.header.e_machine,
+        e_type: opened.header.e_type,
+        elfClass: opened.header.elfClass,
+        hasInterpreter: hasInterpreter(opened.load),
+      },
+      host.config,
+    );
     return lone(path, 'foreign', {
       kind: 'wrong-architecture',
       severity: 'error',
       object: path,
-      message: `${path}: ${what}`,
+      message: `${path}: ${words}`,
     });
   }
   if (verdict.kind === 'fatal') {

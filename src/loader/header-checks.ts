@@ -67,10 +67,11 @@ export function verifyHeader(header: LoadableHeader, config: LoaderConfig): Head
 export function verifyDependency(
   header: LoadableHeader,
   object: Pick<LoadableObject, 'flags1' | 'loadSegments'>,
-  config: Pick<LoaderConfig, 'glibcVersion' | 'elfClass'>,
+  config: Pick<LoaderConfig, 'glibcVersion' | 'elfClass' | 'pageSize'>,
 ): string | null {
   if (object.loadSegments !== undefined) {
-    const error = loadCommandError(object.loadSegments, loadCommandRulesFor(config.glibcVersion), config.elfClass);
+    const rules = loadCommandRulesFor(config.glibcVersion);
+    const error = loadCommandError(object.loadSegments, rules, config.elfClass, config.pageSize);
     if (error !== null) return error;
   }
   if (header.e_type === ET_EXEC) return 'cannot dynamically load executable';

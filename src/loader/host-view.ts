@@ -35,6 +35,11 @@ export interface LoaderConfig {
    * normally from /proc/self/exe; without it that $ORIGIN has no value (README "Launchers and /proc").
    */
   readonly procMounted: boolean;
+  /**
+   * The running kernel's page size (AT_PAGESZ, GLRO(dl_pagesize)): 4 KiB on x86_64; 4, 16 or
+   * 64 KiB on aarch64. ld.so checks each PT_LOAD against it before mapping (load-commands.ts).
+   */
+  readonly pageSize: number;
 }
 
 /** Why a path could not be used, in the errno terms open_path() distinguishes. */

@@ -34,8 +34,9 @@ export interface LoadSegment {
 export type LoadCommandRules = 'p_align' | 'page';
 
 /**
- * GLRO(dl_pagesize) is the running kernel's page size: 4 KiB on x86_64, and the smallest (most
- * lenient) aarch64 page. Hosts with 16 or 64 KiB pages (some aarch64 kernels) are not modelled.
+ * GLRO(dl_pagesize) is the running kernel's page size (AT_PAGESZ): 4 KiB on x86_64, and the
+ * smallest (most lenient) aarch64 page. A host's own is LoaderConfig.pageSize, recorded in its
+ * inventory (docs/loader.md section 7, "Page size"); this default serves the build's verify step.
  */
 export const LOADER_PAGE_SIZE = 4096;
 

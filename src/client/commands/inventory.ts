@@ -5,6 +5,8 @@ import { gzipSync } from 'node:zlib';
 import { collectInventory } from '../../inventory/collect.js';
 import type { Inventory } from '../../inventory/format.js';
 import { writeOut } from '../../common/terminal-text.js';
+import { isPageSize } from '../../inventory/page-size.js';
+import { InputError } from '../../elf/find-elf-files.js';
 
 export interface InventoryCommandOptions {
   readonly root?: string;
@@ -12,6 +14,16 @@ export interface InventoryCommandOptions {
   readonly output?: string;
   /** false with --no-proc (commander's negated option). */
   readonly proc?: boolean;
+  /** --page-size: the kernel page size to record instead of this machine's. */
+  readonly pageSize?: string;
+}
+
+/** --page-size N, checked before anything is collected. */
+function givenPageSize(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = /^\d{1,7}$/.test(value) ? Number(value) : NaN;
+  if (!isPageSize(n)) throw new InputError(`--page-size ${value}`, 'not a page size (a power of two, 4096 to 262144)');
+  return n;
 }
 
 function describe(inventory: Inventory): string[] {
@@ -26,6 +38,7 @@ function describe(inventory: Inventory): string[] {
     `interpreter: ${loader.interpreter}`,
     `search dirs: ${loader.systemDirs.join(':')}  ($LIB=${loader.libToken}, $PLATFORM=${loader.platform})`,
     `hwcaps:      ${loader.hwcapsSubdirs.join(', ') || 'none'}`,
+    `page size:   ${loader.pageSize ?? 4096} bytes`,
     `/proc:       ${loader.procMounted === false ? "not mounted (a program's own $ORIGIN has no value)" : 'mounted'}`,
     'ld.so.cache: ' +
       `${loader.cache === null ? 'none' : `${loader.cache.entries.length} entries (${loader.cache.format} format)`}`,
@@ -41,7 +54,11 @@ function writeAtomically(file: string, bytes: Buffer | string): void {
 }
 
 export function runInventory(options: InventoryCommandOptions): number {
-  const inventory = collectInventory(options.root ?? '/', options.proc === false ? { procMounted: false } : {});
+  const pageSize = givenPageSize(options.pageSize);
+  const inventory = collectInventory(options.root ?? '/', {
+    ...(options.proc === false ? { procMounted: false } : {}),
+    ...(pageSize === undefined ? {} : { pageSize }),
+  });
   const json = JSON.stringify(inventory);
   if (options.output !== undefined) {
     writeAtomically(options.output, options.output.endsWith('.gz') ? gzipSync(json, { level: 9 }) : json);
