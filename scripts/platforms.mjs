@@ -366,7 +366,7 @@ function labInventory(p, id) {
     return;
   }
   const raw = `${OUTPUT}${id}.raw.json.gz`;
-  execFileSync(process.execPath, [CLI, 'inventory', '--root', join(roots, dir, 'rootfs'), '--no-proc', '-o', raw], {
+  execFileSync(process.execPath, [CLI, 'inventory', '--root', join(roots, dir, 'rootfs'), '-o', raw], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const inventory = JSON.parse(gunzipSync(readFileSync(raw)).toString('utf8'));
