@@ -29,7 +29,10 @@ function platformView(given: string): { view: HostView; platform: NonNullable<Ho
   const basis: PredictionBasis = inventory === null ? 'reference' : 'inventory';
   const label = `${choice.label} (${BASIS_LABELS[basis]})`;
   return {
-    view: inventory === null ? new ReferenceHostView(choice.platform, choice.arch) : new InventoryHostView(inventory, label),
+    view:
+      inventory === null
+        ? new ReferenceHostView(choice.platform, choice.arch)
+        : new InventoryHostView(inventory, label),
     platform: { name: choice.label, basis, uncertain: choice.platform.uncertain },
   };
 }

@@ -93,7 +93,9 @@ export function validatePlatform(value: unknown, file: string): ReferencePlatfor
     const sv = isRecord(value.symbolVersions) ? value.symbolVersions : fail('symbolVersions', 'not an object');
     const byArch: Record<string, Record<VersionFamily, string[]>> = {};
     for (const arch of architectures) {
-      const families = isRecord(sv[arch]) ? sv[arch] : fail(`symbolVersions.${arch}`, 'missing for a listed architecture');
+      const families = isRecord(sv[arch])
+        ? sv[arch]
+        : fail(`symbolVersions.${arch}`, 'missing for a listed architecture');
       const entry = {} as Record<VersionFamily, string[]>;
       for (const family of VERSION_FAMILIES) {
         entry[family] = texts(families[family], `symbolVersions.${arch}.${family}`).map((v, i) =>
@@ -109,21 +111,22 @@ export function validatePlatform(value: unknown, file: string): ReferencePlatfor
   if (kind === 'glibc' && !glibcOf.includes(`GLIBC_${libcVersion}`))
     fail('symbolVersions', `lists no GLIBC_${libcVersion}, the platform's own glibc`);
 
-  const baseLibraries = (Array.isArray(value.baseLibraries) ? value.baseLibraries : fail('baseLibraries', 'expected a list')).map(
-    (b: unknown, i) => {
-      const field = `baseLibraries[${i}]`;
-      if (!isRecord(b)) return fail(field, 'not an object');
-      const soname = text(b.soname, `${field}.soname`);
-      if (soname.includes('/')) fail(`${field}.soname`, 'a soname has no "/"');
-      const families = texts(b.families, `${field}.families`).map((f, k) =>
-        (VERSION_FAMILIES as readonly string[]).includes(f)
-          ? (f as VersionFamily)
-          : fail(`${field}.families[${k}]`, `expected one of ${VERSION_FAMILIES.join(', ')}`),
-      );
-      return { soname, families };
-    },
-  );
-  const inventory = value.inventory === undefined ? null : text(value.inventory, 'inventory');
+  const baseLibraries = (
+    Array.isArray(value.baseLibraries) ? value.baseLibraries : fail('baseLibraries', 'expected a list')
+  ).map((b: unknown, i) => {
+    const field = `baseLibraries[${i}]`;
+    if (!isRecord(b)) return fail(field, 'not an object');
+    const soname = text(b.soname, `${field}.soname`);
+    if (soname.includes('/')) fail(`${field}.soname`, 'a soname has no "/"');
+    const families = texts(b.families, `${field}.families`).map((f, k) =>
+      (VERSION_FAMILIES as readonly string[]).includes(f)
+        ? (f as VersionFamily)
+        : fail(`${field}.families[${k}]`, `expected one of ${VERSION_FAMILIES.join(', ')}`),
+    );
+    return { soname, families };
+  });
+  const inventory =
+    value.inventory === undefined || value.inventory === null ? null : text(value.inventory, 'inventory');
   if (inventory !== null && !/^[A-Za-z0-9._-]+\.inventory\.json\.gz$/.test(inventory))
     fail('inventory', 'expected a file name NAME.inventory.json.gz beside the platform file');
   return {
@@ -150,7 +153,11 @@ let cached: readonly ReferencePlatform[] | null = null;
 export function referencePlatforms(): readonly ReferencePlatform[] {
   if (cached !== null) return cached;
   const dir = join(packageFolder('data'), PLATFORMS_DIR);
-  const files = existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.json')).sort() : [];
+  const files = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((n) => n.endsWith('.json'))
+        .sort()
+    : [];
   const seen = new Map<string, string>();
   const platforms = files.map((f) => {
     const platform = readDataJson(join(PLATFORMS_DIR, f), validatePlatform);

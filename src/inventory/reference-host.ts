@@ -115,7 +115,11 @@ export class ReferenceHostView implements HostView {
       this.files.set(path, { identity: `reference:${soname}`, object: referenceObject(header, soname, versions) });
     };
     for (const { soname, families: own } of platform.baseLibraries)
-      add(posix.join(systemDirs[0]!, soname), soname, own.flatMap((f) => families[f]));
+      add(
+        posix.join(systemDirs[0]!, soname),
+        soname,
+        own.flatMap((f) => families[f]),
+      );
     // glibc's loader, at the path programs name and under its soname where libraries look for it.
     const loader = posix.basename(machineDefaults.interpreter);
     add(machineDefaults.interpreter, loader, families.GLIBC);

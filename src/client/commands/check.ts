@@ -184,7 +184,8 @@ function checkFiles(
           ...own.map((l) => `  ${l.message}`),
         );
     }
-    for (const doubt of host.platform?.uncertain ?? []) lines.push(`note: ${host.platform!.name}: not certain: ${doubt}`);
+    for (const doubt of host.platform?.uncertain ?? [])
+      lines.push(`note: ${host.platform!.name}: not certain: ${doubt}`);
     writeOut(`${lines.join('\n')}\n`);
   }
   // A checked file that is not readable ELF is bad input, not a prediction.
