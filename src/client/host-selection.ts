@@ -31,7 +31,7 @@ function platformView(given: string): { view: HostView; platform: NonNullable<Ho
   return {
     view:
       inventory === null
-        ? new ReferenceHostView(choice.platform, choice.arch)
+        ? new ReferenceHostView(choice.platform, choice.arch, choice.label)
         : new InventoryHostView(inventory, label),
     platform: { name: choice.label, basis, uncertain: choice.platform.uncertain },
   };

@@ -70,7 +70,13 @@ export function predictFromFacts(
   digest: string,
   sides = new Map<string, BundleSide>(),
 ): CheckResult {
-  return predictOnView(new ReferenceHostView(choice.platform, choice.arch), bundleDir, digest, choice.label, sides);
+  return predictOnView(
+    new ReferenceHostView(choice.platform, choice.arch, choice.label),
+    bundleDir,
+    digest,
+    choice.label,
+    sides,
+  );
 }
 
 /** The prediction on a platform: from its stored inventory when there is one, else from its facts. */

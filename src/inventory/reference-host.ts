@@ -71,9 +71,11 @@ export class ReferenceHostView implements HostView {
   readonly label: string;
   private readonly files = new Map<string, { identity: string; object: LoadableObject }>();
 
+  /** `name`: what the user called it (rocky:9 for rhel:9's facts); the platform's own name by default. */
   constructor(
     readonly platform: ReferencePlatform,
     readonly arch: string,
+    name = `${platform.name}${arch === platform.architectures[0] ? '' : `/${arch}`}`,
   ) {
     const defaults = loaderDefaultsData();
     const machine = MACHINES[arch];
@@ -104,7 +106,6 @@ export class ReferenceHostView implements HostView {
       cache: null,
       procMounted: true,
     };
-    const name = `${platform.name}${arch === platform.architectures[0] ? '' : `/${arch}`}`;
     this.label = `${name} (predicted from reference)`;
     if (platform.libc.kind !== 'glibc') return; // a glibc program finds nothing of a musl or libc-less host
     const families = platform.symbolVersions?.byArch[arch];

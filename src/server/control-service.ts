@@ -214,7 +214,16 @@ export class ControlService {
                 .filter((b) => b.digest !== bundle.digest)
                 .map(bundleInfo)
             : [];
-        const platforms = await this.references.forBundle(bundle.digest, this.store.treePath(bundle.digest));
+        // The hosts' answer does not wait on the reference rows failing: it comes without them, logged.
+        const platforms = await this.references
+          .forBundle(bundle.digest, this.store.treePath(bundle.digest))
+          .catch((error: Error) => {
+            this.log.warn(
+              { bundle: bundle.digest.slice(0, 12) },
+              `reference platforms not predicted: ${error.message}`,
+            );
+            return [];
+          });
         return { ...compatOf(this.db, bundle, this.hub.isConnected), others, platforms };
       }),
       DistroBundles: unary(log, 'DistroBundles', (r: { distro: string }) => {

@@ -165,7 +165,8 @@ test('pyrelo check --platform answers without a server, labelled, and refuses an
   assert.match(text, /on rhel:8 \(predicted from reference\)/);
   assert.match(text, /\/lib64\/libc\.so\.6: version `GLIBC_2\.34' not found/);
   assert.match(text, /on debian:12 \(predicted from inventory\)/);
-  const answer = JSON.parse(output[output.length - 1]!) as { platform: { name: string; basis: string } };
+  const answer = JSON.parse(output[output.length - 1]!) as { platform: { name: string; basis: string }; host: string };
+  assert.equal(answer.host, 'rocky:9 (predicted from reference)', 'named as the user named it');
   assert.deepEqual(answer.platform, { name: 'rocky:9', basis: 'reference', uncertain: [] });
   assert.throws(
     () => runCheck([bundle], { platform: 'windows:11', env: [], cache: false }),
