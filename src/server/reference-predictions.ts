@@ -16,12 +16,15 @@ const PROBLEMS_PER_RESULT = 5;
 export class ReferencePredictions {
   /** Made or being made, oldest first; a failed one is forgotten, so the next asking tries again. */
   private readonly kept = new Map<string, Promise<PlatformVerdict[]>>();
+  /** One worker at a time: a burst of compat questions about many bundles must not start a worker each. */
+  private last: Promise<unknown> = Promise.resolve();
 
   /** The verdicts of the bundle `digest` unpacked at `bundleDir`, made on first asking. */
   forBundle(digest: string, bundleDir: string): Promise<PlatformVerdict[]> {
     let verdicts = this.kept.get(digest);
     if (verdicts === undefined) {
-      verdicts = runWorker({ bundleDir, digest });
+      verdicts = this.last.then(() => runWorker({ bundleDir, digest }));
+      this.last = verdicts.catch(() => undefined);
       verdicts.catch(() => this.kept.delete(digest));
       this.kept.set(digest, verdicts);
       if (this.kept.size > BUNDLES_KEPT) this.kept.delete(this.kept.keys().next().value!);
