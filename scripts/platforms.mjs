@@ -136,7 +136,7 @@ const PLATFORMS = [
     kernel: '5.14.21',
     ca: SUSE_CA,
     architectures: ['x86_64', 'aarch64', 'ppc64le', 's390x'],
-    source: `https://www.suse.com/support/kb/doc/?id=000019587 (kernel per service pack); ${REPOLOGY_GLIBC}`,
+    source: `https://www.suse.com/releasenotes/ (SLES 15 SP4, SP5 release notes: kernel, glibc); ${REPOLOGY_GLIBC}`,
     uncertain: [
       'glibc 2.31 holds for SP3 to SP6; SP7 may differ',
       'libstdc++6 is updated within SLES 15 (newer than GCC 10): the GLIBCXX list is a lower bound',
