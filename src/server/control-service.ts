@@ -370,6 +370,9 @@ export class ControlService {
       elf: m.elf.map((e) => ({ path: e.path, needed: e.needed, versions: e.versions })),
     });
     this.log.info({ bundle: m.name, digest: stored.digest.slice(0, 12), size: stored.size }, 'bundle stored');
+    // The reference platforms' rows are started now, so that compat rarely waits for them; a failure
+    // is logged when compat asks.
+    this.references.forBundle(stored.digest, this.store.treePath(stored.digest)).catch(() => undefined);
     await this.predictor.predictBundleEverywhere(bundle);
     return bundle;
   }

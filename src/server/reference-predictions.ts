@@ -4,6 +4,7 @@
 // the bundle. Each is made once per bundle, in a worker (reference-worker.ts), and kept: a stored
 // bundle never changes, nor does the catalog while the server runs.
 
+import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { PlatformVerdict, ProblemMessage } from '../proto/messages.js';
 import type { ReferenceJob, ReferenceReply } from './reference-worker.js';
@@ -14,7 +15,10 @@ const BUNDLES_KEPT = 64;
 const PROBLEMS_PER_RESULT = 5;
 
 export class ReferencePredictions {
-  /** Made or being made, oldest first; a failed one is forgotten, so the next asking tries again. */
+  /**
+   * Made or being made, oldest first. A failed one is kept failed: asking again must not start a
+   * worker per question (compat answers in milliseconds, README "bench/fleet").
+   */
   private readonly kept = new Map<string, Promise<PlatformVerdict[]>>();
   /** One worker at a time: a burst of compat questions about many bundles must not start a worker each. */
   private last: Promise<unknown> = Promise.resolve();
@@ -23,9 +27,11 @@ export class ReferencePredictions {
   forBundle(digest: string, bundleDir: string): Promise<PlatformVerdict[]> {
     let verdicts = this.kept.get(digest);
     if (verdicts === undefined) {
+      // A bundle known to the database but not unpacked in the store (an imported record) has
+      // nothing to predict from: no rows, at once.
+      if (!existsSync(bundleDir)) return Promise.resolve([]);
       verdicts = this.last.then(() => runWorker({ bundleDir, digest }));
       this.last = verdicts.catch(() => undefined);
-      verdicts.catch(() => this.kept.delete(digest));
       this.kept.set(digest, verdicts);
       if (this.kept.size > BUNDLES_KEPT) this.kept.delete(this.kept.keys().next().value!);
     }
