@@ -36,7 +36,18 @@ export function buildProgram(): Command {
         'inventory',
       ),
     )
-    .option('--inventory <file>', 'check against a stored host inventory (pyrelo inventory --json)')
+    .addOption(
+      new Option('--inventory <file>', 'check against a stored host inventory (pyrelo inventory --json)').conflicts(
+        'platform',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--platform <name>',
+        'check against a reference platform (data/platforms/: debian:12, rhel:8, rhel:9/aarch64, …): ' +
+          'its stored inventory where there is one, else its facts ("predicted from reference")',
+      ).conflicts(['root', 'proc']),
+    )
     .option('--env <name=value>', 'environment of the emulated process (LD_LIBRARY_PATH)', collect, [])
     .addOption(
       new Option(

@@ -10,11 +10,31 @@ import type { ParseCache } from '../loader/parse-cache.js';
 import { InventoryHostView } from '../inventory/inventory-host.js';
 import { readInventory } from '../inventory/read.js';
 import { loaderConfigForRoot } from '../inventory/root-config.js';
+import { platformInventory } from '../inventory/platform-catalog.js';
+import { ReferenceHostView } from '../inventory/reference-host.js';
+import { BASIS_LABELS, choosePlatform, type PredictionBasis } from '../compat/platform-prediction.js';
 
 export interface HostSelection {
   readonly view: HostView;
   /** Maps a path on this machine to the path the emulated loader uses for it. */
   toHostPath(localPath: string): string;
+  /** With --platform: the platform and what its prediction is made from. */
+  readonly platform?: { readonly name: string; readonly basis: PredictionBasis; readonly uncertain: readonly string[] };
+}
+
+/** --platform NAME: the platform's stored inventory where the catalog has one, else its facts. */
+function platformView(given: string): { view: HostView; platform: NonNullable<HostSelection['platform']> } {
+  const choice = choosePlatform(given);
+  const inventory = platformInventory(choice.platform, choice.arch);
+  const basis: PredictionBasis = inventory === null ? 'reference' : 'inventory';
+  const label = `${choice.label} (${BASIS_LABELS[basis]})`;
+  return {
+    view:
+      inventory === null
+        ? new ReferenceHostView(choice.platform, choice.arch, choice.label)
+        : new InventoryHostView(inventory, label),
+    platform: { name: choice.label, basis, uncertain: choice.platform.uncertain },
+  };
 }
 
 /**
@@ -55,18 +75,31 @@ function inside(path: string, dir: string): boolean {
  * With --inventory, the checked files are always local and laid over the stored host.
  */
 export function selectHost(
-  options: { root?: string; inventory?: string; proc?: boolean },
+  options: { root?: string; inventory?: string; platform?: string; proc?: boolean },
   inputs: readonly string[],
   parseCache: ParseCache | null = null,
 ): HostSelection {
-  if (options.inventory !== undefined) {
-    const inventory = readInventory(options.inventory);
-    const base = new InventoryHostView(inventory, `inventory ${options.inventory}`);
+  const stored =
+    options.inventory !== undefined
+      ? {
+          view: new InventoryHostView(readInventory(options.inventory), `inventory ${options.inventory}`),
+          platform: undefined,
+        }
+      : options.platform !== undefined
+        ? platformView(options.platform)
+        : null;
+  if (stored !== null) {
+    // A stored or reference host: the checked files are always local and laid over it.
+    const base = stored.view;
     const local = new RootHostView('/', base.config, parseCache);
     const libraryDirs = libraryDirsOf(base.config);
     const realFolders = new Map<string, string>();
     const localInputs = inputs.map((p) => localFolderOf(p, libraryDirs, realFolders));
-    return { view: new OverlayHostView(base, local, localInputs), toHostPath: (p) => resolve(p) };
+    return {
+      view: new OverlayHostView(base, local, localInputs),
+      toHostPath: (p) => resolve(p),
+      ...(stored.platform === undefined ? {} : { platform: stored.platform }),
+    };
   }
   const rootDir = options.root === undefined ? '/' : realpathSync(options.root);
   const base = new RootHostView(

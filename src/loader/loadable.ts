@@ -137,6 +137,12 @@ export interface LoadableObject extends Pick<
   readonly hasSymbolHash: boolean;
   readonly definitions: readonly SymbolDefinition[];
   readonly requirements: readonly SymbolRequirement[];
+  /**
+   * A reference platform's library, known by its version definitions only (src/inventory/reference-host.ts):
+   * its symbol table is not known, so a lookup takes any name as defined under a version it
+   * defines, or unversioned. Absent for every real object.
+   */
+  readonly symbolsUnknown?: true;
 }
 
 /**

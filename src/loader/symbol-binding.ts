@@ -80,6 +80,9 @@ function definesSymbol(
   version: IndexedVersion | null,
 ): boolean {
   if (!provider.hasSymbolHash) return false;
+  // A reference platform's library: only its versions are known (loadable.ts, symbolsUnknown).
+  if (provider.symbolsUnknown === true)
+    return version === null || provider.versionDefinitions.some((d) => !d.base && d.name === version.name);
   const index = indexOf(provider);
   const candidates = index.named(requirement.name);
   if (candidates === undefined) return false;

@@ -44,6 +44,7 @@ export type { ImportInventoryRequest__Output as ImportInventoryRequest } from '.
 export type { InstallRequest__Output as InstallRequest } from './generated/pyrelo/v1/InstallRequest.js';
 export type { InstallResponse__Output as InstallResponse } from './generated/pyrelo/v1/InstallResponse.js';
 export type { Order__Output as Order } from './generated/pyrelo/v1/Order.js';
+export type { PlatformVerdict__Output as PlatformVerdict } from './generated/pyrelo/v1/PlatformVerdict.js';
 export type { Problem__Output as ProblemMessage } from './generated/pyrelo/v1/Problem.js';
 // eslint-disable-next-line max-len -- one re-export of a generated module; the name and path are data
 export type { RecordDeploymentRequest__Output as RecordDeploymentRequest } from './generated/pyrelo/v1/RecordDeploymentRequest.js';

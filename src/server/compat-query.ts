@@ -37,7 +37,7 @@ export function compatOf(
   db: CompatDatabase,
   bundle: StoredBundle,
   isConnected: (host: string) => boolean,
-): Omit<CompatResponse, 'others'> {
+): Omit<CompatResponse, 'others' | 'platforms'> {
   const hosts: HostVerdict[] = [];
   const distros = new Map<string, DistroVerdict>();
   for (const { host, predicted, verified } of db.resultsForBundle(bundle, PROBLEMS_PER_RESULT, isConnected)) {

@@ -16,6 +16,7 @@ import {
   type StoredHost,
 } from './db/database.js';
 import type { BundleStore, StoredArchive } from './bundle-store.js';
+import { ReferencePredictions } from './reference-predictions.js';
 import { BuildRequestError, type BundleBuilds } from './bundle-builds.js';
 import type { Predictor } from './predictor.js';
 import type { AgentHub } from './agent-hub.js';
@@ -118,6 +119,9 @@ function checkAccess(host: string, access: HostAccess): HostAccess {
 }
 
 export class ControlService {
+  /** The reference platforms' verdicts per bundle, made in a worker and kept (reference-predictions.ts). */
+  private readonly references = new ReferencePredictions();
+
   constructor(
     private readonly db: CompatDatabase,
     private readonly store: BundleStore,
@@ -200,7 +204,7 @@ export class ControlService {
       ImportInventory: unary(log, 'ImportInventory', (r: ImportInventoryRequest) => this.importInventory(r)),
       Check: unary(log, 'Check', (r: CheckRequest) => this.check(r)),
       Install: unary(log, 'Install', (r: InstallRequest) => this.install(r)),
-      Compat: unary(log, 'Compat', (r: { bundle: string }) => {
+      Compat: unary(log, 'Compat', async (r: { bundle: string }) => {
         const bundle = this.db.resolveBundle(r.bundle);
         // Asked by name, the newest build answers; the others of that name are listed, not hidden.
         const others =
@@ -210,7 +214,17 @@ export class ControlService {
                 .filter((b) => b.digest !== bundle.digest)
                 .map(bundleInfo)
             : [];
-        return { ...compatOf(this.db, bundle, this.hub.isConnected), others };
+        // The hosts' answer does not wait on the reference rows failing: it comes without them, logged.
+        const platforms = await this.references
+          .forBundle(bundle.digest, this.store.treePath(bundle.digest))
+          .catch((error: Error) => {
+            this.log.warn(
+              { bundle: bundle.digest.slice(0, 12) },
+              `reference platforms not predicted: ${error.message}`,
+            );
+            return [];
+          });
+        return { ...compatOf(this.db, bundle, this.hub.isConnected), others, platforms };
       }),
       DistroBundles: unary(log, 'DistroBundles', (r: { distro: string }) => {
         if (!/^[a-z0-9._-]+(:[A-Za-z0-9._~-]*)?$/.test(r.distro))
@@ -356,6 +370,9 @@ export class ControlService {
       elf: m.elf.map((e) => ({ path: e.path, needed: e.needed, versions: e.versions })),
     });
     this.log.info({ bundle: m.name, digest: stored.digest.slice(0, 12), size: stored.size }, 'bundle stored');
+    // The reference platforms' rows are started now, so that compat rarely waits for them; a failure
+    // is logged when compat asks.
+    this.references.forBundle(stored.digest, this.store.treePath(stored.digest)).catch(() => undefined);
     await this.predictor.predictBundleEverywhere(bundle);
     return bundle;
   }

@@ -7,7 +7,9 @@ import { selectHost } from '../host-selection.js';
 import { applyBundleRules, bundleCheckOptions, bundlesAmong, type BundleContext } from '../../compat/bundle-rules.js';
 import { bundledGlibcNssWarnings, readBundledGlibc, type NssWarning } from '../../compat/bundled-glibc-nss.js';
 import { hostNssFacts } from '../../compat/check-bundle.js';
-import { collectHostNss } from '../../inventory/host-nss.js';
+import { collectHostNss, type HostNss } from '../../inventory/host-nss.js';
+import { platformInventory } from '../../inventory/platform-catalog.js';
+import { choosePlatform } from '../../compat/platform-prediction.js';
 import { readInventory } from '../../inventory/read.js';
 import { buildHostLeftovers } from '../../compat/leftovers.js';
 import { runtimeNeedReports } from '../../compat/runtime-need-check.js';
@@ -23,6 +25,8 @@ import type { LoadReport } from '../../loader/types.js';
 export interface CheckCommandOptions {
   readonly root?: string;
   readonly inventory?: string;
+  /** --platform NAME: a reference platform of data/platforms/ (platform-catalog.ts). */
+  readonly platform?: string;
   readonly env: readonly string[];
   /** false with --no-proc (commander's negated option). */
   readonly proc?: boolean;
@@ -83,6 +87,12 @@ export function runCheck(paths: readonly string[], options: CheckCommandOptions)
   }
 }
 
+/** A platform's NSS facts: its stored inventory's; none from facts alone (then no warnings). */
+function platformNss(given: string): HostNss | undefined {
+  const choice = choosePlatform(given);
+  return platformInventory(choice.platform, choice.arch)?.nss;
+}
+
 /** Per --libc bundle bundle, the host NSS modules its glibc cannot use (none listed: it can use all). */
 function hostNssWarnings(
   bundles: readonly BundleContext[],
@@ -92,7 +102,11 @@ function hostNssWarnings(
   const bundled = bundles.filter((b) => b.libc === 'bundle');
   if (bundled.length === 0) return [];
   const facts =
-    options.inventory !== undefined ? readInventory(options.inventory).nss : collectHostNss(options.root ?? '/', view);
+    options.inventory !== undefined
+      ? readInventory(options.inventory).nss
+      : options.platform !== undefined
+        ? platformNss(options.platform)
+        : collectHostNss(options.root ?? '/', view);
   if (facts === undefined) return []; // an inventory written before NSS facts were recorded
   const { databases, hostPath } = hostNssFacts(facts);
   return bundled.flatMap((b) => {
@@ -143,7 +157,16 @@ function checkFiles(
   // DT_NEEDED may hold an escape sequence, so control characters are escaped (common/terminal-text.ts).
   if (options.json)
     writeOut(
-      `${JSON.stringify({ ...(toJson(reports, host.view.label) as object), leftovers, hostNss: nss }, null, 2)}\n`,
+      `${JSON.stringify(
+        {
+          ...(toJson(reports, host.view.label) as object),
+          leftovers,
+          hostNss: nss,
+          ...(host.platform === undefined ? {} : { platform: host.platform }),
+        },
+        null,
+        2,
+      )}\n`,
     );
   else {
     const lines = renderText(reports, { tree: options.tree ?? false, hostLabel: host.view.label });
@@ -161,6 +184,8 @@ function checkFiles(
           ...own.map((l) => `  ${l.message}`),
         );
     }
+    for (const doubt of host.platform?.uncertain ?? [])
+      lines.push(`note: ${host.platform!.name}: not certain: ${doubt}`);
     writeOut(`${lines.join('\n')}\n`);
   }
   // A checked file that is not readable ELF is bad input, not a prediction.

@@ -6,6 +6,7 @@ import { writeOut } from '../../common/terminal-text.js';
 import { answered, withControl } from '../control-client.js';
 import { InputError } from '../../elf/find-elf-files.js';
 import { distroOf, table, type ControlOptions } from './hosts.js';
+import { BASIS_LABELS } from '../../compat/platform-prediction.js';
 
 const LABELS: Readonly<Record<string, string>> = {
   runs: 'runs (verified)',
@@ -54,6 +55,21 @@ export function renderCompat(c: CompatResponse): string[] {
   for (const d of c.distros.filter((x) => x.reasons.length > 0)) {
     lines.push(`  ${d.distro} will not run it:`);
     for (const reason of d.reasons) lines.push(`    ${reason}`);
+  }
+  const platforms = c.platforms ?? [];
+  if (platforms.length > 0) {
+    lines.push('', 'reference platforms (data/platforms/; no host needed):');
+    lines.push(
+      ...table([
+        ['  PLATFORM', 'VERDICT', 'FROM', 'FIRST REASON'],
+        ...platforms.map((p) => [
+          `  ${p.platform}`,
+          LABELS[p.verdict] ?? p.verdict,
+          p.basis === 'inventory' || p.basis === 'reference' ? BASIS_LABELS[p.basis] : p.basis,
+          p.verdict === 'fails' ? (p.result?.problems.find((x) => x.severity === 'error')?.message ?? '') : '',
+        ]),
+      ]),
+    );
   }
   lines.push('', 'by host:');
   lines.push(

@@ -30,6 +30,7 @@ import type { HostVerdict as _pyrelo_v1_HostVerdict, HostVerdict__Output as _pyr
 import type { ImportInventoryRequest as _pyrelo_v1_ImportInventoryRequest, ImportInventoryRequest__Output as _pyrelo_v1_ImportInventoryRequest__Output } from './pyrelo/v1/ImportInventoryRequest.js';
 import type { InstallRequest as _pyrelo_v1_InstallRequest, InstallRequest__Output as _pyrelo_v1_InstallRequest__Output } from './pyrelo/v1/InstallRequest.js';
 import type { InstallResponse as _pyrelo_v1_InstallResponse, InstallResponse__Output as _pyrelo_v1_InstallResponse__Output } from './pyrelo/v1/InstallResponse.js';
+import type { PlatformVerdict as _pyrelo_v1_PlatformVerdict, PlatformVerdict__Output as _pyrelo_v1_PlatformVerdict__Output } from './pyrelo/v1/PlatformVerdict.js';
 import type { Problem as _pyrelo_v1_Problem, Problem__Output as _pyrelo_v1_Problem__Output } from './pyrelo/v1/Problem.js';
 import type { RecordDeploymentRequest as _pyrelo_v1_RecordDeploymentRequest, RecordDeploymentRequest__Output as _pyrelo_v1_RecordDeploymentRequest__Output } from './pyrelo/v1/RecordDeploymentRequest.js';
 import type { ServerStatus as _pyrelo_v1_ServerStatus, ServerStatus__Output as _pyrelo_v1_ServerStatus__Output } from './pyrelo/v1/ServerStatus.js';
@@ -71,6 +72,7 @@ export interface ProtoGrpcType {
       ImportInventoryRequest: MessageTypeDefinition<_pyrelo_v1_ImportInventoryRequest, _pyrelo_v1_ImportInventoryRequest__Output>
       InstallRequest: MessageTypeDefinition<_pyrelo_v1_InstallRequest, _pyrelo_v1_InstallRequest__Output>
       InstallResponse: MessageTypeDefinition<_pyrelo_v1_InstallResponse, _pyrelo_v1_InstallResponse__Output>
+      PlatformVerdict: MessageTypeDefinition<_pyrelo_v1_PlatformVerdict, _pyrelo_v1_PlatformVerdict__Output>
       Problem: MessageTypeDefinition<_pyrelo_v1_Problem, _pyrelo_v1_Problem__Output>
       RecordDeploymentRequest: MessageTypeDefinition<_pyrelo_v1_RecordDeploymentRequest, _pyrelo_v1_RecordDeploymentRequest__Output>
       ServerStatus: MessageTypeDefinition<_pyrelo_v1_ServerStatus, _pyrelo_v1_ServerStatus__Output>
