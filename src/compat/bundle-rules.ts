@@ -22,7 +22,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { ElfFile, isElf } from '../elf/elf-file.js';
 import type { LoadReport, Problem } from '../loader/types.js';
 import type { CheckOptions } from '../loader/check.js';
-import { readManifest } from '../bundle/manifest.js';
+import { readManifest, type LocaleNeed } from '../bundle/manifest.js';
 import { nonOriginElements } from '../bundle/origin-relative.js';
 import { GLIBC_DIR, LIBEXEC_DIR } from '../bundle/layout.js';
 import { isBundleLibrary } from './bundle-file-role.js';
@@ -41,6 +41,8 @@ export interface BundleContext {
    * ever loaded with LD_PRELOAD, checked as preloaded into the interpreter, not dlopened.
    */
   readonly preloadOnly: ReadonlySet<string>;
+  /** From pyrelo.json's locales: what the application needs compiled on the host (compat/host-locales.ts). */
+  readonly locales: readonly LocaleNeed[];
 }
 
 /**
@@ -107,6 +109,7 @@ export function bundlesAmong(paths: readonly string[]): BundleContext[] {
         manifest.python.executable,
         (manifest.allowMissing ?? []).map((a) => a.soname),
         manifest.preloadOnly ?? [],
+        manifest.locales ?? [],
       );
     } catch {
       // An unreadable manifest is not the check's subject: check the files as they are.
@@ -122,6 +125,7 @@ export function bundleContext(
   executable: string | null,
   allowMissing: readonly string[] = [],
   preloadOnly: readonly string[] = [],
+  locales: readonly LocaleNeed[] = [],
 ): BundleContext {
   return {
     root,
@@ -129,6 +133,7 @@ export function bundleContext(
     interpreter: interpreterOf(root, executable),
     allowMissing: new Set(allowMissing),
     preloadOnly: new Set(preloadOnly.map((p) => join(root, p))),
+    locales,
   };
 }
 
