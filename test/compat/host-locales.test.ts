@@ -15,6 +15,10 @@ import { localeProblems } from '../../src/compat/host-locales.js';
 import { validateManifest } from '../../src/bundle/manifest.js';
 import { readSmokeLocales } from '../../src/builder/build-smoke.js';
 import { makeTempDir, removeDir } from '../support/fixtures.js';
+import { checkBundleOnView, hostNssFacts } from '../../src/compat/check-bundle.js';
+import { collectHostNss } from '../../src/inventory/host-nss.js';
+import { loaderConfigForRoot } from '../../src/inventory/root-config.js';
+import { RootHostView } from '../../src/loader/root-host.js';
 import { parseBuildArgs } from '../builder/parse-build-args.js';
 
 const PYRELO = fileURLToPath(new URL('../../src/client/main.js', import.meta.url));
@@ -137,6 +141,44 @@ test('--locale and [tool.pyrelo] locales: read, and a bad name refused in one li
     assert.equal(table.exitCode, 2, table.stderr);
     assert.match(table.stderr, /^pyrelo: --locale "\.\.\/etc": not a locale name \([^\n]*\)$/);
     assert.equal(existsSync(join(dir, 'out')), false, 'nothing written');
+  } finally {
+    await removeDir(dir);
+  }
+});
+
+test("a host's compiled locales as agents and predictions read them: folders and names, the verdict", async () => {
+  const dir = await makeTempDir();
+  try {
+    // A host root with de_DE.utf8 compiled as a folder (locale-gen's other form), and a bundle needing
+    // de_DE.UTF-8 (declared) and fr_FR.UTF-8 (set by its smoke run).
+    const root = join(dir, 'root');
+    mkdirSync(join(root, 'usr/lib/locale/de_DE.utf8'), { recursive: true });
+    writeFileSync(join(root, 'usr/lib/locale/de_DE.utf8/LC_CTYPE'), '');
+    const bundle = join(dir, 'bundle');
+    mkdirSync(join(bundle, 'bin'), { recursive: true });
+    writeFileSync(join(bundle, 'bin/python3'), 'x');
+    const locales = [
+      { name: 'de_DE.UTF-8', declared: true, smoke: false },
+      { name: 'fr_FR.UTF-8', declared: false, smoke: true },
+    ];
+    writeFileSync(join(bundle, 'pyrelo.json'), JSON.stringify({ ...MANIFEST, locales }));
+    const view = new RootHostView(root, loaderConfigForRoot(root));
+    const nss = collectHostNss(root, view);
+    assert.deepEqual(nss.locales, ['de_DE.utf8']);
+    const result = checkBundleOnView(view, bundle, { digest: 'd', host: 'h', kind: 'verified' }, hostNssFacts(nss));
+    assert.deepEqual(
+      result.problems.map((p) => [p.kind, p.severity, p.library, p.message]),
+      [
+        [
+          'host-locale',
+          'error',
+          'fr_FR.UTF-8',
+          "locale fr_FR.UTF-8 is not compiled on this host (it has de_DE.utf8): the smoke command's setlocale " +
+            'fails; compile it with localedef or locale-gen',
+        ],
+      ],
+    );
+    assert.equal(result.loads, false, 'the smoke command fails there');
   } finally {
     await removeDir(dir);
   }
