@@ -21,6 +21,11 @@ of the host's own `getent`, in a child process that runs on the host's loader an
 a miss: what the bundled NSS answers is answered as before, and a process that never misses never
 starts a child.
 
+locale, in the build's smoke run only (`pyrelo build --smoke`, which sets PYRELO_SMOKE_LOCALES to a
+file of its own): each locale name a setlocale call of the smoke command succeeded with is written
+to that file, so the build records the locales the smoke command depends on. Without the variable
+nothing is patched.
+
 Installed at start-up by lib/python3.X/sitecustomize.py (so venvs made from the bundle, which share
 its standard library, have it too) and by lib/python3.X/site-packages/pyrelo-host.pth (so the bundle
 has it even when PYTHONPATH puts another sitecustomize first); installing twice changes nothing.
@@ -365,7 +370,39 @@ def _patch_grp(grp):
 _PATCHES = {"ssl": _patch_ssl, "curses": _patch_curses, "socket": _patch_socket, "pwd": _patch_pwd, "grp": _patch_grp}
 
 
+def _record_locales(path):
+    """_locale.setlocale (behind locale.setlocale), writing each name it succeeds with to `path`."""
+    import _locale
+    if getattr(_locale, "_pyrelo_host", False):
+        return
+    original = _locale.setlocale
+
+    def setlocale(category, locale=None):
+        result = original(category, locale)  # raises locale.Error when the name is not there
+        # "" takes the environment's locale and None only asks: neither is a name the app chose.
+        if isinstance(locale, str) and locale not in ("", "C", "POSIX"):
+            try:
+                with open(path, "a", encoding="utf-8") as f:
+                    f.write(locale.replace("\n", " ") + "\n")
+            except OSError:
+                pass
+        return result
+
+    setlocale.__doc__ = original.__doc__
+    _locale.setlocale = setlocale
+    _locale._pyrelo_host = True
+    if "locale" in sys.modules:
+        sys.modules["locale"]._setlocale = setlocale  # bound when locale.py was imported
+
+
 def install():
+    import os
+    record = os.environ.get("PYRELO_SMOKE_LOCALES")
+    if record:
+        try:
+            _record_locales(record)
+        except Exception:  # the recording is the build's business; never stop the interpreter
+            pass
     for name, patch in _PATCHES.items():
         if name in sys.modules:
             patch(sys.modules[name])

@@ -56,6 +56,11 @@ export interface BuildOptions {
    * (loader/check.ts, CheckOptions.preloaded). Recorded in the manifest.
    */
   readonly preloadOnly?: readonly string[];
+  /**
+   * --locale: locales the application needs from the target (de_DE.UTF-8), recorded in the manifest
+   * with those the smoke run sets; the checks compare them with the host's compiled locales.
+   */
+  readonly locales?: readonly string[];
   readonly output: string;
 }
 
@@ -235,6 +240,15 @@ export const BUILD_OPTIONS: readonly BuildOptionRow[] = [
       'a library of the bundle (path relative to its root) that is only ever loaded with LD_PRELOAD, never ' +
       'dlopened, such as a malloc an application preloads into its workers: checked as preloaded into the ' +
       'interpreter; recorded in the manifest (repeatable)',
+  },
+  {
+    key: 'locales',
+    value: 'repeated',
+    flags: '--locale <name>',
+    request: null,
+    help:
+      'a locale the application sets (de_DE.UTF-8): recorded in the manifest, and checks warn where a host has ' +
+      'not compiled it, or fail when the smoke command sets it (repeatable)',
   },
   // The server writes the archive where it adopts it from: never part of a request.
   {

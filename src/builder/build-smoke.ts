@@ -13,8 +13,11 @@
 // Only processes whose program is the bundle's count: host tools the app starts (sh, ldconfig
 // run by ctypes.util.find_library) load host libraries that are none of the bundle's business.
 // A smoke command that fails fails the build, with its output.
+// The locales its setlocale calls succeeded with (the start-up hook writes them to the file
+// PYRELO_SMOKE_LOCALES names, data/python/_pyrelo_host.py) are locales it depends on: a target that
+// has not compiled one fails the check (README, "Locales").
 
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { execa } from 'execa';
@@ -27,9 +30,13 @@ import type { GraftPolicy } from './graft-policy.js';
 import type { HostView } from '../loader/host-view.js';
 import { programInBundle, readTraces, type SmokeTrace } from './ld-debug-trace.js';
 import { stripDebug } from './runpath.js';
+import { localeNameProblem, normalizeLocale } from '../bundle/locale-name.js';
 
 const SMOKE_TIMEOUT_MS = 120_000;
 const OUTPUT_SHOWN = 4000;
+/** Bounds on what the smoke run's locale record is read for: a real app sets a few. */
+const MAX_LOCALE_RECORD_BYTES = 64 * 1024;
+const MAX_SMOKE_LOCALES = 32;
 
 export interface SmokeStepResult {
   readonly summary: string;
@@ -38,6 +45,26 @@ export interface SmokeStepResult {
   readonly grafted: GraftedLibrary[];
   /** Bundle-relative caller -> the names it dlopens that were grafted: its RUNPATH must find them. */
   readonly dlopened: Map<string, string[]>;
+  /** Locale names the smoke run's setlocale succeeded with, first spelling of each, sorted. */
+  readonly locales: string[];
+}
+
+/** The locales the hook wrote down (one name a line); names glibc would not take are ignored. */
+export function readSmokeLocales(file: string): string[] {
+  let text: string;
+  try {
+    const bytes = readFileSync(file);
+    text = bytes.subarray(0, MAX_LOCALE_RECORD_BYTES).toString('utf8');
+  } catch {
+    return []; // no setlocale call with a name
+  }
+  const seen = new Map<string, string>();
+  for (const name of text.split('\n')) {
+    if (localeNameProblem(name) !== null || seen.has(normalizeLocale(name))) continue;
+    seen.set(normalizeLocale(name), name);
+    if (seen.size >= MAX_SMOKE_LOCALES) break;
+  }
+  return [...seen.values()].sort();
 }
 
 /** A run-time need as planned, with where the smoke run found it on the build host. */
@@ -49,7 +76,7 @@ export interface PlannedNeed extends RuntimeNeed {
 export async function runTracedSmoke(
   bundle: string,
   smoke: readonly string[],
-): Promise<{ trace: SmokeTrace; created: string[] }> {
+): Promise<{ trace: SmokeTrace; created: string[]; locales: string[] }> {
   const work = mkdtempSync(join(tmpdir(), 'pyrelo-smoke-'));
   const listed = walkBundle(bundle);
   const before = new Set([...listed.files, ...listed.dirs]);
@@ -60,6 +87,7 @@ export async function runTracedSmoke(
       PYTHONDONTWRITEBYTECODE: '1',
       LD_DEBUG: 'files',
       LD_DEBUG_OUTPUT: join(work, 'trace'),
+      PYRELO_SMOKE_LOCALES: join(work, 'locales'),
     };
     const result = await execa(join(bundle, smoke[0]!), smoke.slice(1), {
       reject: false,
@@ -86,7 +114,7 @@ export async function runTracedSmoke(
     // Folders it made, deepest first (walkBundle lists a folder before what is in it).
     for (const dir of after.dirs.filter((d) => !before.has(d)).reverse())
       rmSync(join(bundle, dir), { recursive: true, force: true });
-    return { trace: readTraces(work), created };
+    return { trace: readTraces(work), created, locales: readSmokeLocales(join(work, 'locales')) };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -133,7 +161,7 @@ export async function smokeStep(
   view: HostView,
   policy: GraftPolicy,
 ): Promise<SmokeStepResult> {
-  const { trace, created } = await runTracedSmoke(bundle, smoke);
+  const { trace, created, locales } = await runTracedSmoke(bundle, smoke);
   const needs = plannedNeeds(trace, bundle, policy);
   const toGraft = new Map<string, ExtraGraft>();
   const dlopened = new Map<string, string[]>();
@@ -161,11 +189,13 @@ export async function smokeStep(
     `ran ${smoke.join(' ')} once with LD_DEBUG=files: ${programs} programs of the bundle started, ` +
     `${trace.processes.length - programs} host programs ignored; ` +
     (needs.length === 0 ? 'no run-time needs outside the bundle and glibc' : `run-time needs: ${listed.join(', ')}`) +
+    (locales.length > 0 ? `; set locales ${locales.join(', ')}` : '') +
     (created.length > 0 ? `; removed ${created.length} files it wrote into the bundle (${created.join(' ')})` : '');
   return {
     summary,
     runtimeNeeds: needs.map(({ name, caller, grafted: at }) => ({ name, caller, grafted: at })),
     grafted,
     dlopened,
+    locales,
   };
 }

@@ -10,7 +10,8 @@ import { basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
 import { listBundleFiles, walkBundle } from '../bundle/file-list.js';
-import { MANIFEST_FORMAT, writeManifest, type Manifest } from '../bundle/manifest.js';
+import { MANIFEST_FORMAT, writeManifest, type LocaleNeed, type Manifest } from '../bundle/manifest.js';
+import { normalizeLocale } from '../bundle/locale-name.js';
 import { packBundle } from '../bundle/pack.js';
 import { compareVersions } from '../loader/floors.js';
 import { allowedMissingRecords } from './allowed-missing-record.js';
@@ -463,6 +464,22 @@ const verify: RecordedStep = {
   },
 };
 
+/** Declared locales and those the smoke run set, one record per name as glibc compares them. */
+function localeNeeds(declared: readonly string[], smoked: readonly string[]): LocaleNeed[] {
+  const byName = new Map<string, LocaleNeed>();
+  for (const name of declared)
+    byName.set(normalizeLocale(name), {
+      name,
+      declared: true,
+      smoke: byName.get(normalizeLocale(name))?.smoke ?? false,
+    });
+  for (const name of smoked) {
+    const known = byName.get(normalizeLocale(name));
+    byName.set(normalizeLocale(name), { name: known?.name ?? name, declared: known?.declared ?? false, smoke: true });
+  }
+  return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
 const manifest: QuietStep = {
   name: 'manifest',
   recorded: false,
@@ -475,6 +492,7 @@ const manifest: QuietStep = {
     const verified = ctx.result('verified');
     const runtimeNeeds = ctx.smoked?.runtimeNeeds;
     const smokeCommand = options.smoke ?? null;
+    const locales = localeNeeds(options.locales ?? [], ctx.smoked?.locales ?? []);
     const allowedMissing = allowedMissingRecords(elves, ctx.allowMissing, (line) => progress.note(line));
     const written: Manifest = {
       format: MANIFEST_FORMAT,
@@ -496,6 +514,7 @@ const manifest: QuietStep = {
       slimmed: ctx.slimmed,
       grafted: ctx.grafted.map((g) => ({ ...g, neededBy: g.neededBy.filter((n) => existsSync(join(bundle, n))) })),
       ...(runtimeNeeds !== undefined ? { runtimeNeeds } : {}),
+      ...(locales.length > 0 ? { locales } : {}),
       ...(allowedMissing.length > 0 ? { allowMissing: allowedMissing } : {}),
       ...(ctx.preloadOnly.length > 0 ? { preloadOnly: ctx.preloadOnly } : {}),
       elf: elves.filter((e) => e.dynamic).map((e) => describeNeeds(bundle, e.path)),

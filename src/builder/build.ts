@@ -3,6 +3,7 @@
 // a staging folder next to OUTPUT that is renamed (folder) or packed (archive) only when every step
 // succeeded; here, the inputs are checked, the steps run in order and the staging folder goes.
 
+import { localeNameProblem } from '../bundle/locale-name.js';
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isSafeRelativePath, isSonameLike, type Manifest } from '../bundle/manifest.js';
@@ -81,6 +82,11 @@ function checkInputs(options: BuildOptions): DeclaredProject | null {
         'expected a path inside the bundle, relative to its root (such as ' +
           'lib/python3.11/site-packages/ray/core/libjemalloc.so)',
       );
+  }
+  // --locale, or [tool.pyrelo] locales: names glibc's setlocale takes.
+  for (const name of options.locales ?? []) {
+    const problem = localeNameProblem(name);
+    if (problem !== null) throw new BuildInputError(`--locale ${JSON.stringify(name.slice(0, 80))}`, problem);
   }
   checkPrompt(options.prompt);
   return declaredProject(options.project);

@@ -24,6 +24,7 @@ const TABLE_KEYS: Readonly<Record<string, readonly [keyof BuildOptions, Kind]>> 
   'slim-package-tests': ['slimPackageTests', 'boolean'],
   sourceless: ['sourceless', 'boolean'],
   prompt: ['prompt', 'text'],
+  locales: ['locales', 'list'],
 };
 
 /** The pyproject.toml of PROJECT when PROJECT is a folder that has one, else null. */

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { BundleError } from './errors.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { manifestNameProblem, quoteName } from './bundle-name.js';
+import { localeNameProblem, normalizeLocale } from './locale-name.js';
 
 export const MANIFEST_NAME = 'pyrelo.json';
 export const MANIFEST_FORMAT = 'pyrelo-bundle/1';
@@ -73,6 +74,22 @@ export interface AllowedMissing {
   readonly soname: string;
   /** The bundle files whose DT_NEEDED names it. */
   readonly neededBy: readonly string[];
+}
+
+/**
+ * A locale the application needs from the target (issue 19): declared (`pyrelo build --locale`,
+ * `[tool.pyrelo] locales`), or set by the smoke run. Glibc reads locales from the host in both libc
+ * modes, so a target that has not compiled it fails setlocale.
+ */
+export interface LocaleNeed {
+  /** As declared or as the smoke run asked for it: "de_DE.UTF-8". */
+  readonly name: string;
+  readonly declared: boolean;
+  /**
+   * The smoke run's setlocale succeeded with it on the build host: the smoke command depends on it,
+   * so a target without it is an error, not a warning.
+   */
+  readonly smoke: boolean;
 }
 
 export interface InstalledPackage {
@@ -160,6 +177,8 @@ export interface Manifest {
   readonly grafted: readonly GraftedLibrary[];
   /** What the smoke run opened at run time (present when the build ran one; older bundles have none). */
   readonly runtimeNeeds?: readonly RuntimeNeed[];
+  /** Locales declared or set by the smoke run (absent when none, and in older manifests). */
+  readonly locales?: readonly LocaleNeed[];
   /** --allow-missing (absent when none was given, and in older manifests). */
   readonly allowMissing?: readonly AllowedMissing[];
   /**
@@ -332,6 +351,16 @@ function checkAllowedMissing(c: Checker, value: Json, where: string, files: Read
   return { soname, neededBy };
 }
 
+function checkLocaleNeed(c: Checker, value: Json, where: string): LocaleNeed {
+  const o = c.object(value, where);
+  const name = c.string(o.name, `${where}.name`);
+  const problem = localeNameProblem(name);
+  if (problem !== null) c.fail(`${where}.name`, `${JSON.stringify(name.slice(0, 60))}: ${problem}`);
+  if (typeof o.declared !== 'boolean') c.fail(`${where}.declared`, 'expected true or false');
+  if (typeof o.smoke !== 'boolean') c.fail(`${where}.smoke`, 'expected true or false');
+  return { name, declared: o.declared as boolean, smoke: o.smoke as boolean };
+}
+
 function checkPythonBuild(c: Checker, value: unknown): PythonBuildRecord {
   const o = c.object(value, 'python.build');
   const sourceSha256 = c.string(o.sourceSha256, 'python.build.sourceSha256');
@@ -407,6 +436,12 @@ export function validateManifest(value: unknown, source: string): Manifest {
     o.runtimeNeeds === undefined
       ? undefined
       : c.array(o.runtimeNeeds, 'runtimeNeeds').map((n, i) => checkRuntimeNeed(c, n, `runtimeNeeds[${i}]`, seen));
+  const locales =
+    o.locales === undefined
+      ? undefined
+      : c.array(o.locales, 'locales').map((l, i) => checkLocaleNeed(c, l, `locales[${i}]`));
+  if (locales !== undefined && new Set(locales.map((l) => normalizeLocale(l.name))).size !== locales.length)
+    c.fail('locales', 'a locale listed twice');
   const allowMissing =
     o.allowMissing === undefined
       ? undefined
@@ -458,6 +493,7 @@ export function validateManifest(value: unknown, source: string): Manifest {
     }),
     grafted,
     ...(runtimeNeeds !== undefined ? { runtimeNeeds } : {}),
+    ...(locales !== undefined ? { locales } : {}),
     ...(allowMissing !== undefined ? { allowMissing } : {}),
     ...(preloadOnly !== undefined ? { preloadOnly } : {}),
     elf,

@@ -24,7 +24,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { ElfFile, isElf } from '../elf/elf-file.js';
 import type { LoadReport, Problem } from '../loader/types.js';
 import type { CheckOptions } from '../loader/check.js';
-import { readManifest } from '../bundle/manifest.js';
+import { readManifest, type LocaleNeed } from '../bundle/manifest.js';
 import { nonOriginElements } from '../bundle/origin-relative.js';
 import { GLIBC_DIR, LIBEXEC_DIR } from '../bundle/layout.js';
 import { isBundleLibrary } from './bundle-file-role.js';
@@ -49,6 +49,8 @@ export interface BundleContext {
    * directly (--libc host) or the bundle has no preloadOnly file to check against it.
    */
   readonly launcherShell: string | null;
+  /** From pyrelo.json's locales: what the application needs compiled on the host (compat/host-locales.ts). */
+  readonly locales: readonly LocaleNeed[];
 }
 
 /**
@@ -139,6 +141,7 @@ export function bundlesAmong(paths: readonly string[]): BundleContext[] {
         manifest.python.executable,
         (manifest.allowMissing ?? []).map((a) => a.soname),
         manifest.preloadOnly ?? [],
+        manifest.locales ?? [],
       );
     } catch {
       // An unreadable manifest is not the check's subject: check the files as they are.
@@ -154,6 +157,7 @@ export function bundleContext(
   executable: string | null,
   allowMissing: readonly string[] = [],
   preloadOnly: readonly string[] = [],
+  locales: readonly LocaleNeed[] = [],
 ): BundleContext {
   return {
     root,
@@ -162,6 +166,7 @@ export function bundleContext(
     allowMissing: new Set(allowMissing),
     preloadOnly: new Set(preloadOnly.map((p) => join(root, p))),
     launcherShell: preloadOnly.length === 0 ? null : shebangProgram(root, executable),
+    locales,
   };
 }
 

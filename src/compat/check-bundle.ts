@@ -13,6 +13,7 @@ import { loaderConfigForRoot } from '../inventory/root-config.js';
 import { findElfFiles } from '../elf/find-elf-files.js';
 import { maxVersion } from '../loader/floors.js';
 import { applyBundleRules, bundleCheckOptions, bundlesAmong, type BundleContext } from './bundle-rules.js';
+import { localeProblems } from './host-locales.js';
 import { bundledGlibcNssWarnings, readBundledGlibc } from './bundled-glibc-nss.js';
 import { collectHostNss, type HostNss } from '../inventory/host-nss.js';
 import { GLIBC_DIR } from '../bundle/layout.js';
@@ -58,16 +59,42 @@ export function bundleSide(bundleDir: string, config: LoaderConfig): BundleSide 
   };
 }
 
-/** The host's NSS as the bundled-glibc warnings need it (bundled-glibc-nss.ts). */
+/** The host's NSS as the bundled-glibc warnings need it (bundled-glibc-nss.ts), and its compiled locales. */
 export interface HostNssFacts {
   readonly databases: Readonly<Record<string, readonly string[]>>;
   /** Where the host's own loader finds a module; null: nowhere. */
   readonly hostPath: (soname: string) => string | null;
+  /** The host's compiled locales, as named on disk (host-locales.ts). */
+  readonly locales: readonly string[];
 }
 
 export function hostNssFacts(nss: HostNss): HostNssFacts {
   const paths = new Map(nss.modules.map((m) => [m.soname, m.path]));
-  return { databases: nss.databases, hostPath: (soname) => paths.get(soname) ?? null };
+  return { databases: nss.databases, hostPath: (soname) => paths.get(soname) ?? null, locales: nss.locales };
+}
+
+/** The glibc that runs a bundle's setlocale: the bundled one, else the host's ("2.36"; null: unknown). */
+export function setlocaleGlibc(bundle: BundleContext, view: HostView): string | null {
+  if (bundle.libc === 'bundle') return readBundledGlibc(bundle.root)?.version ?? null;
+  const v = view.config.glibcVersion;
+  return v === null ? null : `${v[0]}.${v[1]}`;
+}
+
+/** Per needed locale the host has not compiled: a warning, or an error when the smoke run set it. */
+function localeProblemMessages(view: HostView, bundles: readonly BundleContext[], nss: HostNssFacts): ProblemMessage[] {
+  return bundles.flatMap((bundle) =>
+    localeProblems(bundle.locales, nss.locales, setlocaleGlibc(bundle, view)).map((p) => ({
+      kind: 'host-locale',
+      severity: p.severity,
+      message: p.message,
+      file: 'pyrelo.json',
+      object: 'pyrelo.json',
+      requiredBy: '',
+      library: p.name,
+      version: '',
+      symbol: '',
+    })),
+  );
 }
 
 /** Warnings for what a --libc bundle bundle cannot use of the host's NSS modules. */
@@ -170,8 +197,11 @@ export function checkBundleSide(
   }
   // NSS modules are dlopened by glibc at run time, not by the bundle: warnings, never a failure.
   if (nss !== undefined) problems.push(...nssProblems(view, bundles, nss));
+  // A locale the smoke command sets and the host lacks fails it there; a declared one only warns.
+  const locales = nss === undefined ? [] : localeProblemMessages(view, bundles, nss);
+  problems.push(...locales);
   // A file missing only a library the bundle was allowed to ship without is a warning (allowed-missing.ts).
-  const loads = !reports.some(failsBundle) && leftovers.length === 0;
+  const loads = !reports.some(failsBundle) && leftovers.length === 0 && !locales.some((p) => p.severity === 'error');
   return {
     bundleDigest: meta.digest,
     host: meta.host,

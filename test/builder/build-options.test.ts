@@ -33,6 +33,7 @@ const EVERY_KEY: Record<keyof BuildOptions, true> = {
   sourceless: true,
   allowMissing: true,
   preloadOnly: true,
+  locales: true,
   output: true,
 };
 
@@ -96,6 +97,7 @@ test('build options: the command line declared from the table parses as pyrelo b
     sourceless: false,
     allowMissing: [],
     preloadOnly: [],
+    locales: [],
     output: 'out',
   });
   assert.deepEqual(
@@ -129,6 +131,10 @@ test('build options: the command line declared from the table parses as pyrelo b
       'libodbc.so.2',
       '--preload-only',
       'lib/x/libjemalloc.so',
+      '--locale',
+      'de_DE.UTF-8',
+      '--locale',
+      'C.UTF-8',
       '--output',
       join('/', 'o.tar.gz'),
     ]),
@@ -152,6 +158,7 @@ test('build options: the command line declared from the table parses as pyrelo b
       sourceless: true,
       allowMissing: ['libodbc.so.2'],
       preloadOnly: ['lib/x/libjemalloc.so'],
+      locales: ['de_DE.UTF-8', 'C.UTF-8'],
       output: '/o.tar.gz',
     },
   );

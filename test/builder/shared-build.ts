@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, type BuildResult } from '../../src/builder/build.js';
+import type { BuildOptions } from '../../src/builder/build-options.js';
 import { Progress } from '../../src/builder/progress.js';
 import { execa } from 'execa';
 import { BASE_PYTHON, COMBINED_ENTRIES, ensureWheelhouse, type CombinedWheelhouse } from './wheelhouse.js';
@@ -30,6 +31,7 @@ export async function buildApp(
   lines: string[] = [],
   libc: 'host' | 'bundle' | 'auto' = 'host',
   pythonSource: string | null = null,
+  more: Partial<BuildOptions> = {},
 ): Promise<BuildResult> {
   const wheelhouse = await ensureWheelhouse();
   return build(
@@ -47,6 +49,7 @@ export async function buildApp(
       prompt: null,
       withPip: true,
       output,
+      ...more,
     },
     new Progress((line) => lines.push(line)),
   );

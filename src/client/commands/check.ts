@@ -6,7 +6,8 @@ import { renderText, toJson } from '../check-output.js';
 import { selectHost } from '../host-selection.js';
 import { applyBundleRules, bundleCheckOptions, bundlesAmong, type BundleContext } from '../../compat/bundle-rules.js';
 import { bundledGlibcNssWarnings, readBundledGlibc, type NssWarning } from '../../compat/bundled-glibc-nss.js';
-import { hostNssFacts } from '../../compat/check-bundle.js';
+import { hostNssFacts, setlocaleGlibc } from '../../compat/check-bundle.js';
+import { localeProblems, type LocaleProblem } from '../../compat/host-locales.js';
 import { collectHostNss, type HostNss } from '../../inventory/host-nss.js';
 import { platformInventory } from '../../inventory/platform-catalog.js';
 import { choosePlatform } from '../../compat/platform-prediction.js';
@@ -93,27 +94,35 @@ function platformNss(given: string): HostNss | undefined {
   return platformInventory(choice.platform, choice.arch)?.nss;
 }
 
-/** Per --libc bundle bundle, the host NSS modules its glibc cannot use (none listed: it can use all). */
+/**
+ * Per --libc bundle bundle, the host NSS modules its glibc cannot use (none listed: it can use all);
+ * per bundle, the locales it needs that the host has not compiled.
+ */
 function hostNssWarnings(
   bundles: readonly BundleContext[],
   view: HostView,
   options: CheckCommandOptions,
-): { bundle: string; warnings: NssWarning[] }[] {
+): { nss: { bundle: string; warnings: NssWarning[] }[]; locales: { bundle: string; problems: LocaleProblem[] }[] } {
   const bundled = bundles.filter((b) => b.libc === 'bundle');
-  if (bundled.length === 0) return [];
+  if (bundled.length === 0 && bundles.every((b) => b.locales.length === 0)) return { nss: [], locales: [] };
   const facts =
     options.inventory !== undefined
       ? readInventory(options.inventory).nss
       : options.platform !== undefined
         ? platformNss(options.platform)
         : collectHostNss(options.root ?? '/', view);
-  if (facts === undefined) return []; // an inventory written before NSS facts were recorded
-  const { databases, hostPath } = hostNssFacts(facts);
-  return bundled.flatMap((b) => {
+  if (facts === undefined) return { nss: [], locales: [] }; // an inventory written before NSS facts were recorded
+  const { databases, hostPath, locales } = hostNssFacts(facts);
+  const localeLists = bundles.flatMap((b) => {
+    const problems = localeProblems(b.locales, locales, setlocaleGlibc(b, view));
+    return problems.length === 0 ? [] : [{ bundle: b.root, problems }];
+  });
+  const nss = bundled.flatMap((b) => {
     const glibc = readBundledGlibc(b.root);
     const warnings = glibc === null ? [] : bundledGlibcNssWarnings(view, glibc, databases, hostPath);
     return warnings.length === 0 ? [] : [{ bundle: b.root, warnings }];
   });
+  return { nss, locales: localeLists };
 }
 
 function checkFiles(
@@ -150,31 +159,33 @@ function checkFiles(
     ),
   );
   // What a --libc bundle bundle's glibc cannot use of the host's NSS modules: warnings (bundled-glibc-nss.ts).
-  const nss = hostNssWarnings(bundles, host.view, options);
+  const { nss, locales } = hostNssWarnings(bundles, host.view, options);
+  const localeErrors = locales.some((l) => l.problems.some((p) => p.severity === 'error'));
   // Build-host paths left in the bundles' scripts, .pth and sysconfig files (not ELF: not in the reports).
   const leftovers = bundles.flatMap((b) => buildHostLeftovers(b.root).map((l) => ({ bundle: b.root, ...l })));
   // File names, sonames, symbols and RUNPATHs come from the checked files and the host: a wheel's
   // DT_NEEDED may hold an escape sequence, so control characters are escaped (common/terminal-text.ts).
-  if (options.json)
-    writeOut(
-      `${JSON.stringify(
-        {
-          ...(toJson(reports, host.view.label) as object),
-          leftovers,
-          hostNss: nss,
-          ...(host.platform === undefined ? {} : { platform: host.platform }),
-        },
-        null,
-        2,
-      )}\n`,
-    );
-  else {
+  if (options.json) {
+    const json = {
+      ...(toJson(reports, host.view.label) as object),
+      leftovers,
+      hostNss: nss,
+      hostLocales: locales,
+      ...(host.platform === undefined ? {} : { platform: host.platform }),
+    };
+    writeOut(`${JSON.stringify(json, null, 2)}\n`);
+  } else {
     const lines = renderText(reports, { tree: options.tree ?? false, hostLabel: host.view.label });
     for (const b of bundles) lines.push(...allowedMissingLines(b, reports, host.view.label, host.toHostPath(b.root)));
     for (const { bundle, warnings } of nss)
       lines.push(
         `${bundle}: the bundled glibc and ${host.view.label}'s NSS modules:`,
         ...warnings.map((w) => `  warning: ${w.message}`),
+      );
+    for (const { bundle, problems } of locales)
+      lines.push(
+        `${bundle}: the locales it needs and ${host.view.label}'s:`,
+        ...problems.map((p) => `  ${p.severity}: ${p.message}`),
       );
     for (const b of bundles) {
       const own = leftovers.filter((l) => l.bundle === b.root);
@@ -191,5 +202,5 @@ function checkFiles(
   // A checked file that is not readable ELF is bad input, not a prediction.
   if (reports.some((r) => r.kind === 'unreadable')) return 2;
   // A file missing only a library its bundle was allowed to ship without does not fail the check.
-  return !reports.some(failsBundle) && leftovers.length === 0 ? 0 : 1;
+  return !reports.some(failsBundle) && leftovers.length === 0 && !localeErrors ? 0 : 1;
 }
