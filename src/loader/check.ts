@@ -320,14 +320,23 @@ export function checkFile(host: HostView, path: string, options: CheckOptions = 
   });
   const problems: Problem[] = [];
   if (interpreterProblem !== null) problems.push(interpreterProblem);
-  problems.push(...namespace.problems);
-  if (!namespace.aborted) {
-    problems.push(...checkVersions(namespace.objects));
-    problems.push(...isaLevelProblems(namespace.objects, host.config));
-    problems.push(...checkSymbols(namespace.objects, satisfierMemoFor(host)));
-    problems.push(...kernelProblems(namespace.objects, host.config));
-  }
+  problems.push(...namespaceProblems(host, namespace));
   return report(path, kind, namespace.objects, namespace.edges, problems, glibcFloorOf(object));
+}
+
+/**
+ * What ld.so finds wrong with a built namespace: its own problems (a library not found, a bad
+ * file), then, unless loading stopped there, versions, ISA levels, symbols and the kernel.
+ */
+function namespaceProblems(host: HostView, namespace: Namespace): Problem[] {
+  if (namespace.aborted) return [...namespace.problems];
+  return [
+    ...namespace.problems,
+    ...checkVersions(namespace.objects),
+    ...isaLevelProblems(namespace.objects, host.config),
+    ...checkSymbols(namespace.objects, satisfierMemoFor(host)),
+    ...kernelProblems(namespace.objects, host.config),
+  ];
 }
 
 function namespaceOptions(options: CheckOptions): { libraryPath?: string; inhibitCache: boolean; cwd: string } {
@@ -411,13 +420,7 @@ function checkPreloaded(host: HostView, library: OpenedObject, program: string, 
     },
     [library],
   );
-  const problems: Problem[] = [...namespace.problems];
-  if (!namespace.aborted) {
-    problems.push(...checkVersions(namespace.objects));
-    problems.push(...isaLevelProblems(namespace.objects, host.config));
-    problems.push(...checkSymbols(namespace.objects, satisfierMemoFor(host)));
-    problems.push(...kernelProblems(namespace.objects, host.config));
-  }
+  const problems = namespaceProblems(host, namespace);
   return {
     ...report(library.path, 'library', namespace.objects, namespace.edges, problems, floor),
     loadedInto: program,
@@ -434,15 +437,7 @@ function startUpProblems(host: HostView, main: OpenedObject, preloads: readonly 
     { ...namespaceOptions({}), mainOriginUnknown: mainOriginUnknown(host.config, main.object, false) },
     preloads,
   );
-  const problems: Problem[] = problem === null ? [] : [problem];
-  problems.push(...namespace.problems);
-  if (!namespace.aborted) {
-    problems.push(...checkVersions(namespace.objects));
-    problems.push(...isaLevelProblems(namespace.objects, host.config));
-    problems.push(...checkSymbols(namespace.objects, satisfierMemoFor(host)));
-    problems.push(...kernelProblems(namespace.objects, host.config));
-  }
-  return problems;
+  return [...(problem === null ? [] : [problem]), ...namespaceProblems(host, namespace)];
 }
 
 /**
