@@ -71,6 +71,13 @@ function usage(pid: number): { cpu: number; rssMiB: number } {
   return { cpu: ticks / 100, rssMiB: Number(rss?.[1] ?? 0) / 1024 };
 }
 
+/** This machine's inventory as JSON, made distinct by one extra unreadable path named after TAG. */
+function inventoryVariant(base: ReturnType<typeof collectInventory>, tag: string): Buffer {
+  return Buffer.from(
+    JSON.stringify({ ...base, unreadable: { ...base.unreadable, [`/pyrelo-bench/${tag}`]: 'file too short' } }),
+  );
+}
+
 async function fleet(work: string, agentCount: number, seconds: number): Promise<void> {
   const dir = join(work, 'fleet-server');
   await initPki(dir);
@@ -308,13 +315,7 @@ async function predictionsBench(work: string, hosts: number, distinct: number): 
     const base = collectInventory('/');
     // One variant's JSON at a time (22 MB each), imported for each of its hosts: hosts h and
     // h + DISTINCT share variant h % DISTINCT.
-    const variant = (i: number): Buffer =>
-      Buffer.from(
-        JSON.stringify({
-          ...base,
-          unreadable: { ...base.unreadable, [`/pyrelo-bench/variant-${i}`]: 'file too short' },
-        }),
-      );
+    const variant = (i: number): Buffer => inventoryVariant(base, `variant-${i}`);
     const importStart = performance.now();
     let size = 0;
     for (let v = 0; v < distinct; v++) {
@@ -391,13 +392,7 @@ async function refreshBench(work: string, bundles: number): Promise<void> {
     process.stdout.write(`refresh: ${bundles} bundles stored\n`);
     const base = collectInventory('/');
     // Two contents of the same host: the refresh is a real change, so nothing is reused.
-    const version = (n: number): Buffer =>
-      Buffer.from(
-        JSON.stringify({
-          ...base,
-          unreadable: { ...base.unreadable, [`/pyrelo-bench/refresh-${n}`]: 'file too short' },
-        }),
-      );
+    const version = (n: number): Buffer => inventoryVariant(base, `refresh-${n}`);
     await control.call('ImportInventory', { name: 'refreshed-host', inventory: version(1) });
     const changed = version(2);
     const before = usage(server.pid!);
