@@ -11,8 +11,6 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
 import { ensureRoot, labSkipReason, runInRoot, LAB_ROOT_NAMES } from '../lab/lab.js';
 import { extractArchive } from '../../src/bundle/extract.js';
 import { collectInventory } from '../../src/inventory/collect.js';
@@ -22,19 +20,16 @@ import type { HostDeployResult } from '../../src/client/deploy/deploy-host.js';
 import { startTestServer, type TestServer } from '../server/fixtures.js';
 import { APP, ENTRY, buildSkipReason } from '../builder/shared-build.js';
 import { BASE_PYTHON, ensureWheelhouse } from '../builder/wheelhouse.js';
+import { pyreloCli, type CliRun } from './pyrelo-cli.js';
 
 const skip = labSkipReason(['debootstrap', 'busybox']) ?? buildSkipReason();
 const MODES = ['host', 'bundle'] as const;
-const MAIN = fileURLToPath(new URL('../../src/client/main.js', import.meta.url));
 
 let work: string;
 const archives = new Map<string, string>();
 const folders = new Map<string, string>();
 
-async function cli(args: string[]): Promise<{ status: number; output: string; stdout: string }> {
-  const r = await execa(process.execPath, [MAIN, ...args], { reject: false, all: true, timeout: 600_000 });
-  return { status: r.exitCode ?? 255, output: r.all ?? '', stdout: r.stdout };
-}
+const cli = (args: string[]): Promise<CliRun> => pyreloCli(args);
 
 before(async () => {
   if (skip) return;

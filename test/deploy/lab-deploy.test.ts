@@ -12,7 +12,6 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { ensureRoot, labSkipReason, startSshHost, type SshHost } from '../lab/lab.js';
 import { extractArchive } from '../../src/bundle/extract.js';
@@ -24,6 +23,7 @@ import type { HostDeployResult } from '../../src/client/deploy/deploy-host.js';
 import { startTestServer, type TestServer } from '../server/fixtures.js';
 import { APP, ENTRY, buildSkipReason } from '../builder/shared-build.js';
 import { BASE_PYTHON, ensureWheelhouse } from '../builder/wheelhouse.js';
+import { pyreloCli, type CliRun } from './pyrelo-cli.js';
 
 const SUITES = ['bullseye', 'bookworm', 'trixie'] as const;
 const skip = labSkipReason(['debootstrap', 'ssh', 'busybox']) ?? buildSkipReason();
@@ -36,18 +36,8 @@ let control: string;
 const sshHosts: SshHost[] = [];
 const archives = new Map<string, string>();
 
-const MAIN = fileURLToPath(new URL('../../src/client/main.js', import.meta.url));
-
-/** The real command line in a child process (its stdout is the command's own, not the test runner's). */
-async function cli(args: string[]): Promise<{ status: number; output: string; stdout: string }> {
-  const r = await execa(process.execPath, [MAIN, ...args], {
-    reject: false,
-    all: true,
-    env: deployEnv(),
-    timeout: 600_000,
-  });
-  return { status: r.exitCode ?? 255, output: r.all ?? '', stdout: r.stdout };
-}
+/** The real command line in a child process, with the deploy tests' environment. */
+const cli = (args: string[]): Promise<CliRun> => pyreloCli(args, deployEnv());
 
 async function cliJson<T>(args: string[]): Promise<{ status: number; json: T; output: string }> {
   const { status, stdout, output } = await cli([...args, '--json', '--control', control]);

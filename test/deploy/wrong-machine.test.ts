@@ -16,26 +16,21 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
 import { ensureRoot, labSkipReason } from '../lab/lab.js';
 import type { HostDeployResult } from '../../src/client/deploy/deploy-host.js';
 import type { CompatResponse } from '../../src/proto/messages.js';
 import { startTestServer, type TestServer } from '../server/fixtures.js';
 import { APP, ENTRY, buildSkipReason } from '../builder/shared-build.js';
 import { BASE_PYTHON, ensureWheelhouse } from '../builder/wheelhouse.js';
+import { pyreloCli, type CliRun } from './pyrelo-cli.js';
 
 const skip = labSkipReason(['debootstrap', 'arm64']) ?? buildSkipReason();
-const MAIN = fileURLToPath(new URL('../../src/client/main.js', import.meta.url));
 const NAME = 'x86-only';
 
 let work: string;
 let archive: string;
 
-async function cli(args: string[]): Promise<{ status: number; output: string; stdout: string }> {
-  const r = await execa(process.execPath, [MAIN, ...args], { reject: false, all: true, timeout: 600_000 });
-  return { status: r.exitCode ?? 255, output: r.all ?? '', stdout: r.stdout };
-}
+const cli = (args: string[]): Promise<CliRun> => pyreloCli(args);
 
 before(async () => {
   if (skip) return;
