@@ -245,7 +245,7 @@ export const BUILD_OPTIONS: readonly BuildOptionRow[] = [
     key: 'locales',
     value: 'repeated',
     flags: '--locale <name>',
-    request: null,
+    request: 'locales',
     help:
       'a locale the application sets (de_DE.UTF-8): recorded in the manifest, and checks warn where a host has ' +
       'not compiled it, or fail when the smoke command sets it (repeatable)',

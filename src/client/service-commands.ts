@@ -232,6 +232,12 @@ export function registerServiceCommands(program: Command): void {
       (v: string, p: string[]) => [...p, v],
       [],
     )
+    .option(
+      '--locale <name>',
+      'a locale the application sets (repeatable; pyrelo build --locale)',
+      (v: string, p: string[]) => [...p, v],
+      [],
+    )
     .addOption(control())
     .option('--json')
     .action(async (p: string | undefined, o) => {

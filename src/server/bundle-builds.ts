@@ -9,6 +9,7 @@
 // Paths in the request are paths on the server's machine; relative ones are refused, since the
 // server's working folder means nothing to the caller.
 
+import { localeNameProblem } from '../bundle/locale-name.js';
 import { sha256FileStreamed } from '../bundle/file-list.js';
 import { mkdirSync, rmSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
@@ -96,6 +97,11 @@ export function requestArgs(r: BuildRequest): string[] {
         `preload_only ${JSON.stringify(path.slice(0, 80))}`,
         'expected a path inside the bundle, relative to its root',
       );
+  }
+  for (const name of r.locales ?? []) {
+    // A name glibc's setlocale takes, which never starts with '-' (so never a flag of its own).
+    const problem = localeNameProblem(name);
+    if (problem !== null) throw new BuildRequestError(`locales ${JSON.stringify(name.slice(0, 80))}`, problem);
   }
   for (const row of BUILD_OPTIONS) {
     const value = row.request === null ? '' : r[row.request];

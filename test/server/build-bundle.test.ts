@@ -55,6 +55,7 @@ function build(request: Partial<BuildRequest>): Promise<{ events: BuildEvent[]; 
     sourceless: false,
     allowMissing: [],
     preloadOnly: [],
+    locales: [],
     ...request,
   };
   return new Promise((done) => {

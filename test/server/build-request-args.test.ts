@@ -25,6 +25,7 @@ const EMPTY: BuildRequest = {
   sourceless: false,
   allowMissing: [],
   preloadOnly: [],
+  locales: [],
 };
 
 test('build request: every field reaches BuildOptions through the arguments', () => {
@@ -45,6 +46,7 @@ test('build request: every field reaches BuildOptions through the arguments', ()
     sourceless: true,
     allowMissing: ['libodbc.so.2', 'libx.so.1'],
     preloadOnly: ['lib/python3.11/site-packages/ray/core/libjemalloc.so'],
+    locales: ['de_DE.UTF-8', 'C.UTF-8'],
   };
   const args = requestArgs(request);
   assert.equal(args[0], '/srv/app', "the project first (the build's label in the server log)");
@@ -68,6 +70,7 @@ test('build request: every field reaches BuildOptions through the arguments', ()
     sourceless: true,
     allowMissing: ['libodbc.so.2', 'libx.so.1'],
     preloadOnly: ['lib/python3.11/site-packages/ray/core/libjemalloc.so'],
+    locales: ['de_DE.UTF-8', 'C.UTF-8'],
     output: '/out.tar.gz',
   });
   // A version number is no path: the server's build compiles it.
@@ -100,6 +103,7 @@ test('build request: bad fields are refused naming the field, before any build',
     { ...EMPTY, python: '/p', preloadOnly: ['../etc/x.so'] },
     /^preload_only "\.\.\/etc\/x\.so": expected a path inside/,
   );
+  refused({ ...EMPTY, python: '/p', locales: ['--clear'] }, /^locales "--clear": not a locale name/);
   // A project that would be read as a flag by the build's command line (it is the one bare argument).
   refused(
     { ...EMPTY, python: '/p', project: '--index-url=https://elsewhere/simple' },

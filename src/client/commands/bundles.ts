@@ -75,6 +75,7 @@ export interface BundlesBuildOptions extends ControlOptions {
   readonly sourceless?: boolean;
   readonly allowMissing?: string[];
   readonly preloadOnly?: string[];
+  readonly locale?: string[];
 }
 
 /**
@@ -101,6 +102,7 @@ export async function bundlesBuild(project: string | undefined, o: BundlesBuildO
     sourceless: o.sourceless === true,
     allowMissing: o.allowMissing ?? [],
     preloadOnly: o.preloadOnly ?? [],
+    locales: o.locale ?? [],
   };
   const info = await withControl(
     o.control,

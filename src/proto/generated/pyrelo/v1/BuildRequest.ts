@@ -18,6 +18,7 @@ export interface BuildRequest {
   'sourceless'?: (boolean);
   'allowMissing'?: (string)[];
   'preloadOnly'?: (string)[];
+  'locales'?: (string)[];
 }
 
 export interface BuildRequest__Output {
@@ -37,4 +38,5 @@ export interface BuildRequest__Output {
   'sourceless': (boolean);
   'allowMissing': (string)[];
   'preloadOnly': (string)[];
+  'locales': (string)[];
 }
