@@ -17,7 +17,7 @@
 // PYRELO_SMOKE_LOCALES names, data/python/_pyrelo_host.py) are locales it depends on: a target that
 // has not compiled one fails the check (README, "Locales").
 
-import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdtempSync, openSync, readSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { execa } from 'execa';
@@ -52,11 +52,18 @@ export interface SmokeStepResult {
 /** The locales the hook wrote down (one name a line); names glibc would not take are ignored. */
 export function readSmokeLocales(file: string): string[] {
   let text: string;
+  // The smoke command is the application's code and may have put anything at that path (a huge
+  // file, a FIFO, a link to /dev/zero): only a regular file is read, and only its first bytes.
+  let fd: number | null = null;
   try {
-    const bytes = readFileSync(file);
-    text = bytes.subarray(0, MAX_LOCALE_RECORD_BYTES).toString('utf8');
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    if (!fstatSync(fd).isFile()) return [];
+    const bytes = Buffer.alloc(MAX_LOCALE_RECORD_BYTES);
+    text = bytes.subarray(0, readSync(fd, bytes, 0, bytes.length, 0)).toString('utf8');
   } catch {
     return []; // no setlocale call with a name
+  } finally {
+    if (fd !== null) closeSync(fd);
   }
   const seen = new Map<string, string>();
   for (const name of text.split('\n')) {

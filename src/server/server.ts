@@ -80,7 +80,10 @@ export async function startServer(settings: ServerSettings, log: Logger): Promis
   if (reclaimed.inventories + reclaimed.objects + reclaimed.bodyParts > 0)
     log.info(reclaimed, 'reclaimed what an interrupted inventory intake left');
   // Checkpoints move to a thread of their own: the event loop's commits stay small (wal-checkpointer.ts).
-  const checkpointer = new WalCheckpointer(databasePath(settings.dataDir));
+  const checkpointer = new WalCheckpointer(databasePath(settings.dataDir), (why) => {
+    log.warn({ err: why }, 'WAL checkpoint thread lost: checkpoints go back to the server connection');
+    if (db.db.open) db.db.pragma('wal_autocheckpoint = 1000');
+  });
   db.db.pragma('wal_autocheckpoint = 0');
   const store = new BundleStore(join(settings.dataDir, 'bundles'));
   const predictor = new Predictor(db, store, log.child({ part: 'predictor' }), settings.predictionWorkers);

@@ -19,18 +19,38 @@ interface CheckpointerData {
 export class WalCheckpointer {
   private readonly worker: Worker;
 
-  constructor(databaseFile: string, everyMs = CHECKPOINT_MS) {
+  private stopping = false;
+
+  /**
+   * `lost` is called once if the thread fails or ends on its own (the database unreadable, its heap
+   * limit): the server then gives checkpoints back to its own connection, so the log cannot grow
+   * without bound, and the server is not brought down by the thread's error.
+   */
+  constructor(databaseFile: string, lost: (why: string) => void, everyMs = CHECKPOINT_MS) {
     const data: CheckpointerData = { walCheckpointer: { databaseFile, everyMs } };
     this.worker = new Worker(new URL(import.meta.url), {
       workerData: data,
       name: 'pyrelo-checkpoint',
       resourceLimits: { maxOldGenerationSizeMb: 32 },
     });
+    let reported = false;
+    const report = (why: string): void => {
+      if (this.stopping || reported) return;
+      reported = true;
+      lost(why);
+    };
+    // A thread's error arrives cloned: read its message defensively.
+    this.worker.on('error', (error: unknown) => {
+      const message = (error as { message?: unknown } | null)?.message;
+      report(typeof message === 'string' ? message : String(error));
+    });
+    this.worker.once('exit', (code) => report(`the checkpoint thread ended (exit code ${code})`));
     // The server's own handles keep it running; this thread must not.
     this.worker.unref();
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.worker.terminate();
   }
 }
@@ -38,7 +58,13 @@ export class WalCheckpointer {
 const data = workerData as Partial<CheckpointerData> | null;
 if (parentPort !== null && data?.walCheckpointer !== undefined) {
   const { databaseFile, everyMs } = data.walCheckpointer;
-  const db = new Database(databaseFile, { fileMustExist: true });
+  let db: Database.Database;
+  try {
+    db = new Database(databaseFile, { fileMustExist: true });
+  } catch (error) {
+    // A plain Error crosses to the main thread with its message (a SqliteError arrives as an empty object).
+    throw new Error(`${databaseFile}: ${(error as Error).message}`);
+  }
   db.pragma('wal_autocheckpoint = 0');
   setInterval(() => {
     try {

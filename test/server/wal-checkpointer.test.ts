@@ -22,7 +22,7 @@ test(
     const file = join(dir, 'compat.sqlite');
     const db = new CompatDatabase(file);
     db.db.pragma('wal_autocheckpoint = 0'); // as the server's connection
-    const checkpointer = new WalCheckpointer(file, 50);
+    const checkpointer = new WalCheckpointer(file, (why) => assert.fail(`the thread was lost: ${why}`), 50);
     try {
       const emptySize = statSync(file).size;
       // 8 MB of objects (2,000 pages of log), as the intake writes them.
@@ -40,3 +40,27 @@ test(
     }
   },
 );
+
+test('a checkpoint thread that fails is reported once, and does not bring the process down', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pyrelo-wal-checkpointer-'));
+  // The thread is unref'd (it must not keep a server alive): this test's own handle waits for it.
+  const keepAlive = setInterval(() => undefined, 1_000);
+  try {
+    // No database there: the thread's open fails (fileMustExist), as it would on a damaged file.
+    const reasons: string[] = [];
+    const lost = new Promise<void>((resolve) => {
+      const checkpointer = new WalCheckpointer(join(dir, 'missing.sqlite'), (why) => {
+        reasons.push(why);
+        resolve();
+      });
+      void checkpointer;
+    });
+    await lost;
+    await sleep(200); // the exit that follows the error is not reported a second time
+    assert.equal(reasons.length, 1, reasons.join('; '));
+    assert.match(reasons[0]!, /missing\.sqlite|unable to open|directory does not exist/i);
+  } finally {
+    clearInterval(keepAlive);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
