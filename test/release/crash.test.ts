@@ -49,6 +49,9 @@ function runInstall(
   });
 }
 
+/** How far past the timed install's length the kills are spread (see the loop). */
+const SPAN_MARGIN = 1.35;
+
 function assertConsistent(layout: ReleaseLayout, allowed: readonly FakeBundle[], what: string): FakeBundle {
   const id = readCurrent(layout);
   const bundle = allowed.find((b) => b.id === id);
@@ -84,9 +87,12 @@ test('release install killed with SIGKILL at any moment leaves current on a comp
     let next = await make('1');
     // Installs run slower or faster with the machine's load: count only the kills that landed
     // while the install ran, and keep going (up to a limit) until there are KILLS of them.
-    for (let i = 0; killedRunning < KILLS && i < KILLS * 3; i += 1) {
-      // Spread evenly over the span, with jitter, so every phase is hit in some runs.
-      const delay = Math.round(((killedRunning + Math.random()) / KILLS) * span);
+    for (let i = 0; killedRunning < KILLS && i < KILLS * 5; i += 1) {
+      // Spread evenly over the span, with jitter, so every phase is hit in some runs; over a third
+      // more than the timed span, because an install may run slower than the timed one did (load),
+      // and then kills spread over the timed span alone all land before the switch (CI saw 0 of 24
+      // after it). A delay past the install's end kills nothing and is not counted.
+      const delay = Math.round(((killedRunning + Math.random()) / KILLS) * span * SPAN_MARGIN);
       const archive = existsSync(join(prefix, 'releases', next.id)) ? undefined : upload(prefix, next.archive);
       const run = await runInstall(installArgs(prefix, next, archive), delay);
       if (run.killed) killedRunning += 1;
