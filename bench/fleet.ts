@@ -78,6 +78,22 @@ function inventoryVariant(base: ReturnType<typeof collectInventory>, tag: string
   );
 }
 
+/** A server process with its own PKI in DIR, on free ports, and a control client for it. */
+async function benchServer(
+  dir: string,
+  env?: NodeJS.ProcessEnv,
+): Promise<{ server: Awaited<ReturnType<typeof startServerProcess>>; control: ControlClient }> {
+  await initPki(dir);
+  const server = await startServerProcess(
+    dir,
+    await freePort(),
+    await freePort(),
+    process.env.FLEET_LOG_LEVEL ?? 'warn',
+    ...(env === undefined ? [] : [env]),
+  );
+  return { server, control: new ControlClient(`unix:${join(dir, 'control.sock')}`) };
+}
+
 async function fleet(work: string, agentCount: number, seconds: number): Promise<void> {
   const dir = join(work, 'fleet-server');
   await initPki(dir);
@@ -274,14 +290,7 @@ async function compatBench(work: string): Promise<void> {
   times.sort((a, b) => a - b);
   process.stdout.write(`compat: query in-process: ${judged(times)}\n`);
 
-  await initPki(dir);
-  const server = await startServerProcess(
-    dir,
-    await freePort(),
-    await freePort(),
-    process.env.FLEET_LOG_LEVEL ?? 'warn',
-  );
-  const control = new ControlClient(`unix:${join(dir, 'control.sock')}`);
+  const { server, control } = await benchServer(dir);
   const rpc: number[] = [];
   let hostsAnswered = 0;
   for (let i = 0; i < 30; i++) {
@@ -301,16 +310,8 @@ async function compatBench(work: string): Promise<void> {
 
 async function predictionsBench(work: string, hosts: number, distinct: number): Promise<void> {
   const dir = join(work, 'predict-server');
-  await initPki(dir);
   const workers = process.env.PYRELO_PREDICTION_WORKERS ?? '2';
-  const server = await startServerProcess(
-    dir,
-    await freePort(),
-    await freePort(),
-    process.env.FLEET_LOG_LEVEL ?? 'warn',
-    { ...process.env, PYRELO_PREDICTION_WORKERS: workers },
-  );
-  const control = new ControlClient(`unix:${join(dir, 'control.sock')}`);
+  const { server, control } = await benchServer(dir, { ...process.env, PYRELO_PREDICTION_WORKERS: workers });
   try {
     const base = collectInventory('/');
     // One variant's JSON at a time (22 MB each), imported for each of its hosts: hosts h and
@@ -373,15 +374,10 @@ async function predictionsBench(work: string, hosts: number, distinct: number): 
 /** A changed inventory of one host against BUNDLES stored bundles (step 4). */
 async function refreshBench(work: string, bundles: number): Promise<void> {
   const dir = join(work, 'refresh-server');
-  await initPki(dir);
-  const server = await startServerProcess(
-    dir,
-    await freePort(),
-    await freePort(),
-    process.env.FLEET_LOG_LEVEL ?? 'warn',
-    { ...process.env, PYRELO_PREDICTION_WORKERS: process.env.PYRELO_PREDICTION_WORKERS ?? '2' },
-  );
-  const control = new ControlClient(`unix:${join(dir, 'control.sock')}`);
+  const { server, control } = await benchServer(dir, {
+    ...process.env,
+    PYRELO_PREDICTION_WORKERS: process.env.PYRELO_PREDICTION_WORKERS ?? '2',
+  });
   try {
     const names = Array.from({ length: bundles }, (_, i) => `refresh-app-${String(i).padStart(3, '0')}`);
     for (const [i, name] of names.entries()) {

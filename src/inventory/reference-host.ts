@@ -8,15 +8,13 @@
 
 import { posix } from 'node:path';
 import { elfHash } from '../elf/hash-tables.js';
-import { EM_AARCH64, EM_X86_64, ET_DYN } from '../elf/constants.js';
+import { ET_DYN } from '../elf/constants.js';
+import { LOADER_MACHINES } from './root-config.js';
 import type { HostView, LoaderConfig, OpenOutcome } from '../loader/host-view.js';
 import type { LoadableHeader, LoadableObject } from '../loader/loadable.js';
 import { loaderDefaultsData } from './loader-defaults-data.js';
 import type { ReferencePlatform } from './platform-catalog.js';
 import { UserInputError } from '../common/user-input-error.js';
-
-/** The machines a reference host can be made for: those data/loader-defaults.json describes. */
-const MACHINES: Readonly<Record<string, number>> = { x86_64: EM_X86_64, aarch64: EM_AARCH64 };
 
 function headerFor(machine: number): LoadableHeader {
   return {
@@ -78,7 +76,7 @@ export class ReferenceHostView implements HostView {
     name = `${platform.name}${arch === platform.architectures[0] ? '' : `/${arch}`}`,
   ) {
     const defaults = loaderDefaultsData();
-    const machine = MACHINES[arch];
+    const machine = LOADER_MACHINES[arch];
     const machineDefaults = defaults.machines[arch];
     if (machine === undefined || machineDefaults === undefined)
       throw new UserInputError(

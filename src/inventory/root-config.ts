@@ -13,7 +13,8 @@ import { procSelfExeReadable } from './proc-mount.js';
 import { runningPageSize } from './page-size.js';
 import { UserInputError } from '../common/user-input-error.js';
 
-const MACHINES: Readonly<Record<string, number>> = { x86_64: EM_X86_64, aarch64: EM_AARCH64 };
+/** The machines the loader model knows (data/loader-defaults.json), by uname name. */
+export const LOADER_MACHINES: Readonly<Record<string, number>> = { x86_64: EM_X86_64, aarch64: EM_AARCH64 };
 
 export class HostConfigError extends UserInputError {
   constructor(
@@ -74,7 +75,7 @@ export interface RootConfigOptions {
  */
 export function loaderConfigForRoot(rootDir: string, options: RootConfigOptions = {}): LoaderConfig {
   const machineName = rootMachines(rootDir)[0] ?? (process.arch === 'arm64' ? 'aarch64' : 'x86_64');
-  const machine = MACHINES[machineName];
+  const machine = LOADER_MACHINES[machineName];
   if (machine === undefined) throw new HostConfigError(rootDir, `unsupported machine ${machineName}`);
   const defaults = readLoaderDefaults(rootDir, machineName) ?? {
     interpreter: machineName === 'aarch64' ? '/lib/ld-linux-aarch64.so.1' : '/lib64/ld-linux-x86-64.so.2',
