@@ -138,14 +138,19 @@ export function checkBundleOnView(
  * the kernel's words (loader/foreign-file.ts), then the other files', so a deploy refuses it.
  */
 function withoutStrayForeignFiles(reports: readonly LoadReport[], bundles: readonly BundleContext[]): LoadReport[] {
+  // Compared as normalised absolute paths: a root given as "dir/" or "dir/./x" names the same files.
+  const interpreters = new Set(bundles.flatMap((b) => (b.interpreter === null ? [] : [resolve(b.interpreter)])));
   const foreignInterpreters = new Set(
-    reports.filter((r) => r.kind === 'foreign' && bundles.some((b) => b.interpreter === r.file)).map((r) => r.file),
+    reports.filter((r) => r.kind === 'foreign' && interpreters.has(resolve(r.file))).map((r) => resolve(r.file)),
   );
-  const foreignBundles = bundles.filter((b) => b.interpreter !== null && foreignInterpreters.has(b.interpreter));
-  const inForeignBundle = (file: string): boolean => foreignBundles.some((b) => file.startsWith(`${b.root}/`));
-  const first = reports.filter((r) => foreignInterpreters.has(r.file));
+  const foreignRoots = bundles
+    .filter((b) => b.interpreter !== null && foreignInterpreters.has(resolve(b.interpreter)))
+    .map((b) => resolve(b.root));
+  const inForeignBundle = (file: string): boolean =>
+    foreignRoots.some((root) => resolve(file).startsWith(root === '/' ? root : `${root}/`));
+  const first = reports.filter((r) => foreignInterpreters.has(resolve(r.file)));
   const rest = reports.filter(
-    (r) => !foreignInterpreters.has(r.file) && (r.kind !== 'foreign' || inForeignBundle(r.file)),
+    (r) => !foreignInterpreters.has(resolve(r.file)) && (r.kind !== 'foreign' || inForeignBundle(r.file)),
   );
   return [...first, ...rest];
 }

@@ -8,6 +8,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataFileError, packageFolder, readDataJson } from '../common/package-files.js';
 import { readInventory } from './read.js';
+import { loaderDefaultsData } from './loader-defaults-data.js';
 import type { Inventory } from './format.js';
 
 export const PLATFORMS_DIR = 'platforms';
@@ -129,12 +130,16 @@ export function validatePlatform(value: unknown, file: string): ReferencePlatfor
     value.inventory === undefined || value.inventory === null ? null : text(value.inventory, 'inventory');
   if (inventory !== null && !/^[A-Za-z0-9._-]+\.inventory\.json\.gz$/.test(inventory))
     fail('inventory', 'expected a file name NAME.inventory.json.gz beside the platform file');
+  // A layout data/loader-defaults.json does not know would predict with another distribution's folders.
+  const layout = text(value.layout, 'layout');
+  const layouts = Object.keys(loaderDefaultsData().layouts);
+  if (!layouts.includes(layout)) fail('layout', `expected one of ${layouts.join(', ')} (data/loader-defaults.json)`);
   return {
     name,
     title: text(value.title, 'title'),
     aliases,
     source: text(value.source, 'source'),
-    layout: text(value.layout, 'layout'),
+    layout,
     libc: { kind: kind!, version: libcVersion },
     kernel: { release, source: text(kernel.source, 'kernel.source') },
     x86IsaBaseline: isa as number,

@@ -84,7 +84,7 @@ export class ReferenceHostView implements HostView {
         'no loader facts for this architecture',
         `${platform.name}/${arch}: reference predictions know x86_64 and aarch64 only`,
       );
-    const layout = defaults.layouts[platform.layout] ?? defaults.layouts['upstream']!;
+    const layout = defaults.layouts[platform.layout]!; // validated against these when read (platform-catalog.ts)
     const expand = (s: string): string =>
       s.replace('{triplet}', machineDefaults.triplet).replace('{upstreamLib}', machineDefaults.upstreamLib);
     const systemDirs = layout.systemDirs.map((d) => expand(d).replace(/\/$/, ''));

@@ -203,13 +203,17 @@ function mainObjectMapping(
       };
 }
 
-/** Whether a file of another machine has a PT_INTERP; null when it cannot be read that far. */
+/**
+ * Whether a file of another machine has a PT_INTERP; null when it cannot be read that far. Any
+ * failure counts as "cannot be read": the file is refused for its machine whatever its inside
+ * holds, and a reader of this machine's layouts may stumble on another's (a malformed dynamic
+ * section, a file changed since it was stat'ed) where ld.so never looks.
+ */
 function hasInterpreter(load: () => LoadableObject): boolean | null {
   try {
     return load().interpreter !== null;
-  } catch (error) {
-    if (error instanceof ElfFormatError) return null;
-    throw error;
+  } catch {
+    return null;
   }
 }
 

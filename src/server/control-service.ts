@@ -134,6 +134,11 @@ export class ControlService {
     private readonly eventLoop: EventLoopWatch | null = null,
   ) {}
 
+  /** Ends the work the service started on its own (the reference platforms' worker), at the server's stop. */
+  async close(): Promise<void> {
+    await this.references.close();
+  }
+
   private requireHost(name: string): StoredHost {
     const host = this.db.host(name);
     if (host === null) throw new DatabaseInputError(`host ${name}`, 'not known (pyrelo hosts list)');

@@ -171,6 +171,7 @@ export async function startServer(settings: ServerSettings, log: Logger): Promis
           ),
         );
         await predictor.close(); // terminates the prediction workers
+        await control.close();
         intake.close();
         await checkpointer.stop();
         eventLoop.stop();
@@ -195,6 +196,7 @@ export async function startServer(settings: ServerSettings, log: Logger): Promis
     eventLoop.stop();
     intake.close();
     await predictor.close();
+    await control.close();
     await checkpointer.stop();
     db.close();
     throw error;

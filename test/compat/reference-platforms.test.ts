@@ -105,6 +105,7 @@ test('a damaged platform file is refused, naming the file and the field', () => 
     [{ ...sound, libc: { kind: 'glibc', version: '2.34', source: 's' } }, /lists no GLIBC_2\.34/],
     [{ ...sound, baseLibraries: [{ soname: '../libc.so.6', families: ['GLIBC'] }] }, /baseLibraries\[0\]\.soname/],
     [{ ...sound, inventory: '../../etc/passwd' }, /inventory: expected a file name/],
+    [{ ...sound, layout: 'redhat' }, /rhel-8\.json: layout: expected one of .*upstream/],
   ];
   for (const [bad, message] of cases)
     assert.throws(
