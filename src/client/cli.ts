@@ -55,6 +55,12 @@ export function buildProgram(): Command {
         'the host has no /proc mounted (a --root is otherwise checked as a real host, with /proc)',
       ).conflicts('inventory'),
     )
+    .addOption(
+      new Option(
+        '--page-size <bytes>',
+        "check as on a kernel with pages of BYTES (e.g. 65536 for an aarch64 host); default: this machine's",
+      ).conflicts(['inventory', 'platform']),
+    )
     .option('--json', 'print the reports as JSON')
     .option('--tree', 'print the dependency tree of every file, not only of those that would not load')
     .option(

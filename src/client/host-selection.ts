@@ -75,7 +75,7 @@ function inside(path: string, dir: string): boolean {
  * With --inventory, the checked files are always local and laid over the stored host.
  */
 export function selectHost(
-  options: { root?: string; inventory?: string; platform?: string; proc?: boolean },
+  options: { root?: string; inventory?: string; platform?: string; proc?: boolean; pageSize?: number | undefined },
   inputs: readonly string[],
   parseCache: ParseCache | null = null,
 ): HostSelection {
@@ -104,7 +104,10 @@ export function selectHost(
   const rootDir = options.root === undefined ? '/' : realpathSync(options.root);
   const base = new RootHostView(
     rootDir,
-    loaderConfigForRoot(rootDir, options.proc === false ? { procMounted: false } : {}),
+    loaderConfigForRoot(rootDir, {
+      ...(options.proc === false ? { procMounted: false } : {}),
+      ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
+    }),
     parseCache,
   );
   const hostDirs = libraryDirsOf(base.config);

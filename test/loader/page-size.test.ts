@@ -27,6 +27,8 @@ import { InventoryFormatError, validateInventory } from '../../src/inventory/rea
 import { loaderConfigForRoot } from '../../src/inventory/root-config.js';
 import { pageSizeFromAuxv, runningPageSize } from '../../src/inventory/page-size.js';
 import { ARM64_ROOT_NAMES, ensureRoot, runInRoot, skipUnlessLab } from '../lab/lab.js';
+import { main } from '../../src/client/cli.js';
+import { captureStdout } from '../support/capture-stdout.js';
 
 const SOURCE = `
 	.text
@@ -103,6 +105,24 @@ test("this machine's page size, as the inventory records it, is what getconf PAG
   assert.equal(runningPageSize(), Number(getconf.stdout.trim()));
 });
 
+test('check --page-size takes only a page size, and not with a stored or reference host', async () => {
+  for (const [args, words] of [
+    [['--page-size', '5000', '/bin/true'], /--page-size 5000: not a page size/],
+    [['--page-size', '65536', '--platform', 'debian:12', '/bin/true'], /cannot be used with option '--platform/],
+  ] as const) {
+    const stderr: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => (stderr.push(String(chunk)), true)) as typeof process.stderr.write;
+    try {
+      assert.equal(await main(['check', ...args]), 2);
+    } finally {
+      process.stderr.write = write;
+      process.exitCode = undefined;
+    }
+    assert.match(stderr.join(''), words);
+  }
+});
+
 test('an inventory with a page size that is no page size is refused, naming the field', () => {
   const inventory = JSON.parse(JSON.stringify(collectInventory('/'))) as { loader: Record<string, unknown> };
   inventory.loader.pageSize = 5000;
@@ -140,6 +160,15 @@ for (const name of ARM64_ROOT_NAMES) {
         const ours = report.loads ? 'loaded' : report.problems.map((p) => p.message).join('; ');
         rows.push(`${pageSize} ${library}: ld.so: ${real} | pyrelo: ${ours}`);
         assert.equal(ours, real, `${name}, ${pageSize}-byte pages, ${library}`);
+        // The command line's route: `pyrelo check --root ROOT --page-size N`, the root itself read.
+        const cli = await captureStdout(() =>
+          main(['check', '--root', root, '--page-size', String(pageSize), '--json', '--no-cache', path]),
+        );
+        const [file] = (JSON.parse(cli.stdout) as { files: { loads: boolean; problems: { message: string }[] }[] })
+          .files;
+        const viaCli = file!.loads ? 'loaded' : file!.problems.map((p) => p.message).join('; ');
+        assert.equal(viaCli, real, `pyrelo check --root ${name} --page-size ${pageSize} ${library}`);
+        assert.equal(cli.code, file!.loads ? 0 : 1);
       }
     }
     t.diagnostic(rows.join('\n'));

@@ -17,6 +17,7 @@ import { runtimeNeedReports } from '../../compat/runtime-need-check.js';
 import { allowedMissingLines, failsBundle } from '../../compat/allowed-missing.js';
 import { resolve } from 'node:path';
 import { writeOut } from '../../common/terminal-text.js';
+import { givenPageSize } from './inventory.js';
 import { defaultCacheDir, ParseCache } from '../../loader/parse-cache.js';
 import { checkContext, rememberedCheck } from '../../loader/remembered-check.js';
 import { RootHostView } from '../../loader/root-host.js';
@@ -35,6 +36,8 @@ export interface CheckCommandOptions {
   readonly tree?: boolean;
   /** false with --no-cache: every file is read, and the parse cache is neither read nor written. */
   readonly cache?: boolean;
+  /** --page-size N: the live host or --root as run on a kernel with pages of N bytes (docs/loader.md section 7). */
+  readonly pageSize?: string;
 }
 
 /** The loader environment variables the emulation honours. */
@@ -75,6 +78,7 @@ function checkerFor(
 
 export function runCheck(paths: readonly string[], options: CheckCommandOptions): number {
   const env = parseEnv(options.env);
+  givenPageSize(options.pageSize); // refused before any file is read
   const files = findElfFiles(paths);
   if (files.length === 0) throw new InputError(paths.join(' '), 'no ELF files found');
   const parseCache =
@@ -134,7 +138,11 @@ function checkFiles(
 ): number {
   // Paths in pyrelo bundles get the bundle rules, and their whole bundle is laid over the host.
   const bundles = bundlesAmong(paths);
-  const host = selectHost(options, [...paths, ...bundles.map((b) => b.root)], parseCache);
+  const host = selectHost(
+    { ...options, pageSize: givenPageSize(options.pageSize) },
+    [...paths, ...bundles.map((b) => b.root)],
+    parseCache,
+  );
   const check = checkerFor(host.view, bundles.length === 0 ? parseCache : null);
   const reports = files.map((file) =>
     applyBundleRules(

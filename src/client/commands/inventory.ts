@@ -18,8 +18,8 @@ export interface InventoryCommandOptions {
   readonly pageSize?: string;
 }
 
-/** --page-size N, checked before anything is collected. */
-function givenPageSize(value: string | undefined): number | undefined {
+/** --page-size N (inventory and check), checked before anything is read. */
+export function givenPageSize(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = /^\d{1,7}$/.test(value) ? Number(value) : NaN;
   if (!isPageSize(n)) throw new InputError(`--page-size ${value}`, 'not a page size (a power of two, 4096 to 262144)');
