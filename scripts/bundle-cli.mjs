@@ -4,7 +4,7 @@
 // imports statically is inside (check, inventory, the option parsing of every command); the
 // commands cli.ts loads on use (server, agent, build, deploy, …) stay the compiled modules of
 // dist/src, imported from the bundle by their path, so worker threads that run their own module
-// file (server, agent) keep finding it. npm packages are not bundled: they load from node_modules.
+// file (server, agent) keep finding it. npm packages load from node_modules, but for BUNDLED_PACKAGES.
 //
 //   node scripts/bundle-cli.mjs          (after tsc; writes dist/pyrelo.mjs)
 
@@ -22,7 +22,17 @@ const outfile = join(root, 'dist', 'pyrelo.mjs');
 // dist/pyrelo.mjs: these look upward for package.json or data/, or carry a digest defined below.
 const LOCATION_AWARE = new Set(['src/common/package-files.js', 'src/common/version.js', 'src/loader/parse-cache.js']);
 
-/** import('./x.js') of a compiled module stays an import, of its path from dist/pyrelo.mjs. */
+/**
+ * npm packages bundled all the same: pure ES modules of several files whose classes nothing tests
+ * with instanceof across the two copies (smol-toml: 9 modules). The others (commander, whose
+ * CommanderError cli.ts tests; better-sqlite3, native) load from node_modules.
+ */
+const BUNDLED_PACKAGES = new Set(['smol-toml']);
+
+/**
+ * import('./x.js') of a compiled module stays an import, of its path from dist/pyrelo.mjs; npm
+ * packages stay imports unless BUNDLED_PACKAGES.
+ */
 const commandsOnUse = {
   name: 'commands-on-use',
   setup(b) {
@@ -31,6 +41,11 @@ const commandsOnUse = {
       const target = relative(dirname(outfile), resolve(args.resolveDir, args.path));
       return { path: `./${target}`, external: true };
     });
+    b.onResolve({ filter: /^[^./]/ }, (args) =>
+      args.path.startsWith('node:') || BUNDLED_PACKAGES.has(args.path)
+        ? undefined
+        : { path: args.path, external: true },
+    );
   },
 };
 
@@ -45,7 +60,6 @@ const result = await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  packages: 'external',
   plugins: [commandsOnUse],
   define: { PYRELO_READER_CODE_DIGEST: JSON.stringify(readerCodeDigest(join(root, 'dist', 'src', 'loader'))) },
   legalComments: 'none',
