@@ -23,7 +23,14 @@ export function buildProgram(): Command {
   program
     .name('pyrelo')
     .description('Relocatable Python bundles for offline Linux hosts, and a loader check that proves where they run')
-    .version(pyreloVersion(), '-V, --version', 'print the version (and the commit, from a git checkout)')
+    // Not .version(string): the version is looked up only when asked for, since from a git checkout
+    // that runs git (common/version.ts), which every `pyrelo check` would otherwise wait for.
+    .addOption(new Option('-V, --version', 'print the version (and the commit, from a git checkout)'))
+    .on('option:version', () => {
+      const version = pyreloVersion();
+      process.stdout.write(`${version}\n`);
+      throw new CommanderError(0, 'commander.version', version);
+    })
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 

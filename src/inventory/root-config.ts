@@ -77,12 +77,14 @@ export function loaderConfigForRoot(rootDir: string, options: RootConfigOptions 
   const machineName = rootMachines(rootDir)[0] ?? (process.arch === 'arm64' ? 'aarch64' : 'x86_64');
   const machine = LOADER_MACHINES[machineName];
   if (machine === undefined) throw new HostConfigError(rootDir, `unsupported machine ${machineName}`);
-  const defaults = readLoaderDefaults(rootDir, machineName) ?? {
+  const read = readLoaderDefaults(rootDir, machineName);
+  const defaults = read ?? {
     interpreter: machineName === 'aarch64' ? '/lib/ld-linux-aarch64.so.1' : '/lib64/ld-linux-x86-64.so.2',
     systemDirs: machineName === 'aarch64' ? ['/lib64/', '/usr/lib64/'] : ['/lib64/', '/usr/lib64/'],
     libToken: 'lib64',
   };
-  const libc = detectLibc(rootDir);
+  const cache = readCache(rootDir);
+  const libc = detectLibc(rootDir, { machine: machineName, defaults: read, ldCache: cache });
   const glibcVersion = libc.kind === 'glibc' ? parseGlibcVersion(libc.version) : null;
   const cpu = detectCpuHwcaps(machineName);
   return {
@@ -99,7 +101,7 @@ export function loaderConfigForRoot(rootDir: string, options: RootConfigOptions 
     isaLevel: cpu.isaLevel,
     glibcVersion,
     kernelVersion: parseKernelRelease(release()),
-    cache: readCache(rootDir),
+    cache,
     procMounted: options.procMounted ?? (resolve(rootDir) === '/' ? procSelfExeReadable() : true),
     pageSize: options.pageSize ?? runningPageSize(),
   };

@@ -52,14 +52,17 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /**
- * A fingerprint of the code that produces the cached facts: the ELF reader and the loader folder,
- * as built. Any change to them (a fix in describeElf, a new field) makes earlier rows unused.
+ * A digest of the code that produces the cached facts: the ELF reader and the loader folder, as
+ * built (`loaderDir` is this module's folder in dist/src/loader). Any change to them (a fix in
+ * describeElf, a new field) makes earlier rows unused.
  */
-function codeFingerprint(): string {
-  const loaderDir = dirname(fileURLToPath(import.meta.url));
+export function readerCodeDigest(loaderDir: string): string {
+  return folderDigest([join(loaderDir, '..', 'elf'), loaderDir]);
+}
+
+function folderDigest(dirs: readonly string[]): string {
   const hash = createHash('sha256');
-  // data/ holds facts the check reads (static TLS by glibc release).
-  for (const dir of [join(loaderDir, '..', 'elf'), loaderDir, packageFolder('data')]) {
+  for (const dir of dirs) {
     for (const name of readdirSync(dir)
       .filter((n) => n.endsWith('.js') || n.endsWith('.json'))
       .sort()) {
@@ -70,7 +73,27 @@ function codeFingerprint(): string {
         .update('\0');
     }
   }
-  return hash.digest('hex').slice(0, 32);
+  return hash.digest('hex');
+}
+
+/**
+ * The bundled `pyrelo` (scripts/bundle-cli.mjs) is one file, not these folders: it carries the
+ * digest of the folders it was built from, so it shares rows with the modules it was built from.
+ */
+declare const PYRELO_READER_CODE_DIGEST: string | undefined;
+
+/** The reader's code (readerCodeDigest) and data/, which holds facts the check reads (static TLS by glibc release). */
+function codeFingerprint(): string {
+  const code =
+    typeof PYRELO_READER_CODE_DIGEST === 'string'
+      ? PYRELO_READER_CODE_DIGEST
+      : readerCodeDigest(dirname(fileURLToPath(import.meta.url)));
+  return createHash('sha256')
+    .update(code)
+    .update('\0')
+    .update(folderDigest([packageFolder('data')]))
+    .digest('hex')
+    .slice(0, 32);
 }
 
 interface Row {

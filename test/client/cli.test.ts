@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { makeTempDir, removeDir } from '../support/fixtures.js';
 import { scenarioBuilders } from '../support/scenarios.js';
+import { buildPyreloBin, PYRELO_BIN } from '../support/pyrelo-bin.js';
 
 const cli = fileURLToPath(new URL('../../src/client/main.js', import.meta.url));
 const pyrelo = (...args: string[]) => execa('node', [cli, ...args], { reject: false });
@@ -84,9 +85,13 @@ test("--version prints package.json's version, with the commit from a git checko
   const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
   const head = await execa('git', ['-C', root, 'rev-parse', '--short=12', 'HEAD'], { reject: false });
   const expected = head.exitCode === 0 ? `${version}+${head.stdout.trim()}` : version;
-  for (const flag of ['--version', '-V']) {
-    const r = await pyrelo(flag);
-    assert.equal(r.exitCode, 0, r.stderr);
-    assert.equal(r.stdout.trim(), expected);
+  // Asked for only on use (cli.ts): the same through the one-file executable.
+  await buildPyreloBin();
+  for (const entry of [cli, PYRELO_BIN]) {
+    for (const flag of ['--version', '-V']) {
+      const r = await execa('node', [entry, flag], { reject: false });
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.equal(r.stdout.trim(), expected, `${entry} ${flag}`);
+    }
   }
 });

@@ -1,16 +1,16 @@
 // Every refusal of the command line ends with the documented exit status (1: something would not
 // load or run; 2: bad input, an unreachable server, a refused request) and one readable line on
-// stderr naming what was wrong, never a stack trace. Table-driven over the real CLI.
+// stderr naming what was wrong, never a stack trace. Table-driven over the real CLI, both as the
+// compiled modules and as the one-file `pyrelo` executable, whose rarer commands are the compiled
+// modules loaded on use: their errors must still be recognised as bad input there.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-
-const cli = fileURLToPath(new URL('../../src/client/main.js', import.meta.url));
+import { buildPyreloBin, COMPILED_MAIN, PYRELO_BIN } from '../support/pyrelo-bin.js';
 
 interface Row {
   readonly what: string;
@@ -70,22 +70,28 @@ const rows: Row[] = [
   },
 ];
 
-test('refusals: the documented exit status and one line naming the input, never a stack trace', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'pyrelo-exit-'));
-  try {
-    writeFileSync(join(dir, 'text.txt'), 'not an ELF file, not an archive\n');
-    for (const row of rows) {
-      const r = await execa(process.execPath, [cli, ...row.args(dir)], { reject: false, timeout: 60_000 });
-      const lines = r.stderr
-        .trim()
-        .split('\n')
-        .filter((l) => l !== '');
-      assert.equal(r.exitCode, row.exit, `${row.what}: exit ${r.exitCode}\n${r.stderr}`);
-      assert.equal(lines.length, 1, `${row.what}: one line on stderr, got:\n${r.stderr}`);
-      assert.match(lines[0]!, row.says, row.what);
-      assert.doesNotMatch(r.stderr, /\n\s+at .+:\d+:\d+/, `${row.what}: a stack trace`);
+for (const [name, cli] of [
+  ['the compiled modules', COMPILED_MAIN],
+  ['the pyrelo executable', PYRELO_BIN],
+] as const) {
+  test(`refusals (${name}): the documented exit status and one line naming the input, no stack trace`, async () => {
+    if (cli === PYRELO_BIN) await buildPyreloBin();
+    const dir = mkdtempSync(join(tmpdir(), 'pyrelo-exit-'));
+    try {
+      writeFileSync(join(dir, 'text.txt'), 'not an ELF file, not an archive\n');
+      for (const row of rows) {
+        const r = await execa(process.execPath, [cli, ...row.args(dir)], { reject: false, timeout: 60_000 });
+        const lines = r.stderr
+          .trim()
+          .split('\n')
+          .filter((l) => l !== '');
+        assert.equal(r.exitCode, row.exit, `${row.what}: exit ${r.exitCode}\n${r.stderr}`);
+        assert.equal(lines.length, 1, `${row.what}: one line on stderr, got:\n${r.stderr}`);
+        assert.match(lines[0]!, row.says, row.what);
+        assert.doesNotMatch(r.stderr, /\n\s+at .+:\d+:\d+/, `${row.what}: a stack trace`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  });
+}

@@ -12,6 +12,7 @@ import {
   chrootCanonInner,
   detectLibc,
   parseOsRelease,
+  readGlibcBannerVersion,
   readLoaderDefaults,
   readOsRelease,
 } from '../../src/inventory/host-facts.js';
@@ -72,6 +73,30 @@ test('detectLibc("/") finds the glibc the loader uses, with the version libc.so.
   const m = /libc\.so\.6 => (\S+)/.exec(resolved);
   assert.ok(m);
   assert.equal(m[1], libc.path);
+});
+
+test('readGlibcBannerVersion: the banner anywhere in a file, across a 1 MiB read and after look-alikes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pyrelo-banner-'));
+  try {
+    const banner = 'GNU C Library (Debian GLIBC 2.36-9+deb12u4) stable release version 2.36.\n';
+    // Words that start like the banner but are not it come first: the search goes on past them.
+    const lookAlikes = ['', 'GNU C Library \0', 'GNU C Library GNU C Library x\n'];
+    const MiB = 1 << 20;
+    for (const offset of [0, 4096, MiB - 300, MiB - 40, MiB - 3, MiB + 1, 2 * MiB - 100]) {
+      for (const before of lookAlikes) {
+        const bytes = Buffer.alloc(offset + 2048, 'x');
+        Buffer.from(before + banner, 'latin1').copy(bytes, offset);
+        const file = join(dir, `libc-${offset}-${before.length}`);
+        writeFileSync(file, bytes);
+        assert.equal(readGlibcBannerVersion(file), '2.36', `banner at ${offset} after ${JSON.stringify(before)}`);
+      }
+    }
+    const none = join(dir, 'none');
+    writeFileSync(none, Buffer.concat([Buffer.alloc(MiB + 10, 'x'), Buffer.from('GNU C Library release 2.36\n')]));
+    assert.equal(readGlibcBannerVersion(none), null);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('readLoaderDefaults("/") matches ld.so --help and --list-diagnostics', { skip: notX86 }, (t) => {

@@ -16,7 +16,7 @@ import { buildHostLeftovers } from '../../compat/leftovers.js';
 import { runtimeNeedReports } from '../../compat/runtime-need-check.js';
 import { allowedMissingLines, failsBundle } from '../../compat/allowed-missing.js';
 import { resolve } from 'node:path';
-import { writeOut } from '../../common/terminal-text.js';
+import { writeJsonOut, writeOut } from '../../common/terminal-text.js';
 import { givenPageSize } from './inventory.js';
 import { defaultCacheDir, ParseCache } from '../../loader/parse-cache.js';
 import { checkContext, rememberedCheck } from '../../loader/remembered-check.js';
@@ -181,7 +181,7 @@ function checkFiles(
       hostLocales: locales,
       ...(host.platform === undefined ? {} : { platform: host.platform }),
     };
-    writeOut(`${JSON.stringify(json, null, 2)}\n`);
+    writeJsonOut(`${JSON.stringify(json, null, 2)}\n`);
   } else {
     const lines = renderText(reports, { tree: options.tree ?? false, hostLabel: host.view.label });
     for (const b of bundles) lines.push(...allowedMissingLines(b, reports, host.view.label, host.toHostPath(b.root)));
