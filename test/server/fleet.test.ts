@@ -13,13 +13,17 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { makeBundle, startTestServer, type TestServer } from './fixtures.js';
+import { makeBundle, startTestServer, waitFor, type TestServer } from './fixtures.js';
+import { AgentDaemon } from '../../src/agent/daemon.js';
+import { AgentState } from '../../src/agent/state.js';
+import { enroll } from '../../src/agent/enroll.js';
+import { createLogger } from '../../src/common/log.js';
 import { ControlClient } from '../../src/client/control-client.js';
 import { renderFleet } from '../../src/client/commands/fleet.js';
 import { blockerLine, renderCompat, shareLine } from '../../src/client/commands/compat.js';
@@ -283,4 +287,67 @@ test('compat --distro answers from hosts when there are, else from the reference
   assert.deepEqual(arm.bundles, []);
 
   assert.match(await refused('compat', '--distro', 'debian:12/arm 64'), /expected ID:VERSION_ID\[\/ARCH\]/);
+});
+
+/** Polls an asynchronous check (a refusal counts as not yet) until it holds; 30 s at most. */
+async function until(check: () => Promise<boolean>): Promise<void> {
+  const started = Date.now();
+  while (!(await check().catch(() => false))) {
+    if (Date.now() - started > 30_000) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test("agents' inventories are aged by the collection time their hello gives, with or without the inventory", async () => {
+  const ca = readFileSync(join(ts.dir, 'pki', 'ca.crt'));
+  const base = JSON.parse(
+    gunzipSync(readFileSync(join(PLATFORMS, 'debian-13.inventory.json.gz'))).toString('utf8'),
+  ) as Inventory & { collectedAt: string };
+  const started: AgentDaemon[] = [];
+  /** An agent for `name` whose inventory (the same content for all) was collected `days` ago. */
+  const agent = async (name: string, days: number): Promise<AgentDaemon> => {
+    const state = new AgentState(join(work, `agent-${name}`));
+    if (!existsSync(state.keyFile)) {
+      const token = await control.call('CreateEnrollToken', { name });
+      await enroll(state, ts.server.enrollAddress, token.token, ca);
+    }
+    const inventoryBytes = Buffer.from(
+      JSON.stringify({ ...base, collectedAt: new Date(Date.now() - days * DAY_MS).toISOString() }),
+    );
+    const daemon = new AgentDaemon(
+      state,
+      {
+        server: ts.server.agentAddress,
+        heartbeatSeconds: 1,
+        minBackoffMs: 100,
+        maxBackoffMs: 1000,
+        inventoryRoot: '/',
+        inventoryBytes,
+      },
+      createLogger('agent', 'silent'),
+    );
+    started.push(daemon);
+    daemon.start();
+    await until(async () => (await control.call('ShowHost', { name })).inventoryVersion === 1);
+    return daemon;
+  };
+  const staleAgents = async (): Promise<string[]> =>
+    (JSON.parse(await pyrelo('fleet', '--json')) as FleetResponse).stale
+      .filter((s) => s.source === 'agent')
+      .map((s) => s.name)
+      .sort();
+  try {
+    // The first sends the inventory itself (the server asks for it); the second only its hash.
+    await agent('agent-uploads', 100);
+    const second = await agent('agent-hash-only', 200);
+    assert.deepEqual(await staleAgents(), ['agent-hash-only', 'agent-uploads']);
+    // Restarted after collecting anew: the same content, so only the hash and the new time travel.
+    second.stop();
+    await waitFor(() => !ts.server.hub.isConnected('agent-hash-only'));
+    await agent('agent-hash-only', 1);
+    await until(async () => (await staleAgents()).length === 1);
+    assert.deepEqual(await staleAgents(), ['agent-uploads']);
+  } finally {
+    for (const daemon of started) daemon.stop();
+  }
 });
