@@ -298,7 +298,7 @@ async function until(check: () => Promise<boolean>): Promise<void> {
   }
 }
 
-test("agents' inventories are aged by the collection time their hello gives, with or without the inventory", async () => {
+test("agents' inventories are aged by the collection time in their hello, with or without the inventory", async () => {
   const ca = readFileSync(join(ts.dir, 'pki', 'ca.crt'));
   const base = JSON.parse(
     gunzipSync(readFileSync(join(PLATFORMS, 'debian-13.inventory.json.gz'))).toString('utf8'),
