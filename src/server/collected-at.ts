@@ -5,11 +5,15 @@
 /** Longer than any ISO 8601 time with a zone; anything longer is not one. */
 const MAX_LENGTH = 40;
 
-/** The time as ISO 8601 UTC, or '' when `value` is not a time. */
-export function collectionTime(value: unknown): string {
+/** Clocks differ; a collection time further ahead of the server's than this is not one. */
+const FUTURE_SLACK_MS = 24 * 60 * 60 * 1000;
+
+/** The time as ISO 8601 UTC, or '' when `value` is not a time (or lies ahead). */
+export function collectionTime(value: unknown, now = Date.now()): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_LENGTH) return '';
   // Date.parse takes many forms; only those starting like ISO 8601 dates are meant.
   if (!/^\d{4}-\d{2}-\d{2}/.test(value)) return '';
   const ms = Date.parse(value);
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : '';
+  // A time ahead would keep the host from ever being counted stale.
+  return Number.isFinite(ms) && ms <= now + FUTURE_SLACK_MS ? new Date(ms).toISOString() : '';
 }

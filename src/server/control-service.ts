@@ -257,7 +257,7 @@ export class ControlService {
    * labelled by basis, for every stored bundle.
    */
   private async distroBundles(distro: string): Promise<DistroResponse> {
-    if (distro.length > 200 || !/^[a-z0-9._-]+(:[A-Za-z0-9._~-]*)?(\/[A-Za-z0-9_]+)?$/.test(distro))
+    if (distro.length > 200 || !/^[A-Za-z0-9._-]+(:[A-Za-z0-9._~-]*)?(\/[A-Za-z0-9_]+)?$/.test(distro))
       throw new DatabaseInputError(
         `distro ${JSON.stringify(distro)}`,
         'expected ID:VERSION_ID[/ARCH], e.g. debian:11 or debian:12/aarch64',

@@ -279,6 +279,11 @@ test('compat --distro answers from hosts when there are, else from the reference
   const text = await pyrelo('compat', '--distro', 'rhel:8');
   assert.match(text, /^no host of rhel:8 is enrolled: predicted from reference \(reference platform rhel:8/m);
 
+  // os-release IDs are not always lower case (openEuler's is not).
+  const euler = await ask('openEuler:22.03');
+  assert.equal(euler.basis, 'reference');
+  assert.equal(euler.platform, 'openEuler:22.03');
+
   // No aarch64 host of Debian 12 (every host here is x86_64): Debian 12's facts on aarch64, where
   // none of these x86_64 bundles runs.
   const arm = await ask('debian:12/aarch64');
