@@ -15,9 +15,16 @@
 //      has its new prediction for that host, beside the same 100 predictions made the way a user
 //      without a server makes them, one `pyrelo check --inventory FILE BUNDLE` per bundle.
 //
+//   5. `pyrelo fleet` over 1,000 hosts (40 distinct inventories): median and worst time of the Fleet
+//      call through the control service, which reads the facts stored with each inventory
+//      (migration 7), beside what answering without them costs: decoding each host's inventory
+//      (gunzip, parse, validate; a real lab inventory, data/platforms/debian-12), timed on a few and
+//      multiplied by the hosts.
+//
 //   npm run bench:fleet [-- AGENTS SECONDS]
 //   npm run bench:fleet -- predictions [HOSTS DISTINCT]     (step 3 alone)
 //   npm run bench:fleet -- refresh [BUNDLES]                (step 4 alone)
+//   npm run bench:fleet -- view [HOSTS]                     (step 5 alone)
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,12 +37,15 @@ import { createLogger } from '../src/common/log.js';
 import { initPki } from '../src/server/pki.js';
 import { CompatDatabase } from '../src/server/db/database.js';
 import { compatOf } from '../src/server/compat-query.js';
+import { fleetOf } from '../src/server/fleet-query.js';
 import { collectInventory } from '../src/inventory/collect.js';
 import { bundlesAdd } from '../src/client/commands/bundles.js';
 import { execa } from 'execa';
 import { fixtureRoot, freePort, makeBundle, startServerProcess, verifiedRun } from '../test/server/fixtures.js';
 import type { CheckResult } from '../src/proto/messages.js';
 import { quietly } from '../test/support/quietly.js';
+import { decodeInventory } from '../src/inventory/read.js';
+import { packageFolder } from '../src/common/package-files.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -444,6 +454,95 @@ async function refreshBench(work: string, bundles: number): Promise<void> {
   }
 }
 
+/** Step 5: the Fleet call over `hosts` hosts, beside decoding their inventories. */
+async function fleetViewBench(work: string, hosts: number): Promise<void> {
+  const dir = join(work, 'view-server');
+  const db = new CompatDatabase(join(dir, 'compat.sqlite'));
+  const distros = [
+    ['debian', '11', 'glibc', '2.31'],
+    ['debian', '12', 'glibc', '2.36'],
+    ['rhel', '8', 'glibc', '2.28'],
+    ['rhel', '9', 'glibc', '2.34'],
+    ['ubuntu', '22.04', 'glibc', '2.35'],
+    ['alpine', '3.20', 'musl', '1.2.5'],
+  ] as const;
+  const now = Date.now();
+  db.db.transaction(() => {
+    const inventory = db.db.prepare(
+      `INSERT INTO inventories (sha256, body, size, stored_at, isa_level, page_size) VALUES (?, x'', 0, ?, ?, ?)`,
+    );
+    const ids: number[] = [];
+    for (let i = 0; i < 40; i++)
+      ids.push(
+        Number(
+          inventory.run(i.toString(16).padStart(64, '0'), '2026-01-01', 1 + (i % 4), i % 10 === 0 ? 16384 : 4096)
+            .lastInsertRowid,
+        ),
+      );
+    const host = db.db.prepare(
+      `INSERT INTO hosts (name, distro_id, distro_version, arch, kernel, libc_kind, libc_version, source, added_at,
+        inventory_id, inventory_version, inventory_collected_at)
+      VALUES (?, ?, ?, 'x86_64', ?, ?, ?, 'agent', '2026-01-01', ?, 1, ?)`,
+    );
+    for (let h = 0; h < hosts; h++) {
+      const [id, version, libc, libcVersion] = distros[h % distros.length]!;
+      host.run(
+        `host-${String(h).padStart(4, '0')}`,
+        id,
+        version,
+        `6.1.${h % 7}`,
+        libc,
+        libcVersion,
+        ids[h % ids.length]!,
+        new Date(now - (h % 60) * 86_400_000).toISOString(),
+      );
+    }
+  })();
+  const inProcess: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const t = performance.now();
+    fleetOf(db.fleetFacts(), 0);
+    inProcess.push(performance.now() - t);
+  }
+  inProcess.sort((a, b) => a - b);
+  db.close();
+  const { server, control } = await benchServer(dir);
+  const times: number[] = [];
+  let answer: Awaited<ReturnType<typeof control.call<'Fleet'>>> | null = null;
+  for (let i = 0; i < 30; i++) {
+    const t = performance.now();
+    answer = await control.call('Fleet', { staleAfterDays: 0 });
+    times.push(performance.now() - t);
+  }
+  control.close();
+  server.kill('SIGTERM');
+  await new Promise((r) => server.once('exit', r));
+  times.sort((a, b) => a - b);
+  // Without stored facts, every question reads each host's inventory: timed on a real one.
+  const file = join(packageFolder('data'), 'platforms', 'debian-12.inventory.json.gz');
+  const bytes = readFileSync(file);
+  const decode: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    decodeInventory(bytes, file);
+    decode.push(performance.now() - t);
+  }
+  decode.sort((a, b) => a - b);
+  const perInventory = percentile(decode, 50);
+  const median = percentile(times, 50);
+  process.stdout.write(
+    [
+      `fleet view: ${answer!.hosts} hosts, ${answer!.distros.length} distros, ${answer!.staleCount} stale`,
+      `fleet view: query in-process: ${judged(inProcess)}`,
+      `fleet view: Fleet call through the control service: ${judged(times)}`,
+      `fleet view: decoding one real inventory (debian-12, ${(bytes.length / 1024).toFixed(0)} KiB gzipped) ` +
+        `median ${perInventory.toFixed(1)} ms, x ${hosts} hosts = ${((perInventory * hosts) / 1000).toFixed(1)} s ` +
+        `per question; the stored facts answer ${((perInventory * hosts) / median).toFixed(0)}x faster`,
+      '',
+    ].join('\n'),
+  );
+}
+
 const args = process.argv.slice(2);
 const work = mkdtempSync(join(tmpdir(), 'pyrelo-bench-fleet-'));
 try {
@@ -451,11 +550,14 @@ try {
     await predictionsBench(work, Number(args[1] ?? 1000), Number(args[2] ?? 200));
   } else if (args[0] === 'refresh') {
     await refreshBench(work, Number(args[1] ?? 100));
+  } else if (args[0] === 'view') {
+    await fleetViewBench(work, Number(args[1] ?? 1000));
   } else {
     await fleet(work, Number(args[0] ?? 200), Number(args[1] ?? 20));
     await compatBench(work);
     await predictionsBench(work, 1000, 200);
     await refreshBench(work, 100);
+    await fleetViewBench(work, 1000);
   }
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -33,7 +33,14 @@ export interface DaemonOptions {
 
 const AGENT_VERSION = pyreloVersion();
 /** Many agents in one process (the fleet benchmark) share one prepared inventory: gzip it once. */
-const PREPARED = new WeakMap<Buffer, { gz: Buffer; sha256: string }>();
+const PREPARED = new WeakMap<Buffer, InventoryPayload>();
+
+/** The inventory as sent: gzipped, its content hash, and when it was collected (its collectedAt). */
+interface InventoryPayload {
+  readonly gz: Buffer;
+  readonly sha256: string;
+  readonly collectedAt: string;
+}
 
 export type DaemonEvent = 'connected' | 'disconnected' | 'ack' | 'heartbeatAck' | 'order' | 'report' | 'revoked';
 
@@ -45,7 +52,7 @@ export class AgentDaemon {
   private stopped = false;
   private attempt = 0;
   private sequence = 0;
-  private inventory: { gz: Buffer; sha256: string } | null = null;
+  private inventory: InventoryPayload | null = null;
   private readonly outbox: Outbox;
   private readonly identity: AgentIdentity;
   private orders: Promise<void> = Promise.resolve();
@@ -72,15 +79,18 @@ export class AgentDaemon {
     for (const listener of this.listeners) listener(event, detail);
   }
 
-  private inventoryPayload(): { gz: Buffer; sha256: string } {
+  private inventoryPayload(): InventoryPayload {
     if (this.inventory === null) {
       const given = this.options.inventoryBytes;
       const collected = given === undefined ? collectInventory(this.options.inventoryRoot) : null;
       const json = given ?? Buffer.from(JSON.stringify(collected));
-      // Announced by content, without collectedAt: a restart of an unchanged host sends nothing.
+      const content = (collected ?? JSON.parse(json.toString('utf8'))) as { collectedAt?: unknown };
+      // Announced by content, without collectedAt: a restart of an unchanged host sends nothing. The
+      // time goes beside it, so that the server knows how old its copy is (pyrelo fleet's stale hosts).
       this.inventory = (given === undefined ? undefined : PREPARED.get(given)) ?? {
         gz: gzipSync(json),
-        sha256: inventoryContentSha256(collected ?? JSON.parse(json.toString('utf8'))),
+        sha256: inventoryContentSha256(content),
+        collectedAt: typeof content.collectedAt === 'string' ? content.collectedAt : '',
       };
       if (given !== undefined) PREPARED.set(given, this.inventory);
     }
@@ -107,11 +117,17 @@ export class AgentDaemon {
     if (this.stopped || this.client === null) return;
     const stream = this.client.Connect();
     this.stream = stream;
-    const { sha256 } = this.inventoryPayload();
+    const { sha256, collectedAt } = this.inventoryPayload();
     // Only the hash first: the server asks for the inventory itself when it does not have it.
     stream.write({
       body: 'hello',
-      hello: { host: this.host, agentVersion: AGENT_VERSION, inventory: Buffer.alloc(0), inventorySha256: sha256 },
+      hello: {
+        host: this.host,
+        agentVersion: AGENT_VERSION,
+        inventory: Buffer.alloc(0),
+        inventorySha256: sha256,
+        inventoryCollectedAt: collectedAt,
+      },
     });
     stream.on('data', (message: ServerMessage) => this.onMessage(message));
     let closed = false;
@@ -158,10 +174,16 @@ export class AgentDaemon {
     if (welcome) {
       this.attempt = 0;
       if (welcome.needInventory) {
-        const { gz, sha256 } = this.inventoryPayload();
+        const { gz, sha256, collectedAt } = this.inventoryPayload();
         this.stream?.write({
           body: 'hello',
-          hello: { host: this.host, agentVersion: AGENT_VERSION, inventory: gz, inventorySha256: sha256 },
+          hello: {
+            host: this.host,
+            agentVersion: AGENT_VERSION,
+            inventory: gz,
+            inventorySha256: sha256,
+            inventoryCollectedAt: collectedAt,
+          },
         });
       }
       this.log.info({ host: welcome.host }, 'connected');

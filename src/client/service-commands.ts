@@ -263,10 +263,27 @@ export function registerServiceCommands(program: Command): void {
     .command('compat')
     .description('where a bundle runs, by distro and by host, and why not; or --distro: what runs there')
     .argument('[bundle]', 'name (latest) or digest prefix')
-    .option('--distro <id:version>', 'list the bundles that run on ID:VERSION_ID (debian:11)')
+    .option(
+      '--distro <id:version[/arch]>',
+      'list the bundles that run on ID:VERSION_ID (debian:11, debian:12/aarch64); with no host of it enrolled, ' +
+        'from its reference platform',
+    )
     .addOption(control())
     .option('--json', 'print JSON')
     .action(async (b: string | undefined, o) => {
       process.exitCode = await (await compatCommands()).runCompat(b, o);
+    });
+
+  program
+    .command('fleet')
+    .description(
+      'what the enrolled hosts are made of: distros, libcs, kernels, architectures, x86-64 ISA levels, page ' +
+        'sizes, and stale inventories',
+    )
+    .option('--stale-days <days>', 'an inventory collected longer ago is stale (default 30)')
+    .addOption(control())
+    .option('--json', 'print JSON')
+    .action(async (o) => {
+      process.exitCode = await (await import('./commands/fleet.js')).runFleet(o);
     });
 }

@@ -12,6 +12,7 @@ export type { AgentMessage__Output as AgentMessage } from './generated/pyrelo/v1
 export type { BuildEvent__Output as BuildEvent } from './generated/pyrelo/v1/BuildEvent.js';
 export type { BuildRequest__Output as BuildRequest } from './generated/pyrelo/v1/BuildRequest.js';
 export type { BundleChunk__Output as BundleChunk } from './generated/pyrelo/v1/BundleChunk.js';
+export type { Blocker__Output as Blocker } from './generated/pyrelo/v1/Blocker.js';
 export type { BundleInfo__Output as BundleInfo } from './generated/pyrelo/v1/BundleInfo.js';
 export type { BundleList__Output as BundleList } from './generated/pyrelo/v1/BundleList.js';
 export type { BundleRef__Output as BundleRef } from './generated/pyrelo/v1/BundleRef.js';
@@ -26,11 +27,15 @@ export type { DistroBundle__Output as DistroBundle } from './generated/pyrelo/v1
 export type { DistroRequest__Output as DistroRequest } from './generated/pyrelo/v1/DistroRequest.js';
 export type { DistroResponse__Output as DistroResponse } from './generated/pyrelo/v1/DistroResponse.js';
 export type { DistroVerdict__Output as DistroVerdict } from './generated/pyrelo/v1/DistroVerdict.js';
+export type { DistroCount__Output as DistroCount } from './generated/pyrelo/v1/DistroCount.js';
 export type { Empty__Output as Empty } from './generated/pyrelo/v1/Empty.js';
 export type { EnrollRequest__Output as EnrollRequest } from './generated/pyrelo/v1/EnrollRequest.js';
 export type { EnrollResponse__Output as EnrollResponse } from './generated/pyrelo/v1/EnrollResponse.js';
 export type { EnrollToken__Output as EnrollToken } from './generated/pyrelo/v1/EnrollToken.js';
 export type { FetchRequest__Output as FetchRequest } from './generated/pyrelo/v1/FetchRequest.js';
+export type { FleetRequest__Output as FleetRequest } from './generated/pyrelo/v1/FleetRequest.js';
+export type { FleetResponse__Output as FleetResponse } from './generated/pyrelo/v1/FleetResponse.js';
+export type { FleetValue__Output as FleetValue } from './generated/pyrelo/v1/FleetValue.js';
 export type { Heartbeat__Output as Heartbeat } from './generated/pyrelo/v1/Heartbeat.js';
 export type { HeartbeatAck__Output as HeartbeatAck } from './generated/pyrelo/v1/HeartbeatAck.js';
 export type { Hello__Output as Hello } from './generated/pyrelo/v1/Hello.js';
@@ -51,6 +56,7 @@ export type { RecordDeploymentRequest__Output as RecordDeploymentRequest } from 
 export type { Report__Output as Report } from './generated/pyrelo/v1/Report.js';
 export type { ServerMessage__Output as ServerMessage } from './generated/pyrelo/v1/ServerMessage.js';
 export type { ServerStatus__Output as ServerStatus } from './generated/pyrelo/v1/ServerStatus.js';
+export type { StaleHost__Output as StaleHost } from './generated/pyrelo/v1/StaleHost.js';
 export type { StatusRequest__Output as StatusRequest } from './generated/pyrelo/v1/StatusRequest.js';
 export type { Welcome__Output as Welcome } from './generated/pyrelo/v1/Welcome.js';
 

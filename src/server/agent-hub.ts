@@ -12,6 +12,7 @@ import type { CompatDatabase, HostFacts } from './db/database.js';
 import type { BundleStore } from './bundle-store.js';
 import type { Predictor } from './predictor.js';
 import type { InventoryIntake } from './inventory-intake.js';
+import { collectionTime } from './collected-at.js';
 import { ReportCommits } from './report-commits.js';
 import type { AgentMessage, BundleChunk, CheckResult, Hello, Order, OrderAction, Report } from '../proto/messages.js';
 import type { AgentHubHandlers } from '../proto/generated/pyrelo/v1/AgentHub.js';
@@ -306,8 +307,11 @@ export class AgentHub {
    */
   private async takeInventory(host: string, hello: Hello): Promise<boolean> {
     const known = this.db.host(host);
+    // When the agent collected what it announces (agents before it say nothing: '').
+    const collectedAt = collectionTime(hello.inventoryCollectedAt);
     if (known !== null && known.inventorySha256 !== '' && known.inventorySha256 === hello.inventorySha256) {
       this.db.touchHost(host);
+      if (collectedAt !== '') this.db.setInventoryCollectedAt(host, collectedAt);
       return false;
     }
     // An agent speaks only for its own host, so taking its word for the hash of an inventory
@@ -315,7 +319,7 @@ export class AgentHub {
     const wellFormed = /^[0-9a-f]{64}$/.test(hello.inventorySha256);
     const shared = wellFormed ? this.db.inventoryByHash(hello.inventorySha256) : null;
     if (shared !== null && shared.facts !== null) {
-      this.assign(host, shared.id, shared.facts);
+      this.assign(host, shared.id, shared.facts, collectedAt);
       return false;
     }
     if (hello.inventory.length > 0) {
@@ -335,8 +339,9 @@ export class AgentHub {
       }
       const id = taken.inventoryId;
       const facts = taken.facts;
-      this.assign(host, id, facts);
+      this.assign(host, id, facts, taken.collectedAt || collectedAt);
       const announced = hello.inventorySha256 || taken.sha256;
+      // Those waiting collected theirs themselves, when is not known here: counted from now.
       for (const waiting of this.uploading.get(announced)?.waiting ?? []) this.assign(waiting, id, facts);
       this.uploading.delete(announced);
       return false;
@@ -354,8 +359,8 @@ export class AgentHub {
     return true;
   }
 
-  private assign(host: string, inventoryId: number, facts: HostFacts): void {
-    const { changed } = this.db.setHostInventory(host, facts, inventoryId, 'agent', true);
+  private assign(host: string, inventoryId: number, facts: HostFacts, collectedAt = ''): void {
+    const { changed } = this.db.setHostInventory(host, facts, inventoryId, 'agent', true, collectedAt);
     // In the background, on the prediction workers: the hello is answered now.
     if (changed) void this.predictor.predictHost(host);
   }

@@ -3,8 +3,10 @@
 // distro with the first reasons in the loader's own words.
 
 import { sameVerdict } from '../compat/check-bundle.js';
+import { blockingRequirement } from '../compat/blocking-requirement.js';
 import type { CompatDatabase, StoredBundle } from './db/database.js';
 import type {
+  Blocker,
   BundleInfo,
   CheckResult,
   CompatResponse,
@@ -16,6 +18,43 @@ import type {
 
 const REASONS_PER_DISTRO = 5;
 const PROBLEMS_PER_RESULT = 5;
+/** Hosts named per blocker. */
+const BLOCKED_HOSTS_NAMED = 5;
+
+/** Groups the failing hosts by the requirement that decides their verdict, most hosts first. */
+class Blockers {
+  private readonly byRequirement = new Map<string, Blocker & { byDistro: Map<string, number> }>();
+
+  add(host: string, distro: string, result: CheckResult | null): void {
+    const decided = result === null ? null : blockingRequirement(result);
+    const requirement = decided?.requirement ?? 'no reason recorded';
+    const entry = this.byRequirement.get(requirement) ?? {
+      requirement,
+      kind: decided?.kind ?? '',
+      hosts: 0,
+      distros: [],
+      exampleHosts: [],
+      byDistro: new Map<string, number>(),
+    };
+    entry.hosts += 1;
+    entry.byDistro.set(distro, (entry.byDistro.get(distro) ?? 0) + 1);
+    if (entry.exampleHosts.length < BLOCKED_HOSTS_NAMED) entry.exampleHosts.push(host);
+    this.byRequirement.set(requirement, entry);
+  }
+
+  list(): Blocker[] {
+    const byCount = <T extends { hosts: number }>(a: T, b: T, name: (x: T) => string): number =>
+      b.hosts - a.hosts || name(a).localeCompare(name(b), 'en', { numeric: true });
+    return [...this.byRequirement.values()]
+      .map(({ byDistro, ...blocker }) => ({
+        ...blocker,
+        distros: [...byDistro]
+          .map(([distro, hosts]) => ({ distro, hosts }))
+          .sort((a, b) => byCount(a, b, (x) => x.distro)),
+      }))
+      .sort((a, b) => byCount(a, b, (x) => x.requirement));
+  }
+}
 
 /** A stored bundle as the control service shows it: without the database id, archive name and manifest. */
 export function bundleInfo(bundle: StoredBundle): BundleInfo {
@@ -40,6 +79,9 @@ export function compatOf(
 ): Omit<CompatResponse, 'others' | 'platforms'> {
   const hosts: HostVerdict[] = [];
   const distros = new Map<string, DistroVerdict>();
+  const blockers = new Blockers();
+  let running = 0;
+  let judged = 0;
   for (const { host, predicted, verified } of db.resultsForBundle(bundle, PROBLEMS_PER_RESULT, isConnected)) {
     const verdict = verdictOf(predicted, verified);
     const { id: _id, inventoryId: _i, ...hostInfo } = host;
@@ -51,6 +93,9 @@ export function compatOf(
       predictionAgrees: predicted !== null && verified !== null && sameVerdict(predicted, verified),
     });
     const name = distroName(host.distroId, host.distroVersion);
+    if (verdict !== 'unknown') judged += 1;
+    if (verdict === 'runs' || verdict === 'predicted') running += 1;
+    if (verdict === 'fails') blockers.add(host.name, name, result);
     const d = distros.get(name) ?? { distro: name, runs: 0, predicted: 0, fails: 0, unknown: 0, reasons: [] };
     d[
       verdict === 'runs' ? 'runs' : verdict === 'predicted' ? 'predicted' : verdict === 'fails' ? 'fails' : 'unknown'
@@ -70,17 +115,36 @@ export function compatOf(
     bundle: bundleInfo(bundle),
     distros: [...distros.values()].sort((a, b) => a.distro.localeCompare(b.distro, 'en', { numeric: true })),
     hosts,
+    hostsRunning: running,
+    hostsJudged: judged,
+    blockers: blockers.list(),
   };
 }
 
-/** The bundles that run (verified on some host there) or are predicted to run on a distro. */
-export function bundlesForDistro(db: CompatDatabase, distro: string): DistroBundle[] {
-  const colon = distro.indexOf(':');
-  const id = colon < 0 ? distro : distro.slice(0, colon);
-  const version = colon < 0 ? '' : distro.slice(colon + 1);
+/** A distro as compat --distro names it: ID:VERSION_ID, optionally /ARCH. */
+export interface DistroName {
+  readonly id: string;
+  readonly version: string;
+  /** '' for any architecture. */
+  readonly arch: string;
+}
+
+export function parseDistroName(distro: string): DistroName {
+  const slash = distro.indexOf('/');
+  const name = slash < 0 ? distro : distro.slice(0, slash);
+  const colon = name.indexOf(':');
+  return {
+    id: colon < 0 ? name : name.slice(0, colon),
+    version: colon < 0 ? '' : name.slice(colon + 1),
+    arch: slash < 0 ? '' : distro.slice(slash + 1),
+  };
+}
+
+/** The bundles that run (verified on some host there) or are predicted to run on a distro's hosts. */
+export function bundlesForDistro(db: CompatDatabase, distro: DistroName): DistroBundle[] {
   // Built here, so its bundle is known present (a received DistroBundle's may be null).
   const out: (DistroBundle & { bundle: BundleInfo })[] = [];
-  for (const row of db.bundlesForDistro(id, version)) {
+  for (const row of db.bundlesForDistro(distro.id, distro.version, distro.arch)) {
     if (row.verified === 0 && row.predicted === 0) continue;
     const bundle = db.bundleById(row.bundleId);
     if (bundle === null) continue;

@@ -24,7 +24,9 @@ import { grpcError } from './agent-hub.js';
 import type { InventoryIntake } from './inventory-intake.js';
 import { deploymentRecord, refusalReason } from '../release/deploy-policy.js';
 import { checkedInstallPrefix } from '../release/prefix-path.js';
-import { bundleInfo, bundlesForDistro, compatOf } from './compat-query.js';
+import { bundleInfo, bundlesForDistro, compatOf, parseDistroName } from './compat-query.js';
+import { fleetOf } from './fleet-query.js';
+import { findPlatform } from '../inventory/platform-catalog.js';
 import type {
   AddHostRequest,
   BundleChunk,
@@ -34,6 +36,10 @@ import type {
   CheckResponse,
   Deployment,
   DeploymentStatus,
+  DistroBundle,
+  DistroRequest,
+  DistroResponse,
+  FleetRequest,
   HostAccess,
   HostInfo,
   HostRef,
@@ -231,11 +237,8 @@ export class ControlService {
           });
         return { ...compatOf(this.db, bundle, this.hub.isConnected), others, platforms };
       }),
-      DistroBundles: unary(log, 'DistroBundles', (r: { distro: string }) => {
-        if (!/^[a-z0-9._-]+(:[A-Za-z0-9._~-]*)?$/.test(r.distro))
-          throw new DatabaseInputError(`distro ${JSON.stringify(r.distro)}`, 'expected ID:VERSION_ID, e.g. debian:11');
-        return { bundles: bundlesForDistro(this.db, r.distro) };
-      }),
+      DistroBundles: unary(log, 'DistroBundles', (r: DistroRequest) => this.distroBundles(r.distro)),
+      Fleet: unary(log, 'Fleet', (r: FleetRequest) => fleetOf(this.db.fleetFacts(), r.staleAfterDays)),
       CreateEnrollToken: unary(log, 'CreateEnrollToken', (r: HostRef) => {
         checkAgentHostName(r.name);
         const token = randomBytes(24).toString('base64url');
@@ -245,6 +248,46 @@ export class ControlService {
         return { token, host: r.name, expiresAt };
       }),
       Status: unary(log, 'Status', (r: StatusRequest) => this.status(r)),
+    };
+  }
+
+  /**
+   * The bundles that run on a distro: from its enrolled hosts; when none of that distro (and
+   * architecture) has an inventory, from its reference platform (README "Reference platforms"),
+   * labelled by basis, for every stored bundle.
+   */
+  private async distroBundles(distro: string): Promise<DistroResponse> {
+    if (distro.length > 200 || !/^[A-Za-z0-9._-]+(:[A-Za-z0-9._~-]*)?(\/[A-Za-z0-9_]+)?$/.test(distro))
+      throw new DatabaseInputError(
+        `distro ${JSON.stringify(distro)}`,
+        'expected ID:VERSION_ID[/ARCH], e.g. debian:11 or debian:12/aarch64',
+      );
+    const name = parseDistroName(distro);
+    const fromHosts = { bundles: bundlesForDistro(this.db, name), basis: 'hosts', platform: '' };
+    if (this.db.inventoriedHostsOf(name.id, name.version, name.arch) > 0) return fromHosts;
+    const choice = findPlatform(distro);
+    if (choice === null) return fromHosts;
+    // Every platform's first architecture is predicted for compat already (kept per bundle); another
+    // architecture is predicted on its own.
+    const firstArch = choice.arch === choice.platform.architectures[0];
+    const bundles: DistroBundle[] = [];
+    let basis = '';
+    for (const stored of this.db.bundles()) {
+      const verdicts = await this.references
+        .forBundle(stored.digest, this.store.treePath(stored.digest), firstArch ? undefined : choice.label)
+        .catch((error: Error) => {
+          this.log.warn({ bundle: stored.digest.slice(0, 12) }, `reference platform not predicted: ${error.message}`);
+          return [];
+        });
+      const verdict = verdicts.find((v) => v.platform === (firstArch ? choice.platform.name : choice.label));
+      if (verdict === undefined) continue;
+      basis = verdict.basis;
+      if (verdict.verdict === 'predicted') bundles.push({ bundle: bundleInfo(stored), verdict: 'predicted', hosts: 0 });
+    }
+    return {
+      bundles: bundles.sort((a, b) => a.bundle!.name.localeCompare(b.bundle!.name)),
+      basis: basis || (choice.platform.inventory !== null && firstArch ? 'inventory' : 'reference'),
+      platform: choice.label,
     };
   }
 
@@ -286,6 +329,7 @@ export class ControlService {
       id,
       r.takenOnHost ? 'agent' : 'import',
       r.takenOnHost,
+      parsed.collectedAt,
     );
     if (changed) await this.predictor.predictHost(name);
     this.log.info({ host: name, inventory: parsed.sha256.slice(0, 12), changed }, 'inventory imported');

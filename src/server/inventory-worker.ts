@@ -15,6 +15,7 @@ import { inventoryContentSha256 } from '../inventory/content-hash.js';
 import type { HostFacts, StoredIndex } from './db/database.js';
 import { indexInventory } from '../inventory/inventory-index.js';
 import type { InventoryLimits } from './settings.js';
+import { collectionTime } from './collected-at.js';
 import type { Inventory } from '../inventory/format.js';
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
@@ -57,6 +58,9 @@ export function factsOf(inventory: Inventory): HostFacts {
     kernel: host.kernelRelease,
     libcKind: host.libc.kind,
     libcVersion: host.libc.version ?? '',
+    isaLevel: inventory.loader.isaLevel,
+    // Absent in inventories written before it was recorded: 4096, as loaderConfigOf reads it.
+    pageSize: inventory.loader.pageSize ?? 4096,
   };
 }
 
@@ -148,6 +152,8 @@ export interface IntakeResult {
   readonly sentSha256: string;
   readonly facts: HostFacts;
   readonly size: number;
+  /** When the inventory was collected (its collectedAt, checked; '' when it has none or not a time). */
+  readonly collectedAt: string;
   /** receipt: the same bytes were taken before (not parsed); content: parsed, its content stored
    * already (not indexed or written); stored: new content, indexed and written. */
   readonly how: 'receipt' | 'content' | 'stored';
@@ -191,14 +197,16 @@ export function intake(db: SqliteDatabase, request: IntakeRequest): IntakeResult
       sentSha256: receipt.sentSha256,
       facts: receipt.facts,
       size: receipt.size,
+      collectedAt: receipt.collectedAt,
       how: 'receipt',
     };
   }
   const read = readInventoryJob(request);
   const facts = factsOf(read.inventory);
-  const answer = { sha256: read.sha256, sentSha256: read.sentSha256, facts, size: read.json.length };
+  const collectedAt = collectionTime(read.inventory.collectedAt);
+  const answer = { sha256: read.sha256, sentSha256: read.sentSha256, facts, size: read.json.length, collectedAt };
   if (!matches(request.expect, read)) return { ...answer, inventoryId: null, how: 'content' };
-  const stamp = { facts, receipt: { receivedSha256, sentSha256: read.sentSha256 } };
+  const stamp = { facts, receipt: { receivedSha256, sentSha256: read.sentSha256, collectedAt } };
   const known = completeStoredInventory(db, read.sha256, stamp);
   if (known !== null) return { ...answer, inventoryId: known, how: 'content' };
   const packed = packInventory(read);

@@ -50,9 +50,13 @@ export class ReferencePredictions {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The verdicts of the bundle `digest` unpacked at `bundleDir`, made on first asking. */
-  forBundle(digest: string, bundleDir: string): Promise<PlatformVerdict[]> {
-    const known = this.kept.get(digest);
+  /**
+   * The verdicts of the bundle `digest` unpacked at `bundleDir`, made on first asking: on every
+   * platform's first architecture, or, given `platform` ("debian:12/aarch64"), on that one only.
+   */
+  forBundle(digest: string, bundleDir: string, platform?: string): Promise<PlatformVerdict[]> {
+    const key = platform === undefined ? digest : `${digest} ${platform}`;
+    const known = this.kept.get(key);
     if (
       known !== undefined &&
       (known.failedAt === null || this.now() - known.failedAt < this.limits.retrySeconds * 1000)
@@ -62,13 +66,14 @@ export class ReferencePredictions {
     // nothing to predict from: no rows, at once.
     if (!existsSync(bundleDir)) return Promise.resolve([]);
     if (this.closed) return Promise.reject(new Error('the server is stopping'));
-    const entry: Kept = { verdicts: this.last.then(() => this.runWorker({ bundleDir, digest })), failedAt: null };
+    const job: ReferenceJob = platform === undefined ? { bundleDir, digest } : { bundleDir, digest, platform };
+    const entry: Kept = { verdicts: this.last.then(() => this.runWorker(job)), failedAt: null };
     entry.verdicts.catch(() => {
       entry.failedAt = this.now();
     });
     this.last = entry.verdicts.catch(() => undefined);
-    this.kept.delete(digest);
-    this.kept.set(digest, entry);
+    this.kept.delete(key);
+    this.kept.set(key, entry);
     if (this.kept.size > BUNDLES_KEPT) this.kept.delete(this.kept.keys().next().value!);
     return entry.verdicts;
   }

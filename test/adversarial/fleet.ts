@@ -90,7 +90,7 @@ export function openStream(client: AgentHubClient, first: AgentMessage): OpenStr
 
 export const hello = (host: string, inventory: Buffer = Buffer.alloc(0), inventorySha256 = ''): AgentMessage => ({
   body: 'hello',
-  hello: { host, agentVersion: 'adversary', inventory, inventorySha256 },
+  hello: { host, agentVersion: 'adversary', inventory, inventorySha256, inventoryCollectedAt: '' },
 });
 
 /** gzip of each segment's text repeated to about its byte count: a bomb made without holding it expanded. */

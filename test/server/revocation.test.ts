@@ -49,7 +49,7 @@ function client(state: { ca: Buffer; key: Buffer; cert: Buffer }): AgentHubClien
 
 const hello = (host: string): AgentMessage => ({
   body: 'hello',
-  hello: { host, agentVersion: 't', inventory: Buffer.alloc(0), inventorySha256: '' },
+  hello: { host, agentVersion: 't', inventory: Buffer.alloc(0), inventorySha256: '', inventoryCollectedAt: '' },
 });
 
 /** An agent's stream kept open: what it received and how it ended (null while open). */

@@ -328,7 +328,16 @@ describe('agents', () => {
   test('no client certificate, or one from another CA: refused', async () => {
     const ca = readFileSync(join(ts.dir, 'pki', 'ca.crt'));
     const none = await converse(rawClient(grpc.credentials.createSsl(ca)), [
-      { body: 'hello', hello: { host: 'x', agentVersion: '', inventory: Buffer.alloc(0), inventorySha256: '' } },
+      {
+        body: 'hello',
+        hello: {
+          host: 'x',
+          agentVersion: '',
+          inventory: Buffer.alloc(0),
+          inventorySha256: '',
+          inventoryCollectedAt: '',
+        },
+      },
     ]);
     assert.notEqual(none.code, 0);
     assert.equal(none.received.length, 0);
@@ -351,7 +360,13 @@ describe('agents', () => {
       [
         {
           body: 'hello',
-          hello: { host: 'this-host', agentVersion: '', inventory: Buffer.alloc(0), inventorySha256: '' },
+          hello: {
+            host: 'this-host',
+            agentVersion: '',
+            inventory: Buffer.alloc(0),
+            inventorySha256: '',
+            inventoryCollectedAt: '',
+          },
         },
       ],
     );
@@ -366,7 +381,7 @@ describe('agents', () => {
     const client = rawClient(grpc.credentials.createSsl(id.ca, id.key, id.cert));
     const hello = (host: string): AgentMessage => ({
       body: 'hello',
-      hello: { host, agentVersion: 't', inventory: Buffer.alloc(0), inventorySha256: '' },
+      hello: { host, agentVersion: 't', inventory: Buffer.alloc(0), inventorySha256: '', inventoryCollectedAt: '' },
     });
     const wrongHello = await converse(client, [hello('this-host')]);
     assert.equal(wrongHello.code, grpc.status.PERMISSION_DENIED);
@@ -404,7 +419,13 @@ describe('agents', () => {
     const badInventory = await converse(client, [
       {
         body: 'hello',
-        hello: { host: 'honest', agentVersion: 't', inventory: Buffer.from('{"format":"nope"}'), inventorySha256: '' },
+        hello: {
+          host: 'honest',
+          agentVersion: 't',
+          inventory: Buffer.from('{"format":"nope"}'),
+          inventorySha256: '',
+          inventoryCollectedAt: '',
+        },
       },
     ]);
     assert.equal(badInventory.code, grpc.status.INVALID_ARGUMENT);
@@ -413,7 +434,16 @@ describe('agents', () => {
     // A version is shown to users: a hostile agent's control characters or size are refused, not stored.
     for (const agentVersion of ['1.0\u001b[31m', 'v'.repeat(65)]) {
       const odd = await converse(client, [
-        { body: 'hello', hello: { host: 'honest', agentVersion, inventory: Buffer.alloc(0), inventorySha256: '' } },
+        {
+          body: 'hello',
+          hello: {
+            host: 'honest',
+            agentVersion,
+            inventory: Buffer.alloc(0),
+            inventorySha256: '',
+            inventoryCollectedAt: '',
+          },
+        },
       ]);
       assert.equal(odd.code, grpc.status.INVALID_ARGUMENT, agentVersion);
       assert.match(odd.details, /agent_version malformed/);

@@ -1,7 +1,7 @@
 // `pyrelo compat BUNDLE [--json]` and `pyrelo compat --distro ID:VERSION`: where a bundle runs,
 // by distro and by host, and why not where it does not; or which bundles run on a distro.
 
-import type { CompatResponse, HostVerdict } from '../../proto/messages.js';
+import type { Blocker, CompatResponse, DistroResponse, HostVerdict } from '../../proto/messages.js';
 import { writeOut } from '../../common/terminal-text.js';
 import { answered, withControl } from '../control-client.js';
 import { InputError } from '../../elf/find-elf-files.js';
@@ -32,11 +32,29 @@ function detail(h: HostVerdict): string {
   return `from inventory ${r.inventorySha256.slice(0, 12)}`;
 }
 
+/** "37 of 50 hosts (74 %)": a share short of all never rounds up to 100 %. */
+export function shareLine(c: Pick<CompatResponse, 'hostsRunning' | 'hostsJudged' | 'hosts'>): string {
+  const unknown = c.hosts.length - c.hostsJudged;
+  const tail = unknown > 0 ? `; ${unknown} unknown (no inventory and no run)` : '';
+  if (c.hostsJudged === 0) return `runs on no host known yet${tail}`;
+  const percent = Math.floor((100 * c.hostsRunning) / c.hostsJudged);
+  return `runs on ${c.hostsRunning} of ${c.hostsJudged} host${c.hostsJudged === 1 ? '' : 's'} (${percent} %)${tail}`;
+}
+
+/** "needs GLIBC_2.34: blocks 12 hosts (rhel:8: 9, debian:11: 3)" */
+export function blockerLine(b: Blocker): string {
+  const what = b.kind === 'smoke' || b.kind === '' ? b.requirement : `needs ${b.requirement}`;
+  const distros = b.distros.map((d) => `${d.distro}: ${d.hosts}`).join(', ');
+  return `${what}: blocks ${b.hosts} host${b.hosts === 1 ? '' : 's'} (${distros})`;
+}
+
 export function renderCompat(c: CompatResponse): string[] {
   const bundle = answered(c.bundle, 'bundle');
   const lines = [
     `${bundle.name} ${bundle.digest.slice(0, 12)} (libc ${bundle.libc}` +
       `${bundle.glibcFloor ? `, glibc floor ${bundle.glibcFloor}` : ''})`,
+    shareLine(c),
+    ...c.blockers.map((b) => `  ${blockerLine(b)}`),
     '',
     'by distro:',
   ];
@@ -98,22 +116,38 @@ export function renderCompat(c: CompatResponse): string[] {
   return lines;
 }
 
+export function renderDistro(distro: string, answer: DistroResponse): string[] {
+  const reference = answer.basis === 'inventory' || answer.basis === 'reference';
+  const lines = reference
+    ? [
+        `no host of ${distro} is enrolled: ${BASIS_LABELS[answer.basis as 'inventory' | 'reference']} ` +
+          `(reference platform ${answer.platform}, data/platforms/)`,
+      ]
+    : [];
+  if (answer.bundles.length === 0) return [...lines, `no bundle is known to run on ${distro}`];
+  lines.push(
+    ...table([
+      ['NAME', 'DIGEST', 'VERDICT', reference ? 'FROM' : 'HOSTS'],
+      ...answer.bundles.map((b) => {
+        const info = answered(b.bundle, 'bundle in a distro answer');
+        return [
+          info.name,
+          info.digest.slice(0, 12),
+          LABELS[b.verdict] ?? b.verdict,
+          reference ? `reference ${answer.platform}` : String(b.hosts),
+        ];
+      }),
+    ]),
+  );
+  return lines;
+}
+
 export async function runCompat(bundle: string | undefined, o: ControlOptions & { distro?: string }): Promise<number> {
   if (o.distro !== undefined) {
     if (bundle !== undefined) throw new InputError(bundle, 'give either BUNDLE or --distro, not both');
-    const { bundles } = await withControl(o.control, (c) => c.call('DistroBundles', { distro: o.distro }));
-    if (o.json) writeOut(`${JSON.stringify(bundles, null, 2)}\n`);
-    else if (bundles.length === 0) writeOut(`no bundle is known to run on ${o.distro}\n`);
-    else
-      writeOut(
-        `${table([
-          ['NAME', 'DIGEST', 'VERDICT', 'HOSTS'],
-          ...bundles.map((b) => {
-            const info = answered(b.bundle, 'bundle in a distro answer');
-            return [info.name, info.digest.slice(0, 12), LABELS[b.verdict] ?? b.verdict, String(b.hosts)];
-          }),
-        ]).join('\n')}\n`,
-      );
+    const distro = o.distro;
+    const answer = await withControl(o.control, (c) => c.call('DistroBundles', { distro }));
+    writeOut(o.json ? `${JSON.stringify(answer, null, 2)}\n` : `${renderDistro(distro, answer).join('\n')}\n`);
     return 0;
   }
   if (bundle === undefined)

@@ -35,9 +35,26 @@ export interface HostFacts {
   readonly kernel: string;
   readonly libcKind: string;
   readonly libcVersion: string;
+  /** The loader's x86 ISA level (0 off x86) and page size; absent in facts stored before they were. */
+  readonly isaLevel?: number;
+  readonly pageSize?: number;
 }
 
 export type HostSource = 'agent' | 'import' | 'manual';
+
+/** A host as pyrelo fleet counts it (fleetFacts). */
+export interface FleetHostFacts extends Omit<HostFacts, 'isaLevel' | 'pageSize'> {
+  readonly name: string;
+  readonly source: HostSource;
+  readonly hasInventory: boolean;
+  /** null when its inventory was stored without an index (before migration 5), or it has none. */
+  readonly isaLevel: number | null;
+  readonly pageSize: number | null;
+  /** When its current inventory was collected; '' when not known. */
+  readonly collectedAt: string;
+  /** When the server received its current inventory; '' when it has none. */
+  readonly receivedAt: string;
+}
 
 interface HostRow {
   id: number;
@@ -328,6 +345,8 @@ export class CompatDatabase {
   /**
    * Gives host `name` (created when new) the inventory with id `inventoryId` and its facts. A new
    * version is recorded only when the inventory differs from the host's current one.
+   * `collectedAt` is when it was collected ('' when not known: a new one's age is then counted
+   * from its receipt, an unchanged one keeps its time).
    */
   setHostInventory(
     name: string,
@@ -335,6 +354,7 @@ export class CompatDatabase {
     inventoryId: number,
     source: HostSource,
     seen: boolean,
+    collectedAt = '',
   ): { host: StoredHost; changed: boolean } {
     return this.db
       .transaction(() => {
@@ -366,6 +386,8 @@ export class CompatDatabase {
             );
         }
         if (changed) this.pruneInventories(host.id, host.inventoryVersion + 1);
+        if (changed || collectedAt !== '')
+          this.db.prepare('UPDATE hosts SET inventory_collected_at = ? WHERE id = ?').run(collectedAt, host.id);
         if (seen) this.db.prepare('UPDATE hosts SET last_seen = ? WHERE id = ?').run(now(), host.id);
         return { host: this.host(name)!, changed };
       })
@@ -431,6 +453,11 @@ export class CompatDatabase {
     this.db.prepare('UPDATE hosts SET last_seen = ? WHERE name = ?').run(now(), name);
   }
 
+  /** When the host's current inventory was collected, as its agent says again (checked by the caller). */
+  setInventoryCollectedAt(name: string, collectedAt: string): void {
+    this.db.prepare('UPDATE hosts SET inventory_collected_at = ? WHERE name = ?').run(collectedAt, name);
+  }
+
   host(name: string, connected = false): StoredHost | null {
     const row = this.db.prepare(`${HOST_SELECT} WHERE h.name = ?`).get(name) as HostRow | undefined;
     return row === undefined ? null : hostInfo(row, connected);
@@ -440,6 +467,46 @@ export class CompatDatabase {
     return (this.db.prepare(`${HOST_SELECT} ORDER BY h.name`).all() as HostRow[]).map((r) =>
       hostInfo(r, isConnected(r.name)),
     );
+  }
+
+  /**
+   * Every host with the facts pyrelo fleet counts, in one query over the host rows and their
+   * inventories' columns (migration 7): no inventory is read.
+   */
+  fleetFacts(): FleetHostFacts[] {
+    const rows = this.db
+      .prepare(
+        `SELECT h.name, h.source, h.distro_id, h.distro_version, h.arch, h.kernel, h.libc_kind, h.libc_version,
+          h.inventory_id IS NOT NULL AS has_inventory, i.isa_level, i.page_size, h.inventory_collected_at,
+          (SELECT v.received_at FROM host_inventories v WHERE v.host_id = h.id AND v.version = h.inventory_version)
+            AS received_at
+        FROM hosts h LEFT JOIN inventories i ON i.id = h.inventory_id ORDER BY h.name`,
+      )
+      .all() as (Pick<
+      HostRow,
+      'name' | 'source' | 'distro_id' | 'distro_version' | 'arch' | 'kernel' | 'libc_kind' | 'libc_version'
+    > & {
+      has_inventory: number;
+      isa_level: number | null;
+      page_size: number | null;
+      inventory_collected_at: string;
+      received_at: string | null;
+    })[];
+    return rows.map((r) => ({
+      name: r.name,
+      source: r.source,
+      distroId: r.distro_id,
+      distroVersion: r.distro_version,
+      arch: r.arch,
+      kernel: r.kernel,
+      libcKind: r.libc_kind,
+      libcVersion: r.libc_version,
+      hasInventory: r.has_inventory === 1,
+      isaLevel: r.isa_level,
+      pageSize: r.page_size,
+      collectedAt: r.inventory_collected_at,
+      receivedAt: r.received_at ?? '',
+    }));
   }
 
   hostsWithInventory(): StoredHost[] {
@@ -826,10 +893,25 @@ export class CompatDatabase {
     });
   }
 
-  /** Per bundle: how many hosts of a distro it runs on (verified) or is predicted to run on. */
+  /** Hosts of a distro (of architecture `arch`, unless '') that have an inventory. */
+  inventoriedHostsOf(distroId: string, distroVersion: string, arch = ''): number {
+    return this.db
+      .prepare(
+        `SELECT count(*) FROM hosts WHERE distro_id = ? AND distro_version = ? AND (? = '' OR arch = ?)
+          AND inventory_id IS NOT NULL`,
+      )
+      .pluck()
+      .get(distroId, distroVersion, arch, arch) as number;
+  }
+
+  /**
+   * Per bundle: how many hosts of a distro (of architecture `arch`, unless '') it runs on (verified)
+   * or is predicted to run on.
+   */
   bundlesForDistro(
     distroId: string,
     distroVersion: string,
+    arch = '',
   ): { bundleId: number; verified: number; predicted: number; hosts: number }[] {
     return this.db
       .prepare(
@@ -839,10 +921,15 @@ export class CompatDatabase {
              count(DISTINCT CASE WHEN c.kind = 'predicted' AND c.runs = 1 THEN c.host_id END) AS predicted,
              count(DISTINCT c.host_id) AS hosts
       FROM checks c JOIN hosts h ON h.id = c.host_id
-      WHERE h.distro_id = ? AND h.distro_version = ?
+      WHERE h.distro_id = ? AND h.distro_version = ? AND (? = '' OR h.arch = ?)
       GROUP BY c.bundle_id`,
       )
-      .all(distroId, distroVersion) as { bundleId: number; verified: number; predicted: number; hosts: number }[];
+      .all(distroId, distroVersion, arch, arch) as {
+      bundleId: number;
+      verified: number;
+      predicted: number;
+      hosts: number;
+    }[];
   }
 
   // --- enrollment tokens -------------------------------------------------------------------

@@ -27,7 +27,12 @@ export interface InventoryToStore {
   readonly indexed?: StoredIndex;
   readonly facts?: HostFacts;
   /** The bytes as received, so that the same bytes again are known without parsing. */
-  readonly receipt?: { readonly receivedSha256: string; readonly sentSha256: string };
+  readonly receipt?: {
+    readonly receivedSha256: string;
+    readonly sentSha256: string;
+    /** The collectedAt of those bytes ('' when unknown): the same bytes again were collected then too. */
+    readonly collectedAt?: string;
+  };
 }
 
 /** What a receipt knows: enough to give a host the inventory without reading it. */
@@ -37,6 +42,8 @@ export interface InventoryReceipt {
   readonly sentSha256: string;
   readonly size: number;
   readonly facts: HostFacts;
+  /** When those bytes were collected; '' for receipts stored before it was kept (migration 7). */
+  readonly collectedAt: string;
 }
 
 const now = (): string => new Date().toISOString();
@@ -45,11 +52,19 @@ const now = (): string => new Date().toISOString();
 export function inventoryReceipt(db: Database, receivedSha256: string): InventoryReceipt | null {
   const row = db
     .prepare(
-      `SELECT i.id, i.sha256, i.size, i.facts_json, r.sent_sha256 FROM inventory_receipts r
+      `SELECT i.id, i.sha256, i.size, i.facts_json, r.sent_sha256, r.collected_at FROM inventory_receipts r
        JOIN inventories i ON i.id = r.inventory_id WHERE r.received_sha256 = ? AND i.index_json IS NOT NULL`,
     )
     .get(receivedSha256) as
-    { id: number; sha256: string; size: number; facts_json: string | null; sent_sha256: string } | undefined;
+    | {
+        id: number;
+        sha256: string;
+        size: number;
+        facts_json: string | null;
+        sent_sha256: string;
+        collected_at: string;
+      }
+    | undefined;
   if (row === undefined || row.facts_json === null) return null;
   return {
     inventoryId: row.id,
@@ -57,6 +72,7 @@ export function inventoryReceipt(db: Database, receivedSha256: string): Inventor
     sentSha256: row.sent_sha256,
     size: row.size,
     facts: JSON.parse(row.facts_json) as HostFacts,
+    collectedAt: row.collected_at,
   };
 }
 
@@ -84,15 +100,24 @@ export function readInventoryBody(db: Database, inventoryId: number): Buffer | n
 type Stamp = Pick<InventoryToStore, 'facts' | 'receipt'>;
 
 function completeRow(db: Database, id: number, { facts, receipt }: Stamp): number {
-  if (facts !== undefined)
+  if (facts !== undefined) {
     db.prepare('UPDATE inventories SET facts_json = ? WHERE id = ? AND facts_json IS NULL').run(
       JSON.stringify(facts),
       id,
     );
+    // What pyrelo fleet counts (migration 7), for an inventory that lacks it.
+    if (facts.isaLevel !== undefined)
+      db.prepare('UPDATE inventories SET isa_level = ?, page_size = ? WHERE id = ? AND isa_level IS NULL').run(
+        facts.isaLevel,
+        facts.pageSize ?? null,
+        id,
+      );
+  }
   if (receipt !== undefined)
     db.prepare(
-      'INSERT OR REPLACE INTO inventory_receipts (received_sha256, inventory_id, sent_sha256) VALUES (?, ?, ?)',
-    ).run(receipt.receivedSha256, id, receipt.sentSha256);
+      `INSERT OR REPLACE INTO inventory_receipts (received_sha256, inventory_id, sent_sha256, collected_at)
+      VALUES (?, ?, ?, ?)`,
+    ).run(receipt.receivedSha256, id, receipt.sentSha256, receipt.collectedAt ?? '');
   return id;
 }
 

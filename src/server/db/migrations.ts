@@ -182,4 +182,20 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX inventory_receipts_inventory ON inventory_receipts(inventory_id);
   `,
+  // 7: the facts pyrelo fleet counts besides the host row's (README "pyrelo fleet"): each stored
+  // inventory's x86 ISA level and page size (from its loader configuration, read here from the
+  // index of those stored before; a missing pageSize is 4096, as loaderConfigOf reads it), and when
+  // each host's current inventory was collected (its collectedAt; receipts keep it for bytes taken
+  // again without parsing). Inventories stored before migration 5 have no index: their facts stay
+  // unknown.
+  `
+  ALTER TABLE inventories ADD COLUMN isa_level INTEGER;
+  ALTER TABLE inventories ADD COLUMN page_size INTEGER;
+  UPDATE inventories SET
+    isa_level = json_extract(CAST(index_json AS TEXT), '$.loader.isaLevel'),
+    page_size = coalesce(json_extract(CAST(index_json AS TEXT), '$.loader.pageSize'), 4096)
+    WHERE index_json IS NOT NULL AND json_valid(CAST(index_json AS TEXT));
+  ALTER TABLE inventory_receipts ADD COLUMN collected_at TEXT NOT NULL DEFAULT '';
+  ALTER TABLE hosts ADD COLUMN inventory_collected_at TEXT NOT NULL DEFAULT '';
+  `,
 ];

@@ -18,6 +18,8 @@ import type { DistroRequest as _pyrelo_v1_DistroRequest, DistroRequest__Output a
 import type { DistroResponse as _pyrelo_v1_DistroResponse, DistroResponse__Output as _pyrelo_v1_DistroResponse__Output } from '../../pyrelo/v1/DistroResponse.js';
 import type { Empty as _pyrelo_v1_Empty, Empty__Output as _pyrelo_v1_Empty__Output } from '../../pyrelo/v1/Empty.js';
 import type { EnrollToken as _pyrelo_v1_EnrollToken, EnrollToken__Output as _pyrelo_v1_EnrollToken__Output } from '../../pyrelo/v1/EnrollToken.js';
+import type { FleetRequest as _pyrelo_v1_FleetRequest, FleetRequest__Output as _pyrelo_v1_FleetRequest__Output } from '../../pyrelo/v1/FleetRequest.js';
+import type { FleetResponse as _pyrelo_v1_FleetResponse, FleetResponse__Output as _pyrelo_v1_FleetResponse__Output } from '../../pyrelo/v1/FleetResponse.js';
 import type { HostInfo as _pyrelo_v1_HostInfo, HostInfo__Output as _pyrelo_v1_HostInfo__Output } from '../../pyrelo/v1/HostInfo.js';
 import type { HostList as _pyrelo_v1_HostList, HostList__Output as _pyrelo_v1_HostList__Output } from '../../pyrelo/v1/HostList.js';
 import type { HostRef as _pyrelo_v1_HostRef, HostRef__Output as _pyrelo_v1_HostRef__Output } from '../../pyrelo/v1/HostRef.js';
@@ -87,6 +89,15 @@ export interface ControlClient extends grpc.Client {
   distroBundles(argument: _pyrelo_v1_DistroRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_pyrelo_v1_DistroResponse__Output>): grpc.ClientUnaryCall;
   distroBundles(argument: _pyrelo_v1_DistroRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_pyrelo_v1_DistroResponse__Output>): grpc.ClientUnaryCall;
   distroBundles(argument: _pyrelo_v1_DistroRequest, callback: grpc.requestCallback<_pyrelo_v1_DistroResponse__Output>): grpc.ClientUnaryCall;
+  
+  Fleet(argument: _pyrelo_v1_FleetRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_pyrelo_v1_FleetResponse__Output>): grpc.ClientUnaryCall;
+  Fleet(argument: _pyrelo_v1_FleetRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_pyrelo_v1_FleetResponse__Output>): grpc.ClientUnaryCall;
+  Fleet(argument: _pyrelo_v1_FleetRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_pyrelo_v1_FleetResponse__Output>): grpc.ClientUnaryCall;
+  Fleet(argument: _pyrelo_v1_FleetRequest, callback: grpc.requestCallback<_pyrelo_v1_FleetResponse__Output>): grpc.ClientUnaryCall;
+  fleet(argument: _pyrelo_v1_FleetRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_pyrelo_v1_FleetResponse__Output>): grpc.ClientUnaryCall;
+  fleet(argument: _pyrelo_v1_FleetRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_pyrelo_v1_FleetResponse__Output>): grpc.ClientUnaryCall;
+  fleet(argument: _pyrelo_v1_FleetRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_pyrelo_v1_FleetResponse__Output>): grpc.ClientUnaryCall;
+  fleet(argument: _pyrelo_v1_FleetRequest, callback: grpc.requestCallback<_pyrelo_v1_FleetResponse__Output>): grpc.ClientUnaryCall;
   
   ImportInventory(argument: _pyrelo_v1_ImportInventoryRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_pyrelo_v1_HostInfo__Output>): grpc.ClientUnaryCall;
   ImportInventory(argument: _pyrelo_v1_ImportInventoryRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_pyrelo_v1_HostInfo__Output>): grpc.ClientUnaryCall;
@@ -204,6 +215,8 @@ export interface ControlHandlers extends grpc.UntypedServiceImplementation {
   
   DistroBundles: grpc.handleUnaryCall<_pyrelo_v1_DistroRequest__Output, _pyrelo_v1_DistroResponse>;
   
+  Fleet: grpc.handleUnaryCall<_pyrelo_v1_FleetRequest__Output, _pyrelo_v1_FleetResponse>;
+  
   ImportInventory: grpc.handleUnaryCall<_pyrelo_v1_ImportInventoryRequest__Output, _pyrelo_v1_HostInfo>;
   
   Install: grpc.handleUnaryCall<_pyrelo_v1_InstallRequest__Output, _pyrelo_v1_InstallResponse>;
@@ -236,6 +249,7 @@ export interface ControlDefinition extends grpc.ServiceDefinition {
   Compat: MethodDefinition<_pyrelo_v1_CompatRequest, _pyrelo_v1_CompatResponse, _pyrelo_v1_CompatRequest__Output, _pyrelo_v1_CompatResponse__Output>
   CreateEnrollToken: MethodDefinition<_pyrelo_v1_HostRef, _pyrelo_v1_EnrollToken, _pyrelo_v1_HostRef__Output, _pyrelo_v1_EnrollToken__Output>
   DistroBundles: MethodDefinition<_pyrelo_v1_DistroRequest, _pyrelo_v1_DistroResponse, _pyrelo_v1_DistroRequest__Output, _pyrelo_v1_DistroResponse__Output>
+  Fleet: MethodDefinition<_pyrelo_v1_FleetRequest, _pyrelo_v1_FleetResponse, _pyrelo_v1_FleetRequest__Output, _pyrelo_v1_FleetResponse__Output>
   ImportInventory: MethodDefinition<_pyrelo_v1_ImportInventoryRequest, _pyrelo_v1_HostInfo, _pyrelo_v1_ImportInventoryRequest__Output, _pyrelo_v1_HostInfo__Output>
   Install: MethodDefinition<_pyrelo_v1_InstallRequest, _pyrelo_v1_InstallResponse, _pyrelo_v1_InstallRequest__Output, _pyrelo_v1_InstallResponse__Output>
   ListBundles: MethodDefinition<_pyrelo_v1_Empty, _pyrelo_v1_BundleList, _pyrelo_v1_Empty__Output, _pyrelo_v1_BundleList__Output>

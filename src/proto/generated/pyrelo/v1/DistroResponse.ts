@@ -4,8 +4,12 @@ import type { DistroBundle as _pyrelo_v1_DistroBundle, DistroBundle__Output as _
 
 export interface DistroResponse {
   'bundles'?: (_pyrelo_v1_DistroBundle)[];
+  'basis'?: (string);
+  'platform'?: (string);
 }
 
 export interface DistroResponse__Output {
   'bundles': (_pyrelo_v1_DistroBundle__Output)[];
+  'basis': (string);
+  'platform': (string);
 }

@@ -6,6 +6,7 @@ export interface Hello {
   'agentVersion'?: (string);
   'inventory'?: (Buffer | Uint8Array | string);
   'inventorySha256'?: (string);
+  'inventoryCollectedAt'?: (string);
 }
 
 export interface Hello__Output {
@@ -13,4 +14,5 @@ export interface Hello__Output {
   'agentVersion': (string);
   'inventory': (Buffer);
   'inventorySha256': (string);
+  'inventoryCollectedAt': (string);
 }
