@@ -13,6 +13,7 @@ import type { BundleStore } from './bundle-store.js';
 import type { Predictor } from './predictor.js';
 import type { InventoryIntake } from './inventory-intake.js';
 import { ReportCommits } from './report-commits.js';
+import { localWrites, type DatabaseWrites, type WriteCommand } from './writer-thread.js';
 import type { AgentMessage, BundleChunk, CheckResult, Hello, Order, OrderAction, Report } from '../proto/messages.js';
 import type { AgentHubHandlers } from '../proto/generated/pyrelo/v1/AgentHub.js';
 
@@ -87,14 +88,26 @@ export class AgentHub {
   /** Reports committed in groups, one per turn of the loop. */
   readonly reports: ReportCommits;
 
+  /**
+   * @param writes where the hub's writes go: the server's writer thread (writer-thread.ts), so that
+   *   the event loop never waits for the database's write lock; reads stay on `db`
+   */
   constructor(
     private readonly db: CompatDatabase,
     private readonly store: BundleStore,
     private readonly predictor: Predictor,
     private readonly log: Logger,
     private readonly intake: InventoryIntake,
+    private readonly writes: DatabaseWrites = localWrites(db),
   ) {
-    this.reports = new ReportCommits(db);
+    this.reports = new ReportCommits((group) => this.writes.run({ op: 'reports', group }));
+  }
+
+  /** A write no answer waits for (last seen, agent version): a failure is logged, not the agent's. */
+  private inBackground(command: WriteCommand): void {
+    this.writes.run(command).catch((error: Error) => {
+      this.log.warn({ host: 'host' in command ? command.host : '', err: error.message }, `${command.op} failed`);
+    });
   }
 
   isConnected = (host: string): boolean => this.sessions.has(host);
@@ -307,7 +320,7 @@ export class AgentHub {
   private async takeInventory(host: string, hello: Hello): Promise<boolean> {
     const known = this.db.host(host);
     if (known !== null && known.inventorySha256 !== '' && known.inventorySha256 === hello.inventorySha256) {
-      this.db.touchHost(host);
+      this.inBackground({ op: 'touchHost', host });
       return false;
     }
     // An agent speaks only for its own host, so taking its word for the hash of an inventory
@@ -315,7 +328,7 @@ export class AgentHub {
     const wellFormed = /^[0-9a-f]{64}$/.test(hello.inventorySha256);
     const shared = wellFormed ? this.db.inventoryByHash(hello.inventorySha256) : null;
     if (shared !== null && shared.facts !== null) {
-      this.assign(host, shared.id, shared.facts);
+      await this.assign(host, shared.id, shared.facts);
       return false;
     }
     if (hello.inventory.length > 0) {
@@ -335,13 +348,14 @@ export class AgentHub {
       }
       const id = taken.inventoryId;
       const facts = taken.facts;
-      this.assign(host, id, facts);
+      await this.assign(host, id, facts);
       const announced = hello.inventorySha256 || taken.sha256;
-      for (const waiting of this.uploading.get(announced)?.waiting ?? []) this.assign(waiting, id, facts);
+      const waiting = [...(this.uploading.get(announced)?.waiting ?? [])];
       this.uploading.delete(announced);
+      await Promise.all(waiting.map((other) => this.assign(other, id, facts)));
       return false;
     }
-    this.db.addHost(host, 'agent');
+    await this.writes.run({ op: 'addHost', host, source: 'agent' });
     // When many agents of one image connect at once, one of them uploads; the rest wait for it.
     const upload = wellFormed ? this.uploading.get(hello.inventorySha256) : undefined;
     if (upload !== undefined && upload.uploader !== host) {
@@ -354,8 +368,15 @@ export class AgentHub {
     return true;
   }
 
-  private assign(host: string, inventoryId: number, facts: HostFacts): void {
-    const { changed } = this.db.setHostInventory(host, facts, inventoryId, 'agent', true);
+  private async assign(host: string, inventoryId: number, facts: HostFacts): Promise<void> {
+    const { changed } = await this.writes.run({
+      op: 'setHostInventory',
+      host,
+      facts,
+      inventoryId,
+      source: 'agent',
+      seen: true,
+    });
     // In the background, on the prediction workers: the hello is answered now.
     if (changed) void this.predictor.predictHost(host);
   }
@@ -382,7 +403,7 @@ export class AgentHub {
     }
     const session: Session = { host, stream: call, orders: new Map(), lastSeenWritten: Date.now() };
     this.sessions.set(host, session);
-    this.db.setAgentVersion(host, hello.agentVersion);
+    this.inBackground({ op: 'setAgentVersion', host, version: hello.agentVersion });
     call.write({ body: 'welcome', welcome: { host, needInventory } });
     this.log.info({ host, peer: call.getPeer(), agentVersion: hello.agentVersion, needInventory }, 'agent connected');
     return session;
@@ -392,7 +413,7 @@ export class AgentHub {
     const nowMs = Date.now();
     if (nowMs - session.lastSeenWritten >= LAST_SEEN_EVERY_MS) {
       session.lastSeenWritten = nowMs;
-      this.db.touchHost(session.host);
+      this.inBackground({ op: 'touchHost', host: session.host });
     }
   }
 

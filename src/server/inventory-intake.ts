@@ -17,6 +17,7 @@ import { decodeInventory, InventoryFormatError } from '../inventory/read.js';
 import type { Inventory } from '../inventory/format.js';
 import { DEFAULT_INVENTORY_LIMITS, type InventoryLimits } from './settings.js';
 import type { IntakeReply, IntakeRequest, IntakeResult, IntakeWorkerData } from './inventory-worker.js';
+import type { WriteTurns } from './write-turns.js';
 
 export { factsOf } from './inventory-worker.js';
 export type { IntakeResult, TakenInventory } from './inventory-worker.js';
@@ -47,10 +48,15 @@ export class InventoryIntake {
   /** Inventories taken, by how (IntakeResult.how), for Status and the benches. */
   readonly taken = { receipt: 0, content: 0, stored: 0, refused: 0 };
 
-  /** @param databaseFile the server's database, which the worker opens to store what it takes */
+  /**
+   * @param databaseFile the server's database, which the worker opens to store what it takes
+   * @param turns the write turns the worker takes around each transaction (write-turns.ts): the
+   *   server's writer thread goes first
+   */
   constructor(
     private readonly databaseFile: string,
     readonly limits: InventoryLimits = DEFAULT_INVENTORY_LIMITS,
+    private readonly turns: WriteTurns | null = null,
   ) {}
 
   /**
@@ -127,7 +133,9 @@ export class InventoryIntake {
     if (this.idle !== null) clearTimeout(this.idle);
     this.idle = null;
     if (this.worker !== null) return this.worker;
-    const workerData: IntakeWorkerData = { intakeWorker: { databaseFile: this.databaseFile, reclaim: this.reclaim } };
+    const workerData: IntakeWorkerData = {
+      intakeWorker: { databaseFile: this.databaseFile, reclaim: this.reclaim, turns: this.turns?.buffer ?? null },
+    };
     this.reclaim = false;
     const worker = new Worker(new URL('./inventory-worker.js', import.meta.url), {
       workerData,
@@ -137,6 +145,8 @@ export class InventoryIntake {
     // The server's own handles keep it running; an idle intake worker must not.
     worker.unref();
     worker.once('exit', () => {
+      // Ended in a transaction (its deadline, its heap): the turn it held is given back.
+      this.turns?.release('intake');
       if (this.worker === worker) this.endWorker();
     });
     this.worker = worker;

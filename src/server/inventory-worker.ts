@@ -24,6 +24,7 @@ import {
   reclaimOrphans,
   storeInventoryInParts,
 } from './db/inventory-store.js';
+import { withoutTurns, WriteTurns, type InTurn } from './write-turns.js';
 
 export interface InventoryJob {
   readonly bytes: Uint8Array;
@@ -159,14 +160,19 @@ export type IntakeReply =
 
 export interface IntakeWorkerData {
   /** reclaim: the worker before this one was ended in the middle of an inventory (its deadline, its
-   * heap), which may have left objects and body parts no inventory uses (db/inventory-store.ts). */
-  readonly intakeWorker: { readonly databaseFile: string; readonly reclaim: boolean };
+   * heap), which may have left objects and body parts no inventory uses (db/inventory-store.ts).
+   * turns: the write turns shared with the writer thread (write-turns.ts), when the server has one. */
+  readonly intakeWorker: {
+    readonly databaseFile: string;
+    readonly reclaim: boolean;
+    readonly turns: SharedArrayBuffer | null;
+  };
 }
 
 /** Deletes what an interrupted store left; a failure (the lock busy too long) waits for the next occasion. */
-function reclaimInterrupted(db: SqliteDatabase): void {
+function reclaimInterrupted(db: SqliteDatabase, turn: InTurn): void {
   try {
-    reclaimOrphans(db, { unnamedInventories: false });
+    reclaimOrphans(db, { unnamedInventories: false }, turn);
   } catch {
     // Nothing is lost: the orphans stay until the next reclaim (the next interrupted store, a restart).
   }
@@ -178,9 +184,9 @@ const matches = (expect: string, hashes: { sha256: string; sentSha256: string })
 /**
  * Takes one inventory and stores it on the worker's own connection: the same bytes as before are
  * known by their hash alone, known content is not indexed or written again, and new content is
- * written in short transactions (db/inventory-store.ts).
+ * written in short transactions (db/inventory-store.ts), each in a `turn` (write-turns.ts).
  */
-export function intake(db: SqliteDatabase, request: IntakeRequest): IntakeResult {
+export function intake(db: SqliteDatabase, request: IntakeRequest, turn: InTurn = withoutTurns): IntakeResult {
   const bytes = Buffer.from(request.bytes.buffer, request.bytes.byteOffset, request.bytes.byteLength);
   const receivedSha256 = createHash('sha256').update(bytes).digest('hex');
   const receipt = inventoryReceipt(db, receivedSha256);
@@ -199,10 +205,10 @@ export function intake(db: SqliteDatabase, request: IntakeRequest): IntakeResult
   const answer = { sha256: read.sha256, sentSha256: read.sentSha256, facts, size: read.json.length };
   if (!matches(request.expect, read)) return { ...answer, inventoryId: null, how: 'content' };
   const stamp = { facts, receipt: { receivedSha256, sentSha256: read.sentSha256 } };
-  const known = completeStoredInventory(db, read.sha256, stamp);
+  const known = completeStoredInventory(db, read.sha256, stamp, turn);
   if (known !== null) return { ...answer, inventoryId: known, how: 'content' };
   const packed = packInventory(read);
-  const inventoryId = storeInventoryInParts(db, { ...packed, ...stamp });
+  const inventoryId = storeInventoryInParts(db, { ...packed, ...stamp }, turn);
   return { ...answer, inventoryId, how: 'stored' };
 }
 
@@ -216,17 +222,19 @@ if (parentPort !== null && data?.intakeWorker !== undefined) {
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  if (data.intakeWorker.reclaim) reclaimInterrupted(db);
+  const turns = data.intakeWorker.turns === null ? null : new WriteTurns(data.intakeWorker.turns);
+  const turn: InTurn = turns === null ? withoutTurns : (fn) => turns.during('intake', fn);
+  if (data.intakeWorker.reclaim) reclaimInterrupted(db, turn);
   port.on('message', (request: IntakeRequest) => {
     let reply: IntakeReply;
     try {
-      reply = { id: request.id, ok: true, result: intake(db, request) };
+      reply = { id: request.id, ok: true, result: intake(db, request, turn) };
     } catch (error) {
       if (error instanceof InventoryFormatError)
         reply = { id: request.id, ok: false, field: error.field, detail: error.detail };
       else {
         // A store that failed half-way (the database busy or full) left what it had committed.
-        reclaimInterrupted(db);
+        reclaimInterrupted(db, turn);
         reply = { id: request.id, ok: false, field: '(intake)', detail: (error as Error).message };
       }
     }
