@@ -222,6 +222,9 @@ if (parentPort !== null && data?.intakeWorker !== undefined) {
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  // Checkpoints are the checkpoint thread's (wal-checkpointer.ts): one run in this worker's commit
+  // would hold its write turn, and the writer thread waiting for it, for the copy (up to 0.9 s here).
+  db.pragma('wal_autocheckpoint = 0');
   const turns = data.intakeWorker.turns === null ? null : new WriteTurns(data.intakeWorker.turns);
   const turn: InTurn = turns === null ? withoutTurns : (fn) => turns.during('intake', fn);
   if (data.intakeWorker.reclaim) reclaimInterrupted(db, turn);
