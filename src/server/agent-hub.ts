@@ -85,7 +85,7 @@ export class AgentHub {
   /** Every open Connect and FetchBundle call per host, with what ends it: removing a host closes them. */
   private readonly live = new Map<string, Set<(details: string) => void>>();
   onReportStored: ReportTiming = () => {};
-  /** Reports committed in groups, one per turn of the loop. */
+  /** Reports committed in groups, on the writer thread. */
   readonly reports: ReportCommits;
 
   /**
@@ -103,7 +103,7 @@ export class AgentHub {
     this.reports = new ReportCommits((group) => this.writes.run({ op: 'reports', group }));
   }
 
-  /** A write no answer waits for (last seen, agent version): a failure is logged, not the agent's. */
+  /** A write no answer waits for (last seen): a failure is logged, not the agent's. */
   private inBackground(command: WriteCommand): void {
     this.writes.run(command).catch((error: Error) => {
       this.log.warn({ host: 'host' in command ? command.host : '', err: error.message }, `${command.op} failed`);
@@ -391,6 +391,8 @@ export class AgentHub {
     if (!AGENT_VERSION_SHAPE.test(hello.agentVersion))
       throw grpcError(grpc.status.INVALID_ARGUMENT, 'agent_version malformed (at most 64 of A-Z a-z 0-9 . + _ -)');
     const needInventory = await this.takeInventory(host, hello);
+    // Stored before the session opens: a host seen connected shows its agent's version.
+    await this.writes.run({ op: 'setAgentVersion', host, version: hello.agentVersion });
     if (ended() || call.destroyed) {
       this.handOverUploads(host);
       return null;
@@ -403,7 +405,6 @@ export class AgentHub {
     }
     const session: Session = { host, stream: call, orders: new Map(), lastSeenWritten: Date.now() };
     this.sessions.set(host, session);
-    this.inBackground({ op: 'setAgentVersion', host, version: hello.agentVersion });
     call.write({ body: 'welcome', welcome: { host, needInventory } });
     this.log.info({ host, peer: call.getPeer(), agentVersion: hello.agentVersion, needInventory }, 'agent connected');
     return session;
