@@ -191,6 +191,8 @@ export class WriterThread implements DatabaseWrites {
     this.stopping = true;
     if (this.lost === null) {
       const exited = new Promise((resolve) => this.worker.once('exit', resolve));
+      // Unref'd, the thread would not keep a stopping process alive until it has closed the database.
+      this.worker.ref();
       this.worker.postMessage({ id: 0, command: null });
       await exited;
     }
