@@ -14,6 +14,7 @@ import type { Predictor } from './predictor.js';
 import type { InventoryIntake } from './inventory-intake.js';
 import { collectionTime } from './collected-at.js';
 import { ReportCommits } from './report-commits.js';
+import { localWrites, type DatabaseWrites, type WriteCommand } from './writer-thread.js';
 import type { AgentMessage, BundleChunk, CheckResult, Hello, Order, OrderAction, Report } from '../proto/messages.js';
 import type { AgentHubHandlers } from '../proto/generated/pyrelo/v1/AgentHub.js';
 
@@ -85,17 +86,29 @@ export class AgentHub {
   /** Every open Connect and FetchBundle call per host, with what ends it: removing a host closes them. */
   private readonly live = new Map<string, Set<(details: string) => void>>();
   onReportStored: ReportTiming = () => {};
-  /** Reports committed in groups, one per turn of the loop. */
+  /** Reports committed in groups, on the writer thread. */
   readonly reports: ReportCommits;
 
+  /**
+   * @param writes where the hub's writes go: the server's writer thread (writer-thread.ts), so that
+   *   the event loop never waits for the database's write lock; reads stay on `db`
+   */
   constructor(
     private readonly db: CompatDatabase,
     private readonly store: BundleStore,
     private readonly predictor: Predictor,
     private readonly log: Logger,
     private readonly intake: InventoryIntake,
+    private readonly writes: DatabaseWrites = localWrites(db),
   ) {
-    this.reports = new ReportCommits(db);
+    this.reports = new ReportCommits((group) => this.writes.run({ op: 'reports', group }));
+  }
+
+  /** A write no answer waits for (last seen): a failure is logged, not the agent's. */
+  private inBackground(command: WriteCommand): void {
+    this.writes.run(command).catch((error: Error) => {
+      this.log.warn({ host: 'host' in command ? command.host : '', err: error.message }, `${command.op} failed`);
+    });
   }
 
   isConnected = (host: string): boolean => this.sessions.has(host);
@@ -310,8 +323,7 @@ export class AgentHub {
     // When the agent collected what it announces (agents before it say nothing: '').
     const collectedAt = collectionTime(hello.inventoryCollectedAt);
     if (known !== null && known.inventorySha256 !== '' && known.inventorySha256 === hello.inventorySha256) {
-      this.db.touchHost(host);
-      if (collectedAt !== '') this.db.setInventoryCollectedAt(host, collectedAt);
+      this.inBackground({ op: 'touchHost', host, collectedAt });
       return false;
     }
     // An agent speaks only for its own host, so taking its word for the hash of an inventory
@@ -319,7 +331,7 @@ export class AgentHub {
     const wellFormed = /^[0-9a-f]{64}$/.test(hello.inventorySha256);
     const shared = wellFormed ? this.db.inventoryByHash(hello.inventorySha256) : null;
     if (shared !== null && shared.facts !== null) {
-      this.assign(host, shared.id, shared.facts, collectedAt);
+      await this.assign(host, shared.id, shared.facts, collectedAt);
       return false;
     }
     if (hello.inventory.length > 0) {
@@ -339,14 +351,15 @@ export class AgentHub {
       }
       const id = taken.inventoryId;
       const facts = taken.facts;
-      this.assign(host, id, facts, taken.collectedAt || collectedAt);
+      await this.assign(host, id, facts, taken.collectedAt || collectedAt);
       const announced = hello.inventorySha256 || taken.sha256;
       // Those waiting collected theirs themselves, when is not known here: counted from now.
-      for (const waiting of this.uploading.get(announced)?.waiting ?? []) this.assign(waiting, id, facts);
+      const waiting = [...(this.uploading.get(announced)?.waiting ?? [])];
       this.uploading.delete(announced);
+      await Promise.all(waiting.map((other) => this.assign(other, id, facts)));
       return false;
     }
-    this.db.addHost(host, 'agent');
+    await this.writes.run({ op: 'addHost', host, source: 'agent' });
     // When many agents of one image connect at once, one of them uploads; the rest wait for it.
     const upload = wellFormed ? this.uploading.get(hello.inventorySha256) : undefined;
     if (upload !== undefined && upload.uploader !== host) {
@@ -359,8 +372,16 @@ export class AgentHub {
     return true;
   }
 
-  private assign(host: string, inventoryId: number, facts: HostFacts, collectedAt = ''): void {
-    const { changed } = this.db.setHostInventory(host, facts, inventoryId, 'agent', true, collectedAt);
+  private async assign(host: string, inventoryId: number, facts: HostFacts, collectedAt = ''): Promise<void> {
+    const { changed } = await this.writes.run({
+      op: 'setHostInventory',
+      host,
+      facts,
+      inventoryId,
+      source: 'agent',
+      seen: true,
+      collectedAt,
+    });
     // In the background, on the prediction workers: the hello is answered now.
     if (changed) void this.predictor.predictHost(host);
   }
@@ -375,6 +396,8 @@ export class AgentHub {
     if (!AGENT_VERSION_SHAPE.test(hello.agentVersion))
       throw grpcError(grpc.status.INVALID_ARGUMENT, 'agent_version malformed (at most 64 of A-Z a-z 0-9 . + _ -)');
     const needInventory = await this.takeInventory(host, hello);
+    // Stored before the session opens: a host seen connected shows its agent's version.
+    await this.writes.run({ op: 'setAgentVersion', host, version: hello.agentVersion });
     if (ended() || call.destroyed) {
       this.handOverUploads(host);
       return null;
@@ -387,7 +410,6 @@ export class AgentHub {
     }
     const session: Session = { host, stream: call, orders: new Map(), lastSeenWritten: Date.now() };
     this.sessions.set(host, session);
-    this.db.setAgentVersion(host, hello.agentVersion);
     call.write({ body: 'welcome', welcome: { host, needInventory } });
     this.log.info({ host, peer: call.getPeer(), agentVersion: hello.agentVersion, needInventory }, 'agent connected');
     return session;
@@ -397,7 +419,7 @@ export class AgentHub {
     const nowMs = Date.now();
     if (nowMs - session.lastSeenWritten >= LAST_SEEN_EVERY_MS) {
       session.lastSeenWritten = nowMs;
-      this.db.touchHost(session.host);
+      this.inBackground({ op: 'touchHost', host: session.host });
     }
   }
 

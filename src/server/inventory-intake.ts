@@ -17,6 +17,7 @@ import { decodeInventory, InventoryFormatError } from '../inventory/read.js';
 import type { Inventory } from '../inventory/format.js';
 import { DEFAULT_INVENTORY_LIMITS, type InventoryLimits } from './settings.js';
 import type { IntakeReply, IntakeRequest, IntakeResult, IntakeWorkerData } from './inventory-worker.js';
+import type { WriteTurns } from './write-turns.js';
 
 export { factsOf } from './inventory-worker.js';
 export type { IntakeResult, TakenInventory } from './inventory-worker.js';
@@ -24,7 +25,8 @@ export type { IntakeResult, TakenInventory } from './inventory-worker.js';
 /** Stored inventories passed these limits when they arrived; reading them back allows the largest. */
 const MAX_STORED_INVENTORY_JSON_BYTES = 1024 * 1024 * 1024;
 
-/** An idle worker is ended after this long: its heap (up to inventoryParseMemoryMb) goes back. */
+/** An idle worker is ended after this long: its heap (up to inventoryParseMemoryMb) goes back. One
+ * that stored new content is ended at once (inWorker). */
 const WORKER_IDLE_MS = 5_000;
 
 interface QueuedInventory {
@@ -46,11 +48,18 @@ export class InventoryIntake {
   private reclaim = false;
   /** Inventories taken, by how (IntakeResult.how), for Status and the benches. */
   readonly taken = { receipt: 0, content: 0, stored: 0, refused: 0 };
+  /** Worker threads started so far. */
+  workersStarted = 0;
 
-  /** @param databaseFile the server's database, which the worker opens to store what it takes */
+  /**
+   * @param databaseFile the server's database, which the worker opens to store what it takes
+   * @param turns the write turns the worker takes around each transaction (write-turns.ts): the
+   *   server's writer thread goes first
+   */
   constructor(
     private readonly databaseFile: string,
     readonly limits: InventoryLimits = DEFAULT_INVENTORY_LIMITS,
+    private readonly turns: WriteTurns | null = null,
   ) {}
 
   /**
@@ -127,8 +136,11 @@ export class InventoryIntake {
     if (this.idle !== null) clearTimeout(this.idle);
     this.idle = null;
     if (this.worker !== null) return this.worker;
-    const workerData: IntakeWorkerData = { intakeWorker: { databaseFile: this.databaseFile, reclaim: this.reclaim } };
+    const workerData: IntakeWorkerData = {
+      intakeWorker: { databaseFile: this.databaseFile, reclaim: this.reclaim, turns: this.turns?.buffer ?? null },
+    };
     this.reclaim = false;
+    this.workersStarted += 1;
     const worker = new Worker(new URL('./inventory-worker.js', import.meta.url), {
       workerData,
       name: 'pyrelo-inventory',
@@ -155,20 +167,32 @@ export class InventoryIntake {
     };
     return new Promise<IntakeResult>((resolve, reject) => {
       let settled = false;
-      const settle = (error: Error | null, result?: IntakeResult, keepWorker = false): void => {
+      // keep: the worker takes the next inventory; end: it is ended between inventories; reclaim: it
+      // was ended in the middle of one (deadline, heap, error), which may have left orphans.
+      const settle = (
+        error: Error | null,
+        result?: IntakeResult,
+        then: 'keep' | 'end' | 'reclaim' = 'reclaim',
+      ): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         worker.off('message', onMessage);
         worker.off('error', onError);
         worker.off('exit', onExit);
-        if (!keepWorker) {
-          this.reclaim = true;
+        if (then === 'keep') {
+          if (this.worker === worker) {
+            this.idle = setTimeout(() => this.endWorker(), WORKER_IDLE_MS);
+            this.idle.unref();
+          }
+        } else {
+          if (then === 'reclaim') {
+            this.reclaim = true;
+            // It may have been inside a transaction, holding its write turn: given back once it is gone.
+            worker.once('exit', () => this.turns?.release('intake'));
+          }
           if (this.worker === worker) this.endWorker();
           else void worker.terminate();
-        } else if (this.worker === worker) {
-          this.idle = setTimeout(() => this.endWorker(), WORKER_IDLE_MS);
-          this.idle.unref();
         }
         if (error !== null) reject(error);
         else resolve(result!);
@@ -184,8 +208,11 @@ export class InventoryIntake {
       }, this.limits.parseSeconds * 1000);
       const onMessage = (reply: IntakeReply): void => {
         if (reply.id !== request.id) return;
-        if (!reply.ok) return settle(new InventoryFormatError(source, reply.field, reply.detail), undefined, true);
-        settle(null, reply.result, true);
+        if (!reply.ok) return settle(new InventoryFormatError(source, reply.field, reply.detail), undefined, 'keep');
+        // New content was parsed, indexed and written: the worker's heap grew to hold it (300-500 MB
+        // for a 22 MB inventory here) and V8 keeps what it grew; a new worker starts small (bench:soak's
+        // RSS, README "Benchmarks"). Known bytes and refusals keep the worker.
+        settle(null, reply.result, reply.result.how === 'stored' ? 'end' : 'keep');
       };
       const onError = (error: Error & { code?: string }): void => {
         settle(

@@ -8,9 +8,9 @@
 
 import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { createGunzip, gunzipSync, gzipSync } from 'node:zlib';
 import { InventoryFormatError, validateInventory } from '../inventory/read.js';
-import { jsonShapeProblem } from '../inventory/json-shape.js';
+import { jsonShapeProblem, JsonShapeScan } from '../inventory/json-shape.js';
 import { inventoryContentSha256 } from '../inventory/content-hash.js';
 import type { HostFacts, StoredIndex } from './db/database.js';
 import { indexInventory } from '../inventory/inventory-index.js';
@@ -25,6 +25,7 @@ import {
   reclaimOrphans,
   storeInventoryInParts,
 } from './db/inventory-store.js';
+import { withoutTurns, WriteTurns, type InTurn } from './write-turns.js';
 
 export interface InventoryJob {
   readonly bytes: Uint8Array;
@@ -116,6 +117,42 @@ function readInventoryJob(job: InventoryJob): ReadInventory {
   };
 }
 
+/** Inflated a chunk at a time by refuseBeforeInflating: what one chunk holds. */
+const SCAN_CHUNK_BYTES = 64 * 1024;
+
+/**
+ * Gzipped bytes inflated a chunk at a time, each chunk counted, shape-scanned and dropped: a bomb
+ * (past inventoryMaxJsonBytes) or too many values or levels is refused holding one chunk, where
+ * gunzipSync held everything inflated until the limit (up to 256 MiB, and twice that while
+ * concatenating: bench:soak's RSS under attack, README "Benchmarks"). What passes is inflated again
+ * by readInventoryJob, whole. A gzip error is left to readInventoryJob, which names it.
+ */
+async function refuseBeforeInflating(job: InventoryJob): Promise<void> {
+  const { source, limits } = job;
+  const bytes = Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength);
+  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b || bytes.length > limits.maxBytes) return;
+  const fail = (field: string, detail: string): never => {
+    throw new InventoryFormatError(source, field, detail);
+  };
+  const scan = new JsonShapeScan(limits);
+  let inflated = 0;
+  const gunzip = createGunzip({ chunkSize: SCAN_CHUNK_BYTES });
+  gunzip.end(bytes);
+  try {
+    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+      inflated += chunk.length;
+      if (inflated > limits.maxJsonBytes)
+        fail('(gzip)', `expands to more than ${limits.maxJsonBytes} bytes (setting inventoryMaxJsonBytes)`);
+      const shape = scan.feed(chunk);
+      if (shape !== null) fail('(json)', `${shape} (settings inventoryMaxDepth, inventoryMaxElements)`);
+    }
+  } catch (error) {
+    if (error instanceof InventoryFormatError) throw error;
+  } finally {
+    gunzip.destroy();
+  }
+}
+
 /** Index and gzip for storage: only for content not stored yet. */
 function packInventory(read: ReadInventory): TakenInventory {
   const indexed = indexInventory(read.inventory);
@@ -165,14 +202,19 @@ export type IntakeReply =
 
 export interface IntakeWorkerData {
   /** reclaim: the worker before this one was ended in the middle of an inventory (its deadline, its
-   * heap), which may have left objects and body parts no inventory uses (db/inventory-store.ts). */
-  readonly intakeWorker: { readonly databaseFile: string; readonly reclaim: boolean };
+   * heap), which may have left objects and body parts no inventory uses (db/inventory-store.ts).
+   * turns: the write turns shared with the writer thread (write-turns.ts), when the server has one. */
+  readonly intakeWorker: {
+    readonly databaseFile: string;
+    readonly reclaim: boolean;
+    readonly turns: SharedArrayBuffer | null;
+  };
 }
 
 /** Deletes what an interrupted store left; a failure (the lock busy too long) waits for the next occasion. */
-function reclaimInterrupted(db: SqliteDatabase): void {
+function reclaimInterrupted(db: SqliteDatabase, turn: InTurn): void {
   try {
-    reclaimOrphans(db, { unnamedInventories: false });
+    reclaimOrphans(db, { unnamedInventories: false }, turn);
   } catch {
     // Nothing is lost: the orphans stay until the next reclaim (the next interrupted store, a restart).
   }
@@ -184,9 +226,13 @@ const matches = (expect: string, hashes: { sha256: string; sentSha256: string })
 /**
  * Takes one inventory and stores it on the worker's own connection: the same bytes as before are
  * known by their hash alone, known content is not indexed or written again, and new content is
- * written in short transactions (db/inventory-store.ts).
+ * written in short transactions (db/inventory-store.ts), each in a `turn` (write-turns.ts).
  */
-export function intake(db: SqliteDatabase, request: IntakeRequest): IntakeResult {
+export async function intake(
+  db: SqliteDatabase,
+  request: IntakeRequest,
+  turn: InTurn = withoutTurns,
+): Promise<IntakeResult> {
   const bytes = Buffer.from(request.bytes.buffer, request.bytes.byteOffset, request.bytes.byteLength);
   const receivedSha256 = createHash('sha256').update(bytes).digest('hex');
   const receipt = inventoryReceipt(db, receivedSha256);
@@ -201,16 +247,17 @@ export function intake(db: SqliteDatabase, request: IntakeRequest): IntakeResult
       how: 'receipt',
     };
   }
+  await refuseBeforeInflating(request);
   const read = readInventoryJob(request);
   const facts = factsOf(read.inventory);
   const collectedAt = collectionTime(read.inventory.collectedAt);
   const answer = { sha256: read.sha256, sentSha256: read.sentSha256, facts, size: read.json.length, collectedAt };
   if (!matches(request.expect, read)) return { ...answer, inventoryId: null, how: 'content' };
   const stamp = { facts, receipt: { receivedSha256, sentSha256: read.sentSha256, collectedAt } };
-  const known = completeStoredInventory(db, read.sha256, stamp);
+  const known = completeStoredInventory(db, read.sha256, stamp, turn);
   if (known !== null) return { ...answer, inventoryId: known, how: 'content' };
   const packed = packInventory(read);
-  const inventoryId = storeInventoryInParts(db, { ...packed, ...stamp });
+  const inventoryId = storeInventoryInParts(db, { ...packed, ...stamp }, turn);
   return { ...answer, inventoryId, how: 'stored' };
 }
 
@@ -224,17 +271,23 @@ if (parentPort !== null && data?.intakeWorker !== undefined) {
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  if (data.intakeWorker.reclaim) reclaimInterrupted(db);
-  port.on('message', (request: IntakeRequest) => {
+  // Checkpoints are the checkpoint thread's (wal-checkpointer.ts): one run in this worker's commit
+  // would hold its write turn, and the writer thread waiting for it, for the copy (up to 0.9 s here).
+  db.pragma('wal_autocheckpoint = 0');
+  const turns = data.intakeWorker.turns === null ? null : new WriteTurns(data.intakeWorker.turns);
+  const turn: InTurn = turns === null ? withoutTurns : (fn) => turns.during('intake', fn);
+  if (data.intakeWorker.reclaim) reclaimInterrupted(db, turn);
+  // One request at a time: the intake sends the next after this one's reply.
+  port.on('message', async (request: IntakeRequest) => {
     let reply: IntakeReply;
     try {
-      reply = { id: request.id, ok: true, result: intake(db, request) };
+      reply = { id: request.id, ok: true, result: await intake(db, request, turn) };
     } catch (error) {
       if (error instanceof InventoryFormatError)
         reply = { id: request.id, ok: false, field: error.field, detail: error.detail };
       else {
         // A store that failed half-way (the database busy or full) left what it had committed.
-        reclaimInterrupted(db);
+        reclaimInterrupted(db, turn);
         reply = { id: request.id, ok: false, field: '(intake)', detail: (error as Error).message };
       }
     }

@@ -24,6 +24,7 @@ import type { BundleStore } from './bundle-store.js';
 import { PredictionPool } from './prediction-pool.js';
 import { PredictionQueue } from './prediction-queue.js';
 import type { CheckResult } from '../proto/messages.js';
+import { localWrites, type DatabaseWrites } from './writer-thread.js';
 
 interface Waiter {
   resolve(result: CheckResult): void;
@@ -78,6 +79,8 @@ export class Predictor {
     private readonly store: BundleStore,
     private readonly log: Logger,
     workers = 1,
+    /** Where predictions are stored: the server's writer thread; by default `db`'s connection. */
+    private readonly writes: DatabaseWrites = localWrites(db),
   ) {
     if (db.file === ':memory:')
       throw new Error('predictions need the database in a file: workers read inventories through their own connection');
@@ -240,41 +243,60 @@ export class Predictor {
   private finish(entry: Entry, result: CheckResult | null, error: Error | null, started: number): void {
     this.running.delete(entry);
     const targets = [...entry.targets.values()];
-    try {
-      if (result === null) throw error ?? new Error('prediction failed');
-      if (this.closed || !this.db.db.open) throw new Error('prediction workers stopped');
-      const { bundle } = entry;
-      const ms = Math.round(performance.now() - started);
-      // The same verdict for every host with this inventory, under each host's own name.
-      const results = targets.map((t) => ({ hostId: t.hostId, result: { ...result, host: t.hostName } }));
-      const saved = this.db.saveChecksIfCurrent(bundle.id, entry.inventoryId, results);
-      const storedFor = targets.filter((_, i) => saved[i]).map((t) => t.hostName);
-      const staleFor = targets.filter((_, i) => !saved[i]).map((t) => t.hostName);
-      this.stats.stored += storedFor.length;
-      this.stats.stale += staleFor.length;
-      const what = {
-        bundle: bundle.name,
-        digest: bundle.digest.slice(0, 12),
-        inventory: entry.inventorySha256.slice(0, 12),
-        ms,
-      };
-      if (storedFor.length > 0)
-        this.log.info(
-          { ...what, hosts: storedFor.length, host: storedFor[0], runs: result.runs, problems: result.problems.length },
-          'predicted',
-        );
-      if (staleFor.length > 0)
-        this.log.info(
-          { ...what, hosts: staleFor.length, host: staleFor[0] },
-          "prediction not stored: the host's inventory changed or the host was removed meanwhile",
-        );
-      targets.forEach((t, i) => {
-        for (const w of t.waiters) w.resolve(results[i]!.result);
-      });
-    } catch (failure) {
-      if (!this.closed) this.stats.failed += 1;
-      for (const t of targets) for (const w of t.waiters) w.reject(failure as Error);
-    }
+    const { bundle } = entry;
+    const ms = Math.round(performance.now() - started);
+    // The same verdict for every host with this inventory, under each host's own name.
+    const results =
+      result === null ? [] : targets.map((t) => ({ hostId: t.hostId, result: { ...result, host: t.hostName } }));
+    // Stored on the writer thread when the server has one (writer-thread.ts): the loop never waits for the lock.
+    const saving =
+      result === null
+        ? Promise.reject(error ?? new Error('prediction failed'))
+        : this.closed || !this.db.db.open
+          ? Promise.reject(new Error('prediction workers stopped'))
+          : this.writes.run({
+              op: 'saveChecksIfCurrent',
+              bundleId: bundle.id,
+              inventoryId: entry.inventoryId,
+              results,
+            });
+    saving.then(
+      (saved) => {
+        const storedFor = targets.filter((_, i) => saved[i]).map((t) => t.hostName);
+        const staleFor = targets.filter((_, i) => !saved[i]).map((t) => t.hostName);
+        this.stats.stored += storedFor.length;
+        this.stats.stale += staleFor.length;
+        const what = {
+          bundle: bundle.name,
+          digest: bundle.digest.slice(0, 12),
+          inventory: entry.inventorySha256.slice(0, 12),
+          ms,
+        };
+        if (storedFor.length > 0)
+          this.log.info(
+            {
+              ...what,
+              hosts: storedFor.length,
+              host: storedFor[0],
+              runs: result!.runs,
+              problems: result!.problems.length,
+            },
+            'predicted',
+          );
+        if (staleFor.length > 0)
+          this.log.info(
+            { ...what, hosts: staleFor.length, host: staleFor[0] },
+            "prediction not stored: the host's inventory changed or the host was removed meanwhile",
+          );
+        targets.forEach((t, i) => {
+          for (const w of t.waiters) w.resolve(results[i]!.result);
+        });
+      },
+      (failure: Error) => {
+        if (!this.closed) this.stats.failed += 1;
+        for (const t of targets) for (const w of t.waiters) w.reject(failure);
+      },
+    );
     this.pump();
   }
 }

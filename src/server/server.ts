@@ -25,6 +25,8 @@ import { InventoryIntake } from './inventory-intake.js';
 import { reclaimOrphans } from './db/inventory-store.js';
 import { EventLoopWatch } from './event-loop-watch.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
+import { WriterThread } from './writer-thread.js';
+import { WriteTurns } from './write-turns.js';
 import { openCheckedDatabase, prepareDataFolder, ServerStartError } from './start-checks.js';
 
 export interface RunningServer {
@@ -85,11 +87,17 @@ export async function startServer(settings: ServerSettings, log: Logger): Promis
     if (db.db.open) db.db.pragma('wal_autocheckpoint = 1000');
   });
   db.db.pragma('wal_autocheckpoint = 0');
+  // The writes agents cause run on a thread of their own, the intake's in turns with them: the
+  // event loop never waits for the write lock (writer-thread.ts, write-turns.ts).
+  const turns = new WriteTurns();
+  const writer = new WriterThread(db, turns, settings.inventoriesPerHost, (why) => {
+    log.warn({ err: why }, "database writer thread lost: agents' writes go back to the server connection");
+  });
   const store = new BundleStore(join(settings.dataDir, 'bundles'));
-  const predictor = new Predictor(db, store, log.child({ part: 'predictor' }), settings.predictionWorkers);
+  const predictor = new Predictor(db, store, log.child({ part: 'predictor' }), settings.predictionWorkers, writer);
   // One intake for both doors (agents, hosts import): one inventory parsed at a time.
-  const intake = new InventoryIntake(databasePath(settings.dataDir), settings.inventory);
-  const hub = new AgentHub(db, store, predictor, log.child({ part: 'hub' }), intake);
+  const intake = new InventoryIntake(databasePath(settings.dataDir), settings.inventory, turns);
+  const hub = new AgentHub(db, store, predictor, log.child({ part: 'hub' }), intake, writer);
   const builds = new BundleBuilds(store, log.child({ part: 'builds' }));
   const eventLoop = new EventLoopWatch(log.child({ part: 'event-loop' }));
   const control = new ControlService(
@@ -173,6 +181,7 @@ export async function startServer(settings: ServerSettings, log: Logger): Promis
         await predictor.close(); // terminates the prediction workers
         await control.close();
         intake.close();
+        await writer.stop();
         await checkpointer.stop();
         eventLoop.stop();
         db.close();
@@ -197,6 +206,7 @@ export async function startServer(settings: ServerSettings, log: Logger): Promis
     intake.close();
     await predictor.close();
     await control.close();
+    await writer.stop();
     await checkpointer.stop();
     db.close();
     throw error;

@@ -98,3 +98,34 @@ test('the same bytes are known by their hash, the same content is not stored aga
     db.close();
   }
 });
+
+test('a worker that stored new content is ended (its heap goes back); known bytes and refusals keep it', async () => {
+  const db = database('worker-end.sqlite');
+  const intake = new InventoryIntake(db.file);
+  try {
+    const steps: [string, number][] = [];
+    const step = async (name: string, taking: Promise<unknown>): Promise<void> => {
+      await taking.catch((error: unknown) => assert.ok(error instanceof InventoryFormatError, String(error)));
+      steps.push([name, intake.workersStarted]);
+    };
+    const bytes = gzipSync(JSON.stringify(inventory));
+    await step('new content', intake.take(bytes, 'new', 'host-a'));
+    await step('the same bytes', intake.take(bytes, 'again', 'host-b'));
+    await step('a bomb', intake.take(bomb, 'bomb', 'attacker'));
+    await step(
+      'other new content',
+      intake.take(gzipSync(JSON.stringify({ ...inventory, source: '/b' })), 'b', 'host-c'),
+    );
+    await step('the same bytes once more', intake.take(bytes, 'again', 'host-d'));
+    assert.deepEqual(steps, [
+      ['new content', 1],
+      ['the same bytes', 2],
+      ['a bomb', 2],
+      ['other new content', 2],
+      ['the same bytes once more', 3],
+    ]);
+  } finally {
+    intake.close();
+    db.close();
+  }
+});

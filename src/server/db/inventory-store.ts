@@ -14,6 +14,7 @@
 
 import type { Database } from 'better-sqlite3';
 import type { HostFacts, StoredIndex } from './database.js';
+import { withoutTurns, type InTurn } from '../write-turns.js';
 
 export const BODY_PART_BYTES = 256 * 1024;
 export const OBJECT_BATCH_BYTES = 1024 * 1024;
@@ -130,31 +131,43 @@ function storedRow(db: Database, sha256: string): { id: number; indexed: number 
  * The id of the indexed inventory with this content, given what it lacked (facts, a receipt), in
  * one short transaction; null when no such inventory is stored.
  */
-export function completeStoredInventory(db: Database, sha256: string, stamp: Stamp): number | null {
-  return db
-    .transaction(() => {
-      const row = storedRow(db, sha256);
-      return row !== undefined && row.indexed === 1 ? completeRow(db, row.id, stamp) : null;
-    })
-    .immediate();
+export function completeStoredInventory(
+  db: Database,
+  sha256: string,
+  stamp: Stamp,
+  turn: InTurn = withoutTurns,
+): number | null {
+  return turn(() =>
+    db
+      .transaction(() => {
+        const row = storedRow(db, sha256);
+        return row !== undefined && row.indexed === 1 ? completeRow(db, row.id, stamp) : null;
+      })
+      .immediate(),
+  );
 }
 
 /**
  * Stores an inventory once per content hash, in short transactions (see the header); returns its
  * id. One stored already gets what it lacked (its index, facts, this receipt) and keeps its body.
+ * Each transaction runs in a `turn` (the intake worker's turns at the write lock: write-turns.ts).
  */
-export function storeInventoryInParts(db: Database, inventory: InventoryToStore): number {
+export function storeInventoryInParts(db: Database, inventory: InventoryToStore, turn: InTurn = withoutTurns): number {
   const { sha256, indexed } = inventory;
   const stamp: Stamp = {
     ...(inventory.facts && { facts: inventory.facts }),
     ...(inventory.receipt && { receipt: inventory.receipt }),
   };
-  const known = db
-    .transaction(() => {
-      const row = storedRow(db, sha256);
-      return row !== undefined && (row.indexed === 1 || indexed === undefined) ? completeRow(db, row.id, stamp) : null;
-    })
-    .immediate();
+  const known = turn(() =>
+    db
+      .transaction(() => {
+        const row = storedRow(db, sha256);
+        return row !== undefined && (row.indexed === 1 || indexed === undefined)
+          ? completeRow(db, row.id, stamp)
+          : null;
+      })
+      .immediate(),
+  );
   if (known !== null) return known;
 
   // New objects, a batch per transaction; those stored already (another host's) are not sent again.
@@ -169,56 +182,61 @@ export function storeInventoryInParts(db: Database, inventory: InventoryToStore)
     let end = start;
     for (let bytes = 0; end < fresh.length && (end === start || bytes < OBJECT_BATCH_BYTES); end++)
       bytes += fresh[end]!.body.length;
-    writeObjects.immediate(fresh.slice(start, end));
+    const batch = fresh.slice(start, end);
+    turn(() => writeObjects.immediate(batch));
     start = end;
   }
 
   // The body in parts, replacing any a crash left for this content.
   const parts = Math.ceil(inventory.gzipped.length / BODY_PART_BYTES);
-  db.prepare('DELETE FROM inventory_body_parts WHERE sha256 = ?').run(sha256);
+  turn(() => db.prepare('DELETE FROM inventory_body_parts WHERE sha256 = ?').run(sha256));
   const addPart = db.prepare('INSERT INTO inventory_body_parts (sha256, seq, bytes) VALUES (?, ?, ?)');
-  for (let seq = 0; seq < parts; seq++)
-    addPart.run(sha256, seq, inventory.gzipped.subarray(seq * BODY_PART_BYTES, (seq + 1) * BODY_PART_BYTES));
+  for (let seq = 0; seq < parts; seq++) {
+    const bytes = inventory.gzipped.subarray(seq * BODY_PART_BYTES, (seq + 1) * BODY_PART_BYTES);
+    turn(() => addPart.run(sha256, seq, bytes));
+  }
 
-  return db
-    .transaction(() => {
-      // Stored meanwhile by another connection: the same content, nothing to add but what it lacks.
-      const row = storedRow(db, sha256);
-      if (row !== undefined && (row.indexed === 1 || indexed === undefined)) return completeRow(db, row.id, stamp);
-      const id =
-        row?.id ??
-        Number(
-          db
-            .prepare(
-              `INSERT INTO inventories (sha256, body, body_parts, size, stored_at, facts_json)
+  return turn(() =>
+    db
+      .transaction(() => {
+        // Stored meanwhile by another connection: the same content, nothing to add but what it lacks.
+        const row = storedRow(db, sha256);
+        if (row !== undefined && (row.indexed === 1 || indexed === undefined)) return completeRow(db, row.id, stamp);
+        const id =
+          row?.id ??
+          Number(
+            db
+              .prepare(
+                `INSERT INTO inventories (sha256, body, body_parts, size, stored_at, facts_json)
               VALUES (?, ?, ?, ?, ?, ?)`,
-            )
-            .run(sha256, Buffer.alloc(0), parts, inventory.size, now(), null).lastInsertRowid,
-        );
-      if (indexed !== undefined) {
-        db.prepare('UPDATE inventories SET index_json = ? WHERE id = ?').run(indexed.index, id);
-        const use = db.prepare('INSERT OR IGNORE INTO inventory_object_uses (inventory_id, sha256) VALUES (?, ?)');
-        for (const o of indexed.objects) {
-          // An object seen stored in its batch may have been deleted since, with the last inventory
-          // that used it (pruning, on the server's connection): stored again here, with its use.
-          if (objectKnown.get(o.sha256) === undefined) addObject.run(o.sha256, o.body);
-          use.run(id, o.sha256);
+              )
+              .run(sha256, Buffer.alloc(0), parts, inventory.size, now(), null).lastInsertRowid,
+          );
+        if (indexed !== undefined) {
+          db.prepare('UPDATE inventories SET index_json = ? WHERE id = ?').run(indexed.index, id);
+          const use = db.prepare('INSERT OR IGNORE INTO inventory_object_uses (inventory_id, sha256) VALUES (?, ?)');
+          for (const o of indexed.objects) {
+            // An object seen stored in its batch may have been deleted since, with the last inventory
+            // that used it (pruning, on the server's connection): stored again here, with its use.
+            if (objectKnown.get(o.sha256) === undefined) addObject.run(o.sha256, o.body);
+            use.run(id, o.sha256);
+          }
         }
-      }
-      if (row !== undefined) db.prepare('DELETE FROM inventory_body_parts WHERE sha256 = ?').run(sha256);
-      else {
-        // A part written above may have been reclaimed since (reclaimOrphans on another connection,
-        // or pruning of an older inventory with this content): written again here.
-        const stored = new Set(
-          db.prepare('SELECT seq FROM inventory_body_parts WHERE sha256 = ? AND seq < ?').pluck().all(sha256, parts),
-        );
-        for (let seq = 0; seq < parts; seq++)
-          if (!stored.has(seq))
-            addPart.run(sha256, seq, inventory.gzipped.subarray(seq * BODY_PART_BYTES, (seq + 1) * BODY_PART_BYTES));
-      }
-      return completeRow(db, id, stamp);
-    })
-    .immediate();
+        if (row !== undefined) db.prepare('DELETE FROM inventory_body_parts WHERE sha256 = ?').run(sha256);
+        else {
+          // A part written above may have been reclaimed since (reclaimOrphans on another connection,
+          // or pruning of an older inventory with this content): written again here.
+          const stored = new Set(
+            db.prepare('SELECT seq FROM inventory_body_parts WHERE sha256 = ? AND seq < ?').pluck().all(sha256, parts),
+          );
+          for (let seq = 0; seq < parts; seq++)
+            if (!stored.has(seq))
+              addPart.run(sha256, seq, inventory.gzipped.subarray(seq * BODY_PART_BYTES, (seq + 1) * BODY_PART_BYTES));
+        }
+        return completeRow(db, id, stamp);
+      })
+      .immediate(),
+  );
 }
 
 /** What reclaimOrphans deleted. */
@@ -240,33 +258,36 @@ export interface ReclaimedOrphans {
 export function reclaimOrphans(
   db: Database,
   { unnamedInventories }: { unnamedInventories: boolean },
+  turn: InTurn = withoutTurns,
 ): ReclaimedOrphans {
-  return db
-    .transaction(() => {
-      const inventories = unnamedInventories
-        ? db
-            .prepare(
-              `DELETE FROM inventories WHERE
+  return turn(() =>
+    db
+      .transaction(() => {
+        const inventories = unnamedInventories
+          ? db
+              .prepare(
+                `DELETE FROM inventories WHERE
               NOT EXISTS (SELECT 1 FROM hosts h WHERE h.inventory_id = inventories.id)
               AND NOT EXISTS (SELECT 1 FROM host_inventories v WHERE v.inventory_id = inventories.id)
               AND NOT EXISTS (SELECT 1 FROM checks c WHERE c.inventory_id = inventories.id)`,
-            )
-            .run().changes
-        : 0;
-      // Uses and receipts of those went with them (ON DELETE CASCADE).
-      const objects = db
-        .prepare(
-          `DELETE FROM inventory_objects WHERE
+              )
+              .run().changes
+          : 0;
+        // Uses and receipts of those went with them (ON DELETE CASCADE).
+        const objects = db
+          .prepare(
+            `DELETE FROM inventory_objects WHERE
           NOT EXISTS (SELECT 1 FROM inventory_object_uses u WHERE u.sha256 = inventory_objects.sha256)`,
-        )
-        .run().changes;
-      const bodyParts = db
-        .prepare(
-          `DELETE FROM inventory_body_parts WHERE NOT EXISTS (SELECT 1 FROM inventories i
+          )
+          .run().changes;
+        const bodyParts = db
+          .prepare(
+            `DELETE FROM inventory_body_parts WHERE NOT EXISTS (SELECT 1 FROM inventories i
           WHERE i.sha256 = inventory_body_parts.sha256 AND inventory_body_parts.seq < i.body_parts)`,
-        )
-        .run().changes;
-      return { inventories, objects, bodyParts };
-    })
-    .immediate();
+          )
+          .run().changes;
+        return { inventories, objects, bodyParts };
+      })
+      .immediate(),
+  );
 }
