@@ -45,7 +45,7 @@ table.mx td { height: 18px; padding: 0; text-align: center; font-size: 12px; }
 table.mx th { text-align: left; font-weight: normal; white-space: nowrap; overflow: hidden; padding: 0 8px 0 4px; }
 table.mx thead th.b { height: 120px; padding: 4px 0; vertical-align: bottom; }
 table.mx thead th.b a { writing-mode: vertical-rl; transform: rotate(180deg); text-decoration: none; }
-table.mx tr.group th { background: #eef1f5; font-weight: 600; padding: 4px; }
+table.mx tr.group th { background: #eef1f5; font-weight: 600; padding: 4px; overflow: visible; }
 table.mx tr.d th { font-weight: 600; }
 table.mx tr.d td { font-size: 9px; }
 .v, td.v { background: #1e8e3e; color: #fff; }
@@ -53,6 +53,9 @@ table.mx tr.d td { font-size: 9px; }
 .f, td.f { background: #d93025; color: #fff; }
 .p, td.p { background: #f9ab00; color: #3c2a00; }
 .u, td.u { background: #e8eaed; color: #80868b; }
+${Object.values(VERDICT_LOOK)
+  .map(({ cls, sign }) => `tr.h td.${cls}::after, tr.ref td.${cls}::after { content: '${sign}'; }`)
+  .join('\n')}
 span.verdict { padding: 0 6px; border-radius: 3px; white-space: nowrap; }
 `;
 
@@ -81,7 +84,10 @@ export function legend(): Html {
   return html`<p class="legend">
     ${(Object.keys(VERDICT_LOOK) as CellVerdict[]).map(
       (v) => html`<span><b class="${VERDICT_LOOK[v].cls}">${VERDICT_LOOK[v].sign}</b> ${VERDICT_LOOK[v].words}</span>`,
-    )}<span><b class="p">½</b> some hosts of the distro run it, some do not</span>
+    )}<span
+      ><b class="p">½</b> some hosts of the distro run it, some do not (a distro's row counts the hosts that run each
+      bundle)</span
+    >
   </p>`;
 }
 
