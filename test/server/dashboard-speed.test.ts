@@ -134,7 +134,8 @@ test('a 1,000 hosts x 100 bundles matrix renders whole in the browser (time prin
   const sorted = [...times].sort((a, b) => a - b);
   t.diagnostic(
     `1,000 hosts x 100 bundles: navigation to painted page ${times.map((ms) => `${ms.toFixed(0)} ms`).join(', ')} ` +
-      `(best ${sorted[0]!.toFixed(0)} ms, median ${sorted[2]!.toFixed(0)} ms; load average ${loadavg()[0]!.toFixed(1)})`,
+      `(best ${sorted[0]!.toFixed(0)} ms, median ${sorted[2]!.toFixed(0)} ms; ` +
+      `load average ${loadavg()[0]!.toFixed(1)})`,
   );
   await page.screenshot({ path: join(shots, 'matrix-1000x100.png') });
   t.diagnostic(`screenshot: ${join(shots, 'matrix-1000x100.png')}`);
