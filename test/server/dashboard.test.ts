@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { get as httpGet, type IncomingMessage } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
 import { ControlClient } from '../../src/client/control-client.js';
@@ -166,6 +167,14 @@ describe('dashboard', () => {
       const bearer = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${token}` } });
       assert.equal(bearer.status, 200, `${path} with the bearer token`);
     }
+    // A login link whose path reads as another site's address redirects to this one.
+    // (node:http sends the path as written; fetch would normalise it first.)
+    const away = await new Promise<IncomingMessage>((resolve, reject) =>
+      httpGet(`${url}x`, { path: `/.//evil.example/x?token=${token}` }, resolve).on('error', reject),
+    );
+    away.resume();
+    assert.equal(away.statusCode, 303);
+    assert.equal(away.headers.location, '/evil.example/x');
     // In the browser too, once its cookie is gone; then the login link again.
     const page = await browser.context.newPage();
     await browser.context.clearCookies();

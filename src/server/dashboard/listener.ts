@@ -122,7 +122,9 @@ class Dashboard {
       // The token leaves the address bar and history at once: the cookie carries it from now on.
       url.searchParams.delete('token');
       const cookie = `${COOKIE}=${login}; Path=/; HttpOnly; SameSite=Lax${this.tls ? '; Secure' : ''}`;
-      send(res, 303, '', { location: `${url.pathname}${url.search}`, 'set-cookie': cookie });
+      // One leading slash: "/.//host" parses to the path "//host", which a browser reads as another site.
+      const location = `/${url.pathname.replace(/^\/+/, '')}${url.search}`;
+      send(res, 303, '', { location, 'set-cookie': cookie });
       return;
     }
     if (!this.allowed(req)) return this.refuse(res, 'log in with the link `pyrelo server dashboard-token` prints');

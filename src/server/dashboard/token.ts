@@ -29,8 +29,8 @@ export function createDashboardToken(dataDir: string): string {
 }
 
 /**
- * The stored hash, read again when the file changes (a new token works without a restart), or null
- * when there is none (nobody logs in with a token then).
+ * The stored hash, read again when the file changes (a new token, renamed into place, has a new
+ * inode, and works without a restart), or null when there is none (nobody logs in with a token then).
  */
 export class DashboardTokens {
   private cached: { readonly ino: number; readonly mtimeMs: number; readonly hash: Buffer | null } | null = null;
