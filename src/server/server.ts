@@ -27,7 +27,7 @@ import { reclaimOrphans } from './db/inventory-store.js';
 import { EventLoopWatch } from './event-loop-watch.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 import { openCheckedDatabase, prepareDataFolder, ServerStartError } from './start-checks.js';
-import { startDashboard, type RunningDashboard } from './dashboard/listener.js';
+import { checkDashboardSettings, startDashboard, type RunningDashboard } from './dashboard/listener.js';
 
 export interface RunningServer {
   readonly db: CompatDatabase;
@@ -75,6 +75,13 @@ function withPort(address: string, port: number): string {
 }
 
 export async function startServer(settings: ServerSettings, log: Logger): Promise<RunningServer> {
+  const dashboardSettings = {
+    listen: settings.dashboardListen,
+    cert: settings.dashboardCert,
+    key: settings.dashboardKey,
+    clientCa: settings.dashboardClientCa,
+  };
+  checkDashboardSettings(dashboardSettings); // a dashboard to refuse stops the server before anything listens
   prepareDataFolder(settings.dataDir);
   const pki = loadPki(settings.dataDir);
   const db = openCheckedDatabase(databasePath(settings.dataDir), settings.inventoriesPerHost);
@@ -151,10 +158,7 @@ export async function startServer(settings: ServerSettings, log: Logger): Promis
     if (socket !== null && existsSync(socket)) rmSync(socket); // left by a server that was killed
     const controlPort = await bindPrivately(controlServer, settings.control, socket !== null);
     dashboard = await startDashboard({
-      listen: settings.dashboardListen,
-      cert: settings.dashboardCert,
-      key: settings.dashboardKey,
-      clientCa: settings.dashboardClientCa,
+      ...dashboardSettings,
       dataDir: settings.dataDir,
       db,
       bundleTree: (digest) => store.treePath(digest),

@@ -108,6 +108,19 @@ describe('dashboard access', () => {
       outcome.message,
       /^dashboard address 0\.0\.0\.0:0: not a loopback address: the dashboard is served there only over TLS/,
     );
+    // The command line: exit 2, one line naming the address, no stack trace.
+    const cli = await execa(
+      process.execPath,
+      [MAIN, 'server', '--data', dir, '--listen', '127.0.0.1:0', '--enroll-listen', '127.0.0.1:0'].concat([
+        '--control',
+        `unix:${join(dir, 'cli.sock')}`,
+        '--dashboard-listen',
+        '0.0.0.0:7480',
+      ]),
+      { reject: false, timeout: 60_000 },
+    );
+    assert.equal(cli.exitCode, 2, cli.stderr);
+    assert.match(cli.stderr.trim(), /^pyrelo: dashboard address 0\.0\.0\.0:7480: not a loopback address: [^\n]*$/);
   });
 
   test("over TLS a client certificate of the configured CA opens it; an agent's certificate does not", async () => {

@@ -225,11 +225,15 @@ class Dashboard {
   }
 }
 
+/** The dashboard's settings as given to the server (src/server/settings.ts). */
+export type DashboardSettings = Pick<DashboardOptions, 'listen' | 'cert' | 'key' | 'clientCa'>;
+
 /**
- * Starts the dashboard, or returns null when it is off: `listen` is "off", or nothing could open it
- * (no token made and no client CA), which is logged. Refuses a non-loopback address without TLS.
+ * Checks the dashboard's address and TLS settings; the server calls it before any listener is bound,
+ * so that a dashboard it must refuse stops it before anything listens. Returns where to listen and
+ * whether over TLS, or null when the dashboard is off.
  */
-export async function startDashboard(o: DashboardOptions): Promise<RunningDashboard | null> {
+export function checkDashboardSettings(o: DashboardSettings): { host: string; port: number; tls: boolean } | null {
   if (o.listen === 'off') return null;
   const { host, port } = splitAddress(o.listen);
   const tls = o.cert !== null && o.key !== null;
@@ -245,6 +249,17 @@ export async function startDashboard(o: DashboardOptions): Promise<RunningDashbo
       'dashboardClientCa',
       'client certificates need TLS (set dashboardCert and dashboardKey)',
     );
+  return { host, port, tls };
+}
+
+/**
+ * Starts the dashboard, or returns null when it is off: `listen` is "off", or nothing could open it
+ * (no token made and no client CA), which is logged. Refuses a non-loopback address without TLS.
+ */
+export async function startDashboard(o: DashboardOptions): Promise<RunningDashboard | null> {
+  const where = checkDashboardSettings(o);
+  if (where === null) return null;
+  const { host, port, tls } = where;
   if (o.clientCa === null && !new DashboardTokens(o.dataDir).exists()) {
     o.log.info('dashboard off: no token yet (pyrelo server dashboard-token, then restart the server)');
     return null;
