@@ -11,9 +11,10 @@
 #                    make libssl-dev libsqlite3-dev libffi-dev zlib1g-dev libbz2-dev liblzma-dev
 #   ELF reader tests: gcc-multilib (ELF32), binutils-s390x-linux-gnu and binutils-powerpc-linux-gnu (big endian)
 #   page-size tests: binutils-aarch64-linux-gnu (aarch64 libraries linked for 4 and 64 KiB pages)
+#   dashboard tests: chromium (driven headless by playwright-core at /usr/bin/chromium)
 set -eu
 
-PACKAGES="g++ make python3 python3-pip openssl systemd gcc-multilib binutils-s390x-linux-gnu binutils-powerpc-linux-gnu binutils-aarch64-linux-gnu debootstrap debian-archive-keyring qemu-user-static busybox-static musl openssh-client openssh-server util-linux iproute2 patchelf libtree gcc binutils file libyaml-dev zstd xz-utils zsh fish libssl-dev libsqlite3-dev libffi-dev zlib1g-dev libbz2-dev liblzma-dev"
+PACKAGES="g++ make python3 python3-pip openssl systemd gcc-multilib binutils-s390x-linux-gnu binutils-powerpc-linux-gnu binutils-aarch64-linux-gnu debootstrap debian-archive-keyring qemu-user-static busybox-static musl openssh-client openssh-server util-linux iproute2 patchelf libtree gcc binutils file libyaml-dev zstd xz-utils zsh fish libssl-dev libsqlite3-dev libffi-dev zlib1g-dev libbz2-dev liblzma-dev chromium"
 
 missing=""
 for pkg in $PACKAGES; do

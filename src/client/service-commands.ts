@@ -24,7 +24,11 @@ function serverOptions(command: Command): Command {
     .option('--enroll-listen <addr>', 'address agents enroll on ($PYRELO_ENROLL_LISTEN; default 0.0.0.0:7444)')
     .option('--control <addr>', 'control address for the CLI ($PYRELO_CONTROL; default unix:DATA/control.sock)')
     .option('--config <file>', 'JSON settings file ($PYRELO_CONFIG; default DATA/server.json)')
-    .option('--log-level <level>', 'pino log level ($PYRELO_LOG_LEVEL; default info)');
+    .option('--log-level <level>', 'pino log level ($PYRELO_LOG_LEVEL; default info)')
+    .option(
+      '--dashboard-listen <addr>',
+      'address of the read-only web dashboard, or off ($PYRELO_DASHBOARD_LISTEN; default 127.0.0.1:7480)',
+    );
 }
 
 export function registerServiceCommands(program: Command): void {
@@ -46,6 +50,14 @@ export function registerServiceCommands(program: Command): void {
     .action(async (options) => {
       process.exitCode = await (await serverCommands()).runServerInit(options);
     });
+
+  serverOptions(
+    server
+      .command('dashboard-token')
+      .description('make a new token for the web dashboard (the old one stops working) and print its login link'),
+  ).action(async (options) => {
+    process.exitCode = await (await serverCommands()).runDashboardToken(options);
+  });
 
   const agent = program
     .command('agent')

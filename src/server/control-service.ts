@@ -126,7 +126,7 @@ function checkAccess(host: string, access: HostAccess): HostAccess {
 
 export class ControlService {
   /** The reference platforms' verdicts per bundle, made in a worker and kept (reference-predictions.ts). */
-  private readonly references = new ReferencePredictions();
+  readonly references = new ReferencePredictions();
 
   constructor(
     private readonly db: CompatDatabase,

@@ -34,6 +34,8 @@ interface Kept {
   readonly verdicts: Promise<PlatformVerdict[]>;
   /** When it failed (ms since the epoch), or null while it is made or when it succeeded. */
   failedAt: number | null;
+  /** The verdicts once made, for readers that must not wait (the dashboard's matrix). */
+  made: PlatformVerdict[] | null;
 }
 
 export class ReferencePredictions {
@@ -67,15 +69,28 @@ export class ReferencePredictions {
     if (!existsSync(bundleDir)) return Promise.resolve([]);
     if (this.closed) return Promise.reject(new Error('the server is stopping'));
     const job: ReferenceJob = platform === undefined ? { bundleDir, digest } : { bundleDir, digest, platform };
-    const entry: Kept = { verdicts: this.last.then(() => this.runWorker(job)), failedAt: null };
-    entry.verdicts.catch(() => {
-      entry.failedAt = this.now();
-    });
+    const entry: Kept = { verdicts: this.last.then(() => this.runWorker(job)), failedAt: null, made: null };
+    entry.verdicts.then(
+      (verdicts) => {
+        entry.made = verdicts;
+      },
+      () => {
+        entry.failedAt = this.now();
+      },
+    );
     this.last = entry.verdicts.catch(() => undefined);
     this.kept.delete(key);
     this.kept.set(key, entry);
     if (this.kept.size > BUNDLES_KEPT) this.kept.delete(this.kept.keys().next().value!);
     return entry.verdicts;
+  }
+
+  /**
+   * The verdicts of bundle `digest` if they are made and kept, without starting anything: the
+   * dashboard's matrix shows what is ready rather than start a worker per bundle.
+   */
+  madeFor(digest: string): PlatformVerdict[] | null {
+    return this.kept.get(digest)?.made ?? null;
   }
 
   /** Ends the running worker (its question is answered with an error) and starts no other. */

@@ -1,7 +1,8 @@
 // `pyrelo server`: three gRPC listeners over one database and bundle store.
 //   - agents (mutual TLS, --listen): the agent hub;
 //   - enrollment (server-only TLS, --enroll-listen): token + public key -> client certificate;
-//   - control (a unix socket in the data folder, born 0600): the CLI.
+//   - control (a unix socket in the data folder, born 0600): the CLI;
+// and the read-only web dashboard over HTTP(S) (--dashboard-listen, src/server/dashboard/).
 // Stopping (SIGTERM, SIGINT) stops accepting, lets calls in progress finish for a moment, ends
 // the agents' streams (they reconnect to the next server), terminates the prediction workers, and
 // closes the database.
@@ -28,6 +29,7 @@ import { WalCheckpointer } from './wal-checkpointer.js';
 import { WriterThread } from './writer-thread.js';
 import { WriteTurns } from './write-turns.js';
 import { openCheckedDatabase, prepareDataFolder, ServerStartError } from './start-checks.js';
+import { checkDashboardSettings, startDashboard, type RunningDashboard } from './dashboard/listener.js';
 
 export interface RunningServer {
   readonly db: CompatDatabase;
@@ -37,6 +39,8 @@ export interface RunningServer {
   readonly agentAddress: string;
   readonly enrollAddress: string;
   readonly controlAddress: string;
+  /** The dashboard's URL (http or https), or null when it is off (README "Dashboard"). */
+  readonly dashboardUrl: string | null;
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -73,6 +77,13 @@ function withPort(address: string, port: number): string {
 }
 
 export async function startServer(settings: ServerSettings, log: Logger): Promise<RunningServer> {
+  const dashboardSettings = {
+    listen: settings.dashboardListen,
+    cert: settings.dashboardCert,
+    key: settings.dashboardKey,
+    clientCa: settings.dashboardClientCa,
+  };
+  checkDashboardSettings(dashboardSettings); // a dashboard to refuse stops the server before anything listens
   prepareDataFolder(settings.dataDir);
   const pki = loadPki(settings.dataDir);
   const db = openCheckedDatabase(databasePath(settings.dataDir), settings.inventoriesPerHost);
@@ -139,6 +150,7 @@ export async function startServer(settings: ServerSettings, log: Logger): Promis
 
   const keyPair = [{ private_key: pki.serverKey, cert_chain: pki.serverCert }];
   const servers = [agentServer, enrollServer, controlServer];
+  let dashboard: RunningDashboard | null = null;
   try {
     const agentPort = await bind(
       agentServer,
@@ -153,6 +165,16 @@ export async function startServer(settings: ServerSettings, log: Logger): Promis
     const socket = settings.control.startsWith('unix:') ? settings.control.slice('unix:'.length) : null;
     if (socket !== null && existsSync(socket)) rmSync(socket); // left by a server that was killed
     const controlPort = await bindPrivately(controlServer, settings.control, socket !== null);
+    dashboard = await startDashboard({
+      ...dashboardSettings,
+      dataDir: settings.dataDir,
+      db,
+      bundleTree: (digest) => store.treePath(digest),
+      references: control.references,
+      isConnected: hub.isConnected,
+      log: log.child({ part: 'dashboard' }),
+    });
+    const openDashboard = dashboard;
     const running: RunningServer = {
       db,
       hub,
@@ -160,7 +182,9 @@ export async function startServer(settings: ServerSettings, log: Logger): Promis
       agentAddress: withPort(settings.listen, agentPort),
       enrollAddress: withPort(settings.enrollListen, enrollPort),
       controlAddress: withPort(settings.control, controlPort),
+      dashboardUrl: openDashboard?.url ?? null,
       stop: async (graceMs = 5_000) => {
+        await openDashboard?.close();
         await Promise.all(
           servers.map(
             (server) =>
@@ -194,6 +218,7 @@ export async function startServer(settings: ServerSettings, log: Logger): Promis
         agents: running.agentAddress,
         enroll: running.enrollAddress,
         control: running.controlAddress,
+        dashboard: running.dashboardUrl,
         data: settings.dataDir,
         schema: db.schemaVersion,
       },
@@ -201,6 +226,7 @@ export async function startServer(settings: ServerSettings, log: Logger): Promis
     );
     return running;
   } catch (error) {
+    await dashboard?.close();
     for (const server of servers) server.forceShutdown();
     eventLoop.stop();
     intake.close();

@@ -34,7 +34,21 @@ export interface ServerSettings {
    * "Limits on agents' streams").
    */
   readonly streams: StreamLimits;
+  /**
+   * host:port of the read-only web dashboard (README "Dashboard"), or "off". It listens only once a
+   * token exists (pyrelo server dashboard-token) or dashboardClientCa is set, and off loopback only
+   * over TLS.
+   */
+  readonly dashboardListen: string;
+  /** PEM certificate chain and key of the dashboard's HTTPS; both or neither. */
+  readonly dashboardCert: string | null;
+  readonly dashboardKey: string | null;
+  /** PEM CA: a client certificate it issued opens the dashboard without the token (HTTPS only). */
+  readonly dashboardClientCa: string | null;
 }
+
+/** The dashboard's address unless the setting dashboardListen says otherwise. */
+export const DEFAULT_DASHBOARD_LISTEN = '127.0.0.1:7480';
 
 /**
  * The agents' listener takes messages of at most inventory.maxBytes plus this: a hello is its
@@ -145,6 +159,10 @@ const KEYS: Readonly<Record<keyof Flat, { env: string; kind: 'string' | 'number'
   streamsPerCertificate: { env: 'PYRELO_STREAMS_PER_CERTIFICATE', kind: 'number' },
   helloSeconds: { env: 'PYRELO_HELLO_SECONDS', kind: 'number' },
   messageSeconds: { env: 'PYRELO_MESSAGE_SECONDS', kind: 'number' },
+  dashboardListen: { env: 'PYRELO_DASHBOARD_LISTEN', kind: 'string' },
+  dashboardCert: { env: 'PYRELO_DASHBOARD_CERT', kind: 'string' },
+  dashboardKey: { env: 'PYRELO_DASHBOARD_KEY', kind: 'string' },
+  dashboardClientCa: { env: 'PYRELO_DASHBOARD_CLIENT_CA', kind: 'string' },
 };
 
 function coerce(source: string, key: keyof Flat, value: unknown): string | number {
@@ -228,5 +246,9 @@ export function resolveSettings(
       helloSeconds: merged.helloSeconds ?? DEFAULT_STREAM_LIMITS.helloSeconds,
       messageSeconds: merged.messageSeconds ?? DEFAULT_STREAM_LIMITS.messageSeconds,
     },
+    dashboardListen: merged.dashboardListen ?? DEFAULT_DASHBOARD_LISTEN,
+    dashboardCert: merged.dashboardCert ?? null,
+    dashboardKey: merged.dashboardKey ?? null,
+    dashboardClientCa: merged.dashboardClientCa ?? null,
   };
 }

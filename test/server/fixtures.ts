@@ -81,7 +81,11 @@ export interface TestServer {
   readonly log: Logger;
 }
 
-export async function startTestServer(dir = mkdtempSync(join(tmpdir(), 'pyrelo-server-test-'))): Promise<TestServer> {
+/** A server on loopback; `extra` settings (the dashboard's, …) are added to the test's defaults. */
+export async function startTestServer(
+  dir = mkdtempSync(join(tmpdir(), 'pyrelo-server-test-')),
+  extra: Parameters<typeof resolveSettings>[0] = {},
+): Promise<TestServer> {
   const settings = resolveSettings(
     {
       dataDir: dir,
@@ -89,6 +93,7 @@ export async function startTestServer(dir = mkdtempSync(join(tmpdir(), 'pyrelo-s
       enrollListen: '127.0.0.1:0',
       control: `unix:${join(dir, 'control.sock')}`,
       logLevel: 'debug',
+      ...extra,
     },
     {},
   );
