@@ -154,7 +154,7 @@ async function assertInert(page: Page): Promise<void> {
 
 describe('dashboard', () => {
   test('no page opens without the token: 401 with no token, a wrong one, or a wrong login link', async () => {
-    for (const path of ['', 'hosts/lab-debian-12', `bundles/${bundles[0]!.digest}`]) {
+    for (const path of ['', 'fleet', 'hosts/lab-debian-12', `bundles/${bundles[0]!.digest}`]) {
       const bare = await fetch(`${url}${path}`, { redirect: 'manual' });
       assert.equal(bare.status, 401, `${path} without a token`);
       assert.doesNotMatch(await bare.text(), /lab-debian|app-host/, 'a refusal shows nothing of the fleet');
@@ -323,6 +323,36 @@ describe('dashboard', () => {
     );
     assert.deepEqual(runs, [['lab-debian-12', 'fails']]);
     await page.screenshot({ path: join(shots, 'bundle.png'), fullPage: true });
+    await page.close();
+  });
+
+  test("the fleet's page counts each fact as pyrelo fleet does, with the stale hosts", async () => {
+    const answer = await control.call('Fleet', { staleAfterDays: 0 });
+    const page = await open('/fleet');
+    for (const key of ['distros', 'libcs', 'kernels', 'architectures', 'isaLevels', 'pageSizes'] as const) {
+      const shown = await page.$$eval(`#${key} tbody tr`, (trs) =>
+        trs.map((tr) => [tr.getAttribute('data-value'), Number(tr.querySelector('[data-hosts]')!.textContent)]),
+      );
+      assert.deepEqual(
+        shown,
+        answer[key].map((v) => [v.value, v.hosts]),
+        key,
+      );
+    }
+    assert.ok(
+      answer.distros.some((d) => d.value === 'debian:12' && d.hosts === 1),
+      'the lab inventories are counted',
+    );
+    const stale = await page.$$eval('#stale tr[data-host]', (trs) => trs.map((tr) => tr.getAttribute('data-host')));
+    assert.deepEqual(
+      stale,
+      answer.stale.map((h) => h.name),
+    );
+    assert.match(
+      await page.locator('#counts').innerText(),
+      new RegExp(`^${answer.hosts} hosts, ${answer.withInventory} with`),
+    );
+    await page.screenshot({ path: join(shots, 'fleet.png'), fullPage: true });
     await page.close();
   });
 

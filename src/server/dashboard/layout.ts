@@ -69,7 +69,9 @@ export function page(title: string, body: Html | HtmlValue[]): string {
         <link rel="stylesheet" href="/style.css" />
       </head>
       <body>
-        <header><a class="brand" href="/">pyrelo</a><a href="/">compatibility matrix</a></header>
+        <header>
+          <a class="brand" href="/">pyrelo</a><a href="/">compatibility matrix</a><a href="/fleet">fleet</a>
+        </header>
         <main>${body}</main>
       </body>
     </html> `.markup;

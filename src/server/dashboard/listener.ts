@@ -17,6 +17,8 @@ import { ServerStartError } from '../start-checks.js';
 import { bundlePage, type ReferenceState } from './bundle-page.js';
 import { html } from './escape.js';
 import { hostPage } from './host-page.js';
+import { fleetPage } from './fleet-page.js';
+import { DEFAULT_STALE_AFTER_DAYS, fleetOf } from '../fleet-query.js';
 import { STYLESHEET, page } from './layout.js';
 import { matrixPage } from './matrix-page.js';
 import { DashboardTokens } from './token.js';
@@ -169,6 +171,7 @@ class Dashboard {
       );
       return send(res, 200, body);
     }
+    if (path === '/fleet') return send(res, 200, fleetPage(fleetOf(db.fleetFacts(), DEFAULT_STALE_AFTER_DAYS)));
     const host = /^\/hosts\/([^/]{1,760})$/.exec(path);
     if (host !== null) {
       let name: string;
