@@ -20,12 +20,16 @@ const MIRROR = (process.argv[2] ?? process.env.PYRELO_MIRROR ?? DEFAULT_MIRROR).
 /** The suites whose point releases carry Debian's security fixes of these libraries, newest first. */
 const SUITES = ['trixie', 'bookworm'];
 const OUTPUT = fileURLToPath(new URL('../data/base-libraries.json', import.meta.url));
-/** name (as src/builder/base-libraries.ts knows its recipe) -> Debian source package. */
+/**
+ * name (as src/builder/base-libraries.ts knows its recipe) -> Debian source package, and the
+ * suites to take it from when not SUITES: trixie's libffi .orig is a git snapshot without a
+ * configure script (pyrelo does not run autoreconf), bookworm's is the release tarball.
+ */
 const LIBRARIES = [
   ['zlib', 'zlib'],
   ['bzip2', 'bzip2'],
   ['xz', 'xz-utils'],
-  ['libffi', 'libffi'],
+  ['libffi', 'libffi', ['bookworm']],
   ['ncurses', 'ncurses'],
   ['readline', 'readline'],
   ['libuuid', 'util-linux'],
@@ -53,10 +57,10 @@ async function onMirror(directory, file) {
 }
 
 const libraries = [];
-for (const [name, pkg] of LIBRARIES) {
-  const candidates = (revisions.get(pkg) ?? []).sort((a, b) =>
-    newerRevision(a.fields.get('Version'), b.fields.get('Version')) ? -1 : 1,
-  );
+for (const [name, pkg, only] of LIBRARIES) {
+  const candidates = (revisions.get(pkg) ?? [])
+    .filter((r) => only === undefined || only.includes(r.suite))
+    .sort((a, b) => (newerRevision(a.fields.get('Version'), b.fields.get('Version')) ? -1 : 1));
   let chosen = null;
   for (const { suite, fields } of candidates) {
     const files = poolFiles(fields, ORIG);

@@ -6,12 +6,15 @@
 //
 // Cache: <cache>/base-libs/<key>/ is the prefix and <key>.json its stamp; the key hashes the recipe
 // version, the toolchain pin and every library entry (a regenerated data file gives a new prefix).
-// Each library is unpacked and built in <key>.build-*/, two at a time (one make job each), and
-// installed with DESTDIR into that folder's copy of the prefix, which is renamed into place once
-// all are in; the stamp is written last. make's output goes to <key>.log, named when a step fails.
+// Each library is unpacked and built in <key>.build/, two at a time (one make job each), installed
+// with DESTDIR into a folder of its own there, and only when that succeeded copied into the
+// folder's copy of the prefix and marked done (<key>.build/done-NAME): a build that fails or is
+// interrupted keeps the libraries it finished, and the next one starts from there. Once all are
+// in, the copy is renamed into place and the stamp written last. make's output goes to <key>.log,
+// named when a step fails.
 
-import { createHash, randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type BaseLibraries, type LibraryName, type LibrarySource } from './base-libraries-data.js';
 import { builderCacheRoot } from './cache-root.js';
@@ -308,8 +311,10 @@ async function buildOne(
   const t0 = Date.now();
   const recipe = RECIPES[entry.name];
   const source = join(work, `src-${entry.name}`);
-  const destdir = join(work, 'root');
-  const staged = destdir + prefix;
+  const destdir = join(work, `root-${entry.name}`);
+  // What the libraries built before this one installed (readline's configure links ncurses).
+  const staged = join(work, 'root') + prefix;
+  for (const stale of [source, destdir]) rmSync(stale, { recursive: true, force: true });
   mkdirSync(source, { recursive: true });
   const label = `base-libraries: ${entry.name} ${entry.version}`;
   const env = toolchainEnv(toolchain, join(staged), {
@@ -346,10 +351,14 @@ async function buildOne(
     rmSync(logOf, { force: true });
   }
   rmSync(source, { recursive: true, force: true });
-  return (Date.now() - t0) / 1000;
+  if (existsSync(destdir + prefix)) cpSync(destdir + prefix, staged, { recursive: true });
+  rmSync(destdir, { recursive: true, force: true });
+  const seconds = (Date.now() - t0) / 1000;
+  writeFileSync(join(work, `done-${entry.name}`), `${seconds}\n`);
+  return seconds;
 }
 
-/** Runs the builds two at a time, each after those it needs. */
+/** Runs the builds two at a time, each after those it needs (among `names`; the others are done). */
 async function schedule(names: readonly LibraryName[], build: (name: LibraryName) => Promise<void>): Promise<void> {
   const done = new Set<LibraryName>();
   const started = new Set<LibraryName>();
@@ -360,7 +369,9 @@ async function schedule(names: readonly LibraryName[], build: (name: LibraryName
       if (failure !== null && running === 0) return resolve();
       if (done.size === names.length) return resolve();
       while (failure === null && running < AT_ONCE) {
-        const ready = names.find((n) => !started.has(n) && (RECIPES[n].after ?? []).every((a) => done.has(a)));
+        const ready = names.find(
+          (n) => !started.has(n) && (RECIPES[n].after ?? []).every((a) => done.has(a) || !names.includes(a)),
+        );
         if (ready === undefined) break;
         started.add(ready);
         running += 1;
@@ -428,30 +439,37 @@ export async function ensureBaseLibraries(
   }
   mkdirSync(cache, { recursive: true });
   rmSync(join(cache, `${key}.json`), { force: true });
-  const work = join(cache, `${key}.build-${randomBytes(4).toString('hex')}`);
+  const work = join(cache, `${key}.build`);
   const log = join(cache, `${key}.log`);
-  writeFileSync(log, `base libraries for ${toolchain.summary}: ${versions.join(', ')}\n`);
-  progress.note(`base-libraries: compiling ${data.libraries.length} libraries into ${prefix}; output in ${log}`);
-  const t0 = Date.now();
   const seconds: Record<string, number> = {};
-  try {
-    mkdirSync(join(work, 'root', prefix, 'lib', 'pkgconfig'), { recursive: true });
-    const entries = new Map(data.libraries.map((l) => [l.name, l]));
-    await schedule(ORDER, async (name) => {
-      seconds[name] = await buildOne(entries.get(name)!, tarballs.get(name)!, work, prefix, toolchain, log, progress);
-    });
-    rmSync(prefix, { recursive: true, force: true });
-    renameSync(join(work, 'root', prefix), prefix);
-  } finally {
-    rmSync(work, { recursive: true, force: true });
+  for (const name of ORDER) {
+    const done = join(work, `done-${name}`);
+    if (existsSync(done)) seconds[name] = Number(readFileSync(done, 'utf8'));
   }
-  seconds.total = (Date.now() - t0) / 1000;
+  const left = ORDER.filter((n) => seconds[n] === undefined);
+  writeFileSync(log, `base libraries for ${toolchain.summary}: ${versions.join(', ')}\n`, { flag: 'a' });
+  progress.note(
+    `base-libraries: compiling ${left.join(', ')} into ${prefix}` +
+      `${left.length < ORDER.length ? ` (the others were compiled by an earlier build: ${work})` : ''}; ` +
+      `output in ${log}`,
+  );
+  const t0 = Date.now();
+  mkdirSync(join(work, 'root', prefix, 'lib', 'pkgconfig'), { recursive: true });
+  const entries = new Map(data.libraries.map((l) => [l.name, l]));
+  await schedule(left, async (name) => {
+    seconds[name] = await buildOne(entries.get(name)!, tarballs.get(name)!, work, prefix, toolchain, log, progress);
+  });
+  rmSync(prefix, { recursive: true, force: true });
+  renameSync(join(work, 'root', prefix), prefix);
+  rmSync(work, { recursive: true, force: true });
+  seconds.total = ORDER.reduce((sum, n) => sum + seconds[n]!, 0);
+  seconds.wall = (Date.now() - t0) / 1000;
   const next: Stamp = { recipe: LIBRARIES_RECIPE, key, versions, seconds };
   const temporary = join(cache, `${key}.json.tmp-${process.pid}`);
   writeFileSync(temporary, `${JSON.stringify(next, null, 2)}\n`);
   renameSync(temporary, join(cache, `${key}.json`));
   progress.note(
-    `base-libraries: compiled in ${seconds.total.toFixed(1)} s (` +
+    `base-libraries: compiled in ${seconds.wall.toFixed(1)} s (` +
       `${ORDER.map((n) => `${n} ${seconds[n]!.toFixed(0)} s`).join(', ')}); cached in ${prefix}`,
   );
   return { prefix, key, versions, cached: false };

@@ -285,26 +285,16 @@ function toolchainFlags(toolchain: Toolchain | null): string[] {
  * not look for headers in this machine's cache.
  */
 function forgetToolchain(prefix: string, toolchain: Toolchain): number {
-  const bin = toolchain.zig.bin;
-  const libs = toolchain.libraries.prefix;
-  const replacements: Array<[string, string]> = [
-    [`${bin}/c++`, 'c++'],
-    [`${bin}/cc`, 'cc'],
-    [`${bin}/ar`, 'ar'],
-    [`${bin}/ranlib`, 'ranlib'],
-    [`${bin}/pkg-config`, 'pkg-config'],
-    [` -I${libs}/include/ncursesw`, ''],
-    [` -I${libs}/include`, ''],
-    [`-I${libs}/include/ncursesw `, ''],
-    [`-I${libs}/include `, ''],
-    [` -L${libs}/lib`, ''],
-    [`-L${libs}/lib `, ''],
-  ];
+  const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  // The wrappers by their plain names (cc, c++, ar, ranlib, pkg-config), -I and -L into the
+  // library prefix dropped, what else names it (--with-openssl=…, in CONFIG_ARGS) left as a word.
+  const wrappers = new RegExp(`${escape(toolchain.zig.bin)}/`, 'g');
+  const flags = new RegExp(` ?-[IL]${escape(toolchain.libraries.prefix)}[^\\s'"]*`, 'g');
+  const rest = new RegExp(escape(toolchain.libraries.prefix), 'g');
   let count = 0;
   for (const file of buildDataFiles(prefix)) {
     const text = readFileSync(file, 'utf8');
-    let next = text;
-    for (const [from, to] of replacements) next = next.split(from).join(to);
+    const next = text.replace(wrappers, '').replace(flags, '').replace(rest, 'base-libraries');
     if (next === text) continue;
     writeFileSync(file, next);
     count += 1;

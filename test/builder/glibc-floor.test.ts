@@ -162,7 +162,19 @@ test(
       [],
       'no library grafted from the build host',
     );
+  },
+);
+
+test(
+  'a zig-compiled base: the manifest names clang and the libraries; sysconfig names plain cc and ar',
+  {
+    timeout: TIMEOUT,
+  },
+  async (t) => {
+    if (skip(t, false)) return;
+    const { result } = await runtime();
     const build = result.manifest.python.build!;
+    t.diagnostic(`${build.compiler}; ${build.configure.join(' ')}; ${build.libraries?.join(', ')}`);
     assert.equal(build.version, SOURCE_VERSION);
     assert.match(build.compiler, /clang/i);
     assert.ok(
@@ -170,7 +182,7 @@ test(
       `libraries recorded: ${build.libraries?.join(', ')}`,
     );
     // An sdist compiled later on a target uses that host's cc, not this machine's zig wrapper.
-    const cc = await execa(join(bundle, 'bin', 'python3'), [
+    const cc = await execa(join(result.output, 'bin', 'python3'), [
       '-I',
       '-c',
       'import sysconfig; print(sysconfig.get_config_var("CC")); print(sysconfig.get_config_var("AR"))',
