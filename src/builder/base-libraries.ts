@@ -200,6 +200,7 @@ const RECIPES: Readonly<Record<LibraryName, Recipe>> = {
     finish: (c) => {
       const into = c.destdir + c.prefix;
       mkdirSync(join(into, 'include'), { recursive: true });
+      mkdirSync(join(into, 'lib', 'pkgconfig'), { recursive: true });
       for (const header of ['sqlite3.h', 'sqlite3ext.h']) {
         const from = existsSync(join(c.source, header)) ? join(c.source, header) : join(c.source, 'src', header);
         copyFileSync(from, join(into, 'include', header));
