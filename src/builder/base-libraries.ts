@@ -122,7 +122,12 @@ const RECIPES: Readonly<Record<LibraryName, Recipe>> = {
       '--disable-nls',
     ),
   },
-  libffi: { commands: autoconf('--with-pic', '--disable-docs', '--disable-multi-os-directory') },
+  libffi: {
+    // 3.4.4's src/tramp.c calls open_temp_exec_file without a prototype (it returns int), an error
+    // for clang since 16.
+    cflags: ['-Wno-error=implicit-function-declaration'],
+    commands: autoconf('--with-pic', '--disable-docs', '--disable-multi-os-directory'),
+  },
   ncurses: {
     // Wide characters (Python's curses wants ncursesw), headers straight in include/, .pc files,
     // the host's terminfo folders; no programs, no terminfo database of its own.

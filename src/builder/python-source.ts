@@ -262,6 +262,9 @@ function buildEnv(toolchain: Toolchain | null): Record<string, string> {
       // Static archives do not bring their own needs: libcrypto and SQLite's dlopen and threads
       // (libdl and libpthread are separate libraries in glibc before 2.34).
       LIBS: '-ldl -lpthread',
+      // zig makes clang refuse __DATE__ and __TIME__ (getbuildinfo.c); for the interpreter only,
+      // not recorded for extension modules.
+      CFLAGS_NODIST: '-Wno-error=date-time',
       ...Object.fromEntries(ZIG_DISABLED_MODULES.map((m) => [`py_cv_module_${m}`, 'n/a'])),
     });
   }
