@@ -246,13 +246,14 @@ function machineName(): string {
   return process.arch === 'arm64' ? 'linux-aarch64' : 'linux-x86_64';
 }
 
-export function librariesKey(data: BaseLibraries, toolchain: ZigToolchain): string {
+/** The key of the libraries for zig's `target` (zig-toolchain.ts zigTarget). */
+export function librariesKey(data: BaseLibraries, target: string): string {
   return createHash('sha256')
     .update(
       JSON.stringify({
         recipe: LIBRARIES_RECIPE,
         zig: data.zig,
-        target: toolchain.target,
+        target,
         libraries: data.libraries,
         recipes: Object.fromEntries(
           Object.entries(RECIPES).map(([name, r]) => [
@@ -421,13 +422,14 @@ export async function ensureBaseLibraries(
   progress: Progress,
   cache = join(builderCacheRoot(), 'base-libs'),
 ): Promise<BuiltLibraries> {
-  const key = librariesKey(data, toolchain);
+  const key = librariesKey(data, toolchain.target);
   const prefix = join(cache, key);
   const versions = versionsOf(data);
   const stamp = readStamp(cache, key);
   if (stamp !== null) {
     progress.note(
-      `base-libraries: ${versions.join(', ')} compiled before (${(stamp.seconds.total ?? 0).toFixed(0)} s); ` +
+      `base-libraries: ${versions.join(', ')} compiled before ` +
+        `(${(stamp.seconds.wall ?? stamp.seconds.total ?? 0).toFixed(0)} s); ` +
         `cached in ${prefix}`,
     );
     return { prefix, key, versions, cached: true };

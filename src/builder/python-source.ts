@@ -28,13 +28,13 @@ import { basename, join, relative, resolve } from 'node:path';
 import { execa } from 'execa';
 import { sha256File } from '../bundle/file-list.js';
 import { ElfFile } from '../elf/elf-file.js';
-import { loadBaseLibraries } from './base-libraries-data.js';
-import { ensureBaseLibraries, toolchainEnv, type BuiltLibraries } from './base-libraries.js';
+import { loadBaseLibraries, type BaseLibraries } from './base-libraries-data.js';
+import { ensureBaseLibraries, librariesKey, toolchainEnv, type BuiltLibraries } from './base-libraries.js';
 import { builderCacheRoot } from './cache-root.js';
 import { BuildInputError } from './errors.js';
 import { runLogged } from './logged-command.js';
 import type { Progress } from './progress.js';
-import { ensureZigToolchain, type ZigToolchain } from './zig-toolchain.js';
+import { ensureZigToolchain, zigSummary, zigTarget, type ZigToolchain } from './zig-toolchain.js';
 
 /** Bump when the way a prefix is built changes: every cached prefix is then rebuilt. */
 export const CPYTHON_RECIPE = 2;
@@ -119,11 +119,25 @@ interface Toolchain {
   readonly libraries: BuiltLibraries;
 }
 
+/**
+ * What a zig build will use, known before anything is fetched or compiled: enough for the cache
+ * key, so a cached prefix needs neither zig nor the libraries, and a bad tarball is refused before
+ * they are built.
+ */
+interface ToolchainPlan {
+  readonly data: BaseLibraries;
+  readonly librariesKey: string;
+  /** "zig 0.17.0 (ziglang wheel sha256 …) -target x86_64-linux-gnu.2.17" */
+  readonly summary: string;
+  /** "openssl 3.5.7-1~deb13u2", … */
+  readonly versions: readonly string[];
+}
+
 export function defaultCpythonCache(): string {
   return join(builderCacheRoot(), 'cpython');
 }
 
-export function cacheKey(tarballSha256: string, toolchain: Toolchain | null): string {
+export function cacheKey(tarballSha256: string, toolchain: Pick<ToolchainPlan, 'librariesKey'> | null): string {
   return createHash('sha256')
     .update(
       JSON.stringify({
@@ -131,7 +145,7 @@ export function cacheKey(tarballSha256: string, toolchain: Toolchain | null): st
         tarballSha256,
         configure: CONFIGURE_FLAGS,
         ldflags: RPATH_LDFLAGS,
-        ...(toolchain === null ? {} : { libraries: toolchain.libraries.key, disabled: ZIG_DISABLED_MODULES }),
+        ...(toolchain === null ? {} : { libraries: toolchain.librariesKey, disabled: ZIG_DISABLED_MODULES }),
       }),
     )
     .digest('hex')
@@ -348,10 +362,10 @@ async function compile(
   tarballSha256: string,
   cache: string,
   key: string,
-  toolchain: Toolchain | null,
+  prepare: (() => Promise<Toolchain>) | null,
   progress: Progress,
 ): Promise<{ seconds: number; sourceDir: string }> {
-  const t0 = Date.now();
+  let t0 = Date.now();
   const prefix = join(cache, key);
   const work = join(cache, `${key}.build-${randomBytes(4).toString('hex')}`);
   const log = join(cache, `${key}.log`);
@@ -361,9 +375,8 @@ async function compile(
   mkdirSync(source, { recursive: true });
   // Two jobs at most with zig: it is the default on shared build machines too, and its compiles
   // are no slower per job than gcc's.
-  const jobs = toolchain === null ? availableParallelism() : Math.min(2, availableParallelism());
+  const jobs = prepare === null ? availableParallelism() : Math.min(2, availableParallelism());
   try {
-    const env = buildEnv(toolchain);
     await runLogged(
       progress,
       'python-source: unpack',
@@ -371,13 +384,18 @@ async function compile(
       'tar',
       ['-xf', tarball, '-C', source, '--strip-components=1', '--no-same-owner'],
       work,
-      env,
+      buildEnv(null),
     );
     if (!existsSync(join(source, 'configure')))
       throw new BuildInputError(
         `--python-source ${tarball}`,
         'not a CPython source tarball (no configure at its top level)',
       );
+    // Only now zig and the libraries (fetched and compiled once, then cached): a bad tarball is
+    // refused before that.
+    const toolchain = prepare === null ? null : await prepare();
+    if (toolchain !== null) t0 = Date.now();
+    const env = buildEnv(toolchain);
     const flags = [...CONFIGURE_FLAGS, ...toolchainFlags(toolchain), `--prefix=${prefix}`];
     await runLogged(progress, 'python-source: configure', log, './configure', flags, source, env);
     await runLogged(progress, `python-source: make -j${jobs}`, log, 'make', [`-j${jobs}`], source, env);
@@ -429,18 +447,30 @@ function result(prefix: string, stamp: Stamp, cached: boolean, compiler: string)
   };
 }
 
-/** zig and the libraries built with it, or null (the host's cc) on a machine the data file pins no zig for. */
-async function chooseToolchain(mirror: string, progress: Progress): Promise<Toolchain | null> {
+/** The zig build's plan, or null (the host's cc) on a machine the data file pins no zig for. */
+function planToolchain(progress: Progress): ToolchainPlan | null {
   const data = loadBaseLibraries();
-  const zig = await ensureZigToolchain(data.zig, progress);
-  if (zig === null) {
+  const target = zigTarget(data.zig);
+  if (target === null) {
     progress.note(
       `python-source: ${data.path} pins no zig for this machine: compiling with the host's cc and ` +
         "libraries (the base's glibc floor is then this host's)",
     );
     return null;
   }
-  return { zig, libraries: await ensureBaseLibraries(data, zig, mirror, progress) };
+  return {
+    data,
+    librariesKey: librariesKey(data, target),
+    summary: zigSummary(data.zig)!,
+    versions: data.libraries.map((l) => `${l.package} ${l.debianVersion}`),
+  };
+}
+
+/** zig and the libraries of a plan: fetched, checked and compiled when not cached yet. */
+async function prepareToolchain(plan: ToolchainPlan, mirror: string, progress: Progress): Promise<Toolchain> {
+  const zig = await ensureZigToolchain(plan.data.zig, progress);
+  if (zig === null) throw new Error(`${plan.data.path}: no zig for this machine`);
+  return { zig, libraries: await ensureBaseLibraries(plan.data, zig, mirror, progress) };
 }
 
 /** The cached prefix built from TARBALL: compiled when missing or damaged, then checked. */
@@ -454,8 +484,8 @@ export async function ensurePythonFromSource(
   if (!existsSync(path) || !statSync(path).isFile())
     throw new BuildInputError(`--python-source ${tarball}`, 'no such file');
   const tarballSha256 = sha256File(path);
-  const toolchain = await chooseToolchain(mirror, progress);
-  const key = cacheKey(tarballSha256, toolchain);
+  const plan = planToolchain(progress);
+  const key = cacheKey(tarballSha256, plan);
   const prefix = join(cache, key);
   const log = join(cache, `${key}.log`);
   const stamp = readStamp(cache, key);
@@ -471,10 +501,11 @@ export async function ensurePythonFromSource(
   progress.note(
     `python-source: compiling ${path} (sha256 ${tarballSha256.slice(0, 12)}…) into ${prefix}; output in ${log}`,
   );
-  const { seconds, sourceDir } = await compile(path, tarballSha256, cache, key, toolchain, progress);
+  const prepare = plan === null ? null : () => prepareToolchain(plan, mirror, progress);
+  const { seconds, sourceDir } = await compile(path, tarballSha256, cache, key, prepare, progress);
   const python = interpreterOf(prefix);
   if (python === null) throw new Error(`make install left no bin/python3.x in ${prefix}; see ${log}`);
-  const required = toolchain === null ? REQUIRED_MODULES : ZIG_REQUIRED_MODULES;
+  const required = plan === null ? REQUIRED_MODULES : ZIG_REQUIRED_MODULES;
   const { version, compiler } = await checkPrefix(prefix, python, required);
   const next: Stamp = {
     recipe: CPYTHON_RECIPE,
@@ -488,8 +519,8 @@ export async function ensurePythonFromSource(
     sourceDir,
     seconds,
     compiler,
-    toolchain: toolchain?.zig.summary ?? null,
-    libraries: toolchain?.libraries.versions ?? [],
+    toolchain: plan?.summary ?? null,
+    libraries: plan?.versions ?? [],
   };
   const temporary = join(cache, `${key}.json.tmp-${process.pid}`);
   writeFileSync(temporary, `${JSON.stringify(next, null, 2)}\n`);

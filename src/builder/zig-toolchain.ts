@@ -106,6 +106,20 @@ function wrappers(dir: string, target: string, pkgConfig: string): Record<string
   };
 }
 
+/** zig's target on this machine ("x86_64-linux-gnu.2.17"), or null when the data file pins no wheel for it. */
+export function zigTarget(pin: ZigPin): string | null {
+  const arch = machine();
+  return pin.wheels[arch] === undefined ? null : `${arch}-linux-gnu.${pin.glibc}`;
+}
+
+/** "zig 0.17.0 (ziglang wheel sha256 97079827…) -target x86_64-linux-gnu.2.17" on this machine, or null. */
+export function zigSummary(pin: ZigPin): string | null {
+  const target = zigTarget(pin);
+  const wheel = pin.wheels[machine()];
+  if (target === null || wheel === undefined) return null;
+  return `zig ${pin.version} (${pin.package} wheel sha256 ${wheel.sha256.slice(0, 12)}…) -target ${target}`;
+}
+
 /** The toolchain for this machine, or null when the data file pins no wheel for it (then gcc compiles). */
 export async function ensureZigToolchain(pin: ZigPin, progress: Progress): Promise<ZigToolchain | null> {
   const arch = machine();
@@ -113,7 +127,7 @@ export async function ensureZigToolchain(pin: ZigPin, progress: Progress): Promi
   if (wheel === undefined) return null;
   const target = `${arch}-linux-gnu.${pin.glibc}`;
   const dir = join(builderCacheRoot(), 'zig', `${pin.version}-${arch}-${wheel.sha256.slice(0, 16)}`);
-  const summary = `zig ${pin.version} (${pin.package} wheel sha256 ${wheel.sha256.slice(0, 12)}…) -target ${target}`;
+  const summary = zigSummary(pin)!;
   const bin = join(dir, 'bin');
   const result = { bin, target, summary, zigCache: join(dir, 'cache') };
   // The wheel is checked on every use, the unpacked copy only for being whole.
