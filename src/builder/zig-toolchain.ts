@@ -95,8 +95,14 @@ function wrappers(dir: string, target: string, pkgConfig: string): Record<string
   const head =
     '#!/bin/sh\n# pyrelo: src/builder/zig-toolchain.ts\n' +
     `ZIG_GLOBAL_CACHE_DIR="\${ZIG_GLOBAL_CACHE_DIR:-${join(dir, 'cache')}}"\nexport ZIG_GLOBAL_CACHE_DIR\n`;
+  // zig's linker takes -soname but not its short form -h, which CPython's Makefile passes.
+  const soname =
+    'for a in "$@"; do\n  shift\n  case "$a" in\n' +
+    '    -Wl,-h,*) set -- "$@" "-Wl,-soname,${a#-Wl,-h,}" ;;\n' +
+    '    -Wl,-h*) set -- "$@" "-Wl,-soname,${a#-Wl,-h}" ;;\n' +
+    '    *) set -- "$@" "$a" ;;\n  esac\ndone\n';
   const compiler = (tool: string): string =>
-    `${head}exec ${zig} ${tool} -target ${target} "$@" -g0 -fno-sanitize=undefined\n`;
+    `${head}${soname}exec ${zig} ${tool} -target ${target} "$@" -g0 -fno-sanitize=undefined\n`;
   return {
     cc: compiler('cc'),
     'c++': compiler('c++'),
@@ -132,9 +138,19 @@ export async function ensureZigToolchain(pin: ZigPin, progress: Progress): Promi
   const result = { bin, target, summary, zigCache: join(dir, 'cache') };
   // The wheel is checked on every use, the unpacked copy only for being whole.
   const path = await ensureWheel(pin, wheel.file, wheel.sha256, progress);
-  if (existsSync(join(dir, 'ziglang', 'zig')) && existsSync(join(bin, 'pkg-config'))) return result;
   const pkgConfig = onPath('pkg-config');
   if (pkgConfig === null) throw new Error('zig: pkg-config is not on PATH (Debian: apt-get install pkg-config)');
+  if (existsSync(join(dir, 'ziglang', 'zig'))) {
+    // The wrappers are rewritten whenever this code writes them differently.
+    for (const [name, text] of Object.entries(wrappers(dir, target, pkgConfig))) {
+      const path = join(bin, name);
+      if (existsSync(path) && readFileSync(path, 'utf8') === text) continue;
+      mkdirSync(bin, { recursive: true });
+      writeFileSync(`${path}.tmp-${process.pid}`, text, { mode: 0o755 });
+      renameSync(`${path}.tmp-${process.pid}`, path);
+    }
+    return result;
+  }
   mkdirSync(join(builderCacheRoot(), 'zig'), { recursive: true });
   const temporary = `${dir}.tmp-${process.pid}`;
   rmSync(temporary, { recursive: true, force: true });
