@@ -73,6 +73,8 @@ interface RecipeContext {
   readonly destdir: string;
   /** The source folder of this library. */
   readonly source: string;
+  /** zig's wrappers, for a Makefile that ignores CC and the others from the environment. */
+  readonly tools: { readonly cc: string; readonly ar: string; readonly ranlib: string };
 }
 
 interface Recipe {
@@ -100,7 +102,16 @@ const RECIPES: Readonly<Record<LibraryName, Recipe>> = {
     commands: (c) => [{ file: './configure', args: [`--prefix=${c.prefix}`, '--static'] }, make(), install(c)],
   },
   bzip2: {
-    commands: () => [make('libbz2.a')],
+    // Its Makefile sets CC, AR, RANLIB and CFLAGS itself: only the command line overrides them.
+    commands: (c) => [
+      make(
+        'libbz2.a',
+        `CC=${c.tools.cc}`,
+        `AR=${c.tools.ar}`,
+        `RANLIB=${c.tools.ranlib}`,
+        'CFLAGS=-O2 -fPIC -D_FILE_OFFSET_BITS=64',
+      ),
+    ],
     finish: (c) => {
       const into = join(c.destdir + c.prefix);
       mkdirSync(join(into, 'lib'), { recursive: true });
@@ -258,7 +269,15 @@ export function librariesKey(data: BaseLibraries, target: string): string {
         recipes: Object.fromEntries(
           Object.entries(RECIPES).map(([name, r]) => [
             name,
-            [r.cflags ?? [], r.commands({ prefix: 'PREFIX', destdir: 'DESTDIR', source: 'SOURCE' })],
+            [
+              r.cflags ?? [],
+              r.commands({
+                prefix: 'PREFIX',
+                destdir: 'DESTDIR',
+                source: 'SOURCE',
+                tools: { cc: 'CC', ar: 'AR', ranlib: 'RANLIB' },
+              }),
+            ],
           ]),
         ),
       }),
@@ -341,7 +360,12 @@ async function buildOne(
       work,
       env,
     );
-    const c: RecipeContext = { prefix, destdir, source };
+    const c: RecipeContext = {
+      prefix,
+      destdir,
+      source,
+      tools: { cc: join(toolchain.bin, 'cc'), ar: join(toolchain.bin, 'ar'), ranlib: join(toolchain.bin, 'ranlib') },
+    };
     for (const command of recipe.commands(c))
       await runLogged(
         progress,

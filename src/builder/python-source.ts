@@ -37,7 +37,7 @@ import type { Progress } from './progress.js';
 import { ensureZigToolchain, zigSummary, zigTarget, type ZigToolchain } from './zig-toolchain.js';
 
 /** Bump when the way a prefix is built changes: every cached prefix is then rebuilt. */
-export const CPYTHON_RECIPE = 2;
+export const CPYTHON_RECIPE = 1;
 /** -Wl,-rpath,\$$ORIGIN/../lib: make turns $$ into $, the recipe's shell \$ into $, so the linker sees $ORIGIN. */
 export const RPATH_LDFLAGS = '-Wl,-rpath,\\$$ORIGIN/../lib';
 /**
@@ -107,10 +107,10 @@ interface Stamp {
   readonly seconds: number;
   /** platform.python_compiler(); absent in stamps written before it was recorded (asked then). */
   readonly compiler?: string;
-  /** zig-toolchain.ts's summary, or null for the host's cc. */
-  readonly toolchain: string | null;
-  /** BuiltLibraries.versions, empty for the host's cc. */
-  readonly libraries: readonly string[];
+  /** zig-toolchain.ts's summary; null or absent (stamps written before zig) for the host's cc. */
+  readonly toolchain?: string | null;
+  /** BuiltLibraries.versions; empty or absent for the host's cc. */
+  readonly libraries?: readonly string[];
 }
 
 /** How a prefix is compiled: zig and its libraries, or (null) the host's cc and libraries. */
@@ -183,7 +183,7 @@ function readStamp(cache: string, key: string): Stamp | null {
   } catch {
     return null;
   }
-  if (stamp.key !== key || stamp.recipe !== CPYTHON_RECIPE || !Array.isArray(stamp.libraries)) return null;
+  if (stamp.key !== key || stamp.recipe !== CPYTHON_RECIPE) return null;
   const prefix = join(cache, key);
   const python = interpreterOf(prefix);
   if (python === null || python !== join(prefix, stamp.python)) return null;
@@ -422,20 +422,16 @@ function summaryOf(stamp: Stamp): string {
   return (
     `CPython ${stamp.version} from ${stamp.tarball} (sha256 ${stamp.tarballSha256.slice(0, 12)}…): ` +
     `${stamp.configure.join(' ')}, RUNPATH $ORIGIN/../lib` +
-    (stamp.toolchain === null ? '' : `; compiled with ${stamp.toolchain}, linking ${stamp.libraries.join(', ')}`)
+    (stamp.toolchain ? `; compiled with ${stamp.toolchain}, linking ${(stamp.libraries ?? []).join(', ')}` : '')
   );
 }
 
 function result(prefix: string, stamp: Stamp, cached: boolean, compiler: string): SourcePython {
   return {
     tarball: stamp.tarball,
-    configure: [
-      ...stamp.configure,
-      `LDFLAGS=${stamp.ldflags}`,
-      ...(stamp.toolchain === null ? [] : [`CC=${stamp.toolchain}`]),
-    ],
+    configure: [...stamp.configure, `LDFLAGS=${stamp.ldflags}`, ...(stamp.toolchain ? [`CC=${stamp.toolchain}`] : [])],
     compiler,
-    libraries: stamp.libraries,
+    libraries: stamp.libraries ?? [],
     prefix,
     python: join(prefix, stamp.python),
     key: stamp.key,
@@ -449,6 +445,8 @@ function result(prefix: string, stamp: Stamp, cached: boolean, compiler: string)
 
 /** The zig build's plan, or null (the host's cc) on a machine the data file pins no zig for. */
 function planToolchain(progress: Progress): ToolchainPlan | null {
+  // Opt-in until a zig base has passed its checks end to end (README, "A base with an old glibc floor").
+  if (process.env.PYRELO_ZIG_BASE !== '1') return null;
   const data = loadBaseLibraries();
   const target = zigTarget(data.zig);
   if (target === null) {

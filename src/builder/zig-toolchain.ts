@@ -95,12 +95,19 @@ function wrappers(dir: string, target: string, pkgConfig: string): Record<string
   const head =
     '#!/bin/sh\n# pyrelo: src/builder/zig-toolchain.ts\n' +
     `ZIG_GLOBAL_CACHE_DIR="\${ZIG_GLOBAL_CACHE_DIR:-${join(dir, 'cache')}}"\nexport ZIG_GLOBAL_CACHE_DIR\n`;
-  // zig's linker takes -soname but not its short form -h, which CPython's Makefile passes.
+  // zig's linker takes -soname but not its short form -h, which CPython's Makefile passes; and
+  // zig cc links nothing from shared libraries alone (libpython3.so is made of libpython3.x.so
+  // only): such a link gets an empty C file as well.
+  const empty = quote(join(dir, 'bin', 'empty.c'));
   const soname =
-    'for a in "$@"; do\n  shift\n  case "$a" in\n' +
+    'inputs=; shared=\nfor a in "$@"; do\n  shift\n  case "$a" in\n' +
     '    -Wl,-h,*) set -- "$@" "-Wl,-soname,${a#-Wl,-h,}" ;;\n' +
     '    -Wl,-h*) set -- "$@" "-Wl,-soname,${a#-Wl,-h}" ;;\n' +
-    '    *) set -- "$@" "$a" ;;\n  esac\ndone\n';
+    '    -shared) shared=1; set -- "$@" "$a" ;;\n' +
+    '    -*) set -- "$@" "$a" ;;\n' +
+    '    *.c|*.o|*.a|*.s|*.S|*.i|*.cc|*.cpp) inputs=1; set -- "$@" "$a" ;;\n' +
+    '    *) set -- "$@" "$a" ;;\n  esac\ndone\n' +
+    `if [ -n "$shared" ] && [ -z "$inputs" ]; then set -- "$@" ${empty}; fi\n`;
   const compiler = (tool: string): string =>
     `${head}${soname}exec ${zig} ${tool} -target ${target} "$@" -g0 -fno-sanitize=undefined\n`;
   return {
@@ -109,6 +116,7 @@ function wrappers(dir: string, target: string, pkgConfig: string): Record<string
     ar: `${head}exec ${zig} ar "$@"\n`,
     ranlib: `${head}exec ${zig} ranlib "$@"\n`,
     'pkg-config': `#!/bin/sh\nexec ${quote(pkgConfig)} --static "$@"\n`,
+    'empty.c': 'typedef int pyrelo_empty;\n',
   };
 }
 
