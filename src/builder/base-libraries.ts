@@ -353,7 +353,8 @@ async function buildOne(
   try {
     await runLogged(
       progress,
-      `${label}: unpack`,
+      label,
+      'unpack',
       logOf,
       'tar',
       ['-xf', tarball, '-C', source, '--strip-components=1', '--no-same-owner'],
@@ -369,7 +370,8 @@ async function buildOne(
     for (const command of recipe.commands(c))
       await runLogged(
         progress,
-        `${label}: ${command.file} ${command.args[0] ?? ''}`.trimEnd(),
+        label,
+        `${command.file} ${command.args[0] ?? ''}`.trimEnd(),
         logOf,
         command.file,
         command.args,
@@ -382,7 +384,7 @@ async function buildOne(
     rmSync(logOf, { force: true });
   }
   rmSync(source, { recursive: true, force: true });
-  if (existsSync(destdir + prefix)) cpSync(destdir + prefix, staged, { recursive: true });
+  if (existsSync(destdir + prefix)) cpSync(destdir + prefix, staged, { recursive: true, verbatimSymlinks: true });
   rmSync(destdir, { recursive: true, force: true });
   const seconds = (Date.now() - t0) / 1000;
   writeFileSync(join(work, `done-${entry.name}`), `${seconds}\n`);

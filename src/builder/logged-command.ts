@@ -9,9 +9,13 @@ import type { Progress } from './progress.js';
 /** A compile command as make echoes it: gcc, cc or pyrelo's zig wrapper (…/cc). */
 const COMPILE_LINE = /^(\S*\/)?(gcc|cc|clang) (.* )?-c /;
 
-/** Runs FILE ARGS in CWD with exactly ENV; `label` starts its progress lines ("python-source: configure"). */
+/**
+ * Runs FILE ARGS in CWD with exactly ENV. Progress lines read "WHO: LABEL …" ("python-source:
+ * configure done (12.3 s)"), a failure "LABEL failed (exit N); its output is in LOG".
+ */
 export async function runLogged(
   progress: Progress,
+  who: string,
   label: string,
   log: string,
   file: string,
@@ -20,7 +24,7 @@ export async function runLogged(
   env: Record<string, string>,
 ): Promise<number> {
   const t0 = Date.now();
-  progress.note(`${label} ...`);
+  progress.note(`${who}: ${label} ...`);
   const out = createWriteStream(log, { flags: 'a' });
   out.write(`\n$ ${file} ${args.join(' ')}\n`);
   let compiled = 0;
@@ -31,7 +35,8 @@ export async function runLogged(
   });
   const timer = setInterval(() => {
     progress.note(
-      `${label}: ${((Date.now() - t0) / 1000).toFixed(0)} s${compiled > 0 ? `, ${compiled} files compiled` : ''}`,
+      `${who}: ${label}: ${((Date.now() - t0) / 1000).toFixed(0)} s` +
+        `${compiled > 0 ? `, ${compiled} files compiled` : ''}`,
     );
   }, 20_000);
   let result;
@@ -45,6 +50,6 @@ export async function runLogged(
     throw new Error(`${label} failed (exit ${result.exitCode ?? result.signal}); its output is in ${log}`);
   }
   const seconds = (Date.now() - t0) / 1000;
-  progress.note(`${label} done (${seconds.toFixed(1)} s)`);
+  progress.note(`${who}: ${label} done (${seconds.toFixed(1)} s)`);
   return seconds;
 }

@@ -379,7 +379,8 @@ async function compile(
   try {
     await runLogged(
       progress,
-      'python-source: unpack',
+      'python-source',
+      'unpack',
       log,
       'tar',
       ['-xf', tarball, '-C', source, '--strip-components=1', '--no-same-owner'],
@@ -397,11 +398,12 @@ async function compile(
     if (toolchain !== null) t0 = Date.now();
     const env = buildEnv(toolchain);
     const flags = [...CONFIGURE_FLAGS, ...toolchainFlags(toolchain), `--prefix=${prefix}`];
-    await runLogged(progress, 'python-source: configure', log, './configure', flags, source, env);
-    await runLogged(progress, `python-source: make -j${jobs}`, log, 'make', [`-j${jobs}`], source, env);
+    await runLogged(progress, 'python-source', 'configure', log, './configure', flags, source, env);
+    await runLogged(progress, 'python-source', `make -j${jobs}`, log, 'make', [`-j${jobs}`], source, env);
     await runLogged(
       progress,
-      'python-source: make install',
+      'python-source',
+      'make install',
       log,
       'make',
       ['install', `DESTDIR=${destdir}`],
