@@ -271,6 +271,7 @@ function buildEnv(toolchain: Toolchain | null): Record<string, string> {
   if (toolchain !== null) {
     const libs = toolchain.libraries.prefix;
     return toolchainEnv(toolchain.zig, libs, {
+      PATH: `${toolchain.zig.shims}:${process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'}`,
       CPPFLAGS: `-I${libs}/include -I${libs}/include/ncursesw`,
       LDFLAGS: `-L${libs}/lib ${RPATH_LDFLAGS}`,
       // Static archives do not bring their own needs: libcrypto and SQLite's dlopen and threads

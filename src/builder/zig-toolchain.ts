@@ -22,7 +22,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { execa } from 'execa';
 import type { ZigPin } from './base-libraries-data.js';
 import { builderCacheRoot } from './cache-root.js';
@@ -37,6 +37,12 @@ export interface ZigToolchain {
   readonly summary: string;
   /** zig's own cache (compiled glibc stubs and start files); the wrappers default to it. */
   readonly zigCache: string;
+  /**
+   * A folder to put first on PATH while CPython builds: its dpkg-architecture fails, so 3.11's
+   * setup.py does not add the build host's /usr/include/x86_64-linux-gnu (glibc 2.36's headers,
+   * which break zig's own) and /usr/lib/x86_64-linux-gnu to every extension's flags.
+   */
+  readonly shims: string;
 }
 
 /** uname -m of this machine, as the data file names wheels. */
@@ -117,6 +123,7 @@ function wrappers(dir: string, target: string, pkgConfig: string): Record<string
     ranlib: `${head}exec ${zig} ranlib "$@"\n`,
     'pkg-config': `#!/bin/sh\nexec ${quote(pkgConfig)} --static "$@"\n`,
     'empty.c': 'typedef int pyrelo_empty;\n',
+    'shims/dpkg-architecture': '#!/bin/sh\nexit 1\n',
   };
 }
 
@@ -143,7 +150,7 @@ export async function ensureZigToolchain(pin: ZigPin, progress: Progress): Promi
   const dir = join(builderCacheRoot(), 'zig', `${pin.version}-${arch}-${wheel.sha256.slice(0, 16)}`);
   const summary = zigSummary(pin)!;
   const bin = join(dir, 'bin');
-  const result = { bin, target, summary, zigCache: join(dir, 'cache') };
+  const result = { bin, target, summary, zigCache: join(dir, 'cache'), shims: join(dir, 'shims') };
   // The wheel is checked on every use, the unpacked copy only for being whole.
   const path = await ensureWheel(pin, wheel.file, wheel.sha256, progress);
   const pkgConfig = onPath('pkg-config');
@@ -151,7 +158,8 @@ export async function ensureZigToolchain(pin: ZigPin, progress: Progress): Promi
   if (existsSync(join(dir, 'ziglang', 'zig'))) {
     // The wrappers are rewritten whenever this code writes them differently.
     for (const [name, text] of Object.entries(wrappers(dir, target, pkgConfig))) {
-      const path = join(bin, name);
+      const path = join(dir, name.includes('/') ? '' : 'bin', name);
+      mkdirSync(dirname(path), { recursive: true });
       if (existsSync(path) && readFileSync(path, 'utf8') === text) continue;
       mkdirSync(bin, { recursive: true });
       writeFileSync(`${path}.tmp-${process.pid}`, text, { mode: 0o755 });
@@ -167,9 +175,11 @@ export async function ensureZigToolchain(pin: ZigPin, progress: Progress): Promi
     await execa('python3', ['-m', 'zipfile', '-e', path, temporary]);
     chmodSync(join(temporary, 'ziglang', 'zig'), 0o755);
     mkdirSync(join(temporary, 'bin'));
+    mkdirSync(join(temporary, 'shims'));
     for (const [name, text] of Object.entries(wrappers(dir, target, pkgConfig))) {
-      writeFileSync(join(temporary, 'bin', name), text);
-      chmodSync(join(temporary, 'bin', name), 0o755);
+      const path = join(temporary, name.includes('/') ? '' : 'bin', name);
+      writeFileSync(path, text);
+      chmodSync(path, 0o755);
     }
     rmSync(dir, { recursive: true, force: true });
     renameSync(temporary, dir);
