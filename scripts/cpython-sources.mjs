@@ -9,45 +9,18 @@
 //
 // Only the index files are read (Sources.gz of each suite's main component), never the pool.
 
-import { Buffer } from 'node:buffer';
 import { writeFileSync, renameSync } from 'node:fs';
 import process from 'node:process';
 import { URL, fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
+import { DEFAULT_MIRROR, newerRevision, poolFiles, suiteSources } from './debian-sources.mjs';
 
-const MIRROR = (process.argv[2] ?? process.env.PYRELO_MIRROR ?? 'http://deb.debian.org/debian').replace(/\/+$/, '');
+const MIRROR = (process.argv[2] ?? process.env.PYRELO_MIRROR ?? DEFAULT_MIRROR).replace(/\/+$/, '');
 /**
  * Oldest first: a version in several suites is named with each. forky (testing) is read too: it
  * holds older 3.14 and 3.15 releases than sid, which a mirror lagging behind sid may still serve.
  */
 const SUITES = ['bookworm', 'trixie', 'forky', 'sid'];
 const OUTPUT = fileURLToPath(new URL('../data/cpython-sources.json', import.meta.url));
-
-async function download(url) {
-  const response = await globalThis.fetch(url, { signal: globalThis.AbortSignal.timeout(300_000) });
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-  return Buffer.from(await response.arrayBuffer());
-}
-
-/** The stanzas of a deb822 file as maps of field to value (continuation lines joined with \n). */
-function stanzas(text) {
-  const out = [];
-  for (const block of text.split(/\n\s*\n/)) {
-    const fields = new Map();
-    let last = null;
-    for (const line of block.split('\n')) {
-      if (line.startsWith(' ') && last !== null) fields.set(last, `${fields.get(last)}\n${line.slice(1)}`);
-      else {
-        const m = /^([A-Za-z0-9-]+):\s*(.*)$/.exec(line);
-        if (m === null) continue;
-        last = m[1];
-        fields.set(last, m[2]);
-      }
-    }
-    if (fields.size > 0) out.push(fields);
-  }
-  return out;
-}
 
 /** Debian's version comparison is not needed: compare the upstream parts as Python versions. */
 function pythonVersion(upstream) {
@@ -67,17 +40,9 @@ function compareKeys(a, b) {
   return 0;
 }
 
-/** Debian revisions of one upstream version: the larger, compared as numbers where they are numbers. */
-function newerRevision(a, b) {
-  return a.localeCompare(b, 'en', { numeric: true }) > 0;
-}
-
 const byVersion = new Map();
 for (const suite of SUITES) {
-  const url = `${MIRROR}/dists/${suite}/main/source/Sources.gz`;
-  process.stderr.write(`reading ${url}\n`);
-  const text = gunzipSync(await download(url)).toString('utf8');
-  for (const fields of stanzas(text)) {
+  for (const fields of await suiteSources(MIRROR, suite)) {
     const name = fields.get('Package');
     if (!/^python3\.\d+$/.test(name ?? '')) continue;
     const debianVersion = fields.get('Version');
@@ -85,26 +50,9 @@ for (const suite of SUITES) {
     if (upstream === undefined) continue;
     const version = pythonVersion(upstream);
     if (versionKey(version) === null || !version.startsWith(`${name.slice('python'.length)}.`)) continue;
-    const files = new Map();
-    for (const line of (fields.get('Checksums-Sha256') ?? '').split('\n')) {
-      const m = /^([0-9a-f]{64}) (\d+) (\S+)$/.exec(line.trim());
-      if (m !== null) files.set(m[3], { sha256: m[1], size: Number(m[2]) });
-    }
-    const dsc = [...files.keys()].find((f) => f.endsWith('.dsc'));
-    const orig = [...files.keys()].find((f) => /\.orig\.tar\.(gz|xz|bz2)$/.test(f));
-    if (dsc === undefined || orig === undefined) continue;
-    const entry = {
-      version,
-      package: name,
-      debianVersion,
-      suites: [suite],
-      directory: fields.get('Directory'),
-      dsc,
-      dscSha256: files.get(dsc).sha256,
-      orig,
-      origSha256: files.get(orig).sha256,
-      origSize: files.get(orig).size,
-    };
+    const files = poolFiles(fields);
+    if (files === null) continue;
+    const entry = { version, package: name, debianVersion, suites: [suite], ...files };
     const known = byVersion.get(version);
     if (known === undefined) byVersion.set(version, entry);
     else if (newerRevision(debianVersion, known.debianVersion))

@@ -7,14 +7,15 @@
 #   rest of pyrelo:  patchelf libtree gcc binutils file (file also brings libmagic1, which a build test dlopens by name)
 #   pyrelo build and its tests: libyaml-dev (a test extension links libyaml), zstd, xz-utils (.tar.zst, .tar.xz),
 #                    zsh and fish (bin/activate and bin/activate.fish are sourced by each shell)
-#   pyrelo build --python-source (compiling CPython with ssl, sqlite3, ctypes, zlib, bz2, lzma):
+#   pyrelo build --python-source / --python VERSION (zig compiles the libraries: perl for OpenSSL, tcl for SQLite, pkg-config;
+#                    the -dev packages below serve the gcc fallback on machines without a pinned zig):
 #                    make libssl-dev libsqlite3-dev libffi-dev zlib1g-dev libbz2-dev liblzma-dev
 #   ELF reader tests: gcc-multilib (ELF32), binutils-s390x-linux-gnu and binutils-powerpc-linux-gnu (big endian)
 #   page-size tests: binutils-aarch64-linux-gnu (aarch64 libraries linked for 4 and 64 KiB pages)
 #   dashboard tests: chromium (driven headless by playwright-core at /usr/bin/chromium)
 set -eu
 
-PACKAGES="g++ make python3 python3-pip openssl systemd gcc-multilib binutils-s390x-linux-gnu binutils-powerpc-linux-gnu binutils-aarch64-linux-gnu debootstrap debian-archive-keyring qemu-user-static busybox-static musl openssh-client openssh-server util-linux iproute2 patchelf libtree gcc binutils file libyaml-dev zstd xz-utils zsh fish libssl-dev libsqlite3-dev libffi-dev zlib1g-dev libbz2-dev liblzma-dev chromium"
+PACKAGES="g++ make perl tcl pkg-config python3 python3-pip openssl systemd gcc-multilib binutils-s390x-linux-gnu binutils-powerpc-linux-gnu binutils-aarch64-linux-gnu debootstrap debian-archive-keyring qemu-user-static busybox-static musl openssh-client openssh-server util-linux iproute2 patchelf libtree gcc binutils file libyaml-dev zstd xz-utils zsh fish libssl-dev libsqlite3-dev libffi-dev zlib1g-dev libbz2-dev liblzma-dev chromium"
 
 missing=""
 for pkg in $PACKAGES; do

@@ -104,11 +104,10 @@ const pythonSource: RecordedStep = {
   when: (ctx) => compilesPython(ctx),
   async run(ctx) {
     const version = requestedVersion(ctx.options.python);
+    const mirror = chooseMirror(ctx.options.mirror);
     const fetched =
-      version === null
-        ? null
-        : await sourceForVersion(loadCpythonCatalog(), version, chooseMirror(ctx.options.mirror), ctx.progress);
-    const built = await ensurePythonFromSource(fetched?.tarball ?? ctx.options.pythonSource!, ctx.progress);
+      version === null ? null : await sourceForVersion(loadCpythonCatalog(), version, mirror, ctx.progress);
+    const built = await ensurePythonFromSource(fetched?.tarball ?? ctx.options.pythonSource!, ctx.progress, mirror);
     const debian = fetched === null ? '' : ` (Debian ${fetched.entry.package} ${fetched.entry.debianVersion})`;
     ctx.record('pythonSource', {
       python: built.python,
@@ -119,6 +118,7 @@ const pythonSource: RecordedStep = {
         sourceSha256: built.tarballSha256,
         configure: built.configure,
         compiler: built.compiler,
+        ...(built.libraries.length === 0 ? {} : { libraries: built.libraries }),
       },
     });
     return built;

@@ -109,23 +109,32 @@ export interface FetchedSource {
   readonly from: string | null;
 }
 
-/** The verified tarball of one catalog entry: from the cache, else from the mirror. */
-export async function fetchCpythonSource(
-  entry: CpythonSource,
-  request: string,
+/** One source package's .dsc and .orig in a Debian pool, as a data file pins them. */
+export type PoolSource = Pick<
+  CpythonSource,
+  'version' | 'directory' | 'dsc' | 'dscSha256' | 'orig' | 'origSha256' | 'origSize'
+>;
+
+/**
+ * The verified .orig of a pool entry: from the cache, else from the mirror. `input` names what asked
+ * for it in errors (`--python 3.13`), `label` starts the progress lines ("python-source: CPython 3.13.5").
+ */
+export async function fetchPoolSource(
+  entry: PoolSource,
+  input: string,
+  label: string,
   mirror: string,
   progress: Progress,
   cache = defaultSourceCache(),
-): Promise<FetchedSource> {
-  const input = `--python ${request}`;
+): Promise<{ tarball: string; from: string | null }> {
   const tarball = join(cache, entry.orig);
   if (existsSync(tarball) && sha256(readFileSync(tarball)) === entry.origSha256) {
-    progress.note(`python-source: CPython ${entry.version}: ${entry.orig} already fetched and checked (${tarball})`);
-    return { entry, tarball, from: null };
+    progress.note(`${label}: ${entry.orig} already fetched and checked (${tarball})`);
+    return { tarball, from: null };
   }
   const base = `${mirror}/${entry.directory}`;
   const dscUrl = `${base}/${entry.dsc}`;
-  progress.note(`python-source: CPython ${entry.version}: fetching ${dscUrl}`);
+  progress.note(`${label}: fetching ${dscUrl}`);
   const dsc = await download(dscUrl, MAX_DSC_BYTES, input);
   const dscHash = sha256(dsc);
   if (dscHash !== entry.dscSha256)
@@ -141,9 +150,7 @@ export async function fetchCpythonSource(
         `was compiled: ${WAYS_OUT}`,
     );
   const origUrl = `${base}/${entry.orig}`;
-  progress.note(
-    `python-source: CPython ${entry.version}: fetching ${origUrl} (${(entry.origSize / 1e6).toFixed(1)} MB)`,
-  );
+  progress.note(`${label}: fetching ${origUrl} (${(entry.origSize / 1e6).toFixed(1)} MB)`);
   const bytes = await download(origUrl, Math.min(entry.origSize, MAX_ORIG_BYTES), input);
   const got = sha256(bytes);
   if (got !== listed)
@@ -154,7 +161,26 @@ export async function fetchCpythonSource(
   mkdirSync(cache, { recursive: true });
   writeAtomic(join(cache, entry.dsc), dsc);
   writeAtomic(tarball, bytes);
-  return { entry, tarball, from: dscUrl };
+  return { tarball, from: dscUrl };
+}
+
+/** The verified tarball of one catalog entry: from the cache, else from the mirror. */
+export async function fetchCpythonSource(
+  entry: CpythonSource,
+  request: string,
+  mirror: string,
+  progress: Progress,
+  cache = defaultSourceCache(),
+): Promise<FetchedSource> {
+  const got = await fetchPoolSource(
+    entry,
+    `--python ${request}`,
+    `python-source: CPython ${entry.version}`,
+    mirror,
+    progress,
+    cache,
+  );
+  return { entry, ...got };
 }
 
 /**

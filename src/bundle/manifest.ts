@@ -125,6 +125,11 @@ export interface PythonBuildRecord {
   readonly configure: readonly string[];
   /** platform.python_compiler() of the result: "GCC 12.2.0". */
   readonly compiler: string;
+  /**
+   * The libraries pyrelo compiled and linked into it, with their Debian source versions
+   * ("openssl 3.5.7-1~deb13u2"); absent when the build host's were used (and in older manifests).
+   */
+  readonly libraries?: readonly string[];
 }
 
 /** `-r FILE` as the build read it (src/builder/lock-file.ts): which lock file the packages came from. */
@@ -371,6 +376,7 @@ function checkPythonBuild(c: Checker, value: unknown): PythonBuildRecord {
     sourceSha256,
     configure: c.stringList(o.configure, 'python.build.configure'),
     compiler: c.string(o.compiler, 'python.build.compiler'),
+    ...(o.libraries === undefined ? {} : { libraries: c.stringList(o.libraries, 'python.build.libraries') }),
   };
 }
 

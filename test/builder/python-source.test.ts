@@ -16,6 +16,7 @@ import { execa } from 'execa';
 import { readManifest } from '../../src/bundle/manifest.js';
 import { filesHoldingBuildPaths } from '../../src/builder/build-paths.js';
 import { listBundleElves } from '../../src/builder/bundle-elves.js';
+import { DEFAULT_MIRROR } from '../../src/builder/cpython-fetch.js';
 import { BuildInputError } from '../../src/builder/errors.js';
 import { Progress } from '../../src/builder/progress.js';
 import { defaultCpythonCache, ensurePythonFromSource, runpathOf } from '../../src/builder/python-source.js';
@@ -166,7 +167,11 @@ test('--python-source: a second request is answered from the cache in seconds', 
   await sharedBundle(); // compiled (or found) once
   const lines: string[] = [];
   const t0 = Date.now();
-  const again = await ensurePythonFromSource(await ensureCpythonSource(), new Progress((l) => lines.push(l)));
+  const again = await ensurePythonFromSource(
+    await ensureCpythonSource(),
+    new Progress((l) => lines.push(l)),
+    DEFAULT_MIRROR,
+  );
   const seconds = (Date.now() - t0) / 1000;
   t.diagnostic(`cached answer in ${seconds.toFixed(2)} s: ${lines.join(' | ')}`);
   assert.equal(again.cached, true);
@@ -248,7 +253,7 @@ test(
       await execa('tar', ['-czf', join(dir, 'notpython.tar.gz'), '-C', join(dir, 'notpython'), 'x']);
       const cache = join(dir, 'cache');
       await assert.rejects(
-        ensurePythonFromSource(join(dir, 'notpython.tar.gz'), new Progress(() => {}), cache),
+        ensurePythonFromSource(join(dir, 'notpython.tar.gz'), new Progress(() => {}), DEFAULT_MIRROR, cache),
         (e: Error) => e instanceof BuildInputError && /not a CPython source tarball/.test(e.message),
       );
 
@@ -265,7 +270,7 @@ test(
       const lines: string[] = [];
       let log = '';
       await assert.rejects(
-        ensurePythonFromSource(join(dir, 'broken.tar.xz'), new Progress((l) => lines.push(l)), cache),
+        ensurePythonFromSource(join(dir, 'broken.tar.xz'), new Progress((l) => lines.push(l)), DEFAULT_MIRROR, cache),
         (e: Error) => {
           const m = /^make -j\d+ failed \(exit 2\); its output is in (\S+)$/.exec(e.message);
           log = m?.[1] ?? '';

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { readManifest } from '../../src/bundle/manifest.js';
-import { cacheKey, defaultCpythonCache } from '../../src/builder/python-source.js';
+import { cachedPrefixOf } from '../../src/builder/python-source.js';
 import { checkAllSmoke, type AllSmoke } from './allsmoke-check.js';
 import { COMBINED_ENTRIES, ensureVersionWheelhouse, makeCombinedWheelhouse } from './wheelhouse.js';
 import { EXPECTED_GLIBC, ensureRoot, runInRoot, skipUnlessLab } from '../lab/lab.js';
@@ -195,7 +195,9 @@ async function includeOfVersion(version: string, dir: string): Promise<string | 
   assert.equal(r.exitCode, 0, r.stderr);
   const build = readManifest(bare).python.build!;
   const short = build.version.split('.').slice(0, 2).join('.');
-  return join(defaultCpythonCache(), cacheKey(build.sourceSha256), 'include', `python${short}`);
+  const prefix = cachedPrefixOf(build.sourceSha256);
+  assert.ok(prefix !== null, `no cached CPython compiled from sha256 ${build.sourceSha256}`);
+  return join(prefix, 'include', `python${short}`);
 }
 
 for (const version of VERSIONS) {
