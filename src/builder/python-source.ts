@@ -273,7 +273,7 @@ function buildEnv(toolchain: Toolchain | null): Record<string, string> {
     return toolchainEnv(toolchain.zig, libs, {
       PATH: `${toolchain.zig.shims}:${process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'}`,
       CPPFLAGS: `-I${libs}/include -I${libs}/include/ncursesw`,
-      LDFLAGS: `-L${libs}/lib ${RPATH_LDFLAGS}`,
+      LDFLAGS: `${RPATH_LDFLAGS} -L${libs}/lib`,
       // Static archives do not bring their own needs: libcrypto and SQLite's dlopen and threads
       // (libdl and libpthread are separate libraries in glibc before 2.34).
       LIBS: '-ldl -lpthread',
